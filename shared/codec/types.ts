@@ -1,0 +1,43 @@
+/** Pixel layouts the encoder accepts. `yuv420p` is planar I420 (Y, then U, then V), as rpicam/libcamera hand it over. */
+export type PixelFormat = 'rgb' | 'rgba' | 'gray' | 'yuv420p'
+
+/** A raw frame. `data` is tightly packed: no row padding (capture sources strip stride padding). */
+export interface RawImage {
+  width: number
+  height: number
+  data: Uint8Array
+  format: PixelFormat
+}
+
+/** Quantization tables in natural row-major order (like `cjpeg -qtables`), values 1..255. */
+export interface QuantTables {
+  luma: ArrayLike<number>
+  chroma: ArrayLike<number>
+}
+
+/** The table file format used everywhere tables are stored (`config/tables/*.json`). */
+export interface TableFile {
+  id: string
+  luma: number[]
+  chroma: number[]
+  source?: Record<string, unknown>
+}
+
+export type Subsampling = '444' | '420'
+export type DctMethod = 'islow' | 'ifast'
+
+export interface EncodeOptions {
+  /** Custom tables; takes precedence over `quality`. */
+  tables?: QuantTables
+  /** IJG quality 1..100 applied to the Annex K tables (default 75). */
+  quality?: number
+  /** Chroma subsampling for colour input; ignored for gray (single component). Default '420'. */
+  subsampling?: Subsampling
+  dct?: DctMethod
+  /** MCUs between restart markers; 0 or absent = none. */
+  restartInterval?: number
+  /** Two-pass optimal Huffman tables. */
+  optimizeHuffman?: boolean
+  /** Small JSON object written in one APP9 "DEEPN" segment; omitted when absent. */
+  metadata?: Record<string, unknown>
+}
