@@ -1,0 +1,67 @@
+/**
+ * The MQTT message contract between an agent and any backend. Topic layout: `<prefix>/<deviceId>/<leaf>`,
+ * prefix `deepn` by default. Pure: no I/O.
+ */
+export const DEFAULT_PREFIX = 'deepn'
+
+export const Leaf = {
+  /** JPEG file bytes, QoS 1; metadata inside the JPEG's APP9 "DEEPN" segment (see shared/codec/metadata.ts). */
+  frames: 'frames',
+  /** Retained JSON StatusMessage; last will says offline. */
+  status: 'status',
+  /** Periodic JSON telemetry. */
+  telemetry: 'telemetry',
+  /** Backend → agent: partial desired configuration, JSON `{ id?, config }`. */
+  configSet: 'config/set',
+  /** Agent → backend: `{ id, ok, error? }` for every config/set request. */
+  configResult: 'config/result',
+  /** Agent → backend: retained reported configuration `{ version, config }`. */
+  config: 'config',
+  /** Receiver → agent: `{ seq }`, highest contiguous seq durably stored (end-to-end ack mode). */
+  ack: 'ack',
+  /** Receiver → world: classification results. */
+  results: 'results',
+} as const
+
+export type LeafName = (typeof Leaf)[keyof typeof Leaf]
+
+export function topic(prefix: string, deviceId: string, leaf: LeafName): string {
+  return `${prefix}/${deviceId}/${leaf}`
+}
+
+/** Parses `<prefix>/<deviceId>/<leaf...>`; returns undefined for topics outside the contract. */
+export function parseTopic(prefix: string, t: string): { deviceId: string; leaf: string } | undefined {
+  if (!t.startsWith(prefix + '/')) return undefined
+  const rest = t.slice(prefix.length + 1)
+  const slash = rest.indexOf('/')
+  if (slash <= 0) return undefined
+  return { deviceId: rest.slice(0, slash), leaf: rest.slice(slash + 1) }
+}
+
+/** Metadata every published frame carries (JPEG APP9 segment, and MQTT 5 user properties when available). */
+export interface FrameMetadata {
+  seq: number
+  capturedAt: string
+  tableId: string
+  deviceId: string
+  width: number
+  height: number
+}
+
+export interface StatusMessage {
+  state: 'online' | 'offline'
+  deviceId: string
+  version?: string
+  since?: string
+}
+
+export interface ConfigResult {
+  id: string | null
+  ok: boolean
+  error?: string
+  applied?: string[]
+}
+
+export interface AckMessage {
+  seq: number
+}
