@@ -9,7 +9,7 @@ type Main = (argv: string[]) => Promise<number>
 const commands: Record<string, { help: string; load: () => Main }> = {
   encode: { help: 'encode an image file to JPEG with DeepN or standard tables', load: () => require('./commands/encode').main },
   run: { help: 'run the edge agent (capture → encode → buffer → MQTT)', load: () => require('./commands/run').main },
-  demo: { help: 'agent + in-process broker + receiver on embedded defaults (npm start)', load: () => require('./commands/demo').main },
+  demo: { help: 'agent + in-process broker + receiver on embedded defaults (npm start)', load: () => require('../scripts/demo').main },
   calibrate: { help: 'collect DCT statistics from the camera and build a DeepN table', load: () => require('./commands/calibrate').main },
   tables: { help: 'build / optimize quantization tables (offline)', load: () => require('../scripts/tables').main },
   eval: { help: 'rate–accuracy evaluation of tables (offline)', load: () => require('../scripts/eval').main },

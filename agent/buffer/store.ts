@@ -1,0 +1,64 @@
+/**
+ * The frame buffer's narrow persistence interface (after MQTT.js's Store): every implementation passes the one
+ * shared test suite in test/buffer/. Frames are appended before publishing and removed only once delivery is
+ * acknowledged (broker PUBACK, or the receiver's end-to-end ack).
+ */
+export type FullPolicy = 'drop-oldest' | 'reject-new'
+
+export interface BufferLimits {
+  /** Total JPEG bytes kept; 0 = unbounded. */
+  maxBytes: number
+  /** Frames kept; 0 = unbounded. */
+  maxFrames: number
+  policy: FullPolicy
+  /** Frames older than this (by capture time) are expired; 0 = never. */
+  ttlMs: number
+}
+
+export interface NewFrame {
+  jpeg: Uint8Array
+  /** Capture time, ms since the epoch. */
+  capturedAt: number
+  tableId: string
+  width: number
+  height: number
+}
+
+export interface StoredFrame extends NewFrame {
+  /** Per-device sequence number: strictly increasing, never reused, survives restarts. */
+  seq: number
+}
+
+export interface AppendResult {
+  /** The frame's seq, or undefined when refused (`reject-new` while full). */
+  seq?: number
+  /** Seqs of older frames dropped to make room (`drop-oldest`) or expired. */
+  dropped: number[]
+}
+
+export interface BufferStats {
+  frames: number
+  bytes: number
+  /** Counters since the store was created (persisted). */
+  dropped: number
+  rejected: number
+  expired: number
+}
+
+export interface FrameStore {
+  append(frame: NewFrame): AppendResult
+  /** Up to `limit` frames, oldest first, with seq > `afterSeq` (default: from the oldest). */
+  peek(limit: number, afterSeq?: number): StoredFrame[]
+  /** Removes one delivered frame; unknown seqs are ignored. */
+  remove(seq: number): void
+  /** Removes every frame with seq <= `seq` (end-to-end acknowledgment). Returns how many were removed. */
+  removeThrough(seq: number): number
+  /** Expires frames past the TTL; returns their seqs. */
+  expire(now: number): number[]
+  setLimits(limits: BufferLimits): void
+  stats(): BufferStats
+  /** Small persisted key/value state next to the frames (applied config, its version). */
+  getState(key: string): string | undefined
+  setState(key: string, value: string): void
+  close(): void
+}
