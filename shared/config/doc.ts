@@ -1,0 +1,50 @@
+/** Renders docs/config.md from the schema (`npm run docs:config`; a test keeps the committed file current). Pure. */
+import { SCHEMA, MAX_PUSHED_TABLES, type KeySpec } from './schema'
+
+function fmtDefault(s: KeySpec): string {
+  if (s.type === 'tables') return '`{}`'
+  if (s.default === '') return '""'
+  return '`' + JSON.stringify(s.default) + '`'
+}
+
+function fmtType(s: KeySpec): string {
+  if (s.type === 'enum') return s.values!.map((v) => `\`${v}\``).join(' \\| ')
+  const range = s.min !== undefined ? ` ${s.min}..${s.max}` : ''
+  return s.type + range
+}
+
+export function renderConfigDoc(): string {
+  const lines: string[] = [
+    '# Agent configuration',
+    '',
+    '<!-- Generated from shared/config/schema.ts by `npm run docs:config`. Do not edit by hand. -->',
+    '',
+    '`deepn run --config FILE` reads a JSON file holding any subset of the keys below, nested by section:',
+    '',
+    '```json',
+    '{ "deviceId": "cam-01", "mqtt": { "url": "mqtts://broker:8883", "ca": "/etc/deepn/ca.pem" }, "capture": { "source": "rpicam", "width": 1280, "height": 720 } }',
+    '```',
+    '',
+    'Precedence (later wins): schema defaults → config file → environment → remote configuration persisted in',
+    'the buffer database (remote keys only). Every error names the offending key.',
+    '',
+    '**Environment**: the variables in the *Env* column, and `DEEPN__<SECTION>__<KEY>=value` for any key (matched',
+    'case-insensitively, `_` ignored inside a part): `DEEPN__MQTT__MAX_PAYLOAD_BYTES=131072`, `DEEPN__DELIVERY=e2e-ack`.',
+    '',
+    '**Remote**: keys marked *yes* may be sent to `<prefix>/<deviceId>/config/set` as `{"id": "req-1", "config": {…}}`;',
+    'they apply live and persist across restarts. The agent answers on `config/result` `{id, ok, error?, applied?}` and',
+    'publishes the retained `config` `{version, config}` (secrets redacted). Commands, executables, file paths and',
+    `credentials can never be set remotely. Messages larger than \`mqtt.maxConfigBytes\` are rejected unread. At most ${MAX_PUSHED_TABLES} pushed tables.`,
+    '',
+    '**Restart**: keys marked *yes* are read at start-up only.',
+    '',
+    '| Key | Type | Default | Remote | Restart | Env | Description |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ]
+  for (const s of SCHEMA) {
+    const doc = s.doc.replace(/\|/g, '\\|')
+    lines.push(`| \`${s.key}\` | ${fmtType(s)} | ${fmtDefault(s)} | ${s.remote ? 'yes' : 'no'} | ${s.restart ? 'yes' : 'no'} | ${s.env ? '`' + s.env + '`' : ''} | ${doc} |`)
+  }
+  lines.push('')
+  return lines.join('\n')
+}

@@ -1,0 +1,131 @@
+/**
+ * The agent's settings schema: the ONE place that defines every key, its type, default, limits, documentation,
+ * whether a backend may set it over MQTT (`remote`) and whether changing it needs a restart. Validation
+ * (shared/config/validate.ts), docs (docs/config.md via shared/config/doc.ts), defaults and the remote-config
+ * allow-list are all derived from this list. Pure: no I/O.
+ */
+export type KeyType = 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'tables'
+
+export interface KeySpec {
+  /** Dotted path, e.g. `mqtt.url`. */
+  key: string
+  type: KeyType
+  default: string | number | boolean | Record<string, unknown>
+  doc: string
+  /** Settable through `config/set`. Never true for commands, executables, file paths or credentials. */
+  remote: boolean
+  /** Takes effect only after the agent restarts (local config only; remote keys always apply live). */
+  restart?: boolean
+  /** Never echoed in the reported config or logs. */
+  secret?: boolean
+  min?: number
+  max?: number
+  values?: readonly string[]
+  /** Longest accepted string. */
+  maxLength?: number
+  /** Dedicated environment variable (besides the generic `DEEPN__SECTION__KEY`). */
+  env?: string
+}
+
+const MB = 1024 * 1024
+
+export const SCHEMA: readonly KeySpec[] = [
+  { key: 'deviceId', type: 'string', default: '', remote: false, restart: true, maxLength: 64, env: 'DEEPN_DEVICE_ID',
+    doc: 'Device id used in topics and frame metadata; empty = the hostname. Letters, digits, `-`, `_`, `.` only.' },
+  { key: 'delivery', type: 'enum', default: 'puback', values: ['puback', 'e2e-ack'], remote: true,
+    doc: '`puback`: a frame leaves the buffer when the broker acknowledges it (QoS 1). `e2e-ack`: it stays until the receiver publishes `<prefix>/<deviceId>/ack` `{seq}` with a seq at or past it.' },
+  { key: 'ackTimeoutMs', type: 'integer', default: 30000, min: 1000, max: 3600000, remote: true,
+    doc: 'e2e-ack mode: resend unacknowledged frames when no ack progress arrives for this long.' },
+
+  { key: 'mqtt.url', type: 'string', default: '', remote: false, restart: true, maxLength: 1024, env: 'DEEPN_MQTT_URL',
+    doc: 'Broker URL (`mqtt://host:1883`, `mqtts://host:8883`, `ws://…`). `deepn run` requires it; `deepn demo` starts an in-process broker when empty.' },
+  { key: 'mqtt.protocol', type: 'enum', default: 'auto', values: ['auto', '5', '3.1.1'], remote: false, restart: true,
+    doc: '`auto` tries MQTT 5 and falls back to 3.1.1 when the broker refuses the protocol version.' },
+  { key: 'mqtt.prefix', type: 'string', default: 'deepn', remote: false, restart: true, maxLength: 128,
+    doc: 'Topic prefix: topics are `<prefix>/<deviceId>/<leaf>`.' },
+  { key: 'mqtt.clientId', type: 'string', default: '', remote: false, restart: true, maxLength: 128,
+    doc: 'MQTT client id; empty = `deepn-<deviceId>`.' },
+  { key: 'mqtt.username', type: 'string', default: '', remote: false, restart: true, maxLength: 256, env: 'DEEPN_MQTT_USERNAME',
+    doc: 'Username, if the broker wants one.' },
+  { key: 'mqtt.password', type: 'string', default: '', remote: false, restart: true, secret: true, maxLength: 4096, env: 'DEEPN_MQTT_PASSWORD',
+    doc: 'Password. Prefer `mqtt.passwordFile` or the environment over writing it into the config file.' },
+  { key: 'mqtt.passwordFile', type: 'string', default: '', remote: false, restart: true, maxLength: 4096, env: 'DEEPN_MQTT_PASSWORD_FILE',
+    doc: 'File holding the password (trailing newline ignored), e.g. a systemd credential.' },
+  { key: 'mqtt.ca', type: 'string', default: '', remote: false, restart: true, maxLength: 4096,
+    doc: 'TLS: CA certificate file (PEM) to trust for the broker.' },
+  { key: 'mqtt.cert', type: 'string', default: '', remote: false, restart: true, maxLength: 4096,
+    doc: 'TLS: client certificate file (PEM).' },
+  { key: 'mqtt.key', type: 'string', default: '', remote: false, restart: true, maxLength: 4096,
+    doc: 'TLS: client private key file (PEM).' },
+  { key: 'mqtt.rejectUnauthorized', type: 'boolean', default: true, remote: false, restart: true,
+    doc: 'TLS: refuse brokers whose certificate does not verify.' },
+  { key: 'mqtt.keepaliveSec', type: 'integer', default: 30, min: 5, max: 3600, remote: false, restart: true,
+    doc: 'MQTT keepalive.' },
+  { key: 'mqtt.connectTimeoutMs', type: 'integer', default: 15000, min: 1000, max: 300000, remote: false, restart: true,
+    doc: 'Give up a connection attempt after this long.' },
+  { key: 'mqtt.reconnectMinMs', type: 'integer', default: 500, min: 50, max: 600000, remote: true,
+    doc: 'First reconnect delay; doubles per failed attempt (with ±50 % jitter) up to `mqtt.reconnectMaxMs`.' },
+  { key: 'mqtt.reconnectMaxMs', type: 'integer', default: 60000, min: 100, max: 3600000, remote: true,
+    doc: 'Reconnect delay cap.' },
+  { key: 'mqtt.inflight', type: 'integer', default: 8, min: 1, max: 256, remote: true,
+    doc: 'Frames published but not yet PUBACKed at any time (bounded in-flight window).' },
+  { key: 'mqtt.maxPayloadBytes', type: 'integer', default: 0, min: 0, max: 256 * MB, remote: true,
+    doc: 'Largest frame packet to publish; 0 = only the broker\'s CONNACK `maximumPacketSize` (MQTT 5) applies. Bigger frames are re-encoded coarser or set aside (e.g. 131072 for AWS IoT Core).' },
+  { key: 'mqtt.maxConfigBytes', type: 'integer', default: 65536, min: 1024, max: 4 * MB, remote: false,
+    doc: 'Largest accepted `config/set` payload; bigger messages are rejected unread.' },
+
+  { key: 'capture.source', type: 'enum', default: 'synthetic', values: ['synthetic', 'files', 'raspistill', 'rpicam'], remote: true,
+    doc: 'Camera: `synthetic` test pattern, `files` (replay `capture.filesDir`), `raspistill` (legacy stack), `rpicam` (rpicam-apps / libcamera).' },
+  { key: 'capture.width', type: 'integer', default: 640, min: 16, max: 8192, remote: true, doc: 'Frame width in pixels.' },
+  { key: 'capture.height', type: 'integer', default: 480, min: 16, max: 8192, remote: true, doc: 'Frame height in pixels.' },
+  { key: 'capture.intervalMs', type: 'integer', default: 1000, min: 0, max: 86400000, remote: true,
+    doc: 'Time between capture starts; 0 = as fast as the camera and encoder go.' },
+  { key: 'capture.timeoutMs', type: 'integer', default: 15000, min: 100, max: 600000, remote: true,
+    doc: 'A capture that takes longer is aborted and counted as an error.' },
+  { key: 'capture.retryMinMs', type: 'integer', default: 500, min: 10, max: 600000, remote: true,
+    doc: 'Delay after a failed capture; doubles per consecutive failure up to `capture.retryMaxMs`.' },
+  { key: 'capture.retryMaxMs', type: 'integer', default: 30000, min: 10, max: 3600000, remote: true, doc: 'Capture retry delay cap.' },
+  { key: 'capture.filesDir', type: 'string', default: '', remote: false, restart: true, maxLength: 4096,
+    doc: '`files` source: folder of images replayed in name order.' },
+  { key: 'capture.filesLoop', type: 'boolean', default: true, remote: true, doc: '`files` source: start over after the last image.' },
+  { key: 'capture.rpicamMode', type: 'enum', default: 'still', values: ['still', 'vid'], remote: true,
+    doc: '`rpicam` source: one `rpicam-still` per frame, or a long-running `rpicam-vid --codec yuv420` stream.' },
+  { key: 'capture.maxFrames', type: 'integer', default: 0, min: 0, max: 2 ** 31 - 1, remote: false, restart: true,
+    doc: 'Stop capturing after this many frames (0 = never); the agent keeps publishing the backlog. For tests and back-filling.' },
+
+  { key: 'encoder.table', type: 'string', default: '', remote: true, maxLength: 64,
+    doc: 'Quantization table id: a table pushed in `encoder.tables` or a file `<encoder.tablesDir>/<id>.json`. Empty = IJG `encoder.quality`.' },
+  { key: 'encoder.tables', type: 'tables', default: {}, remote: true,
+    doc: 'Tables pushed with the config: `{ "<id>": { "luma": [64 ints], "chroma": [64 ints] } }`, validated like table files. At most 16.' },
+  { key: 'encoder.tablesDir', type: 'string', default: 'config/tables', remote: false, restart: true, maxLength: 4096,
+    doc: 'Folder of table files (`<id>.json`), relative to the working directory.' },
+  { key: 'encoder.scale', type: 'number', default: 1, min: 0.05, max: 32, remote: true,
+    doc: 'Multiplies every table entry (clamped to 1..255): > 1 is coarser and smaller.' },
+  { key: 'encoder.quality', type: 'integer', default: 75, min: 1, max: 100, remote: true,
+    doc: 'IJG quality of the Annex K tables, used when `encoder.table` is empty.' },
+  { key: 'encoder.subsampling', type: 'enum', default: '420', values: ['420', '444'], remote: true, doc: 'Chroma subsampling.' },
+  { key: 'encoder.optimizeHuffman', type: 'boolean', default: false, remote: true,
+    doc: 'Two-pass optimal Huffman tables: a few % smaller, about twice the entropy-coding time.' },
+
+  { key: 'buffer.path', type: 'string', default: 'deepn-buffer.db', remote: false, restart: true, maxLength: 4096,
+    doc: 'SQLite file of the durable frame buffer.' },
+  { key: 'buffer.maxBytes', type: 'integer', default: 256 * MB, min: 0, max: 2 ** 50, remote: true,
+    doc: 'Buffer cap in JPEG bytes; 0 = unbounded.' },
+  { key: 'buffer.maxFrames', type: 'integer', default: 0, min: 0, max: 2 ** 40, remote: true, doc: 'Buffer cap in frames; 0 = unbounded.' },
+  { key: 'buffer.policy', type: 'enum', default: 'drop-oldest', values: ['drop-oldest', 'reject-new'], remote: true,
+    doc: 'What a full buffer does with a new frame.' },
+  { key: 'buffer.ttlSec', type: 'integer', default: 0, min: 0, max: 2 ** 31 - 1, remote: true,
+    doc: 'Frames older than this are expired unsent; 0 = never.' },
+  { key: 'buffer.synchronous', type: 'enum', default: 'NORMAL', values: ['NORMAL', 'FULL'], remote: false, restart: true,
+    doc: 'SQLite `synchronous` (WAL): NORMAL survives crashes and is SD-card friendly; FULL also survives power loss of the last commit.' },
+
+  { key: 'telemetry.intervalMs', type: 'integer', default: 30000, min: 1000, max: 86400000, remote: true,
+    doc: 'Period of the `telemetry` message.' },
+  { key: 'log.level', type: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error'], remote: true, env: 'DEEPN_LOG_LEVEL',
+    doc: 'Log verbosity (stderr).' },
+]
+
+export const SPEC_BY_KEY: ReadonlyMap<string, KeySpec> = new Map(SCHEMA.map((s) => [s.key, s]))
+
+/** Upper bound on pushed tables, so a config message cannot grow the reported config without limit. */
+export const MAX_PUSHED_TABLES = 16

@@ -1,0 +1,213 @@
+/**
+ * Validation and merging driven by the schema. Every error names the offending key. Pure: no I/O.
+ */
+import { SCHEMA, SPEC_BY_KEY, MAX_PUSHED_TABLES, type KeySpec } from './schema'
+import type { AgentConfig, FlatConfig, PushedTable } from './types'
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** A fresh configuration holding every schema default. */
+export function defaults(): AgentConfig {
+  const flat: FlatConfig = {}
+  for (const s of SCHEMA) flat[s.key] = structuredClone(s.default)
+  return unflatten(flat) as unknown as AgentConfig
+}
+
+export interface ValidateOptions {
+  /** Reject keys the schema does not allow over MQTT. */
+  remote: boolean
+  /** Where the document came from, for error messages (e.g. a file name). */
+  origin?: string
+}
+
+/**
+ * Checks a partial configuration document (nested JSON object) and returns it flattened to dotted keys.
+ * Throws ConfigError naming the first wrong key: unknown, not remote-settable, wrong type or out of range.
+ */
+export function validatePartial(doc: unknown, opts: ValidateOptions): FlatConfig {
+  const where = opts.origin ? `${opts.origin}: ` : ''
+  if (!isPlainObject(doc)) throw new ConfigError(`${where}configuration must be a JSON object, got ${describe(doc)}`)
+  const out: FlatConfig = {}
+  walk(doc, '', out, opts, where)
+  return out
+}
+
+function walk(obj: Record<string, unknown>, prefix: string, out: FlatConfig, opts: ValidateOptions, where: string): void {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix + k
+    const spec = SPEC_BY_KEY.get(key)
+    if (!spec) {
+      if (SCHEMA.some((s) => s.key.startsWith(key + '.'))) {
+        if (!isPlainObject(v)) throw new ConfigError(`${where}'${key}' must be an object, got ${describe(v)}`)
+        walk(v, key + '.', out, opts, where)
+        continue
+      }
+      throw new ConfigError(`${where}unknown key '${key}'${suggest(key)}`)
+    }
+    if (opts.remote && !spec.remote) {
+      throw new ConfigError(`${where}'${key}' cannot be set remotely (${remoteReason(spec)})`)
+    }
+    out[key] = checkValue(spec, v, where)
+  }
+}
+
+function remoteReason(spec: KeySpec): string {
+  if (spec.secret || /username|password/.test(spec.key)) return 'credential'
+  if (/path|Dir|File|^mqtt\.(ca|cert|key)$/.test(spec.key)) return 'file path'
+  return 'local configuration only'
+}
+
+/** Validates one value against its key's spec; returns the (possibly normalized) value. */
+export function checkValue(spec: KeySpec, v: unknown, where = ''): unknown {
+  const bad = (msg: string): never => { throw new ConfigError(`${where}'${spec.key}' ${msg}`) }
+  switch (spec.type) {
+    case 'string':
+      if (typeof v !== 'string') bad(`must be a string, got ${describe(v)}`)
+      if (spec.maxLength !== undefined && (v as string).length > spec.maxLength) bad(`is longer than ${spec.maxLength} characters`)
+      if (spec.key === 'deviceId' && v !== '' && !/^[A-Za-z0-9._-]+$/.test(v as string)) bad('may only contain letters, digits, `.`, `_` and `-`')
+      if (spec.key === 'mqtt.prefix' && !/^[^#+\u0000]+$/.test(v as string)) bad('must be non-empty without MQTT wildcards')
+      if (spec.key === 'encoder.table' && v !== '' && !/^[A-Za-z0-9._-]+$/.test(v as string)) bad('must be a table id (letters, digits, `.`, `_`, `-`)')
+      return v
+    case 'boolean':
+      if (typeof v !== 'boolean') bad(`must be true or false, got ${describe(v)}`)
+      return v
+    case 'integer':
+    case 'number':
+      if (typeof v !== 'number' || !Number.isFinite(v)) bad(`must be a number, got ${describe(v)}`)
+      if (spec.type === 'integer' && !Number.isInteger(v)) bad(`must be an integer, got ${v}`)
+      if (spec.min !== undefined && (v as number) < spec.min) bad(`must be >= ${spec.min}, got ${v}`)
+      if (spec.max !== undefined && (v as number) > spec.max) bad(`must be <= ${spec.max}, got ${v}`)
+      return v
+    case 'enum':
+      if (typeof v !== 'string' || !spec.values!.includes(v)) bad(`must be one of ${spec.values!.map((x) => `'${x}'`).join(', ')}, got ${describe(v)}`)
+      return v
+    case 'tables':
+      return checkTables(spec.key, v, bad)
+  }
+}
+
+/** Pushed tables: `{ id: {luma, chroma} }`; `null` for an id deletes a previously pushed table. */
+function checkTables(key: string, v: unknown, bad: (m: string) => never): Record<string, PushedTable | null> {
+  if (!isPlainObject(v)) return bad(`must be an object of tables by id, got ${describe(v)}`)
+  const ids = Object.keys(v)
+  if (ids.length > MAX_PUSHED_TABLES) bad(`holds ${ids.length} tables; at most ${MAX_PUSHED_TABLES}`)
+  const out: Record<string, PushedTable | null> = {}
+  for (const id of ids) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) bad(`table id '${id.slice(0, 80)}' must be 1..64 letters, digits, '.', '_' or '-'`)
+    const t = v[id]
+    if (t === null) { out[id] = null; continue }
+    if (!isPlainObject(t)) bad(`.${id} must be an object {luma, chroma}, got ${describe(t)}`)
+    const tt = t as Record<string, unknown>
+    const extra = Object.keys(tt).filter((k) => k !== 'luma' && k !== 'chroma' && k !== 'id' && k !== 'source')
+    if (extra.length) bad(`.${id} has unknown field '${extra[0]}'`)
+    if (tt.id !== undefined && tt.id !== id) bad(`.${id}.id is '${String(tt.id)}', expected '${id}'`)
+    out[id] = { luma: checkQuantTable(`${key}.${id}.luma`, tt.luma), chroma: checkQuantTable(`${key}.${id}.chroma`, tt.chroma) }
+  }
+  return out
+}
+
+/** 64 integers 1..255 in natural row-major order: the same rule as the table files in config/tables/. */
+export function checkQuantTable(name: string, v: unknown): number[] {
+  if (!Array.isArray(v) || v.length !== 64) throw new ConfigError(`'${name}' must be an array of 64 integers, got ${Array.isArray(v) ? `${v.length} entries` : describe(v)}`)
+  v.forEach((x, i) => {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > 255) throw new ConfigError(`'${name}'[${i}] must be an integer 1..255, got ${describe(x)}`)
+  })
+  return v.slice()
+}
+
+/** Checks rules between keys. Throws ConfigError naming the keys. */
+export function checkConsistency(c: AgentConfig): void {
+  if (c.mqtt.reconnectMinMs > c.mqtt.reconnectMaxMs) throw new ConfigError(`'mqtt.reconnectMinMs' (${c.mqtt.reconnectMinMs}) must not exceed 'mqtt.reconnectMaxMs' (${c.mqtt.reconnectMaxMs})`)
+  if (c.capture.retryMinMs > c.capture.retryMaxMs) throw new ConfigError(`'capture.retryMinMs' (${c.capture.retryMinMs}) must not exceed 'capture.retryMaxMs' (${c.capture.retryMaxMs})`)
+  if (c.capture.source === 'files' && !c.capture.filesDir) throw new ConfigError(`'capture.filesDir' is required when 'capture.source' is 'files'`)
+  if (c.capture.width % 2 || c.capture.height % 2) {
+    if (c.capture.source === 'rpicam') throw new ConfigError(`'capture.width'/'capture.height' must be even for the rpicam source (I420), got ${c.capture.width}x${c.capture.height}`)
+  }
+  if (Object.keys(c.encoder.tables).length > MAX_PUSHED_TABLES) throw new ConfigError(`'encoder.tables' holds more than ${MAX_PUSHED_TABLES} tables`)
+}
+
+/** A new configuration: `base` with the validated partial applied. `encoder.tables` merges by id. */
+export function applyPartial(base: AgentConfig, partial: FlatConfig): AgentConfig {
+  const flat = flatten(base)
+  for (const [k, v] of Object.entries(partial)) {
+    if (k === 'encoder.tables') {
+      const merged = { ...(flat[k] as Record<string, PushedTable>) }
+      for (const [id, t] of Object.entries(v as Record<string, PushedTable | null>)) {
+        if (t === null) delete merged[id]
+        else merged[id] = t
+      }
+      flat[k] = merged
+    } else {
+      flat[k] = v
+    }
+  }
+  const next = unflatten(flat) as unknown as AgentConfig
+  checkConsistency(next)
+  return next
+}
+
+/** Merges two validated partials (later wins; tables merge by id). */
+export function mergePartials(a: FlatConfig, b: FlatConfig): FlatConfig {
+  const out = { ...a }
+  for (const [k, v] of Object.entries(b)) {
+    if (k === 'encoder.tables' && isPlainObject(out[k])) out[k] = { ...(out[k] as object), ...(v as object) }
+    else out[k] = v
+  }
+  return out
+}
+
+/** Dotted keys whose values differ between two configurations. */
+export function changedKeys(a: AgentConfig, b: AgentConfig): string[] {
+  const fa = flatten(a)
+  const fb = flatten(b)
+  return SCHEMA.map((s) => s.key).filter((k) => JSON.stringify(fa[k]) !== JSON.stringify(fb[k]))
+}
+
+/** The configuration as it may be shown to a backend or in logs: secrets replaced. */
+export function redact(c: AgentConfig): AgentConfig {
+  const flat = flatten(c)
+  for (const s of SCHEMA) if (s.secret && flat[s.key]) flat[s.key] = '***'
+  return unflatten(flat) as unknown as AgentConfig
+}
+
+/** Schema keys → values (nested objects below a schema key, like `encoder.tables`, stay whole). */
+export function flatten(c: AgentConfig): FlatConfig {
+  const out: FlatConfig = {}
+  for (const s of SCHEMA) {
+    let v: unknown = c
+    for (const part of s.key.split('.')) v = (v as Record<string, unknown>)?.[part]
+    out[s.key] = v
+  }
+  return out
+}
+
+function unflatten(flat: FlatConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(flat)) {
+    const parts = k.split('.')
+    let o = out
+    for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>
+    o[parts[parts.length - 1]] = v
+  }
+  return out
+}
+
+function suggest(key: string): string {
+  const last = key.split('.').pop()!.toLowerCase()
+  const near = SCHEMA.find((s) => s.key.toLowerCase().endsWith('.' + last) || s.key.toLowerCase() === last)
+  return near ? ` (did you mean '${near.key}'?)` : ''
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'string') return `string '${v.length > 40 ? v.slice(0, 40) + '…' : v}'`
+  if (typeof v === 'object') return 'an object'
+  return `${typeof v} ${String(v)}`
+}

@@ -1,0 +1,88 @@
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import {
+  SCHEMA, defaults, validatePartial, applyPartial, envOverrides, changedKeys, redact, flatten, ConfigError,
+} from '../../shared/config'
+import { renderConfigDoc } from '../../shared/config/doc'
+
+const table = (v: number) => Array.from({ length: 64 }, () => v)
+
+t.test('defaults come from the schema and cover every key', async (t) => {
+  const d = defaults()
+  const flat = flatten(d)
+  for (const s of SCHEMA) t.same(flat[s.key], s.default, s.key)
+  t.equal(d.mqtt.prefix, 'deepn')
+  t.equal(d.capture.source, 'synthetic')
+})
+
+t.test('errors name the key', async (t) => {
+  const cases: [unknown, RegExp][] = [
+    [{ capture: { width: 'big' } }, /'capture\.width' must be a number/],
+    [{ capture: { width: 1.5 } }, /'capture\.width' must be an integer/],
+    [{ capture: { width: 4 } }, /'capture\.width' must be >= 16/],
+    [{ capture: { sauce: 1 } }, /unknown key 'capture\.sauce'/],
+    [{ bogus: true }, /unknown key 'bogus'/],
+    [{ mqtt: 5 }, /'mqtt' must be an object/],
+    [{ delivery: 'maybe' }, /'delivery' must be one of 'puback', 'e2e-ack'/],
+    [{ encoder: { tables: { a: { luma: table(1), chroma: table(0) } } } }, /'encoder\.tables\.a\.chroma'\[0\] must be an integer 1\.\.255/],
+    [{ encoder: { tables: { a: { luma: [1, 2], chroma: table(1) } } } }, /'encoder\.tables\.a\.luma' must be an array of 64 integers, got 2 entries/],
+    [{ deviceId: 'a/b' }, /'deviceId' may only contain/],
+    [[], /must be a JSON object/],
+  ]
+  for (const [doc, re] of cases) t.throws(() => validatePartial(doc, { remote: false }), re, JSON.stringify(doc).slice(0, 60))
+})
+
+t.test('remote config can never set paths, credentials or connection settings', async (t) => {
+  for (const doc of [
+    { mqtt: { password: 'x' } }, { mqtt: { username: 'x' } }, { mqtt: { url: 'mqtt://evil' } }, { mqtt: { ca: '/etc/x' } },
+    { buffer: { path: '/tmp/x.db' } }, { capture: { filesDir: '/' } }, { encoder: { tablesDir: '/' } }, { deviceId: 'x' },
+    { mqtt: { passwordFile: '/etc/shadow' } },
+  ]) {
+    t.throws(() => validatePartial(doc, { remote: true }), /cannot be set remotely/, JSON.stringify(doc))
+    t.doesNotThrow(() => validatePartial(doc, { remote: false }))
+  }
+  const remoteKeys = SCHEMA.filter((s) => s.remote).map((s) => s.key)
+  for (const k of remoteKeys) t.notMatch(k, /path|Dir$|File$|password|username|url|^mqtt\.(ca|cert|key)$/i, `${k} is safe to set remotely`)
+})
+
+t.test('applyPartial merges, checks consistency and merges tables by id', async (t) => {
+  const d = defaults()
+  const a = applyPartial(d, validatePartial({ capture: { width: 320 }, encoder: { tables: { x: { luma: table(2), chroma: table(3) } } } }, { remote: true }))
+  t.equal(a.capture.width, 320)
+  t.equal(a.capture.height, 480, 'untouched keys keep their value')
+  t.same(changedKeys(d, a), ['capture.width', 'encoder.tables'])
+  const b = applyPartial(a, validatePartial({ encoder: { tables: { y: { luma: table(4), chroma: table(4) } } } }, { remote: true }))
+  t.same(Object.keys(b.encoder.tables).sort(), ['x', 'y'])
+  const c = applyPartial(b, validatePartial({ encoder: { tables: { x: null } } }, { remote: true }))
+  t.same(Object.keys(c.encoder.tables), ['y'])
+  t.throws(() => applyPartial(d, validatePartial({ mqtt: { reconnectMinMs: 5000, reconnectMaxMs: 1000 } }, { remote: true })), /'mqtt\.reconnectMinMs' \(5000\) must not exceed 'mqtt\.reconnectMaxMs'/)
+  t.equal(d.capture.width, 640, 'base is not mutated')
+})
+
+t.test('environment overrides: dedicated and generic', async (t) => {
+  const o = envOverrides({
+    DEEPN_MQTT_URL: 'mqtt://h:1', DEEPN_DEVICE_ID: 'cam-7', DEEPN__MQTT__MAX_PAYLOAD_BYTES: '131072',
+    DEEPN__CAPTURE__FILES_LOOP: 'false', DEEPN__DELIVERY: 'e2e-ack', DEEPN_UNRELATED: 'x', PATH: '/bin',
+  })
+  t.same(o, { 'mqtt.url': 'mqtt://h:1', deviceId: 'cam-7', 'mqtt.maxPayloadBytes': 131072, 'capture.filesLoop': false, delivery: 'e2e-ack' })
+  t.throws(() => envOverrides({ DEEPN__MQTT__NOPE: '1' }), /DEEPN__MQTT__NOPE names no configuration key/)
+  t.throws(() => envOverrides({ DEEPN__CAPTURE__WIDTH: 'wide' }), /DEEPN__CAPTURE__WIDTH: 'capture\.width' must be a number/)
+  t.throws(() => envOverrides({ DEEPN__CAPTURE__WIDTH: '2' }), /'capture\.width' must be >= 16/)
+})
+
+t.test('secrets are redacted', async (t) => {
+  const c = applyPartial(defaults(), { 'mqtt.password': 'hunter2' })
+  t.equal(redact(c).mqtt.password, '***')
+  t.notMatch(JSON.stringify(redact(c)), /hunter2/)
+})
+
+t.test('docs/config.md is generated from the schema and current', async (t) => {
+  const doc = readFileSync(join(__dirname, '../../docs/config.md'), 'utf8')
+  t.equal(doc, renderConfigDoc(), 'run `npm run build && npm run docs:config` to regenerate docs/config.md')
+  for (const s of SCHEMA) t.match(doc, '`' + s.key + '`')
+})
+
+t.test('ConfigError is the error type', async (t) => {
+  t.throws(() => validatePartial({ x: 1 }, { remote: true }), ConfigError)
+})

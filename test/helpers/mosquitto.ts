@@ -1,0 +1,105 @@
+/**
+ * A real Mosquitto broker for tests: `/usr/sbin/mosquitto` on a free loopback port with a generated config file.
+ * Usage: `const b = await startMosquitto(); t.teardown(() => b.stop())`; `b.url` is `mqtt://127.0.0.1:PORT`.
+ * `stop()` / `start()` / `restart()` keep the port, so clients can reconnect to the same URL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto'
+
+export interface MosquittoOptions {
+  /** Extra mosquitto.conf lines, e.g. `max_packet_size 20000`. */
+  extraConfig?: string[]
+  port?: number
+}
+
+export interface Mosquitto {
+  port: number
+  url: string
+  /** Output of the broker so far (stdout + stderr), for failure messages. */
+  output(): string
+  start(): Promise<void>
+  stop(): Promise<void>
+  restart(): Promise<void>
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+export async function waitForPort(port: number, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1')
+      s.once('connect', () => { s.destroy(); resolve(true) })
+      s.once('error', () => resolve(false))
+    })
+    if (ok) return
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
+  const port = opts.port ?? (await freePort())
+  const dir = mkdtempSync(join(tmpdir(), 'deepn-mosquitto-'))
+  const conf = join(dir, 'mosquitto.conf')
+  writeFileSync(conf, [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence false',
+    'log_dest stdout',
+    'log_type error',
+    'log_type warning',
+    ...(opts.extraConfig ?? []),
+    '',
+  ].join('\n'))
+  let proc: ChildProcess | undefined
+  let out = ''
+
+  const start = async (): Promise<void> => {
+    if (proc) return
+    const p = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
+    proc = p
+    p.stdout!.on('data', (d) => { out += d })
+    p.stderr!.on('data', (d) => { out += d })
+    const exited = new Promise<never>((_, reject) => p.once('exit', (code) => reject(new Error(`mosquitto exited with ${code}: ${out}`))))
+    exited.catch(() => {})
+    p.once('exit', () => { if (proc === p) proc = undefined })
+    await Promise.race([waitForPort(port), exited])
+  }
+
+  const stop = async (): Promise<void> => {
+    const p = proc
+    if (!p) return
+    proc = undefined
+    if (p.exitCode !== null) return
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve())
+      p.kill('SIGTERM')
+    })
+  }
+
+  await start()
+  process.once('exit', () => { proc?.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }) })
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    output: () => out,
+    start,
+    stop,
+    restart: async () => { await stop(); await start() },
+  }
+}
