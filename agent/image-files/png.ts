@@ -1,0 +1,30 @@
+import { PNG } from 'pngjs'
+import type { RawImage } from '../../shared/codec/types'
+import { ImageDecodeError } from './errors'
+
+/**
+ * PNG via pngjs (which always hands back 8-bit RGBA, rescaling 16-bit samples). Grey files (colour types 0 and 4)
+ * become `gray`, everything else `rgb`; alpha is dropped (the encoder has no use for it).
+ */
+export function decodePng(bytes: Uint8Array, nameHint?: string): RawImage {
+  let png: PNG
+  try {
+    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+  } catch (err) {
+    throw new ImageDecodeError('PNG', `corrupt or truncated: ${err instanceof Error ? err.message : String(err)}`, nameHint)
+  }
+  const { width, height, data } = png
+  const colorType = (png as unknown as { colorType?: number }).colorType
+  const pixels = width * height
+  if (data.length < pixels * 4) throw new ImageDecodeError('PNG', `decoded ${data.length} bytes, expected ${pixels * 4}`, nameHint)
+  const gray = colorType === 0 || colorType === 4
+  const out = new Uint8Array(pixels * (gray ? 1 : 3))
+  if (gray) {
+    for (let i = 0; i < pixels; i++) out[i] = data[i * 4]
+  } else {
+    for (let i = 0, o = 0, s = 0; i < pixels; i++, s += 4) {
+      out[o++] = data[s]; out[o++] = data[s + 1]; out[o++] = data[s + 2]
+    }
+  }
+  return { width, height, format: gray ? 'gray' : 'rgb', data: out }
+}
