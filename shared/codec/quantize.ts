@@ -1,0 +1,76 @@
+/**
+ * Quantization as libjpeg-turbo's jcdctmgr.c: each divisor (8 * q for islow; q scaled by the AA&N factors for
+ * ifast) becomes a 16-bit reciprocal, a rounding correction and a shift (compute_reciprocal), and a coefficient
+ * is quantized as sign(x) * (((|x| + correction) * reciprocal) >> shift). This is the SIMD build's arithmetic,
+ * so results match cjpeg bit for bit. Pure.
+ */
+import { ZIGZAG } from './tables'
+import type { DctMethod } from './types'
+
+/** Per-table quantizer state, indexed in natural order. */
+export interface Divisors {
+  recip: Uint32Array
+  corr: Uint32Array
+  shift: Uint8Array
+}
+
+/** AA&N scale factors scaled by 2^14 (jcdctmgr.c aanscales). */
+const AANSCALES = [
+  16384, 22725, 21407, 19266, 16384, 12873, 8867, 4520,
+  22725, 31521, 29692, 26722, 22725, 17855, 12299, 6270,
+  21407, 29692, 27969, 25172, 21407, 16819, 11585, 5906,
+  19266, 26722, 25172, 22654, 19266, 15137, 10426, 5315,
+  16384, 22725, 21407, 19266, 16384, 12873, 8867, 4520,
+  12873, 17855, 16819, 15137, 12873, 10114, 6967, 3552,
+  8867, 12299, 11585, 10426, 8867, 6967, 4799, 2446,
+  4520, 6270, 5906, 5315, 4520, 3552, 2446, 1247,
+]
+
+/** The raw divisor the DCT output must be divided by for quantization table entry `q` at natural index `i`. */
+export function rawDivisor(q: number, i: number, dct: DctMethod): number {
+  return dct === 'islow' ? q << 3 : (q * AANSCALES[i] + (1 << 10)) >> 11
+}
+
+/** compute_reciprocal for 16-bit DCTELEM (the SIMD build) into slot `i` of `out`. */
+function reciprocal(divisor: number, i: number, out: Divisors): void {
+  if (divisor === 1) {
+    out.recip[i] = 1
+    out.corr[i] = 0
+    out.shift[i] = 0
+    return
+  }
+  const b = 31 - Math.clz32(divisor)
+  let r = 16 + b
+  let fq = Math.floor(2 ** r / divisor)
+  const fr = 2 ** r % divisor
+  let c = divisor >> 1
+  if (fr === 0) {
+    fq >>>= 1
+    r--
+  } else if (fr <= divisor >> 1) {
+    c++
+  } else {
+    fq++
+  }
+  out.recip[i] = fq
+  out.corr[i] = c
+  out.shift[i] = r
+}
+
+/** Divisors for one quantization table (natural order, 1..255) and DCT method. */
+export function makeDivisors(table: ArrayLike<number>, dct: DctMethod): Divisors {
+  const out: Divisors = { recip: new Uint32Array(64), corr: new Uint32Array(64), shift: new Uint8Array(64) }
+  for (let i = 0; i < 64; i++) reciprocal(rawDivisor(table[i], i, dct), i, out)
+  return out
+}
+
+/** Quantizes DCT output `ws` (natural order) into `out` at `off` in zigzag order. */
+export function quantizeBlock(ws: Int32Array, d: Divisors, out: Int16Array, off: number): void {
+  const { recip, corr, shift } = d
+  for (let k = 0; k < 64; k++) {
+    const i = ZIGZAG[k]
+    const x = ws[i]
+    if (x < 0) out[off + k] = -(((corr[i] - x) * recip[i]) >>> shift[i])
+    else out[off + k] = ((x + corr[i]) * recip[i]) >>> shift[i]
+  }
+}
