@@ -65,3 +65,19 @@ export interface ConfigResult {
 export interface AckMessage {
   seq: number
 }
+
+/** Receiver → world on `results`: one classification per stored frame (added by the receiver, issue 5). */
+export interface ResultMessage {
+  seq: number
+  /** Class name when the model has labels, else the class index as a string. */
+  label: string
+  index: number
+  /** Probability of the winning class (softmax of the model's output unless it already sums to 1). */
+  score: number
+  deviceId: string
+  capturedAt: string
+  tableId: string
+  /** Model file name. */
+  model: string
+  inferenceMs: number
+}

@@ -1,0 +1,32 @@
+/**
+ * `deepn receive`: the reference backend (see scripts/receive/receiver.ts). Runs until SIGINT/SIGTERM, then
+ * finishes the frame being written, sends pending acks and disconnects.
+ */
+import { parseReceiveArgs, UsageError, USAGE } from './receive/options'
+import { startReceiver } from './receive/receiver'
+
+export async function main(argv: string[]): Promise<number> {
+  let opts
+  try {
+    opts = parseReceiveArgs(argv)
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    console.error(`deepn receive: ${err.message}\n\n${USAGE}`)
+    return 2
+  }
+  if (opts === 'help') {
+    console.log(USAGE)
+    return 0
+  }
+  const receiver = await startReceiver(opts)
+  await new Promise<void>((resolve) => {
+    const stop = (sig: NodeJS.Signals) => {
+      process.stderr.write(`[receive] ${sig}: finishing\n`)
+      resolve()
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+  await receiver.close()
+  return 0
+}

@@ -1,0 +1,143 @@
+/**
+ * The receiver's MQTT connection: a persistent session (fixed client id, clean start off, long session expiry)
+ * so frames published while the receiver is down wait at the broker, MQTT 5 with fallback to 3.1.1, TLS and
+ * credentials. Each QoS 1 frame is PUBACKed only after `onFrame` resolves, i.e. after it is on disk: a receiver
+ * killed mid-write gets the frame again rather than losing it.
+ */
+import { readFileSync } from 'node:fs'
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
+
+export interface SessionOptions {
+  url: string
+  clientId: string
+  protocol: 'auto' | '5' | '3.1.1'
+  username?: string
+  password?: string
+  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean }
+  /** MQTT 5 session expiry: how long the broker keeps queueing for us while we are away. */
+  sessionExpirySec: number
+  /** Topic filters subscribed at QoS 1 whenever the broker has no session for us. */
+  subscriptions: string[]
+  /** Resolves once the message is handled (acknowledged to the broker afterwards); rejects to have it redelivered. */
+  onMessage: (topic: string, payload: Buffer, packet: IPublishPacket) => Promise<void>
+  log: (level: 'info' | 'warn' | 'error', msg: string) => void
+  reconnectMs?: number
+}
+
+/** CONNACK codes meaning "I do not speak this protocol version": 3.1.1 code 1, MQTT 5 reason 0x84. */
+const PROTOCOL_REFUSED = new Set([1, 0x84])
+
+export class MqttSession {
+  private client: MqttClient | undefined
+  private version: 4 | 5
+  private closing = false
+  private accepting = true
+  private subscribedResolve!: () => void
+  /** Resolves the first time our subscriptions are in place (fresh subscribe or a resumed session). */
+  readonly subscribed = new Promise<void>((resolve) => { this.subscribedResolve = resolve })
+
+  constructor(private readonly opts: SessionOptions) {
+    this.version = opts.protocol === '3.1.1' ? 4 : 5
+  }
+
+  get protocolVersion(): 4 | 5 {
+    return this.version
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false
+  }
+
+  start(): void {
+    const o = this.opts
+    const options: IClientOptions = {
+      protocolVersion: this.version,
+      clientId: o.clientId,
+      clean: false,
+      reconnectPeriod: o.reconnectMs ?? 1000,
+      connectTimeout: 15000,
+      keepalive: 30,
+      resubscribe: false,
+    }
+    if (this.version === 5) options.properties = { sessionExpiryInterval: o.sessionExpirySec }
+    if (o.username) options.username = o.username
+    if (o.password) options.password = o.password
+    if (o.tls) {
+      if (o.tls.ca) options.ca = readFileSync(o.tls.ca)
+      if (o.tls.cert) options.cert = readFileSync(o.tls.cert)
+      if (o.tls.key) options.key = readFileSync(o.tls.key)
+      if (o.tls.rejectUnauthorized !== undefined) options.rejectUnauthorized = o.tls.rejectUnauthorized
+    }
+    const client = mqtt.connect(o.url, options)
+    this.client = client
+    // Replaces mqtt.js's no-op hook: its callback is what sends the PUBACK (see mqtt/lib/handlers/publish).
+    client.handleMessage = (packet, done) => {
+      if (!this.accepting || client !== this.client) return // no PUBACK: the broker redelivers next session
+      o.onMessage(packet.topic, packet.payload as Buffer, packet).then(
+        () => done(),
+        (err: unknown) => {
+          o.log('error', `not acknowledging ${packet.topic} (will be redelivered): ${err instanceof Error ? err.message : String(err)}`)
+          client.stream.destroy() // reconnect; the broker resends every unacknowledged message
+        },
+      )
+    }
+    client.on('connect', (connack) => {
+      o.log('info', `connected to ${redactUrl(o.url)} as ${o.clientId} (MQTT ${this.version === 5 ? '5' : '3.1.1'}, session ${connack.sessionPresent ? 'resumed' : 'new'})`)
+      if (connack.sessionPresent) {
+        this.subscribedResolve()
+        return
+      }
+      client.subscribe(o.subscriptions, { qos: 1 }, (err, granted) => {
+        if (err) return o.log('error', `subscribe ${o.subscriptions.join(', ')} failed: ${err.message}`)
+        const refused = (granted ?? []).filter((g) => g.qos > 2)
+        if (refused.length) return o.log('error', `broker refused subscription ${refused.map((g) => g.topic).join(', ')}`)
+        this.subscribedResolve()
+      })
+    })
+    client.on('error', (err: Error & { code?: number | string }) => {
+      if (client !== this.client) return
+      if (o.protocol === 'auto' && this.version === 5 && typeof err.code === 'number' && PROTOCOL_REFUSED.has(err.code)) {
+        o.log('warn', 'broker refused MQTT 5; falling back to MQTT 3.1.1')
+        this.version = 4
+        this.client = undefined
+        client.end(true)
+        this.start()
+        return
+      }
+      o.log('warn', `MQTT: ${err.message}`)
+    })
+    client.on('offline', () => {
+      if (client === this.client && !this.closing) o.log('warn', `broker ${redactUrl(o.url)} unreachable; retrying`)
+    })
+  }
+
+  /** QoS 1 publish; queued by mqtt.js while offline. Never throws: a lost ack or result is logged. */
+  publish(topic: string, payload: string, retain = false): void {
+    const client = this.client
+    if (!client || this.closing) return
+    client.publish(topic, payload, { qos: 1, retain }, (err) => {
+      if (err && !this.closing) this.opts.log('warn', `publish ${topic}: ${err.message}`)
+    })
+  }
+
+  /** Stops taking new messages (they stay unacknowledged at the broker); publishing still works. */
+  stopAccepting(): void {
+    this.accepting = false
+  }
+
+  /** Clean disconnect; waits briefly for queued publishes (acks, results) to go out. */
+  async close(): Promise<void> {
+    const client = this.client
+    if (!client || this.closing) return
+    this.closing = true
+    this.accepting = false
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => { client.end(true); resolve() }, 3000)
+      client.end(false, {}, () => { clearTimeout(t); resolve() })
+    })
+  }
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@')
+}

@@ -1,0 +1,229 @@
+/**
+ * The reference backend: MQTT frames → validated JPEGs in a dataset folder, with gap tracking, optional
+ * classification (results topic) and optional end-to-end acks. `startReceiver` is used in-process by the demo
+ * and by `deepn receive`.
+ */
+import { EventEmitter } from 'node:events'
+import * as os from 'node:os'
+import { DEFAULT_PREFIX, Leaf, parseTopic, topic, type AckMessage, type FrameMetadata, type ResultMessage } from '../../shared/contract/topics'
+import { Acker } from './acker'
+import { loadClassifier, type Classifier } from './classifier'
+import { Dataset } from './dataset'
+import { MqttSession } from './mqtt-session'
+import { emptyCounters, formatSummary, type DeviceCounters, type SummarySnapshot } from './summary'
+import { validateFrame } from './validate'
+
+export interface ReceiverOptions {
+  url: string
+  prefix?: string
+  /** Dataset root. */
+  out: string
+  /** ONNX classifier; results are published on `<prefix>/<deviceId>/results`. */
+  model?: string
+  /** Class names (JSON array or one per line); default `<model>.labels.json|txt` when present. */
+  labels?: string
+  /** Publish end-to-end acks on `<prefix>/<deviceId>/ack`. */
+  ack?: boolean
+  ackIntervalMs?: number
+  ackEveryFrames?: number
+  /** Fixed id of the persistent session; default `deepn-receiver-<hostname>`. */
+  clientId?: string
+  protocol?: 'auto' | '5' | '3.1.1'
+  username?: string
+  password?: string
+  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean }
+  /** How long the broker queues frames for a stopped receiver (MQTT 5). Default 7 days. */
+  sessionExpirySec?: number
+  /** Fully decode each frame with jpeg-js besides the structure check. */
+  decode?: boolean
+  /** Summary period on the log; 0 = only at shutdown. Default 10 s. */
+  summaryIntervalMs?: number
+  /** Log sink; default stderr. */
+  log?: (line: string) => void
+}
+
+export interface FrameEvent { deviceId: string; seq: number; file: string; duplicate: boolean }
+export interface BadEvent { topic: string; deviceId?: string; reason: string }
+
+export interface Receiver extends EventEmitter {
+  /** Resolves once the frames subscription is active at the broker. */
+  readonly subscribed: Promise<void>
+  readonly out: string
+  snapshot(): SummarySnapshot
+  /** Finishes the frame being written, sends pending acks, disconnects. Idempotent. */
+  close(): Promise<void>
+}
+
+export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
+  const r = new ReceiverImpl(opts)
+  await r.init()
+  return r
+}
+
+class ReceiverImpl extends EventEmitter implements Receiver {
+  readonly out: string
+  private readonly prefix: string
+  private readonly log: (line: string) => void
+  private dataset!: Dataset
+  private classifier: Classifier | undefined
+  private session!: MqttSession
+  private acker: Acker | undefined
+  private readonly counters = new Map<string, DeviceCounters>()
+  private readonly badByReason: Record<string, number> = {}
+  private badPayloads = 0
+  private writeErrors = 0
+  private classifyErrors = 0
+  private inflight: Promise<unknown> = Promise.resolve()
+  private summaryTimer: NodeJS.Timeout | undefined
+  private lastTick = { at: Date.now(), frames: new Map<string, number>() }
+  private closed: Promise<void> | undefined
+
+  constructor(private readonly opts: ReceiverOptions) {
+    super()
+    this.out = opts.out
+    this.prefix = opts.prefix ?? DEFAULT_PREFIX
+    this.log = opts.log ?? ((line) => process.stderr.write(line + '\n'))
+  }
+
+  get subscribed(): Promise<void> {
+    return this.session.subscribed
+  }
+
+  async init(): Promise<void> {
+    this.dataset = await Dataset.open(this.opts.out)
+    for (const id of this.dataset.deviceIds()) this.counter(id)
+    if (this.opts.model) {
+      this.classifier = await loadClassifier(this.opts.model, this.opts.labels)
+      const i = this.classifier.input
+      this.log(`[receive] model ${this.classifier.model}: input ${i.channels}x${i.height}x${i.width}`)
+    }
+    this.session = new MqttSession({
+      url: this.opts.url,
+      clientId: this.opts.clientId ?? `deepn-receiver-${os.hostname()}`,
+      protocol: this.opts.protocol ?? 'auto',
+      username: this.opts.username,
+      password: this.opts.password,
+      tls: this.opts.tls,
+      sessionExpirySec: this.opts.sessionExpirySec ?? 7 * 24 * 3600,
+      subscriptions: [`${this.prefix}/+/${Leaf.frames}`],
+      onMessage: (t, payload) => this.enqueue(t, payload),
+      log: (level, msg) => this.log(`[receive] ${level}: ${msg}`),
+    })
+    if (this.opts.ack) {
+      this.acker = new Acker({
+        intervalMs: this.opts.ackIntervalMs ?? 500,
+        everyFrames: this.opts.ackEveryFrames ?? 50,
+        publish: (deviceId, seq) => {
+          const msg: AckMessage = { seq }
+          this.session.publish(topic(this.prefix, deviceId, Leaf.ack), JSON.stringify(msg))
+          this.emit('ack', { deviceId, seq })
+        },
+      })
+    }
+    const every = this.opts.summaryIntervalMs ?? 10000
+    if (every > 0) {
+      this.summaryTimer = setInterval(() => this.log(formatSummary(this.snapshot())), every)
+      this.summaryTimer.unref()
+    }
+    this.log(`[receive] writing ${this.prefix}/+/frames to ${this.dataset.root}${this.opts.ack ? ' (end-to-end acks on)' : ''}`)
+    this.session.start()
+  }
+
+  snapshot(): SummarySnapshot {
+    const now = Date.now()
+    const secs = Math.max((now - this.lastTick.at) / 1000, 1e-3)
+    const devices = [...this.counters].sort(([a], [b]) => a.localeCompare(b)).map(([deviceId, c]) => {
+      const seqs = this.dataset.seqs(deviceId)
+      const fps = (c.frames - (this.lastTick.frames.get(deviceId) ?? 0)) / secs
+      this.lastTick.frames.set(deviceId, c.frames)
+      return { deviceId, ...c, fps, firstSeq: seqs.first, lastSeq: seqs.last, contiguousThrough: seqs.contiguousThrough, gaps: seqs.gaps(), missing: seqs.missing() }
+    })
+    this.lastTick.at = now
+    return { devices, badPayloads: this.badPayloads, badByReason: { ...this.badByReason }, writeErrors: this.writeErrors, classifyErrors: this.classifyErrors }
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown()
+    return this.closed
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.summaryTimer) clearInterval(this.summaryTimer)
+    this.session.stopAccepting()
+    await this.inflight.catch(() => undefined)
+    this.acker?.flush()
+    await this.session.close()
+    await this.classifier?.close()
+    await this.dataset.close()
+    this.log(formatSummary(this.snapshot()))
+  }
+
+  /** Messages are handled one at a time, in arrival order (mqtt.js already serialises; this makes it explicit). */
+  private enqueue(t: string, payload: Buffer): Promise<void> {
+    const next = this.inflight.then(() => this.handle(t, payload))
+    this.inflight = next.catch(() => undefined)
+    return next
+  }
+
+  private async handle(t: string, payload: Buffer): Promise<void> {
+    const parsed = parseTopic(this.prefix, t)
+    if (!parsed || parsed.leaf !== Leaf.frames) return this.bad(t, undefined, 'topic outside the contract')
+    const { deviceId } = parsed
+    let meta: FrameMetadata
+    try {
+      meta = validateFrame(deviceId, payload, { decode: this.opts.decode })
+    } catch (err) {
+      return this.bad(t, deviceId, (err as Error).message)
+    }
+    const seqs = this.dataset.seqs(deviceId)
+    const lastBefore = seqs.last
+    let res
+    try {
+      res = await this.dataset.store(deviceId, meta, payload, new Date())
+    } catch (err) {
+      this.writeErrors++
+      throw new Error(`storing ${deviceId} seq ${meta.seq} failed: ${(err as Error).message}`)
+    }
+    const c = this.counter(deviceId)
+    if (res.stored) {
+      c.frames++
+      c.bytes += payload.length
+      if (lastBefore !== undefined && meta.seq < lastBefore) c.filled++
+    } else {
+      c.duplicates++
+    }
+    this.acker?.update(deviceId, this.dataset.seqs(deviceId).contiguousThrough)
+    this.emit('frame', { deviceId, seq: meta.seq, file: res.file, duplicate: !res.stored } satisfies FrameEvent)
+    if (res.stored && this.classifier) await this.classify(deviceId, meta, payload, c)
+  }
+
+  private async classify(deviceId: string, meta: FrameMetadata, payload: Buffer, c: DeviceCounters): Promise<void> {
+    try {
+      const r = await this.classifier!.classify(payload)
+      const msg: ResultMessage = {
+        seq: meta.seq, label: r.label, index: r.index, score: r.score,
+        deviceId, capturedAt: meta.capturedAt, tableId: meta.tableId, model: this.classifier!.model, inferenceMs: Math.round(r.inferenceMs * 100) / 100,
+      }
+      this.session.publish(topic(this.prefix, deviceId, Leaf.results), JSON.stringify(msg))
+      c.results++
+      this.emit('result', msg)
+    } catch (err) {
+      this.classifyErrors++
+      this.log(`[receive] classify ${deviceId} seq ${meta.seq} failed: ${(err as Error).message}`)
+    }
+  }
+
+  private bad(t: string, deviceId: string | undefined, reason: string): void {
+    this.badPayloads++
+    const key = reason.split(':')[0].slice(0, 60)
+    this.badByReason[key] = (this.badByReason[key] ?? 0) + 1
+    this.log(`[receive] bad payload on ${t}${deviceId ? ` (device ${deviceId})` : ''}: ${reason}`)
+    this.emit('bad', { topic: t, deviceId, reason } satisfies BadEvent)
+  }
+
+  private counter(deviceId: string): DeviceCounters {
+    let c = this.counters.get(deviceId)
+    if (!c) this.counters.set(deviceId, (c = emptyCounters()))
+    return c
+  }
+}

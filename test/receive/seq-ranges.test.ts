@@ -1,0 +1,49 @@
+import t from 'tap'
+import { SeqRanges } from '../../scripts/receive/seq-ranges'
+
+t.test('in-order stream is one range; duplicates refused', async (t) => {
+  const s = new SeqRanges()
+  for (let i = 1; i <= 1000; i++) t.equal(s.add(i), true)
+  t.equal(s.add(500), false, 'duplicate')
+  t.equal(s.size, 1000)
+  t.equal(s.contiguousThrough, 1000)
+  t.same(s.gaps(), [])
+})
+
+t.test('a gap that later fills is not a loss', async (t) => {
+  const s = new SeqRanges()
+  for (const i of [1, 2, 3, 7, 8, 5]) s.add(i)
+  t.same(s.gaps(), [{ from: 4, to: 4 }, { from: 6, to: 6 }])
+  t.equal(s.missing(), 2)
+  t.equal(s.contiguousThrough, 3, 'ack may not claim past the first hole')
+  s.add(4)
+  t.equal(s.contiguousThrough, 5)
+  s.add(6)
+  t.same(s.gaps(), [])
+  t.equal(s.contiguousThrough, 8)
+  t.equal(s.size, 8)
+  t.equal(s.first, 1)
+  t.equal(s.last, 8)
+})
+
+t.test('random order matches a Set', async (t) => {
+  const s = new SeqRanges()
+  const ref = new Set<number>()
+  let x = 12345
+  for (let k = 0; k < 5000; k++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff
+    const seq = x % 700
+    t.equal(s.add(seq), !ref.has(seq), `add ${seq}`)
+    ref.add(seq)
+  }
+  t.equal(s.size, ref.size)
+  for (let seq = 0; seq < 700; seq++) if (s.has(seq) !== ref.has(seq)) t.fail(`has(${seq})`)
+  const missing = [...Array(s.last! - s.first! + 1).keys()].map((k) => k + s.first!).filter((k) => !ref.has(k)).length
+  t.equal(s.missing(), missing)
+})
+
+t.test('bad seqs are refused with a reason', async (t) => {
+  const s = new SeqRanges()
+  t.throws(() => s.add(-1), /non-negative integer/)
+  t.throws(() => s.add(1.5), /non-negative integer/)
+})
