@@ -1,0 +1,406 @@
+/**
+ * The durable frame buffer: one SQLite file (better-sqlite3, WAL) holding the encoded frames until they are
+ * acknowledged, the seq high-water mark, the drop/reject/expire counters and a small key/value state table.
+ *
+ * Every append is one committed transaction before it returns, bounds (frames, bytes, TTL) are enforced inside
+ * that same transaction, and prepared statements are reused. synchronous=NORMAL (default) survives a process
+ * crash or kill -9 with no loss and fsyncs only at checkpoints (about every 4 MB of WAL), which spares SD cards;
+ * FULL also survives power loss at one fsync per frame.
+ *
+ * Seqs are never reused, even after a power cut rolled back the tail of the WAL (NORMAL): each session records
+ * the OS boot id and marks itself clean on close; when the previous session ended uncleanly on an earlier boot,
+ * the next seq starts above the ceiling of the sidecar lease (see seq-lease.ts), because its last commits may be
+ * gone although their frames may already have been published.
+ */
+import Database from 'better-sqlite3'
+import * as fs from 'node:fs'
+import { DiskFullError, StorageError, isFullCode, toStorageError } from './errors'
+import { expiryCutoff, isOversize, needsRoom, type Occupancy } from './room'
+import { SeqLease } from './seq-lease'
+import type { AppendResult, BufferLimits, BufferStats, FrameStore, NewFrame, StoredFrame } from './store'
+import { UNBOUNDED, validateFrame, validateLimits, validateSeq, validateStateKey } from './validate'
+
+export type SyncMode = 'NORMAL' | 'FULL'
+
+export interface SqliteFrameStoreOptions {
+  /** Database file; its directory must exist (openFrameStore creates it). */
+  path: string
+  limits?: BufferLimits
+  /** NORMAL (default): durable against process crash; FULL: also against power loss, one fsync per frame. */
+  synchronous?: SyncMode
+  log?: (message: string) => void
+  /** Hard cap on the database file size in bytes (PRAGMA max_page_count); 0/absent = only the disk limits it. */
+  maxFileBytes?: number
+  /** Seqs reserved per write of the `<path>.seq` sidecar (default 1024). */
+  seqBlock?: number
+  /** Identifies the current OS boot (default: /proc/sys/kernel/random/boot_id). */
+  bootId?: string
+  /** Run PRAGMA quick_check when opening (default true): reads the whole file once, finds corruption early. */
+  integrityCheck?: boolean
+}
+
+const SCHEMA_VERSION = 1
+const DEFAULT_SEQ_BLOCK = 1024
+/** Retries of an append that hit SQLITE_FULL under drop-oldest, freeing 2, 4, 8 times the frame's size. */
+const FULL_RETRIES = 3
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS frames (
+    seq INTEGER PRIMARY KEY,
+    captured_at INTEGER NOT NULL,
+    table_id TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    jpeg BLOB NOT NULL -- last, so scans of the other columns never touch the blob's overflow pages
+  );
+  CREATE INDEX IF NOT EXISTS frames_by_capture ON frames (captured_at);
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`
+
+interface Counters {
+  dropped: number
+  rejected: number
+  expired: number
+}
+
+interface Row {
+  seq: number
+  capturedAt: number
+  tableId: string
+  width: number
+  height: number
+  jpeg: Buffer
+}
+
+export class SqliteFrameStore implements FrameStore {
+  readonly path: string
+  readonly synchronous: SyncMode
+  private readonly db: Database.Database
+  private readonly log: (message: string) => void
+  private readonly lease: SeqLease
+  private readonly seqBlock: number
+  private limits: BufferLimits
+  private lastSeq = 0
+  private occ: Occupancy = { frames: 0, bytes: 0 }
+  private counters: Counters = { dropped: 0, rejected: 0, expired: 0 }
+  private closed = false
+  private readonly stmt: ReturnType<typeof prepare>
+
+  /** Opens (or creates) the store. Throws CorruptDatabaseError for a damaged file: see openFrameStore. */
+  constructor(options: SqliteFrameStoreOptions) {
+    if (typeof options?.path !== 'string' || options.path === '' || options.path === ':memory:') {
+      throw new TypeError('frame buffer: path must be a database file path (use MemoryFrameStore for :memory:)')
+    }
+    const sync = options.synchronous ?? 'NORMAL'
+    if (sync !== 'NORMAL' && sync !== 'FULL') throw new RangeError(`frame buffer: synchronous must be NORMAL or FULL, got ${String(sync)}`)
+    this.seqBlock = options.seqBlock ?? DEFAULT_SEQ_BLOCK
+    if (!Number.isSafeInteger(this.seqBlock) || this.seqBlock < 1) throw new RangeError(`frame buffer: seqBlock must be an integer >= 1, got ${String(options.seqBlock)}`)
+    const maxFileBytes = options.maxFileBytes ?? 0
+    if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes < 0) throw new RangeError(`frame buffer: maxFileBytes must be an integer >= 0, got ${String(options.maxFileBytes)}`)
+    this.path = options.path
+    this.synchronous = sync
+    this.log = options.log ?? (() => {})
+    this.limits = validateLimits(options.limits ?? UNBOUNDED)
+    this.lease = new SeqLease(`${this.path}.seq`, this.log)
+
+    let db: Database.Database | undefined
+    try {
+      db = new Database(this.path)
+      this.db = db
+      configure(db, sync, maxFileBytes)
+      if (options.integrityCheck ?? true) {
+        const verdict = db.pragma('quick_check', { simple: true })
+        if (verdict !== 'ok') throw Object.assign(new Error(`quick_check: ${String(verdict)}`), { code: 'SQLITE_CORRUPT' })
+      }
+      this.stmt = prepare(db)
+      this.beginSession(this.load(), options.bootId ?? readBootId())
+    } catch (err) {
+      try { db?.close() } catch { /* already failing; report the original error */ }
+      throw toStorageError(`opening ${this.path}`, err)
+    }
+  }
+
+  append(frame: NewFrame): AppendResult {
+    this.assertOpen()
+    validateFrame(frame)
+    const seq = this.lastSeq + 1
+    try {
+      this.lease.cover(seq, this.seqBlock)
+    } catch (err) {
+      // Only a recovery from a corrupt file relies on the sidecar; losing frames would be worse.
+      this.log(`frame buffer: cannot update seq sidecar ${this.lease.file}: ${(err as Error).message}`)
+    }
+    let lastErr: unknown
+    for (let attempt = 0; attempt <= FULL_RETRIES; attempt++) {
+      const freeBytes = attempt === 0 ? 0 : frame.jpeg.length * 2 ** attempt
+      try {
+        return this.appendTx(frame, seq, freeBytes)
+      } catch (err) {
+        lastErr = err
+        const code = (err as { code?: string }).code
+        if (!code || !isFullCode(code) || this.limits.policy !== 'drop-oldest' || this.occ.frames === 0) break
+        this.log(`frame buffer: storage full (${code}); dropping the oldest frames to store the new one`)
+      }
+    }
+    const wrapped = toStorageError(`appending a ${frame.jpeg.length}-byte frame`, lastErr)
+    if (wrapped instanceof DiskFullError) {
+      this.counters.rejected++ // persisted with the next successful write
+      throw new DiskFullError(`${wrapped.message}; the frame was not stored, the ${this.occ.frames} buffered frames (${this.occ.bytes} bytes) are intact`, { code: wrapped.code, cause: lastErr })
+    }
+    throw wrapped
+  }
+
+  peek(limit: number, afterSeq?: number): StoredFrame[] {
+    this.assertOpen()
+    if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`frame buffer: peek limit must be an integer >= 0, got ${String(limit)}`)
+    if (afterSeq !== undefined) validateSeq(afterSeq, 'peek afterSeq')
+    return this.guard('peek', () => this.stmt.peek.all(afterSeq ?? Number.MIN_SAFE_INTEGER, limit) as Row[])
+  }
+
+  remove(seq: number): void {
+    this.assertOpen()
+    validateSeq(seq, 'remove')
+    const rows = this.guard('remove', () => this.stmt.deleteOne.all(seq) as { bytes: number }[])
+    for (const r of rows) this.forget(r.bytes)
+  }
+
+  removeThrough(seq: number): number {
+    this.assertOpen()
+    validateSeq(seq, 'removeThrough')
+    const rows = this.guard('removeThrough', () => this.stmt.deleteThrough.all(seq) as { seq: number; bytes: number }[])
+    for (const r of rows) this.forget(r.bytes)
+    return rows.length
+  }
+
+  expire(now: number): number[] {
+    this.assertOpen()
+    if (!Number.isFinite(now)) throw new TypeError(`frame buffer: expire needs a finite time, got ${String(now)}`)
+    const cutoff = expiryCutoff(now, this.limits)
+    if (cutoff === undefined) return []
+    return this.guard('expire', () => {
+      const occ = { ...this.occ }
+      const counters = { ...this.counters }
+      const gone = this.db.transaction(() => {
+        const seqs = this.expireInTx(cutoff, occ, counters)
+        if (seqs.length > 0) this.writeCounters(counters)
+        return seqs
+      })()
+      this.occ = occ
+      this.counters = counters
+      return gone
+    })
+  }
+
+  setLimits(limits: BufferLimits): void {
+    this.assertOpen()
+    // Enforced by the next append, so every frame dropped is reported in an AppendResult.
+    this.limits = validateLimits(limits)
+  }
+
+  stats(): BufferStats {
+    this.assertOpen()
+    return { frames: this.occ.frames, bytes: this.occ.bytes, ...this.counters }
+  }
+
+  getState(key: string): string | undefined {
+    this.assertOpen()
+    validateStateKey(key)
+    const row = this.guard('getState', () => this.stmt.getState.get(key) as { value: string } | undefined)
+    return row?.value
+  }
+
+  setState(key: string, value: string): void {
+    this.assertOpen()
+    validateStateKey(key)
+    if (typeof value !== 'string') throw new TypeError(`frame buffer: state value for '${key}' must be a string`)
+    this.guard('setState', () => this.stmt.setState.run(key, value))
+  }
+
+  /** Marks the session clean (so the next start keeps seqs contiguous) and closes the file. Idempotent. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    try {
+      this.db.transaction(() => {
+        this.writeCounters(this.counters)
+        this.stmt.setMeta.run('clean', 1)
+      })()
+    } catch (err) {
+      this.log(`frame buffer: could not mark the session clean: ${(err as Error).message}`)
+    }
+    this.db.close() // the last connection checkpoints and removes the WAL
+  }
+
+  /** One append as one transaction; `freeBytes` > 0 drops at least that many bytes of the oldest frames first. */
+  private appendTx(frame: NewFrame, seq: number, freeBytes: number): AppendResult {
+    const size = frame.jpeg.length
+    const occ = { ...this.occ }
+    const counters = { ...this.counters }
+    const result = this.db.transaction((): AppendResult => {
+      const cutoff = expiryCutoff(Date.now(), this.limits)
+      const dropped = cutoff === undefined ? [] : this.expireInTx(cutoff, occ, counters)
+      const refuse = isOversize(size, this.limits) || (needsRoom(occ, size, this.limits) && this.limits.policy === 'reject-new')
+      if (refuse) {
+        counters.rejected++
+        this.writeCounters(counters)
+        return { dropped }
+      }
+      // Make room; on a retry after SQLITE_FULL also free `freeBytes`, since the disk, not the limits, is short.
+      const before = occ.bytes
+      dropped.push(...this.dropOldestWhile(occ, counters, () =>
+        needsRoom(occ, size, this.limits) || before - occ.bytes < freeBytes))
+      this.stmt.insert.run(seq, frame.capturedAt, frame.tableId, frame.width, frame.height, size, frame.jpeg)
+      occ.frames++
+      occ.bytes += size
+      this.stmt.setMeta.run('last_seq', seq)
+      this.writeCounters(counters)
+      return { seq, dropped }
+    })()
+    // Only a committed transaction changes what this object believes is on disk.
+    this.occ = occ
+    this.counters = counters
+    if (result.seq !== undefined) this.lastSeq = result.seq
+    return result
+  }
+
+  private expireInTx(cutoff: number, occ: Occupancy, counters: Counters): number[] {
+    const rows = this.stmt.expire.all(cutoff) as { seq: number; bytes: number }[]
+    for (const r of rows) {
+      occ.frames--
+      occ.bytes -= r.bytes
+    }
+    counters.expired += rows.length
+    return rows.map((r) => r.seq).sort((a, b) => a - b)
+  }
+
+  /** Deletes oldest frames while `more()` says so (it sees `occ` updated frame by frame); returns their seqs. */
+  private dropOldestWhile(occ: Occupancy, counters: Counters, more: () => boolean): number[] {
+    const seqs: number[] = []
+    let after = Number.MIN_SAFE_INTEGER
+    while (occ.frames > 0 && more()) {
+      // Chunked: better-sqlite3 allows no other statement while an iterator is open.
+      const chunk = this.stmt.oldest.all(after, 64) as { seq: number; bytes: number }[]
+      if (chunk.length === 0) break
+      let cut = after
+      for (const r of chunk) {
+        cut = r.seq
+        seqs.push(r.seq)
+        occ.frames--
+        occ.bytes -= r.bytes
+        if (occ.frames === 0 || !more()) break
+      }
+      this.stmt.deleteRange.run(after, cut)
+      after = cut
+    }
+    counters.dropped += seqs.length
+    return seqs
+  }
+
+  private writeCounters(c: Counters): void {
+    this.stmt.setMeta.run('dropped', c.dropped)
+    this.stmt.setMeta.run('rejected', c.rejected)
+    this.stmt.setMeta.run('expired', c.expired)
+  }
+
+  private forget(bytes: number): void {
+    this.occ.frames--
+    this.occ.bytes -= bytes
+  }
+
+  /** Reads counters, occupancy and the seq high-water mark; returns the meta table. */
+  private load(): Map<string, unknown> {
+    const meta = new Map((this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: unknown }[]).map((r) => [r.key, r.value]))
+    this.counters = { dropped: num(meta.get('dropped')), rejected: num(meta.get('rejected')), expired: num(meta.get('expired')) }
+    const totals = this.db.prepare('SELECT count(*) AS frames, coalesce(sum(bytes), 0) AS bytes, coalesce(max(seq), 0) AS maxSeq FROM frames').get() as Occupancy & { maxSeq: number }
+    this.occ = { frames: totals.frames, bytes: totals.bytes }
+    this.lastSeq = Math.max(num(meta.get('last_seq')), totals.maxSeq)
+    return meta
+  }
+
+  /** Chooses where seqs continue (see the file comment) and records this session durably before any append. */
+  private beginSession(meta: Map<string, unknown>, bootId: string | undefined): void {
+    const ceiling = this.lease.ceiling
+    if (!meta.has('last_seq')) {
+      if (ceiling > this.lastSeq) {
+        this.log(`frame buffer: new database ${this.path}; seqs continue after ${ceiling}, the high-water mark in ${this.lease.file}`)
+        this.lastSeq = ceiling
+      }
+    } else {
+      const clean = num(meta.get('clean')) === 1
+      const sameBoot = bootId !== undefined && meta.get('boot_id') === bootId
+      if (!clean && !sameBoot && meta.get('synchronous') !== 'FULL' && ceiling > this.lastSeq) {
+        this.log(`frame buffer: the previous session did not close cleanly and the machine rebooted since (power loss?); its last commits may be lost, so seqs skip ${this.lastSeq + 1}..${ceiling} to never reuse one`)
+        this.lastSeq = ceiling
+      }
+    }
+    // FULL for this one write: the "session open, not clean" mark must not be lost to a power cut.
+    this.db.pragma('synchronous = FULL')
+    this.db.transaction(() => {
+      this.stmt.setMeta.run('last_seq', this.lastSeq)
+      this.stmt.setMeta.run('clean', 0)
+      this.stmt.setMeta.run('boot_id', bootId ?? null)
+      this.stmt.setMeta.run('synchronous', this.synchronous)
+      this.writeCounters(this.counters)
+    })()
+    this.db.pragma(`synchronous = ${this.synchronous}`)
+  }
+
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn()
+    } catch (err) {
+      throw toStorageError(what, err)
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StorageError(`frame buffer: store ${this.path} is closed`)
+  }
+}
+
+function configure(db: Database.Database, sync: SyncMode, maxFileBytes: number): void {
+  const mode = db.pragma('journal_mode = WAL', { simple: true })
+  if (mode !== 'wal') throw new StorageError(`frame buffer: cannot use WAL mode on ${db.name} (got ${String(mode)})`)
+  db.pragma(`synchronous = ${sync}`)
+  db.pragma('busy_timeout = 2000')
+  // ~4 MB of WAL per checkpoint (the default, made explicit); truncate a WAL that grew past 16 MB afterwards.
+  db.pragma('wal_autocheckpoint = 1000')
+  db.pragma(`journal_size_limit = ${16 * 1024 * 1024}`)
+  const version = db.pragma('user_version', { simple: true }) as number
+  if (version > SCHEMA_VERSION) throw new StorageError(`frame buffer: ${db.name} has schema version ${version}, newer than this agent's ${SCHEMA_VERSION}`)
+  db.exec(SCHEMA)
+  if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`)
+  if (maxFileBytes > 0) {
+    const pageSize = db.pragma('page_size', { simple: true }) as number
+    db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxFileBytes / pageSize))}`)
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    insert: db.prepare('INSERT INTO frames (seq, captured_at, table_id, width, height, bytes, jpeg) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    peek: db.prepare('SELECT seq, captured_at AS capturedAt, table_id AS tableId, width, height, jpeg FROM frames WHERE seq > ? ORDER BY seq LIMIT ?'),
+    oldest: db.prepare('SELECT seq, bytes FROM frames WHERE seq > ? ORDER BY seq LIMIT ?'),
+    deleteRange: db.prepare('DELETE FROM frames WHERE seq > ? AND seq <= ?'),
+    deleteOne: db.prepare('DELETE FROM frames WHERE seq = ? RETURNING bytes'),
+    deleteThrough: db.prepare('DELETE FROM frames WHERE seq <= ? RETURNING seq, bytes'),
+    expire: db.prepare('DELETE FROM frames WHERE captured_at < ? RETURNING seq, bytes'),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    getState: db.prepare('SELECT value FROM state WHERE key = ?'),
+    setState: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+  }
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : 0
+}
+
+function readBootId(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined
+  } catch {
+    return undefined // not Linux: every unclean end counts as a possible power loss
+  }
+}
