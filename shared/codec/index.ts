@@ -5,3 +5,4 @@ export {
   ANNEX_K_CHROMA, ANNEX_K_LUMA, ZIGZAG, parseTableFile, qualityScaling, qualityTables, scaleTable, validateTable, validateTables,
 } from './tables'
 export { forEachDctBlock, forEachDctBlockFloat } from './blocks'
+export { encodeJpeg } from './encoder'

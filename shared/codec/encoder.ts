@@ -1,0 +1,175 @@
+/**
+ * The baseline JPEG encoder: options → tables, strips (prepare.ts) → DCT + quantization per MCU row
+ * (jccoefct.c, with libjpeg's dummy blocks) → Huffman coding (entropy.ts) → markers. With standard Huffman
+ * tables, no restart interval and no metadata the output is byte-identical to cjpeg (see test/codec). Pure.
+ */
+import { loadBlock } from './blocks'
+import { BitWriter, ByteSink } from './bit-writer'
+import { HuffmanEncoder, gatherFrequencies } from './entropy'
+import { fdctIfast } from './fdct-ifast'
+import { fdctIslow } from './fdct-islow'
+import { STD_AC_CHROMA, STD_AC_LUMA, STD_DC_CHROMA, STD_DC_LUMA, deriveCodes, optimalTable, type HuffmanSpec } from './huffman'
+import { type FrameLayout, frameLayout } from './layout'
+import { EOI, JFIF_APP0, SOI, dht, dqt, dri, sof0, sos } from './markers'
+import { metadataSegment } from './metadata'
+import { createStripFiller, type StripFiller } from './prepare'
+import { type Divisors, makeDivisors, quantizeBlock } from './quantize'
+import { qualityTables, validateTables } from './tables'
+import type { DctMethod, EncodeOptions, RawImage, Subsampling } from './types'
+import { validateImage, validateSubsampling } from './validate'
+
+interface Resolved {
+  luma: ArrayLike<number>
+  chroma: ArrayLike<number>
+  subsampling: Subsampling
+  dct: DctMethod
+  restartInterval: number
+  optimizeHuffman: boolean
+  metadata?: Record<string, unknown>
+}
+
+const OPTION_KEYS = new Set(['tables', 'quality', 'subsampling', 'dct', 'restartInterval', 'optimizeHuffman', 'metadata'])
+
+function resolveOptions(image: RawImage, options: EncodeOptions | undefined): Resolved {
+  const o: EncodeOptions = options ?? {}
+  if (o === null || typeof o !== 'object') throw new TypeError('options: expected an object')
+  for (const k of Object.keys(o)) if (!OPTION_KEYS.has(k)) throw new RangeError(`options.${k}: unknown option`)
+  let luma: ArrayLike<number>, chroma: ArrayLike<number>
+  if (o.quality !== undefined) qualityTables(o.quality) // validates even when tables win
+  if (o.tables !== undefined) {
+    validateTables(o.tables, 'options.tables')
+    luma = o.tables.luma
+    chroma = o.tables.chroma
+  } else {
+    ({ luma, chroma } = qualityTables(o.quality ?? 75))
+  }
+  const subsampling = o.subsampling ?? '420'
+  validateSubsampling(subsampling)
+  if (image.format === 'yuv420p' && subsampling !== '420') {
+    throw new RangeError(`subsampling: yuv420p input is already 4:2:0 and cannot be encoded as '${subsampling}'`)
+  }
+  const dct = o.dct ?? 'islow'
+  if (dct !== 'islow' && dct !== 'ifast') throw new RangeError(`dct: expected 'islow' or 'ifast', got ${JSON.stringify(dct)}`)
+  const restartInterval = o.restartInterval ?? 0
+  if (!Number.isInteger(restartInterval) || restartInterval < 0 || restartInterval > 65535) {
+    throw new RangeError(`restartInterval: expected an integer 0..65535 (MCUs), got ${String(restartInterval)}`)
+  }
+  const optimizeHuffman = o.optimizeHuffman ?? false
+  if (typeof optimizeHuffman !== 'boolean') throw new TypeError('optimizeHuffman: expected a boolean')
+  if (o.metadata !== undefined && (o.metadata === null || typeof o.metadata !== 'object' || Array.isArray(o.metadata))) {
+    throw new TypeError('metadata: expected a JSON object')
+  }
+  return { luma, chroma, subsampling, dct, restartInterval, optimizeHuffman, metadata: o.metadata }
+}
+
+/**
+ * Transforms and quantizes MCU rows into blocks in MCU order (jccoefct.c compress_data). Dummy blocks that pad
+ * a 4:2:0 MCU past the image get zero AC and the DC of the block before them, as libjpeg writes them.
+ */
+class CoefficientMaker {
+  private readonly ws = new Int32Array(64)
+  private readonly filler: StripFiller
+  private readonly divisors: Divisors[]
+  private readonly fdct: (d: Int32Array) => void
+
+  constructor(image: RawImage, private readonly layout: FrameLayout, r: Resolved) {
+    this.filler = createStripFiller(image, layout)
+    const luma = makeDivisors(r.luma, r.dct)
+    const chroma = makeDivisors(r.chroma, r.dct)
+    this.divisors = layout.components.map((c) => (c.table === 0 ? luma : chroma))
+    this.fdct = r.dct === 'islow' ? fdctIslow : fdctIfast
+  }
+
+  /** Writes MCU row `row` into `out` starting at block index `firstBlock`. */
+  row(row: number, out: Int16Array, firstBlock: number): void {
+    const { layout, ws, fdct, divisors } = this
+    const strips = this.filler.strips
+    this.filler.fill(row)
+    const comps = layout.components
+    let off = firstBlock * 64
+    for (let mx = 0; mx < layout.mcusPerRow; mx++) {
+      for (let ci = 0; ci < comps.length; ci++) {
+        const c = comps[ci]
+        const strip = strips[ci]
+        const d = divisors[ci]
+        for (let yi = 0; yi < c.v; yi++) {
+          const realRow = row * c.v + yi < c.heightInBlocks
+          for (let xi = 0; xi < c.h; xi++, off += 64) {
+            const bx = mx * c.h + xi
+            if (realRow && bx < c.widthInBlocks) {
+              loadBlock(strip, yi * 8 * c.stripWidth + bx * 8, c.stripWidth, ws)
+              fdct(ws)
+              quantizeBlock(ws, d, out, off)
+            } else {
+              out.fill(0, off, off + 64)
+              out[off] = out[off - 64]
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+function huffmanSpecs(optimize: boolean, coef: Int16Array | null, layout: FrameLayout, restartInterval: number): { dc: HuffmanSpec[]; ac: HuffmanSpec[] } {
+  if (!optimize || coef === null) return { dc: [STD_DC_LUMA, STD_DC_CHROMA], ac: [STD_AC_LUMA, STD_AC_CHROMA] }
+  const tableOf = layout.components.map((c) => c.table)
+  const freq = gatherFrequencies(coef, layout.mcusPerRow * layout.mcuRows, layout.membership, tableOf, restartInterval)
+  const used = layout.components.length > 1 ? 2 : 1
+  const dc: HuffmanSpec[] = []
+  const ac: HuffmanSpec[] = []
+  for (let t = 0; t < used; t++) {
+    dc.push(optimalTable(freq.dc[t]))
+    ac.push(optimalTable(freq.ac[t]))
+  }
+  return { dc, ac }
+}
+
+/** Encodes a raw frame as a baseline JPEG. Throws an Error naming the problem on bad input or options. */
+export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8Array {
+  validateImage(image)
+  const r = resolveOptions(image, options)
+  const layout = frameLayout(image.width, image.height, image.format, r.subsampling)
+  const maker = new CoefficientMaker(image, layout, r)
+  const blocksPerRow = layout.mcusPerRow * layout.blocksInMcu
+
+  // Two-pass optimal tables need every block before the first code is written; otherwise one MCU row at a time.
+  let whole: Int16Array | null = null
+  if (r.optimizeHuffman) {
+    whole = new Int16Array(blocksPerRow * layout.mcuRows * 64)
+    for (let row = 0; row < layout.mcuRows; row++) maker.row(row, whole, row * blocksPerRow)
+  }
+  const specs = huffmanSpecs(r.optimizeHuffman, whole, layout, r.restartInterval)
+
+  const channels = layout.components.length
+  const sink = new ByteSink(((image.width * image.height * channels) >> 3) + 2048)
+  sink.bytes(SOI)
+  sink.bytes(JFIF_APP0)
+  if (r.metadata !== undefined) sink.bytes(metadataSegment(r.metadata))
+  sink.bytes(dqt(0, r.luma))
+  if (channels > 1) sink.bytes(dqt(1, r.chroma))
+  sink.bytes(sof0(layout))
+  for (let t = 0; t < Math.min(channels, 2); t++) {
+    sink.bytes(dht(t, false, specs.dc[t]))
+    sink.bytes(dht(t, true, specs.ac[t]))
+  }
+  if (r.restartInterval) sink.bytes(dri(r.restartInterval))
+  sink.bytes(sos(layout))
+
+  const dcCodes = specs.dc.map(deriveCodes)
+  const acCodes = specs.ac.map(deriveCodes)
+  const tables = { dc: layout.components.map((c) => dcCodes[c.table]), ac: layout.components.map((c) => acCodes[c.table]) }
+  const huff = new HuffmanEncoder(new BitWriter(sink), layout.membership, tables, r.restartInterval)
+  if (whole !== null) {
+    huff.encode(whole, 0, layout.mcusPerRow * layout.mcuRows)
+  } else {
+    const rowBuf = new Int16Array(blocksPerRow * 64)
+    for (let row = 0; row < layout.mcuRows; row++) {
+      maker.row(row, rowBuf, 0)
+      huff.encode(rowBuf, 0, layout.mcusPerRow)
+    }
+  }
+  huff.finish()
+  sink.bytes(EOI)
+  return sink.result()
+}
