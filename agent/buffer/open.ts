@@ -11,6 +11,7 @@ import * as path from 'node:path'
 import { CorruptDatabaseError } from './errors'
 import { MemoryFrameStore } from './memory-store'
 import { SeqLease } from './seq-lease'
+import { readHeaderStatus } from './sqlite-header'
 import { SqliteFrameStore, type SqliteFrameStoreOptions } from './sqlite-store'
 import type { FrameStore } from './store'
 
@@ -31,7 +32,7 @@ export function openFrameStore(options: SqliteFrameStoreOptions): OpenedFrameSto
     const salvagedSeq = salvageSeq(options.path)
     new SeqLease(`${options.path}.seq`, log).raiseTo(salvagedSeq)
     const movedTo = moveAside(options.path, new Date())
-    log(`frame buffer: ${err.message}; moved the damaged database aside to ${movedTo.join(', ')} (not deleted) and started a fresh one`)
+    log(`${err.message}; moved the damaged database aside to ${movedTo.join(', ')} (not deleted) and started a fresh one`)
     return { store: new SqliteFrameStore(options), recovered: { movedTo, reason: err.message, salvagedSeq } }
   }
 }
@@ -41,6 +42,7 @@ function salvageSeq(file: string): number {
   let best = 0
   let db: Database.Database | undefined
   try {
+    if (readHeaderStatus(file) !== 'ok') return 0
     db = new Database(file, { readonly: true, fileMustExist: true })
     for (const sql of ["SELECT value AS v FROM meta WHERE key = 'last_seq'", 'SELECT max(seq) AS v FROM frames']) {
       try {

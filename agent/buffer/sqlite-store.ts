@@ -14,9 +14,10 @@
  */
 import Database from 'better-sqlite3'
 import * as fs from 'node:fs'
-import { DiskFullError, StorageError, isFullCode, toStorageError } from './errors'
+import { CorruptDatabaseError, DiskFullError, StorageError, isFullCode, toStorageError } from './errors'
 import { expiryCutoff, isOversize, needsRoom, type Occupancy } from './room'
 import { SeqLease } from './seq-lease'
+import { readHeaderStatus } from './sqlite-header'
 import type { AppendResult, BufferLimits, BufferStats, FrameStore, NewFrame, StoredFrame } from './store'
 import { UNBOUNDED, validateFrame, validateLimits, validateSeq, validateStateKey } from './validate'
 
@@ -105,15 +106,13 @@ export class SqliteFrameStore implements FrameStore {
     this.limits = validateLimits(options.limits ?? UNBOUNDED)
     this.lease = new SeqLease(`${this.path}.seq`, this.log)
 
+    // Checked read-only first: closing a read-write connection on a damaged file can delete its -wal.
+    if (options.integrityCheck ?? true) checkIntegrity(this.path)
     let db: Database.Database | undefined
     try {
       db = new Database(this.path)
       this.db = db
       configure(db, sync, maxFileBytes)
-      if (options.integrityCheck ?? true) {
-        const verdict = db.pragma('quick_check', { simple: true })
-        if (verdict !== 'ok') throw Object.assign(new Error(`quick_check: ${String(verdict)}`), { code: 'SQLITE_CORRUPT' })
-      }
       this.stmt = prepare(db)
       this.beginSession(this.load(), options.bootId ?? readBootId())
     } catch (err) {
@@ -358,6 +357,31 @@ export class SqliteFrameStore implements FrameStore {
   private assertOpen(): void {
     if (this.closed) throw new StorageError(`frame buffer: store ${this.path} is closed`)
   }
+}
+
+/** Throws CorruptDatabaseError unless `file` is absent, empty, or an SQLite database passing quick_check. */
+function checkIntegrity(file: string): void {
+  let status
+  try {
+    status = readHeaderStatus(file)
+  } catch (err) {
+    throw toStorageError(`reading ${file}`, err)
+  }
+  if (status === 'absent' || status === 'empty') return
+  if (status === 'bad') {
+    throw new CorruptDatabaseError(`frame buffer: ${file} is not an SQLite database (bad or truncated header)`, { code: 'SQLITE_NOTADB' })
+  }
+  let db: Database.Database | undefined
+  let verdict: unknown
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true })
+    verdict = db.pragma('quick_check', { simple: true })
+  } catch (err) {
+    throw toStorageError(`checking ${file}`, err)
+  } finally {
+    try { db?.close() } catch { /* the verdict matters, not the close */ }
+  }
+  if (verdict !== 'ok') throw new CorruptDatabaseError(`frame buffer: ${file} is corrupt (quick_check: ${String(verdict)})`, { code: 'SQLITE_CORRUPT' })
 }
 
 function configure(db: Database.Database, sync: SyncMode, maxFileBytes: number): void {
