@@ -1,0 +1,122 @@
+/**
+ * `deepn tables <subcommand>`: offline quantization-table tools.
+ *   build     DeepN-PLM tables from the DCT statistics of a calibration set (this file)
+ *   optimize  model-aware table search (issue 6; not yet implemented)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { parseArgs } from 'node:util'
+import { Calibration } from '../shared/deepn/calibration'
+import { PAPER_PLM, plmParams, type PlmParams } from '../shared/deepn/plm'
+import { deepnTableFile } from '../shared/deepn/table-file'
+import type { Subsampling } from '../shared/codec/types'
+import { Progress, progressEnabled } from './eval/progress'
+import { formatTableJson } from './tables/format'
+import { decodePhoto, fashionMnistImages, listImageFiles } from './tables/sources'
+
+const BUILD_HELP = `usage: deepn tables build (--fmnist [--data-dir DIR] | --images PATH...) --id ID [options]
+
+Builds a DeepN-PLM table file from per-coefficient DCT standard deviations of a calibration set.
+
+  --fmnist             calibrate on the Fashion-MNIST training split (gray, luma only)
+  --data-dir DIR       Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist)
+  --images PATH        photo files or folders of .jpg/.png (repeatable; colour, Y/Cb/Cr)
+  --max-side N         shrink photos so the longer side is <= N before analysis (match the camera)
+  --subsampling S      420 (default) or 444: must match how frames will be encoded
+  --limit N            use only the first N images
+  --label TEXT         what the calibration set is (recorded in source.calibration)
+  --id ID              table id (default deepn)
+  --out FILE           output JSON (default config/tables/<id>.json; '-' for stdout)
+  --scale X            scale knob (default 1: the paper's mapping)
+  --plm k=v,...        override PLM parameters (${Object.keys(PAPER_PLM).join(', ')})
+  --progress           progress bar on stderr even when not a TTY`
+
+export function parsePlm(spec: string | undefined): Partial<PlmParams> {
+  if (!spec) return {}
+  const out: Partial<PlmParams> = {}
+  for (const part of spec.split(',')) {
+    const [k, v] = part.split('=')
+    if (!(k in PAPER_PLM)) throw new Error(`--plm: unknown parameter '${k}' (known: ${Object.keys(PAPER_PLM).join(', ')})`)
+    const n = Number(v)
+    if (v === undefined || v === '' || !Number.isFinite(n)) throw new Error(`--plm: ${k} needs a number, got '${v}'`)
+    out[k as keyof PlmParams] = n
+  }
+  plmParams(out) // validate the combination now
+  return out
+}
+
+/** Quotes an argument for a POSIX shell only when needed, so the recorded command can be pasted back. */
+export function shellQuote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`
+}
+
+function positive(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`${name} must be a positive number, got '${v}'`)
+  return n
+}
+
+async function build(argv: string[]): Promise<number> {
+  const { values: o } = parseArgs({
+    args: argv,
+    options: {
+      fmnist: { type: 'boolean' }, 'data-dir': { type: 'string' }, images: { type: 'string', multiple: true },
+      'max-side': { type: 'string' }, subsampling: { type: 'string' }, limit: { type: 'string' },
+      label: { type: 'string' }, id: { type: 'string' }, out: { type: 'string' }, scale: { type: 'string' }, plm: { type: 'string' },
+      progress: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  })
+  if (o.help) { console.log(BUILD_HELP); return 0 }
+  if (Boolean(o.fmnist) === Boolean(o.images?.length)) throw new Error('tables build: give exactly one of --fmnist or --images')
+  const subsampling = (o.subsampling ?? '420') as Subsampling
+  if (subsampling !== '420' && subsampling !== '444') throw new Error(`--subsampling must be 420 or 444, got '${o.subsampling}'`)
+  const limit = positive('--limit', o.limit) ?? Infinity
+  const scale = positive('--scale', o.scale) ?? 1
+  const maxSide = positive('--max-side', o['max-side'])
+  const plm = parsePlm(o.plm)
+  const id = o.id ?? 'deepn'
+  const cal = new Calibration(subsampling)
+  let description: string
+  const extra: Record<string, unknown> = { subsampling }
+  const t0 = Date.now()
+  if (o.fmnist) {
+    const total = Math.min(limit, 60000)
+    const bar = new Progress(total, progressEnabled(Boolean(o.progress)), 'fashion-mnist train')
+    for (const img of fashionMnistImages(o['data-dir'], limit)) { cal.addImage(img); bar.tick() }
+    bar.end()
+    description = `fashion-mnist train split, ${cal.images} images (Debian dataset-fashion-mnist)`
+  } else {
+    const files = listImageFiles(o.images ?? []).slice(0, limit)
+    const bar = new Progress(files.length, progressEnabled(Boolean(o.progress)))
+    for (const f of files) {
+      bar.setLabel(f.split('/').pop() ?? f)
+      cal.addImage(await decodePhoto(f, maxSide))
+      bar.tick()
+    }
+    bar.end()
+    description = `${o.label ? `${o.label}: ` : ''}${files.length} photos${maxSide ? `, longer side <= ${maxSide}` : ''}`
+    extra.files = files
+    if (maxSide) extra.maxSide = maxSide
+  }
+  extra.command = `deepn tables build ${argv.map(shellQuote).join(' ')}`
+  const file = deepnTableFile(cal.stats(description), { id, plm, scale, extra })
+  const json = formatTableJson(file)
+  const out = o.out ?? `config/tables/${id}.json`
+  if (out === '-') process.stdout.write(json)
+  else {
+    mkdirSync(dirname(out), { recursive: true })
+    writeFileSync(out, json)
+    console.error(`wrote ${out}: ${cal.images} images, ${cal.luma.count} luma / ${cal.chroma.count} chroma blocks in ${((Date.now() - t0) / 1000).toFixed(1)}s`)
+  }
+  return 0
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  if (sub === 'build') return build(rest)
+  if (sub === 'optimize') throw new Error('tables optimize is not implemented yet (issue 6)')
+  console.log(`usage: deepn tables build ...   ('deepn tables build --help')`)
+  return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2
+}

@@ -1,0 +1,41 @@
+/**
+ * Calibration image sources for `deepn tables build`: the Fashion-MNIST training split (gray, from IDX) or photo
+ * files decoded with sharp (a dev dependency: table building is an offline tool). Images are yielded one at a
+ * time so calibration memory does not grow with the number of images.
+ */
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import type { RawImage } from '../../shared/codec/types'
+import { loadFashionMnist } from '../eval/dataset'
+
+export function* fashionMnistImages(dataDir?: string, limit = Infinity): Generator<RawImage> {
+  const set = loadFashionMnist('train', dataDir)
+  const n = Math.min(limit, set.count)
+  const per = set.width * set.height
+  for (let i = 0; i < n; i++) {
+    yield { width: set.width, height: set.height, format: 'gray', data: set.pixels.subarray(i * per, (i + 1) * per) }
+  }
+}
+
+/** Expands files and directories (non-recursive) into a sorted list of .jpg/.jpeg/.png files. */
+export function listImageFiles(paths: string[]): string[] {
+  const out: string[] = []
+  for (const p of paths) {
+    const st = statSync(p, { throwIfNoEntry: false })
+    if (!st) throw new Error(`calibration path ${p} does not exist`)
+    if (st.isDirectory()) out.push(...readdirSync(p).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort().map((f) => join(p, f)))
+    else out.push(p)
+  }
+  if (out.length === 0) throw new Error(`no .jpg/.png images in ${paths.join(', ')}`)
+  return out
+}
+
+/** Decodes a photo to packed RGB (gray files are expanded), optionally shrunk so its longer side <= maxSide. */
+export async function decodePhoto(path: string, maxSide?: number): Promise<RawImage> {
+  const sharp = (await import('sharp')).default
+  let img = sharp(path, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb')
+  if (maxSide) img = img.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })
+  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true })
+  if (info.channels !== 3) throw new Error(`${path}: expected 3 channels after sRGB conversion, got ${info.channels}`)
+  return { width: info.width, height: info.height, format: 'rgb', data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
+}
