@@ -1,0 +1,92 @@
+/**
+ * `deepn run [--config FILE]`: the edge agent. Configuration: schema defaults ← JSON file ← environment ←
+ * remote config persisted in the buffer (see docs/config.md). Runs until SIGTERM/SIGINT.
+ */
+import { loadLocalConfig } from '../config-file'
+import { Controller } from '../controller'
+import { createLogger, errorMessage, type Logger } from '../log'
+import { openFrameStore } from '../buffer/open'
+import { createSource } from '../capture'
+import { encodeJpeg } from '../../shared/codec'
+import { ConfigError } from '../../shared/config'
+
+const USAGE = `usage: deepn run [--config FILE]
+
+Runs the edge agent: capture → DeepN-JPEG → SQLite buffer → MQTT. All settings, their defaults and the
+environment variables that override them are listed in docs/config.md (DEEPN_MQTT_URL, DEEPN_DEVICE_ID,
+DEEPN__<SECTION>__<KEY>=value, …).`
+
+export interface RunArgs { config?: string }
+
+export function parseRunArgs(argv: string[]): RunArgs | 'help' {
+  const out: RunArgs = {}
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--help' || a === '-h') return 'help'
+    if (a === '--config' || a === '-c') {
+      const v = argv[++i]
+      if (!v) throw new ConfigError('--config needs a file name')
+      out.config = v
+    } else if (a.startsWith('--config=')) {
+      out.config = a.slice('--config='.length)
+    } else {
+      throw new ConfigError(`unknown option '${a}'\n\n${USAGE}`)
+    }
+  }
+  return out
+}
+
+/** Opens the buffer and builds a controller from resolved local config (shared with `deepn demo`). */
+export function createAgent(local: ReturnType<typeof loadLocalConfig>, log: Logger): Controller {
+  const c = local.config
+  const opened = openFrameStore({
+    path: c.buffer.path,
+    synchronous: c.buffer.synchronous,
+    limits: { maxBytes: c.buffer.maxBytes, maxFrames: c.buffer.maxFrames, policy: c.buffer.policy, ttlMs: c.buffer.ttlSec * 1000 },
+    log: (m) => log.child('buffer').warn(m),
+  })
+  if (opened.recovered) log.error(`buffer database was corrupt (${opened.recovered.reason}); moved aside to ${opened.recovered.movedTo.join(', ')}`)
+  return new Controller({ local: local.local, store: opened.store, createSource, encode: encodeJpeg, log })
+}
+
+/** Resolves on the first SIGTERM/SIGINT after stopping the controller cleanly; a second signal exits at once. */
+export function stopOnSignals(agent: Controller, log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false
+    const handler = (sig: NodeJS.Signals): void => {
+      if (stopping) {
+        log.warn(`${sig} again: exiting without waiting`)
+        process.exit(130)
+      }
+      stopping = true
+      log.info(`${sig}: stopping`)
+      agent.stop().then(resolve, (err) => { log.error(`stop: ${errorMessage(err)}`); resolve() })
+    }
+    process.on('SIGTERM', handler)
+    process.on('SIGINT', handler)
+  })
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const log = createLogger()
+  let args: RunArgs | 'help'
+  let local: ReturnType<typeof loadLocalConfig>
+  try {
+    args = parseRunArgs(argv)
+    if (args === 'help') {
+      console.log(USAGE)
+      return 0
+    }
+    local = loadLocalConfig({ file: args.config, env: process.env })
+    if (!local.config.mqtt.url) throw new ConfigError(`'mqtt.url' is required: set it in the config file or DEEPN_MQTT_URL (or try 'deepn demo')`)
+  } catch (err) {
+    console.error(`deepn run: ${errorMessage(err)}`)
+    return 2
+  }
+  log.setLevel(local.config.log.level)
+  const agent = createAgent(local, log)
+  const stopped = stopOnSignals(agent, log)
+  await agent.start()
+  await stopped
+  return 0
+}

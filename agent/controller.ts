@@ -1,0 +1,200 @@
+/**
+ * The agent: owns the configuration layers, the MQTT link, the capture loop and the extensions, and starts and
+ * stops them in order. Configuration = schema defaults ← local file/env ← remote layer (persisted in the buffer's
+ * state table, so remote changes survive restarts).
+ */
+import { EventEmitter } from 'node:events'
+import type { FrameStore } from './buffer/store'
+import { MqttLink } from './mqtt/link'
+import { errorMessage, type Logger } from './log'
+import { CaptureLoop, type SourceFactory } from './pipeline/capture-loop'
+import type { EncodeFn } from './pipeline/fit'
+import { AgentStats } from './pipeline/stats'
+import { STAMP_RESERVE } from './pipeline/stamp'
+import { resolveDynamic } from './config-file'
+import {
+  applyPartial, changedKeys, defaults, mergePartials, validatePartial, type AgentConfig, type FlatConfig,
+} from '../shared/config'
+import { topic, type LeafName } from '../shared/contract/topics'
+import type { AgentContext, Extension } from './extensions/extension'
+import { FramesPublisher } from './extensions/frames'
+import { StatusExtension, statusMessage } from './extensions/status'
+import { TelemetryExtension } from './extensions/telemetry'
+import { RemoteConfigExtension, type ConfigApplier } from './extensions/remote-config'
+import { AckExtension } from './extensions/ack'
+
+const REMOTE_KEY = 'config.remote'
+const VERSION_KEY = 'config.version'
+/** Bytes of a frames PUBLISH besides the payload: fixed header, topic, packet id, MQTT 5 properties. */
+const PACKET_OVERHEAD = 1024
+
+export interface ControllerOptions {
+  /** Validated local layer (file + environment), see agent/config-file.ts. */
+  local: FlatConfig
+  store: FrameStore
+  createSource: SourceFactory
+  encode: EncodeFn
+  log: Logger
+}
+
+export class Controller implements ConfigApplier {
+  readonly stats = new AgentStats()
+  readonly events = new EventEmitter()
+  readonly link: MqttLink
+  readonly capture: CaptureLoop
+  readonly frames: FramesPublisher
+  readonly remoteConfig: RemoteConfigExtension
+  private readonly extensions: Extension[]
+  private cfg: AgentConfig
+  private remote: FlatConfig
+  private ver: number
+  private brokerMax?: number
+  private stopping?: Promise<void>
+  private readonly log: Logger
+
+  constructor(private readonly o: ControllerOptions) {
+    this.log = o.log
+    const { store } = o
+    // The remote layer persisted by an earlier run; dropped (not fatal) if this version's schema refuses it.
+    this.remote = {}
+    this.ver = Number(store.getState(VERSION_KEY) ?? 0) || 0
+    const saved = store.getState(REMOTE_KEY)
+    let cfg = this.compose(o.local, {})
+    if (saved) {
+      try {
+        const remote = validatePartial(JSON.parse(saved), { remote: true, origin: 'persisted remote config' })
+        cfg = this.compose(o.local, remote)
+        this.remote = remote
+      } catch (err) {
+        this.log.warn(`ignoring the persisted remote configuration: ${errorMessage(err)}`)
+      }
+    }
+    this.cfg = cfg
+    this.log.setLevel(cfg.log.level)
+    store.setLimits(limitsOf(cfg))
+
+    const c = cfg
+    this.link = new MqttLink({
+      url: c.mqtt.url,
+      protocol: c.mqtt.protocol,
+      clientId: c.mqtt.clientId || `deepn-${c.deviceId}`,
+      username: c.mqtt.username || undefined,
+      password: c.mqtt.password || undefined,
+      tls: c.mqtt.ca || c.mqtt.cert || c.mqtt.key ? { ca: c.mqtt.ca, cert: c.mqtt.cert, key: c.mqtt.key, rejectUnauthorized: c.mqtt.rejectUnauthorized } : undefined,
+      keepaliveSec: c.mqtt.keepaliveSec,
+      connectTimeoutMs: c.mqtt.connectTimeoutMs,
+      reconnect: { minMs: c.mqtt.reconnectMinMs, maxMs: c.mqtt.reconnectMaxMs },
+      will: { topic: this.topic('status'), payload: JSON.stringify(statusMessage('offline', c.deviceId)), retain: true, qos: 1 },
+      log: o.log.child('mqtt'),
+    })
+    this.link.on('up', (info: { maxPacketSize?: number }) => { this.brokerMax = info.maxPacketSize })
+
+    const current = (): AgentConfig => this.cfg
+    const ctx: AgentContext = {
+      get config() { return current() },
+      store,
+      link: this.link,
+      stats: this.stats,
+      log: o.log,
+      topic: (leaf) => this.topic(leaf),
+      events: this.events,
+      payloadLimit: () => this.payloadLimit(),
+    }
+    this.capture = new CaptureLoop({
+      config: cfg, store, createSource: o.createSource, encode: o.encode, stats: this.stats, log: o.log.child('capture'),
+      payloadLimit: () => this.payloadLimit() - STAMP_RESERVE,
+    })
+    this.capture.on('frame', (seq: number) => this.events.emit('frame', seq))
+    this.frames = new FramesPublisher(ctxWith(ctx, o.log.child('frames')), o.encode)
+    this.remoteConfig = new RemoteConfigExtension(ctxWith(ctx, o.log.child('config')), this)
+    this.extensions = [
+      new StatusExtension(ctx),
+      this.remoteConfig,
+      new AckExtension(ctx, this.frames),
+      new TelemetryExtension(ctx),
+      this.frames,
+    ]
+  }
+
+  get config(): AgentConfig { return this.cfg }
+  get version(): number { return this.ver }
+
+  topic(leaf: LeafName): string {
+    return topic(this.cfg.mqtt.prefix, this.cfg.deviceId, leaf)
+  }
+
+  /** Largest JPEG payload (metadata included) publishable now: the configured cap and the broker's CONNACK limit. */
+  payloadLimit(): number {
+    const configured = this.cfg.mqtt.maxPayloadBytes || Infinity
+    const broker = this.brokerMax ? this.brokerMax - PACKET_OVERHEAD : Infinity
+    return Math.min(configured, broker)
+  }
+
+  async start(): Promise<void> {
+    for (const e of this.extensions) await e.start()
+    this.link.start()
+    this.capture.start()
+    const c = this.cfg
+    this.log.info(`agent ${c.deviceId} running: ${c.capture.source} ${c.capture.width}x${c.capture.height} every ${c.capture.intervalMs} ms → ${this.topic('frames')} (${c.delivery})`)
+  }
+
+  applyRemote(partial: FlatConfig): string[] {
+    const remote = mergePartials(this.remote, partial)
+    const next = this.compose(this.o.local, remote)
+    const changed = changedKeys(this.cfg, next)
+    // Everything that can fail runs before anything changes.
+    this.capture.reconfigure(next, changed)
+    if (changed.some((k) => k.startsWith('buffer.'))) this.o.store.setLimits(limitsOf(next))
+    this.o.store.setState(REMOTE_KEY, JSON.stringify(unflattenPartial(remote)))
+    this.o.store.setState(VERSION_KEY, String(this.ver + 1))
+    this.ver++
+    this.remote = remote
+    this.cfg = next
+    if (changed.includes('log.level')) this.log.setLevel(next.log.level)
+    if (changed.some((k) => k.startsWith('mqtt.reconnect'))) this.link.setReconnect(next.mqtt.reconnectMinMs, next.mqtt.reconnectMaxMs)
+    for (const e of this.extensions) {
+      try { e.onConfig?.(next, changed) } catch (err) { this.log.error(`${e.name}: applying config: ${errorMessage(err)}`) }
+    }
+    this.events.emit('config', next, changed)
+    return changed
+  }
+
+  /** SIGTERM path: stop capturing (the frame in progress is stored), let in-flight publishes finish, say offline, close the DB. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.capture.stop()
+      await this.frames.stop()
+      for (const e of [...this.extensions].reverse()) {
+        if (e !== this.frames) await e.stop()
+      }
+      await this.link.close({ topic: this.topic('status'), payload: JSON.stringify(statusMessage('offline', this.cfg.deviceId)), retain: true })
+      this.o.store.close()
+      this.log.info('stopped')
+    })()
+    return this.stopping
+  }
+
+  private compose(local: FlatConfig, remote: FlatConfig): AgentConfig {
+    return resolveDynamic(applyPartial(applyPartial(defaults(), local), remote))
+  }
+}
+
+function limitsOf(c: AgentConfig): { maxBytes: number; maxFrames: number; policy: AgentConfig['buffer']['policy']; ttlMs: number } {
+  return { maxBytes: c.buffer.maxBytes, maxFrames: c.buffer.maxFrames, policy: c.buffer.policy, ttlMs: c.buffer.ttlSec * 1000 }
+}
+
+function ctxWith(ctx: AgentContext, log: Logger): AgentContext {
+  return Object.create(ctx, { log: { value: log } }) as AgentContext
+}
+
+/** Dotted partial → nested JSON document (the form validatePartial reads back). */
+function unflattenPartial(flat: FlatConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(flat)) {
+    const parts = k.split('.')
+    let o = out
+    for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>
+    o[parts[parts.length - 1]] = v
+  }
+  return out
+}

@@ -1,0 +1,182 @@
+/**
+ * Publishes buffered frames on `frames`: oldest first, QoS 1, at most `mqtt.inflight` awaiting PUBACK.
+ * `puback` delivery removes a frame on PUBACK; `e2e-ack` keeps it until the receiver's ack (agent/extensions/ack.ts
+ * calls `acked`) and re-sends from the oldest unacknowledged frame after a reconnect or `ackTimeoutMs` of silence.
+ * Each payload is the stored JPEG stamped with its metadata; one that exceeds the payload limit is re-encoded
+ * coarser (decode → encode) or set aside, never retried forever.
+ */
+import jpeg from 'jpeg-js'
+import type { StoredFrame } from '../buffer/store'
+import { errorMessage } from '../log'
+import { encodeToFit, OversizeError, type EncodeFn } from '../pipeline/fit'
+import { stampMetadata } from '../pipeline/stamp'
+import { resolveTables } from '../pipeline/tables'
+import type { FrameMetadata } from '../../shared/contract/topics'
+import type { AgentContext, Extension } from './extension'
+
+/** Failed publishes of one frame (with the link up) before it is set aside. */
+const MAX_FAILURES = 3
+
+export class FramesPublisher implements Extension {
+  readonly name = 'frames'
+  private readonly inflight = new Set<number>()
+  /** Highest seq handed to the link on this connection. */
+  private cursor = 0
+  private generation = -1
+  private running = false
+  private pumping = false
+  private readonly failures = new Map<number, number>()
+  private ackTimer?: NodeJS.Timeout
+  private lastAckProgress = Date.now()
+  private idle?: () => void
+  private readonly onFrame = (): void => this.pump()
+  private readonly onUp = (info: { generation: number }): void => {
+    this.generation = info.generation
+    this.inflight.clear()
+    this.cursor = 0 // everything still buffered is re-sent: at-least-once
+    this.lastAckProgress = Date.now()
+    this.pump()
+  }
+
+  private readonly onDown = (): void => { this.inflight.clear(); this.settle() }
+
+  constructor(private readonly ctx: AgentContext, private readonly encode: EncodeFn) {}
+
+  start(): void {
+    this.running = true
+    this.ctx.events.on('frame', this.onFrame)
+    this.ctx.link.on('up', this.onUp)
+    this.ctx.link.on('down', this.onDown)
+    const cur = this.ctx.link.current
+    if (cur) this.onUp(cur)
+    this.ackTimer = setInterval(() => this.checkAckTimeout(), 1000)
+  }
+
+  /** Stops sending new frames and waits (up to `graceMs`) for the publishes in flight. */
+  async stop(graceMs = 5000): Promise<void> {
+    this.running = false
+    clearInterval(this.ackTimer)
+    this.ctx.events.off('frame', this.onFrame)
+    this.ctx.link.off('up', this.onUp)
+    this.ctx.link.off('down', this.onDown)
+    if (this.inflight.size) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, graceMs)
+        this.idle = () => { clearTimeout(t); resolve() }
+      })
+    }
+  }
+
+  onConfig(): void { this.pump() }
+
+  /** End-to-end ack: the receiver stored every seq up to `seq`. */
+  acked(seq: number): void {
+    const removed = this.ctx.store.removeThrough(seq)
+    if (removed) this.lastAckProgress = Date.now()
+    this.ctx.log.debug(`ack ${seq}: ${removed} frame(s) released`)
+  }
+
+  private settle(): void {
+    if (!this.inflight.size && this.idle) { const f = this.idle; this.idle = undefined; f() }
+  }
+
+  private checkAckTimeout(): void {
+    const c = this.ctx.config
+    if (c.delivery !== 'e2e-ack' || !this.ctx.link.up) return
+    if (Date.now() - this.lastAckProgress < c.ackTimeoutMs) return
+    const oldest = this.ctx.store.peek(1)[0]
+    this.lastAckProgress = Date.now()
+    if (oldest && oldest.seq <= this.cursor) {
+      this.ctx.log.info(`no end-to-end ack for ${c.ackTimeoutMs} ms: re-sending from seq ${oldest.seq}`)
+      this.cursor = oldest.seq - 1
+      this.pump()
+    }
+  }
+
+  pump(): void {
+    if (!this.running || this.pumping || !this.ctx.link.up) return
+    this.pumping = true
+    try {
+      const window = this.ctx.config.mqtt.inflight
+      while (this.running && this.ctx.link.up && this.inflight.size < window) {
+        const batch = this.ctx.store.peek(window - this.inflight.size, this.cursor)
+        if (!batch.length) break
+        for (const f of batch) {
+          this.cursor = f.seq
+          this.send(f)
+        }
+      }
+    } catch (err) {
+      this.ctx.stats.error(`publish: ${errorMessage(err)}`)
+      this.ctx.log.error(`publisher: ${errorMessage(err)}`)
+    } finally {
+      this.pumping = false
+    }
+  }
+
+  private send(f: StoredFrame): void {
+    const { ctx } = this
+    const c = ctx.config
+    const meta: FrameMetadata = { seq: f.seq, capturedAt: new Date(f.capturedAt).toISOString(), tableId: f.tableId, deviceId: c.deviceId, width: f.width, height: f.height }
+    let payload = stampMetadata(f.jpeg, meta)
+    const limit = ctx.payloadLimit()
+    if (payload.length > limit) {
+      const refit = this.refit(f, limit)
+      if (!refit) return
+      meta.tableId = refit.tableId
+      payload = stampMetadata(refit.jpeg, meta)
+    }
+    const gen = this.generation
+    this.inflight.add(f.seq)
+    ctx.link.publish(ctx.topic('frames'), payload, {
+      qos: 1, contentType: 'image/jpeg',
+      userProperties: { seq: String(meta.seq), capturedAt: meta.capturedAt, tableId: meta.tableId, deviceId: meta.deviceId, width: String(meta.width), height: String(meta.height) },
+    }).then(() => {
+      if (gen !== this.generation) return
+      this.inflight.delete(f.seq)
+      this.failures.delete(f.seq)
+      ctx.stats.published++
+      if (ctx.config.delivery === 'puback') ctx.store.remove(f.seq)
+      this.settle()
+      this.pump()
+    }, (err: unknown) => {
+      if (gen !== this.generation) return
+      this.inflight.delete(f.seq)
+      this.settle()
+      if (!ctx.link.up) return // the reconnect re-sends it
+      ctx.stats.publishErrors++
+      const n = (this.failures.get(f.seq) ?? 0) + 1
+      this.failures.set(f.seq, n)
+      ctx.stats.error(`publish seq ${f.seq}: ${errorMessage(err)}`)
+      ctx.log.warn(`publish of seq ${f.seq} failed (${n}/${MAX_FAILURES}): ${errorMessage(err)}`)
+      if (n >= MAX_FAILURES) this.setAside(f, `publish failed ${n} times`)
+      else this.cursor = Math.min(this.cursor, f.seq - 1)
+      setTimeout(() => this.pump(), 200 * n).unref()
+    })
+  }
+
+  /** Decode → re-encode coarser until the stamped frame fits; sets the frame aside (undefined) when it cannot. */
+  private refit(f: StoredFrame, limit: number): { jpeg: Uint8Array; tableId: string } | undefined {
+    const enc = this.ctx.config.encoder
+    try {
+      const raw = jpeg.decode(f.jpeg, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: 64 })
+      const fit = encodeToFit({
+        encode: this.encode, image: { width: raw.width, height: raw.height, data: raw.data, format: 'rgb' },
+        tables: resolveTables(enc), subsampling: enc.subsampling, optimizeHuffman: enc.optimizeHuffman, limit: limit - 512,
+      })
+      this.ctx.log.info(`seq ${f.seq} (${f.jpeg.length} B) re-encoded as ${fit.tableId} (${fit.jpeg.length} B) to fit ${limit} B`)
+      return fit
+    } catch (err) {
+      this.setAside(f, err instanceof OversizeError ? err.message : `re-encode failed: ${errorMessage(err)}`)
+      return undefined
+    }
+  }
+
+  private setAside(f: StoredFrame, why: string): void {
+    this.ctx.stats.setAside++
+    this.ctx.stats.error(`seq ${f.seq} set aside: ${why}`)
+    this.ctx.log.error(`seq ${f.seq} set aside (not published): ${why}`)
+    this.ctx.store.remove(f.seq)
+    this.failures.delete(f.seq)
+  }
+}
