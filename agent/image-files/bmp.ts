@@ -20,6 +20,7 @@ function channel(mask: number): { shift: number; max: number } {
  */
 export function decodeBmp(bytes: Uint8Array, nameHint?: string): RawImage {
   const fail = (problem: string): never => { throw new ImageDecodeError('BMP', problem, nameHint) }
+  if (bytes.length < 2 || bytes[0] !== 0x42 || bytes[1] !== 0x4d) fail('not a BMP file (no "BM" signature)')
   if (bytes.length < 26) fail(`truncated header (${bytes.length} bytes)`)
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const dataOffset = dv.getUint32(10, true)

@@ -1,0 +1,53 @@
+/** The narrow logging surface capture needs; the agent's Logger satisfies it. */
+export interface CaptureLogger {
+  debug(msg: string): void
+  info(msg: string): void
+  warn(msg: string): void
+}
+
+export interface RetryOptions {
+  /** First delay after a failure (ms). Default 500. */
+  minMs?: number
+  /** Delay cap (ms). Default 30000. */
+  maxMs?: number
+  /** Give up after this many consecutive failures (the last error is thrown). Default: never. */
+  maxAttempts?: number
+}
+
+/**
+ * What createSource needs. A plain object: the agent maps its config schema onto it. Nothing here comes from
+ * remote config unchecked — executables are fixed names looked up on PATH, never configurable commands.
+ */
+export interface CaptureOptions {
+  source: 'synthetic' | 'files' | 'raspistill' | 'rpicam'
+  width: number
+  height: number
+  files?: {
+    dir: string
+    /** Start over after the last image; otherwise capture() rejects with SourceExhaustedError. */
+    loop: boolean
+    /** Shell-style glob on the file name (`*`, `?`), case-insensitive. Default: common image extensions. */
+    pattern?: string
+  }
+  /** One capture (a camera process run, or waiting for the next stream frame) longer than this fails. Default 15000. */
+  timeoutMs?: number
+  rpicam?: {
+    mode: 'still' | 'vid'
+    /** `vid`: frame rate asked of rpicam-vid; frames in between are read and dropped. Default 5. */
+    framerate?: number
+    /** Y-plane row stride in bytes if known; otherwise taken from rpicam-vid's verbose output or the frame size. */
+    stride?: number
+  }
+  /** raspistill `-t` / rpicam-still `-t`: time the camera runs (AE/AWB settle) before the still (ms). Default 1000. */
+  warmupMs?: number
+  /** Wrap in a RetryingSource (default) or not (`false`). */
+  retry?: RetryOptions | false
+  log?: CaptureLogger
+  /** Called for every failed capture attempt inside the retry wrapper (telemetry: error count, last error). */
+  onError?: (err: Error, consecutiveFailures: number) => void
+}
+
+export const DEFAULT_TIMEOUT_MS = 15000
+export const DEFAULT_WARMUP_MS = 1000
+
+export const silentLogger: CaptureLogger = { debug() {}, info() {}, warn() {} }
