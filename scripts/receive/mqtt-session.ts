@@ -91,6 +91,7 @@ export class MqttSession {
         if (err) return o.log('error', `subscribe ${o.subscriptions.join(', ')} failed: ${err.message}`)
         const refused = (granted ?? []).filter((g) => g.qos > 2)
         if (refused.length) return o.log('error', `broker refused subscription ${refused.map((g) => g.topic).join(', ')}`)
+        o.log('info', `subscribed to ${o.subscriptions.join(', ')}`)
         this.subscribedResolve()
       })
     })

@@ -154,8 +154,8 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     this.acker?.flush()
     await this.session.close()
     await this.classifier?.close()
-    await this.dataset.close()
     this.log(formatSummary(this.snapshot()))
+    await this.dataset.close()
   }
 
   /** Messages are handled one at a time, in arrival order (mqtt.js already serialises; this makes it explicit). */
@@ -215,7 +215,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
 
   private bad(t: string, deviceId: string | undefined, reason: string): void {
     this.badPayloads++
-    const key = reason.split(':')[0].slice(0, 60)
+    const key = reason.split(':')[0].replace(/'[^']*'/g, '…').slice(0, 60)
     this.badByReason[key] = (this.badByReason[key] ?? 0) + 1
     this.log(`[receive] bad payload on ${t}${deviceId ? ` (device ${deviceId})` : ''}: ${reason}`)
     this.emit('bad', { topic: t, deviceId, reason } satisfies BadEvent)
