@@ -90,13 +90,13 @@ class ReceiverImpl extends EventEmitter implements Receiver {
   }
 
   async init(): Promise<void> {
-    this.dataset = await Dataset.open(this.opts.out)
-    for (const id of this.dataset.deviceIds()) this.counter(id)
     if (this.opts.model) {
       this.classifier = await loadClassifier(this.opts.model, this.opts.labels)
       const i = this.classifier.input
       this.log(`[receive] model ${this.classifier.model}: input ${i.channels}x${i.height}x${i.width}`)
     }
+    this.dataset = await Dataset.open(this.opts.out)
+    for (const id of this.dataset.deviceIds()) this.counter(id)
     this.session = new MqttSession({
       url: this.opts.url,
       clientId: this.opts.clientId ?? `deepn-receiver-${os.hostname()}`,
