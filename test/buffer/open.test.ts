@@ -5,13 +5,14 @@ import * as path from 'node:path'
 import { openFrameStore } from '../../agent/buffer/open'
 import { MemoryFrameStore } from '../../agent/buffer/memory-store'
 import { SqliteFrameStore } from '../../agent/buffer/sqlite-store'
+import { tmpDir } from './fixtures/tmp-dir'
 import { makeFrame, verifyFrame } from './fixtures/frames'
 
 const corruptFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.includes('.corrupt-')).sort()
 
 t.test(':memory: gives a MemoryFrameStore; a missing directory is created', async (t) => {
   t.type(openFrameStore({ path: ':memory:' }).store, MemoryFrameStore)
-  const dir = t.testdir()
+  const dir = tmpDir(t)
   const { store, recovered } = openFrameStore({ path: path.join(dir, 'a', 'b', 'buffer.db') })
   t.type(store, SqliteFrameStore)
   t.equal(recovered, undefined)
@@ -19,7 +20,7 @@ t.test(':memory: gives a MemoryFrameStore; a missing directory is created', asyn
 })
 
 t.test('a file of garbage bytes is moved aside (kept byte for byte), reported, and a fresh store starts', async (t) => {
-  const dir = t.testdir()
+  const dir = tmpDir(t)
   const file = path.join(dir, 'buffer.db')
   const garbage = Buffer.from('this is not an SQLite database at all, just garbage bytes '.repeat(200))
   fs.writeFileSync(file, garbage)
@@ -40,7 +41,7 @@ t.test('a file of garbage bytes is moved aside (kept byte for byte), reported, a
 })
 
 t.test('a truncated database: seqs continue above the sidecar ceiling, never backwards', async (t) => {
-  const dir = t.testdir()
+  const dir = tmpDir(t)
   const file = path.join(dir, 'buffer.db')
   const first = openFrameStore({ path: file, seqBlock: 16 }).store
   let last = 0
@@ -58,7 +59,7 @@ t.test('a truncated database: seqs continue above the sidecar ceiling, never bac
 })
 
 t.test('damaged frame pages: the high-water mark is salvaged from the readable meta table', async (t) => {
-  const dir = t.testdir()
+  const dir = tmpDir(t)
   const file = path.join(dir, 'buffer.db')
   const first = openFrameStore({ path: file, seqBlock: 1_000_000, integrityCheck: true }).store
   for (let n = 0; n < 30; n++) first.append(makeFrame(n, 20_000))
@@ -87,7 +88,7 @@ t.test('damaged frame pages: the high-water mark is salvaged from the readable m
 })
 
 t.test('errors other than corruption are not "repaired": nothing is moved', async (t) => {
-  const dir = t.testdir()
+  const dir = tmpDir(t)
   const file = path.join(dir, 'buffer.db')
   const raw = new Database(file)
   raw.pragma('user_version = 9')

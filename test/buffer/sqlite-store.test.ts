@@ -4,17 +4,18 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { DiskFullError } from '../../agent/buffer/errors'
 import { SqliteFrameStore, type SqliteFrameStoreOptions } from '../../agent/buffer/sqlite-store'
+import { tmpDir } from './fixtures/tmp-dir'
 import { makeFrame, verifyFrame } from './fixtures/frames'
 import { storeSuite } from './store-suite'
 
 t.test('shared FrameStore suite', async (t) => {
-  const dir = t.testdir()
+  const dir = tmpDir(t)
   let n = 0
   storeSuite(t, (limits) => new SqliteFrameStore({ path: path.join(dir, `suite-${n++}.db`), limits }))
 })
 
 function opener(t: Test, base: Partial<SqliteFrameStoreOptions> = {}) {
-  const dir = t.testdir()
+  const dir = tmpDir(t)
   const file = path.join(dir, 'buffer.db')
   const open = (over: Partial<SqliteFrameStoreOptions> = {}) => new SqliteFrameStore({ path: file, ...base, ...over })
   return { dir, file, open }
