@@ -1,0 +1,123 @@
+/**
+ * `deepn eval`: rate–accuracy evaluation of quantization tables against standard JPEG.
+ *   deepn eval [sweep] --tables T.json ...   sweep JPEG quality and DeepN scale; CSV + SVG + ratios
+ *   deepn eval clean [--record]              the model's accuracy with no codec (full test split + quick subset)
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { parseTableFile } from '../shared/codec/tables'
+import { Classifier } from './eval/classifier'
+import { cjpegEncoder } from './eval/cjpeg-encoder'
+import { loadFashionMnist, loadFolder, take, type LabelledSet } from './eval/dataset'
+import { cleanAccuracy, ourEncoder, type Encoder } from './eval/evaluate'
+import { svgPlot } from './eval/plot'
+import { progressEnabled } from './eval/progress'
+import { report, reportMarkdown } from './eval/report'
+import { FULL_PLAN, QUICK_PLAN, sweep, toCsv, type SweepPoint } from './eval/sweep'
+
+export const DEFAULT_MODEL = 'config/models/fmnist-cnn.onnx'
+export const QUICK_SIZE = 1000
+
+const HELP = `usage: deepn eval [sweep|clean] [options]
+
+  --model FILE        ONNX classifier with a JSON sidecar (default ${DEFAULT_MODEL})
+  --data fmnist|DIR   Fashion-MNIST test split (default) or a folder <dir>/<label>/*.png|jpg
+  --data-dir DIR      Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist)
+  --quick             first ${QUICK_SIZE} test images and a coarse sweep (what CI runs)
+  --limit N           first N images
+  --tables FILE       DeepN table JSON to sweep over --scales (repeatable)
+  --flat              also sweep a flat table (all steps 16·scale), the MSE-optimal uniform reference
+  --qualities LIST    JPEG qualities (default ${FULL_PLAN.qualities.join(',')})
+  --scales LIST       table scales (default ${FULL_PLAN.scales.join(',')})
+  --encoder E         ours (default) or cjpeg (reference cross-check; slow)
+  --out DIR           write <name>.csv, <name>.svg, <name>.md there
+  --name NAME         output file stem (default rate-accuracy)
+  --record            (clean) store the clean accuracy in the model sidecar
+  --progress          progress bar on stderr even when not a TTY`
+
+function list(name: string, v: string | undefined, fallback: number[]): number[] {
+  if (v === undefined) return fallback
+  const out = v.split(',').map(Number)
+  if (out.length === 0 || out.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`${name} must be a comma-separated list of positive numbers, got '${v}'`)
+  return out
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const sub = argv[0] === 'clean' || argv[0] === 'sweep' ? argv[0] : 'sweep'
+  const args = argv[0] === sub ? argv.slice(1) : argv
+  const { values: o } = parseArgs({
+    args,
+    options: {
+      model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, quick: { type: 'boolean' },
+      limit: { type: 'string' }, tables: { type: 'string', multiple: true }, qualities: { type: 'string' }, scales: { type: 'string' }, flat: { type: 'boolean' },
+      encoder: { type: 'string' }, out: { type: 'string' }, name: { type: 'string' }, record: { type: 'boolean' },
+      progress: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  })
+  if (o.help) { console.log(HELP); return 0 }
+  const modelPath = o.model ?? DEFAULT_MODEL
+  const classifier = await Classifier.load(modelPath)
+  try {
+    const info = classifier.info
+    let set: LabelledSet = !o.data || o.data === 'fmnist'
+      ? loadFashionMnist('test', o['data-dir'])
+      : loadFolder(o.data, { width: info.width, height: info.height, channels: info.channels, classes: info.classes })
+    if (sub === 'clean') return await measureClean(set, classifier, modelPath, Boolean(o.record))
+    const limit = o.limit !== undefined ? Number(o.limit) : o.quick ? QUICK_SIZE : Infinity
+    if (!(limit > 0)) throw new Error(`--limit must be a positive number, got '${o.limit}'`)
+    set = take(set, limit)
+    const base = o.quick ? QUICK_PLAN : FULL_PLAN
+    const tables = (o.tables ?? []).map((f) => parseTableFile(readFileSync(f, 'utf8'), f))
+    const plan = { qualities: list('--qualities', o.qualities, base.qualities), scales: list('--scales', o.scales, base.scales), tables, flat: Boolean(o.flat) }
+    if (!plan.qualities.includes(100)) plan.qualities.push(100) // the paper's reference point
+    let encode: Encoder
+    if (!o.encoder || o.encoder === 'ours') encode = ourEncoder()
+    else if (o.encoder === 'cjpeg') encode = cjpegEncoder()
+    else throw new Error(`--encoder must be ours or cjpeg, got '${o.encoder}'`)
+    const t0 = Date.now()
+    const points = await sweep(plan, set, { classifier, encode, progress: progressEnabled(Boolean(o.progress)) })
+    const seconds = (Date.now() - t0) / 1000
+    const rep = report(points, await cleanAccuracy(set, classifier))
+    const md = `${reportMarkdown(rep, points)}\nSweep: ${points.length} settings x ${set.count} images (${set.name}) in ${seconds.toFixed(1)} s, encoder ${o.encoder ?? 'ours'}.\n`
+    process.stdout.write(md)
+    if (o.out) writeOutputs(o.out, o.name ?? 'rate-accuracy', points, rep.q100Accuracy, rep.band, md)
+    return 0
+  } finally {
+    await classifier.release()
+  }
+}
+
+async function measureClean(set: LabelledSet, c: Classifier, modelPath: string, record: boolean): Promise<number> {
+  const test = await cleanAccuracy(set, c)
+  const quick = await cleanAccuracy(take(set, QUICK_SIZE), c)
+  console.log(`clean accuracy: ${set.name} ${(100 * test).toFixed(2)}% (${set.count} images); first ${QUICK_SIZE}: ${(100 * quick).toFixed(2)}%`)
+  if (record) {
+    const side = modelPath.replace(/\.onnx$/, '.json')
+    const info = JSON.parse(readFileSync(side, 'utf8')) as Record<string, unknown>
+    info.cleanAccuracy = { test, quickSubset: quick, quickSubsetSize: QUICK_SIZE, measuredWith: 'deepn eval clean --record (onnxruntime-web, IDX pixels / 255)' }
+    writeFileSync(side, JSON.stringify(info, null, 2) + '\n')
+    console.log(`recorded in ${side}`)
+  }
+  return 0
+}
+
+function writeOutputs(dir: string, name: string, points: SweepPoint[], target: number, band: number, md: string): void {
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, `${name}.csv`), toCsv(points))
+  const curves = [...new Set(points.map((p) => p.curve))]
+  const hLines = [
+    { y: target, label: 'JPEG q100 accuracy' },
+    { y: target - band, label: '− 95% band', dashed: true },
+  ]
+  for (const [key, label] of [['bpp', 'whole file'], ['scanBpp', 'scan only']] as const) {
+    const series = curves.map((c) => ({
+      name: c === 'jpeg' ? 'JPEG (Annex K, quality)' : c === 'flat' ? 'flat table (16·scale)' : `${c} (scale)`,
+      points: points.filter((p) => p.curve === c).map((p) => ({ x: p[key], y: p.accuracy, label: p.quality !== undefined ? `q${p.quality}` : `x${p.scale}` })),
+    }))
+    const svg = svgPlot(series, { title: `Top-1 accuracy vs bits per pixel (${label})`, xLabel: `bits per pixel (${label})`, yLabel: 'top-1 accuracy', hLines })
+    writeFileSync(join(dir, `${name}${key === 'bpp' ? '' : '-scan'}.svg`), svg)
+  }
+  writeFileSync(join(dir, `${name}.md`), md)
+}
