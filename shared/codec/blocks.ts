@@ -4,7 +4,7 @@
  * forward DCT. Only real blocks are visited (not the dummy blocks that pad 4:2:0 MCUs). Order: iMCU row by
  * iMCU row; within one, component 0 (Y) blocks row-major, then Cb, then Cr. Pure.
  */
-import { fdctIslow } from './fdct-islow'
+import { islowColumns, islowRows } from './fdct-islow'
 import { frameLayout } from './layout'
 import { createStripFiller } from './prepare'
 import type { RawImage, Subsampling } from './types'
@@ -24,26 +24,12 @@ function forEachRawBlock(image: RawImage, subsampling: Subsampling, visit: (comp
       const blockRows = Math.min(c.v, c.heightInBlocks - row * c.v)
       for (let br = 0; br < blockRows; br++) {
         for (let bx = 0; bx < c.widthInBlocks; bx++) {
-          loadBlock(strip, br * 8 * c.stripWidth + bx * 8, c.stripWidth, ws)
-          fdctIslow(ws)
+          islowRows(strip, br * 8 * c.stripWidth + bx * 8, c.stripWidth, ws)
+          islowColumns(ws)
           visit(ci, ws)
         }
       }
     })
-  }
-}
-
-/** Copies an 8x8 sample block into `ws` with the level shift (convsamp: sample - 128). */
-export function loadBlock(strip: Uint8Array, off: number, stride: number, ws: Int32Array): void {
-  for (let r = 0, o = off; r < 64; r += 8, o += stride) {
-    ws[r] = strip[o] - 128
-    ws[r + 1] = strip[o + 1] - 128
-    ws[r + 2] = strip[o + 2] - 128
-    ws[r + 3] = strip[o + 3] - 128
-    ws[r + 4] = strip[o + 4] - 128
-    ws[r + 5] = strip[o + 5] - 128
-    ws[r + 6] = strip[o + 6] - 128
-    ws[r + 7] = strip[o + 7] - 128
   }
 }
 

@@ -3,17 +3,16 @@
  * (jccoefct.c, with libjpeg's dummy blocks) → Huffman coding (entropy.ts) → markers. With standard Huffman
  * tables, no restart interval and no metadata the output is byte-identical to cjpeg (see test/codec). Pure.
  */
-import { loadBlock } from './blocks'
 import { BitWriter, ByteSink } from './bit-writer'
 import { HuffmanEncoder, gatherFrequencies } from './entropy'
-import { fdctIfast } from './fdct-ifast'
-import { fdctIslow } from './fdct-islow'
+import { ifastColumnsQuantize, ifastRows } from './fdct-ifast'
+import { islowColumnsQuantize, islowRows } from './fdct-islow'
 import { STD_AC_CHROMA, STD_AC_LUMA, STD_DC_CHROMA, STD_DC_LUMA, deriveCodes, optimalTable, type HuffmanSpec } from './huffman'
 import { type FrameLayout, frameLayout } from './layout'
 import { EOI, JFIF_APP0, SOI, dht, dqt, dri, sof0, sos } from './markers'
 import { metadataSegment } from './metadata'
 import { createStripFiller, type StripFiller } from './prepare'
-import { type Divisors, makeDivisors, quantizeBlock } from './quantize'
+import { type Quantizer, makeQuantizer } from './quantize'
 import { qualityTables, validateTables } from './tables'
 import type { DctMethod, EncodeOptions, RawImage, Subsampling } from './types'
 import { validateImage, validateSubsampling } from './validate'
@@ -69,20 +68,22 @@ function resolveOptions(image: RawImage, options: EncodeOptions | undefined): Re
 class CoefficientMaker {
   private readonly ws = new Int32Array(64)
   private readonly filler: StripFiller
-  private readonly divisors: Divisors[]
-  private readonly fdct: (d: Int32Array) => void
+  private readonly quantizers: Quantizer[]
+  private readonly rows: (src: Uint8Array, off: number, stride: number, d: Int32Array) => void
+  private readonly columns: (d: Int32Array, q: Quantizer, out: Int16Array, off: number) => void
 
   constructor(image: RawImage, private readonly layout: FrameLayout, r: Resolved) {
     this.filler = createStripFiller(image, layout)
-    const luma = makeDivisors(r.luma, r.dct)
-    const chroma = makeDivisors(r.chroma, r.dct)
-    this.divisors = layout.components.map((c) => (c.table === 0 ? luma : chroma))
-    this.fdct = r.dct === 'islow' ? fdctIslow : fdctIfast
+    const luma = makeQuantizer(r.luma, r.dct)
+    const chroma = makeQuantizer(r.chroma, r.dct)
+    this.quantizers = layout.components.map((c) => (c.table === 0 ? luma : chroma))
+    this.rows = r.dct === 'islow' ? islowRows : ifastRows
+    this.columns = r.dct === 'islow' ? islowColumnsQuantize : ifastColumnsQuantize
   }
 
   /** Writes MCU row `row` into `out` starting at block index `firstBlock`. */
   row(row: number, out: Int16Array, firstBlock: number): void {
-    const { layout, ws, fdct, divisors } = this
+    const { layout, ws, rows, columns, quantizers } = this
     const strips = this.filler.strips
     this.filler.fill(row)
     const comps = layout.components
@@ -91,15 +92,14 @@ class CoefficientMaker {
       for (let ci = 0; ci < comps.length; ci++) {
         const c = comps[ci]
         const strip = strips[ci]
-        const d = divisors[ci]
+        const q = quantizers[ci]
         for (let yi = 0; yi < c.v; yi++) {
           const realRow = row * c.v + yi < c.heightInBlocks
           for (let xi = 0; xi < c.h; xi++, off += 64) {
             const bx = mx * c.h + xi
             if (realRow && bx < c.widthInBlocks) {
-              loadBlock(strip, yi * 8 * c.stripWidth + bx * 8, c.stripWidth, ws)
-              fdct(ws)
-              quantizeBlock(ws, d, out, off)
+              rows(strip, yi * 8 * c.stripWidth + bx * 8, c.stripWidth, ws)
+              columns(ws, q, out, off)
             } else {
               out.fill(0, off, off + 64)
               out[off] = out[off - 64]

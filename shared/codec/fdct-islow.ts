@@ -1,9 +1,13 @@
 /**
  * libjpeg's accurate integer forward DCT (jfdctint.c, jpeg_fdct_islow: Loeffler–Ligtenberg–Moschytz with
- * 13-bit constants, PASS1_BITS 2). In place on 64 level-shifted samples in natural order; the output is the
- * 2-D DCT scaled up by 8 (the quantizer divides by 8 * q). Plain JS numbers are exact here: intermediate sums
- * stay far below 2^53, and each descaled result fits in int32 before the shift. Pure.
+ * 13-bit constants, PASS1_BITS 2). The output is the 2-D DCT scaled up by 8 (the quantizer divides by 8 * q).
+ * Split into the row pass (fused with sample loading and level shift) and the column pass, which exists plain
+ * (for statistics) and fused with quantization (for the encoder's hot path); both compute identical values.
+ * Plain JS numbers are exact: sums stay far below 2^53 and every descaled result fits int32. Pure.
  */
+import type { Quantizer } from './quantize'
+import { INVERSE_ZIGZAG } from './quantize'
+
 const CONST_BITS = 13
 const PASS1_BITS = 2
 const F_0_298 = 2446, F_0_390 = 3196, F_0_541 = 4433, F_0_765 = 6270, F_0_899 = 7373, F_1_175 = 9633
@@ -13,12 +17,16 @@ const D1 = CONST_BITS - PASS1_BITS, R1 = 1 << (D1 - 1)
 const D2 = CONST_BITS + PASS1_BITS, R2 = 1 << (D2 - 1)
 const RP = 1 << (PASS1_BITS - 1)
 
-export function fdctIslow(d: Int32Array): void {
-  for (let o = 0; o < 64; o += 8) {
-    const tmp0 = d[o] + d[o + 7], tmp7 = d[o] - d[o + 7]
-    const tmp1 = d[o + 1] + d[o + 6], tmp6 = d[o + 1] - d[o + 6]
-    const tmp2 = d[o + 2] + d[o + 5], tmp5 = d[o + 2] - d[o + 5]
-    const tmp3 = d[o + 3] + d[o + 4], tmp4 = d[o + 3] - d[o + 4]
+/** convsamp + pass 1: loads 8x8 samples at `off` (`stride` apart), level-shifts and transforms rows into `d`. */
+export function islowRows(src: Uint8Array, off: number, stride: number, d: Int32Array): void {
+  for (let o = 0; o < 64; o += 8, off += stride) {
+    const s0 = src[off], s1 = src[off + 1], s2 = src[off + 2], s3 = src[off + 3]
+    const s4 = src[off + 4], s5 = src[off + 5], s6 = src[off + 6], s7 = src[off + 7]
+    // The -128 level shift of each sample cancels in differences and adds -256 to each pair sum.
+    const tmp0 = s0 + s7 - 256, tmp7 = s0 - s7
+    const tmp1 = s1 + s6 - 256, tmp6 = s1 - s6
+    const tmp2 = s2 + s5 - 256, tmp5 = s2 - s5
+    const tmp3 = s3 + s4 - 256, tmp4 = s3 - s4
     const tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2
     d[o] = (tmp10 + tmp11) << PASS1_BITS
     d[o + 4] = (tmp10 - tmp11) << PASS1_BITS
@@ -33,6 +41,10 @@ export function fdctIslow(d: Int32Array): void {
     d[o + 3] = (tmp6 * F_3_072 + a2 + a3 + R1) >> D1
     d[o + 1] = (tmp7 * F_1_501 + a1 + a4 + R1) >> D1
   }
+}
+
+/** Pass 2 in place: `d` becomes the islow output (natural order). */
+export function islowColumns(d: Int32Array): void {
   for (let o = 0; o < 8; o++) {
     const tmp0 = d[o] + d[o + 56], tmp7 = d[o] - d[o + 56]
     const tmp1 = d[o + 8] + d[o + 48], tmp6 = d[o + 8] - d[o + 48]
@@ -51,5 +63,38 @@ export function fdctIslow(d: Int32Array): void {
     d[o + 40] = (tmp5 * F_2_053 + a2 + a4 + R2) >> D2
     d[o + 24] = (tmp6 * F_3_072 + a2 + a3 + R2) >> D2
     d[o + 8] = (tmp7 * F_1_501 + a1 + a4 + R2) >> D2
+  }
+}
+
+/** sign(x) * (((|x| + corr) * recip) >> shift): jcdctmgr quantize for one coefficient. */
+function qz(x: number, corr: number, recip: number, shift: number): number {
+  // Branchless sign handling keeps everything in int32 (a ternary with unary minus would produce -0 doubles).
+  const s = x >> 31
+  const q = Math.imul((x ^ s) - s + corr, recip) >> shift
+  return (q ^ s) - s
+}
+
+/** Pass 2 fused with quantization: writes the quantized block to `out` at `off` in zigzag order. */
+export function islowColumnsQuantize(d: Int32Array, q: Quantizer, out: Int16Array, off: number): void {
+  const { corr, recip, shift } = q
+  const iz = INVERSE_ZIGZAG
+  for (let o = 0; o < 8; o++) {
+    const tmp0 = d[o] + d[o + 56], tmp7 = d[o] - d[o + 56]
+    const tmp1 = d[o + 8] + d[o + 48], tmp6 = d[o + 8] - d[o + 48]
+    const tmp2 = d[o + 16] + d[o + 40], tmp5 = d[o + 16] - d[o + 40]
+    const tmp3 = d[o + 24] + d[o + 32], tmp4 = d[o + 24] - d[o + 32]
+    const tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2
+    out[off + iz[o]] = qz((tmp10 + tmp11 + RP) >> PASS1_BITS, corr[o], recip[o], shift[o])
+    out[off + iz[o + 32]] = qz((tmp10 - tmp11 + RP) >> PASS1_BITS, corr[o + 32], recip[o + 32], shift[o + 32])
+    const z1 = (tmp12 + tmp13) * F_0_541
+    out[off + iz[o + 16]] = qz((z1 + tmp13 * F_0_765 + R2) >> D2, corr[o + 16], recip[o + 16], shift[o + 16])
+    out[off + iz[o + 48]] = qz((z1 - tmp12 * F_1_847 + R2) >> D2, corr[o + 48], recip[o + 48], shift[o + 48])
+    const z5 = (tmp4 + tmp6 + tmp5 + tmp7) * F_1_175
+    const a1 = -(tmp4 + tmp7) * F_0_899, a2 = -(tmp5 + tmp6) * F_2_562
+    const a3 = z5 - (tmp4 + tmp6) * F_1_961, a4 = z5 - (tmp5 + tmp7) * F_0_390
+    out[off + iz[o + 56]] = qz((tmp4 * F_0_298 + a1 + a3 + R2) >> D2, corr[o + 56], recip[o + 56], shift[o + 56])
+    out[off + iz[o + 40]] = qz((tmp5 * F_2_053 + a2 + a4 + R2) >> D2, corr[o + 40], recip[o + 40], shift[o + 40])
+    out[off + iz[o + 24]] = qz((tmp6 * F_3_072 + a2 + a3 + R2) >> D2, corr[o + 24], recip[o + 24], shift[o + 24])
+    out[off + iz[o + 8]] = qz((tmp7 * F_1_501 + a1 + a4 + R2) >> D2, corr[o + 8], recip[o + 8], shift[o + 8])
   }
 }

@@ -1,17 +1,18 @@
 /**
  * Quantization as libjpeg-turbo's jcdctmgr.c: each divisor (8 * q for islow; q scaled by the AA&N factors for
  * ifast) becomes a 16-bit reciprocal, a rounding correction and a shift (compute_reciprocal), and a coefficient
- * is quantized as sign(x) * (((|x| + correction) * reciprocal) >> shift). This is the SIMD build's arithmetic,
- * so results match cjpeg bit for bit. Pure.
+ * is quantized as sign(x) * (((|x| + correction) * reciprocal) >> shift) — the SIMD build's arithmetic, so
+ * results match cjpeg bit for bit. For 8-bit samples |x| + correction < 2^15 and reciprocal < 2^16, so the
+ * product fits int32 and Math.imul computes it exactly. Pure.
  */
 import { ZIGZAG } from './tables'
 import type { DctMethod } from './types'
 
-/** Per-table quantizer state, indexed in natural order. */
-export interface Divisors {
-  recip: Uint32Array
-  corr: Uint32Array
-  shift: Uint8Array
+/** Per-table quantizer, indexed in natural order: q = sign(x) * (((|x| + corr) * recip) >> shift). */
+export interface Quantizer {
+  corr: Int32Array
+  recip: Int32Array
+  shift: Int32Array
 }
 
 /** AA&N scale factors scaled by 2^14 (jcdctmgr.c aanscales). */
@@ -26,19 +27,21 @@ const AANSCALES = [
   4520, 6270, 5906, 5315, 4520, 3552, 2446, 1247,
 ]
 
+/** INVERSE_ZIGZAG[i] = zigzag position of natural index i. */
+export const INVERSE_ZIGZAG: Readonly<Uint8Array> = (() => {
+  const inv = new Uint8Array(64)
+  for (let k = 0; k < 64; k++) inv[ZIGZAG[k]] = k
+  return inv
+})()
+
 /** The raw divisor the DCT output must be divided by for quantization table entry `q` at natural index `i`. */
 export function rawDivisor(q: number, i: number, dct: DctMethod): number {
   return dct === 'islow' ? q << 3 : (q * AANSCALES[i] + (1 << 10)) >> 11
 }
 
-/** compute_reciprocal for 16-bit DCTELEM (the SIMD build) into slot `i` of `out`. */
-function reciprocal(divisor: number, i: number, out: Divisors): void {
-  if (divisor === 1) {
-    out.recip[i] = 1
-    out.corr[i] = 0
-    out.shift[i] = 0
-    return
-  }
+/** compute_reciprocal for 16-bit DCTELEM (the SIMD build): [reciprocal, correction, shift]. */
+export function reciprocal(divisor: number): [number, number, number] {
+  if (divisor === 1) return [1, 0, 0]
   const b = 31 - Math.clz32(divisor)
   let r = 16 + b
   let fq = Math.floor(2 ** r / divisor)
@@ -52,25 +55,30 @@ function reciprocal(divisor: number, i: number, out: Divisors): void {
   } else {
     fq++
   }
-  out.recip[i] = fq
-  out.corr[i] = c
-  out.shift[i] = r
+  return [fq, c, r]
 }
 
-/** Divisors for one quantization table (natural order, 1..255) and DCT method. */
-export function makeDivisors(table: ArrayLike<number>, dct: DctMethod): Divisors {
-  const out: Divisors = { recip: new Uint32Array(64), corr: new Uint32Array(64), shift: new Uint8Array(64) }
-  for (let i = 0; i < 64; i++) reciprocal(rawDivisor(table[i], i, dct), i, out)
-  return out
+/** Quantizer for one table (natural order, 1..255) and DCT method. */
+export function makeQuantizer(table: ArrayLike<number>, dct: DctMethod): Quantizer {
+  const q: Quantizer = { corr: new Int32Array(64), recip: new Int32Array(64), shift: new Int32Array(64) }
+  for (let i = 0; i < 64; i++) {
+    const [fq, c, r] = reciprocal(rawDivisor(table[i], i, dct))
+    q.corr[i] = c
+    q.recip[i] = fq
+    q.shift[i] = r
+  }
+  return q
 }
 
 /** Quantizes DCT output `ws` (natural order) into `out` at `off` in zigzag order. */
-export function quantizeBlock(ws: Int32Array, d: Divisors, out: Int16Array, off: number): void {
-  const { recip, corr, shift } = d
+export function quantizeBlock(ws: Int32Array, q: Quantizer, out: Int16Array, off: number): void {
+  const { corr, recip, shift } = q
+  const zz = ZIGZAG
   for (let k = 0; k < 64; k++) {
-    const i = ZIGZAG[k]
+    const i = zz[k]
     const x = ws[i]
-    if (x < 0) out[off + k] = -(((corr[i] - x) * recip[i]) >>> shift[i])
-    else out[off + k] = ((x + corr[i]) * recip[i]) >>> shift[i]
+    const s = x >> 31
+    const v = Math.imul((x ^ s) - s + corr[i], recip[i]) >> shift[i]
+    out[off + k] = (v ^ s) - s
   }
 }
