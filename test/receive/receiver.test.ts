@@ -3,13 +3,13 @@
  * mid-stream, duplicates, a gap that fills, garbage on deepn/x/frames → every seq of both devices on disk exactly
  * once, each file decoding.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import * as jpeg from 'jpeg-js'
 import t from 'tap'
 import { readJpegMetadata } from '../../shared/codec/metadata'
-import { startMosquitto } from '../helpers/mosquitto'
+import { persistentMosquitto } from './helpers/broker'
 import { framesOnDisk, indexSeqs, range } from './helpers/disk'
 import { makeFrame } from './helpers/frames'
 import { ReceiverProcess } from './helpers/receiver-process'
@@ -96,14 +96,3 @@ t.test('two devices, broker restart and receiver kill mid-stream: every seq on d
   t.match(rx.stderr, /cam-b: .*seq 1\.\.80, no gaps/, 'gap that filled is not reported as a loss')
 })
 
-/**
- * Persistence keeps the receiver's session (and the frames queued for it) across a broker restart. Mosquitto
- * started as root drops to the `mosquitto` user, hence a world-writable persistence folder.
- */
-async function persistentMosquitto(dir: string) {
-  const store = path.join(dir, 'mosquitto-store')
-  chmodSync(dir, 0o711)
-  mkdirSync(store)
-  chmodSync(store, 0o777)
-  return startMosquitto({ extraConfig: ['persistence true', `persistence_location ${store}/`, 'max_queued_messages 100000'] })
-}
