@@ -67,8 +67,8 @@ t.test('rpicam-still failures', async (t) => {
   }
   const state = stateFile()
   const restore = fakeEnv({ FAKE_CAMERA_MODE: 'hang-hard', FAKE_CAMERA_STATE: state })
-  const src = createSource({ source: 'rpicam', width: 100, height: 50, timeoutMs: 500, retry: false })
-  await t.rejects(src.capture(), /^rpicam-still timed out after 500 ms \(killed\)/)
+  const src = createSource({ source: 'rpicam', width: 100, height: 50, timeoutMs: 2500, retry: false })
+  await t.rejects(src.capture(), /^rpicam-still timed out after 2500 ms \(killed\)/)
   t.ok(processGone(Number(readFileSync(state, 'utf8'))), 'grandchild gone')
   restore()
 })
@@ -139,8 +139,8 @@ t.test('rpicam-vid failures: exit, garbage, truncated, hang — then a restart w
 
   const state = stateFile()
   restore = fakeEnv({ FAKE_CAMERA_MODE: 'hang-hard', FAKE_CAMERA_STATE: state })
-  src = createSource({ source: 'rpicam', rpicam: { mode: 'vid' }, width: 64, height: 32, timeoutMs: 600, retry: false })
-  await t.rejects(src.capture(), /^rpicam-vid: no frame within 600 ms \(process killed, restarts on the next capture\)/)
+  src = createSource({ source: 'rpicam', rpicam: { mode: 'vid' }, width: 64, height: 32, timeoutMs: 2500, retry: false })
+  await t.rejects(src.capture(), /^rpicam-vid: no frame within 2500 ms \(process killed, restarts on the next capture\)/)
   restore()
   await src.close()
   t.ok(processGone(Number(readFileSync(state, 'utf8'))), 'hung process group killed')
