@@ -14,6 +14,7 @@
  */
 import Database from 'better-sqlite3'
 import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { CorruptDatabaseError, DiskFullError, StorageError, isFullCode, toStorageError } from './errors'
 import { expiryCutoff, isOversize, needsRoom, type Occupancy } from './room'
 import { SeqLease } from './seq-lease'
@@ -32,6 +33,12 @@ export interface SqliteFrameStoreOptions {
   log?: (message: string) => void
   /** Hard cap on the database file size in bytes (PRAGMA max_page_count); 0/absent = only the disk limits it. */
   maxFileBytes?: number
+  /**
+   * Free space to keep on the filesystem (default 32 MB). Below it the policy applies as if the buffer were full
+   * (drop-oldest recycles the oldest frames' pages, reject-new refuses), so SQLite never meets a really full disk:
+   * there a checkpoint cannot grow the file, the WAL cannot grow either, and only errors are left. 0 = off.
+   */
+  minFreeBytes?: number
   /** Seqs reserved per write of the `<path>.seq` sidecar (default 1024). */
   seqBlock?: number
   /** Identifies the current OS boot (default: /proc/sys/kernel/random/boot_id). */
@@ -42,6 +49,7 @@ export interface SqliteFrameStoreOptions {
 
 const SCHEMA_VERSION = 1
 const DEFAULT_SEQ_BLOCK = 1024
+const DEFAULT_MIN_FREE = 32 * 1024 * 1024
 /** Retries of an append that hit SQLITE_FULL under drop-oldest, freeing 2, 4, 8 times the frame's size. */
 const FULL_RETRIES = 3
 
@@ -82,6 +90,8 @@ export class SqliteFrameStore implements FrameStore {
   private readonly log: (message: string) => void
   private readonly lease: SeqLease
   private readonly seqBlock: number
+  private readonly minFreeBytes: number
+  private lowSpace = false
   private limits: BufferLimits
   private lastSeq = 0
   private occ: Occupancy = { frames: 0, bytes: 0 }
@@ -100,6 +110,8 @@ export class SqliteFrameStore implements FrameStore {
     if (!Number.isSafeInteger(this.seqBlock) || this.seqBlock < 1) throw new RangeError(`frame buffer: seqBlock must be an integer >= 1, got ${String(options.seqBlock)}`)
     const maxFileBytes = options.maxFileBytes ?? 0
     if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes < 0) throw new RangeError(`frame buffer: maxFileBytes must be an integer >= 0, got ${String(options.maxFileBytes)}`)
+    this.minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE
+    if (!Number.isSafeInteger(this.minFreeBytes) || this.minFreeBytes < 0) throw new RangeError(`frame buffer: minFreeBytes must be an integer >= 0, got ${String(options.minFreeBytes)}`)
     this.path = options.path
     this.synchronous = sync
     this.log = options.log ?? (() => {})
@@ -131,11 +143,12 @@ export class SqliteFrameStore implements FrameStore {
       // Only a recovery from a corrupt file relies on the sidecar; losing frames would be worse.
       this.log(`frame buffer: cannot update seq sidecar ${this.lease.file}: ${(err as Error).message}`)
     }
+    const lowSpace = this.checkFreeSpace()
     let lastErr: unknown
     for (let attempt = 0; attempt <= FULL_RETRIES; attempt++) {
-      const freeBytes = attempt === 0 ? 0 : frame.jpeg.length * 2 ** attempt
+      const freeBytes = attempt === 0 ? (lowSpace ? frame.jpeg.length : 0) : frame.jpeg.length * 2 ** attempt
       try {
-        return this.appendTx(frame, seq, freeBytes)
+        return this.appendTx(frame, seq, freeBytes, lowSpace)
       } catch (err) {
         lastErr = err
         const code = (err as { code?: string }).code
@@ -232,21 +245,25 @@ export class SqliteFrameStore implements FrameStore {
     this.db.close() // the last connection checkpoints and removes the WAL
   }
 
-  /** One append as one transaction; `freeBytes` > 0 drops at least that many bytes of the oldest frames first. */
-  private appendTx(frame: NewFrame, seq: number, freeBytes: number): AppendResult {
+  /**
+   * One append as one transaction; `freeBytes` > 0 drops at least that many bytes of the oldest frames first;
+   * `lowSpace` makes reject-new refuse.
+   */
+  private appendTx(frame: NewFrame, seq: number, freeBytes: number, lowSpace: boolean): AppendResult {
     const size = frame.jpeg.length
     const occ = { ...this.occ }
     const counters = { ...this.counters }
     const result = this.db.transaction((): AppendResult => {
       const cutoff = expiryCutoff(Date.now(), this.limits)
       const dropped = cutoff === undefined ? [] : this.expireInTx(cutoff, occ, counters)
-      const refuse = isOversize(size, this.limits) || (needsRoom(occ, size, this.limits) && this.limits.policy === 'reject-new')
+      const full = lowSpace || needsRoom(occ, size, this.limits)
+      const refuse = isOversize(size, this.limits) || (full && this.limits.policy === 'reject-new')
       if (refuse) {
         counters.rejected++
         this.writeCounters(counters)
         return { dropped }
       }
-      // Make room; on a retry after SQLITE_FULL also free `freeBytes`, since the disk, not the limits, is short.
+      // Make room; with the disk short (low free space, or a retry after SQLITE_FULL) also free `freeBytes`.
       const before = occ.bytes
       dropped.push(...this.dropOldestWhile(occ, counters, () =>
         needsRoom(occ, size, this.limits) || before - occ.bytes < freeBytes))
@@ -262,6 +279,26 @@ export class SqliteFrameStore implements FrameStore {
     this.counters = counters
     if (result.seq !== undefined) this.lastSeq = result.seq
     return result
+  }
+
+  /** True while the filesystem has less than minFreeBytes free; logs each change of that state. */
+  private checkFreeSpace(): boolean {
+    if (this.minFreeBytes === 0) return false
+    let free: number
+    try {
+      const st = fs.statfsSync(path.dirname(path.resolve(this.path)))
+      free = st.bavail * st.bsize
+    } catch {
+      return false // cannot tell: SQLITE_FULL handling remains
+    }
+    const low = free < this.minFreeBytes
+    if (low !== this.lowSpace) {
+      this.log(low
+        ? `frame buffer: only ${free} bytes free on the buffer's filesystem (< minFreeBytes ${this.minFreeBytes}); applying ${this.limits.policy} as if full`
+        : `frame buffer: free space on the buffer's filesystem is back above ${this.minFreeBytes} bytes`)
+      this.lowSpace = low
+    }
+    return low
   }
 
   private expireInTx(cutoff: number, occ: Occupancy, counters: Counters): number[] {

@@ -1,0 +1,84 @@
+/**
+ * A really full filesystem: a 2 MB tmpfs mounted for the test (needs root; skipped with the reason otherwise).
+ * SQLite gets ENOSPC for the WAL or the database file; the store must turn that into DiskFullError (reject-new)
+ * or keep the newest frames flowing (drop-oldest), never crash, never damage what was committed.
+ */
+import t, { type Test } from 'tap'
+import { execFileSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { DiskFullError } from '../../agent/buffer/errors'
+import { SqliteFrameStore } from '../../agent/buffer/sqlite-store'
+import type { BufferLimits } from '../../agent/buffer/store'
+import { makeFrame, verifyFrame } from './fixtures/frames'
+import { tmpDir } from './fixtures/tmp-dir'
+
+const limits = (policy: BufferLimits['policy']): BufferLimits => ({ maxBytes: 0, maxFrames: 0, policy, ttlMs: 0 })
+
+/** Mounts a tmpfs of `size` at a fresh directory, or returns why it cannot. */
+function mountTmpfs(t: Test, size: string): string | { reason: string } {
+  const dir = tmpDir(t)
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' })
+  } catch (err) {
+    return { reason: `cannot mount a tmpfs here: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}` }
+  }
+  t.teardown(() => execFileSync('umount', ['-l', dir]))
+  return dir
+}
+
+t.test('reject-new on a full disk: DiskFullError, committed frames intact, readable after reopen', async (t) => {
+  const dir = mountTmpfs(t, '2m')
+  if (typeof dir !== 'string') return t.skip(dir.reason)
+  const file = path.join(dir, 'buffer.db')
+  const logs: string[] = []
+  const s = new SqliteFrameStore({ path: file, limits: limits('reject-new'), minFreeBytes: 0, log: (m) => logs.push(m) })
+  const stored: number[] = []
+  let error: unknown
+  for (let n = 0; n < 100 && !error; n++) {
+    try {
+      stored.push(s.append(makeFrame(n, 100_000)).seq!)
+    } catch (err) {
+      error = err
+    }
+  }
+  t.type(error, DiskFullError, String(error))
+  t.ok(stored.length >= 5, `${stored.length} frames stored before the disk filled`)
+  t.same(s.peek(1000).map((f) => verifyFrame(f)), stored.map((_, i) => i), 'committed frames are intact')
+  t.throws(() => s.append(makeFrame(500, 100_000)), DiskFullError, 'still full: still a clean error')
+  t.same(s.stats().frames, stored.length)
+  s.close()
+
+  const again = new SqliteFrameStore({ path: file })
+  t.same(again.peek(1000).map((f) => f.seq), stored, 'all of them after a reopen on the still-full disk')
+  t.same(again.peek(1000).map((f) => verifyFrame(f)), stored.map((_, i) => i))
+  again.close()
+})
+
+for (const policy of ['drop-oldest', 'reject-new'] as const) {
+  t.test(`minFreeBytes keeps the disk from filling up: ${policy} applies early, no append fails`, async (t) => {
+    const dir = mountTmpfs(t, '24m')
+    if (typeof dir !== 'string') return t.skip(dir.reason)
+    const file = path.join(dir, 'buffer.db')
+    const logs: string[] = []
+    const s = new SqliteFrameStore({ path: file, limits: limits(policy), minFreeBytes: 8 * 1024 * 1024, log: (m) => logs.push(m) })
+    let last = 0
+    for (let n = 0; n < 300; n++) {
+      const { seq } = s.append(makeFrame(n, 100_000)) // 30 MB into a 24 MB filesystem: must never throw
+      if (seq !== undefined) {
+        t.ok(seq > last, 'seqs increase')
+        last = seq
+      }
+    }
+    const st = s.stats()
+    t.equal(st.frames + st.dropped + st.rejected, 300, `${st.frames} kept, ${st.dropped} dropped, ${st.rejected} rejected`)
+    t.ok(policy === 'drop-oldest' ? st.dropped > 100 : st.rejected > 100)
+    const kept = s.peek(1000).map((f) => verifyFrame(f))
+    t.equal(kept.length, st.frames)
+    t.equal(kept[policy === 'drop-oldest' ? kept.length - 1 : 0], policy === 'drop-oldest' ? 299 : 0, policy === 'drop-oldest' ? 'the newest frames are kept' : 'the oldest frames are kept')
+    t.match(logs.join('\n'), /bytes free on the buffer's filesystem \(< minFreeBytes 8388608\); applying/)
+    s.close()
+    const { bavail, bsize } = fs.statfsSync(dir)
+    t.ok(bavail * bsize > 4 * 1024 * 1024, `${bavail * bsize} bytes still free at the end`)
+  })
+}
