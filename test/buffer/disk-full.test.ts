@@ -6,6 +6,7 @@
 import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { DiskFullError } from '../../agent/buffer/errors'
 import { SqliteFrameStore } from '../../agent/buffer/sqlite-store'
@@ -15,21 +16,31 @@ import { tmpDir } from './fixtures/tmp-dir'
 
 const limits = (policy: BufferLimits['policy']): BufferLimits => ({ maxBytes: 0, maxFrames: 0, policy, ttlMs: 0 })
 
-/** Mounts a tmpfs of `size` at a fresh directory, or returns why it cannot. */
-function mountTmpfs(t: Test, size: string): string | { reason: string } {
-  const dir = tmpDir(t)
+/** Why a tmpfs cannot be mounted here (the tests are then skipped with that reason), or false. */
+function cannotMount(): string | false {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deepn-mount-probe-'))
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' })
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' })
+    execFileSync('umount', [dir], { stdio: 'pipe' })
+    return false
   } catch (err) {
-    return { reason: `cannot mount a tmpfs here: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}` }
+    return `cannot mount a tmpfs here: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
   }
+}
+const skip = cannotMount()
+
+/** Mounts a tmpfs of `size` at a fresh directory, unmounted after the test. */
+function mountTmpfs(t: Test, size: string): string {
+  const dir = tmpDir(t)
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' })
   t.teardown(() => execFileSync('umount', ['-l', dir]))
   return dir
 }
 
-t.test('reject-new on a full disk: DiskFullError, committed frames intact, readable after reopen', async (t) => {
+t.test('reject-new on a full disk: DiskFullError, committed frames intact, readable after reopen', { skip }, async (t) => {
   const dir = mountTmpfs(t, '2m')
-  if (typeof dir !== 'string') return t.skip(dir.reason)
   const file = path.join(dir, 'buffer.db')
   const logs: string[] = []
   const s = new SqliteFrameStore({ path: file, limits: limits('reject-new'), minFreeBytes: 0, log: (m) => logs.push(m) })
@@ -56,9 +67,8 @@ t.test('reject-new on a full disk: DiskFullError, committed frames intact, reada
 })
 
 for (const policy of ['drop-oldest', 'reject-new'] as const) {
-  t.test(`minFreeBytes keeps the disk from filling up: ${policy} applies early, no append fails`, async (t) => {
+  t.test(`minFreeBytes keeps the disk from filling up: ${policy} applies early, no append fails`, { skip }, async (t) => {
     const dir = mountTmpfs(t, '24m')
-    if (typeof dir !== 'string') return t.skip(dir.reason)
     const file = path.join(dir, 'buffer.db')
     const logs: string[] = []
     const s = new SqliteFrameStore({ path: file, limits: limits(policy), minFreeBytes: 8 * 1024 * 1024, log: (m) => logs.push(m) })
