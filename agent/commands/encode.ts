@@ -1,0 +1,159 @@
+/**
+ * `deepn encode`: one image file (PPM/PGM/PNG/JPEG/BMP) → baseline JPEG with DeepN or standard tables.
+ * Exit codes: 0 ok, 2 usage error, 1 input/output error.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { encodeJpeg } from '../../shared/codec/encoder'
+import { parseTableFile } from '../../shared/codec/tables'
+import type { DctMethod, EncodeOptions, Subsampling } from '../../shared/codec/types'
+import { decodeImageFile } from '../image-files/decode'
+
+const HELP = `usage: deepn encode <in.ppm|in.pgm|in.png|in.jpg|in.bmp> -o <out.jpg> [options]
+
+options:
+  -o, --output FILE       output JPEG (required)
+  --tables FILE           quantization table file (JSON { id, luma[64], chroma[64] }, natural order)
+  --quality N             IJG quality 1..100 on the Annex K tables (default 75; ignored with --tables)
+  --subsampling 444|420   chroma subsampling for colour input (default 420; gray input is one component)
+  --dct islow|ifast       forward DCT (default islow, libjpeg's accurate integer DCT)
+  --optimize              two-pass optimal Huffman tables
+  --restart N | NB        restart interval: N MCU rows, or N MCUs with a B suffix (as cjpeg -restart)
+  --metadata JSON         JSON object stored in the DEEPN APP9 segment
+  -h, --help              this text
+
+Without --optimize, --restart and --metadata the output is byte-identical to
+cjpeg -dct int -baseline -qtables T -qslots 0,1,1 -sample 2x2 (or 1x1 for 444).`
+
+class UsageError extends Error {}
+
+interface Args {
+  input: string
+  output: string
+  tablesFile?: string
+  quality?: number
+  subsampling: Subsampling
+  dct: DctMethod
+  optimize: boolean
+  restart?: { count: number; unit: 'rows' | 'mcus' }
+  metadata?: Record<string, unknown>
+}
+
+function parseIntArg(flag: string, text: string | undefined, min: number, max: number): number {
+  if (text === undefined) throw new UsageError(`${flag} needs a value`)
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: expected an integer ${min}..${max}, got '${text}'`)
+  const n = Number(text)
+  if (n < min || n > max) throw new UsageError(`${flag}: ${n} is outside ${min}..${max}`)
+  return n
+}
+
+export function parseArgs(argv: string[]): Args | 'help' {
+  const positional: string[] = []
+  let output: string | undefined
+  const a: Partial<Args> = { subsampling: '420', dct: 'islow', optimize: false }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    const value = (): string => {
+      const v = argv[++i]
+      if (v === undefined) throw new UsageError(`${arg} needs a value`)
+      return v
+    }
+    switch (arg) {
+      case '-h': case '--help': return 'help'
+      case '-o': case '--output': output = value(); break
+      case '--tables': a.tablesFile = value(); break
+      case '--quality': a.quality = parseIntArg('--quality', argv[++i], 1, 100); break
+      case '--subsampling': {
+        const v = value()
+        if (v !== '444' && v !== '420') throw new UsageError(`--subsampling: expected 444 or 420, got '${v}'`)
+        a.subsampling = v
+        break
+      }
+      case '--dct': {
+        const v = value()
+        if (v !== 'islow' && v !== 'ifast') throw new UsageError(`--dct: expected islow or ifast, got '${v}'`)
+        a.dct = v
+        break
+      }
+      case '--optimize': a.optimize = true; break
+      case '--restart': {
+        const v = value()
+        const m = /^(\d+)([bB]?)$/.exec(v)
+        if (!m) throw new UsageError(`--restart: expected N (MCU rows) or NB (MCUs), got '${v}'`)
+        const count = Number(m[1])
+        if (count > 65535) throw new UsageError(`--restart: ${count} is above 65535`)
+        a.restart = { count, unit: m[2] ? 'mcus' : 'rows' }
+        break
+      }
+      case '--metadata': {
+        const v = value()
+        let parsed: unknown
+        try { parsed = JSON.parse(v) } catch { throw new UsageError(`--metadata: not valid JSON: ${v}`) }
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('--metadata: expected a JSON object')
+        a.metadata = parsed as Record<string, unknown>
+        break
+      }
+      default:
+        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option '${arg}'`)
+        positional.push(arg)
+    }
+  }
+  if (positional.length === 0) throw new UsageError('missing input file')
+  if (positional.length > 1) throw new UsageError(`expected one input file, got ${positional.length}: ${positional.join(' ')}`)
+  if (output === undefined) throw new UsageError('missing -o <out.jpg>')
+  if (a.tablesFile !== undefined && a.quality !== undefined) throw new UsageError('--tables and --quality are mutually exclusive')
+  return { ...(a as Args), input: positional[0], output }
+}
+
+function readFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new Error(`cannot read ${what} '${path}': ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: Args | 'help'
+  try {
+    args = parseArgs(argv)
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    console.error(`deepn encode: ${err.message}\n(see deepn encode --help)`)
+    return 2
+  }
+  if (args === 'help') {
+    console.log(HELP)
+    return 0
+  }
+  try {
+    const image = decodeImageFile(readFile(args.input, 'input'), args.input)
+    const options: EncodeOptions = { subsampling: args.subsampling, dct: args.dct, optimizeHuffman: args.optimize }
+    let tablesLabel = `quality ${args.quality ?? 75}`
+    if (args.tablesFile !== undefined) {
+      const file = parseTableFile(readFile(args.tablesFile, 'table file').toString('utf8'), args.tablesFile)
+      options.tables = { luma: file.luma, chroma: file.chroma }
+      tablesLabel = `tables ${file.id}`
+    } else if (args.quality !== undefined) {
+      options.quality = args.quality
+    }
+    if (args.restart) {
+      const mcuWidth = image.format !== 'gray' && args.subsampling === '420' ? 16 : 8
+      const perRow = Math.ceil(image.width / mcuWidth)
+      options.restartInterval = Math.min(65535, args.restart.unit === 'mcus' ? args.restart.count : args.restart.count * perRow)
+    }
+    if (args.metadata) options.metadata = args.metadata
+    const jpeg = encodeJpeg(image, options)
+    try {
+      writeFileSync(args.output, jpeg)
+    } catch (err) {
+      throw new Error(`cannot write output '${args.output}': ${(err as Error).message}`)
+    }
+    const sub = image.format === 'gray' ? 'gray' : args.subsampling
+    console.log(`${args.output}: ${image.width}x${image.height} ${sub} ${args.dct}, ${tablesLabel} → ${jpeg.length} bytes`)
+    return 0
+  } catch (err) {
+    console.error(`deepn encode: ${(err as Error).message}`)
+    return 1
+  }
+}

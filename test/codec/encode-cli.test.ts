@@ -1,0 +1,122 @@
+/** `deepn encode`: in-process main() for behaviour and errors, plus one real spawn of the built CLI. */
+import t from 'tap'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { main } from '../../agent/commands/encode'
+import { readJpegMetadata } from '../../shared/codec/metadata'
+import { qualityTables } from '../../shared/codec/tables'
+import { firstDiff, djpeg, randomTables } from './helpers'
+
+const ROOT = resolve(__dirname, '../..')
+const FIX = join(ROOT, 'test/fixtures/images')
+const PPM = join(FIX, 'ladybird-61x47.ppm')
+const PNG = join(FIX, 'ladybird-61x47.png')
+const dir = mkdtempSync(join(tmpdir(), 'encode-cli-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = []
+  const log = console.log, error = console.error
+  console.log = (...a: unknown[]) => { out.push(a.join(' ')) }
+  console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
+  try {
+    const code = await main(argv)
+    return { code, out: out.join('\n'), err: err.join('\n') }
+  } finally {
+    console.log = log
+    console.error = error
+  }
+}
+
+function cjpeg(args: string[], input: string): Buffer {
+  return execFileSync('cjpeg', ['-dct', 'int', '-baseline', '-qslots', '0,1,1', ...args, input])
+}
+
+t.test('PPM and PNG of the same pixels give the cjpeg bytes (quality and table file)', async (t) => {
+  const qfile = join(dir, 'q.txt')
+  const q = qualityTables(85)
+  writeFileSync(qfile, `${q.luma.join(' ')}\n${q.chroma.join(' ')}\n`)
+  for (const input of [PPM, PNG]) {
+    const out = join(dir, 'a.jpg')
+    const r = await run([input, '-o', out, '--quality', '85'])
+    t.equal(r.code, 0, r.err)
+    t.match(r.out, /61x47 420 islow, quality 85 → \d+ bytes/)
+    t.equal(firstDiff(readFileSync(out), cjpeg(['-qtables', qfile, '-sample', '2x2'], PPM)), -1, `${input} 420`)
+  }
+  const tables = { id: 'test-random', ...randomTables(4), source: { kind: 'test' } }
+  const tfile = join(dir, 'tables.json')
+  writeFileSync(tfile, JSON.stringify(tables))
+  writeFileSync(qfile, `${tables.luma.join(' ')}\n${tables.chroma.join(' ')}\n`)
+  const out = join(dir, 'b.jpg')
+  const r = await run([PPM, '-o', out, '--tables', tfile, '--subsampling', '444', '--dct', 'ifast'])
+  t.equal(r.code, 0, r.err)
+  t.match(r.out, /tables test-random/)
+  t.equal(firstDiff(readFileSync(out), execFileSync('cjpeg', ['-dct', 'fast', '-baseline', '-qslots', '0,1,1', '-qtables', qfile, '-sample', '1x1', PPM])), -1)
+})
+
+t.test('--optimize, --restart rows/MCUs and --metadata produce what cjpeg / the reader expect', async (t) => {
+  const q = qualityTables(75)
+  const qfile = join(dir, 'q75.txt')
+  writeFileSync(qfile, `${q.luma.join(' ')}\n${q.chroma.join(' ')}\n`)
+  for (const [flag, cj] of [['2', '2'], ['5B', '5B']]) {
+    const out = join(dir, `r${flag}.jpg`)
+    t.equal((await run([PPM, '-o', out, '--restart', flag, '--optimize'])).code, 0)
+    t.equal(firstDiff(readFileSync(out), cjpeg(['-qtables', qfile, '-sample', '2x2', '-optimize', '-restart', cj], PPM)), -1, `--restart ${flag}`)
+  }
+  const out = join(dir, 'm.jpg')
+  t.equal((await run([PPM, '-o', out, '--metadata', '{"seq":7,"cam":"a"}'])).code, 0)
+  const jpeg = readFileSync(out)
+  t.same(readJpegMetadata(jpeg), { seq: 7, cam: 'a' })
+  t.equal(djpeg(jpeg).width, 61)
+})
+
+t.test('usage errors exit 2, file errors exit 1, each naming the problem', async (t) => {
+  const bad = join(dir, 'bad.json')
+  writeFileSync(bad, JSON.stringify({ id: 'broken', luma: new Array(64).fill(1), chroma: [...new Array(63).fill(1), 0] }))
+  const notImage = join(dir, 'x.txt')
+  writeFileSync(notImage, 'hello')
+  const cases: [string[], number, RegExp][] = [
+    [[], 2, /missing input file/],
+    [[PPM], 2, /missing -o/],
+    [[PPM, '-o'], 2, /-o needs a value/],
+    [[PPM, '-o', 'x.jpg', '--quality', '0'], 2, /--quality: 0 is outside 1\.\.100/],
+    [[PPM, '-o', 'x.jpg', '--quality', 'high'], 2, /--quality: expected an integer/],
+    [[PPM, '-o', 'x.jpg', '--subsampling', '422'], 2, /--subsampling: expected 444 or 420, got '422'/],
+    [[PPM, '-o', 'x.jpg', '--dct', 'float'], 2, /--dct/],
+    [[PPM, '-o', 'x.jpg', '--restart', 'x'], 2, /--restart: expected N/],
+    [[PPM, '-o', 'x.jpg', '--bogus'], 2, /unknown option '--bogus'/],
+    [[PPM, PNG, '-o', 'x.jpg'], 2, /expected one input file/],
+    [[PPM, '-o', 'x.jpg', '--tables', bad, '--quality', '5'], 2, /mutually exclusive/],
+    [[PPM, '-o', 'x.jpg', '--metadata', '[1]'], 2, /--metadata: expected a JSON object/],
+    [[join(dir, 'missing.ppm'), '-o', join(dir, 'x.jpg')], 1, /cannot read input '.*missing\.ppm': no such file/],
+    [[notImage, '-o', join(dir, 'x.jpg')], 1, /unknown format/],
+    [[PPM, '-o', join(dir, 'x.jpg'), '--tables', bad], 1, /bad\.json \(id broken\) chroma\[63\]: 0 is outside 1\.\.255/],
+    [[PPM, '-o', join(dir, 'x.jpg'), '--tables', join(dir, 'nope.json')], 1, /cannot read table file/],
+    [[PPM, '-o', join(dir, 'no-such-dir', 'x.jpg')], 1, /cannot write output/],
+  ]
+  for (const [argv, code, re] of cases) {
+    const r = await run(argv)
+    t.equal(r.code, code, `${argv.join(' ')} → exit ${code}`)
+    t.match(r.err, re)
+  }
+  const help = await run(['--help'])
+  t.equal(help.code, 0)
+  t.match(help.out, /usage: deepn encode/)
+})
+
+const cli = join(ROOT, 'dist/agent/cli.js')
+const built = existsSync(cli) && existsSync(join(ROOT, 'dist/agent/commands/encode.js'))
+t.test('the built CLI encodes via `node dist/agent/cli.js encode`', { skip: built ? false : 'dist/agent/cli.js or dist/agent/commands/encode.js missing: run `npm run build` first (npm test does)' }, async (t) => {
+  const out = join(dir, 'spawned.jpg')
+  const r = spawnSync(process.execPath, [cli, 'encode', PNG, '-o', out, '--quality', '60', '--subsampling', '444'], { encoding: 'utf8' })
+  t.equal(r.status, 0, r.stderr)
+  const q = qualityTables(60)
+  const qfile = join(dir, 'q60.txt')
+  writeFileSync(qfile, `${q.luma.join(' ')}\n${q.chroma.join(' ')}\n`)
+  t.equal(firstDiff(readFileSync(out), cjpeg(['-qtables', qfile, '-sample', '1x1'], PPM)), -1)
+  const bad = spawnSync(process.execPath, [cli, 'encode', PNG], { encoding: 'utf8' })
+  t.equal(bad.status, 2)
+  t.match(bad.stderr, /missing -o/)
+})
