@@ -24,8 +24,9 @@ export interface Classifier {
 }
 
 /**
- * Labels: `labelsFile` (JSON array of strings, or one label per line), else `<model>.labels.json` /
- * `<model>.labels.txt` next to the model when present, else class indices.
+ * Labels: `labelsFile` (JSON array of strings, or one label per line), else next to the model the first of
+ * `<model>.labels.json`, `<model>.labels.txt`, or the sidecar `<model>.json` with a `classes` array (the format
+ * the shipped models in config/models use), else class indices.
  */
 export async function loadClassifier(modelFile: string, labelsFile?: string): Promise<Classifier> {
   // Loaded lazily: onnxruntime-web is only needed with --model.
@@ -81,7 +82,7 @@ function inputShapeOf(session: Ort.InferenceSession, modelFile: string): InputSh
 
 async function loadLabels(modelFile: string, labelsFile: string | undefined): Promise<string[] | undefined> {
   const base = modelFile.replace(/\.onnx$/i, '')
-  const candidates = labelsFile ? [labelsFile] : [`${base}.labels.json`, `${base}.labels.txt`]
+  const candidates = labelsFile ? [labelsFile] : [`${base}.labels.json`, `${base}.labels.txt`, `${base}.json`]
   for (const file of candidates) {
     let text: string
     try {
@@ -90,12 +91,16 @@ async function loadLabels(modelFile: string, labelsFile: string | undefined): Pr
       if (labelsFile) throw new Error(`cannot read labels ${file}: ${(err as Error).message}`)
       continue
     }
-    if (file.endsWith('.json')) {
-      const v: unknown = JSON.parse(text)
-      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error(`labels ${file} must be a JSON array of strings`)
-      return v
+    if (!file.endsWith('.json')) return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0)
+    let v: unknown
+    try {
+      v = JSON.parse(text)
+    } catch (err) {
+      throw new Error(`labels ${file} is not JSON: ${(err as Error).message}`)
     }
-    return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0)
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) v = (v as { classes?: unknown }).classes
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error(`labels ${file} must be a JSON array of strings (or an object with one in "classes")`)
+    return v
   }
   return undefined
 }

@@ -15,6 +15,8 @@ export interface FrameSpec {
   level?: number
   capturedAt?: string
   tableId?: string
+  /** RGBA pixels (width*height*4) instead of the generated pattern. */
+  rgba?: Uint8Array
   /** Metadata overrides, e.g. a wrong width, for refusal tests. */
   meta?: Record<string, unknown>
 }
@@ -23,7 +25,8 @@ export function makeFrame(spec: FrameSpec): Buffer {
   const width = spec.width ?? 32
   const height = spec.height ?? 24
   const data = Buffer.alloc(width * height * 4)
-  for (let y = 0; y < height; y++) {
+  if (spec.rgba) data.set(spec.rgba)
+  else for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = (y * width + x) * 4
       const v = spec.level ?? (x * 7 + y * 5 + spec.seq * 13) & 0xff
