@@ -8,7 +8,8 @@ import { CaptureAbortedError } from './errors'
  * so encoded sizes look like a real camera's rather than a flat card's.
  */
 export function syntheticFrame(width: number, height: number, n: number): RawImage {
-  const data = new Uint8Array(width * height * 3)
+  // Clamped stores do the 0..255 saturation; the RawImage gets a plain Uint8Array view of the same memory.
+  const data = new Uint8ClampedArray(width * height * 3)
   const cx = ((n * 7) % (width + 80)) - 40 // disc moves right, wraps
   const cy = height * 0.5 + Math.sin(n / 9) * height * 0.25
   const r = Math.max(4, Math.min(width, height) / 8)
@@ -18,29 +19,44 @@ export function syntheticFrame(width: number, height: number, n: number): RawIma
   const patchX0 = width >> 2, patchX1 = patchX0 + (width >> 3)
   const patchY0 = height >> 2, patchY1 = patchY0 + (height >> 3)
   const shade = (n * 5) & 255
-  const seed = Math.imul(n + 1, 0x9e3779b1)
+  const gx = new Uint8Array(width)
+  for (let x = 0; x < width; x++) gx[x] = ((x * 255) / (width - 1 || 1)) | 0
+  const noise = noiseTable()
   for (let y = 0, i = 0; y < height; y++) {
     const gy = ((y * 255) / (height - 1 || 1)) | 0
     const dy2 = (y - cy) * (y - cy)
     const inBar = y >= barY && y < barY + barH
     const inPatchRow = y >= patchY0 && y < patchY1
+    // Row offset into the noise table: differs per row and per frame, so the grain moves like sensor noise.
+    const nrow = (Math.imul(y, 7919) + Math.imul(n, 104729)) & NOISE_MASK
     for (let x = 0; x < width; x++, i += 3) {
-      const gx = ((x * 255) / (width - 1 || 1)) | 0
-      let red = gx, green = gy, blue = (gx + gy + shade) & 255
+      let red = gx[x], green = gy, blue = (gx[x] + gy + shade) & 255
       if ((x - cx) * (x - cx) + dy2 <= r2) { red = 240; green = 200; blue = 30 }
       else if (inBar) { red = 20; green = 90; blue = 220 }
       else if (inPatchRow && x >= patchX0 && x < patchX1) { const on = ((x >> 1) ^ (y >> 1)) & 1; red = green = blue = on ? 230 : 25 }
-      // Integer hash noise in [-8, 7].
-      let h = Math.imul(x, 0x27d4eb2d) ^ Math.imul(y, 0x165667b1) ^ seed
-      h = Math.imul(h ^ (h >>> 15), 0x85ebca6b)
-      const noise = ((h >>> 24) & 15) - 8
-      data[i] = clamp(red + noise); data[i + 1] = clamp(green + noise); data[i + 2] = clamp(blue + (((h >>> 16) & 15) - 8))
+      const k = (nrow + x * 3) & NOISE_MASK
+      data[i] = red + noise[k]; data[i + 1] = green + noise[k + 1]; data[i + 2] = blue + noise[k + 2]
     }
   }
-  return { width, height, format: 'rgb', data }
+  return { width, height, format: 'rgb', data: new Uint8Array(data.buffer) }
 }
 
-const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : v)
+const NOISE_SIZE = 1 << 16
+const NOISE_MASK = NOISE_SIZE - 1
+let noiseCache: Int8Array | null = null
+/** Fixed pseudo-random grain in [-8, 7] (integer hash, so identical on every run and machine). */
+function noiseTable(): Int8Array {
+  if (noiseCache) return noiseCache
+  const t = new Int8Array(NOISE_SIZE + 2) // +2: k + 2 may run past the mask
+  for (let i = 0; i < t.length; i++) {
+    let h = Math.imul(i, 0x27d4eb2d) ^ 0x165667b1
+    h = Math.imul(h ^ (h >>> 15), 0x85ebca6b)
+    h ^= h >>> 13
+    t[i] = ((h >>> 24) & 15) - 8
+  }
+  noiseCache = t
+  return t
+}
 
 /** The embedded default camera: a moving test pattern, one frame per capture() call. */
 export class SyntheticSource implements FrameSource {

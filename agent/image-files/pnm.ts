@@ -39,5 +39,6 @@ export function decodePnm(bytes: Uint8Array, nameHint?: string): RawImage {
   const need = width * height * channels
   const have = bytes.length - pos
   if (have < need) fail(`truncated raster: ${have} of ${need} bytes for ${width}x${height}`)
-  return { width, height, format: channels === 3 ? 'rgb' : 'gray', data: bytes.slice(pos, pos + need) }
+  // A view, not a copy: the file buffer is not reused by callers.
+  return { width, height, format: channels === 3 ? 'rgb' : 'gray', data: bytes.subarray(pos, pos + need) }
 }
