@@ -1,5 +1,6 @@
 import type { RawImage } from '../../shared/codec/types'
 import { ImageDecodeError } from './errors'
+import { checkResolution, type DecodeLimits } from './jpeg'
 
 const BI_RGB = 0
 const BI_BITFIELDS = 3
@@ -18,7 +19,7 @@ function channel(mask: number): { shift: number; max: number } {
  * height) or top-down (negative height), rows padded to 4 bytes. 8-bit palettised files are accepted too.
  * Output is `rgb`, or `gray` for an 8-bit file whose palette is grey.
  */
-export function decodeBmp(bytes: Uint8Array, nameHint?: string): RawImage {
+export function decodeBmp(bytes: Uint8Array, nameHint?: string, limits: DecodeLimits = {}): RawImage {
   const fail = (problem: string): never => { throw new ImageDecodeError('BMP', problem, nameHint) }
   if (bytes.length < 2 || bytes[0] !== 0x42 || bytes[1] !== 0x4d) fail('not a BMP file (no "BM" signature)')
   if (bytes.length < 26) fail(`truncated header (${bytes.length} bytes)`)
@@ -39,7 +40,7 @@ export function decodeBmp(bytes: Uint8Array, nameHint?: string): RawImage {
   const topDown = height < 0
   height = Math.abs(height)
   if (width < 1 || height < 1) fail(`bad size ${width}x${height}`)
-  if (width * height > 256e6) fail(`size ${width}x${height} too large`)
+  checkResolution('BMP', width, height, limits, nameHint)
   if (bpp !== 24 && bpp !== 32 && bpp !== 8) fail(`${bpp}-bit pixels not supported (24, 32 or 8-bit palettised only)`)
   if (compression !== BI_RGB && !(bpp === 32 && (compression === BI_BITFIELDS || compression === BI_ALPHABITFIELDS))) {
     fail(`compression ${compression} not supported (uncompressed only)`)

@@ -1,12 +1,12 @@
 import type { RawImage } from '../../shared/codec/types'
 import { decodeBmp } from './bmp'
 import { ImageDecodeError } from './errors'
-import { decodeJpeg, type JpegLimits } from './jpeg'
+import { decodeJpeg, type DecodeLimits } from './jpeg'
 import { decodePng } from './png'
 import { decodePnm } from './pnm'
 
 export { ImageDecodeError } from './errors'
-export type { JpegLimits } from './jpeg'
+export type { DecodeLimits } from './jpeg'
 
 export type ImageFileFormat = 'ppm' | 'pgm' | 'png' | 'jpeg' | 'bmp'
 
@@ -24,16 +24,17 @@ export function detectImageFormat(bytes: Uint8Array): ImageFileFormat | null {
 
 /**
  * Decode a PPM (P6), PGM (P5), PNG, JPEG or BMP file into a tightly packed RawImage (`rgb` or `gray`).
- * `nameHint` only labels error messages. Throws ImageDecodeError naming the format and the problem.
+ * `nameHint` only labels error messages; `limits` caps the claimed resolution (all formats, default 64 MP) before
+ * pixel memory is allocated. Throws ImageDecodeError naming the format and the problem.
  */
-export function decodeImageFile(bytes: Uint8Array, nameHint?: string, limits?: JpegLimits): RawImage {
+export function decodeImageFile(bytes: Uint8Array, nameHint?: string, limits: DecodeLimits = {}): RawImage {
   const format = detectImageFormat(bytes)
   switch (format) {
     case 'ppm':
-    case 'pgm': return decodePnm(bytes, nameHint)
-    case 'png': return decodePng(bytes, nameHint)
+    case 'pgm': return decodePnm(bytes, nameHint, limits)
+    case 'png': return decodePng(bytes, nameHint, limits)
     case 'jpeg': return decodeJpeg(bytes, nameHint, limits)
-    case 'bmp': return decodeBmp(bytes, nameHint)
+    case 'bmp': return decodeBmp(bytes, nameHint, limits)
     default: {
       const head = Buffer.from(bytes.subarray(0, 8)).toString('hex').replace(/(..)/g, '$1 ').trim()
       throw new ImageDecodeError('image', bytes.length === 0

@@ -2,11 +2,20 @@ import * as jpeg from 'jpeg-js'
 import type { RawImage } from '../../shared/codec/types'
 import { ImageDecodeError } from './errors'
 
-export interface JpegLimits {
+export interface DecodeLimits {
   /** Refuse images above this many megapixels (a corrupt or hostile header can claim huge sizes). Default 64. */
   maxResolutionInMP?: number
   /** Cap on jpeg-js's working memory. Default 512. */
   maxMemoryUsageInMB?: number
+}
+export const DEFAULT_MAX_MP = 64
+
+/** Throws when width × height exceeds the limit, before any pixel memory is allocated. */
+export function checkResolution(format: string, width: number, height: number, limits: DecodeLimits, nameHint?: string): void {
+  const max = limits.maxResolutionInMP ?? DEFAULT_MAX_MP
+  if (width * height > max * 1e6) {
+    throw new ImageDecodeError(format, `${width}x${height} exceeds the ${max} megapixel limit (maxResolutionInMP)`, nameHint)
+  }
 }
 
 /** SOFn markers (frame headers); C4, C8 and CC share the range but are DHT, JPG and DAC. */
@@ -28,14 +37,14 @@ function componentCount(bytes: Uint8Array): number {
 }
 
 /** JPEG via jpeg-js, strict: a truncated or corrupt stream is an error, not a grey-filled half image. */
-export function decodeJpeg(bytes: Uint8Array, nameHint?: string, limits: JpegLimits = {}): RawImage {
+export function decodeJpeg(bytes: Uint8Array, nameHint?: string, limits: DecodeLimits = {}): RawImage {
   let img: { width: number; height: number; data: Uint8Array }
   try {
     img = jpeg.decode(bytes, {
       useTArray: true,
       formatAsRGBA: false,
       tolerantDecoding: false,
-      maxResolutionInMP: limits.maxResolutionInMP ?? 64,
+      maxResolutionInMP: limits.maxResolutionInMP ?? DEFAULT_MAX_MP,
       maxMemoryUsageInMB: limits.maxMemoryUsageInMB ?? 512,
     })
   } catch (err) {

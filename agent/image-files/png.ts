@@ -1,12 +1,17 @@
 import { PNG } from 'pngjs'
 import type { RawImage } from '../../shared/codec/types'
 import { ImageDecodeError } from './errors'
+import { checkResolution, type DecodeLimits } from './jpeg'
 
 /**
  * PNG via pngjs (which always hands back 8-bit RGBA, rescaling 16-bit samples). Grey files (colour types 0 and 4)
  * become `gray`, everything else `rgb`; alpha is dropped (the encoder has no use for it).
  */
-export function decodePng(bytes: Uint8Array, nameHint?: string): RawImage {
+export function decodePng(bytes: Uint8Array, nameHint?: string, limits: DecodeLimits = {}): RawImage {
+  // IHDR is the first chunk: check the claimed size before pngjs allocates for it.
+  if (bytes.length < 24) throw new ImageDecodeError('PNG', `truncated header (${bytes.length} bytes)`, nameHint)
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  checkResolution('PNG', dv.getUint32(16), dv.getUint32(20), limits, nameHint)
   let png: PNG
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))

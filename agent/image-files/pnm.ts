@@ -1,5 +1,6 @@
 import type { RawImage } from '../../shared/codec/types'
 import { ImageDecodeError } from './errors'
+import { checkResolution, type DecodeLimits } from './jpeg'
 
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c
 
@@ -7,7 +8,7 @@ const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a |
  * Binary PPM (P6) → rgb, binary PGM (P5) → gray. Only maxval 255 (8-bit samples): larger maxvals store 16-bit
  * big-endian samples and smaller ones need rescaling, neither of which cameras or our tools write.
  */
-export function decodePnm(bytes: Uint8Array, nameHint?: string): RawImage {
+export function decodePnm(bytes: Uint8Array, nameHint?: string, limits: DecodeLimits = {}): RawImage {
   const kind = bytes[1] === 0x36 ? 'P6' : 'P5'
   const format = kind === 'P6' ? 'PPM' : 'PGM'
   const fail = (problem: string): never => { throw new ImageDecodeError(format, problem, nameHint) }
@@ -31,6 +32,7 @@ export function decodePnm(bytes: Uint8Array, nameHint?: string): RawImage {
   const height = readInt('height')
   const maxval = readInt('maxval')
   if (width < 1 || height < 1) fail(`bad size ${width}x${height}`)
+  checkResolution(format, width, height, limits, nameHint)
   if (maxval !== 255) fail(`maxval ${maxval} not supported (only 8-bit files with maxval 255)`)
   // Exactly one whitespace byte separates the header from the raster.
   if (pos >= bytes.length || !isSpace(bytes[pos])) fail('truncated header (no whitespace after maxval)')

@@ -97,10 +97,17 @@ t.test('truncated or corrupt JPEG is an error, never a partial image', async (t)
   t.throws(() => decodeImageFile(bad), /^JPEG: /)
 })
 
-t.test('JPEG resolution limit', async (t) => {
+t.test('resolution limit, checked before pixel memory is allocated', async (t) => {
   const big = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#808080' } }).jpeg().toBuffer()
   t.throws(() => decodeImageFile(big, 'big.jpg', { maxResolutionInMP: 5 }), /JPEG.*maxResolutionInMP/)
   t.equal(decodeImageFile(big, 'big.jpg', { maxResolutionInMP: 7 }).width, 3000)
+  // Headers claiming huge sizes (tiny files): refused by the default 64 MP limit with the size named.
+  const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } }).png().toBuffer()
+  png.writeUInt32BE(100000, 16); png.writeUInt32BE(100000, 20)
+  t.throws(() => decodeImageFile(png), /^PNG: 100000x100000 exceeds the 64 megapixel limit/)
+  const bmp = djpeg('-bmp'); bmp.writeInt32LE(50000, 18); bmp.writeInt32LE(-50000, 22)
+  t.throws(() => decodeImageFile(bmp), /^BMP: 50000x50000 exceeds the 64 megapixel limit/)
+  t.throws(() => decodeImageFile(Buffer.from('P5 9000 9000 255\n')), /^PGM: 9000x9000 exceeds the 64 megapixel limit/)
 })
 
 t.test('PNG: rgb, rgba, grey, palette and 16-bit', async (t) => {
