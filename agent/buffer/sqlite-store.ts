@@ -92,6 +92,7 @@ export class SqliteFrameStore implements FrameStore {
   private readonly seqBlock: number
   private readonly minFreeBytes: number
   private lowSpace = false
+  private leaseFailing = false
   private limits: BufferLimits
   private lastSeq = 0
   private occ: Occupancy = { frames: 0, bytes: 0 }
@@ -139,9 +140,11 @@ export class SqliteFrameStore implements FrameStore {
     const seq = this.lastSeq + 1
     try {
       this.lease.cover(seq, this.seqBlock)
+      this.leaseFailing = false
     } catch (err) {
-      // Only a recovery from a corrupt file relies on the sidecar; losing frames would be worse.
-      this.log(`frame buffer: cannot update seq sidecar ${this.lease.file}: ${(err as Error).message}`)
+      // Only a recovery from a corrupt file relies on the sidecar; losing frames would be worse. Logged once.
+      if (!this.leaseFailing) this.log(`frame buffer: cannot update seq sidecar ${this.lease.file}: ${(err as Error).message}`)
+      this.leaseFailing = true
     }
     const lowSpace = this.checkFreeSpace()
     let lastErr: unknown
