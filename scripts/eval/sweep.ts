@@ -32,7 +32,7 @@ export function flatTables(scale: number): { luma: number[]; chroma: number[] } 
 // Fashion-MNIST accuracy is flat from quality ~20 up, so the plans reach far into the low-rate region where it drops
 export const FULL_PLAN = {
   qualities: [2, 3, 5, 7, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 95, 100],
-  scales: [0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8],
+  scales: [0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8, 12, 16],
 }
 export const QUICK_PLAN = {
   qualities: [5, 10, 30, 50, 75, 90, 100],

@@ -45,3 +45,12 @@ t.test('CSV and SVG', async (t) => {
   t.match(svg, /a&lt;b/)
   t.throws(() => svgPlot([], { title: '', xLabel: '', yLabel: '' }), /no points/)
 })
+
+t.test('a curve whose lowest-rate point already beats the target gives a lower-bound ratio', async (t) => {
+  const pts = [...points, pt('u', 0.95, 300, { scale: 4 })]
+  const r = report(pts)
+  const row = r.rows.find((x) => x.curve === 'u' && x.rate === 'meanBytes' && x.label === 'q100 − 1 pt')!
+  t.equal(row.lowerBound, true)
+  t.equal(row.honest, 2) // 600 / 300
+  t.match(reportMarkdown(r, pts), /\| u \| whole file \| q100 − 1 pt = 90\.00% \| ≤ 300\.0 \| 600\.0 \| n\/a \| ≥ 2\.00 \|/)
+})
