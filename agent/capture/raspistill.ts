@@ -44,12 +44,20 @@ export class RaspistillSource implements FrameSource {
   readonly kind = 'raspistill'
   private warnedSize = false
   private readonly closing = new AbortController()
+  /** The capture in progress, so close() can wait until its process has been reaped. */
+  private inflight: Promise<unknown> | null = null
 
   constructor(private readonly opts: RaspistillSourceOptions) {
     resolveCameraTool('raspistill') // fail fast with the Bookworm hint
   }
 
-  async capture(signal?: AbortSignal): Promise<RawImage> {
+  capture(signal?: AbortSignal): Promise<RawImage> {
+    const p = this.captureOnce(signal)
+    this.inflight = p
+    return p.finally(() => { if (this.inflight === p) this.inflight = null })
+  }
+
+  private async captureOnce(signal?: AbortSignal): Promise<RawImage> {
     const { width, height } = this.opts
     const call = { timeoutMs: this.opts.timeoutMs, signal: anySignal(signal, this.closing.signal), maxBytes: 54 + 1024 + width * height * 4 + 4 * height }
     const camera = new Raspistill({
@@ -66,5 +74,6 @@ export class RaspistillSource implements FrameSource {
 
   async close(): Promise<void> {
     this.closing.abort()
+    await this.inflight?.catch(() => {})
   }
 }

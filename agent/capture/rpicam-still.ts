@@ -21,6 +21,8 @@ export interface RpicamStillOptions {
 export class RpicamStillSource implements FrameSource {
   readonly kind = 'rpicam-still'
   private readonly closing = new AbortController()
+  /** The capture in progress, so close() can wait until its process has been reaped. */
+  private inflight: Promise<unknown> | null = null
   private readonly tool: string
 
   constructor(private readonly opts: RpicamStillOptions) {
@@ -33,7 +35,13 @@ export class RpicamStillSource implements FrameSource {
     return ['-n', '-t', String(Math.max(1, warmupMs)), '--encoding', 'yuv420', '--width', String(width), '--height', String(height), '-o', '-']
   }
 
-  async capture(signal?: AbortSignal): Promise<RawImage> {
+  capture(signal?: AbortSignal): Promise<RawImage> {
+    const p = this.captureOnce(signal)
+    this.inflight = p
+    return p.finally(() => { if (this.inflight === p) this.inflight = null })
+  }
+
+  private async captureOnce(signal?: AbortSignal): Promise<RawImage> {
     const { width, height, stride } = this.opts
     const expected = stride ? layoutForStride(width, height, stride).frameBytes : packedI420Bytes(width, height)
     const out = await runToCompletion(this.tool, this.args(), {
@@ -55,5 +63,6 @@ export class RpicamStillSource implements FrameSource {
 
   async close(): Promise<void> {
     this.closing.abort()
+    await this.inflight?.catch(() => {})
   }
 }

@@ -85,6 +85,18 @@ t.test('abort kills the capture', async (t) => {
   await t.rejects(src.capture(ac.signal), { name: 'AbortError' })
 })
 
+t.test('close() during a capture: the capture rejects, close resolves once the process is reaped', async (t) => {
+  t.teardown(fakeEnv({ FAKE_CAMERA_MODE: 'hang-hard' }))
+  const src = createSource({ source: 'raspistill', width: W, height: H, timeoutMs: 60000, retry: false })
+  const pending = src.capture()
+  await new Promise((r) => setTimeout(r, 1000))
+  t.equal(childPids().length, 1, 'the camera process is running')
+  await src.close()
+  await t.rejects(pending, { name: 'AbortError' })
+  t.same(childPids(), [], 'gone (SIGKILL after the ignored SIGTERM) by the time close() resolved')
+  await t.rejects(src.capture(), { name: 'AbortError' }, 'a closed source captures nothing')
+})
+
 t.test('RetryingSource: logged errors, backoff, then a whole frame', async (t) => {
   t.teardown(fakeEnv({ FAKE_CAMERA_FAIL_FIRST: '2', FAKE_CAMERA_STATE: stateFile() }))
   const { lines, log } = memoryLog()
