@@ -35,6 +35,8 @@ export class FramesPublisher implements Extension {
     this.inflight.clear()
     this.cursor = 0 // everything still buffered is re-sent: at-least-once
     this.lastAckProgress = Date.now()
+    const b = this.ctx.store.stats()
+    this.ctx.log.debug(`link up (generation ${info.generation}): publishing backlog of ${b.frames} frame(s) from the oldest`)
     this.pump()
   }
 
@@ -101,6 +103,7 @@ export class FramesPublisher implements Extension {
       while (this.running && this.ctx.link.up && this.inflight.size < window) {
         const batch = this.ctx.store.peek(window - this.inflight.size, this.cursor)
         if (!batch.length) break
+        this.ctx.log.debug(`sending seqs ${batch[0].seq}..${batch[batch.length - 1].seq} (${this.inflight.size} in flight)`)
         for (const f of batch) {
           this.cursor = f.seq
           this.send(f)

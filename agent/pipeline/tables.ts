@@ -3,7 +3,7 @@
  * `<tablesDir>/<id>.json`, or IJG quality tables; then applies `encoder.scale`. Table files are read once and
  * cached by id (they do not change under a running agent).
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseTableFile, qualityTables } from '../../shared/codec/tables'
 import type { QuantTables } from '../../shared/codec/types'
@@ -27,7 +27,7 @@ export function resolveTables(enc: AgentConfig['encoder']): ResolvedTables {
     base = enc.tables[enc.table]
     id = enc.table
   } else {
-    const file = join(enc.tablesDir, `${enc.table}.json`)
+    const file = join(enc.tablesDir || shippedTablesDir(), `${enc.table}.json`)
     let cached = fileCache.get(file)
     if (!cached) {
       let text: string
@@ -53,4 +53,10 @@ export function scaled(r: ResolvedTables, factor: number): ResolvedTables {
   const baseId = r.tableId.replace(/\*[\d.]+$/, '')
   const prev = Number(/\*([\d.]+)$/.exec(r.tableId)?.[1] ?? 1)
   return { tableId: `${baseId}*${+(prev * factor).toFixed(3)}`, tables: { luma: f(r.tables.luma), chroma: f(r.tables.chroma) } }
+}
+
+/** config/tables of this package, from the sources (agent/pipeline) or the build (dist/agent/pipeline). */
+function shippedTablesDir(): string {
+  const fromSource = join(__dirname, '../../config/tables')
+  return existsSync(fromSource) ? fromSource : join(__dirname, '../../../config/tables')
 }

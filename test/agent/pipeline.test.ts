@@ -52,7 +52,7 @@ t.test('N frames arrive with contiguous seqs, decodable, with metadata and MQTT 
     t.equal(m.properties?.contentType, 'image/jpeg')
     t.equal(m.properties?.userProperties?.seq, String(i + 1))
   })
-  t.equal(metaOf(frames[0]).tableId, 'q75', 'default: IJG quality 75 tables')
+  t.equal(metaOf(frames[0]).tableId, 'natural-deepn', 'default: the shipped DeepN table')
   const status = sub.on('status')
   t.match(JSON.parse(status[0].payload.toString()), { state: 'online', deviceId })
   const reported = sub.on('config')
@@ -114,11 +114,11 @@ t.test('remote config changes the next frames; bad requests are rejected with re
 t.test('frames over mqtt.maxPayloadBytes are re-encoded coarser until they fit', async (t) => {
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
-  const { agent, deviceId } = agentFor(broker.url, { capture: { maxFrames: 4, width: 320, height: 240 }, encoder: { quality: 95 } })
+  const { agent, deviceId } = agentFor(broker.url, { capture: { maxFrames: 4, width: 320, height: 240 }, encoder: { table: '', quality: 95 } })
   // Find the natural size first, then cap below it.
   const sub = await subscribe(broker.url, [`deepn/${deviceId}/frames`])
   t.teardown(() => sub.close())
-  const probe = agentFor(broker.url, { capture: { maxFrames: 1, width: 320, height: 240 }, encoder: { quality: 95 } }, deviceId + 'p')
+  const probe = agentFor(broker.url, { capture: { maxFrames: 1, width: 320, height: 240 }, encoder: { table: '', quality: 95 } }, deviceId + 'p')
   const psub = await subscribe(broker.url, [`deepn/${deviceId}p/frames`])
   await probe.agent.start()
   await psub.waitFor(() => psub.on('frames').length >= 1, 20000, 'probe frame')

@@ -15,6 +15,8 @@ export interface MosquittoOptions {
   /** Extra mosquitto.conf lines, e.g. `max_packet_size 20000`. */
   extraConfig?: string[]
   port?: number
+  /** Keep sessions and queued QoS 1 messages across stop()/start() (persistence file in the temp dir). */
+  persistence?: boolean
 }
 
 export interface Mosquitto {
@@ -59,7 +61,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   writeFileSync(conf, [
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',
-    'persistence false',
+    ...(opts.persistence ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 1'] : ['persistence false']),
     'log_dest stdout',
     'log_type error',
     'log_type warning',
