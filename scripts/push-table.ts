@@ -1,0 +1,40 @@
+/**
+ * `deepn push-table`: push a table file to a device through remote config and wait until the device reports it
+ * in force (see scripts/backend/push-table.ts for the protocol and the API behind it).
+ */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { parseTableFile } from '../shared/codec/tables'
+import { DEFAULT_PREFIX } from '../shared/contract/topics'
+import { pushTable } from './backend/push-table'
+
+const HELP = `usage: deepn push-table --url mqtt://HOST:PORT --device ID --table FILE [options]
+
+  --url URL         broker URL (or DEEPN_MQTT_URL)
+  --device ID       target device id
+  --table FILE      table JSON ({ id, luma[64], chroma[64], source? }); only id, luma and chroma are sent
+  --prefix P        topic prefix (default ${DEFAULT_PREFIX})
+  --no-select       store the table on the device without making it the table in force
+  --timeout MS      wait for the device's result and report (default 15000)`
+
+export async function main(argv: string[]): Promise<number> {
+  const { values: o } = parseArgs({
+    args: argv,
+    options: {
+      url: { type: 'string' }, device: { type: 'string' }, table: { type: 'string' }, prefix: { type: 'string' },
+      'no-select': { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  })
+  if (o.help) { console.log(HELP); return 0 }
+  const url = o.url ?? process.env.DEEPN_MQTT_URL
+  if (!url) throw new Error('--url (or DEEPN_MQTT_URL) is required')
+  if (!o.device) throw new Error('--device is required')
+  if (!o.table) throw new Error('--table is required')
+  const timeoutMs = o.timeout === undefined ? 15000 : Number(o.timeout)
+  if (!(timeoutMs > 0)) throw new Error(`--timeout must be a positive number of ms, got '${o.timeout}'`)
+  const table = parseTableFile(readFileSync(o.table, 'utf8'), o.table)
+  const r = await pushTable({ url, deviceId: o.device, table, prefix: o.prefix, select: !o['no-select'], timeoutMs })
+  console.log(`device ${o.device}: table ${r.tableId} applied (changed ${r.applied.join(', ') || 'nothing'}); reported config version ${r.reportedVersion}, encoder.table = ${r.reportedTable || '(quality)'}`)
+  return 0
+}
