@@ -12,65 +12,73 @@ export interface InputShape {
 }
 
 export function jpegToNchw(jpegBytes: Uint8Array, shape: InputShape): Float32Array {
-  const img = jpeg.decode(jpegBytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 })
+  // RGB (3 bytes per pixel) whatever the JPEG's component count: jpeg-js expands gray itself.
+  const img = jpeg.decode(jpegBytes, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 1024 })
+  const n = img.width * img.height
   const out = new Float32Array(shape.channels * shape.height * shape.width)
   const plane = shape.height * shape.width
-  const planes: Float32Array[] = []
-  if (shape.channels === 1) {
-    const gray = new Float32Array(img.width * img.height)
-    for (let p = 0, q = 0; p < gray.length; p++, q += 4) gray[p] = 0.299 * img.data[q] + 0.587 * img.data[q + 1] + 0.114 * img.data[q + 2]
-    planes.push(gray)
-  } else {
-    for (let c = 0; c < 3; c++) {
-      const ch = new Float32Array(img.width * img.height)
-      for (let p = 0, q = c; p < ch.length; p++, q += 4) ch[p] = img.data[q]
-      planes.push(ch)
+  const src = new Float32Array(n)
+  for (let c = 0; c < shape.channels; c++) {
+    if (shape.channels === 1) {
+      for (let p = 0, q = 0; p < n; p++, q += 3) src[p] = 0.299 * img.data[q] + 0.587 * img.data[q + 1] + 0.114 * img.data[q + 2]
+    } else {
+      for (let p = 0, q = c; p < n; p++, q += 3) src[p] = img.data[q]
     }
-  }
-  planes.forEach((src, c) => {
     const resized = resizeArea(src, img.width, img.height, shape.width, shape.height)
     for (let k = 0; k < plane; k++) out[c * plane + k] = resized[k] / 255
-  })
-  return out
-}
-
-/** Area-average resampling (each output pixel = mean of the input area it covers, with fractional edges). */
-export function resizeArea(src: Float32Array, sw: number, sh: number, dw: number, dh: number): Float32Array {
-  if (sw === dw && sh === dh) return src
-  const xs = spans(sw, dw)
-  const ys = spans(sh, dh)
-  const out = new Float32Array(dw * dh)
-  for (let y = 0; y < dh; y++) {
-    for (let x = 0; x < dw; x++) {
-      let sum = 0
-      let weight = 0
-      for (const [sy, wy] of ys[y]) {
-        for (const [sx, wx] of xs[x]) {
-          const w = wx * wy
-          sum += src[sy * sw + sx] * w
-          weight += w
-        }
-      }
-      out[y * dw + x] = sum / weight
-    }
   }
   return out
 }
 
-/** For each output index, the source indices it covers with their overlap weights. Upscaling covers one pixel. */
-function spans(src: number, dst: number): Array<Array<[number, number]>> {
+/**
+ * Area-average resampling (each output pixel = mean of the input area it covers, fractional edges weighted),
+ * done separably: rows first, then columns. Upscaling degenerates to nearest neighbour.
+ */
+export function resizeArea(src: Float32Array, sw: number, sh: number, dw: number, dh: number): Float32Array {
+  if (sw === dw && sh === dh) return Float32Array.from(src)
+  const xs = spans(sw, dw)
+  const ys = spans(sh, dh)
+  const rows = new Float32Array(sh * dw)
+  for (let y = 0; y < sh; y++) applySpans(src, y * sw, 1, xs, rows, y * dw, 1)
+  const out = new Float32Array(dw * dh)
+  for (let x = 0; x < dw; x++) applySpans(rows, x, dw, ys, out, x, dw)
+  return out
+}
+
+interface Spans {
+  /** For output d, taps are start[d] .. start[d+1]-1 in `index`/`weight`. */
+  start: Int32Array
+  index: Int32Array
+  weight: Float32Array
+}
+
+function applySpans(src: Float32Array, srcOff: number, srcStep: number, s: Spans, dst: Float32Array, dstOff: number, dstStep: number): void {
+  for (let d = 0; d + 1 < s.start.length; d++) {
+    let sum = 0
+    let wsum = 0
+    for (let k = s.start[d]; k < s.start[d + 1]; k++) {
+      sum += src[srcOff + s.index[k] * srcStep] * s.weight[k]
+      wsum += s.weight[k]
+    }
+    dst[dstOff + d * dstStep] = sum / wsum
+  }
+}
+
+function spans(src: number, dst: number): Spans {
   const scale = src / dst
-  const res: Array<Array<[number, number]>> = []
+  const start = [0]
+  const index: number[] = []
+  const weight: number[] = []
   for (let d = 0; d < dst; d++) {
     const a = d * scale
     const b = Math.max((d + 1) * scale, a + 1e-9)
-    const list: Array<[number, number]> = []
+    const before = index.length
     for (let s = Math.floor(a); s < Math.min(Math.ceil(b), src); s++) {
       const w = Math.min(b, s + 1) - Math.max(a, s)
-      if (w > 0) list.push([s, w])
+      if (w > 0) { index.push(s); weight.push(w) }
     }
-    if (list.length === 0) list.push([Math.min(src - 1, Math.floor(a)), 1])
-    res.push(list)
+    if (index.length === before) { index.push(Math.min(src - 1, Math.floor(a))); weight.push(1) }
+    start.push(index.length)
   }
-  return res
+  return { start: Int32Array.from(start), index: Int32Array.from(index), weight: Float32Array.from(weight) }
 }
