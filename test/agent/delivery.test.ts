@@ -1,0 +1,97 @@
+/**
+ * Delivery modes and payload limits, in-process against a real Mosquitto: end-to-end ack keeps frames until the
+ * receiver acknowledges them and re-sends after the ack timeout; the broker's CONNACK maximumPacketSize is honoured.
+ */
+import t from 'tap'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import jpeg from 'jpeg-js'
+import { readJpegMetadata } from '../../shared/codec/metadata'
+import { validatePartial } from '../../shared/config'
+import { createAgent } from '../../agent/commands/run'
+import { loadLocalConfig } from '../../agent/config-file'
+import { createLogger } from '../../agent/log'
+import type { Controller } from '../../agent/controller'
+import { startMosquitto } from '../helpers/mosquitto'
+import { subscribe } from '../helpers/subscriber'
+
+const log = createLogger({ level: 'warn' })
+const seqOf = (p: Buffer): number => readJpegMetadata(new Uint8Array(p))!.seq as number
+
+function agentFor(url: string, deviceId: string, doc: Record<string, unknown>): Controller {
+  const dir = mkdtempSync(join(tmpdir(), 'deepn-delivery-'))
+  const local = loadLocalConfig({ env: { DEEPN_MQTT_URL: url, DEEPN_DEVICE_ID: deviceId, DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'warn' } })
+  local.local = { ...local.local, ...validatePartial(doc, { remote: false }) }
+  return createAgent(local, log)
+}
+
+t.test('e2e-ack: frames stay buffered after PUBACK until acked; unacked frames are re-sent', async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const agent = agentFor(broker.url, 'e2e', { delivery: 'e2e-ack', ackTimeoutMs: 1500, capture: { width: 64, height: 48, intervalMs: 20, maxFrames: 10 } })
+  const sub = await subscribe(broker.url, ['deepn/e2e/frames'])
+  t.teardown(() => sub.close())
+  await agent.start()
+  t.teardown(() => agent.stop())
+  const store = agent['o'].store
+  await sub.waitFor(() => sub.messages.length >= 10, 20000, '10 frames')
+  await new Promise((r) => setTimeout(r, 300))
+  t.equal(store.stats().frames, 10, 'PUBACKed but unacknowledged frames stay in the buffer')
+  await sub.waitFor(() => sub.messages.length >= 20, 10000, 're-sent after the ack timeout')
+  t.same([...new Set(sub.messages.map((m) => seqOf(m.payload)))].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  await sub.client.publishAsync('deepn/e2e/ack', JSON.stringify({ seq: 6 }), { qos: 1 })
+  await sub.waitFor(() => store.stats().frames === 4, 5000, 'ack through 6 releases 6 frames')
+  await sub.client.publishAsync('deepn/e2e/ack', 'garbage', { qos: 1 })
+  await sub.client.publishAsync('deepn/e2e/ack', JSON.stringify({ seq: 10 }), { qos: 1 })
+  await sub.waitFor(() => store.stats().frames === 0, 5000, 'all released')
+  const before = sub.messages.length
+  await new Promise((r) => setTimeout(r, 2500))
+  t.equal(sub.messages.length, before, 'nothing re-sent once everything is acked')
+})
+
+t.test("puback mode ignores acks and does not wait for them", async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const agent = agentFor(broker.url, 'pa', { capture: { width: 64, height: 48, intervalMs: 20, maxFrames: 5 } })
+  const sub = await subscribe(broker.url, ['deepn/pa/frames'])
+  t.teardown(() => sub.close())
+  await agent.start()
+  t.teardown(() => agent.stop())
+  await sub.waitFor(() => sub.messages.length >= 5, 20000, '5 frames')
+  await sub.client.publishAsync('deepn/pa/ack', JSON.stringify({ seq: 0 }), { qos: 1 })
+  await sub.waitFor(() => agent['o'].store.stats().frames === 0, 5000, 'buffer empties on PUBACK')
+  t.equal(agent.stats.published, 5)
+  t.same(sub.messages.map((m) => seqOf(m.payload)), [1, 2, 3, 4, 5])
+})
+
+t.test("the broker's maximumPacketSize (CONNACK) makes big frames re-encode to fit", async (t) => {
+  const broker = await startMosquitto({ extraConfig: ['max_packet_size 6000'] })
+  t.teardown(() => broker.stop())
+  const agent = agentFor(broker.url, 'small', { capture: { width: 320, height: 240, intervalMs: 20, maxFrames: 3 }, encoder: { table: '', quality: 95 } })
+  const sub = await subscribe(broker.url, ['deepn/small/frames'])
+  t.teardown(() => sub.close())
+  await agent.start()
+  t.teardown(() => agent.stop())
+  await sub.waitFor(() => sub.messages.length >= 3, 20000, '3 frames')
+  for (const m of sub.messages) {
+    t.ok(m.payload.length < 6000, `${m.payload.length} B fits`)
+    t.match(readJpegMetadata(new Uint8Array(m.payload))!.tableId, /^q95\*/)
+    t.equal(jpeg.decode(m.payload).width, 320)
+  }
+  t.equal(agent.stats.setAside, 0)
+})
+
+t.test('a frame that cannot fit even at the coarsest step is set aside and counted, never stored or retried', async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const agent = agentFor(broker.url, 'tiny', { capture: { width: 640, height: 480, intervalMs: 20, maxFrames: 3 }, encoder: { table: '', quality: 100 } })
+  agent.applyRemote(validatePartial({ mqtt: { maxPayloadBytes: 1024 } }, { remote: true }))
+  await agent.start()
+  t.teardown(() => agent.stop())
+  const deadline = Date.now() + 20000
+  while (agent.stats.setAside < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  t.equal(agent.stats.setAside, 3, 'all three set aside')
+  t.match(agent.stats.lastError?.message, /limit is/)
+  t.equal(agent['o'].store.stats().frames, 0, 'nothing oversized was stored')
+})
