@@ -124,9 +124,15 @@ export class RpicamVidSource implements FrameSource {
     for (const line of lines) {
       const dims = STREAM_LINE.exec(line)
       if (dims) this.reportedDims = { width: Number(dims[1]), height: Number(dims[2]) }
-      if (this.layout) continue
       const size = SIZE_LINE.exec(line)
-      if (size) this.setFrameSize(Number(size[1]))
+      if (!size) continue
+      const bytes = Number(size[1])
+      if (!this.layout) this.setFrameSize(bytes)
+      else if (this.opts.stride === undefined && bytes !== this.layout.frameBytes) {
+        // Chunking by the old size would tear every following frame: stop rather than hand out mixed frames.
+        this.fail(new Error(`${this.tool} frame size changed from ${this.layout.frameBytes} to ${bytes} bytes mid-stream (restarting)`))
+        return
+      }
     }
   }
 

@@ -10,7 +10,8 @@ const dir = mkdtempSync(join(tmpdir(), 'deepn-rpicam-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 let n = 0
 const stateFile = (): string => join(dir, `state-${n++}`)
-const KEYS = ['FAKE_CAMERA_MODE', 'FAKE_CAMERA_STATE', 'FAKE_CAMERA_ARGS_LOG', 'FAKE_CAMERA_STRIDE', 'FAKE_CAMERA_STRIDE_ALIGN', 'FAKE_CAMERA_FRAMES', 'FAKE_CAMERA_TRAILING']
+const KEYS = ['FAKE_CAMERA_MODE', 'FAKE_CAMERA_STATE', 'FAKE_CAMERA_ARGS_LOG', 'FAKE_CAMERA_STRIDE', 'FAKE_CAMERA_STRIDE_ALIGN', 'FAKE_CAMERA_FRAMES',
+  'FAKE_CAMERA_TRAILING', 'FAKE_CAMERA_NO_SIZE_LOG', 'FAKE_CAMERA_GROW_AT']
 function fakeEnv(vars: Record<string, string>): () => void {
   for (const k of KEYS) delete process.env[k]
   Object.assign(process.env, vars)
@@ -145,6 +146,24 @@ t.test('rpicam-vid failures: exit, garbage, truncated, hang — then a restart w
   await src.close()
   t.ok(processGone(Number(readFileSync(state, 'utf8'))), 'hung process group killed')
   t.same(childPids(), [], 'no child processes or zombies left')
+})
+
+t.test('rpicam-vid: no size reported, or a size change mid-stream, is an error rather than torn frames', async (t) => {
+  let restore = fakeEnv({ FAKE_CAMERA_NO_SIZE_LOG: '1' })
+  let src = createSource({ source: 'rpicam', rpicam: { mode: 'vid', framerate: 50 }, width: 64, height: 32, timeoutMs: 20000, retry: false })
+  await t.rejects(src.capture(), /^rpicam-vid wrote \d+ bytes without reporting its frame size; set capture rpicam\.stride/)
+  await src.close()
+  restore()
+
+  restore = fakeEnv({ FAKE_CAMERA_GROW_AT: '3' })
+  src = createSource({ source: 'rpicam', rpicam: { mode: 'vid', framerate: 50 }, width: 64, height: 32, retry: false })
+  const k1 = frameNumber((await src.capture()).data, 64, 32)
+  t.ok(k1 === 1 || k1 === 2, `a good frame before the change (${k1})`)
+  let err: unknown
+  for (let i = 0; i < 5 && !err; i++) err = await src.capture().then(() => undefined, (e: unknown) => e)
+  t.match(err, { message: /^rpicam-vid frame size changed from 3072 to 3136 bytes mid-stream/ })
+  await src.close()
+  restore()
 })
 
 t.test('rpicam-vid: abort one capture, close wakes a waiting one', async (t) => {
