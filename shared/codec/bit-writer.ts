@@ -33,10 +33,10 @@ export class ByteSink {
 }
 
 export class BitWriter {
-  /** Pending bits, left-aligned as they arrive; bits above the pending count are don't-care. */
-  private acc = 0
+  /** Pending bits, right-aligned; bits above the pending count are don't-care. Public for the block coder. */
+  acc = 0
   /** Free bit positions in `acc` (32 = empty). */
-  private free = 32
+  free = 32
 
   constructor(readonly sink: ByteSink) {}
 

@@ -36,3 +36,56 @@ export function rgbToYccRow(
     cr[cOff + i] = (CR_R * r - CR_G * g - CR_B * b + C_ROUND) >> SCALEBITS
   }
 }
+
+/**
+ * jccolor + jcsample h2v2_downsample fused for one pixel-row pair: Y for both rows, and each Cb/Cr sample as
+ * (sum of the four per-pixel values + bias 1,2,1,2...) >> 2, exactly the two-step result. Pixel columns past
+ * the image replicate the last one (expand_right_edge), so `ys` rows are filled to `yw` and chroma to `cw`
+ * samples; `rowB` may equal `rowA` at the bottom edge. `data` offsets are in bytes, `stride` bytes per pixel.
+ */
+export function rgbToYcc420Pair(
+  data: Uint8Array, stride: number, w: number, rowA: number, rowB: number,
+  ys: Uint8Array, yA: number, yB: number, yw: number,
+  cbs: Uint8Array, crs: Uint8Array, cOff: number, cw: number,
+): void {
+  const inner = w >> 1
+  const last = (w - 1) * stride
+  for (let cx = 0; cx < cw; cx++) {
+    const x0 = cx * 2
+    let o0: number, o1: number
+    if (cx < inner) {
+      o0 = x0 * stride
+      o1 = o0 + stride
+    } else {
+      o0 = x0 < w ? x0 * stride : last
+      o1 = last
+    }
+    let r = data[rowA + o0], g = data[rowA + o0 + 1], b = data[rowA + o0 + 2]
+    let cb = (CB_B * b - CB_R * r - CB_G * g + C_ROUND) >> SCALEBITS
+    let cr = (CR_R * r - CR_G * g - CR_B * b + C_ROUND) >> SCALEBITS
+    const y00 = (Y_R * r + Y_G * g + Y_B * b + Y_ROUND) >> SCALEBITS
+    r = data[rowA + o1]; g = data[rowA + o1 + 1]; b = data[rowA + o1 + 2]
+    cb += (CB_B * b - CB_R * r - CB_G * g + C_ROUND) >> SCALEBITS
+    cr += (CR_R * r - CR_G * g - CR_B * b + C_ROUND) >> SCALEBITS
+    const y01 = (Y_R * r + Y_G * g + Y_B * b + Y_ROUND) >> SCALEBITS
+    r = data[rowB + o0]; g = data[rowB + o0 + 1]; b = data[rowB + o0 + 2]
+    cb += (CB_B * b - CB_R * r - CB_G * g + C_ROUND) >> SCALEBITS
+    cr += (CR_R * r - CR_G * g - CR_B * b + C_ROUND) >> SCALEBITS
+    const y10 = (Y_R * r + Y_G * g + Y_B * b + Y_ROUND) >> SCALEBITS
+    r = data[rowB + o1]; g = data[rowB + o1 + 1]; b = data[rowB + o1 + 2]
+    cb += (CB_B * b - CB_R * r - CB_G * g + C_ROUND) >> SCALEBITS
+    cr += (CR_R * r - CR_G * g - CR_B * b + C_ROUND) >> SCALEBITS
+    const y11 = (Y_R * r + Y_G * g + Y_B * b + Y_ROUND) >> SCALEBITS
+    const bias = 1 + (cx & 1)
+    cbs[cOff + cx] = (cb + bias) >> 2
+    crs[cOff + cx] = (cr + bias) >> 2
+    if (x0 < yw) {
+      ys[yA + x0] = y00
+      ys[yB + x0] = y10
+      if (x0 + 1 < yw) {
+        ys[yA + x0 + 1] = y01
+        ys[yB + x0 + 1] = y11
+      }
+    }
+  }
+}

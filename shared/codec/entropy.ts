@@ -15,6 +15,23 @@ export interface EntropyTables {
   ac: HuffmanCodes[]
 }
 
+/**
+ * Writes a full 32-bit word of entropy-coded bits with 0xFF stuffing; returns the new position. Kept separate
+ * and tiny so the JIT inlines it into the block loop.
+ */
+function putWord(b: Uint8Array, p: number, w: number): number {
+  const b0 = w >>> 24, b1 = (w >>> 16) & 0xff, b2 = (w >>> 8) & 0xff, b3 = w & 0xff
+  b[p++] = b0
+  if (b0 === 0xff) b[p++] = 0
+  b[p++] = b1
+  if (b1 === 0xff) b[p++] = 0
+  b[p++] = b2
+  if (b2 === 0xff) b[p++] = 0
+  b[p++] = b3
+  if (b3 === 0xff) b[p++] = 0
+  return p
+}
+
 export class HuffmanEncoder {
   private readonly lastDc = new Int32Array(4)
   private mcu = 0
@@ -28,7 +45,7 @@ export class HuffmanEncoder {
 
   /** Encodes `mcus` MCUs from `coef` starting at block `firstBlock`. */
   encode(coef: Int16Array, firstBlock: number, mcus: number): void {
-    const { membership, bits, restartInterval } = this
+    const { membership, bits, restartInterval, lastDc } = this
     const sink = bits.sink
     const perMcu = membership.length
     let off = firstBlock * 64
@@ -39,43 +56,78 @@ export class HuffmanEncoder {
         const n = (this.mcu / restartInterval - 1) & 7
         sink.buf[sink.pos++] = 0xff
         sink.buf[sink.pos++] = 0xd0 + n
-        this.lastDc.fill(0)
+        lastDc.fill(0)
       }
       for (let b = 0; b < perMcu; b++, off += 64) {
         const ci = membership[b]
-        this.block(coef, off, this.lastDc[ci], this.tables.dc[ci], this.tables.ac[ci])
-        this.lastDc[ci] = coef[off]
+        const dc = this.tables.dc[ci], ac = this.tables.ac[ci]
+        encodeBlock(bits, coef, off, lastDc[ci], dc.code, dc.size, ac.code, ac.size)
+        lastDc[ci] = coef[off]
       }
     }
-  }
-
-  private block(coef: Int16Array, off: number, lastDc: number, dc: HuffmanCodes, ac: HuffmanCodes): void {
-    const bits = this.bits
-    let v = coef[off] - lastDc
-    let a = v < 0 ? -v : v
-    let n = a === 0 ? 0 : 32 - Math.clz32(a)
-    if (n > 11) throw new Error(`DC difference ${v} out of range for 8-bit JPEG`)
-    if (n === 0) bits.put(dc.code[0], dc.size[0])
-    else bits.put((dc.code[n] << n) | ((v < 0 ? v - 1 : v) & ((1 << n) - 1)), dc.size[n] + n)
-    const acCode = ac.code, acSize = ac.size
-    let run = 0
-    for (let k = 1; k < 64; k++) {
-      v = coef[off + k]
-      if (v === 0) { run++; continue }
-      while (run > 15) { bits.put(acCode[0xf0], acSize[0xf0]); run -= 16 }
-      a = v < 0 ? -v : v
-      n = 32 - Math.clz32(a)
-      const sym = (run << 4) | n
-      bits.put((acCode[sym] << n) | ((v < 0 ? v - 1 : v) & ((1 << n) - 1)), acSize[sym] + n)
-      run = 0
-    }
-    if (run > 0) bits.put(acCode[0], acSize[0])
   }
 
   /** Pads the final byte with 1s (the caller then writes EOI). */
   finish(): void {
     this.bits.flush()
   }
+}
+
+/**
+ * encode_one_block with the bit buffer in locals: code and magnitude bits go out as one put of up to 27 bits;
+ * a put that overflows the 32-bit accumulator completes and flushes the word, keeping the leftover bits.
+ * Stale high bits left in `acc` after a flush are shifted out before the next word completes.
+ */
+function encodeBlock(bw: BitWriter, coef: Int16Array, off: number, lastDc: number, dcCode: Uint32Array, dcSize: Uint8Array, acCode: Uint32Array, acSize: Uint8Array): void {
+  const sink = bw.sink
+  const buf = sink.buf
+  let pos = sink.pos
+  let acc = bw.acc
+  let free = bw.free
+  let code: number, size: number
+
+  let v = coef[off] - lastDc
+  let s = v >> 31
+  let n = 32 - Math.clz32((v ^ s) - s)
+  if (n > 11) throw new Error(`DC difference ${v} out of range for 8-bit JPEG`)
+  code = (dcCode[n] << n) | ((v + s) & ((1 << n) - 1))
+  size = dcSize[n] + n
+  free -= size
+  if (free >= 0) acc = (acc << size) | code
+  else { pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free)); acc = code; free += 32 }
+
+  let run = 0
+  for (let k = off + 1, end = off + 64; k < end; k++) {
+    v = coef[k]
+    if (v === 0) { run++; continue }
+    while (run > 15) {
+      code = acCode[0xf0]
+      size = acSize[0xf0]
+      free -= size
+      if (free >= 0) acc = (acc << size) | code
+      else { pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free)); acc = code; free += 32 }
+      run -= 16
+    }
+    s = v >> 31
+    n = 32 - Math.clz32((v ^ s) - s)
+    const sym = (run << 4) | n
+    code = (acCode[sym] << n) | ((v + s) & ((1 << n) - 1))
+    size = acSize[sym] + n
+    free -= size
+    if (free >= 0) acc = (acc << size) | code
+    else { pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free)); acc = code; free += 32 }
+    run = 0
+  }
+  if (run > 0) {
+    code = acCode[0]
+    size = acSize[0]
+    free -= size
+    if (free >= 0) acc = (acc << size) | code
+    else { pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free)); acc = code; free += 32 }
+  }
+  sink.pos = pos
+  bw.acc = acc
+  bw.free = free
 }
 
 /**

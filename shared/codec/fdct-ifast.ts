@@ -46,14 +46,14 @@ export function ifastColumns(d: Int32Array): void {
     const tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2
     d[o] = tmp10 + tmp11
     d[o + 32] = tmp10 - tmp11
-    const z1 = ((tmp12 + tmp13) * F_0_707) >> 8
+    const z1 = Math.imul(tmp12 + tmp13, F_0_707) >> 8
     d[o + 16] = tmp13 + z1
     d[o + 48] = tmp13 - z1
     const t10 = tmp4 + tmp5, t11 = tmp5 + tmp6, t12 = tmp6 + tmp7
-    const z5 = ((t10 - t12) * F_0_382) >> 8
-    const z2 = ((t10 * F_0_541) >> 8) + z5
-    const z4 = ((t12 * F_1_306) >> 8) + z5
-    const z3 = (t11 * F_0_707) >> 8
+    const z5 = Math.imul(t10 - t12, F_0_382) >> 8
+    const z2 = (Math.imul(t10, F_0_541) >> 8) + z5
+    const z4 = (Math.imul(t12, F_1_306) >> 8) + z5
+    const z3 = Math.imul(t11, F_0_707) >> 8
     const z11 = tmp7 + z3, z13 = tmp7 - z3
     d[o + 40] = z13 + z2
     d[o + 24] = z13 - z2
@@ -81,14 +81,14 @@ export function ifastColumnsQuantize(d: Int32Array, q: Quantizer, out: Int16Arra
     const tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2
     out[off + iz[o]] = qz(tmp10 + tmp11, corr[o], recip[o], shift[o])
     out[off + iz[o + 32]] = qz(tmp10 - tmp11, corr[o + 32], recip[o + 32], shift[o + 32])
-    const z1 = ((tmp12 + tmp13) * F_0_707) >> 8
+    const z1 = Math.imul(tmp12 + tmp13, F_0_707) >> 8
     out[off + iz[o + 16]] = qz(tmp13 + z1, corr[o + 16], recip[o + 16], shift[o + 16])
     out[off + iz[o + 48]] = qz(tmp13 - z1, corr[o + 48], recip[o + 48], shift[o + 48])
     const t10 = tmp4 + tmp5, t11 = tmp5 + tmp6, t12 = tmp6 + tmp7
-    const z5 = ((t10 - t12) * F_0_382) >> 8
-    const z2 = ((t10 * F_0_541) >> 8) + z5
-    const z4 = ((t12 * F_1_306) >> 8) + z5
-    const z3 = (t11 * F_0_707) >> 8
+    const z5 = Math.imul(t10 - t12, F_0_382) >> 8
+    const z2 = (Math.imul(t10, F_0_541) >> 8) + z5
+    const z4 = (Math.imul(t12, F_1_306) >> 8) + z5
+    const z3 = Math.imul(t11, F_0_707) >> 8
     const z11 = tmp7 + z3, z13 = tmp7 - z3
     out[off + iz[o + 40]] = qz(z13 + z2, corr[o + 40], recip[o + 40], shift[o + 40])
     out[off + iz[o + 24]] = qz(z13 - z2, corr[o + 24], recip[o + 24], shift[o + 24])

@@ -3,7 +3,9 @@
  * 13-bit constants, PASS1_BITS 2). The output is the 2-D DCT scaled up by 8 (the quantizer divides by 8 * q).
  * Split into the row pass (fused with sample loading and level shift) and the column pass, which exists plain
  * (for statistics) and fused with quantization (for the encoder's hot path); both compute identical values.
- * Plain JS numbers are exact: sums stay far below 2^53 and every descaled result fits int32. Pure.
+ * For 8-bit samples every intermediate fits int32 (worst case about 2^30.3), so pass 2 uses Math.imul and |0:
+ * that is exact here and keeps V8 in int32 arithmetic (Int32Array loads times 13-bit constants would otherwise
+ * be typed beyond int32 and computed in float64). Pass 1 reads bytes, so V8 proves its ranges itself. Pure.
  */
 import type { Quantizer } from './quantize'
 import { INVERSE_ZIGZAG } from './quantize'
@@ -53,16 +55,16 @@ export function islowColumns(d: Int32Array): void {
     const tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2
     d[o] = (tmp10 + tmp11 + RP) >> PASS1_BITS
     d[o + 32] = (tmp10 - tmp11 + RP) >> PASS1_BITS
-    const z1 = (tmp12 + tmp13) * F_0_541
-    d[o + 16] = (z1 + tmp13 * F_0_765 + R2) >> D2
-    d[o + 48] = (z1 - tmp12 * F_1_847 + R2) >> D2
-    const z5 = (tmp4 + tmp6 + tmp5 + tmp7) * F_1_175
-    const a1 = -(tmp4 + tmp7) * F_0_899, a2 = -(tmp5 + tmp6) * F_2_562
-    const a3 = z5 - (tmp4 + tmp6) * F_1_961, a4 = z5 - (tmp5 + tmp7) * F_0_390
-    d[o + 56] = (tmp4 * F_0_298 + a1 + a3 + R2) >> D2
-    d[o + 40] = (tmp5 * F_2_053 + a2 + a4 + R2) >> D2
-    d[o + 24] = (tmp6 * F_3_072 + a2 + a3 + R2) >> D2
-    d[o + 8] = (tmp7 * F_1_501 + a1 + a4 + R2) >> D2
+    const z1 = Math.imul(tmp12 + tmp13, F_0_541)
+    d[o + 16] = (((z1 + Math.imul(tmp13, F_0_765)) | 0) + R2) >> D2
+    d[o + 48] = (((z1 - Math.imul(tmp12, F_1_847)) | 0) + R2) >> D2
+    const z5 = Math.imul(tmp4 + tmp6 + tmp5 + tmp7, F_1_175)
+    const a1 = Math.imul(tmp4 + tmp7, -F_0_899), a2 = Math.imul(tmp5 + tmp6, -F_2_562)
+    const a3 = (z5 - Math.imul(tmp4 + tmp6, F_1_961)) | 0, a4 = (z5 - Math.imul(tmp5 + tmp7, F_0_390)) | 0
+    d[o + 56] = (((((Math.imul(tmp4, F_0_298) + a1) | 0) + a3) | 0) + R2) >> D2
+    d[o + 40] = (((((Math.imul(tmp5, F_2_053) + a2) | 0) + a4) | 0) + R2) >> D2
+    d[o + 24] = (((((Math.imul(tmp6, F_3_072) + a2) | 0) + a3) | 0) + R2) >> D2
+    d[o + 8] = (((((Math.imul(tmp7, F_1_501) + a1) | 0) + a4) | 0) + R2) >> D2
   }
 }
 
@@ -86,15 +88,15 @@ export function islowColumnsQuantize(d: Int32Array, q: Quantizer, out: Int16Arra
     const tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2
     out[off + iz[o]] = qz((tmp10 + tmp11 + RP) >> PASS1_BITS, corr[o], recip[o], shift[o])
     out[off + iz[o + 32]] = qz((tmp10 - tmp11 + RP) >> PASS1_BITS, corr[o + 32], recip[o + 32], shift[o + 32])
-    const z1 = (tmp12 + tmp13) * F_0_541
-    out[off + iz[o + 16]] = qz((z1 + tmp13 * F_0_765 + R2) >> D2, corr[o + 16], recip[o + 16], shift[o + 16])
-    out[off + iz[o + 48]] = qz((z1 - tmp12 * F_1_847 + R2) >> D2, corr[o + 48], recip[o + 48], shift[o + 48])
-    const z5 = (tmp4 + tmp6 + tmp5 + tmp7) * F_1_175
-    const a1 = -(tmp4 + tmp7) * F_0_899, a2 = -(tmp5 + tmp6) * F_2_562
-    const a3 = z5 - (tmp4 + tmp6) * F_1_961, a4 = z5 - (tmp5 + tmp7) * F_0_390
-    out[off + iz[o + 56]] = qz((tmp4 * F_0_298 + a1 + a3 + R2) >> D2, corr[o + 56], recip[o + 56], shift[o + 56])
-    out[off + iz[o + 40]] = qz((tmp5 * F_2_053 + a2 + a4 + R2) >> D2, corr[o + 40], recip[o + 40], shift[o + 40])
-    out[off + iz[o + 24]] = qz((tmp6 * F_3_072 + a2 + a3 + R2) >> D2, corr[o + 24], recip[o + 24], shift[o + 24])
-    out[off + iz[o + 8]] = qz((tmp7 * F_1_501 + a1 + a4 + R2) >> D2, corr[o + 8], recip[o + 8], shift[o + 8])
+    const z1 = Math.imul(tmp12 + tmp13, F_0_541)
+    out[off + iz[o + 16]] = qz((((z1 + Math.imul(tmp13, F_0_765)) | 0) + R2) >> D2, corr[o + 16], recip[o + 16], shift[o + 16])
+    out[off + iz[o + 48]] = qz((((z1 - Math.imul(tmp12, F_1_847)) | 0) + R2) >> D2, corr[o + 48], recip[o + 48], shift[o + 48])
+    const z5 = Math.imul(tmp4 + tmp6 + tmp5 + tmp7, F_1_175)
+    const a1 = Math.imul(tmp4 + tmp7, -F_0_899), a2 = Math.imul(tmp5 + tmp6, -F_2_562)
+    const a3 = (z5 - Math.imul(tmp4 + tmp6, F_1_961)) | 0, a4 = (z5 - Math.imul(tmp5 + tmp7, F_0_390)) | 0
+    out[off + iz[o + 56]] = qz((((((Math.imul(tmp4, F_0_298) + a1) | 0) + a3) | 0) + R2) >> D2, corr[o + 56], recip[o + 56], shift[o + 56])
+    out[off + iz[o + 40]] = qz((((((Math.imul(tmp5, F_2_053) + a2) | 0) + a4) | 0) + R2) >> D2, corr[o + 40], recip[o + 40], shift[o + 40])
+    out[off + iz[o + 24]] = qz((((((Math.imul(tmp6, F_3_072) + a2) | 0) + a3) | 0) + R2) >> D2, corr[o + 24], recip[o + 24], shift[o + 24])
+    out[off + iz[o + 8]] = qz((((((Math.imul(tmp7, F_1_501) + a1) | 0) + a4) | 0) + R2) >> D2, corr[o + 8], recip[o + 8], shift[o + 8])
   }
 }

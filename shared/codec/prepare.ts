@@ -3,9 +3,9 @@
  * colour-converted (jccolor), downsampled (jcsample) and edge-replicated to whole blocks, in buffers allocated
  * once per encode. Strip c holds `stripHeight` rows of `stripWidth` samples for component c. Pure.
  */
-import { rgbToYccRow } from './color'
+import { rgbToYcc420Pair, rgbToYccRow } from './color'
 import type { FrameLayout } from './layout'
-import { expandBottom, expandRight, h2v2Row } from './sample'
+import { expandBottom, expandRight } from './sample'
 import type { RawImage } from './types'
 
 export interface StripFiller {
@@ -24,10 +24,7 @@ export function createStripFiller(image: RawImage, layout: FrameLayout): StripFi
     case 'rgba': {
       const stride = image.format === 'rgb' ? 3 : 4
       if (layout.maxV === 1) return { strips, fill: (row) => fillRgb444(image, stride, layout, strips, row) }
-      // Full-resolution Cb/Cr rows of one pixel-row pair, widened for the downsampler's right-edge expansion.
-      const wide = layout.components[1].stripWidth * 2
-      const tmp = [new Uint8Array(wide * 2), new Uint8Array(wide * 2)]
-      return { strips, fill: (row) => fillRgb420(image, stride, layout, strips, tmp, wide, row) }
+      return { strips, fill: (row) => fillRgb420(image, stride, layout, strips, row) }
     }
     default:
       throw new Error(`unknown pixel format '${String((image as RawImage).format)}'`)
@@ -76,42 +73,21 @@ function fillRgb444(image: RawImage, stride: number, layout: FrameLayout, strips
 /**
  * 2x2 subsampling, following jcprepct's order of operations exactly: a missing second row of a pair is a copy
  * of the first (conversion buffer padding), pairs wholly below the image replicate the last output row
- * (iMCU padding), and the downsampler averages pixels replicated to twice the chroma strip width.
+ * (iMCU padding), and the downsampler averages pixels replicated past the right edge (rgbToYcc420Pair).
  */
-function fillRgb420(image: RawImage, stride: number, layout: FrameLayout, strips: Uint8Array[], tmp: Uint8Array[], wide: number, row: number): void {
+function fillRgb420(image: RawImage, stride: number, layout: FrameLayout, strips: Uint8Array[], row: number): void {
   const { width: w, height: h, data } = image
   const yw = layout.components[0].stripWidth
   const cw = layout.components[1].stripWidth
   const [ys, cbs, crs] = strips
-  const [tcb, tcr] = tmp
   let p = 0
   for (; p < 8; p++) {
     const ya = row * 16 + p * 2
     if (ya >= h) break
-    const oa = p * 2 * yw, ob = oa + yw
-    convertPair(data, ya, w, h, stride, ys, oa, ob, yw, tcb, tcr, wide)
-    h2v2Row(tcb, 0, tcb, wide, cbs, p * cw, cw)
-    h2v2Row(tcr, 0, tcr, wide, crs, p * cw, cw)
+    const yb = ya + 1 < h ? ya + 1 : ya
+    rgbToYcc420Pair(data, stride, w, ya * w * stride, yb * w * stride, ys, p * 2 * yw, (p * 2 + 1) * yw, yw, cbs, crs, p * cw, cw)
   }
   expandBottom(ys, yw, yw, p * 2 - 1, 16)
   expandBottom(cbs, cw, cw, p - 1, 8)
   expandBottom(crs, cw, cw, p - 1, 8)
-}
-
-/** Converts pixel rows ya and ya+1 (or a copy of ya at the bottom edge) into Y strip rows and wide Cb/Cr rows. */
-function convertPair(data: Uint8Array, ya: number, w: number, h: number, stride: number, ys: Uint8Array, oa: number, ob: number, yw: number, tcb: Uint8Array, tcr: Uint8Array, wide: number): void {
-  rgbToYccRow(data, ya * w * stride, stride, w, ys, oa, tcb, tcr, 0)
-  expandRight(ys, oa, w, yw)
-  expandRight(tcb, 0, w, wide)
-  expandRight(tcr, 0, w, wide)
-  if (ya + 1 < h) {
-    rgbToYccRow(data, (ya + 1) * w * stride, stride, w, ys, ob, tcb, tcr, wide)
-    expandRight(ys, ob, w, yw)
-    expandRight(tcb, wide, w, 2 * wide)
-    expandRight(tcr, wide, w, 2 * wide)
-  } else {
-    ys.copyWithin(ob, oa, oa + yw)
-    tcb.copyWithin(wide, 0, wide)
-    tcr.copyWithin(wide, 0, wide)
-  }
 }
