@@ -32,9 +32,12 @@ export function loadLocalConfig(opts: { file?: string; env?: Record<string, stri
     }
     fromFile = validatePartial(doc, { remote: false, origin: opts.file })
   }
-  const local = mergePartials(fromFile, envOverrides(opts.env ?? process.env))
-  const config = applyPartial(defaults(), local)
-  return { config: resolveDynamic(config), local }
+  return fromLayers(mergePartials(fromFile, envOverrides(opts.env ?? process.env)))
+}
+
+/** The LocalConfig for an already validated local layer (e.g. with a caller's own defaults merged under it). */
+export function fromLayers(local: FlatConfig): LocalConfig {
+  return { config: resolveDynamic(applyPartial(defaults(), local)), local }
 }
 
 /** Fills values whose defaults depend on the machine: device id = hostname, password from its file. */

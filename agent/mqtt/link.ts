@@ -171,7 +171,7 @@ export class MqttLink extends EventEmitter {
       if (generation !== this.gen) return
       if (o.protocol === 'auto' && this.version === 5 && typeof err.code === 'number' && PROTOCOL_REFUSED.has(err.code)) {
         refusedProtocol = true
-        this.log.warn('broker refused MQTT 5; falling back to MQTT 3.1.1')
+        this.log.info('broker refused MQTT 5; falling back to MQTT 3.1.1')
         this.version = 4
         return
       }

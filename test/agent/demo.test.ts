@@ -1,0 +1,32 @@
+/** `deepn demo --frames N` (what `npm start` runs): in-process broker + agent + receiver, frames on disk. */
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import jpeg from 'jpeg-js'
+import { readJpegMetadata } from '../../shared/codec/metadata'
+import { CLI } from '../helpers/agent-process'
+
+t.test('demo runs end to end and stops after --frames', async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'deepn-demo-'))
+  const env = { ...process.env, DEEPN_DEVICE_ID: 'democam', DEEPN__CAPTURE__INTERVAL_MS: '100' }
+  delete env.DEEPN_MQTT_URL
+  let out = ''
+  const p = spawn(process.execPath, [CLI, 'demo', '--frames', '4', '--port', '0'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  p.stdout.on('data', (d) => { out += d })
+  p.stderr.on('data', (d) => { out += d })
+  const code = await new Promise((r) => p.once('exit', r))
+  t.equal(code, 0, out)
+  t.match(out, /mosquitto_sub -h 127\.0\.0\.1 -p \d+ -t 'deepn\/#' -v/)
+  t.match(out, /4 frames received/)
+  const dayDirs = readdirSync(join(cwd, 'data/received/democam')).filter((d) => /^\d{4}-\d\d-\d\d$/.test(d))
+  const files = dayDirs.flatMap((d) => readdirSync(join(cwd, 'data/received/democam', d)).map((f) => join(cwd, 'data/received/democam', d, f)))
+  t.ok(files.length >= 4, `${files.length} files`)
+  for (const f of files) {
+    const buf = readFileSync(f)
+    t.equal(jpeg.decode(buf).width, 640)
+    t.equal(readJpegMetadata(new Uint8Array(buf))!.deviceId, 'democam')
+  }
+  t.ok(existsSync(join(cwd, 'data/demo-buffer.db')), 'the buffer lives under ./data')
+})
