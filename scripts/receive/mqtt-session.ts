@@ -32,6 +32,7 @@ export class MqttSession {
   private version: 4 | 5
   private closing = false
   private accepting = true
+  private lastError = { message: '', at: 0 }
   private subscribedResolve!: () => void
   /** Resolves the first time our subscriptions are in place (fresh subscribe or a resumed session). */
   readonly subscribed = new Promise<void>((resolve) => { this.subscribedResolve = resolve })
@@ -82,6 +83,7 @@ export class MqttSession {
       )
     }
     client.on('connect', (connack) => {
+      this.lastError = { message: '', at: 0 }
       o.log('info', `connected to ${redactUrl(o.url)} as ${o.clientId} (MQTT ${this.version === 5 ? '5' : '3.1.1'}, session ${connack.sessionPresent ? 'resumed' : 'new'})`)
       if (connack.sessionPresent) {
         this.subscribedResolve()
@@ -105,7 +107,12 @@ export class MqttSession {
         this.start()
         return
       }
-      o.log('warn', `MQTT: ${err.message}`)
+      // mqtt.js retries every reconnect period; repeat the same error (e.g. bad credentials) once a minute only.
+      const now = Date.now()
+      if (err.message !== this.lastError.message || now - this.lastError.at > 60000) {
+        this.lastError = { message: err.message, at: now }
+        o.log('warn', `MQTT: ${err.message}`)
+      }
     })
     client.on('offline', () => {
       if (client === this.client && !this.closing) o.log('warn', `broker ${redactUrl(o.url)} unreachable; retrying`)
