@@ -165,3 +165,27 @@ t.test('a database from a newer schema is refused, not overwritten', async (t) =
   raw.close()
   t.throws(() => open(), /schema version 7, newer than/)
 })
+
+t.test('a deleted database with its sidecar kept: seqs continue above the ceiling', async (t) => {
+  const { file, open } = opener(t, { seqBlock: 10 })
+  const a = open()
+  for (let n = 0; n < 12; n++) a.append(makeFrame(n))
+  a.close()
+  fs.rmSync(file)
+  const logs: string[] = []
+  const b = open({ log: (m) => logs.push(m) })
+  t.equal(b.append(makeFrame(12)).seq, 21, 'the ceiling was 20 after seq 11')
+  t.match(logs.join('\n'), /new database .*seqs continue after 20/)
+  b.close()
+})
+
+t.test('a sidecar that cannot be written is logged once and appends go on', async (t) => {
+  const { file, open } = opener(t, { seqBlock: 2 })
+  fs.mkdirSync(`${file}.seq`) // a directory where the file should be: every rename onto it fails
+  const logs: string[] = []
+  const s = open({ log: (m) => logs.push(m) })
+  const seqs = [0, 1, 2, 3, 4].map((n) => s.append(makeFrame(n)).seq)
+  t.same(seqs, [1, 2, 3, 4, 5])
+  t.equal(logs.filter((m) => /cannot update seq sidecar/.test(m)).length, 1, logs.join('\n'))
+  s.close()
+})

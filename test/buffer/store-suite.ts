@@ -159,6 +159,16 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.equal(s.append(makeFrame(5)).seq, undefined)
   })
 
+  t.test('one append can drop hundreds of frames (more than one internal chunk)', async (t) => {
+    const s = open()
+    const seqs = Array.from({ length: 200 }, (_, n) => s.append(makeFrame(n, 10)).seq!)
+    s.setLimits(limits({ maxFrames: 10 }))
+    const r = s.append(makeFrame(200, 10))
+    t.same(r.dropped, seqs.slice(0, 191))
+    t.same(s.peek(100).map((f) => verifyFrame(f)), Array.from({ length: 10 }, (_, i) => 191 + i))
+    t.same(s.stats(), { frames: 10, bytes: 100, dropped: 191, rejected: 0, expired: 0 })
+  })
+
   t.test('state is a small key/value map', async (t) => {
     const s = open()
     t.equal(s.getState('config'), undefined)
