@@ -19,13 +19,13 @@ export const INDEX_FILE = 'index.jsonl'
 export interface StoreResult {
   /** False when (device, seq) was already stored: a duplicate delivery, nothing written. */
   stored: boolean
-  /** Absolute path of the frame's file. */
-  file: string
+  /** Absolute path of the file written; undefined for a duplicate. */
+  file?: string
 }
 
+/** Per device only the seq ranges stay in memory (not a path per frame): a long-running receiver stays small. */
 interface DeviceState {
   seqs: SeqRanges
-  files: Map<number, string>
   index: FrameIndex
 }
 
@@ -73,8 +73,7 @@ export class Dataset {
   /** Writes the frame durably (temp + fsync + rename + directory fsync), then appends its index line. */
   async store(deviceId: string, meta: FrameMetadata, jpeg: Uint8Array, receivedAt: Date): Promise<StoreResult> {
     const dev = await this.device(deviceId)
-    const existing = dev.files.get(meta.seq)
-    if (existing !== undefined) return { stored: false, file: path.join(this.root, deviceId, existing) }
+    if (dev.seqs.has(meta.seq)) return { stored: false }
     const rel = Dataset.framePath(deviceId, meta)
     const file = path.join(this.root, rel)
     const dir = path.dirname(file)
@@ -85,7 +84,6 @@ export class Dataset {
     await writeFileAtomic(file, jpeg)
     const relToDevice = path.relative(path.join(this.root, deviceId), file)
     dev.seqs.add(meta.seq)
-    dev.files.set(meta.seq, relToDevice)
     await dev.index.append([entryFor(meta, jpeg.length, receivedAt, relToDevice)])
     return { stored: true, file }
   }
@@ -105,8 +103,10 @@ export class Dataset {
 
   private async loadDevice(deviceId: string): Promise<DeviceState> {
     const devDir = path.join(this.root, deviceId)
+    const indexFile = path.join(devDir, INDEX_FILE)
+    const { seqs: indexed, completeBytes } = await readIndexedSeqs(indexFile)
     const seqs = new SeqRanges()
-    const files = new Map<number, string>()
+    const unindexed: Array<[number, string]> = []
     for (const day of await fsp.readdir(devDir, { withFileTypes: true })) {
       if (!day.isDirectory() || !DAY_DIR.test(day.name)) continue
       const dayDir = path.join(devDir, day.name)
@@ -120,18 +120,14 @@ export class Dataset {
         if (!m) continue
         const seq = Number(m[1])
         if (!Number.isSafeInteger(seq) || !seqs.add(seq)) continue
-        files.set(seq, path.join(day.name, name))
+        if (!indexed.has(seq)) unindexed.push([seq, path.join(day.name, name)])
       }
     }
-    const indexFile = path.join(devDir, INDEX_FILE)
-    const { seqs: indexed, completeBytes } = await readIndexedSeqs(indexFile)
     const index = await FrameIndex.open(indexFile, completeBytes)
     const missing: IndexEntry[] = []
-    for (const [seq, rel] of [...files].sort((a, b) => a[0] - b[0])) {
-      if (!indexed.has(seq)) missing.push(await entryFromFile(path.join(devDir, rel), seq, rel))
-    }
+    for (const [seq, rel] of unindexed.sort((a, b) => a[0] - b[0])) missing.push(await entryFromFile(path.join(devDir, rel), seq, rel))
     await index.append(missing)
-    const dev = { seqs, files, index }
+    const dev = { seqs, index }
     this.devices.set(deviceId, dev)
     return dev
   }

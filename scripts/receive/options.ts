@@ -13,7 +13,8 @@ with <out>/<deviceId>/index.jsonl (seq, capturedAt, tableId, bytes, receivedAt, 
   --prefix P            topic prefix (default ${DEFAULT_PREFIX})
   --out DIR             dataset folder (default ./dataset)
   --model FILE.onnx     classify each new frame, publish {seq,label,score,...} on <prefix>/<deviceId>/results
-  --labels FILE         class names: JSON array or one per line (default <model>.labels.json|txt if present)
+  --labels FILE         class names: JSON array or one per line (default: <model>.labels.json|txt, or
+                        the "classes" of the model's sidecar <model>.json, when present)
   --ack                 publish {seq} on <prefix>/<deviceId>/ack: every seq through it is on disk (fsynced)
   --ack-interval MS     longest delay before an ack (default 500)
   --ack-every N         ack at once after N frames (default 50)

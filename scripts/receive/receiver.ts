@@ -42,7 +42,8 @@ export interface ReceiverOptions {
   log?: (line: string) => void
 }
 
-export interface FrameEvent { deviceId: string; seq: number; file: string; duplicate: boolean }
+/** `file` is the path written, absent for a duplicate. */
+export interface FrameEvent { deviceId: string; seq: number; file?: string; duplicate: boolean }
 export interface BadEvent { topic: string; deviceId?: string; reason: string }
 
 export interface Receiver extends EventEmitter {
@@ -122,24 +123,28 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     }
     const every = this.opts.summaryIntervalMs ?? 10000
     if (every > 0) {
-      this.summaryTimer = setInterval(() => this.log(formatSummary(this.snapshot())), every)
+      this.summaryTimer = setInterval(() => this.printSummary(), every)
       this.summaryTimer.unref()
     }
     this.log(`[receive] writing ${this.prefix}/+/frames to ${this.dataset.root}${this.opts.ack ? ' (end-to-end acks on)' : ''}`)
     this.session.start()
   }
 
+  /** Counters now; frames/s are over the time since the previous periodic summary (or the start). */
   snapshot(): SummarySnapshot {
-    const now = Date.now()
-    const secs = Math.max((now - this.lastTick.at) / 1000, 1e-3)
+    const secs = Math.max((Date.now() - this.lastTick.at) / 1000, 1e-3)
     const devices = [...this.counters].sort(([a], [b]) => a.localeCompare(b)).map(([deviceId, c]) => {
       const seqs = this.dataset.seqs(deviceId)
       const fps = (c.frames - (this.lastTick.frames.get(deviceId) ?? 0)) / secs
-      this.lastTick.frames.set(deviceId, c.frames)
       return { deviceId, ...c, fps, firstSeq: seqs.first, lastSeq: seqs.last, contiguousThrough: seqs.contiguousThrough, gaps: seqs.gaps(), missing: seqs.missing() }
     })
-    this.lastTick.at = now
     return { devices, badPayloads: this.badPayloads, badByReason: { ...this.badByReason }, writeErrors: this.writeErrors, classifyErrors: this.classifyErrors }
+  }
+
+  /** Prints the summary and starts the next frames/s window. */
+  private printSummary(): void {
+    this.log(formatSummary(this.snapshot()))
+    this.lastTick = { at: Date.now(), frames: new Map([...this.counters].map(([id, c]) => [id, c.frames])) }
   }
 
   close(): Promise<void> {
@@ -154,7 +159,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     this.acker?.flush()
     await this.session.close()
     await this.classifier?.close()
-    this.log(formatSummary(this.snapshot()))
+    this.printSummary()
     await this.dataset.close()
   }
 
