@@ -1,0 +1,77 @@
+/**
+ * `deepn calibrate [--config FILE] [--frames N] [--seconds T] [--out table.json] [--report sigma.json]`: captures
+ * from the configured camera (the same capture settings `deepn run` uses), accumulates DCT statistics of the frames
+ * as the encoder would see them, and writes a DeepN table for this camera plus its σ report. Local only: no MQTT.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { parseArgs } from 'node:util'
+import { CalibrationCollector } from '../calibration/collector'
+import { createSource, type FrameSource } from '../capture'
+import { loadLocalConfig } from '../config-file'
+
+const HELP = `usage: deepn calibrate [--config FILE] [--frames N] [--seconds T] [--out FILE] [--report FILE] [--id ID] [--scale S]
+
+  --config FILE   agent configuration (capture.* settings pick the camera; defaults as for deepn run)
+  --frames N      frames to collect (default 100)
+  --seconds T     stop after T seconds even if fewer frames arrived
+  --out FILE      write the DeepN table JSON (default: stdout)
+  --report FILE   also write the σ report (per-coefficient σ and mean, luma and chroma) as JSON
+  --id ID         table id (default calibrated-<deviceId>)
+  --scale S       DeepN scale knob for the table (default 1)`
+
+function positive(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!(n > 0 && Number.isFinite(n))) throw new Error(`${name} must be a positive number, got '${v}'`)
+  return n
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values: o } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' }, frames: { type: 'string' }, seconds: { type: 'string' }, out: { type: 'string' },
+      report: { type: 'string' }, id: { type: 'string' }, scale: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  })
+  if (o.help) { console.log(HELP); return 0 }
+  const frames = positive('--frames', o.frames) ?? 100
+  if (!Number.isInteger(frames)) throw new Error(`--frames must be an integer, got '${o.frames}'`)
+  const { config } = loadLocalConfig({ file: o.config })
+  const c = config.capture
+  const collector = new CalibrationCollector({
+    frames, seconds: positive('--seconds', o.seconds), subsampling: config.encoder.subsampling,
+    deviceId: config.deviceId, id: o.id, scale: positive('--scale', o.scale),
+  })
+  const source: FrameSource = createSource({
+    source: c.source, width: c.width, height: c.height, timeoutMs: c.timeoutMs,
+    files: c.filesDir ? { dir: c.filesDir, loop: c.filesLoop } : undefined, rpicam: { mode: c.rpicamMode },
+  })
+  try {
+    while (!collector.done) {
+      try {
+        collector.add(await source.capture())
+      } catch (err) {
+        if ((err as Error)?.name === 'SourceExhaustedError' && collector.frames > 0) break // a finite replay ran out: use what we have
+        throw err
+      }
+      if (process.stderr.isTTY) process.stderr.write(`\rcalibrating: ${collector.frames}/${frames} frames`)
+    }
+  } finally {
+    await source.close()
+  }
+  const { table, report } = collector.result()
+  const text = JSON.stringify(table, null, 2) + '\n'
+  if (o.out) {
+    mkdirSync(dirname(o.out), { recursive: true })
+    writeFileSync(o.out, text)
+  } else process.stdout.write(text)
+  if (o.report) {
+    mkdirSync(dirname(o.report), { recursive: true })
+    writeFileSync(o.report, JSON.stringify(report, null, 2) + '\n')
+  }
+  process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}calibrated ${report.frames} frames (${report.width}x${report.height} ${report.format}, ${report.lumaBlocks} luma blocks) in ${report.seconds.toFixed(1)} s → table ${table.id}${o.out ? ` in ${o.out}` : ''}\n`)
+  return 0
+}
