@@ -155,12 +155,12 @@ t.test('rpicam-vid: no size reported, or a size change mid-stream, is an error r
   await src.close()
   restore()
 
-  restore = fakeEnv({ FAKE_CAMERA_GROW_AT: '3' })
-  src = createSource({ source: 'rpicam', rpicam: { mode: 'vid', framerate: 50 }, width: 64, height: 32, retry: false })
+  restore = fakeEnv({ FAKE_CAMERA_GROW_AT: '4' })
+  src = createSource({ source: 'rpicam', rpicam: { mode: 'vid', framerate: 5 }, width: 64, height: 32, retry: false })
   const k1 = frameNumber((await src.capture()).data, 64, 32)
-  t.ok(k1 === 1 || k1 === 2, `a good frame before the change (${k1})`)
+  t.ok(k1 >= 1 && k1 <= 3, `a good frame before the change (${k1})`)
   let err: unknown
-  for (let i = 0; i < 5 && !err; i++) err = await src.capture().then(() => undefined, (e: unknown) => e)
+  for (let i = 0; i < 8 && !err; i++) err = await src.capture().then(() => undefined, (e: unknown) => e)
   t.match(err, { message: /^rpicam-vid frame size changed from 3072 to 3136 bytes mid-stream/ })
   await src.close()
   restore()
