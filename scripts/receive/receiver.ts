@@ -117,7 +117,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
         publish: (deviceId, seq) => {
           const msg: AckMessage = { seq }
           this.session.publish(topic(this.prefix, deviceId, Leaf.ack), JSON.stringify(msg))
-          this.emit('ack', { deviceId, seq })
+          this.notify('ack', { deviceId, seq })
         },
       })
     }
@@ -198,7 +198,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
       c.duplicates++
     }
     this.acker?.update(deviceId, this.dataset.seqs(deviceId).contiguousThrough)
-    this.emit('frame', { deviceId, seq: meta.seq, file: res.file, duplicate: !res.stored } satisfies FrameEvent)
+    this.notify('frame', { deviceId, seq: meta.seq, file: res.file, duplicate: !res.stored } satisfies FrameEvent)
     if (res.stored && this.classifier) await this.classify(deviceId, meta, payload, c)
   }
 
@@ -211,7 +211,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
       }
       this.session.publish(topic(this.prefix, deviceId, Leaf.results), JSON.stringify(msg))
       c.results++
-      this.emit('result', msg)
+      this.notify('result', msg)
     } catch (err) {
       this.classifyErrors++
       this.log(`[receive] classify ${deviceId} seq ${meta.seq} failed: ${(err as Error).message}`)
@@ -223,7 +223,16 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     const key = reason.split(':')[0].replace(/'[^']*'/g, '…').slice(0, 60)
     this.badByReason[key] = (this.badByReason[key] ?? 0) + 1
     this.log(`[receive] bad payload on ${t}${deviceId ? ` (device ${deviceId})` : ''}: ${reason}`)
-    this.emit('bad', { topic: t, deviceId, reason } satisfies BadEvent)
+    this.notify('bad', { topic: t, deviceId, reason } satisfies BadEvent)
+  }
+
+  /** A throwing listener (the embedding program's bug) must not turn into an unacknowledged, redelivered frame. */
+  private notify(event: string, payload: unknown): void {
+    try {
+      this.emit(event, payload)
+    } catch (err) {
+      this.log(`[receive] '${event}' listener failed: ${err instanceof Error ? err.message : String(err)}`)
+    }
   }
 
   private counter(deviceId: string): DeviceCounters {
