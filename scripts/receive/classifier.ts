@@ -29,8 +29,13 @@ export interface Classifier {
  * the shipped models in config/models use), else class indices.
  */
 export async function loadClassifier(modelFile: string, labelsFile?: string): Promise<Classifier> {
-  // Loaded lazily: onnxruntime-web is only needed with --model.
-  const ort = require('onnxruntime-web') as typeof Ort
+  // Loaded lazily: onnxruntime-web is only needed with --model (and is a devDependency, absent after --omit=dev).
+  let ort: typeof Ort
+  try {
+    ort = require('onnxruntime-web') as typeof Ort
+  } catch (err) {
+    throw new Error(`--model needs onnxruntime-web (npm install onnxruntime-web): ${(err as Error).message.split('\n')[0]}`)
+  }
   ort.env.wasm.numThreads = 1
   let bytes: Buffer
   try {
