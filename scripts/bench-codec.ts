@@ -45,19 +45,35 @@ function sampleMemory(): void {
   peakHeap = Math.max(peakHeap, m.heapUsed)
 }
 
-/** Median ms of `runs` timed calls after `warmup` untimed ones; also returns the output size. */
-async function time(fn: () => Uint8Array | Promise<Uint8Array>, runs: number, warmup: number): Promise<{ ms: number; bytes: number }> {
-  let bytes = 0
-  for (let i = 0; i < warmup; i++) bytes = (await fn()).length
-  const ms: number[] = []
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint()
-    const out = await fn()
-    ms.push(Number(process.hrtime.bigint() - t0) / 1e6)
-    bytes = out.length
-    sampleMemory()
+interface Timing { ms: number; cpu: number; best: number; bytes: number }
+type Encoder = () => Uint8Array | Promise<Uint8Array>
+
+/**
+ * Runs the encoders round-robin (`warmup` untimed rounds, then `runs` timed rounds) so every encoder sees the
+ * same machine conditions, and reports per encoder: median wall ms, median process CPU ms (user + system over
+ * all threads: fair to sharp's worker thread, and unaffected by CPU throttling of a shared box) and the best
+ * wall ms.
+ */
+async function roundRobin(encoders: [string, Encoder][], runs: number, warmup: number): Promise<[string, Timing][]> {
+  const ms = encoders.map((): number[] => [])
+  const cpu = encoders.map((): number[] => [])
+  const bytes = encoders.map(() => 0)
+  for (let round = 0; round < warmup + runs; round++) {
+    for (let e = 0; e < encoders.length; e++) {
+      const c0 = process.cpuUsage()
+      const t0 = process.hrtime.bigint()
+      const out = await encoders[e][1]()
+      const wall = Number(process.hrtime.bigint() - t0) / 1e6
+      const c = process.cpuUsage(c0)
+      bytes[e] = out.length
+      if (round >= warmup) {
+        ms[e].push(wall)
+        cpu[e].push((c.user + c.system) / 1000)
+        sampleMemory()
+      }
+    }
   }
-  return { ms: median(ms), bytes }
+  return encoders.map(([name], e) => [name, { ms: median(ms[e]), cpu: median(cpu[e]), best: Math.min(...ms[e]), bytes: bytes[e] }])
 }
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
@@ -67,27 +83,34 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   const photo = arg('photo', join(PHOTO_DIR, readdirSync(PHOTO_DIR).filter((f) => f.endsWith('.jpg')).sort()[0]))
   sharp.concurrency(1)
   sharp.cache(false)
-  console.log(`codec benchmark: ${photo}, quality ${quality}, median of ${runs} runs after warm-up, Node ${process.version}, single thread`)
+  console.log(`codec benchmark: ${photo}, quality ${quality}, ${runs} round-robin runs after warm-up, Node ${process.version}, single thread`)
   for (const [w, h] of [[640, 480], [1920, 1080]]) {
     const f = await loadFrame(photo, w, h)
-    const warmup = w > 1000 ? 3 : 10
+    const warmup = w > 1000 ? 5 : 15
     const image = { width: f.width, height: f.height, data: f.rgb, format: 'rgb' as const }
     const sharpEnc = (sub: '4:2:0' | '4:4:4') => () => sharp(f.rgb, { raw: { width: f.width, height: f.height, channels: 3 } })
       .jpeg({ quality, optimiseCoding: false, mozjpeg: false, chromaSubsampling: sub, trellisQuantisation: false, overshootDeringing: false, optimiseScans: false })
       .toBuffer()
-    const rows: [string, { ms: number; bytes: number }][] = []
-    rows.push(['ours islow 4:2:0', await time(() => encodeJpeg(image, { quality, subsampling: '420' }), runs, warmup)])
-    rows.push(['ours ifast 4:2:0', await time(() => encodeJpeg(image, { quality, subsampling: '420', dct: 'ifast' }), runs, warmup)])
-    rows.push(['ours islow 4:4:4', await time(() => encodeJpeg(image, { quality, subsampling: '444' }), runs, warmup)])
-    rows.push(['jpeg-js 4:4:4', await time(() => jpegJs.encode({ data: f.rgba, width: f.width, height: f.height }, quality).data, runs, Math.min(warmup, 3))])
-    rows.push(['sharp (libjpeg-turbo SIMD) 4:2:0', await time(sharpEnc('4:2:0'), runs, warmup)])
-    rows.push(['sharp (libjpeg-turbo SIMD) 4:4:4', await time(sharpEnc('4:4:4'), runs, warmup)])
-    console.log(`\n${f.name}`)
-    for (const [name, r] of rows) console.log(`  ${name.padEnd(34)} ${r.ms.toFixed(2).padStart(8)} ms/frame  ${(r.bytes / 1024).toFixed(1).padStart(7)} KiB`)
-    const get = (n: string): number => rows.find(([k]) => k === n)![1].ms
-    console.log(`  ratio jpeg-js / ours (4:4:4):            ${(get('jpeg-js 4:4:4') / get('ours islow 4:4:4')).toFixed(2)}x faster (target ≥ 5x)`)
-    console.log(`  ratio ours / sharp (4:2:0):              ${(get('ours islow 4:2:0') / get('sharp (libjpeg-turbo SIMD) 4:2:0')).toFixed(2)}x the SIMD time (target ≤ 2x)`)
-    console.log(`  ratio ours / sharp (4:4:4):              ${(get('ours islow 4:4:4') / get('sharp (libjpeg-turbo SIMD) 4:4:4')).toFixed(2)}x`)
+    const rows = await roundRobin([
+      ['ours islow 4:2:0', () => encodeJpeg(image, { quality, subsampling: '420' })],
+      ['ours ifast 4:2:0', () => encodeJpeg(image, { quality, subsampling: '420', dct: 'ifast' })],
+      ['ours islow 4:4:4', () => encodeJpeg(image, { quality, subsampling: '444' })],
+      ['jpeg-js 4:4:4', () => jpegJs.encode({ data: f.rgba, width: f.width, height: f.height }, quality).data],
+      ['sharp (libjpeg-turbo SIMD) 4:2:0', sharpEnc('4:2:0')],
+      ['sharp (libjpeg-turbo SIMD) 4:4:4', sharpEnc('4:4:4')],
+    ], runs, warmup)
+    console.log(`\n${f.name.padEnd(36)} median wall   median CPU   best wall  (ms/frame)      size`)
+    for (const [name, r] of rows) {
+      console.log(`  ${name.padEnd(34)} ${r.ms.toFixed(2).padStart(11)} ${r.cpu.toFixed(2).padStart(12)} ${r.best.toFixed(2).padStart(11)} ${(r.bytes / 1024).toFixed(1).padStart(16)} KiB`)
+    }
+    const get = (n: string): Timing => rows.find(([k]) => k === n)![1]
+    const ratio = (a: string, b: string): string => {
+      const x = get(a), y = get(b)
+      return `median wall ${(x.ms / y.ms).toFixed(2)}x, median CPU ${(x.cpu / y.cpu).toFixed(2)}x, best wall ${(x.best / y.best).toFixed(2)}x`
+    }
+    console.log(`  jpeg-js / ours, 4:4:4 (speed-up, target ≥ 5):    ${ratio('jpeg-js 4:4:4', 'ours islow 4:4:4')}`)
+    console.log(`  ours / sharp, 4:2:0 (slow-down, target ≤ 2):     ${ratio('ours islow 4:2:0', 'sharp (libjpeg-turbo SIMD) 4:2:0')}`)
+    console.log(`  ours / sharp, 4:4:4 (slow-down):                 ${ratio('ours islow 4:4:4', 'sharp (libjpeg-turbo SIMD) 4:4:4')}`)
   }
   console.log(`\npeak RSS ${(peakRss / 2 ** 20).toFixed(1)} MiB, peak JS heap ${(peakHeap / 2 ** 20).toFixed(1)} MiB (whole process, includes sharp/libvips)`)
   return 0
