@@ -21,6 +21,11 @@ export interface StoreResult {
   stored: boolean
   /** Absolute path of the file written; undefined for a duplicate. */
   file?: string
+  /**
+   * A refused seq whose stored frame has a different capture time (or is not where that time puts it): not a
+   * redelivery but a reused seq — typically an agent whose buffer database was wiped. Worth a loud warning.
+   */
+  conflict?: boolean
 }
 
 /** Per device only the seq ranges stay in memory (not a path per frame): a long-running receiver stays small. */
@@ -73,7 +78,7 @@ export class Dataset {
   /** Writes the frame durably (temp + fsync + rename + directory fsync), then appends its index line. */
   async store(deviceId: string, meta: FrameMetadata, jpeg: Uint8Array, receivedAt: Date): Promise<StoreResult> {
     const dev = await this.device(deviceId)
-    if (dev.seqs.has(meta.seq)) return { stored: false }
+    if (dev.seqs.has(meta.seq)) return { stored: false, conflict: await this.differsFromStored(deviceId, meta) }
     const rel = Dataset.framePath(deviceId, meta)
     const file = path.join(this.root, rel)
     const dir = path.dirname(file)
@@ -86,6 +91,16 @@ export class Dataset {
     dev.seqs.add(meta.seq)
     await dev.index.append([entryFor(meta, jpeg.length, receivedAt, relToDevice)])
     return { stored: true, file }
+  }
+
+  /** Reads the stored copy a redelivery of `meta` would have (duplicates are rare, so the read is affordable). */
+  private async differsFromStored(deviceId: string, meta: FrameMetadata): Promise<boolean> {
+    try {
+      const stored = readJpegMetadata(await fsp.readFile(path.join(this.root, Dataset.framePath(deviceId, meta))))
+      return stored?.capturedAt !== meta.capturedAt
+    } catch {
+      return true
+    }
   }
 
   async close(): Promise<void> {

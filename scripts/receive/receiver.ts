@@ -194,8 +194,13 @@ class ReceiverImpl extends EventEmitter implements Receiver {
       c.frames++
       c.bytes += payload.length
       if (lastBefore !== undefined && meta.seq < lastBefore) c.filled++
-    } else {
+    } else if (!res.conflict) {
       c.duplicates++
+    } else {
+      c.conflicts++
+      if (c.conflicts === 1 || c.conflicts % 100 === 0) {
+        this.log(`[receive] warn: ${deviceId} sent seq ${meta.seq} (captured ${meta.capturedAt}) but a different frame with that seq is stored; dropped (${c.conflicts} so far). Was the agent's buffer database reset?`)
+      }
     }
     this.acker?.update(deviceId, this.dataset.seqs(deviceId).contiguousThrough)
     this.notify('frame', { deviceId, seq: meta.seq, file: res.file, duplicate: !res.stored } satisfies FrameEvent)

@@ -8,6 +8,8 @@ export interface DeviceCounters {
   frames: number
   bytes: number
   duplicates: number
+  /** Refused frames whose seq was already stored with another capture time (a reused seq, e.g. a wiped agent buffer). */
+  conflicts: number
   /** Frames that arrived after a higher seq: a gap filling, not a loss. */
   filled: number
   results: number
@@ -34,14 +36,14 @@ export interface SummarySnapshot {
 }
 
 export function emptyCounters(): DeviceCounters {
-  return { frames: 0, bytes: 0, duplicates: 0, filled: 0, results: 0 }
+  return { frames: 0, bytes: 0, duplicates: 0, conflicts: 0, filled: 0, results: 0 }
 }
 
 export function formatSummary(s: SummarySnapshot): string {
   const lines = s.devices.map((d) => {
     const span = d.firstSeq === undefined ? 'no frames' : `seq ${d.firstSeq}..${d.lastSeq}`
     const gaps = d.gaps.length === 0 ? 'no gaps' : `${d.gaps.length} gaps (${d.missing} missing: ${d.gaps.slice(0, 3).map(fmtGap).join(', ')}${d.gaps.length > 3 ? ', …' : ''})`
-    return `  ${d.deviceId}: ${d.frames} new frames ${d.fps.toFixed(1)}/s ${fmtBytes(d.bytes)}, ${span}, ${gaps}, ${d.filled} filled, ${d.duplicates} duplicates${d.results ? `, ${d.results} results` : ''}`
+    return `  ${d.deviceId}: ${d.frames} new frames ${d.fps.toFixed(1)}/s ${fmtBytes(d.bytes)}, ${span}, ${gaps}, ${d.filled} filled, ${d.duplicates} duplicates${d.conflicts ? `, ${d.conflicts} REUSED SEQS (dropped)` : ''}${d.results ? `, ${d.results} results` : ''}`
   })
   const bad = Object.entries(s.badByReason).map(([r, n]) => `${n}× ${r}`).join('; ')
   const tail = `  bad payloads: ${s.badPayloads}${bad ? ` (${bad})` : ''}; write errors: ${s.writeErrors}${s.classifyErrors ? `; classify errors: ${s.classifyErrors}` : ''}`

@@ -76,3 +76,16 @@ t.test('refuses unusable device ids', async (t) => {
   await t.rejects(ds.store('../evil', validateFrame('x', f), f, new Date()), /not usable as a folder name/)
   await ds.close()
 })
+
+t.test('a reused seq with another capture time is a conflict, not a duplicate', async (t) => {
+  const root = tmp(t)
+  const ds = await Dataset.open(root)
+  await put(ds, 'cam-a', 1, '2026-11-25T10:00:00.000Z')
+  const redelivery = await put(ds, 'cam-a', 1, '2026-11-25T10:00:00.000Z')
+  t.same(redelivery, { stored: false, conflict: false }, 'same frame again: a plain duplicate')
+  const sameDay = await put(ds, 'cam-a', 1, '2026-11-25T11:00:00.000Z')
+  t.same(sameDay, { stored: false, conflict: true }, 'same seq, other capture time')
+  const otherDay = await put(ds, 'cam-a', 1, '2026-12-01T11:00:00.000Z')
+  t.same(otherDay, { stored: false, conflict: true }, 'same seq, other day')
+  await ds.close()
+})
