@@ -5,7 +5,6 @@
  * Each payload is the stored JPEG stamped with its metadata; one that exceeds the payload limit is re-encoded
  * coarser (decode → encode) or set aside, never retried forever.
  */
-import jpeg from 'jpeg-js'
 import type { StoredFrame } from '../buffer/store'
 import { errorMessage } from '../log'
 import { encodeToFit, OversizeError, type EncodeFn } from '../pipeline/fit'
@@ -162,6 +161,7 @@ export class FramesPublisher implements Extension {
   private refit(f: StoredFrame, limit: number): { jpeg: Uint8Array; tableId: string } | undefined {
     const enc = this.ctx.config.encoder
     try {
+      const jpeg = require('jpeg-js') as typeof import('jpeg-js') // only needed here: keep it out of the agent's baseline RSS
       const raw = jpeg.decode(f.jpeg, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: 64 })
       const fit = encodeToFit({
         encode: this.encode, image: { width: raw.width, height: raw.height, data: raw.data, format: 'rgb' },

@@ -6,11 +6,13 @@
 import { EventEmitter } from 'node:events'
 import type { FrameSource } from '../capture/source'
 import type { FrameStore } from '../buffer/store'
+import type { RawImage } from '../../shared/codec/types'
 import type { AgentConfig } from '../../shared/config'
 import { backoffDelay } from '../mqtt/backoff'
 import { errorMessage, type Logger } from '../log'
 import { encodeToFit, OversizeError, type EncodeFn } from './fit'
 import { resolveTables, type ResolvedTables } from './tables'
+import { reclaimAfterFrame } from './reclaim'
 import type { AgentStats } from './stats'
 
 /** The options `createSource` in agent/capture takes. */
@@ -109,7 +111,7 @@ export class CaptureLoop extends EventEmitter {
   private async captureOne(): Promise<boolean> {
     const { o } = this
     const c = this.config.capture
-    let image
+    let image: RawImage | undefined
     try {
       this.source ??= o.createSource({
         source: c.source, width: c.width, height: c.height, timeoutMs: c.timeoutMs,
@@ -159,6 +161,9 @@ export class CaptureLoop extends EventEmitter {
       o.stats.error(errorMessage(err))
       o.log.error(`frame not stored: ${errorMessage(err)}`)
     }
+    const rawBytes = image.data.byteLength
+    image = undefined // drop the last reference before collecting
+    reclaimAfterFrame(rawBytes)
     return true
   }
 
