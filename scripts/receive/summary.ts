@@ -43,7 +43,7 @@ export function formatSummary(s: SummarySnapshot): string {
   const lines = s.devices.map((d) => {
     const span = d.firstSeq === undefined ? 'no frames' : `seq ${d.firstSeq}..${d.lastSeq}`
     const gaps = d.gaps.length === 0 ? 'no gaps' : `${d.gaps.length} gaps (${d.missing} missing: ${d.gaps.slice(0, 3).map(fmtGap).join(', ')}${d.gaps.length > 3 ? ', …' : ''})`
-    return `  ${d.deviceId}: ${d.frames} new frames ${d.fps.toFixed(1)}/s ${fmtBytes(d.bytes)}, ${span}, ${gaps}, ${d.filled} filled, ${d.duplicates} duplicates${d.conflicts ? `, ${d.conflicts} REUSED SEQS (dropped)` : ''}${d.results ? `, ${d.results} results` : ''}`
+    return `  ${d.deviceId}: ${d.frames} stored this run (${d.fps.toFixed(1)}/s, ${fmtBytes(d.bytes)}), ${span}, ${gaps}, ${d.filled} filled, ${d.duplicates} duplicates${d.conflicts ? `, ${d.conflicts} REUSED SEQS (dropped)` : ''}${d.results ? `, ${d.results} results` : ''}`
   })
   const bad = Object.entries(s.badByReason).map(([r, n]) => `${n}× ${r}`).join('; ')
   const tail = `  bad payloads: ${s.badPayloads}${bad ? ` (${bad})` : ''}; write errors: ${s.writeErrors}${s.classifyErrors ? `; classify errors: ${s.classifyErrors}` : ''}`
