@@ -1,5 +1,5 @@
 import t from 'tap'
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { readFileSync, mkdtempSync, rmSync, mkdirSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createSource, CameraToolMissingError, detectCameraTools } from '../../agent/capture'
@@ -185,6 +185,26 @@ t.test('missing rpicam tools: clear message', async (t) => {
   const err = t.throws(() => createSource({ source: 'rpicam', width: 64, height: 64 }), /^rpicam-still not found \(nor libcamera-still\): install rpicam-apps/)
   t.ok(err instanceof CameraToolMissingError)
   t.throws(() => createSource({ source: 'rpicam', rpicam: { mode: 'vid' }, width: 64, height: 64 }), /^rpicam-vid not found \(nor libcamera-vid\)/)
+})
+
+t.test('Bullseye: libcamera-still / libcamera-vid are used when rpicam-* are absent', async (t) => {
+  const legacy = join(dir, 'legacy-bin')
+  mkdirSync(legacy)
+  symlinkSync(join(FAKE_BIN, 'rpicam-still'), join(legacy, 'libcamera-still'))
+  symlinkSync(join(FAKE_BIN, 'rpicam-vid'), join(legacy, 'libcamera-vid'))
+  const saved = process.env.PATH
+  const argsLog = stateFile()
+  const restore = fakeEnv({ FAKE_CAMERA_ARGS_LOG: argsLog })
+  t.teardown(() => { process.env.PATH = saved; restore() })
+  process.env.PATH = [legacy, ...saved!.split(':').filter((d) => d !== FAKE_BIN)].join(':')
+  const tools = detectCameraTools()
+  t.same([tools['rpicam-still'], tools['libcamera-still'] !== null], [null, true])
+  const still = createSource({ source: 'rpicam', width: 64, height: 32, retry: false })
+  t.ok(sameBytes((await still.capture()).data, expectedI420(64, 32, 0)))
+  const vid = createSource({ source: 'rpicam', rpicam: { mode: 'vid', framerate: 20 }, width: 64, height: 32, retry: false })
+  t.ok(frameNumber((await vid.capture()).data, 64, 32) > 0, 'libcamera-vid stream frame')
+  await vid.close()
+  t.same(readFileSync(argsLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l).as), ['libcamera-still', 'libcamera-vid'])
 })
 
 t.test('option validation names the field', async (t) => {
