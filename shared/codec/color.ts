@@ -48,18 +48,38 @@ export function rgbToYcc420Pair(
   ys: Uint8Array, yA: number, yB: number, yw: number,
   cbs: Uint8Array, crs: Uint8Array, cOff: number, cw: number,
 ): void {
+  // Interior: both pixels of the pair are inside the image; no clamping, no branches.
   const inner = w >> 1
+  let pa = rowA, pb = rowB
+  const step = stride * 2
+  let cx = 0
+  for (; cx < inner; cx++, pa += step, pb += step) {
+    let r = data[pa], g = data[pa + 1], b = data[pa + 2]
+    ys[yA + 2 * cx] = (Y_R * r + Y_G * g + Y_B * b + Y_ROUND) >> SCALEBITS
+    let cb = (CB_B * b - CB_R * r - CB_G * g + C_ROUND) >> SCALEBITS
+    let cr = (CR_R * r - CR_G * g - CR_B * b + C_ROUND) >> SCALEBITS
+    r = data[pa + stride]; g = data[pa + stride + 1]; b = data[pa + stride + 2]
+    ys[yA + 2 * cx + 1] = (Y_R * r + Y_G * g + Y_B * b + Y_ROUND) >> SCALEBITS
+    cb += (CB_B * b - CB_R * r - CB_G * g + C_ROUND) >> SCALEBITS
+    cr += (CR_R * r - CR_G * g - CR_B * b + C_ROUND) >> SCALEBITS
+    r = data[pb]; g = data[pb + 1]; b = data[pb + 2]
+    ys[yB + 2 * cx] = (Y_R * r + Y_G * g + Y_B * b + Y_ROUND) >> SCALEBITS
+    cb += (CB_B * b - CB_R * r - CB_G * g + C_ROUND) >> SCALEBITS
+    cr += (CR_R * r - CR_G * g - CR_B * b + C_ROUND) >> SCALEBITS
+    r = data[pb + stride]; g = data[pb + stride + 1]; b = data[pb + stride + 2]
+    ys[yB + 2 * cx + 1] = (Y_R * r + Y_G * g + Y_B * b + Y_ROUND) >> SCALEBITS
+    cb += (CB_B * b - CB_R * r - CB_G * g + C_ROUND) >> SCALEBITS
+    cr += (CR_R * r - CR_G * g - CR_B * b + C_ROUND) >> SCALEBITS
+    const bias = 1 + (cx & 1)
+    cbs[cOff + cx] = (cb + bias) >> 2
+    crs[cOff + cx] = (cr + bias) >> 2
+  }
+  // Right edge: pixel columns past the image replicate the last one (expand_right_edge).
   const last = (w - 1) * stride
-  for (let cx = 0; cx < cw; cx++) {
+  for (; cx < cw; cx++) {
     const x0 = cx * 2
-    let o0: number, o1: number
-    if (cx < inner) {
-      o0 = x0 * stride
-      o1 = o0 + stride
-    } else {
-      o0 = x0 < w ? x0 * stride : last
-      o1 = last
-    }
+    const o0 = x0 < w ? x0 * stride : last
+    const o1 = last
     let r = data[rowA + o0], g = data[rowA + o0 + 1], b = data[rowA + o0 + 2]
     let cb = (CB_B * b - CB_R * r - CB_G * g + C_ROUND) >> SCALEBITS
     let cr = (CR_R * r - CR_G * g - CR_B * b + C_ROUND) >> SCALEBITS
