@@ -22,6 +22,7 @@ export interface RpicamVidOptions {
 const SIZE_LINE = /output buffer \S+ size (\d+)/
 // libcamera's INFO log names the configured stream, which may differ from what was asked for.
 const STREAM_LINE = /configuring streams: \(0\) (\d+)x(\d+)-YUV420/
+const NOISE_LINE = /output buffer \S+ size \d+|^Viewfinder frame \d+/
 
 /**
  * A long-running `rpicam-vid --codec yuv420 -o -` (or `libcamera-vid`). Raw frames are fixed-size chunks of
@@ -78,6 +79,7 @@ export class RpicamVidSource implements FrameSource {
     })
     child.on('close', (code, signal) => {
       if (!mine()) return
+      if (this.stderrLine) this.stderr.push(this.stderrLine)
       let msg = describeExit(this.tool, code, signal, this.stderr)
       if (this.curFill > 0 && this.layout) msg += `; last frame truncated (${this.curFill} of ${this.layout.frameBytes} bytes)`
       else if (!this.layout && this.pendingBytes > 0) msg += `; ${this.pendingBytes} bytes written but the frame size never became known`
@@ -117,11 +119,12 @@ export class RpicamVidSource implements FrameSource {
   }
 
   private onStderr(chunk: Buffer): void {
-    this.stderr.push(chunk)
     const lines = (this.stderrLine + chunk.toString('latin1')).split('\n')
     this.stderrLine = lines.pop() ?? ''
     if (this.stderrLine.length > 4096) this.stderrLine = ''
     for (const line of lines) {
+      // Per-frame verbose lines would push the interesting end of stderr (the error) out of the tail.
+      if (!NOISE_LINE.test(line)) this.stderr.push(line + '\n')
       const dims = STREAM_LINE.exec(line)
       if (dims) this.reportedDims = { width: Number(dims[1]), height: Number(dims[2]) }
       const size = SIZE_LINE.exec(line)

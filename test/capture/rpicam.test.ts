@@ -11,7 +11,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 let n = 0
 const stateFile = (): string => join(dir, `state-${n++}`)
 const KEYS = ['FAKE_CAMERA_MODE', 'FAKE_CAMERA_STATE', 'FAKE_CAMERA_ARGS_LOG', 'FAKE_CAMERA_STRIDE', 'FAKE_CAMERA_STRIDE_ALIGN', 'FAKE_CAMERA_FRAMES',
-  'FAKE_CAMERA_TRAILING', 'FAKE_CAMERA_NO_SIZE_LOG', 'FAKE_CAMERA_GROW_AT']
+  'FAKE_CAMERA_TRAILING', 'FAKE_CAMERA_NO_SIZE_LOG', 'FAKE_CAMERA_GROW_AT', 'FAKE_CAMERA_FAIL_AFTER']
 function fakeEnv(vars: Record<string, string>): () => void {
   for (const k of KEYS) delete process.env[k]
   Object.assign(process.env, vars)
@@ -130,6 +130,14 @@ t.test('rpicam-vid failures: exit, garbage, truncated, hang — then a restart w
   src = createSource({ source: 'rpicam', rpicam: { mode: 'vid', framerate: 20 }, width: 64, height: 32, retry: false })
   t.equal(frameNumber((await src.capture()).data, 64, 32), 1, 'the whole first frame')
   await t.rejects(src.capture(), /^rpicam-vid exited with code 0.*; last frame truncated \(1536 of 3072 bytes\)/)
+  restore()
+
+  // An error after a stream of verbose per-frame lines is what the message shows.
+  restore = fakeEnv({ FAKE_CAMERA_FRAMES: '30', FAKE_CAMERA_FAIL_AFTER: '1' })
+  let failed: unknown
+  for (let i = 0; i < 40 && !failed; i++) failed = await src.capture().then(() => undefined, (e: unknown) => e)
+  t.match(failed, { message: /^rpicam-vid exited with code 1: .*ERROR: \*\*\* Device timeout detected \*\*\*$/ })
+  t.notMatch((failed as Error).message, /Viewfinder frame|output buffer/, 'verbose per-frame lines kept out of the message')
   restore()
 
   // The same source object restarts the process on the next capture.
