@@ -95,3 +95,29 @@ t.test('a frame that cannot fit even at the coarsest step is set aside and count
   t.match(agent.stats.lastError?.message, /limit is/)
   t.equal(agent['o'].store.stats().frames, 0, 'nothing oversized was stored')
 })
+
+t.test('frames buffered before a lower limit was known are re-encoded at publish time, same seq', async (t) => {
+  const broker = await startMosquitto({ persistence: true })
+  t.teardown(() => broker.stop())
+  const sub2 = await subscribe(broker.url, ['deepn/later/frames'], { persistent: true })
+  t.teardown(() => sub2.close())
+  await broker.stop() // frames pile up at their natural size while the broker is away
+  const agent = agentFor(broker.url, 'later', { capture: { width: 320, height: 240, intervalMs: 20, maxFrames: 3 }, encoder: { table: '', quality: 95 }, mqtt: { reconnectMinMs: 100, reconnectMaxMs: 300 } })
+  await agent.start()
+  t.teardown(() => agent.stop())
+  const store = agent['o'].store
+  const deadline = Date.now() + 20000
+  while (store.stats().frames < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  const natural = Math.min(...store.peek(3).map((f) => f.jpeg.length))
+  const cap = Math.floor(natural * 0.6)
+  agent.applyRemote(validatePartial({ mqtt: { maxPayloadBytes: cap } }, { remote: true }))
+  t.equal(agent.stats.published, 0, 'nothing published yet')
+  await broker.start()
+  await sub2.waitFor(() => sub2.messages.length >= 3, 20000, '3 frames')
+  t.same(sub2.messages.map((m) => seqOf(m.payload)), [1, 2, 3])
+  for (const m of sub2.messages) {
+    t.ok(m.payload.length <= cap, `${m.payload.length} <= ${cap}`)
+    t.match(readJpegMetadata(new Uint8Array(m.payload))!.tableId, /^q95\*/)
+    t.equal(jpeg.decode(m.payload).width, 320)
+  }
+})
