@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs deepn-edge as a systemd service on Raspberry Pi OS (Bookworm or later) / Debian. Run as root from a
+# checkout:  sudo scripts/install-pi.sh [mqtt://broker:1883]
+# Idempotent: re-running updates the code and keeps /etc/deepn-edge/config.json and the buffer.
+set -euo pipefail
+
+SRC="$(cd "$(dirname "$0")/.." && pwd)"
+PREFIX=/opt/deepn-edge
+ETC=/etc/deepn-edge
+STATE=/var/lib/deepn-edge
+BROKER="${1:-}"
+
+[ "$(id -u)" -eq 0 ] || { echo "install-pi.sh: run as root (sudo)" >&2; exit 1; }
+
+if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "install-pi.sh: Node.js >= 20 is required (Raspberry Pi OS: sudo apt-get install -y nodejs npm, or NodeSource)" >&2
+  exit 1
+fi
+if command -v rpicam-still >/dev/null || command -v libcamera-still >/dev/null; then
+  echo "camera: rpicam-apps found (set capture.source to \"rpicam\")"
+elif command -v raspistill >/dev/null; then
+  echo "camera: legacy raspistill found (set capture.source to \"raspistill\")"
+else
+  echo "camera: no rpicam-still/libcamera-still/raspistill on PATH; the synthetic source will be used (sudo apt-get install -y rpicam-apps)"
+fi
+
+id deepn >/dev/null 2>&1 || useradd --system --home "$STATE" --shell /usr/sbin/nologin --groups video deepn
+
+install -d -m 0755 "$PREFIX"
+# Code only: no data, no local buffers, no git metadata.
+tar -C "$SRC" --exclude=./node_modules --exclude=./dist --exclude=./data --exclude=./.git --exclude='*.db*' -cf - . | tar -C "$PREFIX" -xf -
+cd "$PREFIX"
+npm ci --no-audit --no-fund
+npm run build --silent
+npm prune --omit=dev --no-audit --no-fund
+
+install -d -m 0750 -o root -g deepn "$ETC"
+install -d -m 0750 -o deepn -g deepn "$STATE"
+if [ ! -f "$ETC/config.json" ]; then
+  SOURCE=synthetic
+  if command -v rpicam-still >/dev/null || command -v libcamera-still >/dev/null; then SOURCE=rpicam; elif command -v raspistill >/dev/null; then SOURCE=raspistill; fi
+  cat > "$ETC/config.json" <<JSON
+{
+  "mqtt": { "url": "${BROKER:-mqtt://localhost:1883}" },
+  "capture": { "source": "$SOURCE", "width": 1280, "height": 720, "intervalMs": 1000 },
+  "buffer": { "path": "$STATE/buffer.db" }
+}
+JSON
+  chmod 0640 "$ETC/config.json"; chgrp deepn "$ETC/config.json"
+  echo "wrote $ETC/config.json (edit it; all keys: $PREFIX/docs/config.md)"
+fi
+[ -f "$ETC/env" ] || { printf '# DEEPN_MQTT_PASSWORD=...\n' > "$ETC/env"; chmod 0640 "$ETC/env"; chgrp deepn "$ETC/env"; }
+
+install -m 0644 "$PREFIX/scripts/deepn-edge.service" /etc/systemd/system/deepn-edge.service
+systemctl daemon-reload
+systemctl enable --now deepn-edge.service
+systemctl --no-pager --lines=5 status deepn-edge.service || true
+echo "logs: journalctl -u deepn-edge -f"
