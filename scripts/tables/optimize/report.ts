@@ -1,0 +1,106 @@
+/**
+ * `deepn tables optimize report`: on the held-out TEST split, standard JPEG over quality, the DeepN-PLM table over
+ * its scale and the optimised table over the scale knob, all through our
+ * encoder and jpeg-js; then the paper's metric (vs JPEG q100) and the honest one (vs the best JPEG quality) at
+ * equal accuracy, for whole-file and scan-only bytes, and where on the accuracy axis the honest ratio holds.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { TableFile } from '../../../shared/codec/types'
+import { accuracyBand, equalAccuracyRatio, type RatePoint } from '../../../shared/deepn/curve'
+import { scaleSteps } from '../../../shared/deepn/optimize'
+import { rescaleTableFile } from '../../../shared/deepn/table-file'
+import { Classifier } from '../../eval/classifier'
+import { loadFashionMnist, take } from '../../eval/dataset'
+import { evaluate, ourEncoder, type EvalResult } from '../../eval/evaluate'
+import { svgPlot } from '../../eval/plot'
+import { Progress } from '../../eval/progress'
+import { report, reportMarkdown, type RateKey } from '../../eval/report'
+import { FULL_PLAN, toCsv, type SweepPoint } from '../../eval/sweep'
+
+export const OPT_SCALES = [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.15, 1.3, 1.5, 1.75, 2, 2.5, 3, 4]
+
+export interface ReportOptions {
+  modelPath: string
+  optimized: TableFile
+  deepn: TableFile
+  limit: number
+  out?: string
+  name: string
+  progress: boolean
+  dataDir?: string
+}
+
+interface Job { curve: string; luma?: number[]; chroma?: number[]; quality?: number; scale?: number }
+
+/** Honest ratio (best JPEG rate / curve rate) at each accuracy level, from the q100 accuracy down in 0.5 pt steps. */
+export function ratioSweep(points: SweepPoint[], curve: string, key: RateKey, from: number, steps = 13): { target: number; honest?: number; paper?: number }[] {
+  const of = (c: string): RatePoint[] => points.filter((p) => p.curve === c).map((p) => ({ rate: p[key], accuracy: p.accuracy }))
+  const q100 = points.find((p) => p.curve === 'jpeg' && p.quality === 100)!
+  const out = []
+  for (let i = 0; i < steps; i++) {
+    const target = from - 0.005 * i
+    out.push({ target, honest: equalAccuracyRatio(of(curve), of('jpeg'), target)?.ratio, paper: equalAccuracyRatio(of(curve), q100[key], target)?.ratio })
+  }
+  return out
+}
+
+export async function runReport(o: ReportOptions): Promise<number> {
+  const classifier = await Classifier.load(o.modelPath)
+  try {
+    const set = take(loadFashionMnist('test', o.dataDir), o.limit)
+    const jobs: Job[] = []
+    for (const q of FULL_PLAN.qualities) jobs.push({ curve: 'jpeg', quality: q })
+    for (const s of FULL_PLAN.scales) {
+      const r = rescaleTableFile(o.deepn, s)
+      jobs.push({ curve: o.deepn.id, luma: r.luma, chroma: r.chroma, scale: s })
+    }
+    for (const s of OPT_SCALES) jobs.push({ curve: o.optimized.id, luma: scaleSteps(o.optimized.luma, s), chroma: scaleSteps(o.optimized.chroma, s), scale: s })
+    const encode = ourEncoder()
+    const bar = new Progress(jobs.length * set.count, o.progress)
+    const points: SweepPoint[] = []
+    const t0 = Date.now()
+    for (const j of jobs) {
+      bar.setLabel(j.quality !== undefined ? `jpeg q${j.quality}` : `${j.curve} ${j.scale}`)
+      const r: EvalResult = await evaluate(j.quality !== undefined ? { quality: j.quality } : { tables: { luma: j.luma!, chroma: j.chroma! } }, set, { classifier, encode, onImage: () => bar.tick() })
+      points.push({ curve: j.curve, quality: j.quality, scale: j.scale, ...r })
+    }
+    bar.end()
+    const rep = report(points)
+    const lines = [reportMarkdown(rep, points), `\n## Where the honest ratio holds (accuracy levels from JPEG q100's down in 0.5 pt steps)\n`]
+    lines.push('| curve | rate | ' + ratioSweep(points, o.optimized.id, 'meanBytes', rep.q100Accuracy).map((r) => `${(100 * r.target).toFixed(1)}%`).join(' | ') + ' |')
+    lines.push('|---|---|' + '---|'.repeat(13))
+    const ratioCsv = ['curve,rate,targetAccuracy,honestRatio,paperRatio']
+    for (const c of [o.deepn.id, o.optimized.id]) {
+      if (!points.some((p) => p.curve === c)) continue
+      for (const key of ['meanBytes', 'meanScanBytes'] as RateKey[]) {
+        const rs = ratioSweep(points, c, key, rep.q100Accuracy)
+        lines.push(`| ${c} | ${key === 'meanBytes' ? 'file' : 'scan'} | ${rs.map((r) => (r.honest === undefined ? 'n/a' : r.honest.toFixed(2))).join(' | ')} |`)
+        for (const r of rs) ratioCsv.push([c, key, r.target.toFixed(4), r.honest?.toFixed(4) ?? '', r.paper?.toFixed(4) ?? ''].join(','))
+      }
+    }
+    const seconds = (Date.now() - t0) / 1000
+    lines.push('', `Test split: ${set.name}, ${set.count} images; ${jobs.length} settings in ${seconds.toFixed(0)} s; our encoder, jpeg-js decoder.`)
+    const md = lines.join('\n') + '\n'
+    process.stdout.write(md)
+    if (o.out) {
+      mkdirSync(o.out, { recursive: true })
+      writeFileSync(join(o.out, `${o.name}.csv`), toCsv(points))
+      writeFileSync(join(o.out, `${o.name}-ratios.csv`), ratioCsv.join('\n') + '\n')
+      writeFileSync(join(o.out, `${o.name}.md`), md)
+      const band = accuracyBand(rep.q100Accuracy, set.count)
+      const hLines = [{ y: rep.q100Accuracy, label: 'JPEG q100 accuracy' }, { y: rep.q100Accuracy - band, label: '− 95% band', dashed: true }]
+      const curves = [...new Set(points.map((p) => p.curve))]
+      for (const [key, label, suffix] of [['bpp', 'whole file', ''], ['scanBpp', 'scan only', '-scan']] as const) {
+        const series = curves.map((c) => ({
+          name: c === 'jpeg' ? 'JPEG (quality)' : `${c} (scale)`,
+          points: points.filter((p) => p.curve === c).map((p) => ({ x: p[key], y: p.accuracy, label: p.quality !== undefined ? `q${p.quality}` : `x${p.scale}` })),
+        }))
+        writeFileSync(join(o.out, `${o.name}${suffix}.svg`), svgPlot(series, { title: `Fashion-MNIST test: top-1 vs bits per pixel (${label})`, xLabel: `bits per pixel (${label})`, yLabel: 'top-1 accuracy', hLines }))
+      }
+    }
+    return 0
+  } finally {
+    await classifier.release()
+  }
+}
