@@ -2,6 +2,7 @@
  * Validation and merging driven by the schema. Every error names the offending key. Pure: no I/O.
  */
 import { SCHEMA, SPEC_BY_KEY, MAX_PUSHED_TABLES, type KeySpec } from './schema'
+import { validateTable } from '../codec/tables'
 import type { AgentConfig, FlatConfig, PushedTable } from './types'
 
 export class ConfigError extends Error {
@@ -108,12 +109,14 @@ function checkTables(key: string, v: unknown, bad: (m: string) => never): Record
   return out
 }
 
-/** 64 integers 1..255 in natural row-major order: the same rule as the table files in config/tables/. */
+/** 64 integers 1..255 in natural row-major order: the codec's own rule for table files (config/tables/). */
 export function checkQuantTable(name: string, v: unknown): number[] {
-  if (!Array.isArray(v) || v.length !== 64) throw new ConfigError(`'${name}' must be an array of 64 integers, got ${Array.isArray(v) ? `${v.length} entries` : describe(v)}`)
-  v.forEach((x, i) => {
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > 255) throw new ConfigError(`'${name}'[${i}] must be an integer 1..255, got ${describe(x)}`)
-  })
+  if (!Array.isArray(v)) throw new ConfigError(`'${name}' must be an array of 64 integers, got ${describe(v)}`)
+  try {
+    validateTable(v, `'${name}'`)
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
   return v.slice()
 }
 

@@ -25,8 +25,8 @@ t.test('errors name the key', async (t) => {
     [{ bogus: true }, /unknown key 'bogus'/],
     [{ mqtt: 5 }, /'mqtt' must be an object/],
     [{ delivery: 'maybe' }, /'delivery' must be one of 'puback', 'e2e-ack'/],
-    [{ encoder: { tables: { a: { luma: table(1), chroma: table(0) } } } }, /'encoder\.tables\.a\.chroma'\[0\] must be an integer 1\.\.255/],
-    [{ encoder: { tables: { a: { luma: [1, 2], chroma: table(1) } } } }, /'encoder\.tables\.a\.luma' must be an array of 64 integers, got 2 entries/],
+    [{ encoder: { tables: { a: { luma: table(1), chroma: table(0) } } } }, /'encoder\.tables\.a\.chroma'\[0\]: 0 is outside 1\.\.255/],
+    [{ encoder: { tables: { a: { luma: [1, 2], chroma: table(1) } } } }, /'encoder\.tables\.a\.luma': expected 64 values, got 2/],
     [{ deviceId: 'a/b' }, /'deviceId' may only contain/],
     [[], /must be a JSON object/],
   ]
