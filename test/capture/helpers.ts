@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { delimiter, join, resolve } from 'node:path'
 
 /** Fake camera executables: prepended to PATH for this test process and therefore for every camera child. */
@@ -45,7 +45,6 @@ export function processGone(pid: number): boolean {
 /** Children of this process still in the process table (zombies included), from /proc. */
 export function childPids(): { pid: number; state: string; comm: string }[] {
   const out: { pid: number; state: string; comm: string }[] = []
-  const { readdirSync } = require('node:fs') as typeof import('node:fs')
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue
     try {
