@@ -2,6 +2,7 @@
  * `deepn eval`: rate–accuracy evaluation of quantization tables against standard JPEG.
  *   deepn eval [sweep] --tables T.json ...   sweep JPEG quality and DeepN scale; CSV + SVG + ratios
  *   deepn eval clean [--record]              the model's accuracy with no codec (full test split + quick subset)
+ *   deepn eval plot --csv F --out DIR        redraw charts and ratios from a sweep's CSV
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -14,12 +15,12 @@ import { cleanAccuracy, ourEncoder, type Encoder } from './eval/evaluate'
 import { svgPlot } from './eval/plot'
 import { progressEnabled } from './eval/progress'
 import { report, reportMarkdown } from './eval/report'
-import { FULL_PLAN, QUICK_PLAN, sweep, toCsv, type SweepPoint } from './eval/sweep'
+import { FULL_PLAN, QUICK_PLAN, fromCsv, sweep, toCsv, type SweepPoint } from './eval/sweep'
 
 export const DEFAULT_MODEL = 'config/models/fmnist-cnn.onnx'
 export const QUICK_SIZE = 1000
 
-const HELP = `usage: deepn eval [sweep|clean] [options]
+const HELP = `usage: deepn eval [sweep|clean|plot] [options]
 
   --model FILE        ONNX classifier with a JSON sidecar (default ${DEFAULT_MODEL})
   --data fmnist|DIR   Fashion-MNIST test split (default) or a folder <dir>/<label>/*.png|jpg
@@ -33,6 +34,7 @@ const HELP = `usage: deepn eval [sweep|clean] [options]
   --encoder E         ours (default) or cjpeg (reference cross-check; slow)
   --out DIR           write <name>.csv, <name>.svg, <name>.md there
   --name NAME         output file stem (default rate-accuracy)
+  --csv FILE          (plot) redraw charts and ratios from a sweep's CSV, no re-run
   --record            (clean) store the clean accuracy in the model sidecar
   --progress          progress bar on stderr even when not a TTY`
 
@@ -44,7 +46,7 @@ function list(name: string, v: string | undefined, fallback: number[]): number[]
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const sub = argv[0] === 'clean' || argv[0] === 'sweep' ? argv[0] : 'sweep'
+  const sub = argv[0] === 'clean' || argv[0] === 'sweep' || argv[0] === 'plot' ? argv[0] : 'sweep'
   const args = argv[0] === sub ? argv.slice(1) : argv
   const { values: o } = parseArgs({
     args,
@@ -52,11 +54,19 @@ export async function main(argv: string[]): Promise<number> {
       model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, quick: { type: 'boolean' },
       limit: { type: 'string' }, tables: { type: 'string', multiple: true }, qualities: { type: 'string' }, scales: { type: 'string' }, flat: { type: 'boolean' },
       encoder: { type: 'string' }, out: { type: 'string' }, name: { type: 'string' }, record: { type: 'boolean' },
-      progress: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      progress: { type: 'boolean' }, csv: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   })
   if (o.help) { console.log(HELP); return 0 }
+  if (sub === 'plot') {
+    if (!o.csv || !o.out) throw new Error('eval plot needs --csv FILE and --out DIR')
+    const points = fromCsv(readFileSync(o.csv, 'utf8'))
+    const rep = report(points)
+    writePlots(o.out, o.name ?? 'rate-accuracy', points, rep.q100Accuracy, rep.band)
+    process.stdout.write(reportMarkdown(rep, points))
+    return 0
+  }
   const modelPath = o.model ?? DEFAULT_MODEL
   const classifier = await Classifier.load(modelPath)
   try {
@@ -106,6 +116,12 @@ async function measureClean(set: LabelledSet, c: Classifier, modelPath: string, 
 function writeOutputs(dir: string, name: string, points: SweepPoint[], target: number, band: number, md: string): void {
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, `${name}.csv`), toCsv(points))
+  writePlots(dir, name, points, target, band)
+  writeFileSync(join(dir, `${name}.md`), md)
+}
+
+/** Accuracy-vs-bpp charts (whole file and scan only) with the q100 accuracy and its band drawn in. */
+export function writePlots(dir: string, name: string, points: SweepPoint[], target: number, band: number): void {
   const curves = [...new Set(points.map((p) => p.curve))]
   const hLines = [
     { y: target, label: 'JPEG q100 accuracy' },
@@ -113,11 +129,10 @@ function writeOutputs(dir: string, name: string, points: SweepPoint[], target: n
   ]
   for (const [key, label] of [['bpp', 'whole file'], ['scanBpp', 'scan only']] as const) {
     const series = curves.map((c) => ({
-      name: c === 'jpeg' ? 'JPEG (Annex K, quality)' : c === 'flat' ? 'flat table (16·scale)' : `${c} (scale)`,
+      name: c === 'jpeg' ? 'JPEG Annex K (quality)' : c === 'flat' ? 'flat 16·scale' : c,
       points: points.filter((p) => p.curve === c).map((p) => ({ x: p[key], y: p.accuracy, label: p.quality !== undefined ? `q${p.quality}` : `x${p.scale}` })),
     }))
     const svg = svgPlot(series, { title: `Top-1 accuracy vs bits per pixel (${label})`, xLabel: `bits per pixel (${label})`, yLabel: 'top-1 accuracy', hLines })
     writeFileSync(join(dir, `${name}${key === 'bpp' ? '' : '-scan'}.svg`), svg)
   }
-  writeFileSync(join(dir, `${name}.md`), md)
 }

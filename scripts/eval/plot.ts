@@ -28,9 +28,9 @@ function niceTicks(lo: number, hi: number, n = 6): number[] {
 }
 
 export function svgPlot(series: Series[], o: PlotOptions): string {
-  const W = o.width ?? 720
+  const W = o.width ?? 800
   const H = o.height ?? 460
-  const m = { l: 64, r: 170, t: 36, b: 50 }
+  const m = { l: 64, r: 210, t: 36, b: 50 }
   const all = series.flatMap((s) => s.points)
   if (all.length === 0) throw new Error('svgPlot: no points')
   const ys = [...all.map((p) => p.y), ...(o.hLines ?? []).map((h) => h.y)]
@@ -49,7 +49,7 @@ export function svgPlot(series: Series[], o: PlotOptions): string {
   for (const t of niceTicks(x0, x1)) {
     out.push(`<line x1="${X(t)}" y1="${m.t}" x2="${X(t)}" y2="${H - m.b}" stroke="#eee"/>`, `<text x="${X(t)}" y="${H - m.b + 16}" text-anchor="middle">${t}</text>`)
   }
-  for (const t of niceTicks(y0, y1)) {
+  for (const t of niceTicks(y0, y1, 10)) {
     out.push(`<line x1="${m.l}" y1="${Y(t)}" x2="${W - m.r}" y2="${Y(t)}" stroke="#eee"/>`, `<text x="${m.l - 6}" y="${Y(t) + 4}" text-anchor="end">${t}</text>`)
   }
   out.push(`<rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}" fill="none" stroke="#333"/>`)
@@ -57,7 +57,7 @@ export function svgPlot(series: Series[], o: PlotOptions): string {
   out.push(`<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`)
   for (const h of o.hLines ?? []) {
     out.push(`<line x1="${m.l}" y1="${Y(h.y)}" x2="${W - m.r}" y2="${Y(h.y)}" stroke="#888"${h.dashed ? ' stroke-dasharray="4 3"' : ''}/>`)
-    out.push(`<text x="${W - m.r + 4}" y="${Y(h.y) + 4}" fill="#666" font-size="10">${esc(h.label)}</text>`)
+    out.push(`<text x="${m.l + 4}" y="${Y(h.y) - 3}" fill="#666" font-size="10">${esc(h.label)}</text>`)
   }
   series.forEach((s, i) => {
     const c = COLOURS[i % COLOURS.length]

@@ -66,3 +66,18 @@ export function toCsv(points: SweepPoint[]): string {
     p.meanBytes.toFixed(2), p.meanScanBytes.toFixed(2), p.bpp.toFixed(4), p.scanBpp.toFixed(4)].join(','))
   return [head, ...rows].join('\n') + '\n'
 }
+
+/** Parses `toCsv` output back into points (for re-plotting without re-running the sweep). */
+export function fromCsv(text: string): SweepPoint[] {
+  const [head, ...rows] = text.trim().split('\n')
+  if (head !== 'curve,quality,scale,count,correct,accuracy,meanBytes,meanScanBytes,bpp,scanBpp') throw new Error('not a deepn eval CSV: unexpected header')
+  return rows.map((r, i) => {
+    const v = r.split(',')
+    if (v.length !== 10) throw new Error(`CSV row ${i + 2}: expected 10 fields, got ${v.length}`)
+    const num = (k: number) => Number(v[k])
+    return {
+      curve: v[0], ...(v[1] ? { quality: num(1) } : {}), ...(v[2] ? { scale: num(2) } : {}),
+      count: num(3), correct: num(4), accuracy: num(5), meanBytes: num(6), meanScanBytes: num(7), bpp: num(8), scanBpp: num(9),
+    }
+  })
+}

@@ -2,7 +2,7 @@ import t from 'tap'
 import { report, reportMarkdown } from '../../scripts/eval/report'
 import { svgPlot } from '../../scripts/eval/plot'
 import type { SweepPoint } from '../../scripts/eval/sweep'
-import { toCsv } from '../../scripts/eval/sweep'
+import { fromCsv, toCsv } from '../../scripts/eval/sweep'
 
 const pt = (curve: string, acc: number, bytes: number, extra: Partial<SweepPoint>): SweepPoint => ({
   curve, accuracy: acc, correct: Math.round(acc * 10000), count: 10000, meanBytes: bytes, meanScanBytes: bytes - 300,
@@ -53,4 +53,12 @@ t.test('a curve whose lowest-rate point already beats the target gives a lower-b
   t.equal(row.lowerBound, true)
   t.equal(row.honest, 2) // 600 / 300
   t.match(reportMarkdown(r, pts), /\| u \| whole file \| q100 − 1 pt = 90\.00% \| ≤ 300\.0 \| 600\.0 \| n\/a \| ≥ 2\.00 \|/)
+})
+
+t.test('CSV round trip for re-plotting', async (t) => {
+  const back = fromCsv(toCsv(points))
+  t.equal(back.length, points.length)
+  t.same(back[2], { curve: 'jpeg', quality: 100, count: 10000, correct: 9100, accuracy: 0.91, meanBytes: 1000, meanScanBytes: 700, bpp: 10.2041, scanBpp: 7.1429 })
+  t.equal(back[3].scale, 2)
+  t.throws(() => fromCsv('a,b\n1,2'), /not a deepn eval CSV/)
 })
