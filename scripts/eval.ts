@@ -23,7 +23,8 @@ export const QUICK_SIZE = 1000
 const HELP = `usage: deepn eval [sweep|clean|plot] [options]
 
   --model FILE        ONNX classifier with a JSON sidecar (default ${DEFAULT_MODEL})
-  --data fmnist|DIR   Fashion-MNIST test split (default) or a folder <dir>/<label>/*.png|jpg
+  --data fmnist|DIR   Fashion-MNIST test split (default) or a folder <dir>/<label>/*.png|jpg, label =
+                      a model class name ("/" written as "-") or class index
   --data-dir DIR      Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist)
   --quick             first ${QUICK_SIZE} test images and a coarse sweep (what CI runs)
   --limit N           first N images

@@ -74,16 +74,31 @@ export function decodeImageFile(path: string, channels: 1 | 3): { width: number;
   return { width, height, data }
 }
 
-/** `<dir>/<label>/*.png|jpg`; labels are the sorted subfolder names; every image must have the model's size. */
+/**
+ * Which class a label folder means: its name (with '/' written as '-', since 'T-shirt/top' cannot be a folder
+ * name) or its class index. Throws for a folder that names no class, rather than silently mislabelling.
+ */
+export function classIndex(folder: string, classes: string[]): number {
+  const byName = classes.findIndex((c) => c === folder || c.replace(/\//g, '-') === folder)
+  if (byName >= 0) return byName
+  if (/^\d+$/.test(folder) && Number(folder) < classes.length) return Number(folder)
+  throw new Error(`label folder '${folder}' is not one of the model's classes (${classes.join(', ')}) nor a class index`)
+}
+
+/**
+ * `<dir>/<label>/*.png|jpg`. Labels map to `classes` (the model's) by name or index; without `classes`, the sorted
+ * folder names are the classes. Every image must have the model's size.
+ */
 export function loadFolder(dir: string, opts: { width: number; height: number; channels: 1 | 3; classes?: string[] }): LabelledSet {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`dataset folder ${dir} does not exist`)
-  const classes = opts.classes ?? readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort()
+  const folders = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort()
+  const classes = opts.classes ?? folders
   const per = opts.width * opts.height * opts.channels
   const chunks: Uint8Array[] = []
   const labels: number[] = []
-  for (const [ci, cls] of classes.entries()) {
-    const sub = join(dir, cls)
-    if (!existsSync(sub)) continue
+  for (const folder of folders) {
+    const ci = classIndex(folder, classes)
+    const sub = join(dir, folder)
     for (const f of readdirSync(sub).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort()) {
       const img = decodeImageFile(join(sub, f), opts.channels)
       if (img.width !== opts.width || img.height !== opts.height) {
