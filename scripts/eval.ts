@@ -4,7 +4,7 @@
  *   deepn eval clean [--record]              the model's accuracy with no codec (full test split + quick subset)
  *   deepn eval plot --csv F --out DIR        redraw charts and ratios from a sweep's CSV
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseTableFile } from '../shared/codec/tables'
@@ -17,12 +17,15 @@ import { progressEnabled } from './eval/progress'
 import { report, reportMarkdown } from './eval/report'
 import { FULL_PLAN, QUICK_PLAN, fromCsv, sweep, toCsv, type SweepPoint } from './eval/sweep'
 
-export const DEFAULT_MODEL = 'config/models/fmnist-cnn.onnx'
+/** The committed model, found from this file whether run from scripts/ (ts) or dist/scripts/ (built). */
+export const DEFAULT_MODEL = [join(__dirname, '..'), join(__dirname, '../..')]
+  .map((r) => join(r, 'config/models/fmnist-cnn.onnx'))
+  .find((p) => existsSync(p)) ?? 'config/models/fmnist-cnn.onnx'
 export const QUICK_SIZE = 1000
 
 const HELP = `usage: deepn eval [sweep|clean|plot] [options]
 
-  --model FILE        ONNX classifier with a JSON sidecar (default ${DEFAULT_MODEL})
+  --model FILE        ONNX classifier with a JSON sidecar (default config/models/fmnist-cnn.onnx)
   --data fmnist|DIR   Fashion-MNIST test split (default) or a folder <dir>/<label>/*.png|jpg, label =
                       a model class name ("/" written as "-") or class index
   --data-dir DIR      Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist)
