@@ -62,16 +62,16 @@ export function ifastColumns(d: Int32Array): void {
   }
 }
 
-function qz(x: number, corr: number, recip: number, shift: number): number {
+function qz(x: number, corr: number, scale: number): number {
   // Branchless sign handling keeps everything in int32 (a ternary with unary minus would produce -0 doubles).
   const s = x >> 31
-  const q = Math.imul((x ^ s) - s + corr, recip) >> shift
+  const q = (((x ^ s) - s + corr) * scale) | 0
   return (q ^ s) - s
 }
 
 /** Pass 2 fused with quantization into `out` at `off`, zigzag order. */
 export function ifastColumnsQuantize(d: Int32Array, q: Quantizer, out: Int16Array, off: number): void {
-  const { corr, recip, shift } = q
+  const { corr, scale } = q
   const iz = INVERSE_ZIGZAG
   for (let o = 0; o < 8; o++) {
     const tmp0 = d[o] + d[o + 56], tmp7 = d[o] - d[o + 56]
@@ -79,20 +79,20 @@ export function ifastColumnsQuantize(d: Int32Array, q: Quantizer, out: Int16Arra
     const tmp2 = d[o + 16] + d[o + 40], tmp5 = d[o + 16] - d[o + 40]
     const tmp3 = d[o + 24] + d[o + 32], tmp4 = d[o + 24] - d[o + 32]
     const tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2
-    out[off + iz[o]] = qz(tmp10 + tmp11, corr[o], recip[o], shift[o])
-    out[off + iz[o + 32]] = qz(tmp10 - tmp11, corr[o + 32], recip[o + 32], shift[o + 32])
+    out[off + iz[o]] = qz(tmp10 + tmp11, corr[o], scale[o])
+    out[off + iz[o + 32]] = qz(tmp10 - tmp11, corr[o + 32], scale[o + 32])
     const z1 = Math.imul(tmp12 + tmp13, F_0_707) >> 8
-    out[off + iz[o + 16]] = qz(tmp13 + z1, corr[o + 16], recip[o + 16], shift[o + 16])
-    out[off + iz[o + 48]] = qz(tmp13 - z1, corr[o + 48], recip[o + 48], shift[o + 48])
+    out[off + iz[o + 16]] = qz(tmp13 + z1, corr[o + 16], scale[o + 16])
+    out[off + iz[o + 48]] = qz(tmp13 - z1, corr[o + 48], scale[o + 48])
     const t10 = tmp4 + tmp5, t11 = tmp5 + tmp6, t12 = tmp6 + tmp7
     const z5 = Math.imul(t10 - t12, F_0_382) >> 8
     const z2 = (Math.imul(t10, F_0_541) >> 8) + z5
     const z4 = (Math.imul(t12, F_1_306) >> 8) + z5
     const z3 = Math.imul(t11, F_0_707) >> 8
     const z11 = tmp7 + z3, z13 = tmp7 - z3
-    out[off + iz[o + 40]] = qz(z13 + z2, corr[o + 40], recip[o + 40], shift[o + 40])
-    out[off + iz[o + 24]] = qz(z13 - z2, corr[o + 24], recip[o + 24], shift[o + 24])
-    out[off + iz[o + 8]] = qz(z11 + z4, corr[o + 8], recip[o + 8], shift[o + 8])
-    out[off + iz[o + 56]] = qz(z11 - z4, corr[o + 56], recip[o + 56], shift[o + 56])
+    out[off + iz[o + 40]] = qz(z13 + z2, corr[o + 40], scale[o + 40])
+    out[off + iz[o + 24]] = qz(z13 - z2, corr[o + 24], scale[o + 24])
+    out[off + iz[o + 8]] = qz(z11 + z4, corr[o + 8], scale[o + 8])
+    out[off + iz[o + 56]] = qz(z11 - z4, corr[o + 56], scale[o + 56])
   }
 }

@@ -68,17 +68,17 @@ export function islowColumns(d: Int32Array): void {
   }
 }
 
-/** sign(x) * (((|x| + corr) * recip) >> shift): jcdctmgr quantize for one coefficient. */
-function qz(x: number, corr: number, recip: number, shift: number): number {
+/** sign(x) * trunc((|x| + corr) * scale): jcdctmgr quantize for one coefficient (see quantize.ts). */
+function qz(x: number, corr: number, scale: number): number {
   // Branchless sign handling keeps everything in int32 (a ternary with unary minus would produce -0 doubles).
   const s = x >> 31
-  const q = Math.imul((x ^ s) - s + corr, recip) >> shift
+  const q = (((x ^ s) - s + corr) * scale) | 0
   return (q ^ s) - s
 }
 
 /** Pass 2 fused with quantization: writes the quantized block to `out` at `off` in zigzag order. */
 export function islowColumnsQuantize(d: Int32Array, q: Quantizer, out: Int16Array, off: number): void {
-  const { corr, recip, shift } = q
+  const { corr, scale } = q
   const iz = INVERSE_ZIGZAG
   for (let o = 0; o < 8; o++) {
     const tmp0 = d[o] + d[o + 56], tmp7 = d[o] - d[o + 56]
@@ -86,17 +86,17 @@ export function islowColumnsQuantize(d: Int32Array, q: Quantizer, out: Int16Arra
     const tmp2 = d[o + 16] + d[o + 40], tmp5 = d[o + 16] - d[o + 40]
     const tmp3 = d[o + 24] + d[o + 32], tmp4 = d[o + 24] - d[o + 32]
     const tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2
-    out[off + iz[o]] = qz((tmp10 + tmp11 + RP) >> PASS1_BITS, corr[o], recip[o], shift[o])
-    out[off + iz[o + 32]] = qz((tmp10 - tmp11 + RP) >> PASS1_BITS, corr[o + 32], recip[o + 32], shift[o + 32])
+    out[off + iz[o]] = qz((tmp10 + tmp11 + RP) >> PASS1_BITS, corr[o], scale[o])
+    out[off + iz[o + 32]] = qz((tmp10 - tmp11 + RP) >> PASS1_BITS, corr[o + 32], scale[o + 32])
     const z1 = Math.imul(tmp12 + tmp13, F_0_541)
-    out[off + iz[o + 16]] = qz((((z1 + Math.imul(tmp13, F_0_765)) | 0) + R2) >> D2, corr[o + 16], recip[o + 16], shift[o + 16])
-    out[off + iz[o + 48]] = qz((((z1 - Math.imul(tmp12, F_1_847)) | 0) + R2) >> D2, corr[o + 48], recip[o + 48], shift[o + 48])
+    out[off + iz[o + 16]] = qz((((z1 + Math.imul(tmp13, F_0_765)) | 0) + R2) >> D2, corr[o + 16], scale[o + 16])
+    out[off + iz[o + 48]] = qz((((z1 - Math.imul(tmp12, F_1_847)) | 0) + R2) >> D2, corr[o + 48], scale[o + 48])
     const z5 = Math.imul(tmp4 + tmp6 + tmp5 + tmp7, F_1_175)
     const a1 = Math.imul(tmp4 + tmp7, -F_0_899), a2 = Math.imul(tmp5 + tmp6, -F_2_562)
     const a3 = (z5 - Math.imul(tmp4 + tmp6, F_1_961)) | 0, a4 = (z5 - Math.imul(tmp5 + tmp7, F_0_390)) | 0
-    out[off + iz[o + 56]] = qz((((((Math.imul(tmp4, F_0_298) + a1) | 0) + a3) | 0) + R2) >> D2, corr[o + 56], recip[o + 56], shift[o + 56])
-    out[off + iz[o + 40]] = qz((((((Math.imul(tmp5, F_2_053) + a2) | 0) + a4) | 0) + R2) >> D2, corr[o + 40], recip[o + 40], shift[o + 40])
-    out[off + iz[o + 24]] = qz((((((Math.imul(tmp6, F_3_072) + a2) | 0) + a3) | 0) + R2) >> D2, corr[o + 24], recip[o + 24], shift[o + 24])
-    out[off + iz[o + 8]] = qz((((((Math.imul(tmp7, F_1_501) + a1) | 0) + a4) | 0) + R2) >> D2, corr[o + 8], recip[o + 8], shift[o + 8])
+    out[off + iz[o + 56]] = qz((((((Math.imul(tmp4, F_0_298) + a1) | 0) + a3) | 0) + R2) >> D2, corr[o + 56], scale[o + 56])
+    out[off + iz[o + 40]] = qz((((((Math.imul(tmp5, F_2_053) + a2) | 0) + a4) | 0) + R2) >> D2, corr[o + 40], scale[o + 40])
+    out[off + iz[o + 24]] = qz((((((Math.imul(tmp6, F_3_072) + a2) | 0) + a3) | 0) + R2) >> D2, corr[o + 24], scale[o + 24])
+    out[off + iz[o + 8]] = qz((((((Math.imul(tmp7, F_1_501) + a1) | 0) + a4) | 0) + R2) >> D2, corr[o + 8], scale[o + 8])
   }
 }

@@ -2,17 +2,18 @@
  * Quantization as libjpeg-turbo's jcdctmgr.c: each divisor (8 * q for islow; q scaled by the AA&N factors for
  * ifast) becomes a 16-bit reciprocal, a rounding correction and a shift (compute_reciprocal), and a coefficient
  * is quantized as sign(x) * (((|x| + correction) * reciprocal) >> shift) — the SIMD build's arithmetic, so
- * results match cjpeg bit for bit. For 8-bit samples |x| + correction < 2^15 and reciprocal < 2^16, so the
- * product fits int32 and Math.imul computes it exactly. Pure.
+ * results match cjpeg bit for bit. We fold reciprocal / 2^shift into one double `scale`: for 8-bit samples
+ * (|x| + correction) * reciprocal < 2^31, so (|x| + correction) * scale is that integer times 2^-shift, exactly
+ * representable, and truncating it equals the shift — one multiply, no per-coefficient shift count. Pure.
  */
 import { ZIGZAG } from './tables'
 import type { DctMethod } from './types'
 
-/** Per-table quantizer, indexed in natural order: q = sign(x) * (((|x| + corr) * recip) >> shift). */
+/** Per-table quantizer, indexed in natural order: q = sign(x) * trunc((|x| + corr) * scale). */
 export interface Quantizer {
   corr: Int32Array
-  recip: Int32Array
-  shift: Int32Array
+  /** reciprocal / 2^shift (see above). */
+  scale: Float64Array
 }
 
 /** AA&N scale factors scaled by 2^14 (jcdctmgr.c aanscales). */
@@ -60,25 +61,24 @@ export function reciprocal(divisor: number): [number, number, number] {
 
 /** Quantizer for one table (natural order, 1..255) and DCT method. */
 export function makeQuantizer(table: ArrayLike<number>, dct: DctMethod): Quantizer {
-  const q: Quantizer = { corr: new Int32Array(64), recip: new Int32Array(64), shift: new Int32Array(64) }
+  const q: Quantizer = { corr: new Int32Array(64), scale: new Float64Array(64) }
   for (let i = 0; i < 64; i++) {
     const [fq, c, r] = reciprocal(rawDivisor(table[i], i, dct))
     q.corr[i] = c
-    q.recip[i] = fq
-    q.shift[i] = r
+    q.scale[i] = fq / 2 ** r
   }
   return q
 }
 
 /** Quantizes DCT output `ws` (natural order) into `out` at `off` in zigzag order. */
 export function quantizeBlock(ws: Int32Array, q: Quantizer, out: Int16Array, off: number): void {
-  const { corr, recip, shift } = q
+  const { corr, scale } = q
   const zz = ZIGZAG
   for (let k = 0; k < 64; k++) {
     const i = zz[k]
     const x = ws[i]
     const s = x >> 31
-    const v = Math.imul((x ^ s) - s + corr[i], recip[i]) >> shift[i]
+    const v = (((x ^ s) - s + corr[i]) * scale[i]) | 0
     out[off + k] = (v ^ s) - s
   }
 }
