@@ -17,7 +17,8 @@ import { qualityTables, validateTables } from './tables'
 import type { DctMethod, EncodeOptions, RawImage, Subsampling } from './types'
 import { validateImage, validateSubsampling } from './validate'
 
-interface Resolved {
+/** Options after validation and defaults. */
+export interface Resolved {
   luma: ArrayLike<number>
   chroma: ArrayLike<number>
   subsampling: Subsampling
@@ -29,7 +30,7 @@ interface Resolved {
 
 const OPTION_KEYS = new Set(['tables', 'quality', 'subsampling', 'dct', 'restartInterval', 'optimizeHuffman', 'metadata'])
 
-function resolveOptions(image: RawImage, options: EncodeOptions | undefined): Resolved {
+export function resolveOptions(image: RawImage, options: EncodeOptions | undefined): Resolved {
   const o: EncodeOptions = options ?? {}
   if (o === null || typeof o !== 'object') throw new TypeError('options: expected an object')
   for (const k of Object.keys(o)) if (!OPTION_KEYS.has(k)) throw new RangeError(`options.${k}: unknown option`)
@@ -64,8 +65,9 @@ function resolveOptions(image: RawImage, options: EncodeOptions | undefined): Re
 /**
  * Transforms and quantizes MCU rows into blocks in MCU order (jccoefct.c compress_data). Dummy blocks that pad
  * a 4:2:0 MCU past the image get zero AC and the DC of the block before them, as libjpeg writes them.
+ * Exported for tests (coefficient-level checks), not part of the public API.
  */
-class CoefficientMaker {
+export class CoefficientMaker {
   private readonly ws = new Int32Array(64)
   private readonly filler: StripFiller
   private readonly quantizers: Quantizer[]

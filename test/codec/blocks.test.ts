@@ -82,3 +82,53 @@ t.test('bad input is refused with a message naming the problem', async (t) => {
   t.throws(() => forEachDctBlock(img, '422' as never, () => {}), /subsampling/)
   t.throws(() => forEachDctBlock({ ...img, format: 'bgr' as never }, '444', () => {}), /unknown pixel format "bgr"/)
 })
+
+t.test('forEachDctBlock sees exactly the encoder\'s blocks: equal to its quantized output with all-1 tables', async (t) => {
+  const { CoefficientMaker, resolveOptions } = await import('../../shared/codec/encoder')
+  const { frameLayout } = await import('../../shared/codec/layout')
+  const { ZIGZAG } = await import('../../shared/codec/tables')
+  for (const [w, h, sub] of [[37, 21, '420'], [37, 21, '444'], [16, 16, '420']] as const) {
+    const image = randomImage(w, h, 'rgb', w + h)
+    const ones = new Array(64).fill(1)
+    const r = resolveOptions(image, { tables: { luma: ones, chroma: ones }, subsampling: sub })
+    const layout = frameLayout(w, h, 'rgb', sub)
+    const maker = new CoefficientMaker(image, layout, r)
+    const perRow = layout.mcusPerRow * layout.blocksInMcu
+    const coef = new Int16Array(perRow * layout.mcuRows * 64)
+    for (let row = 0; row < layout.mcuRows; row++) maker.row(row, coef, row * perRow)
+    // Re-index the encoder's MCU-ordered real blocks by component, block row, block column.
+    const enc = new Map<string, number[]>()
+    let b = 0
+    for (let my = 0; my < layout.mcuRows; my++) {
+      for (let mx = 0; mx < layout.mcusPerRow; mx++) {
+        layout.components.forEach((c, ci) => {
+          for (let yi = 0; yi < c.v; yi++) {
+            for (let xi = 0; xi < c.h; xi++, b++) {
+              const by = my * c.v + yi, bx = mx * c.h + xi
+              if (by >= c.heightInBlocks || bx >= c.widthInBlocks) continue
+              const natural = new Array<number>(64)
+              for (let k = 0; k < 64; k++) natural[ZIGZAG[k]] = coef[b * 64 + k]
+              enc.set(`${ci}:${by}:${bx}`, natural)
+            }
+          }
+        })
+      }
+    }
+    const seen: string[] = []
+    const pos = [0, 0, 0]
+    let mismatches = 0
+    forEachDctBlock(image, sub, (ci, c) => {
+      const comp = layout.components[ci]
+      // Visit order: per iMCU row, component-wise row-major over that strip's real blocks.
+      const idx = pos[ci]++
+      const stripBlocks = comp.widthInBlocks * comp.v
+      const row = Math.floor(idx / stripBlocks), inStrip = idx % stripBlocks
+      const key = `${ci}:${row * comp.v + Math.floor(inStrip / comp.widthInBlocks)}:${inStrip % comp.widthInBlocks}`
+      seen.push(key)
+      const e = enc.get(key)
+      if (!e || e.some((v, i) => v !== c[i])) mismatches++
+    })
+    t.equal(mismatches, 0, `${w}x${h} ${sub}: every block equal`)
+    t.equal(new Set(seen).size, enc.size, `${w}x${h} ${sub}: same block set (${enc.size})`)
+  }
+})
