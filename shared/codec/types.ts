@@ -31,10 +31,11 @@ export interface EncodeOptions {
   tables?: QuantTables
   /** IJG quality 1..100 applied to the Annex K tables (default 75). */
   quality?: number
-  /** Chroma subsampling for colour input; ignored for gray (single component). Default '420'. */
+  /** Chroma subsampling for colour input; ignored for gray (single component); yuv420p is 4:2:0 only. Default '420'. */
   subsampling?: Subsampling
+  /** Forward DCT: 'islow' (default, libjpeg's accurate integer DCT) or 'ifast' (AA&N). */
   dct?: DctMethod
-  /** MCUs between restart markers; 0 or absent = none. */
+  /** MCUs between restart markers (cjpeg `-restart NB`); 0 or absent = none. */
   restartInterval?: number
   /** Two-pass optimal Huffman tables. */
   optimizeHuffman?: boolean
