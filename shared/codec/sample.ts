@@ -16,7 +16,8 @@ export function expandBottom(plane: Uint8Array, stride: number, cols: number, fr
 
 /**
  * h2v2_downsample for one output row: averages 2x2 input samples with the alternating 1,2,1,2 bias that keeps
- * libjpeg's rounding unbiased. Inputs must already be expanded to 2 * outCols samples.
+ * libjpeg's rounding unbiased. Inputs must already be expanded to 2 * outCols samples (outCols even). The RGB
+ * encode path fuses this with colour conversion (color.ts rgbToYcc420Pair); this is its tested reference.
  */
 export function h2v2Row(in0: Uint8Array, off0: number, in1: Uint8Array, off1: number, out: Uint8Array, outOff: number, outCols: number): void {
   let i0 = off0, i1 = off1
