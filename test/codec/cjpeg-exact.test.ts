@@ -84,3 +84,22 @@ t.test('real photos (mate nature backgrounds, 1/8 scale, cropped)', async (t) =>
     if (i < 3) check(t, image, { ...tables, subsampling: '420', optimize: true }, `photo ${i} 420 optimize`)
   })
 })
+
+t.test('output larger than the initial buffer estimate (noise at quality 100) grows correctly', async (t) => {
+  const image = makeImage(256, 192, 'rgb', 'random', 4242)
+  check(t, image, { ...qualityTables(100), subsampling: '444' }, 'noise q100 444')
+  check(t, image, { ...qualityTables(100), subsampling: '444', optimize: true, restart: 3 }, 'noise q100 444 optimize restart')
+})
+
+t.test('a full-HD frame from a photo', async (t) => {
+  const big = photos().find((p) => p.width >= 320)!
+  // Tile the 1/8-scale photo to 1920x1080 so the frame has natural content at the benchmark size.
+  const data = new Uint8Array(1920 * 1080 * 3)
+  for (let y = 0; y < 1080; y++) {
+    for (let x = 0; x < 1920; x++) {
+      const s = ((y % big.height) * big.width + (x % big.width)) * 3
+      data.set(big.data.subarray(s, s + 3), (y * 1920 + x) * 3)
+    }
+  }
+  check(t, { width: 1920, height: 1080, format: 'rgb', data }, { ...qualityTables(75), subsampling: '420' }, '1920x1080 420')
+})
