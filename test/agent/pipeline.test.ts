@@ -3,7 +3,7 @@
  * and in order, remote config changes the next frames, oversized frames are re-encoded to fit.
  */
 import t from 'tap'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import jpeg from 'jpeg-js'
@@ -136,4 +136,63 @@ t.test('frames over mqtt.maxPayloadBytes are re-encoded coarser until they fit',
     t.equal(jpeg.decode(m.payload).width, 320)
   }
   t.same(sub.on('frames').map((m) => metaOf(m).seq), [1, 2, 3, 4])
+})
+
+t.test('remote config persists across a restart; telemetry reports counters, backlog and encode times', async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const deviceId = 'persist-' + Math.random().toString(16).slice(2, 8)
+  const dir = mkdtempSync(join(tmpdir(), 'deepn-agent-'))
+  const env = { DEEPN_MQTT_URL: broker.url, DEEPN_DEVICE_ID: deviceId, DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'warn', DEEPN__CAPTURE__WIDTH: '64', DEEPN__CAPTURE__HEIGHT: '48', DEEPN__CAPTURE__INTERVAL_MS: '50' }
+  const sub = await subscribe(broker.url, [`deepn/${deviceId}/#`])
+  t.teardown(() => sub.close())
+  const first = createAgent(loadLocalConfig({ env }), log)
+  t.teardown(() => first.stop())
+  await first.start()
+  await sub.waitFor(() => sub.on('config').length >= 1, 10000, 'reported config (the agent is subscribed)')
+  await sub.client.publishAsync(`deepn/${deviceId}/config/set`, JSON.stringify({ id: 'p1', config: { capture: { width: 80 }, telemetry: { intervalMs: 1000 } } }), { qos: 1 })
+  await sub.waitFor(() => sub.on('config/result').length >= 1, 10000, 'result')
+  t.match(JSON.parse(sub.on('config/result')[0].payload.toString()), { id: 'p1', ok: true })
+  await sub.waitFor(() => sub.on('telemetry').length >= 1, 10000, 'telemetry')
+  const tm = JSON.parse(sub.on('telemetry').at(-1)!.payload.toString())
+  t.match(tm, {
+    deviceId, backlog: { frames: Number, bytes: Number },
+    counters: { captured: Number, published: Number, dropped: 0, setAside: 0, captureErrors: 0 },
+    encodeMs: { p50: Number, p95: Number }, meanBytesPerFrame: Number, memory: { rss: Number, heapUsed: Number },
+    mqtt: { protocol: '5' }, delivery: 'puback', uptimeSec: Number,
+  })
+  t.ok(tm.counters.captured > 0 && tm.encodeMs.p95 >= tm.encodeMs.p50)
+  await first.stop()
+
+  const second = createAgent(loadLocalConfig({ env }), log)
+  t.equal(second.config.capture.width, 80, 'remote width survives the restart')
+  t.equal(second.config.telemetry.intervalMs, 1000)
+  t.equal(second.version, 1)
+  const before = sub.on('frames').length
+  await second.start()
+  t.teardown(() => second.stop())
+  await sub.waitFor(() => sub.on('frames').length > before + 2, 10000, 'frames after restart')
+  const meta = sub.on('frames').slice(before).map(metaOf)
+  t.ok(meta.every((m) => m.width === 80), 'the persisted width is in force')
+  const seqsAll = sub.on('frames').map((m) => metaOf(m).seq as number)
+  t.ok(Math.min(...seqsAll.slice(before)) > Math.max(...seqsAll.slice(0, before)), 'seqs continue after the restart')
+})
+
+t.test('a failing camera is logged, counted and retried; the agent stays up', async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const dir = mkdtempSync(join(tmpdir(), 'deepn-badcam-'))
+  writeFileSync(join(dir, 'broken.png'), 'this is not a PNG')
+  const { agent, deviceId } = agentFor(broker.url, { capture: { source: 'files', filesDir: dir, retryMinMs: 20, retryMaxMs: 100 } })
+  const sub = await subscribe(broker.url, [`deepn/${deviceId}/status`])
+  t.teardown(() => sub.close())
+  t.teardown(() => agent.stop())
+  await agent.start()
+  const deadline = Date.now() + 15000
+  while (agent.stats.captureErrors < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  t.ok(agent.stats.captureErrors >= 4, `${agent.stats.captureErrors} capture errors, retried`)
+  t.match(agent.stats.lastError?.message, /capture/)
+  t.equal(agent.stats.captured, 0)
+  t.match(JSON.parse(sub.messages.at(-1)!.payload.toString()), { state: 'online' })
+  await agent.stop()
 })
