@@ -12,8 +12,10 @@ import { join } from 'node:path'
 export const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto'
 
 export interface MosquittoOptions {
-  /** Extra mosquitto.conf lines, e.g. `max_packet_size 20000`. */
+  /** Extra mosquitto.conf lines after the main listener, e.g. `max_packet_size 20000` or a second `listener`. */
   extraConfig?: string[]
+  /** Lines before the main listener (options that must come first, like `per_listener_settings true`). */
+  globalConfig?: string[]
   port?: number
   /** Keep sessions and queued QoS 1 messages across stop()/start() (persistence file in the temp dir). */
   persistence?: boolean
@@ -59,6 +61,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const dir = mkdtempSync(join(tmpdir(), 'deepn-mosquitto-'))
   const conf = join(dir, 'mosquitto.conf')
   writeFileSync(conf, [
+    ...(opts.globalConfig ?? []),
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',
     ...(opts.persistence ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 1'] : ['persistence false']),
