@@ -46,7 +46,7 @@ search (on a calibration slice of the TRAIN split, never the test split):
   --out FILE               write the table JSON (default: stdout)
   --progress               progress bar on stderr even when not a TTY
 
-report (on the TEST split): --tables OPT.json [--deepn T.json] [--limit N (default 3000)] [--out DIR]
+report (on the TEST split): --tables OPT.json (repeatable) [--deepn T.json] [--limit N (default 3000)] [--out DIR]
   [--name STEM (default optimized-rate-accuracy)] [--model FILE] [--progress]`
 
 function num(name: string, v: string | undefined, fallback: number | undefined, lo: number, hi: number): number | undefined {
@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       seed: { type: 'string' }, 'target-accuracy': { type: 'string' }, 'target-drop': { type: 'string' }, 'max-bytes': { type: 'string' },
       start: { type: 'string' }, 'start-margin': { type: 'string' }, 'deepn-table': { type: 'string' },
       factor: { type: 'string' }, 'max-evals': { type: 'string' }, lambda: { type: 'string' }, loss: { type: 'string' }, id: { type: 'string' },
-      out: { type: 'string' }, progress: { type: 'boolean' }, tables: { type: 'string' }, deepn: { type: 'string' },
+      out: { type: 'string' }, progress: { type: 'boolean' }, tables: { type: 'string', multiple: true }, deepn: { type: 'string' },
       limit: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -75,9 +75,9 @@ export async function main(argv: string[]): Promise<number> {
   const modelPath = o.model ?? DEFAULT_MODEL
   const progress = progressEnabled(Boolean(o.progress))
   if (sub === 'report') {
-    if (!o.tables) throw new Error('report needs --tables OPT.json (the optimised table to compare)')
+    if (!o.tables?.length) throw new Error('report needs --tables OPT.json (the optimised table(s) to compare)')
     return runReport({
-      modelPath, optimized: parseTableFile(readFileSync(o.tables, 'utf8'), o.tables),
+      modelPath, optimized: o.tables.map((f) => parseTableFile(readFileSync(f, 'utf8'), f)),
       deepn: parseTableFile(readFileSync(o.deepn ?? DEFAULT_DEEPN, 'utf8'), o.deepn ?? DEFAULT_DEEPN),
       limit: num('--limit', o.limit, 3000, 1, 1e9)!, out: o.out, name: o.name ?? 'optimized-rate-accuracy', progress, dataDir: o['data-dir'],
     })
@@ -116,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
       luma: best.chosen.luma,
       chroma: best.chosen.luma.slice(),
       source: {
-        method: 'optimized-greedy-rate-loss',
+        method: 'optimized-lagrangian',
         model: { file: modelPath, sha256: createHash('sha256').update(readFileSync(modelPath)).digest('hex') },
         data: `${calib.name}: ${calib.count} images sampled with seed ${seed} from ${full.name} (${full.count})`,
         objective: maxBytes !== undefined

@@ -18,11 +18,11 @@ import { Progress } from '../../eval/progress'
 import { report, reportMarkdown, type RateKey } from '../../eval/report'
 import { FULL_PLAN, toCsv, type SweepPoint } from '../../eval/sweep'
 
-export const OPT_SCALES = [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.15, 1.3, 1.5, 1.75, 2, 2.5, 3, 4]
+export const OPT_SCALES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.15, 1.3, 1.5, 1.75, 2, 2.5, 3, 4]
 
 export interface ReportOptions {
   modelPath: string
-  optimized: TableFile
+  optimized: TableFile[]
   deepn: TableFile
   limit: number
   out?: string
@@ -55,7 +55,9 @@ export async function runReport(o: ReportOptions): Promise<number> {
       const r = rescaleTableFile(o.deepn, s)
       jobs.push({ curve: o.deepn.id, luma: r.luma, chroma: r.chroma, scale: s })
     }
-    for (const s of OPT_SCALES) jobs.push({ curve: o.optimized.id, luma: scaleSteps(o.optimized.luma, s), chroma: scaleSteps(o.optimized.chroma, s), scale: s })
+    for (const t of o.optimized) {
+      for (const s of OPT_SCALES) jobs.push({ curve: t.id, luma: scaleSteps(t.luma, s), chroma: scaleSteps(t.chroma, s), scale: s })
+    }
     const encode = ourEncoder()
     const bar = new Progress(jobs.length * set.count, o.progress)
     const points: SweepPoint[] = []
@@ -68,10 +70,10 @@ export async function runReport(o: ReportOptions): Promise<number> {
     bar.end()
     const rep = report(points)
     const lines = [reportMarkdown(rep, points), `\n## Where the honest ratio holds (accuracy levels from JPEG q100's down in 0.5 pt steps)\n`]
-    lines.push('| curve | rate | ' + ratioSweep(points, o.optimized.id, 'meanBytes', rep.q100Accuracy).map((r) => `${(100 * r.target).toFixed(1)}%`).join(' | ') + ' |')
+    lines.push('| curve | rate | ' + ratioSweep(points, 'jpeg', 'meanBytes', rep.q100Accuracy).map((r) => `${(100 * r.target).toFixed(1)}%`).join(' | ') + ' |')
     lines.push('|---|---|' + '---|'.repeat(13))
     const ratioCsv = ['curve,rate,targetAccuracy,honestRatio,paperRatio']
-    for (const c of [o.deepn.id, o.optimized.id]) {
+    for (const c of [o.deepn.id, ...o.optimized.map((t) => t.id)]) {
       if (!points.some((p) => p.curve === c)) continue
       for (const key of ['meanBytes', 'meanScanBytes'] as RateKey[]) {
         const rs = ratioSweep(points, c, key, rep.q100Accuracy)
