@@ -12,7 +12,8 @@ import { type FrameLayout, frameLayout } from './layout'
 import { EOI, JFIF_APP0, SOI, dht, dqt, dri, sof0, sos } from './markers'
 import { metadataSegment } from './metadata'
 import { createStripFiller, type StripFiller } from './prepare'
-import { type Quantizer, makeQuantizer } from './quantize'
+import { type Quantizer, makeQuantizer, rawDivisor, reciprocal } from './quantize'
+import { type IslowKernel, KERNEL_RESERVED, KERNEL_TABLE_BYTES, islowKernel, writeKernelTable } from './wasm/islow-kernel'
 import { qualityTables, validateTables } from './tables'
 import type { DctMethod, EncodeOptions, RawImage, Subsampling } from './types'
 import { validateImage, validateSubsampling } from './validate'
@@ -62,34 +63,88 @@ export function resolveOptions(image: RawImage, options: EncodeOptions | undefin
   return { luma, chroma, subsampling, dct, restartInterval, optimizeHuffman, metadata: o.metadata }
 }
 
+/** Where the kernel path keeps its tables, strips and row of blocks inside the kernel's memory. */
+interface KernelPlan {
+  kernel: IslowKernel
+  tables: number[]
+  strips: number[]
+  blocks: number
+  bytes: number
+}
+
+function kernelPlan(kernel: IslowKernel, layout: FrameLayout, blocksPerRow: number): KernelPlan {
+  let at = KERNEL_RESERVED
+  const tables = [at, at + KERNEL_TABLE_BYTES]
+  at += 2 * KERNEL_TABLE_BYTES
+  const strips = layout.components.map((c) => {
+    const a = at
+    at += (c.stripWidth * c.stripHeight + 15) & ~15
+    return a
+  })
+  const blocks = at
+  at += blocksPerRow * 128
+  return { kernel, tables, strips, blocks, bytes: at }
+}
+
 /**
  * Transforms and quantizes MCU rows into blocks in MCU order (jccoefct.c compress_data). Dummy blocks that pad
  * a 4:2:0 MCU past the image get zero AC and the DC of the block before them, as libjpeg writes them.
- * Exported for tests (coefficient-level checks), not part of the public API.
+ * islow uses the WebAssembly SIMD kernel when available (identical integers; see wasm/islow-kernel.ts), with
+ * its buffers in kernel memory; each row() re-checks and refreshes them, so makers may even interleave as long
+ * as a row's blocks are consumed before the next row() call. Exported for tests, not part of the public API.
  */
 export class CoefficientMaker {
   private readonly ws = new Int32Array(64)
-  private readonly filler: StripFiller
+  private filler: StripFiller
   private readonly quantizers: Quantizer[]
   private readonly rows: (src: Uint8Array, off: number, stride: number, d: Int32Array) => void
   private readonly columns: (d: Int32Array, q: Quantizer, out: Int16Array, off: number) => void
+  private readonly plan: KernelPlan | null
+  private readonly kernelTables: [number, number, number][][] = []
+  private out: Int16Array
 
-  constructor(image: RawImage, private readonly layout: FrameLayout, r: Resolved) {
-    this.filler = createStripFiller(image, layout)
+  constructor(private readonly image: RawImage, private readonly layout: FrameLayout, r: Resolved) {
     const luma = makeQuantizer(r.luma, r.dct)
     const chroma = makeQuantizer(r.chroma, r.dct)
     this.quantizers = layout.components.map((c) => (c.table === 0 ? luma : chroma))
     this.rows = r.dct === 'islow' ? islowRows : ifastRows
     this.columns = r.dct === 'islow' ? islowColumnsQuantize : ifastColumnsQuantize
+    const blocksPerRow = layout.mcusPerRow * layout.blocksInMcu
+    const kernel = r.dct === 'islow' ? islowKernel() : null
+    this.plan = kernel ? kernelPlan(kernel, layout, blocksPerRow) : null
+    if (this.plan) {
+      for (const t of [r.luma, r.chroma]) this.kernelTables.push(Array.from({ length: 64 }, (_, i) => reciprocal(rawDivisor(t[i], i, 'islow'))))
+      this.filler = createStripFiller(image, layout, [])
+      this.out = new Int16Array(0)
+      this.attach()
+    } else {
+      this.filler = createStripFiller(image, layout)
+      this.out = new Int16Array(blocksPerRow * 64)
+    }
   }
 
-  /** Writes MCU row `row` into `out` starting at block index `firstBlock`. */
-  row(row: number, out: Int16Array, firstBlock: number): void {
-    const { layout, ws, rows, columns, quantizers } = this
+  /** (Re)creates the views into kernel memory, growing it first if needed, and writes the tables. */
+  private attach(): void {
+    const plan = this.plan!
+    const mem = plan.kernel.memory
+    if (mem.buffer.byteLength < plan.bytes) mem.grow(Math.ceil((plan.bytes - mem.buffer.byteLength) / 65536))
+    const buf = mem.buffer
+    if (this.out.buffer !== buf) {
+      this.filler = createStripFiller(this.image, this.layout, this.layout.components.map((c, ci) => new Uint8Array(buf, plan.strips[ci], c.stripWidth * c.stripHeight)))
+      this.out = new Int16Array(buf, plan.blocks, this.layout.mcusPerRow * this.layout.blocksInMcu * 64)
+    }
+    this.kernelTables.forEach((t, i) => writeKernelTable(mem, plan.tables[i], t.map((x) => x[1]), t.map((x) => x[0]), t.map((x) => x[2])))
+  }
+
+  /** Transforms MCU row `row`; returns its blocks (a buffer reused by the next call). */
+  row(row: number): Int16Array {
+    const { layout, ws, rows, columns, quantizers, plan } = this
+    if (plan) this.attach()
+    const out = this.out
     const strips = this.filler.strips
     this.filler.fill(row)
     const comps = layout.components
-    let off = firstBlock * 64
+    let off = 0
     for (let mx = 0; mx < layout.mcusPerRow; mx++) {
       for (let ci = 0; ci < comps.length; ci++) {
         const c = comps[ci]
@@ -100,8 +155,12 @@ export class CoefficientMaker {
           for (let xi = 0; xi < c.h; xi++, off += 64) {
             const bx = mx * c.h + xi
             if (realRow && bx < c.widthInBlocks) {
-              rows(strip, yi * 8 * c.stripWidth + bx * 8, c.stripWidth, ws)
-              columns(ws, q, out, off)
+              const at = yi * 8 * c.stripWidth + bx * 8
+              if (plan) plan.kernel.block(plan.strips[ci] + at, c.stripWidth, plan.tables[c.table], plan.blocks + off * 2)
+              else {
+                rows(strip, at, c.stripWidth, ws)
+                columns(ws, q, out, off)
+              }
             } else {
               out.fill(0, off, off + 64)
               out[off] = out[off - 64]
@@ -110,6 +169,7 @@ export class CoefficientMaker {
         }
       }
     }
+    return out
   }
 }
 
@@ -139,7 +199,7 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   let whole: Int16Array | null = null
   if (r.optimizeHuffman) {
     whole = new Int16Array(blocksPerRow * layout.mcuRows * 64)
-    for (let row = 0; row < layout.mcuRows; row++) maker.row(row, whole, row * blocksPerRow)
+    for (let row = 0; row < layout.mcuRows; row++) whole.set(maker.row(row), row * blocksPerRow * 64)
   }
   const specs = huffmanSpecs(r.optimizeHuffman, whole, layout, r.restartInterval)
 
@@ -165,11 +225,7 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   if (whole !== null) {
     huff.encode(whole, 0, layout.mcusPerRow * layout.mcuRows)
   } else {
-    const rowBuf = new Int16Array(blocksPerRow * 64)
-    for (let row = 0; row < layout.mcuRows; row++) {
-      maker.row(row, rowBuf, 0)
-      huff.encode(rowBuf, 0, layout.mcusPerRow)
-    }
+    for (let row = 0; row < layout.mcuRows; row++) huff.encode(maker.row(row), 0, layout.mcusPerRow)
   }
   huff.finish()
   sink.bytes(EOI)

@@ -15,8 +15,9 @@ export interface StripFiller {
   fill(row: number): void
 }
 
-export function createStripFiller(image: RawImage, layout: FrameLayout): StripFiller {
-  const strips = layout.components.map((c) => new Uint8Array(c.stripWidth * c.stripHeight))
+/** `strips` optionally supplies the buffers (e.g. views into kernel memory), one per component, sized as laid out. */
+export function createStripFiller(image: RawImage, layout: FrameLayout, buffers?: Uint8Array[]): StripFiller {
+  const strips = buffers ?? layout.components.map((c) => new Uint8Array(c.stripWidth * c.stripHeight))
   switch (image.format) {
     case 'gray': return { strips, fill: (row) => fillGray(image, layout, strips, row) }
     case 'yuv420p': return { strips, fill: (row) => fillYuv420p(image, layout, strips, row) }

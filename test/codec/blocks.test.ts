@@ -95,7 +95,7 @@ t.test('forEachDctBlock sees exactly the encoder\'s blocks: equal to its quantiz
     const maker = new CoefficientMaker(image, layout, r)
     const perRow = layout.mcusPerRow * layout.blocksInMcu
     const coef = new Int16Array(perRow * layout.mcuRows * 64)
-    for (let row = 0; row < layout.mcuRows; row++) maker.row(row, coef, row * perRow)
+    for (let row = 0; row < layout.mcuRows; row++) coef.set(maker.row(row), row * perRow * 64)
     // Re-index the encoder's MCU-ordered real blocks by component, block row, block column.
     const enc = new Map<string, number[]>()
     let b = 0

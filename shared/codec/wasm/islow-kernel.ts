@@ -1,0 +1,172 @@
+/**
+ * WebAssembly SIMD kernel for the encoder's hot path: libjpeg's islow forward DCT plus quantization of one
+ * 8x8 block, generated at first use with asm.ts (no toolchain, no binary in the repository). It computes the
+ * same integers as fdct-islow.ts + quantize.ts, four lanes at a time:
+ *   load 8 rows of samples, level shift, transpose → pass 1 on rows (lanes = rows) → transpose → pass 2 on
+ *   columns (lanes = columns) → quantize as libjpeg-turbo's SIMD code does (|x| + corr) * recip >> 16, then
+ *   * 2^(32 - shift) >> 16, sign restored → narrow to i16 → zigzag scatter to the output block.
+ * Every intermediate fits int32 for 8-bit samples (see fdct-islow.ts), so wrapping i32x4 arithmetic is exact.
+ * The two-step shift needs shift >= 16, true for all islow divisors (8 * q >= 8 gives shift >= 18).
+ * Returns null where WebAssembly SIMD is unavailable; the TypeScript path is the reference and the fallback.
+ */
+import { ZIGZAG } from '../tables'
+import {
+  type Code, I32, V128, get, i16x8narrow, i32add, i32c, i32mul, i32x4abs, i32x4add, i32x4const, i32x4extHighU16,
+  i32x4extLowU16, i32x4mul, i32x4shl, i32x4shrS, i32x4shrU, i32x4sub, load16s, module, set, shuffle32, store16,
+  vload, vload8x8u, vstore, vxor,
+} from './asm'
+
+/** The slice of the WebAssembly API used here (the project's lib setting has no WebAssembly typings). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer
+  grow(pages: number): number
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> }
+}
+
+/** Bytes 0..127: the kernel's scratch block (natural-order i16). Callers place tables and buffers above. */
+export const KERNEL_RESERVED = 128
+/** Bytes per quantization table in kernel memory: corr, recip, 2^(32-shift) as i32[64] each. */
+export const KERNEL_TABLE_BYTES = 768
+
+export interface IslowKernel {
+  readonly memory: WasmMemory
+  /** DCT + quantize the block at `src` (`stride` bytes per row) with the table at `table`; writes 64 i16 at `out`. */
+  block(src: number, stride: number, table: number, out: number): void
+}
+
+const F_0_298 = 2446, F_0_390 = 3196, F_0_541 = 4433, F_0_765 = 6270, F_0_899 = 7373, F_1_175 = 9633
+const F_1_501 = 12299, F_1_847 = 15137, F_1_961 = 16069, F_2_053 = 16819, F_2_562 = 20995, F_3_072 = 25172
+
+function generate(): Uint8Array {
+  const SRC = 0, STRIDE = 1, TABLE = 2, OUT = 3
+  const locals: number[] = []
+  const body: Code = []
+  let next = 4
+  /** Evaluates `expr` into a fresh v128 local; returns its index. */
+  const let_ = (expr: Code): number => {
+    locals.push(V128)
+    body.push(...expr, ...set(next))
+    return next++
+  }
+  const g = get
+  const add = (a: number, b: number): Code => i32x4add(g(a), g(b))
+  const sub = (a: number, b: number): Code => i32x4sub(g(a), g(b))
+  const mulc = (e: Code, c: number): Code => i32x4mul(e, i32x4const(c))
+
+  const transpose = (a: number, b: number, c: number, d: number): number[] => {
+    const t0 = let_(shuffle32(g(a), g(b), [0, 4, 1, 5]))
+    const t1 = let_(shuffle32(g(a), g(b), [2, 6, 3, 7]))
+    const t2 = let_(shuffle32(g(c), g(d), [0, 4, 1, 5]))
+    const t3 = let_(shuffle32(g(c), g(d), [2, 6, 3, 7]))
+    return [
+      let_(shuffle32(g(t0), g(t2), [0, 1, 4, 5])),
+      let_(shuffle32(g(t0), g(t2), [2, 3, 6, 7])),
+      let_(shuffle32(g(t1), g(t3), [0, 1, 4, 5])),
+      let_(shuffle32(g(t1), g(t3), [2, 3, 6, 7])),
+    ]
+  }
+
+  /** One 1-D islow pass over 8 vectors (lane-parallel); pass 1 and 2 differ only in descaling. */
+  const dct1d = (x: number[], pass: 1 | 2): number[] => {
+    const d = pass === 1 ? 11 : 15
+    const r = i32x4const(1 << (d - 1))
+    const tmp0 = let_(add(x[0], x[7])), tmp7 = let_(sub(x[0], x[7]))
+    const tmp1 = let_(add(x[1], x[6])), tmp6 = let_(sub(x[1], x[6]))
+    const tmp2 = let_(add(x[2], x[5])), tmp5 = let_(sub(x[2], x[5]))
+    const tmp3 = let_(add(x[3], x[4])), tmp4 = let_(sub(x[3], x[4]))
+    const tmp10 = let_(add(tmp0, tmp3)), tmp13 = let_(sub(tmp0, tmp3))
+    const tmp11 = let_(add(tmp1, tmp2)), tmp12 = let_(sub(tmp1, tmp2))
+    const out = new Array<number>(8)
+    if (pass === 1) {
+      out[0] = let_(i32x4shl(add(tmp10, tmp11), 2))
+      out[4] = let_(i32x4shl(sub(tmp10, tmp11), 2))
+    } else {
+      out[0] = let_(i32x4shrS(i32x4add(add(tmp10, tmp11), i32x4const(2)), 2))
+      out[4] = let_(i32x4shrS(i32x4add(sub(tmp10, tmp11), i32x4const(2)), 2))
+    }
+    const z1 = let_(mulc(add(tmp12, tmp13), F_0_541))
+    out[2] = let_(i32x4shrS(i32x4add(i32x4add(g(z1), mulc(g(tmp13), F_0_765)), r), d))
+    out[6] = let_(i32x4shrS(i32x4add(i32x4sub(g(z1), mulc(g(tmp12), F_1_847)), r), d))
+    const z5 = let_(mulc(i32x4add(add(tmp4, tmp6), add(tmp5, tmp7)), F_1_175))
+    const a1 = let_(mulc(add(tmp4, tmp7), -F_0_899))
+    const a2 = let_(mulc(add(tmp5, tmp6), -F_2_562))
+    const a3 = let_(i32x4sub(g(z5), mulc(add(tmp4, tmp6), F_1_961)))
+    const a4 = let_(i32x4sub(g(z5), mulc(add(tmp5, tmp7), F_0_390)))
+    const odd = (t: number, c: number, p: number, q: number): number =>
+      let_(i32x4shrS(i32x4add(i32x4add(i32x4add(mulc(g(t), c), g(p)), g(q)), r), d))
+    out[7] = odd(tmp4, F_0_298, a1, a3)
+    out[5] = odd(tmp5, F_2_053, a2, a4)
+    out[3] = odd(tmp6, F_3_072, a2, a3)
+    out[1] = odd(tmp7, F_1_501, a1, a4)
+    return out
+  }
+
+  // Load rows (8 bytes each, zero-extended), split into lanes 0-3 / 4-7 and level-shift.
+  const lo: number[] = [], hi: number[] = []
+  const c128 = i32x4const(128)
+  for (let row = 0; row < 8; row++) {
+    const w = let_(vload8x8u(i32add(g(SRC), i32mul(g(STRIDE), i32c(row))), 0))
+    lo.push(let_(i32x4sub(i32x4extLowU16(g(w)), c128)))
+    hi.push(let_(i32x4sub(i32x4extHighU16(g(w)), c128)))
+  }
+  // Columns as vectors (lanes = rows 0-3, and rows 4-7), pass 1 along each row.
+  const colsTop = [...transpose(lo[0], lo[1], lo[2], lo[3]), ...transpose(hi[0], hi[1], hi[2], hi[3])]
+  const colsBottom = [...transpose(lo[4], lo[5], lo[6], lo[7]), ...transpose(hi[4], hi[5], hi[6], hi[7])]
+  const pTop = dct1d(colsTop, 1)
+  const pBottom = dct1d(colsBottom, 1)
+  // Rows as vectors again (lanes = coefficient columns 0-3, and 4-7), pass 2 along each column.
+  const rowsLo = [...transpose(pTop[0], pTop[1], pTop[2], pTop[3]), ...transpose(pBottom[0], pBottom[1], pBottom[2], pBottom[3])]
+  const rowsHi = [...transpose(pTop[4], pTop[5], pTop[6], pTop[7]), ...transpose(pBottom[4], pBottom[5], pBottom[6], pBottom[7])]
+  const uLo = dct1d(rowsLo, 2)
+  const uHi = dct1d(rowsHi, 2)
+
+  // Quantize (natural index u*8 + lane [+4]) and store row u of the block to the scratch area.
+  const quant = (x: number, base: number): Code => {
+    const s = let_(i32x4shrS(g(x), 31))
+    const p = i32x4shrU(i32x4mul(i32x4add(i32x4abs(g(x)), vload(g(TABLE), base * 4)), vload(g(TABLE), 256 + base * 4)), 16)
+    const q = i32x4shrU(i32x4mul(p, vload(g(TABLE), 512 + base * 4)), 16)
+    return i32x4sub(vxor(q, g(s)), g(s))
+  }
+  for (let u = 0; u < 8; u++) {
+    body.push(...vstore(i32c(0), i16x8narrow(quant(uLo[u], u * 8), quant(uHi[u], u * 8 + 4)), u * 16))
+  }
+  for (let k = 0; k < 64; k++) body.push(...store16(g(OUT), load16s(i32c(0), ZIGZAG[k] * 2), k * 2))
+
+  return module([{ name: 'block', params: [I32, I32, I32, I32], locals, body }], 1)
+}
+
+let cached: IslowKernel | null | undefined
+let enabled = true
+
+/** Turns the kernel off (or back on) for this process: for tests and benchmarks of the TypeScript path. */
+export function setWasmKernelEnabled(on: boolean): void {
+  enabled = on
+}
+
+/** The kernel (compiled once per process), or null when disabled or this runtime lacks WebAssembly SIMD. */
+export function islowKernel(): IslowKernel | null {
+  if (!enabled) return null
+  if (cached !== undefined) return cached
+  try {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(generate()), {})
+    const exp = instance.exports as unknown as { memory: WasmMemory; block: IslowKernel['block'] }
+    cached = { memory: exp.memory, block: exp.block }
+  } catch {
+    cached = null
+  }
+  return cached
+}
+
+/** Writes a quantizer's table (corr, reciprocal, 2^(32-shift)) at byte `addr` of the kernel memory. */
+export function writeKernelTable(memory: WasmMemory, addr: number, corr: ArrayLike<number>, recip: ArrayLike<number>, shift: ArrayLike<number>): void {
+  const v = new Int32Array(memory.buffer, addr, 192)
+  for (let i = 0; i < 64; i++) {
+    if (shift[i] < 16) throw new Error('islow kernel: quantizer shift below 16')
+    v[i] = corr[i]
+    v[64 + i] = recip[i]
+    v[128 + i] = 2 ** (32 - shift[i])
+  }
+}
