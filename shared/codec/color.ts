@@ -14,6 +14,9 @@ const CR_R = fix(0.5), CR_G = fix(0.41869), CR_B = fix(0.08131)
 const Y_ROUND = ONE_HALF
 const C_ROUND = CBCR_OFFSET + ONE_HALF - 1
 
+/** The same constants for code generators (the WebAssembly kernel); hot loops here use the locals above. */
+export const Y_COEFFS = Object.freeze({ Y_R, Y_G, Y_B, CB_R, CB_G, CB_B, CR_R, CR_G, CR_B, Y_ROUND, C_ROUND })
+
 /**
  * Converts `count` pixels starting at byte `src` of `data` (`stride` bytes per pixel: 3 rgb, 4 rgba) into
  * Y samples at `yOff` of `y` and Cb/Cr samples at `cOff` of `cb`/`cr`. Pass `cb`/`cr` = null for gray output
@@ -42,17 +45,18 @@ export function rgbToYccRow(
  * (sum of the four per-pixel values + bias 1,2,1,2...) >> 2, exactly the two-step result. Pixel columns past
  * the image replicate the last one (expand_right_edge), so `ys` rows are filled to `yw` and chroma to `cw`
  * samples; `rowB` may equal `rowA` at the bottom edge. `data` offsets are in bytes, `stride` bytes per pixel.
+ * Chroma columns before `from` (and their Y samples) are left alone (the SIMD kernel did them).
  */
 export function rgbToYcc420Pair(
   data: Uint8Array, stride: number, w: number, rowA: number, rowB: number,
   ys: Uint8Array, yA: number, yB: number, yw: number,
-  cbs: Uint8Array, crs: Uint8Array, cOff: number, cw: number,
+  cbs: Uint8Array, crs: Uint8Array, cOff: number, cw: number, from = 0,
 ): void {
   // Interior: both pixels of the pair are inside the image; no clamping, no branches.
   const inner = w >> 1
-  let pa = rowA, pb = rowB
   const step = stride * 2
-  let cx = 0
+  let pa = rowA + from * step, pb = rowB + from * step
+  let cx = from
   for (; cx < inner; cx++, pa += step, pb += step) {
     let r = data[pa], g = data[pa + 1], b = data[pa + 2]
     ys[yA + 2 * cx] = (Y_R * r + Y_G * g + Y_B * b + Y_ROUND) >> SCALEBITS

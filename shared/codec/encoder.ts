@@ -13,7 +13,8 @@ import { EOI, JFIF_APP0, SOI, dht, dqt, dri, sof0, sos } from './markers'
 import { metadataSegment } from './metadata'
 import { createStripFiller, type StripFiller } from './prepare'
 import { type Quantizer, makeQuantizer, rawDivisor, reciprocal } from './quantize'
-import { type IslowKernel, KERNEL_RESERVED, KERNEL_TABLE_BYTES, islowKernel, writeKernelTable } from './wasm/islow-kernel'
+import { type CodecKernels, codecKernels } from './wasm/kernels'
+import { KERNEL_RESERVED, KERNEL_TABLE_BYTES, writeKernelTable } from './wasm/islow-kernel'
 import { qualityTables, validateTables } from './tables'
 import type { DctMethod, EncodeOptions, RawImage, Subsampling } from './types'
 import { validateImage, validateSubsampling } from './validate'
@@ -65,25 +66,29 @@ export function resolveOptions(image: RawImage, options: EncodeOptions | undefin
 
 /** Where the kernel path keeps its tables, strips and row of blocks inside the kernel's memory. */
 interface KernelPlan {
-  kernel: IslowKernel
+  kernel: CodecKernels
   tables: number[]
   strips: number[]
+  src: number
   blocks: number
   bytes: number
 }
 
-function kernelPlan(kernel: IslowKernel, layout: FrameLayout, blocksPerRow: number): KernelPlan {
+/** Memory map: scratch, 2 tables, strips (+16 bytes slack each), source rows of one strip (+64), blocks. */
+function kernelPlan(kernel: CodecKernels, layout: FrameLayout, blocksPerRow: number): KernelPlan {
   let at = KERNEL_RESERVED
   const tables = [at, at + KERNEL_TABLE_BYTES]
   at += 2 * KERNEL_TABLE_BYTES
   const strips = layout.components.map((c) => {
     const a = at
-    at += (c.stripWidth * c.stripHeight + 15) & ~15
+    at += (c.stripWidth * c.stripHeight + 16 + 15) & ~15
     return a
   })
+  const src = at
+  at += (layout.maxV * 8 * layout.width * 4 + 64 + 15) & ~15
   const blocks = at
   at += blocksPerRow * 128
-  return { kernel, tables, strips, blocks, bytes: at }
+  return { kernel, tables, strips, src, blocks, bytes: at }
 }
 
 /**
@@ -110,7 +115,7 @@ export class CoefficientMaker {
     this.rows = r.dct === 'islow' ? islowRows : ifastRows
     this.columns = r.dct === 'islow' ? islowColumnsQuantize : ifastColumnsQuantize
     const blocksPerRow = layout.mcusPerRow * layout.blocksInMcu
-    const kernel = r.dct === 'islow' ? islowKernel() : null
+    const kernel = r.dct === 'islow' ? codecKernels() : null
     this.plan = kernel ? kernelPlan(kernel, layout, blocksPerRow) : null
     if (this.plan) {
       for (const t of [r.luma, r.chroma]) this.kernelTables.push(Array.from({ length: 64 }, (_, i) => reciprocal(rawDivisor(t[i], i, 'islow'))))
@@ -130,7 +135,9 @@ export class CoefficientMaker {
     if (mem.buffer.byteLength < plan.bytes) mem.grow(Math.ceil((plan.bytes - mem.buffer.byteLength) / 65536))
     const buf = mem.buffer
     if (this.out.buffer !== buf) {
-      this.filler = createStripFiller(this.image, this.layout, this.layout.components.map((c, ci) => new Uint8Array(buf, plan.strips[ci], c.stripWidth * c.stripHeight)))
+      const views = this.layout.components.map((c, ci) => new Uint8Array(buf, plan.strips[ci], c.stripWidth * c.stripHeight))
+      const accel = { kernels: plan.kernel, memory: new Uint8Array(buf), strips: plan.strips, src: plan.src }
+      this.filler = createStripFiller(this.image, this.layout, views, accel)
       this.out = new Int16Array(buf, plan.blocks, this.layout.mcusPerRow * this.layout.blocksInMcu * 64)
     }
     this.kernelTables.forEach((t, i) => writeKernelTable(mem, plan.tables[i], t.map((x) => x[1]), t.map((x) => x[0]), t.map((x) => x[2])))

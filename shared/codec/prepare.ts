@@ -5,6 +5,7 @@
  */
 import { rgbToYcc420Pair, rgbToYccRow } from './color'
 import type { FrameLayout } from './layout'
+import type { CodecKernels } from './wasm/kernels'
 import { expandBottom, expandRight } from './sample'
 import type { RawImage } from './types'
 
@@ -15,8 +16,22 @@ export interface StripFiller {
   fill(row: number): void
 }
 
-/** `strips` optionally supplies the buffers (e.g. views into kernel memory), one per component, sized as laid out. */
-export function createStripFiller(image: RawImage, layout: FrameLayout, buffers?: Uint8Array[]): StripFiller {
+/**
+ * Where the SIMD colour kernels may work: `strips` are the byte addresses of the strip buffers in kernel memory
+ * (each followed by 16 bytes of slack) and `src` an area for one strip of source rows plus 64 bytes.
+ */
+export interface KernelStrips {
+  kernels: CodecKernels
+  memory: Uint8Array
+  strips: number[]
+  src: number
+}
+
+/**
+ * `buffers` optionally supplies the strip buffers (views into kernel memory), one per component, sized as laid
+ * out; with `accel`, interleaved RGB input is converted by the WebAssembly kernels (same bytes).
+ */
+export function createStripFiller(image: RawImage, layout: FrameLayout, buffers?: Uint8Array[], accel?: KernelStrips): StripFiller {
   const strips = buffers ?? layout.components.map((c) => new Uint8Array(c.stripWidth * c.stripHeight))
   switch (image.format) {
     case 'gray': return { strips, fill: (row) => fillGray(image, layout, strips, row) }
@@ -24,8 +39,12 @@ export function createStripFiller(image: RawImage, layout: FrameLayout, buffers?
     case 'rgb':
     case 'rgba': {
       const stride = image.format === 'rgb' ? 3 : 4
-      if (layout.maxV === 1) return { strips, fill: (row) => fillRgb444(image, stride, layout, strips, row) }
-      return { strips, fill: (row) => fillRgb420(image, stride, layout, strips, row) }
+      const k = stride === 3 ? accel : undefined
+      if (layout.maxV === 1) {
+        if (k) return { strips, fill: (row) => fillRgb444Kernel(image, layout, strips, k, row) }
+        return { strips, fill: (row) => fillRgb444(image, stride, layout, strips, row) }
+      }
+      return { strips, fill: (row) => fillRgb420(image, stride, layout, strips, row, k) }
     }
     default:
       throw new Error(`unknown pixel format '${String((image as RawImage).format)}'`)
@@ -71,22 +90,53 @@ function fillRgb444(image: RawImage, stride: number, layout: FrameLayout, strips
   for (const s of strips) expandBottom(s, sw, sw, r - 1, 8)
 }
 
+/** fillRgb444 with the SIMD kernel: source rows copied into kernel memory, converted 16 pixels at a time. */
+function fillRgb444Kernel(image: RawImage, layout: FrameLayout, strips: Uint8Array[], k: KernelStrips, row: number): void {
+  const { width: w, height: h, data } = image
+  const sw = layout.components[0].stripWidth
+  const rowBytes = w * 3
+  const last = Math.min(h, row * 8 + 8)
+  k.memory.set(data.subarray(row * 8 * rowBytes, last * rowBytes), k.src)
+  const groups = (w + 15) >> 4
+  const [sy, scb, scr] = k.strips
+  let r = 0
+  for (; row * 8 + r < h && r < 8; r++) {
+    const o = r * sw
+    k.kernels.rgb444(k.src + r * rowBytes, sy + o, scb + o, scr + o, groups)
+    for (const s of strips) expandRight(s, o, w, sw)
+  }
+  for (const s of strips) expandBottom(s, sw, sw, r - 1, 8)
+}
+
 /**
  * 2x2 subsampling, following jcprepct's order of operations exactly: a missing second row of a pair is a copy
  * of the first (conversion buffer padding), pairs wholly below the image replicate the last output row
  * (iMCU padding), and the downsampler averages pixels replicated past the right edge (rgbToYcc420Pair).
  */
-function fillRgb420(image: RawImage, stride: number, layout: FrameLayout, strips: Uint8Array[], row: number): void {
+function fillRgb420(image: RawImage, stride: number, layout: FrameLayout, strips: Uint8Array[], row: number, k?: KernelStrips): void {
   const { width: w, height: h, data } = image
   const yw = layout.components[0].stripWidth
   const cw = layout.components[1].stripWidth
   const [ys, cbs, crs] = strips
+  // The kernel takes whole groups of 16 chroma columns whose pixels are all inside the image.
+  const groups = k ? (w >> 1) >> 4 : 0
+  const rowBytes = w * 3
+  if (groups > 0) {
+    const first = row * 16
+    const last = Math.min(h, first + 16)
+    k!.memory.set(data.subarray(first * rowBytes, last * rowBytes), k!.src)
+  }
   let p = 0
   for (; p < 8; p++) {
     const ya = row * 16 + p * 2
     if (ya >= h) break
     const yb = ya + 1 < h ? ya + 1 : ya
-    rgbToYcc420Pair(data, stride, w, ya * w * stride, yb * w * stride, ys, p * 2 * yw, (p * 2 + 1) * yw, yw, cbs, crs, p * cw, cw)
+    if (groups > 0) {
+      const [sy, scb, scr] = k!.strips
+      const base = k!.src - row * 16 * rowBytes
+      k!.kernels.rgb420(base + ya * rowBytes, base + yb * rowBytes, sy + p * 2 * yw, sy + (p * 2 + 1) * yw, scb + p * cw, scr + p * cw, groups)
+    }
+    rgbToYcc420Pair(data, stride, w, ya * w * stride, yb * w * stride, ys, p * 2 * yw, (p * 2 + 1) * yw, yw, cbs, crs, p * cw, cw, groups * 16)
   }
   expandBottom(ys, yw, yw, p * 2 - 1, 16)
   expandBottom(cbs, cw, cw, p - 1, 8)

@@ -1,7 +1,9 @@
 /** The WebAssembly SIMD islow kernel: generated module, exactness against the TypeScript reference path. */
 import t from 'tap'
 import { I32, get, i32x4add, module, sleb, uleb, vload, vstore } from '../../shared/codec/wasm/asm'
-import { islowKernel, setWasmKernelEnabled, writeKernelTable } from '../../shared/codec/wasm/islow-kernel'
+import { writeKernelTable } from '../../shared/codec/wasm/islow-kernel'
+import { codecKernels, setWasmKernelEnabled } from '../../shared/codec/wasm/kernels'
+import { rgbToYcc420Pair, rgbToYccRow } from '../../shared/codec/color'
 import { islowColumnsQuantize, islowRows } from '../../shared/codec/fdct-islow'
 import { makeQuantizer, rawDivisor, reciprocal } from '../../shared/codec/quantize'
 import { encodeJpeg } from '../../shared/codec/encoder'
@@ -30,7 +32,8 @@ t.test('the assembler builds a valid SIMD module', async (t) => {
   t.same([...v.subarray(8, 12)], [11, 22, 33, 36])
 })
 
-const kernel = islowKernel()
+const kernel = codecKernels()
+t.ok(kernel !== null || process.arch !== 'x64', 'Node 20 on x64 has WebAssembly SIMD: the kernels must compile here')
 t.test('kernel output equals islowRows + islowColumnsQuantize on random blocks and tables', { skip: kernel ? false : 'no WebAssembly SIMD in this runtime' }, async (t) => {
   const k = kernel!
   const r = rng(31)
@@ -52,10 +55,39 @@ t.test('kernel output equals islowRows + islowColumnsQuantize on random blocks a
   t.equal(bad, 0)
 })
 
+t.test('colour kernels equal color.ts (4:4:4 rows and fused 4:2:0 pairs)', { skip: kernel ? false : 'no WebAssembly SIMD in this runtime' }, async (t) => {
+  const k = kernel!
+  const r = rng(77)
+  let bad = 0
+  for (let n = 0; n < 300; n++) {
+    const mem = new Uint8Array(k.memory.buffer)
+    const groups = 1 + (n % 5)
+    const px = 16 * groups
+    const SRC = 1024, Y = 8192, CB = 12288, CR = 16384
+    for (let i = 0; i < px * 3 + 64; i++) mem[SRC + i] = n % 2 ? r() : (r() & 1) * 255
+    k.rgb444(SRC, Y, CB, CR, groups)
+    const y = new Uint8Array(px), cb = new Uint8Array(px), cr = new Uint8Array(px)
+    rgbToYccRow(mem, SRC, 3, px, y, 0, cb, cr, 0)
+    for (let i = 0; i < px; i++) if (mem[Y + i] !== y[i] || mem[CB + i] !== cb[i] || mem[CR + i] !== cr[i]) bad++
+    const A = 20000, B = 30000, YA = 40000, YB = 41000, CB2 = 42000, CR2 = 43000
+    const w = 32 * groups
+    for (let i = 0; i < w * 3 + 64; i++) { mem[A + i] = r(); mem[B + i] = n % 3 ? r() : mem[A + i] }
+    k.rgb420(A, B, YA, YB, CB2, CR2, groups)
+    const data = new Uint8Array(w * 6)
+    data.set(mem.subarray(A, A + w * 3), 0)
+    data.set(mem.subarray(B, B + w * 3), w * 3)
+    const ys = new Uint8Array(w * 2), cbs = new Uint8Array(w / 2), crs = new Uint8Array(w / 2)
+    rgbToYcc420Pair(data, 3, w, 0, w * 3, ys, 0, w, w, cbs, crs, 0, w / 2)
+    for (let i = 0; i < w; i++) if (mem[YA + i] !== ys[i] || mem[YB + i] !== ys[w + i]) bad++
+    for (let i = 0; i < w / 2; i++) if (mem[CB2 + i] !== cbs[i] || mem[CR2 + i] !== crs[i]) bad++
+  }
+  t.equal(bad, 0)
+})
+
 t.test('encoder output is identical with and without the kernel, and equals cjpeg on the TypeScript path too', async (t) => {
   const cj = new Cjpeg()
   t.teardown(() => { setWasmKernelEnabled(true); cj.cleanup() })
-  const images = [makeImage(45, 29, 'rgb', 'random', 3), makeImage(64, 48, 'gray', 'gradient', 4), crop(photos()[1], 3, 5, 101, 67)]
+  const images = [makeImage(45, 29, 'rgb', 'random', 3), makeImage(64, 48, 'gray', 'gradient', 4), makeImage(70, 33, 'rgba', 'random', 5), crop(photos()[1], 3, 5, 101, 67), crop(photos()[2], 0, 0, 200, 130)]
   for (const image of images) {
     for (const o of [{ quality: 75 }, { quality: 95, subsampling: '444' as const }, { tables: randomTables(8), optimizeHuffman: true, restartInterval: 2 }]) {
       setWasmKernelEnabled(true)
@@ -64,9 +96,12 @@ t.test('encoder output is identical with and without the kernel, and equals cjpe
       const withoutKernel = encodeJpeg(image, o)
       t.equal(firstDiff(withKernel, withoutKernel), -1, `${image.width}x${image.height} ${image.format} ${JSON.stringify(o).slice(0, 40)}`)
     }
+    if (image.format === 'rgba') continue
     setWasmKernelEnabled(false)
     const q = qualityTables(80)
-    const ref = cj.encode(image, { ...q, subsampling: '420' })
-    t.equal(firstDiff(encodeJpeg(image, { tables: q, subsampling: '420' }), ref), -1, 'TypeScript path = cjpeg')
+    for (const subsampling of ['420', '444'] as const) {
+      const ref = cj.encode(image, { ...q, subsampling })
+      t.equal(firstDiff(encodeJpeg(image, { tables: q, subsampling }), ref), -1, `TypeScript path = cjpeg (${subsampling})`)
+    }
   }
 })

@@ -57,6 +57,11 @@ export const i32mul = (a: Code, b: Code): Code => [...a, ...b, 0x6c]
 export const load16s = (addr: Code, offset: number): Code => [...addr, 0x2e, ...memarg(offset)]
 export const store16 = (addr: Code, value: Code, offset: number): Code => [...addr, ...value, 0x3b, ...memarg(offset)]
 
+export const tee = (i: number): Code => [0x22, ...uleb(i)]
+export const i32sub = (a: Code, b: Code): Code => [...a, ...b, 0x6b]
+/** `loop ... end` that repeats while `cond` (evaluated at the end of each pass) is non-zero. */
+export const doWhile = (body: Code, cond: Code): Code => [0x03, 0x40, ...body, ...cond, 0x0d, 0x00, 0x0b]
+
 // SIMD (opcode numbers from the WebAssembly SIMD proposal's binary encoding)
 export const vload = (addr: Code, offset: number): Code => [...addr, ...simd(0x00), ...memarg(offset)]
 export const vload8x8u = (addr: Code, offset: number): Code => [...addr, ...simd(0x02), ...memarg(offset)]
@@ -73,6 +78,14 @@ export function shuffle32(a: Code, b: Code, lanes: [number, number, number, numb
   return [...a, ...b, ...simd(0x0d), ...bytes]
 }
 export const vxor = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x51)]
+export function v128bytes(bytes: number[]): Code {
+  if (bytes.length !== 16) throw new Error('v128 constant needs 16 bytes')
+  return [...simd(0x0c), ...bytes.map((b) => b & 0xff)]
+}
+/** i8x16.swizzle: byte i of the result is a[idx[i]], or 0 when idx[i] >= 16. */
+export const swizzle = (a: Code, idx: Code): Code => [...a, ...idx, ...simd(0x0e)]
+export const i8x16narrowU = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x66)]
+export const i16x8narrowU = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x86)]
 export const i16x8narrow = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x85)]
 export const i32x4extLowU16 = (a: Code): Code => [...a, ...simd(0xa9)]
 export const i32x4extHighU16 = (a: Code): Code => [...a, ...simd(0xaa)]

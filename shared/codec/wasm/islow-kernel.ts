@@ -7,23 +7,19 @@
  *   * 2^(32 - shift) >> 16, sign restored → narrow to i16 → zigzag scatter to the output block.
  * Every intermediate fits int32 for 8-bit samples (see fdct-islow.ts), so wrapping i32x4 arithmetic is exact.
  * The two-step shift needs shift >= 16, true for all islow divisors (8 * q >= 8 gives shift >= 18).
- * Returns null where WebAssembly SIMD is unavailable; the TypeScript path is the reference and the fallback.
+ * The TypeScript path is the reference and the fallback (kernels.ts).
  */
 import { ZIGZAG } from '../tables'
 import {
   type Code, I32, V128, get, i16x8narrow, i32add, i32c, i32mul, i32x4abs, i32x4add, i32x4const, i32x4extHighU16,
-  i32x4extLowU16, i32x4mul, i32x4shl, i32x4shrS, i32x4shrU, i32x4sub, load16s, module, set, shuffle32, store16,
-  vload, vload8x8u, vstore, vxor,
+  i32x4extLowU16, i32x4mul, i32x4shl, i32x4shrS, i32x4shrU, i32x4sub, load16s, set, shuffle32, store16,
+  vload, vload8x8u, vstore, vxor, type FuncDef,
 } from './asm'
 
-/** The slice of the WebAssembly API used here (the project's lib setting has no WebAssembly typings). */
-interface WasmMemory {
+/** The slice of WebAssembly.Memory used (the project's lib setting has no WebAssembly typings). */
+export interface WasmMemory {
   readonly buffer: ArrayBuffer
   grow(pages: number): number
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> }
 }
 
 /** Bytes 0..127: the kernel's scratch block (natural-order i16). Callers place tables and buffers above. */
@@ -31,16 +27,11 @@ export const KERNEL_RESERVED = 128
 /** Bytes per quantization table in kernel memory: corr, recip, 2^(32-shift) as i32[64] each. */
 export const KERNEL_TABLE_BYTES = 768
 
-export interface IslowKernel {
-  readonly memory: WasmMemory
-  /** DCT + quantize the block at `src` (`stride` bytes per row) with the table at `table`; writes 64 i16 at `out`. */
-  block(src: number, stride: number, table: number, out: number): void
-}
-
 const F_0_298 = 2446, F_0_390 = 3196, F_0_541 = 4433, F_0_765 = 6270, F_0_899 = 7373, F_1_175 = 9633
 const F_1_501 = 12299, F_1_847 = 15137, F_1_961 = 16069, F_2_053 = 16819, F_2_562 = 20995, F_3_072 = 25172
 
-function generate(): Uint8Array {
+/** The `block(src, stride, table, out)` function. */
+export function islowFunc(): FuncDef {
   const SRC = 0, STRIDE = 1, TABLE = 2, OUT = 3
   const locals: number[] = []
   const body: Code = []
@@ -135,29 +126,7 @@ function generate(): Uint8Array {
   }
   for (let k = 0; k < 64; k++) body.push(...store16(g(OUT), load16s(i32c(0), ZIGZAG[k] * 2), k * 2))
 
-  return module([{ name: 'block', params: [I32, I32, I32, I32], locals, body }], 1)
-}
-
-let cached: IslowKernel | null | undefined
-let enabled = true
-
-/** Turns the kernel off (or back on) for this process: for tests and benchmarks of the TypeScript path. */
-export function setWasmKernelEnabled(on: boolean): void {
-  enabled = on
-}
-
-/** The kernel (compiled once per process), or null when disabled or this runtime lacks WebAssembly SIMD. */
-export function islowKernel(): IslowKernel | null {
-  if (!enabled) return null
-  if (cached !== undefined) return cached
-  try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(generate()), {})
-    const exp = instance.exports as unknown as { memory: WasmMemory; block: IslowKernel['block'] }
-    cached = { memory: exp.memory, block: exp.block }
-  } catch {
-    cached = null
-  }
-  return cached
+  return { name: 'block', params: [I32, I32, I32, I32], locals, body }
 }
 
 /** Writes a quantizer's table (corr, reciprocal, 2^(32-shift)) at byte `addr` of the kernel memory. */

@@ -1,0 +1,45 @@
+/**
+ * The codec's WebAssembly SIMD kernels in one module sharing one memory: islow DCT + quantization of a block,
+ * and RGB → YCbCr conversion for 4:4:4 and fused with 4:2:0 downsampling. Generated and compiled once per
+ * process on first use; null where the runtime lacks WebAssembly SIMD (or after setWasmKernelEnabled(false)),
+ * in which case the encoder runs its TypeScript reference path, which computes the same bytes.
+ */
+import { module } from './asm'
+import { rgb420Func, rgb444Func } from './color-kernel'
+import { type WasmMemory, islowFunc } from './islow-kernel'
+
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> }
+}
+
+export interface CodecKernels {
+  readonly memory: WasmMemory
+  /** DCT + quantize the block at `src` (`stride` bytes per row) with the table at `table`; 64 i16 to `out`. */
+  block(src: number, stride: number, table: number, out: number): void
+  /** 16 * groups RGB pixels at `src` → Y/Cb/Cr bytes. */
+  rgb444(src: number, y: number, cb: number, cr: number, groups: number): void
+  /** 32 * groups pixel columns of rows `srcA`/`srcB` → Y of both rows and 16 * groups Cb/Cr samples. */
+  rgb420(srcA: number, srcB: number, yA: number, yB: number, cb: number, cr: number, groups: number): void
+}
+
+let cached: CodecKernels | null | undefined
+let enabled = true
+
+/** Turns the kernels off (or back on) for this process: for tests and benchmarks of the TypeScript path. */
+export function setWasmKernelEnabled(on: boolean): void {
+  enabled = on
+}
+
+export function codecKernels(): CodecKernels | null {
+  if (!enabled) return null
+  if (cached !== undefined) return cached
+  try {
+    const bytes = module([islowFunc(), rgb444Func(), rgb420Func()], 1)
+    const exp = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as CodecKernels
+    cached = { memory: exp.memory, block: exp.block, rgb444: exp.rgb444, rgb420: exp.rgb420 }
+  } catch {
+    cached = null
+  }
+  return cached
+}
