@@ -107,6 +107,8 @@ export class CoefficientMaker {
   private readonly plan: KernelPlan | null
   private readonly kernelTables: [number, number, number][][] = []
   private out: Int16Array
+  /** Per block of the last row(): zigzag index of its last non-zero coefficient (63 when not tracked). */
+  readonly last: Int8Array
 
   constructor(private readonly image: RawImage, private readonly layout: FrameLayout, r: Resolved) {
     const luma = makeQuantizer(r.luma, r.dct)
@@ -115,6 +117,7 @@ export class CoefficientMaker {
     this.rows = r.dct === 'islow' ? islowRows : ifastRows
     this.columns = r.dct === 'islow' ? islowColumnsQuantize : ifastColumnsQuantize
     const blocksPerRow = layout.mcusPerRow * layout.blocksInMcu
+    this.last = new Int8Array(blocksPerRow).fill(63)
     const kernel = r.dct === 'islow' ? codecKernels() : null
     this.plan = kernel ? kernelPlan(kernel, layout, blocksPerRow) : null
     if (this.plan) {
@@ -145,7 +148,7 @@ export class CoefficientMaker {
 
   /** Transforms MCU row `row`; returns its blocks (a buffer reused by the next call). */
   row(row: number): Int16Array {
-    const { layout, ws, rows, columns, quantizers, plan } = this
+    const { layout, ws, rows, columns, quantizers, plan, last } = this
     if (plan) this.attach()
     const out = this.out
     const strips = this.filler.strips
@@ -163,7 +166,7 @@ export class CoefficientMaker {
             const bx = mx * c.h + xi
             if (realRow && bx < c.widthInBlocks) {
               const at = yi * 8 * c.stripWidth + bx * 8
-              if (plan) plan.kernel.block(plan.strips[ci] + at, c.stripWidth, plan.tables[c.table], plan.blocks + off * 2)
+              if (plan) last[off >> 6] = plan.kernel.block(plan.strips[ci] + at, c.stripWidth, plan.tables[c.table], plan.blocks + off * 2)
               else {
                 rows(strip, at, c.stripWidth, ws)
                 columns(ws, q, out, off)
@@ -171,6 +174,7 @@ export class CoefficientMaker {
             } else {
               out.fill(0, off, off + 64)
               out[off] = out[off - 64]
+              if (plan) last[off >> 6] = 0
             }
           }
         }
@@ -204,9 +208,14 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
 
   // Two-pass optimal tables need every block before the first code is written; otherwise one MCU row at a time.
   let whole: Int16Array | null = null
+  let wholeLast: Int8Array | null = null
   if (r.optimizeHuffman) {
     whole = new Int16Array(blocksPerRow * layout.mcuRows * 64)
-    for (let row = 0; row < layout.mcuRows; row++) whole.set(maker.row(row), row * blocksPerRow * 64)
+    wholeLast = new Int8Array(blocksPerRow * layout.mcuRows)
+    for (let row = 0; row < layout.mcuRows; row++) {
+      whole.set(maker.row(row), row * blocksPerRow * 64)
+      wholeLast.set(maker.last, row * blocksPerRow)
+    }
   }
   const specs = huffmanSpecs(r.optimizeHuffman, whole, layout, r.restartInterval)
 
@@ -229,10 +238,10 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   const acCodes = specs.ac.map(deriveCodes)
   const tables = { dc: layout.components.map((c) => dcCodes[c.table]), ac: layout.components.map((c) => acCodes[c.table]) }
   const huff = new HuffmanEncoder(new BitWriter(sink), layout.membership, tables, r.restartInterval)
-  if (whole !== null) {
-    huff.encode(whole, 0, layout.mcusPerRow * layout.mcuRows)
+  if (whole !== null && wholeLast !== null) {
+    huff.encode(whole, wholeLast, 0, layout.mcusPerRow * layout.mcuRows)
   } else {
-    for (let row = 0; row < layout.mcuRows; row++) huff.encode(maker.row(row), 0, layout.mcusPerRow)
+    for (let row = 0; row < layout.mcuRows; row++) huff.encode(maker.row(row), maker.last, 0, layout.mcusPerRow)
   }
   huff.finish()
   sink.bytes(EOI)

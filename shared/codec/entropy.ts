@@ -43,8 +43,11 @@ export class HuffmanEncoder {
     private readonly restartInterval: number,
   ) {}
 
-  /** Encodes `mcus` MCUs from `coef` starting at block `firstBlock`. */
-  encode(coef: Int16Array, firstBlock: number, mcus: number): void {
+  /**
+   * Encodes `mcus` MCUs from `coef` starting at block `firstBlock`. `last[b]` is the zigzag index of block b's
+   * last non-zero coefficient, or 63 (scan everything) when unknown.
+   */
+  encode(coef: Int16Array, last: Int8Array, firstBlock: number, mcus: number): void {
     const { membership, bits, restartInterval, lastDc } = this
     const sink = bits.sink
     const perMcu = membership.length
@@ -61,7 +64,7 @@ export class HuffmanEncoder {
       for (let b = 0; b < perMcu; b++, off += 64) {
         const ci = membership[b]
         const dc = this.tables.dc[ci], ac = this.tables.ac[ci]
-        encodeBlock(bits, coef, off, lastDc[ci], dc.code, dc.size, ac.code, ac.size)
+        encodeBlock(bits, coef, off, last[off >> 6], lastDc[ci], dc.code, dc.size, ac.code, ac.size)
         lastDc[ci] = coef[off]
       }
     }
@@ -78,7 +81,7 @@ export class HuffmanEncoder {
  * a put that overflows the 32-bit accumulator completes and flushes the word, keeping the leftover bits.
  * Stale high bits left in `acc` after a flush are shifted out before the next word completes.
  */
-function encodeBlock(bw: BitWriter, coef: Int16Array, off: number, lastDc: number, dcCode: Uint32Array, dcSize: Uint8Array, acCode: Uint32Array, acSize: Uint8Array): void {
+function encodeBlock(bw: BitWriter, coef: Int16Array, off: number, lastNz: number, lastDc: number, dcCode: Uint32Array, dcSize: Uint8Array, acCode: Uint32Array, acSize: Uint8Array): void {
   const sink = bw.sink
   const buf = sink.buf
   let pos = sink.pos
@@ -97,7 +100,8 @@ function encodeBlock(bw: BitWriter, coef: Int16Array, off: number, lastDc: numbe
   else { pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free)); acc = code; free += 32 }
 
   let run = 0
-  for (let k = off + 1, end = off + 64; k < end; k++) {
+  // Coefficients after lastNz are zero: stop there and let EOB cover them.
+  for (let k = off + 1, end = off + lastNz + 1; k < end; k++) {
     v = coef[k]
     if (v === 0) { run++; continue }
     while (run > 15) {
@@ -118,7 +122,7 @@ function encodeBlock(bw: BitWriter, coef: Int16Array, off: number, lastDc: numbe
     else { pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free)); acc = code; free += 32 }
     run = 0
   }
-  if (run > 0) {
+  if (run > 0 || lastNz < 63) {
     code = acCode[0]
     size = acSize[0]
     free -= size

@@ -58,6 +58,11 @@ export const load16s = (addr: Code, offset: number): Code => [...addr, 0x2e, ...
 export const store16 = (addr: Code, value: Code, offset: number): Code => [...addr, ...value, 0x3b, ...memarg(offset)]
 
 export const tee = (i: number): Code => [0x22, ...uleb(i)]
+export const i32clz = (a: Code): Code => [...a, 0x67]
+export const i32or = (a: Code, b: Code): Code => [...a, ...b, 0x72]
+export const i32shl = (a: Code, b: Code): Code => [...a, ...b, 0x74]
+/** `a` if `cond` is non-zero, else `b`. */
+export const select = (a: Code, b: Code, cond: Code): Code => [...a, ...b, ...cond, 0x1b]
 export const i32sub = (a: Code, b: Code): Code => [...a, ...b, 0x6b]
 /** `loop ... end` that repeats while `cond` (evaluated at the end of each pass) is non-zero. */
 export const doWhile = (body: Code, cond: Code): Code => [0x03, 0x40, ...body, ...cond, 0x0d, 0x00, 0x0b]
@@ -85,6 +90,8 @@ export function v128bytes(bytes: number[]): Code {
 /** i8x16.swizzle: byte i of the result is a[idx[i]], or 0 when idx[i] >= 16. */
 export const swizzle = (a: Code, idx: Code): Code => [...a, ...idx, ...simd(0x0e)]
 export const i8x16narrowU = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x66)]
+export const i16x8ne = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x2e)]
+export const i16x8bitmask = (a: Code): Code => [...a, ...simd(0x84)]
 export const i16x8narrowU = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x86)]
 export const i16x8narrow = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x85)]
 export const i32x4extLowU16 = (a: Code): Code => [...a, ...simd(0xa9)]
@@ -100,6 +107,8 @@ export const i32x4mul = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xb5)]
 export interface FuncDef {
   name: string
   params: number[]
+  /** Result types (none when absent). */
+  results?: number[]
   /** Extra locals after the params, as value types. */
   locals: number[]
   body: Code
@@ -107,7 +116,7 @@ export interface FuncDef {
 
 /** A module with one exported memory ("memory", `pages` initial 64 KiB pages) and the exported functions. */
 export function module(funcs: FuncDef[], pages: number): Uint8Array {
-  const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0x00])
+  const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec((f.results ?? []).map((r) => [r]))])
   const code = funcs.map((f) => {
     const groups: Code[] = []
     for (let i = 0; i < f.locals.length;) {

@@ -4,7 +4,8 @@
  * same integers as fdct-islow.ts + quantize.ts, four lanes at a time:
  *   load 8 rows of samples, level shift, transpose → pass 1 on rows (lanes = rows) → transpose → pass 2 on
  *   columns (lanes = columns) → quantize as libjpeg-turbo's SIMD code does (|x| + corr) * recip >> 16, then
- *   * 2^(32 - shift) >> 16, sign restored → narrow to i16 → zigzag scatter to the output block.
+ *   * 2^(32 - shift) >> 16, sign restored → narrow to i16 → zigzag scatter to the output block; returns the
+ *   zigzag index of the last non-zero coefficient (i16x8.ne + bitmask + clz) for the entropy coder.
  * Every intermediate fits int32 for 8-bit samples (see fdct-islow.ts), so wrapping i32x4 arithmetic is exact.
  * The two-step shift needs shift >= 16, true for all islow divisors (8 * q >= 8 gives shift >= 18).
  * The TypeScript path is the reference and the fallback (kernels.ts).
@@ -13,7 +14,7 @@ import { ZIGZAG } from '../tables'
 import {
   type Code, I32, V128, get, i16x8narrow, i32add, i32c, i32mul, i32x4abs, i32x4add, i32x4const, i32x4extHighU16,
   i32x4extLowU16, i32x4mul, i32x4shl, i32x4shrS, i32x4shrU, i32x4sub, load16s, set, shuffle32, store16,
-  vload, vload8x8u, vstore, vxor, type FuncDef,
+  vload, vload8x8u, vstore, vxor, type FuncDef, i16x8bitmask, i16x8ne, i32clz, i32or, i32shl, i32sub, select,
 } from './asm'
 
 /** The slice of WebAssembly.Memory used (the project's lib setting has no WebAssembly typings). */
@@ -126,7 +127,17 @@ export function islowFunc(): FuncDef {
   }
   for (let k = 0; k < 64; k++) body.push(...store16(g(OUT), load16s(i32c(0), ZIGZAG[k] * 2), k * 2))
 
-  return { name: 'block', params: [I32, I32, I32, I32], locals, body }
+  // Result: zigzag index of the last non-zero coefficient (-1 if none), so the entropy coder can stop there.
+  const zero = i32x4const(0)
+  const bits = (j: number): Code => i16x8bitmask(i16x8ne(vload(g(OUT), j * 16), zero))
+  const word = (j0: number): Code =>
+    i32or(i32or(bits(j0), i32shl(bits(j0 + 1), i32c(8))), i32or(i32shl(bits(j0 + 2), i32c(16)), i32shl(bits(j0 + 3), i32c(24))))
+  locals.push(I32)
+  const hiWord = next++
+  body.push(...word(4), ...set(hiWord))
+  body.push(...select(i32sub(i32c(63), i32clz(g(hiWord))), i32sub(i32c(31), i32clz(word(0))), g(hiWord)))
+
+  return { name: 'block', params: [I32, I32, I32, I32], results: [I32], locals, body }
 }
 
 /** Writes a quantizer's table (corr, reciprocal, 2^(32-shift)) at byte `addr` of the kernel memory. */

@@ -15,8 +15,11 @@ declare const WebAssembly: {
 
 export interface CodecKernels {
   readonly memory: WasmMemory
-  /** DCT + quantize the block at `src` (`stride` bytes per row) with the table at `table`; 64 i16 to `out`. */
-  block(src: number, stride: number, table: number, out: number): void
+  /**
+   * DCT + quantize the block at `src` (`stride` bytes per row) with the table at `table`; 64 zigzag i16 to
+   * `out`. Returns the zigzag index of the last non-zero coefficient, -1 if all are zero.
+   */
+  block(src: number, stride: number, table: number, out: number): number
   /** 16 * groups RGB pixels at `src` → Y/Cb/Cr bytes. */
   rgb444(src: number, y: number, cb: number, cr: number, groups: number): void
   /** 32 * groups pixel columns of rows `srcA`/`srcB` → Y of both rows and 16 * groups Cb/Cr samples. */
