@@ -14,7 +14,7 @@ import { metadataSegment } from './metadata'
 import { createStripFiller, type StripFiller } from './prepare'
 import { type Quantizer, makeQuantizer, rawDivisor, reciprocal } from './quantize'
 import { type CodecKernels, codecKernels } from './wasm/kernels'
-import { KERNEL_RESERVED, KERNEL_TABLE_BYTES, writeKernelTable } from './wasm/islow-kernel'
+import { KERNEL_RESERVED, KERNEL_TABLE_BYTES, kernelTable, writeKernelTable } from './wasm/islow-kernel'
 import { qualityTables, validateTables } from './tables'
 import type { DctMethod, EncodeOptions, RawImage, Subsampling } from './types'
 import { validateImage, validateSubsampling } from './validate'
@@ -105,7 +105,7 @@ export class CoefficientMaker {
   private readonly rows: (src: Uint8Array, off: number, stride: number, d: Int32Array) => void
   private readonly columns: (d: Int32Array, q: Quantizer, out: Int16Array, off: number) => void
   private readonly plan: KernelPlan | null
-  private readonly kernelTables: [number, number, number][][] = []
+  private readonly kernelTables: Int32Array[] = []
   private out: Int16Array
   /** Per block of the last row(): zigzag index of its last non-zero coefficient (63 when not tracked). */
   readonly last: Int8Array
@@ -121,7 +121,7 @@ export class CoefficientMaker {
     const kernel = r.dct === 'islow' ? codecKernels() : null
     this.plan = kernel ? kernelPlan(kernel, layout, blocksPerRow) : null
     if (this.plan) {
-      for (const t of [r.luma, r.chroma]) this.kernelTables.push(Array.from({ length: 64 }, (_, i) => reciprocal(rawDivisor(t[i], i, 'islow'))))
+      for (const t of [r.luma, r.chroma]) this.kernelTables.push(kernelTable(Array.from({ length: 64 }, (_, i) => reciprocal(rawDivisor(t[i], i, 'islow')))))
       this.filler = createStripFiller(image, layout, [])
       this.out = new Int16Array(0)
       this.attach()
@@ -143,7 +143,7 @@ export class CoefficientMaker {
       this.filler = createStripFiller(this.image, this.layout, views, accel)
       this.out = new Int16Array(buf, plan.blocks, this.layout.mcusPerRow * this.layout.blocksInMcu * 64)
     }
-    this.kernelTables.forEach((t, i) => writeKernelTable(mem, plan.tables[i], t.map((x) => x[1]), t.map((x) => x[0]), t.map((x) => x[2])))
+    this.kernelTables.forEach((t, i) => writeKernelTable(mem, plan.tables[i], t))
   }
 
   /** Transforms MCU row `row`; returns its blocks (a buffer reused by the next call). */

@@ -1,7 +1,7 @@
 /** The WebAssembly SIMD islow kernel: generated module, exactness against the TypeScript reference path. */
 import t from 'tap'
 import { I32, get, i32x4add, module, sleb, uleb, vload, vstore } from '../../shared/codec/wasm/asm'
-import { writeKernelTable } from '../../shared/codec/wasm/islow-kernel'
+import { kernelTable, writeKernelTable } from '../../shared/codec/wasm/islow-kernel'
 import { codecKernels, setWasmKernelEnabled } from '../../shared/codec/wasm/kernels'
 import { rgbToYcc420Pair, rgbToYccRow } from '../../shared/codec/color'
 import { islowColumnsQuantize, islowRows } from '../../shared/codec/fdct-islow'
@@ -42,7 +42,7 @@ t.test('kernel output equals islowRows + islowColumnsQuantize on random blocks a
   for (let n = 0; n < 2000; n++) {
     const table = n % 7 === 0 ? new Array(64).fill(1) : n % 7 === 1 ? new Array(64).fill(255) : randomTables(n).luma
     const recips = table.map((q, i) => reciprocal(rawDivisor(q, i, 'islow')))
-    writeKernelTable(k.memory, TABLE, recips.map((x) => x[1]), recips.map((x) => x[0]), recips.map((x) => x[2]))
+    writeKernelTable(k.memory, TABLE, kernelTable(recips))
     const mem = new Uint8Array(k.memory.buffer)
     for (let i = 0; i < 8 * stride; i++) mem[SRC + i] = n % 3 === 0 ? r() : n % 3 === 1 ? 120 + (r() & 7) : (r() & 1) * 255
     k.block(SRC + 16, stride, TABLE, OUT)

@@ -140,13 +140,20 @@ export function islowFunc(): FuncDef {
   return { name: 'block', params: [I32, I32, I32, I32], results: [I32], locals, body }
 }
 
-/** Writes a quantizer's table (corr, reciprocal, 2^(32-shift)) at byte `addr` of the kernel memory. */
-export function writeKernelTable(memory: WasmMemory, addr: number, corr: ArrayLike<number>, recip: ArrayLike<number>, shift: ArrayLike<number>): void {
-  const v = new Int32Array(memory.buffer, addr, 192)
+/** A quantizer's kernel table (corr, reciprocal, 2^(32-shift) as i32[64] each) from compute_reciprocal triples. */
+export function kernelTable(recips: ArrayLike<readonly [number, number, number]>): Int32Array {
+  const v = new Int32Array(192)
   for (let i = 0; i < 64; i++) {
-    if (shift[i] < 16) throw new Error('islow kernel: quantizer shift below 16')
-    v[i] = corr[i]
-    v[64 + i] = recip[i]
-    v[128 + i] = 2 ** (32 - shift[i])
+    const [fq, c, r] = recips[i]
+    if (r < 16) throw new Error('islow kernel: quantizer shift below 16')
+    v[i] = c
+    v[64 + i] = fq
+    v[128 + i] = 2 ** (32 - r)
   }
+  return v
+}
+
+/** Writes a kernel table at byte `addr` (4-aligned) of the kernel memory. */
+export function writeKernelTable(memory: WasmMemory, addr: number, table: Int32Array): void {
+  new Int32Array(memory.buffer, addr, 192).set(table)
 }
