@@ -49,6 +49,7 @@ export class Controller implements ConfigApplier {
   private remote: FlatConfig
   private ver: number
   private brokerMax?: number
+  private expiryTimer?: NodeJS.Timeout
   private stopping?: Promise<void>
   private readonly log: Logger
 
@@ -134,6 +135,16 @@ export class Controller implements ConfigApplier {
     for (const e of this.extensions) await e.start()
     this.link.start()
     this.capture.start()
+    // The buffer expires on append; this covers a stopped or failing camera, when nothing is appended.
+    this.expiryTimer = setInterval(() => {
+      if (!this.cfg.buffer.ttlSec) return
+      try {
+        const gone = this.o.store.expire(Date.now())
+        if (gone.length) this.log.info(`expired ${gone.length} frame(s) older than ${this.cfg.buffer.ttlSec} s`)
+      } catch (err) {
+        this.stats.error(`buffer: ${errorMessage(err)}`)
+      }
+    }, 30000)
     const c = this.cfg
     this.log.info(`agent ${c.deviceId} running: ${c.capture.source} ${c.capture.width}x${c.capture.height} every ${c.capture.intervalMs} ms → ${this.topic('frames')} (${c.delivery})`)
   }
@@ -162,6 +173,7 @@ export class Controller implements ConfigApplier {
   /** SIGTERM path: stop capturing (the frame in progress is stored), let in-flight publishes finish, say offline, close the DB. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      clearInterval(this.expiryTimer)
       await this.capture.stop()
       await this.frames.stop()
       for (const e of [...this.extensions].reverse()) {

@@ -84,6 +84,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2
   }
   log.setLevel(local.config.log.level)
+  // A daemon: a stray rejection is logged, not fatal; an uncaught exception exits non-zero for systemd to restart.
+  process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${errorMessage(err)}`))
   const agent = createAgent(local, log)
   const stopped = stopOnSignals(agent, log)
   await agent.start()

@@ -68,7 +68,11 @@ export class FramesPublisher implements Extension {
     }
   }
 
-  onConfig(): void { this.pump() }
+  onConfig(_next: unknown, changed: string[]): void {
+    // Leaving e2e-ack: frames published but never acked are still buffered; send them again under the new rule.
+    if (changed.includes('delivery')) this.cursor = 0
+    this.pump()
+  }
 
   /** End-to-end ack: the receiver stored every seq up to `seq`. */
   acked(seq: number): void {
@@ -138,7 +142,14 @@ export class FramesPublisher implements Extension {
       this.inflight.delete(f.seq)
       this.failures.delete(f.seq)
       ctx.stats.published++
-      if (ctx.config.delivery === 'puback') ctx.store.remove(f.seq)
+      if (ctx.config.delivery === 'puback') {
+        try {
+          ctx.store.remove(f.seq)
+        } catch (err) { // the frame stays buffered and is sent again later: a duplicate, never a loss
+          ctx.stats.error(`buffer: ${errorMessage(err)}`)
+          ctx.log.error(`cannot remove delivered seq ${f.seq}: ${errorMessage(err)}`)
+        }
+      }
       this.settle()
       this.pump()
     }, (err: unknown) => {
@@ -179,7 +190,11 @@ export class FramesPublisher implements Extension {
     this.ctx.stats.setAside++
     this.ctx.stats.error(`seq ${f.seq} set aside: ${why}`)
     this.ctx.log.error(`seq ${f.seq} set aside (not published): ${why}`)
-    this.ctx.store.remove(f.seq)
     this.failures.delete(f.seq)
+    try {
+      this.ctx.store.remove(f.seq)
+    } catch (err) {
+      this.ctx.log.error(`cannot remove seq ${f.seq}: ${errorMessage(err)}`)
+    }
   }
 }
