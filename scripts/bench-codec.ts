@@ -1,6 +1,7 @@
 /**
  * Encoder benchmark: the same raw RGB frames (a natural photo resized to 640x480 and 1920x1080) encoded in one
- * run by ours (islow 4:2:0 and 4:4:4, ifast 4:2:0), jpeg-js (4:4:4, its only mode) and sharp/libvips
+ * run by ours (islow 4:2:0 and 4:4:4 with the WebAssembly SIMD kernels, the same with the pure TypeScript path,
+ * ifast 4:2:0, which has no kernel), jpeg-js (4:4:4, its only mode) and sharp/libvips
  * (libjpeg-turbo-compatible SIMD encoder, 4:2:0 and 4:4:4, no optimised coding, one thread). Prints medians in
  * ms/frame, ratios against the peers and peak memory. Timing targets live here, never in tests.
  *
@@ -11,6 +12,18 @@ import { join } from 'node:path'
 import jpegJs from 'jpeg-js'
 import sharp from 'sharp'
 import { encodeJpeg } from '../shared/codec'
+import type { EncodeOptions, RawImage } from '../shared/codec'
+import { setWasmKernelEnabled } from '../shared/codec/wasm/kernels'
+
+/** Our encoder with the WebAssembly kernels switched off: the pure TypeScript reference path. */
+function encodeTsOnly(image: RawImage, options: EncodeOptions): Uint8Array {
+  setWasmKernelEnabled(false)
+  try {
+    return encodeJpeg(image, options)
+  } finally {
+    setWasmKernelEnabled(true)
+  }
+}
 
 const PHOTO_DIR = '/usr/share/backgrounds/mate/nature'
 
@@ -87,7 +100,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   for (const [w, h] of [[640, 480], [1920, 1080]]) {
     const f = await loadFrame(photo, w, h)
     const warmup = w > 1000 ? 5 : 15
-    const image = { width: f.width, height: f.height, data: f.rgb, format: 'rgb' as const }
+    const image: RawImage = { width: f.width, height: f.height, data: f.rgb, format: 'rgb' }
     const sharpEnc = (sub: '4:2:0' | '4:4:4') => () => sharp(f.rgb, { raw: { width: f.width, height: f.height, channels: 3 } })
       .jpeg({ quality, optimiseCoding: false, mozjpeg: false, chromaSubsampling: sub, trellisQuantisation: false, overshootDeringing: false, optimiseScans: false })
       .toBuffer()
@@ -95,6 +108,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       ['ours islow 4:2:0', () => encodeJpeg(image, { quality, subsampling: '420' })],
       ['ours ifast 4:2:0', () => encodeJpeg(image, { quality, subsampling: '420', dct: 'ifast' })],
       ['ours islow 4:4:4', () => encodeJpeg(image, { quality, subsampling: '444' })],
+      ['ours islow 4:2:0, TS only', () => encodeTsOnly(image, { quality, subsampling: '420' })],
+      ['ours islow 4:4:4, TS only', () => encodeTsOnly(image, { quality, subsampling: '444' })],
       ['jpeg-js 4:4:4', () => jpegJs.encode({ data: f.rgba, width: f.width, height: f.height }, quality).data],
       ['sharp (libjpeg-turbo SIMD) 4:2:0', sharpEnc('4:2:0')],
       ['sharp (libjpeg-turbo SIMD) 4:4:4', sharpEnc('4:4:4')],
