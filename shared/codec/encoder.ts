@@ -1,7 +1,10 @@
 /**
  * The baseline JPEG encoder: options → tables, strips (prepare.ts) → DCT + quantization per MCU row
  * (jccoefct.c, with libjpeg's dummy blocks) → Huffman coding (entropy.ts) → markers. With standard Huffman
- * tables, no restart interval and no metadata the output is byte-identical to cjpeg (see test/codec). Pure.
+ * tables, no restart interval and no metadata the output is byte-identical to cjpeg (see test/codec).
+ * Hot stages run in generated WebAssembly SIMD kernels when available (wasm/: RGB colour conversion, islow
+ * DCT + quantization); the TypeScript stages are the reference and the fallback, and produce the same bytes.
+ * Pure.
  */
 import { BitWriter, ByteSink } from './bit-writer'
 import { HuffmanEncoder, gatherFrequencies } from './entropy'
