@@ -113,7 +113,7 @@ t.test('frames buffered before a lower limit was known are re-encoded at publish
   agent.applyRemote(validatePartial({ mqtt: { maxPayloadBytes: cap } }, { remote: true }))
   t.equal(agent.stats.published, 0, 'nothing published yet')
   await broker.start()
-  await sub2.waitFor(() => sub2.messages.length >= 3, 20000, '3 frames')
+  await sub2.waitFor(() => sub2.messages.length >= 3, 20000, '3 frames').catch((e) => { throw new Error(`${e.message}: got ${sub2.messages.length}, stats ${JSON.stringify(agent.stats)}, buffered ${store.stats().frames}, link up ${agent.link.up}`) })
   t.same(sub2.messages.map((m) => seqOf(m.payload)), [1, 2, 3])
   for (const m of sub2.messages) {
     t.ok(m.payload.length <= cap, `${m.payload.length} <= ${cap}`)

@@ -4,7 +4,7 @@
  * `stop()` / `start()` / `restart()` keep the port, so clients can reconnect to the same URL.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -59,6 +59,8 @@ export async function waitForPort(port: number, timeoutMs = 10000): Promise<void
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
   const port = opts.port ?? (await freePort())
   const dir = mkdtempSync(join(tmpdir(), 'deepn-mosquitto-'))
+  // Started as root, Mosquitto drops to its own user, which must be able to write the persistence file here.
+  chmodSync(dir, 0o777)
   const conf = join(dir, 'mosquitto.conf')
   writeFileSync(conf, [
     ...(opts.globalConfig ?? []),
