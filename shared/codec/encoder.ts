@@ -2,8 +2,8 @@
  * The baseline JPEG encoder: options → tables, strips (prepare.ts) → DCT + quantization per MCU row
  * (jccoefct.c, with libjpeg's dummy blocks) → Huffman coding (entropy.ts) → markers. With standard Huffman
  * tables, no restart interval and no metadata the output is byte-identical to cjpeg (see test/codec).
- * Hot stages run in generated WebAssembly SIMD kernels when available (wasm/: RGB colour conversion, islow
- * DCT + quantization); the TypeScript stages are the reference and the fallback, and produce the same bytes.
+ * Hot stages run in generated WebAssembly SIMD kernels when available (wasm/: RGB colour conversion, islow and
+ * ifast DCT + quantization); the TypeScript stages are the reference and the fallback, and produce the same bytes.
  * Pure.
  */
 import { BitWriter, ByteSink } from './bit-writer'
@@ -70,6 +70,8 @@ export function resolveOptions(image: RawImage, options: EncodeOptions | undefin
 /** Where the kernel path keeps its tables, strips and row of blocks inside the kernel's memory. */
 interface KernelPlan {
   kernel: CodecKernels
+  /** The DCT + quantize entry point for the chosen DCT. */
+  block: CodecKernels['block']
   tables: number[]
   strips: number[]
   src: number
@@ -78,7 +80,7 @@ interface KernelPlan {
 }
 
 /** Memory map: scratch, 2 tables, strips (+16 bytes slack each), source rows of one strip (+64), blocks. */
-function kernelPlan(kernel: CodecKernels, layout: FrameLayout, blocksPerRow: number): KernelPlan {
+function kernelPlan(kernel: CodecKernels, layout: FrameLayout, blocksPerRow: number, dct: DctMethod): KernelPlan {
   let at = KERNEL_RESERVED
   const tables = [at, at + KERNEL_TABLE_BYTES]
   at += 2 * KERNEL_TABLE_BYTES
@@ -91,13 +93,13 @@ function kernelPlan(kernel: CodecKernels, layout: FrameLayout, blocksPerRow: num
   at += (layout.maxV * 8 * layout.width * 4 + 64 + 15) & ~15
   const blocks = at
   at += blocksPerRow * 128
-  return { kernel, tables, strips, src, blocks, bytes: at }
+  return { kernel, block: dct === 'islow' ? kernel.block : kernel.blockFast, tables, strips, src, blocks, bytes: at }
 }
 
 /**
  * Transforms and quantizes MCU rows into blocks in MCU order (jccoefct.c compress_data). Dummy blocks that pad
  * a 4:2:0 MCU past the image get zero AC and the DC of the block before them, as libjpeg writes them.
- * islow uses the WebAssembly SIMD kernel when available (identical integers; see wasm/islow-kernel.ts), with
+ * The WebAssembly SIMD kernels are used when available (identical integers; see wasm/islow-kernel.ts), with
  * its buffers in kernel memory; each row() re-checks and refreshes them, so makers may even interleave as long
  * as a row's blocks are consumed before the next row() call. Exported for tests, not part of the public API.
  */
@@ -121,10 +123,10 @@ export class CoefficientMaker {
     this.columns = r.dct === 'islow' ? islowColumnsQuantize : ifastColumnsQuantize
     const blocksPerRow = layout.mcusPerRow * layout.blocksInMcu
     this.last = new Int8Array(blocksPerRow).fill(63)
-    const kernel = r.dct === 'islow' ? codecKernels() : null
-    this.plan = kernel ? kernelPlan(kernel, layout, blocksPerRow) : null
+    const kernel = codecKernels()
+    this.plan = kernel ? kernelPlan(kernel, layout, blocksPerRow, r.dct) : null
     if (this.plan) {
-      for (const t of [r.luma, r.chroma]) this.kernelTables.push(kernelTable(Array.from({ length: 64 }, (_, i) => reciprocal(rawDivisor(t[i], i, 'islow')))))
+      for (const t of [r.luma, r.chroma]) this.kernelTables.push(kernelTable(Array.from({ length: 64 }, (_, i) => reciprocal(rawDivisor(t[i], i, r.dct)))))
       this.filler = createStripFiller(image, layout, [])
       this.out = new Int16Array(0)
       this.attach()
@@ -169,7 +171,7 @@ export class CoefficientMaker {
             const bx = mx * c.h + xi
             if (realRow && bx < c.widthInBlocks) {
               const at = yi * 8 * c.stripWidth + bx * 8
-              if (plan) last[off >> 6] = plan.kernel.block(plan.strips[ci] + at, c.stripWidth, plan.tables[c.table], plan.blocks + off * 2)
+              if (plan) last[off >> 6] = plan.block(plan.strips[ci] + at, c.stripWidth, plan.tables[c.table], plan.blocks + off * 2)
               else {
                 rows(strip, at, c.stripWidth, ws)
                 columns(ws, q, out, off)

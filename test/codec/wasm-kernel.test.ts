@@ -5,6 +5,7 @@ import { kernelTable, writeKernelTable } from '../../shared/codec/wasm/islow-ker
 import { codecKernels, setWasmKernelEnabled } from '../../shared/codec/wasm/kernels'
 import { rgbToYcc420Pair, rgbToYccRow } from '../../shared/codec/color'
 import { islowColumnsQuantize, islowRows } from '../../shared/codec/fdct-islow'
+import { ifastColumnsQuantize, ifastRows } from '../../shared/codec/fdct-ifast'
 import { makeQuantizer, rawDivisor, reciprocal } from '../../shared/codec/quantize'
 import { encodeJpeg } from '../../shared/codec/encoder'
 import { qualityTables } from '../../shared/codec/tables'
@@ -56,6 +57,26 @@ t.test('kernel output equals islowRows + islowColumnsQuantize on random blocks a
   t.equal(bad, 0)
 })
 
+t.test('ifast kernel output equals ifastRows + ifastColumnsQuantize (divisor 1 included)', { skip: kernel ? false : 'no WebAssembly SIMD in this runtime' }, async (t) => {
+  const k = kernel!
+  const r = rng(41)
+  const SRC = 4096, TABLE = 1024, OUT = 2048, stride = 24
+  let bad = 0
+  for (let n = 0; n < 2000; n++) {
+    const table = n % 4 === 0 ? new Array(64).fill(1) : n % 4 === 1 ? new Array(64).fill(255) : randomTables(n).chroma
+    writeKernelTable(k.memory, TABLE, kernelTable(table.map((q, i) => reciprocal(rawDivisor(q, i, 'ifast')))))
+    const mem = new Uint8Array(k.memory.buffer)
+    for (let i = 0; i < 8 * stride; i++) mem[SRC + i] = n % 3 === 0 ? r() : n % 3 === 1 ? 120 + (r() & 7) : (r() & 1) * 255
+    k.blockFast(SRC + 8, stride, TABLE, OUT)
+    const got = new Int16Array(k.memory.buffer, OUT, 64)
+    const ws = new Int32Array(64), want = new Int16Array(64)
+    ifastRows(mem, SRC + 8, stride, ws)
+    ifastColumnsQuantize(ws, makeQuantizer(table, 'ifast'), want, 0)
+    for (let i = 0; i < 64; i++) if (got[i] !== want[i]) bad++
+  }
+  t.equal(bad, 0)
+})
+
 t.test('colour kernels equal color.ts (4:4:4 rows and fused 4:2:0 pairs)', { skip: kernel ? false : 'no WebAssembly SIMD in this runtime' }, async (t) => {
   const k = kernel!
   const r = rng(77)
@@ -92,7 +113,7 @@ t.test('encoder output is identical with and without the kernel, and equals cjpe
   const i420: RawImage = { width: 37, height: 23, format: 'yuv420p', data: new Uint8Array(37 * 23 + 2 * 19 * 12).map((_, i) => yuv.data[i % 39] ^ (i * 7)) }
   const images: RawImage[] = [makeImage(45, 29, 'rgb', 'random', 3), makeImage(64, 48, 'gray', 'gradient', 4), makeImage(70, 33, 'rgba', 'random', 5), i420, crop(photos()[1], 3, 5, 101, 67), crop(photos()[2], 0, 0, 200, 130)]
   for (const image of images) {
-    for (const o of [{ quality: 75 }, { quality: 95, subsampling: '444' as const }, { tables: randomTables(8), optimizeHuffman: true, restartInterval: 2 }]) {
+    for (const o of [{ quality: 75 }, { quality: 95, subsampling: '444' as const }, { tables: randomTables(8), optimizeHuffman: true, restartInterval: 2 }, { quality: 60, dct: 'ifast' as const }, { tables: { luma: new Array(64).fill(1), chroma: new Array(64).fill(1) }, dct: 'ifast' as const }]) {
       if (image.format === 'yuv420p' && o.subsampling === '444') continue
       setWasmKernelEnabled(true)
       const withKernel = encodeJpeg(image, o)

@@ -1,13 +1,14 @@
 /**
- * WebAssembly SIMD kernel for the encoder's hot path: libjpeg's islow forward DCT plus quantization of one
- * 8x8 block, generated at first use with asm.ts (no toolchain, no binary in the repository). It computes the
- * same integers as fdct-islow.ts + quantize.ts, four lanes at a time:
+ * WebAssembly SIMD kernel for the encoder's hot path: libjpeg's islow (or ifast) forward DCT plus quantization
+ * of one 8x8 block, generated at first use with asm.ts (no toolchain, no binary in the repository). It computes
+ * the same integers as fdct-islow.ts / fdct-ifast.ts + quantize.ts, four lanes at a time:
  *   load 8 rows of samples, level shift, transpose → pass 1 on rows (lanes = rows) → transpose → pass 2 on
  *   columns (lanes = columns) → quantize as libjpeg-turbo's SIMD code does (|x| + corr) * recip >> 16, then
  *   * 2^(32 - shift) >> 16, sign restored → narrow to i16 → zigzag scatter to the output block; returns the
  *   zigzag index of the last non-zero coefficient (i16x8.ne + bitmask + clz) for the entropy coder.
  * Every intermediate fits int32 for 8-bit samples (see fdct-islow.ts), so wrapping i32x4 arithmetic is exact.
- * The two-step shift needs shift >= 16, true for all islow divisors (8 * q >= 8 gives shift >= 18).
+ * The two-step shift needs shift >= 16: true for all divisors >= 2 (islow's are >= 8); ifast's divisor 1 is
+ * rewritten as reciprocal 2^16, shift 16 (kernelTable).
  * The TypeScript path is the reference and the fallback (kernels.ts).
  */
 import { ZIGZAG } from '../tables'
@@ -31,8 +32,8 @@ export const KERNEL_TABLE_BYTES = 768
 const F_0_298 = 2446, F_0_390 = 3196, F_0_541 = 4433, F_0_765 = 6270, F_0_899 = 7373, F_1_175 = 9633
 const F_1_501 = 12299, F_1_847 = 15137, F_1_961 = 16069, F_2_053 = 16819, F_2_562 = 20995, F_3_072 = 25172
 
-/** The `block(src, stride, table, out)` function. */
-export function islowFunc(): FuncDef {
+/** The `block(src, stride, table, out)` function (islow), or `blockFast` (ifast) with `fast`. */
+export function islowFunc(fast = false): FuncDef {
   const SRC = 0, STRIDE = 1, TABLE = 2, OUT = 3
   const locals: number[] = []
   const body: Code = []
@@ -96,6 +97,34 @@ export function islowFunc(): FuncDef {
     return out
   }
 
+  /** One 1-D ifast (AA&N) pass: 8-bit constants, truncating >> 8, no descaling (jfdctfst.c). */
+  const ifast1d = (x: number[]): number[] => {
+    const m8 = (e: Code, c: number): Code => i32x4shrS(i32x4mul(e, i32x4const(c)), 8)
+    const tmp0 = let_(add(x[0], x[7])), tmp7 = let_(sub(x[0], x[7]))
+    const tmp1 = let_(add(x[1], x[6])), tmp6 = let_(sub(x[1], x[6]))
+    const tmp2 = let_(add(x[2], x[5])), tmp5 = let_(sub(x[2], x[5]))
+    const tmp3 = let_(add(x[3], x[4])), tmp4 = let_(sub(x[3], x[4]))
+    const tmp10 = let_(add(tmp0, tmp3)), tmp13 = let_(sub(tmp0, tmp3))
+    const tmp11 = let_(add(tmp1, tmp2)), tmp12 = let_(sub(tmp1, tmp2))
+    const out = new Array<number>(8)
+    out[0] = let_(add(tmp10, tmp11))
+    out[4] = let_(sub(tmp10, tmp11))
+    const z1 = let_(m8(add(tmp12, tmp13), 181))
+    out[2] = let_(add(tmp13, z1))
+    out[6] = let_(sub(tmp13, z1))
+    const t10 = let_(add(tmp4, tmp5)), t11 = let_(add(tmp5, tmp6)), t12 = let_(add(tmp6, tmp7))
+    const z5 = let_(m8(sub(t10, t12), 98))
+    const z2 = let_(i32x4add(m8(g(t10), 139), g(z5)))
+    const z4 = let_(i32x4add(m8(g(t12), 334), g(z5)))
+    const z3 = let_(m8(g(t11), 181))
+    const z11 = let_(add(tmp7, z3)), z13 = let_(sub(tmp7, z3))
+    out[5] = let_(add(z13, z2))
+    out[3] = let_(sub(z13, z2))
+    out[1] = let_(add(z11, z4))
+    out[7] = let_(sub(z11, z4))
+    return out
+  }
+
   // Load rows (8 bytes each, zero-extended), split into lanes 0-3 / 4-7 and level-shift.
   const lo: number[] = [], hi: number[] = []
   const c128 = i32x4const(128)
@@ -107,13 +136,13 @@ export function islowFunc(): FuncDef {
   // Columns as vectors (lanes = rows 0-3, and rows 4-7), pass 1 along each row.
   const colsTop = [...transpose(lo[0], lo[1], lo[2], lo[3]), ...transpose(hi[0], hi[1], hi[2], hi[3])]
   const colsBottom = [...transpose(lo[4], lo[5], lo[6], lo[7]), ...transpose(hi[4], hi[5], hi[6], hi[7])]
-  const pTop = dct1d(colsTop, 1)
-  const pBottom = dct1d(colsBottom, 1)
+  const pTop = fast ? ifast1d(colsTop) : dct1d(colsTop, 1)
+  const pBottom = fast ? ifast1d(colsBottom) : dct1d(colsBottom, 1)
   // Rows as vectors again (lanes = coefficient columns 0-3, and 4-7), pass 2 along each column.
   const rowsLo = [...transpose(pTop[0], pTop[1], pTop[2], pTop[3]), ...transpose(pBottom[0], pBottom[1], pBottom[2], pBottom[3])]
   const rowsHi = [...transpose(pTop[4], pTop[5], pTop[6], pTop[7]), ...transpose(pBottom[4], pBottom[5], pBottom[6], pBottom[7])]
-  const uLo = dct1d(rowsLo, 2)
-  const uHi = dct1d(rowsHi, 2)
+  const uLo = fast ? ifast1d(rowsLo) : dct1d(rowsLo, 2)
+  const uHi = fast ? ifast1d(rowsHi) : dct1d(rowsHi, 2)
 
   // Quantize (natural index u*8 + lane [+4]) and store row u of the block to the scratch area.
   const quant = (x: number, base: number): Code => {
@@ -137,15 +166,17 @@ export function islowFunc(): FuncDef {
   body.push(...word(4), ...set(hiWord))
   body.push(...select(i32sub(i32c(63), i32clz(g(hiWord))), i32sub(i32c(31), i32clz(word(0))), g(hiWord)))
 
-  return { name: 'block', params: [I32, I32, I32, I32], results: [I32], locals, body }
+  return { name: fast ? 'blockFast' : 'block', params: [I32, I32, I32, I32], results: [I32], locals, body }
 }
 
 /** A quantizer's kernel table (corr, reciprocal, 2^(32-shift) as i32[64] each) from compute_reciprocal triples. */
 export function kernelTable(recips: ArrayLike<readonly [number, number, number]>): Int32Array {
   const v = new Int32Array(192)
   for (let i = 0; i < 64; i++) {
-    const [fq, c, r] = recips[i]
-    if (r < 16) throw new Error('islow kernel: quantizer shift below 16')
+    let [fq, c, r] = recips[i]
+    // Divisor 1 (ifast only) is the identity; (|x| * 2^16) >> 16 keeps it within the two-step form.
+    if (fq === 1 && c === 0 && r === 0) { fq = 65536; r = 16 }
+    if (r < 16) throw new Error('DCT kernel: quantizer shift below 16')
     v[i] = c
     v[64 + i] = fq
     v[128 + i] = 2 ** (32 - r)

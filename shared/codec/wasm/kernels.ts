@@ -1,5 +1,5 @@
 /**
- * The codec's WebAssembly SIMD kernels in one module sharing one memory: islow DCT + quantization of a block,
+ * The codec's WebAssembly SIMD kernels in one module sharing one memory: islow or ifast DCT + quantization of a block,
  * and RGB → YCbCr conversion for 4:4:4 and fused with 4:2:0 downsampling. Generated and compiled once per
  * process on first use; null where the runtime lacks WebAssembly SIMD (or after setWasmKernelEnabled(false)),
  * in which case the encoder runs its TypeScript reference path, which computes the same bytes.
@@ -20,6 +20,8 @@ export interface CodecKernels {
    * `out`. Returns the zigzag index of the last non-zero coefficient, -1 if all are zero.
    */
   block(src: number, stride: number, table: number, out: number): number
+  /** The same with libjpeg's ifast DCT (the table built from ifast divisors). */
+  blockFast(src: number, stride: number, table: number, out: number): number
   /** 16 * groups RGB pixels at `src` → Y/Cb/Cr bytes. */
   rgb444(src: number, y: number, cb: number, cr: number, groups: number): void
   /** 32 * groups pixel columns of rows `srcA`/`srcB` → Y of both rows and 16 * groups Cb/Cr samples. */
@@ -38,9 +40,9 @@ export function codecKernels(): CodecKernels | null {
   if (!enabled) return null
   if (cached !== undefined) return cached
   try {
-    const bytes = module([islowFunc(), rgb444Func(), rgb420Func()], 1)
+    const bytes = module([islowFunc(), islowFunc(true), rgb444Func(), rgb420Func()], 1)
     const exp = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as CodecKernels
-    cached = { memory: exp.memory, block: exp.block, rgb444: exp.rgb444, rgb420: exp.rgb420 }
+    cached = { memory: exp.memory, block: exp.block, blockFast: exp.blockFast, rgb444: exp.rgb444, rgb420: exp.rgb420 }
   } catch {
     cached = null
   }
