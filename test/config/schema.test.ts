@@ -86,3 +86,10 @@ t.test('docs/config.md is generated from the schema and current', async (t) => {
 t.test('ConfigError is the error type', async (t) => {
   t.throws(() => validatePartial({ x: 1 }, { remote: true }), ConfigError)
 })
+
+t.test('config/default.json (the example config) is valid', async (t) => {
+  const { loadLocalConfig } = await import('../../agent/config-file')
+  const { config } = loadLocalConfig({ file: join(__dirname, '../../config/default.json'), env: {} })
+  t.equal(config.capture.width, 1280)
+  t.equal(config.encoder.table, 'natural-deepn')
+})
