@@ -60,14 +60,18 @@ t.test('SIGKILL mid-stream, then restart: every committed seq arrives', async (t
   t.teardown(() => broker.stop())
   const dir = agentDir()
   const cfg = writeConfig(dir, baseConfig(broker.url, dir, 'killed'))
-  const sub = await subscribe(broker.url, ['deepn/killed/frames'], { persistent: true })
+  const sub = await subscribe(broker.url, ['deepn/killed/frames', 'deepn/killed/status'], { persistent: true })
   t.teardown(() => sub.close())
+  const lastStatus = () => { const m = sub.on('status').at(-1); return m ? JSON.parse(m.payload.toString()).state : undefined }
 
   // Round 1: publishing live, killed without warning.
   let agent = spawnAgent(cfg)
   await sub.waitFor(() => seqs(sub).size >= 15, 30000, 'frames before the kill')
+  t.equal(lastStatus(), 'online')
   agent.signal('SIGKILL')
   await agent.exited
+  await sub.waitFor(() => lastStatus() === 'offline', 10000, 'the last will')
+  t.pass('the broker published the last will: offline')
   // Round 2: broker down, so frames pile up in the buffer, killed again.
   await broker.stop()
   agent = spawnAgent(cfg)
