@@ -13,6 +13,7 @@ const commands: Record<string, { help: string; load: () => Main }> = {
   calibrate: { help: 'collect DCT statistics from the camera and build a DeepN table', load: () => require('./commands/calibrate').main },
   tables: { help: 'build / optimize quantization tables (offline)', load: () => require('../scripts/tables').main },
   eval: { help: 'rate–accuracy evaluation of tables (offline)', load: () => require('../scripts/eval').main },
+  'push-table': { help: 'push a table file to a device over remote config and wait for its report', load: () => require('../scripts/push-table').main },
   receive: { help: 'reference backend: MQTT frames → dataset folder (+ classification)', load: () => require('../scripts/receive').main },
 }
 

@@ -1,7 +1,7 @@
 /**
  * `deepn tables <subcommand>`: offline quantization-table tools.
  *   build     DeepN-PLM tables from the DCT statistics of a calibration set (this file)
- *   optimize  model-aware table search (issue 6; not yet implemented)
+ *   optimize  model-aware table search (scripts/tables/optimize.ts, loaded only when asked for)
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -116,7 +116,7 @@ async function build(argv: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub === 'build') return build(rest)
-  if (sub === 'optimize') throw new Error('tables optimize is not implemented yet (issue 6)')
-  console.log(`usage: deepn tables build ...   ('deepn tables build --help')`)
+  if (sub === 'optimize') return (require('./tables/optimize') as typeof import('./tables/optimize')).main(rest)
+  console.log(`usage: deepn tables build|optimize ...   ('deepn tables build --help', 'deepn tables optimize --help')`)
   return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2
 }
