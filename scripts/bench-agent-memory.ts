@@ -82,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
   // The peer: a bare Node process that loads nothing, measured in the same run.
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
   // Same allocator settings as scripts/deepn-edge.service unless --default-malloc.
-  const env = argv.includes('--default-malloc') ? process.env : { ...process.env, MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '262144', NODE_OPTIONS: '--max-semi-space-size=2', UV_THREADPOOL_SIZE: '2' }
+  const env = argv.includes('--default-malloc') ? process.env : { ...process.env, MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '262144', NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=2', UV_THREADPOOL_SIZE: '2' }
   const agent: ChildProcess = spawn(process.execPath, [CLI, 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'], env })
   const samples: number[] = []
   console.log(`agent ${width}x${height}, capture every ${intervalMs} ms, broker ${broker.kind}, ${minutes} min, sample every ${sampleS} s, malloc ${env === process.env ? 'default' : 'MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=262144 NODE_OPTIONS=--max-semi-space-size=2 UV_THREADPOOL_SIZE=2 (as in deepn-edge.service)'}`)

@@ -27,6 +27,9 @@ export class FramesPublisher implements Extension {
   private readonly failures = new Map<number, number>()
   private ackTimer?: NodeJS.Timeout
   private lastAckProgress = Date.now()
+  /** Re-sends since the last ack progress: each one doubles the wait (up to 16x), so a receiver that is down
+   * for hours does not get the whole backlog again every `ackTimeoutMs`. */
+  private resends = 0
   private idle?: () => void
   private readonly onFrame = (): void => this.pump()
   private readonly onUp = (info: { generation: number }): void => {
@@ -77,7 +80,10 @@ export class FramesPublisher implements Extension {
   /** End-to-end ack: the receiver stored every seq up to `seq`. */
   acked(seq: number): void {
     const removed = this.ctx.store.removeThrough(seq)
-    if (removed) this.lastAckProgress = Date.now()
+    if (removed) {
+      this.lastAckProgress = Date.now()
+      this.resends = 0
+    }
     this.ctx.log.debug(`ack ${seq}: ${removed} frame(s) released`)
   }
 
@@ -88,11 +94,13 @@ export class FramesPublisher implements Extension {
   private checkAckTimeout(): void {
     const c = this.ctx.config
     if (c.delivery !== 'e2e-ack' || !this.ctx.link.up) return
-    if (Date.now() - this.lastAckProgress < c.ackTimeoutMs) return
+    const wait = c.ackTimeoutMs * 2 ** Math.min(this.resends, 4)
+    if (Date.now() - this.lastAckProgress < wait) return
     const oldest = this.ctx.store.peek(1)[0]
     this.lastAckProgress = Date.now()
     if (oldest && oldest.seq <= this.cursor) {
-      this.ctx.log.info(`no end-to-end ack for ${c.ackTimeoutMs} ms: re-sending from seq ${oldest.seq}`)
+      this.resends++
+      this.ctx.log.info(`no end-to-end ack for ${wait} ms: re-sending from seq ${oldest.seq}`)
       this.cursor = oldest.seq - 1
       this.pump()
     }
