@@ -35,7 +35,7 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'delivery', type: 'enum', default: 'puback', values: ['puback', 'e2e-ack'], remote: true,
     doc: '`puback`: a frame leaves the buffer when the broker acknowledges it (QoS 1). `e2e-ack`: it stays until the receiver publishes `<prefix>/<deviceId>/ack` `{seq}` with a seq at or past it.' },
   { key: 'ackTimeoutMs', type: 'integer', default: 30000, min: 1000, max: 3600000, remote: true,
-    doc: 'e2e-ack mode: resend unacknowledged frames when no ack progress arrives for this long.' },
+    doc: 'e2e-ack mode: re-send unacknowledged frames when no ack progress arrives for this long (the wait doubles per re-send without progress, up to 16x).' },
 
   { key: 'mqtt.url', type: 'string', default: '', remote: false, restart: true, maxLength: 1024, env: 'DEEPN_MQTT_URL',
     doc: 'Broker URL (`mqtt://host:1883`, `mqtts://host:8883`, `ws://…`). `deepn run` requires it; `deepn demo` starts an in-process broker when empty.' },
