@@ -11,6 +11,7 @@ import { CaptureLoop, type SourceFactory } from './pipeline/capture-loop'
 import type { EncodeFn } from './pipeline/fit'
 import { AgentStats } from './pipeline/stats'
 import { STAMP_RESERVE } from './pipeline/stamp'
+import { resolveTables } from './pipeline/tables'
 import { resolveDynamic } from './config-file'
 import {
   applyPartial, changedKeys, defaults, mergePartials, validatePartial, type AgentConfig, type FlatConfig,
@@ -64,7 +65,9 @@ export class Controller implements ConfigApplier {
     if (saved) {
       try {
         const remote = validatePartial(JSON.parse(saved), { remote: true, origin: 'persisted remote config' })
-        cfg = this.compose(o.local, remote)
+        const withRemote = this.compose(o.local, remote)
+        resolveTables(withRemote.encoder) // e.g. a table file that has since been removed
+        cfg = withRemote
         this.remote = remote
       } catch (err) {
         this.log.warn(`ignoring the persisted remote configuration: ${errorMessage(err)}`)

@@ -196,3 +196,16 @@ t.test('a failing camera is logged, counted and retried; the agent stays up', as
   t.match(JSON.parse(sub.messages.at(-1)!.payload.toString()), { state: 'online' })
   await agent.stop()
 })
+
+t.test('a persisted remote config that no longer resolves is dropped with a warning, not fatal', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'deepn-agent-'))
+  const env = { DEEPN_MQTT_URL: 'mqtt://127.0.0.1:9', DEEPN_DEVICE_ID: 'stale', DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'error' }
+  const first = createAgent(loadLocalConfig({ env }), log)
+  t.same(first.applyRemote(validatePartial({ encoder: { table: 'fmnist-deepn' } }, { remote: true })), ['encoder.table'])
+  await first.stop()
+  const lines: string[] = []
+  const second = createAgent(loadLocalConfig({ env: { ...env, DEEPN__ENCODER__TABLES_DIR: mkdtempSync(join(tmpdir(), 'no-tables-')), DEEPN__ENCODER__TABLE: '' } }), createLogger({ level: 'warn', write: (l) => lines.push(l) }))
+  t.equal(second.config.encoder.table, '', 'falls back to the local configuration')
+  t.match(lines.join('\n'), /ignoring the persisted remote configuration: .*no table 'fmnist-deepn'/)
+  await second.stop()
+})
