@@ -98,7 +98,14 @@ export class CaptureLoop extends EventEmitter {
         return
       }
       const started = Date.now()
-      const ok = await this.captureOne()
+      let ok = false
+      try {
+        ok = await this.captureOne()
+      } catch (err) { // a bug, not a camera error: keep the loop alive and visible
+        this.failures++
+        this.o.stats.error(`capture loop: ${errorMessage(err)}`)
+        log.error(`capture loop: ${errorMessage(err)}`)
+      }
       if (!this.running) break
       const c = this.config.capture
       const delay = ok ? Math.max(0, c.intervalMs - (Date.now() - started)) : backoffDelay(this.failures - 1, c.retryMinMs, c.retryMaxMs)
