@@ -156,6 +156,8 @@ export class Controller implements ConfigApplier {
     const remote = mergePartials(this.remote, partial)
     const next = this.compose(this.o.local, remote)
     const changed = changedKeys(this.cfg, next)
+    // A request that changes nothing (e.g. a retained config/set seen again after a reconnect) is a no-op.
+    if (!changed.length) return []
     // Everything that can fail runs before anything changes.
     this.capture.reconfigure(next, changed)
     if (changed.some((k) => k.startsWith('buffer.'))) this.o.store.setLimits(limitsOf(next))

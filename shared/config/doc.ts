@@ -35,6 +35,8 @@ export function renderConfigDoc(): string {
     'they apply live and persist across restarts. The agent answers on `config/result` `{id, ok, error?, applied?}` and',
     'publishes the retained `config` `{version, config}` (secrets redacted). Commands, executables, file paths and',
     `credentials can never be set remotely. Messages larger than \`mqtt.maxConfigBytes\` are rejected unread. At most ${MAX_PUSHED_TABLES} pushed tables.`,
+    'The agent uses a clean MQTT session, so publish `config/set` **retained** to reach a device that is offline: it',
+    'is applied on the next connect, and a request that changes nothing is a no-op (the version stays).',
     '',
     '**Restart**: keys marked *yes* are read at start-up only.',
     '',

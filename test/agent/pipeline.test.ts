@@ -209,3 +209,23 @@ t.test('a persisted remote config that no longer resolves is dropped with a warn
   t.match(lines.join('\n'), /ignoring the persisted remote configuration: .*no table 'fmnist-deepn'/)
   await second.stop()
 })
+
+t.test('a retained config/set reaches an agent that was offline, and is a no-op when seen again', async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const deviceId = 'ret-' + Math.random().toString(16).slice(2, 8)
+  const dir = mkdtempSync(join(tmpdir(), 'deepn-agent-'))
+  const env = { DEEPN_MQTT_URL: broker.url, DEEPN_DEVICE_ID: deviceId, DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'error', DEEPN__CAPTURE__INTERVAL_MS: '200', DEEPN__CAPTURE__WIDTH: '64', DEEPN__CAPTURE__HEIGHT: '48' }
+  const sub = await subscribe(broker.url, [`deepn/${deviceId}/config/result`])
+  t.teardown(() => sub.close())
+  await sub.client.publishAsync(`deepn/${deviceId}/config/set`, JSON.stringify({ id: 'while-offline', config: { capture: { width: 96 } } }), { qos: 1, retain: true })
+  for (const round of [1, 2]) {
+    const agent = createAgent(loadLocalConfig({ env }), log)
+    await agent.start()
+    await sub.waitFor(() => sub.messages.length >= round, 10000, `result ${round}`)
+    t.match(JSON.parse(sub.messages[round - 1].payload.toString()), { id: 'while-offline', ok: true, applied: round === 1 ? ['capture.width'] : [] })
+    t.equal(agent.config.capture.width, 96)
+    t.equal(agent.version, 1, `version after round ${round}`)
+    await agent.stop()
+  }
+})
