@@ -42,6 +42,7 @@ search (on a calibration slice of the TRAIN split, never the test split):
   --loss kl|nll            move-ranking loss: KL from the model's output on the original (default) or true-label NLL
   --factor F               multiplicative notch per move (default 1.3)
   --max-evals N            candidate evaluations per start (default 600)
+  --polish F               after convergence, descend again with a finer notch F (e.g. 1.1), up to max-evals/2 more
   --id ID                  table id (default fmnist-optimized)
   --out FILE               write the table JSON (default: stdout)
   --progress               progress bar on stderr even when not a TTY
@@ -65,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, 'calib-size': { type: 'string' },
       seed: { type: 'string' }, 'target-accuracy': { type: 'string' }, 'target-drop': { type: 'string' }, 'max-bytes': { type: 'string' },
       start: { type: 'string' }, 'start-margin': { type: 'string' }, 'deepn-table': { type: 'string' },
-      factor: { type: 'string' }, 'max-evals': { type: 'string' }, lambda: { type: 'string' }, loss: { type: 'string' }, id: { type: 'string' },
+      factor: { type: 'string' }, 'max-evals': { type: 'string' }, lambda: { type: 'string' }, polish: { type: 'string' }, loss: { type: 'string' }, id: { type: 'string' },
       out: { type: 'string' }, progress: { type: 'boolean' }, tables: { type: 'string', multiple: true }, deepn: { type: 'string' },
       limit: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
@@ -87,6 +88,19 @@ export async function main(argv: string[]): Promise<number> {
   const seed = num('--seed', o.seed, 1, -2147483648, 4294967295)!
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${o.seed}'`)
   const calibSize = num('--calib-size', o['calib-size'], 1000, 10, 1e6)!
+  const maxBytes = num('--max-bytes', o['max-bytes'], undefined, 1, 1e9)
+  const targetAccuracy = num('--target-accuracy', o['target-accuracy'], undefined, 0, 1)
+  const targetDrop = num('--target-drop', o['target-drop'], 0.01, 0, 1)!
+  const factor = num('--factor', o.factor, 1.3, 1.01, 4)!
+  const maxEvals = num('--max-evals', o['max-evals'], 600, 1, 1e7)!
+  const startMargin = num('--start-margin', o['start-margin'], 0, 0, 1)
+  const polishFactor = num('--polish', o.polish, undefined, 1.01, 4)
+  const lambda = num('--lambda', o.lambda, undefined, 1e-6, 1e12)
+  const loss = (o.loss ?? 'kl') as 'kl' | 'nll'
+  if (loss !== 'kl' && loss !== 'nll') throw new Error(`--loss must be kl or nll, got '${o.loss}'`)
+  const id = o.id ?? 'fmnist-optimized'
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new Error(`--id must be 1..64 of [A-Za-z0-9._-] (the agent's table id rule), got '${id}'`)
+  const starts = startFamilies(o.start ?? 'annexk,deepn', o['deepn-table'] ?? DEFAULT_DEEPN)
   const model = await LogitsModel.load(modelPath)
   const classifier = await Classifier.load(modelPath)
   try {
@@ -97,22 +111,16 @@ export async function main(argv: string[]): Promise<number> {
     const calib = subset(full, Math.min(calibSize, full.count), seed)
     const encode = ourEncoder()
     const q100 = await evaluate({ quality: 100 }, calib, { classifier, encode })
-    const maxBytes = num('--max-bytes', o['max-bytes'], undefined, 1, 1e9)
-    const target = num('--target-accuracy', o['target-accuracy'], undefined, 0, 1) ?? q100.accuracy - num('--target-drop', o['target-drop'], 0.01, 0, 1)!
-    const starts = startFamilies(o.start ?? 'annexk,deepn', o['deepn-table'] ?? DEFAULT_DEEPN)
-    const factor = num('--factor', o.factor, 1.3, 1.01, 4)!
-    const maxEvals = num('--max-evals', o['max-evals'], 600, 1, 1e7)!
-    const loss = (o.loss ?? 'kl') as 'kl' | 'nll'
-    if (loss !== 'kl' && loss !== 'nll') throw new Error(`--loss must be kl or nll, got '${o.loss}'`)
+    const target = targetAccuracy ?? q100.accuracy - targetDrop
     const t0 = Date.now()
     const res = await search({
       model, classifier, encode, calib, starts, target, maxBytes, factor, maxEvals, seed, progress,
-      startMargin: num('--start-margin', o['start-margin'], 0, 0, 1), lambda: num('--lambda', o.lambda, undefined, 1e-6, 1e12), loss,
+      startMargin, polishFactor, lambda, loss,
     })
     const seconds = (Date.now() - t0) / 1000
     const best = res.best
     const file: TableFile = {
-      id: o.id ?? 'fmnist-optimized',
+      id,
       luma: best.chosen.luma,
       chroma: best.chosen.luma.slice(),
       source: {
@@ -122,7 +130,7 @@ export async function main(argv: string[]): Promise<number> {
         objective: maxBytes !== undefined
           ? { kind: 'max-accuracy', maxMeanBytes: maxBytes }
           : { kind: 'min-mean-bytes', targetAccuracy: round(target, 4), rule: o['target-accuracy'] ? 'given' : `JPEG q100 calibration accuracy ${round(q100.accuracy, 4)} - ${o['target-drop'] ?? 0.01}` },
-        seed, factor, maxEvals, seconds: round(seconds, 1),
+        seed, factor, ...(o.polish ? { polish: Number(o.polish) } : {}), maxEvals, seconds: round(seconds, 1),
         chroma: 'copy of luma: the calibration data is single-component; this table is for gray images',
         calibration: { q100: pick(q100), chosen: pick(best.chosen.real), stepsBackAfterRealCheck: best.chosen.stepsBack },
         loss, chosenScale: best.chosen.scale, unscaledLuma: best.luma,

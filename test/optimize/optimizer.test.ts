@@ -107,4 +107,8 @@ t.test('deepn tables optimize on a tiny train slice: deterministic, valid, never
   await t.rejects(optimize(['report']), /report needs --tables/)
   await t.rejects(optimize(['--calib-size', '100', '--target-accuracy', '1', '--max-evals', '2', '--start', 'annexk', '--out', join(dir, 'c.json')]), /no start reaches accuracy 100\.00%/)
   await t.rejects(optimize(['--target-accuracy', '0.9', '--max-bytes', '400']), /at most one of/)
+  await t.rejects(optimize(['--id', 'no spaces']), /--id must be 1\.\.64 of/)
+  await t.rejects(optimize(['--loss', 'mse']), /--loss must be kl or nll/)
+  await t.rejects(optimize(['--start', 'jpeg']), /unknown start table 'jpeg'/)
+  await t.rejects(optimize(['--factor', '1']), /--factor must be a number in 1\.01\.\.4/)
 })

@@ -52,6 +52,8 @@ export interface SearchOptions {
   lambda?: number
   loss?: LossKind
   factor?: number
+  /** After convergence, descend again with this finer notch (e.g. 1.1) for at most maxEvals/2 more evaluations. */
+  polishFactor?: number
   maxEvals?: number
   seed: number
   progress: boolean
@@ -123,8 +125,16 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
         lastEvals = evals
       },
     })
+    let luma = res.path[res.path.length - 1].luma
+    let evals = res.evals
+    let stoppedBy: string = res.stoppedBy
+    if (opts.polishFactor !== undefined) {
+      const polish = await lagrangianDescent(luma, ev, { lambda, factor: opts.polishFactor, maxEvals: Math.ceil(maxEvals / 2), seed: opts.seed + 1 })
+      luma = polish.path[polish.path.length - 1].luma
+      evals += polish.evals
+      stoppedBy += ` + polish ${polish.stoppedBy}`
+    }
     bar.end()
-    const luma = res.path[res.path.length - 1].luma
     // 4. the curve over the scale knob, then landing
     const curve: CurvePoint[] = []
     for (const s of LANDING_SCALES) {
@@ -132,7 +142,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
       const c = ev.current()
       curve.push({ scale: s, meanBytes: c.bytes + headerBytes, accuracy: c.correct / calib.count, loss: c.loss })
     }
-    const out: StartOutcome = { name: family.name, start, lambda, evals: res.evals, classified: ev.classified - classified0, stoppedBy: res.stoppedBy, luma, curve }
+    const out: StartOutcome = { name: family.name, start, lambda, evals, classified: ev.classified - classified0, stoppedBy, luma, curve }
     out.chosen = await land(luma, curve, opts, realEval)
     outcomes.push(out)
   }
