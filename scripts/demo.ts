@@ -4,21 +4,49 @@
  * ./data/received — one command shows frames flowing end to end. Runs until Ctrl-C, or `--frames N` /
  * `--seconds N`.
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
+import { gunzipSync } from 'node:zlib'
 import { join, resolve } from 'node:path'
 import { fromLayers, loadLocalConfig } from '../agent/config-file'
 import { createAgent, stopOnSignals } from '../agent/commands/run'
 import { createLogger, errorMessage } from '../agent/log'
 import { validatePartial, ConfigError, mergePartials } from '../shared/config'
+import { parseIdx } from '../shared/deepn/idx'
 import { startReceiver } from './receive/receiver'
 
-const USAGE = `usage: deepn demo [--frames N] [--seconds N] [--port N] [--data DIR] [--model FILE.onnx] [--config FILE]
+const USAGE = `usage: deepn demo [--frames N] [--seconds N] [--port N] [--data DIR] [--model FILE.onnx] [--fmnist] [--config FILE]
 
 Runs agent + in-process broker + receiver on embedded defaults. Without a broker URL (config 'mqtt.url' or
 DEEPN_MQTT_URL) an in-process broker listens on 127.0.0.1 (port 1883, or a free one when taken).
-Frames land in <data>/received/<deviceId>/<date>/<seq>.jpg (default data dir: ./data).`
+Frames land in <data>/received/<deviceId>/<date>/<seq>.jpg (default data dir: ./data).
+--fmnist replays Fashion-MNIST test images (Debian package dataset-fashion-mnist) through the agent with the
+fmnist-deepn table and classifies every received frame with the shipped model (config/models/fmnist-cnn.onnx).`
 
-interface DemoArgs { frames?: number; seconds?: number; port?: number; data: string; model?: string; config?: string }
+interface DemoArgs { frames?: number; seconds?: number; port?: number; data: string; model?: string; config?: string; fmnist?: boolean }
+
+const FMNIST_IMAGES = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'
+const FMNIST_SAMPLES = 200
+
+/** This package's root, from the sources (scripts/) or the build (dist/scripts/). */
+function packageRoot(): string {
+  const fromSource = resolve(__dirname, '..')
+  return existsSync(join(fromSource, 'package.json')) ? fromSource : resolve(__dirname, '../..')
+}
+
+/** Writes the first Fashion-MNIST test images as PGM files for the `files` source; returns the folder. */
+function writeFmnistSamples(data: string): string {
+  if (!existsSync(FMNIST_IMAGES)) throw new ConfigError(`--fmnist needs ${FMNIST_IMAGES} (sudo apt-get install -y dataset-fashion-mnist)`)
+  const idx = parseIdx(new Uint8Array(gunzipSync(readFileSync(FMNIST_IMAGES))))
+  const [count, h, w] = idx.dims
+  const dir = join(data, 'fmnist-samples')
+  mkdirSync(dir, { recursive: true })
+  for (let i = 0; i < Math.min(count, FMNIST_SAMPLES); i++) {
+    const header = Buffer.from(`P5\n${w} ${h}\n255\n`, 'latin1')
+    writeFileSync(join(dir, `${String(i).padStart(4, '0')}.pgm`), Buffer.concat([header, idx.data.subarray(i * w * h, (i + 1) * w * h)]))
+  }
+  return dir
+}
 
 function parseArgs(argv: string[]): DemoArgs | 'help' {
   const out: DemoArgs = { data: 'data' }
@@ -37,6 +65,7 @@ function parseArgs(argv: string[]): DemoArgs | 'help' {
       case '--data': out.data = argv[++i] ?? ''; if (!out.data) throw new ConfigError('--data needs a directory'); break
       case '--model': out.model = argv[++i]; if (!out.model) throw new ConfigError('--model needs a file'); break
       case '--config': out.config = argv[++i]; if (!out.config) throw new ConfigError('--config needs a file'); break
+      case '--fmnist': out.fmnist = true; break
       default: throw new ConfigError(`unknown option '${a}'`)
     }
   }
@@ -84,14 +113,17 @@ export async function main(argv: string[]): Promise<number> {
     url = `mqtt://127.0.0.1:${broker.port}`
   }
   // Demo defaults on top of the schema's, below anything the user configured.
+  const fmnist = args.fmnist ? { capture: { source: 'files', filesDir: writeFmnistSamples(data), width: 28, height: 28, intervalMs: 200 }, encoder: { table: 'fmnist-deepn' } } : {}
+  const model = args.model ?? (args.fmnist ? join(packageRoot(), 'config/models/fmnist-cnn.onnx') : undefined)
   const demo = validatePartial({
     mqtt: { url },
     buffer: { path: join(data, 'demo-buffer.db') },
-    ...(args.frames ? { capture: { maxFrames: args.frames } } : {}),
+    ...fmnist,
+    ...(args.frames ? { capture: { ...fmnist.capture, maxFrames: args.frames } } : {}),
   }, { remote: false })
   const agent = createAgent(fromLayers(mergePartials(demo, mergePartials(local.local, { 'mqtt.url': url }))), log)
   const c = agent.config
-  const receiver = await startReceiver({ url, out: join(data, 'received'), prefix: c.mqtt.prefix, model: args.model, summaryIntervalMs: 10000, log: (l) => log.child('receiver').info(l) })
+  const receiver = await startReceiver({ url, out: join(data, 'received'), prefix: c.mqtt.prefix, model, summaryIntervalMs: 10000, log: (l) => log.child('receiver').info(l) })
   await receiver.subscribed
 
   const unique = new Set<number>()
@@ -102,6 +134,9 @@ export async function main(argv: string[]): Promise<number> {
     if (args.frames && unique.size >= args.frames) done()
   })
   if (args.seconds) setTimeout(done, args.seconds * 1000).unref()
+  if (model) {
+    receiver.on('result', (r: { seq: number; label: string; score: number }) => console.log(`  seq ${r.seq}: ${r.label} (${(r.score * 100).toFixed(1)} %)`))
+  }
   const [host, port] = url.replace(/^mqtts?:\/\//, '').split(':')
   console.log([
     '',

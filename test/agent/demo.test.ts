@@ -2,6 +2,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { gunzipSync } from 'node:zlib'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import jpeg from 'jpeg-js'
@@ -29,4 +30,21 @@ t.test('demo runs end to end and stops after --frames', async (t) => {
     t.equal(readJpegMetadata(new Uint8Array(buf))!.deviceId, 'democam')
   }
   t.ok(existsSync(join(cwd, 'data/demo-buffer.db')), 'the buffer lives under ./data')
+})
+
+t.test('demo --fmnist: Fashion-MNIST images through the agent, classified by the receiver', { skip: !existsSync('/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz') && 'dataset-fashion-mnist not installed' }, async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'deepn-demo-fmnist-'))
+  const env = { ...process.env, DEEPN_DEVICE_ID: 'fmcam' }
+  delete env.DEEPN_MQTT_URL
+  let out = ''
+  const p = spawn(process.execPath, [CLI, 'demo', '--fmnist', '--frames', '10', '--port', '0'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  p.stdout.on('data', (d) => { out += d })
+  p.stderr.on('data', (d) => { out += d })
+  t.equal(await new Promise((r) => p.once('exit', r)), 0, out)
+  const labels = gunzipSync(readFileSync('/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz')).subarray(8)
+  const classes = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+  const got = [...out.matchAll(/seq (\d+): (.+?) \(/g)].map((m) => ({ seq: Number(m[1]), label: m[2] }))
+  t.equal(got.length, 10, 'a classification per frame')
+  const correct = got.filter((r) => classes[labels[r.seq - 1]] === r.label).length
+  t.ok(correct >= 7, `${correct}/10 classified as their true label`)
 })
