@@ -63,5 +63,6 @@ t.test('bad invocations name the problem', async (t) => {
   await t.rejects(main(['build', '--fmnist', '--subsampling', '422']), /420 or 444/)
   await t.rejects(main(['build', '--images', '/nonexistent/dir']), /does not exist/)
   await t.rejects(main(['build', '--fmnist', '--scale', '0']), /--scale must be a positive number/)
-  await t.rejects(main(['optimize']), /not implemented/)
+  // optimize is dispatched to scripts/tables/optimize.ts, which validates options before loading anything
+  await t.rejects(main(['optimize', '--calib-size', '0']), /--calib-size must be a number/)
 })
