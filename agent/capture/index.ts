@@ -1,11 +1,6 @@
-import { FilesSource } from './files'
 import { DEFAULT_TIMEOUT_MS, DEFAULT_WARMUP_MS, silentLogger, type CaptureOptions } from './options'
-import { RaspistillSource } from './raspistill'
 import { RetryingSource } from './retry'
-import { RpicamStillSource } from './rpicam-still'
-import { RpicamVidSource } from './rpicam-vid'
 import type { FrameSource } from './source'
-import { SyntheticSource } from './synthetic'
 
 export type { FrameSource } from './source'
 export type { CaptureOptions, CaptureLogger, RetryOptions } from './options'
@@ -46,14 +41,32 @@ export function createSource(o: CaptureOptions): FrameSource {
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const warmupMs = o.warmupMs ?? DEFAULT_WARMUP_MS
   let source: FrameSource
+  // Each source's modules (node-raspistill, image decoders, child-process plumbing) load only when that source is
+  // used: on a Pi every MB of RSS counts against the agent's 80 MB budget.
   switch (o.source) {
-    case 'synthetic': source = new SyntheticSource(o.width, o.height); break
-    case 'files': source = new FilesSource(o.files!); break
-    case 'raspistill': source = new RaspistillSource({ width: o.width, height: o.height, timeoutMs, warmupMs, log }); break
+    case 'synthetic': {
+      const { SyntheticSource } = require('./synthetic') as typeof import('./synthetic')
+      source = new SyntheticSource(o.width, o.height)
+      break
+    }
+    case 'files': {
+      const { FilesSource } = require('./files') as typeof import('./files')
+      source = new FilesSource(o.files!)
+      break
+    }
+    case 'raspistill': {
+      const { RaspistillSource } = require('./raspistill') as typeof import('./raspistill')
+      source = new RaspistillSource({ width: o.width, height: o.height, timeoutMs, warmupMs, log })
+      break
+    }
     case 'rpicam':
-      source = (o.rpicam?.mode ?? 'still') === 'vid'
-        ? new RpicamVidSource({ width: o.width, height: o.height, timeoutMs, framerate: o.rpicam?.framerate ?? 5, stride: o.rpicam?.stride, log })
-        : new RpicamStillSource({ width: o.width, height: o.height, timeoutMs, warmupMs, stride: o.rpicam?.stride })
+      if ((o.rpicam?.mode ?? 'still') === 'vid') {
+        const { RpicamVidSource } = require('./rpicam-vid') as typeof import('./rpicam-vid')
+        source = new RpicamVidSource({ width: o.width, height: o.height, timeoutMs, framerate: o.rpicam?.framerate ?? 5, stride: o.rpicam?.stride, log })
+      } else {
+        const { RpicamStillSource } = require('./rpicam-still') as typeof import('./rpicam-still')
+        source = new RpicamStillSource({ width: o.width, height: o.height, timeoutMs, warmupMs, stride: o.rpicam?.stride })
+      }
       break
   }
   if (o.retry === false) return source
