@@ -5,10 +5,10 @@
  * mqtt.js while offline: callers publish only while `up`, and the durable buffer re-sends after a reconnect.
  */
 import { EventEmitter } from 'node:events'
-import { readFileSync } from 'node:fs'
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt'
 import { backoffDelay } from './backoff'
 import { errorMessage, type Logger } from '../log'
+import { applyCredentials, type TlsFiles } from './credentials'
 
 export interface LinkOptions {
   url: string
@@ -17,7 +17,7 @@ export interface LinkOptions {
   username?: string
   password?: string
   /** TLS file paths (local config only). */
-  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean }
+  tls?: TlsFiles
   keepaliveSec: number
   connectTimeoutMs: number
   reconnect: { minMs: number; maxMs: number }
@@ -127,14 +127,7 @@ export class MqttLink extends EventEmitter {
       queueQoSZero: false,
       resubscribe: false,
     }
-    if (o.username) options.username = o.username
-    if (o.password) options.password = o.password
-    if (o.tls) {
-      if (o.tls.ca) options.ca = readFileSync(o.tls.ca)
-      if (o.tls.cert) options.cert = readFileSync(o.tls.cert)
-      if (o.tls.key) options.key = readFileSync(o.tls.key)
-      if (o.tls.rejectUnauthorized !== undefined) options.rejectUnauthorized = o.tls.rejectUnauthorized
-    }
+    applyCredentials(options, o)
     if (o.will) options.will = { topic: o.will.topic, payload: Buffer.from(o.will.payload), retain: o.will.retain, qos: o.will.qos }
     if (this.version === 5) options.properties = { requestProblemInformation: true }
 

@@ -4,8 +4,8 @@
  * credentials. Each QoS 1 frame is PUBACKed only after `onFrame` resolves, i.e. after it is on disk: a receiver
  * killed mid-write gets the frame again rather than losing it.
  */
-import { readFileSync } from 'node:fs'
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
+import { applyCredentials, type TlsFiles } from '../../agent/mqtt/credentials'
 
 export interface SessionOptions {
   url: string
@@ -13,7 +13,7 @@ export interface SessionOptions {
   protocol: 'auto' | '5' | '3.1.1'
   username?: string
   password?: string
-  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean }
+  tls?: TlsFiles
   /** MQTT 5 session expiry: how long the broker keeps queueing for us while we are away. */
   sessionExpirySec: number
   /** Topic filters subscribed at QoS 1 whenever the broker has no session for us. */
@@ -61,14 +61,7 @@ export class MqttSession {
       resubscribe: false,
     }
     if (this.version === 5) options.properties = { sessionExpiryInterval: o.sessionExpirySec }
-    if (o.username) options.username = o.username
-    if (o.password) options.password = o.password
-    if (o.tls) {
-      if (o.tls.ca) options.ca = readFileSync(o.tls.ca)
-      if (o.tls.cert) options.cert = readFileSync(o.tls.cert)
-      if (o.tls.key) options.key = readFileSync(o.tls.key)
-      if (o.tls.rejectUnauthorized !== undefined) options.rejectUnauthorized = o.tls.rejectUnauthorized
-    }
+    applyCredentials(options, o)
     const client = mqtt.connect(o.url, options)
     this.client = client
     // Replaces mqtt.js's no-op hook: its callback is what sends the PUBACK (see mqtt/lib/handlers/publish).
