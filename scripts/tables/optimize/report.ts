@@ -95,10 +95,10 @@ export async function runReport(o: ReportOptions): Promise<number> {
       const curves = [...new Set(points.map((p) => p.curve))]
       for (const [key, label, suffix] of [['bpp', 'whole file', ''], ['scanBpp', 'scan only', '-scan']] as const) {
         const series = curves.map((c) => ({
-          name: c === 'jpeg' ? 'JPEG (quality)' : `${c} (scale)`,
+          name: c === 'jpeg' ? 'JPEG (quality)' : c.length > 18 ? c.replace(/^fmnist-/, '') : c, // the legend is ~20 characters wide
           points: points.filter((p) => p.curve === c).map((p) => ({ x: p[key], y: p.accuracy, label: p.quality !== undefined ? `q${p.quality}` : `x${p.scale}` })),
         }))
-        writeFileSync(join(o.out, `${o.name}${suffix}.svg`), svgPlot(series, { title: `Fashion-MNIST test: top-1 vs bits per pixel (${label})`, xLabel: `bits per pixel (${label})`, yLabel: 'top-1 accuracy', hLines }))
+        writeFileSync(join(o.out, `${o.name}${suffix}.svg`), svgPlot(series, { title: `Fashion-MNIST test: top-1 vs bits per pixel (${label}); tables over their scale knob`, xLabel: `bits per pixel (${label})`, yLabel: 'top-1 accuracy', hLines }))
       }
     }
     return 0
