@@ -4,6 +4,7 @@ import type { FrameSource } from './source'
 
 export type { FrameSource } from './source'
 export type { CaptureOptions, CaptureLogger, RetryOptions } from './options'
+export { captureOptionsFromConfig } from './options'
 export { SourceExhaustedError, CameraToolMissingError, CaptureAbortedError } from './errors'
 export { RetryingSource, backoffDelay } from './retry'
 export { detectCameraTools, describeCameraTools, missingMessage, type CameraTool } from './tools'

@@ -1,3 +1,4 @@
+import type { AgentConfig } from '../../shared/config/types'
 /** The narrow logging surface capture needs; the agent's Logger satisfies it. */
 export interface CaptureLogger {
   debug(msg: string): void
@@ -51,3 +52,13 @@ export const DEFAULT_TIMEOUT_MS = 15000
 export const DEFAULT_WARMUP_MS = 1000
 
 export const silentLogger: CaptureLogger = { debug() {}, info() {}, warn() {} }
+
+/** The agent's `capture.*` settings as createSource options: the one mapping `deepn run` and `deepn calibrate` share. */
+export function captureOptionsFromConfig(c: AgentConfig['capture'], log?: CaptureLogger): CaptureOptions {
+  return {
+    source: c.source, width: c.width, height: c.height, timeoutMs: c.timeoutMs, warmupMs: c.warmupMs,
+    files: c.filesDir ? { dir: c.filesDir, loop: c.filesLoop } : undefined,
+    rpicam: { mode: c.rpicamMode, framerate: c.rpicamFramerate, stride: c.rpicamStride || undefined },
+    log,
+  }
+}

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CalibrationCollector } from '../calibration/collector'
-import { createSource, type FrameSource } from '../capture'
+import { captureOptionsFromConfig, createSource, type FrameSource } from '../capture'
 import { loadLocalConfig } from '../config-file'
 
 const HELP = `usage: deepn calibrate [--config FILE] [--frames N] [--seconds T] [--out FILE] [--report FILE] [--id ID] [--scale S]
@@ -45,10 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     frames, seconds: positive('--seconds', o.seconds), subsampling: config.encoder.subsampling,
     deviceId: config.deviceId, id: o.id, scale: positive('--scale', o.scale),
   })
-  const source: FrameSource = createSource({
-    source: c.source, width: c.width, height: c.height, timeoutMs: c.timeoutMs,
-    files: c.filesDir ? { dir: c.filesDir, loop: c.filesLoop } : undefined, rpicam: { mode: c.rpicamMode },
-  })
+  const source: FrameSource = createSource(captureOptionsFromConfig(c))
   try {
     while (!collector.done) {
       try {

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { FrameSource } from '../capture/source'
+import { captureOptionsFromConfig } from '../capture/options'
 import type { FrameStore } from '../buffer/store'
 import type { RawImage } from '../../shared/codec/types'
 import type { AgentConfig } from '../../shared/config'
@@ -29,7 +30,7 @@ export interface SourceOptions {
 }
 export type SourceFactory = (options: SourceOptions) => FrameSource
 
-const SOURCE_KEYS = ['capture.source', 'capture.width', 'capture.height', 'capture.filesDir', 'capture.filesLoop', 'capture.rpicamMode', 'capture.timeoutMs']
+const SOURCE_KEYS = ['capture.source', 'capture.width', 'capture.height', 'capture.filesDir', 'capture.filesLoop', 'capture.rpicamMode', 'capture.rpicamFramerate', 'capture.rpicamStride', 'capture.warmupMs', 'capture.timeoutMs']
 
 export interface CaptureLoopOptions {
   config: AgentConfig
@@ -120,11 +121,7 @@ export class CaptureLoop extends EventEmitter {
     const c = this.config.capture
     let image: RawImage | undefined
     try {
-      this.source ??= o.createSource({
-        source: c.source, width: c.width, height: c.height, timeoutMs: c.timeoutMs,
-        files: c.filesDir ? { dir: c.filesDir, loop: c.filesLoop } : undefined,
-        rpicam: { mode: c.rpicamMode }, retry: false, log: o.log,
-      })
+      this.source ??= o.createSource({ ...captureOptionsFromConfig(c, o.log), retry: false })
       this.abort = new AbortController()
       const timer = setTimeout(() => this.abort?.abort(new Error(`capture timed out after ${c.timeoutMs} ms`)), c.timeoutMs + 1000)
       try {

@@ -90,6 +90,12 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'capture.filesLoop', type: 'boolean', default: true, remote: true, doc: '`files` source: start over after the last image.' },
   { key: 'capture.rpicamMode', type: 'enum', default: 'still', values: ['still', 'vid'], remote: true,
     doc: '`rpicam` source: one `rpicam-still` per frame, or a long-running `rpicam-vid --codec yuv420` stream.' },
+  { key: 'capture.rpicamFramerate', type: 'integer', default: 5, min: 1, max: 120, remote: true,
+    doc: '`rpicam` source, `vid` mode: frames per second the stream runs at (the agent takes the newest frame each interval).' },
+  { key: 'capture.rpicamStride', type: 'integer', default: 0, min: 0, max: 16384, remote: true,
+    doc: '`rpicam` source: Y-plane row stride in bytes of the raw frames; 0 = read it from rpicam-vid\'s output or derive it from the frame size.' },
+  { key: 'capture.warmupMs', type: 'integer', default: 1000, min: 0, max: 60000, remote: true,
+    doc: '`raspistill` / `rpicam-still`: time the camera runs before each still (`-t`), for exposure and white balance to settle.' },
   { key: 'capture.maxFrames', type: 'integer', default: 0, min: 0, max: 2 ** 31 - 1, remote: false, restart: true,
     doc: 'Stop capturing after this many frames (0 = never); the agent keeps publishing the backlog. For tests and back-filling.' },
 

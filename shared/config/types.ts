@@ -39,6 +39,9 @@ export interface AgentConfig {
     filesDir: string
     filesLoop: boolean
     rpicamMode: 'still' | 'vid'
+    rpicamFramerate: number
+    rpicamStride: number
+    warmupMs: number
     maxFrames: number
   }
   encoder: {
