@@ -23,6 +23,8 @@ import { StatusExtension, statusMessage } from './extensions/status'
 import { TelemetryExtension } from './extensions/telemetry'
 import { RemoteConfigExtension, type ConfigApplier } from './extensions/remote-config'
 import { AckExtension } from './extensions/ack'
+import { CalibrationSession } from './calibration/session'
+import { RemoteCalibration } from './calibration/remote'
 
 const REMOTE_KEY = 'config.remote'
 const VERSION_KEY = 'config.version'
@@ -104,9 +106,11 @@ export class Controller implements ConfigApplier {
       events: this.events,
       payloadLimit: () => this.payloadLimit(),
     }
+    const calibration = new CalibrationSession()
     this.capture = new CaptureLoop({
       config: cfg, store, createSource: o.createSource, encode: o.encode, stats: this.stats, log: o.log.child('capture'),
       payloadLimit: () => this.payloadLimit() - STAMP_RESERVE,
+      observe: (image) => calibration.observe(image),
     })
     this.capture.on('frame', (seq: number) => this.events.emit('frame', seq))
     this.frames = new FramesPublisher(ctxWith(ctx, o.log.child('frames')), o.encode)
@@ -116,6 +120,10 @@ export class Controller implements ConfigApplier {
       this.remoteConfig,
       new AckExtension(ctx, this.frames),
       new TelemetryExtension(ctx),
+      new RemoteCalibration({
+        link: this.link, config: current, session: calibration, log: o.log.child('calibration'),
+        topics: { request: this.topic('calibrate'), result: this.topic('calibration') },
+      }),
       this.frames,
     ]
   }

@@ -41,6 +41,8 @@ export interface CaptureLoopOptions {
   log: Logger
   /** Largest JPEG (before metadata) the publisher can send; re-read for every frame. */
   payloadLimit: () => number
+  /** Sees every captured frame (on-device calibration); must not throw. */
+  observe?: (image: RawImage) => void
 }
 
 /** Emits 'frame' (seq) after each committed append and 'done' when capture.maxFrames is reached. */
@@ -153,6 +155,7 @@ export class CaptureLoop extends EventEmitter {
     o.stats.captured++
     try {
       const enc = this.config.encoder
+      o.observe?.(image)
       const fit = encodeToFit({ encode: o.encode, image, tables: this.tables, subsampling: enc.subsampling, optimizeHuffman: enc.optimizeHuffman, limit: o.payloadLimit() })
       o.stats.recordEncode(fit.encodeMs, fit.jpeg.length)
       if (fit.steps) o.log.info(`frame re-encoded ${fit.steps}x coarser (${fit.tableId}) to fit ${o.payloadLimit()} B`)

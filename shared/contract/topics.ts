@@ -19,6 +19,10 @@ export const Leaf = {
   config: 'config',
   /** Receiver → agent: `{ seq }`, highest contiguous seq durably stored (end-to-end ack mode). */
   ack: 'ack',
+  /** Backend → agent: start/cancel on-device calibration `{ id?, frames?, seconds?, scale? }` or `{ id?, cancel: true }`. */
+  calibrate: 'calibrate',
+  /** Agent → backend: calibration progress and result `{ id, ok, state, table?, report?, error? }`. */
+  calibration: 'calibration',
   /** Receiver → world: classification results. */
   results: 'results',
 } as const
