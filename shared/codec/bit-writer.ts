@@ -55,19 +55,7 @@ export class BitWriter {
   }
 
   private word(w: number): void {
-    const s = this.sink
-    const b = s.buf
-    let p = s.pos
-    const b0 = w >>> 24, b1 = (w >>> 16) & 0xff, b2 = (w >>> 8) & 0xff, b3 = w & 0xff
-    b[p++] = b0
-    if (b0 === 0xff) b[p++] = 0
-    b[p++] = b1
-    if (b1 === 0xff) b[p++] = 0
-    b[p++] = b2
-    if (b2 === 0xff) b[p++] = 0
-    b[p++] = b3
-    if (b3 === 0xff) b[p++] = 0
-    s.pos = p
+    this.sink.pos = putWord(this.sink.buf, this.sink.pos, w)
   }
 
   /** flush_bits: emits the pending bits, padding the last byte with 1s, and empties the buffer. */
@@ -89,4 +77,21 @@ export class BitWriter {
     this.acc = 0
     this.free = 32
   }
+}
+
+/**
+ * Writes a full 32-bit word of entropy-coded bits with 0xFF stuffing; returns the new position. Kept separate
+ * and tiny so the JIT inlines it into the block loop.
+ */
+export function putWord(b: Uint8Array, p: number, w: number): number {
+  const b0 = w >>> 24, b1 = (w >>> 16) & 0xff, b2 = (w >>> 8) & 0xff, b3 = w & 0xff
+  b[p++] = b0
+  if (b0 === 0xff) b[p++] = 0
+  b[p++] = b1
+  if (b1 === 0xff) b[p++] = 0
+  b[p++] = b2
+  if (b2 === 0xff) b[p++] = 0
+  b[p++] = b3
+  if (b3 === 0xff) b[p++] = 0
+  return p
 }

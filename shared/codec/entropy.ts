@@ -3,7 +3,7 @@
  * differences per component, AC run/size symbols with ZRL and EOB, restart markers every `restartInterval`
  * MCUs with DC prediction reset. Blocks arrive in MCU order, 64 zigzag-ordered Int16 coefficients each. Pure.
  */
-import { BitWriter } from './bit-writer'
+import { BitWriter, putWord } from './bit-writer'
 import type { HuffmanCodes } from './huffman'
 
 /** Worst case bytes for one block: 16+11 bit DC, 63 x (16+10) bit AC, every byte stuffed. */
@@ -13,23 +13,6 @@ export interface EntropyTables {
   /** Indexed by component: its DC and AC codes. */
   dc: HuffmanCodes[]
   ac: HuffmanCodes[]
-}
-
-/**
- * Writes a full 32-bit word of entropy-coded bits with 0xFF stuffing; returns the new position. Kept separate
- * and tiny so the JIT inlines it into the block loop.
- */
-function putWord(b: Uint8Array, p: number, w: number): number {
-  const b0 = w >>> 24, b1 = (w >>> 16) & 0xff, b2 = (w >>> 8) & 0xff, b3 = w & 0xff
-  b[p++] = b0
-  if (b0 === 0xff) b[p++] = 0
-  b[p++] = b1
-  if (b1 === 0xff) b[p++] = 0
-  b[p++] = b2
-  if (b2 === 0xff) b[p++] = 0
-  b[p++] = b3
-  if (b3 === 0xff) b[p++] = 0
-  return p
 }
 
 export class HuffmanEncoder {
