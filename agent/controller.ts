@@ -14,7 +14,7 @@ import { STAMP_RESERVE } from './pipeline/stamp'
 import { resolveTables } from './pipeline/tables'
 import { resolveDynamic } from './config-file'
 import {
-  applyPartial, changedKeys, defaults, mergePartials, validatePartial, type AgentConfig, type FlatConfig,
+  applyPartial, changedKeys, defaults, mergePartials, unflatten, validatePartial, type AgentConfig, type FlatConfig,
 } from '../shared/config'
 import { topic, type LeafName } from '../shared/contract/topics'
 import type { AgentContext, Extension } from './extensions/extension'
@@ -169,7 +169,7 @@ export class Controller implements ConfigApplier {
     // Everything that can fail runs before anything changes.
     this.capture.reconfigure(next, changed)
     if (changed.some((k) => k.startsWith('buffer.'))) this.o.store.setLimits(limitsOf(next))
-    this.o.store.setState(REMOTE_KEY, JSON.stringify(unflattenPartial(remote)))
+    this.o.store.setState(REMOTE_KEY, JSON.stringify(unflatten(remote)))
     this.o.store.setState(VERSION_KEY, String(this.ver + 1))
     this.ver++
     this.remote = remote
@@ -210,16 +210,4 @@ function limitsOf(c: AgentConfig): { maxBytes: number; maxFrames: number; policy
 
 function ctxWith(ctx: AgentContext, log: Logger): AgentContext {
   return Object.create(ctx, { log: { value: log } }) as AgentContext
-}
-
-/** Dotted partial → nested JSON document (the form validatePartial reads back). */
-function unflattenPartial(flat: FlatConfig): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(flat)) {
-    const parts = k.split('.')
-    let o = out
-    for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>
-    o[parts[parts.length - 1]] = v
-  }
-  return out
 }

@@ -186,7 +186,8 @@ export function flatten(c: AgentConfig): FlatConfig {
   return out
 }
 
-function unflatten(flat: FlatConfig): Record<string, unknown> {
+/** Dotted keys → nested JSON document (the form validatePartial reads back). */
+export function unflatten(flat: FlatConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(flat)) {
     const parts = k.split('.')
