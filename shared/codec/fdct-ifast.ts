@@ -4,7 +4,7 @@
  * (quantize.ts). Row pass fused with sample loading; column pass plain or fused with quantization. Pure.
  */
 import type { Quantizer } from './quantize'
-import { INVERSE_ZIGZAG } from './quantize'
+import { INVERSE_ZIGZAG, quantizeCoef as qz } from './quantize'
 
 const F_0_382 = 98, F_0_541 = 139, F_0_707 = 181, F_1_306 = 334
 
@@ -60,13 +60,6 @@ export function ifastColumns(d: Int32Array): void {
     d[o + 8] = z11 + z4
     d[o + 56] = z11 - z4
   }
-}
-
-function qz(x: number, corr: number, scale: number): number {
-  // Branchless sign handling keeps everything in int32 (a ternary with unary minus would produce -0 doubles).
-  const s = x >> 31
-  const q = (((x ^ s) - s + corr) * scale) | 0
-  return (q ^ s) - s
 }
 
 /** Pass 2 fused with quantization into `out` at `off`, zigzag order. */

@@ -8,7 +8,7 @@
  * be typed beyond int32 and computed in float64). Pass 1 reads bytes, so V8 proves its ranges itself. Pure.
  */
 import type { Quantizer } from './quantize'
-import { INVERSE_ZIGZAG } from './quantize'
+import { INVERSE_ZIGZAG, quantizeCoef as qz } from './quantize'
 
 const CONST_BITS = 13
 const PASS1_BITS = 2
@@ -66,14 +66,6 @@ export function islowColumns(d: Int32Array): void {
     d[o + 24] = (((((Math.imul(tmp6, F_3_072) + a2) | 0) + a3) | 0) + R2) >> D2
     d[o + 8] = (((((Math.imul(tmp7, F_1_501) + a1) | 0) + a4) | 0) + R2) >> D2
   }
-}
-
-/** sign(x) * trunc((|x| + corr) * scale): jcdctmgr quantize for one coefficient (see quantize.ts). */
-function qz(x: number, corr: number, scale: number): number {
-  // Branchless sign handling keeps everything in int32 (a ternary with unary minus would produce -0 doubles).
-  const s = x >> 31
-  const q = (((x ^ s) - s + corr) * scale) | 0
-  return (q ^ s) - s
 }
 
 /** Pass 2 fused with quantization: writes the quantized block to `out` at `off` in zigzag order. */

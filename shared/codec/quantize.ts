@@ -70,15 +70,20 @@ export function makeQuantizer(table: ArrayLike<number>, dct: DctMethod): Quantiz
   return q
 }
 
+/** sign(x) * trunc((|x| + corr) * scale): jcdctmgr quantize for one coefficient. */
+export function quantizeCoef(x: number, corr: number, scale: number): number {
+  // Branchless sign handling keeps everything in int32 (a ternary with unary minus would produce -0 doubles).
+  const s = x >> 31
+  const q = (((x ^ s) - s + corr) * scale) | 0
+  return (q ^ s) - s
+}
+
 /** Quantizes DCT output `ws` (natural order) into `out` at `off` in zigzag order. */
 export function quantizeBlock(ws: Int32Array, q: Quantizer, out: Int16Array, off: number): void {
   const { corr, scale } = q
   const zz = ZIGZAG
   for (let k = 0; k < 64; k++) {
     const i = zz[k]
-    const x = ws[i]
-    const s = x >> 31
-    const v = (((x ^ s) - s + corr[i]) * scale[i]) | 0
-    out[off + k] = (v ^ s) - s
+    out[off + k] = quantizeCoef(ws[i], corr[i], scale[i])
   }
 }
