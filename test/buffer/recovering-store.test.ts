@@ -1,0 +1,133 @@
+import t, { type Test } from 'tap'
+import Database from 'better-sqlite3'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { CorruptDatabaseError, DiskFullError, StorageError } from '../../agent/buffer/errors'
+import { openFrameStore } from '../../agent/buffer/open'
+import { RecoveringFrameStore, type RecoveryInfo } from '../../agent/buffer/recovering-store'
+import type { FrameStore } from '../../agent/buffer/store'
+import type { SqliteFrameStoreOptions } from '../../agent/buffer/sqlite-store'
+import { tmpDir } from './fixtures/tmp-dir'
+import { makeFrame, verifyFrame } from './fixtures/frames'
+
+const corruptFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.includes('.corrupt-')).sort()
+
+/**
+ * Damages the database under an open store, for real: another connection checkpoints the WAL into the main file
+ * (which also changes the WAL header, so the store's connection drops its page cache on its next read), then
+ * bytes from `from` to the end of the file are overwritten with garbage. from=0 hits the header (SQLITE_NOTADB),
+ * from=page 2 leaves the header and wrecks the b-trees (SQLITE_CORRUPT).
+ */
+function corruptUnderneath(file: string, from: number): void {
+  const other = new Database(file)
+  other.pragma('wal_checkpoint(TRUNCATE)')
+  other.close()
+  const size = fs.statSync(file).size
+  const fd = fs.openSync(file, 'r+')
+  try {
+    fs.writeSync(fd, Buffer.alloc(size - from, 0xa5), 0, size - from, from)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/** A store on a real file holding frames 0..19 (seqs 1..20), wrapped unless `bare`. */
+function setUp(t: Test, bare = false) {
+  const dir = tmpDir(t)
+  const file = path.join(dir, 'buffer.db')
+  const logs: string[] = []
+  const infos: RecoveryInfo[] = []
+  const options: SqliteFrameStoreOptions = { path: file, seqBlock: 16, log: (m) => logs.push(m) }
+  const inner = openFrameStore(options).store
+  const store: FrameStore = bare ? inner : new RecoveringFrameStore({ store: inner, open: options, onRecovered: (i) => infos.push(i) })
+  t.teardown(() => { try { store.close() } catch { /* the test's subject may be broken */ } })
+  for (let n = 0; n < 20; n++) store.append(makeFrame(n, 3000))
+  return { dir, file, logs, infos, store }
+}
+
+for (const [name, from, code] of [['header', 0, 'SQLITE_NOTADB'], ['frame pages', 4096, 'SQLITE_CORRUPT']] as const) {
+  t.test(`${name} overwritten while open: the next append recovers, keeps its frame, and seqs go up`, async (t) => {
+    const { dir, file, logs, infos, store } = setUp(t)
+    store.setLimits({ maxBytes: 0, maxFrames: 3, policy: 'drop-oldest', ttlMs: 0 })
+    corruptUnderneath(file, from)
+    // Without recovery this is what the agent would get forever (proved in the 'bypassed' test below).
+    const res = store.append(makeFrame(100, 3000))
+    t.ok(res.seq! > 20, `seq ${res.seq} is above every seq used before (20)`)
+    t.same(res.dropped, [])
+    t.equal(infos.length, 1, 'onRecovered fired once')
+    t.match(infos[0], { count: 1, during: 'append', reason: new RegExp(code) })
+    t.equal(infos[0].movedTo.length, corruptFiles(dir).length)
+    t.equal(corruptFiles(dir).filter((f) => /^buffer\.db\.corrupt-[\d-]+T[\d-]+Z$/.test(f)).length, 1, 'the damaged file is kept next to it')
+    t.ok(infos[0].movedTo.every((f) => fs.existsSync(f)))
+    t.match(logs.join('\n'), /went bad during append .*moved aside to .*corrupt-.*recovery #1/)
+    t.equal((store as RecoveringFrameStore).recoveries, 1)
+
+    const frames = store.peek(10)
+    t.same(frames.map((f) => f.seq), [res.seq], 'the fresh store holds exactly the frame being appended')
+    t.equal(verifyFrame(frames[0]), 100, 'its bytes intact')
+    // The fresh store works, with the limits set before the corruption re-applied.
+    const more = [101, 102, 103].map((n) => store.append(makeFrame(n, 3000)))
+    t.same(more.map((r) => r.seq), [res.seq! + 1, res.seq! + 2, res.seq! + 3])
+    t.same(more[2].dropped, [res.seq], 'maxFrames 3 still applies after the reopen')
+    store.setState('k', 'v')
+    t.equal(store.getState('k'), 'v')
+    t.equal(store.removeThrough(res.seq! + 2), 2)
+    t.equal(store.stats().frames, 1)
+    t.equal(infos.length, 1, 'no further recoveries')
+  })
+}
+
+t.test('peek meeting the corruption returns what the fresh store has (nothing), and recovers once', async (t) => {
+  const { dir, file, infos, store } = setUp(t)
+  corruptUnderneath(file, 0)
+  t.same(store.peek(5), [])
+  t.equal(infos.length, 1)
+  t.equal(infos[0].during, 'peek')
+  t.equal(corruptFiles(dir).length >= 1, true)
+  t.ok(store.append(makeFrame(1)).seq! > 20)
+  t.equal(infos.length, 1)
+})
+
+t.test('bypassed (the bare store): the same corruption throws CorruptDatabaseError on every call', async (t) => {
+  const { dir, file, store } = setUp(t, true)
+  corruptUnderneath(file, 0)
+  for (let i = 0; i < 3; i++) t.throws(() => store.append(makeFrame(100)), CorruptDatabaseError)
+  t.throws(() => store.peek(5), CorruptDatabaseError)
+  t.same(corruptFiles(dir), [], 'nothing moved aside')
+})
+
+t.test('errors other than corruption pass through unchanged, with no recovery', async (t) => {
+  const dir = tmpDir(t)
+  const options: SqliteFrameStoreOptions = { path: path.join(dir, 'buffer.db'), maxFileBytes: 64 * 1024, minFreeBytes: 0 }
+  const infos: RecoveryInfo[] = []
+  const inner = openFrameStore(options).store
+  const store = new RecoveringFrameStore({ store: inner, open: options, onRecovered: (i) => infos.push(i) })
+  t.throws(() => store.peek(-1), RangeError, 'argument validation')
+  t.throws(() => store.setLimits({ maxBytes: -1, maxFrames: 0, policy: 'drop-oldest', ttlMs: 0 }), RangeError)
+  store.setLimits({ maxBytes: 0, maxFrames: 0, policy: 'reject-new', ttlMs: 0 })
+  const full = t.throws(() => store.append(makeFrame(0, 200 * 1024))) as unknown
+  t.type(full, DiskFullError, 'the file-size cap gives DiskFullError, untouched')
+  store.close()
+  t.throws(() => store.append(makeFrame(1)), StorageError, 'a closed store stays closed')
+  t.notOk(t.throws(() => store.peek(1)) instanceof CorruptDatabaseError)
+  t.equal(infos.length, 0)
+  t.equal(store.recoveries, 0)
+  t.same(corruptFiles(dir), [])
+})
+
+t.test('reopening fails: the error reaches the caller and the next call tries again', async (t) => {
+  const { dir, file, infos, store } = setUp(t)
+  corruptUnderneath(file, 0)
+  // The open connection keeps reading the damaged inode; a directory now in its place makes openFrameStore fail.
+  fs.renameSync(file, path.join(dir, 'elsewhere.db'))
+  fs.mkdirSync(file)
+  const err = t.throws(() => store.append(makeFrame(100))) as Error
+  t.notOk(err instanceof CorruptDatabaseError, `the reopen's own error: ${err.message}`)
+  t.equal(infos.length, 0, 'no recovery reported')
+  fs.rmdirSync(file)
+  const res = store.append(makeFrame(101))
+  t.ok(res.seq! > 20, 'the next call reopens and stores its frame above the old seqs')
+  t.equal(infos.length, 1)
+  t.equal(infos[0].during, 'append')
+  t.same(store.peek(5).map(verifyFrame), [101])
+})
