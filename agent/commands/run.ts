@@ -6,6 +6,7 @@ import { loadLocalConfig } from '../config-file'
 import { Controller } from '../controller'
 import { createLogger, errorMessage, type Logger } from '../log'
 import { openFrameStore } from '../buffer/open'
+import { RecoveringFrameStore } from '../buffer/recovering-store'
 import { createSource } from '../capture'
 import { encodeJpeg } from '../../shared/codec'
 import { ConfigError } from '../../shared/config'
@@ -39,14 +40,17 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
 /** Opens the buffer and builds a controller from resolved local config (shared with `deepn demo`). */
 export function createAgent(local: ReturnType<typeof loadLocalConfig>, log: Logger): Controller {
   const c = local.config
-  const opened = openFrameStore({
+  const options = {
     path: c.buffer.path,
     synchronous: c.buffer.synchronous,
     limits: { maxBytes: c.buffer.maxBytes, maxFrames: c.buffer.maxFrames, policy: c.buffer.policy, ttlMs: c.buffer.ttlSec * 1000 },
-    log: (m) => log.child('buffer').warn(m),
-  })
+    log: (m: string) => log.child('buffer').warn(m),
+  }
+  const opened = openFrameStore(options)
   if (opened.recovered) log.error(`buffer database was corrupt (${opened.recovered.reason}); moved aside to ${opened.recovered.movedTo.join(', ')}`)
-  return new Controller({ local: local.local, store: opened.store, createSource, encode: encodeJpeg, log })
+  // A file that goes bad while running is moved aside and replaced the same way, instead of stalling the queue.
+  const store = new RecoveringFrameStore({ store: opened.store, open: options, log: (m) => log.child('buffer').error(m) })
+  return new Controller({ local: local.local, store, createSource, encode: encodeJpeg, log })
 }
 
 /** Resolves on the first SIGTERM/SIGINT after stopping the controller cleanly; a second signal exits at once. */
