@@ -1,3 +1,8 @@
+/**
+ * RecoveringFrameStore against real damage: an open store's file is overwritten on disk (header or b-tree pages),
+ * then the decorator must move it aside, keep the frame being appended and continue above the old seqs; the bare
+ * store must keep failing. Last, the same inside a real `deepn run` process publishing to a real Mosquitto.
+ */
 import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
 import * as fs from 'node:fs'
@@ -7,6 +12,10 @@ import { openFrameStore } from '../../agent/buffer/open'
 import { RecoveringFrameStore, type RecoveryInfo } from '../../agent/buffer/recovering-store'
 import type { FrameStore } from '../../agent/buffer/store'
 import type { SqliteFrameStoreOptions } from '../../agent/buffer/sqlite-store'
+import { readJpegMetadata } from '../../shared/codec/metadata'
+import { agentDir, spawnAgent, writeConfig } from '../helpers/agent-process'
+import { startMosquitto } from '../helpers/mosquitto'
+import { subscribe } from '../helpers/subscriber'
 import { tmpDir } from './fixtures/tmp-dir'
 import { makeFrame, verifyFrame } from './fixtures/frames'
 
@@ -130,4 +139,40 @@ t.test('reopening fails: the error reaches the caller and the next call tries ag
   t.equal(infos.length, 1)
   t.equal(infos[0].during, 'append')
   t.same(store.peek(5).map(verifyFrame), [101])
+})
+
+t.test('deepn run (real process, real Mosquitto): the buffer corrupted mid-run is moved aside, logged, and frames keep flowing above the old seqs', async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const dir = agentDir()
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const file = path.join(dir, 'buffer.db')
+  const sub = await subscribe(broker.url, ['deepn/live-corrupt/frames'])
+  t.teardown(() => sub.close())
+  const agent = spawnAgent(writeConfig(dir, {
+    deviceId: 'live-corrupt',
+    mqtt: { url: broker.url },
+    capture: { width: 32, height: 24, intervalMs: 20 },
+    buffer: { path: file },
+  }))
+  t.teardown(() => agent.signal('SIGKILL'))
+  const seqs = () => sub.on('frames').map((m) => readJpegMetadata(new Uint8Array(m.payload))!.seq as number)
+  await sub.waitFor(() => seqs().length >= 10, 30000, 'first frames')
+  corruptUnderneath(file, 0)
+  const before = Math.max(...seqs())
+  await agent.waitForOutput(/went bad during .*moved aside to .*corrupt-.*recovery #1/, 30000)
+  await sub.waitFor(() => seqs().some((s) => s > before + 10), 30000, 'frames after the recovery')
+  const bySeq = new Map<number, Buffer>()
+  const reused: number[] = []
+  for (const m of sub.on('frames')) {
+    const s = readJpegMetadata(new Uint8Array(m.payload))!.seq as number
+    if (bySeq.has(s) && !bySeq.get(s)!.equals(m.payload)) reused.push(s)
+    bySeq.set(s, m.payload)
+  }
+  t.same(reused, [], 'no seq names two different frames (the fresh database starts above the old seqs)')
+  t.ok(Math.max(...bySeq.keys()) > 1024, 'fresh seqs continue above the sidecar ceiling')
+  t.ok(corruptFiles(dir).length >= 1, 'the damaged file is kept')
+  t.notMatch(agent.output(), /went bad.*recovery #2/, 'one corruption, one recovery')
+  agent.signal('SIGTERM')
+  t.equal(await agent.exited, 0, 'clean exit', { output: agent.output().slice(-3000) })
 })
