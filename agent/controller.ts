@@ -160,6 +160,22 @@ export class Controller implements ConfigApplier {
     this.log.info(`agent ${c.deviceId} running: ${c.capture.source} ${c.capture.width}x${c.capture.height} every ${c.capture.intervalMs} ms → ${this.topic('frames')} (${c.delivery})`)
   }
 
+  /**
+   * The buffer database was replaced after going corrupt (RecoveringFrameStore): count and report it, and write
+   * the remote layer into the fresh file so a restart still finds the configuration in force.
+   */
+  bufferRecovered(reason: string): void {
+    this.stats.bufferRecoveries++
+    this.stats.error(`buffer database replaced: ${reason}`)
+    if (!Object.keys(this.remote).length) return
+    try {
+      this.o.store.setState(REMOTE_KEY, JSON.stringify(unflatten(this.remote)))
+      this.o.store.setState(VERSION_KEY, String(this.ver))
+    } catch (err) {
+      this.log.error(`re-saving the remote configuration after a buffer recovery: ${errorMessage(err)}`)
+    }
+  }
+
   applyRemote(partial: FlatConfig): string[] {
     const remote = mergePartials(this.remote, partial)
     const next = this.compose(this.o.local, remote)

@@ -49,8 +49,13 @@ export function createAgent(local: ReturnType<typeof loadLocalConfig>, log: Logg
   const opened = openFrameStore(options)
   if (opened.recovered) log.error(`buffer database was corrupt (${opened.recovered.reason}); moved aside to ${opened.recovered.movedTo.join(', ')}`)
   // A file that goes bad while running is moved aside and replaced the same way, instead of stalling the queue.
-  const store = new RecoveringFrameStore({ store: opened.store, open: options, log: (m) => log.child('buffer').error(m) })
-  return new Controller({ local: local.local, store, createSource, encode: encodeJpeg, log })
+  let agent: Controller | undefined
+  const store = new RecoveringFrameStore({
+    store: opened.store, open: options, log: (m) => log.child('buffer').error(m),
+    onRecovered: (info) => agent?.bufferRecovered(info.reason),
+  })
+  agent = new Controller({ local: local.local, store, createSource, encode: encodeJpeg, log })
+  return agent
 }
 
 /** Resolves on the first SIGTERM/SIGINT after stopping the controller cleanly; a second signal exits at once. */

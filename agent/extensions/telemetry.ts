@@ -9,7 +9,7 @@ export interface TelemetryMessage {
   version: string
   uptimeSec: number
   backlog: { frames: number; bytes: number }
-  counters: { captured: number; published: number; dropped: number; rejected: number; expired: number; setAside: number; captureErrors: number; publishErrors: number }
+  counters: { captured: number; published: number; dropped: number; rejected: number; expired: number; setAside: number; captureErrors: number; publishErrors: number; bufferRecoveries: number }
   encodeMs: { p50?: number; p95?: number }
   meanBytesPerFrame?: number
   memory: { rss: number; heapUsed: number }
@@ -32,7 +32,7 @@ export function telemetry(ctx: AgentContext): TelemetryMessage {
     backlog: { frames: b.frames, bytes: b.bytes },
     counters: {
       captured: s.captured, published: s.published, dropped: b.dropped, rejected: b.rejected, expired: b.expired,
-      setAside: s.setAside, captureErrors: s.captureErrors, publishErrors: s.publishErrors,
+      setAside: s.setAside, captureErrors: s.captureErrors, publishErrors: s.publishErrors, bufferRecoveries: s.bufferRecoveries,
     },
     encodeMs: { p50: round(s.encodePercentile(50)), p95: round(s.encodePercentile(95)) },
     meanBytesPerFrame: s.meanBytesPerFrame(),

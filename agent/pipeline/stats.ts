@@ -7,6 +7,8 @@ export class AgentStats {
   setAside = 0
   /** Publishes that failed while the link stayed up. */
   publishErrors = 0
+  /** Buffer database files found corrupt while running, moved aside and replaced. */
+  bufferRecoveries = 0
   bytesEncoded = 0
   lastError?: { at: string; message: string }
   readonly startedAt = Date.now()

@@ -147,13 +147,14 @@ t.test('deepn run (real process, real Mosquitto): the buffer corrupted mid-run i
   const dir = agentDir()
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   const file = path.join(dir, 'buffer.db')
-  const sub = await subscribe(broker.url, ['deepn/live-corrupt/frames'])
+  const sub = await subscribe(broker.url, ['deepn/live-corrupt/frames', 'deepn/live-corrupt/telemetry'])
   t.teardown(() => sub.close())
   const agent = spawnAgent(writeConfig(dir, {
     deviceId: 'live-corrupt',
     mqtt: { url: broker.url },
     capture: { width: 32, height: 24, intervalMs: 20 },
     buffer: { path: file },
+    telemetry: { intervalMs: 1000 },
   }))
   t.teardown(() => agent.signal('SIGKILL'))
   const seqs = () => sub.on('frames').map((m) => readJpegMetadata(new Uint8Array(m.payload))!.seq as number)
@@ -173,6 +174,9 @@ t.test('deepn run (real process, real Mosquitto): the buffer corrupted mid-run i
   t.ok(Math.max(...bySeq.keys()) > 1024, 'fresh seqs continue above the sidecar ceiling')
   t.ok(corruptFiles(dir).length >= 1, 'the damaged file is kept')
   t.notMatch(agent.output(), /went bad.*recovery #2/, 'one corruption, one recovery')
+  const recoveries = () => sub.on('telemetry').map((m) => (JSON.parse(m.payload.toString()) as { counters: { bufferRecoveries: number } }).counters.bufferRecoveries)
+  await sub.waitFor(() => recoveries().includes(1), 10000, 'telemetry reporting the recovery')
+  t.ok(recoveries().every((n) => n <= 1), 'one recovery counted, never more')
   agent.signal('SIGTERM')
   t.equal(await agent.exited, 0, 'clean exit', { output: agent.output().slice(-3000) })
 })
