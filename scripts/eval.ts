@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import { parseTableFile } from '../shared/codec/tables'
 import { Classifier } from './eval/classifier'
 import { cjpegEncoder } from './eval/cjpeg-encoder'
-import { loadFashionMnist, loadFolder, take, type LabelledSet } from './eval/dataset'
+import { loadLabelledSet, take, type LabelledSet } from './eval/dataset'
 import { cleanAccuracy, ourEncoder, type Encoder } from './eval/evaluate'
 import { svgPlot } from './eval/plot'
 import { progressEnabled } from './eval/progress'
@@ -75,9 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   const classifier = await Classifier.load(modelPath)
   try {
     const info = classifier.info
-    let set: LabelledSet = !o.data || o.data === 'fmnist'
-      ? loadFashionMnist('test', o['data-dir'])
-      : loadFolder(o.data, { width: info.width, height: info.height, channels: info.channels, classes: info.classes })
+    let set: LabelledSet = loadLabelledSet(o.data, 'test', o['data-dir'], info)
     if (sub === 'clean') return await measureClean(set, classifier, modelPath, Boolean(o.record))
     const limit = o.limit !== undefined ? Number(o.limit) : o.quick ? QUICK_SIZE : Infinity
     if (!(limit > 0)) throw new Error(`--limit must be a positive number, got '${o.limit}'`)

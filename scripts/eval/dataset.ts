@@ -5,8 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { PNG } from 'pngjs'
-import * as jpeg from 'jpeg-js'
+import { decodeImageFile as decodeImage } from '../../agent/image-files/decode'
 import { parseIdx } from '../../shared/deepn/idx'
 
 export const FMNIST_DIR = '/usr/share/datasets/fashion-mnist'
@@ -53,25 +52,35 @@ export function loadFashionMnist(split: 'train' | 'test', dir = FMNIST_DIR): Lab
   }
 }
 
-/** Decodes a PNG or JPEG file to packed gray (channels 1) or RGB (channels 3). */
+/**
+ * Decodes an image file with the agent's decoder (format by magic bytes, corrupt input refused) to packed gray
+ * (channels 1, ITU-R 601 luma as before) or RGB (channels 3).
+ */
 export function decodeImageFile(path: string, channels: 1 | 3): { width: number; height: number; data: Uint8Array } {
-  const buf = readFileSync(path)
-  let width: number, height: number, rgba: Uint8Array
-  if (/\.png$/i.test(path)) {
-    const png = PNG.sync.read(buf)
-    ;({ width, height } = png)
-    rgba = png.data
-  } else if (/\.jpe?g$/i.test(path)) {
-    const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true })
-    ;({ width, height } = img)
-    rgba = img.data
-  } else throw new Error(`${path}: only .png and .jpg images are supported`)
-  const data = new Uint8Array(width * height * channels)
-  for (let i = 0; i < width * height; i++) {
-    if (channels === 1) data[i] = Math.round(0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2])
-    else { data[3 * i] = rgba[4 * i]; data[3 * i + 1] = rgba[4 * i + 1]; data[3 * i + 2] = rgba[4 * i + 2] }
+  const img = decodeImage(readFileSync(path), path)
+  const n = img.width * img.height
+  const src = img.data
+  const inChannels = img.format === 'gray' ? 1 : img.format === 'rgba' ? 4 : 3
+  if (img.format === 'yuv420p') throw new Error(`${path}: unexpected planar YUV image`)
+  if (inChannels === channels) return { width: img.width, height: img.height, data: src }
+  const data = new Uint8Array(n * channels)
+  for (let i = 0; i < n; i++) {
+    const p = i * inChannels
+    if (channels === 3) { data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = src[p] } // gray → RGB
+    else if (inChannels === 1) data[i] = src[p]
+    else data[i] = Math.round(0.299 * src[p] + 0.587 * src[p + 1] + 0.114 * src[p + 2])
   }
-  return { width, height, data }
+  return { width: img.width, height: img.height, data }
+}
+
+/** Fashion-MNIST (`data` absent or 'fmnist', IDX files in `dataDir`) or a labelled folder sized for the model. */
+export function loadLabelledSet(
+  data: string | undefined, split: 'train' | 'test', dataDir: string | undefined,
+  info: { width: number; height: number; channels: 1 | 3; classes: string[] },
+): LabelledSet {
+  return !data || data === 'fmnist'
+    ? loadFashionMnist(split, dataDir)
+    : loadFolder(data, { width: info.width, height: info.height, channels: info.channels, classes: info.classes })
 }
 
 /**

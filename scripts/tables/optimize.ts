@@ -13,7 +13,7 @@ import type { TableFile } from '../../shared/codec/types'
 import { mulberry32, sampleIndices, scaleSteps } from '../../shared/deepn/optimize'
 import { rescaleTableFile } from '../../shared/deepn/table-file'
 import { Classifier } from '../eval/classifier'
-import { loadFashionMnist, loadFolder, type LabelledSet } from '../eval/dataset'
+import { loadLabelledSet, type LabelledSet } from '../eval/dataset'
 import { evaluate, ourEncoder } from '../eval/evaluate'
 import { progressEnabled } from '../eval/progress'
 import { LogitsModel } from './optimize/logits'
@@ -105,9 +105,7 @@ export async function main(argv: string[]): Promise<number> {
   const classifier = await Classifier.load(modelPath)
   try {
     const info = model.info
-    const full: LabelledSet = !o.data || o.data === 'fmnist'
-      ? loadFashionMnist('train', o['data-dir'])
-      : loadFolder(o.data, { width: info.width, height: info.height, channels: info.channels, classes: info.classes })
+    const full: LabelledSet = loadLabelledSet(o.data, 'train', o['data-dir'], info)
     const calib = subset(full, Math.min(calibSize, full.count), seed)
     const encode = ourEncoder()
     const q100 = await evaluate({ quality: 100 }, calib, { classifier, encode })
