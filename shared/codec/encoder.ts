@@ -11,6 +11,7 @@ import { HuffmanEncoder, gatherFrequencies } from './entropy'
 import { ifastColumnsQuantize, ifastRows } from './fdct-ifast'
 import { islowColumnsQuantize, islowRows } from './fdct-islow'
 import { STD_AC_CHROMA, STD_AC_LUMA, STD_DC_CHROMA, STD_DC_LUMA, deriveCodes, optimalTable, type HuffmanSpec } from './huffman'
+import { type SymbolCounts, emptySymbolCounts, validateHuffmanTables } from './huffman-tables'
 import { type FrameLayout, frameLayout } from './layout'
 import { EOI, JFIF_APP0, SOI, dht, dqt, dri, sof0, sos } from './markers'
 import { metadataSegment } from './metadata'
@@ -30,10 +31,12 @@ export interface Resolved {
   dct: DctMethod
   restartInterval: number
   optimizeHuffman: boolean
+  /** Fixed Huffman specs per slot (from `options.huffman`), or undefined for Annex K / optimised tables. */
+  huffman?: { dc: HuffmanSpec[]; ac: HuffmanSpec[] }
   metadata?: Record<string, unknown>
 }
 
-const OPTION_KEYS = new Set(['tables', 'quality', 'subsampling', 'dct', 'restartInterval', 'optimizeHuffman', 'metadata'])
+const OPTION_KEYS = new Set(['tables', 'quality', 'subsampling', 'dct', 'restartInterval', 'optimizeHuffman', 'huffman', 'metadata'])
 
 export function resolveOptions(image: RawImage, options: EncodeOptions | undefined): Resolved {
   const o: EncodeOptions = options ?? {}
@@ -61,10 +64,12 @@ export function resolveOptions(image: RawImage, options: EncodeOptions | undefin
   }
   const optimizeHuffman = o.optimizeHuffman ?? false
   if (typeof optimizeHuffman !== 'boolean') throw new TypeError('optimizeHuffman: expected a boolean')
+  const huffman = o.huffman === undefined ? undefined : validateHuffmanTables(o.huffman, 'huffman')
+  if (huffman && optimizeHuffman) throw new RangeError('huffman: fixed Huffman tables and optimizeHuffman exclude each other')
   if (o.metadata !== undefined && (o.metadata === null || typeof o.metadata !== 'object' || Array.isArray(o.metadata))) {
     throw new TypeError('metadata: expected a JSON object')
   }
-  return { luma, chroma, subsampling, dct, restartInterval, optimizeHuffman, metadata: o.metadata }
+  return { luma, chroma, subsampling, dct, restartInterval, optimizeHuffman, huffman, metadata: o.metadata }
 }
 
 /** Where the kernel path keeps its tables, strips and row of blocks inside the kernel's memory. */
@@ -189,8 +194,11 @@ export class CoefficientMaker {
   }
 }
 
-function huffmanSpecs(optimize: boolean, coef: Int16Array | null, layout: FrameLayout, restartInterval: number): { dc: HuffmanSpec[]; ac: HuffmanSpec[] } {
-  if (!optimize || coef === null) return { dc: [STD_DC_LUMA, STD_DC_CHROMA], ac: [STD_AC_LUMA, STD_AC_CHROMA] }
+function huffmanSpecs(r: Resolved, coef: Int16Array | null, layout: FrameLayout): { dc: HuffmanSpec[]; ac: HuffmanSpec[] } {
+  // A fixed set without a chroma pair serves colour frames with its luma pair in both slots (still complete).
+  if (r.huffman) return { dc: [r.huffman.dc[0], r.huffman.dc[1] ?? r.huffman.dc[0]], ac: [r.huffman.ac[0], r.huffman.ac[1] ?? r.huffman.ac[0]] }
+  if (!r.optimizeHuffman || coef === null) return { dc: [STD_DC_LUMA, STD_DC_CHROMA], ac: [STD_AC_LUMA, STD_AC_CHROMA] }
+  const restartInterval = r.restartInterval
   const tableOf = layout.components.map((c) => c.table)
   const freq = gatherFrequencies(coef, layout.mcusPerRow * layout.mcuRows, layout.membership, tableOf, restartInterval)
   const used = layout.components.length > 1 ? 2 : 1
@@ -222,7 +230,7 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
       wholeLast.set(maker.last, row * blocksPerRow)
     }
   }
-  const specs = huffmanSpecs(r.optimizeHuffman, whole, layout, r.restartInterval)
+  const specs = huffmanSpecs(r, whole, layout)
 
   const channels = layout.components.length
   const sink = new ByteSink(((image.width * image.height * channels) >> 3) + 2048)
@@ -251,4 +259,27 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   huff.finish()
   sink.bytes(EOI)
   return sink.result()
+}
+
+/**
+ * Adds the Huffman symbols one frame produces under `options` (same tables, DCT, subsampling and restart
+ * interval as encodeJpeg) to `into`: the statistics trainHuffmanTables fits fixed tables to. Returns `into`.
+ */
+export function symbolFrequencies(image: RawImage, options: EncodeOptions = {}, into: SymbolCounts = emptySymbolCounts()): SymbolCounts {
+  validateImage(image)
+  const r = resolveOptions(image, { ...options, optimizeHuffman: false, huffman: undefined })
+  const layout = frameLayout(image.width, image.height, image.format, r.subsampling)
+  const maker = new CoefficientMaker(image, layout, r)
+  const tableOf = layout.components.map((c) => c.table)
+  const blocksPerRow = layout.mcusPerRow * layout.blocksInMcu
+  const whole = new Int16Array(blocksPerRow * layout.mcuRows * 64)
+  for (let row = 0; row < layout.mcuRows; row++) whole.set(maker.row(row), row * blocksPerRow * 64)
+  const freq = gatherFrequencies(whole, layout.mcusPerRow * layout.mcuRows, layout.membership, tableOf, r.restartInterval)
+  for (let t = 0; t < 2; t++) {
+    for (let s = 0; s < 256; s++) {
+      into.dc[t][s] += freq.dc[t][s]
+      into.ac[t][s] += freq.ac[t][s]
+    }
+  }
+  return into
 }

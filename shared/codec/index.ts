@@ -1,8 +1,9 @@
 /** Public codec API (`deepn-edge/codec`): the baseline JPEG encoder, its tables and the DCT statistics hook. */
-export type { DctMethod, EncodeOptions, PixelFormat, QuantTables, RawImage, Subsampling, TableFile } from './types'
+export type { DctMethod, EncodeOptions, HuffmanTable, HuffmanTables, PixelFormat, QuantTables, RawImage, Subsampling, TableFile } from './types'
 export { MAX_METADATA_BYTES, metadataSegment, readJpegMetadata } from './metadata'
 export {
   ANNEX_K_CHROMA, ANNEX_K_LUMA, ZIGZAG, parseTableFile, qualityScaling, qualityTables, scaleTable, validateTable, validateTables,
 } from './tables'
 export { forEachDctBlock, forEachDctBlockFloat } from './blocks'
-export { encodeJpeg } from './encoder'
+export { encodeJpeg, symbolFrequencies } from './encoder'
+export { BASELINE_AC_SYMBOLS, BASELINE_DC_SYMBOLS, emptySymbolCounts, trainHuffmanTables, validateHuffmanTables, type SymbolCounts } from './huffman-tables'

@@ -2,7 +2,8 @@
  * Quantization tables: Annex K defaults, IJG quality scaling (jcparam.c) and validation of the table file
  * format used everywhere (`config/tables/*.json`). All tables are in natural row-major order. Pure.
  */
-import type { QuantTables, TableFile } from './types'
+import { validateHuffmanTables } from './huffman-tables'
+import type { HuffmanTables, QuantTables, TableFile } from './types'
 
 /** Rec. ITU-T T.81 Annex K.1 luminance table (natural order). */
 export const ANNEX_K_LUMA: readonly number[] = Object.freeze([
@@ -93,7 +94,7 @@ export function validateTables(tables: unknown, label = 'tables'): asserts table
 }
 
 /**
- * Parses and validates a table file (`{ id, luma[64], chroma[64], source? }`, natural order) from JSON text or
+ * Parses and validates a table file (`{ id, luma[64], chroma[64], huffman?, source? }`, natural order) from JSON text or
  * an already parsed value. `nameHint` (usually the file name) names the file in errors before its id is known.
  */
 export function parseTableFile(input: string | unknown, nameHint = 'table file'): TableFile {
@@ -115,6 +116,10 @@ export function parseTableFile(input: string | unknown, nameHint = 'table file')
     throw new TypeError(`${nameHint} (id ${v.id}): "source" must be an object when present`)
   }
   const out: TableFile = { id: v.id, luma: Array.from(v.luma as number[]), chroma: Array.from(v.chroma as number[]) }
+  if (v.huffman !== undefined) {
+    validateHuffmanTables(v.huffman, `${nameHint} (id ${v.id}) huffman`)
+    out.huffman = v.huffman as HuffmanTables
+  }
   if (v.source !== undefined) out.source = v.source as Record<string, unknown>
   return out
 }

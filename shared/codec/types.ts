@@ -20,7 +20,23 @@ export interface TableFile {
   id: string
   luma: number[]
   chroma: number[]
+  /** Fixed Huffman tables fitted to the same data (optional; see huffman-tables.ts). */
+  huffman?: HuffmanTables
   source?: Record<string, unknown>
+}
+
+/** One DHT table: counts[i] = codes of length i + 1 (16 entries), symbols in code order. */
+export interface HuffmanTable {
+  counts: number[]
+  symbols: number[]
+}
+
+/** Fixed Huffman tables for a stream. Each must cover every baseline symbol; chroma pair absent for gray-only sets. */
+export interface HuffmanTables {
+  lumaDc: HuffmanTable
+  lumaAc: HuffmanTable
+  chromaDc?: HuffmanTable
+  chromaAc?: HuffmanTable
 }
 
 export type Subsampling = '444' | '420'
@@ -37,8 +53,10 @@ export interface EncodeOptions {
   dct?: DctMethod
   /** MCUs between restart markers (cjpeg `-restart NB`); 0 or absent = none. */
   restartInterval?: number
-  /** Two-pass optimal Huffman tables. */
+  /** Two-pass optimal Huffman tables, per frame. */
   optimizeHuffman?: boolean
+  /** Fixed Huffman tables instead of Annex K's (e.g. trained over many frames); not with `optimizeHuffman`. */
+  huffman?: HuffmanTables
   /** Small JSON object written in one APP9 "DEEPN" segment; omitted when absent. */
   metadata?: Record<string, unknown>
 }
