@@ -4,13 +4,14 @@
  * table optimiser (issue 6), which calls it in a loop with candidate tables.
  */
 import * as jpeg from 'jpeg-js'
-import type { EncodeOptions, QuantTables, RawImage } from '../../shared/codec/types'
+import type { EncodeOptions, HuffmanTables, QuantTables, RawImage } from '../../shared/codec/types'
 import { scanBytes } from '../../shared/deepn/scan-bytes'
 import type { Classifier } from './classifier'
 import { image, type LabelledSet } from './dataset'
 
 /** One operating point: IJG quality on Annex K, or explicit tables. */
-export type Setting = { quality: number } | { tables: QuantTables }
+/** A quantization choice, plus the entropy coder: Annex K Huffman (default), per-image optimal, or a fixed set. */
+export type Setting = ({ quality: number } | { tables: QuantTables }) & { optimizeHuffman?: boolean; huffman?: HuffmanTables }
 
 export interface EvalResult {
   accuracy: number
@@ -89,6 +90,8 @@ export async function evaluate(setting: Setting, set: LabelledSet, opts: EvalOpt
   const per = set.width * set.height * set.channels
   const format = set.channels === 1 ? 'gray' : 'rgb'
   const enc: EncodeOptions = 'quality' in setting ? { quality: setting.quality } : { tables: setting.tables }
+  if (setting.optimizeHuffman) enc.optimizeHuffman = true
+  if (setting.huffman) enc.huffman = setting.huffman
   const buf = new Uint8Array(Math.min(batch, set.count) * per)
   let bytes = 0
   let scan = 0

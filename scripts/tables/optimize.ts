@@ -10,12 +10,16 @@ import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { TableFile } from '../../shared/codec/types'
-import { mulberry32, sampleIndices, scaleSteps } from '../../shared/deepn/optimize'
+import { scaleSteps } from '../../shared/deepn/optimize'
 import { rescaleTableFile } from '../../shared/deepn/table-file'
 import { Classifier } from '../eval/classifier'
 import { loadLabelledSet, type LabelledSet } from '../eval/dataset'
 import { evaluate, ourEncoder } from '../eval/evaluate'
 import { progressEnabled } from '../eval/progress'
+import { trainHuffmanOn } from './optimize/huffman'
+import { subset } from './optimize/subset'
+
+export { subset }
 import { LogitsModel } from './optimize/logits'
 import { runReport } from './optimize/report'
 import { ANNEX_LADDER, DEEPN_LADDER, annexStart, search, type StartFamily } from './optimize/search'
@@ -115,12 +119,17 @@ export async function main(argv: string[]): Promise<number> {
       model, classifier, encode, calib, starts, target, maxBytes, factor, maxEvals, seed, progress,
       startMargin, polishFactor, lambda, loss,
     })
-    const seconds = (Date.now() - t0) / 1000
     const best = res.best
+    // The table's own entropy code: a complete Huffman set fitted to the calibration images under the chosen table.
+    const chosenTables = { luma: best.chosen.luma, chroma: best.chosen.luma }
+    const huffman = trainHuffmanOn(calib, { tables: chosenTables })
+    const withHuffman = await evaluate({ tables: chosenTables, huffman }, calib, { classifier, encode })
+    const seconds = (Date.now() - t0) / 1000
     const file: TableFile = {
       id,
       luma: best.chosen.luma,
       chroma: best.chosen.luma.slice(),
+      huffman,
       source: {
         method: 'optimized-lagrangian',
         model: { file: modelPath, sha256: createHash('sha256').update(readFileSync(modelPath)).digest('hex') },
@@ -131,6 +140,10 @@ export async function main(argv: string[]): Promise<number> {
         seed, factor, ...(o.polish ? { polish: Number(o.polish) } : {}), maxEvals, seconds: round(seconds, 1),
         chroma: 'copy of luma: the calibration data is single-component; this table is for gray images',
         calibration: { q100: pick(q100), chosen: pick(best.chosen.real), stepsBackAfterRealCheck: best.chosen.stepsBack },
+        huffman: {
+          note: 'complete Huffman set fitted to the calibration images\' symbols under this table (every baseline symbol has a code)',
+          calibration: pick(withHuffman),
+        },
         loss, chosenScale: best.chosen.scale, unscaledLuma: best.luma,
         starts: res.outcomes.map((s) => ({
           family: s.name, start: s.start.name, startLuma: s.start.luma, lambda: round(s.lambda, 2), evals: s.evals,
@@ -149,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
       mkdirSync(dirname(o.out), { recursive: true })
       writeFileSync(o.out, text)
       const r = best.chosen.real
-      console.error(`${o.out}: ${best.start.name} start, λ ${best.lambda.toFixed(0)}, scale ${best.chosen.scale}, calibration accuracy ${(100 * r.accuracy).toFixed(2)}% (target ${(100 * target).toFixed(2)}%), ${r.meanBytes.toFixed(1)} B/image (scan ${r.meanScanBytes.toFixed(1)}), ${seconds.toFixed(0)} s`)
+      console.error(`${o.out}: ${best.start.name} start, λ ${best.lambda.toFixed(0)}, scale ${best.chosen.scale}, calibration accuracy ${(100 * r.accuracy).toFixed(2)}% (target ${(100 * target).toFixed(2)}%), ${r.meanBytes.toFixed(1)} B/image (scan ${r.meanScanBytes.toFixed(1)}; ${withHuffman.meanScanBytes.toFixed(1)} with its trained Huffman set), ${seconds.toFixed(0)} s`)
     } else process.stdout.write(text)
     return 0
   } finally {
@@ -168,16 +181,6 @@ function startFamilies(list: string, deepnPath: string): StartFamily[] {
     }
     throw new Error(`--start: unknown start table '${s}' (expected annexk, deepn)`)
   })
-}
-
-/** A seeded sample of `n` images (sorted indices), so the slice is reproducible and not the IDX order's prefix. */
-export function subset(set: LabelledSet, n: number, seed: number): LabelledSet {
-  const idx = sampleIndices(set.count, n, mulberry32(seed))
-  const per = set.width * set.height * set.channels
-  const pixels = new Uint8Array(n * per)
-  const labels = new Int32Array(n)
-  idx.forEach((i, j) => { pixels.set(set.pixels.subarray(i * per, (i + 1) * per), j * per); labels[j] = set.labels[i] })
-  return { ...set, name: `${set.name} sample(${n}, seed ${seed})`, count: n, pixels, labels }
 }
 
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d
