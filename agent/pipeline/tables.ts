@@ -1,31 +1,36 @@
 /**
  * Turns the encoder settings into concrete quantization tables: a pushed table, a table file
- * `<tablesDir>/<id>.json`, or IJG quality tables; then applies `encoder.scale`. Table files are read once and
- * cached by id (they do not change under a running agent).
+ * `<tablesDir>/<id>.json`, or IJG quality tables; then applies `encoder.scale`. A pushed table or table file may
+ * carry a trained Huffman set (`huffman`), which travels with its tables. Table files are read once and cached by
+ * id (they do not change under a running agent).
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseTableFile, qualityTables } from '../../shared/codec/tables'
-import type { QuantTables } from '../../shared/codec/types'
+import type { HuffmanTables, QuantTables } from '../../shared/codec/types'
 import type { AgentConfig } from '../../shared/config'
 
 export interface ResolvedTables {
   /** Id written into frame metadata: the table id, `q<quality>` for quality tables, `*<scale>` when scaled. */
   tableId: string
   tables: QuantTables
+  /**
+   * The table's trained Huffman set, if it has one. Kept through scaling: a trained set is complete (every
+   * baseline symbol has a code), so coarser tables still encode with it, only a little less tightly.
+   */
+  huffman?: HuffmanTables
 }
 
-const fileCache = new Map<string, QuantTables>()
+const fileCache = new Map<string, { tables: QuantTables; huffman?: HuffmanTables }>()
 
 export function resolveTables(enc: AgentConfig['encoder']): ResolvedTables {
-  let base: QuantTables
-  let id: string
+  let base: ResolvedTables
   if (!enc.table) {
-    base = qualityTables(enc.quality)
-    id = `q${enc.quality}`
+    base = { tableId: `q${enc.quality}`, tables: qualityTables(enc.quality) }
   } else if (enc.tables[enc.table]) {
-    base = enc.tables[enc.table]
-    id = enc.table
+    const pushed = enc.tables[enc.table]
+    base = { tableId: enc.table, tables: { luma: pushed.luma, chroma: pushed.chroma } }
+    if (pushed.huffman) base.huffman = pushed.huffman
   } else {
     const file = join(enc.tablesDir || shippedTablesDir(), `${enc.table}.json`)
     let cached = fileCache.get(file)
@@ -36,23 +41,26 @@ export function resolveTables(enc: AgentConfig['encoder']): ResolvedTables {
       } catch {
         throw new Error(`'encoder.table': no table '${enc.table}' (not pushed in 'encoder.tables', no file ${file})`)
       }
-      const parsed = parseTableFile(text, file)
-      cached = { luma: parsed.luma, chroma: parsed.chroma }
+      const parsed = parseTableFile(text, file) // a broken huffman set is refused here, naming the file
+      cached = { tables: { luma: parsed.luma, chroma: parsed.chroma } }
+      if (parsed.huffman) cached.huffman = parsed.huffman
       fileCache.set(file, cached)
     }
-    base = cached
-    id = enc.table
+    base = { tableId: enc.table, tables: cached.tables }
+    if (cached.huffman) base.huffman = cached.huffman
   }
-  return scaled({ tableId: id, tables: base }, enc.scale)
+  return scaled(base, enc.scale)
 }
 
-/** Every entry times `factor`, rounded, clamped to 1..255 (baseline). */
+/** Every entry times `factor`, rounded, clamped to 1..255 (baseline). The Huffman set, if any, is kept. */
 export function scaled(r: ResolvedTables, factor: number): ResolvedTables {
   if (factor === 1) return r
   const f = (t: ArrayLike<number>): number[] => Array.from(t, (v) => Math.min(255, Math.max(1, Math.round(v * factor))))
   const baseId = r.tableId.replace(/\*[\d.]+$/, '')
   const prev = Number(/\*([\d.]+)$/.exec(r.tableId)?.[1] ?? 1)
-  return { tableId: `${baseId}*${+(prev * factor).toFixed(3)}`, tables: { luma: f(r.tables.luma), chroma: f(r.tables.chroma) } }
+  const out: ResolvedTables = { tableId: `${baseId}*${+(prev * factor).toFixed(3)}`, tables: { luma: f(r.tables.luma), chroma: f(r.tables.chroma) } }
+  if (r.huffman) out.huffman = r.huffman
+  return out
 }
 
 /** config/tables of this package, from the sources (agent/pipeline) or the build (dist/agent/pipeline). */

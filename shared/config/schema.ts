@@ -100,9 +100,9 @@ export const SCHEMA: readonly KeySpec[] = [
     doc: 'Stop capturing after this many frames (0 = never); the agent keeps publishing the backlog. For tests and back-filling.' },
 
   { key: 'encoder.table', type: 'string', default: 'natural-deepn', remote: true, maxLength: 64,
-    doc: 'Quantization table id: a table pushed in `encoder.tables` or a file `<encoder.tablesDir>/<id>.json` (shipped: `natural-deepn` for camera photos, `fmnist-deepn`). Empty = IJG `encoder.quality`.' },
+    doc: 'Quantization table id: a table pushed in `encoder.tables` or a file `<encoder.tablesDir>/<id>.json` (shipped: `natural-deepn` for camera photos, `fmnist-deepn`). Empty = IJG `encoder.quality`. When the table carries a trained `huffman` set, frames are entropy-coded with it instead of the Annex K Huffman tables (also when scaled by `encoder.scale` or to fit the payload limit), unless `encoder.optimizeHuffman` is on.' },
   { key: 'encoder.tables', type: 'tables', default: {}, remote: true,
-    doc: 'Tables pushed with the config: `{ "<id>": { "luma": [64 ints], "chroma": [64 ints] } }`, validated like table files. At most 16.' },
+    doc: 'Tables pushed with the config: `{ "<id>": { "luma": [64 ints], "chroma": [64 ints], "huffman"?: { "lumaDc", "lumaAc", "chromaDc"?, "chromaAc"? } } }`, validated like table files (a `huffman` set must be complete: every baseline symbol coded). At most 16; a table with a Huffman set is about 2 KB of JSON.' },
   { key: 'encoder.tablesDir', type: 'string', default: '', remote: false, restart: true, maxLength: 4096,
     doc: 'Folder of table files (`<id>.json`); empty = the tables shipped in the package\'s `config/tables/`.' },
   { key: 'encoder.scale', type: 'number', default: 1, min: 0.05, max: 32, remote: true,
@@ -111,7 +111,7 @@ export const SCHEMA: readonly KeySpec[] = [
     doc: 'IJG quality of the Annex K tables, used when `encoder.table` is empty.' },
   { key: 'encoder.subsampling', type: 'enum', default: '420', values: ['420', '444'], remote: true, doc: 'Chroma subsampling.' },
   { key: 'encoder.optimizeHuffman', type: 'boolean', default: false, remote: true,
-    doc: 'Two-pass optimal Huffman tables: a few % smaller, about twice the entropy-coding time.' },
+    doc: 'Two-pass optimal Huffman tables: a few % smaller, about twice the entropy-coding time. When true, these per-frame tables win over a table\'s trained `huffman` set, which is then not used.' },
 
   { key: 'buffer.path', type: 'string', default: 'deepn-buffer.db', remote: false, restart: true, maxLength: 4096,
     doc: 'SQLite file of the durable frame buffer.' },

@@ -1,7 +1,11 @@
 /** The typed shape of a resolved configuration. Keys, defaults and limits live in schema.ts only. */
+import type { HuffmanTables } from '../codec/types'
+
 export interface PushedTable {
   luma: number[]
   chroma: number[]
+  /** Trained Huffman set that travels with the table (validated like a table file's `huffman`). */
+  huffman?: HuffmanTables
 }
 
 export interface AgentConfig {

@@ -3,6 +3,8 @@
  */
 import { SCHEMA, SPEC_BY_KEY, MAX_PUSHED_TABLES, type KeySpec } from './schema'
 import { validateTable } from '../codec/tables'
+import { validateHuffmanTables } from '../codec/huffman-tables'
+import type { HuffmanTable, HuffmanTables } from '../codec/types'
 import type { AgentConfig, FlatConfig, PushedTable } from './types'
 
 export class ConfigError extends Error {
@@ -89,7 +91,7 @@ export function checkValue(spec: KeySpec, v: unknown, where = ''): unknown {
   }
 }
 
-/** Pushed tables: `{ id: {luma, chroma} }`; `null` for an id deletes a previously pushed table. */
+/** Pushed tables: `{ id: {luma, chroma, huffman?} }`; `null` for an id deletes a previously pushed table. */
 function checkTables(key: string, v: unknown, bad: (m: string) => never): Record<string, PushedTable | null> {
   if (!isPlainObject(v)) return bad(`must be an object of tables by id, got ${describe(v)}`)
   const ids = Object.keys(v)
@@ -101,10 +103,34 @@ function checkTables(key: string, v: unknown, bad: (m: string) => never): Record
     if (t === null) { out[id] = null; continue }
     if (!isPlainObject(t)) bad(`.${id} must be an object {luma, chroma}, got ${describe(t)}`)
     const tt = t as Record<string, unknown>
-    const extra = Object.keys(tt).filter((k) => k !== 'luma' && k !== 'chroma' && k !== 'id' && k !== 'source')
+    const extra = Object.keys(tt).filter((k) => !TABLE_FIELDS.includes(k))
     if (extra.length) bad(`.${id} has unknown field '${extra[0]}'`)
     if (tt.id !== undefined && tt.id !== id) bad(`.${id}.id is '${String(tt.id)}', expected '${id}'`)
-    out[id] = { luma: checkQuantTable(`${key}.${id}.luma`, tt.luma), chroma: checkQuantTable(`${key}.${id}.chroma`, tt.chroma) }
+    const table: PushedTable = { luma: checkQuantTable(`${key}.${id}.luma`, tt.luma), chroma: checkQuantTable(`${key}.${id}.chroma`, tt.chroma) }
+    if (tt.huffman !== undefined) table.huffman = checkHuffmanSet(`${key}.${id}.huffman`, tt.huffman)
+    out[id] = table
+  }
+  return out
+}
+
+const TABLE_FIELDS = ['luma', 'chroma', 'huffman', 'id', 'source']
+
+/**
+ * A trained Huffman set, by the codec's rule for table files (complete, valid prefix codes); returned as a clean
+ * copy holding only `counts` and `symbols` per table, so nothing else is stored or reported.
+ */
+export function checkHuffmanSet(name: string, v: unknown): HuffmanTables {
+  try {
+    validateHuffmanTables(v, `'${name}'`)
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+  const t = v as HuffmanTables
+  const copy = (h: HuffmanTable): HuffmanTable => ({ counts: h.counts.slice(), symbols: h.symbols.slice() })
+  const out: HuffmanTables = { lumaDc: copy(t.lumaDc), lumaAc: copy(t.lumaAc) }
+  if (t.chromaDc && t.chromaAc) {
+    out.chromaDc = copy(t.chromaDc)
+    out.chromaAc = copy(t.chromaAc)
   }
   return out
 }

@@ -5,6 +5,10 @@ import {
   SCHEMA, defaults, validatePartial, applyPartial, envOverrides, changedKeys, redact, flatten, ConfigError,
 } from '../../shared/config'
 import { renderConfigDoc } from '../../shared/config/doc'
+import { encodeJpeg, symbolFrequencies } from '../../shared/codec/encoder'
+import { emptySymbolCounts, trainHuffmanTables } from '../../shared/codec/huffman-tables'
+import { qualityTables } from '../../shared/codec/tables'
+import { syntheticFrame } from '../../agent/capture/synthetic'
 
 const table = (v: number) => Array.from({ length: 64 }, () => v)
 
@@ -58,6 +62,47 @@ t.test('applyPartial merges, checks consistency and merges tables by id', async 
   t.same(Object.keys(c.encoder.tables), ['y'])
   t.throws(() => applyPartial(d, validatePartial({ mqtt: { reconnectMinMs: 5000, reconnectMaxMs: 1000 } }, { remote: true })), /'mqtt\.reconnectMinMs' \(5000\) must not exceed 'mqtt\.reconnectMaxMs'/)
   t.equal(d.capture.width, 640, 'base is not mutated')
+})
+
+t.test('pushed tables may carry a trained Huffman set; a broken one is rejected naming the table', async (t) => {
+  const quant = qualityTables(60)
+  const counts = emptySymbolCounts()
+  for (let n = 0; n < 3; n++) symbolFrequencies(syntheticFrame(32, 32, n), { tables: quant }, counts)
+  const huffman = trainHuffmanTables(counts, true)
+  const gray = trainHuffmanTables(counts, false)
+
+  const ok = validatePartial({ encoder: { tables: { cam: { ...quant, huffman }, g: { ...quant, huffman: gray } } } }, { remote: true })
+  const c = applyPartial(defaults(), ok)
+  t.same(c.encoder.tables.cam.huffman, huffman, 'a valid set is accepted and kept')
+  t.same(c.encoder.tables.g.huffman, gray, 'a gray-only set (no chroma pair) too')
+  t.equal(c.encoder.tables.cam.huffman!.lumaAc.symbols.length, 162)
+  t.doesNotThrow(() => encodeJpeg(syntheticFrame(32, 32, 9), { tables: c.encoder.tables.cam, huffman: c.encoder.tables.cam.huffman }), 'what is stored encodes')
+  const extraField = validatePartial({ encoder: { tables: { cam: { ...quant, huffman: { ...huffman, lumaDc: { ...huffman.lumaDc, note: 'x' } } } } } }, { remote: true })
+  t.same((extraField['encoder.tables'] as Record<string, { huffman: unknown }>).cam.huffman, huffman, 'stored as a clean copy: counts and symbols only')
+  t.same(validatePartial({ encoder: { tables: { cam: quant } } }, { remote: true })['encoder.tables'], { cam: quant }, 'the set stays optional')
+
+  const shortAc = { counts: huffman.lumaAc.counts.slice(), symbols: huffman.lumaAc.symbols.slice(0, -1) }
+  shortAc.counts[shortAc.counts.findLastIndex((x) => x > 0)]--
+  const allOnes = { counts: [2, ...Array(15).fill(0)], symbols: [0, 1] }
+  const cases: [unknown, RegExp][] = [
+    [{ ...huffman, lumaAc: shortAc }, /'encoder\.tables\.cam-7\.huffman'\.lumaAc: no code for 1 baseline symbol/],
+    [{ ...huffman, lumaDc: allOnes }, /'encoder\.tables\.cam-7\.huffman'\.lumaDc: the codes fill the whole code space/],
+    [{ ...huffman, chromaAc: undefined }, /'encoder\.tables\.cam-7\.huffman': chromaDc and chromaAc come together/],
+    [{ ...huffman, lumaAc: { counts: [1, 2], symbols: [] } }, /'encoder\.tables\.cam-7\.huffman'\.lumaAc\.counts: expected 16 integers/],
+    [{ ...huffman, extra: huffman.lumaAc }, /'encoder\.tables\.cam-7\.huffman'\.extra: unknown table/],
+    ['annex-k', /'encoder\.tables\.cam-7\.huffman': expected \{ lumaDc, lumaAc, chromaDc\?, chromaAc\? \}/],
+  ]
+  for (const [h, re] of cases) {
+    const doc = { encoder: { tables: { 'cam-7': { ...quant, huffman: JSON.parse(JSON.stringify(h)) } } } }
+    t.throws(() => validatePartial(doc, { remote: true }), re, re.source.slice(30, 80))
+    t.throws(() => validatePartial(doc, { remote: true }), ConfigError)
+  }
+
+  // size: 16 tables, each with a full set, still fit one config/set message under the default mqtt.maxConfigBytes
+  const sixteen = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`t${i}`, { ...qualityTables(5 + i), huffman }]))
+  const bytes = JSON.stringify({ id: 'x', config: { encoder: { tables: sixteen } } }).length
+  t.ok(bytes < defaults().mqtt.maxConfigBytes, `16 tables with Huffman sets are ${bytes} B < ${defaults().mqtt.maxConfigBytes} B`)
+  t.ok(validatePartial({ encoder: { tables: sixteen } }, { remote: true }))
 })
 
 t.test('environment overrides: dedicated and generic', async (t) => {
