@@ -12,7 +12,8 @@ const HELP = `usage: deepn push-table --url mqtt://HOST:PORT --device ID --table
 
   --url URL         broker URL (or DEEPN_MQTT_URL)
   --device ID       target device id
-  --table FILE      table JSON ({ id, luma[64], chroma[64], source? }); only id, luma and chroma are sent
+  --table FILE      table JSON ({ id, luma[64], chroma[64], huffman?, source? }); id, luma, chroma and, when
+                    present, the trained Huffman set are sent (source stays behind)
   --prefix P        topic prefix (default ${DEFAULT_PREFIX})
   --no-select       store the table on the device without making it the table in force
   --timeout MS      wait for the device's result and report (default 15000)`
@@ -35,6 +36,6 @@ export async function main(argv: string[]): Promise<number> {
   if (!(timeoutMs > 0)) throw new Error(`--timeout must be a positive number of ms, got '${o.timeout}'`)
   const table = parseTableFile(readFileSync(o.table, 'utf8'), o.table)
   const r = await pushTable({ url, deviceId: o.device, table, prefix: o.prefix, select: !o['no-select'], timeoutMs })
-  console.log(`device ${o.device}: table ${r.tableId} applied (changed ${r.applied.join(', ') || 'nothing'}); reported config version ${r.reportedVersion}, encoder.table = ${r.reportedTable || '(quality)'}`)
+  console.log(`device ${o.device}: table ${r.tableId}${table.huffman ? ' (with its Huffman set)' : ''} applied (changed ${r.applied.join(', ') || 'nothing'}); reported config version ${r.reportedVersion}, encoder.table = ${r.reportedTable || '(quality)'}`)
   return 0
 }

@@ -2,25 +2,30 @@
  * Backend API: push a quantization table to a device through remote config and wait until the device has it in
  * force. Protocol (shared/contract/topics.ts):
  *   1. publish `<prefix>/<deviceId>/config/set` ← `{ "id": <requestId>, "config": { "encoder": { "tables":
- *      { <tableId>: { luma, chroma } }, "table": <tableId> } } }` (QoS 1; `select: false` only stores the table);
+ *      { <tableId>: { luma, chroma, huffman? } }, "table": <tableId> } } }` (QoS 1; `select: false` only stores the
+ *      table; `huffman`, the table's trained Huffman set, is sent when the table has one);
  *   2. wait for `<prefix>/<deviceId>/config/result` `{ id: <requestId>, ok, error? }`: a rejection throws
  *      `PushTableError` carrying the device's reason;
- *   3. wait for the retained `<prefix>/<deviceId>/config` report `{ version, config }` to show the table (and, when
- *      selected, `encoder.table` = its id): proof the device applied and persisted it. Frames encoded from then on
- *      name the table id in their metadata.
+ *   3. wait for the retained `<prefix>/<deviceId>/config` report `{ version, config }` to show the table, its
+ *      Huffman set included (or absent when none was sent), and, when selected, `encoder.table` = its id: proof the
+ *      device applied and persisted it. Frames encoded from then on name the table id in their metadata.
  *
  *   import { pushTable } from 'deepn-edge/scripts/backend/push-table'
- *   const r = await pushTable({ url: 'mqtt://broker:1883', deviceId: 'cam-1', table })  // table: { id, luma, chroma }
+ *   const r = await pushTable({ url: 'mqtt://broker:1883', deviceId: 'cam-1', table })  // table: { id, luma, chroma, huffman? }
  */
 import { randomUUID } from 'node:crypto'
 import mqtt, { type MqttClient } from 'mqtt'
+import { validateHuffmanTables } from '../../shared/codec/huffman-tables'
 import { validateTables } from '../../shared/codec/tables'
+import type { HuffmanTable, HuffmanTables } from '../../shared/codec/types'
 import { DEFAULT_PREFIX, parseTopic, topic, type ConfigResult } from '../../shared/contract/topics'
 
 export interface PushableTable {
   id: string
   luma: ArrayLike<number>
   chroma: ArrayLike<number>
+  /** Trained Huffman set (a table file's `huffman`); frames are entropy-coded with it once the table is in force. */
+  huffman?: HuffmanTables
 }
 
 export interface PushTableOptions {
@@ -67,22 +72,49 @@ export function tablePushMessage(table: PushableTable, requestId: string, select
   }
   try {
     validateTables(table, `table ${table.id}`)
+    if (table.huffman !== undefined) validateHuffmanTables(table.huffman, `table ${table.id} huffman`)
   } catch (err) {
     throw new PushTableError((err as Error).message, 'invalid')
   }
-  const encoder: Record<string, unknown> = { tables: { [table.id]: { luma: Array.from(table.luma), chroma: Array.from(table.chroma) } } }
+  const pushed: Record<string, unknown> = { luma: Array.from(table.luma), chroma: Array.from(table.chroma) }
+  if (table.huffman !== undefined) pushed.huffman = huffmanJson(table.huffman)
+  const encoder: Record<string, unknown> = { tables: { [table.id]: pushed } }
   if (select) encoder.table = table.id
   return JSON.stringify({ id: requestId, config: { encoder } })
 }
 
-interface Reported { version?: number; config?: { encoder?: { table?: string; tables?: Record<string, { luma?: number[]; chroma?: number[] }> } } }
+/** The set as it is sent (and as the device stores and reports it): counts and symbols per table, nothing else. */
+function huffmanJson(h: HuffmanTables): HuffmanTables {
+  const copy = (t: HuffmanTable): HuffmanTable => ({ counts: Array.from(t.counts), symbols: Array.from(t.symbols) })
+  const out: HuffmanTables = { lumaDc: copy(h.lumaDc), lumaAc: copy(h.lumaAc) }
+  if (h.chromaDc && h.chromaAc) {
+    out.chromaDc = copy(h.chromaDc)
+    out.chromaAc = copy(h.chromaAc)
+  }
+  return out
+}
+
+interface Reported { version?: number; config?: { encoder?: { table?: string; tables?: Record<string, { luma?: number[]; chroma?: number[]; huffman?: unknown }> } } }
+
+const same = (a: unknown, b: ArrayLike<number>): boolean => Array.isArray(a) && a.length === b.length && a.every((v, i) => v === b[i])
+
+/** The reported set equals the pushed one; a table pushed without a set must be reported without one. */
+function sameHuffman(reported: unknown, pushed: HuffmanTables | undefined): boolean {
+  if (pushed === undefined) return reported === undefined
+  if (reported === null || typeof reported !== 'object') return false
+  const r = reported as Record<string, { counts?: unknown; symbols?: unknown } | undefined>
+  return (['lumaDc', 'lumaAc', 'chromaDc', 'chromaAc'] as const).every((k) => {
+    const p = pushed[k]
+    if (!p) return r[k] === undefined
+    return !!r[k] && same(r[k]!.counts, p.counts) && same(r[k]!.symbols, p.symbols)
+  })
+}
 
 function shows(report: Reported, table: PushableTable, select: boolean): boolean {
   const enc = report.config?.encoder
   const t = enc?.tables?.[table.id]
-  if (!t || !Array.isArray(t.luma) || !Array.isArray(t.chroma)) return false
-  const same = (a: number[], b: ArrayLike<number>) => a.length === b.length && a.every((v, i) => v === b[i])
-  return same(t.luma, table.luma) && same(t.chroma, table.chroma) && (!select || enc?.table === table.id)
+  if (!t) return false
+  return same(t.luma, table.luma) && same(t.chroma, table.chroma) && sameHuffman(t.huffman, table.huffman) && (!select || enc?.table === table.id)
 }
 
 export async function pushTable(opts: PushTableOptions): Promise<PushTableResult> {

@@ -1,7 +1,8 @@
 /**
  * pushTable against a real Mosquitto: the real agent (in-process, synthetic camera, real SQLite buffer) applies a
- * pushed table, reports it, and names it in the next frames; a device that rejects, a device that is not there,
- * and a malformed table each give a clear PushTableError.
+ * pushed table, reports it, and names it in the next frames; a table pushed with a trained Huffman set is applied
+ * and the next frames carry that set in their DHT instead of Annex K's; a device that rejects, a device that is not
+ * there, a report that lacks the set, and a malformed table or set each give a clear PushTableError.
  */
 import t from 'tap'
 import { mkdtempSync } from 'node:fs'
@@ -9,14 +10,30 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { readJpegMetadata } from '../../shared/codec/metadata'
+import { symbolFrequencies } from '../../shared/codec/encoder'
+import { STD_AC_CHROMA, STD_AC_LUMA, STD_DC_CHROMA, STD_DC_LUMA, type HuffmanSpec } from '../../shared/codec/huffman'
+import { emptySymbolCounts, trainHuffmanTables } from '../../shared/codec/huffman-tables'
+import { syntheticFrame } from '../../agent/capture/synthetic'
 import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
 import { createLogger } from '../../agent/log'
 import { PushTableError, pushTable, tablePushMessage } from '../../scripts/backend/push-table'
 import { startMosquitto } from '../helpers/mosquitto'
-import { subscribe } from '../helpers/subscriber'
+import { subscribe, type Received } from '../helpers/subscriber'
+import { dhtOf, readDht } from '../helpers/jpeg-dht'
 
 const table = { id: 'fmnist-optimized-test', luma: Array.from({ length: 64 }, (_, i) => 3 + ((i * 7) % 50)), chroma: Array.from({ length: 64 }, (_, i) => 9 + (i % 13)) }
+
+/** The table again, with a Huffman set trained on frames of the agent's synthetic camera at its size. */
+function withTrainedSet() {
+  const quant = { luma: table.luma.map((v) => v + 2), chroma: table.chroma }
+  const c = emptySymbolCounts()
+  for (let n = 0; n < 6; n++) symbolFrequencies(syntheticFrame(32, 32, n * 5), { tables: quant, subsampling: '420' }, c)
+  return { id: 'natural-trained-test', ...quant, huffman: trainHuffmanTables(c, true) }
+}
+const json = (s: HuffmanSpec) => ({ counts: Array.from(s.bits.subarray(1)), symbols: Array.from(s.huffval) })
+const ANNEX_K = { dc0: json(STD_DC_LUMA), ac0: json(STD_AC_LUMA), dc1: json(STD_DC_CHROMA), ac1: json(STD_AC_CHROMA) }
+const tableIdOf = (m: Received) => (readJpegMetadata(new Uint8Array(m.payload)) as { tableId?: string }).tableId
 
 t.test('the real agent applies, persists and reports a pushed table, and frames name it', async (t) => {
   const broker = await startMosquitto()
@@ -44,7 +61,20 @@ t.test('the real agent applies, persists and reports a pushed table, and frames 
   const after = sub.messages.length
   await sub.waitFor(() => sub.messages.length >= after + 3, 30000, 'frames after the push')
   const last = sub.messages[sub.messages.length - 1]
-  t.equal((readJpegMetadata(new Uint8Array(last.payload)) as { tableId?: string }).tableId, table.id, 'frames encoded after the push name the table')
+  t.equal(tableIdOf(last), table.id, 'frames encoded after the push name the table')
+  t.same(readDht(new Uint8Array(last.payload)), ANNEX_K, 'a table without a Huffman set: Annex K Huffman tables')
+
+  // the same device, a table carrying a trained Huffman set
+  const trained = withTrainedSet()
+  const r2 = await pushTable({ url: broker.url, deviceId, table: trained, requestId: 'push-2', timeoutMs: 15000 })
+  t.equal(r2.reportedTable, trained.id, 'the report shows the table with its set (pushTable compares the set too)')
+  const mark = sub.messages.length
+  await sub.waitFor(() => sub.messages.slice(mark).filter((m) => tableIdOf(m) === trained.id).length >= 2, 30000, 'frames with the trained table')
+  for (const m of sub.messages.slice(mark).filter((m) => tableIdOf(m) === trained.id)) {
+    const dht = readDht(new Uint8Array(m.payload))
+    t.same(dht, dhtOf(trained.huffman), 'the frame\'s DHT segments hold the pushed set')
+    t.notSame(dht, ANNEX_K, 'and differ from Annex K\'s')
+  }
 })
 
 t.test('a device rejection surfaces its reason; silence times out; a bad table never leaves', async (t) => {
@@ -80,4 +110,33 @@ t.test('a device rejection surfaces its reason; silence times out; a bad table n
   t.equal((e3 as PushTableError).reason, 'invalid')
   t.equal(seen.length, 1, 'the bad table was never published')
   t.throws(() => tablePushMessage({ ...table, id: 'no spaces' }, 'x'), /table id must be/)
+
+  // a Huffman set travels in the body; a broken one never leaves
+  const trained = withTrainedSet()
+  t.same(JSON.parse(tablePushMessage(trained, 'x')).config.encoder.tables[trained.id],
+    { luma: trained.luma, chroma: trained.chroma, huffman: trained.huffman }, 'the set is sent with the table')
+  const brokenSet = { ...trained, huffman: { ...trained.huffman, lumaAc: { counts: trained.huffman.lumaAc.counts, symbols: [] } } }
+  const e4 = await pushTable({ url: broker.url, deviceId: 'fake-1', table: brokenSet }).catch((e: unknown) => e)
+  t.equal((e4 as PushTableError).reason, 'invalid')
+  t.match((e4 as Error).message, /table natural-trained-test huffman\.lumaAc: counts add up to \d+ codes but 0 symbols/)
+  t.equal(seen.length, 1, 'the bad set was never published')
+})
+
+t.test('the confirmation compares the Huffman set: a report without it does not confirm', async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const trained = withTrainedSet()
+  // a fake device that accepts but reports the table without its set (e.g. an agent that predates Huffman sets)
+  const device = await mqtt.connectAsync(broker.url)
+  t.teardown(() => device.endAsync())
+  await device.subscribeAsync('deepn/old-1/config/set', { qos: 1 })
+  device.on('message', (_t, p) => {
+    const req = JSON.parse(p.toString()) as { id: string }
+    const tables = { [trained.id]: { luma: trained.luma, chroma: trained.chroma } }
+    device.publish('deepn/old-1/config/result', JSON.stringify({ id: req.id, ok: true, applied: ['encoder.tables', 'encoder.table'] }), { qos: 1 })
+    device.publish('deepn/old-1/config', JSON.stringify({ version: 1, config: { encoder: { table: trained.id, tables } } }), { qos: 1, retain: true })
+  })
+  const err = await pushTable({ url: broker.url, deviceId: 'old-1', table: trained, timeoutMs: 1000 }).catch((e: unknown) => e)
+  t.equal((err as PushTableError).reason, 'timeout')
+  t.match((err as Error).message, /the reported config never showed table natural-trained-test/)
 })
