@@ -134,6 +134,11 @@ export async function main(argv: string[]): Promise<number> {
       const file = parseTableFile(readFile(args.tablesFile, 'table file').toString('utf8'), args.tablesFile)
       options.tables = { luma: file.luma, chroma: file.chroma }
       tablesLabel = `tables ${file.id}`
+      // the file's trained Huffman set comes with its tables, unless --optimize asks for per-image optimal codes
+      if (file.huffman && !args.optimize) {
+        options.huffman = file.huffman
+        tablesLabel += ' + its Huffman set'
+      }
     } else if (args.quality !== undefined) {
       options.quality = args.quality
     }

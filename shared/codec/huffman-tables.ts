@@ -78,10 +78,14 @@ function toJson(spec: HuffmanSpec): HuffmanTable {
   return { counts: Array.from(spec.bits.subarray(1, 17)), symbols: Array.from(spec.huffval) }
 }
 
-/** The optimal table for `freq` after giving each baseline symbol the training data never produced a count of 1. */
+/** Weight of a symbol the training data never produced: far below any seen count, so the unseen symbols share
+ * the longest codes and cost the seen ones almost no code space, even when the training set is small. */
+const UNSEEN_WEIGHT = 1e-3
+
+/** The optimal table for `freq` after giving each baseline symbol the training data never produced a tiny weight. */
 function completeTable(freq: Float64Array, kind: 'dc' | 'ac'): HuffmanSpec {
   const f = new Float64Array(257)
-  for (const s of kind === 'dc' ? BASELINE_DC_SYMBOLS : BASELINE_AC_SYMBOLS) f[s] = freq[s] > 0 ? freq[s] : 1
+  for (const s of kind === 'dc' ? BASELINE_DC_SYMBOLS : BASELINE_AC_SYMBOLS) f[s] = freq[s] > 0 ? freq[s] : UNSEEN_WEIGHT
   return optimalTable(f)
 }
 
