@@ -47,6 +47,8 @@ search (on a calibration slice of the TRAIN split, never the test split):
   --factor F               multiplicative notch per move (default 1.3)
   --max-evals N            candidate evaluations per start (default 600)
   --polish F               after convergence, descend again with a finer notch F (e.g. 1.1), up to max-evals/2 more
+  --joint-huffman N        then N rounds: fit a Huffman set at the current table, descend again counting its code
+                           lengths (up to max-evals/2 each); the emitted set is always refitted at the final table
   --id ID                  table id (default fmnist-optimized)
   --out FILE               write the table JSON (default: stdout)
   --progress               progress bar on stderr even when not a TTY
@@ -70,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
       model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, 'calib-size': { type: 'string' },
       seed: { type: 'string' }, 'target-accuracy': { type: 'string' }, 'target-drop': { type: 'string' }, 'max-bytes': { type: 'string' },
       start: { type: 'string' }, 'start-margin': { type: 'string' }, 'deepn-table': { type: 'string' },
-      factor: { type: 'string' }, 'max-evals': { type: 'string' }, lambda: { type: 'string' }, polish: { type: 'string' }, loss: { type: 'string' }, id: { type: 'string' },
+      factor: { type: 'string' }, 'max-evals': { type: 'string' }, lambda: { type: 'string' }, polish: { type: 'string' }, 'joint-huffman': { type: 'string' }, loss: { type: 'string' }, id: { type: 'string' },
       out: { type: 'string' }, progress: { type: 'boolean' }, tables: { type: 'string', multiple: true }, deepn: { type: 'string' },
       limit: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
@@ -100,6 +102,8 @@ export async function main(argv: string[]): Promise<number> {
   const startMargin = num('--start-margin', o['start-margin'], 0, 0, 1)
   const polishFactor = num('--polish', o.polish, undefined, 1.01, 4)
   const lambda = num('--lambda', o.lambda, undefined, 1e-6, 1e12)
+  const jointHuffman = num('--joint-huffman', o['joint-huffman'], 0, 0, 10)!
+  if (!Number.isInteger(jointHuffman)) throw new Error(`--joint-huffman must be an integer 0..10, got '${o['joint-huffman']}'`)
   const loss = (o.loss ?? 'kl') as 'kl' | 'nll'
   if (loss !== 'kl' && loss !== 'nll') throw new Error(`--loss must be kl or nll, got '${o.loss}'`)
   const id = o.id ?? 'fmnist-optimized'
@@ -117,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     const t0 = Date.now()
     const res = await search({
       model, classifier, encode, calib, starts, target, maxBytes, factor, maxEvals, seed, progress,
-      startMargin, polishFactor, lambda, loss,
+      startMargin, polishFactor, lambda, loss, jointHuffman,
     })
     const best = res.best
     // The table's own entropy code: a complete Huffman set fitted to the calibration images under the chosen table.
@@ -137,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
         objective: maxBytes !== undefined
           ? { kind: 'max-accuracy', maxMeanBytes: maxBytes }
           : { kind: 'min-mean-bytes', targetAccuracy: round(target, 4), rule: o['target-accuracy'] ? 'given' : `JPEG q100 calibration accuracy ${round(q100.accuracy, 4)} - ${o['target-drop'] ?? 0.01}` },
-        seed, factor, ...(o.polish ? { polish: Number(o.polish) } : {}), maxEvals, seconds: round(seconds, 1),
+        seed, factor, ...(o.polish ? { polish: Number(o.polish) } : {}), ...(jointHuffman ? { jointHuffman } : {}), maxEvals, seconds: round(seconds, 1),
         chroma: 'copy of luma: the calibration data is single-component; this table is for gray images',
         calibration: { q100: pick(q100), chosen: pick(best.chosen.real), stepsBackAfterRealCheck: best.chosen.stepsBack },
         huffman: {

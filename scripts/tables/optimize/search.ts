@@ -16,7 +16,8 @@ import type { LabelledSet } from '../../eval/dataset'
 import { evaluate, type Encoder, type EvalResult } from '../../eval/evaluate'
 import { Progress } from '../../eval/progress'
 import type { LogitsModel } from './logits'
-import { SurrogateEvaluator, type LossKind } from './surrogate'
+import { trainHuffmanOn } from './huffman'
+import { SurrogateEvaluator, codeLengthsOf, type LossKind } from './surrogate'
 
 export interface StartTable {
   name: string
@@ -55,6 +56,9 @@ export interface SearchOptions {
   /** After convergence, descend again with this finer notch (e.g. 1.1) for at most maxEvals/2 more evaluations. */
   polishFactor?: number
   maxEvals?: number
+  /** Rounds of joint search: fit a Huffman set to the calibration images at the current table, then descend again
+   * counting the rate with its code lengths (up to maxEvals/2 evaluations a round). 0 = Annex K lengths only. */
+  jointHuffman?: number
   seed: number
   progress: boolean
 }
@@ -95,6 +99,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
       const r = await realEval(family.ladder[0].luma)
       headerBytes = r.meanBytes - r.meanScanBytes
     }
+    ev?.setCodeLengths(undefined) // every family starts counting with Annex K's lengths
     // 1. start rung (coarsest reaching the target; with --max-bytes the finest within it), plus one finer rung for λ
     const rungs: { bytes: number; loss: number }[] = []
     let startIdx = -1
@@ -133,6 +138,14 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
       luma = polish.path[polish.path.length - 1].luma
       evals += polish.evals
       stoppedBy += ` + polish ${polish.stoppedBy}`
+    }
+    for (let round = 0; round < (opts.jointHuffman ?? 0); round++) {
+      ev.setCodeLengths(codeLengthsOf(trainHuffmanOn(calib, { tables: { luma, chroma: luma } })))
+      await ev.reset(luma)
+      const joint = await lagrangianDescent(luma, ev, { lambda, factor: opts.polishFactor ?? opts.factor, maxEvals: Math.ceil(maxEvals / 2), seed: opts.seed + 2 + round })
+      luma = joint.path[joint.path.length - 1].luma
+      evals += joint.evals
+      stoppedBy += ` + joint-huffman ${joint.stoppedBy}`
     }
     bar.end()
     // 4. the curve over the scale knob, then landing

@@ -13,6 +13,8 @@
  */
 import { forEachDctBlockFloat } from '../../../shared/codec/blocks'
 import { STD_AC_LUMA, STD_DC_LUMA, deriveCodes } from '../../../shared/codec/huffman'
+import { validateHuffmanTables } from '../../../shared/codec/huffman-tables'
+import type { HuffmanTables } from '../../../shared/codec/types'
 import { rawDivisor, reciprocal } from '../../../shared/codec/quantize'
 import { ZIGZAG } from '../../../shared/codec/tables'
 import { validateTable } from '../../../shared/codec/tables'
@@ -20,8 +22,15 @@ import type { Evaluator, Score } from '../../../shared/deepn/optimize'
 import { image, type LabelledSet } from '../../eval/dataset'
 import { argmax, klFromRef, nll, softmax, type LogitsModel } from './logits'
 
-const DC_SIZE = deriveCodes(STD_DC_LUMA).size
-const AC_SIZE = deriveCodes(STD_AC_LUMA).size
+/** Code lengths per symbol the rate is counted with: Annex K's luma tables unless a trained set is given. */
+export interface CodeLengths { dc: Uint8Array; ac: Uint8Array }
+const ANNEX_K_LENGTHS: CodeLengths = { dc: deriveCodes(STD_DC_LUMA).size, ac: deriveCodes(STD_AC_LUMA).size }
+
+/** The luma code lengths of a trained set. */
+export function codeLengthsOf(huffman: HuffmanTables): CodeLengths {
+  const specs = validateHuffmanTables(huffman)
+  return { dc: deriveCodes(specs.dc[0]).size, ac: deriveCodes(specs.ac[0]).size }
+}
 
 /** Orthonormal 8x8 DCT basis: BASIS[k*64 + y*8 + x] for natural index k = v*8 + u. */
 const BASIS = (() => {
@@ -49,25 +58,25 @@ export function quantizeValue(x: number, q: number): number {
 
 const nbits = (a: number): number => (a === 0 ? 0 : 32 - Math.clz32(a))
 
-/** AC bits of one block (natural-order values at `off`) under the standard luma AC table. */
-function acBits(qv: Int16Array, off: number): number {
+/** AC bits of one block (natural-order values at `off`) under the AC code lengths `acSize`. */
+function acBits(qv: Int16Array, off: number, acSize: Uint8Array): number {
   let run = 0
   let bits = 0
   for (let z = 1; z < 64; z++) {
     const v = qv[off + ZIGZAG[z]]
     if (v === 0) { run++; continue }
-    while (run > 15) { bits += AC_SIZE[0xf0]; run -= 16 }
+    while (run > 15) { bits += acSize[0xf0]; run -= 16 }
     const n = nbits(v < 0 ? -v : v)
-    bits += AC_SIZE[(run << 4) | n] + n
+    bits += acSize[(run << 4) | n] + n
     run = 0
   }
-  if (run > 0) bits += AC_SIZE[0]
+  if (run > 0) bits += acSize[0]
   return bits
 }
 
-function dcBitsOf(diff: number): number {
+function dcBitsOf(diff: number, dcSize: Uint8Array): number {
   const n = nbits(diff < 0 ? -diff : diff)
-  return DC_SIZE[n] + n
+  return dcSize[n] + n
 }
 
 interface Pending {
@@ -111,6 +120,7 @@ export class SurrogateEvaluator implements Evaluator {
   private sumLoss = 0
   private pending?: Pending
   private ref?: Float32Array
+  private lengths: CodeLengths = ANNEX_K_LENGTHS
 
   private constructor(private readonly set: LabelledSet, private readonly model: LogitsModel, start: ArrayLike<number>, readonly lossKind: LossKind) {
     if (set.channels !== 1) throw new Error(`the table optimiser supports single-component (gray) images only; ${set.name} has ${set.channels} channels`)
@@ -146,6 +156,11 @@ export class SurrogateEvaluator implements Evaluator {
     }
     await ev.reset(start)
     return ev
+  }
+
+  /** Counts the rate with other code lengths (a trained Huffman set; undefined = Annex K) from the next reset() on. */
+  setCodeLengths(lengths: CodeLengths | undefined): void {
+    this.lengths = lengths ?? ANNEX_K_LENGTHS
   }
 
   /** Re-initialises all state for another table (e.g. a second start point). */
@@ -295,17 +310,17 @@ export class SurrogateEvaluator implements Evaluator {
     for (let b = 0; b < blocks; b++) {
       const off = (i * blocks + b) * 64
       if (k === 0) {
-        bits += dcBitsOf(newQv[b] - prev) + this.blockBits[i * blocks + b]
+        bits += dcBitsOf(newQv[b] - prev, this.lengths.dc) + this.blockBits[i * blocks + b]
         prev = newQv[b]
         continue
       }
       const dc = qv[off]
-      bits += dcBitsOf(dc - prev)
+      bits += dcBitsOf(dc - prev, this.lengths.dc)
       prev = dc
       if (newQv[b] === qv[off + k]) { bits += this.blockBits[i * blocks + b]; continue }
       const save = qv[off + k]
       qv[off + k] = newQv[b]
-      bits += acBits(qv, off)
+      bits += acBits(qv, off, this.lengths.ac)
       qv[off + k] = save
     }
     return bits
@@ -317,9 +332,9 @@ export class SurrogateEvaluator implements Evaluator {
     let prev = 0
     for (let b = 0; b < blocks; b++) {
       const off = (i * blocks + b) * 64
-      const ac = acBits(qv, off)
+      const ac = acBits(qv, off, this.lengths.ac)
       this.blockBits[i * blocks + b] = ac
-      bits += ac + dcBitsOf(qv[off] - prev)
+      bits += ac + dcBitsOf(qv[off] - prev, this.lengths.dc)
       prev = qv[off]
     }
     this.imageBits[i] = bits
