@@ -54,6 +54,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--epochs', type=int, default=5)
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--lr-decay', type=float, default=0.6, help='learning-rate factor per epoch (StepLR gamma)')
     ap.add_argument('--out', default=os.path.join(os.path.dirname(__file__), '..', 'config', 'models', 'fmnist-cnn.onnx'))
     args = ap.parse_args()
     torch.manual_seed(args.seed)
@@ -66,7 +67,7 @@ def main():
 
     net = Net()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.6)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=args.lr_decay)
     for epoch in range(args.epochs):
         net.train()
         t0 = time.time()
@@ -89,7 +90,8 @@ def main():
     # sidecar read by the Node eval (scripts/eval/classifier.ts); `deepn eval clean --record` adds cleanAccuracy
     side = {'model': os.path.basename(args.out), 'height': 28, 'width': 28, 'channels': 1, 'classes': CLASSES,
             'input': 'float32 [N,1,28,28], gray/255 (normalisation inside the graph)', 'output': 'logits [N,10]',
-            'trainedWith': f'/usr/bin/python3 scripts/train_fmnist.py --epochs {args.epochs} --seed {args.seed}',
+            'trainedWith': f'/usr/bin/python3 scripts/train_fmnist.py --epochs {args.epochs} --seed {args.seed}'
+                           + (f' --lr-decay {args.lr_decay}' if args.lr_decay != 0.6 else '') + f' --out {os.path.relpath(args.out)}',
             'torchTestAccuracy': acc}
     with open(args.out.replace('.onnx', '.json'), 'w') as f:
         json.dump(side, f, indent=2)
