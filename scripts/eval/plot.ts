@@ -14,7 +14,8 @@ export interface PlotOptions {
   height?: number
 }
 
-const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b']
+// ten distinct colours, then the same ten dashed, so up to twenty curves stay apart
+const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 function niceTicks(lo: number, hi: number, n = 6): number[] {
@@ -61,13 +62,14 @@ export function svgPlot(series: Series[], o: PlotOptions): string {
   }
   series.forEach((s, i) => {
     const c = COLOURS[i % COLOURS.length]
+    const dash = i >= COLOURS.length ? ' stroke-dasharray="6 3"' : ''
     const pts = [...s.points].sort((a, b) => a.x - b.x)
-    out.push(`<polyline fill="none" stroke="${c}" stroke-width="1.8" points="${pts.map((p) => `${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join(' ')}"/>`)
+    out.push(`<polyline fill="none" stroke="${c}" stroke-width="1.8"${dash} points="${pts.map((p) => `${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join(' ')}"/>`)
     for (const p of pts) {
       out.push(`<circle cx="${X(p.x).toFixed(1)}" cy="${Y(p.y).toFixed(1)}" r="2.8" fill="${c}">${p.label ? `<title>${esc(p.label)}</title>` : ''}</circle>`)
     }
     const ly = m.t + 16 + i * 18
-    out.push(`<line x1="${W - m.r + 8}" y1="${ly}" x2="${W - m.r + 28}" y2="${ly}" stroke="${c}" stroke-width="2"/>`, `<text x="${W - m.r + 32}" y="${ly + 4}">${esc(s.name)}</text>`)
+    out.push(`<line x1="${W - m.r + 8}" y1="${ly}" x2="${W - m.r + 28}" y2="${ly}" stroke="${c}" stroke-width="2"${dash}/>`, `<text x="${W - m.r + 32}" y="${ly + 4}">${esc(s.name)}</text>`)
   })
   out.push('</svg>')
   return out.join('\n') + '\n'
