@@ -15,9 +15,9 @@
  */
 import { randomUUID } from 'node:crypto'
 import mqtt, { type MqttClient } from 'mqtt'
-import { validateHuffmanTables } from '../../shared/codec/huffman-tables'
+import { cleanHuffmanTables, validateHuffmanTables } from '../../shared/codec/huffman-tables'
 import { validateTables } from '../../shared/codec/tables'
-import type { HuffmanTable, HuffmanTables } from '../../shared/codec/types'
+import type { HuffmanTables } from '../../shared/codec/types'
 import { DEFAULT_PREFIX, parseTopic, topic, type ConfigResult } from '../../shared/contract/topics'
 
 export interface PushableTable {
@@ -77,21 +77,10 @@ export function tablePushMessage(table: PushableTable, requestId: string, select
     throw new PushTableError((err as Error).message, 'invalid')
   }
   const pushed: Record<string, unknown> = { luma: Array.from(table.luma), chroma: Array.from(table.chroma) }
-  if (table.huffman !== undefined) pushed.huffman = huffmanJson(table.huffman)
+  if (table.huffman !== undefined) pushed.huffman = cleanHuffmanTables(table.huffman) // as the device stores and reports it
   const encoder: Record<string, unknown> = { tables: { [table.id]: pushed } }
   if (select) encoder.table = table.id
   return JSON.stringify({ id: requestId, config: { encoder } })
-}
-
-/** The set as it is sent (and as the device stores and reports it): counts and symbols per table, nothing else. */
-function huffmanJson(h: HuffmanTables): HuffmanTables {
-  const copy = (t: HuffmanTable): HuffmanTable => ({ counts: Array.from(t.counts), symbols: Array.from(t.symbols) })
-  const out: HuffmanTables = { lumaDc: copy(h.lumaDc), lumaAc: copy(h.lumaAc) }
-  if (h.chromaDc && h.chromaAc) {
-    out.chromaDc = copy(h.chromaDc)
-    out.chromaAc = copy(h.chromaAc)
-  }
-  return out
 }
 
 interface Reported { version?: number; config?: { encoder?: { table?: string; tables?: Record<string, { luma?: number[]; chroma?: number[]; huffman?: unknown }> } } }

@@ -74,6 +74,17 @@ export function validateHuffmanTables(t: unknown, label = 'huffman'): { dc: Huff
   return { dc, ac }
 }
 
+/** A validated set reduced to its data: `counts` and `symbols` per table, copied, nothing else (for storing, sending). */
+export function cleanHuffmanTables(t: HuffmanTables): HuffmanTables {
+  const copy = (h: HuffmanTable): HuffmanTable => ({ counts: Array.from(h.counts), symbols: Array.from(h.symbols) })
+  const out: HuffmanTables = { lumaDc: copy(t.lumaDc), lumaAc: copy(t.lumaAc) }
+  if (t.chromaDc && t.chromaAc) {
+    out.chromaDc = copy(t.chromaDc)
+    out.chromaAc = copy(t.chromaAc)
+  }
+  return out
+}
+
 function toJson(spec: HuffmanSpec): HuffmanTable {
   return { counts: Array.from(spec.bits.subarray(1, 17)), symbols: Array.from(spec.huffval) }
 }

@@ -6,4 +6,6 @@ export {
 } from './tables'
 export { forEachDctBlock, forEachDctBlockFloat } from './blocks'
 export { encodeJpeg, symbolFrequencies } from './encoder'
-export { BASELINE_AC_SYMBOLS, BASELINE_DC_SYMBOLS, emptySymbolCounts, trainHuffmanTables, validateHuffmanTables, type SymbolCounts } from './huffman-tables'
+export {
+  BASELINE_AC_SYMBOLS, BASELINE_DC_SYMBOLS, cleanHuffmanTables, emptySymbolCounts, trainHuffmanTables, validateHuffmanTables, type SymbolCounts,
+} from './huffman-tables'

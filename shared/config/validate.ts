@@ -3,8 +3,8 @@
  */
 import { SCHEMA, SPEC_BY_KEY, MAX_PUSHED_TABLES, type KeySpec } from './schema'
 import { validateTable } from '../codec/tables'
-import { validateHuffmanTables } from '../codec/huffman-tables'
-import type { HuffmanTable, HuffmanTables } from '../codec/types'
+import { cleanHuffmanTables, validateHuffmanTables } from '../codec/huffman-tables'
+import type { HuffmanTables } from '../codec/types'
 import type { AgentConfig, FlatConfig, PushedTable } from './types'
 
 export class ConfigError extends Error {
@@ -125,14 +125,7 @@ export function checkHuffmanSet(name: string, v: unknown): HuffmanTables {
   } catch (err) {
     throw new ConfigError((err as Error).message)
   }
-  const t = v as HuffmanTables
-  const copy = (h: HuffmanTable): HuffmanTable => ({ counts: h.counts.slice(), symbols: h.symbols.slice() })
-  const out: HuffmanTables = { lumaDc: copy(t.lumaDc), lumaAc: copy(t.lumaAc) }
-  if (t.chromaDc && t.chromaAc) {
-    out.chromaDc = copy(t.chromaDc)
-    out.chromaAc = copy(t.chromaAc)
-  }
-  return out
+  return cleanHuffmanTables(v as HuffmanTables)
 }
 
 /** 64 integers 1..255 in natural row-major order: the codec's own rule for table files (config/tables/). */
