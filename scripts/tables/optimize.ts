@@ -89,39 +89,97 @@ export async function main(argv: string[]): Promise<number> {
       limit: num('--limit', o.limit, 3000, 1, 1e9)!, out: o.out, name: o.name ?? 'optimized-rate-accuracy', progress, dataDir: o['data-dir'],
     })
   }
-  const targets = [o['target-accuracy'], o['target-drop'], o['max-bytes']].filter((v) => v !== undefined)
-  if (targets.length > 1) throw new Error('give at most one of --target-accuracy, --target-drop, --max-bytes')
-  const seed = num('--seed', o.seed, 1, -2147483648, 4294967295)!
-  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${o.seed}'`)
-  const calibSize = num('--calib-size', o['calib-size'], 1000, 10, 1e6)!
-  const maxBytes = num('--max-bytes', o['max-bytes'], undefined, 1, 1e9)
-  const targetAccuracy = num('--target-accuracy', o['target-accuracy'], undefined, 0, 1)
-  const targetDrop = num('--target-drop', o['target-drop'], 0.01, 0, 1)!
-  const factor = num('--factor', o.factor, 1.3, 1.01, 4)!
-  const maxEvals = num('--max-evals', o['max-evals'], 600, 1, 1e7)!
-  const startMargin = num('--start-margin', o['start-margin'], 0, 0, 1)
-  const polishFactor = num('--polish', o.polish, undefined, 1.01, 4)
-  const lambda = num('--lambda', o.lambda, undefined, 1e-6, 1e12)
-  const jointHuffman = num('--joint-huffman', o['joint-huffman'], 0, 0, 10)!
-  if (!Number.isInteger(jointHuffman)) throw new Error(`--joint-huffman must be an integer 0..10, got '${o['joint-huffman']}'`)
-  const loss = (o.loss ?? 'kl') as 'kl' | 'nll'
-  if (loss !== 'kl' && loss !== 'nll') throw new Error(`--loss must be kl or nll, got '${o.loss}'`)
+  const jointHuffman = num('--joint-huffman', o['joint-huffman'], 0, 0, 10)
+  const r = await optimizeTable({
+    model: modelPath, data: o.data, dataDir: o['data-dir'], progress,
+    seed: num('--seed', o.seed, undefined, -2147483648, 4294967295),
+    calibSize: num('--calib-size', o['calib-size'], undefined, 10, 1e6),
+    targetAccuracy: num('--target-accuracy', o['target-accuracy'], undefined, 0, 1),
+    targetDrop: num('--target-drop', o['target-drop'], undefined, 0, 1),
+    maxBytes: num('--max-bytes', o['max-bytes'], undefined, 1, 1e9),
+    factor: num('--factor', o.factor, undefined, 1.01, 4),
+    maxEvals: num('--max-evals', o['max-evals'], undefined, 1, 1e7),
+    startMargin: num('--start-margin', o['start-margin'], undefined, 0, 1),
+    polish: num('--polish', o.polish, undefined, 1.01, 4),
+    lambda: num('--lambda', o.lambda, undefined, 1e-6, 1e12),
+    jointHuffman, loss: o.loss as OptimizeTableOptions['loss'], id: o.id, start: o.start, deepnTable: o['deepn-table'],
+    command: `deepn tables optimize ${argv.join(' ')}`.trim(),
+  })
+  const text = JSON.stringify(r.table, null, 2) + '\n'
+  if (o.out) {
+    mkdirSync(dirname(o.out), { recursive: true })
+    writeFileSync(o.out, text)
+    console.error(`${o.out}: ${r.summary}`)
+  } else process.stdout.write(text)
+  return 0
+}
+
+/** `deepn tables optimize` as a function, for a backend's own scripts: every CLI option, camelCased. */
+export interface OptimizeTableOptions {
+  /** ONNX classifier with its JSON sidecar (default config/models/fmnist-cnn.onnx). */
+  model?: string
+  /** 'fmnist' (default: the Fashion-MNIST train split) or a labelled folder <dir>/<label>/*.png|jpg. */
+  data?: string
+  /** Fashion-MNIST IDX directory. */
+  dataDir?: string
+  /** Calibration images sampled with the seed (default 1000). */
+  calibSize?: number
+  /** Seeds the calibration sample and the coordinate order (default 1). */
+  seed?: number
+  /** At most one objective: absolute accuracy, JPEG q100's calibration accuracy minus a drop (default 0.01), or a
+   * mean whole-file byte budget (then the most accurate table within it). */
+  targetAccuracy?: number
+  targetDrop?: number
+  maxBytes?: number
+  /** Start families, comma-separated: annexk, deepn (default both). */
+  start?: string
+  deepnTable?: string
+  startMargin?: number
+  factor?: number
+  maxEvals?: number
+  lambda?: number
+  /** Second descent with this finer notch. */
+  polish?: number
+  jointHuffman?: number
+  loss?: 'kl' | 'nll'
+  /** Table id (the agent's id rule; default fmnist-optimized). */
+  id?: string
+  progress?: boolean
+  /** How the table was made, recorded in its source (the CLI passes its command line). */
+  command?: string
+}
+
+/**
+ * Searches a table for the model on a calibration slice and returns it as a table file, with its trained Huffman
+ * set and a `source` recording model, data, objective and the curve reached, plus a one-line summary. Push it to
+ * a device with pushTable() (scripts/backend/push-table.ts).
+ */
+export async function optimizeTable(o: OptimizeTableOptions = {}): Promise<{ table: TableFile; summary: string }> {
+  const targets = [o.targetAccuracy, o.targetDrop, o.maxBytes].filter((v) => v !== undefined)
+  if (targets.length > 1) throw new Error('give at most one of --target-accuracy, --target-drop, --max-bytes (targetAccuracy, targetDrop, maxBytes)')
+  const seed = o.seed ?? 1
+  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${seed}'`)
+  const jointHuffman = o.jointHuffman ?? 0
+  if (!Number.isInteger(jointHuffman) || jointHuffman < 0 || jointHuffman > 10) throw new Error(`--joint-huffman must be an integer 0..10, got '${jointHuffman}'`)
+  const loss = o.loss ?? 'kl'
+  if (loss !== 'kl' && loss !== 'nll') throw new Error(`--loss must be kl or nll, got '${String(loss)}'`)
   const id = o.id ?? 'fmnist-optimized'
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new Error(`--id must be 1..64 of [A-Za-z0-9._-] (the agent's table id rule), got '${id}'`)
-  const starts = startFamilies(o.start ?? 'annexk,deepn', o['deepn-table'] ?? DEFAULT_DEEPN)
+  const modelPath = o.model ?? DEFAULT_MODEL
+  const { calibSize = 1000, maxBytes, factor = 1.3, maxEvals = 600, lambda } = o
+  const starts = startFamilies(o.start ?? 'annexk,deepn', o.deepnTable ?? DEFAULT_DEEPN)
   const model = await LogitsModel.load(modelPath)
   const classifier = await Classifier.load(modelPath)
   try {
-    const info = model.info
-    const full: LabelledSet = loadLabelledSet(o.data, 'train', o['data-dir'], info)
+    const full: LabelledSet = loadLabelledSet(o.data, 'train', o.dataDir, model.info)
     const calib = subset(full, Math.min(calibSize, full.count), seed)
     const encode = ourEncoder()
     const q100 = await evaluate({ quality: 100 }, calib, { classifier, encode })
-    const target = targetAccuracy ?? q100.accuracy - targetDrop
+    const target = o.targetAccuracy ?? q100.accuracy - (o.targetDrop ?? 0.01)
     const t0 = Date.now()
     const res = await search({
-      model, classifier, encode, calib, starts, target, maxBytes, factor, maxEvals, seed, progress,
-      startMargin, polishFactor, lambda, loss, jointHuffman,
+      model, classifier, encode, calib, starts, target, maxBytes, factor, maxEvals, seed, progress: o.progress ?? false,
+      startMargin: o.startMargin, polishFactor: o.polish, lambda, loss, jointHuffman,
     })
     const best = res.best
     // The table's own entropy code: a complete Huffman set fitted to the calibration images under the chosen table.
@@ -129,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     const huffman = trainHuffmanOn(calib, { tables: chosenTables })
     const withHuffman = await evaluate({ tables: chosenTables, huffman }, calib, { classifier, encode })
     const seconds = (Date.now() - t0) / 1000
-    const file: TableFile = {
+    const table: TableFile = {
       id,
       luma: best.chosen.luma,
       chroma: best.chosen.luma.slice(),
@@ -140,8 +198,8 @@ export async function main(argv: string[]): Promise<number> {
         data: `${calib.name}: ${calib.count} images sampled with seed ${seed} from ${full.name} (${full.count})`,
         objective: maxBytes !== undefined
           ? { kind: 'max-accuracy', maxMeanBytes: maxBytes }
-          : { kind: 'min-mean-bytes', targetAccuracy: round(target, 4), rule: o['target-accuracy'] ? 'given' : `JPEG q100 calibration accuracy ${round(q100.accuracy, 4)} - ${o['target-drop'] ?? 0.01}` },
-        seed, factor, ...(o.polish ? { polish: Number(o.polish) } : {}), ...(jointHuffman ? { jointHuffman } : {}), maxEvals, seconds: round(seconds, 1),
+          : { kind: 'min-mean-bytes', targetAccuracy: round(target, 4), rule: o.targetAccuracy !== undefined ? 'given' : `JPEG q100 calibration accuracy ${round(q100.accuracy, 4)} - ${o.targetDrop ?? 0.01}` },
+        seed, factor, ...(o.polish ? { polish: o.polish } : {}), ...(jointHuffman ? { jointHuffman } : {}), maxEvals, seconds: round(seconds, 1),
         chroma: 'copy of luma: the calibration data is single-component; this table is for gray images',
         calibration: { q100: pick(q100), chosen: pick(best.chosen.real), stepsBackAfterRealCheck: best.chosen.stepsBack },
         huffman: {
@@ -157,18 +215,13 @@ export async function main(argv: string[]): Promise<number> {
           note: `calibration curve of unscaledLuma over the scale knob (surrogate: scan bytes + ${round(res.headerBytes, 1)} header bytes; accuracy; ${loss} loss)`,
           points: best.curve.map((p) => ({ scale: p.scale, meanBytes: round(p.meanBytes, 1), accuracy: round(p.accuracy, 4), loss: round(p.loss, 5) })),
         },
-        command: `deepn tables optimize ${argv.join(' ')}`.trim(),
+        ...(o.command ? { command: o.command } : {}),
       },
     }
-    parseTableFile(file, 'optimised table') // validates before anything is written
-    const text = JSON.stringify(file, null, 2) + '\n'
-    if (o.out) {
-      mkdirSync(dirname(o.out), { recursive: true })
-      writeFileSync(o.out, text)
-      const r = best.chosen.real
-      console.error(`${o.out}: ${best.start.name} start, λ ${best.lambda.toFixed(0)}, scale ${best.chosen.scale}, calibration accuracy ${(100 * r.accuracy).toFixed(2)}% (target ${(100 * target).toFixed(2)}%), ${r.meanBytes.toFixed(1)} B/image (scan ${r.meanScanBytes.toFixed(1)}; ${withHuffman.meanScanBytes.toFixed(1)} with its trained Huffman set), ${seconds.toFixed(0)} s`)
-    } else process.stdout.write(text)
-    return 0
+    parseTableFile(table, 'optimised table') // validates before anything is returned or written
+    const r = best.chosen.real
+    const summary = `${best.start.name} start, λ ${best.lambda.toFixed(0)}, scale ${best.chosen.scale}, calibration accuracy ${(100 * r.accuracy).toFixed(2)}% (target ${(100 * target).toFixed(2)}%), ${r.meanBytes.toFixed(1)} B/image (scan ${r.meanScanBytes.toFixed(1)}; ${withHuffman.meanScanBytes.toFixed(1)} with its trained Huffman set), ${seconds.toFixed(0)} s`
+    return { table, summary }
   } finally {
     await model.release()
     await classifier.release()

@@ -2,9 +2,10 @@
  * pushTable against a real Mosquitto: the real agent (in-process, synthetic camera, real SQLite buffer) applies a
  * pushed table, reports it, and names it in the next frames; a table pushed with a trained Huffman set is applied
  * and the next frames carry that set in their DHT instead of Annex K's; a device that rejects, a device that is not
- * there, a report that lacks the set, and a malformed table or set each give a clear PushTableError.
+ * there, a report that lacks the set, and a malformed table or set each give a clear PushTableError. The backend
+ * loop as a script writes it: optimizeTable() on a small calibration slice, then pushTable() to a running agent.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,6 +19,7 @@ import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
 import { createLogger } from '../../agent/log'
 import { PushTableError, pushTable, tablePushMessage } from '../../scripts/backend/push-table'
+import { optimizeTable } from '../../scripts/tables/optimize'
 import { startMosquitto } from '../helpers/mosquitto'
 import { subscribe, type Received } from '../helpers/subscriber'
 import { dhtOf, readDht } from '../helpers/jpeg-dht'
@@ -35,7 +37,8 @@ const json = (s: HuffmanSpec) => ({ counts: Array.from(s.bits.subarray(1)), symb
 const ANNEX_K = { dc0: json(STD_DC_LUMA), ac0: json(STD_AC_LUMA), dc1: json(STD_DC_CHROMA), ac1: json(STD_AC_CHROMA) }
 const tableIdOf = (m: Received) => (readJpegMetadata(new Uint8Array(m.payload)) as { tableId?: string }).tableId
 
-t.test('the real agent applies, persists and reports a pushed table, and frames name it', async (t) => {
+/** A real Mosquitto and a real agent (synthetic 32x32 camera, SQLite buffer) publishing frames; torn down with t. */
+async function startDevice(t: Test) {
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
   const deviceId = 'cam-' + Math.random().toString(16).slice(2, 8)
@@ -50,6 +53,11 @@ t.test('the real agent applies, persists and reports a pushed table, and frames 
   await agent.start()
   t.teardown(() => agent.stop())
   await sub.waitFor(() => sub.messages.length >= 2, 30000, 'first frames')
+  return { broker, deviceId, sub }
+}
+
+t.test('the real agent applies, persists and reports a pushed table, and frames name it', async (t) => {
+  const { broker, deviceId, sub } = await startDevice(t)
 
   const r = await pushTable({ url: broker.url, deviceId, table, requestId: 'push-1', timeoutMs: 15000 })
   t.equal(r.requestId, 'push-1')
@@ -75,6 +83,21 @@ t.test('the real agent applies, persists and reports a pushed table, and frames 
     t.same(dht, dhtOf(trained.huffman), 'the frame\'s DHT segments hold the pushed set')
     t.notSame(dht, ANNEX_K, 'and differ from Annex K\'s')
   }
+})
+
+t.test('the backend loop as a script would write it: optimizeTable() for the model, then pushTable()', async (t) => {
+  const { table: optimized, summary } = await optimizeTable({ calibSize: 100, seed: 3, maxEvals: 24, start: 'annexk', targetDrop: 0.02, id: 'backend-loop' })
+  t.match(summary, /calibration accuracy .* with its trained Huffman set/)
+  t.ok(optimized.huffman, 'the optimised table carries its Huffman set')
+  t.match((optimized.source as { model: { file: string } }).model.file, /fmnist-cnn\.onnx$/, 'source names the model')
+  const { broker, deviceId, sub } = await startDevice(t)
+  const r = await pushTable({ url: broker.url, deviceId, table: optimized, timeoutMs: 15000 })
+  t.equal(r.reportedTable, 'backend-loop', 'the device reports it in force, set included')
+  const mark = sub.messages.length
+  await sub.waitFor(() => sub.messages.slice(mark).some((m) => tableIdOf(m) === 'backend-loop'), 30000, 'frames with the optimised table')
+  const frame = sub.messages.slice(mark).find((m) => tableIdOf(m) === 'backend-loop')!
+  const dht = readDht(new Uint8Array(frame.payload))
+  t.same(dht, dhtOf(optimized.huffman!), 'its set in the luma slots, and (gray-trained) in this colour camera\'s chroma slots too')
 })
 
 t.test('a device rejection surfaces its reason; silence times out; a bad table never leaves', async (t) => {
