@@ -211,25 +211,29 @@ function huffmanSpecs(r: Resolved, coef: Int16Array | null, layout: FrameLayout)
   return { dc, ac }
 }
 
+/** Every MCU row's blocks in one buffer (and each block's last non-zero index), for two-pass entropy coding. */
+function allBlocks(maker: CoefficientMaker, layout: FrameLayout): { coef: Int16Array; last: Int8Array } {
+  const blocksPerRow = layout.mcusPerRow * layout.blocksInMcu
+  const coef = new Int16Array(blocksPerRow * layout.mcuRows * 64)
+  const last = new Int8Array(blocksPerRow * layout.mcuRows)
+  for (let row = 0; row < layout.mcuRows; row++) {
+    coef.set(maker.row(row), row * blocksPerRow * 64)
+    last.set(maker.last, row * blocksPerRow)
+  }
+  return { coef, last }
+}
+
 /** Encodes a raw frame as a baseline JPEG. Throws an Error naming the problem on bad input or options. */
 export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8Array {
   validateImage(image)
   const r = resolveOptions(image, options)
   const layout = frameLayout(image.width, image.height, image.format, r.subsampling)
   const maker = new CoefficientMaker(image, layout, r)
-  const blocksPerRow = layout.mcusPerRow * layout.blocksInMcu
 
   // Two-pass optimal tables need every block before the first code is written; otherwise one MCU row at a time.
-  let whole: Int16Array | null = null
-  let wholeLast: Int8Array | null = null
-  if (r.optimizeHuffman) {
-    whole = new Int16Array(blocksPerRow * layout.mcuRows * 64)
-    wholeLast = new Int8Array(blocksPerRow * layout.mcuRows)
-    for (let row = 0; row < layout.mcuRows; row++) {
-      whole.set(maker.row(row), row * blocksPerRow * 64)
-      wholeLast.set(maker.last, row * blocksPerRow)
-    }
-  }
+  const all = r.optimizeHuffman ? allBlocks(maker, layout) : null
+  const whole = all?.coef ?? null
+  const wholeLast = all?.last ?? null
   const specs = huffmanSpecs(r, whole, layout)
 
   const channels = layout.components.length
@@ -269,12 +273,9 @@ export function symbolFrequencies(image: RawImage, options: EncodeOptions = {}, 
   validateImage(image)
   const r = resolveOptions(image, { ...options, optimizeHuffman: false, huffman: undefined })
   const layout = frameLayout(image.width, image.height, image.format, r.subsampling)
-  const maker = new CoefficientMaker(image, layout, r)
+  const { coef } = allBlocks(new CoefficientMaker(image, layout, r), layout)
   const tableOf = layout.components.map((c) => c.table)
-  const blocksPerRow = layout.mcusPerRow * layout.blocksInMcu
-  const whole = new Int16Array(blocksPerRow * layout.mcuRows * 64)
-  for (let row = 0; row < layout.mcuRows; row++) whole.set(maker.row(row), row * blocksPerRow * 64)
-  const freq = gatherFrequencies(whole, layout.mcusPerRow * layout.mcuRows, layout.membership, tableOf, r.restartInterval)
+  const freq = gatherFrequencies(coef, layout.mcusPerRow * layout.mcuRows, layout.membership, tableOf, r.restartInterval)
   for (let t = 0; t < 2; t++) {
     for (let s = 0; s < 256; s++) {
       into.dc[t][s] += freq.dc[t][s]

@@ -2,7 +2,7 @@
  * Quantization tables: Annex K defaults, IJG quality scaling (jcparam.c) and validation of the table file
  * format used everywhere (`config/tables/*.json`). All tables are in natural row-major order. Pure.
  */
-import { validateHuffmanTables } from './huffman-tables'
+import { cleanHuffmanTables, validateHuffmanTables } from './huffman-tables'
 import type { HuffmanTables, QuantTables, TableFile } from './types'
 
 /** Rec. ITU-T T.81 Annex K.1 luminance table (natural order). */
@@ -118,7 +118,7 @@ export function parseTableFile(input: string | unknown, nameHint = 'table file')
   const out: TableFile = { id: v.id, luma: Array.from(v.luma as number[]), chroma: Array.from(v.chroma as number[]) }
   if (v.huffman !== undefined) {
     validateHuffmanTables(v.huffman, `${nameHint} (id ${v.id}) huffman`)
-    out.huffman = v.huffman as HuffmanTables
+    out.huffman = cleanHuffmanTables(v.huffman as HuffmanTables)
   }
   if (v.source !== undefined) out.source = v.source as Record<string, unknown>
   return out
