@@ -76,7 +76,7 @@ export function reportMarkdown(r: Report, points: SweepPoint[]): string {
     '',
     'n/a: the curve never reaches that accuracy. ≥: even the curve\'s lowest-rate point beats the target, so the ratio is a lower bound.',
     '',
-    '| table | rate counted | accuracy target | DeepN rate (B) | best JPEG rate (B) | paper ratio (vs q100) | honest ratio (vs best JPEG) |',
+    '| curve | rate counted | accuracy target | its rate (B) | best JPEG rate (B, Annex K Huffman) | paper ratio (vs q100) | honest ratio (vs best JPEG) |',
     '|---|---|---|---|---|---|---|',
   ]
   for (const row of r.rows) {
