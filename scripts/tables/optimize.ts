@@ -44,6 +44,7 @@ search (on a calibration slice of the TRAIN split, never the test split):
   --start-margin D         start at the coarsest quality / scale with calibration accuracy >= target + D (default 0)
   --lambda L               bytes per unit loss in J = bytes + L*loss (default: the start family's own slope)
   --loss kl|nll            move-ranking loss: KL from the model's output on the original (default) or true-label NLL
+  --search descent|random  Lagrangian coordinate descent (default) or bounded random search, same budget
   --factor F               multiplicative notch per move (default 1.3)
   --max-evals N            candidate evaluations per start (default 600)
   --polish F               after convergence, descend again with a finer notch F (e.g. 1.1), up to max-evals/2 more
@@ -72,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
       model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, 'calib-size': { type: 'string' },
       seed: { type: 'string' }, 'target-accuracy': { type: 'string' }, 'target-drop': { type: 'string' }, 'max-bytes': { type: 'string' },
       start: { type: 'string' }, 'start-margin': { type: 'string' }, 'deepn-table': { type: 'string' },
-      factor: { type: 'string' }, 'max-evals': { type: 'string' }, lambda: { type: 'string' }, polish: { type: 'string' }, 'joint-huffman': { type: 'string' }, loss: { type: 'string' }, id: { type: 'string' },
+      factor: { type: 'string' }, 'max-evals': { type: 'string' }, lambda: { type: 'string' }, polish: { type: 'string' }, 'joint-huffman': { type: 'string' }, search: { type: 'string' }, loss: { type: 'string' }, id: { type: 'string' },
       out: { type: 'string' }, progress: { type: 'boolean' }, tables: { type: 'string', multiple: true }, deepn: { type: 'string' },
       limit: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
@@ -102,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     startMargin: num('--start-margin', o['start-margin'], undefined, 0, 1),
     polish: num('--polish', o.polish, undefined, 1.01, 4),
     lambda: num('--lambda', o.lambda, undefined, 1e-6, 1e12),
-    jointHuffman, loss: o.loss as OptimizeTableOptions['loss'], id: o.id, start: o.start, deepnTable: o['deepn-table'],
+    jointHuffman, search: o.search as OptimizeTableOptions['search'], loss: o.loss as OptimizeTableOptions['loss'], id: o.id, start: o.start, deepnTable: o['deepn-table'],
     command: `deepn tables optimize ${argv.join(' ')}`.trim(),
   })
   const text = JSON.stringify(r.table, null, 2) + '\n'
@@ -141,6 +142,8 @@ export interface OptimizeTableOptions {
   /** Second descent with this finer notch. */
   polish?: number
   jointHuffman?: number
+  /** 'descent' (default) or 'random' (bounded random search, for comparison). */
+  search?: 'descent' | 'random'
   loss?: 'kl' | 'nll'
   /** Table id (the agent's id rule; default fmnist-optimized). */
   id?: string
@@ -161,6 +164,8 @@ export async function optimizeTable(o: OptimizeTableOptions = {}): Promise<{ tab
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${seed}'`)
   const jointHuffman = o.jointHuffman ?? 0
   if (!Number.isInteger(jointHuffman) || jointHuffman < 0 || jointHuffman > 10) throw new Error(`--joint-huffman must be an integer 0..10, got '${jointHuffman}'`)
+  const method = o.search ?? 'descent'
+  if (method !== 'descent' && method !== 'random') throw new Error(`--search must be descent or random, got '${String(method)}'`)
   const loss = o.loss ?? 'kl'
   if (loss !== 'kl' && loss !== 'nll') throw new Error(`--loss must be kl or nll, got '${String(loss)}'`)
   const id = o.id ?? 'fmnist-optimized'
@@ -179,7 +184,7 @@ export async function optimizeTable(o: OptimizeTableOptions = {}): Promise<{ tab
     const t0 = Date.now()
     const res = await search({
       model, classifier, encode, calib, starts, target, maxBytes, factor, maxEvals, seed, progress: o.progress ?? false,
-      startMargin: o.startMargin, polishFactor: o.polish, lambda, loss, jointHuffman,
+      startMargin: o.startMargin, polishFactor: o.polish, lambda, loss, jointHuffman, method,
     })
     const best = res.best
     // The table's own entropy code: a complete Huffman set fitted to the calibration images under the chosen table.
@@ -193,7 +198,7 @@ export async function optimizeTable(o: OptimizeTableOptions = {}): Promise<{ tab
       chroma: best.chosen.luma.slice(),
       huffman,
       source: {
-        method: 'optimized-lagrangian',
+        method: method === 'random' ? 'optimized-random-search' : 'optimized-lagrangian',
         model: { file: modelPath, sha256: createHash('sha256').update(readFileSync(modelPath)).digest('hex') },
         data: `${calib.name}: ${calib.count} images sampled with seed ${seed} from ${full.name} (${full.count})`,
         objective: maxBytes !== undefined

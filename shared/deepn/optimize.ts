@@ -154,3 +154,50 @@ export async function lagrangianDescent(start: ArrayLike<number>, ev: Evaluator,
   }
   return { path, evals, stoppedBy: 'passes' }
 }
+
+/** Scores whole tables (random search moves every step at once). */
+export interface TableEvaluator {
+  readonly count: number
+  /** Score of `table`; may leave the evaluator's state at that table. */
+  evaluate(table: number[]): Promise<Score>
+}
+
+export interface RandomSearchOptions {
+  lambda: number
+  /** Candidate tables to score (default 400). */
+  maxEvals?: number
+  seed?: number
+  /** Log-normal spread of each step around the incumbent, shrinking linearly to 0.05 over the budget (default 0.3). */
+  sigma?: number
+}
+
+/**
+ * Bounded random search on J = bytes + λ·loss (the baseline the 2020 "Optimizing JPEG Quantization for
+ * Classification Networks" work uses): perturb every step of the best table so far multiplicatively, clamp to
+ * 1..255, keep the candidate if J falls. Kept to compare with lagrangianDescent at an equal budget.
+ */
+export async function boundedRandomSearch(start: ArrayLike<number>, ev: TableEvaluator, opts: RandomSearchOptions): Promise<DescentResult> {
+  if (start.length !== 64) throw new RangeError(`start table needs 64 steps, got ${start.length}`)
+  if (!(opts.lambda > 0 && Number.isFinite(opts.lambda))) throw new RangeError(`lambda must be a positive number, got ${opts.lambda}`)
+  const maxEvals = opts.maxEvals ?? 400
+  const sigma0 = opts.sigma ?? 0.3
+  const rand = mulberry32(opts.seed ?? 1)
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand())
+  const J = (s: Score) => s.bytes + opts.lambda * s.loss
+  let best = Array.from(start)
+  let bestScore = await ev.evaluate(best)
+  const point = (evals: number, s: Score, luma: number[]): PathPoint => ({ evals, bytes: s.bytes, accuracy: s.correct / ev.count, loss: s.loss, luma: luma.slice() })
+  const path: PathPoint[] = [point(0, bestScore, best)]
+  for (let evals = 1; evals <= maxEvals; evals++) {
+    const sigma = sigma0 * (1 - evals / maxEvals) + 0.05
+    const cand = best.map((q) => Math.min(255, Math.max(1, Math.round(q * Math.exp(sigma * gauss())))))
+    const s = await ev.evaluate(cand)
+    if (J(s) < J(bestScore) - 1e-9) {
+      best = cand
+      bestScore = s
+      path.push(point(evals, s, best))
+    }
+  }
+  await ev.evaluate(best) // leave the evaluator at the result, like the descent does
+  return { path, evals: maxEvals, stoppedBy: 'budget' }
+}

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseTableFile } from '../../shared/codec/tables'
-import { lagrangianDescent, mulberry32, sampleIndices, scaleSteps, stepDown, stepUp, type Evaluator, type Score } from '../../shared/deepn/optimize'
+import { boundedRandomSearch, lagrangianDescent, mulberry32, sampleIndices, scaleSteps, stepDown, stepUp, type Evaluator, type Score } from '../../shared/deepn/optimize'
 import { Classifier } from '../../scripts/eval/classifier'
 import { loadFashionMnist } from '../../scripts/eval/dataset'
 import { evaluate, ourEncoder } from '../../scripts/eval/evaluate'
@@ -49,6 +49,7 @@ class Toy implements Evaluator {
   current(): Score { return this.score(this.table) }
   async tryMove(k: number, q: number): Promise<Score> { const t = this.table.slice(); t[k] = q; return this.score(t) }
   async apply(k: number, q: number): Promise<void> { this.table[k] = q }
+  async evaluate(t: number[]): Promise<Score> { this.table = t.slice(); return this.score(t) }
 }
 
 t.test('Lagrangian descent lowers J every move, moves toward the closed-form optimum, and is deterministic', async (t) => {
@@ -73,6 +74,25 @@ t.test('Lagrangian descent lowers J every move, moves toward the closed-form opt
   t.same(again.res.path.map((p) => p.move), res.path.map((p) => p.move), 'same seed, same moves')
   await t.rejects(lagrangianDescent(new Array(63).fill(1), ev, { lambda: 1 }), /64 steps/)
   await t.rejects(lagrangianDescent(ev.table, ev, { lambda: 0 }), /lambda must be a positive/)
+})
+
+t.test('bounded random search lowers J every kept candidate and is deterministic', async (t) => {
+  const rand = mulberry32(9)
+  const w = Array.from({ length: 64 }, () => 100 + 900 * rand())
+  const s = Array.from({ length: 64 }, () => 0.001 + 0.02 * rand())
+  const lambda = 2
+  const J = (p: { bytes: number; loss: number }) => p.bytes + lambda * p.loss
+  const run = async () => {
+    const ev = new Toy(new Array(64).fill(16), w, s)
+    return { res: await boundedRandomSearch(ev.table, ev, { lambda, maxEvals: 400, seed: 4 }), ev }
+  }
+  const { res, ev } = await run()
+  t.ok(res.path.length > 1, `it improved ${res.path.length - 1} times`)
+  t.ok(res.path.every((p, i) => i === 0 || J(p) < J(res.path[i - 1])), 'every kept candidate lowers J')
+  t.same(ev.table, res.path[res.path.length - 1].luma, 'the evaluator is left at the result')
+  t.same((await run()).ev.table, ev.table, 'same seed, same table')
+  t.ok(J(res.path[res.path.length - 1]) < J(res.path[0]) * 0.9, 'J fell by more than 10 % on this separable toy')
+  await t.rejects(boundedRandomSearch(new Array(63).fill(1), ev, { lambda: 1 }), /64 steps/)
 })
 
 t.test('deepn tables optimize on a tiny train slice: deterministic, valid, never below target on its calibration data', async (t) => {
@@ -118,6 +138,7 @@ t.test('deepn tables optimize on a tiny train slice: deterministic, valid, never
   await t.rejects(optimize(['--target-accuracy', '0.9', '--max-bytes', '400']), /at most one of/)
   await t.rejects(optimize(['--id', 'no spaces']), /--id must be 1\.\.64 of/)
   await t.rejects(optimize(['--loss', 'mse']), /--loss must be kl or nll/)
+  await t.rejects(optimize(['--search', 'annealing']), /--search must be descent or random/)
   await t.rejects(optimize(['--start', 'jpeg']), /unknown start table 'jpeg'/)
   await t.rejects(optimize(['--factor', '1']), /--factor must be a number in 1\.01\.\.4/)
 })

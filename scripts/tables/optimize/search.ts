@@ -10,7 +10,7 @@
  * The returned table therefore never scores below the target on its calibration data with the real codec.
  */
 import { qualityTables } from '../../../shared/codec/tables'
-import { lagrangianDescent, scaleSteps } from '../../../shared/deepn/optimize'
+import { boundedRandomSearch, lagrangianDescent, scaleSteps } from '../../../shared/deepn/optimize'
 import type { Classifier } from '../../eval/classifier'
 import type { LabelledSet } from '../../eval/dataset'
 import { evaluate, type Encoder, type EvalResult } from '../../eval/evaluate'
@@ -59,6 +59,8 @@ export interface SearchOptions {
   /** Rounds of joint search: fit a Huffman set to the calibration images at the current table, then descend again
    * counting the rate with its code lengths (up to maxEvals/2 evaluations a round). 0 = Annex K lengths only. */
   jointHuffman?: number
+  /** 'descent' (default): Lagrangian coordinate descent; 'random': bounded random search with the same budget. */
+  method?: 'descent' | 'random'
   seed: number
   progress: boolean
 }
@@ -122,14 +124,16 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     const maxEvals = opts.maxEvals ?? 600
     const bar = new Progress(maxEvals, opts.progress, family.name)
     let lastEvals = 0
-    const res = await lagrangianDescent(start.luma, ev, {
-      lambda, factor: opts.factor, maxEvals, seed: opts.seed,
-      onEval: (evals, p) => {
-        bar.setLabel(`${family.name} ${(p.bytes + headerBytes).toFixed(0)} B ${(100 * p.accuracy).toFixed(1)}%`)
-        bar.tick(evals - lastEvals)
-        lastEvals = evals
-      },
-    })
+    const res = opts.method === 'random'
+      ? await boundedRandomSearch(start.luma, ev, { lambda, maxEvals, seed: opts.seed })
+      : await lagrangianDescent(start.luma, ev, {
+        lambda, factor: opts.factor, maxEvals, seed: opts.seed,
+        onEval: (evals, p) => {
+          bar.setLabel(`${family.name} ${(p.bytes + headerBytes).toFixed(0)} B ${(100 * p.accuracy).toFixed(1)}%`)
+          bar.tick(evals - lastEvals)
+          lastEvals = evals
+        },
+      })
     let luma = res.path[res.path.length - 1].luma
     let evals = res.evals
     let stoppedBy: string = res.stoppedBy

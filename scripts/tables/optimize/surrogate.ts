@@ -18,7 +18,7 @@ import type { HuffmanTables } from '../../../shared/codec/types'
 import { rawDivisor, reciprocal } from '../../../shared/codec/quantize'
 import { ZIGZAG } from '../../../shared/codec/tables'
 import { validateTable } from '../../../shared/codec/tables'
-import type { Evaluator, Score } from '../../../shared/deepn/optimize'
+import type { Evaluator, Score, TableEvaluator } from '../../../shared/deepn/optimize'
 import { image, type LabelledSet } from '../../eval/dataset'
 import { argmax, klFromRef, nll, softmax, type LogitsModel } from './logits'
 
@@ -94,7 +94,7 @@ interface Pending {
  */
 export type LossKind = 'kl' | 'nll'
 
-export class SurrogateEvaluator implements Evaluator {
+export class SurrogateEvaluator implements Evaluator, TableEvaluator {
   readonly count: number
   readonly table: number[]
   /** Model runs (images classified) so far: the search's real cost. */
@@ -201,6 +201,12 @@ export class SurrogateEvaluator implements Evaluator {
       this.sumCorrect += this.correct[i]
       this.sumLoss += this.loss[i]
     }
+  }
+
+  /** Whole-table score (a full recount and re-classification; random search moves all 64 steps at once). */
+  async evaluate(table: number[]): Promise<Score> {
+    await this.reset(table)
+    return this.current()
   }
 
   current(): Score {
