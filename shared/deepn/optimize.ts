@@ -169,6 +169,7 @@ export interface RandomSearchOptions {
   seed?: number
   /** Log-normal spread of each step around the incumbent, shrinking linearly to 0.05 over the budget (default 0.3). */
   sigma?: number
+  onEval?: (evals: number, best: PathPoint) => void
 }
 
 /**
@@ -197,6 +198,7 @@ export async function boundedRandomSearch(start: ArrayLike<number>, ev: TableEva
       bestScore = s
       path.push(point(evals, s, best))
     }
+    opts.onEval?.(evals, path[path.length - 1])
   }
   await ev.evaluate(best) // leave the evaluator at the result, like the descent does
   return { path, evals: maxEvals, stoppedBy: 'budget' }

@@ -124,16 +124,14 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     const maxEvals = opts.maxEvals ?? 600
     const bar = new Progress(maxEvals, opts.progress, family.name)
     let lastEvals = 0
+    const onEval = (evals: number, p: { bytes: number; accuracy: number }) => {
+      bar.setLabel(`${family.name} ${(p.bytes + headerBytes).toFixed(0)} B ${(100 * p.accuracy).toFixed(1)}%`)
+      bar.tick(evals - lastEvals)
+      lastEvals = evals
+    }
     const res = opts.method === 'random'
-      ? await boundedRandomSearch(start.luma, ev, { lambda, maxEvals, seed: opts.seed })
-      : await lagrangianDescent(start.luma, ev, {
-        lambda, factor: opts.factor, maxEvals, seed: opts.seed,
-        onEval: (evals, p) => {
-          bar.setLabel(`${family.name} ${(p.bytes + headerBytes).toFixed(0)} B ${(100 * p.accuracy).toFixed(1)}%`)
-          bar.tick(evals - lastEvals)
-          lastEvals = evals
-        },
-      })
+      ? await boundedRandomSearch(start.luma, ev, { lambda, maxEvals, seed: opts.seed, onEval })
+      : await lagrangianDescent(start.luma, ev, { lambda, factor: opts.factor, maxEvals, seed: opts.seed, onEval })
     let luma = res.path[res.path.length - 1].luma
     let evals = res.evals
     let stoppedBy: string = res.stoppedBy
