@@ -95,16 +95,28 @@ export interface DescentResult {
   stoppedBy: 'budget' | 'converged' | 'passes'
 }
 
-export interface LagrangianOptions {
+/** What every search over the 64 steps takes: the trade-off, a budget, a seed and a progress hook. */
+export interface SearchBudget {
   /** Bytes one unit of mean loss is worth: J = bytes + lambda * loss. */
   lambda: number
-  factor?: number
-  /** Evaluation budget (default 1500). */
+  /** Evaluation budget. */
   maxEvals?: number
-  /** Full passes over the 64 steps at most (default 8). */
-  maxPasses?: number
   seed?: number
   onEval?: (evals: number, point: PathPoint) => void
+}
+
+/** `maxEvals` counts single-step moves tried (default 1500). */
+export interface LagrangianOptions extends SearchBudget {
+  factor?: number
+  /** Full passes over the 64 steps at most (default 8). */
+  maxPasses?: number
+}
+
+/** Checks a search's start table and λ; returns its objective J = bytes + λ·loss. */
+function objective(start: ArrayLike<number>, lambda: number): (s: Score) => number {
+  if (start.length !== 64) throw new RangeError(`start table needs 64 steps, got ${start.length}`)
+  if (!(lambda > 0 && Number.isFinite(lambda))) throw new RangeError(`lambda must be a positive number, got ${lambda}`)
+  return (s) => s.bytes + lambda * s.loss
 }
 
 /**
@@ -114,13 +126,11 @@ export interface LagrangianOptions {
  * operating point (the slope of the rate–loss trade); a scale knob afterwards lands it on an accuracy target.
  */
 export async function lagrangianDescent(start: ArrayLike<number>, ev: Evaluator, opts: LagrangianOptions): Promise<DescentResult> {
-  if (start.length !== 64) throw new RangeError(`start table needs 64 steps, got ${start.length}`)
-  if (!(opts.lambda > 0 && Number.isFinite(opts.lambda))) throw new RangeError(`lambda must be a positive number, got ${opts.lambda}`)
+  const J = objective(start, opts.lambda)
   const factor = opts.factor ?? 1.25
   const maxEvals = opts.maxEvals ?? 1500
   const table = Array.from(start)
   const rand = mulberry32(opts.seed ?? 1)
-  const J = (s: Score) => s.bytes + opts.lambda * s.loss
   let evals = 0
   const point = (s: Score, move?: PathPoint['move']): PathPoint => ({ evals, bytes: s.bytes, accuracy: s.correct / ev.count, loss: s.loss, luma: table.slice(), ...(move ? { move } : {}) })
   const path: PathPoint[] = [point(ev.current())]
@@ -162,14 +172,10 @@ export interface TableEvaluator {
   evaluate(table: number[]): Promise<Score>
 }
 
-export interface RandomSearchOptions {
-  lambda: number
-  /** Candidate tables to score (default 400). */
-  maxEvals?: number
-  seed?: number
+/** `maxEvals` counts candidate tables (default 400); `onEval` gets the best point so far. */
+export interface RandomSearchOptions extends SearchBudget {
   /** Log-normal spread of each step around the incumbent, shrinking linearly to 0.05 over the budget (default 0.3). */
   sigma?: number
-  onEval?: (evals: number, best: PathPoint) => void
 }
 
 /**
@@ -178,13 +184,11 @@ export interface RandomSearchOptions {
  * 1..255, keep the candidate if J falls. Kept to compare with lagrangianDescent at an equal budget.
  */
 export async function boundedRandomSearch(start: ArrayLike<number>, ev: TableEvaluator, opts: RandomSearchOptions): Promise<DescentResult> {
-  if (start.length !== 64) throw new RangeError(`start table needs 64 steps, got ${start.length}`)
-  if (!(opts.lambda > 0 && Number.isFinite(opts.lambda))) throw new RangeError(`lambda must be a positive number, got ${opts.lambda}`)
+  const J = objective(start, opts.lambda)
   const maxEvals = opts.maxEvals ?? 400
   const sigma0 = opts.sigma ?? 0.3
   const rand = mulberry32(opts.seed ?? 1)
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand())
-  const J = (s: Score) => s.bytes + opts.lambda * s.loss
   let best = Array.from(start)
   let bestScore = await ev.evaluate(best)
   const point = (evals: number, s: Score, luma: number[]): PathPoint => ({ evals, bytes: s.bytes, accuracy: s.correct / ev.count, loss: s.loss, luma: luma.slice() })
