@@ -1,37 +1,27 @@
 /**
  * The in-flight window: with `mqtt.inflight` = 3 the agent never has more than 3 frames awaiting PUBACK. The broker
- * is a real aedes whose authorizePublish hook holds frames back (PUBACK is only sent after it calls back).
+ * is a real Mosquitto behind a proxy that holds back the PUBACKs of frame publishes until the test releases them
+ * (test/helpers/puback-gate.ts), so the count is of exactly what the agent waits for.
  */
 import t from 'tap'
 import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { validatePartial } from '../../shared/config'
 import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
 import { createLogger } from '../../agent/log'
+import { startMosquitto } from '../helpers/mosquitto'
+import { startPubackGate } from '../helpers/puback-gate'
 
 t.test('never more than mqtt.inflight frames await PUBACK; oldest first', async (t) => {
-  const { Aedes } = require('aedes') as typeof import('aedes')
-  const held: { seq: number; release: () => void }[] = []
-  let maxHeld = 0
-  const order: number[] = []
-  const broker = await Aedes.createBroker({
-    authorizePublish: (_client, packet, callback) => {
-      if (!packet.topic.endsWith('/frames')) return callback(null)
-      const seq = Number((packet.payload as Buffer).toString('latin1').match(/"seq":(\d+)/)?.[1])
-      order.push(seq)
-      held.push({ seq, release: () => callback(null) })
-      maxHeld = Math.max(maxHeld, held.length)
-    },
-  })
-  const srv = createServer(broker.handle)
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  t.teardown(() => new Promise<void>((r) => broker.close(() => srv.close(() => r()))))
-  const port = (srv.address() as { port: number }).port
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const gate = await startPubackGate(broker.port, (topic) => topic.endsWith('/frames'))
+  t.teardown(() => gate.close())
+  const seqOf = (publish: Buffer) => Number(/"seq":(\d+)/.exec(publish.toString('latin1'))?.[1])
   const dir = mkdtempSync(join(tmpdir(), 'deepn-inflight-'))
-  const local = loadLocalConfig({ env: { DEEPN_MQTT_URL: `mqtt://127.0.0.1:${port}`, DEEPN_DEVICE_ID: 'win', DEEPN__BUFFER__PATH: join(dir, 'b.db'), DEEPN_LOG_LEVEL: 'error' } })
+  const local = loadLocalConfig({ env: { DEEPN_MQTT_URL: `mqtt://127.0.0.1:${gate.port}`, DEEPN_DEVICE_ID: 'win', DEEPN__BUFFER__PATH: join(dir, 'b.db'), DEEPN_LOG_LEVEL: 'error' } })
   local.local = { ...local.local, ...validatePartial({ mqtt: { inflight: 3 }, capture: { width: 64, height: 48, intervalMs: 10, maxFrames: 12 } }, { remote: false }) }
   const agent = createAgent(local, createLogger({ level: 'error' }))
   await agent.start()
@@ -44,16 +34,19 @@ t.test('never more than mqtt.inflight frames await PUBACK; oldest first', async 
     }
   }
   await until(() => agent.stats.captured === 12, 'capture')
-  await until(() => held.length === 3, 'window filled')
+  await until(() => gate.held.length === 3, 'window filled')
   await new Promise((r) => setTimeout(r, 300))
-  t.equal(held.length, 3, 'the window is full and nothing more is sent')
+  t.equal(gate.held.length, 3, 'the window is full and nothing more is sent')
   // Release one at a time: each PUBACK lets exactly one more frame out.
+  let released = 0
+  let maxAwaiting = 0
   while (agent.stats.published < 12) {
-    const h = held.shift()
-    if (h) h.release()
+    maxAwaiting = Math.max(maxAwaiting, gate.held.length - released)
+    if (released < gate.held.length) gate.held[released++].release()
     await new Promise((r) => setTimeout(r, 30))
   }
-  t.equal(maxHeld, 3, 'at most 3 in flight at any time')
-  t.same(order, Array.from({ length: 12 }, (_, i) => i + 1), 'oldest first, each once')
+  t.equal(maxAwaiting, 3, 'at most 3 awaiting PUBACK at any time')
+  t.equal(gate.held.length, 12, 'every frame was published once')
+  t.same(gate.held.map((h) => seqOf(h.publish)), Array.from({ length: 12 }, (_, i) => i + 1), 'oldest first, each once')
   await until(() => agent['o'].store.stats().frames === 0, 'buffer drained')
 })
