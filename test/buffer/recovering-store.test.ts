@@ -13,7 +13,7 @@ import { RecoveringFrameStore, type RecoveryInfo } from '../../agent/buffer/reco
 import type { FrameStore } from '../../agent/buffer/store'
 import type { SqliteFrameStoreOptions } from '../../agent/buffer/sqlite-store'
 import { readJpegMetadata } from '../../shared/codec/metadata'
-import { agentDir, spawnAgent, writeConfig } from '../helpers/agent-process'
+import { agentDir, spawnAgent, writeConfig, type AgentProcess } from '../helpers/agent-process'
 import { startMosquitto } from '../helpers/mosquitto'
 import { subscribe } from '../helpers/subscriber'
 import { tmpDir } from './fixtures/tmp-dir'
@@ -25,18 +25,42 @@ const corruptFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.includ
  * Damages the database under an open store, for real: another connection checkpoints the WAL into the main file
  * (which also changes the WAL header, so the store's connection drops its page cache on its next read), then
  * bytes from `from` to the end of the file are overwritten with garbage. from=0 hits the header (SQLITE_NOTADB),
- * from=page 2 leaves the header and wrecks the b-trees (SQLITE_CORRUPT).
+ * from=page 2 leaves the header and wrecks the b-trees (SQLITE_CORRUPT). Returns false, damaging nothing, if the
+ * checkpoint could not take the locks (another connection is mid-transaction).
+ * A store that writes between the checkpoint and the overwrite starts a WAL of its own and keeps its cached pages,
+ * so it would not see the damage: a live writer must be paused around this call (see the `deepn run` test).
  */
-function corruptUnderneath(file: string, from: number): void {
-  const other = new Database(file)
-  other.pragma('wal_checkpoint(TRUNCATE)')
+function corruptUnderneath(file: string, from: number): boolean {
+  const other = new Database(file, { timeout: 200 })
+  const [{ busy }] = other.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[]
   other.close()
+  if (busy !== 0) return false
   const size = fs.statSync(file).size
   const fd = fs.openSync(file, 'r+')
   try {
     fs.writeSync(fd, Buffer.alloc(size - from, 0xa5), 0, size - from, from)
   } finally {
     fs.closeSync(fd)
+  }
+  return true
+}
+
+/**
+ * corruptUnderneath on a running agent's buffer, with the agent stopped (SIGSTOP) so that no frame is written
+ * between the checkpoint and the overwrite; retried if the agent was stopped inside a transaction.
+ */
+async function corruptUnderRunningAgent(agent: AgentProcess, file: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    agent.signal('SIGSTOP')
+    let done = false
+    try {
+      done = corruptUnderneath(file, 0)
+    } finally {
+      agent.signal('SIGCONT')
+    }
+    if (done) return
+    if (attempt >= 50) throw new Error('the agent held its buffer locked at every one of 50 pauses')
+    await new Promise((r) => setTimeout(r, 30))
   }
 }
 
@@ -58,7 +82,7 @@ for (const [name, from, code] of [['header', 0, 'SQLITE_NOTADB'], ['frame pages'
   t.test(`${name} overwritten while open: the next append recovers, keeps its frame, and seqs go up`, async (t) => {
     const { dir, file, logs, infos, store } = setUp(t)
     store.setLimits({ maxBytes: 0, maxFrames: 3, policy: 'drop-oldest', ttlMs: 0 })
-    corruptUnderneath(file, from)
+    t.ok(corruptUnderneath(file, from), 'the file is damaged under the open store')
     // Without recovery this is what the agent would get forever (proved in the 'bypassed' test below).
     const res = store.append(makeFrame(100, 3000))
     t.ok(res.seq! > 20, `seq ${res.seq} is above every seq used before (20)`)
@@ -88,7 +112,7 @@ for (const [name, from, code] of [['header', 0, 'SQLITE_NOTADB'], ['frame pages'
 
 t.test('peek meeting the corruption returns what the fresh store has (nothing), and recovers once', async (t) => {
   const { dir, file, infos, store } = setUp(t)
-  corruptUnderneath(file, 0)
+  t.ok(corruptUnderneath(file, 0), 'the file is damaged under the open store')
   t.same(store.peek(5), [])
   t.equal(infos.length, 1)
   t.equal(infos[0].during, 'peek')
@@ -99,7 +123,7 @@ t.test('peek meeting the corruption returns what the fresh store has (nothing), 
 
 t.test('bypassed (the bare store): the same corruption throws CorruptDatabaseError on every call', async (t) => {
   const { dir, file, store } = setUp(t, true)
-  corruptUnderneath(file, 0)
+  t.ok(corruptUnderneath(file, 0), 'the file is damaged under the open store')
   for (let i = 0; i < 3; i++) t.throws(() => store.append(makeFrame(100)), CorruptDatabaseError)
   t.throws(() => store.peek(5), CorruptDatabaseError)
   t.same(corruptFiles(dir), [], 'nothing moved aside')
@@ -126,7 +150,7 @@ t.test('errors other than corruption pass through unchanged, with no recovery', 
 
 t.test('reopening fails: the error reaches the caller and the next call tries again', async (t) => {
   const { dir, file, infos, store } = setUp(t)
-  corruptUnderneath(file, 0)
+  t.ok(corruptUnderneath(file, 0), 'the file is damaged under the open store')
   // The open connection keeps reading the damaged inode; a directory now in its place makes openFrameStore fail.
   fs.renameSync(file, path.join(dir, 'elsewhere.db'))
   fs.mkdirSync(file)
@@ -159,7 +183,7 @@ t.test('deepn run (real process, real Mosquitto): the buffer corrupted mid-run i
   t.teardown(() => agent.signal('SIGKILL'))
   const seqs = () => sub.on('frames').map((m) => readJpegMetadata(new Uint8Array(m.payload))!.seq as number)
   await sub.waitFor(() => seqs().length >= 10, 30000, 'first frames')
-  corruptUnderneath(file, 0)
+  await corruptUnderRunningAgent(agent, file)
   const before = Math.max(...seqs())
   await agent.waitForOutput(/went bad during .*moved aside to .*corrupt-.*recovery #1/, 30000)
   await sub.waitFor(() => seqs().some((s) => s > before + 10), 30000, 'frames after the recovery')
