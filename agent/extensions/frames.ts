@@ -10,6 +10,7 @@ import { errorMessage } from '../log'
 import { encodeToFit, OversizeError, type EncodeFn } from '../pipeline/fit'
 import { stampMetadata } from '../pipeline/stamp'
 import { resolveTables } from '../pipeline/tables'
+import { tablesDigest } from '../../shared/codec/tables-digest'
 import type { FrameMetadata } from '../../shared/contract/topics'
 import type { AgentContext, Extension } from './extension'
 
@@ -131,20 +132,34 @@ export class FramesPublisher implements Extension {
   private send(f: StoredFrame): void {
     const { ctx } = this
     const c = ctx.config
-    const meta: FrameMetadata = { seq: f.seq, capturedAt: new Date(f.capturedAt).toISOString(), tableId: f.tableId, deviceId: c.deviceId, width: f.width, height: f.height }
+    let digest: string
+    try {
+      digest = tablesDigest(f.jpeg)
+    } catch (err) { // our encoder wrote it, so only damage at rest gets here: never publish a broken file
+      this.setAside(f, `stored JPEG is damaged: ${errorMessage(err)}`)
+      return
+    }
+    const meta: Required<FrameMetadata> = {
+      seq: f.seq, capturedAt: new Date(f.capturedAt).toISOString(), tableId: f.tableId, deviceId: c.deviceId, width: f.width, height: f.height,
+      tablesDigest: digest,
+    }
     let payload = stampMetadata(f.jpeg, meta)
     const limit = ctx.payloadLimit()
     if (payload.length > limit) {
       const refit = this.refit(f, limit)
       if (!refit) return
       meta.tableId = refit.tableId
+      meta.tablesDigest = tablesDigest(refit.jpeg)
       payload = stampMetadata(refit.jpeg, meta)
     }
     const gen = this.generation
     this.inflight.add(f.seq)
     ctx.link.publish(ctx.topic('frames'), payload, {
       qos: 1, contentType: 'image/jpeg',
-      userProperties: { seq: String(meta.seq), capturedAt: meta.capturedAt, tableId: meta.tableId, deviceId: meta.deviceId, width: String(meta.width), height: String(meta.height) },
+      userProperties: {
+        seq: String(meta.seq), capturedAt: meta.capturedAt, tableId: meta.tableId, deviceId: meta.deviceId, width: String(meta.width), height: String(meta.height),
+        tablesDigest: meta.tablesDigest,
+      },
     }).then(() => {
       if (gen !== this.generation) return
       this.inflight.delete(f.seq)

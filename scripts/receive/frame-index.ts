@@ -9,6 +9,8 @@ export interface IndexEntry {
   seq: number
   capturedAt: string
   tableId: string
+  /** tablesDigest() of the stored file: equal digests, identical DQT and DHT segments. */
+  tablesDigest: string
   bytes: number
   receivedAt: string
   width: number

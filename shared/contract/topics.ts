@@ -50,6 +50,11 @@ export interface FrameMetadata {
   deviceId: string
   width: number
   height: number
+  /**
+   * `tablesDigest()` of the file's DQT and DHT segments: tells apart frames whose table id is the same but whose
+   * steps or Huffman set differ (a table re-pushed under its id). Absent from frames of agents before it existed.
+   */
+  tablesDigest?: string
 }
 
 export interface StatusMessage {
@@ -81,6 +86,8 @@ export interface ResultMessage {
   deviceId: string
   capturedAt: string
   tableId: string
+  /** The frame's tablesDigest (recomputed by the receiver from the file). */
+  tablesDigest: string
   /** Model file name. */
   model: string
   inferenceMs: number

@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import jpeg from 'jpeg-js'
 import { readJpegMetadata } from '../../shared/codec/metadata'
+import { encodeJpeg } from '../../shared/codec'
+import { openFrameStore } from '../../agent/buffer/open'
+import { makeImage } from '../codec/helpers'
 import { validatePartial } from '../../shared/config'
 import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
@@ -19,8 +22,7 @@ import { subscribe } from '../helpers/subscriber'
 const log = createLogger({ level: 'warn' })
 const seqOf = (p: Buffer): number => readJpegMetadata(new Uint8Array(p))!.seq as number
 
-function agentFor(url: string, deviceId: string, doc: Record<string, unknown>): Controller {
-  const dir = mkdtempSync(join(tmpdir(), 'deepn-delivery-'))
+function agentFor(url: string, deviceId: string, doc: Record<string, unknown>, dir = mkdtempSync(join(tmpdir(), 'deepn-delivery-'))): Controller {
   const local = loadLocalConfig({ env: { DEEPN_MQTT_URL: url, DEEPN_DEVICE_ID: deviceId, DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'warn' } })
   local.local = { ...local.local, ...validatePartial(doc, { remote: false }) }
   return createAgent(local, log)
@@ -120,4 +122,27 @@ t.test('frames buffered before a lower limit was known are re-encoded at publish
     t.match(readJpegMetadata(new Uint8Array(m.payload))!.tableId, /^q95\*/)
     t.equal(jpeg.decode(m.payload).width, 320)
   }
+})
+
+t.test('a buffered frame damaged at rest is set aside, never published; the frames around it go out', async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const dir = mkdtempSync(join(tmpdir(), 'deepn-delivery-'))
+  const { store } = openFrameStore({ path: join(dir, 'buffer.db') })
+  const good = encodeJpeg(makeImage(16, 16, 'rgb', 'gradient', 1), { quality: 80 })
+  const damaged = good.slice()
+  damaged[damaged.indexOf(0xdb, 2) + 1] = 0xff // the DQT segment's length now runs past the file
+  for (const jpegBytes of [good, damaged, good]) store.append({ jpeg: jpegBytes, capturedAt: Date.now(), tableId: 'q80', width: 16, height: 16 })
+  store.close()
+  const agent = agentFor(broker.url, 'damaged', { capture: { width: 16, height: 16, intervalMs: 20, maxFrames: 1 } }, dir)
+  const sub = await subscribe(broker.url, ['deepn/damaged/frames'])
+  t.teardown(() => sub.close())
+  await agent.start()
+  t.teardown(() => agent.stop())
+  await sub.waitFor(() => sub.messages.length >= 3, 20000, 'the two good buffered frames and one new one')
+  await new Promise((r) => setTimeout(r, 300))
+  t.same(sub.messages.map((m) => seqOf(m.payload)), [1, 3, 4], 'seq 2 never published')
+  t.equal(agent.stats.setAside, 1)
+  t.match(agent.stats.lastError?.message, /seq 2 set aside: stored JPEG is damaged: corrupt JPEG: segment 0xFFDB/)
+  t.equal(agent['o'].store.stats().frames, 0, 'and it left the buffer')
 })
