@@ -2,6 +2,7 @@
 import type { AgentContext, Extension } from './extension'
 import { errorMessage } from '../log'
 import { AGENT_VERSION } from './status'
+import { encoderKernel } from '../../shared/codec/wasm/kernels'
 
 export interface TelemetryMessage {
   deviceId: string
@@ -11,6 +12,8 @@ export interface TelemetryMessage {
   backlog: { frames: number; bytes: number }
   counters: { captured: number; published: number; dropped: number; rejected: number; expired: number; setAside: number; captureErrors: number; publishErrors: number; bufferRecoveries: number }
   encodeMs: { p50?: number; p95?: number }
+  /** `typescript` means this runtime lacks WebAssembly SIMD: same bytes, about 2-4x slower encoding. */
+  encoderKernel: 'wasm-simd' | 'typescript'
   meanBytesPerFrame?: number
   memory: { rss: number; heapUsed: number }
   mqtt: { protocol?: '5' | '3.1.1'; maxPacketSize?: number }
@@ -35,6 +38,7 @@ export function telemetry(ctx: AgentContext): TelemetryMessage {
       setAside: s.setAside, captureErrors: s.captureErrors, publishErrors: s.publishErrors, bufferRecoveries: s.bufferRecoveries,
     },
     encodeMs: { p50: round(s.encodePercentile(50)), p95: round(s.encodePercentile(95)) },
+    encoderKernel: encoderKernel(),
     meanBytesPerFrame: s.meanBytesPerFrame(),
     memory: { rss: m.rss, heapUsed: m.heapUsed },
     mqtt: link ? { protocol: link.protocolVersion === 5 ? '5' : '3.1.1', maxPacketSize: link.maxPacketSize } : {},

@@ -7,6 +7,7 @@ export {
 } from './tables'
 export { forEachDctBlock, forEachDctBlockFloat } from './blocks'
 export { encodeJpeg, symbolFrequencies } from './encoder'
+export { encoderKernel } from './wasm/kernels'
 export {
   BASELINE_AC_SYMBOLS, BASELINE_DC_SYMBOLS, cleanHuffmanTables, emptySymbolCounts, trainHuffmanTables, validateHuffmanTables, type SymbolCounts,
 } from './huffman-tables'

@@ -175,7 +175,7 @@ t.test('remote config persists across a restart; telemetry reports counters, bac
     deviceId, backlog: { frames: Number, bytes: Number },
     counters: { captured: Number, published: Number, dropped: 0, setAside: 0, captureErrors: 0 },
     encodeMs: { p50: Number, p95: Number }, meanBytesPerFrame: Number, memory: { rss: Number, heapUsed: Number },
-    mqtt: { protocol: '5' }, delivery: 'puback', uptimeSec: Number,
+    mqtt: { protocol: '5' }, delivery: 'puback', uptimeSec: Number, encoderKernel: 'wasm-simd',
   })
   t.ok(tm.counters.captured > 0 && tm.encodeMs.p95 >= tm.encodeMs.p50)
   await first.stop()

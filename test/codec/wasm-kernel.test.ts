@@ -2,7 +2,7 @@
 import t from 'tap'
 import { I32, get, i32x4add, module, sleb, uleb, vload, vstore } from '../../shared/codec/wasm/asm'
 import { kernelTable, writeKernelTable } from '../../shared/codec/wasm/islow-kernel'
-import { codecKernels, setWasmKernelEnabled } from '../../shared/codec/wasm/kernels'
+import { codecKernels, encoderKernel, setWasmKernelEnabled } from '../../shared/codec/wasm/kernels'
 import { rgbToYcc420Pair, rgbToYccRow } from '../../shared/codec/color'
 import { islowColumnsQuantize, islowRows } from '../../shared/codec/fdct-islow'
 import { ifastColumnsQuantize, ifastRows } from '../../shared/codec/fdct-ifast'
@@ -129,4 +129,13 @@ t.test('encoder output is identical with and without the kernel, and equals cjpe
       t.equal(firstDiff(encodeJpeg(image, { tables: q, subsampling }), ref), -1, `TypeScript path = cjpeg (${subsampling})`)
     }
   }
+})
+
+t.test('encoderKernel() says which path encodes, so a runtime without SIMD is visible', async (t) => {
+  t.teardown(() => setWasmKernelEnabled(true))
+  t.equal(encoderKernel(), kernel ? 'wasm-simd' : 'typescript')
+  setWasmKernelEnabled(false)
+  t.equal(encoderKernel(), 'typescript')
+  setWasmKernelEnabled(true)
+  t.equal(encoderKernel(), kernel ? 'wasm-simd' : 'typescript')
 })

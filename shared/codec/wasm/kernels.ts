@@ -36,6 +36,11 @@ export function setWasmKernelEnabled(on: boolean): void {
   enabled = on
 }
 
+/** Which path encodes on this runtime: the WebAssembly SIMD kernels, or the TypeScript reference (same bytes, slower). */
+export function encoderKernel(): 'wasm-simd' | 'typescript' {
+  return codecKernels() ? 'wasm-simd' : 'typescript'
+}
+
 export function codecKernels(): CodecKernels | null {
   if (!enabled) return null
   if (cached !== undefined) return cached
