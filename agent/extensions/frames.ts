@@ -10,7 +10,7 @@ import { errorMessage } from '../log'
 import { encodeToFit, OversizeError, type EncodeFn } from '../pipeline/fit'
 import { stampMetadata } from '../pipeline/stamp'
 import { resolveTables } from '../pipeline/tables'
-import { tablesDigest } from '../../shared/codec/tables-digest'
+import { quantDigest } from '../../shared/codec/quant-digest'
 import type { FrameMetadata } from '../../shared/contract/topics'
 import type { AgentContext, Extension } from './extension'
 
@@ -134,14 +134,14 @@ export class FramesPublisher implements Extension {
     const c = ctx.config
     let digest: string
     try {
-      digest = tablesDigest(f.jpeg)
+      digest = quantDigest(f.jpeg)
     } catch (err) { // our encoder wrote it, so only damage at rest gets here: never publish a broken file
       this.setAside(f, `stored JPEG is damaged: ${errorMessage(err)}`)
       return
     }
     const meta: Required<FrameMetadata> = {
       seq: f.seq, capturedAt: new Date(f.capturedAt).toISOString(), tableId: f.tableId, deviceId: c.deviceId, width: f.width, height: f.height,
-      tablesDigest: digest,
+      quantDigest: digest,
     }
     let payload = stampMetadata(f.jpeg, meta)
     const limit = ctx.payloadLimit()
@@ -149,7 +149,7 @@ export class FramesPublisher implements Extension {
       const refit = this.refit(f, limit)
       if (!refit) return
       meta.tableId = refit.tableId
-      meta.tablesDigest = tablesDigest(refit.jpeg)
+      meta.quantDigest = quantDigest(refit.jpeg)
       payload = stampMetadata(refit.jpeg, meta)
     }
     const gen = this.generation
@@ -158,7 +158,7 @@ export class FramesPublisher implements Extension {
       qos: 1, contentType: 'image/jpeg',
       userProperties: {
         seq: String(meta.seq), capturedAt: meta.capturedAt, tableId: meta.tableId, deviceId: meta.deviceId, width: String(meta.width), height: String(meta.height),
-        tablesDigest: meta.tablesDigest,
+        quantDigest: meta.quantDigest,
       },
     }).then(() => {
       if (gen !== this.generation) return

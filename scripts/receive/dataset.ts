@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import { readJpegMetadata } from '../../shared/codec/metadata'
-import { tablesDigest } from '../../shared/codec/tables-digest'
+import { quantDigest } from '../../shared/codec/quant-digest'
 import type { FrameMetadata } from '../../shared/contract/topics'
 import { ensureDirDurable, isTempFile, writeFileAtomic } from './atomic-file'
 import { FrameIndex, readIndexedSeqs, type IndexEntry } from './frame-index'
@@ -150,7 +150,7 @@ export class Dataset {
 }
 
 function entryFor(meta: FrameMetadata, bytes: number, receivedAt: Date, file: string): IndexEntry {
-  return { seq: meta.seq, capturedAt: meta.capturedAt, tableId: meta.tableId, tablesDigest: meta.tablesDigest ?? '', bytes, receivedAt: receivedAt.toISOString(), width: meta.width, height: meta.height, file }
+  return { seq: meta.seq, capturedAt: meta.capturedAt, tableId: meta.tableId, quantDigest: meta.quantDigest ?? '', bytes, receivedAt: receivedAt.toISOString(), width: meta.width, height: meta.height, file }
 }
 
 /** Index line for a file stored before a crash cut off its index append; receive time = file mtime. */
@@ -160,7 +160,7 @@ async function entryFromFile(file: string, seq: number, rel: string): Promise<In
   let digest = ''
   try {
     meta = readJpegMetadata(bytes) ?? {}
-    digest = tablesDigest(bytes)
+    digest = quantDigest(bytes)
   } catch {
     // stored files were validated before writing; a damaged one still gets an index line
   }
@@ -168,7 +168,7 @@ async function entryFromFile(file: string, seq: number, rel: string): Promise<In
     seq,
     capturedAt: typeof meta.capturedAt === 'string' ? meta.capturedAt : '',
     tableId: typeof meta.tableId === 'string' ? meta.tableId : '',
-    tablesDigest: digest,
+    quantDigest: digest,
     bytes: bytes.length,
     receivedAt: st.mtime.toISOString(),
     width: typeof meta.width === 'number' ? meta.width : 0,

@@ -9,8 +9,8 @@ export interface IndexEntry {
   seq: number
   capturedAt: string
   tableId: string
-  /** tablesDigest() of the stored file: equal digests, identical DQT and DHT segments. */
-  tablesDigest: string
+  /** quantDigest() of the stored file: equal digests, the same quantization steps and sampling per component. */
+  quantDigest: string
   bytes: number
   receivedAt: string
   width: number

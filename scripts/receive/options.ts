@@ -7,7 +7,7 @@ import type { ReceiverOptions } from './receiver'
 export const USAGE = `usage: deepn receive [options]
 
 Subscribes to <prefix>/+/frames and writes every frame once to <out>/<deviceId>/<YYYY-MM-DD>/<seq>.jpg,
-with <out>/<deviceId>/index.jsonl (seq, capturedAt, tableId, tablesDigest, bytes, receivedAt, width, height, file).
+with <out>/<deviceId>/index.jsonl (seq, capturedAt, tableId, quantDigest, bytes, receivedAt, width, height, file).
 
   --url URL             broker (default $DEEPN_MQTT_URL or mqtt://localhost:1883)
   --prefix P            topic prefix (default ${DEFAULT_PREFIX})

@@ -212,7 +212,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
       const r = await this.classifier!.classify(payload)
       const msg: ResultMessage = {
         seq: meta.seq, label: r.label, index: r.index, score: r.score,
-        deviceId, capturedAt: meta.capturedAt, tableId: meta.tableId, tablesDigest: meta.tablesDigest ?? '', model: this.classifier!.model, inferenceMs: Math.round(r.inferenceMs * 100) / 100,
+        deviceId, capturedAt: meta.capturedAt, tableId: meta.tableId, quantDigest: meta.quantDigest ?? '', model: this.classifier!.model, inferenceMs: Math.round(r.inferenceMs * 100) / 100,
       }
       this.session.publish(topic(this.prefix, deviceId, Leaf.results), JSON.stringify(msg))
       c.results++

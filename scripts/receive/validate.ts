@@ -4,7 +4,7 @@
  */
 import * as jpeg from 'jpeg-js'
 import { readJpegMetadata } from '../../shared/codec/metadata'
-import { tablesDigest } from '../../shared/codec/tables-digest'
+import { quantDigest } from '../../shared/codec/quant-digest'
 import type { FrameMetadata } from '../../shared/contract/topics'
 import { checkJpegStructure } from './jpeg-structure'
 
@@ -24,7 +24,7 @@ export interface ValidateOptions {
 
 /**
  * Throws an Error naming what is wrong with the payload; returns its metadata when it is a usable frame, with
- * `tablesDigest` always set (recomputed from the file, and checked against the sender's when it sent one).
+ * `quantDigest` always set (recomputed from the file, and checked against the sender's when it sent one).
  */
 export function validateFrame(deviceId: string, payload: Uint8Array, opts: ValidateOptions = {}): FrameMetadata {
   checkDeviceId(deviceId)
@@ -36,11 +36,11 @@ export function validateFrame(deviceId: string, payload: Uint8Array, opts: Valid
   if (meta.width !== shape.width || meta.height !== shape.height) {
     throw new Error(`metadata says ${meta.width}x${meta.height} but the JPEG frame header says ${shape.width}x${shape.height}`)
   }
-  const digest = tablesDigest(payload) // the structure check above has walked the same segments
-  if (raw.tablesDigest !== undefined && raw.tablesDigest !== digest) {
-    throw new Error(`metadata tablesDigest ${JSON.stringify(raw.tablesDigest)} does not match the file's tables (${digest})`)
+  const digest = quantDigest(payload) // the structure check above has walked the same segments
+  if (raw.quantDigest !== undefined && raw.quantDigest !== digest) {
+    throw new Error(`metadata quantDigest ${JSON.stringify(raw.quantDigest)} does not match the file's quantization tables (${digest})`)
   }
-  meta.tablesDigest = digest // also for frames of agents that do not send it
+  meta.quantDigest = digest // also for frames of agents that do not send it
   if (opts.decode) {
     try {
       jpeg.decode(payload, { useTArray: true, maxMemoryUsageInMB: 1024 })

@@ -1,7 +1,7 @@
 /** Public codec API (`deepn-edge/codec`): the baseline JPEG encoder, its tables and the DCT statistics hook. */
 export type { DctMethod, EncodeOptions, HuffmanTable, HuffmanTables, PixelFormat, QuantTables, RawImage, Subsampling, TableFile } from './types'
 export { MAX_METADATA_BYTES, metadataSegment, readJpegMetadata } from './metadata'
-export { tablesDigest } from './tables-digest'
+export { quantDigest } from './quant-digest'
 export {
   ANNEX_K_CHROMA, ANNEX_K_LUMA, ZIGZAG, parseTableFile, qualityScaling, qualityTables, scaleTable, validateTable, validateTables,
 } from './tables'

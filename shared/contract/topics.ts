@@ -51,10 +51,11 @@ export interface FrameMetadata {
   width: number
   height: number
   /**
-   * `tablesDigest()` of the file's DQT and DHT segments: tells apart frames whose table id is the same but whose
-   * steps or Huffman set differ (a table re-pushed under its id). Absent from frames of agents before it existed.
+   * `quantDigest()` of the file: each component's quantization steps and sampling. Equal digests, same lossy step;
+   * tells apart frames whose table id is the same but whose steps differ (a table re-pushed under its id). Absent
+   * from frames of agents before it existed.
    */
-  tablesDigest?: string
+  quantDigest?: string
 }
 
 export interface StatusMessage {
@@ -86,8 +87,8 @@ export interface ResultMessage {
   deviceId: string
   capturedAt: string
   tableId: string
-  /** The frame's tablesDigest (recomputed by the receiver from the file). */
-  tablesDigest: string
+  /** The frame's quantDigest (recomputed by the receiver from the file). */
+  quantDigest: string
   /** Model file name. */
   model: string
   inferenceMs: number

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import jpeg from 'jpeg-js'
 import { readJpegMetadata } from '../../shared/codec/metadata'
-import { tablesDigest } from '../../shared/codec/tables-digest'
+import { quantDigest } from '../../shared/codec/quant-digest'
 import { validatePartial } from '../../shared/config'
 import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
@@ -52,8 +52,8 @@ t.test('N frames arrive with contiguous seqs, decodable, with metadata and MQTT 
     t.equal(img.height, 48)
     t.equal(m.properties?.contentType, 'image/jpeg')
     t.equal(m.properties?.userProperties?.seq, String(i + 1))
-    t.equal(meta.tablesDigest, tablesDigest(new Uint8Array(m.payload)), 'tablesDigest is the file\'s own')
-    t.equal(m.properties?.userProperties?.tablesDigest, meta.tablesDigest)
+    t.equal(meta.quantDigest, quantDigest(new Uint8Array(m.payload)), 'quantDigest is the file\'s own')
+    t.equal(m.properties?.userProperties?.quantDigest, meta.quantDigest)
   })
   t.equal(metaOf(frames[0]).tableId, 'natural-deepn', 'default: the shipped DeepN table')
   const status = sub.on('status')
@@ -119,11 +119,11 @@ t.test('remote config changes the next frames; bad requests are rejected with re
     id: 'r2', config: { encoder: { tables: { pushed: { luma: finer, chroma: finer } } } },
   }), { qos: 1 })
   await sub.waitFor(() => sub.on('config/result').some((m) => JSON.parse(m.payload.toString()).id === 'r2'), 10000, 'r2 result')
-  const before = metaOf(first96).tablesDigest
-  await sub.waitFor(() => sub.on('frames').some((m) => metaOf(m).tableId === 'pushed' && metaOf(m).tablesDigest !== before), 10000, 'a frame with the re-pushed steps')
-  const repushed = sub.on('frames').find((m) => metaOf(m).tableId === 'pushed' && metaOf(m).tablesDigest !== before)!
-  t.equal(metaOf(repushed).tablesDigest, tablesDigest(new Uint8Array(repushed.payload)))
-  t.ok(sub.on('frames').filter((m) => metaOf(m).tableId === 'pushed').every((m) => [before, metaOf(repushed).tablesDigest].includes(metaOf(m).tablesDigest)),
+  const before = metaOf(first96).quantDigest
+  await sub.waitFor(() => sub.on('frames').some((m) => metaOf(m).tableId === 'pushed' && metaOf(m).quantDigest !== before), 10000, 'a frame with the re-pushed steps')
+  const repushed = sub.on('frames').find((m) => metaOf(m).tableId === 'pushed' && metaOf(m).quantDigest !== before)!
+  t.equal(metaOf(repushed).quantDigest, quantDigest(new Uint8Array(repushed.payload)))
+  t.ok(sub.on('frames').filter((m) => metaOf(m).tableId === 'pushed').every((m) => [before, metaOf(repushed).quantDigest].includes(metaOf(m).quantDigest)),
     'two digests under one id, one per pushed table')
 })
 

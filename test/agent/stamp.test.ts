@@ -6,7 +6,7 @@ import t from 'tap'
 import jpeg from 'jpeg-js'
 import { encodeJpeg } from '../../shared/codec'
 import { readJpegMetadata } from '../../shared/codec/metadata'
-import { tablesDigest } from '../../shared/codec/tables-digest'
+import { quantDigest } from '../../shared/codec/quant-digest'
 import type { FrameMetadata } from '../../shared/contract/topics'
 import { STAMP_RESERVE, stampMetadata } from '../../agent/pipeline/stamp'
 import { makeImage } from '../codec/helpers'
@@ -21,7 +21,7 @@ t.test('the largest metadata the schema allows fits STAMP_RESERVE', async (t) =>
     deviceId: 'd'.repeat(64),
     width: 65535,
     height: 65535,
-    tablesDigest: tablesDigest(frame),
+    quantDigest: quantDigest(frame),
   }
   const stamped = stampMetadata(frame, worst)
   t.ok(stamped.length - frame.length <= STAMP_RESERVE, `${stamped.length - frame.length} B of ${STAMP_RESERVE}`)
@@ -29,10 +29,10 @@ t.test('the largest metadata the schema allows fits STAMP_RESERVE', async (t) =>
 })
 
 t.test('the stamped file decodes to the same pixels and keeps its tables digest', async (t) => {
-  const meta: FrameMetadata = { seq: 3, capturedAt: new Date(0).toISOString(), tableId: 'q80', deviceId: 'cam', width: 24, height: 16, tablesDigest: tablesDigest(frame) }
+  const meta: FrameMetadata = { seq: 3, capturedAt: new Date(0).toISOString(), tableId: 'q80', deviceId: 'cam', width: 24, height: 16, quantDigest: quantDigest(frame) }
   const stamped = stampMetadata(frame, meta)
   t.same(readJpegMetadata(stamped), meta)
-  t.equal(tablesDigest(stamped), meta.tablesDigest)
+  t.equal(quantDigest(stamped), meta.quantDigest)
   t.same(jpeg.decode(stamped, { useTArray: true }).data, jpeg.decode(frame, { useTArray: true }).data)
   t.throws(() => stampMetadata(frame.subarray(2), meta), /not a JPEG/)
 })

@@ -3,7 +3,7 @@ import t from 'tap'
 import { checkJpegStructure } from '../../scripts/receive/jpeg-structure'
 import { validateFrame } from '../../scripts/receive/validate'
 import { makeFrame } from './helpers/frames'
-import { tablesDigest } from '../../shared/codec/tables-digest'
+import { quantDigest } from '../../shared/codec/quant-digest'
 
 t.test('a real frame passes and yields its metadata', async (t) => {
   const f = makeFrame({ deviceId: 'cam-a', seq: 7, width: 40, height: 30 })
@@ -12,9 +12,9 @@ t.test('a real frame passes and yields its metadata', async (t) => {
   t.equal(meta.width, 40)
   t.equal(meta.deviceId, 'cam-a')
   t.same(checkJpegStructure(f), { width: 40, height: 30, components: 3, scans: 1 })
-  t.equal(meta.tablesDigest, tablesDigest(f), 'a sender without tablesDigest gets it recomputed')
-  const sent = makeFrame({ deviceId: 'cam-a', seq: 8, width: 40, height: 30, meta: { tablesDigest: tablesDigest(f) } })
-  t.equal(validateFrame('cam-a', sent).tablesDigest, tablesDigest(f), 'a matching one is accepted')
+  t.equal(meta.quantDigest, quantDigest(f), 'a sender without quantDigest gets it recomputed')
+  const sent = makeFrame({ deviceId: 'cam-a', seq: 8, width: 40, height: 30, meta: { quantDigest: quantDigest(f) } })
+  t.equal(validateFrame('cam-a', sent).quantDigest, quantDigest(f), 'a matching one is accepted')
 })
 
 t.test('cjpeg output (progressive, restart markers) passes the structure check', async (t) => {
@@ -44,7 +44,7 @@ t.test('bad payloads are refused with a reason naming what is wrong', async (t) 
     ['bad seq', makeFrame({ deviceId: 'cam-a', seq: 1, meta: { seq: -3 } }), /seq must be a non-negative integer/],
     ['bad time', makeFrame({ deviceId: 'cam-a', seq: 1, meta: { capturedAt: 'yesterday' } }), /capturedAt/],
     ['size mismatch', makeFrame({ deviceId: 'cam-a', seq: 1, meta: { width: 999 } }), /frame header says 32x24/],
-    ['tables digest mismatch', makeFrame({ deviceId: 'cam-a', seq: 1, meta: { tablesDigest: '0123456789abcdef' } }), /tablesDigest "0123456789abcdef" does not match the file's tables \([0-9a-f]{16}\)/],
+    ['quantization digest mismatch', makeFrame({ deviceId: 'cam-a', seq: 1, meta: { quantDigest: '0123456789abcdef' } }), /quantDigest "0123456789abcdef" does not match the file's quantization tables \([0-9a-f]{16}\)/],
   ]
   for (const [name, payload, re, device] of cases) {
     t.throws(() => validateFrame(device ?? 'cam-a', payload), re, name)

@@ -1,0 +1,65 @@
+/**
+ * A short digest of what decides a JPEG's decoded pixels apart from its scan data: the quantization table each
+ * component uses and its sampling factors. Frames with equal digests went through the same lossy step, whatever
+ * their table id, Huffman tables (lossless), segment layout or entry precision; a table pushed again under its id
+ * with other steps gives another digest. Any receiver can recompute it from the file alone. Pure: no I/O.
+ */
+import { forEachHeaderSegment } from './segments'
+
+const DQT = 0xdb
+/** SOF0..SOF15 minus DHT (C4), JPG (C8) and DAC (CC). */
+const isSof = (m: number): boolean => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc
+
+/**
+ * 16 lowercase hex digits: 64-bit FNV-1a over, per component in frame-header order, its sampling byte (H<<4|V)
+ * and the 64 steps of its quantization table (zigzag order, 16 bits each). Throws on a broken or incomplete header.
+ */
+export function quantDigest(jpeg: Uint8Array): string {
+  const slots: (Uint16Array | undefined)[] = [undefined, undefined, undefined, undefined]
+  let frame: { start: number; count: number } | undefined
+  forEachHeaderSegment(jpeg, (marker, start, end) => {
+    if (marker === DQT) {
+      for (let p = start; p < end;) {
+        const precision = jpeg[p] >> 4, slot = jpeg[p] & 15
+        const n = precision ? 128 : 64
+        if (precision > 1 || slot > 3 || p + 1 + n > end) throw new Error(`corrupt JPEG: bad quantization table in DQT at byte ${start - 4}`)
+        const steps = new Uint16Array(64)
+        for (let k = 0; k < 64; k++) steps[k] = precision ? (jpeg[p + 1 + 2 * k] << 8) | jpeg[p + 2 + 2 * k] : jpeg[p + 1 + k]
+        slots[slot] = steps
+        p += 1 + n
+      }
+    } else if (isSof(marker)) {
+      const count = jpeg[start + 5]
+      if (end - start < 6 + 3 * count) throw new Error(`corrupt JPEG: frame header at byte ${start - 4} is too short for ${count} components`)
+      frame = { start: start + 6, count }
+    }
+  })
+  if (!frame) throw new Error('corrupt JPEG: no frame header (SOF) before the scan')
+  const h = new Fnv1a64()
+  for (let c = 0; c < frame.count; c++) {
+    const at = frame.start + 3 * c
+    const slot = jpeg[at + 2]
+    const steps = slot <= 3 ? slots[slot] : undefined
+    if (!steps) throw new Error(`corrupt JPEG: component ${c} uses quantization table ${slot}, which the header does not define`)
+    h.byte(jpeg[at + 1])
+    for (let k = 0; k < 64; k++) { h.byte(steps[k] >> 8); h.byte(steps[k] & 0xff) }
+  }
+  return h.hex()
+}
+
+/** FNV-1a, 64-bit, on two 32-bit halves (no BigInt): prime 2^40 + 0x1b3, offset basis 0xcbf29ce484222325. */
+export class Fnv1a64 {
+  private hi = 0xcbf29ce4
+  private lo = 0x84222325
+
+  byte(b: number): void {
+    const lo = (this.lo ^ b) >>> 0
+    const t = lo * 0x1b3 // < 2^41: exact in a double
+    this.lo = t >>> 0
+    this.hi = (Math.imul(this.hi, 0x1b3) + Math.floor(t / 0x100000000) + (lo << 8)) >>> 0 // + (lo << 40) >> 32
+  }
+
+  hex(): string {
+    return this.hi.toString(16).padStart(8, '0') + this.lo.toString(16).padStart(8, '0')
+  }
+}
