@@ -74,6 +74,9 @@ t.test('two devices, broker restart and receiver kill mid-stream: every seq on d
     const have = (id: string) => [...framesOnDisk(out, id).keys()].sort((p, q) => p - q).join(',')
     throw new Error(`${err.message}\ncam-a: ${have('cam-a')}\ncam-b: ${have('cam-b')}\nreceiver:\n${rx.stderr}\nbroker:\n${broker.output().slice(-3000)}`)
   })
+  // The garbage may reach the broker after the last good frame (its client connects while the streams run), so
+  // wait for the receiver to have refused it before stopping: the summary must then count exactly those three.
+  await waitFor(() => (rx.stderr.match(/bad payload on deepn\/x\/frames/g) ?? []).length >= 3, 30000, 'the three garbage payloads refused')
   const stopped = await rx.kill('SIGTERM')
   t.equal(stopped.code, 0, 'clean exit on SIGTERM')
   t.match(rx.stderr, /bad payloads: 3 /, 'garbage counted')
