@@ -1,4 +1,5 @@
 import * as jpeg from 'jpeg-js'
+import { forEachHeaderSegment, isSofMarker } from '../../shared/codec/segments'
 import type { RawImage } from '../../shared/codec/types'
 import { ImageDecodeError } from './errors'
 
@@ -18,22 +19,19 @@ export function checkResolution(format: string, width: number, height: number, l
   }
 }
 
-/** SOFn markers (frame headers); C4, C8 and CC share the range but are DHT, JPG and DAC. */
-const SOF_MARKERS = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf])
-
-/** Number of components in the first SOF segment, or 0 when not found (jpeg-js reports the error then). */
+/** Number of components in the first SOF segment, or 0 when the header cannot be walked (jpeg-js judged it first). */
 function componentCount(bytes: Uint8Array): number {
-  let pos = 2
-  while (pos + 9 < bytes.length) {
-    if (bytes[pos] !== 0xff) return 0
-    const marker = bytes[pos + 1]
-    if (marker === 0xff) { pos++; continue }
-    const len = (bytes[pos + 2] << 8) | bytes[pos + 3]
-    if (SOF_MARKERS.has(marker)) return bytes[pos + 9]
-    if (marker === 0xda) return 0
-    pos += 2 + len
+  let count = 0
+  try {
+    forEachHeaderSegment(bytes, (marker, start) => {
+      if (!isSofMarker(marker)) return false
+      count = bytes[start + 5]
+      return true
+    })
+  } catch {
+    // the file decoded, so keep it as RGB rather than fail on a header quirk
   }
-  return 0
+  return count
 }
 
 /** JPEG via jpeg-js, strict: a truncated or corrupt stream is an error, not a grey-filled half image. */

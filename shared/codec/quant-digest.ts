@@ -4,11 +4,9 @@
  * their table id, Huffman tables (lossless), segment layout or entry precision; a table pushed again under its id
  * with other steps gives another digest. Any receiver can recompute it from the file alone. Pure: no I/O.
  */
-import { forEachHeaderSegment } from './segments'
+import { forEachHeaderSegment, isSofMarker } from './segments'
 
 const DQT = 0xdb
-/** SOF0..SOF15 minus DHT (C4), JPG (C8) and DAC (CC). */
-const isSof = (m: number): boolean => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc
 
 /**
  * 16 lowercase hex digits: 64-bit FNV-1a over, per component in frame-header order, its sampling byte (H<<4|V)
@@ -28,7 +26,7 @@ export function quantDigest(jpeg: Uint8Array): string {
         slots[slot] = steps
         p += 1 + n
       }
-    } else if (isSof(marker)) {
+    } else if (isSofMarker(marker)) {
       const count = jpeg[start + 5]
       if (end - start < 6 + 3 * count) throw new Error(`corrupt JPEG: frame header at byte ${start - 4} is too short for ${count} components`)
       frame = { start: start + 6, count }

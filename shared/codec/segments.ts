@@ -3,6 +3,9 @@
  * byte offset, when the structure before the scan is broken, so a corrupt payload is refused rather than guessed at.
  */
 
+/** SOFn markers (frame headers): C0..CF except C4, C8 and CC, which are DHT, JPG and DAC. */
+export const isSofMarker = (m: number): boolean => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc
+
 /**
  * Calls `visit(marker, start, end)` for every length-carrying segment before the scan, where `jpeg[start, end)`
  * is the segment's payload (after the two length bytes). `visit` may return true to stop early.
