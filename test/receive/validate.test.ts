@@ -3,6 +3,7 @@ import t from 'tap'
 import { checkJpegStructure } from '../../scripts/receive/jpeg-structure'
 import { validateFrame } from '../../scripts/receive/validate'
 import { makeFrame } from './helpers/frames'
+import { stripSegment } from '../helpers/jpeg-segments'
 import { quantDigest } from '../../shared/codec/quant-digest'
 
 t.test('a real frame passes and yields its metadata', async (t) => {
@@ -68,14 +69,3 @@ function makeJpegWithout(): Buffer {
   return stripSegment(f, 0xe9)
 }
 
-function stripSegment(b: Buffer, marker: number): Buffer {
-  const parts: Buffer[] = [b.subarray(0, 2)]
-  let i = 2
-  while (b[i + 1] !== 0xda) {
-    const len = b.readUInt16BE(i + 2)
-    if (b[i + 1] !== marker) parts.push(b.subarray(i, i + 2 + len))
-    i += 2 + len
-  }
-  parts.push(b.subarray(i))
-  return Buffer.concat(parts)
-}
