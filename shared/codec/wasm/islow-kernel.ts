@@ -62,16 +62,22 @@ export function islowFunc(fast = false): FuncDef {
     ]
   }
 
-  /** One 1-D islow pass over 8 vectors (lane-parallel); pass 1 and 2 differ only in descaling. */
-  const dct1d = (x: number[], pass: 1 | 2): number[] => {
-    const d = pass === 1 ? 11 : 15
-    const r = i32x4const(1 << (d - 1))
+  /** The first butterfly stage, shared by islow and ifast: odd-part inputs tmp4..7 and even-part tmp10..13. */
+  const butterfly = (x: number[]) => {
     const tmp0 = let_(add(x[0], x[7])), tmp7 = let_(sub(x[0], x[7]))
     const tmp1 = let_(add(x[1], x[6])), tmp6 = let_(sub(x[1], x[6]))
     const tmp2 = let_(add(x[2], x[5])), tmp5 = let_(sub(x[2], x[5]))
     const tmp3 = let_(add(x[3], x[4])), tmp4 = let_(sub(x[3], x[4]))
     const tmp10 = let_(add(tmp0, tmp3)), tmp13 = let_(sub(tmp0, tmp3))
     const tmp11 = let_(add(tmp1, tmp2)), tmp12 = let_(sub(tmp1, tmp2))
+    return { tmp4, tmp5, tmp6, tmp7, tmp10, tmp11, tmp12, tmp13 }
+  }
+
+  /** One 1-D islow pass over 8 vectors (lane-parallel); pass 1 and 2 differ only in descaling. */
+  const dct1d = (x: number[], pass: 1 | 2): number[] => {
+    const d = pass === 1 ? 11 : 15
+    const r = i32x4const(1 << (d - 1))
+    const { tmp4, tmp5, tmp6, tmp7, tmp10, tmp11, tmp12, tmp13 } = butterfly(x)
     const out = new Array<number>(8)
     if (pass === 1) {
       out[0] = let_(i32x4shl(add(tmp10, tmp11), 2))
@@ -100,12 +106,7 @@ export function islowFunc(fast = false): FuncDef {
   /** One 1-D ifast (AA&N) pass: 8-bit constants, truncating >> 8, no descaling (jfdctfst.c). */
   const ifast1d = (x: number[]): number[] => {
     const m8 = (e: Code, c: number): Code => i32x4shrS(i32x4mul(e, i32x4const(c)), 8)
-    const tmp0 = let_(add(x[0], x[7])), tmp7 = let_(sub(x[0], x[7]))
-    const tmp1 = let_(add(x[1], x[6])), tmp6 = let_(sub(x[1], x[6]))
-    const tmp2 = let_(add(x[2], x[5])), tmp5 = let_(sub(x[2], x[5]))
-    const tmp3 = let_(add(x[3], x[4])), tmp4 = let_(sub(x[3], x[4]))
-    const tmp10 = let_(add(tmp0, tmp3)), tmp13 = let_(sub(tmp0, tmp3))
-    const tmp11 = let_(add(tmp1, tmp2)), tmp12 = let_(sub(tmp1, tmp2))
+    const { tmp4, tmp5, tmp6, tmp7, tmp10, tmp11, tmp12, tmp13 } = butterfly(x)
     const out = new Array<number>(8)
     out[0] = let_(add(tmp10, tmp11))
     out[4] = let_(sub(tmp10, tmp11))
