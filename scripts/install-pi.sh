@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# Installs deepn-edge as a systemd service on Raspberry Pi OS (Bookworm or later) / Debian. Run as root from a
-# checkout:  sudo scripts/install-pi.sh [mqtt://broker:1883]
+# Installs deepn-edge as a systemd service on Raspberry Pi OS (Bookworm or later) / Debian, from the prebuilt
+# package that `npm pack` makes on a development machine (compiled JavaScript: no TypeScript on the device):
+#   sudo bash install-pi.sh deepn-edge-X.Y.Z.tgz [mqtt://broker:1883]
+# Only the agent's runtime dependencies are installed (--omit=dev; the backend-only onnxruntime-web and sharp are
+# optional peers and stay off the Pi). better-sqlite3 fetches a prebuilt binary, or compiles with python3, make, g++.
 # Idempotent: re-running updates the code and keeps /etc/deepn-edge/config.json and the buffer.
 set -euo pipefail
 
-SRC="$(cd "$(dirname "$0")/.." && pwd)"
 PREFIX=/opt/deepn-edge
 ETC=/etc/deepn-edge
 STATE=/var/lib/deepn-edge
-BROKER="${1:-}"
+PACKAGE="${1:-}"
+BROKER="${2:-}"
+
+usage() { echo "usage: sudo bash install-pi.sh deepn-edge-X.Y.Z.tgz [mqtt://broker:1883]  (make the .tgz with 'npm pack' in a checkout)" >&2; exit 2; }
+case "$PACKAGE" in *.tgz) [ -f "$PACKAGE" ] || { echo "install-pi.sh: no such package file: $PACKAGE" >&2; exit 1; } ;; *) usage ;; esac
+PACKAGE="$(cd "$(dirname "$PACKAGE")" && pwd)/$(basename "$PACKAGE")"
+tar -tzf "$PACKAGE" package/dist/agent/cli.js >/dev/null 2>&1 || { echo "install-pi.sh: $PACKAGE is not a built deepn-edge package (no dist/agent/cli.js)" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || { echo "install-pi.sh: run as root (sudo)" >&2; exit 1; }
 
@@ -27,12 +35,11 @@ fi
 id deepn >/dev/null 2>&1 || useradd --system --home "$STATE" --shell /usr/sbin/nologin --groups video deepn
 
 install -d -m 0755 "$PREFIX"
-# Code only: no data, no local buffers, no git metadata.
-tar -C "$SRC" --exclude=./node_modules --exclude=./dist --exclude=./data --exclude=./.git --exclude='*.db*' -cf - . | tar -C "$PREFIX" -xf -
+# The package replaces the old code whole (config and buffer live in $ETC and $STATE, not here).
+find "$PREFIX" -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf {} +
+tar -C "$PREFIX" --strip-components=1 -xzf "$PACKAGE"
 cd "$PREFIX"
-npm ci --no-audit --no-fund
-npm run build --silent
-npm prune --omit=dev --no-audit --no-fund
+npm install --omit=dev --omit=peer --no-audit --no-fund --no-package-lock
 
 install -d -m 0750 -o root -g deepn "$ETC"
 install -d -m 0750 -o deepn -g deepn "$STATE"

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import type { InferenceSession, Tensor } from 'onnxruntime-web'
+import { loadBackendPackage } from '../backend-package'
 
 export interface ModelInfo {
   /** Input height/width and channels the model expects (1 = gray). */
@@ -35,7 +36,7 @@ export class Classifier {
 
   static async load(modelPath: string): Promise<Classifier> {
     const info = readModelInfo(modelPath)
-    const ort = await import('onnxruntime-web')
+    const ort = loadBackendPackage<typeof import('onnxruntime-web')>('onnxruntime-web', 'running an ONNX model')
     ort.env.wasm.numThreads = 1 // threaded wasm needs workers; one thread is deterministic and enough for 28x28
     const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(modelPath)))
     return new Classifier(ort, session, info)

@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import type * as Ort from 'onnxruntime-web'
 import { jpegToNchw, type InputShape } from './image-input'
+import { loadBackendPackage } from '../backend-package'
 
 export interface Classification {
   /** Class name from the labels file, else the class index as a string. */
@@ -29,13 +30,8 @@ export interface Classifier {
  * the shipped models in config/models use), else class indices.
  */
 export async function loadClassifier(modelFile: string, labelsFile?: string): Promise<Classifier> {
-  // Loaded lazily: onnxruntime-web is only needed with --model (and is a devDependency, absent after --omit=dev).
-  let ort: typeof Ort
-  try {
-    ort = require('onnxruntime-web') as typeof Ort
-  } catch (err) {
-    throw new Error(`--model needs onnxruntime-web (npm install onnxruntime-web): ${(err as Error).message.split('\n')[0]}`)
-  }
+  // Loaded lazily: onnxruntime-web is only needed with --model (an optional peer, absent from a device install).
+  const ort = loadBackendPackage<typeof Ort>('onnxruntime-web', '--model')
   ort.env.wasm.numThreads = 1
   let bytes: Buffer
   try {

@@ -1,12 +1,13 @@
 /**
  * Calibration image sources for `deepn tables build`: the Fashion-MNIST training split (gray, from IDX) or photo
- * files decoded with sharp (a dev dependency: table building is an offline tool). Images are yielded one at a
+ * files decoded with sharp (an optional backend package: table building is an offline tool). Images are yielded one at a
  * time so calibration memory does not grow with the number of images.
  */
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { RawImage } from '../../shared/codec/types'
 import { loadFashionMnist } from '../eval/dataset'
+import { loadBackendPackage } from '../backend-package'
 
 export function* fashionMnistImages(dataDir?: string, limit = Infinity): Generator<RawImage> {
   const set = loadFashionMnist('train', dataDir)
@@ -32,7 +33,7 @@ export function listImageFiles(paths: string[]): string[] {
 
 /** Decodes a photo to packed RGB (gray files are expanded), optionally shrunk so its longer side <= maxSide. */
 export async function decodePhoto(path: string, maxSide?: number): Promise<RawImage> {
-  const sharp = (await import('sharp')).default
+  const sharp = loadBackendPackage<typeof import('sharp').default>('sharp', 'decoding calibration photos')
   let img = sharp(path, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb')
   if (maxSide) img = img.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })
   const { data, info } = await img.raw().toBuffer({ resolveWithObject: true })

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import type { InferenceSession, Tensor } from 'onnxruntime-web'
 import { readModelInfo, type ModelInfo } from '../../eval/classifier'
+import { loadBackendPackage } from '../../backend-package'
 
 export class LogitsModel {
   private constructor(
@@ -17,7 +18,7 @@ export class LogitsModel {
 
   static async load(modelPath: string): Promise<LogitsModel> {
     const info = readModelInfo(modelPath)
-    const ort = await import('onnxruntime-web')
+    const ort = loadBackendPackage<typeof import('onnxruntime-web')>('onnxruntime-web', 'running an ONNX model')
     ort.env.wasm.numThreads = 1
     const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(modelPath)))
     return new LogitsModel(ort, session, info, info.classes.length)
