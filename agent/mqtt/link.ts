@@ -9,6 +9,7 @@ import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient 
 import { backoffDelay } from './backoff'
 import { errorMessage, type Logger } from '../log'
 import { applyCredentials, type TlsFiles } from './credentials'
+import { endClient } from './end'
 
 export interface LinkOptions {
   url: string
@@ -107,10 +108,7 @@ export class MqttLink extends EventEmitter {
     if (final && this.connected) {
       await Promise.race([this.publish(final.topic, final.payload, { qos: 1, retain: final.retain }).catch(() => {}), sleep(2000)])
     }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => { client.end(true); resolve() }, 2000)
-      client.end(false, {}, () => { clearTimeout(t); resolve() })
-    })
+    await endClient(client, 2000)
     this.connected = false
   }
 

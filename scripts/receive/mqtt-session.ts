@@ -6,6 +6,7 @@
  */
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
 import { applyCredentials, type TlsFiles } from '../../agent/mqtt/credentials'
+import { endClient } from '../../agent/mqtt/end'
 
 export interface SessionOptions {
   url: string
@@ -132,10 +133,7 @@ export class MqttSession {
     if (!client || this.closing) return
     this.closing = true
     this.accepting = false
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => { client.end(true); resolve() }, 3000)
-      client.end(false, {}, () => { clearTimeout(t); resolve() })
-    })
+    await endClient(client, 3000)
   }
 }
 
