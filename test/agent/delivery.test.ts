@@ -14,12 +14,12 @@ import { makeImage } from '../codec/helpers'
 import { validatePartial } from '../../shared/config'
 import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
-import { createLogger } from '../../agent/log'
+import { memoryLogger } from '../helpers/log'
 import type { Controller } from '../../agent/controller'
 import { startMosquitto } from '../helpers/mosquitto'
 import { subscribe } from '../helpers/subscriber'
 
-const log = createLogger({ level: 'warn' })
+const log = memoryLogger('warn')
 const seqOf = (p: Buffer): number => readJpegMetadata(new Uint8Array(p))!.seq as number
 
 function agentFor(url: string, deviceId: string, doc: Record<string, unknown>, dir = mkdtempSync(join(tmpdir(), 'deepn-delivery-'))): Controller {

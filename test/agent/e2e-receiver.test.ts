@@ -11,7 +11,7 @@ import jpeg from 'jpeg-js'
 import { validatePartial } from '../../shared/config'
 import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
-import { createLogger } from '../../agent/log'
+import { memoryLogger } from '../helpers/log'
 import { startReceiver } from '../../scripts/receive/receiver'
 import { startMosquitto } from '../helpers/mosquitto'
 
@@ -24,7 +24,7 @@ t.test('e2e-ack: receiver closed + broker restarted mid-stream, nothing lost', a
   const out = join(dir, 'received')
   const local = loadLocalConfig({ env: { DEEPN_MQTT_URL: broker.url, DEEPN_DEVICE_ID: 'e2ecam', DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'error' } })
   local.local = { ...local.local, ...validatePartial({ delivery: 'e2e-ack', ackTimeoutMs: 1500, mqtt: { reconnectMinMs: 100, reconnectMaxMs: 400 }, capture: { width: 64, height: 48, intervalMs: 40, maxFrames: N } }, { remote: false }) }
-  const agent = createAgent(local, createLogger({ level: 'error' }))
+  const agent = createAgent(local, memoryLogger('error'))
   const quiet = () => {}
   const recvOpts = { url: broker.url, out, ack: true, ackIntervalMs: 100, ackEveryFrames: 5, summaryIntervalMs: 0, log: quiet, clientId: 'e2e-recv-' + Math.random().toString(16).slice(2) }
   let receiver = await startReceiver(recvOpts)
@@ -51,9 +51,7 @@ t.test('e2e-ack: receiver closed + broker restarted mid-stream, nothing lost', a
   receiver = await startReceiver(recvOpts)
   t.teardown(() => receiver.close())
   await receiver.subscribed
-  const tick = setInterval(() => console.log(Date.now() % 100000, 'disk', onDisk().length, 'buffer', store.stats().frames, 'pub', agent.stats.published), 2000)
   await wait(() => onDisk().length === N, 60000, `all ${N} seqs on disk (have ${onDisk().length})`)
-  clearInterval(tick)
   t.equal(onDisk().length, N, 'every seq stored')
   for (const s of [1, N >> 1, N]) t.equal(jpeg.decode(readFileSync(file(s))).width, 64, `seq ${s} decodes`)
   await wait(() => store.stats().frames === 0, 15000, 'the buffer empties once everything is acked')

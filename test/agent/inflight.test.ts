@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { validatePartial } from '../../shared/config'
 import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
-import { createLogger } from '../../agent/log'
+import { memoryLogger } from '../helpers/log'
 import { startMosquitto } from '../helpers/mosquitto'
 import { startPubackGate } from '../helpers/puback-gate'
 
@@ -23,7 +23,7 @@ t.test('never more than mqtt.inflight frames await PUBACK; oldest first', async 
   const dir = mkdtempSync(join(tmpdir(), 'deepn-inflight-'))
   const local = loadLocalConfig({ env: { DEEPN_MQTT_URL: `mqtt://127.0.0.1:${gate.port}`, DEEPN_DEVICE_ID: 'win', DEEPN__BUFFER__PATH: join(dir, 'b.db'), DEEPN_LOG_LEVEL: 'error' } })
   local.local = { ...local.local, ...validatePartial({ mqtt: { inflight: 3 }, capture: { width: 64, height: 48, intervalMs: 10, maxFrames: 12 } }, { remote: false }) }
-  const agent = createAgent(local, createLogger({ level: 'error' }))
+  const agent = createAgent(local, memoryLogger('error'))
   await agent.start()
   t.teardown(() => agent.stop())
   const until = async (pred: () => boolean, what: string) => {

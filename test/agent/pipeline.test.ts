@@ -13,10 +13,11 @@ import { validatePartial } from '../../shared/config'
 import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
 import { createLogger } from '../../agent/log'
+import { memoryLogger } from '../helpers/log'
 import { startMosquitto } from '../helpers/mosquitto'
 import { subscribe, type Received } from '../helpers/subscriber'
 
-const log = createLogger({ level: 'warn' })
+const log = memoryLogger('warn')
 
 function agentFor(url: string, extra: Record<string, unknown> = {}, deviceId = 'cam-' + Math.random().toString(16).slice(2, 8)) {
   const dir = mkdtempSync(join(tmpdir(), 'deepn-agent-'))

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { validateTables } from '../../shared/codec/tables'
 import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
-import { createLogger } from '../../agent/log'
+import { memoryLogger } from '../helpers/log'
 import { startMosquitto } from '../helpers/mosquitto'
 import { subscribe } from '../helpers/subscriber'
 
@@ -25,7 +25,7 @@ t.test('a calibrate request yields a table built from the camera\'s own frames',
       DEEPN__CAPTURE__WIDTH: '64', DEEPN__CAPTURE__HEIGHT: '48', DEEPN__CAPTURE__INTERVAL_MS: '20',
     },
   })
-  const agent = createAgent(local, createLogger({ level: 'warn' }))
+  const agent = createAgent(local, memoryLogger('warn'))
   const sub = await subscribe(broker.url, [`deepn/${deviceId}/#`])
   t.teardown(() => sub.close())
   await agent.start()

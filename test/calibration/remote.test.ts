@@ -8,7 +8,7 @@ import { defaults } from '../../shared/config'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { RawImage } from '../../shared/codec/types'
 import { MqttLink } from '../../agent/mqtt/link'
-import { createLogger } from '../../agent/log'
+import { memoryLogger } from '../helpers/log'
 import { CalibrationSession } from '../../agent/calibration/session'
 import { RemoteCalibration, parseCalibrationRequest } from '../../agent/calibration/remote'
 import { startMosquitto } from '../helpers/mosquitto'
@@ -19,7 +19,7 @@ const frame = (v: number): RawImage => ({ width: 16, height: 8, format: 'gray', 
 t.test('request → started → frames → done with table and σ report; busy, bad and cancel answered', async (t) => {
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
-  const log = createLogger({ level: 'warn' })
+  const log = memoryLogger('warn')
   const link = new MqttLink({ url: broker.url, protocol: 'auto', clientId: 'cal-test', keepaliveSec: 30, connectTimeoutMs: 5000, reconnect: { minMs: 100, maxMs: 1000 }, log })
   const up = new Promise((r) => link.once('up', r))
   link.start()

@@ -2,11 +2,11 @@ import t from 'tap'
 import mqtt from 'mqtt'
 import { MqttLink, type LinkUp } from '../../agent/mqtt/link'
 import { backoffDelay } from '../../agent/mqtt/backoff'
-import { createLogger } from '../../agent/log'
+import { memoryLogger } from '../helpers/log'
 import { startMosquitto } from '../helpers/mosquitto'
 import { startAedes } from '../helpers/aedes'
 
-const log = createLogger({ level: 'warn' })
+const log = memoryLogger('warn')
 const once = <T>(link: MqttLink, ev: string, ms = 10000): Promise<T> => new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error(`no '${ev}' within ${ms} ms`)), ms)
   link.once(ev, (v: T) => { clearTimeout(timer); resolve(v) })

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MqttLink, type LinkUp } from '../../agent/mqtt/link'
 import { loadLocalConfig } from '../../agent/config-file'
-import { createLogger } from '../../agent/log'
+import { memoryLogger } from '../helpers/log'
 import { startMosquitto, freePort, waitForPort } from '../helpers/mosquitto'
 
-const log = createLogger({ level: 'error' })
+const log = memoryLogger('error')
 
 function makePki(dir: string): void {
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })

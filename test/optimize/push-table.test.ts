@@ -17,7 +17,7 @@ import { emptySymbolCounts, trainHuffmanTables } from '../../shared/codec/huffma
 import { syntheticFrame } from '../../agent/capture/synthetic'
 import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
-import { createLogger } from '../../agent/log'
+import { memoryLogger } from '../helpers/log'
 import { PushTableError, pushTable, tablePushMessage } from '../../scripts/backend/push-table'
 import { optimizeTable } from '../../scripts/tables/optimize'
 import { startMosquitto } from '../helpers/mosquitto'
@@ -47,7 +47,7 @@ async function startDevice(t: Test) {
     DEEPN_MQTT_URL: broker.url, DEEPN_DEVICE_ID: deviceId, DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'warn',
     DEEPN__CAPTURE__WIDTH: '32', DEEPN__CAPTURE__HEIGHT: '32', DEEPN__CAPTURE__INTERVAL_MS: '20',
   } })
-  const agent = createAgent(local, createLogger({ level: 'warn' }))
+  const agent = createAgent(local, memoryLogger('warn'))
   const sub = await subscribe(broker.url, [`deepn/${deviceId}/frames`])
   t.teardown(() => sub.close())
   await agent.start()
