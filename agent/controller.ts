@@ -14,7 +14,7 @@ import { STAMP_RESERVE } from './pipeline/stamp'
 import { resolveTables } from './pipeline/tables'
 import { resolveDynamic } from './config-file'
 import {
-  applyPartial, changedKeys, defaults, mergePartials, unflatten, validatePartial, type AgentConfig, type FlatConfig,
+  applyPartial, changedKeys, defaults, mergePartials, unflatten, validatePartialLenient, type AgentConfig, type DroppedKey, type FlatConfig,
 } from '../shared/config'
 import { topic, type LeafName } from '../shared/contract/topics'
 import { encoderKernel } from '../shared/codec/wasm/kernels'
@@ -60,22 +60,11 @@ export class Controller implements ConfigApplier {
   constructor(private readonly o: ControllerOptions) {
     this.log = o.log
     const { store } = o
-    // The remote layer persisted by an earlier run; dropped (not fatal) if this version's schema refuses it.
-    this.remote = {}
+    // The remote layer persisted by an earlier run, less what this version or this device cannot run (not fatal).
     this.ver = Number(store.getState(VERSION_KEY) ?? 0) || 0
-    const saved = store.getState(REMOTE_KEY)
-    let cfg = this.compose(o.local, {})
-    if (saved) {
-      try {
-        const remote = validatePartial(JSON.parse(saved), { remote: true, origin: 'persisted remote config' })
-        const withRemote = this.compose(o.local, remote)
-        resolveTables(withRemote.encoder) // e.g. a table file that has since been removed
-        cfg = withRemote
-        this.remote = remote
-      } catch (err) {
-        this.log.warn(`ignoring the persisted remote configuration: ${errorMessage(err)}`)
-      }
-    }
+    const restored = this.restoreRemote(store.getState(REMOTE_KEY))
+    this.remote = restored.remote
+    const cfg = restored.config
     this.cfg = cfg
     this.log.setLevel(cfg.log.level)
     store.setLimits(limitsOf(cfg))
@@ -184,7 +173,8 @@ export class Controller implements ConfigApplier {
     const changed = changedKeys(this.cfg, next)
     // A request that changes nothing (e.g. a retained config/set seen again after a reconnect) is a no-op.
     if (!changed.length) return []
-    // Everything that can fail runs before anything changes.
+    // Everything that can fail runs before anything changes: first, can this device run it at all.
+    this.checkRunnable(next)
     this.capture.reconfigure(next, changed)
     if (changed.some((k) => k.startsWith('buffer.'))) this.o.store.setLimits(limitsOf(next))
     this.o.store.setState(REMOTE_KEY, JSON.stringify(unflatten(remote)))
@@ -219,6 +209,65 @@ export class Controller implements ConfigApplier {
 
   private compose(local: FlatConfig, remote: FlatConfig): AgentConfig {
     return resolveDynamic(applyPartial(applyPartial(defaults(), local), remote))
+  }
+
+  /**
+   * Throws a ConfigError naming the key when this device cannot run `c`: the selected table must exist among the
+   * merged tables (pushed in `encoder.tables`, local or remote, or a file in the tables folder).
+   */
+  private checkRunnable(c: AgentConfig): void {
+    resolveTables(c.encoder)
+  }
+
+  /**
+   * The saved remote layer, as much of it as this version and this device accept. A key the schema now refuses
+   * (e.g. a table id `constructor` an older agent stored) is left out alone; so is a key that validates but cannot
+   * run here (a table file removed since). Everything left out is logged and shown as `lastError` in telemetry,
+   * and the saved text is kept as it is (the next accepted config/set replaces it).
+   */
+  private restoreRemote(saved: string | undefined): { remote: FlatConfig; config: AgentConfig } {
+    const none = { remote: {}, config: this.compose(this.o.local, {}) }
+    if (!saved) return none
+    let partial: FlatConfig
+    const dropped: DroppedKey[] = []
+    try {
+      const lenient = validatePartialLenient(JSON.parse(saved), { remote: true })
+      partial = lenient.partial
+      dropped.push(...lenient.dropped)
+    } catch (err) {
+      this.reportRestore(`ignoring the saved remote configuration: ${errorMessage(err)}`)
+      return none
+    }
+    const runnable = (p: FlatConfig): AgentConfig | Error => {
+      try {
+        const c = this.compose(this.o.local, p)
+        this.checkRunnable(c)
+        return c
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err))
+      }
+    }
+    let remote = partial
+    let config = runnable(remote)
+    if (config instanceof Error) {
+      // Key by key, pushed tables first so a table id finds its table; a key that breaks the whole is left out.
+      remote = {}
+      config = none.config
+      const keys = Object.keys(partial).sort((a, b) => Number(b === 'encoder.tables') - Number(a === 'encoder.tables'))
+      for (const key of keys) {
+        const trial = { ...remote, [key]: partial[key] }
+        const c = runnable(trial)
+        if (c instanceof Error) dropped.push({ key, error: c.message })
+        else { remote = trial; config = c }
+      }
+    }
+    for (const d of dropped) this.reportRestore(`saved remote configuration: leaving out '${d.key}': ${d.error}`)
+    return { remote, config }
+  }
+
+  private reportRestore(message: string): void {
+    this.log.warn(message)
+    this.stats.error(message)
   }
 }
 
