@@ -143,8 +143,9 @@ function checkTables(key: string, v: unknown, bad: (m: string) => never): Record
   const out: Record<string, PushedTable | null> = {}
   for (const id of ids) {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) bad(`table id '${id.slice(0, 80)}' must be 1..64 letters, digits, '.', '_' or '-'`)
+    if (isPrototypeName(id)) bad(`table id '${id}' names a built-in JavaScript object member, not a table; choose another id`)
     const t = v[id]
-    if (t === null) { out[id] = null; continue }
+    if (t === null) { setOwn(out, id, null); continue }
     if (!isPlainObject(t)) bad(`.${id} must be an object {luma, chroma}, got ${describe(t)}`)
     const tt = t as Record<string, unknown>
     const extra = Object.keys(tt).filter((k) => !TABLE_FIELDS.includes(k))
@@ -152,7 +153,7 @@ function checkTables(key: string, v: unknown, bad: (m: string) => never): Record
     if (tt.id !== undefined && tt.id !== id) bad(`.${id}.id is '${String(tt.id)}', expected '${id}'`)
     const table: PushedTable = { luma: checkQuantTable(`${key}.${id}.luma`, tt.luma), chroma: checkQuantTable(`${key}.${id}.chroma`, tt.chroma) }
     if (tt.huffman !== undefined) table.huffman = checkHuffmanSet(`${key}.${id}.huffman`, tt.huffman)
-    out[id] = table
+    setOwn(out, id, table)
   }
   return out
 }
@@ -202,7 +203,7 @@ export function applyPartial(base: AgentConfig, partial: FlatConfig): AgentConfi
       const merged = { ...(flat[k] as Record<string, PushedTable>) }
       for (const [id, t] of Object.entries(v as Record<string, PushedTable | null>)) {
         if (t === null) delete merged[id]
-        else merged[id] = t
+        else setOwn(merged, id, t)
       }
       flat[k] = merged
     } else {

@@ -39,6 +39,8 @@ function hostileRequests(): { id: string; body: string }[] {
     const k = JSON.stringify(name)
     const add = (kind: string, config: string): void => { out.push({ id: `${kind}-${i}`, body: `{"id":"${kind}-${i}","config":${config}}` }) }
     add('table', `{"encoder":{"table":${k}}}`)
+    add('pushed', `{"encoder":{"tables":{${k}:${TABLE_JSON}}}}`)
+    add('pushed-selected', `{"encoder":{"table":${k},"tables":{${k}:${TABLE_JSON}}}}`)
     add('device', `{"deviceId":${k}}`)
     add('key', `{${k}:1}`)
     add('section-key', `{"capture":{${k}:1}}`)

@@ -11,6 +11,7 @@ import {
 } from '../../shared/config'
 import { resolveTables } from '../../agent/pipeline/tables'
 import { parsePlm } from '../../scripts/tables'
+import { tablePushMessage } from '../../scripts/backend/push-table'
 
 const NAMES = Object.getOwnPropertyNames(Object.prototype)
 const table = (v: number): number[] => Array.from({ length: 64 }, () => v)
@@ -83,4 +84,23 @@ t.test('`deepn <prototype name>` is an unknown command (usage, exit 2), not a cr
 t.test('`deepn tables --plm <prototype name>=1` names an unknown parameter', async (t) => {
   for (const name of NAMES) t.throws(() => parsePlm(`${name}=1`), /--plm: unknown parameter/, name)
   t.same(parsePlm('k1=5'), { k1: 5 })
+})
+
+t.test('every prototype name as a pushed table id is refused with a reason, never dropped silently', async (t) => {
+  for (const name of NAMES) {
+    const k = JSON.stringify(name)
+    const body = `{"encoder":{"tables":{${k}:{"luma":${JSON.stringify(table(2))},"chroma":${JSON.stringify(table(3))}}}}}`
+    t.throws(() => validatePartial(doc(body), { remote: true }), { name: 'ConfigError', message: /'encoder\.tables' table id '.*' names a built-in/ }, name)
+    const lenient = validatePartialLenient(doc(body), { remote: true })
+    t.same(lenient.dropped.map((d) => d.key), [`encoder.tables.${name}`], `${name}: a saved layer leaves just that table out`)
+    t.same(Object.keys(lenient.partial['encoder.tables'] as object), [])
+    t.throws(() => tablePushMessage({ id: name, luma: table(2), chroma: table(3) }, 'r1'), /names a built-in/, `deepn push-table refuses ${name} before sending`)
+  }
+})
+
+t.test('pushed tables are stored as own keys: merged, listed and deleted by id', async (t) => {
+  const a = applyPartial(defaults(), validatePartial({ encoder: { tables: { x: { luma: table(2), chroma: table(3) } } } }, { remote: true }))
+  t.equal(Object.getPrototypeOf(a.encoder.tables), Object.prototype)
+  t.same(Object.keys(a.encoder.tables), ['x'])
+  t.equal(ownValue(a.encoder.tables, 'constructor'), undefined)
 })
