@@ -12,6 +12,7 @@ import type { EncodeFn } from './pipeline/fit'
 import { AgentStats } from './pipeline/stats'
 import { STAMP_RESERVE } from './pipeline/stamp'
 import { resolveTables } from './pipeline/tables'
+import { checkFrameMemory, describeFrameMemory } from './pipeline/frame-memory'
 import { resolveDynamic } from './config-file'
 import {
   applyPartial, changedKeys, defaults, mergePartials, unflatten, validatePartialLenient, type AgentConfig, type DroppedKey, type FlatConfig,
@@ -147,7 +148,7 @@ export class Controller implements ConfigApplier {
       }
     }, 30000)
     const c = this.cfg
-    this.log.info(`agent ${c.deviceId} running: ${c.capture.source} ${c.capture.width}x${c.capture.height} every ${c.capture.intervalMs} ms → ${this.topic('frames')} (${c.delivery})`)
+    this.log.info(`agent ${c.deviceId} running: ${c.capture.source} ${c.capture.width}x${c.capture.height} every ${c.capture.intervalMs} ms → ${this.topic('frames')} (${c.delivery}); ${describeFrameMemory(c)}`)
     if (encoderKernel() === 'typescript') this.log.warn('encoder: this runtime has no WebAssembly SIMD; encoding on the TypeScript path (same bytes, about 2-4x slower)')
   }
 
@@ -174,7 +175,7 @@ export class Controller implements ConfigApplier {
     // A request that changes nothing (e.g. a retained config/set seen again after a reconnect) is a no-op.
     if (!changed.length) return []
     // Everything that can fail runs before anything changes: first, can this device run it at all.
-    this.checkRunnable(next)
+    this.checkRunnable(next, this.cfg)
     this.capture.reconfigure(next, changed)
     if (changed.some((k) => k.startsWith('buffer.'))) this.o.store.setLimits(limitsOf(next))
     this.o.store.setState(REMOTE_KEY, JSON.stringify(unflatten(remote)))
@@ -213,10 +214,12 @@ export class Controller implements ConfigApplier {
 
   /**
    * Throws a ConfigError naming the key when this device cannot run `c`: the selected table must exist among the
-   * merged tables (pushed in `encoder.tables`, local or remote, or a file in the tables folder).
+   * merged tables (pushed in `encoder.tables`, local or remote, or a file in the tables folder), and its frame
+   * memory must stay within `capture.memoryBudgetMB` unless it is no more than `current`'s.
    */
-  private checkRunnable(c: AgentConfig): void {
+  private checkRunnable(c: AgentConfig, current: AgentConfig): void {
     resolveTables(c.encoder)
+    checkFrameMemory(c, current)
   }
 
   /**
@@ -227,6 +230,11 @@ export class Controller implements ConfigApplier {
    */
   private restoreRemote(saved: string | undefined): { remote: FlatConfig; config: AgentConfig } {
     const none = { remote: {}, config: this.compose(this.o.local, {}) }
+    try {
+      checkFrameMemory(none.config)
+    } catch (err) { // the owner's own choice: run it, but say so
+      this.log.warn(`local configuration: ${errorMessage(err)}`)
+    }
     if (!saved) return none
     let partial: FlatConfig
     const dropped: DroppedKey[] = []
@@ -241,7 +249,7 @@ export class Controller implements ConfigApplier {
     const runnable = (p: FlatConfig): AgentConfig | Error => {
       try {
         const c = this.compose(this.o.local, p)
-        this.checkRunnable(c)
+        this.checkRunnable(c, none.config)
         return c
       } catch (err) {
         return err instanceof Error ? err : new Error(String(err))

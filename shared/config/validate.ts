@@ -100,6 +100,7 @@ function lenientTables(spec: KeySpec, v: Record<string, unknown>, where: string,
 }
 
 function remoteReason(spec: KeySpec): string {
+  if (spec.localReason) return spec.localReason
   if (spec.secret || /username|password/.test(spec.key)) return 'credential'
   if (/path|Dir|File|^mqtt\.(ca|cert|key)$/.test(spec.key)) return 'file path'
   return 'local configuration only'
