@@ -28,7 +28,7 @@ async function dispatch(argv: string[]): Promise<number> {
     console.log(usage())
     return name ? 0 : 2
   }
-  const cmd = commands[name]
+  const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined // not `constructor` & co.
   if (!cmd) {
     console.error(`deepn: unknown command '${name}'\n\n${usage()}`)
     return 2

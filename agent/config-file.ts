@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
+import { defaultMemoryBudgetMB } from './pipeline/frame-memory'
 import {
   applyPartial, defaults, envOverrides, mergePartials, validatePartial, ConfigError,
   type AgentConfig, type FlatConfig,
@@ -40,10 +41,11 @@ export function fromLayers(local: FlatConfig): LocalConfig {
   return { config: resolveDynamic(applyPartial(defaults(), local)), local }
 }
 
-/** Fills values whose defaults depend on the machine: device id = hostname, password from its file. */
+/** Fills values whose defaults depend on the machine: device id = hostname, frame memory budget, password from its file. */
 export function resolveDynamic(c: AgentConfig): AgentConfig {
   const out = structuredClone(c)
   if (!out.deviceId) out.deviceId = hostname().replace(/[^A-Za-z0-9._-]/g, '-') || 'deepn'
+  if (!out.capture.memoryBudgetMB) out.capture.memoryBudgetMB = defaultMemoryBudgetMB()
   if (!out.mqtt.password && out.mqtt.passwordFile) {
     try {
       out.mqtt.password = readFileSync(out.mqtt.passwordFile, 'utf8').replace(/\r?\n$/, '')

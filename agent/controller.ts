@@ -12,9 +12,10 @@ import type { EncodeFn } from './pipeline/fit'
 import { AgentStats } from './pipeline/stats'
 import { STAMP_RESERVE } from './pipeline/stamp'
 import { resolveTables } from './pipeline/tables'
+import { checkFrameMemory, describeFrameMemory } from './pipeline/frame-memory'
 import { resolveDynamic } from './config-file'
 import {
-  applyPartial, changedKeys, defaults, mergePartials, unflatten, validatePartial, type AgentConfig, type FlatConfig,
+  applyPartial, changedKeys, defaults, mergePartials, unflatten, validatePartialLenient, type AgentConfig, type DroppedKey, type FlatConfig,
 } from '../shared/config'
 import { topic, type LeafName } from '../shared/contract/topics'
 import { encoderKernel } from '../shared/codec/wasm/kernels'
@@ -60,22 +61,11 @@ export class Controller implements ConfigApplier {
   constructor(private readonly o: ControllerOptions) {
     this.log = o.log
     const { store } = o
-    // The remote layer persisted by an earlier run; dropped (not fatal) if this version's schema refuses it.
-    this.remote = {}
+    // The remote layer persisted by an earlier run, less what this version or this device cannot run (not fatal).
     this.ver = Number(store.getState(VERSION_KEY) ?? 0) || 0
-    const saved = store.getState(REMOTE_KEY)
-    let cfg = this.compose(o.local, {})
-    if (saved) {
-      try {
-        const remote = validatePartial(JSON.parse(saved), { remote: true, origin: 'persisted remote config' })
-        const withRemote = this.compose(o.local, remote)
-        resolveTables(withRemote.encoder) // e.g. a table file that has since been removed
-        cfg = withRemote
-        this.remote = remote
-      } catch (err) {
-        this.log.warn(`ignoring the persisted remote configuration: ${errorMessage(err)}`)
-      }
-    }
+    const restored = this.restoreRemote(store.getState(REMOTE_KEY))
+    this.remote = restored.remote
+    const cfg = restored.config
     this.cfg = cfg
     this.log.setLevel(cfg.log.level)
     store.setLimits(limitsOf(cfg))
@@ -158,7 +148,7 @@ export class Controller implements ConfigApplier {
       }
     }, 30000)
     const c = this.cfg
-    this.log.info(`agent ${c.deviceId} running: ${c.capture.source} ${c.capture.width}x${c.capture.height} every ${c.capture.intervalMs} ms → ${this.topic('frames')} (${c.delivery})`)
+    this.log.info(`agent ${c.deviceId} running: ${c.capture.source} ${c.capture.width}x${c.capture.height} every ${c.capture.intervalMs} ms → ${this.topic('frames')} (${c.delivery}); ${describeFrameMemory(c)}`)
     if (encoderKernel() === 'typescript') this.log.warn('encoder: this runtime has no WebAssembly SIMD; encoding on the TypeScript path (same bytes, about 2-4x slower)')
   }
 
@@ -184,7 +174,8 @@ export class Controller implements ConfigApplier {
     const changed = changedKeys(this.cfg, next)
     // A request that changes nothing (e.g. a retained config/set seen again after a reconnect) is a no-op.
     if (!changed.length) return []
-    // Everything that can fail runs before anything changes.
+    // Everything that can fail runs before anything changes: first, can this device run it at all.
+    this.checkRunnable(next, this.cfg)
     this.capture.reconfigure(next, changed)
     if (changed.some((k) => k.startsWith('buffer.'))) this.o.store.setLimits(limitsOf(next))
     this.o.store.setState(REMOTE_KEY, JSON.stringify(unflatten(remote)))
@@ -219,6 +210,72 @@ export class Controller implements ConfigApplier {
 
   private compose(local: FlatConfig, remote: FlatConfig): AgentConfig {
     return resolveDynamic(applyPartial(applyPartial(defaults(), local), remote))
+  }
+
+  /**
+   * Throws a ConfigError naming the key when this device cannot run `c`: the selected table must exist among the
+   * merged tables (pushed in `encoder.tables`, local or remote, or a file in the tables folder), and its frame
+   * memory must stay within `capture.memoryBudgetMB` unless it is no more than `current`'s.
+   */
+  private checkRunnable(c: AgentConfig, current: AgentConfig): void {
+    resolveTables(c.encoder)
+    checkFrameMemory(c, current)
+  }
+
+  /**
+   * The saved remote layer, as much of it as this version and this device accept. A key the schema now refuses
+   * (e.g. a table id `constructor` an older agent stored) is left out alone; so is a key that validates but cannot
+   * run here (a table file removed since). Everything left out is logged and shown as `lastError` in telemetry,
+   * and the saved text is kept as it is (the next accepted config/set replaces it).
+   */
+  private restoreRemote(saved: string | undefined): { remote: FlatConfig; config: AgentConfig } {
+    const none = { remote: {}, config: this.compose(this.o.local, {}) }
+    try {
+      checkFrameMemory(none.config)
+    } catch (err) { // the owner's own choice: run it, but say so
+      this.log.warn(`local configuration: ${errorMessage(err)}`)
+    }
+    if (!saved) return none
+    let partial: FlatConfig
+    const dropped: DroppedKey[] = []
+    try {
+      const lenient = validatePartialLenient(JSON.parse(saved), { remote: true })
+      partial = lenient.partial
+      dropped.push(...lenient.dropped)
+    } catch (err) {
+      this.reportRestore(`ignoring the saved remote configuration: ${errorMessage(err)}`)
+      return none
+    }
+    const runnable = (p: FlatConfig): AgentConfig | Error => {
+      try {
+        const c = this.compose(this.o.local, p)
+        this.checkRunnable(c, none.config)
+        return c
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err))
+      }
+    }
+    let remote = partial
+    let config = runnable(remote)
+    if (config instanceof Error) {
+      // Key by key, pushed tables first so a table id finds its table; a key that breaks the whole is left out.
+      remote = {}
+      config = none.config
+      const keys = Object.keys(partial).sort((a, b) => Number(b === 'encoder.tables') - Number(a === 'encoder.tables'))
+      for (const key of keys) {
+        const trial = { ...remote, [key]: partial[key] }
+        const c = runnable(trial)
+        if (c instanceof Error) dropped.push({ key, error: c.message })
+        else { remote = trial; config = c }
+      }
+    }
+    for (const d of dropped) this.reportRestore(`saved remote configuration: leaving out '${d.key}': ${d.error}`)
+    return { remote, config }
+  }
+
+  private reportRestore(message: string): void {
+    this.log.warn(message)
+    this.stats.error(message)
   }
 }
 

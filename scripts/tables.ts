@@ -36,7 +36,7 @@ export function parsePlm(spec: string | undefined): Partial<PlmParams> {
   const out: Partial<PlmParams> = {}
   for (const part of spec.split(',')) {
     const [k, v] = part.split('=')
-    if (!(k in PAPER_PLM)) throw new Error(`--plm: unknown parameter '${k}' (known: ${Object.keys(PAPER_PLM).join(', ')})`)
+    if (!Object.hasOwn(PAPER_PLM, k)) throw new Error(`--plm: unknown parameter '${k}' (known: ${Object.keys(PAPER_PLM).join(', ')})`)
     const n = Number(v)
     if (v === undefined || v === '' || !Number.isFinite(n)) throw new Error(`--plm: ${k} needs a number, got '${v}'`)
     out[k as keyof PlmParams] = n

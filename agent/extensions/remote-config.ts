@@ -62,7 +62,7 @@ export class RemoteConfigExtension implements Extension {
     if (rawId !== undefined && id === null) return { id: null, ok: false, error: "'id' must be a string of at most 128 characters" }
     const extra = Object.keys(doc).filter((k) => k !== 'id' && k !== 'config')
     if (extra.length) return { id, ok: false, error: `unknown field '${extra[0]}' (expected {"id", "config"})` }
-    if (!('config' in doc)) return { id, ok: false, error: "missing 'config'" }
+    if (!Object.hasOwn(doc, 'config')) return { id, ok: false, error: "missing 'config'" }
     try {
       const partial = validatePartial(doc.config, { remote: true, origin: 'config' })
       const applied = this.applier.applyRemote(partial)

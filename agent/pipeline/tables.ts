@@ -4,11 +4,11 @@
  * carry a trained Huffman set (`huffman`), which travels with its tables. Table files are read once and cached by
  * id (they do not change under a running agent).
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseTableFile, qualityTables } from '../../shared/codec/tables'
 import type { HuffmanTables, QuantTables } from '../../shared/codec/types'
-import type { AgentConfig } from '../../shared/config'
+import { ConfigError, isPrototypeName, ownValue, type AgentConfig } from '../../shared/config'
 
 export interface ResolvedTables {
   /** Id written into frame metadata: the table id, `q<quality>` for quality tables, `*<scale>` when scaled. */
@@ -23,23 +23,30 @@ export interface ResolvedTables {
 
 const fileCache = new Map<string, { tables: QuantTables; huffman?: HuffmanTables }>()
 
+/**
+ * The tables `enc` selects. Throws a ConfigError naming 'encoder.table' when the id is neither a pushed table nor a
+ * table file: the agent calls this before it accepts a configuration, so a bad id is refused, never stored.
+ */
 export function resolveTables(enc: AgentConfig['encoder']): ResolvedTables {
   let base: ResolvedTables
+  // Own properties only: `constructor` or `toString` must not find the members every plain object inherits.
+  const pushed = enc.table ? ownValue(enc.tables, enc.table) : undefined
   if (!enc.table) {
     base = { tableId: `q${enc.quality}`, tables: qualityTables(enc.quality) }
-  } else if (enc.tables[enc.table]) {
-    const pushed = enc.tables[enc.table]
+  } else if (pushed) {
     base = { tableId: enc.table, tables: { luma: pushed.luma, chroma: pushed.chroma } }
     if (pushed.huffman) base.huffman = pushed.huffman
   } else {
-    const file = join(enc.tablesDir || shippedTablesDir(), `${enc.table}.json`)
+    const dir = enc.tablesDir || shippedTablesDir()
+    const file = join(dir, `${enc.table}.json`)
     let cached = fileCache.get(file)
     if (!cached) {
       let text: string
       try {
+        if (isPrototypeName(enc.table)) throw new Error('not a table id') // the schema refuses these; never read <name>.json for one
         text = readFileSync(file, 'utf8')
       } catch {
-        throw new Error(`'encoder.table': no table '${enc.table}' (not pushed in 'encoder.tables', no file ${file})`)
+        throw new ConfigError(`'encoder.table': no table '${enc.table}' (not pushed in 'encoder.tables', no file ${file}); available: ${availableTables(enc, dir)}`)
       }
       const parsed = parseTableFile(text, file) // a broken huffman set is refused here, naming the file
       cached = { tables: { luma: parsed.luma, chroma: parsed.chroma } }
@@ -61,6 +68,16 @@ export function scaled(r: ResolvedTables, factor: number): ResolvedTables {
   const out: ResolvedTables = { tableId: `${baseId}*${+(prev * factor).toFixed(3)}`, tables: { luma: f(r.tables.luma), chroma: f(r.tables.chroma) } }
   if (r.huffman) out.huffman = r.huffman
   return out
+}
+
+/** The ids `encoder.table` may name under `enc`, for error messages: pushed tables, then table files. */
+function availableTables(enc: AgentConfig['encoder'], dir: string): string {
+  let files: string[] = []
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort()
+  } catch { /* a missing folder lists nothing */ }
+  const ids = [...Object.keys(enc.tables).sort(), ...files]
+  return ids.length ? ids.map((id) => `'${id}'`).join(', ') : 'none'
 }
 
 /** config/tables of this package, from the sources (agent/pipeline) or the build (dist/agent/pipeline). */

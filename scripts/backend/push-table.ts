@@ -18,6 +18,7 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { cleanHuffmanTables, validateHuffmanTables } from '../../shared/codec/huffman-tables'
 import { validateTables } from '../../shared/codec/tables'
 import type { HuffmanTables } from '../../shared/codec/types'
+import { isPrototypeName, ownValue } from '../../shared/config/own-keys'
 import { DEFAULT_PREFIX, parseTopic, topic, type ConfigResult } from '../../shared/contract/topics'
 
 export interface PushableTable {
@@ -70,6 +71,7 @@ export function tablePushMessage(table: PushableTable, requestId: string, select
   if (!table || typeof table.id !== 'string' || !ID_RE.test(table.id)) {
     throw new PushTableError(`table id must be 1..64 of [A-Za-z0-9._-], got ${JSON.stringify(table?.id)}`, 'invalid')
   }
+  if (isPrototypeName(table.id)) throw new PushTableError(`table id '${table.id}' names a built-in JavaScript object member (the agent refuses it); choose another id`, 'invalid')
   try {
     validateTables(table, `table ${table.id}`)
     if (table.huffman !== undefined) validateHuffmanTables(table.huffman, `table ${table.id} huffman`)
@@ -101,7 +103,7 @@ function sameHuffman(reported: unknown, pushed: HuffmanTables | undefined): bool
 
 function shows(report: Reported, table: PushableTable, select: boolean): boolean {
   const enc = report.config?.encoder
-  const t = enc?.tables?.[table.id]
+  const t = enc?.tables ? ownValue(enc.tables, table.id) : undefined
   if (!t) return false
   return same(t.luma, table.luma) && same(t.chroma, table.chroma) && sameHuffman(t.huffman, table.huffman) && (!select || enc?.table === table.id)
 }

@@ -25,6 +25,8 @@ export interface KeySpec {
   maxLength?: number
   /** Dedicated environment variable (besides the generic `DEEPN__SECTION__KEY`). */
   env?: string
+  /** Why a key that is neither a path nor a credential is still local only (shown when a remote change tries it). */
+  localReason?: string
 }
 
 const MB = 1024 * 1024
@@ -98,6 +100,13 @@ export const SCHEMA: readonly KeySpec[] = [
     doc: '`raspistill` / `rpicam-still`: time the camera runs before each still (`-t`), for exposure and white balance to settle.' },
   { key: 'capture.maxFrames', type: 'integer', default: 0, min: 0, max: 2 ** 31 - 1, remote: false, restart: true,
     doc: 'Stop capturing after this many frames (0 = never); the agent keeps publishing the backlog. For tests and back-filling.' },
+  { key: 'capture.memoryBudgetMB', type: 'integer', default: 0, min: 0, max: 1024 * 1024, remote: false,
+    localReason: 'the device\'s own memory limit: remote configuration must not be able to raise it',
+    doc: 'Frame memory budget in MiB; 0 = half the device\'s memory (RAM, or the cgroup limit such as the systemd unit\'s `MemoryMax` when smaller; the reported config shows the value in force). ' +
+      'A remote change whose frame memory estimate passes it (and grows it) is refused with the estimate and what to lower; a local configuration over it only logs a warning at start. ' +
+      'The estimate (agent/pipeline/frame-memory.ts) is an upper one, per frame at the finest tables: the raw frame as the source holds it (bytes per pixel: `synthetic` 3, `rpicam` 4.5, `raspistill` 9, `files` 10, where the images\' own size counts), ' +
+      'the encoder\'s row buffers (160 B per pixel column, plus 2 MB) and, with `encoder.optimizeHuffman`, every coefficient (2 B per sample; samples = pixels x 1.5 at 4:2:0, x 3 at 4:4:4), ' +
+      '3x the JPEG while encoding (J = 0.6 B per sample) and `mqtt.inflight` x 2 JPEGs held until PUBACK (capped by `mqtt.maxPayloadBytes`). The agent\'s own baseline (about 40-60 MB) is not part of it.' },
 
   { key: 'encoder.table', type: 'string', default: 'natural-deepn', remote: true, maxLength: 64,
     doc: 'Quantization table id: a table pushed in `encoder.tables` or a file `<encoder.tablesDir>/<id>.json` (shipped: `natural-deepn` for camera photos, `fmnist-deepn`). Empty = IJG `encoder.quality`. When the table carries a trained `huffman` set, frames are entropy-coded with it instead of the Annex K Huffman tables (also when scaled by `encoder.scale` or to fit the payload limit), unless `encoder.optimizeHuffman` is on.' },

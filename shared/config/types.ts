@@ -47,6 +47,7 @@ export interface AgentConfig {
     rpicamStride: number
     warmupMs: number
     maxFrames: number
+    memoryBudgetMB: number
   }
   encoder: {
     table: string

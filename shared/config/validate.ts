@@ -6,6 +6,7 @@ import { validateTable } from '../codec/tables'
 import { cleanHuffmanTables, validateHuffmanTables } from '../codec/huffman-tables'
 import type { HuffmanTables } from '../codec/types'
 import type { AgentConfig, FlatConfig, PushedTable } from './types'
+import { isPrototypeName, setOwn } from './own-keys'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -37,26 +38,69 @@ export function validatePartial(doc: unknown, opts: ValidateOptions): FlatConfig
   return out
 }
 
-function walk(obj: Record<string, unknown>, prefix: string, out: FlatConfig, opts: ValidateOptions, where: string): void {
+/** A key (or one pushed table, `encoder.tables.<id>`) that validatePartialLenient left out, and why. */
+export interface DroppedKey { key: string; error: string }
+
+/**
+ * validatePartial for a layer saved by an earlier run (possibly an earlier version with other rules): a wrong key,
+ * or one wrong pushed table, is left out and listed in `dropped` instead of refusing the whole layer, so one bad
+ * entry does not throw away everything else a backend set. Throws only when `doc` is not an object.
+ */
+export function validatePartialLenient(doc: unknown, opts: ValidateOptions): { partial: FlatConfig; dropped: DroppedKey[] } {
+  const where = opts.origin ? `${opts.origin}: ` : ''
+  if (!isPlainObject(doc)) throw new ConfigError(`${where}configuration must be a JSON object, got ${describe(doc)}`)
+  const partial: FlatConfig = {}
+  const dropped: DroppedKey[] = []
+  walk(doc, '', partial, opts, where, dropped)
+  return { partial, dropped }
+}
+
+/** With `dropped`, a wrong key is recorded there and skipped; without, it throws. */
+function walk(obj: Record<string, unknown>, prefix: string, out: FlatConfig, opts: ValidateOptions, where: string, dropped?: DroppedKey[]): void {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix + k
-    const spec = SPEC_BY_KEY.get(key)
-    if (!spec) {
-      if (SCHEMA.some((s) => s.key.startsWith(key + '.'))) {
-        if (!isPlainObject(v)) throw new ConfigError(`${where}'${key}' must be an object, got ${describe(v)}`)
-        walk(v, key + '.', out, opts, where)
+    try {
+      const spec = SPEC_BY_KEY.get(key)
+      if (!spec) {
+        if (SCHEMA.some((s) => s.key.startsWith(key + '.'))) {
+          if (!isPlainObject(v)) throw new ConfigError(`${where}'${key}' must be an object, got ${describe(v)}`)
+          walk(v, key + '.', out, opts, where, dropped)
+          continue
+        }
+        throw new ConfigError(`${where}unknown key '${key}'${suggest(key)}`)
+      }
+      if (opts.remote && !spec.remote) {
+        throw new ConfigError(`${where}'${key}' cannot be set remotely (${remoteReason(spec)})`)
+      }
+      if (dropped && spec.type === 'tables' && isPlainObject(v)) {
+        out[key] = lenientTables(spec, v, where, dropped)
         continue
       }
-      throw new ConfigError(`${where}unknown key '${key}'${suggest(key)}`)
+      out[key] = checkValue(spec, v, where)
+    } catch (err) {
+      if (!dropped || !(err instanceof ConfigError)) throw err
+      dropped.push({ key, error: err.message })
     }
-    if (opts.remote && !spec.remote) {
-      throw new ConfigError(`${where}'${key}' cannot be set remotely (${remoteReason(spec)})`)
-    }
-    out[key] = checkValue(spec, v, where)
   }
 }
 
+/** Pushed tables one id at a time: a wrong one is dropped, the others kept. */
+function lenientTables(spec: KeySpec, v: Record<string, unknown>, where: string, dropped: DroppedKey[]): Record<string, unknown> {
+  const kept: Record<string, unknown> = {}
+  for (const [id, t] of Object.entries(v)) {
+    try {
+      const one = checkValue(spec, Object.fromEntries([[id, t]]), where) as Record<string, unknown>
+      setOwn(kept, id, one[id])
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err
+      dropped.push({ key: `${spec.key}.${id}`, error: err.message })
+    }
+  }
+  return kept
+}
+
 function remoteReason(spec: KeySpec): string {
+  if (spec.localReason) return spec.localReason
   if (spec.secret || /username|password/.test(spec.key)) return 'credential'
   if (/path|Dir|File|^mqtt\.(ca|cert|key)$/.test(spec.key)) return 'file path'
   return 'local configuration only'
@@ -72,6 +116,7 @@ export function checkValue(spec: KeySpec, v: unknown, where = ''): unknown {
       if (spec.key === 'deviceId' && v !== '' && !/^[A-Za-z0-9._-]+$/.test(v as string)) bad('may only contain letters, digits, `.`, `_` and `-`')
       if (spec.key === 'mqtt.prefix' && !/^[^#+\u0000]+$/.test(v as string)) bad('must be non-empty without MQTT wildcards')
       if (spec.key === 'encoder.table' && v !== '' && !/^[A-Za-z0-9._-]+$/.test(v as string)) bad('must be a table id (letters, digits, `.`, `_`, `-`)')
+      if (spec.key === 'encoder.table' && isPrototypeName(v as string)) bad(`cannot be '${v}': that names a built-in JavaScript object member, not a table; choose another id`)
       return v
     case 'boolean':
       if (typeof v !== 'boolean') bad(`must be true or false, got ${describe(v)}`)
@@ -99,8 +144,9 @@ function checkTables(key: string, v: unknown, bad: (m: string) => never): Record
   const out: Record<string, PushedTable | null> = {}
   for (const id of ids) {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) bad(`table id '${id.slice(0, 80)}' must be 1..64 letters, digits, '.', '_' or '-'`)
+    if (isPrototypeName(id)) bad(`table id '${id}' names a built-in JavaScript object member, not a table; choose another id`)
     const t = v[id]
-    if (t === null) { out[id] = null; continue }
+    if (t === null) { setOwn(out, id, null); continue }
     if (!isPlainObject(t)) bad(`.${id} must be an object {luma, chroma}, got ${describe(t)}`)
     const tt = t as Record<string, unknown>
     const extra = Object.keys(tt).filter((k) => !TABLE_FIELDS.includes(k))
@@ -108,7 +154,7 @@ function checkTables(key: string, v: unknown, bad: (m: string) => never): Record
     if (tt.id !== undefined && tt.id !== id) bad(`.${id}.id is '${String(tt.id)}', expected '${id}'`)
     const table: PushedTable = { luma: checkQuantTable(`${key}.${id}.luma`, tt.luma), chroma: checkQuantTable(`${key}.${id}.chroma`, tt.chroma) }
     if (tt.huffman !== undefined) table.huffman = checkHuffmanSet(`${key}.${id}.huffman`, tt.huffman)
-    out[id] = table
+    setOwn(out, id, table)
   }
   return out
 }
@@ -158,7 +204,7 @@ export function applyPartial(base: AgentConfig, partial: FlatConfig): AgentConfi
       const merged = { ...(flat[k] as Record<string, PushedTable>) }
       for (const [id, t] of Object.entries(v as Record<string, PushedTable | null>)) {
         if (t === null) delete merged[id]
-        else merged[id] = t
+        else setOwn(merged, id, t)
       }
       flat[k] = merged
     } else {

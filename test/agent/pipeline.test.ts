@@ -223,7 +223,7 @@ t.test('a persisted remote config that no longer resolves is dropped with a warn
   const lines: string[] = []
   const second = createAgent(loadLocalConfig({ env: { ...env, DEEPN__ENCODER__TABLES_DIR: mkdtempSync(join(tmpdir(), 'no-tables-')), DEEPN__ENCODER__TABLE: '' } }), createLogger({ level: 'warn', write: (l) => lines.push(l) }))
   t.equal(second.config.encoder.table, '', 'falls back to the local configuration')
-  t.match(lines.join('\n'), /ignoring the persisted remote configuration: .*no table 'fmnist-deepn'/)
+  t.match(lines.join('\n'), /saved remote configuration: leaving out 'encoder\.table': .*no table 'fmnist-deepn'/)
   await second.stop()
 })
 
