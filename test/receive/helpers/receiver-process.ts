@@ -1,9 +1,14 @@
-/** `deepn receive` in a child process, so a test can SIGKILL it mid-stream. */
+/**
+ * `deepn receive` in a child process, so a test can SIGKILL it mid-stream. It runs the built CLI as a user does
+ * (`npm test` builds first): compiling the sources through tap's TypeScript loader took seconds per start, and over
+ * 20 s on a loaded machine.
+ */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import * as path from 'node:path'
 import { sleep } from './sim-agent'
 
-const RUNNER = path.join(__dirname, '..', 'fixtures', 'run-receiver.ts')
+const CLI = path.join(__dirname, '..', '..', '..', 'dist', 'agent', 'cli.js')
 
 export class ReceiverProcess {
   readonly proc: ChildProcess
@@ -11,8 +16,8 @@ export class ReceiverProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 
   constructor(args: string[]) {
-    // execArgv carries tap's TypeScript loader, so the child runs the same sources.
-    this.proc = spawn(process.execPath, [...process.execArgv, RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    if (!existsSync(CLI)) throw new Error(`${CLI} missing: build first (npx tsc -p .)`)
+    this.proc = spawn(process.execPath, [CLI, 'receive', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.proc.stdout!.on('data', (d) => { this.stderr += d })
     this.proc.stderr!.on('data', (d) => { this.stderr += d })
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })))
