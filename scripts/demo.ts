@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib'
 import { join, resolve } from 'node:path'
 import { fromLayers, loadLocalConfig } from '../agent/config-file'
 import { createAgent, stopOnSignals } from '../agent/commands/run'
+import { UsageError } from '../agent/cli-args'
 import { createLogger, errorMessage } from '../agent/log'
 import { validatePartial, ConfigError, mergePartials } from '../shared/config'
 import { parseIdx } from '../shared/deepn/idx'
@@ -52,7 +53,7 @@ function parseArgs(argv: string[]): DemoArgs | 'help' {
   const out: DemoArgs = { data: 'data' }
   const num = (name: string, v: string | undefined): number => {
     const n = Number(v)
-    if (!v || !Number.isInteger(n) || n < 0) throw new ConfigError(`${name} needs a non-negative integer, got ${v ?? 'nothing'}`)
+    if (!v || !Number.isInteger(n) || n < 0) throw new UsageError(`${name} needs a non-negative integer, got ${v ?? 'nothing'}`)
     return n
   }
   for (let i = 0; i < argv.length; i++) {
@@ -62,11 +63,11 @@ function parseArgs(argv: string[]): DemoArgs | 'help' {
       case '--frames': out.frames = num(a, argv[++i]); break
       case '--seconds': out.seconds = num(a, argv[++i]); break
       case '--port': out.port = num(a, argv[++i]); break
-      case '--data': out.data = argv[++i] ?? ''; if (!out.data) throw new ConfigError('--data needs a directory'); break
-      case '--model': out.model = argv[++i]; if (!out.model) throw new ConfigError('--model needs a file'); break
-      case '--config': out.config = argv[++i]; if (!out.config) throw new ConfigError('--config needs a file'); break
+      case '--data': out.data = argv[++i] ?? ''; if (!out.data) throw new UsageError('--data needs a directory'); break
+      case '--model': out.model = argv[++i]; if (!out.model) throw new UsageError('--model needs a file'); break
+      case '--config': out.config = argv[++i]; if (!out.config) throw new UsageError('--config needs a file'); break
       case '--fmnist': out.fmnist = true; break
-      default: throw new ConfigError(`unknown option '${a}'`)
+      default: throw new UsageError(`unknown option '${a}'`)
     }
   }
   return out
@@ -94,16 +95,9 @@ async function startBroker(port: number | undefined): Promise<{ port: number; cl
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let args: DemoArgs | 'help'
-  let local: ReturnType<typeof loadLocalConfig>
-  try {
-    args = parseArgs(argv)
-    if (args === 'help') { console.log(USAGE); return 0 }
-    local = loadLocalConfig({ file: args.config, env: process.env })
-  } catch (err) {
-    console.error(`deepn demo: ${errorMessage(err)}\n\n${USAGE}`)
-    return 2
-  }
+  const args = parseArgs(argv)
+  if (args === 'help') { console.log(USAGE); return 0 }
+  const local = loadLocalConfig({ file: args.config, env: process.env })
   const log = createLogger({ level: local.config.log.level })
   const data = resolve(args.data)
   let broker: Awaited<ReturnType<typeof startBroker>> | undefined

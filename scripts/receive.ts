@@ -2,18 +2,11 @@
  * `deepn receive`: the reference backend (see scripts/receive/receiver.ts). Runs until SIGINT/SIGTERM, then
  * finishes the frame being written, sends pending acks and disconnects.
  */
-import { parseReceiveArgs, UsageError, USAGE } from './receive/options'
+import { parseReceiveArgs, USAGE } from './receive/options'
 import { startReceiver } from './receive/receiver'
 
 export async function main(argv: string[]): Promise<number> {
-  let opts
-  try {
-    opts = parseReceiveArgs(argv)
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err
-    console.error(`deepn receive: ${err.message}\n\n${USAGE}`)
-    return 2
-  }
+  const opts = parseReceiveArgs(argv)
   if (opts === 'help') {
     console.log(USAGE)
     return 0

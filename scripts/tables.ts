@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseOptions, UsageError } from '../agent/cli-args'
 import { Calibration } from '../shared/deepn/calibration'
 import { PAPER_PLM, plmParams, type PlmParams } from '../shared/deepn/plm'
 import { deepnTableFile } from '../shared/deepn/table-file'
@@ -36,9 +36,9 @@ export function parsePlm(spec: string | undefined): Partial<PlmParams> {
   const out: Partial<PlmParams> = {}
   for (const part of spec.split(',')) {
     const [k, v] = part.split('=')
-    if (!(k in PAPER_PLM)) throw new Error(`--plm: unknown parameter '${k}' (known: ${Object.keys(PAPER_PLM).join(', ')})`)
+    if (!(k in PAPER_PLM)) throw new UsageError(`--plm: unknown parameter '${k}' (known: ${Object.keys(PAPER_PLM).join(', ')})`)
     const n = Number(v)
-    if (v === undefined || v === '' || !Number.isFinite(n)) throw new Error(`--plm: ${k} needs a number, got '${v}'`)
+    if (v === undefined || v === '' || !Number.isFinite(n)) throw new UsageError(`--plm: ${k} needs a number, got '${v}'`)
     out[k as keyof PlmParams] = n
   }
   plmParams(out) // validate the combination now
@@ -53,12 +53,12 @@ export function shellQuote(a: string): string {
 function positive(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
   const n = Number(v)
-  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`${name} must be a positive number, got '${v}'`)
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${name} must be a positive number, got '${v}'`)
   return n
 }
 
 async function build(argv: string[]): Promise<number> {
-  const { values: o } = parseArgs({
+  const { values: o } = parseOptions({
     args: argv,
     options: {
       fmnist: { type: 'boolean' }, 'data-dir': { type: 'string' }, images: { type: 'string', multiple: true },
@@ -66,12 +66,11 @@ async function build(argv: string[]): Promise<number> {
       label: { type: 'string' }, id: { type: 'string' }, out: { type: 'string' }, scale: { type: 'string' }, plm: { type: 'string' },
       progress: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
   })
   if (o.help) { console.log(BUILD_HELP); return 0 }
-  if (Boolean(o.fmnist) === Boolean(o.images?.length)) throw new Error('tables build: give exactly one of --fmnist or --images')
+  if (Boolean(o.fmnist) === Boolean(o.images?.length)) throw new UsageError('tables build: give exactly one of --fmnist or --images')
   const subsampling = (o.subsampling ?? '420') as Subsampling
-  if (subsampling !== '420' && subsampling !== '444') throw new Error(`--subsampling must be 420 or 444, got '${o.subsampling}'`)
+  if (subsampling !== '420' && subsampling !== '444') throw new UsageError(`--subsampling must be 420 or 444, got '${o.subsampling}'`)
   const limit = positive('--limit', o.limit) ?? Infinity
   const scale = positive('--scale', o.scale) ?? 1
   const maxSide = positive('--max-side', o['max-side'])
@@ -117,6 +116,9 @@ export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub === 'build') return build(rest)
   if (sub === 'optimize') return (require('./tables/optimize') as typeof import('./tables/optimize')).main(rest)
-  console.log(`usage: deepn tables build|optimize ...   ('deepn tables build --help', 'deepn tables optimize --help')`)
-  return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2
+  if (sub === '--help' || sub === '-h') {
+    console.log(`usage: deepn tables build|optimize ...   ('deepn tables build --help', 'deepn tables optimize --help')`)
+    return 0
+  }
+  throw new UsageError(sub === undefined ? 'missing subcommand: build or optimize' : `unknown subcommand '${sub}': expected build or optimize`)
 }

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseOptions, UsageError } from '../cli-args'
 import { CalibrationCollector } from '../calibration/collector'
 import { captureOptionsFromConfig, createSource, type FrameSource } from '../capture'
 import { loadLocalConfig } from '../config-file'
@@ -23,22 +23,21 @@ const HELP = `usage: deepn calibrate [--config FILE] [--frames N] [--seconds T] 
 function positive(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
   const n = Number(v)
-  if (!(n > 0 && Number.isFinite(n))) throw new Error(`${name} must be a positive number, got '${v}'`)
+  if (!(n > 0 && Number.isFinite(n))) throw new UsageError(`${name} must be a positive number, got '${v}'`)
   return n
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values: o } = parseArgs({
+  const { values: o } = parseOptions({
     args: argv,
     options: {
       config: { type: 'string', short: 'c' }, frames: { type: 'string' }, seconds: { type: 'string' }, out: { type: 'string' },
       report: { type: 'string' }, id: { type: 'string' }, scale: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
   })
   if (o.help) { console.log(HELP); return 0 }
   const frames = positive('--frames', o.frames) ?? 100
-  if (!Number.isInteger(frames)) throw new Error(`--frames must be an integer, got '${o.frames}'`)
+  if (!Number.isInteger(frames)) throw new UsageError(`--frames must be an integer, got '${o.frames}'`)
   const { config } = loadLocalConfig({ file: o.config })
   const c = config.capture
   const collector = new CalibrationCollector({

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseOptions, UsageError } from '../../agent/cli-args'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { TableFile } from '../../shared/codec/types'
 import { scaleSteps } from '../../shared/deepn/optimize'
@@ -60,14 +60,14 @@ report (on the TEST split): --tables OPT.json (repeatable) [--deepn T.json] [--l
 function num(name: string, v: string | undefined, fallback: number | undefined, lo: number, hi: number): number | undefined {
   if (v === undefined) return fallback
   const n = Number(v)
-  if (!Number.isFinite(n) || n < lo || n > hi) throw new Error(`${name} must be a number in ${lo}..${hi}, got '${v}'`)
+  if (!Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`${name} must be a number in ${lo}..${hi}, got '${v}'`)
   return n
 }
 
 export async function main(argv: string[]): Promise<number> {
   const sub = argv[0] === 'report' || argv[0] === 'search' ? argv[0] : 'search'
   const args = argv[0] === sub ? argv.slice(1) : argv
-  const { values: o } = parseArgs({
+  const { values: o } = parseOptions({
     args,
     options: {
       model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, 'calib-size': { type: 'string' },
@@ -77,13 +77,12 @@ export async function main(argv: string[]): Promise<number> {
       out: { type: 'string' }, progress: { type: 'boolean' }, tables: { type: 'string', multiple: true }, deepn: { type: 'string' },
       limit: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
   })
   if (o.help) { console.log(HELP); return 0 }
   const modelPath = o.model ?? DEFAULT_MODEL
   const progress = progressEnabled(Boolean(o.progress))
   if (sub === 'report') {
-    if (!o.tables?.length) throw new Error('report needs --tables OPT.json (the optimised table(s) to compare)')
+    if (!o.tables?.length) throw new UsageError('report needs --tables OPT.json (the optimised table(s) to compare)')
     return runReport({
       modelPath, optimized: o.tables.map((f) => parseTableFile(readFileSync(f, 'utf8'), f)),
       deepn: parseTableFile(readFileSync(o.deepn ?? DEFAULT_DEEPN, 'utf8'), o.deepn ?? DEFAULT_DEEPN),
@@ -161,15 +160,15 @@ export async function optimizeTable(o: OptimizeTableOptions = {}): Promise<{ tab
   const targets = [o.targetAccuracy, o.targetDrop, o.maxBytes].filter((v) => v !== undefined)
   if (targets.length > 1) throw new Error('give at most one of --target-accuracy, --target-drop, --max-bytes (targetAccuracy, targetDrop, maxBytes)')
   const seed = o.seed ?? 1
-  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${seed}'`)
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${seed}'`)
   const jointHuffman = o.jointHuffman ?? 0
-  if (!Number.isInteger(jointHuffman) || jointHuffman < 0 || jointHuffman > 10) throw new Error(`--joint-huffman must be an integer 0..10, got '${jointHuffman}'`)
+  if (!Number.isInteger(jointHuffman) || jointHuffman < 0 || jointHuffman > 10) throw new UsageError(`--joint-huffman must be an integer 0..10, got '${jointHuffman}'`)
   const method = o.search ?? 'descent'
-  if (method !== 'descent' && method !== 'random') throw new Error(`--search must be descent or random, got '${String(method)}'`)
+  if (method !== 'descent' && method !== 'random') throw new UsageError(`--search must be descent or random, got '${String(method)}'`)
   const loss = o.loss ?? 'kl'
-  if (loss !== 'kl' && loss !== 'nll') throw new Error(`--loss must be kl or nll, got '${String(loss)}'`)
+  if (loss !== 'kl' && loss !== 'nll') throw new UsageError(`--loss must be kl or nll, got '${String(loss)}'`)
   const id = o.id ?? 'fmnist-optimized'
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new Error(`--id must be 1..64 of [A-Za-z0-9._-] (the agent's table id rule), got '${id}'`)
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new UsageError(`--id must be 1..64 of [A-Za-z0-9._-] (the agent's table id rule), got '${id}'`)
   const modelPath = o.model ?? DEFAULT_MODEL
   const { calibSize = 1000, maxBytes, factor = 1.3, maxEvals = 600, lambda } = o
   const starts = startFamilies(o.start ?? 'annexk,deepn', o.deepnTable ?? DEFAULT_DEEPN)
@@ -241,7 +240,7 @@ function startFamilies(list: string, deepnPath: string): StartFamily[] {
       const at = (scale: number) => ({ name: `${t.id} x${scale}`, luma: t.source?.method === 'deepn-plm' ? rescaleTableFile(t, scale).luma : scaleSteps(t.luma, scale) })
       return { name: t.id, ladder: DEEPN_LADDER.map(at) }
     }
-    throw new Error(`--start: unknown start table '${s}' (expected annexk, deepn)`)
+    throw new UsageError(`--start: unknown start table '${s}' (expected annexk, deepn)`)
   })
 }
 

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { main } from '../../agent/commands/encode'
+import { dispatch } from '../../agent/cli'
 import { readJpegMetadata } from '../../shared/codec/metadata'
 import { qualityTables } from '../../shared/codec/tables'
 import { firstDiff, djpeg, randomTables } from './helpers'
@@ -22,7 +22,7 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   console.log = (...a: unknown[]) => { out.push(a.join(' ')) }
   console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
   try {
-    const code = await main(argv)
+    const code = await dispatch(['encode', ...argv])
     return { code, out: out.join('\n'), err: err.join('\n') }
   } finally {
     console.log = log
