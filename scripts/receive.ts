@@ -12,14 +12,17 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   }
   const receiver = await startReceiver(opts)
-  await new Promise<void>((resolve) => {
+  const signalled = new Promise<undefined>((resolve) => {
     const stop = (sig: NodeJS.Signals) => {
       process.stderr.write(`[receive] ${sig}: finishing\n`)
-      resolve()
+      resolve(undefined)
     }
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })
+  // A refused login is a configuration error: retrying cannot fix it, so stop with the reason (as mosquitto_sub).
+  const failure = await Promise.race([signalled, receiver.failed])
   await receiver.close()
+  if (failure) throw failure
   return 0
 }
