@@ -14,6 +14,7 @@ import { UsageError } from '../agent/cli-args'
 import { createLogger, errorMessage } from '../agent/log'
 import { validatePartial, ConfigError, mergePartials } from '../shared/config'
 import { parseIdx } from '../shared/deepn/idx'
+import { redactUrl } from './receive/mqtt-session'
 import { startReceiver } from './receive/receiver'
 
 const USAGE = `usage: deepn demo [--frames N] [--seconds N] [--port N] [--data DIR] [--model FILE.onnx] [--fmnist] [--config FILE]
@@ -62,7 +63,10 @@ function parseArgs(argv: string[]): DemoArgs | 'help' {
       case '--help': case '-h': return 'help'
       case '--frames': out.frames = num(a, argv[++i]); break
       case '--seconds': out.seconds = num(a, argv[++i]); break
-      case '--port': out.port = num(a, argv[++i]); break
+      case '--port':
+        out.port = num(a, argv[++i])
+        if (out.port > 65535) throw new UsageError(`--port ${out.port} is above 65535 (0 picks any free port)`)
+        break
       case '--data': out.data = argv[++i] ?? ''; if (!out.data) throw new UsageError('--data needs a directory'); break
       case '--model': out.model = argv[++i]; if (!out.model) throw new UsageError('--model needs a file'); break
       case '--config': out.config = argv[++i]; if (!out.config) throw new UsageError('--config needs a file'); break
@@ -73,9 +77,11 @@ function parseArgs(argv: string[]): DemoArgs | 'help' {
   return out
 }
 
+/** The in-process broker; closed again if it cannot listen, so a failed start leaves no timer or socket behind. */
 async function startBroker(port: number | undefined): Promise<{ port: number; close(): Promise<void> }> {
   const { Aedes } = require('aedes') as typeof import('aedes')
   const broker = await Aedes.createBroker()
+  const closeBroker = (): Promise<void> => new Promise((res) => broker.close(() => res()))
   const listen = (p: number): Promise<Server> => new Promise((res, rej) => {
     const srv = createServer(broker.handle)
     srv.once('error', rej)
@@ -83,10 +89,17 @@ async function startBroker(port: number | undefined): Promise<{ port: number; cl
   })
   let srv: Server
   try {
-    srv = await listen(port ?? 1883)
+    try {
+      srv = await listen(port ?? 1883)
+    } catch (err) {
+      if (port !== undefined) throw err
+      srv = await listen(0) // 1883 is taken (a local Mosquitto?): any free port
+    }
   } catch (err) {
-    if (port !== undefined) throw err
-    srv = await listen(0) // 1883 is taken (a local Mosquitto?): any free port
+    await closeBroker()
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : errorMessage(err)
+    throw new Error(`cannot listen on 127.0.0.1:${port ?? 1883}: ${why} (pick another --port, or --port 0 for any free one)`)
   }
   return {
     port: (srv.address() as { port: number }).port,
@@ -94,31 +107,60 @@ async function startBroker(port: number | undefined): Promise<{ port: number; cl
   }
 }
 
+/** Things started so far, stopped in reverse order whether the demo ends normally or fails half-way. */
+class Teardown {
+  private readonly steps: Array<() => Promise<unknown>> = []
+  add(step: () => Promise<unknown>): void { this.steps.push(step) }
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) await step().catch(() => undefined)
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv)
   if (args === 'help') { console.log(USAGE); return 0 }
   const local = loadLocalConfig({ file: args.config, env: process.env })
+  const teardown = new Teardown()
+  try {
+    return await runDemo(args, local, teardown)
+  } finally {
+    // A fatal error (port in use, a model that does not load, …) must not leave the broker listening: the
+    // process would print the error and hang until Ctrl-C.
+    await teardown.run()
+  }
+}
+
+async function runDemo(args: DemoArgs, local: ReturnType<typeof loadLocalConfig>, teardown: Teardown): Promise<number> {
   const log = createLogger({ level: local.config.log.level })
   const data = resolve(args.data)
+  const model = args.model ?? (args.fmnist ? join(packageRoot(), 'config/models/fmnist-cnn.onnx') : undefined)
+  if (model && !existsSync(model)) throw new UsageError(`--model ${model}: no such file`)
   let broker: Awaited<ReturnType<typeof startBroker>> | undefined
   let url = local.config.mqtt.url
   if (!url) {
     broker = await startBroker(args.port)
+    teardown.add(() => broker!.close())
     url = `mqtt://127.0.0.1:${broker.port}`
   }
   // Demo defaults on top of the schema's, below anything the user configured.
   const fmnist = args.fmnist ? { capture: { source: 'files', filesDir: writeFmnistSamples(data), width: 28, height: 28, intervalMs: 200 }, encoder: { table: 'fmnist-deepn' } } : {}
-  const model = args.model ?? (args.fmnist ? join(packageRoot(), 'config/models/fmnist-cnn.onnx') : undefined)
   const demo = validatePartial({
     mqtt: { url },
     buffer: { path: join(data, 'demo-buffer.db') },
     ...fmnist,
     ...(args.frames ? { capture: { ...fmnist.capture, maxFrames: args.frames } } : {}),
   }, { remote: false })
-  const agent = createAgent(fromLayers(mergePartials(demo, mergePartials(local.local, { 'mqtt.url': url }))), log)
-  const c = agent.config
-  const receiver = await startReceiver({ url, out: join(data, 'received'), prefix: c.mqtt.prefix, model, summaryIntervalMs: 10000, log: (l) => log.child('receiver').info(l) })
-  await receiver.subscribed
+  const layers = fromLayers(mergePartials(demo, mergePartials(local.local, { 'mqtt.url': url })))
+  const c = layers.config
+  // The receiver (which loads the model) before the agent: a model that does not load stops the demo before
+  // anything was captured.
+  const receiver = await startReceiver({ url, protocol: c.mqtt.protocol, out: join(data, 'received'), prefix: c.mqtt.prefix, model, summaryIntervalMs: 10000, log: (l) => log.child('receiver').info(l) })
+  teardown.add(() => receiver.close())
+  const failed = receiver.failed.then((err) => { throw err })
+  failed.catch(() => undefined)
+  await Promise.race([receiver.subscribed, failed])
+  const agent = createAgent(layers, log)
+  teardown.add(() => agent.stop())
 
   const unique = new Set<number>()
   let done: () => void = () => {}
@@ -131,10 +173,10 @@ export async function main(argv: string[]): Promise<number> {
   if (model) {
     receiver.on('result', (r: { seq: number; label: string; score: number }) => console.log(`  seq ${r.seq}: ${r.label} (${(r.score * 100).toFixed(1)} %)`))
   }
-  const [host, port] = url.replace(/^mqtts?:\/\//, '').split(':')
+  const [host, port] = url.replace(/^mqtts?:\/\//, '').replace(/^[^@]*@/, '').split(':')
   console.log([
     '',
-    `deepn demo: ${broker ? 'in-process broker' : 'broker'} at ${url}; device '${c.deviceId}'`,
+    `deepn demo: ${broker ? 'in-process broker' : 'broker'} at ${redactUrl(url)}; device '${c.deviceId}'`,
     `  watch the messages:  mosquitto_sub -h ${host} -p ${port ?? 1883} -t '${c.mqtt.prefix}/#' -v`,
     `  frames land in:      ${join(data, 'received', c.deviceId)}/`,
     `  change the config:   mosquitto_pub -h ${host} -p ${port ?? 1883} -t '${c.mqtt.prefix}/${c.deviceId}/config/set' -m '{"id":"1","config":{"capture":{"width":320,"height":240}}}'`,
@@ -144,10 +186,8 @@ export async function main(argv: string[]): Promise<number> {
 
   const signalled = stopOnSignals(agent, log)
   await agent.start()
-  await Promise.race([finished, signalled])
-  await agent.stop()
-  await receiver.close()
-  await broker?.close()
+  await Promise.race([finished, signalled, failed])
+  await teardown.run()
   console.log(`deepn demo: ${unique.size} frames received into ${join(data, 'received', c.deviceId)}/`)
   return 0
 }
