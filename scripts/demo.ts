@@ -4,7 +4,7 @@
  * ./data/received — one command shows frames flowing end to end. Runs until Ctrl-C, or `--frames N` /
  * `--seconds N`.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { gunzipSync } from 'node:zlib'
 import { join, resolve } from 'node:path'
@@ -23,7 +23,9 @@ Runs agent + in-process broker + receiver on embedded defaults. Without a broker
 DEEPN_MQTT_URL) an in-process broker listens on 127.0.0.1 (port 1883, or a free one when taken).
 Frames land in <data>/received/<deviceId>/<date>/<seq>.jpg (default data dir: ./data).
 --fmnist replays Fashion-MNIST test images (Debian package dataset-fashion-mnist) through the agent with the
-fmnist-deepn table and classifies every received frame with the shipped model (config/models/fmnist-cnn.onnx).`
+fmnist-deepn table and classifies every received frame with the shipped model (config/models/fmnist-cnn.onnx),
+printing each image's true label and the accuracy so far (its scratch buffer <data>/fmnist-buffer.db starts
+afresh on every run, so seq n is test image n-1).`
 
 interface DemoArgs { frames?: number; seconds?: number; port?: number; data: string; model?: string; config?: string; fmnist?: boolean }
 
@@ -142,11 +144,13 @@ async function runDemo(args: DemoArgs, local: ReturnType<typeof loadLocalConfig>
     teardown.add(() => broker!.close())
     url = `mqtt://127.0.0.1:${broker.port}`
   }
+  // aedes speaks MQTT 3.1.1 only: say so rather than have both clients log a refused MQTT 5 first
+  const protocol = broker ? '3.1.1' : undefined
   // Demo defaults on top of the schema's, below anything the user configured.
   const fmnist = args.fmnist ? { capture: { source: 'files', filesDir: writeFmnistSamples(data), width: 28, height: 28, intervalMs: 200 }, encoder: { table: 'fmnist-deepn' } } : {}
   const demo = validatePartial({
-    mqtt: { url },
-    buffer: { path: join(data, 'demo-buffer.db') },
+    mqtt: { url, ...(protocol ? { protocol } : {}) },
+    buffer: { path: join(data, args.fmnist ? FMNIST_BUFFER : 'demo-buffer.db') },
     ...fmnist,
     ...(args.frames ? { capture: { ...fmnist.capture, maxFrames: args.frames } } : {}),
   }, { remote: false })
@@ -159,6 +163,9 @@ async function runDemo(args: DemoArgs, local: ReturnType<typeof loadLocalConfig>
   const failed = receiver.failed.then((err) => { throw err })
   failed.catch(() => undefined)
   await Promise.race([receiver.subscribed, failed])
+  // The --fmnist demo replays from seq 1 in its own scratch buffer, so seq n is test image n-1 (its true label).
+  const scratch = args.fmnist && c.buffer.path === join(data, FMNIST_BUFFER)
+  if (scratch) removeBuffer(c.buffer.path)
   const agent = createAgent(layers, log)
   teardown.add(() => agent.stop())
 
@@ -171,15 +178,29 @@ async function runDemo(args: DemoArgs, local: ReturnType<typeof loadLocalConfig>
   })
   if (args.seconds) setTimeout(done, args.seconds * 1000).unref()
   if (model) {
-    receiver.on('result', (r: { seq: number; label: string; score: number }) => console.log(`  seq ${r.seq}: ${r.label} (${(r.score * 100).toFixed(1)} %)`))
+    const truth = scratch ? fmnistTruth() : undefined
+    let right = 0, total = 0
+    receiver.on('result', (r: { seq: number; label: string; score: number }) => {
+      let line = `  seq ${r.seq}: ${r.label} (${(r.score * 100).toFixed(1)} %)`
+      const label = truth?.(r.seq)
+      if (label !== undefined) {
+        total++
+        if (label === r.label) right++
+        line += `, true label ${label} ${label === r.label ? '✓' : '✗'}; accuracy so far ${right}/${total} (${(100 * right / total).toFixed(1)} %)`
+      }
+      console.log(line)
+    })
   }
   const [host, port] = url.replace(/^mqtts?:\/\//, '').replace(/^[^@]*@/, '').split(':')
+  const sub = `mosquitto_sub -h ${host} -p ${port ?? 1883}`
+  const p = c.mqtt.prefix
   console.log([
     '',
     `deepn demo: ${broker ? 'in-process broker' : 'broker'} at ${redactUrl(url)}; device '${c.deviceId}'`,
-    `  watch the messages:  mosquitto_sub -h ${host} -p ${port ?? 1883} -t '${c.mqtt.prefix}/#' -v`,
+    `  watch the messages:  ${sub} -t '${p}/+/status' -t '${p}/+/telemetry' -t '${p}/+/config' -t '${p}/+/results' -v`,
+    `  frame sizes:         ${sub} -t '${p}/+/frames' -F '%t %l bytes'`,
     `  frames land in:      ${join(data, 'received', c.deviceId)}/`,
-    `  change the config:   mosquitto_pub -h ${host} -p ${port ?? 1883} -t '${c.mqtt.prefix}/${c.deviceId}/config/set' -m '{"id":"1","config":{"capture":{"width":320,"height":240}}}'`,
+    `  change the config:   mosquitto_pub -h ${host} -p ${port ?? 1883} -t '${p}/${c.deviceId}/config/set' -m '{"id":"1","config":{"capture":{"width":320,"height":240}}}'`,
     args.frames || args.seconds ? '' : '  Ctrl-C to stop.',
     '',
   ].join('\n'))
@@ -190,4 +211,21 @@ async function runDemo(args: DemoArgs, local: ReturnType<typeof loadLocalConfig>
   await teardown.run()
   console.log(`deepn demo: ${unique.size} frames received into ${join(data, 'received', c.deviceId)}/`)
   return 0
+}
+
+const FMNIST_BUFFER = 'fmnist-buffer.db'
+const FMNIST_LABELS = '/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz'
+const FMNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+
+/** seq → true class name of the replayed test image (the files source loops over FMNIST_SAMPLES images). */
+function fmnistTruth(): ((seq: number) => string | undefined) | undefined {
+  if (!existsSync(FMNIST_LABELS)) return undefined
+  const labels = parseIdx(new Uint8Array(gunzipSync(readFileSync(FMNIST_LABELS)))).data
+  const n = Math.min(labels.length, FMNIST_SAMPLES)
+  return (seq) => FMNIST_CLASSES[labels[(seq - 1) % n]]
+}
+
+/** The --fmnist demo's own scratch buffer (never the agent's), so its seqs start at 1 on every run. */
+function removeBuffer(path: string): void {
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true })
 }
