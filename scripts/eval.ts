@@ -4,10 +4,10 @@
  *   deepn eval clean [--record]              the model's accuracy with no codec (full test split + quick subset)
  *   deepn eval plot --csv F --out DIR        redraw charts and ratios from a sweep's CSV
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseOptions, UsageError } from '../agent/cli-args'
-import { checkWritableDir } from '../agent/output-file'
+import { checkWritableDir, writeOutputFile } from '../agent/output-file'
 import { parseTableFile } from '../shared/codec/tables'
 import { Classifier } from './eval/classifier'
 import { cjpegEncoder } from './eval/cjpeg-encoder'
@@ -112,17 +112,16 @@ async function measureClean(set: LabelledSet, c: Classifier, modelPath: string, 
     const side = modelPath.replace(/\.onnx$/, '.json')
     const info = JSON.parse(readFileSync(side, 'utf8')) as Record<string, unknown>
     info.cleanAccuracy = { test, quickSubset: quick, quickSubsetSize: QUICK_SIZE, measuredWith: 'deepn eval clean --record (onnxruntime-web, IDX pixels / 255)' }
-    writeFileSync(side, JSON.stringify(info, null, 2) + '\n')
+    writeOutputFile(side, JSON.stringify(info, null, 2) + '\n')
     console.log(`recorded in ${side}`)
   }
   return 0
 }
 
 function writeOutputs(dir: string, name: string, points: SweepPoint[], target: number, band: number, md: string): void {
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, `${name}.csv`), toCsv(points))
+  writeOutputFile(join(dir, `${name}.csv`), toCsv(points))
   writePlots(dir, name, points, target, band)
-  writeFileSync(join(dir, `${name}.md`), md)
+  writeOutputFile(join(dir, `${name}.md`), md)
 }
 
 /** Accuracy-vs-bpp charts (whole file and scan only) with the q100 accuracy and its band drawn in. */
@@ -138,6 +137,6 @@ export function writePlots(dir: string, name: string, points: SweepPoint[], targ
       points: points.filter((p) => p.curve === c).map((p) => ({ x: p[key], y: p.accuracy, label: p.quality !== undefined ? `q${p.quality}` : `x${p.scale}` })),
     }))
     const svg = svgPlot(series, { title: `Top-1 accuracy vs bits per pixel (${label})`, xLabel: `bits per pixel (${label})`, yLabel: 'top-1 accuracy', hLines })
-    writeFileSync(join(dir, `${name}${key === 'bpp' ? '' : '-scan'}.svg`), svg)
+    writeOutputFile(join(dir, `${name}${key === 'bpp' ? '' : '-scan'}.svg`), svg)
   }
 }

@@ -3,9 +3,8 @@
  *   build     DeepN-PLM tables from the DCT statistics of a calibration set (this file)
  *   optimize  model-aware table search (scripts/tables/optimize.ts, loaded only when asked for)
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { parseOptions, UsageError } from '../agent/cli-args'
+import { checkOutputFile, writeOutputFile } from '../agent/output-file'
 import { Calibration } from '../shared/deepn/calibration'
 import { PAPER_PLM, plmParams, type PlmParams } from '../shared/deepn/plm'
 import { deepnTableFile } from '../shared/deepn/table-file'
@@ -27,6 +26,7 @@ Builds a DeepN-PLM table file from per-coefficient DCT standard deviations of a 
   --label TEXT         what the calibration set is (recorded in source.calibration)
   --id ID              table id (default deepn)
   --out FILE           output JSON (default config/tables/<id>.json; '-' for stdout)
+  --force              replace an existing output file (never done silently: shipped tables live there)
   --scale X            scale knob (default 1: the paper's mapping)
   --plm k=v,...        override PLM parameters (${Object.keys(PAPER_PLM).join(', ')})
   --progress           progress bar on stderr even when not a TTY`
@@ -64,7 +64,7 @@ async function build(argv: string[]): Promise<number> {
       fmnist: { type: 'boolean' }, 'data-dir': { type: 'string' }, images: { type: 'string', multiple: true },
       'max-side': { type: 'string' }, subsampling: { type: 'string' }, limit: { type: 'string' },
       label: { type: 'string' }, id: { type: 'string' }, out: { type: 'string' }, scale: { type: 'string' }, plm: { type: 'string' },
-      progress: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      progress: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (o.help) { console.log(BUILD_HELP); return 0 }
@@ -76,6 +76,9 @@ async function build(argv: string[]): Promise<number> {
   const maxSide = positive('--max-side', o['max-side'])
   const plm = parsePlm(o.plm)
   const id = o.id ?? 'deepn'
+  const out = o.out ?? `config/tables/${id}.json`
+  // before the work: `--id natural-deepn` run from the repository must not silently replace the shipped table
+  if (out !== '-') checkOutputFile(out, { option: '--out', inputs: o.images, force: o.force })
   const cal = new Calibration(subsampling)
   let description: string
   const extra: Record<string, unknown> = { subsampling }
@@ -102,11 +105,9 @@ async function build(argv: string[]): Promise<number> {
   extra.command = `deepn tables build ${argv.map(shellQuote).join(' ')}`
   const file = deepnTableFile(cal.stats(description), { id, plm, scale, extra })
   const json = formatTableJson(file)
-  const out = o.out ?? `config/tables/${id}.json`
   if (out === '-') process.stdout.write(json)
   else {
-    mkdirSync(dirname(out), { recursive: true })
-    writeFileSync(out, json)
+    writeOutputFile(out, json, { overwrite: Boolean(o.force) })
     console.error(`wrote ${out}: ${cal.images} images, ${cal.luma.count} luma / ${cal.chroma.count} chroma blocks in ${((Date.now() - t0) / 1000).toFixed(1)}s`)
   }
   return 0

@@ -2,12 +2,13 @@
  * `deepn encode`: one image file (PPM/PGM/PNG/JPEG/BMP) → baseline JPEG with DeepN or standard tables.
  * Throws UsageError (exit 2) for a bad command line, Error (exit 1) for input/output errors; see agent/cli-args.ts.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { encodeJpeg } from '../../shared/codec/encoder'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { DctMethod, EncodeOptions, Subsampling } from '../../shared/codec/types'
 import { UsageError } from '../cli-args'
 import { decodeImageFile } from '../image-files/decode'
+import { checkOutputFile, writeOutputFile } from '../output-file'
 
 const HELP = `usage: deepn encode <in.ppm|in.pgm|in.png|in.jpg|in.bmp> -o <out.jpg> [options]
 
@@ -118,6 +119,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP)
     return 0
   }
+  // cjpeg-like: an existing output is replaced (atomically), but never one of the inputs (encode x.png -o x.png)
+  checkOutputFile(args.output, { option: '-o', inputs: [args.input, ...(args.tablesFile ? [args.tablesFile] : [])], refuseExisting: false, createDir: false })
   const image = decodeImageFile(readFile(args.input, 'input'), args.input)
   const options: EncodeOptions = { subsampling: args.subsampling, dct: args.dct, optimizeHuffman: args.optimize }
   let tablesLabel = `quality ${args.quality ?? 75}`
@@ -140,11 +143,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (args.metadata) options.metadata = args.metadata
   const jpeg = encodeJpeg(image, options)
-  try {
-    writeFileSync(args.output, jpeg)
-  } catch (err) {
-    throw new Error(`cannot write output '${args.output}': ${(err as Error).message}`)
-  }
+  writeOutputFile(args.output, jpeg, { createDir: false })
   const sub = image.format === 'gray' ? 'gray' : args.subsampling
   console.log(`${args.output}: ${image.width}x${image.height} ${sub} ${args.dct}, ${tablesLabel} → ${jpeg.length} bytes`)
   return 0

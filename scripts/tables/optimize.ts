@@ -5,9 +5,9 @@
  * The search runs on a calibration slice of the TRAIN split (or a labelled folder); the report on the test split.
  */
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { parseOptions, UsageError } from '../../agent/cli-args'
+import { checkOutputFile, checkWritableDir, writeOutputFile } from '../../agent/output-file'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { TableFile } from '../../shared/codec/types'
 import { scaleSteps } from '../../shared/deepn/optimize'
@@ -52,6 +52,7 @@ search (on a calibration slice of the TRAIN split, never the test split):
                            lengths (up to max-evals/2 each); the emitted set is always refitted at the final table
   --id ID                  table id (default fmnist-optimized)
   --out FILE               write the table JSON (default: stdout)
+  --force                  replace an existing --out file
   --progress               progress bar on stderr even when not a TTY
 
 report (on the TEST split): --tables OPT.json (repeatable) [--deepn T.json] [--limit N (default 3000)] [--out DIR]
@@ -75,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
       start: { type: 'string' }, 'start-margin': { type: 'string' }, 'deepn-table': { type: 'string' },
       factor: { type: 'string' }, 'max-evals': { type: 'string' }, lambda: { type: 'string' }, polish: { type: 'string' }, 'joint-huffman': { type: 'string' }, search: { type: 'string' }, loss: { type: 'string' }, id: { type: 'string' },
       out: { type: 'string' }, progress: { type: 'boolean' }, tables: { type: 'string', multiple: true }, deepn: { type: 'string' },
-      limit: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      limit: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (o.help) { console.log(HELP); return 0 }
@@ -83,12 +84,15 @@ export async function main(argv: string[]): Promise<number> {
   const progress = progressEnabled(Boolean(o.progress))
   if (sub === 'report') {
     if (!o.tables?.length) throw new UsageError('report needs --tables OPT.json (the optimised table(s) to compare)')
+    if (o.out) checkWritableDir(o.out, '--out')
     return runReport({
       modelPath, optimized: o.tables.map((f) => parseTableFile(readFileSync(f, 'utf8'), f)),
       deepn: parseTableFile(readFileSync(o.deepn ?? DEFAULT_DEEPN, 'utf8'), o.deepn ?? DEFAULT_DEEPN),
       limit: num('--limit', o.limit, 3000, 1, 1e9)!, out: o.out, name: o.name ?? 'optimized-rate-accuracy', progress, dataDir: o['data-dir'],
     })
   }
+  // before the search (minutes): an --out that cannot be written, or an existing table, is refused now
+  if (o.out) checkOutputFile(o.out, { option: '--out', inputs: [modelPath, ...(o['deepn-table'] ? [o['deepn-table']] : [])], force: o.force })
   const jointHuffman = num('--joint-huffman', o['joint-huffman'], 0, 0, 10)
   const r = await optimizeTable({
     model: modelPath, data: o.data, dataDir: o['data-dir'], progress,
@@ -107,8 +111,7 @@ export async function main(argv: string[]): Promise<number> {
   })
   const text = JSON.stringify(r.table, null, 2) + '\n'
   if (o.out) {
-    mkdirSync(dirname(o.out), { recursive: true })
-    writeFileSync(o.out, text)
+    writeOutputFile(o.out, text, { overwrite: Boolean(o.force) })
     console.error(`${o.out}: ${r.summary}`)
   } else process.stdout.write(text)
   return 0

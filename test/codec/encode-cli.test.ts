@@ -94,7 +94,7 @@ t.test('usage errors exit 2, file errors exit 1, each naming the problem', async
     [[notImage, '-o', join(dir, 'x.jpg')], 1, /unknown format/],
     [[PPM, '-o', join(dir, 'x.jpg'), '--tables', bad], 1, /bad\.json \(id broken\) chroma\[63\]: 0 is outside 1\.\.255/],
     [[PPM, '-o', join(dir, 'x.jpg'), '--tables', join(dir, 'nope.json')], 1, /cannot read table file/],
-    [[PPM, '-o', join(dir, 'no-such-dir', 'x.jpg')], 1, /cannot write output/],
+    [[PPM, '-o', join(dir, 'no-such-dir', 'x.jpg')], 2, /-o .*x\.jpg: cannot write in .*no-such-dir \(no such file or directory\)/],
   ]
   for (const [argv, code, re] of cases) {
     const r = await run(argv)
