@@ -10,7 +10,7 @@ import { PAPER_PLM, plmParams, type PlmParams } from '../shared/deepn/plm'
 import { deepnTableFile } from '../shared/deepn/table-file'
 import type { Subsampling } from '../shared/codec/types'
 import { Progress, progressEnabled } from './eval/progress'
-import { formatTableJson } from './tables/format'
+import { formatTableJson } from '../shared/codec/table-format'
 import { decodePhoto, fashionMnistImages, listImageFiles } from './tables/sources'
 
 const BUILD_HELP = `usage: deepn tables build (--fmnist [--data-dir DIR] | --images PATH...) --id ID [options]

@@ -7,6 +7,7 @@ import { parseOptions, UsageError } from '../cli-args'
 import { CalibrationCollector } from '../calibration/collector'
 import { captureOptionsFromConfig, createSource, type FrameSource } from '../capture'
 import { loadLocalConfig } from '../config-file'
+import { formatTableJson } from '../../shared/codec/table-format'
 import { checkOutputFile, writeOutputFile } from '../output-file'
 
 const HELP = `usage: deepn calibrate [--config FILE] [--frames N] [--seconds T] [--out FILE] [--report FILE] [--id ID] [--scale S]
@@ -62,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     await source.close()
   }
   const { table, report } = collector.result()
-  const text = JSON.stringify(table, null, 2) + '\n'
+  const text = formatTableJson(table)
   if (o.out) writeOutputFile(o.out, text, { overwrite: Boolean(o.force) })
   else process.stdout.write(text)
   if (o.report) writeOutputFile(o.report, JSON.stringify(report, null, 2) + '\n')

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { parseOptions, UsageError } from '../../agent/cli-args'
 import { checkOutputFile, checkWritableDir, writeOutputFile } from '../../agent/output-file'
+import { formatTableJson } from '../../shared/codec/table-format'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { TableFile } from '../../shared/codec/types'
 import { scaleSteps } from '../../shared/deepn/optimize'
@@ -109,7 +110,7 @@ export async function main(argv: string[]): Promise<number> {
     jointHuffman, search: o.search as OptimizeTableOptions['search'], loss: o.loss as OptimizeTableOptions['loss'], id: o.id, start: o.start, deepnTable: o['deepn-table'],
     command: `deepn tables optimize ${argv.join(' ')}`.trim(),
   })
-  const text = JSON.stringify(r.table, null, 2) + '\n'
+  const text = formatTableJson(r.table)
   if (o.out) {
     writeOutputFile(o.out, text, { overwrite: Boolean(o.force) })
     console.error(`${o.out}: ${r.summary}`)
