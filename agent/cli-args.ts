@@ -20,7 +20,8 @@ export function exitCodeFor(err: unknown): 1 | 2 {
 /** The one line printed for a failure of `deepn <command>`. Never a stack trace or a multi-line library dump. */
 export function failureLine(command: string, err: unknown): string {
   const message = (err instanceof Error ? err.message : String(err)).trim().split('\n')[0]
-  const hint = exitCodeFor(err) === 2 ? ` (see 'deepn help ${command}')` : ''
+  // a bad command line points at the options; a bad config file's message already names the key to fix
+  const hint = err instanceof UsageError ? ` (see 'deepn help ${command}')` : ''
   return `deepn ${command}: ${message}${hint}`
 }
 

@@ -6,9 +6,13 @@
 import { parseOptions, UsageError } from '../cli-args'
 import { CalibrationCollector } from '../calibration/collector'
 import { captureOptionsFromConfig, createSource, type FrameSource } from '../capture'
+import { checkCapturePaths } from '../startup-checks'
 import { loadLocalConfig } from '../config-file'
 import { formatTableJson } from '../../shared/codec/table-format'
 import { checkOutputFile, writeOutputFile } from '../output-file'
+
+/** Consecutive failed captures before calibrate gives up: a broken camera must end the command, not hang it. */
+const MAX_ATTEMPTS = 5
 
 const HELP = `usage: deepn calibrate [--config FILE] [--frames N] [--seconds T] [--out FILE] [--report FILE] [--id ID] [--scale S]
 
@@ -19,7 +23,11 @@ const HELP = `usage: deepn calibrate [--config FILE] [--frames N] [--seconds T] 
   --force         replace an existing --out file
   --report FILE   also write the σ report (per-coefficient σ and mean, luma and chroma) as JSON
   --id ID         table id (default calibrated-<deviceId>)
-  --scale S       DeepN scale knob for the table (default 1)`
+  --scale S       DeepN scale knob for the table (default 1)
+
+A camera that fails ${MAX_ATTEMPTS} times in a row (backoff capture.retryMinMs..retryMaxMs) ends the calibration
+with its error and exit status 1.`
+
 
 function positive(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
@@ -48,15 +56,25 @@ export async function main(argv: string[]): Promise<number> {
     frames, seconds: positive('--seconds', o.seconds), subsampling: config.encoder.subsampling,
     deviceId: config.deviceId, id: o.id, scale: positive('--scale', o.scale),
   })
-  const source: FrameSource = createSource(captureOptionsFromConfig(c))
+  checkCapturePaths(c)
+  const log = { debug() {}, info() {}, warn: (m: string) => process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}deepn calibrate: ${m}\n`) }
+  const source: FrameSource = createSource({
+    ...captureOptionsFromConfig(c, log),
+    retry: { minMs: c.retryMinMs, maxMs: c.retryMaxMs, maxAttempts: MAX_ATTEMPTS },
+  })
   try {
     while (!collector.done) {
+      let frame
       try {
-        collector.add(await source.capture())
+        frame = await source.capture()
       } catch (err) {
-        if ((err as Error)?.name === 'SourceExhaustedError' && collector.frames > 0) break // a finite replay ran out: use what we have
-        throw err
+        if ((err as Error)?.name === 'SourceExhaustedError') {
+          if (collector.frames > 0) break // a finite replay ran out: use what we have
+          throw new Error(`${(err as Error).message}: no frames to calibrate on`)
+        }
+        throw new Error(`camera (${c.source}) failed ${MAX_ATTEMPTS} times in a row, giving up: ${(err as Error).message}`)
       }
+      collector.add(frame)
       if (process.stderr.isTTY) process.stderr.write(`\rcalibrating: ${collector.frames}/${frames} frames`)
     }
   } finally {

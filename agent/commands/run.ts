@@ -11,6 +11,7 @@ import { createSource } from '../capture'
 import { encodeJpeg } from '../../shared/codec'
 import { ConfigError } from '../../shared/config'
 import { UsageError } from '../cli-args'
+import { checkCapturePaths, checkMqttPaths } from '../startup-checks'
 
 const USAGE = `usage: deepn run [--config FILE]
 
@@ -86,6 +87,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const local = loadLocalConfig({ file: args.config, env: process.env })
   if (!local.config.mqtt.url) throw new ConfigError(`'mqtt.url' is required: set it in the config file or DEEPN_MQTT_URL (or try 'deepn demo')`)
+  checkCapturePaths(local.config.capture)
+  checkMqttPaths(local.config.mqtt)
   log.setLevel(local.config.log.level)
   // A daemon: a stray rejection is logged, not fatal; an uncaught exception exits non-zero for systemd to restart.
   process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${errorMessage(err)}`))
