@@ -3,7 +3,13 @@
  * `deepn` command dispatcher. Each command is a module exporting `main(argv): Promise<number>`, loaded lazily so
  * `deepn run` on a Pi never loads the offline tools (eval, table building) or their heavy dependencies.
  * Agent commands live in agent/commands; offline tools in scripts/ (the agent runtime never imports them).
+ * Commands throw on failure; this file turns that into the one convention of agent/cli-args.ts (one line
+ * `deepn <command>: …`, exit 2 for usage errors, 1 otherwise).
  */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { exitCodeFor, failureLine } from './cli-args'
+
 type Main = (argv: string[]) => Promise<number>
 
 const commands: Record<string, { help: string; load: () => Main }> = {
@@ -19,27 +25,59 @@ const commands: Record<string, { help: string; load: () => Main }> = {
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.help}`)
-  return `usage: deepn <command> [options]\n\ncommands:\n${rows.join('\n')}\n\n'deepn <command> --help' for a command's options.`
+  return `usage: deepn <command> [options]\n       deepn help <command> | --version\n\ncommands:\n${rows.join('\n')}\n\n'deepn help <command>' (or 'deepn <command> --help') for a command's options.`
 }
 
-async function dispatch(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv
+/** The version in package.json, found from the sources (agent/) or the build (dist/agent/). */
+export function version(): string {
+  for (const root of [join(__dirname, '..'), join(__dirname, '../..')]) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'deepn-edge' && pkg.version) return pkg.version
+    } catch {
+      // not this one
+    }
+  }
+  return 'unknown'
+}
+
+/** Runs `argv` and returns the exit status; failures are printed as one line on stderr. */
+export async function dispatch(argv: string[]): Promise<number> {
+  let [name, ...rest] = argv
+  if (name === '--version' || name === '-V') {
+    console.log(`deepn ${version()}`)
+    return 0
+  }
+  if (name === 'help') {
+    if (rest.length === 0) {
+      console.log(usage())
+      return 0
+    }
+    ;[name, ...rest] = [...rest, '--help']
+  }
   if (!name || name === '--help' || name === '-h') {
     console.log(usage())
     return name ? 0 : 2
   }
   const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined // not `constructor` & co.
   if (!cmd) {
-    console.error(`deepn: unknown command '${name}'\n\n${usage()}`)
+    console.error(`deepn: unknown command '${name}' (commands: ${Object.keys(commands).join(', ')}; see 'deepn --help')`)
     return 2
   }
-  return cmd.load()(rest)
+  try {
+    return await cmd.load()(rest)
+  } catch (err) {
+    console.error(failureLine(name, err))
+    return exitCodeFor(err)
+  }
 }
 
-dispatch(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code },
-  (err: unknown) => {
-    console.error(`deepn: ${err instanceof Error ? err.message : String(err)}`)
-    process.exitCode = 1
-  },
-)
+if (require.main === module) {
+  dispatch(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code },
+    (err: unknown) => {
+      console.error(`deepn: ${err instanceof Error ? err.message : String(err)}`)
+      process.exitCode = 1
+    },
+  )
+}

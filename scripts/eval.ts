@@ -4,9 +4,10 @@
  *   deepn eval clean [--record]              the model's accuracy with no codec (full test split + quick subset)
  *   deepn eval plot --csv F --out DIR        redraw charts and ratios from a sweep's CSV
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseOptions, UsageError } from '../agent/cli-args'
+import { checkWritableDir, writeOutputFile } from '../agent/output-file'
 import { parseTableFile } from '../shared/codec/tables'
 import { Classifier } from './eval/classifier'
 import { cjpegEncoder } from './eval/cjpeg-encoder'
@@ -45,14 +46,14 @@ const HELP = `usage: deepn eval [sweep|clean|plot] [options]
 function list(name: string, v: string | undefined, fallback: number[]): number[] {
   if (v === undefined) return fallback
   const out = v.split(',').map(Number)
-  if (out.length === 0 || out.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`${name} must be a comma-separated list of positive numbers, got '${v}'`)
+  if (out.length === 0 || out.some((n) => !Number.isFinite(n) || n <= 0)) throw new UsageError(`${name} must be a comma-separated list of positive numbers, got '${v}'`)
   return out
 }
 
 export async function main(argv: string[]): Promise<number> {
   const sub = argv[0] === 'clean' || argv[0] === 'sweep' || argv[0] === 'plot' ? argv[0] : 'sweep'
   const args = argv[0] === sub ? argv.slice(1) : argv
-  const { values: o } = parseArgs({
+  const { values: o } = parseOptions({
     args,
     options: {
       model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, quick: { type: 'boolean' },
@@ -60,17 +61,19 @@ export async function main(argv: string[]): Promise<number> {
       encoder: { type: 'string' }, out: { type: 'string' }, name: { type: 'string' }, record: { type: 'boolean' },
       progress: { type: 'boolean' }, csv: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
   })
   if (o.help) { console.log(HELP); return 0 }
   if (sub === 'plot') {
-    if (!o.csv || !o.out) throw new Error('eval plot needs --csv FILE and --out DIR')
+    if (!o.csv || !o.out) throw new UsageError('eval plot needs --csv FILE and --out DIR')
+    checkWritableDir(o.out, '--out')
     const points = fromCsv(readFileSync(o.csv, 'utf8'))
     const rep = report(points)
     writePlots(o.out, o.name ?? 'rate-accuracy', points, rep.q100Accuracy, rep.band)
     process.stdout.write(reportMarkdown(rep, points))
     return 0
   }
+  // outputs are checked before the sweep, which can take many minutes
+  if (o.out) checkWritableDir(o.out, '--out')
   const modelPath = o.model ?? DEFAULT_MODEL
   const classifier = await Classifier.load(modelPath)
   try {
@@ -78,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     let set: LabelledSet = loadLabelledSet(o.data, 'test', o['data-dir'], info)
     if (sub === 'clean') return await measureClean(set, classifier, modelPath, Boolean(o.record))
     const limit = o.limit !== undefined ? Number(o.limit) : o.quick ? QUICK_SIZE : Infinity
-    if (!(limit > 0)) throw new Error(`--limit must be a positive number, got '${o.limit}'`)
+    if (!(limit > 0)) throw new UsageError(`--limit must be a positive number, got '${o.limit}'`)
     set = take(set, limit)
     const base = o.quick ? QUICK_PLAN : FULL_PLAN
     const tables = (o.tables ?? []).map((f) => parseTableFile(readFileSync(f, 'utf8'), f))
@@ -87,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
     let encode: Encoder
     if (!o.encoder || o.encoder === 'ours') encode = ourEncoder()
     else if (o.encoder === 'cjpeg') encode = cjpegEncoder()
-    else throw new Error(`--encoder must be ours or cjpeg, got '${o.encoder}'`)
+    else throw new UsageError(`--encoder must be ours or cjpeg, got '${o.encoder}'`)
     const t0 = Date.now()
     const points = await sweep(plan, set, { classifier, encode, progress: progressEnabled(Boolean(o.progress)) })
     const seconds = (Date.now() - t0) / 1000
@@ -109,17 +112,16 @@ async function measureClean(set: LabelledSet, c: Classifier, modelPath: string, 
     const side = modelPath.replace(/\.onnx$/, '.json')
     const info = JSON.parse(readFileSync(side, 'utf8')) as Record<string, unknown>
     info.cleanAccuracy = { test, quickSubset: quick, quickSubsetSize: QUICK_SIZE, measuredWith: 'deepn eval clean --record (onnxruntime-web, IDX pixels / 255)' }
-    writeFileSync(side, JSON.stringify(info, null, 2) + '\n')
+    writeOutputFile(side, JSON.stringify(info, null, 2) + '\n')
     console.log(`recorded in ${side}`)
   }
   return 0
 }
 
 function writeOutputs(dir: string, name: string, points: SweepPoint[], target: number, band: number, md: string): void {
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, `${name}.csv`), toCsv(points))
+  writeOutputFile(join(dir, `${name}.csv`), toCsv(points))
   writePlots(dir, name, points, target, band)
-  writeFileSync(join(dir, `${name}.md`), md)
+  writeOutputFile(join(dir, `${name}.md`), md)
 }
 
 /** Accuracy-vs-bpp charts (whole file and scan only) with the q100 accuracy and its band drawn in. */
@@ -135,6 +137,6 @@ export function writePlots(dir: string, name: string, points: SweepPoint[], targ
       points: points.filter((p) => p.curve === c).map((p) => ({ x: p[key], y: p.accuracy, label: p.quality !== undefined ? `q${p.quality}` : `x${p.scale}` })),
     }))
     const svg = svgPlot(series, { title: `Top-1 accuracy vs bits per pixel (${label})`, xLabel: `bits per pixel (${label})`, yLabel: 'top-1 accuracy', hLines })
-    writeFileSync(join(dir, `${name}${key === 'bpp' ? '' : '-scan'}.svg`), svg)
+    writeOutputFile(join(dir, `${name}${key === 'bpp' ? '' : '-scan'}.svg`), svg)
   }
 }

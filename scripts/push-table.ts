@@ -3,7 +3,7 @@
  * in force (see scripts/backend/push-table.ts for the protocol and the API behind it).
  */
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
+import { parseOptions, UsageError } from '../agent/cli-args'
 import { parseTableFile } from '../shared/codec/tables'
 import { DEFAULT_PREFIX } from '../shared/contract/topics'
 import { pushTable } from './backend/push-table'
@@ -19,21 +19,20 @@ const HELP = `usage: deepn push-table --url mqtt://HOST:PORT --device ID --table
   --timeout MS      wait for the device's result and report (default 15000)`
 
 export async function main(argv: string[]): Promise<number> {
-  const { values: o } = parseArgs({
+  const { values: o } = parseOptions({
     args: argv,
     options: {
       url: { type: 'string' }, device: { type: 'string' }, table: { type: 'string' }, prefix: { type: 'string' },
       'no-select': { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
   })
   if (o.help) { console.log(HELP); return 0 }
   const url = o.url ?? process.env.DEEPN_MQTT_URL
-  if (!url) throw new Error('--url (or DEEPN_MQTT_URL) is required')
-  if (!o.device) throw new Error('--device is required')
-  if (!o.table) throw new Error('--table is required')
+  if (!url) throw new UsageError('--url (or DEEPN_MQTT_URL) is required')
+  if (!o.device) throw new UsageError('--device is required')
+  if (!o.table) throw new UsageError('--table is required')
   const timeoutMs = o.timeout === undefined ? 15000 : Number(o.timeout)
-  if (!(timeoutMs > 0)) throw new Error(`--timeout must be a positive number of ms, got '${o.timeout}'`)
+  if (!(timeoutMs > 0)) throw new UsageError(`--timeout must be a positive number of ms, got '${o.timeout}'`)
   const table = parseTableFile(readFileSync(o.table, 'utf8'), o.table)
   const r = await pushTable({ url, deviceId: o.device, table, prefix: o.prefix, select: !o['no-select'], timeoutMs })
   console.log(`device ${o.device}: table ${r.tableId}${table.huffman ? ' (with its Huffman set)' : ''} applied (changed ${r.applied.join(', ') || 'nothing'}); reported config version ${r.reportedVersion}, encoder.table = ${r.reportedTable || '(quality)'}`)

@@ -2,31 +2,27 @@
  * `deepn receive`: the reference backend (see scripts/receive/receiver.ts). Runs until SIGINT/SIGTERM, then
  * finishes the frame being written, sends pending acks and disconnects.
  */
-import { parseReceiveArgs, UsageError, USAGE } from './receive/options'
+import { parseReceiveArgs, USAGE } from './receive/options'
 import { startReceiver } from './receive/receiver'
 
 export async function main(argv: string[]): Promise<number> {
-  let opts
-  try {
-    opts = parseReceiveArgs(argv)
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err
-    console.error(`deepn receive: ${err.message}\n\n${USAGE}`)
-    return 2
-  }
+  const opts = parseReceiveArgs(argv)
   if (opts === 'help') {
     console.log(USAGE)
     return 0
   }
   const receiver = await startReceiver(opts)
-  await new Promise<void>((resolve) => {
+  const signalled = new Promise<undefined>((resolve) => {
     const stop = (sig: NodeJS.Signals) => {
       process.stderr.write(`[receive] ${sig}: finishing\n`)
-      resolve()
+      resolve(undefined)
     }
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })
+  // A refused login is a configuration error: retrying cannot fix it, so stop with the reason (as mosquitto_sub).
+  const failure = await Promise.race([signalled, receiver.failed])
   await receiver.close()
+  if (failure) throw failure
   return 0
 }

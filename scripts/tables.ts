@@ -3,15 +3,14 @@
  *   build     DeepN-PLM tables from the DCT statistics of a calibration set (this file)
  *   optimize  model-aware table search (scripts/tables/optimize.ts, loaded only when asked for)
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseOptions, UsageError } from '../agent/cli-args'
+import { checkOutputFile, writeOutputFile } from '../agent/output-file'
 import { Calibration } from '../shared/deepn/calibration'
 import { PAPER_PLM, plmParams, type PlmParams } from '../shared/deepn/plm'
 import { deepnTableFile } from '../shared/deepn/table-file'
 import type { Subsampling } from '../shared/codec/types'
 import { Progress, progressEnabled } from './eval/progress'
-import { formatTableJson } from './tables/format'
+import { formatTableJson } from '../shared/codec/table-format'
 import { decodePhoto, fashionMnistImages, listImageFiles } from './tables/sources'
 
 const BUILD_HELP = `usage: deepn tables build (--fmnist [--data-dir DIR] | --images PATH...) --id ID [options]
@@ -27,6 +26,7 @@ Builds a DeepN-PLM table file from per-coefficient DCT standard deviations of a 
   --label TEXT         what the calibration set is (recorded in source.calibration)
   --id ID              table id (default deepn)
   --out FILE           output JSON (default config/tables/<id>.json; '-' for stdout)
+  --force              replace an existing output file (never done silently: shipped tables live there)
   --scale X            scale knob (default 1: the paper's mapping)
   --plm k=v,...        override PLM parameters (${Object.keys(PAPER_PLM).join(', ')})
   --progress           progress bar on stderr even when not a TTY`
@@ -36,9 +36,9 @@ export function parsePlm(spec: string | undefined): Partial<PlmParams> {
   const out: Partial<PlmParams> = {}
   for (const part of spec.split(',')) {
     const [k, v] = part.split('=')
-    if (!Object.hasOwn(PAPER_PLM, k)) throw new Error(`--plm: unknown parameter '${k}' (known: ${Object.keys(PAPER_PLM).join(', ')})`)
+    if (!Object.hasOwn(PAPER_PLM, k)) throw new UsageError(`--plm: unknown parameter '${k}' (known: ${Object.keys(PAPER_PLM).join(', ')})`)
     const n = Number(v)
-    if (v === undefined || v === '' || !Number.isFinite(n)) throw new Error(`--plm: ${k} needs a number, got '${v}'`)
+    if (v === undefined || v === '' || !Number.isFinite(n)) throw new UsageError(`--plm: ${k} needs a number, got '${v}'`)
     out[k as keyof PlmParams] = n
   }
   plmParams(out) // validate the combination now
@@ -53,30 +53,32 @@ export function shellQuote(a: string): string {
 function positive(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
   const n = Number(v)
-  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`${name} must be a positive number, got '${v}'`)
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${name} must be a positive number, got '${v}'`)
   return n
 }
 
 async function build(argv: string[]): Promise<number> {
-  const { values: o } = parseArgs({
+  const { values: o } = parseOptions({
     args: argv,
     options: {
       fmnist: { type: 'boolean' }, 'data-dir': { type: 'string' }, images: { type: 'string', multiple: true },
       'max-side': { type: 'string' }, subsampling: { type: 'string' }, limit: { type: 'string' },
       label: { type: 'string' }, id: { type: 'string' }, out: { type: 'string' }, scale: { type: 'string' }, plm: { type: 'string' },
-      progress: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      progress: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
   })
   if (o.help) { console.log(BUILD_HELP); return 0 }
-  if (Boolean(o.fmnist) === Boolean(o.images?.length)) throw new Error('tables build: give exactly one of --fmnist or --images')
+  if (Boolean(o.fmnist) === Boolean(o.images?.length)) throw new UsageError('tables build: give exactly one of --fmnist or --images')
   const subsampling = (o.subsampling ?? '420') as Subsampling
-  if (subsampling !== '420' && subsampling !== '444') throw new Error(`--subsampling must be 420 or 444, got '${o.subsampling}'`)
+  if (subsampling !== '420' && subsampling !== '444') throw new UsageError(`--subsampling must be 420 or 444, got '${o.subsampling}'`)
   const limit = positive('--limit', o.limit) ?? Infinity
   const scale = positive('--scale', o.scale) ?? 1
   const maxSide = positive('--max-side', o['max-side'])
   const plm = parsePlm(o.plm)
   const id = o.id ?? 'deepn'
+  const out = o.out ?? `config/tables/${id}.json`
+  // before the work: `--id natural-deepn` run from the repository must not silently replace the shipped table
+  if (out !== '-') checkOutputFile(out, { option: '--out', inputs: o.images, force: o.force })
   const cal = new Calibration(subsampling)
   let description: string
   const extra: Record<string, unknown> = { subsampling }
@@ -103,11 +105,9 @@ async function build(argv: string[]): Promise<number> {
   extra.command = `deepn tables build ${argv.map(shellQuote).join(' ')}`
   const file = deepnTableFile(cal.stats(description), { id, plm, scale, extra })
   const json = formatTableJson(file)
-  const out = o.out ?? `config/tables/${id}.json`
   if (out === '-') process.stdout.write(json)
   else {
-    mkdirSync(dirname(out), { recursive: true })
-    writeFileSync(out, json)
+    writeOutputFile(out, json, { overwrite: Boolean(o.force) })
     console.error(`wrote ${out}: ${cal.images} images, ${cal.luma.count} luma / ${cal.chroma.count} chroma blocks in ${((Date.now() - t0) / 1000).toFixed(1)}s`)
   }
   return 0
@@ -117,6 +117,9 @@ export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub === 'build') return build(rest)
   if (sub === 'optimize') return (require('./tables/optimize') as typeof import('./tables/optimize')).main(rest)
-  console.log(`usage: deepn tables build|optimize ...   ('deepn tables build --help', 'deepn tables optimize --help')`)
-  return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2
+  if (sub === '--help' || sub === '-h') {
+    console.log(`usage: deepn tables build|optimize ...   ('deepn tables build --help', 'deepn tables optimize --help')`)
+    return 0
+  }
+  throw new UsageError(sub === undefined ? 'missing subcommand: build or optimize' : `unknown subcommand '${sub}': expected build or optimize`)
 }

@@ -1,12 +1,14 @@
 /**
  * `deepn encode`: one image file (PPM/PGM/PNG/JPEG/BMP) → baseline JPEG with DeepN or standard tables.
- * Exit codes: 0 ok, 2 usage error, 1 input/output error.
+ * Throws UsageError (exit 2) for a bad command line, Error (exit 1) for input/output errors; see agent/cli-args.ts.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { encodeJpeg } from '../../shared/codec/encoder'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { DctMethod, EncodeOptions, Subsampling } from '../../shared/codec/types'
+import { UsageError } from '../cli-args'
 import { decodeImageFile } from '../image-files/decode'
+import { checkOutputFile, writeOutputFile } from '../output-file'
 
 const HELP = `usage: deepn encode <in.ppm|in.pgm|in.png|in.jpg|in.bmp> -o <out.jpg> [options]
 
@@ -23,8 +25,6 @@ options:
 
 Without --optimize, --restart and --metadata the output is byte-identical to
 cjpeg -dct int -baseline -qtables T -qslots 0,1,1 -sample 2x2 (or 1x1 for 444).`
-
-class UsageError extends Error {}
 
 interface Args {
   input: string
@@ -114,51 +114,37 @@ function readFile(path: string, what: string): Buffer {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let args: Args | 'help'
-  try {
-    args = parseArgs(argv)
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err
-    console.error(`deepn encode: ${err.message}\n(see deepn encode --help)`)
-    return 2
-  }
+  const args = parseArgs(argv)
   if (args === 'help') {
     console.log(HELP)
     return 0
   }
-  try {
-    const image = decodeImageFile(readFile(args.input, 'input'), args.input)
-    const options: EncodeOptions = { subsampling: args.subsampling, dct: args.dct, optimizeHuffman: args.optimize }
-    let tablesLabel = `quality ${args.quality ?? 75}`
-    if (args.tablesFile !== undefined) {
-      const file = parseTableFile(readFile(args.tablesFile, 'table file').toString('utf8'), args.tablesFile)
-      options.tables = { luma: file.luma, chroma: file.chroma }
-      tablesLabel = `tables ${file.id}`
-      // the file's trained Huffman set comes with its tables, unless --optimize asks for per-image optimal codes
-      if (file.huffman && !args.optimize) {
-        options.huffman = file.huffman
-        tablesLabel += ' + its Huffman set'
-      }
-    } else if (args.quality !== undefined) {
-      options.quality = args.quality
+  // cjpeg-like: an existing output is replaced (atomically), but never one of the inputs (encode x.png -o x.png)
+  checkOutputFile(args.output, { option: '-o', inputs: [args.input, ...(args.tablesFile ? [args.tablesFile] : [])], refuseExisting: false, createDir: false })
+  const image = decodeImageFile(readFile(args.input, 'input'), args.input)
+  const options: EncodeOptions = { subsampling: args.subsampling, dct: args.dct, optimizeHuffman: args.optimize }
+  let tablesLabel = `quality ${args.quality ?? 75}`
+  if (args.tablesFile !== undefined) {
+    const file = parseTableFile(readFile(args.tablesFile, 'table file').toString('utf8'), args.tablesFile)
+    options.tables = { luma: file.luma, chroma: file.chroma }
+    tablesLabel = `tables ${file.id}`
+    // the file's trained Huffman set comes with its tables, unless --optimize asks for per-image optimal codes
+    if (file.huffman && !args.optimize) {
+      options.huffman = file.huffman
+      tablesLabel += ' + its Huffman set'
     }
-    if (args.restart) {
-      const mcuWidth = image.format !== 'gray' && args.subsampling === '420' ? 16 : 8
-      const perRow = Math.ceil(image.width / mcuWidth)
-      options.restartInterval = Math.min(65535, args.restart.unit === 'mcus' ? args.restart.count : args.restart.count * perRow)
-    }
-    if (args.metadata) options.metadata = args.metadata
-    const jpeg = encodeJpeg(image, options)
-    try {
-      writeFileSync(args.output, jpeg)
-    } catch (err) {
-      throw new Error(`cannot write output '${args.output}': ${(err as Error).message}`)
-    }
-    const sub = image.format === 'gray' ? 'gray' : args.subsampling
-    console.log(`${args.output}: ${image.width}x${image.height} ${sub} ${args.dct}, ${tablesLabel} → ${jpeg.length} bytes`)
-    return 0
-  } catch (err) {
-    console.error(`deepn encode: ${(err as Error).message}`)
-    return 1
+  } else if (args.quality !== undefined) {
+    options.quality = args.quality
   }
+  if (args.restart) {
+    const mcuWidth = image.format !== 'gray' && args.subsampling === '420' ? 16 : 8
+    const perRow = Math.ceil(image.width / mcuWidth)
+    options.restartInterval = Math.min(65535, args.restart.unit === 'mcus' ? args.restart.count : args.restart.count * perRow)
+  }
+  if (args.metadata) options.metadata = args.metadata
+  const jpeg = encodeJpeg(image, options)
+  writeOutputFile(args.output, jpeg, { createDir: false })
+  const sub = image.format === 'gray' ? 'gray' : args.subsampling
+  console.log(`${args.output}: ${image.width}x${image.height} ${sub} ${args.dct}, ${tablesLabel} → ${jpeg.length} bytes`)
+  return 0
 }

@@ -10,6 +10,8 @@ import { RecoveringFrameStore } from '../buffer/recovering-store'
 import { createSource } from '../capture'
 import { encodeJpeg } from '../../shared/codec'
 import { ConfigError } from '../../shared/config'
+import { UsageError } from '../cli-args'
+import { checkCapturePaths, checkMqttPaths } from '../startup-checks'
 
 const USAGE = `usage: deepn run [--config FILE]
 
@@ -26,12 +28,12 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
     if (a === '--help' || a === '-h') return 'help'
     if (a === '--config' || a === '-c') {
       const v = argv[++i]
-      if (!v) throw new ConfigError('--config needs a file name')
+      if (!v) throw new UsageError('--config needs a file name')
       out.config = v
     } else if (a.startsWith('--config=')) {
       out.config = a.slice('--config='.length)
     } else {
-      throw new ConfigError(`unknown option '${a}'\n\n${USAGE}`)
+      throw new UsageError(`unknown option '${a}'`)
     }
   }
   return out
@@ -78,20 +80,15 @@ export function stopOnSignals(agent: Controller, log: Logger): Promise<void> {
 
 export async function main(argv: string[]): Promise<number> {
   const log = createLogger()
-  let args: RunArgs | 'help'
-  let local: ReturnType<typeof loadLocalConfig>
-  try {
-    args = parseRunArgs(argv)
-    if (args === 'help') {
-      console.log(USAGE)
-      return 0
-    }
-    local = loadLocalConfig({ file: args.config, env: process.env })
-    if (!local.config.mqtt.url) throw new ConfigError(`'mqtt.url' is required: set it in the config file or DEEPN_MQTT_URL (or try 'deepn demo')`)
-  } catch (err) {
-    console.error(`deepn run: ${errorMessage(err)}`)
-    return 2
+  const args = parseRunArgs(argv)
+  if (args === 'help') {
+    console.log(USAGE)
+    return 0
   }
+  const local = loadLocalConfig({ file: args.config, env: process.env })
+  if (!local.config.mqtt.url) throw new ConfigError(`'mqtt.url' is required: set it in the config file or DEEPN_MQTT_URL (or try 'deepn demo')`)
+  checkCapturePaths(local.config.capture)
+  checkMqttPaths(local.config.mqtt)
   log.setLevel(local.config.log.level)
   // A daemon: a stray rejection is logged, not fatal; an uncaught exception exits non-zero for systemd to restart.
   process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${errorMessage(err)}`))

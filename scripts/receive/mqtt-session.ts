@@ -28,18 +28,40 @@ export interface SessionOptions {
 /** CONNACK codes meaning "I do not speak this protocol version": 3.1.1 code 1, MQTT 5 reason 0x84. */
 const PROTOCOL_REFUSED = new Set([1, 0x84])
 
+/**
+ * CONNACK codes that retrying cannot fix: the broker refused who we are (client id, credentials, authorisation).
+ * 3.1.1: 2 identifier rejected, 4 bad user name or password, 5 not authorized. MQTT 5: 0x85 client identifier not
+ * valid, 0x86 bad user name or password, 0x87 not authorized, 0x8A banned, 0x8C bad authentication method.
+ */
+const LOGIN_REFUSED = new Set([2, 4, 5, 0x85, 0x86, 0x87, 0x8a, 0x8c])
+
+/** The broker refused the login: a configuration error, not an outage. */
+export class LoginRefusedError extends Error {
+  override name = 'LoginRefusedError'
+}
+
 export class MqttSession {
   private client: MqttClient | undefined
   private version: 4 | 5
   private closing = false
+  /** The session gave up (see `failed`): the owner reports the reason, so no log line here. */
+  hasFailed = false
   private accepting = true
   private lastError = { message: '', at: 0 }
   private subscribedResolve!: () => void
-  /** Resolves the first time our subscriptions are in place (fresh subscribe or a resumed session). */
-  readonly subscribed = new Promise<void>((resolve) => { this.subscribedResolve = resolve })
+  private subscribedReject!: (err: Error) => void
+  private failedResolve!: (err: Error) => void
+  /**
+   * Resolves the first time our subscriptions are in place (fresh subscribe or a resumed session); rejects with a
+   * LoginRefusedError when the broker refuses the login before that.
+   */
+  readonly subscribed = new Promise<void>((resolve, reject) => { this.subscribedResolve = resolve; this.subscribedReject = reject })
+  /** Resolves with the reason when the session gave up for good (a refused login); it no longer reconnects. */
+  readonly failed = new Promise<Error>((resolve) => { this.failedResolve = resolve })
 
   constructor(private readonly opts: SessionOptions) {
     this.version = opts.protocol === '3.1.1' ? 4 : 5
+    this.subscribed.catch(() => undefined) // the rejection is also reported through `failed`; never unhandled
   }
 
   get protocolVersion(): 4 | 5 {
@@ -101,7 +123,18 @@ export class MqttSession {
         this.start()
         return
       }
-      // mqtt.js retries every reconnect period; repeat the same error (e.g. bad credentials) once a minute only.
+      if (typeof err.code === 'number' && LOGIN_REFUSED.has(err.code)) {
+        // Retrying with the same credentials cannot succeed: stop, like mosquitto_sub does.
+        const refused = new LoginRefusedError(`broker ${redactUrl(o.url)} refused the login as ${o.username ? `user '${o.username}'` : 'anonymous'} (client id ${o.clientId}): ${err.message}`)
+        this.hasFailed = true
+        this.closing = true
+        this.client = undefined
+        client.end(true)
+        this.subscribedReject(refused)
+        this.failedResolve(refused)
+        return
+      }
+      // mqtt.js retries every reconnect period; repeat the same error once a minute only.
       const now = Date.now()
       if (err.message !== this.lastError.message || now - this.lastError.at > 60000) {
         this.lastError = { message: err.message, at: now }

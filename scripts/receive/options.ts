@@ -1,7 +1,7 @@
 /** `deepn receive` command line → ReceiverOptions. Credentials come from files or the environment, never argv. */
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { DEFAULT_PREFIX } from '../../shared/contract/topics'
+import { parseOptions, UsageError } from '../../agent/cli-args'
 import type { ReceiverOptions } from './receiver'
 
 export const USAGE = `usage: deepn receive [options]
@@ -29,28 +29,22 @@ with <out>/<deviceId>/index.jsonl (seq, capturedAt, tableId, quantDigest, bytes,
   --summary S           print a summary every S seconds on stderr (default 10; 0 = only at exit)
   -h, --help            this text`
 
-export class UsageError extends Error {}
+export { UsageError }
 
 export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ReceiverOptions | 'help' {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        url: { type: 'string' }, prefix: { type: 'string' }, out: { type: 'string' },
-        model: { type: 'string' }, labels: { type: 'string' },
-        ack: { type: 'boolean' }, 'ack-interval': { type: 'string' }, 'ack-every': { type: 'string' },
-        'client-id': { type: 'string' }, 'session-expiry': { type: 'string' }, protocol: { type: 'string' },
-        ca: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, insecure: { type: 'boolean' },
-        username: { type: 'string' }, 'password-file': { type: 'string' },
-        decode: { type: 'boolean' }, summary: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-    })
-  } catch (err) {
-    throw new UsageError((err as Error).message)
-  }
+  const parsed = parseOptions({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      url: { type: 'string' }, prefix: { type: 'string' }, out: { type: 'string' },
+      model: { type: 'string' }, labels: { type: 'string' },
+      ack: { type: 'boolean' }, 'ack-interval': { type: 'string' }, 'ack-every': { type: 'string' },
+      'client-id': { type: 'string' }, 'session-expiry': { type: 'string' }, protocol: { type: 'string' },
+      ca: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, insecure: { type: 'boolean' },
+      username: { type: 'string' }, 'password-file': { type: 'string' },
+      decode: { type: 'boolean' }, summary: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  })
   const v = parsed.values
   if (v.help) return 'help'
   const protocol = v.protocol ?? 'auto'

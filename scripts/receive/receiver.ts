@@ -47,8 +47,10 @@ export interface FrameEvent { deviceId: string; seq: number; file?: string; dupl
 export interface BadEvent { topic: string; deviceId?: string; reason: string }
 
 export interface Receiver extends EventEmitter {
-  /** Resolves once the frames subscription is active at the broker. */
+  /** Resolves once the frames subscription is active at the broker; rejects if the broker refuses the login. */
   readonly subscribed: Promise<void>
+  /** Resolves with the reason when the receiver cannot go on (the broker refused the login); call close(). */
+  readonly failed: Promise<Error>
   readonly out: string
   snapshot(): SummarySnapshot
   /** Finishes the frame being written, sends pending acks, disconnects. Idempotent. */
@@ -88,6 +90,10 @@ class ReceiverImpl extends EventEmitter implements Receiver {
 
   get subscribed(): Promise<void> {
     return this.session.subscribed
+  }
+
+  get failed(): Promise<Error> {
+    return this.session.failed
   }
 
   async init(): Promise<void> {
@@ -159,7 +165,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     this.acker?.flush()
     await this.session.close()
     await this.classifier?.close()
-    this.printSummary()
+    if (!this.session.hasFailed) this.printSummary() // nothing was received: the failure says it all
     await this.dataset.close()
   }
 

@@ -5,9 +5,10 @@
  * The search runs on a calibration slice of the TRAIN split (or a labelled folder); the report on the test split.
  */
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
-import { parseArgs } from 'node:util'
+import { readFileSync } from 'node:fs'
+import { parseOptions, UsageError } from '../../agent/cli-args'
+import { checkOutputFile, checkWritableDir, writeOutputFile } from '../../agent/output-file'
+import { formatTableJson } from '../../shared/codec/table-format'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { TableFile } from '../../shared/codec/types'
 import { scaleSteps } from '../../shared/deepn/optimize'
@@ -52,6 +53,7 @@ search (on a calibration slice of the TRAIN split, never the test split):
                            lengths (up to max-evals/2 each); the emitted set is always refitted at the final table
   --id ID                  table id (default fmnist-optimized)
   --out FILE               write the table JSON (default: stdout)
+  --force                  replace an existing --out file
   --progress               progress bar on stderr even when not a TTY
 
 report (on the TEST split): --tables OPT.json (repeatable) [--deepn T.json] [--limit N (default 3000)] [--out DIR]
@@ -60,14 +62,14 @@ report (on the TEST split): --tables OPT.json (repeatable) [--deepn T.json] [--l
 function num(name: string, v: string | undefined, fallback: number | undefined, lo: number, hi: number): number | undefined {
   if (v === undefined) return fallback
   const n = Number(v)
-  if (!Number.isFinite(n) || n < lo || n > hi) throw new Error(`${name} must be a number in ${lo}..${hi}, got '${v}'`)
+  if (!Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`${name} must be a number in ${lo}..${hi}, got '${v}'`)
   return n
 }
 
 export async function main(argv: string[]): Promise<number> {
   const sub = argv[0] === 'report' || argv[0] === 'search' ? argv[0] : 'search'
   const args = argv[0] === sub ? argv.slice(1) : argv
-  const { values: o } = parseArgs({
+  const { values: o } = parseOptions({
     args,
     options: {
       model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, 'calib-size': { type: 'string' },
@@ -75,21 +77,23 @@ export async function main(argv: string[]): Promise<number> {
       start: { type: 'string' }, 'start-margin': { type: 'string' }, 'deepn-table': { type: 'string' },
       factor: { type: 'string' }, 'max-evals': { type: 'string' }, lambda: { type: 'string' }, polish: { type: 'string' }, 'joint-huffman': { type: 'string' }, search: { type: 'string' }, loss: { type: 'string' }, id: { type: 'string' },
       out: { type: 'string' }, progress: { type: 'boolean' }, tables: { type: 'string', multiple: true }, deepn: { type: 'string' },
-      limit: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      limit: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
   })
   if (o.help) { console.log(HELP); return 0 }
   const modelPath = o.model ?? DEFAULT_MODEL
   const progress = progressEnabled(Boolean(o.progress))
   if (sub === 'report') {
-    if (!o.tables?.length) throw new Error('report needs --tables OPT.json (the optimised table(s) to compare)')
+    if (!o.tables?.length) throw new UsageError('report needs --tables OPT.json (the optimised table(s) to compare)')
+    if (o.out) checkWritableDir(o.out, '--out')
     return runReport({
       modelPath, optimized: o.tables.map((f) => parseTableFile(readFileSync(f, 'utf8'), f)),
       deepn: parseTableFile(readFileSync(o.deepn ?? DEFAULT_DEEPN, 'utf8'), o.deepn ?? DEFAULT_DEEPN),
       limit: num('--limit', o.limit, 3000, 1, 1e9)!, out: o.out, name: o.name ?? 'optimized-rate-accuracy', progress, dataDir: o['data-dir'],
     })
   }
+  // before the search (minutes): an --out that cannot be written, or an existing table, is refused now
+  if (o.out) checkOutputFile(o.out, { option: '--out', inputs: [modelPath, ...(o['deepn-table'] ? [o['deepn-table']] : [])], force: o.force })
   const jointHuffman = num('--joint-huffman', o['joint-huffman'], 0, 0, 10)
   const r = await optimizeTable({
     model: modelPath, data: o.data, dataDir: o['data-dir'], progress,
@@ -106,10 +110,9 @@ export async function main(argv: string[]): Promise<number> {
     jointHuffman, search: o.search as OptimizeTableOptions['search'], loss: o.loss as OptimizeTableOptions['loss'], id: o.id, start: o.start, deepnTable: o['deepn-table'],
     command: `deepn tables optimize ${argv.join(' ')}`.trim(),
   })
-  const text = JSON.stringify(r.table, null, 2) + '\n'
+  const text = formatTableJson(r.table)
   if (o.out) {
-    mkdirSync(dirname(o.out), { recursive: true })
-    writeFileSync(o.out, text)
+    writeOutputFile(o.out, text, { overwrite: Boolean(o.force) })
     console.error(`${o.out}: ${r.summary}`)
   } else process.stdout.write(text)
   return 0
@@ -161,15 +164,15 @@ export async function optimizeTable(o: OptimizeTableOptions = {}): Promise<{ tab
   const targets = [o.targetAccuracy, o.targetDrop, o.maxBytes].filter((v) => v !== undefined)
   if (targets.length > 1) throw new Error('give at most one of --target-accuracy, --target-drop, --max-bytes (targetAccuracy, targetDrop, maxBytes)')
   const seed = o.seed ?? 1
-  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${seed}'`)
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${seed}'`)
   const jointHuffman = o.jointHuffman ?? 0
-  if (!Number.isInteger(jointHuffman) || jointHuffman < 0 || jointHuffman > 10) throw new Error(`--joint-huffman must be an integer 0..10, got '${jointHuffman}'`)
+  if (!Number.isInteger(jointHuffman) || jointHuffman < 0 || jointHuffman > 10) throw new UsageError(`--joint-huffman must be an integer 0..10, got '${jointHuffman}'`)
   const method = o.search ?? 'descent'
-  if (method !== 'descent' && method !== 'random') throw new Error(`--search must be descent or random, got '${String(method)}'`)
+  if (method !== 'descent' && method !== 'random') throw new UsageError(`--search must be descent or random, got '${String(method)}'`)
   const loss = o.loss ?? 'kl'
-  if (loss !== 'kl' && loss !== 'nll') throw new Error(`--loss must be kl or nll, got '${String(loss)}'`)
+  if (loss !== 'kl' && loss !== 'nll') throw new UsageError(`--loss must be kl or nll, got '${String(loss)}'`)
   const id = o.id ?? 'fmnist-optimized'
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new Error(`--id must be 1..64 of [A-Za-z0-9._-] (the agent's table id rule), got '${id}'`)
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new UsageError(`--id must be 1..64 of [A-Za-z0-9._-] (the agent's table id rule), got '${id}'`)
   const modelPath = o.model ?? DEFAULT_MODEL
   const { calibSize = 1000, maxBytes, factor = 1.3, maxEvals = 600, lambda } = o
   const starts = startFamilies(o.start ?? 'annexk,deepn', o.deepnTable ?? DEFAULT_DEEPN)
@@ -241,7 +244,7 @@ function startFamilies(list: string, deepnPath: string): StartFamily[] {
       const at = (scale: number) => ({ name: `${t.id} x${scale}`, luma: t.source?.method === 'deepn-plm' ? rescaleTableFile(t, scale).luma : scaleSteps(t.luma, scale) })
       return { name: t.id, ladder: DEEPN_LADDER.map(at) }
     }
-    throw new Error(`--start: unknown start table '${s}' (expected annexk, deepn)`)
+    throw new UsageError(`--start: unknown start table '${s}' (expected annexk, deepn)`)
   })
 }
 

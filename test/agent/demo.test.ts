@@ -19,7 +19,11 @@ t.test('demo runs end to end and stops after --frames', async (t) => {
   p.stderr.on('data', (d) => { out += d })
   const code = await new Promise((r) => p.once('exit', r))
   t.equal(code, 0, out)
-  t.match(out, /mosquitto_sub -h 127\.0\.0\.1 -p \d+ -t 'deepn\/#' -v/)
+  // text topics only (a 'deepn/#' subscription dumps binary JPEG into the terminal); frames as sizes
+  t.match(out, /mosquitto_sub -h 127\.0\.0\.1 -p \d+ -t 'deepn\/\+\/status' -t 'deepn\/\+\/telemetry' .*-v/)
+  t.match(out, /mosquitto_sub -h 127\.0\.0\.1 -p \d+ -t 'deepn\/\+\/frames' -F '%t %l bytes'/)
+  t.notMatch(out, /-t 'deepn\/#'/)
+  t.notMatch(out, /refused MQTT 5|falling back/, 'the demo speaks 3.1.1 to its own aedes broker from the start')
   t.match(out, /4 frames received/)
   const dayDirs = readdirSync(join(cwd, 'data/received/democam')).filter((d) => /^\d{4}-\d\d-\d\d$/.test(d))
   const files = dayDirs.flatMap((d) => readdirSync(join(cwd, 'data/received/democam', d)).map((f) => join(cwd, 'data/received/democam', d, f)))
@@ -47,4 +51,10 @@ t.test('demo --fmnist: Fashion-MNIST images through the agent, classified by the
   t.equal(got.length, 10, 'a classification per frame')
   const correct = got.filter((r) => classes[labels[r.seq - 1]] === r.label).length
   t.ok(correct >= 7, `${correct}/10 classified as their true label`)
+  // the demo shows each frame's true label and the running accuracy, and agrees with the labels file
+  const shown = [...out.matchAll(/seq (\d+): (.+?) \(.*, true label (.+?) [✓✗]; accuracy so far (\d+)\/(\d+)/g)]
+  t.equal(shown.length, 10, 'true label and running accuracy on every line')
+  for (const m of shown) t.equal(m[3], classes[labels[Number(m[1]) - 1]], `seq ${m[1]}: true label`)
+  const lastShown = shown[shown.length - 1]
+  t.same([Number(lastShown[4]), Number(lastShown[5])], [correct, 10], 'running accuracy counts the right answers')
 })

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseTableFile } from '../../shared/codec/tables'
+import { formatTableJson } from '../../shared/codec/table-format'
 import type { RawImage } from '../../shared/codec/types'
 import { CalibrationCollector } from '../../agent/calibration/collector'
 import { main as calibrate } from '../../agent/commands/calibrate'
@@ -96,7 +97,9 @@ t.test('deepn calibrate on the synthetic camera writes a valid table and σ repo
   const rep = join(dir, 'sigma.json')
   const code = await calibrate(['--config', cfg, '--frames', '4', '--out', out, '--report', rep])
   t.equal(code, 0)
-  const table = parseTableFile(readFileSync(out, 'utf8'), out)
+  const text = readFileSync(out, 'utf8')
+  t.equal(text, formatTableJson(JSON.parse(text)), 'the layout tables build and optimize write (8 rows of 8)')
+  const table = parseTableFile(text, out)
   t.equal(table.id, 'calibrated-bench-cam')
   t.equal((table.source as { frames: number }).frames, 4)
   const report = JSON.parse(readFileSync(rep, 'utf8')) as { frames: number; lumaBlocks: number; lumaSigma: number[]; chromaSigma: number[] }

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { main } from '../../agent/commands/encode'
+import { dispatch } from '../../agent/cli'
 import { readJpegMetadata } from '../../shared/codec/metadata'
 import { qualityTables } from '../../shared/codec/tables'
 import { firstDiff, djpeg, randomTables } from './helpers'
@@ -22,7 +22,7 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   console.log = (...a: unknown[]) => { out.push(a.join(' ')) }
   console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
   try {
-    const code = await main(argv)
+    const code = await dispatch(['encode', ...argv])
     return { code, out: out.join('\n'), err: err.join('\n') }
   } finally {
     console.log = log
@@ -94,7 +94,7 @@ t.test('usage errors exit 2, file errors exit 1, each naming the problem', async
     [[notImage, '-o', join(dir, 'x.jpg')], 1, /unknown format/],
     [[PPM, '-o', join(dir, 'x.jpg'), '--tables', bad], 1, /bad\.json \(id broken\) chroma\[63\]: 0 is outside 1\.\.255/],
     [[PPM, '-o', join(dir, 'x.jpg'), '--tables', join(dir, 'nope.json')], 1, /cannot read table file/],
-    [[PPM, '-o', join(dir, 'no-such-dir', 'x.jpg')], 1, /cannot write output/],
+    [[PPM, '-o', join(dir, 'no-such-dir', 'x.jpg')], 2, /-o .*x\.jpg: cannot write in .*no-such-dir \(no such file or directory\)/],
   ]
   for (const [argv, code, re] of cases) {
     const r = await run(argv)

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PNG } from 'pngjs'
 import { parseTableFile } from '../../shared/codec/tables'
+import { formatTableJson } from '../../shared/codec/table-format'
 import { Classifier } from '../../scripts/eval/classifier'
 import { FMNIST_CLASSES, image, loadFashionMnist, loadFolder } from '../../scripts/eval/dataset'
 import { evaluate, ourEncoder } from '../../scripts/eval/evaluate'
@@ -21,7 +22,9 @@ t.test('--max-bytes: the most accurate table within the byte budget, on the real
   const dir = mkdtempSync(join(tmpdir(), 'deepn-opt-bytes-'))
   const out = join(dir, 'b.json')
   t.equal(await optimize(['--calib-size', '80', '--seed', '5', '--max-evals', '12', '--start', 'annexk', '--max-bytes', '420', '--out', out]), 0)
-  const table = parseTableFile(readFileSync(out, 'utf8'), out)
+  const text = readFileSync(out, 'utf8')
+  t.equal(text, formatTableJson(JSON.parse(text)), 'the layout tables build and calibrate write (8 rows of 8)')
+  const table = parseTableFile(text, out)
   t.same((table.source as { objective: unknown }).objective, { kind: 'max-accuracy', maxMeanBytes: 420 })
   const classifier = await Classifier.load(MODEL)
   t.teardown(() => classifier.release())

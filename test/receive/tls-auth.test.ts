@@ -1,6 +1,7 @@
 /**
  * TLS with a private CA and username/password from a file against a real Mosquitto: the receiver connects and
- * stores; with a wrong password it stores nothing, says why, and keeps running.
+ * stores; with a wrong password it stores nothing and gives up with the reason (a refused login is a configuration
+ * error: `deepn receive` exits 1 with one line, like mosquitto_sub).
  */
 import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -13,7 +14,8 @@ import { startReceiver } from '../../scripts/receive/receiver'
 import { startMosquitto } from '../helpers/mosquitto'
 import { framesOnDisk } from './helpers/disk'
 import { makeFrame } from './helpers/frames'
-import { sleep, waitFor } from './helpers/sim-agent'
+import { ReceiverProcess } from './helpers/receiver-process'
+import { waitFor } from './helpers/sim-agent'
 
 function makePki(dir: string): void {
   const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: dir, stdio: 'pipe' })
@@ -48,14 +50,28 @@ t.test('TLS + password file', async (t) => {
   const badLines: string[] = []
   const bad = await startReceiver({ ...good, password: 'wrong', clientId: 'rx-bad', out: path.join(dir, 'ds-bad'), log: (l) => badLines.push(l) })
   t.teardown(() => bad.close())
+  const within = <T>(p: Promise<T>, ms: number): Promise<T> => Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms).unref())])
+  await t.rejects(within(bad.subscribed, 15000), /refused the login as user 'receiver' \(client id rx-bad\): .*(Not authorized|Bad User Name or Password)/i, 'subscribed rejects with the reason')
+  t.match((await within(bad.failed, 1000)).message, /refused the login/, 'failed resolves with the same reason')
 
   const cam = await mqtt.connectAsync(url, { ca: readFileSync(path.join(dir, 'ca.crt')), username: 'camera', password: 'camera-password' })
   t.teardown(() => cam.endAsync(true))
   for (let seq = 1; seq <= 3; seq++) await cam.publishAsync('deepn/tls-cam/frames', makeFrame({ deviceId: 'tls-cam', seq }), { qos: 1 })
   await waitFor(() => framesOnDisk(path.join(dir, 'ds'), 'tls-cam').size === 3, 10000, 'frames over TLS')
   t.pass('frames stored over TLS with password auth')
-  await sleep(2500) // the bad receiver retries meanwhile
   t.equal(framesOnDisk(path.join(dir, 'ds-bad'), 'tls-cam').size, 0, 'wrong password: nothing stored')
-  t.match(badLines.join('\n'), /Not authorized|Bad User Name or Password/i, 'says why')
-  t.ok(badLines.filter((l) => /Not authorized|Bad User Name or Password/i.test(l)).length <= 1, 'repeated refusals are not logged every second')
+  t.notMatch(badLines.join('\n'), /unreachable; retrying/, 'no reconnect loop')
+
+  // the command: one line naming the refusal, exit 1, well before the test's timeout (it used to run until SIGINT)
+  const wrongPw = path.join(dir, 'wrong-password')
+  writeFileSync(wrongPw, 'wrong\n')
+  const cli = new ReceiverProcess(['--url', url, '--ca', path.join(dir, 'ca.crt'), '--username', 'receiver', '--password-file', wrongPw, '--out', path.join(dir, 'ds-cli'), '--client-id', 'rx-cli'])
+  t.teardown(() => cli.kill('SIGKILL'))
+  const timeout = setTimeout(() => cli.kill('SIGKILL'), 15000)
+  const exit = await cli.exited
+  clearTimeout(timeout)
+  t.equal(exit.code, 1, `exit 1 (got ${JSON.stringify(exit)}):\n${cli.stderr}`)
+  const last = cli.stderr.trim().split('\n').pop()
+  t.match(last, /^deepn receive: broker mqtts:\/\/127\.0\.0\.1:\d+ refused the login as user 'receiver' \(client id rx-cli\): .*(Not authorized|Bad User Name or Password)/i)
+  t.equal(cli.stderr.match(/refused the login/g)?.length, 1, 'said once')
 })

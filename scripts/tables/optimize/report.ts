@@ -4,7 +4,8 @@
  * encoder and jpeg-js; then the paper's metric (vs JPEG q100) and the honest one (vs the best JPEG quality) at
  * equal accuracy, for whole-file and scan-only bytes, and where on the accuracy axis the honest ratio holds.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
+import { writeOutputFile } from '../../../agent/output-file'
 import { join } from 'node:path'
 import type { HuffmanTables, TableFile } from '../../../shared/codec/types'
 import { accuracyBand, equalAccuracyRatio, type RatePoint } from '../../../shared/deepn/curve'
@@ -111,9 +112,9 @@ export async function runReport(o: ReportOptions): Promise<number> {
     process.stdout.write(md)
     if (o.out) {
       mkdirSync(o.out, { recursive: true })
-      writeFileSync(join(o.out, `${o.name}.csv`), toCsv(points))
-      writeFileSync(join(o.out, `${o.name}-ratios.csv`), ratioCsv.join('\n') + '\n')
-      writeFileSync(join(o.out, `${o.name}.md`), md)
+      writeOutputFile(join(o.out, `${o.name}.csv`), toCsv(points))
+      writeOutputFile(join(o.out, `${o.name}-ratios.csv`), ratioCsv.join('\n') + '\n')
+      writeOutputFile(join(o.out, `${o.name}.md`), md)
       const band = accuracyBand(rep.q100Accuracy, set.count)
       const hLines = [{ y: rep.q100Accuracy, label: 'JPEG q100 accuracy' }, { y: rep.q100Accuracy - band, label: '− 95% band', dashed: true }]
       const curves = [...new Set(points.map((p) => p.curve))]
@@ -122,7 +123,7 @@ export async function runReport(o: ReportOptions): Promise<number> {
           name: c === 'jpeg' ? 'JPEG (quality)' : c.length > 18 ? c.replace(/^fmnist-/, '') : c, // the legend is ~20 characters wide
           points: points.filter((p) => p.curve === c).map((p) => ({ x: p[key], y: p.accuracy, label: p.quality !== undefined ? `q${p.quality}` : `x${p.scale}` })),
         }))
-        writeFileSync(join(o.out, `${o.name}${suffix}.svg`), svgPlot(series, { title: `Fashion-MNIST test: top-1 vs bits per pixel (${label}); tables over their scale knob`, xLabel: `bits per pixel (${label})`, yLabel: 'top-1 accuracy', hLines }))
+        writeOutputFile(join(o.out, `${o.name}${suffix}.svg`), svgPlot(series, { title: `Fashion-MNIST test: top-1 vs bits per pixel (${label}); tables over their scale knob`, xLabel: `bits per pixel (${label})`, yLabel: 'top-1 accuracy', hLines }))
       }
     }
     return 0

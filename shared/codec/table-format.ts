@@ -1,4 +1,7 @@
-/** Table JSON as people read it: each 64-entry matrix printed as 8 rows of 8. */
+/**
+ * The one layout of a table file on disk (tables build, tables optimize, calibrate): JSON as people read it, each
+ * 64-entry matrix printed as 8 rows of 8 so the zig-zag structure is visible and diffs stay small.
+ */
 export function formatTableJson(value: unknown): string {
   const text = JSON.stringify(value, (_k, v: unknown) => {
     if (Array.isArray(v) && v.length === 64 && v.every((x) => typeof x === 'number')) {

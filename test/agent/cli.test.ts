@@ -1,0 +1,76 @@
+/**
+ * One CLI convention for every command: usage errors exit 2, other failures 1, one line prefixed
+ * `deepn <command>: `, no raw parseArgs texts; `deepn --version` and `deepn help <command>`.
+ */
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { dispatch } from '../../agent/cli'
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = []
+  const log = console.log, error = console.error
+  console.log = (...a: unknown[]) => { out.push(a.join(' ')) }
+  console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
+  try {
+    const code = await dispatch(argv)
+    return { code, out: out.join('\n'), err: err.join('\n') }
+  } finally {
+    console.log = log
+    console.error = error
+  }
+}
+
+t.test('usage errors: exit 2, one line `deepn <command>: …`, rephrased parser messages', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['push-table', '--bogus'], /^deepn push-table: unknown option '--bogus'/],
+    [['tables', 'build', '--fmnist', '--scale', '-1'], /^deepn tables: --scale needs a value \(write --scale=-VALUE/],
+    [['tables', 'build', '--fmnist', '--scale', '0'], /^deepn tables: --scale must be a positive number/],
+    [['tables', 'frob'], /^deepn tables: unknown subcommand 'frob'/],
+    [['tables'], /^deepn tables: missing subcommand/],
+    [['eval', '--limit'], /^deepn eval: --limit needs a value/],
+    [['eval', '--quick=yes'], /^deepn eval: --quick takes no value/],
+    [['eval', 'extra'], /^deepn eval: unexpected argument 'extra'/],
+    [['calibrate', '--frames', '0'], /^deepn calibrate: --frames must be a positive number/],
+    [['push-table', '--url', 'mqtt://127.0.0.1:1'], /^deepn push-table: --device is required/],
+    [['receive', '--nope'], /^deepn receive: unknown option '--nope'/],
+    [['run', '--nope'], /^deepn run: unknown option '--nope'/],
+    [['demo', '--frames', 'x'], /^deepn demo: --frames needs a non-negative integer/],
+    [['encode', 'a.ppm'], /^deepn encode: missing -o/],
+    [['frob'], /^deepn: unknown command 'frob'/],
+  ]
+  for (const [argv, re] of cases) {
+    const r = await run(argv)
+    t.equal(r.code, 2, `${argv.join(' ')} → exit 2`)
+    t.match(r.err, re, argv.join(' '))
+    t.equal(r.err.split('\n').length, 1, `${argv.join(' ')}: one line`)
+    t.notMatch(r.err, /ambiguous|Did you forget|positional arguments|\n\s+at /, 'no parser internals or stack')
+  }
+})
+
+t.test('eval checks --out before loading the model or sweeping', async (t) => {
+  const r = await run(['eval', '--out', '/dev/null/reports', '--model', '/nonexistent/m.onnx'])
+  t.equal(r.code, 2)
+  t.match(r.err, /^deepn eval: --out \/dev\/null\/reports: cannot write there \(not a directory\)/)
+})
+
+t.test('other failures exit 1 with the same prefix', async (t) => {
+  const r = await run(['encode', '/nonexistent/in.ppm', '-o', '/tmp/x.jpg'])
+  t.equal(r.code, 1)
+  t.match(r.err, /^deepn encode: cannot read input '\/nonexistent\/in\.ppm': no such file$/)
+})
+
+t.test('--version, help, help <command>', async (t) => {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string }
+  const v = await run(['--version'])
+  t.equal(v.code, 0)
+  t.equal(v.out, `deepn ${pkg.version}`)
+  const h = await run(['help'])
+  t.equal(h.code, 0)
+  t.match(h.out, /usage: deepn <command>/)
+  for (const [cmd, re] of [['encode', /usage: deepn encode/], ['receive', /usage: deepn receive/], ['tables', /usage: deepn tables build\|optimize/], ['push-table', /usage: deepn push-table/]] as const) {
+    const r = await run(['help', cmd])
+    t.equal(r.code, 0, `help ${cmd}`)
+    t.match(r.out, re)
+  }
+})
