@@ -114,6 +114,7 @@ export class Controller implements ConfigApplier {
       observe: (image) => calibration.observe(image),
     })
     this.capture.on('frame', (seq: number) => this.events.emit('frame', seq))
+    this.capture.on('buffer', (reason: string | undefined) => this.events.emit('buffer', reason))
     this.frames = new FramesPublisher(ctxWith(ctx, o.log.child('frames')), o.encode)
     this.remoteConfig = new RemoteConfigExtension(ctxWith(ctx, o.log.child('config')), this)
     this.extensions = [

@@ -16,7 +16,7 @@ import Database from 'better-sqlite3'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { CorruptDatabaseError, DiskFullError, StorageError, isFullCode, toStorageError } from './errors'
-import { expiryCutoff, isOversize, needsRoom, type Occupancy } from './room'
+import { appendReason, expiryCutoff, isOversize, needsRoom, type Occupancy } from './room'
 import { SeqLease } from './seq-lease'
 import { readHeaderStatus } from './sqlite-header'
 import type { AppendResult, BufferLimits, BufferStats, FrameStore, NewFrame, StoredFrame } from './store'
@@ -34,11 +34,14 @@ export interface SqliteFrameStoreOptions {
   /** Hard cap on the database file size in bytes (PRAGMA max_page_count); 0/absent = only the disk limits it. */
   maxFileBytes?: number
   /**
-   * Free space to keep on the filesystem (default 32 MB). Below it the policy applies as if the buffer were full
-   * (drop-oldest recycles the oldest frames' pages, reject-new refuses), so SQLite never meets a really full disk:
-   * there a checkpoint cannot grow the file, the WAL cannot grow either, and only errors are left. 0 = off.
+   * Free space to keep on the filesystem, in bytes; when absent, `minFreePercent` of the filesystem's size. Below
+   * it the policy applies as if the buffer were full (drop-oldest recycles the oldest frames' pages, reject-new
+   * refuses), so SQLite never meets a really full disk: there a checkpoint cannot grow the file, the WAL cannot
+   * grow either, and only errors are left. 0 = off.
    */
   minFreeBytes?: number
+  /** The floor as a percentage of the filesystem's size when `minFreeBytes` is absent (default 5, see the schema). */
+  minFreePercent?: number
   /** Seqs reserved per write of the `<path>.seq` sidecar (default 1024). */
   seqBlock?: number
   /** Identifies the current OS boot (default: /proc/sys/kernel/random/boot_id). */
@@ -49,7 +52,7 @@ export interface SqliteFrameStoreOptions {
 
 const SCHEMA_VERSION = 1
 const DEFAULT_SEQ_BLOCK = 1024
-const DEFAULT_MIN_FREE = 32 * 1024 * 1024
+const DEFAULT_MIN_FREE_PERCENT = 5
 /** Retries of an append that hit SQLITE_FULL under drop-oldest, freeing 2, 4, 8 times the frame's size. */
 const FULL_RETRIES = 3
 
@@ -111,7 +114,10 @@ export class SqliteFrameStore implements FrameStore {
     if (!Number.isSafeInteger(this.seqBlock) || this.seqBlock < 1) throw new RangeError(`frame buffer: seqBlock must be an integer >= 1, got ${String(options.seqBlock)}`)
     const maxFileBytes = options.maxFileBytes ?? 0
     if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes < 0) throw new RangeError(`frame buffer: maxFileBytes must be an integer >= 0, got ${String(options.maxFileBytes)}`)
-    this.minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE
+    const percent = options.minFreePercent ?? DEFAULT_MIN_FREE_PERCENT
+    if (!(typeof percent === 'number' && percent >= 0 && percent <= 100)) throw new RangeError(`frame buffer: minFreePercent must be a number in 0..100, got ${String(options.minFreePercent)}`)
+    const fsBytes = filesystemBytes(options.path)
+    this.minFreeBytes = options.minFreeBytes ?? Math.floor(((fsBytes ?? 0) * percent) / 100)
     if (!Number.isSafeInteger(this.minFreeBytes) || this.minFreeBytes < 0) throw new RangeError(`frame buffer: minFreeBytes must be an integer >= 0, got ${String(options.minFreeBytes)}`)
     this.path = options.path
     this.synchronous = sync
@@ -259,12 +265,20 @@ export class SqliteFrameStore implements FrameStore {
     const result = this.db.transaction((): AppendResult => {
       const cutoff = expiryCutoff(Date.now(), this.limits)
       const dropped = cutoff === undefined ? [] : this.expireInTx(cutoff, occ, counters)
-      const full = lowSpace || needsRoom(occ, size, this.limits)
-      const refuse = isOversize(size, this.limits) || (full && this.limits.policy === 'reject-new')
+      const expired = dropped.length
+      const boundsFull = needsRoom(occ, size, this.limits)
+      const full = lowSpace || boundsFull
+      const oversize = isOversize(size, this.limits)
+      const refuse = oversize || (full && this.limits.policy === 'reject-new')
+      const why = (refused: boolean): string | undefined => appendReason({
+        refused, oversize, expired, droppedForRoom: dropped.length - expired,
+        lowSpaceFloor: lowSpace && !boundsFull ? this.minFreeBytes : undefined,
+        diskFull: !lowSpace && !boundsFull && freeBytes > 0,
+      }, this.limits)
       if (refuse) {
         counters.rejected++
         this.writeCounters(counters)
-        return { dropped }
+        return { dropped, reason: why(true) }
       }
       // Make room; with the disk short (low free space, or a retry after SQLITE_FULL) also free `freeBytes`.
       const before = occ.bytes
@@ -275,7 +289,8 @@ export class SqliteFrameStore implements FrameStore {
       occ.bytes += size
       this.stmt.setMeta.run('last_seq', seq)
       this.writeCounters(counters)
-      return { seq, dropped }
+      const reason = why(false)
+      return reason ? { seq, dropped, reason } : { seq, dropped }
     })()
     // Only a committed transaction changes what this object believes is on disk.
     this.occ = occ
@@ -454,6 +469,15 @@ function prepare(db: Database.Database) {
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     getState: db.prepare('SELECT value FROM state WHERE key = ?'),
     setState: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+  }
+}
+
+function filesystemBytes(file: string): number | undefined {
+  try {
+    const st = fs.statfsSync(path.dirname(path.resolve(file)))
+    return st.blocks * st.bsize
+  } catch {
+    return undefined
   }
 }
 

@@ -43,6 +43,7 @@ export function createAgent(local: ReturnType<typeof loadLocalConfig>, log: Logg
   const options = {
     path: c.buffer.path,
     synchronous: c.buffer.synchronous,
+    minFreePercent: c.buffer.minFreePercent,
     limits: { maxBytes: c.buffer.maxBytes, maxFrames: c.buffer.maxFrames, policy: c.buffer.policy, ttlMs: c.buffer.ttlSec * 1000 },
     log: (m: string) => log.child('buffer').warn(m),
   }

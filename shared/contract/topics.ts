@@ -7,7 +7,7 @@ export const DEFAULT_PREFIX = 'deepn'
 export const Leaf = {
   /** JPEG file bytes, QoS 1; metadata inside the JPEG's APP9 "DEEPN" segment (see shared/codec/metadata.ts). */
   frames: 'frames',
-  /** Retained JSON StatusMessage; last will says offline. */
+  /** Retained JSON StatusMessage: online, degraded (frames being dropped or refused, with a reason); last will says offline. */
   status: 'status',
   /** Periodic JSON telemetry. */
   telemetry: 'telemetry',
@@ -59,10 +59,18 @@ export interface FrameMetadata {
 }
 
 export interface StatusMessage {
-  state: 'online' | 'offline'
+  /**
+   * `online`: connected, every frame is kept. `degraded`: connected, but the buffer is dropping or refusing frames
+   * (see `reason`); back to `online` once none has been lost for a few seconds. `offline`: stopped or gone (the
+   * last will).
+   */
+  state: 'online' | 'degraded' | 'offline'
   deviceId: string
   version?: string
+  /** When this state began (ISO time). */
   since?: string
+  /** `degraded` only: why frames are lost, e.g. `less than 157286 bytes free on the buffer's filesystem (buffer.minFreePercent): oldest unsent frames dropped (drop-oldest)`. */
+  reason?: string
 }
 
 export interface ConfigResult {

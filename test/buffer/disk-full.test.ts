@@ -3,41 +3,18 @@
  * SQLite gets ENOSPC for the WAL or the database file; the store must turn that into DiskFullError (reject-new)
  * or keep the newest frames flowing (drop-oldest), never crash, never damage what was committed.
  */
-import t, { type Test } from 'tap'
-import { execFileSync } from 'node:child_process'
+import t from 'tap'
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { DiskFullError } from '../../agent/buffer/errors'
 import { SqliteFrameStore } from '../../agent/buffer/sqlite-store'
 import type { BufferLimits } from '../../agent/buffer/store'
 import { makeFrame, verifyFrame } from './fixtures/frames'
-import { tmpDir } from './fixtures/tmp-dir'
+import { cannotMountTmpfs, mountTmpfs } from '../helpers/tmpfs'
 
 const limits = (policy: BufferLimits['policy']): BufferLimits => ({ maxBytes: 0, maxFrames: 0, policy, ttlMs: 0 })
 
-/** Why a tmpfs cannot be mounted here (the tests are then skipped with that reason), or false. */
-function cannotMount(): string | false {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deepn-mount-probe-'))
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' })
-    execFileSync('umount', [dir], { stdio: 'pipe' })
-    return false
-  } catch (err) {
-    return `cannot mount a tmpfs here: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
-}
-const skip = cannotMount()
-
-/** Mounts a tmpfs of `size` at a fresh directory, unmounted after the test. */
-function mountTmpfs(t: Test, size: string): string {
-  const dir = tmpDir(t)
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' })
-  t.teardown(() => execFileSync('umount', ['-l', dir]))
-  return dir
-}
+const skip = cannotMountTmpfs()
 
 t.test('reject-new on a full disk: DiskFullError, committed frames intact, readable after reopen', { skip }, async (t) => {
   const dir = mountTmpfs(t, '2m')
