@@ -18,6 +18,7 @@ import * as path from 'node:path'
 import { CorruptDatabaseError, DiskFullError, StorageError, isFullCode, toStorageError } from './errors'
 import { appendReason, expiryCutoff, isOversize, needsRoom, type Occupancy } from './room'
 import { SeqLease } from './seq-lease'
+import { describeLoss, lossSummary, parsePending, PENDING_LOSS_KEY, type BufferLoss, type DamageFindings } from './loss'
 import { readHeaderStatus } from './sqlite-header'
 import type { AppendResult, BufferLimits, BufferStats, FrameStore, NewFrame, StoredFrame } from './store'
 import { UNBOUNDED, validateFrame, validateLimits, validateSeq, validateStateKey } from './validate'
@@ -48,6 +49,14 @@ export interface SqliteFrameStoreOptions {
   bootId?: string
   /** Run PRAGMA quick_check when opening (default true): reads the whole file once, finds corruption early. */
   integrityCheck?: boolean
+  /** Set by openFrameStore when this fresh database replaces a damaged one: what was found in it. */
+  damage?: DamageFindings
+}
+
+interface SessionPlan {
+  lastSeq: number
+  /** Frames lost to damage found while opening; recorded with the session mark. */
+  loss?: BufferLoss
 }
 
 const SCHEMA_VERSION = 1
@@ -102,7 +111,9 @@ export class SqliteFrameStore implements FrameStore {
   private readonly reserveFile: string
   private reserveHeld = false
   /** The session mark could not be written at open (disk full): appends wait for it, delivery does not. */
-  private sessionPending?: { meta: Map<string, unknown>; bootId: string | undefined }
+  private sessionPending?: { plan: SessionPlan; bootId: string | undefined }
+  /** Frames lost to damage found when this store was opened (also pending in the state table until published). */
+  startupLoss?: BufferLoss
   private lowSpace = false
   private leaseFailing = false
   private limits: BufferLimits
@@ -144,16 +155,17 @@ export class SqliteFrameStore implements FrameStore {
       this.db = db
       configure(db, sync, maxFileBytes, this.walBoundBytes)
       this.stmt = prepare(db)
-      const meta = this.load()
       const bootId = options.bootId ?? readBootId()
+      const plan = this.planSession(this.load(), bootId, options.damage)
+      this.lastSeq = plan.lastSeq
       try {
-        this.withRoom('marking the session open', () => this.beginSession(meta, bootId))
+        this.withRoom('marking the session open', () => this.beginSession(plan, bootId))
       } catch (err) {
         // A disk full to the last byte must not stop the agent from starting (systemd would restart it in a
         // loop): the buffered frames can still be published and, once removals free pages, new ones stored.
         if (!isFullCode(String((err as { code?: unknown }).code))) throw err
         this.log(`frame buffer: the disk is full; starting anyway: buffered frames are delivered, new ones are stored once there is room (${(err as Error).message})`)
-        this.sessionPending = { meta, bootId }
+        this.sessionPending = { plan, bootId }
       }
       this.holdReserve()
     } catch (err) {
@@ -428,7 +440,7 @@ export class SqliteFrameStore implements FrameStore {
   /** Writes the session mark that could not be written at open; throws (SQLITE_FULL) while there is no room. */
   private resumeSession(): void {
     const pending = this.sessionPending!
-    this.withRoom('marking the session open', () => this.beginSession(pending.meta, pending.bootId))
+    this.withRoom('marking the session open', () => this.beginSession(pending.plan, pending.bootId))
     this.sessionPending = undefined
     this.log('frame buffer: there is room again; storing new frames')
   }
@@ -488,25 +500,45 @@ export class SqliteFrameStore implements FrameStore {
   }
 
   /** Chooses where seqs continue (see the file comment) and records this session durably before any append. */
-  private beginSession(meta: Map<string, unknown>, bootId: string | undefined): void {
+  private planSession(meta: Map<string, unknown>, bootId: string | undefined, damage: DamageFindings | undefined): SessionPlan {
     const ceiling = this.lease.ceiling
+    const loaded = this.lastSeq
     if (!meta.has('last_seq')) {
-      if (ceiling > this.lastSeq) {
-        this.log(`frame buffer: new database ${this.path}; seqs continue after ${ceiling}, the high-water mark in ${this.lease.file}`)
-        this.lastSeq = ceiling
+      if (ceiling <= loaded) return { lastSeq: loaded }
+      this.log(`frame buffer: new database ${this.path}; seqs continue after ${ceiling}, the high-water mark in ${this.lease.file}`)
+      // A fresh file where the sidecar says seqs were used: either it replaces a damaged one (openFrameStore
+      // says what it found there) or the old one vanished (deleted, or its -wal truncated): say so on MQTT.
+      const findings: DamageFindings = damage ?? {
+        cause: 'database-lost', framesReadable: false, usedThrough: 0,
+        detail: `${this.path} has no record of the seqs up to ${ceiling} that ${this.lease.file} says were used: deleted, replaced, or its -wal truncated`,
       }
-    } else {
-      const clean = num(meta.get('clean')) === 1
-      const sameBoot = bootId !== undefined && meta.get('boot_id') === bootId
-      if (!clean && !sameBoot && meta.get('synchronous') !== 'FULL' && ceiling > this.lastSeq) {
-        this.log(`frame buffer: the previous session did not close cleanly and the machine rebooted since (power loss?); its last commits may be lost, so seqs skip ${this.lastSeq + 1}..${ceiling} to never reuse one`)
-        this.lastSeq = ceiling
-      }
+      const loss = describeLoss(findings, ceiling + 1)
+      this.log(`frame buffer: ${lossSummary(loss)}`)
+      return { lastSeq: ceiling, loss }
     }
+    const clean = num(meta.get('clean')) === 1
+    const sameBoot = bootId !== undefined && meta.get('boot_id') === bootId
+    if (!clean && !sameBoot && meta.get('synchronous') !== 'FULL' && ceiling > loaded) {
+      this.log(`frame buffer: the previous session did not close cleanly and the machine rebooted since (power loss?); its last commits may be lost, so seqs skip ${loaded + 1}..${ceiling} to never reuse one`)
+      const loss: BufferLoss = {
+        at: new Date().toISOString(), cause: 'power-loss', resumesAt: ceiling + 1, unknown: { from: loaded + 1, to: ceiling },
+        detail: 'the previous session did not close cleanly and the machine rebooted since: with synchronous=NORMAL its last commits may be lost',
+      }
+      return { lastSeq: ceiling, loss }
+    }
+    return { lastSeq: loaded }
+  }
+
+  private beginSession(plan: SessionPlan, bootId: string | undefined): void {
+    this.lastSeq = plan.lastSeq
     // FULL for this one write: the "session open, not clean" mark must not be lost to a power cut.
     this.db.pragma('synchronous = FULL')
     try {
       this.db.transaction(() => {
+        if (plan.loss) { // in the same transaction: a crash right after must not forget the loss
+          const pending = parsePending((this.stmt.getState.get(PENDING_LOSS_KEY) as { value: string } | undefined)?.value)
+          this.stmt.setState.run(PENDING_LOSS_KEY, JSON.stringify([...pending, plan.loss]))
+        }
         this.stmt.setMeta.run('last_seq', this.lastSeq)
         this.stmt.setMeta.run('clean', 0)
         this.stmt.setMeta.run('boot_id', bootId ?? null)
@@ -516,6 +548,7 @@ export class SqliteFrameStore implements FrameStore {
     } finally {
       this.db.pragma(`synchronous = ${this.synchronous}`)
     }
+    this.startupLoss = plan.loss
   }
 
   private guard<T>(what: string, fn: () => T): T {

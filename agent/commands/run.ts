@@ -49,11 +49,13 @@ export function createAgent(local: ReturnType<typeof loadLocalConfig>, log: Logg
   }
   const opened = openFrameStore(options)
   if (opened.recovered) log.error(`buffer database was corrupt (${opened.recovered.reason}); moved aside to ${opened.recovered.movedTo.join(', ')}`)
+  // The loss itself (corrupt file, vanished database, power cut) is recorded in the fresh store, where the
+  // controller finds it for telemetry and `events/loss`, even if this process dies before connecting.
   // A file that goes bad while running is moved aside and replaced the same way, instead of stalling the queue.
   let agent: Controller | undefined
   const store = new RecoveringFrameStore({
     store: opened.store, open: options, log: (m) => log.child('buffer').error(m),
-    onRecovered: (info) => agent?.bufferRecovered(info.reason),
+    onRecovered: (info) => agent?.bufferRecovered(info.reason, info.loss),
   })
   agent = new Controller({ local: local.local, store, createSource, encode: encodeJpeg, log })
   return agent
