@@ -148,12 +148,21 @@ export class SqliteFrameStore implements FrameStore {
     this.reserveFile = `${this.path}.reserve`
 
     // Checked read-only first: closing a read-write connection on a damaged file can delete its -wal.
-    if (options.integrityCheck ?? true) checkIntegrity(this.path)
+    // Both need room for the -shm (and the WAL) on a disk that may be full: the reserve file is for that.
+    if (options.integrityCheck ?? true) this.withReserve(() => checkIntegrity(this.path))
     let db: Database.Database | undefined
     try {
-      db = new Database(this.path)
+      db = this.withReserve(() => {
+        const opened = new Database(this.path)
+        try {
+          configure(opened, sync, maxFileBytes, this.walBoundBytes)
+        } catch (err) {
+          try { opened.close() } catch { /* report the original error */ }
+          throw err
+        }
+        return opened
+      })
       this.db = db
-      configure(db, sync, maxFileBytes, this.walBoundBytes)
       this.stmt = prepare(db)
       const bootId = options.bootId ?? readBootId()
       const plan = this.planSession(this.load(), bootId, options.damage)
@@ -359,6 +368,20 @@ export class SqliteFrameStore implements FrameStore {
       this.lowSpace = low
     }
     return low
+  }
+
+  /** At open: on a full disk (no room for the -shm or the WAL), releases the reserve file and tries once more. */
+  private withReserve<T>(fn: () => T): T {
+    try {
+      return fn()
+    } catch (err) {
+      const code = String((err as { code?: unknown }).code ?? '')
+      if (!(isFullCode(code) || code === 'SQLITE_IOERR_SHMSIZE') || fileBytes(this.reserveFile) === 0) throw err
+      fs.rmSync(this.reserveFile, { force: true })
+      this.reserveHeld = false
+      this.log(`frame buffer: no room to open ${this.path} (${code}); released the reserve file ${this.reserveFile} and trying again`)
+      return fn()
+    }
   }
 
   /**

@@ -69,3 +69,28 @@ for (const policy of ['drop-oldest', 'reject-new'] as const) {
     t.ok(bavail * bsize > 4 * 1024 * 1024, `${bavail * bsize} bytes still free at the end`)
   })
 }
+
+t.test('a disk full to the last byte at open: the store opens anyway, serves its frames, stores again once there is room', { skip }, async (t) => {
+  const dir = mountTmpfs(t, '2m')
+  const file = path.join(dir, 'buffer.db')
+  const s = new SqliteFrameStore({ path: file, limits: limits('reject-new'), minFreeBytes: 0 })
+  for (let n = 0; n < 5; n++) s.append(makeFrame(n, 20_000))
+  s.close()
+  t.ok(fs.statSync(`${file}.reserve`).size > 0, 'the store holds a reserve file')
+  const filler = path.join(dir, 'filler')
+  const fd = fs.openSync(filler, 'w')
+  try { for (;;) fs.writeSync(fd, Buffer.alloc(4096)) } catch { /* ENOSPC: full */ } finally { fs.closeSync(fd) }
+  for (const size of [1024, 64, 1]) { try { for (;;) fs.appendFileSync(filler, Buffer.alloc(size)) } catch { /* full */ } }
+
+  const logs: string[] = []
+  const again = new SqliteFrameStore({ path: file, limits: limits('reject-new'), minFreeBytes: 0, log: (m) => logs.push(m) }) // used to throw SQLITE_FULL
+  t.same(again.peek(10).map((f) => verifyFrame(f)), [0, 1, 2, 3, 4], 'the buffered frames are served')
+  t.match(logs.join('\n'), /no room to open .* released the reserve file/)
+  fs.rmSync(filler)
+  t.equal(again.append(makeFrame(5, 20_000)).seq, 6, 'room again: the session is marked and seqs continue')
+  again.remove(1)
+  again.close()
+  const third = new SqliteFrameStore({ path: file })
+  t.same(third.peek(10).map((f) => f.seq), [2, 3, 4, 5, 6])
+  third.close()
+})
