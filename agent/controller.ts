@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { FrameStore } from './buffer/store'
+import { lossSummary, parsePending, PENDING_LOSS_KEY, type BufferLoss } from './buffer/loss'
 import { MqttLink } from './mqtt/link'
 import { errorMessage, type Logger } from './log'
 import { CaptureLoop, type SourceFactory } from './pipeline/capture-loop'
@@ -25,6 +26,7 @@ import { StatusExtension, statusMessage } from './extensions/status'
 import { TelemetryExtension } from './extensions/telemetry'
 import { RemoteConfigExtension, type ConfigApplier } from './extensions/remote-config'
 import { AckExtension } from './extensions/ack'
+import { LossExtension } from './extensions/loss'
 import { CalibrationSession } from './calibration/session'
 import { RemoteCalibration } from './calibration/remote'
 
@@ -104,10 +106,15 @@ export class Controller implements ConfigApplier {
       observe: (image) => calibration.observe(image),
     })
     this.capture.on('frame', (seq: number) => this.events.emit('frame', seq))
+    this.capture.on('buffer', (reason: string | undefined) => this.events.emit('buffer', reason))
     this.frames = new FramesPublisher(ctxWith(ctx, o.log.child('frames')), o.encode)
     this.remoteConfig = new RemoteConfigExtension(ctxWith(ctx, o.log.child('config')), this)
+    // Damage found when the buffer was opened, now or by a start that died before announcing it: the records
+    // wait in the store until `events/loss` was acknowledged; until then each start counts them in telemetry.
+    for (const loss of parsePending(store.getState(PENDING_LOSS_KEY))) this.countLoss(loss)
     this.extensions = [
       new StatusExtension(ctx),
+      new LossExtension(ctxWith(ctx, o.log.child('loss'))),
       this.remoteConfig,
       new AckExtension(ctx, this.frames),
       new TelemetryExtension(ctx),
@@ -156,9 +163,13 @@ export class Controller implements ConfigApplier {
    * The buffer database was replaced after going corrupt (RecoveringFrameStore): count and report it, and write
    * the remote layer into the fresh file so a restart still finds the configuration in force.
    */
-  bufferRecovered(reason: string): void {
-    this.stats.bufferRecoveries++
-    this.stats.error(`buffer database replaced: ${reason}`)
+  bufferRecovered(reason: string, loss?: BufferLoss): void {
+    if (loss) this.countLoss(loss)
+    else {
+      this.stats.bufferRecoveries++
+      this.stats.error(`buffer database replaced: ${reason}`)
+    }
+    this.events.emit('loss') // the fresh store holds the loss record: publish it
     if (!Object.keys(this.remote).length) return
     try {
       this.o.store.setState(REMOTE_KEY, JSON.stringify(unflatten(this.remote)))
@@ -206,6 +217,15 @@ export class Controller implements ConfigApplier {
       this.log.info('stopped')
     })()
     return this.stopping
+  }
+
+  /** A damaged buffer replaced: telemetry counts it; the loss itself goes out on `events/loss` (LossExtension). */
+  private countLoss(loss: BufferLoss): void {
+    this.stats.bufferRecoveries++
+    this.stats.lostFrames += loss.lost?.frames ?? 0
+    const line = lossSummary(loss)
+    this.stats.error(line)
+    this.log.error(line)
   }
 
   private compose(local: FlatConfig, remote: FlatConfig): AgentConfig {

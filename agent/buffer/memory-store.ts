@@ -4,7 +4,7 @@
  * restarts; use SqliteFrameStore on a device.
  */
 import { StorageError } from './errors'
-import { expiryCutoff, isOversize, needsRoom } from './room'
+import { appendReason, expiryCutoff, isOversize, needsRoom } from './room'
 import type { AppendResult, BufferLimits, BufferStats, FrameStore, NewFrame, StoredFrame } from './store'
 import { UNBOUNDED, validateFrame, validateLimits, validateSeq, validateStateKey } from './validate'
 
@@ -35,14 +35,17 @@ export class MemoryFrameStore implements FrameStore {
     validateFrame(frame)
     const size = frame.jpeg.length
     const dropped = this.expire(Date.now())
+    const expired = dropped.length
+    const why = (refused: boolean, oversize = false): string | undefined =>
+      appendReason({ refused, oversize, droppedForRoom: dropped.length - expired, expired }, this.limits)
     if (isOversize(size, this.limits)) {
       this.counters.rejected++
-      return { dropped }
+      return { dropped, reason: why(true, true) }
     }
     if (needsRoom(this.occupancy(), size, this.limits)) {
       if (this.limits.policy === 'reject-new') {
         this.counters.rejected++
-        return { dropped }
+        return { dropped, reason: why(true) }
       }
       while (this.frames.length > 0 && needsRoom(this.occupancy(), size, this.limits)) {
         const oldest = this.frames.shift()!
@@ -55,7 +58,8 @@ export class MemoryFrameStore implements FrameStore {
     // Copy: the caller may reuse its buffer, and a store must hand back what was appended.
     this.frames.push({ seq, jpeg: Uint8Array.from(frame.jpeg), capturedAt: frame.capturedAt, tableId: frame.tableId, width: frame.width, height: frame.height })
     this.bytes += size
-    return { seq, dropped }
+    const reason = why(false)
+    return reason ? { seq, dropped, reason } : { seq, dropped }
   }
 
   peek(limit: number, afterSeq?: number): StoredFrame[] {

@@ -6,6 +6,7 @@
  * once on the fresh store, so an append does not lose its frame. Every other error passes through unchanged.
  */
 import { CorruptDatabaseError } from './errors'
+import type { BufferLoss } from './loss'
 import { openFrameStore } from './open'
 import type { SqliteFrameStoreOptions } from './sqlite-store'
 import type { AppendResult, BufferLimits, BufferStats, FrameStore, NewFrame, StoredFrame } from './store'
@@ -21,6 +22,8 @@ export interface RecoveryInfo {
   movedTo: string[]
   /** The highest seq still readable from the damaged file (0 if none). */
   salvagedSeq: number
+  /** The frames lost with it and the seqs skipped (pending in the fresh store for `events/loss`). */
+  loss?: BufferLoss
 }
 
 export interface RecoveringFrameStoreOptions {
@@ -102,6 +105,7 @@ export class RecoveringFrameStore implements FrameStore {
       movedTo: opened.recovered?.movedTo ?? [],
       salvagedSeq: opened.recovered?.salvagedSeq ?? 0,
     }
+    if (opened.loss) info.loss = opened.loss
     this.log(`frame buffer: database went bad during ${during} (${err.message}); ` +
       (info.movedTo.length > 0 ? `moved aside to ${info.movedTo.join(', ')} and started a fresh one` : 'reopened it (it passed the integrity check)') +
       ` (recovery #${info.count})`)

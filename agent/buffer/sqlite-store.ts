@@ -16,8 +16,9 @@ import Database from 'better-sqlite3'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { CorruptDatabaseError, DiskFullError, StorageError, isFullCode, toStorageError } from './errors'
-import { expiryCutoff, isOversize, needsRoom, type Occupancy } from './room'
+import { appendReason, expiryCutoff, isOversize, needsRoom, type Occupancy } from './room'
 import { SeqLease } from './seq-lease'
+import { describeLoss, lossSummary, parsePending, PENDING_LOSS_KEY, type BufferLoss, type DamageFindings } from './loss'
 import { readHeaderStatus } from './sqlite-header'
 import type { AppendResult, BufferLimits, BufferStats, FrameStore, NewFrame, StoredFrame } from './store'
 import { UNBOUNDED, validateFrame, validateLimits, validateSeq, validateStateKey } from './validate'
@@ -34,22 +35,36 @@ export interface SqliteFrameStoreOptions {
   /** Hard cap on the database file size in bytes (PRAGMA max_page_count); 0/absent = only the disk limits it. */
   maxFileBytes?: number
   /**
-   * Free space to keep on the filesystem (default 32 MB). Below it the policy applies as if the buffer were full
-   * (drop-oldest recycles the oldest frames' pages, reject-new refuses), so SQLite never meets a really full disk:
-   * there a checkpoint cannot grow the file, the WAL cannot grow either, and only errors are left. 0 = off.
+   * Free space to keep on the filesystem, in bytes; when absent, `minFreePercent` of the filesystem's size. Below
+   * it the policy applies as if the buffer were full (drop-oldest recycles the oldest frames' pages, reject-new
+   * refuses), so SQLite never meets a really full disk: there a checkpoint cannot grow the file, the WAL cannot
+   * grow either, and only errors are left. 0 = off.
    */
   minFreeBytes?: number
+  /** The floor as a percentage of the filesystem's size when `minFreeBytes` is absent (default 5, see the schema). */
+  minFreePercent?: number
   /** Seqs reserved per write of the `<path>.seq` sidecar (default 1024). */
   seqBlock?: number
   /** Identifies the current OS boot (default: /proc/sys/kernel/random/boot_id). */
   bootId?: string
   /** Run PRAGMA quick_check when opening (default true): reads the whole file once, finds corruption early. */
   integrityCheck?: boolean
+  /** Set by openFrameStore when this fresh database replaces a damaged one: what was found in it. */
+  damage?: DamageFindings
+}
+
+interface SessionPlan {
+  lastSeq: number
+  /** Frames lost to damage found while opening; recorded with the session mark. */
+  loss?: BufferLoss
 }
 
 const SCHEMA_VERSION = 1
 const DEFAULT_SEQ_BLOCK = 1024
-const DEFAULT_MIN_FREE = 32 * 1024 * 1024
+/** WAL bound: 1/32 of the filesystem, between 64 KB and SQLite's default 4 MB (see walBoundFor). */
+const WAL_BOUND_MIN = 64 * 1024
+const WAL_BOUND_MAX = 4 * 1024 * 1024
+const DEFAULT_MIN_FREE_PERCENT = 5
 /** Retries of an append that hit SQLITE_FULL under drop-oldest, freeing 2, 4, 8 times the frame's size. */
 const FULL_RETRIES = 3
 
@@ -91,6 +106,14 @@ export class SqliteFrameStore implements FrameStore {
   private readonly lease: SeqLease
   private readonly seqBlock: number
   private readonly minFreeBytes: number
+  /** Most bytes the WAL may hold before a checkpoint; also the size of the reserve file (see makeRoom). */
+  readonly walBoundBytes: number
+  private readonly reserveFile: string
+  private reserveHeld = false
+  /** The session mark could not be written at open (disk full): appends wait for it, delivery does not. */
+  private sessionPending?: { plan: SessionPlan; bootId: string | undefined }
+  /** Frames lost to damage found when this store was opened (also pending in the state table until published). */
+  startupLoss?: BufferLoss
   private lowSpace = false
   private leaseFailing = false
   private limits: BufferLimits
@@ -111,23 +134,49 @@ export class SqliteFrameStore implements FrameStore {
     if (!Number.isSafeInteger(this.seqBlock) || this.seqBlock < 1) throw new RangeError(`frame buffer: seqBlock must be an integer >= 1, got ${String(options.seqBlock)}`)
     const maxFileBytes = options.maxFileBytes ?? 0
     if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes < 0) throw new RangeError(`frame buffer: maxFileBytes must be an integer >= 0, got ${String(options.maxFileBytes)}`)
-    this.minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE
+    const percent = options.minFreePercent ?? DEFAULT_MIN_FREE_PERCENT
+    if (!(typeof percent === 'number' && percent >= 0 && percent <= 100)) throw new RangeError(`frame buffer: minFreePercent must be a number in 0..100, got ${String(options.minFreePercent)}`)
+    const fsBytes = filesystemBytes(options.path)
+    this.minFreeBytes = options.minFreeBytes ?? Math.floor(((fsBytes ?? 0) * percent) / 100)
     if (!Number.isSafeInteger(this.minFreeBytes) || this.minFreeBytes < 0) throw new RangeError(`frame buffer: minFreeBytes must be an integer >= 0, got ${String(options.minFreeBytes)}`)
     this.path = options.path
     this.synchronous = sync
     this.log = options.log ?? (() => {})
     this.limits = validateLimits(options.limits ?? UNBOUNDED)
     this.lease = new SeqLease(`${this.path}.seq`, this.log)
+    this.walBoundBytes = walBoundFor(fsBytes)
+    this.reserveFile = `${this.path}.reserve`
 
     // Checked read-only first: closing a read-write connection on a damaged file can delete its -wal.
-    if (options.integrityCheck ?? true) checkIntegrity(this.path)
+    // Both need room for the -shm (and the WAL) on a disk that may be full: the reserve file is for that.
+    if (options.integrityCheck ?? true) this.withReserve(() => checkIntegrity(this.path))
     let db: Database.Database | undefined
     try {
-      db = new Database(this.path)
+      db = this.withReserve(() => {
+        const opened = new Database(this.path)
+        try {
+          configure(opened, sync, maxFileBytes, this.walBoundBytes)
+        } catch (err) {
+          try { opened.close() } catch { /* report the original error */ }
+          throw err
+        }
+        return opened
+      })
       this.db = db
-      configure(db, sync, maxFileBytes)
       this.stmt = prepare(db)
-      this.beginSession(this.load(), options.bootId ?? readBootId())
+      const bootId = options.bootId ?? readBootId()
+      const plan = this.planSession(this.load(), bootId, options.damage)
+      this.lastSeq = plan.lastSeq
+      try {
+        this.withRoom('marking the session open', () => this.beginSession(plan, bootId))
+      } catch (err) {
+        // A disk full to the last byte must not stop the agent from starting (systemd would restart it in a
+        // loop): the buffered frames can still be published and, once removals free pages, new ones stored.
+        if (!isFullCode(String((err as { code?: unknown }).code))) throw err
+        this.log(`frame buffer: the disk is full; starting anyway: buffered frames are delivered, new ones are stored once there is room (${(err as Error).message})`)
+        this.sessionPending = { plan, bootId }
+      }
+      this.holdReserve()
     } catch (err) {
       try { db?.close() } catch { /* already failing; report the original error */ }
       throw toStorageError(`opening ${this.path}`, err)
@@ -148,14 +197,22 @@ export class SqliteFrameStore implements FrameStore {
     }
     const lowSpace = this.checkFreeSpace()
     let lastErr: unknown
+    let roomMade = false
     for (let attempt = 0; attempt <= FULL_RETRIES; attempt++) {
       const freeBytes = attempt === 0 ? (lowSpace ? frame.jpeg.length : 0) : frame.jpeg.length * 2 ** attempt
       try {
+        if (this.sessionPending) this.resumeSession()
         return this.appendTx(frame, seq, freeBytes, lowSpace)
       } catch (err) {
         lastErr = err
         const code = (err as { code?: string }).code
-        if (!code || !isFullCode(code) || this.limits.policy !== 'drop-oldest' || this.occ.frames === 0) break
+        if (!code || !isFullCode(code)) break
+        // First the reserve and the WAL's dead pages; dropping frames only if that was not enough.
+        if (!roomMade) {
+          roomMade = true
+          if (this.makeRoom(code)) { attempt--; continue }
+        }
+        if (this.limits.policy !== 'drop-oldest' || this.occ.frames === 0) break
         this.log(`frame buffer: storage full (${code}); dropping the oldest frames to store the new one`)
       }
     }
@@ -177,15 +234,17 @@ export class SqliteFrameStore implements FrameStore {
   remove(seq: number): void {
     this.assertOpen()
     validateSeq(seq, 'remove')
-    const rows = this.guard('remove', () => this.stmt.deleteOne.all(seq) as { bytes: number }[])
+    const rows = this.guard('remove', () => this.withRoom('remove', () => this.stmt.deleteOne.all(seq) as { bytes: number }[]))
     for (const r of rows) this.forget(r.bytes)
+    if (rows.length) this.afterDrain()
   }
 
   removeThrough(seq: number): number {
     this.assertOpen()
     validateSeq(seq, 'removeThrough')
-    const rows = this.guard('removeThrough', () => this.stmt.deleteThrough.all(seq) as { seq: number; bytes: number }[])
+    const rows = this.guard('removeThrough', () => this.withRoom('removeThrough', () => this.stmt.deleteThrough.all(seq) as { seq: number; bytes: number }[]))
     for (const r of rows) this.forget(r.bytes)
+    if (rows.length) this.afterDrain()
     return rows.length
   }
 
@@ -197,11 +256,11 @@ export class SqliteFrameStore implements FrameStore {
     return this.guard('expire', () => {
       const occ = { ...this.occ }
       const counters = { ...this.counters }
-      const gone = this.db.transaction(() => {
+      const gone = this.withRoom('expire', () => this.db.transaction(() => {
         const seqs = this.expireInTx(cutoff, occ, counters)
         if (seqs.length > 0) this.writeCounters(counters)
         return seqs
-      })()
+      })())
       this.occ = occ
       this.counters = counters
       return gone
@@ -230,7 +289,7 @@ export class SqliteFrameStore implements FrameStore {
     this.assertOpen()
     validateStateKey(key)
     if (typeof value !== 'string') throw new TypeError(`frame buffer: state value for '${key}' must be a string`)
-    this.guard('setState', () => this.stmt.setState.run(key, value))
+    this.guard('setState', () => this.withRoom('setState', () => this.stmt.setState.run(key, value)))
   }
 
   /** Marks the session clean (so the next start keeps seqs contiguous) and closes the file. Idempotent. */
@@ -238,10 +297,12 @@ export class SqliteFrameStore implements FrameStore {
     if (this.closed) return
     this.closed = true
     try {
-      this.db.transaction(() => {
-        this.writeCounters(this.counters)
-        this.stmt.setMeta.run('clean', 1)
-      })()
+      if (!this.sessionPending) {
+        this.withRoom('close', () => this.db.transaction(() => {
+          this.writeCounters(this.counters)
+          this.stmt.setMeta.run('clean', 1)
+        })())
+      }
     } catch (err) {
       this.log(`frame buffer: could not mark the session clean: ${(err as Error).message}`)
     }
@@ -259,12 +320,20 @@ export class SqliteFrameStore implements FrameStore {
     const result = this.db.transaction((): AppendResult => {
       const cutoff = expiryCutoff(Date.now(), this.limits)
       const dropped = cutoff === undefined ? [] : this.expireInTx(cutoff, occ, counters)
-      const full = lowSpace || needsRoom(occ, size, this.limits)
-      const refuse = isOversize(size, this.limits) || (full && this.limits.policy === 'reject-new')
+      const expired = dropped.length
+      const boundsFull = needsRoom(occ, size, this.limits)
+      const full = lowSpace || boundsFull
+      const oversize = isOversize(size, this.limits)
+      const refuse = oversize || (full && this.limits.policy === 'reject-new')
+      const why = (refused: boolean): string | undefined => appendReason({
+        refused, oversize, expired, droppedForRoom: dropped.length - expired,
+        lowSpaceFloor: lowSpace && !boundsFull ? this.minFreeBytes : undefined,
+        diskFull: !lowSpace && !boundsFull && freeBytes > 0,
+      }, this.limits)
       if (refuse) {
         counters.rejected++
         this.writeCounters(counters)
-        return { dropped }
+        return { dropped, reason: why(true) }
       }
       // Make room; with the disk short (low free space, or a retry after SQLITE_FULL) also free `freeBytes`.
       const before = occ.bytes
@@ -275,7 +344,8 @@ export class SqliteFrameStore implements FrameStore {
       occ.bytes += size
       this.stmt.setMeta.run('last_seq', seq)
       this.writeCounters(counters)
-      return { seq, dropped }
+      const reason = why(false)
+      return reason ? { seq, dropped, reason } : { seq, dropped }
     })()
     // Only a committed transaction changes what this object believes is on disk.
     this.occ = occ
@@ -286,14 +356,10 @@ export class SqliteFrameStore implements FrameStore {
 
   /** True while the filesystem has less than minFreeBytes free; logs each change of that state. */
   private checkFreeSpace(): boolean {
+    const free = freeBytes(this.path)
+    if (free === undefined) return false // cannot tell: SQLITE_FULL handling remains
+    if (!this.reserveHeld && free > this.minFreeBytes + 2 * this.walBoundBytes) this.holdReserve()
     if (this.minFreeBytes === 0) return false
-    let free: number
-    try {
-      const st = fs.statfsSync(path.dirname(path.resolve(this.path)))
-      free = st.bavail * st.bsize
-    } catch {
-      return false // cannot tell: SQLITE_FULL handling remains
-    }
     const low = free < this.minFreeBytes
     if (low !== this.lowSpace) {
       this.log(low
@@ -302,6 +368,104 @@ export class SqliteFrameStore implements FrameStore {
       this.lowSpace = low
     }
     return low
+  }
+
+  /** At open: on a full disk (no room for the -shm or the WAL), releases the reserve file and tries once more. */
+  private withReserve<T>(fn: () => T): T {
+    try {
+      return fn()
+    } catch (err) {
+      const code = String((err as { code?: unknown }).code ?? '')
+      if (!(isFullCode(code) || code === 'SQLITE_IOERR_SHMSIZE') || fileBytes(this.reserveFile) === 0) throw err
+      fs.rmSync(this.reserveFile, { force: true })
+      this.reserveHeld = false
+      this.log(`frame buffer: no room to open ${this.path} (${code}); released the reserve file ${this.reserveFile} and trying again`)
+      return fn()
+    }
+  }
+
+  /**
+   * Runs a write; on SQLITE_FULL makes room (makeRoom) and runs it once more. A removal must never be stuck
+   * behind a full disk: it is what frees the pages new frames need.
+   */
+  private withRoom<T>(what: string, fn: () => T): T {
+    try {
+      return fn()
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      if (typeof code !== 'string' || !isFullCode(code) || !this.makeRoom(code, what)) throw err
+      return fn()
+    }
+  }
+
+  /**
+   * The way out of a full disk: delete the reserve file (walBoundBytes, kept since the last time there was room),
+   * then checkpoint and truncate the WAL, so its pages move into the database file (needing at most the WAL's
+   * size there, which the reserve just freed) and the WAL's disk space is returned. True if anything was freed.
+   */
+  private makeRoom(code: string, what = 'append'): boolean {
+    let freed = false
+    if (this.reserveHeld) {
+      try {
+        fs.rmSync(this.reserveFile, { force: true })
+        freed = true
+      } catch (err) {
+        this.log(`frame buffer: cannot delete the reserve file ${this.reserveFile}: ${(err as Error).message}`)
+      }
+      this.reserveHeld = false
+    }
+    const walBefore = fileBytes(`${this.path}-wal`)
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)')
+    } catch (err) {
+      this.log(`frame buffer: checkpoint on a full disk failed: ${(err as Error).message}`)
+    }
+    const walAfter = fileBytes(`${this.path}-wal`)
+    freed ||= walAfter < walBefore
+    this.log(`frame buffer: storage full (${code}) during ${what}: ${freed ? `released the reserve and checkpointed the WAL (${walBefore} -> ${walAfter} bytes); retrying` : 'nothing left to free'}`)
+    return freed
+  }
+
+  /**
+   * The backlog drained: checkpoint and truncate a WAL past a quarter of its bound, so a small disk gets the
+   * space back between bursts (wal_autocheckpoint alone only recycles the WAL, it never shrinks the file).
+   */
+  private afterDrain(): void {
+    if (this.occ.frames !== 0 || fileBytes(`${this.path}-wal`) <= this.walBoundBytes / 4) return
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)')
+    } catch (err) {
+      this.log(`frame buffer: checkpoint after the backlog drained failed: ${(err as Error).message}`)
+    }
+  }
+
+  /** Creates the reserve file if missing (best effort: no room, no reserve; it is tried again later). */
+  private holdReserve(): void {
+    if (fileBytes(this.reserveFile) >= this.walBoundBytes) {
+      this.reserveHeld = true
+      return
+    }
+    try {
+      const fd = fs.openSync(this.reserveFile, 'w', 0o644)
+      try {
+        const chunk = Buffer.alloc(Math.min(this.walBoundBytes, 64 * 1024))
+        for (let n = 0; n < this.walBoundBytes; n += chunk.length) fs.writeSync(fd, chunk, 0, Math.min(chunk.length, this.walBoundBytes - n))
+      } finally {
+        fs.closeSync(fd)
+      }
+      this.reserveHeld = true
+    } catch {
+      fs.rmSync(this.reserveFile, { force: true })
+      this.reserveHeld = false
+    }
+  }
+
+  /** Writes the session mark that could not be written at open; throws (SQLITE_FULL) while there is no room. */
+  private resumeSession(): void {
+    const pending = this.sessionPending!
+    this.withRoom('marking the session open', () => this.beginSession(pending.plan, pending.bootId))
+    this.sessionPending = undefined
+    this.log('frame buffer: there is room again; storing new frames')
   }
 
   private expireInTx(cutoff: number, occ: Occupancy, counters: Counters): number[] {
@@ -359,31 +523,55 @@ export class SqliteFrameStore implements FrameStore {
   }
 
   /** Chooses where seqs continue (see the file comment) and records this session durably before any append. */
-  private beginSession(meta: Map<string, unknown>, bootId: string | undefined): void {
+  private planSession(meta: Map<string, unknown>, bootId: string | undefined, damage: DamageFindings | undefined): SessionPlan {
     const ceiling = this.lease.ceiling
+    const loaded = this.lastSeq
     if (!meta.has('last_seq')) {
-      if (ceiling > this.lastSeq) {
-        this.log(`frame buffer: new database ${this.path}; seqs continue after ${ceiling}, the high-water mark in ${this.lease.file}`)
-        this.lastSeq = ceiling
+      if (ceiling <= loaded) return { lastSeq: loaded }
+      this.log(`frame buffer: new database ${this.path}; seqs continue after ${ceiling}, the high-water mark in ${this.lease.file}`)
+      // A fresh file where the sidecar says seqs were used: either it replaces a damaged one (openFrameStore
+      // says what it found there) or the old one vanished (deleted, or its -wal truncated): say so on MQTT.
+      const findings: DamageFindings = damage ?? {
+        cause: 'database-lost', framesReadable: false, usedThrough: 0,
+        detail: `${this.path} has no record of the seqs up to ${ceiling} that ${this.lease.file} says were used: deleted, replaced, or its -wal truncated`,
       }
-    } else {
-      const clean = num(meta.get('clean')) === 1
-      const sameBoot = bootId !== undefined && meta.get('boot_id') === bootId
-      if (!clean && !sameBoot && meta.get('synchronous') !== 'FULL' && ceiling > this.lastSeq) {
-        this.log(`frame buffer: the previous session did not close cleanly and the machine rebooted since (power loss?); its last commits may be lost, so seqs skip ${this.lastSeq + 1}..${ceiling} to never reuse one`)
-        this.lastSeq = ceiling
-      }
+      const loss = describeLoss(findings, ceiling + 1)
+      this.log(`frame buffer: ${lossSummary(loss)}`)
+      return { lastSeq: ceiling, loss }
     }
+    const clean = num(meta.get('clean')) === 1
+    const sameBoot = bootId !== undefined && meta.get('boot_id') === bootId
+    if (!clean && !sameBoot && meta.get('synchronous') !== 'FULL' && ceiling > loaded) {
+      this.log(`frame buffer: the previous session did not close cleanly and the machine rebooted since (power loss?); its last commits may be lost, so seqs skip ${loaded + 1}..${ceiling} to never reuse one`)
+      const loss: BufferLoss = {
+        at: new Date().toISOString(), cause: 'power-loss', resumesAt: ceiling + 1, unknown: { from: loaded + 1, to: ceiling },
+        detail: 'the previous session did not close cleanly and the machine rebooted since: with synchronous=NORMAL its last commits may be lost',
+      }
+      return { lastSeq: ceiling, loss }
+    }
+    return { lastSeq: loaded }
+  }
+
+  private beginSession(plan: SessionPlan, bootId: string | undefined): void {
+    this.lastSeq = plan.lastSeq
     // FULL for this one write: the "session open, not clean" mark must not be lost to a power cut.
     this.db.pragma('synchronous = FULL')
-    this.db.transaction(() => {
-      this.stmt.setMeta.run('last_seq', this.lastSeq)
-      this.stmt.setMeta.run('clean', 0)
-      this.stmt.setMeta.run('boot_id', bootId ?? null)
-      this.stmt.setMeta.run('synchronous', this.synchronous)
-      this.writeCounters(this.counters)
-    })()
-    this.db.pragma(`synchronous = ${this.synchronous}`)
+    try {
+      this.db.transaction(() => {
+        if (plan.loss) { // in the same transaction: a crash right after must not forget the loss
+          const pending = parsePending((this.stmt.getState.get(PENDING_LOSS_KEY) as { value: string } | undefined)?.value)
+          this.stmt.setState.run(PENDING_LOSS_KEY, JSON.stringify([...pending, plan.loss]))
+        }
+        this.stmt.setMeta.run('last_seq', this.lastSeq)
+        this.stmt.setMeta.run('clean', 0)
+        this.stmt.setMeta.run('boot_id', bootId ?? null)
+        this.stmt.setMeta.run('synchronous', this.synchronous)
+        this.writeCounters(this.counters)
+      })()
+    } finally {
+      this.db.pragma(`synchronous = ${this.synchronous}`)
+    }
+    this.startupLoss = plan.loss
   }
 
   private guard<T>(what: string, fn: () => T): T {
@@ -424,20 +612,30 @@ function checkIntegrity(file: string): void {
   if (verdict !== 'ok') throw new CorruptDatabaseError(`frame buffer: ${file} is corrupt (quick_check: ${String(verdict)})`, { code: 'SQLITE_CORRUPT' })
 }
 
-function configure(db: Database.Database, sync: SyncMode, maxFileBytes: number): void {
+/**
+ * How much WAL to let accumulate before a checkpoint: 1/32 of the filesystem, 64 KB..4 MB. SQLite's fixed
+ * ~4 MB never came on a 3 MB disk, so the WAL grew with every delivered frame until the disk was full; a bigger
+ * WAL only saves fsyncs (one checkpoint per bound), so large disks keep the default.
+ */
+export function walBoundFor(filesystemSize: number | undefined): number {
+  if (filesystemSize === undefined || !(filesystemSize > 0)) return WAL_BOUND_MAX
+  return Math.min(WAL_BOUND_MAX, Math.max(WAL_BOUND_MIN, Math.floor(filesystemSize / 32)))
+}
+
+function configure(db: Database.Database, sync: SyncMode, maxFileBytes: number, walBound: number): void {
   const mode = db.pragma('journal_mode = WAL', { simple: true })
   if (mode !== 'wal') throw new StorageError(`frame buffer: cannot use WAL mode on ${db.name} (got ${String(mode)})`)
   db.pragma(`synchronous = ${sync}`)
   db.pragma('busy_timeout = 2000')
-  // ~4 MB of WAL per checkpoint (the default, made explicit); truncate a WAL that grew past 16 MB afterwards.
-  db.pragma('wal_autocheckpoint = 1000')
-  db.pragma(`journal_size_limit = ${16 * 1024 * 1024}`)
+  // A checkpoint per `walBound` of WAL, and the file cut back to that size after one (walBoundFor).
+  const pageSize = db.pragma('page_size', { simple: true }) as number
+  db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(walBound / pageSize))}`)
+  db.pragma(`journal_size_limit = ${walBound}`)
   const version = db.pragma('user_version', { simple: true }) as number
   if (version > SCHEMA_VERSION) throw new StorageError(`frame buffer: ${db.name} has schema version ${version}, newer than this agent's ${SCHEMA_VERSION}`)
   db.exec(SCHEMA)
   if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`)
   if (maxFileBytes > 0) {
-    const pageSize = db.pragma('page_size', { simple: true }) as number
     db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxFileBytes / pageSize))}`)
   }
 }
@@ -454,6 +652,32 @@ function prepare(db: Database.Database) {
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     getState: db.prepare('SELECT value FROM state WHERE key = ?'),
     setState: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+  }
+}
+
+function filesystemBytes(file: string): number | undefined {
+  try {
+    const st = fs.statfsSync(path.dirname(path.resolve(file)))
+    return st.blocks * st.bsize
+  } catch {
+    return undefined
+  }
+}
+
+function freeBytes(file: string): number | undefined {
+  try {
+    const st = fs.statfsSync(path.dirname(path.resolve(file)))
+    return st.bavail * st.bsize
+  } catch {
+    return undefined
+  }
+}
+
+function fileBytes(file: string): number {
+  try {
+    return fs.statSync(file).size
+  } catch {
+    return 0
   }
 }
 

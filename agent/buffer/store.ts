@@ -34,6 +34,11 @@ export interface AppendResult {
   seq?: number
   /** Seqs of older frames dropped to make room (`drop-oldest`) or expired. */
   dropped: number[]
+  /**
+   * Why frames were dropped or this one refused, when they were: one stable sentence per cause (no counts that
+   * change per frame), for the retained `status` (degraded while frames are lost).
+   */
+  reason?: string
 }
 
 export interface BufferStats {

@@ -45,16 +45,19 @@ export function createAgent(local: ReturnType<typeof loadLocalConfig>, log: Logg
   const options = {
     path: c.buffer.path,
     synchronous: c.buffer.synchronous,
+    minFreePercent: c.buffer.minFreePercent,
     limits: { maxBytes: c.buffer.maxBytes, maxFrames: c.buffer.maxFrames, policy: c.buffer.policy, ttlMs: c.buffer.ttlSec * 1000 },
     log: (m: string) => log.child('buffer').warn(m),
   }
   const opened = openFrameStore(options)
   if (opened.recovered) log.error(`buffer database was corrupt (${opened.recovered.reason}); moved aside to ${opened.recovered.movedTo.join(', ')}`)
+  // The loss itself (corrupt file, vanished database, power cut) is recorded in the fresh store, where the
+  // controller finds it for telemetry and `events/loss`, even if this process dies before connecting.
   // A file that goes bad while running is moved aside and replaced the same way, instead of stalling the queue.
   let agent: Controller | undefined
   const store = new RecoveringFrameStore({
     store: opened.store, open: options, log: (m) => log.child('buffer').error(m),
-    onRecovered: (info) => agent?.bufferRecovered(info.reason),
+    onRecovered: (info) => agent?.bufferRecovered(info.reason, info.loss),
   })
   agent = new Controller({ local: local.local, store, createSource, encode: encodeJpeg, log })
   return agent

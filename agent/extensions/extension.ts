@@ -19,7 +19,10 @@ export interface AgentContext {
   readonly log: Logger
   /** `<prefix>/<deviceId>/<leaf>`. */
   topic(leaf: LeafName): string
-  /** 'frame' (seq) when a frame was committed; 'config' (config, changed) after a change was applied. */
+  /**
+   * 'frame' (seq) when a frame was committed; 'buffer' (reason | undefined) after each append: why frames were
+   * dropped or refused, undefined when none were; 'config' (config, changed) after a change was applied.
+   */
   readonly events: EventEmitter
   /** Largest JPEG payload (metadata included) that may be published now; Infinity = no known limit. */
   payloadLimit(): number

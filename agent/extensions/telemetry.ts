@@ -10,7 +10,7 @@ export interface TelemetryMessage {
   version: string
   uptimeSec: number
   backlog: { frames: number; bytes: number }
-  counters: { captured: number; published: number; dropped: number; rejected: number; expired: number; setAside: number; captureErrors: number; publishErrors: number; bufferRecoveries: number }
+  counters: { captured: number; published: number; dropped: number; rejected: number; expired: number; setAside: number; captureErrors: number; publishErrors: number; bufferRecoveries: number; lostFrames: number }
   encodeMs: { p50?: number; p95?: number }
   /** `typescript` means this runtime lacks WebAssembly SIMD: same bytes, about 2-4x slower encoding. */
   encoderKernel: 'wasm-simd' | 'typescript'
@@ -36,6 +36,7 @@ export function telemetry(ctx: AgentContext): TelemetryMessage {
     counters: {
       captured: s.captured, published: s.published, dropped: b.dropped, rejected: b.rejected, expired: b.expired,
       setAside: s.setAside, captureErrors: s.captureErrors, publishErrors: s.publishErrors, bufferRecoveries: s.bufferRecoveries,
+      lostFrames: s.lostFrames,
     },
     encodeMs: { p50: round(s.encodePercentile(50)), p95: round(s.encodePercentile(95)) },
     encoderKernel: encoderKernel(),

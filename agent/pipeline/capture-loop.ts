@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events'
 import type { FrameSource } from '../capture/source'
 import { captureOptionsFromConfig } from '../capture/options'
 import type { FrameStore } from '../buffer/store'
+import { DiskFullError, StorageError } from '../buffer/errors'
 import type { RawImage } from '../../shared/codec/types'
 import type { AgentConfig } from '../../shared/config'
 import { backoffDelay } from '../mqtt/backoff'
@@ -45,7 +46,10 @@ export interface CaptureLoopOptions {
   observe?: (image: RawImage) => void
 }
 
-/** Emits 'frame' (seq) after each committed append and 'done' when capture.maxFrames is reached. */
+/**
+ * Emits 'frame' (seq) after each committed append, 'buffer' (reason | undefined) after each append attempt (why
+ * frames were dropped or refused, undefined when none were) and 'done' when capture.maxFrames is reached.
+ */
 export class CaptureLoop extends EventEmitter {
   private config: AgentConfig
   private tables: ResolvedTables
@@ -161,10 +165,14 @@ export class CaptureLoop extends EventEmitter {
       if (fit.steps) o.log.info(`frame re-encoded ${fit.steps}x coarser (${fit.tableId}) to fit ${o.payloadLimit()} B`)
       const res = o.store.append({ jpeg: fit.jpeg, capturedAt, tableId: fit.tableId, width: image.width, height: image.height })
       if (res.dropped.length) o.log.debug(`buffer full: dropped ${res.dropped.length} old frame(s)`)
-      if (res.seq === undefined) o.log.warn('buffer full (reject-new): frame refused')
+      if (res.seq === undefined) o.log.warn(`frame refused: ${res.reason ?? 'buffer full'}`)
       else this.emit('frame', res.seq)
+      this.emit('buffer', res.reason)
     } catch (err) {
       if (err instanceof OversizeError) o.stats.setAside++
+      // Stable wording (the message carries counts): `status` changes only when the cause does.
+      if (err instanceof DiskFullError) this.emit('buffer', "the buffer's filesystem is full (SQLITE_FULL): new frames are not stored")
+      else if (err instanceof StorageError) this.emit('buffer', `buffer storage error${err.code ? ` (${err.code})` : ''}: new frames are not stored`)
       o.stats.error(errorMessage(err))
       o.log.error(`frame not stored: ${errorMessage(err)}`)
     }

@@ -9,6 +9,8 @@ export class AgentStats {
   publishErrors = 0
   /** Buffer database files found corrupt while running, moved aside and replaced. */
   bufferRecoveries = 0
+  /** Frames known lost with a damaged buffer (corrupt file moved aside); also announced on `events/loss`. */
+  lostFrames = 0
   bytesEncoded = 0
   lastError?: { at: string; message: string }
   readonly startedAt = Date.now()

@@ -11,6 +11,7 @@ import { loadClassifier, type Classifier } from './classifier'
 import { Dataset } from './dataset'
 import { MqttSession } from './mqtt-session'
 import { emptyCounters, formatSummary, type DeviceCounters, type SummarySnapshot } from './summary'
+import { LossBook, parseLossMessage } from './losses'
 import { validateFrame } from './validate'
 
 export interface ReceiverOptions {
@@ -45,6 +46,8 @@ export interface ReceiverOptions {
 /** `file` is the path written, absent for a duplicate. */
 export interface FrameEvent { deviceId: string; seq: number; file?: string; duplicate: boolean }
 export interface BadEvent { topic: string; deviceId?: string; reason: string }
+/** An `events/loss` announcement recorded (emitted as 'loss'). */
+export interface LossEvent { deviceId: string; message: import('../../shared/contract/topics').BufferLossMessage }
 
 export interface Receiver extends EventEmitter {
   /** Resolves once the frames subscription is active at the broker; rejects if the broker refuses the login. */
@@ -72,6 +75,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
   private session!: MqttSession
   private acker: Acker | undefined
   private readonly counters = new Map<string, DeviceCounters>()
+  private readonly losses = new Map<string, LossBook>()
   private readonly badByReason: Record<string, number> = {}
   private badPayloads = 0
   private writeErrors = 0
@@ -112,7 +116,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
       password: this.opts.password,
       tls: this.opts.tls,
       sessionExpirySec: this.opts.sessionExpirySec ?? 7 * 24 * 3600,
-      subscriptions: [`${this.prefix}/+/${Leaf.frames}`],
+      subscriptions: [`${this.prefix}/+/${Leaf.frames}`, `${this.prefix}/+/${Leaf.loss}`],
       onMessage: (t, payload) => this.enqueue(t, payload),
       log: (level, msg) => this.log(`[receive] ${level}: ${msg}`),
     })
@@ -142,7 +146,12 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     const devices = [...this.counters].sort(([a], [b]) => a.localeCompare(b)).map(([deviceId, c]) => {
       const seqs = this.dataset.seqs(deviceId)
       const fps = (c.frames - (this.lastTick.frames.get(deviceId) ?? 0)) / secs
-      return { deviceId, ...c, fps, firstSeq: seqs.first, lastSeq: seqs.last, contiguousThrough: seqs.contiguousThrough, gaps: seqs.gaps(), missing: seqs.missing() }
+      const book = this.losses.get(deviceId) ?? new LossBook()
+      const gaps = book.openGaps(seqs)
+      return {
+        deviceId, ...c, fps, firstSeq: seqs.first, lastSeq: seqs.last, contiguousThrough: book.contiguousThrough(seqs),
+        gaps, missing: gaps.reduce((n, g) => n + g.to - g.from + 1, 0), lost: book.lostForGood(seqs), skipped: book.skipped(),
+      }
     })
     return { devices, badPayloads: this.badPayloads, badByReason: { ...this.badByReason }, writeErrors: this.writeErrors, classifyErrors: this.classifyErrors }
   }
@@ -178,6 +187,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
 
   private async handle(t: string, payload: Buffer): Promise<void> {
     const parsed = parseTopic(this.prefix, t)
+    if (parsed?.leaf === Leaf.loss) return this.handleLoss(t, parsed.deviceId, payload)
     if (!parsed || parsed.leaf !== Leaf.frames) return this.bad(t, undefined, 'topic outside the contract')
     const { deviceId } = parsed
     let meta: FrameMetadata
@@ -208,9 +218,34 @@ class ReceiverImpl extends EventEmitter implements Receiver {
         this.log(`[receive] warn: ${deviceId} sent seq ${meta.seq} (captured ${meta.capturedAt}) but a different frame with that seq is stored; dropped (${c.conflicts} so far). Was the agent's buffer database reset?`)
       }
     }
-    this.acker?.update(deviceId, this.dataset.seqs(deviceId).contiguousThrough)
+    this.acker?.update(deviceId, this.ackable(deviceId))
     this.notify('frame', { deviceId, seq: meta.seq, file: res.file, duplicate: !res.stored } satisfies FrameEvent)
     if (res.stored && this.classifier) await this.classify(deviceId, meta, payload, c)
+  }
+
+  /** The agent lost frames to buffer damage: record the ranges so the gap report stops waiting for them. */
+  private handleLoss(t: string, deviceId: string, payload: Buffer): void {
+    let m
+    try {
+      m = parseLossMessage(deviceId, payload)
+    } catch (err) {
+      return this.bad(t, deviceId, (err as Error).message)
+    }
+    let book = this.losses.get(deviceId)
+    if (!book) this.losses.set(deviceId, (book = new LossBook()))
+    this.counter(deviceId)
+    if (!book.add(m)) return
+    const ranges = [m.lost && `lost ${m.lost.from}-${m.lost.to} (${m.lost.frames} frames)`, m.unknown && `lost or never used ${m.unknown.from}-${m.unknown.to}`, m.skipped && `never used ${m.skipped.from}-${m.skipped.to}`].filter(Boolean).join(', ')
+    this.log(`[receive] warn: ${deviceId} announced a buffer loss (${m.cause}: ${m.detail}): ${ranges || 'no frames'}; seqs resume at ${m.resumesAt}`)
+    // Acks may now pass over the declared ranges: the agent no longer holds those frames.
+    const through = this.ackable(deviceId)
+    if (through !== undefined) this.acker?.update(deviceId, through)
+    this.notify('loss', { deviceId, message: m } satisfies LossEvent)
+  }
+
+  private ackable(deviceId: string): number | undefined {
+    const seqs = this.dataset.seqs(deviceId)
+    return this.losses.get(deviceId)?.contiguousThrough(seqs) ?? seqs.contiguousThrough
   }
 
   private async classify(deviceId: string, meta: FrameMetadata, payload: Buffer, c: DeviceCounters): Promise<void> {

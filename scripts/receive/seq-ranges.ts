@@ -72,6 +72,52 @@ export class SeqRanges {
     return this.gaps().reduce((n, g) => n + g.to - g.from + 1, 0)
   }
 
+  /** Adds every seq in [from, to] (a range the agent declared settled); returns how many were new. */
+  addRange(from: number, to: number): number {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to < from) throw new RangeError(`range must be integers 0 <= from <= to, got ${from}..${to}`)
+    let lo = from
+    let hi = to
+    let covered = 0
+    // Absorb every range that overlaps or touches [from, to].
+    const keep: Array<[number, number]> = []
+    for (const r of this.ranges) {
+      if (r[1] < from - 1 || r[0] > to + 1) keep.push(r)
+      else {
+        covered += Math.max(0, Math.min(r[1], to) - Math.max(r[0], from) + 1)
+        lo = Math.min(lo, r[0])
+        hi = Math.max(hi, r[1])
+      }
+    }
+    keep.push([lo, hi])
+    keep.sort((a, b) => a[0] - b[0])
+    this.ranges.splice(0, this.ranges.length, ...keep)
+    const added = to - from + 1 - covered
+    this.total += added
+    return added
+  }
+
+  /** A copy (for a union with declared ranges). */
+  clone(): SeqRanges {
+    const c = new SeqRanges()
+    for (const [lo, hi] of this.ranges) c.addRange(lo, hi)
+    return c
+  }
+
+  /** The parts of [from, to] not present. */
+  absentIn(from: number, to: number): Gap[] {
+    const out: Gap[] = []
+    let next = from
+    for (const [lo, hi] of this.ranges) {
+      if (hi < next) continue
+      if (lo > to) break
+      if (lo > next) out.push({ from: next, to: Math.min(lo - 1, to) })
+      next = hi + 1
+      if (next > to) break
+    }
+    if (next <= to) out.push({ from: next, to })
+    return out
+  }
+
   /** Binary search: index of the last range whose lo <= seq, or -1. */
   private indexAtOrBefore(seq: number): number {
     let lo = 0

@@ -3,6 +3,7 @@
  * receiver owns the timer.
  */
 import type { Gap } from './seq-ranges'
+import type { DeclaredLoss } from './losses'
 
 export interface DeviceCounters {
   frames: number
@@ -22,8 +23,13 @@ export interface DeviceSnapshot extends DeviceCounters {
   firstSeq?: number
   lastSeq?: number
   contiguousThrough?: number
+  /** Open gaps: missing seqs nobody explained (they may still come). */
   gaps: Gap[]
   missing: number
+  /** Missing seqs the agent announced on `events/loss` as lost (or lost-or-never-used): not waited for. */
+  lost: DeclaredLoss[]
+  /** Seqs the agent announced as never used. */
+  skipped: number
 }
 
 export interface SummarySnapshot {
@@ -43,7 +49,10 @@ export function formatSummary(s: SummarySnapshot): string {
   const lines = s.devices.map((d) => {
     const span = d.firstSeq === undefined ? 'no frames' : `seq ${d.firstSeq}..${d.lastSeq}`
     const gaps = d.gaps.length === 0 ? 'no gaps' : `${d.gaps.length} gaps (${d.missing} missing: ${d.gaps.slice(0, 3).map(fmtGap).join(', ')}${d.gaps.length > 3 ? ', …' : ''})`
-    return `  ${d.deviceId}: ${d.frames} stored this run (${d.fps.toFixed(1)}/s, ${fmtBytes(d.bytes)}), ${span}, ${gaps}, ${d.filled} filled, ${d.duplicates} duplicates${d.conflicts ? `, ${d.conflicts} REUSED SEQS (dropped)` : ''}${d.results ? `, ${d.results} results` : ''}`
+    const lostN = d.lost.reduce((n, g) => n + g.to - g.from + 1, 0)
+    const lost = d.lost.length ? `, ${lostN} lost for good (${d.lost.slice(0, 3).map((g) => `${fmtGap(g)} ${g.kind === 'unknown' ? 'lost or never used' : 'lost'}: ${g.cause}`).join(', ')}${d.lost.length > 3 ? ', …' : ''})` : ''
+    const skipped = d.skipped ? `, ${d.skipped} never used` : ''
+    return `  ${d.deviceId}: ${d.frames} stored this run (${d.fps.toFixed(1)}/s, ${fmtBytes(d.bytes)}), ${span}, ${gaps}${lost}${skipped}, ${d.filled} filled, ${d.duplicates} duplicates${d.conflicts ? `, ${d.conflicts} REUSED SEQS (dropped)` : ''}${d.results ? `, ${d.results} results` : ''}`
   })
   const bad = Object.entries(s.badByReason).map(([r, n]) => `${n}× ${r}`).join('; ')
   const tail = `  bad payloads: ${s.badPayloads}${bad ? ` (${bad})` : ''}; write errors: ${s.writeErrors}${s.classifyErrors ? `; classify errors: ${s.classifyErrors}` : ''}`

@@ -131,6 +131,8 @@ export const SCHEMA: readonly KeySpec[] = [
     doc: 'What a full buffer does with a new frame.' },
   { key: 'buffer.ttlSec', type: 'integer', default: 0, min: 0, max: 2 ** 31 - 1, remote: true,
     doc: 'Frames older than this are expired unsent; 0 = never.' },
+  { key: 'buffer.minFreePercent', type: 'number', default: 5, min: 0, max: 50, remote: false, restart: true,
+    doc: 'Free space to keep on the buffer\'s filesystem, in % of its size; below it `buffer.policy` applies as if the buffer were full and `status` says `degraded`. A fraction, not a fixed size, so it fits a 3 MB tmpfs (150 KB) as well as an SD card (1.6 GB of 32 GB, like ext4\'s reserved blocks); it must stay above the WAL bound (1/32 of the filesystem, ≤ 4 MB), so SQLite never meets a really full disk. 0 = off.' },
   { key: 'buffer.synchronous', type: 'enum', default: 'NORMAL', values: ['NORMAL', 'FULL'], remote: false, restart: true,
     doc: 'SQLite `synchronous` (WAL): NORMAL survives crashes and is SD-card friendly; FULL also survives power loss of the last commit.' },
 

@@ -64,6 +64,7 @@ export interface AgentConfig {
     maxFrames: number
     policy: 'drop-oldest' | 'reject-new'
     ttlSec: number
+    minFreePercent: number
     synchronous: 'NORMAL' | 'FULL'
   }
   telemetry: { intervalMs: number }

@@ -7,7 +7,7 @@ export const DEFAULT_PREFIX = 'deepn'
 export const Leaf = {
   /** JPEG file bytes, QoS 1; metadata inside the JPEG's APP9 "DEEPN" segment (see shared/codec/metadata.ts). */
   frames: 'frames',
-  /** Retained JSON StatusMessage; last will says offline. */
+  /** Retained JSON StatusMessage: online, degraded (frames being dropped or refused, with a reason); last will says offline. */
   status: 'status',
   /** Periodic JSON telemetry. */
   telemetry: 'telemetry',
@@ -25,6 +25,11 @@ export const Leaf = {
   calibration: 'calibration',
   /** Receiver → world: classification results. */
   results: 'results',
+  /**
+   * Agent → backend, retained, QoS 1: BufferLossMessage, frames lost to buffer damage found at start-up (corrupt
+   * file, lost database or WAL, power cut) and the seqs never used, so a backend stops waiting for them.
+   */
+  loss: 'events/loss',
 } as const
 
 export type LeafName = (typeof Leaf)[keyof typeof Leaf]
@@ -59,10 +64,46 @@ export interface FrameMetadata {
 }
 
 export interface StatusMessage {
-  state: 'online' | 'offline'
+  /**
+   * `online`: connected, every frame is kept. `degraded`: connected, but the buffer is dropping or refusing frames
+   * (see `reason`); back to `online` once none has been lost for a few seconds. `offline`: stopped or gone (the
+   * last will).
+   */
+  state: 'online' | 'degraded' | 'offline'
   deviceId: string
   version?: string
+  /** When this state began (ISO time). */
   since?: string
+  /** `degraded` only: why frames are lost, e.g. `less than 157286 bytes free on the buffer's filesystem (buffer.minFreePercent): oldest unsent frames dropped (drop-oldest)`. */
+  reason?: string
+}
+
+/** An inclusive seq range. */
+export interface SeqSpan {
+  from: number
+  to: number
+}
+
+/** `events/loss`: what the agent knows it lost at start-up. No seq below `resumesAt` missing at the backend will come. */
+export interface BufferLossMessage {
+  deviceId: string
+  /** When the damage was found (ISO time). */
+  at: string
+  /** `corrupt-database`: the file failed its check and was moved aside; `database-lost`: the file has no record of
+   * seqs the sidecar says were used (deleted, replaced, or its -wal truncated); `power-loss`: an unclean end on an
+   * earlier boot under synchronous=NORMAL, whose last commits may be gone. */
+  cause: 'corrupt-database' | 'database-lost' | 'power-loss'
+  detail: string
+  /** Buffered (unacknowledged) frames that are gone for good; `frames` of them existed in the range. */
+  lost?: SeqSpan & { frames: number }
+  /** Seqs that were lost or never used: the agent cannot tell which; either way they will not come. */
+  unknown?: SeqSpan
+  /** Seqs never given to a frame (the rest of the sidecar's lease block). */
+  skipped?: SeqSpan
+  /** The first seq of the fresh buffer. */
+  resumesAt: number
+  /** Where the damaged files were moved (never deleted). */
+  movedTo?: string[]
 }
 
 export interface ConfigResult {

@@ -3,41 +3,18 @@
  * SQLite gets ENOSPC for the WAL or the database file; the store must turn that into DiskFullError (reject-new)
  * or keep the newest frames flowing (drop-oldest), never crash, never damage what was committed.
  */
-import t, { type Test } from 'tap'
-import { execFileSync } from 'node:child_process'
+import t from 'tap'
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { DiskFullError } from '../../agent/buffer/errors'
 import { SqliteFrameStore } from '../../agent/buffer/sqlite-store'
 import type { BufferLimits } from '../../agent/buffer/store'
 import { makeFrame, verifyFrame } from './fixtures/frames'
-import { tmpDir } from './fixtures/tmp-dir'
+import { cannotMountTmpfs, mountTmpfs } from '../helpers/tmpfs'
 
 const limits = (policy: BufferLimits['policy']): BufferLimits => ({ maxBytes: 0, maxFrames: 0, policy, ttlMs: 0 })
 
-/** Why a tmpfs cannot be mounted here (the tests are then skipped with that reason), or false. */
-function cannotMount(): string | false {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deepn-mount-probe-'))
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' })
-    execFileSync('umount', [dir], { stdio: 'pipe' })
-    return false
-  } catch (err) {
-    return `cannot mount a tmpfs here: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
-}
-const skip = cannotMount()
-
-/** Mounts a tmpfs of `size` at a fresh directory, unmounted after the test. */
-function mountTmpfs(t: Test, size: string): string {
-  const dir = tmpDir(t)
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' })
-  t.teardown(() => execFileSync('umount', ['-l', dir]))
-  return dir
-}
+const skip = cannotMountTmpfs()
 
 t.test('reject-new on a full disk: DiskFullError, committed frames intact, readable after reopen', { skip }, async (t) => {
   const dir = mountTmpfs(t, '2m')
@@ -92,3 +69,28 @@ for (const policy of ['drop-oldest', 'reject-new'] as const) {
     t.ok(bavail * bsize > 4 * 1024 * 1024, `${bavail * bsize} bytes still free at the end`)
   })
 }
+
+t.test('a disk full to the last byte at open: the store opens anyway, serves its frames, stores again once there is room', { skip }, async (t) => {
+  const dir = mountTmpfs(t, '2m')
+  const file = path.join(dir, 'buffer.db')
+  const s = new SqliteFrameStore({ path: file, limits: limits('reject-new'), minFreeBytes: 0 })
+  for (let n = 0; n < 5; n++) s.append(makeFrame(n, 20_000))
+  s.close()
+  t.ok(fs.statSync(`${file}.reserve`).size > 0, 'the store holds a reserve file')
+  const filler = path.join(dir, 'filler')
+  const fd = fs.openSync(filler, 'w')
+  try { for (;;) fs.writeSync(fd, Buffer.alloc(4096)) } catch { /* ENOSPC: full */ } finally { fs.closeSync(fd) }
+  for (const size of [1024, 64, 1]) { try { for (;;) fs.appendFileSync(filler, Buffer.alloc(size)) } catch { /* full */ } }
+
+  const logs: string[] = []
+  const again = new SqliteFrameStore({ path: file, limits: limits('reject-new'), minFreeBytes: 0, log: (m) => logs.push(m) }) // used to throw SQLITE_FULL
+  t.same(again.peek(10).map((f) => verifyFrame(f)), [0, 1, 2, 3, 4], 'the buffered frames are served')
+  t.match(logs.join('\n'), /no room to open .* released the reserve file/)
+  fs.rmSync(filler)
+  t.equal(again.append(makeFrame(5, 20_000)).seq, 6, 'room again: the session is marked and seqs continue')
+  again.remove(1)
+  again.close()
+  const third = new SqliteFrameStore({ path: file })
+  t.same(third.peek(10).map((f) => f.seq), [2, 3, 4, 5, 6])
+  third.close()
+})

@@ -159,6 +159,22 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.equal(s.append(makeFrame(5)).seq, undefined)
   })
 
+  t.test('an append that loses frames says why, in a stable sentence; one that loses none says nothing', async (t) => {
+    const s = open(limits({ maxFrames: 2 }))
+    t.equal(s.append(makeFrame(0)).reason, undefined)
+    t.equal(s.append(makeFrame(1)).reason, undefined)
+    const first = s.append(makeFrame(2))
+    t.equal(first.reason, 'buffer full (buffer.maxFrames 2): oldest unsent frames dropped (drop-oldest)')
+    t.equal(s.append(makeFrame(3)).reason, first.reason, 'the same cause, the same words (status changes only when the cause does)')
+    s.setLimits(limits({ maxFrames: 2, policy: 'reject-new' }))
+    t.equal(s.append(makeFrame(4)).reason, 'buffer full (buffer.maxFrames 2): new frames refused (reject-new)')
+    s.setLimits(limits({ maxBytes: 100, policy: 'reject-new' }))
+    t.equal(s.append(makeFrame(5, 500)).reason, 'frame larger than buffer.maxBytes (100 bytes): refused')
+    s.setLimits(limits({ ttlMs: 1000 }))
+    t.equal(s.append(makeFrame(6, 100, Date.now() - 5000)).reason, undefined, 'an append that expires nothing')
+    t.equal(s.append(makeFrame(7)).reason, 'frames older than buffer.ttlSec (1 s) expired unsent')
+  })
+
   t.test('one append can drop hundreds of frames (more than one internal chunk)', async (t) => {
     const s = open()
     const seqs = Array.from({ length: 200 }, (_, n) => s.append(makeFrame(n, 10)).seq!)

@@ -51,3 +51,17 @@ t.test('bad seqs are refused with a reason', async (t) => {
   t.throws(() => s.add(-1), /non-negative integer/)
   t.throws(() => s.add(1.5), /non-negative integer/)
 })
+
+t.test('addRange merges and counts only new seqs; absentIn lists the holes of a span', async (t) => {
+  const s = new SeqRanges()
+  for (const i of [1, 2, 3, 10, 20]) s.add(i)
+  t.equal(s.addRange(5, 12), 7, '5..12 adds 7 (10 was there)')
+  t.same(s.gaps(), [{ from: 4, to: 4 }, { from: 13, to: 19 }])
+  t.equal(s.addRange(4, 4), 1, 'joins the neighbours')
+  t.equal(s.contiguousThrough, 12)
+  t.equal(s.size, 13)
+  t.same(s.absentIn(1, 25), [{ from: 13, to: 19 }, { from: 21, to: 25 }])
+  t.same(s.absentIn(2, 3), [])
+  t.same(s.clone().gaps(), s.gaps())
+  t.throws(() => s.addRange(5, 4), RangeError)
+})
