@@ -65,6 +65,8 @@ const DEFAULT_SEQ_BLOCK = 1024
 const WAL_BOUND_MIN = 64 * 1024
 const WAL_BOUND_MAX = 4 * 1024 * 1024
 const DEFAULT_MIN_FREE_PERCENT = 5
+const WAL_HEADER = 32
+const WAL_FRAME_HEADER = 24
 /** Retries of an append that hit SQLITE_FULL under drop-oldest, freeing 2, 4, 8 times the frame's size. */
 const FULL_RETRIES = 3
 
@@ -150,6 +152,8 @@ export class SqliteFrameStore implements FrameStore {
     // Checked read-only first: closing a read-write connection on a damaged file can delete its -wal.
     // Both need room for the -shm (and the WAL) on a disk that may be full: the reserve file is for that.
     if (options.integrityCheck ?? true) this.withReserve(() => checkIntegrity(this.path))
+    // Before SQLite touches it: SQLite itself silently ignores a WAL cut short, with the commits in the cut part.
+    const torn = tornWal(`${this.path}-wal`)
     let db: Database.Database | undefined
     try {
       db = this.withReserve(() => {
@@ -165,7 +169,7 @@ export class SqliteFrameStore implements FrameStore {
       this.db = db
       this.stmt = prepare(db)
       const bootId = options.bootId ?? readBootId()
-      const plan = this.planSession(this.load(), bootId, options.damage)
+      const plan = this.planSession(this.load(), bootId, options.damage, torn)
       this.lastSeq = plan.lastSeq
       try {
         this.withRoom('marking the session open', () => this.beginSession(plan, bootId))
@@ -523,7 +527,7 @@ export class SqliteFrameStore implements FrameStore {
   }
 
   /** Chooses where seqs continue (see the file comment) and records this session durably before any append. */
-  private planSession(meta: Map<string, unknown>, bootId: string | undefined, damage: DamageFindings | undefined): SessionPlan {
+  private planSession(meta: Map<string, unknown>, bootId: string | undefined, damage: DamageFindings | undefined, torn: string | undefined): SessionPlan {
     const ceiling = this.lease.ceiling
     const loaded = this.lastSeq
     if (!meta.has('last_seq')) {
@@ -540,6 +544,17 @@ export class SqliteFrameStore implements FrameStore {
       return { lastSeq: ceiling, loss }
     }
     const clean = num(meta.get('clean')) === 1
+    if (!clean && torn && ceiling > loaded) {
+      // The commits in the missing part of the WAL may have handed out seqs after `loaded` (and been
+      // published): never reuse them, and say which ones the backend will not get. (A kill during a WAL write
+      // can end the file inside a frame too; then those seqs were simply never used, which the range allows.)
+      const loss: BufferLoss = {
+        at: new Date().toISOString(), cause: 'database-lost', resumesAt: ceiling + 1, unknown: { from: loaded + 1, to: ceiling },
+        detail: `${this.path}-wal ${torn}: the commits in its missing part are lost`,
+      }
+      this.log(`frame buffer: ${lossSummary(loss)}`)
+      return { lastSeq: ceiling, loss }
+    }
     const sameBoot = bootId !== undefined && meta.get('boot_id') === bootId
     if (!clean && !sameBoot && meta.get('synchronous') !== 'FULL' && ceiling > loaded) {
       this.log(`frame buffer: the previous session did not close cleanly and the machine rebooted since (power loss?); its last commits may be lost, so seqs skip ${loaded + 1}..${ceiling} to never reuse one`)
@@ -630,7 +645,8 @@ function configure(db: Database.Database, sync: SyncMode, maxFileBytes: number, 
   // A checkpoint per `walBound` of WAL, and the file cut back to that size after one (walBoundFor).
   const pageSize = db.pragma('page_size', { simple: true }) as number
   db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(walBound / pageSize))}`)
-  db.pragma(`journal_size_limit = ${walBound}`)
+  // On a whole frame: SQLite cuts the WAL to exactly this size, and a WAL ending inside a frame means damage (tornWal).
+  db.pragma(`journal_size_limit = ${WAL_HEADER + Math.ceil((walBound - WAL_HEADER) / (pageSize + WAL_FRAME_HEADER)) * (pageSize + WAL_FRAME_HEADER)}`)
   const version = db.pragma('user_version', { simple: true }) as number
   if (version > SCHEMA_VERSION) throw new StorageError(`frame buffer: ${db.name} has schema version ${version}, newer than this agent's ${SCHEMA_VERSION}`)
   db.exec(SCHEMA)
@@ -652,6 +668,35 @@ function prepare(db: Database.Database) {
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     getState: db.prepare('SELECT value FROM state WHERE key = ?'),
     setState: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+  }
+}
+
+/**
+ * Why a WAL file looks cut short (ends inside a frame, or inside its header), or undefined. SQLite only ever
+ * writes whole frames and truncates to 0 or to journal_size_limit, which configure() puts on a frame boundary.
+ */
+function tornWal(file: string): string | undefined {
+  let fd: number
+  try {
+    fd = fs.openSync(file, 'r')
+  } catch {
+    return undefined
+  }
+  try {
+    const size = fs.fstatSync(fd).size
+    if (size === 0) return undefined
+    if (size < WAL_HEADER) return `is ${size} bytes, shorter than its header`
+    const header = Buffer.alloc(WAL_HEADER)
+    fs.readSync(fd, header, 0, WAL_HEADER, 0)
+    const magic = header.readUInt32BE(0)
+    if (magic !== 0x377f0682 && magic !== 0x377f0683) return undefined // not a WAL SQLite would read: nothing in it counts
+    const pageSize = header.readUInt32BE(8) === 1 ? 65536 : header.readUInt32BE(8)
+    const rest = (size - WAL_HEADER) % (pageSize + WAL_FRAME_HEADER)
+    return rest === 0 ? undefined : `ends ${rest} bytes into a frame (${size} bytes, ${pageSize}-byte pages): cut short`
+  } catch {
+    return undefined
+  } finally {
+    fs.closeSync(fd)
   }
 }
 

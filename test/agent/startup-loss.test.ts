@@ -18,6 +18,7 @@ import { startMosquitto, type Mosquitto } from '../helpers/mosquitto'
 import { subscribe, type Subscriber } from '../helpers/subscriber'
 import { agentDir, spawnAgent, writeConfig, type AgentProcess } from '../helpers/agent-process'
 import { startReceiver } from '../../scripts/receive/receiver'
+import { cannotMountTmpfs, mountTmpfs } from '../helpers/tmpfs'
 
 const seqOf = (p: Buffer): number => readJpegMetadata(new Uint8Array(p))!.seq as number
 const seqs = (sub: Subscriber): Set<number> => new Set(sub.on('frames').map((m) => seqOf(m.payload)))
@@ -169,6 +170,54 @@ t.test('-wal truncated under a backlog: the database-lost event says which seqs 
   t.match(dev.lost, [{ from: delivered + 1, to: 1024, kind: 'unknown', cause: 'database-lost' }], 'the rest up to 1024 is lost or never used, not waited for')
   const undelivered = backlog.filter((s) => !seqs(sub).has(s))
   t.ok(undelivered.length >= 10 && undelivered.every((s) => s > delivered && s <= 1024), `the ${undelivered.length} undelivered backlog frames are inside that range`)
+  agent.signal('SIGTERM')
+  t.equal(await agent.exited, 0)
+})
+
+t.test('-wal cut short after checkpoints: no seq is reused, the cut-off ones are announced', { skip: cannotMountTmpfs() }, async (t) => {
+  // A 3 MB disk: the WAL is checkpointed every ~96 KB, so the database file holds an older seq record and only
+  // the latest commits are in the WAL. Cutting the WAL loses those commits without SQLite noticing.
+  const disk = mountTmpfs(t, '3m')
+  const broker = await startMosquitto({ persistence: true })
+  t.teardown(() => broker.stop())
+  const dir = agentDir()
+  const db = join(disk, 'buffer.db')
+  const cfg = writeConfig(dir, { ...config(broker.url, dir, 'walcut2'), buffer: { path: db } })
+  const sub = await subscribe(broker.url, ['deepn/walcut2/frames', 'deepn/walcut2/events/loss'], { persistent: true })
+  t.teardown(() => sub.close())
+  const cutAt = 32 + 4120 + 1000 // the WAL header, one frame and part of the next
+  // Killed right after a checkpoint, the WAL holds no commits to lose: try the cut on a copy first, and let the
+  // agent buffer a few more frames until it would lose some.
+  let backlog: number[] = []
+  let cut: number[] = []
+  for (let round = 1; round <= 5 && cut.length === 0; round++) {
+    backlog = await backlogThenKill(broker, cfg, db, 60 * round)
+    const copy = mkdtempSync(join(tmpdir(), 'deepn-walcut-'))
+    fs.copyFileSync(db, join(copy, 'b.db'))
+    fs.copyFileSync(`${db}-wal`, join(copy, 'b.db-wal'))
+    fs.truncateSync(join(copy, 'b.db-wal'), cutAt)
+    const kept = bufferedSeqs(join(copy, 'b.db'))
+    rmSync(copy, { recursive: true, force: true })
+    cut = backlog.filter((s) => !kept.includes(s))
+  }
+  const walSize = fs.statSync(`${db}-wal`).size
+  t.ok(walSize > cutAt, `${backlog.length} frames buffered, ${walSize}-byte WAL`)
+  fs.truncateSync(`${db}-wal`, cutAt)
+  const survived = bufferedSeqs(db)
+  t.same(backlog.filter((s) => !survived.includes(s)), cut)
+  t.ok(cut.length > 0, `the cut lost ${cut.length} committed frames (${cut[0]}..${cut.at(-1)}); ${survived.length} survive`)
+
+  await broker.start()
+  const agent = spawnAgent(cfg)
+  t.teardown(() => agent.signal('SIGKILL'))
+  await sub.waitFor(() => sub.on('events/loss').length > 0 && [...seqs(sub)].some((s) => s > 1024), 30000, 'the loss event and new frames')
+    .catch((e) => { throw new Error(`${e.message}\n${agent.output().slice(-3000)}`) })
+  const loss = JSON.parse(sub.on('events/loss')[0].payload.toString()) as BufferLossMessage
+  t.match(loss, { cause: 'database-lost', detail: /-wal ends \d+ bytes into a frame/, unknown: { from: Math.max(0, ...survived) + 1, to: 1024 }, resumesAt: 1025 }, JSON.stringify(loss))
+  t.ok(cut.every((s) => s >= loss.unknown!.from && s <= loss.unknown!.to), 'every cut-off seq is inside the announced range')
+  await sub.waitFor(() => survived.every((s) => seqs(sub).has(s)), 30000, 'the surviving backlog')
+  const published = [...seqs(sub)]
+  t.ok(published.every((s) => survived.includes(s) || s >= 1025), 'no cut-off seq was handed to a new frame')
   agent.signal('SIGTERM')
   t.equal(await agent.exited, 0)
 })
