@@ -62,6 +62,7 @@ export interface DetectReportInfo {
   source: string
   testFrames: string
   referenceDetections: number
+  referenceClasses?: Record<string, number>
   seconds?: number
   command?: string
   crossCheck?: CrossCheck
@@ -72,6 +73,8 @@ export function detectMarkdown(points: readonly DetectPoint[], info: DetectRepor
   const lines = [
     `Source: ${info.source}; test frames: ${info.testFrames} (${q100.frames} frames, ${info.referenceDetections.toFixed(1)} reference detections per frame).`,
     `Reference: COCO-SSD (SSDLite MobileNetV2, TF.js wasm) on the uncompressed frames. Match: same class, IoU ≥ 0.5, score ≥ 0.5; F1 pooled over frames, 95% bootstrap interval over frames; bytes = whole JPEG file per frame, 4:2:0, decoded with libjpeg-turbo.`,
+    ...(info.referenceClasses ? [`Reference boxes per class: ${Object.entries(info.referenceClasses).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ')}. ` +
+      'mAP@0.5 is the unweighted mean of per-class AP, so a class with a handful of boxes moves it as much as the commonest one: read it next to F1, not instead of it.'] : []),
     `JPEG q100: ${kb(q100.meanBytes)} KB per frame, F1 ${q100.f1.toFixed(4)} [${q100.f1Low.toFixed(4)}, ${q100.f1High.toFixed(4)}], mAP@0.5 ${q100.map.toFixed(4)}.`,
     '',
     'Ratios at equal F1 (whole file). Paper: JPEG q100 bytes / the curve\'s bytes. Honest: the cheapest standard JPEG quality\'s bytes (Annex K Huffman, interpolated between qualities) / the curve\'s bytes. n/a: the curve never reaches that F1; ≥: even its cheapest point does, so the ratio is a lower bound.',

@@ -111,6 +111,8 @@ export interface DetectSweepResult {
   points: DetectPoint[]
   /** Detections per frame on the uncompressed frames, for reports. */
   referenceDetections: number
+  /** Reference detections (score >= 0.5) per class over all test frames: mAP's per-class supports. */
+  referenceClasses: Record<string, number>
   crossCheck?: CrossCheck
 }
 
@@ -123,11 +125,13 @@ export async function detectSweep(source: FrameSource, testFrames: readonly numb
   let diffSum = 0
   let diffCount = 0
   let refCount = 0
+  const referenceClasses: Record<string, number> = {}
   let n = 0
   for await (const { index: fi, image } of source.frames(testFrames)) {
     bar.setLabel(`frame ${fi} reference`)
     const reference = await opts.detect(image)
     refCount += reference.length
+    for (const d of reference) if (d.score >= 0.5) referenceClasses[d.class] = (referenceClasses[d.class] ?? 0) + 1
     bar.tick()
     const predictions = new Map<string, Box[]>()
     for (let si = 0; si < settings.length; si++) {
@@ -182,7 +186,7 @@ export async function detectSweep(source: FrameSource, testFrames: readonly numb
       f1Low: ci.low, f1High: ci.high, map: meanAveragePrecision(r.frames).map, meanBytes, bpp: (8 * meanBytes) / px,
     }
   })
-  return { points, referenceDetections: refCount / n, ...(opts.crossDecode ? { crossCheck: cross } : {}) }
+  return { points, referenceDetections: refCount / n, referenceClasses, ...(opts.crossDecode ? { crossCheck: cross } : {}) }
 }
 
 const CSV_HEAD = 'curve,quality,scale,frames,tp,fp,fn,precision,recall,f1,f1Low,f1High,map,meanBytes,bpp'

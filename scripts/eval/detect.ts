@@ -136,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
     })
     const seconds = (Date.now() - t0) / 1000
     const md = detectMarkdown(result.points, {
-      source: source.name, testFrames: `${split.test[0]}..${split.test.at(-1)} every ${every}`, referenceDetections: result.referenceDetections,
+      source: source.name, testFrames: `${split.test[0]}..${split.test.at(-1)} every ${every}`, referenceDetections: result.referenceDetections, referenceClasses: result.referenceClasses,
       seconds, command: `deepn eval detect ${argv.join(' ')}`.trim(), crossCheck: result.crossCheck,
     })
     process.stdout.write(md)

@@ -54,6 +54,7 @@ t.test('quick detection sweep: q100 ~ reference, F1 falls with bytes, every outp
   t.equal((svg.match(/<polyline /g) ?? []).length, 4, 'one line per curve')
   t.ok(existsSync(join(dir, 'q-map.svg')))
   t.match(readFileSync(join(dir, 'q.md'), 'utf8'), /\| natural-deepn \| 0\.95 \|/)
+  t.match(res.out, /Reference boxes per class: person \d+/, 'the report gives mAP\'s per-class supports')
   t.match(res.out, /Decoder cross-check: 7 encodings .* F1 /)
   // --save-frames: every encoded test frame, whose sizes are the bytes the report counted
   const saved = readdirSync(frames)
