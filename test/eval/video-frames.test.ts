@@ -1,6 +1,6 @@
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PNG } from 'pngjs'
@@ -25,9 +25,22 @@ t.test('vtest.avi: probed size and count, frames by index match a direct ffmpeg 
   t.notOk(Buffer.from(frames[0].image.data).equals(Buffer.from(frames[1].image.data)), 'frames differ over time')
 })
 
+/** This process's ffmpeg children (Linux /proc). */
+function ffmpegChildren(): string[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean))
+    .filter((pid) => { try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ffmpeg' } catch { return false } })
+}
+
 t.test('a consumer that stops early ends ffmpeg', async (t) => {
   const src = videoSource(VTEST_AVI)
-  for await (const f of src.frames([1, 2, 700])) { t.equal(f.index, 1); break }
+  for await (const f of src.frames([1, 2, 700])) {
+    t.equal(f.index, 1)
+    t.equal(ffmpegChildren().length, 1, 'ffmpeg is decoding')
+    break
+  }
+  const deadline = Date.now() + 5000
+  while (ffmpegChildren().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  t.same(ffmpegChildren(), [], 'no ffmpeg left running')
 })
 
 t.test('a file that is not a video, or a frame past the end, is a one-line error', async (t) => {
@@ -37,7 +50,13 @@ t.test('a file that is not a video, or a frame past the end, is a one-line error
   writeFileSync(bad, 'hello')
   t.throws(() => videoSource(bad), /--video .*not-a-video\.avi: ffprobe cannot read it/)
   t.throws(() => videoSource(join(dir, 'missing.avi')), /--video .*missing\.avi: ffprobe cannot read it/)
-  await t.rejects(collect(videoSource(VTEST_AVI).frames([800])), /ffmpeg gave 795 frames, frame 800 was asked for/)
+  // any video ffmpeg reads: a 5-frame clip made by ffmpeg's own test source (quicker than running off vtest's end)
+  const clip = join(dir, 'five.avi')
+  execFileSync('ffmpeg', ['-v', 'error', '-nostdin', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-frames:v', '5', clip])
+  const five = videoSource(clip)
+  t.same([five.width, five.height, five.count], [64, 48, 5])
+  t.same((await collect(five.frames([0, 4]))).map((f) => f.index), [0, 4])
+  await t.rejects(collect(five.frames([3, 6])), /five\.avi: ffmpeg gave 5 frames, frame 6 was asked for/)
 })
 
 function png(dir: string, name: string, w: number, h: number, value: number): void {
