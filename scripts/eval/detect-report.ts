@@ -61,7 +61,8 @@ const setting = (p: DetectPoint) => (p.quality !== undefined ? `q${p.quality}` :
 export interface DetectReportInfo {
   source: string
   testFrames: string
-  referenceDetections: number
+  /** Absent when redrawing from a CSV, which does not keep it. */
+  referenceDetections?: number
   referenceClasses?: Record<string, number>
   seconds?: number
   command?: string
@@ -71,7 +72,7 @@ export interface DetectReportInfo {
 export function detectMarkdown(points: readonly DetectPoint[], info: DetectReportInfo): string {
   const q100 = q100Point(points)
   const lines = [
-    `Source: ${info.source}; test frames: ${info.testFrames} (${q100.frames} frames, ${info.referenceDetections.toFixed(1)} reference detections per frame).`,
+    `Source: ${info.source}; test frames: ${info.testFrames} (${q100.frames} frames${info.referenceDetections !== undefined ? `, ${info.referenceDetections.toFixed(1)} reference detections per frame` : ''}).`,
     `Reference: COCO-SSD (SSDLite MobileNetV2, TF.js wasm) on the uncompressed frames. Match: same class, IoU ≥ 0.5, score ≥ 0.5; F1 pooled over frames, 95% bootstrap interval over frames; bytes = whole JPEG file per frame, 4:2:0, decoded with libjpeg-turbo.`,
     ...(info.referenceClasses ? [`Reference boxes per class: ${Object.entries(info.referenceClasses).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ')}. ` +
       'mAP@0.5 is the unweighted mean of per-class AP, so a class with a handful of boxes moves it as much as the commonest one: read it next to F1, not instead of it.'] : []),

@@ -101,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
     const points = parseDetectCsv(readFileSync(o.csv, 'utf8'))
     mkdirSync(o.out, { recursive: true })
     writeDetectPlots(o.out, name, points)
-    process.stdout.write(detectMarkdown(points, { source: o.csv, testFrames: 'as in the CSV', referenceDetections: NaN }))
+    process.stdout.write(detectMarkdown(points, { source: o.csv, testFrames: 'as in the CSV' }))
     return 0
   }
   if (o.video && o.images) throw new Error('give --video FILE or --images DIR, not both')
