@@ -1,8 +1,9 @@
 /**
- * Backend-only packages (onnxruntime-web, sharp) are optional peers: a device install (`--omit=dev`) leaves them
+ * Backend-only packages (onnxruntime-web, sharp, TF.js and COCO-SSD for the detection benchmark) are optional peers: a device install (`--omit=dev`) leaves them
  * out, so the commands that need them say which package to install instead of failing with a require stack.
  */
 export type BackendPackage = 'onnxruntime-web' | 'sharp'
+  | '@tensorflow/tfjs-core' | '@tensorflow/tfjs-converter' | '@tensorflow/tfjs-backend-wasm' | '@tensorflow-models/coco-ssd'
 
 export class MissingPackageError extends Error {
   constructor(readonly pkg: BackendPackage, what: string) {

@@ -3,6 +3,7 @@
  *   deepn eval [sweep] --tables T.json ...   sweep JPEG quality and DeepN scale; CSV + SVG + ratios
  *   deepn eval clean [--record]              the model's accuracy with no codec (full test split + quick subset)
  *   deepn eval plot --csv F --out DIR        redraw charts and ratios from a sweep's CSV
+ *   deepn eval detect [--video F|--images D] COCO-SSD on camera footage: F1 / mAP vs bytes (eval/detect.ts)
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -25,6 +26,7 @@ export const DEFAULT_MODEL = [join(__dirname, '..'), join(__dirname, '../..')]
 export const QUICK_SIZE = 1000
 
 const HELP = `usage: deepn eval [sweep|clean|plot] [options]
+       deepn eval detect [options]    (object detection on camera footage: deepn eval detect --help)
 
   --model FILE        ONNX classifier with a JSON sidecar (default config/models/fmnist-cnn.onnx)
   --data fmnist|DIR   Fashion-MNIST test split (default) or a folder <dir>/<label>/*.png|jpg, label =
@@ -51,6 +53,8 @@ function list(name: string, v: string | undefined, fallback: number[]): number[]
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (argv[0] === 'detect') return (require('./eval/detect') as typeof import('./eval/detect')).main(argv.slice(1))
   const sub = argv[0] === 'clean' || argv[0] === 'sweep' || argv[0] === 'plot' ? argv[0] : 'sweep'
   const args = argv[0] === sub ? argv.slice(1) : argv
   const { values: o } = parseOptions({

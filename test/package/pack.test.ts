@@ -60,7 +60,7 @@ const cli = join(inst, 'dist/agent/cli.js')
 
 t.test('a device install has the runtime dependencies and nothing for development or the backend', async (t) => {
   for (const dep of ['mqtt', 'better-sqlite3', 'jpeg-js', 'node-raspistill']) t.ok(existsSync(join(inst, 'node_modules', dep)), `${dep} installed`)
-  for (const dep of ['typescript', 'tap', 'onnxruntime-web', 'sharp', '@tapjs/core']) t.notOk(existsSync(join(inst, 'node_modules', dep)), `${dep} not installed`)
+  for (const dep of ['typescript', 'tap', 'onnxruntime-web', 'sharp', '@tapjs/core', '@tensorflow/tfjs-core', '@tensorflow-models/coco-ssd']) t.notOk(existsSync(join(inst, 'node_modules', dep)), `${dep} not installed`)
 })
 
 t.test('the installed agent runs and publishes frames to a real broker', async (t) => {
@@ -99,6 +99,7 @@ t.test('backend-only commands name the package to install, in one line', async (
     ['tables build', ['tables', 'build', '--images', photos, '--id', 'pack-test', '--out', join(photos, 'table.json')], 'sharp'],
     ['tables optimize', ['tables', 'optimize', '--model', model, '--calib-size', '10', '--max-evals', '1', '--out', join(photos, 'opt.json')], 'onnxruntime-web'],
     ['eval', ['eval', '--quick', '--model', model, '--out', join(photos, 'eval')], 'onnxruntime-web'],
+    ['eval detect', ['eval', 'detect', '--quick', '--out', join(photos, 'detect')], '@tensorflow/tfjs-core'],
   ]
   for (const [name, args, pkg] of cases) {
     const r = runInstalled(args)

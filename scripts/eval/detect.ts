@@ -1,0 +1,154 @@
+/**
+ * `deepn eval detect`: bytes against detection quality on camera footage (issue 12). COCO-SSD's detections on the
+ * uncompressed test frames are the reference; each curve (standard JPEG, the same with optimal Huffman,
+ * natural-deepn, a DeepN table calibrated on the clip's own first frames, any --tables) is scored by F1 and
+ * mAP@0.5 against it; CSV, SVG and a markdown report with the paper's and the honest ratio.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { CalibrationCollector } from '../../agent/calibration/collector'
+import { parseTableFile } from '../../shared/codec/tables'
+import type { RawImage, TableFile } from '../../shared/codec/types'
+import { loadBackendPackage } from '../backend-package'
+import { DEFAULT_COCO_SSD_DIR } from './coco-ssd-model'
+import { detectMarkdown, writeDetectPlots } from './detect-report'
+import { detectSettings, detectSweep, detectCsv, FULL_DETECT_PLAN, parseDetectCsv, QUICK_DETECT_PLAN } from './detect-sweep'
+import { CocoSsdDetector } from './detector'
+import { decodeTo, ourEncoder } from './evaluate'
+import { Progress, progressEnabled } from './progress'
+import { imageFolderSource, splitFrames, videoSource, VTEST_AVI, type FrameSource } from './video-frames'
+
+/** The shipped natural-image DeepN table, found from this file whether run from scripts/ (ts) or dist/scripts/. */
+export const NATURAL_DEEPN = [join(__dirname, '../..'), join(__dirname, '../../..')]
+  .map((r) => join(r, 'config/tables/natural-deepn.json'))
+  .find((p) => existsSync(p)) ?? 'config/tables/natural-deepn.json'
+
+/** Quick mode (CI): a few test frames spread over the test half, calibration on every 10th calibration frame. */
+export const QUICK = { frames: 4, every: 40, calibEvery: 10 }
+
+const HELP = `usage: deepn eval detect [options]
+
+  --video FILE        video to decode with ffmpeg (default ${VTEST_AVI})
+  --images DIR        or a folder of frames (png, jpeg, ppm/pgm, bmp) in name order
+  --split N           first test frame: earlier frames calibrate (default 400, or half a short source)
+  --every N           score every Nth test frame (default 1)
+  --limit N           at most N test frames
+  --quick             ${QUICK.frames} test frames every ${QUICK.every}, a coarse plan (what CI runs)
+  --qualities LIST    standard JPEG qualities (default ${FULL_DETECT_PLAN.qualities.join(',')})
+  --scales LIST       DeepN table scales (default ${FULL_DETECT_PLAN.scales.join(',')})
+  --tables FILE       more DeepN tables to sweep over --scales (repeatable; natural-deepn is always swept)
+  --no-calibrate      skip the DeepN table calibrated on the calibration frames
+  --calib-every N     calibrate on every Nth calibration frame (default 1; quick ${QUICK.calibEvery})
+  --cross-check N     decode the first N test frames' encodings with jpeg-js too and compare (default 1)
+  --model-dir DIR     COCO-SSD model cache (default ${DEFAULT_COCO_SSD_DIR}; npm run fetch:coco-ssd fills it)
+  --out DIR           write <name>.csv, <name>.svg, <name>-map.svg, <name>.md and the calibrated table there
+  --name NAME         output file stem (default detect)
+  --save-frames DIR   keep every encoded test frame as DIR/<setting>/<frame>.jpg
+  --csv FILE          redraw the charts and the report from a CSV of an earlier run (with --out), no re-run
+  --progress          progress bar with ETA on stderr even when not a TTY`
+
+function list(name: string, v: string | undefined, fallback: number[]): number[] {
+  if (v === undefined) return fallback
+  const out = v.split(',').map(Number)
+  if (out.length === 0 || out.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`${name} must be a comma-separated list of positive numbers, got '${v}'`)
+  return out
+}
+
+function positiveInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`${name} must be an integer >= 1, got '${v}'`)
+  return n
+}
+
+/** libjpeg-turbo, as backends decode: sharp's libvips (its bundled libjpeg is mozjpeg, i.e. libjpeg-turbo's decoder). */
+function sharpDecoder(width: number, height: number): (jpg: Uint8Array) => Promise<RawImage> {
+  const sharp = loadBackendPackage<typeof import('sharp').default>('sharp', 'the detection benchmark (deepn eval detect)')
+  return async (jpg) => {
+    const { data, info } = await sharp(jpg).removeAlpha().raw().toBuffer({ resolveWithObject: true })
+    if (info.width !== width || info.height !== height || info.channels !== 3) throw new Error(`sharp decoded ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`)
+    return { width, height, format: 'rgb', data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
+  }
+}
+
+/** A DeepN table from the calibration frames, by the agent's own on-device calibration code. */
+async function calibrate(source: FrameSource, frames: number[], id: string, progress: boolean): Promise<TableFile> {
+  const collector = new CalibrationCollector({ frames: frames.length, subsampling: '420', id, deviceId: id })
+  const bar = new Progress(frames.length, progress, 'calibrating')
+  for await (const f of source.frames(frames)) { collector.add(f.image); bar.tick() }
+  bar.end()
+  const { table } = collector.result()
+  return table
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values: o } = parseArgs({
+    args: argv,
+    options: {
+      video: { type: 'string' }, images: { type: 'string' }, split: { type: 'string' }, every: { type: 'string' }, limit: { type: 'string' },
+      quick: { type: 'boolean' }, qualities: { type: 'string' }, scales: { type: 'string' }, tables: { type: 'string', multiple: true },
+      'no-calibrate': { type: 'boolean' }, 'calib-every': { type: 'string' }, 'cross-check': { type: 'string' }, 'model-dir': { type: 'string' },
+      out: { type: 'string' }, name: { type: 'string' }, 'save-frames': { type: 'string' }, csv: { type: 'string' },
+      progress: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  })
+  if (o.help) { console.log(HELP); return 0 }
+  const name = o.name ?? 'detect'
+  if (o.csv) {
+    if (!o.out) throw new Error('--csv needs --out DIR for the redrawn charts')
+    const points = parseDetectCsv(readFileSync(o.csv, 'utf8'))
+    mkdirSync(o.out, { recursive: true })
+    writeDetectPlots(o.out, name, points)
+    process.stdout.write(detectMarkdown(points, { source: o.csv, testFrames: 'as in the CSV' }))
+    return 0
+  }
+  if (o.video && o.images) throw new Error('give --video FILE or --images DIR, not both')
+  const source = o.images ? imageFolderSource(o.images) : videoSource(o.video ?? VTEST_AVI)
+  const every = positiveInt('--every', o.every) ?? (o.quick ? QUICK.every : 1)
+  const limit = positiveInt('--limit', o.limit) ?? (o.quick ? QUICK.frames : undefined)
+  const split = splitFrames(source.count, { split: positiveInt('--split', o.split), every, limit })
+  const calibEvery = positiveInt('--calib-every', o['calib-every']) ?? (o.quick ? QUICK.calibEvery : 1)
+  const crossFrames = o['cross-check'] === '0' ? 0 : positiveInt('--cross-check', o['cross-check']) ?? 1
+  const base = o.quick ? QUICK_DETECT_PLAN : FULL_DETECT_PLAN
+  const qualities = list('--qualities', o.qualities, base.qualities)
+  if (!qualities.includes(100)) qualities.push(100) // the paper metric's reference point
+  const tables = [NATURAL_DEEPN, ...(o.tables ?? [])].map((f) => parseTableFile(readFileSync(f, 'utf8'), f))
+  const progress = progressEnabled(Boolean(o.progress))
+  const t0 = Date.now()
+  // load the detector first: a missing package or model cache fails before minutes of calibration
+  const detector = await CocoSsdDetector.load({ modelDir: o['model-dir'] })
+  try {
+    let calibrated: TableFile | undefined
+    if (!o['no-calibrate']) {
+      const id = `${source.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 50) || 'clip'}-deepn`
+      const frames = split.calibration.filter((i) => i % calibEvery === 0)
+      calibrated = await calibrate(source, frames, id, progress)
+      calibrated.source = { ...calibrated.source, calibratedOn: `${source.name} frames ${frames[0]}..${frames.at(-1)} every ${calibEvery}`, frames: frames.length }
+      tables.push(calibrated)
+    }
+    const settings = detectSettings({ qualities, optimizeHuffman: true, tables, scales: list('--scales', o.scales, base.scales) })
+    const result = await detectSweep(source, split.test, settings, {
+      detect: (img) => detector.detect(img), encode: ourEncoder(), decode: sharpDecoder(source.width, source.height),
+      crossDecode: crossFrames > 0 ? (jpg) => ({ width: source.width, height: source.height, format: 'rgb', data: decodeTo(jpg, 3, source.width, source.height) }) : undefined,
+      crossCheckFrames: crossFrames, progress, saveFrames: o['save-frames'],
+    })
+    const seconds = (Date.now() - t0) / 1000
+    const md = detectMarkdown(result.points, {
+      source: source.name, testFrames: `${split.test[0]}..${split.test.at(-1)} every ${every}`, referenceDetections: result.referenceDetections, referenceClasses: result.referenceClasses,
+      seconds, command: `deepn eval detect ${argv.join(' ')}`.trim(), crossCheck: result.crossCheck,
+    })
+    process.stdout.write(md)
+    if (o.out) {
+      mkdirSync(o.out, { recursive: true })
+      writeFileSync(join(o.out, `${name}.csv`), detectCsv(result.points))
+      writeDetectPlots(o.out, name, result.points)
+      writeFileSync(join(o.out, `${name}.md`), md)
+      if (calibrated) writeFileSync(join(o.out, `${calibrated.id}.json`), JSON.stringify(calibrated, null, 2) + '\n')
+    }
+    return 0
+  } finally {
+    detector.dispose()
+  }
+}
