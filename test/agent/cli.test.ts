@@ -74,3 +74,18 @@ t.test('--version, help, help <command>', async (t) => {
     t.match(r.out, re)
   }
 })
+
+t.test('push-table: a bad URL or an unreachable broker in one line, no resolver internals', async (t) => {
+  const table = join(__dirname, '../../config/tables/fmnist-deepn.json')
+  const base = ['push-table', '--device', 'cam', '--table', table, '--timeout', '3000']
+  const scheme = await run([...base, '--url', 'nope://x'])
+  t.equal(scheme.code, 2)
+  t.match(scheme.err, /^deepn push-table: --url: unsupported URL scheme 'nope:' in 'nope:\/\/x' \(use mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\/\)/)
+  const host = await run([...base, '--url', 'mqtt://no-such-host.invalid:1883'])
+  t.equal(host.code, 1)
+  t.match(host.err, /^deepn push-table: cannot resolve the broker host 'no-such-host\.invalid' \(mqtt:\/\/no-such-host\.invalid:1883\)$/)
+  const refused = await run([...base, '--url', 'mqtt://127.0.0.1:1'])
+  t.equal(refused.code, 1)
+  t.match(refused.err, /^deepn push-table: broker mqtt:\/\/127\.0\.0\.1:1 refused the connection/)
+  for (const r of [scheme, host, refused]) t.notMatch(r.err, /getaddrinfo|ENOTFOUND|ECONNREFUSED|\n/, 'one line in words')
+})
