@@ -3,7 +3,6 @@
  * rather than a JSON or protobuf parser's message. Shared by `deepn eval`, `tables optimize` and the receiver.
  */
 import { readFileSync } from 'node:fs'
-import { detectImageFormat } from '../../agent/image-files/decode'
 
 /** The model's bytes; throws naming the file when it is missing or plainly not an ONNX model. */
 export function readOnnxModel(modelPath: string): Uint8Array {
@@ -29,6 +28,8 @@ export function modelLoadError(modelPath: string, err: unknown): Error {
 
 function whatItIs(bytes: Buffer): string {
   if (bytes.length === 0) return 'the file is empty'
+  // loaded only on this error path: the receiver starts without the image decoders
+  const { detectImageFormat } = require('../../agent/image-files/decode') as typeof import('../../agent/image-files/decode')
   const image = detectImageFormat(bytes)
   if (image) return `it is a ${image.toUpperCase()} image`
   const head = bytes.subarray(0, 64)
