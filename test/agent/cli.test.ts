@@ -3,7 +3,7 @@
  * `deepn <command>: `, no raw parseArgs texts; `deepn --version` and `deepn help <command>`.
  */
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { dispatch } from '../../agent/cli'
 
@@ -88,4 +88,14 @@ t.test('push-table: a bad URL or an unreachable broker in one line, no resolver 
   t.equal(refused.code, 1)
   t.match(refused.err, /^deepn push-table: broker mqtt:\/\/127\.0\.0\.1:1 refused the connection/)
   for (const r of [scheme, host, refused]) t.notMatch(r.err, /getaddrinfo|ENOTFOUND|ECONNREFUSED|\n/, 'one line in words')
+})
+
+t.test('run: restart-only files are checked at start-up, one line naming the key', async (t) => {
+  const dir = t.testdir()
+  const cfg = join(dir, 'agent.json')
+  writeFileSync(cfg, JSON.stringify({ mqtt: { url: 'mqtts://127.0.0.1:1', ca: join(dir, 'missing-ca.pem') }, buffer: { path: join(dir, 'b.db') } }))
+  const r = await run(['run', '--config', cfg])
+  t.equal(r.code, 2)
+  t.match(r.err, /^deepn run: 'mqtt\.ca' .*missing-ca\.pem: no such file or directory$/)
+  t.notOk(existsSync(join(dir, 'b.db')), 'nothing opened before the check')
 })
