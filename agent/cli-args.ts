@@ -5,7 +5,6 @@
  * has its own special case.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { ConfigError } from '../shared/config'
 
 /** A bad command line: the message says what is wrong and how to fix it; exit status 2. */
 export class UsageError extends Error {
@@ -14,7 +13,8 @@ export class UsageError extends Error {
 
 /** Exit status for a failure: 2 for a usage or configuration error (the user must change what they typed), else 1. */
 export function exitCodeFor(err: unknown): 1 | 2 {
-  return err instanceof UsageError || err instanceof ConfigError ? 2 : 1
+  // ConfigError (shared/config) by name: importing the config schema here would load it into every command
+  return err instanceof UsageError || (err instanceof Error && err.name === 'ConfigError') ? 2 : 1
 }
 
 /** The one line printed for a failure of `deepn <command>`. Never a stack trace or a multi-line library dump. */

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { parseOptions, UsageError } from '../agent/cli-args'
 import { parseTableFile } from '../shared/codec/tables'
 import { DEFAULT_PREFIX } from '../shared/contract/topics'
+import { brokerUrlProblem } from '../agent/mqtt/broker-url'
 import { pushTable } from './backend/push-table'
 
 const HELP = `usage: deepn push-table --url mqtt://HOST:PORT --device ID --table FILE [options]
@@ -29,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
   if (o.help) { console.log(HELP); return 0 }
   const url = o.url ?? process.env.DEEPN_MQTT_URL
   if (!url) throw new UsageError('--url (or DEEPN_MQTT_URL) is required')
+  const urlProblem = brokerUrlProblem(url)
+  if (urlProblem) throw new UsageError(`--url: ${urlProblem}`)
   if (!o.device) throw new UsageError('--device is required')
   if (!o.table) throw new UsageError('--table is required')
   const timeoutMs = o.timeout === undefined ? 15000 : Number(o.timeout)

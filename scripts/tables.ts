@@ -12,6 +12,7 @@ import type { Subsampling } from '../shared/codec/types'
 import { Progress, progressEnabled } from './eval/progress'
 import { formatTableJson } from '../shared/codec/table-format'
 import { decodePhoto, fashionMnistImages, listImageFiles } from './tables/sources'
+import { MissingPackageError } from './backend-package'
 
 const BUILD_HELP = `usage: deepn tables build (--fmnist [--data-dir DIR] | --images PATH...) --id ID [options]
 
@@ -83,6 +84,7 @@ async function build(argv: string[]): Promise<number> {
   let description: string
   const extra: Record<string, unknown> = { subsampling }
   const t0 = Date.now()
+  const skipped: string[] = []
   if (o.fmnist) {
     const total = Math.min(limit, 60000)
     const bar = new Progress(total, progressEnabled(Boolean(o.progress)), 'fashion-mnist train')
@@ -90,16 +92,28 @@ async function build(argv: string[]): Promise<number> {
     bar.end()
     description = `fashion-mnist train split, ${cal.images} images (Debian dataset-fashion-mnist)`
   } else {
-    const files = listImageFiles(o.images ?? []).slice(0, limit)
-    const bar = new Progress(files.length, progressEnabled(Boolean(o.progress)))
-    for (const f of files) {
+    const listed = listImageFiles(o.images ?? []).slice(0, limit)
+    const bar = new Progress(listed.length, progressEnabled(Boolean(o.progress)))
+    // One bad photo in a folder of hundreds is skipped, named and counted, not the end of the build.
+    const files: string[] = []
+    for (const f of listed) {
       bar.setLabel(f.split('/').pop() ?? f)
-      cal.addImage(await decodePhoto(f, maxSide))
+      try {
+        cal.addImage(await decodePhoto(f, maxSide))
+        files.push(f)
+      } catch (err) {
+        if (err instanceof MissingPackageError) throw err // not this photo's fault: no photo can be decoded
+        skipped.push(f)
+        bar.clear()
+        console.error(`deepn tables: skipping ${(err as Error).message}`)
+      }
       bar.tick()
     }
     bar.end()
+    if (files.length === 0) throw new Error(`no usable image: all ${listed.length} failed to decode`)
     description = `${o.label ? `${o.label}: ` : ''}${files.length} photos${maxSide ? `, longer side <= ${maxSide}` : ''}`
     extra.files = files
+    if (skipped.length) extra.skipped = skipped
     if (maxSide) extra.maxSide = maxSide
   }
   extra.command = `deepn tables build ${argv.map(shellQuote).join(' ')}`
@@ -108,7 +122,7 @@ async function build(argv: string[]): Promise<number> {
   if (out === '-') process.stdout.write(json)
   else {
     writeOutputFile(out, json, { overwrite: Boolean(o.force) })
-    console.error(`wrote ${out}: ${cal.images} images, ${cal.luma.count} luma / ${cal.chroma.count} chroma blocks in ${((Date.now() - t0) / 1000).toFixed(1)}s`)
+    console.error(`wrote ${out}: ${cal.images} images${skipped.length ? ` (${skipped.length} skipped: ${skipped.join(', ')})` : ''}, ${cal.luma.count} luma / ${cal.chroma.count} chroma blocks in ${((Date.now() - t0) / 1000).toFixed(1)}s`)
   }
   return 0
 }

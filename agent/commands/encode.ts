@@ -23,6 +23,10 @@ options:
   --metadata JSON         JSON object stored in the DEEPN APP9 segment
   -h, --help              this text
 
+Inputs: PPM (P6) / PGM (P5) with maxval 255, PNG (any bit depth; 16-bit is reduced to 8), baseline, extended or
+progressive JPEG, BMP (24/32-bit, or 8-bit palettised). Refused with a message naming the file: 16-bit PPM/PGM
+(maxval above 255), RLE-compressed BMP, images of 0 pixels or above 64 megapixels, truncated files.
+
 Without --optimize, --restart and --metadata the output is byte-identical to
 cjpeg -dct int -baseline -qtables T -qslots 0,1,1 -sample 2x2 (or 1x1 for 444).`
 

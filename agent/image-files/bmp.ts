@@ -43,7 +43,7 @@ export function decodeBmp(bytes: Uint8Array, nameHint?: string, limits: DecodeLi
   checkResolution('BMP', width, height, limits, nameHint)
   if (bpp !== 24 && bpp !== 32 && bpp !== 8) fail(`${bpp}-bit pixels not supported (24, 32 or 8-bit palettised only)`)
   if (compression !== BI_RGB && !(bpp === 32 && (compression === BI_BITFIELDS || compression === BI_ALPHABITFIELDS))) {
-    fail(`compression ${compression} not supported (uncompressed only)`)
+    fail(`compression ${compression} not supported (${compression === 1 || compression === 2 ? 'RLE-compressed; ' : ''}uncompressed only: save it as an uncompressed BMP)`)
   }
 
   const rowBytes = Math.ceil((width * bpp) / 32) * 4

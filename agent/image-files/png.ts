@@ -16,7 +16,8 @@ export function decodePng(bytes: Uint8Array, nameHint?: string, limits: DecodeLi
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
   } catch (err) {
-    throw new ImageDecodeError('PNG', `corrupt or truncated: ${err instanceof Error ? err.message : String(err)}`, nameHint)
+    // pngjs's texts ("There are some read requests waitng on finished stream") describe its stream, not the file
+    throw new ImageDecodeError('PNG', describePngFailure(bytes, err), nameHint)
   }
   const { width, height, data } = png
   const colorType = (png as unknown as { colorType?: number }).colorType
@@ -32,4 +33,16 @@ export function decodePng(bytes: Uint8Array, nameHint?: string, limits: DecodeLi
     }
   }
   return { width, height, format: gray ? 'gray' : 'rgb', data: out }
+}
+
+/** What is wrong with a PNG pngjs refused, in the file's terms. */
+function describePngFailure(bytes: Uint8Array, err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err)
+  if (!Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('IEND')) {
+    return `truncated: the file (${bytes.length} bytes) ends before its IEND chunk`
+  }
+  if (/crc/i.test(msg)) return 'corrupt: a chunk fails its CRC check'
+  if (/signature/i.test(msg)) return 'corrupt signature'
+  if (/unsupported|not supported|invalid (bit depth|color type)/i.test(msg)) return 'unsupported PNG variant (bit depth, colour type or interlace method)'
+  return 'corrupt compressed image data'
 }

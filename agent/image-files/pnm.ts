@@ -33,7 +33,7 @@ export function decodePnm(bytes: Uint8Array, nameHint?: string, limits: DecodeLi
   const maxval = readInt('maxval')
   if (width < 1 || height < 1) fail(`bad size ${width}x${height}`)
   checkResolution(format, width, height, limits, nameHint)
-  if (maxval !== 255) fail(`maxval ${maxval} not supported (only 8-bit files with maxval 255)`)
+  if (maxval !== 255) fail(`maxval ${maxval} not supported (only 8-bit files with maxval 255${maxval > 255 ? '; 16-bit samples: convert to 8 bits first' : ''})`)
   // Exactly one whitespace byte separates the header from the raster.
   if (pos >= bytes.length || !isSpace(bytes[pos])) fail('truncated header (no whitespace after maxval)')
   pos++

@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import mqtt, { type MqttClient } from 'mqtt'
+import { brokerUrlProblem, describeConnectError } from '../../agent/mqtt/broker-url'
 import { cleanHuffmanTables, validateHuffmanTables } from '../../shared/codec/huffman-tables'
 import { validateTables } from '../../shared/codec/tables'
 import type { HuffmanTables } from '../../shared/codec/types'
@@ -58,7 +59,7 @@ export interface PushTableResult {
 }
 
 export class PushTableError extends Error {
-  constructor(message: string, readonly reason: 'rejected' | 'timeout' | 'invalid', readonly result?: ConfigResult) {
+  constructor(message: string, readonly reason: 'rejected' | 'timeout' | 'invalid' | 'unreachable', readonly result?: ConfigResult) {
     super(message)
     this.name = 'PushTableError'
   }
@@ -115,7 +116,16 @@ export async function pushTable(opts: PushTableOptions): Promise<PushTableResult
   const select = opts.select ?? true
   const body = tablePushMessage(opts.table, requestId, select)
   if (!opts.client && !opts.url) throw new PushTableError('pushTable needs a connected `client` or a broker `url`', 'invalid')
-  const client = opts.client ?? await mqtt.connectAsync(opts.url!, { reconnectPeriod: 1000, connectTimeout: opts.timeoutMs ?? 15000, ...opts.connectOptions })
+  if (!opts.client) {
+    const problem = brokerUrlProblem(opts.url!)
+    if (problem) throw new PushTableError(problem, 'invalid')
+  }
+  let client: MqttClient
+  try {
+    client = opts.client ?? await mqtt.connectAsync(opts.url!, { reconnectPeriod: 1000, connectTimeout: opts.timeoutMs ?? 15000, ...opts.connectOptions })
+  } catch (err) {
+    throw new PushTableError(describeConnectError(opts.url!, err), 'unreachable')
+  }
   const resultTopic = topic(prefix, opts.deviceId, 'config/result')
   const reportTopic = topic(prefix, opts.deviceId, 'config')
   let onMessage: ((t: string, p: Buffer) => void) | undefined

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import type { InferenceSession, Tensor } from 'onnxruntime-web'
 import { loadBackendPackage } from '../backend-package'
+import { modelLoadError, readOnnxModel } from './onnx-model'
 
 export interface ModelInfo {
   /** Input height/width and channels the model expects (1 = gray). */
@@ -18,9 +19,14 @@ export interface ModelInfo {
 }
 
 export function readModelInfo(modelPath: string): ModelInfo {
-  const side = modelPath.replace(/\.onnx$/, '.json')
+  const side = modelPath.replace(/(\.onnx)?$/, '.json')
   if (!existsSync(side)) throw new Error(`model sidecar ${side} not found: it states the model's input size, channels and classes`)
-  const info = JSON.parse(readFileSync(side, 'utf8')) as ModelInfo
+  let info: ModelInfo
+  try {
+    info = JSON.parse(readFileSync(side, 'utf8')) as ModelInfo
+  } catch (err) {
+    throw new Error(`model sidecar ${side} is not valid JSON (${(err as Error).message.split('\n')[0]})`)
+  }
   if (!(info.height > 0 && info.width > 0) || (info.channels !== 1 && info.channels !== 3) || !Array.isArray(info.classes)) {
     throw new Error(`model sidecar ${side} must have height, width, channels (1|3) and classes[]`)
   }
@@ -35,10 +41,16 @@ export class Classifier {
   ) {}
 
   static async load(modelPath: string): Promise<Classifier> {
+    const bytes = readOnnxModel(modelPath) // first: "text.png is not an ONNX model" says more than its sidecar would
     const info = readModelInfo(modelPath)
     const ort = loadBackendPackage<typeof import('onnxruntime-web')>('onnxruntime-web', 'running an ONNX model')
     ort.env.wasm.numThreads = 1 // threaded wasm needs workers; one thread is deterministic and enough for 28x28
-    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(modelPath)))
+    let session: InferenceSession
+    try {
+      session = await ort.InferenceSession.create(bytes)
+    } catch (err) {
+      throw modelLoadError(modelPath, err)
+    }
     return new Classifier(ort, session, info)
   }
 

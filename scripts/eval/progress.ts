@@ -22,6 +22,11 @@ export class Progress {
     process.stderr.write(`\r[${bar}] ${(f * 100).toFixed(0).padStart(3)}% ${this.done}/${this.total} ${elapsed.toFixed(0)}s eta ${eta.toFixed(0)}s ${this.label.padEnd(24).slice(0, 24)}`)
   }
 
+  /** Clears the bar's line so a message printed next starts on a clean line (the bar redraws at the next tick). */
+  clear(): void {
+    if (this.enabled) process.stderr.write('\r\x1b[K')
+  }
+
   end(): void {
     if (this.enabled) process.stderr.write('\n')
   }

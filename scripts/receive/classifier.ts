@@ -6,6 +6,7 @@
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import type * as Ort from 'onnxruntime-web'
+import { modelLoadError, readOnnxModel } from '../eval/onnx-model'
 import { jpegToNchw, type InputShape } from './image-input'
 import { loadBackendPackage } from '../backend-package'
 
@@ -33,17 +34,12 @@ export async function loadClassifier(modelFile: string, labelsFile?: string): Pr
   // Loaded lazily: onnxruntime-web is only needed with --model (an optional peer, absent from a device install).
   const ort = loadBackendPackage<typeof Ort>('onnxruntime-web', '--model')
   ort.env.wasm.numThreads = 1
-  let bytes: Buffer
-  try {
-    bytes = await fsp.readFile(modelFile)
-  } catch (err) {
-    throw new Error(`cannot read model ${modelFile}: ${(err as Error).message}`)
-  }
+  const bytes = readOnnxModel(modelFile)
   let session: Ort.InferenceSession
   try {
     session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] })
   } catch (err) {
-    throw new Error(`model ${modelFile} does not load in onnxruntime-web: ${(err as Error).message}`)
+    throw modelLoadError(modelFile, err)
   }
   const input = inputShapeOf(session, modelFile)
   const labels = await loadLabels(modelFile, labelsFile)

@@ -23,6 +23,8 @@ export interface SessionOptions {
   onMessage: (topic: string, payload: Buffer, packet: IPublishPacket) => Promise<void>
   log: (level: 'info' | 'warn' | 'error', msg: string) => void
   reconnectMs?: number
+  /** MQTT keepalive in seconds (default 30). */
+  keepaliveSec?: number
 }
 
 /** CONNACK codes meaning "I do not speak this protocol version": 3.1.1 code 1, MQTT 5 reason 0x84. */
@@ -80,7 +82,7 @@ export class MqttSession {
       clean: false,
       reconnectPeriod: o.reconnectMs ?? 1000,
       connectTimeout: 15000,
-      keepalive: 30,
+      keepalive: o.keepaliveSec ?? 30,
       resubscribe: false,
     }
     if (this.version === 5) options.properties = { sessionExpiryInterval: o.sessionExpirySec }
@@ -90,7 +92,16 @@ export class MqttSession {
     // Replaces mqtt.js's no-op hook: its callback is what sends the PUBACK (see mqtt/lib/handlers/publish).
     client.handleMessage = (packet, done) => {
       if (!this.accepting || client !== this.client) return // no PUBACK: the broker redelivers next session
-      o.onMessage(packet.topic, packet.payload as Buffer, packet).then(
+      // mqtt.js handles packets one at a time: while a message is pending (e.g. a write retried on a full disk) the
+      // PINGRESPs queue behind it and its keepalive check would drop a healthy connection. Ping the broker
+      // ourselves meanwhile so the session stays up and the message stays unacknowledged, not redelivered.
+      const keepaliveMs = (o.keepaliveSec ?? 30) * 1000
+      const hold = setInterval(() => {
+        if (client !== this.client || !client.connected) return
+        client.sendPing()
+        client.reschedulePing(true)
+      }, keepaliveMs / 2)
+      o.onMessage(packet.topic, packet.payload as Buffer, packet).finally(() => clearInterval(hold)).then(
         () => done(),
         (err: unknown) => {
           o.log('error', `not acknowledging ${packet.topic} (will be redelivered): ${err instanceof Error ? err.message : String(err)}`)

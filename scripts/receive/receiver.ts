@@ -5,10 +5,12 @@
  */
 import { EventEmitter } from 'node:events'
 import * as os from 'node:os'
+import * as path from 'node:path'
 import { DEFAULT_PREFIX, Leaf, parseTopic, topic, type AckMessage, type FrameMetadata, type ResultMessage } from '../../shared/contract/topics'
 import { Acker } from './acker'
 import { loadClassifier, type Classifier } from './classifier'
-import { Dataset } from './dataset'
+import { describeFsError } from '../../agent/output-file'
+import { Dataset, type StoreResult } from './dataset'
 import { MqttSession } from './mqtt-session'
 import { emptyCounters, formatSummary, type DeviceCounters, type SummarySnapshot } from './summary'
 import { LossBook, parseLossMessage } from './losses'
@@ -41,6 +43,10 @@ export interface ReceiverOptions {
   summaryIntervalMs?: number
   /** Log sink; default stderr. */
   log?: (line: string) => void
+  /** MQTT keepalive in seconds (default 30). */
+  keepaliveSec?: number
+  /** Longest wait between attempts to store a frame the disk refused (default 10000 ms; the first is 500 ms). */
+  storeRetryMaxMs?: number
 }
 
 /** `file` is the path written, absent for a duplicate. */
@@ -84,6 +90,8 @@ class ReceiverImpl extends EventEmitter implements Receiver {
   private summaryTimer: NodeJS.Timeout | undefined
   private lastTick = { at: Date.now(), frames: new Map<string, number>() }
   private closed: Promise<void> | undefined
+  private readonly closing = new AbortController()
+  private lastStoreError = { message: '', at: 0 }
 
   constructor(private readonly opts: ReceiverOptions) {
     super()
@@ -119,6 +127,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
       subscriptions: [`${this.prefix}/+/${Leaf.frames}`, `${this.prefix}/+/${Leaf.loss}`],
       onMessage: (t, payload) => this.enqueue(t, payload),
       log: (level, msg) => this.log(`[receive] ${level}: ${msg}`),
+      keepaliveSec: this.opts.keepaliveSec,
     })
     if (this.opts.ack) {
       this.acker = new Acker({
@@ -169,6 +178,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
 
   private async shutdown(): Promise<void> {
     if (this.summaryTimer) clearInterval(this.summaryTimer)
+    this.closing.abort() // a write being retried gives up: its frame stays unacknowledged, redelivered next session
     this.session.stopAccepting()
     await this.inflight.catch(() => undefined)
     this.acker?.flush()
@@ -198,13 +208,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     }
     const seqs = this.dataset.seqs(deviceId)
     const lastBefore = seqs.last
-    let res
-    try {
-      res = await this.dataset.store(deviceId, meta, payload, new Date())
-    } catch (err) {
-      this.writeErrors++
-      throw new Error(`storing ${deviceId} seq ${meta.seq} failed: ${(err as Error).message}`)
-    }
+    const res = await this.storeUntilWritten(deviceId, meta, payload)
     const c = this.counter(deviceId)
     if (res.stored) {
       c.frames++
@@ -248,6 +252,35 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     return this.losses.get(deviceId)?.contiguousThrough(seqs) ?? seqs.contiguousThrough
   }
 
+  /**
+   * Stores the frame, retrying while the disk refuses (full, quota, read-only, a folder in the way). Reconnecting
+   * would not help: the frame stays unacknowledged at the broker and the session is kept, so nothing is lost and
+   * the receiver says what is wrong with the disk, not that the broker is unreachable.
+   */
+  private async storeUntilWritten(deviceId: string, meta: FrameMetadata, payload: Buffer): Promise<StoreResult> {
+    const maxMs = this.opts.storeRetryMaxMs ?? 10000
+    let delay = Math.min(500, maxMs)
+    for (let failures = 0; ; failures++) {
+      try {
+        const res = await this.dataset.store(deviceId, meta, payload, new Date())
+        if (failures > 0) this.log(`[receive] info: ${deviceId} seq ${meta.seq} stored after ${failures} failed write(s)`)
+        return res
+      } catch (err) {
+        this.writeErrors++
+        const what = describeStoreError(err, path.dirname(path.join(this.dataset.root, Dataset.framePath(deviceId, meta))))
+        if (this.closing.signal.aborted) throw new Error(`storing ${deviceId} seq ${meta.seq} failed: ${what}`)
+        // the same problem is said once a minute, not at every retry
+        const now = Date.now()
+        if (what !== this.lastStoreError.message || now - this.lastStoreError.at > 60000) {
+          this.lastStoreError = { message: what, at: now }
+          this.log(`[receive] error: ${what}; ${deviceId} seq ${meta.seq} stays unacknowledged at the broker, retrying the write (every ${maxMs / 1000} s at most)`)
+        }
+        await abortableSleep(delay, this.closing.signal)
+        delay = Math.min(delay * 2, maxMs)
+      }
+    }
+  }
+
   private async classify(deviceId: string, meta: FrameMetadata, payload: Buffer, c: DeviceCounters): Promise<void> {
     try {
       const r = await this.classifier!.classify(payload)
@@ -286,4 +319,22 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     if (!c) this.counters.set(deviceId, (c = emptyCounters()))
     return c
   }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** "disk full: no space left in /data/cam1/2026-12-02" rather than a raw ENOSPC on a temp file name. */
+function describeStoreError(err: unknown, frameFolder: string): string {
+  const e = err as NodeJS.ErrnoException
+  if (e?.code === 'ENOSPC') return `disk full: no space left in ${frameFolder}`
+  if (e?.code === 'EDQUOT') return `disk quota exceeded in ${frameFolder}`
+  if (e?.code) return `cannot write ${e.path ?? frameFolder}: ${describeFsError(e)}`
+  return `cannot store in ${frameFolder}: ${e instanceof Error ? e.message : String(err)}`
 }

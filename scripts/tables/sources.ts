@@ -3,11 +3,12 @@
  * files decoded with sharp (an optional backend package: table building is an offline tool). Images are yielded one at a
  * time so calibration memory does not grow with the number of images.
  */
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { RawImage } from '../../shared/codec/types'
 import { loadFashionMnist } from '../eval/dataset'
 import { loadBackendPackage } from '../backend-package'
+import { decodeImageFile } from '../../agent/image-files/decode'
 
 export function* fashionMnistImages(dataDir?: string, limit = Infinity): Generator<RawImage> {
   const set = loadFashionMnist('train', dataDir)
@@ -36,7 +37,33 @@ export async function decodePhoto(path: string, maxSide?: number): Promise<RawIm
   const sharp = loadBackendPackage<typeof import('sharp').default>('sharp', 'decoding calibration photos')
   let img = sharp(path, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb')
   if (maxSide) img = img.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })
-  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true })
+  let decoded
+  try {
+    decoded = await img.raw().toBuffer({ resolveWithObject: true })
+  } catch (err) {
+    throw new Error(`${path}: ${whyUndecodable(path, err)}`)
+  }
+  const { data, info } = decoded
   if (info.channels !== 3) throw new Error(`${path}: expected 3 channels after sRGB conversion, got ${info.channels}`)
   return { width: info.width, height: info.height, format: 'rgb', data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
+}
+
+/**
+ * Why sharp refused a file, in the file's terms: sharp says "Input file has corrupt header: VipsJpeg: …" without
+ * the file name, so ask the agent's own decoder, whose errors say what is wrong ("truncated: … ends before its IEND
+ * chunk"); a file it reads but sharp does not gets a plain sentence.
+ */
+function whyUndecodable(path: string, err: unknown): string {
+  let bytes: Buffer
+  try {
+    bytes = readFileSync(path)
+  } catch (readErr) {
+    return `cannot read: ${(readErr as NodeJS.ErrnoException).code ?? String(readErr)}`
+  }
+  try {
+    decodeImageFile(bytes)
+  } catch (decodeErr) {
+    return (decodeErr as Error).message
+  }
+  return /unsupported image format/i.test(String(err)) ? 'not an image format the table builder reads' : 'cannot be decoded'
 }

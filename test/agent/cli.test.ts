@@ -3,7 +3,7 @@
  * `deepn <command>: `, no raw parseArgs texts; `deepn --version` and `deepn help <command>`.
  */
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { dispatch } from '../../agent/cli'
 
@@ -73,4 +73,29 @@ t.test('--version, help, help <command>', async (t) => {
     t.equal(r.code, 0, `help ${cmd}`)
     t.match(r.out, re)
   }
+})
+
+t.test('push-table: a bad URL or an unreachable broker in one line, no resolver internals', async (t) => {
+  const table = join(__dirname, '../../config/tables/fmnist-deepn.json')
+  const base = ['push-table', '--device', 'cam', '--table', table, '--timeout', '3000']
+  const scheme = await run([...base, '--url', 'nope://x'])
+  t.equal(scheme.code, 2)
+  t.match(scheme.err, /^deepn push-table: --url: unsupported URL scheme 'nope:' in 'nope:\/\/x' \(use mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\/\)/)
+  const host = await run([...base, '--url', 'mqtt://no-such-host.invalid:1883'])
+  t.equal(host.code, 1)
+  t.match(host.err, /^deepn push-table: cannot resolve the broker host 'no-such-host\.invalid' \(mqtt:\/\/no-such-host\.invalid:1883\)$/)
+  const refused = await run([...base, '--url', 'mqtt://127.0.0.1:1'])
+  t.equal(refused.code, 1)
+  t.match(refused.err, /^deepn push-table: broker mqtt:\/\/127\.0\.0\.1:1 refused the connection/)
+  for (const r of [scheme, host, refused]) t.notMatch(r.err, /getaddrinfo|ENOTFOUND|ECONNREFUSED|\n/, 'one line in words')
+})
+
+t.test('run: restart-only files are checked at start-up, one line naming the key', async (t) => {
+  const dir = t.testdir()
+  const cfg = join(dir, 'agent.json')
+  writeFileSync(cfg, JSON.stringify({ mqtt: { url: 'mqtts://127.0.0.1:1', ca: join(dir, 'missing-ca.pem') }, buffer: { path: join(dir, 'b.db') } }))
+  const r = await run(['run', '--config', cfg])
+  t.equal(r.code, 2)
+  t.match(r.err, /^deepn run: 'mqtt\.ca' .*missing-ca\.pem: no such file or directory$/)
+  t.notOk(existsSync(join(dir, 'b.db')), 'nothing opened before the check')
 })

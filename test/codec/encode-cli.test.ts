@@ -1,7 +1,7 @@
 /** `deepn encode`: in-process main() for behaviour and errors, plus one real spawn of the built CLI. */
 import t from 'tap'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { dispatch } from '../../agent/cli'
@@ -139,4 +139,36 @@ t.test('--tables FILE with a trained Huffman set: used (same pixels, other DHT),
   t.same(djpeg(readFileSync(a)).data, djpeg(readFileSync(b)).data, 'same pixels as Annex K Huffman')
   t.equal((await run([PPM, '-o', c, '--tables', tfile, '--optimize'])).code, 0)
   t.equal(firstDiff(readFileSync(c), cjpeg(['-quality', '50', '-sample', '2x2', '-optimize'], PPM)), -1, '--optimize wins: cjpeg -optimize bytes')
+})
+
+t.test('odd inputs: the message names the file and what is wrong, never the decoder library', async (t) => {
+  const odd = join(dir, 'odd')
+  mkdirSync(odd, { recursive: true })
+  const jpg = cjpeg(['-quality', '75'], PPM)
+  const zero = Buffer.from(jpg)
+  const sof = zero.indexOf(Buffer.from([0xff, 0xc0]))
+  zero.fill(0, sof + 5, sof + 9) // SOF0 height and width = 0
+  const png = readFileSync(PNG)
+  const huge = Buffer.from(png)
+  huge.writeUInt32BE(100000, 16)
+  huge.writeUInt32BE(100000, 20)
+  const files: Record<string, [Buffer, RegExp]> = {
+    'zero.jpg': [zero, /JPEG \(.*zero\.jpg\): declares a 0x0 image: width and height must be at least 1/],
+    'cut.jpg': [jpg.subarray(0, jpg.length >> 1), /JPEG \(.*cut\.jpg\): truncated: the file \(\d+ bytes\) ends before its end-of-image marker/],
+    'cut.png': [png.subarray(0, png.length >> 1), /PNG \(.*cut\.png\): truncated: the file \(\d+ bytes\) ends before its IEND chunk/],
+    'huge.png': [huge, /PNG \(.*huge\.png\): 100000x100000 is 10000 megapixels, above the 64 megapixel limit for input images/],
+    'deep.ppm': [Buffer.concat([Buffer.from('P6\n2 2\n65535\n'), Buffer.alloc(24)]), /PPM \(.*deep\.ppm\): maxval 65535 not supported .*16-bit/],
+    'empty.png': [Buffer.alloc(0), /image \(.*empty\.png\): empty file/],
+  }
+  for (const [name, [bytes, re]] of Object.entries(files)) {
+    writeFileSync(join(odd, name), bytes)
+    const r = await run([join(odd, name), '-o', join(odd, `${name}.out.jpg`)])
+    t.equal(r.code, 1, name)
+    t.match(r.err, new RegExp(`^deepn encode: ${re.source}`), name)
+    t.notMatch(r.err, /waitng|read requests|maxResolutionInMP|marker was not found|unknown JPEG marker|\n/, `${name}: no library internals, one line`)
+    t.notOk(existsSync(join(odd, `${name}.out.jpg`)), `${name}: no output`)
+  }
+  const help = await run(['--help'])
+  t.match(help.out, /16-bit PPM\/PGM/)
+  t.match(help.out, /RLE-compressed BMP/)
 })

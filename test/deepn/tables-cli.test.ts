@@ -69,3 +69,40 @@ t.test('bad invocations name the problem', async (t) => {
   // optimize is dispatched to scripts/tables/optimize.ts, which validates options before loading anything
   await t.rejects(main(['optimize', '--calib-size', '0']), /--calib-size must be a number/)
 })
+
+t.test('a bad photo is skipped, named and counted; the build goes on', async (t) => {
+  const dir = t.testdir()
+  mkdirSync(join(dir, 'img'))
+  const png = new PNG({ width: 16, height: 16 })
+  for (let i = 0; i < 256; i++) png.data.set([i, 255 - i, (i * 7) & 255, 255], 4 * i)
+  const good = PNG.sync.write(png)
+  writeFileSync(join(dir, 'img', 'a-good.png'), good)
+  writeFileSync(join(dir, 'img', 'b-cut.png'), good.subarray(0, good.length >> 1))
+  writeFileSync(join(dir, 'img', 'c-text.jpg'), 'not a jpeg at all')
+  writeFileSync(join(dir, 'img', 'd-good.png'), good)
+  const out = join(dir, 't.json')
+  const lines: string[] = []
+  const err = console.error
+  console.error = (...a: unknown[]) => { lines.push(a.join(' ')) }
+  try {
+    t.equal(await main(['build', '--images', join(dir, 'img'), '--id', 'skips', '--out', out]), 0)
+  } finally {
+    console.error = err
+  }
+  const log = lines.join('\n')
+  t.match(log, /^deepn tables: skipping .*b-cut\.png: PNG: truncated: the file \(\d+ bytes\) ends before its IEND chunk$/m, 'the truncated file is named with the reason')
+  t.match(log, /^deepn tables: skipping .*c-text\.jpg: image: unknown format/m)
+  t.notMatch(log, /Input file|VipsJpeg|corrupt header:$/, 'no sharp/libvips internals')
+  t.match(log, /wrote .*t\.json: 2 images \(2 skipped: .*b-cut\.png, .*c-text\.jpg\)/)
+  const table = JSON.parse(readFileSync(out, 'utf8'))
+  t.same(table.source.files.map((f: string) => f.split('/').pop()), ['a-good.png', 'd-good.png'])
+  t.same(table.source.skipped.map((f: string) => f.split('/').pop()), ['b-cut.png', 'c-text.jpg'])
+  writeFileSync(join(dir, 'img', 'a-good.png'), 'x')
+  writeFileSync(join(dir, 'img', 'd-good.png'), 'x')
+  console.error = () => {}
+  try {
+    await t.rejects(main(['build', '--images', join(dir, 'img'), '--id', 'none', '--out', join(dir, 'none.json')]), /no usable image: all 4 failed to decode/)
+  } finally {
+    console.error = err
+  }
+})

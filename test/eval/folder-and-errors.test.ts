@@ -32,7 +32,18 @@ t.test('a <dir>/<label>/*.png folder gives the same accuracy as the IDX files it
 
 t.test('bad input is refused with a reason', async (t) => {
   const dir = t.testdir()
-  await t.rejects(main(['--model', join(dir, 'none.onnx')]), /sidecar .*none\.json not found/)
+  await t.rejects(main(['--model', join(dir, 'none.onnx')]), /^cannot read model .*none\.onnx: no such file$/)
+  // not a model at all: said in those words, not as the sidecar's JSON parse error
+  writeFileSync(join(dir, 'text.png'), 'hello\n')
+  await t.rejects(main(['--model', join(dir, 'text.png')]), /^.*text\.png is not an ONNX model \(it is a text file\)$/)
+  writeFileSync(join(dir, 'photo.onnx'), PNG.sync.write(new PNG({ width: 4, height: 4 })))
+  await t.rejects(main(['--model', join(dir, 'photo.onnx')]), /photo\.onnx is not an ONNX model \(it is a PNG image\)$/)
+  writeFileSync(join(dir, 'fake.onnx'), Buffer.concat([Buffer.from([0x08, 0x07]), Buffer.alloc(30, 0x61)]))
+  writeFileSync(join(dir, 'fake.json'), '{"height":28,"width":28,"channels":1,"classes":["a"]}')
+  await t.rejects(main(['--model', join(dir, 'fake.onnx')]), /fake\.onnx is not an ONNX model onnxruntime-web can load: it does not parse as an ONNX protobuf$/)
+  writeFileSync(join(dir, 'badside.json'), '{height')
+  copyFileSync(join(dir, 'fake.onnx'), join(dir, 'badside.onnx'))
+  await t.rejects(main(['--model', join(dir, 'badside.onnx')]), /model sidecar .*badside\.json is not valid JSON/)
   if (!hasData) return
   await t.rejects(main(['--encoder', 'gimp', '--limit', '10', '--model', model]), /--encoder must be ours or cjpeg/)
   await t.rejects(main(['--limit', 'abc', '--model', model]), /--limit must be a positive number/)

@@ -99,15 +99,15 @@ t.test('truncated or corrupt JPEG is an error, never a partial image', async (t)
 
 t.test('resolution limit, checked before pixel memory is allocated', async (t) => {
   const big = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#808080' } }).jpeg().toBuffer()
-  t.throws(() => decodeImageFile(big, 'big.jpg', { maxResolutionInMP: 5 }), /JPEG.*maxResolutionInMP/)
+  t.throws(() => decodeImageFile(big, 'big.jpg', { maxResolutionInMP: 5 }), /^JPEG \(big\.jpg\): 3000x2000 is 6 megapixels, above the 5 megapixel limit for input images$/)
   t.equal(decodeImageFile(big, 'big.jpg', { maxResolutionInMP: 7 }).width, 3000)
   // Headers claiming huge sizes (tiny files): refused by the default 64 MP limit with the size named.
   const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } }).png().toBuffer()
   png.writeUInt32BE(100000, 16); png.writeUInt32BE(100000, 20)
-  t.throws(() => decodeImageFile(png), /^PNG: 100000x100000 exceeds the 64 megapixel limit/)
+  t.throws(() => decodeImageFile(png), /^PNG: 100000x100000 is \d+ megapixels, above the 64 megapixel limit/)
   const bmp = djpeg('-bmp'); bmp.writeInt32LE(50000, 18); bmp.writeInt32LE(-50000, 22)
-  t.throws(() => decodeImageFile(bmp), /^BMP: 50000x50000 exceeds the 64 megapixel limit/)
-  t.throws(() => decodeImageFile(Buffer.from('P5 9000 9000 255\n')), /^PGM: 9000x9000 exceeds the 64 megapixel limit/)
+  t.throws(() => decodeImageFile(bmp), /^BMP: 50000x50000 is \d+ megapixels, above the 64 megapixel limit/)
+  t.throws(() => decodeImageFile(Buffer.from('P5 9000 9000 255\n')), /^PGM: 9000x9000 is \d+ megapixels, above the 64 megapixel limit/)
 })
 
 t.test('PNG: rgb, rgba, grey, palette and 16-bit', async (t) => {
@@ -147,7 +147,7 @@ t.test('PNG: rgb, rgba, grey, palette and 16-bit', async (t) => {
 
 t.test('PNG corrupt / truncated', async (t) => {
   const png = await sharp(refRgb.data, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer()
-  t.throws(() => decodeImageFile(png.subarray(0, png.length - 30), 'cut.png'), /^PNG \(cut\.png\): corrupt or truncated/)
+  t.throws(() => decodeImageFile(png.subarray(0, png.length - 30), 'cut.png'), /^PNG \(cut\.png\): truncated: the file \(\d+ bytes\) ends before its IEND chunk$/)
   const bad = Buffer.from(png)
   bad[png.indexOf('IDAT') + 10] ^= 0xff // inside the compressed data: CRC mismatch
   t.throws(() => decodeImageFile(bad), /^PNG: /)

@@ -3,10 +3,10 @@
  * smooth loss, so it needs the scores). Same runtime and input contract: onnxruntime-web, one wasm thread
  * (deterministic), float 0..1 pixels in NCHW, the model's sidecar JSON for its input size.
  */
-import { readFileSync } from 'node:fs'
 import type { InferenceSession, Tensor } from 'onnxruntime-web'
 import { readModelInfo, type ModelInfo } from '../../eval/classifier'
 import { loadBackendPackage } from '../../backend-package'
+import { modelLoadError, readOnnxModel } from '../../eval/onnx-model'
 
 export class LogitsModel {
   private constructor(
@@ -17,10 +17,16 @@ export class LogitsModel {
   ) {}
 
   static async load(modelPath: string): Promise<LogitsModel> {
+    const bytes = readOnnxModel(modelPath)
     const info = readModelInfo(modelPath)
     const ort = loadBackendPackage<typeof import('onnxruntime-web')>('onnxruntime-web', 'running an ONNX model')
     ort.env.wasm.numThreads = 1
-    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(modelPath)))
+    let session
+    try {
+      session = await ort.InferenceSession.create(bytes)
+    } catch (err) {
+      throw modelLoadError(modelPath, err)
+    }
     return new LogitsModel(ort, session, info, info.classes.length)
   }
 
