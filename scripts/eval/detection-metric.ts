@@ -3,6 +3,7 @@
  * reference (no human labels: the question is whether compression changes the backend's answer). Pure code, no
  * model: matching, precision/recall/F1 over frames, a seeded bootstrap interval over frames, and AP@0.5.
  */
+import { mulberry32 } from '../../shared/deepn/optimize'
 
 export interface Box {
   /** [x, y, width, height] in pixels. */
@@ -68,18 +69,6 @@ export function prf(c: Counts): { precision: number; recall: number; f1: number 
   const recall = c.tp + c.fn > 0 ? c.tp / (c.tp + c.fn) : 1
   const d = 2 * c.tp + c.fp + c.fn
   return { precision, recall, f1: d > 0 ? (2 * c.tp) / d : 1 }
-}
-
-/** mulberry32: a small seeded PRNG, so a bootstrap interval is the same on every run and machine. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /**

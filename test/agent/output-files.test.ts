@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { dispatch } from '../../agent/cli'
+import { cannotMountTmpfs } from '../helpers/tmpfs'
 
 const ROOT = resolve(__dirname, '../..')
 const PPM = join(ROOT, 'test/fixtures/images/ladybird-61x47.ppm')
@@ -99,21 +100,7 @@ t.test('calibrate and tables optimize refuse an existing --out without --force',
   t.match(o.err, /^deepn tables: --out .*table\.json already exists/)
 })
 
-/** Why a tmpfs cannot be mounted here (the test is then skipped with that reason), or false. */
-function cannotMount(): string | false {
-  const dir = mkdtempSync(join(tmpdir(), 'deepn-mount-probe-'))
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' })
-    execFileSync('umount', [dir], { stdio: 'pipe' })
-    return false
-  } catch (err) {
-    return `cannot mount a tmpfs here (needs root): ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-t.test('a full disk leaves no truncated output and keeps the previous file', { skip: cannotMount() }, async (t) => {
+t.test('a full disk leaves no truncated output and keeps the previous file', { skip: cannotMountTmpfs() }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'deepn-full-'))
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' })
   t.teardown(() => { execFileSync('umount', ['-l', dir]); rmSync(dir, { recursive: true, force: true }) })

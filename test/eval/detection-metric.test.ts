@@ -1,5 +1,6 @@
 import t from 'tap'
-import { bootstrapF1, iou, matchFrame, meanAveragePrecision, mulberry32, prf, sumCounts, type Box } from '../../scripts/eval/detection-metric'
+import { bootstrapF1, iou, matchFrame, meanAveragePrecision, prf, sumCounts, type Box } from '../../scripts/eval/detection-metric'
+import { mulberry32 } from '../../shared/deepn/optimize'
 
 const box = (x: number, y: number, w: number, h: number, cls = 'person', score = 0.9): Box => ({ bbox: [x, y, w, h], class: cls, score })
 

@@ -11,6 +11,7 @@ import { startReceiver } from '../../scripts/receive/receiver'
 import { startMosquitto } from '../helpers/mosquitto'
 import { framesOnDisk } from './helpers/disk'
 import { SimAgent, sleep, waitFor } from './helpers/sim-agent'
+import { cannotMountTmpfs } from '../helpers/tmpfs'
 
 t.test('write error → no PUBACK → write retried → stored once the folder is usable', async (t) => {
   const out = mkdtempSync(path.join(tmpdir(), 'deepn-receive-'))
@@ -36,21 +37,7 @@ t.test('write error → no PUBACK → write retried → stored once the folder i
   t.equal(rx.snapshot().devices.find((d) => d.deviceId === 'cam-w')?.frames, 1)
 })
 
-/** Why a tmpfs cannot be mounted here (the test is then skipped with that reason), or false. */
-function cannotMount(): string | false {
-  const dir = mkdtempSync(path.join(tmpdir(), 'deepn-mount-probe-'))
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' })
-    execFileSync('umount', [dir], { stdio: 'pipe' })
-    return false
-  } catch (err) {
-    return `cannot mount a tmpfs here (needs root): ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-t.test('a full disk: says so naming the folder, keeps the session past keepalive, stores once space returns', { skip: cannotMount() }, async (t) => {
+t.test('a full disk: says so naming the folder, keeps the session past keepalive, stores once space returns', { skip: cannotMountTmpfs() }, async (t) => {
   const out = mkdtempSync(path.join(tmpdir(), 'deepn-receive-full-'))
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', out], { stdio: 'pipe' })
   t.teardown(() => { execFileSync('umount', ['-l', out]); rmSync(out, { recursive: true, force: true }) })
