@@ -48,6 +48,8 @@ export interface SqliteFrameStoreOptions {
 }
 
 const SCHEMA_VERSION = 1
+/** SQLite page cache per connection, in KiB (see configure). */
+export const CACHE_KIB = 1024
 const DEFAULT_SEQ_BLOCK = 1024
 const DEFAULT_MIN_FREE = 32 * 1024 * 1024
 /** Retries of an append that hit SQLITE_FULL under drop-oldest, freeing 2, 4, 8 times the frame's size. */
@@ -429,6 +431,10 @@ function configure(db: Database.Database, sync: SyncMode, maxFileBytes: number):
   if (mode !== 'wal') throw new StorageError(`frame buffer: cannot use WAL mode on ${db.name} (got ${String(mode)})`)
   db.pragma(`synchronous = ${sync}`)
   db.pragma('busy_timeout = 2000')
+  // better-sqlite3 builds SQLite with a 16 MB page cache. Frames are written once and read back once, soon after,
+  // so a big cache buys nothing but RSS: it fills while a backlog grows and never empties. 1 MB holds the tree
+  // pages and a few frames' worth of blob pages; the rest is the OS page cache's job.
+  db.pragma(`cache_size = -${CACHE_KIB}`)
   // ~4 MB of WAL per checkpoint (the default, made explicit); truncate a WAL that grew past 16 MB afterwards.
   db.pragma('wal_autocheckpoint = 1000')
   db.pragma(`journal_size_limit = ${16 * 1024 * 1024}`)
