@@ -60,6 +60,8 @@ interface SessionPlan {
 }
 
 const SCHEMA_VERSION = 1
+/** SQLite page cache per connection, in KiB (see configure). */
+export const CACHE_KIB = 1024
 const DEFAULT_SEQ_BLOCK = 1024
 /** WAL bound: 1/32 of the filesystem, between 64 KB and SQLite's default 4 MB (see walBoundFor). */
 const WAL_BOUND_MIN = 64 * 1024
@@ -642,6 +644,10 @@ function configure(db: Database.Database, sync: SyncMode, maxFileBytes: number, 
   if (mode !== 'wal') throw new StorageError(`frame buffer: cannot use WAL mode on ${db.name} (got ${String(mode)})`)
   db.pragma(`synchronous = ${sync}`)
   db.pragma('busy_timeout = 2000')
+  // better-sqlite3 builds SQLite with a 16 MB page cache. Frames are written once and read back once, soon after,
+  // so a big cache buys nothing but RSS: it fills while a backlog grows and never empties. 1 MB holds the tree
+  // pages and a few frames' worth of blob pages; the rest is the OS page cache's job.
+  db.pragma(`cache_size = -${CACHE_KIB}`)
   // A checkpoint per `walBound` of WAL, and the file cut back to that size after one (walBoundFor).
   const pageSize = db.pragma('page_size', { simple: true }) as number
   db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(walBound / pageSize))}`)

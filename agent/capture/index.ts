@@ -43,7 +43,7 @@ export function createSource(o: CaptureOptions): FrameSource {
   const warmupMs = o.warmupMs ?? DEFAULT_WARMUP_MS
   let source: FrameSource
   // Each source's modules (node-raspistill, image decoders, child-process plumbing) load only when that source is
-  // used: on a Pi every MB of RSS counts against the agent's 80 MB budget.
+  // used: on a Pi every MB of RSS counts against the agent's 64 MB target.
   switch (o.source) {
     case 'synthetic': {
       const { SyntheticSource } = require('./synthetic') as typeof import('./synthetic')

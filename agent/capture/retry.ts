@@ -64,6 +64,10 @@ export class RetryingSource implements FrameSource {
     }
   }
 
+  release(image: RawImage): void {
+    this.inner.release?.(image)
+  }
+
   async close(): Promise<void> {
     this.closed = true
     this.closing.abort()

@@ -5,11 +5,14 @@ import { CaptureAbortedError } from './errors'
 /**
  * Frame `n` of the moving test pattern, deterministic in (width, height, n): smooth gradients (cheap for JPEG),
  * a disc and a bar that move, a fine checkerboard patch and per-pixel sensor-like noise (expensive for JPEG),
- * so encoded sizes look like a real camera's rather than a flat card's.
+ * so encoded sizes look like a real camera's rather than a flat card's. Written into `into` when given (it must
+ * hold exactly width x height x 3 bytes), else into new memory.
  */
-export function syntheticFrame(width: number, height: number, n: number): RawImage {
+export function syntheticFrame(width: number, height: number, n: number, into?: Uint8Array): RawImage {
+  const bytes = width * height * 3
+  if (into && into.byteLength !== bytes) throw new RangeError(`syntheticFrame: 'into' holds ${into.byteLength} bytes, a ${width}x${height} RGB frame needs ${bytes}`)
   // Clamped stores do the 0..255 saturation; the RawImage gets a plain Uint8Array view of the same memory.
-  const data = new Uint8ClampedArray(width * height * 3)
+  const data = into ? new Uint8ClampedArray(into.buffer, into.byteOffset, bytes) : new Uint8ClampedArray(bytes)
   const cx = ((n * 7) % (width + 80)) - 40 // disc moves right, wraps
   const cy = height * 0.5 + Math.sin(n / 9) * height * 0.25
   const r = Math.max(4, Math.min(width, height) / 8)
@@ -38,7 +41,7 @@ export function syntheticFrame(width: number, height: number, n: number): RawIma
       data[i] = red + noise[k]; data[i + 1] = green + noise[k + 1]; data[i + 2] = blue + noise[k + 2]
     }
   }
-  return { width, height, format: 'rgb', data: new Uint8Array(data.buffer) }
+  return { width, height, format: 'rgb', data: into ?? new Uint8Array(data.buffer) }
 }
 
 const NOISE_SIZE = 1 << 16
@@ -58,15 +61,31 @@ function noiseTable(): Int8Array {
   return t
 }
 
-/** The embedded default camera: a moving test pattern, one frame per capture() call. */
+/**
+ * The embedded default camera: a moving test pattern, one frame per capture() call. A frame handed back with
+ * release() is drawn over by the next capture() instead of allocating another (6 MB at 1080p).
+ */
 export class SyntheticSource implements FrameSource {
   readonly kind = 'synthetic'
   private frame = 0
+  /** The memory of the last frame given out, and whether it came back. */
+  private lent?: Uint8Array
+  private spare?: Uint8Array
   constructor(private readonly width: number, private readonly height: number) {}
 
   async capture(signal?: AbortSignal): Promise<RawImage> {
     if (signal?.aborted) throw new CaptureAbortedError('synthetic: capture aborted')
-    return syntheticFrame(this.width, this.height, this.frame++)
+    const into = this.spare
+    this.spare = undefined
+    const image = syntheticFrame(this.width, this.height, this.frame++, into)
+    this.lent = image.data
+    return image
+  }
+
+  release(image: RawImage): void {
+    if (image.data !== this.lent) return // only memory this source gave out last, and only once
+    this.spare = this.lent
+    this.lent = undefined
   }
 
   async close(): Promise<void> {}

@@ -12,6 +12,7 @@ import { encodeJpeg } from '../../shared/codec'
 import { ConfigError } from '../../shared/config'
 import { UsageError } from '../cli-args'
 import { checkCapturePaths, checkMqttPaths } from '../startup-checks'
+import { applyDaemonHeapSettings } from '../daemon-heap'
 
 const USAGE = `usage: deepn run [--config FILE]
 
@@ -93,6 +94,9 @@ export async function main(argv: string[]): Promise<number> {
   checkCapturePaths(local.config.capture)
   checkMqttPaths(local.config.mqtt)
   log.setLevel(local.config.log.level)
+  // Before the agent allocates anything long-lived.
+  const v8Flags = applyDaemonHeapSettings()
+  if (v8Flags.length) log.debug(`V8: ${v8Flags.join(' ')}`)
   // A daemon: a stray rejection is logged, not fatal; an uncaught exception exits non-zero for systemd to restart.
   process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${errorMessage(err)}`))
   const agent = createAgent(local, log)

@@ -126,12 +126,13 @@ export class CaptureLoop extends EventEmitter {
     const { o } = this
     const c = this.config.capture
     let image: RawImage | undefined
+    let source: FrameSource | undefined
     try {
-      this.source ??= o.createSource({ ...captureOptionsFromConfig(c, o.log), retry: false })
+      source = this.source ??= o.createSource({ ...captureOptionsFromConfig(c, o.log), retry: false })
       this.abort = new AbortController()
       const timer = setTimeout(() => this.abort?.abort(new Error(`capture timed out after ${c.timeoutMs} ms`)), c.timeoutMs + 1000)
       try {
-        image = await this.source.capture(this.abort.signal)
+        image = await source.capture(this.abort.signal)
       } finally {
         clearTimeout(timer)
       }
@@ -177,6 +178,8 @@ export class CaptureLoop extends EventEmitter {
       o.log.error(`frame not stored: ${errorMessage(err)}`)
     }
     const rawBytes = image.data.byteLength
+    // Encoded and stored (or refused): nothing keeps the raw frame, so the source may draw the next one into it.
+    source.release?.(image)
     image = undefined // drop the last reference before collecting
     reclaimAfterFrame(rawBytes)
     return true

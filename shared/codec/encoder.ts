@@ -237,7 +237,39 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   const specs = huffmanSpecs(r, whole, layout)
 
   const channels = layout.components.length
-  const sink = new ByteSink(((image.width * image.height * channels) >> 3) + 2048)
+  const sink = takeSink(((image.width * image.height * channels) >> 3) + 2048)
+  try {
+    writeJpeg(sink, r, layout, maker, specs, whole, wholeLast)
+    return sink.result()
+  } finally {
+    returnSink(sink)
+  }
+}
+
+/**
+ * One output buffer kept between frames (up to KEEP_SINK_BYTES), grown by doubling from at most FIRST_SINK_BYTES
+ * to what the frames need: sized from the pixel count, a 1080p frame's buffer was 0.8 MB for a 50 KB JPEG, and
+ * allocating and freeing that per frame let glibc's heap grow with freed blocks it never hands back. Encoding is
+ * synchronous, so one spare is enough; a nested encode (none today) would simply get a fresh buffer.
+ */
+const FIRST_SINK_BYTES = 64 * 1024
+const KEEP_SINK_BYTES = 4 * 1024 * 1024
+let spareSink: ByteSink | undefined
+
+function takeSink(capacity: number): ByteSink {
+  const sink = spareSink
+  spareSink = undefined
+  if (!sink) return new ByteSink(Math.min(capacity, FIRST_SINK_BYTES))
+  sink.reset()
+  return sink
+}
+
+function returnSink(sink: ByteSink): void {
+  if (sink.buf.length <= KEEP_SINK_BYTES) spareSink = sink
+}
+
+function writeJpeg(sink: ByteSink, r: Resolved, layout: FrameLayout, maker: CoefficientMaker, specs: { dc: HuffmanSpec[]; ac: HuffmanSpec[] }, whole: Int16Array | null, wholeLast: Int8Array | null): void {
+  const channels = layout.components.length
   sink.bytes(SOI)
   sink.bytes(JFIF_APP0)
   if (r.metadata !== undefined) sink.bytes(metadataSegment(r.metadata))
@@ -262,7 +294,6 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   }
   huff.finish()
   sink.bytes(EOI)
-  return sink.result()
 }
 
 /**
