@@ -16,6 +16,7 @@ import { type FrameLayout, frameLayout } from './layout'
 import { EOI, JFIF_APP0, SOI, dht, dqt, dri, sof0, sos } from './markers'
 import { metadataSegment } from './metadata'
 import { createStripFiller, type StripFiller } from './prepare'
+import { kernelScan } from './scan-kernel'
 import { type Quantizer, makeQuantizer, rawDivisor, reciprocal } from './quantize'
 import { type CodecKernels, codecKernels } from './wasm/kernels'
 import { KERNEL_RESERVED, KERNEL_TABLE_BYTES, kernelTable, writeKernelTable } from './wasm/islow-kernel'
@@ -228,10 +229,8 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   validateImage(image)
   const r = resolveOptions(image, options)
   const layout = frameLayout(image.width, image.height, image.format, r.subsampling)
-  const maker = new CoefficientMaker(image, layout, r)
-
   // Two-pass optimal tables need every block before the first code is written; otherwise one MCU row at a time.
-  const all = r.optimizeHuffman ? allBlocks(maker, layout) : null
+  const all = r.optimizeHuffman ? allBlocks(new CoefficientMaker(image, layout, r), layout) : null
   const whole = all?.coef ?? null
   const wholeLast = all?.last ?? null
   const specs = huffmanSpecs(r, whole, layout)
@@ -254,13 +253,19 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   const dcCodes = specs.dc.map(deriveCodes)
   const acCodes = specs.ac.map(deriveCodes)
   const tables = { dc: layout.components.map((c) => dcCodes[c.table]), ac: layout.components.map((c) => acCodes[c.table]) }
-  const huff = new HuffmanEncoder(new BitWriter(sink), layout.membership, tables, r.restartInterval)
-  if (whole !== null && wholeLast !== null) {
-    huff.encode(whole, wholeLast, 0, layout.mcusPerRow * layout.mcuRows)
+  const kernel = codecKernels()
+  if (whole === null && kernel) {
+    kernelScan(kernel, image, layout, r.luma, r.chroma, r.dct, { dc: [dcCodes[0], dcCodes[1]], ac: [acCodes[0], acCodes[1]] }, r.restartInterval, sink)
   } else {
-    for (let row = 0; row < layout.mcuRows; row++) huff.encode(maker.row(row), maker.last, 0, layout.mcusPerRow)
+    const huff = new HuffmanEncoder(new BitWriter(sink), layout.membership, tables, r.restartInterval)
+    if (whole !== null && wholeLast !== null) {
+      huff.encode(whole, wholeLast, 0, layout.mcusPerRow * layout.mcuRows)
+    } else {
+      const maker = new CoefficientMaker(image, layout, r)
+      for (let row = 0; row < layout.mcuRows; row++) huff.encode(maker.row(row), maker.last, 0, layout.mcusPerRow)
+    }
+    huff.finish()
   }
-  huff.finish()
   sink.bytes(EOI)
   return sink.result()
 }

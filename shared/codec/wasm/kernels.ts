@@ -1,11 +1,12 @@
 /**
  * The codec's WebAssembly SIMD kernels in one module sharing one memory: islow or ifast DCT + quantization of a block,
- * and RGB → YCbCr conversion for 4:4:4 and fused with 4:2:0 downsampling. Generated and compiled once per
+ * RGB → YCbCr conversion for 4:4:4 and fused with 4:2:0 downsampling, and Huffman coding fused with the DCT. Generated and compiled once per
  * process on first use; null where the runtime lacks WebAssembly SIMD (or after setWasmKernelEnabled(false)),
  * in which case the encoder runs its TypeScript reference path, which computes the same bytes.
  */
 import { module } from './asm'
 import { rgb420Func, rgb444Func } from './color-kernel'
+import { huffmanBlocksFunc } from './huffman-kernel'
 import { type WasmMemory, islowFunc } from './islow-kernel'
 
 declare const WebAssembly: {
@@ -26,6 +27,13 @@ export interface CodecKernels {
   rgb444(src: number, y: number, cb: number, cr: number, groups: number): void
   /** 32 * groups pixel columns of rows `srcA`/`srcB` → Y of both rows and 16 * groups Cb/Cr samples. */
   rgb420(srcA: number, srcB: number, yA: number, yB: number, cb: number, cr: number, groups: number): void
+  /**
+   * DCT + quantize + Huffman-code `n` blocks of the block plan at `plan` (see huffman-kernel.ts) with the
+   * bit buffer and DC predictions at `state`; whole bytes go to `out`; returns the address after the last.
+   */
+  encodeBlocks(plan: number, n: number, state: number, out: number, coef: number): number
+  /** The same with the ifast DCT. */
+  encodeBlocksFast(plan: number, n: number, state: number, out: number, coef: number): number
 }
 
 let cached: CodecKernels | null | undefined
@@ -45,9 +53,13 @@ export function codecKernels(): CodecKernels | null {
   if (!enabled) return null
   if (cached !== undefined) return cached
   try {
-    const bytes = module([islowFunc(), islowFunc(true), rgb444Func(), rgb420Func()], 1)
+    // Function indices follow this order: the entropy coders call the DCT kernels 0 and 1.
+    const bytes = module([islowFunc(), islowFunc(true), rgb444Func(), rgb420Func(), huffmanBlocksFunc('encodeBlocks', 0), huffmanBlocksFunc('encodeBlocksFast', 1)], 1)
     const exp = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as CodecKernels
-    cached = { memory: exp.memory, block: exp.block, blockFast: exp.blockFast, rgb444: exp.rgb444, rgb420: exp.rgb420 }
+    cached = {
+      memory: exp.memory, block: exp.block, blockFast: exp.blockFast, rgb444: exp.rgb444, rgb420: exp.rgb420,
+      encodeBlocks: exp.encodeBlocks, encodeBlocksFast: exp.encodeBlocksFast,
+    }
   } catch {
     cached = null
   }
