@@ -17,9 +17,9 @@ import { EOI, JFIF_APP0, SOI, dht, dqt, dri, sof0, sos } from './markers'
 import { metadataSegment } from './metadata'
 import { createStripFiller, type StripFiller } from './prepare'
 import { kernelScan } from './scan-kernel'
-import { type Quantizer, makeQuantizer, rawDivisor, reciprocal } from './quantize'
-import { type CodecKernels, codecKernels } from './wasm/kernels'
-import { KERNEL_RESERVED, KERNEL_TABLE_BYTES, kernelTable, writeKernelTable } from './wasm/islow-kernel'
+import { type Quantizer, makeQuantizer } from './quantize'
+import { type CodecKernels, codecKernels, quantKernelTable, writeQuantKernelTable } from './wasm/kernels'
+import { KERNEL_RESERVED, KERNEL_TABLE_BYTES } from './wasm/islow-kernel'
 import { qualityTables, validateTables } from './tables'
 import type { DctMethod, EncodeOptions, RawImage, Subsampling } from './types'
 import { validateImage, validateSubsampling } from './validate'
@@ -116,7 +116,7 @@ export class CoefficientMaker {
   private readonly rows: (src: Uint8Array, off: number, stride: number, d: Int32Array) => void
   private readonly columns: (d: Int32Array, q: Quantizer, out: Int16Array, off: number) => void
   private readonly plan: KernelPlan | null
-  private readonly kernelTables: Int32Array[] = []
+  private readonly kernelTables: Uint8Array[] = []
   private out: Int16Array
   /** Per block of the last row(): zigzag index of its last non-zero coefficient (63 when not tracked). */
   readonly last: Int8Array
@@ -132,7 +132,7 @@ export class CoefficientMaker {
     const kernel = codecKernels()
     this.plan = kernel ? kernelPlan(kernel, layout, blocksPerRow, r.dct) : null
     if (this.plan) {
-      for (const t of [r.luma, r.chroma]) this.kernelTables.push(kernelTable(Array.from({ length: 64 }, (_, i) => reciprocal(rawDivisor(t[i], i, r.dct)))))
+      for (const t of [r.luma, r.chroma]) this.kernelTables.push(quantKernelTable(t, r.dct))
       this.filler = createStripFiller(image, layout, [])
       this.out = new Int16Array(0)
       this.attach()
@@ -154,7 +154,7 @@ export class CoefficientMaker {
       this.filler = createStripFiller(this.image, this.layout, views, accel)
       this.out = new Int16Array(buf, plan.blocks, this.layout.mcusPerRow * this.layout.blocksInMcu * 64)
     }
-    this.kernelTables.forEach((t, i) => writeKernelTable(mem, plan.tables[i], t))
+    this.kernelTables.forEach((t, i) => writeQuantKernelTable(mem, plan.tables[i], t))
   }
 
   /** Transforms MCU row `row`; returns its blocks (a buffer reused by the next call). */

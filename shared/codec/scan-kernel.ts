@@ -9,14 +9,13 @@ import type { ByteSink } from './bit-writer'
 import type { HuffmanCodes } from './huffman'
 import type { FrameLayout } from './layout'
 import { createStripFiller } from './prepare'
-import { rawDivisor, reciprocal } from './quantize'
 import type { DctMethod, RawImage } from './types'
 import {
   HUFF_TABLE_BYTES, MAX_BLOCK_BYTES, PLAN_ENTRY_BYTES, STATE_BYTES, flushHuffmanState, resetHuffmanState, stateDcOffset,
   writeHuffmanTable,
 } from './wasm/huffman-kernel'
-import { KERNEL_RESERVED, KERNEL_TABLE_BYTES, kernelTable, writeKernelTable } from './wasm/islow-kernel'
-import type { CodecKernels } from './wasm/kernels'
+import { KERNEL_RESERVED, KERNEL_TABLE_BYTES } from './wasm/islow-kernel'
+import { type CodecKernels, quantKernelTable, writeQuantKernelTable } from './wasm/kernels'
 
 /** Where everything lives in kernel memory for one frame. */
 interface ScanMemory {
@@ -88,7 +87,7 @@ export function kernelScan(
   if (mem.buffer.byteLength < m.bytes) mem.grow(Math.ceil((m.bytes - mem.buffer.byteLength) / 65536))
   const buf = mem.buffer
   const bytes = new Uint8Array(buf)
-  ;[luma, chroma].forEach((t, i) => writeKernelTable(mem, m.quant[i], kernelTable(Array.from({ length: 64 }, (_, j) => reciprocal(rawDivisor(t[j], j, dct))))))
+  ;[luma, chroma].forEach((t, i) => writeQuantKernelTable(mem, m.quant[i], quantKernelTable(t, dct)))
   for (let t = 0; t < Math.min(2, codes.dc.length); t++) writeHuffmanTable(mem, m.huff[t], codes.dc[t], codes.ac[t])
   writeBlockPlan(buf, m.plans[0], layout, m, false)
   writeBlockPlan(buf, m.plans[1], layout, m, true)

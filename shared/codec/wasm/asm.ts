@@ -96,6 +96,7 @@ export const drop = (e: Code): Code => [...e, 0x1a]
 // More scalar i32 / i64
 export const load32 = (addr: Code, offset: number): Code => [...addr, 0x28, 0x02, ...uleb(offset)]
 export const store32 = (addr: Code, value: Code, offset: number): Code => [...addr, ...value, 0x36, 0x02, ...uleb(offset)]
+export const load8u = (addr: Code, offset: number): Code => [...addr, 0x2d, 0x00, ...uleb(offset)]
 export const store8 = (addr: Code, value: Code, offset: number): Code => [...addr, ...value, 0x3a, 0x00, ...uleb(offset)]
 export const load64 = (addr: Code, offset: number): Code => [...addr, 0x29, 0x03, ...uleb(offset)]
 export const store64 = (addr: Code, value: Code, offset: number): Code => [...addr, ...value, 0x37, 0x03, ...uleb(offset)]
@@ -137,6 +138,7 @@ export function shuffle32(a: Code, b: Code, lanes: [number, number, number, numb
   return [...a, ...b, ...simd(0x0d), ...bytes]
 }
 export const vxor = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x51)]
+export const vor = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x50)]
 /** i8x16.shuffle: byte i of the result is byte lanes[i] of a:b (0..15 from a, 16..31 from b). */
 export const shuffle8 = (a: Code, b: Code, lanes: number[]): Code => {
   if (lanes.length !== 16 || lanes.some((l) => l < 0 || l > 31)) throw new Error('shuffle8 needs 16 lanes in 0..31')

@@ -19,10 +19,11 @@ import {
   type Code, type FuncDef, I32, I64, block, br, brIf, call, drop, get, i16x8ne, i32add, i32and, i32c, i32clz,
   i32eq, i32eqz, i32geS, i32ltS, i32ne, i32or, i32shl, i32shrS, i32shrU, i32sub, i32wrap, i32x4const, i32xor,
   i64add, i64xor, i64and, i64c, i64ctz, i64eqz, i64extendU, i64or, i64shl, i64shrU, i64sub, i64x2extract, i64x2splat, i8x16bitmask,
-  i8x16narrow, ifThen, load16s, load32, load64, loop, set, shuffle8, store32, store64, store8, tee, vload,
+  i8x16narrow, ifThen, load16s, load32, load8u, load64, loop, set, shuffle8, store32, store64, store8, tee, vload,
 } from './asm'
 import type { HuffmanCodes } from '../huffman'
 import type { WasmMemory } from './islow-kernel'
+import { ZIGZAG_TABLE } from './islow16-kernel'
 
 export const PLAN_ENTRY_BYTES = 32
 export const HUFF_TABLE_BYTES = (16 + 256) * 4
@@ -37,7 +38,7 @@ export const MAX_BLOCK_BYTES = 420
  * and returns the address after the last; pending bits stay in the state. `coef` is a 128-byte scratch block.
  * `dctFn` is the function index of the DCT + quantize kernel (`block(src, stride, table, out)`).
  */
-export function huffmanBlocksFunc(name: string, dctFn: number): FuncDef {
+export function huffmanBlocksFunc(name: string, dctFn: number, natural = false): FuncDef {
   const PLAN = 0, N = 1, STATE = 2, OUT = 3, COEF = 4
   const locals: number[] = []
   let next = 5
@@ -99,8 +100,11 @@ export function huffmanBlocksFunc(name: string, dctFn: number): FuncDef {
   const bits16 = (j: number): Code => i64extendU(i8x16bitmask(i8x16narrow(i16x8ne(vload(g(COEF), 32 * j), zero), i16x8ne(vload(g(COEF), 32 * j + 16), zero))))
   const nonZeroMap = i64or(i64or(bits16(0), i64shl(bits16(1), i64c(16n))), i64or(i64shl(bits16(2), i64c(32n)), i64shl(bits16(3), i64c(48n))))
 
+  // With `natural`, the DCT kernel leaves natural order and returns the zigzag non-zero map itself.
+  const dctCall = call(dctFn, g(s), load32(g(PLAN), 4), load32(g(PLAN), 8), g(COEF))
+  const coefAt = (k: Code): Code => natural ? i32add(g(COEF), load8u(k, ZIGZAG_TABLE)) : i32add(g(COEF), i32shl(k, i32c(1)))
   const real: Code = [
-    ...drop(call(dctFn, g(s), load32(g(PLAN), 4), load32(g(PLAN), 8), g(COEF))),
+    ...(natural ? [...dctCall, ...set(mask)] : drop(dctCall)),
     // DC: difference to the component's last DC.
     ...load16s(g(COEF), 0), ...set(e),
     ...i32sub(g(e), load32(g(slot), 0)), ...set(v),
@@ -108,7 +112,7 @@ export function huffmanBlocksFunc(name: string, dctFn: number): FuncDef {
     ...category(),
     ...putWithBits(i32add(g(huff), i32shl(g(n), i32c(2))), 0),
     // AC: visit the non-zero coefficients only.
-    ...i64and(nonZeroMap, i64c(-2n)), ...set(mask),
+    ...i64and(natural ? g(mask) : nonZeroMap, i64c(-2n)), ...set(mask),
     ...i32c(0), ...set(k),
     ...block(loop(
       brIf(i64eqz(g(mask)), 1),
@@ -121,7 +125,7 @@ export function huffmanBlocksFunc(name: string, dctFn: number): FuncDef {
         [...i32sub(g(run), i32c(16)), ...set(run)],
         br(0),
       )),
-      [...load16s(i32add(g(COEF), i32shl(g(r), i32c(1))), 0), ...set(v)],
+      [...load16s(coefAt(g(r)), 0), ...set(v)],
       category(),
       putWithBits(i32add(g(huff), i32shl(i32or(i32shl(g(run), i32c(4)), g(n)), i32c(2))), 64),
       [...g(r), ...set(k)],
