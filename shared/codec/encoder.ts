@@ -236,7 +236,9 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   const specs = huffmanSpecs(r, whole, layout)
 
   const channels = layout.components.length
-  const sink = new ByteSink(((image.width * image.height * channels) >> 3) + 2048)
+  const kernel = whole === null ? codecKernels() : null
+  // The kernel path writes the scan into kernel memory: the sink then holds only the headers.
+  const sink = new ByteSink(kernel ? 2048 : ((image.width * image.height * channels) >> 3) + 2048)
   sink.bytes(SOI)
   sink.bytes(JFIF_APP0)
   if (r.metadata !== undefined) sink.bytes(metadataSegment(r.metadata))
@@ -253,9 +255,14 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   const dcCodes = specs.dc.map(deriveCodes)
   const acCodes = specs.ac.map(deriveCodes)
   const tables = { dc: layout.components.map((c) => dcCodes[c.table]), ac: layout.components.map((c) => acCodes[c.table]) }
-  const kernel = codecKernels()
-  if (whole === null && kernel) {
-    kernelScan(kernel, image, layout, r.luma, r.chroma, r.dct, { dc: [dcCodes[0], dcCodes[1]], ac: [acCodes[0], acCodes[1]] }, r.restartInterval, sink)
+  if (kernel) {
+    const scan = kernelScan(kernel, image, layout, r.luma, r.chroma, r.dct, { dc: [dcCodes[0], dcCodes[1]], ac: [acCodes[0], acCodes[1]] }, r.restartInterval)
+    // One exactly sized result: headers, the scan (a view of kernel memory, copied once) and EOI.
+    const out = new Uint8Array(sink.pos + scan.length + EOI.length)
+    out.set(sink.buf.subarray(0, sink.pos))
+    out.set(scan, sink.pos)
+    out.set(EOI, sink.pos + scan.length)
+    return out
   } else {
     const huff = new HuffmanEncoder(new BitWriter(sink), layout.membership, tables, r.restartInterval)
     if (whole !== null && wholeLast !== null) {

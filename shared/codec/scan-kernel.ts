@@ -5,7 +5,6 @@
  * row's whole bytes are appended to the sink. Restart markers are written between calls. Same bytes as
  * CoefficientMaker + HuffmanEncoder (the reference path, still used for two-pass optimal tables). Pure.
  */
-import type { ByteSink } from './bit-writer'
 import type { HuffmanCodes } from './huffman'
 import type { FrameLayout } from './layout'
 import { createStripFiller } from './prepare'
@@ -46,8 +45,9 @@ function scanMemory(layout: FrameLayout, blocksPerRow: number): ScanMemory {
   const coef = take(128)
   const state = take(STATE_BYTES)
   const plans: [number, number] = [take(blocksPerRow * PLAN_ENTRY_BYTES), take(blocksPerRow * PLAN_ENTRY_BYTES)]
-  const out = take(blocksPerRow * MAX_BLOCK_BYTES + 16)
-  return { quant, huff, strips, src, coef, state, plans, out, bytes: at }
+  // The scan's bytes accumulate from `out` (last, so growing the memory extends it).
+  const out = take(0)
+  return { quant, huff, strips, src, coef, state, plans, out, bytes: at + blocksPerRow * MAX_BLOCK_BYTES + layout.mcusPerRow * 16 + 64 }
 }
 
 /** The block plan of one MCU row (jccoefct's order; dummy blocks past the image have src 0). */
@@ -73,45 +73,65 @@ function writeBlockPlan(buf: ArrayBuffer, at: number, layout: FrameLayout, m: Sc
 }
 
 /**
- * Writes the scan of `image` to `sink` with the kernels: quantization tables `luma`/`chroma` for `dct`,
- * Huffman codes per table slot, restart markers every `restartInterval` MCUs (0 = none).
+ * The scan of `image` with the kernels: quantization tables `luma`/`chroma` for `dct`, Huffman codes per
+ * table slot, restart markers every `restartInterval` MCUs (0 = none). Returns the entropy-coded bytes as a
+ * view of kernel memory: valid until the kernels are used again, so copy it.
  */
 export function kernelScan(
   kernel: CodecKernels, image: RawImage, layout: FrameLayout, luma: ArrayLike<number>, chroma: ArrayLike<number>, dct: DctMethod,
-  codes: { dc: HuffmanCodes[]; ac: HuffmanCodes[] }, restartInterval: number, sink: ByteSink,
-): void {
+  codes: { dc: HuffmanCodes[]; ac: HuffmanCodes[] }, restartInterval: number,
+): Uint8Array {
   const bpm = layout.blocksInMcu
   const blocksPerRow = layout.mcusPerRow * bpm
   const m = scanMemory(layout, blocksPerRow)
   const mem = kernel.memory
-  if (mem.buffer.byteLength < m.bytes) mem.grow(Math.ceil((m.bytes - mem.buffer.byteLength) / 65536))
-  const buf = mem.buffer
-  const bytes = new Uint8Array(buf)
+  const room = (need: number): void => {
+    if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536))
+  }
+  room(m.bytes)
   ;[luma, chroma].forEach((t, i) => writeQuantKernelTable(mem, m.quant[i], quantKernelTable(t, dct)))
   for (let t = 0; t < Math.min(2, codes.dc.length); t++) writeHuffmanTable(mem, m.huff[t], codes.dc[t], codes.ac[t])
-  writeBlockPlan(buf, m.plans[0], layout, m, false)
-  writeBlockPlan(buf, m.plans[1], layout, m, true)
+  writeBlockPlan(mem.buffer, m.plans[0], layout, m, false)
+  writeBlockPlan(mem.buffer, m.plans[1], layout, m, true)
   resetHuffmanState(mem, m.state)
-  const views = layout.components.map((c, ci) => new Uint8Array(buf, m.strips[ci], c.stripWidth * c.stripHeight))
-  const filler = createStripFiller(image, layout, views, { kernels: kernel, memory: bytes, strips: m.strips, src: m.src })
+  // Views of kernel memory, made again whenever the scan's growth grows the memory.
+  let bytes = new Uint8Array(0)
+  let filler = createStripFiller(image, layout, [])
+  const attach = (): void => {
+    bytes = new Uint8Array(mem.buffer)
+    const views = layout.components.map((c, ci) => new Uint8Array(mem.buffer, m.strips[ci], c.stripWidth * c.stripHeight))
+    filler = createStripFiller(image, layout, views, { kernels: kernel, memory: bytes, strips: m.strips, src: m.src })
+  }
+  attach()
   const encode = dct === 'islow' ? kernel.encodeBlocks : kernel.encodeBlocksFast
+  let pos = m.out
+  const put = (b: number[]): void => {
+    bytes.set(b, pos)
+    pos += b.length
+  }
 
+  // Worst case bytes of one MCU row: every block at its maximum, a restart marker and flush after each MCU.
+  const rowBudget = blocksPerRow * MAX_BLOCK_BYTES + layout.mcusPerRow * 16 + 64
   let mcu = 0
   for (let row = 0; row < layout.mcuRows; row++) {
+    if (pos + rowBudget > bytes.length) {
+      room(pos + 2 * rowBudget + (pos - m.out))
+      attach()
+    }
     filler.fill(row)
     const plan = m.plans[row === layout.mcuRows - 1 ? 1 : 0]
     for (let mx = 0; mx < layout.mcusPerRow;) {
       if (restartInterval && mcu > 0 && mcu % restartInterval === 0) {
-        sink.bytes(flushHuffmanState(mem, m.state))
-        sink.bytes([0xff, 0xd0 + ((mcu / restartInterval - 1) & 7)])
+        put(flushHuffmanState(mem, m.state))
+        put([0xff, 0xd0 + ((mcu / restartInterval - 1) & 7)])
         resetHuffmanState(mem, m.state)
       }
       const count = restartInterval ? Math.min(layout.mcusPerRow - mx, restartInterval - (mcu % restartInterval)) : layout.mcusPerRow
-      const end = encode(plan + mx * bpm * PLAN_ENTRY_BYTES, count * bpm, m.state, m.out, m.coef)
-      sink.bytes(bytes.subarray(m.out, end))
+      pos = encode(plan + mx * bpm * PLAN_ENTRY_BYTES, count * bpm, m.state, pos, m.coef)
       mx += count
       mcu += count
     }
   }
-  sink.bytes(flushHuffmanState(mem, m.state))
+  put(flushHuffmanState(mem, m.state))
+  return bytes.subarray(m.out, pos)
 }
