@@ -37,6 +37,9 @@ export interface CodecKernels {
   rgb444(src: number, y: number, cb: number, cr: number, groups: number): void
   /** 32 * groups pixel columns of rows `srcA`/`srcB` → Y of both rows and 16 * groups Cb/Cr samples. */
   rgb420(srcA: number, srcB: number, yA: number, yB: number, cb: number, cr: number, groups: number): void
+  /** rgb444 and rgb420 for RGBA input (alpha ignored). */
+  rgba444(src: number, y: number, cb: number, cr: number, groups: number): void
+  rgba420(srcA: number, srcB: number, yA: number, yB: number, cb: number, cr: number, groups: number): void
   /**
    * DCT + quantize + Huffman-code `n` blocks of the block plan at `plan` (see huffman-kernel.ts) with the
    * bit buffer and DC predictions at `state`; whole bytes go to `out`; returns the address after the last.
@@ -81,12 +84,13 @@ export function codecKernels(): CodecKernels | null {
     const bytes = module([
       islow16Func('block'), islowFunc(true), rgb444Func(), rgb420Func(), islow16Func('blockNatural', true),
       huffmanBlocksFunc('encodeBlocks', 4, true), huffmanBlocksFunc('encodeBlocksFast', 1),
+      rgb444Func('rgba444', 4), rgb420Func('rgba420', 4),
     ], 1)
     const exp = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as CodecKernels
     new Uint8Array(exp.memory.buffer, ZIGZAG_TABLE, 64).set(ZIGZAG.map((n) => n * 2))
     cached = {
       memory: exp.memory, block: exp.block, blockFast: exp.blockFast, blockNatural: exp.blockNatural, rgb444: exp.rgb444, rgb420: exp.rgb420,
-      encodeBlocks: exp.encodeBlocks, encodeBlocksFast: exp.encodeBlocksFast,
+      encodeBlocks: exp.encodeBlocks, encodeBlocksFast: exp.encodeBlocksFast, rgba444: exp.rgba444, rgba420: exp.rgba420,
     }
   } catch {
     cached = null
