@@ -54,6 +54,12 @@ export function createStripFiller(image: RawImage, layout: FrameLayout, buffers?
 /** Copies plane rows (stride `srcW`, `srcH` rows) for one strip, replicating the right and bottom edges. */
 function copyPlaneStrip(src: Uint8Array, srcOff: number, srcW: number, srcH: number, out: Uint8Array, outW: number, outH: number, row0: number): void {
   let r = 0
+  if (srcW === outW) {
+    // No right edge to replicate: the strip's rows are contiguous in the plane, one copy.
+    r = Math.min(outH, srcH - row0)
+    const s = srcOff + row0 * srcW
+    out.set(src.subarray(s, s + r * srcW))
+  }
   for (; r < outH && row0 + r < srcH; r++) {
     const s = srcOff + (row0 + r) * srcW
     out.set(src.subarray(s, s + srcW), r * outW)
