@@ -152,6 +152,8 @@ export const i16x8splat = (a: Code): Code => [...a, ...simd(0x10)]
 export const i16x8extLowU8 = (a: Code): Code => [...a, ...simd(0x89)]
 export const i16x8extHighU8 = (a: Code): Code => [...a, ...simd(0x8a)]
 export const i16x8abs = (a: Code): Code => [...a, ...simd(0x80)]
+/** i16x8.q15mulr_sat_s: (a * b + 2^14) >> 15 per lane, saturated. */
+export const i16x8q15mulr = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x82)]
 export const i16x8shl = (a: Code, n: number): Code => [...a, ...i32c(n), ...simd(0x8b)]
 export const i16x8shrS = (a: Code, n: number): Code => [...a, ...i32c(n), ...simd(0x8c)]
 export const i16x8add = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x8e)]

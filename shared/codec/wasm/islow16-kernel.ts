@@ -5,23 +5,25 @@
  *   columns). Sums stay in i16 (8-bit samples keep every one within ±32768); each rotation is one
  *   i32x4.dot_i16x8_s on interleaved pairs with pre-combined 13-bit constants, e.g. z1 = (tmp12 + tmp13) *
  *   F_0_541; out2 = z1 + tmp13 * F_0_765 becomes tmp13 * (F_0_541 + F_0_765) + tmp12 * F_0_541, exact in i32,
- *   then descaled and narrowed back. Quantization: sign(x) * mulhi_u(mulhi_u(|x| + corr, recip), 2^(32-shift))
- *   with mulhi_u from extending multiplies (islow divisors are >= 8, so the shift is >= 18 and every factor
- *   fits u16). The zigzag reorder is a chain of byte shuffles per output vector instead of 64 scalar moves.
+ *   then descaled and narrowed back. Quantization: sign(x) * (p >> (shift - 16)) with p = mulhi_u(|x| + corr,
+ *   recip) from extending multiplies (islow divisors are >= 8, so the shift is >= 18 and every factor fits
+ *   u16); the per-lane shift is one i16x8.q15mulr_sat_s: ((p - 2^(shift-17)) * 2^(31-shift) + 2^14) >> 15 =
+ *   floor(p / 2^(shift-16)) exactly, as p < 2^14 (|x| <= ~8200 for 8-bit samples). The zigzag reorder is a
+ *   chain of byte shuffles per output vector instead of 64 scalar moves.
  * Same signature and result as islow-kernel.ts's `block`: zigzag i16 to `out`, returns the zigzag index of the
  * last non-zero coefficient (-1 if none). Pure code generation.
  */
 import { ZIGZAG } from '../tables'
 import {
   type Code, type FuncDef, I32, V128, get, i16x8abs, i16x8add, i16x8bitmask, i16x8const, i16x8narrow, i16x8ne,
-  i16x8shl, i16x8shrS, i16x8sub, i32add, i32c, i32clz, i32mul, i32or, i32shl, i32sub, i32x4add, i32x4const,
+  i16x8q15mulr, i16x8shl, i16x8shrS, i16x8sub, i32add, i32c, i32clz, i32mul, i32or, i32shl, i32sub, i32x4add, i32x4const,
   i32x4dot16, i32x4extmulHighU16, i32x4extmulLowU16, i32x4shrS, select, set, shuffle8, vload, vload8x8u, vstore, vxor,
   I64, i64c, i64extendU, i64or, i64shl, i8x16bitmask, i8x16narrow, swizzle, v128bytes, vor,
 } from './asm'
 import type { WasmMemory } from './islow-kernel'
 
-/** Bytes per table: corr, reciprocal, 2^(32 - shift) as u16[64] each (natural order). */
-export const ISLOW16_TABLE_BYTES = 384
+/** Bytes per table: corr, reciprocal, 2^(31 - shift), 2^(shift - 17) as u16[64] each (natural order). */
+export const ISLOW16_TABLE_BYTES = 512
 
 const F_0_298 = 2446, F_0_390 = 3196, F_0_541 = 4433, F_0_765 = 6270, F_0_899 = 7373, F_1_175 = 9633
 const F_1_501 = 12299, F_1_847 = 15137, F_1_961 = 16069, F_2_053 = 16819, F_2_562 = 20995, F_3_072 = 25172
@@ -125,7 +127,8 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
   const q: number[] = []
   for (let v = 0; v < 8; v++) {
     const s = let_(i16x8shrS(g(p2[v]), 15))
-    const t = mulhi(mulhi(i16x8add(i16x8abs(g(p2[v])), vload(g(TABLE), v * 16)), vload(g(TABLE), 128 + v * 16)), vload(g(TABLE), 256 + v * 16))
+    const p = mulhi(i16x8add(i16x8abs(g(p2[v])), vload(g(TABLE), v * 16)), vload(g(TABLE), 128 + v * 16))
+    const t = i16x8q15mulr(i16x8sub(p, vload(g(TABLE), 384 + v * 16)), vload(g(TABLE), 256 + v * 16))
     q.push(let_(i16x8sub(vxor(t, g(s)), g(s))))
   }
 
@@ -186,10 +189,11 @@ export function islow16Table(recips: ArrayLike<readonly [number, number, number]
   const t = new Uint16Array(ISLOW16_TABLE_BYTES / 2)
   for (let i = 0; i < 64; i++) {
     const [fq, c, r] = recips[i]
-    if (r < 17 || fq > 0xffff || c > 0xffff) throw new Error('islow 16-bit kernel: divisor below 8')
+    if (r < 18 || r > 30 || fq > 0xffff || c > 0xffff) throw new Error('islow 16-bit kernel: divisor out of range (islow divisors are 8..2040)')
     t[i] = c
     t[64 + i] = fq
-    t[128 + i] = 2 ** (32 - r)
+    t[128 + i] = 2 ** (31 - r)
+    t[192 + i] = 2 ** (r - 17)
   }
   return t
 }
