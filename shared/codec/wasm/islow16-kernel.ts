@@ -1,7 +1,7 @@
 /**
  * libjpeg's islow forward DCT + quantization of one 8x8 block in 16-bit lanes, eight at a time (the way
  * libjpeg-turbo's SIMD code computes it, and to the same integers as fdct-islow.ts + quantize.ts):
- *   load 8 rows (u8 → i16), level shift, transpose → pass 1 (lanes = rows) → transpose → pass 2 (lanes =
+ *   load 8 rows (u8 → i16), transpose → pass 1 (the level shift folded into its DC term) (lanes = rows) → transpose → pass 2 (lanes =
  *   columns). Sums stay in i16 (8-bit samples keep every one within ±32768); each rotation is one
  *   i32x4.dot_i16x8_s on interleaved pairs with pre-combined 13-bit constants, e.g. z1 = (tmp12 + tmp13) *
  *   F_0_541; out2 = z1 + tmp13 * F_0_765 becomes tmp13 * (F_0_541 + F_0_765) + tmp12 * F_0_541, exact in i32,
@@ -93,7 +93,8 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
     const tmp11 = let_(add(tmp1, tmp2)), tmp12 = let_(sub(tmp1, tmp2))
     const out = new Array<number>(8)
     if (pass === 1) {
-      out[0] = let_(i16x8shl(add(tmp10, tmp11), 2))
+      // The -128 level shift of 8 samples, applied here once: it cancels in every difference.
+      out[0] = let_(i16x8shl(i16x8sub(add(tmp10, tmp11), i16x8const([1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024])), 2))
       out[4] = let_(i16x8shl(sub(tmp10, tmp11), 2))
     } else {
       const two = i16x8const([2, 2, 2, 2, 2, 2, 2, 2])
@@ -114,9 +115,8 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
     return out
   }
 
-  const c128 = i16x8const([128, 128, 128, 128, 128, 128, 128, 128])
   const rows: number[] = []
-  for (let r = 0; r < 8; r++) rows.push(let_(i16x8sub(vload8x8u(i32add(g(SRC), i32mul(g(STRIDE), i32c(r))), 0), c128)))
+  for (let r = 0; r < 8; r++) rows.push(let_(vload8x8u(i32add(g(SRC), i32mul(g(STRIDE), i32c(r))), 0)))
   const p1 = dct1d(transpose(rows), 1)
   const p2 = dct1d(transpose(p1), 2) // p2[v] = coefficient row v (lanes = u), natural order
 
