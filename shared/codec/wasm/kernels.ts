@@ -54,10 +54,19 @@ export interface CodecKernels {
  * islow (`block`), 32-bit for ifast (`blockFast`, whose divisors can be 1 or 2). At most KERNEL_TABLE_BYTES.
  */
 export function quantKernelTable(table: ArrayLike<number>, dct: DctMethod): Uint8Array {
+  // Frames of a stream reuse the same two tables: remember the last few (the bytes are never mutated).
+  let key = dct
+  for (let i = 0; i < 64; i++) key += ',' + table[i]
+  const known = recentTables.get(key)
+  if (known) return known
   const recips = Array.from({ length: 64 }, (_, i) => reciprocal(rawDivisor(table[i], i, dct)))
   const t = dct === 'islow' ? islow16Table(recips) : kernelTable(recips)
-  return new Uint8Array(t.buffer, t.byteOffset, t.byteLength)
+  const bytes = new Uint8Array(t.buffer, t.byteOffset, t.byteLength)
+  if (recentTables.size >= 8) recentTables.delete(recentTables.keys().next().value as string)
+  recentTables.set(key, bytes)
+  return bytes
 }
+const recentTables = new Map<string, Uint8Array>()
 
 export function writeQuantKernelTable(memory: Memory, addr: number, bytes: Uint8Array): void {
   new Uint8Array(memory.buffer, addr, bytes.length).set(bytes)
