@@ -18,6 +18,8 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import v8 from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import jpegJs from 'jpeg-js'
 import sharp from 'sharp'
 import { encodeJpeg } from '../shared/codec'
@@ -129,11 +131,22 @@ function tjbench(frame: Frame, quality: number, sub: '420' | '444', yuv: boolean
   }
 }
 
+/**
+ * A full garbage collection, untimed, between slices: the in-process contenders share one heap, and jpeg-js's
+ * garbage would otherwise be collected during whoever runs next (tjbench, in its own process, never pays it).
+ */
+const collect: () => void = (() => {
+  v8.setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as (() => void) | undefined
+  return gc ?? ((): void => undefined)
+})()
+
 /** Runs the contenders interleaved (`warmup` untimed rounds, then `rounds` timed ones). */
 async function interleave(contenders: Contender[], rounds: number, warmup: number, sliceSec: number): Promise<Map<string, Sample[]>> {
   const out = new Map<string, Sample[]>(contenders.map(([name]) => [name, []]))
   for (let round = 0; round < warmup + rounds; round++) {
     for (const [name, run] of contenders) {
+      collect()
       const s = await run(round < warmup ? sliceSec / 4 : sliceSec)
       if (round >= warmup) out.get(name)!.push(s)
     }
