@@ -156,7 +156,7 @@ export class Controller implements ConfigApplier {
     }, 30000)
     const c = this.cfg
     this.log.info(`agent ${c.deviceId} running: ${c.capture.source} ${c.capture.width}x${c.capture.height} every ${c.capture.intervalMs} ms → ${this.topic('frames')} (${c.delivery}); ${describeFrameMemory(c)}`)
-    if (encoderKernel() === 'typescript') this.log.warn('encoder: this runtime has no WebAssembly SIMD; encoding on the TypeScript path (same bytes, about 2-4x slower)')
+    if (encoderKernel() === 'typescript') this.log.warn('encoder: this runtime has no WebAssembly SIMD; encoding on the TypeScript path (same bytes, about 6-9x slower)')
   }
 
   /**

@@ -12,7 +12,7 @@ export interface TelemetryMessage {
   backlog: { frames: number; bytes: number }
   counters: { captured: number; published: number; dropped: number; rejected: number; expired: number; setAside: number; captureErrors: number; publishErrors: number; bufferRecoveries: number; lostFrames: number }
   encodeMs: { p50?: number; p95?: number }
-  /** `typescript` means this runtime lacks WebAssembly SIMD: same bytes, about 2-4x slower encoding. */
+  /** `typescript` means this runtime lacks WebAssembly SIMD: same bytes, about 6-9x slower encoding. */
   encoderKernel: 'wasm-simd' | 'typescript'
   meanBytesPerFrame?: number
   memory: { rss: number; heapUsed: number }

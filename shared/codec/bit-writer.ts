@@ -20,11 +20,6 @@ export class ByteSink {
     this.buf = next
   }
 
-  /** Empties the sink for reuse, keeping its buffer. */
-  reset(): void {
-    this.pos = 0
-  }
-
   bytes(src: ArrayLike<number>): void {
     this.ensure(src.length)
     this.buf.set(src, this.pos)

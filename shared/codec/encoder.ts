@@ -16,9 +16,10 @@ import { type FrameLayout, frameLayout } from './layout'
 import { EOI, JFIF_APP0, SOI, dht, dqt, dri, sof0, sos } from './markers'
 import { metadataSegment } from './metadata'
 import { createStripFiller, type StripFiller } from './prepare'
-import { type Quantizer, makeQuantizer, rawDivisor, reciprocal } from './quantize'
-import { type CodecKernels, codecKernels } from './wasm/kernels'
-import { KERNEL_RESERVED, KERNEL_TABLE_BYTES, kernelTable, writeKernelTable } from './wasm/islow-kernel'
+import { kernelScan } from './scan-kernel'
+import { type Quantizer, makeQuantizer } from './quantize'
+import { type CodecKernels, codecKernels, quantKernelTable, writeQuantKernelTable } from './wasm/kernels'
+import { KERNEL_RESERVED, KERNEL_TABLE_BYTES } from './wasm/islow-kernel'
 import { qualityTables, validateTables } from './tables'
 import type { DctMethod, EncodeOptions, RawImage, Subsampling } from './types'
 import { validateImage, validateSubsampling } from './validate'
@@ -115,7 +116,7 @@ export class CoefficientMaker {
   private readonly rows: (src: Uint8Array, off: number, stride: number, d: Int32Array) => void
   private readonly columns: (d: Int32Array, q: Quantizer, out: Int16Array, off: number) => void
   private readonly plan: KernelPlan | null
-  private readonly kernelTables: Int32Array[] = []
+  private readonly kernelTables: Uint8Array[] = []
   private out: Int16Array
   /** Per block of the last row(): zigzag index of its last non-zero coefficient (63 when not tracked). */
   readonly last: Int8Array
@@ -131,7 +132,7 @@ export class CoefficientMaker {
     const kernel = codecKernels()
     this.plan = kernel ? kernelPlan(kernel, layout, blocksPerRow, r.dct) : null
     if (this.plan) {
-      for (const t of [r.luma, r.chroma]) this.kernelTables.push(kernelTable(Array.from({ length: 64 }, (_, i) => reciprocal(rawDivisor(t[i], i, r.dct)))))
+      for (const t of [r.luma, r.chroma]) this.kernelTables.push(quantKernelTable(t, r.dct))
       this.filler = createStripFiller(image, layout, [])
       this.out = new Int16Array(0)
       this.attach()
@@ -153,7 +154,7 @@ export class CoefficientMaker {
       this.filler = createStripFiller(this.image, this.layout, views, accel)
       this.out = new Int16Array(buf, plan.blocks, this.layout.mcusPerRow * this.layout.blocksInMcu * 64)
     }
-    this.kernelTables.forEach((t, i) => writeKernelTable(mem, plan.tables[i], t))
+    this.kernelTables.forEach((t, i) => writeQuantKernelTable(mem, plan.tables[i], t))
   }
 
   /** Transforms MCU row `row`; returns its blocks (a buffer reused by the next call). */
@@ -228,48 +229,16 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   validateImage(image)
   const r = resolveOptions(image, options)
   const layout = frameLayout(image.width, image.height, image.format, r.subsampling)
-  const maker = new CoefficientMaker(image, layout, r)
-
   // Two-pass optimal tables need every block before the first code is written; otherwise one MCU row at a time.
-  const all = r.optimizeHuffman ? allBlocks(maker, layout) : null
+  const all = r.optimizeHuffman ? allBlocks(new CoefficientMaker(image, layout, r), layout) : null
   const whole = all?.coef ?? null
   const wholeLast = all?.last ?? null
   const specs = huffmanSpecs(r, whole, layout)
 
   const channels = layout.components.length
-  const sink = takeSink(((image.width * image.height * channels) >> 3) + 2048)
-  try {
-    writeJpeg(sink, r, layout, maker, specs, whole, wholeLast)
-    return sink.result()
-  } finally {
-    returnSink(sink)
-  }
-}
-
-/**
- * One output buffer kept between frames (up to KEEP_SINK_BYTES), grown by doubling from at most FIRST_SINK_BYTES
- * to what the frames need: sized from the pixel count, a 1080p frame's buffer was 0.8 MB for a 50 KB JPEG, and
- * allocating and freeing that per frame let glibc's heap grow with freed blocks it never hands back. Encoding is
- * synchronous, so one spare is enough; a nested encode (none today) would simply get a fresh buffer.
- */
-const FIRST_SINK_BYTES = 64 * 1024
-const KEEP_SINK_BYTES = 4 * 1024 * 1024
-let spareSink: ByteSink | undefined
-
-function takeSink(capacity: number): ByteSink {
-  const sink = spareSink
-  spareSink = undefined
-  if (!sink) return new ByteSink(Math.min(capacity, FIRST_SINK_BYTES))
-  sink.reset()
-  return sink
-}
-
-function returnSink(sink: ByteSink): void {
-  if (sink.buf.length <= KEEP_SINK_BYTES) spareSink = sink
-}
-
-function writeJpeg(sink: ByteSink, r: Resolved, layout: FrameLayout, maker: CoefficientMaker, specs: { dc: HuffmanSpec[]; ac: HuffmanSpec[] }, whole: Int16Array | null, wholeLast: Int8Array | null): void {
-  const channels = layout.components.length
+  const kernel = whole === null ? codecKernels() : null
+  // The kernel path writes the scan into kernel memory: the sink then holds only the headers.
+  const sink = new ByteSink(kernel ? 2048 : ((image.width * image.height * channels) >> 3) + 2048)
   sink.bytes(SOI)
   sink.bytes(JFIF_APP0)
   if (r.metadata !== undefined) sink.bytes(metadataSegment(r.metadata))
@@ -286,14 +255,26 @@ function writeJpeg(sink: ByteSink, r: Resolved, layout: FrameLayout, maker: Coef
   const dcCodes = specs.dc.map(deriveCodes)
   const acCodes = specs.ac.map(deriveCodes)
   const tables = { dc: layout.components.map((c) => dcCodes[c.table]), ac: layout.components.map((c) => acCodes[c.table]) }
-  const huff = new HuffmanEncoder(new BitWriter(sink), layout.membership, tables, r.restartInterval)
-  if (whole !== null && wholeLast !== null) {
-    huff.encode(whole, wholeLast, 0, layout.mcusPerRow * layout.mcuRows)
+  if (kernel) {
+    const scan = kernelScan(kernel, image, layout, r.luma, r.chroma, r.dct, { dc: [dcCodes[0], dcCodes[1]], ac: [acCodes[0], acCodes[1]] }, r.restartInterval)
+    // One exactly sized result: headers, the scan (a view of kernel memory, copied once) and EOI.
+    const out = new Uint8Array(sink.pos + scan.length + EOI.length)
+    out.set(sink.buf.subarray(0, sink.pos))
+    out.set(scan, sink.pos)
+    out.set(EOI, sink.pos + scan.length)
+    return out
   } else {
-    for (let row = 0; row < layout.mcuRows; row++) huff.encode(maker.row(row), maker.last, 0, layout.mcusPerRow)
+    const huff = new HuffmanEncoder(new BitWriter(sink), layout.membership, tables, r.restartInterval)
+    if (whole !== null && wholeLast !== null) {
+      huff.encode(whole, wholeLast, 0, layout.mcusPerRow * layout.mcuRows)
+    } else {
+      const maker = new CoefficientMaker(image, layout, r)
+      for (let row = 0; row < layout.mcuRows; row++) huff.encode(maker.row(row), maker.last, 0, layout.mcusPerRow)
+    }
+    huff.finish()
   }
-  huff.finish()
   sink.bytes(EOI)
+  return sink.result()
 }
 
 /**

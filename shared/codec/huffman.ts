@@ -51,8 +51,19 @@ export const STD_AC_CHROMA = spec([0, 0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 
   0xf9, 0xfa,
 ])
 
+/** Codes already derived per spec object (the Annex K specs are shared constants; results are never mutated). */
+const derived = new WeakMap<HuffmanSpec, HuffmanCodes>()
+
 /** jpeg_make_c_derived_tbl: canonical codes from a spec. Throws on a table that is not a valid prefix code. */
 export function deriveCodes(t: HuffmanSpec): HuffmanCodes {
+  const known = derived.get(t)
+  if (known) return known
+  const codes = deriveCodesOnce(t)
+  derived.set(t, codes)
+  return codes
+}
+
+function deriveCodesOnce(t: HuffmanSpec): HuffmanCodes {
   const code = new Uint32Array(256)
   const size = new Uint8Array(256)
   let k = 0

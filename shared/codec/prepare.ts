@@ -29,7 +29,7 @@ export interface KernelStrips {
 
 /**
  * `buffers` optionally supplies the strip buffers (views into kernel memory), one per component, sized as laid
- * out; with `accel`, interleaved RGB input is converted by the WebAssembly kernels (same bytes).
+ * out; with `accel`, interleaved RGB and RGBA input is converted by the WebAssembly kernels (same bytes).
  */
 export function createStripFiller(image: RawImage, layout: FrameLayout, buffers?: Uint8Array[], accel?: KernelStrips): StripFiller {
   const strips = buffers ?? layout.components.map((c) => new Uint8Array(c.stripWidth * c.stripHeight))
@@ -39,9 +39,9 @@ export function createStripFiller(image: RawImage, layout: FrameLayout, buffers?
     case 'rgb':
     case 'rgba': {
       const stride = image.format === 'rgb' ? 3 : 4
-      const k = stride === 3 ? accel : undefined
+      const k = accel
       if (layout.maxV === 1) {
-        if (k) return { strips, fill: (row) => fillRgb444Kernel(image, layout, strips, k, row) }
+        if (k) return { strips, fill: (row) => fillRgb444Kernel(image, stride, layout, strips, k, row) }
         return { strips, fill: (row) => fillRgb444(image, stride, layout, strips, row) }
       }
       return { strips, fill: (row) => fillRgb420(image, stride, layout, strips, row, k) }
@@ -54,6 +54,12 @@ export function createStripFiller(image: RawImage, layout: FrameLayout, buffers?
 /** Copies plane rows (stride `srcW`, `srcH` rows) for one strip, replicating the right and bottom edges. */
 function copyPlaneStrip(src: Uint8Array, srcOff: number, srcW: number, srcH: number, out: Uint8Array, outW: number, outH: number, row0: number): void {
   let r = 0
+  if (srcW === outW) {
+    // No right edge to replicate: the strip's rows are contiguous in the plane, one copy.
+    r = Math.min(outH, srcH - row0)
+    const s = srcOff + row0 * srcW
+    out.set(src.subarray(s, s + r * srcW))
+  }
   for (; r < outH && row0 + r < srcH; r++) {
     const s = srcOff + (row0 + r) * srcW
     out.set(src.subarray(s, s + srcW), r * outW)
@@ -91,10 +97,11 @@ function fillRgb444(image: RawImage, stride: number, layout: FrameLayout, strips
 }
 
 /** fillRgb444 with the SIMD kernel: source rows copied into kernel memory, converted 16 pixels at a time. */
-function fillRgb444Kernel(image: RawImage, layout: FrameLayout, strips: Uint8Array[], k: KernelStrips, row: number): void {
+function fillRgb444Kernel(image: RawImage, stride: number, layout: FrameLayout, strips: Uint8Array[], k: KernelStrips, row: number): void {
   const { width: w, height: h, data } = image
   const sw = layout.components[0].stripWidth
-  const rowBytes = w * 3
+  const rowBytes = w * stride
+  const convert = stride === 3 ? k.kernels.rgb444 : k.kernels.rgba444
   const last = Math.min(h, row * 8 + 8)
   k.memory.set(data.subarray(row * 8 * rowBytes, last * rowBytes), k.src)
   const groups = (w + 15) >> 4
@@ -102,7 +109,7 @@ function fillRgb444Kernel(image: RawImage, layout: FrameLayout, strips: Uint8Arr
   let r = 0
   for (; row * 8 + r < h && r < 8; r++) {
     const o = r * sw
-    k.kernels.rgb444(k.src + r * rowBytes, sy + o, scb + o, scr + o, groups)
+    convert(k.src + r * rowBytes, sy + o, scb + o, scr + o, groups)
     for (const s of strips) expandRight(s, o, w, sw)
   }
   for (const s of strips) expandBottom(s, sw, sw, r - 1, 8)
@@ -120,7 +127,8 @@ function fillRgb420(image: RawImage, stride: number, layout: FrameLayout, strips
   const [ys, cbs, crs] = strips
   // The kernel takes whole groups of 16 chroma columns whose pixels are all inside the image.
   const groups = k ? (w >> 1) >> 4 : 0
-  const rowBytes = w * 3
+  const rowBytes = w * stride
+  const convert = k && (stride === 3 ? k.kernels.rgb420 : k.kernels.rgba420)
   if (groups > 0) {
     const first = row * 16
     const last = Math.min(h, first + 16)
@@ -134,7 +142,7 @@ function fillRgb420(image: RawImage, stride: number, layout: FrameLayout, strips
     if (groups > 0) {
       const [sy, scb, scr] = k!.strips
       const base = k!.src - row * 16 * rowBytes
-      k!.kernels.rgb420(base + ya * rowBytes, base + yb * rowBytes, sy + p * 2 * yw, sy + (p * 2 + 1) * yw, scb + p * cw, scr + p * cw, groups)
+      convert!(base + ya * rowBytes, base + yb * rowBytes, sy + p * 2 * yw, sy + (p * 2 + 1) * yw, scb + p * cw, scr + p * cw, groups)
     }
     rgbToYcc420Pair(data, stride, w, ya * w * stride, yb * w * stride, ys, p * 2 * yw, (p * 2 + 1) * yw, yw, cbs, crs, p * cw, cw, groups * 16)
   }

@@ -1,9 +1,11 @@
 /**
  * Byte-exactness against the real libjpeg-turbo cjpeg: generated images of many sizes and patterns, random
- * valid tables, both DCTs, 4:4:4 / 4:2:0 / grayscale, -optimize and both restart forms, and real photos.
+ * valid tables, both DCTs, 4:4:4 / 4:2:0 / grayscale, -optimize and both restart forms, and real photos; every
+ * case on both encoder paths (WebAssembly SIMD kernels and the TypeScript reference).
  */
 import t from 'tap'
 import { encodeJpeg } from '../../shared/codec/encoder'
+import { encoderKernel, setWasmKernelEnabled } from '../../shared/codec/wasm/kernels'
 import { qualityTables } from '../../shared/codec/tables'
 import type { RawImage } from '../../shared/codec/types'
 import { Cjpeg, crop, firstDiff, makeImage, photos, randomTables, toGray, type Pattern } from './helpers'
@@ -16,9 +18,19 @@ const SIZES: [number, number][] = [[1, 1], [2, 3], [7, 7], [8, 8], [9, 17], [15,
 function check(t: tap.Test, image: RawImage, o: Parameters<Cjpeg['encode']>[1], label: string): void {
   const ref = cj.encode(image, o)
   const restartInterval = typeof o.restart === 'number' ? o.restart : o.restart ? o.restart.rows * Math.ceil(image.width / (o.subsampling === '420' && image.format !== 'gray' ? 16 : 8)) : 0
-  const ours = encodeJpeg(image, { tables: { luma: o.luma, chroma: o.chroma }, subsampling: o.subsampling, dct: o.dct, optimizeHuffman: o.optimize, restartInterval })
-  const at = firstDiff(ref, ours)
-  t.equal(at, -1, `${label}: identical (cjpeg ${ref.length} B, ours ${ours.length} B${at >= 0 ? `, first difference at byte ${at}` : ''})`)
+  const options = { tables: { luma: o.luma, chroma: o.chroma }, subsampling: o.subsampling, dct: o.dct, optimizeHuffman: o.optimize, restartInterval }
+  // Both paths against cjpeg: the WebAssembly SIMD kernels (where the runtime has them) and the TypeScript reference.
+  for (const kernel of [true, false]) {
+    setWasmKernelEnabled(kernel)
+    try {
+      const ours = encodeJpeg(image, options)
+      const at = firstDiff(ref, ours)
+      const path = kernel ? encoderKernel() : 'typescript'
+      t.equal(at, -1, `${label} [${path}]: identical (cjpeg ${ref.length} B, ours ${ours.length} B${at >= 0 ? `, first difference at byte ${at}` : ''})`)
+    } finally {
+      setWasmKernelEnabled(true)
+    }
+  }
 }
 
 t.test('generated images, every size, standard Huffman tables', async (t) => {

@@ -87,9 +87,10 @@ t.test('rgba ignores alpha; gray is one component', async (t) => {
 })
 
 t.test('yuv420p planes encode exactly like the same samples reached from RGB', async (t) => {
-  for (const [w, h] of [[32, 16], [48, 32]]) {
+  // 64x40: whole-strip plane copies with a partial last MCU row (bottom edge replicated).
+  for (const [w, h] of [[32, 16], [48, 32], [64, 40]]) {
     const image = makeImage(w, h, 'rgb', 'random', w)
-    // Build I420 planes with the encoder's own converter and downsampler (no edge padding needed at these sizes).
+    // Build I420 planes with the encoder's own converter and downsampler (no right-edge padding at these sizes).
     const y = new Uint8Array(w * h), cb = new Uint8Array(w * h), cr = new Uint8Array(w * h)
     for (let r = 0; r < h; r++) rgbToYccRow(image.data, r * w * 3, 3, w, y, r * w, cb, cr, r * w)
     const cw = w / 2, ch = h / 2

@@ -2,13 +2,13 @@
 import t from 'tap'
 import { I32, get, i32x4add, module, sleb, uleb, vload, vstore } from '../../shared/codec/wasm/asm'
 import { kernelTable, writeKernelTable } from '../../shared/codec/wasm/islow-kernel'
-import { codecKernels, encoderKernel, setWasmKernelEnabled } from '../../shared/codec/wasm/kernels'
+import { codecKernels, encoderKernel, quantKernelTable, setWasmKernelEnabled, writeQuantKernelTable } from '../../shared/codec/wasm/kernels'
 import { rgbToYcc420Pair, rgbToYccRow } from '../../shared/codec/color'
 import { islowColumnsQuantize, islowRows } from '../../shared/codec/fdct-islow'
 import { ifastColumnsQuantize, ifastRows } from '../../shared/codec/fdct-ifast'
 import { makeQuantizer, rawDivisor, reciprocal } from '../../shared/codec/quantize'
 import { encodeJpeg } from '../../shared/codec/encoder'
-import { qualityTables } from '../../shared/codec/tables'
+import { ZIGZAG, qualityTables } from '../../shared/codec/tables'
 import type { RawImage } from '../../shared/codec/types'
 import { Cjpeg, firstDiff, makeImage, photos, crop, randomTables, rng } from './helpers'
 
@@ -36,15 +36,14 @@ t.test('the assembler builds a valid SIMD module', async (t) => {
 
 const kernel = codecKernels()
 t.ok(kernel !== null || process.arch !== 'x64', 'Node 20 on x64 has WebAssembly SIMD: the kernels must compile here')
-t.test('kernel output equals islowRows + islowColumnsQuantize on random blocks and tables', { skip: kernel ? false : 'no WebAssembly SIMD in this runtime' }, async (t) => {
+t.test('16-bit islow kernel output equals islowRows + islowColumnsQuantize on random blocks and tables', { skip: kernel ? false : 'no WebAssembly SIMD in this runtime' }, async (t) => {
   const k = kernel!
   const r = rng(31)
   const SRC = 4096, TABLE = 1024, OUT = 2048, stride = 40
   let bad = 0
   for (let n = 0; n < 2000; n++) {
     const table = n % 7 === 0 ? new Array(64).fill(1) : n % 7 === 1 ? new Array(64).fill(255) : randomTables(n).luma
-    const recips = table.map((q, i) => reciprocal(rawDivisor(q, i, 'islow')))
-    writeKernelTable(k.memory, TABLE, kernelTable(recips))
+    writeQuantKernelTable(k.memory, TABLE, quantKernelTable(table, 'islow'))
     const mem = new Uint8Array(k.memory.buffer)
     for (let i = 0; i < 8 * stride; i++) mem[SRC + i] = n % 3 === 0 ? r() : n % 3 === 1 ? 120 + (r() & 7) : (r() & 1) * 255
     k.block(SRC + 16, stride, TABLE, OUT)
@@ -55,6 +54,44 @@ t.test('kernel output equals islowRows + islowColumnsQuantize on random blocks a
     for (let i = 0; i < 64; i++) if (got[i] !== want[i]) bad++
   }
   t.equal(bad, 0)
+})
+
+t.test('16-bit islow kernel at the extremes: each basis pattern at full swing, both signs (i16 headroom), and natural order + zigzag map', { skip: kernel ? false : 'no WebAssembly SIMD in this runtime' }, async (t) => {
+  const k = kernel!
+  const SRC = 4096, TABLE = 1024, OUT = 2048, stride = 8
+  let bad = 0, badMap = 0, blocks = 0
+  const inverse = new Uint8Array(64)
+  ZIGZAG.forEach((n, z) => { inverse[n] = z })
+  for (const table of [new Array(64).fill(1), qualityTables(90).luma, new Array(64).fill(255)]) {
+    writeQuantKernelTable(k.memory, TABLE, quantKernelTable(table, 'islow'))
+    for (let uv = 0; uv < 64; uv++) {
+      for (const sign of [1, -1]) {
+        const mem = new Uint8Array(k.memory.buffer)
+        for (let y = 0; y < 8; y++) {
+          for (let x = 0; x < 8; x++) {
+            const b = Math.cos(((2 * x + 1) * (uv & 7) * Math.PI) / 16) * Math.cos(((2 * y + 1) * (uv >> 3) * Math.PI) / 16) * sign
+            mem[SRC + y * stride + x] = b > 0 ? 255 : b < 0 ? 0 : (uv & 1) * 255
+          }
+        }
+        const ws = new Int32Array(64), want = new Int16Array(64)
+        islowRows(mem, SRC, stride, ws)
+        islowColumnsQuantize(ws, makeQuantizer(table, 'islow'), want, 0)
+        k.block(SRC, stride, TABLE, OUT)
+        const got = new Int16Array(k.memory.buffer, OUT, 64)
+        for (let i = 0; i < 64; i++) if (got[i] !== want[i]) bad++
+        const map = k.blockNatural(SRC, stride, TABLE, OUT)
+        const nat = new Int16Array(k.memory.buffer, OUT, 64)
+        for (let i = 0; i < 64; i++) {
+          if (nat[i] !== want[inverse[i]]) bad++
+          if (((map >> BigInt(inverse[i])) & 1n) !== (want[inverse[i]] !== 0 ? 1n : 0n)) badMap++
+        }
+        blocks++
+      }
+    }
+  }
+  t.equal(blocks, 384)
+  t.equal(bad, 0, 'coefficients equal the int32 reference')
+  t.equal(badMap, 0, 'non-zero map in zigzag order')
 })
 
 t.test('ifast kernel output equals ifastRows + ifastColumnsQuantize (divisor 1 included)', { skip: kernel ? false : 'no WebAssembly SIMD in this runtime' }, async (t) => {

@@ -24,8 +24,11 @@ export interface WasmMemory {
   grow(pages: number): number
 }
 
-/** Bytes 0..127: the kernel's scratch block (natural-order i16). Callers place tables and buffers above. */
-export const KERNEL_RESERVED = 128
+/**
+ * Bytes 0..127: the kernel's scratch block (natural-order i16); 128..191: the zigzag table (islow16-kernel.ts).
+ * Callers place tables and buffers above.
+ */
+export const KERNEL_RESERVED = 256
 /** Bytes per quantization table in kernel memory: corr, recip, 2^(32-shift) as i32[64] each. */
 export const KERNEL_TABLE_BYTES = 768
 

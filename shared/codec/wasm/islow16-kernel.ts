@@ -1,0 +1,203 @@
+/**
+ * libjpeg's islow forward DCT + quantization of one 8x8 block in 16-bit lanes, eight at a time (the way
+ * libjpeg-turbo's SIMD code computes it, and to the same integers as fdct-islow.ts + quantize.ts):
+ *   load 8 rows (u8 → i16), transpose → pass 1 (the level shift folded into its DC term) (lanes = rows) → transpose → pass 2 (lanes =
+ *   columns). Sums stay in i16 (8-bit samples keep every one within ±32768); each rotation is one
+ *   i32x4.dot_i16x8_s on interleaved pairs with pre-combined 13-bit constants, e.g. z1 = (tmp12 + tmp13) *
+ *   F_0_541; out2 = z1 + tmp13 * F_0_765 becomes tmp13 * (F_0_541 + F_0_765) + tmp12 * F_0_541, exact in i32,
+ *   then descaled and narrowed back. Quantization: sign(x) * (p >> (shift - 16)) with p = mulhi_u(|x| + corr,
+ *   recip) from extending multiplies (islow divisors are >= 8, so the shift is >= 18 and every factor fits
+ *   u16); the per-lane shift is one i16x8.q15mulr_sat_s: ((p - 2^(shift-17)) * 2^(31-shift) + 2^14) >> 15 =
+ *   floor(p / 2^(shift-16)) exactly, as p < 2^14 (|x| <= ~8200 for 8-bit samples). The zigzag reorder is a
+ *   chain of byte shuffles per output vector instead of 64 scalar moves.
+ * Same signature and result as islow-kernel.ts's `block`: zigzag i16 to `out`, returns the zigzag index of the
+ * last non-zero coefficient (-1 if none). Pure code generation.
+ */
+import { ZIGZAG } from '../tables'
+import {
+  type Code, type FuncDef, I32, V128, get, i16x8abs, i16x8add, i16x8bitmask, i16x8const, i16x8narrow, i16x8ne,
+  i16x8q15mulr, i16x8shl, i16x8shrS, i16x8sub, i32add, i32c, i32clz, i32mul, i32or, i32shl, i32sub, i32x4add, i32x4const,
+  i32x4dot16, i32x4extmulHighU16, i32x4extmulLowU16, i32x4shrS, select, set, shuffle8, vload, vload8x8u, vstore, vxor,
+  I64, i64c, i64extendU, i64or, i64shl, i8x16bitmask, i8x16narrow, swizzle, v128bytes, vor,
+} from './asm'
+import type { WasmMemory } from './islow-kernel'
+
+/** Bytes per table: corr, reciprocal, 2^(31 - shift), 2^(shift - 17) as u16[64] each (natural order). */
+export const ISLOW16_TABLE_BYTES = 512
+
+const F_0_298 = 2446, F_0_390 = 3196, F_0_541 = 4433, F_0_765 = 6270, F_0_899 = 7373, F_1_175 = 9633
+const F_1_501 = 12299, F_1_847 = 15137, F_1_961 = 16069, F_2_053 = 16819, F_2_562 = 20995, F_3_072 = 25172
+
+const lanes16 = (pairs: number[]): number[] => pairs.flatMap((l) => [l * 2, l * 2 + 1])
+const LO16 = lanes16([0, 8, 1, 9, 2, 10, 3, 11])
+const HI16 = lanes16([4, 12, 5, 13, 6, 14, 7, 15])
+const LO32 = [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23]
+const HI32 = [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31]
+const LO64 = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]
+const HI64 = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]
+/** The high halves of the eight i32 lanes of a:b, as i16x8 (mulhi after an extending multiply). */
+const HIGH_HALVES = lanes16([1, 3, 5, 7, 9, 11, 13, 15])
+
+/** Where codecKernels() keeps ZIGZAG[k] * 2 (bytes) for kernels that read natural-order blocks in zigzag order. */
+export const ZIGZAG_TABLE = 128
+
+/**
+ * `block(src, stride, table, out)` (zigzag order out, returns the last non-zero index), or with `natural`
+ * `blockNatural(...)`: natural order out, returns the i64 map of non-zero coefficients in zigzag order (bit k
+ * = coefficient ZIGZAG[k]), built with byte swizzles of the narrowed != 0 lanes — much cheaper than
+ * reordering the coefficients themselves; the entropy coder then loads each non-zero one via ZIGZAG_TABLE.
+ */
+export function islow16Func(name = 'block', natural = false): FuncDef {
+  const SRC = 0, STRIDE = 1, TABLE = 2, OUT = 3
+  const locals: number[] = []
+  const body: Code = []
+  let next = 4
+  const let_ = (expr: Code): number => {
+    locals.push(V128)
+    body.push(...expr, ...set(next))
+    return next++
+  }
+  const g = get
+  const add = (a: number, b: number): Code => i16x8add(g(a), g(b))
+  const sub = (a: number, b: number): Code => i16x8sub(g(a), g(b))
+  const pairConst = (a: number, b: number): Code => i16x8const([a, b, a, b, a, b, a, b])
+
+  const transpose = (r: number[]): number[] => {
+    const a: number[] = [], b: number[] = [], c: number[] = []
+    for (let i = 0; i < 8; i += 2) { a.push(let_(shuffle8(g(r[i]), g(r[i + 1]), LO16))); a.push(let_(shuffle8(g(r[i]), g(r[i + 1]), HI16))) }
+    // a = [lo01, hi01, lo23, hi23, lo45, hi45, lo67, hi67]
+    for (const [p, q] of [[0, 2], [1, 3], [4, 6], [5, 7]]) { b.push(let_(shuffle8(g(a[p]), g(a[q]), LO32))); b.push(let_(shuffle8(g(a[p]), g(a[q]), HI32))) }
+    // b = [cols01 rows0-3, cols23 rows0-3, cols45 rows0-3, cols67 rows0-3, then the same for rows 4-7]
+    for (let i = 0; i < 4; i++) { c.push(let_(shuffle8(g(b[i]), g(b[i + 4]), LO64))); c.push(let_(shuffle8(g(b[i]), g(b[i + 4]), HI64))) }
+    return c
+  }
+
+  /** Two dot products (lanes 0-3 and 4-7) of pairs (x, y) with constants (cx, cy): exact i32 sums. */
+  const rot = (x: number, y: number) => {
+    const lo = let_(shuffle8(g(x), g(y), LO16)), hi = let_(shuffle8(g(x), g(y), HI16))
+    return (cx: number, cy: number): [number, number] => [let_(i32x4dot16(g(lo), pairConst(cx, cy))), let_(i32x4dot16(g(hi), pairConst(cx, cy)))]
+  }
+  const addPair = (p: [number, number], q: [number, number]): [number, number] => [let_(i32x4add(g(p[0]), g(q[0]))), let_(i32x4add(g(p[1]), g(q[1])))]
+  const descale = (p: [number, number], d: number): number => {
+    const r = i32x4const(1 << (d - 1))
+    return let_(i16x8narrow(i32x4shrS(i32x4add(g(p[0]), r), d), i32x4shrS(i32x4add(g(p[1]), r), d)))
+  }
+
+  const dct1d = (x: number[], pass: 1 | 2): number[] => {
+    const d = pass === 1 ? 11 : 15
+    const tmp0 = let_(add(x[0], x[7])), tmp7 = let_(sub(x[0], x[7]))
+    const tmp1 = let_(add(x[1], x[6])), tmp6 = let_(sub(x[1], x[6]))
+    const tmp2 = let_(add(x[2], x[5])), tmp5 = let_(sub(x[2], x[5]))
+    const tmp3 = let_(add(x[3], x[4])), tmp4 = let_(sub(x[3], x[4]))
+    const tmp10 = let_(add(tmp0, tmp3)), tmp13 = let_(sub(tmp0, tmp3))
+    const tmp11 = let_(add(tmp1, tmp2)), tmp12 = let_(sub(tmp1, tmp2))
+    const out = new Array<number>(8)
+    if (pass === 1) {
+      // The -128 level shift of 8 samples, applied here once: it cancels in every difference.
+      out[0] = let_(i16x8shl(i16x8sub(add(tmp10, tmp11), i16x8const([1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024])), 2))
+      out[4] = let_(i16x8shl(sub(tmp10, tmp11), 2))
+    } else {
+      const two = i16x8const([2, 2, 2, 2, 2, 2, 2, 2])
+      out[0] = let_(i16x8shrS(i16x8add(add(tmp10, tmp11), two), 2))
+      out[4] = let_(i16x8shrS(i16x8add(sub(tmp10, tmp11), two), 2))
+    }
+    const even = rot(tmp13, tmp12)
+    out[2] = descale(even(F_0_541 + F_0_765, F_0_541), d)
+    out[6] = descale(even(F_0_541, F_0_541 - F_1_847), d)
+    const z34 = rot(let_(add(tmp4, tmp6)), let_(add(tmp5, tmp7)))
+    const a3 = z34(F_1_175 - F_1_961, F_1_175)
+    const a4 = z34(F_1_175, F_1_175 - F_0_390)
+    const p47 = rot(tmp4, tmp7), p56 = rot(tmp5, tmp6)
+    out[7] = descale(addPair(p47(F_0_298 - F_0_899, -F_0_899), a3), d)
+    out[1] = descale(addPair(p47(-F_0_899, F_1_501 - F_0_899), a4), d)
+    out[5] = descale(addPair(p56(F_2_053 - F_2_562, -F_2_562), a4), d)
+    out[3] = descale(addPair(p56(-F_2_562, F_3_072 - F_2_562), a3), d)
+    return out
+  }
+
+  const rows: number[] = []
+  for (let r = 0; r < 8; r++) rows.push(let_(vload8x8u(i32add(g(SRC), i32mul(g(STRIDE), i32c(r))), 0)))
+  const p1 = dct1d(transpose(rows), 1)
+  const p2 = dct1d(transpose(p1), 2) // p2[v] = coefficient row v (lanes = u), natural order
+
+  const mulhi = (a: Code, b: Code): Code => {
+    const x = let_(a)
+    return shuffle8(i32x4extmulLowU16(g(x), b), i32x4extmulHighU16(g(x), b), HIGH_HALVES)
+  }
+  const q: number[] = []
+  for (let v = 0; v < 8; v++) {
+    const s = let_(i16x8shrS(g(p2[v]), 15))
+    const p = mulhi(i16x8add(i16x8abs(g(p2[v])), vload(g(TABLE), v * 16)), vload(g(TABLE), 128 + v * 16))
+    const t = i16x8q15mulr(i16x8sub(p, vload(g(TABLE), 384 + v * 16)), vload(g(TABLE), 256 + v * 16))
+    q.push(let_(i16x8sub(vxor(t, g(s)), g(s))))
+  }
+
+  if (natural) {
+    for (let v = 0; v < 8; v++) body.push(...vstore(g(OUT), g(q[v]), v * 16))
+    const zero = i32x4const(0)
+    const nz: number[] = []
+    for (let i = 0; i < 4; i++) nz.push(let_(i8x16narrow(i16x8ne(g(q[2 * i]), zero), i16x8ne(g(q[2 * i + 1]), zero))))
+    const words: Code[] = []
+    for (let j = 0; j < 4; j++) {
+      let acc: Code | null = null
+      for (let i = 0; i < 4; i++) {
+        const idx = Array.from({ length: 16 }, (_, l) => { const n = ZIGZAG[16 * j + l] - 16 * i; return n >= 0 && n < 16 ? n : 0x80 })
+        if (idx.every((x) => x === 0x80)) continue
+        const part = swizzle(g(nz[i]), v128bytes(idx))
+        acc = acc ? vor(acc, part) : part
+      }
+      words.push(i64extendU(i8x16bitmask(acc!)))
+    }
+    body.push(...i64or(i64or(words[0], i64shl(words[1], i64c(16n))), i64or(i64shl(words[2], i64c(32n)), i64shl(words[3], i64c(48n)))))
+    return { name, params: [I32, I32, I32, I32], results: [I64], locals, body }
+  }
+
+  // Zigzag: output vector j gathers ZIGZAG[8j..8j+7] from the rows it touches, one shuffle per extra row.
+  const zz: number[] = []
+  for (let j = 0; j < 8; j++) {
+    const want = Array.from({ length: 8 }, (_, i) => ZIGZAG[8 * j + i])
+    const rowsUsed = [...new Set(want.map((n) => n >> 3))]
+    let acc = -1
+    const filled = new Array<boolean>(8).fill(false)
+    for (let ri = 0; ri < rowsUsed.length; ri++) {
+      const row = rowsUsed[ri]
+      const sel: number[] = []
+      for (let i = 0; i < 8; i++) {
+        if ((want[i] >> 3) === row) { sel.push(8 + (want[i] & 7)); filled[i] = true } else sel.push(acc >= 0 && filled[i] ? i : 0)
+      }
+      const lanes = lanes16(sel)
+      acc = let_(shuffle8(g(acc >= 0 ? acc : q[row]), g(q[row]), lanes))
+    }
+    zz.push(acc)
+    body.push(...vstore(g(OUT), g(acc), j * 16))
+  }
+
+  // Result: zigzag index of the last non-zero coefficient (-1 if none).
+  const zero = i32x4const(0)
+  const bits = (j: number): Code => i16x8bitmask(i16x8ne(g(zz[j]), zero))
+  const word = (j0: number): Code =>
+    i32or(i32or(bits(j0), i32shl(bits(j0 + 1), i32c(8))), i32or(i32shl(bits(j0 + 2), i32c(16)), i32shl(bits(j0 + 3), i32c(24))))
+  locals.push(I32)
+  const hiWord = next++
+  body.push(...word(4), ...set(hiWord))
+  body.push(...select(i32sub(i32c(63), i32clz(g(hiWord))), i32sub(i32c(31), i32clz(word(0))), g(hiWord)))
+  return { name, params: [I32, I32, I32, I32], results: [I32], locals, body }
+}
+
+/** A quantizer's 16-bit kernel table from compute_reciprocal triples [reciprocal, correction, shift]. */
+export function islow16Table(recips: ArrayLike<readonly [number, number, number]>): Uint16Array {
+  const t = new Uint16Array(ISLOW16_TABLE_BYTES / 2)
+  for (let i = 0; i < 64; i++) {
+    const [fq, c, r] = recips[i]
+    if (r < 18 || r > 30 || fq > 0xffff || c > 0xffff) throw new Error('islow 16-bit kernel: divisor out of range (islow divisors are 8..2040)')
+    t[i] = c
+    t[64 + i] = fq
+    t[128 + i] = 2 ** (31 - r)
+    t[192 + i] = 2 ** (r - 17)
+  }
+  return t
+}
+
+export function writeIslow16Table(memory: WasmMemory, addr: number, table: Uint16Array): void {
+  new Uint16Array(memory.buffer, addr, ISLOW16_TABLE_BYTES / 2).set(table)
+}
