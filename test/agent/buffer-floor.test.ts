@@ -1,6 +1,6 @@
 /**
  * The free-space floor on a real small filesystem (a 3 MB tmpfs; needs root, skipped with the reason otherwise)
- * with the real agent and a real Mosquitto. Issue 11 item 4: the fixed 32 MB floor made such a disk unusable
+ * with the real agent and a real Mosquitto. Before the fix, the fixed 32 MB floor made such a disk unusable
  * (`reject-new` stored nothing, `drop-oldest` dropped unacknowledged frames on a healthy link), and nothing on
  * MQTT said frames were being refused. Now the floor is `buffer.minFreePercent` of the filesystem, and the
  * retained `status` says `degraded` with the reason while frames are refused, `online` when they are not.

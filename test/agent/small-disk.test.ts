@@ -1,6 +1,6 @@
 /**
  * The real agent with its buffer on a real 3 MB tmpfs (needs root; skipped with the reason otherwise) against a
- * real Mosquitto. Issue 11 item 3: the -wal grew ~10 KB per delivered frame (the ~4 MB automatic checkpoint never
+ * real Mosquitto. Before the fix, the -wal grew ~10 KB per delivered frame (the ~4 MB automatic checkpoint never
  * came on a 3 MB disk) until every append and every removal failed with SQLITE_FULL, and the next start died with
  * `database or disk is full`. Here the WAL must stay bounded, every frame must arrive, and a start on a disk that
  * is full to the last byte must come up and deliver the backlog.

@@ -1,5 +1,5 @@
 /**
- * Issue 11 item 5: frames lost to buffer damage found at start-up must be announced where the backend sees them.
+ * Frames lost to buffer damage found at start-up must be announced where the backend sees them.
  * The real agent, a real Mosquitto, real SQLite files damaged on disk, and the real receiver (`deepn receive`,
  * in-process): a corrupt file moved aside with unsent frames, and a -wal truncated under a backlog. The loss
  * must come out as a retained `events/loss` event (lost range, skipped range, resume seq) and in telemetry,
