@@ -5,21 +5,9 @@
 import t from 'tap'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { dispatch } from '../../agent/cli'
+import { runCli } from '../helpers/cli'
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = []
-  const log = console.log, error = console.error
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')) }
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
-  try {
-    const code = await dispatch(argv)
-    return { code, out: out.join('\n'), err: err.join('\n') }
-  } finally {
-    console.log = log
-    console.error = error
-  }
-}
+const run = runCli
 
 t.test('usage errors: exit 2, one line `deepn <command>: …`, rephrased parser messages', async (t) => {
   const cases: [string[], RegExp][] = [

@@ -4,12 +4,12 @@
  */
 import t from 'tap'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import jpeg from 'jpeg-js'
 import { readJpegMetadata } from '../../shared/codec/metadata'
 import { startMosquitto } from '../helpers/mosquitto'
 import { subscribe, type Subscriber } from '../helpers/subscriber'
 import { agentDir, spawnAgent, writeConfig } from '../helpers/agent-process'
+import { bufferedSeqs } from '../helpers/buffer-file'
 
 const seqOf = (p: Buffer): number => readJpegMetadata(new Uint8Array(p))!.seq as number
 const seqs = (sub: Subscriber): Set<number> => new Set(sub.on('frames').map((m) => seqOf(m.payload)))
@@ -22,16 +22,6 @@ function baseConfig(url: string, dir: string, deviceId: string, extra: Record<st
     buffer: { path: join(dir, 'buffer.db') },
     log: { level: 'debug' },
     ...extra,
-  }
-}
-
-/** Seqs still in the buffer database (what a killed agent had committed but not delivered). */
-function bufferedSeqs(file: string): number[] {
-  const db = new Database(file, { readonly: true })
-  try {
-    return (db.prepare('SELECT seq FROM frames ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq)
-  } finally {
-    db.close()
   }
 }
 

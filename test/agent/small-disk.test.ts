@@ -8,12 +8,12 @@
 import t from 'tap'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import { readJpegMetadata } from '../../shared/codec/metadata'
 import { startMosquitto } from '../helpers/mosquitto'
 import { subscribe, type Subscriber } from '../helpers/subscriber'
 import { agentDir, spawnAgent, writeConfig } from '../helpers/agent-process'
 import { cannotMountTmpfs, fileSize, fillDisk, mountTmpfs } from '../helpers/tmpfs'
+import { bufferedSeqs } from '../helpers/buffer-file'
 
 const skip = cannotMountTmpfs()
 const seqOf = (p: Buffer): number => readJpegMetadata(new Uint8Array(p))!.seq as number
@@ -28,15 +28,6 @@ function config(url: string, dbFile: string, deviceId: string, maxFrames: number
     capture: { width: 160, height: 120, intervalMs: 5, maxFrames },
     buffer: { path: dbFile, policy },
     log: { level: 'info' },
-  }
-}
-
-function bufferedSeqs(file: string): number[] {
-  const db = new Database(file, { readonly: true, fileMustExist: true })
-  try {
-    return (db.prepare('SELECT seq FROM frames ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq)
-  } finally {
-    db.close()
   }
 }
 

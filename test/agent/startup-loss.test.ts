@@ -19,6 +19,7 @@ import { subscribe, type Subscriber } from '../helpers/subscriber'
 import { agentDir, spawnAgent, writeConfig, type AgentProcess } from '../helpers/agent-process'
 import { startReceiver } from '../../scripts/receive/receiver'
 import { cannotMountTmpfs, mountTmpfs } from '../helpers/tmpfs'
+import { bufferedSeqs } from '../helpers/buffer-file'
 
 const seqOf = (p: Buffer): number => readJpegMetadata(new Uint8Array(p))!.seq as number
 const seqs = (sub: Subscriber): Set<number> => new Set(sub.on('frames').map((m) => seqOf(m.payload)))
@@ -31,15 +32,6 @@ function config(url: string, dir: string, deviceId: string): Record<string, unkn
     buffer: { path: join(dir, 'buffer.db') },
     telemetry: { intervalMs: 1000 },
     log: { level: 'info' },
-  }
-}
-
-function bufferedSeqs(file: string): number[] {
-  const db = new Database(file, { readonly: true, fileMustExist: true })
-  try {
-    return (db.prepare('SELECT seq FROM frames ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq)
-  } finally {
-    db.close()
   }
 }
 

@@ -4,10 +4,10 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { dispatch } from '../../agent/cli'
 import { readJpegMetadata } from '../../shared/codec/metadata'
 import { qualityTables } from '../../shared/codec/tables'
 import { firstDiff, djpeg, randomTables } from './helpers'
+import { runCli } from '../helpers/cli'
 
 const ROOT = resolve(__dirname, '../..')
 const FIX = join(ROOT, 'test/fixtures/images')
@@ -16,19 +16,7 @@ const PNG = join(FIX, 'ladybird-61x47.png')
 const dir = mkdtempSync(join(tmpdir(), 'encode-cli-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = []
-  const log = console.log, error = console.error
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')) }
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
-  try {
-    const code = await dispatch(['encode', ...argv])
-    return { code, out: out.join('\n'), err: err.join('\n') }
-  } finally {
-    console.log = log
-    console.error = error
-  }
-}
+const run = (argv: string[]) => runCli(['encode', ...argv])
 
 function cjpeg(args: string[], input: string): Buffer {
   return execFileSync('cjpeg', ['-dct', 'int', '-baseline', '-qslots', '0,1,1', ...args, input])

@@ -6,7 +6,7 @@
 import t from 'tap'
 import * as fs from 'node:fs'
 import Database from 'better-sqlite3'
-import { backlog } from './ledger'
+import { backlog } from '../helpers/buffer-file'
 import { startScenario, type Scenario } from './scenario'
 
 /** Delivers some frames, then builds a backlog of at least `n` frames with the broker down and kills the agent. */

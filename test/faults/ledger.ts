@@ -7,10 +7,10 @@
  * (counted in the persisted counters the telemetry reports). Anything else is a frame lost without a report.
  */
 import { spawnSync } from 'node:child_process'
-import Database from 'better-sqlite3'
 import { readJpegMetadata } from '../../shared/codec/metadata'
 import type { BufferLossMessage, SeqSpan } from '../../shared/contract/topics'
 import { subscribe, type Subscriber } from '../helpers/subscriber'
+import { readBuffer } from '../helpers/buffer-file'
 
 export interface Account {
   /** Highest seq the agent used. */
@@ -34,26 +34,6 @@ export interface Account {
 }
 
 const inSpan = (s: number, r?: SeqSpan): boolean => !!r && s >= r.from && s <= r.to
-
-/**
- * Reads the agent's buffer file with a short-lived read-only connection: a read-write one would checkpoint and
- * delete the -wal when it closes after the agent died, changing the very file a scenario is about to damage.
- */
-export function readBuffer<T>(file: string, read: (db: Database.Database) => T): T {
-  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 })
-  try {
-    return read(db)
-  } finally {
-    db.close()
-  }
-}
-
-/** A number from the buffer's meta table (last_seq, dropped, expired, ...). */
-export const bufferMeta = (file: string, key: string): number =>
-  readBuffer(file, (db) => Number((db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value?: unknown } | undefined)?.value ?? 0))
-
-/** Frames in the buffer now. */
-export const backlog = (file: string): number => readBuffer(file, (db) => (db.prepare('SELECT COUNT(*) AS n FROM frames').get() as { n: number }).n)
 
 export class Ledger {
   readonly seen = new Map<number, number>()

@@ -3,7 +3,7 @@
  * counted where the backend sees them (telemetry, from the persisted counters); the rest arrive oldest first.
  */
 import t from 'tap'
-import { bufferMeta as meta } from './ledger'
+import { bufferMeta as meta } from '../helpers/buffer-file'
 import { startScenario } from './scenario'
 
 const N = 160

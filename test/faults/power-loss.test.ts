@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SqliteFrameStore } from '../../agent/buffer/sqlite-store'
 import { agentDir } from '../helpers/agent-process'
-import { backlog } from './ledger'
+import { backlog } from '../helpers/buffer-file'
 import { startScenario } from './scenario'
 
 t.test('an unclean end, then a start on a later boot (NORMAL)', async (t) => {

@@ -3,7 +3,7 @@
  * same boot no seq is skipped; every committed frame arrives.
  */
 import t from 'tap'
-import { backlog } from './ledger'
+import { backlog } from '../helpers/buffer-file'
 import { startScenario } from './scenario'
 
 t.test('SIGKILL x3 with a backlog, broker down', async (t) => {

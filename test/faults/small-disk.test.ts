@@ -6,7 +6,7 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { cannotMountTmpfs, fileSize, mountTmpfs } from '../helpers/tmpfs'
-import { bufferMeta } from './ledger'
+import { bufferMeta } from '../helpers/buffer-file'
 import { startScenario } from './scenario'
 
 const N = 500

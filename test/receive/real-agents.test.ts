@@ -7,7 +7,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
-import Database from 'better-sqlite3'
 import * as jpeg from 'jpeg-js'
 import t from 'tap'
 import { readJpegMetadata } from '../../shared/codec/metadata'
@@ -16,20 +15,13 @@ import { startMosquitto } from '../helpers/mosquitto'
 import { framesOnDisk, indexSeqs, range } from './helpers/disk'
 import { ReceiverProcess } from './helpers/receiver-process'
 import { sleep, waitFor } from './helpers/sim-agent'
+import { backlog } from '../helpers/buffer-file'
 
 const N = 60
 const DEVICES = ['agent-a', 'agent-b']
 
-/** Frames still held in an agent's buffer (those not yet acknowledged). */
-function buffered(file: string): number {
-  if (!existsSync(file)) return -1
-  const db = new Database(file, { readonly: true, fileMustExist: true })
-  try {
-    return (db.prepare('SELECT COUNT(*) AS n FROM frames').get() as { n: number }).n
-  } finally {
-    db.close()
-  }
-}
+/** Frames still held in an agent's buffer (those not yet acknowledged); -1 before it exists. */
+const buffered = (file: string): number => (existsSync(file) ? backlog(file) : -1)
 
 t.test('two agents, e2e acks, receiver killed and broker restarted: every frame on disk exactly once', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'deepn-receive-agents-'))
