@@ -140,7 +140,7 @@ export class SqliteFrameStore implements FrameStore {
     if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes < 0) throw new RangeError(`frame buffer: maxFileBytes must be an integer >= 0, got ${String(options.maxFileBytes)}`)
     const percent = options.minFreePercent ?? DEFAULT_MIN_FREE_PERCENT
     if (!(typeof percent === 'number' && percent >= 0 && percent <= 100)) throw new RangeError(`frame buffer: minFreePercent must be a number in 0..100, got ${String(options.minFreePercent)}`)
-    const fsBytes = filesystemBytes(options.path)
+    const fsBytes = diskSpace(options.path)?.total
     this.minFreeBytes = options.minFreeBytes ?? Math.floor(((fsBytes ?? 0) * percent) / 100)
     if (!Number.isSafeInteger(this.minFreeBytes) || this.minFreeBytes < 0) throw new RangeError(`frame buffer: minFreeBytes must be an integer >= 0, got ${String(options.minFreeBytes)}`)
     this.path = options.path
@@ -362,7 +362,7 @@ export class SqliteFrameStore implements FrameStore {
 
   /** True while the filesystem has less than minFreeBytes free; logs each change of that state. */
   private checkFreeSpace(): boolean {
-    const free = freeBytes(this.path)
+    const free = diskSpace(this.path)?.free
     if (free === undefined) return false // cannot tell: SQLITE_FULL handling remains
     if (!this.reserveHeld && free > this.minFreeBytes + 2 * this.walBoundBytes) this.holdReserve()
     if (this.minFreeBytes === 0) return false
@@ -706,19 +706,11 @@ function tornWal(file: string): string | undefined {
   }
 }
 
-function filesystemBytes(file: string): number | undefined {
+/** Size and free space (for unprivileged writers) of the filesystem holding `file`; undefined if it cannot tell. */
+function diskSpace(file: string): { total: number; free: number } | undefined {
   try {
     const st = fs.statfsSync(path.dirname(path.resolve(file)))
-    return st.blocks * st.bsize
-  } catch {
-    return undefined
-  }
-}
-
-function freeBytes(file: string): number | undefined {
-  try {
-    const st = fs.statfsSync(path.dirname(path.resolve(file)))
-    return st.bavail * st.bsize
+    return { total: st.blocks * st.bsize, free: st.bavail * st.bsize }
   } catch {
     return undefined
   }
