@@ -6,21 +6,20 @@
  * Commands throw on failure; this file turns that into the one convention of agent/cli-args.ts (one line
  * `deepn <command>: …`, exit 2 for usage errors, 1 otherwise).
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { exitCodeFor, failureLine } from './cli-args'
+import { packageVersion } from './package-root'
 
 type Main = (argv: string[]) => Promise<number>
 
 const commands: Record<string, { help: string; load: () => Main }> = {
   encode: { help: 'encode an image file to JPEG with DeepN or standard tables', load: () => require('./commands/encode').main },
   run: { help: 'run the edge agent (capture → encode → buffer → MQTT)', load: () => require('./commands/run').main },
-  demo: { help: 'agent + in-process broker + receiver on embedded defaults (npm start)', load: () => require('../scripts/demo').main },
+  demo: { help: 'agent + in-process broker + receiver on embedded defaults (npm start)', load: () => require('../scripts/demo/cli').main },
   calibrate: { help: 'collect DCT statistics from the camera and build a DeepN table', load: () => require('./commands/calibrate').main },
-  tables: { help: 'build / optimize quantization tables (offline)', load: () => require('../scripts/tables').main },
-  eval: { help: 'rate–accuracy evaluation of tables (offline)', load: () => require('../scripts/eval').main },
-  'push-table': { help: 'push a table file to a device over remote config and wait for its report', load: () => require('../scripts/push-table').main },
-  receive: { help: 'reference backend: MQTT frames → dataset folder (+ classification)', load: () => require('../scripts/receive').main },
+  tables: { help: 'build / optimize quantization tables (offline)', load: () => require('../scripts/tables/cli').main },
+  eval: { help: 'rate–accuracy evaluation of tables (offline)', load: () => require('../scripts/eval/cli').main },
+  'push-table': { help: 'push a table file to a device over remote config and wait for its report', load: () => require('../scripts/backend/push-table/cli').main },
+  receive: { help: 'reference backend: MQTT frames → dataset folder (+ classification)', load: () => require('../scripts/backend/receive/cli').main },
 }
 
 function usage(): string {
@@ -28,18 +27,8 @@ function usage(): string {
   return `usage: deepn <command> [options]\n       deepn help <command> | --version\n\ncommands:\n${rows.join('\n')}\n\n'deepn help <command>' (or 'deepn <command> --help') for a command's options.`
 }
 
-/** The version in package.json, found from the sources (agent/) or the build (dist/agent/). */
-export function version(): string {
-  for (const root of [join(__dirname, '..'), join(__dirname, '../..')]) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: string; version?: string }
-      if (pkg.name === 'deepn-edge' && pkg.version) return pkg.version
-    } catch {
-      // not this one
-    }
-  }
-  return 'unknown'
-}
+/** The version in package.json. */
+export const version = packageVersion
 
 /** Runs `argv` and returns the exit status; failures are printed as one line on stderr. */
 export async function dispatch(argv: string[]): Promise<number> {

@@ -3,7 +3,7 @@
  * 6 MB JS heap, V8 sees little reason to collect, so several dead frames pile up (RSS swung between 80 and 120 MB
  * before sources reused their frame, see FrameSource.release). One full GC after each large frame (~20 ms on a
  * Pi-class core, against ~100+ ms of encoding) also keeps the rest of the heap compact: with the synthetic source
- * reusing its frame, skipping it left RSS 1.5 MB higher and growing (scripts/bench-agent-memory.ts). Small frames
+ * reusing its frame, skipping it left RSS 1.5 MB higher and growing (scripts/bench/agent-memory.ts). Small frames
  * skip it.
  */
 import { setFlagsFromString } from 'node:v8'

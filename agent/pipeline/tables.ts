@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { parseTableFile, qualityTables } from '../../shared/codec/tables'
 import type { HuffmanTables, QuantTables } from '../../shared/codec/types'
 import { ConfigError, isPrototypeName, ownValue, type AgentConfig } from '../../shared/config'
+import { packagePath } from '../package-root'
 
 export interface ResolvedTables {
   /** Id written into frame metadata: the table id, `q<quality>` for quality tables, `*<scale>` when scaled. */
@@ -80,8 +81,7 @@ function availableTables(enc: AgentConfig['encoder'], dir: string): string {
   return ids.length ? ids.map((id) => `'${id}'`).join(', ') : 'none'
 }
 
-/** config/tables of this package, from the sources (agent/pipeline) or the build (dist/agent/pipeline). */
+/** config/tables of this package. */
 function shippedTablesDir(): string {
-  const fromSource = join(__dirname, '../../config/tables')
-  return existsSync(fromSource) ? fromSource : join(__dirname, '../../../config/tables')
+  return packagePath('config', 'tables')
 }

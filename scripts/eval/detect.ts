@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import { CalibrationCollector } from '../../agent/calibration/collector'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { RawImage, TableFile } from '../../shared/codec/types'
-import { loadBackendPackage } from '../backend-package'
+import { loadBackendPackage } from '../common/backend-package'
 import { DEFAULT_COCO_SSD_DIR } from './coco-ssd-model'
 import { detectMarkdown, writeDetectPlots } from './detect-report'
 import { detectSettings, detectSweep, detectCsv, FULL_DETECT_PLAN, parseDetectCsv, QUICK_DETECT_PLAN } from './detect-sweep'
@@ -18,11 +18,10 @@ import { CocoSsdDetector } from './detector'
 import { decodeTo, ourEncoder } from './evaluate'
 import { Progress, progressEnabled } from './progress'
 import { imageFolderSource, splitFrames, videoSource, VTEST_AVI, type FrameSource } from './video-frames'
+import { packagePath } from '../../agent/package-root'
 
-/** The shipped natural-image DeepN table, found from this file whether run from scripts/ (ts) or dist/scripts/. */
-export const NATURAL_DEEPN = [join(__dirname, '../..'), join(__dirname, '../../..')]
-  .map((r) => join(r, 'config/tables/natural-deepn.json'))
-  .find((p) => existsSync(p)) ?? 'config/tables/natural-deepn.json'
+/** The shipped natural-image DeepN table. */
+export const NATURAL_DEEPN = packagePath('config', 'tables', 'natural-deepn.json')
 
 /** Quick mode (CI): a few test frames spread over the test half, calibration on every 10th calibration frame. */
 export const QUICK = { frames: 4, every: 40, calibEvery: 10 }

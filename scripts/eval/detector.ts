@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { RawImage } from '../../shared/codec/types'
-import { loadBackendPackage } from '../backend-package'
+import { loadBackendPackage } from '../common/backend-package'
 import { verifyCocoSsdCache } from './coco-ssd-model'
 
 export interface Detection {

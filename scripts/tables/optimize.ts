@@ -158,7 +158,7 @@ export interface OptimizeTableOptions {
 /**
  * Searches a table for the model on a calibration slice and returns it as a table file, with its trained Huffman
  * set and a `source` recording model, data, objective and the curve reached, plus a one-line summary. Push it to
- * a device with pushTable() (scripts/backend/push-table.ts).
+ * a device with pushTable() (scripts/backend/push-table/push-table.ts).
  */
 export async function optimizeTable(o: OptimizeTableOptions = {}): Promise<{ table: TableFile; summary: string }> {
   const targets = [o.targetAccuracy, o.targetDrop, o.maxBytes].filter((v) => v !== undefined)

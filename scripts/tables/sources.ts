@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { RawImage } from '../../shared/codec/types'
 import { loadFashionMnist } from '../eval/dataset'
-import { loadBackendPackage } from '../backend-package'
+import { loadBackendPackage } from '../common/backend-package'
 import { decodeImageFile } from '../../agent/image-files/decode'
 
 export function* fashionMnistImages(dataDir?: string, limit = Infinity): Generator<RawImage> {

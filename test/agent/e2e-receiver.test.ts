@@ -1,5 +1,5 @@
 /**
- * End-to-end ack mode with the reference receiver (scripts/receive): the receiver is closed and the broker
+ * End-to-end ack mode with the reference receiver (scripts/backend/receive): the receiver is closed and the broker
  * restarted without persistence mid-stream, so frames the broker had PUBACKed are gone from it; the agent still
  * holds them until the receiver's ack and re-sends them. Every seq ends up on disk.
  */
@@ -12,7 +12,7 @@ import { validatePartial } from '../../shared/config'
 import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
 import { memoryLogger } from '../helpers/log'
-import { startReceiver } from '../../scripts/receive/receiver'
+import { startReceiver } from '../../scripts/backend/receive/receiver'
 import { startMosquitto } from '../helpers/mosquitto'
 
 const N = 40

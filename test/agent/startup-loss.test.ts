@@ -17,7 +17,7 @@ import type { BufferLossMessage } from '../../shared/contract/topics'
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto'
 import { subscribe, type Subscriber } from '../helpers/subscriber'
 import { agentDir, spawnAgent, writeConfig, type AgentProcess } from '../helpers/agent-process'
-import { startReceiver } from '../../scripts/receive/receiver'
+import { startReceiver } from '../../scripts/backend/receive/receiver'
 import { cannotMountTmpfs, mountTmpfs } from '../helpers/tmpfs'
 import { bufferedSeqs } from '../helpers/buffer-file'
 

@@ -10,8 +10,8 @@ import {
   applyPartial, defaults, isPrototypeName, ownValue, setOwn, validatePartial, validatePartialLenient, ConfigError,
 } from '../../shared/config'
 import { resolveTables } from '../../agent/pipeline/tables'
-import { parsePlm } from '../../scripts/tables'
-import { tablePushMessage } from '../../scripts/backend/push-table'
+import { parsePlm } from '../../scripts/tables/cli'
+import { tablePushMessage } from '../../scripts/backend/push-table/push-table'
 
 const NAMES = Object.getOwnPropertyNames(Object.prototype)
 const table = (v: number): number[] => Array.from({ length: 64 }, () => v)

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { main } from '../../scripts/eval'
+import { main } from '../../scripts/eval/cli'
 import { verifyCocoSsdCache } from '../../scripts/eval/coco-ssd-model'
 import { parseDetectCsv } from '../../scripts/eval/detect-sweep'
 import { ourEncoder } from '../../scripts/eval/evaluate'

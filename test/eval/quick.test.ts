@@ -3,7 +3,7 @@
 import t from 'tap'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { main } from '../../scripts/eval'
+import { main } from '../../scripts/eval/cli'
 
 const root = join(__dirname, '../..')
 const sidecar = JSON.parse(readFileSync(join(root, 'config/models/fmnist-cnn.json'), 'utf8'))

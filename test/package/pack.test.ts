@@ -1,6 +1,6 @@
 /**
  * The package a Pi installs: `npm pack` of a fresh copy of the sources (the prepack script builds dist/), then the
- * tarball extracted and installed as scripts/install-pi.sh does it (`npm install --omit=dev --omit=peer`). The
+ * tarball extracted and installed as scripts/install/install-pi.sh does it (`npm install --omit=dev --omit=peer`). The
  * installed agent must run without TypeScript or the backend-only packages, and the backend commands must say in
  * one line which package to install.
  *
@@ -41,7 +41,7 @@ const files = packed[0].files.map((f) => f.path)
 
 t.test('the tarball holds the built CLI, config and docs, and no tests or sources', async (t) => {
   for (const f of ['package.json', 'README.md', 'dist/agent/cli.js', 'dist/agent/commands/run.js', 'dist/shared/codec/index.js', 'dist/shared/codec/index.d.ts',
-    'dist/scripts/receive.js', 'config/tables/natural-deepn.json', 'config/models/fmnist-cnn.onnx', 'docs/config.md', 'scripts/install-pi.sh', 'scripts/deepn-edge.service']) {
+    'dist/scripts/backend/receive/cli.js', 'config/tables/natural-deepn.json', 'config/models/fmnist-cnn.onnx', 'docs/config.md', 'scripts/install/install-pi.sh', 'scripts/install/deepn-edge.service']) {
     t.ok(files.includes(f), `ships ${f}`)
   }
   const unwanted = files.filter((f) => f.startsWith('test/') || f.startsWith('dist/test/') || f.startsWith('.ci/') || f.endsWith('.py') || f.endsWith('.map') ||

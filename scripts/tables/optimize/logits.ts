@@ -5,7 +5,7 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-web'
 import { readModelInfo, type ModelInfo } from '../../eval/classifier'
-import { loadBackendPackage } from '../../backend-package'
+import { loadBackendPackage } from '../../common/backend-package'
 import { modelLoadError, readOnnxModel } from '../../eval/onnx-model'
 
 export class LogitsModel {

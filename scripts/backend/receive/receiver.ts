@@ -1,0 +1,340 @@
+/**
+ * The reference backend: MQTT frames → validated JPEGs in a dataset folder, with gap tracking, optional
+ * classification (results topic) and optional end-to-end acks. `startReceiver` is used in-process by the demo
+ * and by `deepn receive`.
+ */
+import { EventEmitter } from 'node:events'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { DEFAULT_PREFIX, Leaf, parseTopic, topic, type AckMessage, type FrameMetadata, type ResultMessage } from '../../../shared/contract/topics'
+import { Acker } from './acker'
+import { loadClassifier, type Classifier } from './classifier'
+import { describeFsError } from '../../../agent/output-file'
+import { Dataset, type StoreResult } from './dataset'
+import { MqttSession } from './mqtt-session'
+import { emptyCounters, formatSummary, type DeviceCounters, type SummarySnapshot } from './summary'
+import { LossBook, parseLossMessage } from './losses'
+import { validateFrame } from './validate'
+
+export interface ReceiverOptions {
+  url: string
+  prefix?: string
+  /** Dataset root. */
+  out: string
+  /** ONNX classifier; results are published on `<prefix>/<deviceId>/results`. */
+  model?: string
+  /** Class names (JSON array or one per line); default `<model>.labels.json|txt` when present. */
+  labels?: string
+  /** Publish end-to-end acks on `<prefix>/<deviceId>/ack`. */
+  ack?: boolean
+  ackIntervalMs?: number
+  ackEveryFrames?: number
+  /** Fixed id of the persistent session; default `deepn-receiver-<hostname>`. */
+  clientId?: string
+  protocol?: 'auto' | '5' | '3.1.1'
+  username?: string
+  password?: string
+  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean }
+  /** How long the broker queues frames for a stopped receiver (MQTT 5). Default 7 days. */
+  sessionExpirySec?: number
+  /** Fully decode each frame with jpeg-js besides the structure check. */
+  decode?: boolean
+  /** Summary period on the log; 0 = only at shutdown. Default 10 s. */
+  summaryIntervalMs?: number
+  /** Log sink; default stderr. */
+  log?: (line: string) => void
+  /** MQTT keepalive in seconds (default 30). */
+  keepaliveSec?: number
+  /** Longest wait between attempts to store a frame the disk refused (default 10000 ms; the first is 500 ms). */
+  storeRetryMaxMs?: number
+}
+
+/** `file` is the path written, absent for a duplicate. */
+export interface FrameEvent { deviceId: string; seq: number; file?: string; duplicate: boolean }
+export interface BadEvent { topic: string; deviceId?: string; reason: string }
+/** An `events/loss` announcement recorded (emitted as 'loss'). */
+export interface LossEvent { deviceId: string; message: import('../../../shared/contract/topics').BufferLossMessage }
+
+export interface Receiver extends EventEmitter {
+  /** Resolves once the frames subscription is active at the broker; rejects if the broker refuses the login. */
+  readonly subscribed: Promise<void>
+  /** Resolves with the reason when the receiver cannot go on (the broker refused the login); call close(). */
+  readonly failed: Promise<Error>
+  readonly out: string
+  snapshot(): SummarySnapshot
+  /** Finishes the frame being written, sends pending acks, disconnects. Idempotent. */
+  close(): Promise<void>
+}
+
+export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
+  const r = new ReceiverImpl(opts)
+  await r.init()
+  return r
+}
+
+class ReceiverImpl extends EventEmitter implements Receiver {
+  readonly out: string
+  private readonly prefix: string
+  private readonly log: (line: string) => void
+  private dataset!: Dataset
+  private classifier: Classifier | undefined
+  private session!: MqttSession
+  private acker: Acker | undefined
+  private readonly counters = new Map<string, DeviceCounters>()
+  private readonly losses = new Map<string, LossBook>()
+  private readonly badByReason: Record<string, number> = {}
+  private badPayloads = 0
+  private writeErrors = 0
+  private classifyErrors = 0
+  private inflight: Promise<unknown> = Promise.resolve()
+  private summaryTimer: NodeJS.Timeout | undefined
+  private lastTick = { at: Date.now(), frames: new Map<string, number>() }
+  private closed: Promise<void> | undefined
+  private readonly closing = new AbortController()
+  private lastStoreError = { message: '', at: 0 }
+
+  constructor(private readonly opts: ReceiverOptions) {
+    super()
+    this.out = opts.out
+    this.prefix = opts.prefix ?? DEFAULT_PREFIX
+    this.log = opts.log ?? ((line) => process.stderr.write(line + '\n'))
+  }
+
+  get subscribed(): Promise<void> {
+    return this.session.subscribed
+  }
+
+  get failed(): Promise<Error> {
+    return this.session.failed
+  }
+
+  async init(): Promise<void> {
+    if (this.opts.model) {
+      this.classifier = await loadClassifier(this.opts.model, this.opts.labels)
+      const i = this.classifier.input
+      this.log(`[receive] model ${this.classifier.model}: input ${i.channels}x${i.height}x${i.width}`)
+    }
+    this.dataset = await Dataset.open(this.opts.out)
+    for (const id of this.dataset.deviceIds()) this.counter(id)
+    this.session = new MqttSession({
+      url: this.opts.url,
+      clientId: this.opts.clientId ?? `deepn-receiver-${os.hostname()}`,
+      protocol: this.opts.protocol ?? 'auto',
+      username: this.opts.username,
+      password: this.opts.password,
+      tls: this.opts.tls,
+      sessionExpirySec: this.opts.sessionExpirySec ?? 7 * 24 * 3600,
+      subscriptions: [`${this.prefix}/+/${Leaf.frames}`, `${this.prefix}/+/${Leaf.loss}`],
+      onMessage: (t, payload) => this.enqueue(t, payload),
+      log: (level, msg) => this.log(`[receive] ${level}: ${msg}`),
+      keepaliveSec: this.opts.keepaliveSec,
+    })
+    if (this.opts.ack) {
+      this.acker = new Acker({
+        intervalMs: this.opts.ackIntervalMs ?? 500,
+        everyFrames: this.opts.ackEveryFrames ?? 50,
+        publish: (deviceId, seq) => {
+          const msg: AckMessage = { seq }
+          this.session.publish(topic(this.prefix, deviceId, Leaf.ack), JSON.stringify(msg))
+          this.notify('ack', { deviceId, seq })
+        },
+      })
+    }
+    const every = this.opts.summaryIntervalMs ?? 10000
+    if (every > 0) {
+      this.summaryTimer = setInterval(() => this.printSummary(), every)
+      this.summaryTimer.unref()
+    }
+    this.log(`[receive] writing ${this.prefix}/+/frames to ${this.dataset.root}${this.opts.ack ? ' (end-to-end acks on)' : ''}`)
+    this.session.start()
+  }
+
+  /** Counters now; frames/s are over the time since the previous periodic summary (or the start). */
+  snapshot(): SummarySnapshot {
+    const secs = Math.max((Date.now() - this.lastTick.at) / 1000, 1e-3)
+    const devices = [...this.counters].sort(([a], [b]) => a.localeCompare(b)).map(([deviceId, c]) => {
+      const seqs = this.dataset.seqs(deviceId)
+      const fps = (c.frames - (this.lastTick.frames.get(deviceId) ?? 0)) / secs
+      const book = this.losses.get(deviceId) ?? new LossBook()
+      const gaps = book.openGaps(seqs)
+      return {
+        deviceId, ...c, fps, firstSeq: seqs.first, lastSeq: seqs.last, contiguousThrough: book.contiguousThrough(seqs),
+        gaps, missing: gaps.reduce((n, g) => n + g.to - g.from + 1, 0), lost: book.lostForGood(seqs), skipped: book.skipped(),
+      }
+    })
+    return { devices, badPayloads: this.badPayloads, badByReason: { ...this.badByReason }, writeErrors: this.writeErrors, classifyErrors: this.classifyErrors }
+  }
+
+  /** Prints the summary and starts the next frames/s window. */
+  private printSummary(): void {
+    this.log(formatSummary(this.snapshot()))
+    this.lastTick = { at: Date.now(), frames: new Map([...this.counters].map(([id, c]) => [id, c.frames])) }
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown()
+    return this.closed
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.summaryTimer) clearInterval(this.summaryTimer)
+    this.closing.abort() // a write being retried gives up: its frame stays unacknowledged, redelivered next session
+    this.session.stopAccepting()
+    await this.inflight.catch(() => undefined)
+    this.acker?.flush()
+    await this.session.close()
+    await this.classifier?.close()
+    if (!this.session.hasFailed) this.printSummary() // nothing was received: the failure says it all
+    await this.dataset.close()
+  }
+
+  /** Messages are handled one at a time, in arrival order (mqtt.js already serialises; this makes it explicit). */
+  private enqueue(t: string, payload: Buffer): Promise<void> {
+    const next = this.inflight.then(() => this.handle(t, payload))
+    this.inflight = next.catch(() => undefined)
+    return next
+  }
+
+  private async handle(t: string, payload: Buffer): Promise<void> {
+    const parsed = parseTopic(this.prefix, t)
+    if (parsed?.leaf === Leaf.loss) return this.handleLoss(t, parsed.deviceId, payload)
+    if (!parsed || parsed.leaf !== Leaf.frames) return this.bad(t, undefined, 'topic outside the contract')
+    const { deviceId } = parsed
+    let meta: FrameMetadata
+    try {
+      meta = validateFrame(deviceId, payload, { decode: this.opts.decode })
+    } catch (err) {
+      return this.bad(t, deviceId, (err as Error).message)
+    }
+    const seqs = this.dataset.seqs(deviceId)
+    const lastBefore = seqs.last
+    const res = await this.storeUntilWritten(deviceId, meta, payload)
+    const c = this.counter(deviceId)
+    if (res.stored) {
+      c.frames++
+      c.bytes += payload.length
+      if (lastBefore !== undefined && meta.seq < lastBefore) c.filled++
+    } else if (!res.conflict) {
+      c.duplicates++
+    } else {
+      c.conflicts++
+      if (c.conflicts === 1 || c.conflicts % 100 === 0) {
+        this.log(`[receive] warn: ${deviceId} sent seq ${meta.seq} (captured ${meta.capturedAt}) but a different frame with that seq is stored; dropped (${c.conflicts} so far). Was the agent's buffer database reset?`)
+      }
+    }
+    this.acker?.update(deviceId, this.ackable(deviceId))
+    this.notify('frame', { deviceId, seq: meta.seq, file: res.file, duplicate: !res.stored } satisfies FrameEvent)
+    if (res.stored && this.classifier) await this.classify(deviceId, meta, payload, c)
+  }
+
+  /** The agent lost frames to buffer damage: record the ranges so the gap report stops waiting for them. */
+  private handleLoss(t: string, deviceId: string, payload: Buffer): void {
+    let m
+    try {
+      m = parseLossMessage(deviceId, payload)
+    } catch (err) {
+      return this.bad(t, deviceId, (err as Error).message)
+    }
+    let book = this.losses.get(deviceId)
+    if (!book) this.losses.set(deviceId, (book = new LossBook()))
+    this.counter(deviceId)
+    if (!book.add(m)) return
+    const ranges = [m.lost && `lost ${m.lost.from}-${m.lost.to} (${m.lost.frames} frames)`, m.unknown && `lost or never used ${m.unknown.from}-${m.unknown.to}`, m.skipped && `never used ${m.skipped.from}-${m.skipped.to}`].filter(Boolean).join(', ')
+    this.log(`[receive] warn: ${deviceId} announced a buffer loss (${m.cause}: ${m.detail}): ${ranges || 'no frames'}; seqs resume at ${m.resumesAt}`)
+    // Acks may now pass over the declared ranges: the agent no longer holds those frames.
+    const through = this.ackable(deviceId)
+    if (through !== undefined) this.acker?.update(deviceId, through)
+    this.notify('loss', { deviceId, message: m } satisfies LossEvent)
+  }
+
+  private ackable(deviceId: string): number | undefined {
+    const seqs = this.dataset.seqs(deviceId)
+    return this.losses.get(deviceId)?.contiguousThrough(seqs) ?? seqs.contiguousThrough
+  }
+
+  /**
+   * Stores the frame, retrying while the disk refuses (full, quota, read-only, a folder in the way). Reconnecting
+   * would not help: the frame stays unacknowledged at the broker and the session is kept, so nothing is lost and
+   * the receiver says what is wrong with the disk, not that the broker is unreachable.
+   */
+  private async storeUntilWritten(deviceId: string, meta: FrameMetadata, payload: Buffer): Promise<StoreResult> {
+    const maxMs = this.opts.storeRetryMaxMs ?? 10000
+    let delay = Math.min(500, maxMs)
+    for (let failures = 0; ; failures++) {
+      try {
+        const res = await this.dataset.store(deviceId, meta, payload, new Date())
+        if (failures > 0) this.log(`[receive] info: ${deviceId} seq ${meta.seq} stored after ${failures} failed write(s)`)
+        return res
+      } catch (err) {
+        this.writeErrors++
+        const what = describeStoreError(err, path.dirname(path.join(this.dataset.root, Dataset.framePath(deviceId, meta))))
+        if (this.closing.signal.aborted) throw new Error(`storing ${deviceId} seq ${meta.seq} failed: ${what}`)
+        // the same problem is said once a minute, not at every retry
+        const now = Date.now()
+        if (what !== this.lastStoreError.message || now - this.lastStoreError.at > 60000) {
+          this.lastStoreError = { message: what, at: now }
+          this.log(`[receive] error: ${what}; ${deviceId} seq ${meta.seq} stays unacknowledged at the broker, retrying the write (every ${maxMs / 1000} s at most)`)
+        }
+        await abortableSleep(delay, this.closing.signal)
+        delay = Math.min(delay * 2, maxMs)
+      }
+    }
+  }
+
+  private async classify(deviceId: string, meta: FrameMetadata, payload: Buffer, c: DeviceCounters): Promise<void> {
+    try {
+      const r = await this.classifier!.classify(payload)
+      const msg: ResultMessage = {
+        seq: meta.seq, label: r.label, index: r.index, score: r.score,
+        deviceId, capturedAt: meta.capturedAt, tableId: meta.tableId, quantDigest: meta.quantDigest ?? '', model: this.classifier!.model, inferenceMs: Math.round(r.inferenceMs * 100) / 100,
+      }
+      this.session.publish(topic(this.prefix, deviceId, Leaf.results), JSON.stringify(msg))
+      c.results++
+      this.notify('result', msg)
+    } catch (err) {
+      this.classifyErrors++
+      this.log(`[receive] classify ${deviceId} seq ${meta.seq} failed: ${(err as Error).message}`)
+    }
+  }
+
+  private bad(t: string, deviceId: string | undefined, reason: string): void {
+    this.badPayloads++
+    const key = reason.split(':')[0].replace(/'[^']*'/g, '…').slice(0, 60)
+    this.badByReason[key] = (this.badByReason[key] ?? 0) + 1
+    this.log(`[receive] bad payload on ${t}${deviceId ? ` (device ${deviceId})` : ''}: ${reason}`)
+    this.notify('bad', { topic: t, deviceId, reason } satisfies BadEvent)
+  }
+
+  /** A throwing listener (the embedding program's bug) must not turn into an unacknowledged, redelivered frame. */
+  private notify(event: string, payload: unknown): void {
+    try {
+      this.emit(event, payload)
+    } catch (err) {
+      this.log(`[receive] '${event}' listener failed: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+
+  private counter(deviceId: string): DeviceCounters {
+    let c = this.counters.get(deviceId)
+    if (!c) this.counters.set(deviceId, (c = emptyCounters()))
+    return c
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** "disk full: no space left in /data/cam1/2026-12-02" rather than a raw ENOSPC on a temp file name. */
+function describeStoreError(err: unknown, frameFolder: string): string {
+  const e = err as NodeJS.ErrnoException
+  if (e?.code === 'ENOSPC') return `disk full: no space left in ${frameFolder}`
+  if (e?.code === 'EDQUOT') return `disk quota exceeded in ${frameFolder}`
+  if (e?.code) return `cannot write ${e.path ?? frameFolder}: ${describeFsError(e)}`
+  return `cannot store in ${frameFolder}: ${e instanceof Error ? e.message : String(err)}`
+}

@@ -1,0 +1,226 @@
+/**
+ * `deepn demo` (what `npm start` runs): the agent on embedded defaults (synthetic camera) + an in-process MQTT
+ * broker (aedes, when no broker URL is configured) + the reference receiver writing the frames into
+ * ./data/received — one command shows frames flowing end to end. Runs until Ctrl-C, or `--frames N` /
+ * `--seconds N`.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:net'
+import { gunzipSync } from 'node:zlib'
+import { join, resolve } from 'node:path'
+import { fromLayers, loadLocalConfig } from '../../agent/config-file'
+import { createAgent, stopOnSignals } from '../../agent/commands/run'
+import { UsageError } from '../../agent/cli-args'
+import { createLogger, errorMessage } from '../../agent/log'
+import { validatePartial, ConfigError, mergePartials } from '../../shared/config'
+import { parseIdx } from '../../shared/deepn/idx'
+import { redactUrl } from '../backend/receive/mqtt-session'
+import { startReceiver } from '../backend/receive/receiver'
+import { packageRoot } from '../../agent/package-root'
+
+const USAGE = `usage: deepn demo [--frames N] [--seconds N] [--port N] [--data DIR] [--model FILE.onnx] [--fmnist] [--config FILE]
+
+Runs agent + in-process broker + receiver on embedded defaults. Without a broker URL (config 'mqtt.url' or
+DEEPN_MQTT_URL) an in-process broker listens on 127.0.0.1 (port 1883, or a free one when taken).
+Frames land in <data>/received/<deviceId>/<date>/<seq>.jpg (default data dir: ./data).
+--fmnist replays Fashion-MNIST test images (Debian package dataset-fashion-mnist) through the agent with the
+fmnist-deepn table and classifies every received frame with the shipped model (config/models/fmnist-cnn.onnx),
+printing each image's true label and the accuracy so far (its scratch buffer <data>/fmnist-buffer.db starts
+afresh on every run, so seq n is test image n-1).`
+
+interface DemoArgs { frames?: number; seconds?: number; port?: number; data: string; model?: string; config?: string; fmnist?: boolean }
+
+const FMNIST_IMAGES = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'
+const FMNIST_SAMPLES = 200
+
+/** Writes the first Fashion-MNIST test images as PGM files for the `files` source; returns the folder. */
+function writeFmnistSamples(data: string): string {
+  if (!existsSync(FMNIST_IMAGES)) throw new ConfigError(`--fmnist needs ${FMNIST_IMAGES} (sudo apt-get install -y dataset-fashion-mnist)`)
+  const idx = parseIdx(new Uint8Array(gunzipSync(readFileSync(FMNIST_IMAGES))))
+  const [count, h, w] = idx.dims
+  const dir = join(data, 'fmnist-samples')
+  mkdirSync(dir, { recursive: true })
+  for (let i = 0; i < Math.min(count, FMNIST_SAMPLES); i++) {
+    const header = Buffer.from(`P5\n${w} ${h}\n255\n`, 'latin1')
+    writeFileSync(join(dir, `${String(i).padStart(4, '0')}.pgm`), Buffer.concat([header, idx.data.subarray(i * w * h, (i + 1) * w * h)]))
+  }
+  return dir
+}
+
+function parseArgs(argv: string[]): DemoArgs | 'help' {
+  const out: DemoArgs = { data: 'data' }
+  const num = (name: string, v: string | undefined): number => {
+    const n = Number(v)
+    if (!v || !Number.isInteger(n) || n < 0) throw new UsageError(`${name} needs a non-negative integer, got ${v ?? 'nothing'}`)
+    return n
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    switch (a) {
+      case '--help': case '-h': return 'help'
+      case '--frames': out.frames = num(a, argv[++i]); break
+      case '--seconds': out.seconds = num(a, argv[++i]); break
+      case '--port':
+        out.port = num(a, argv[++i])
+        if (out.port > 65535) throw new UsageError(`--port ${out.port} is above 65535 (0 picks any free port)`)
+        break
+      case '--data': out.data = argv[++i] ?? ''; if (!out.data) throw new UsageError('--data needs a directory'); break
+      case '--model': out.model = argv[++i]; if (!out.model) throw new UsageError('--model needs a file'); break
+      case '--config': out.config = argv[++i]; if (!out.config) throw new UsageError('--config needs a file'); break
+      case '--fmnist': out.fmnist = true; break
+      default: throw new UsageError(`unknown option '${a}'`)
+    }
+  }
+  return out
+}
+
+/** The in-process broker; closed again if it cannot listen, so a failed start leaves no timer or socket behind. */
+async function startBroker(port: number | undefined): Promise<{ port: number; close(): Promise<void> }> {
+  const { Aedes } = require('aedes') as typeof import('aedes')
+  const broker = await Aedes.createBroker()
+  const closeBroker = (): Promise<void> => new Promise((res) => broker.close(() => res()))
+  const listen = (p: number): Promise<Server> => new Promise((res, rej) => {
+    const srv = createServer(broker.handle)
+    srv.once('error', rej)
+    srv.listen(p, '127.0.0.1', () => res(srv))
+  })
+  let srv: Server
+  try {
+    try {
+      srv = await listen(port ?? 1883)
+    } catch (err) {
+      if (port !== undefined) throw err
+      srv = await listen(0) // 1883 is taken (a local Mosquitto?): any free port
+    }
+  } catch (err) {
+    await closeBroker()
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : errorMessage(err)
+    throw new Error(`cannot listen on 127.0.0.1:${port ?? 1883}: ${why} (pick another --port, or --port 0 for any free one)`)
+  }
+  return {
+    port: (srv.address() as { port: number }).port,
+    close: () => new Promise((res) => { broker.close(() => srv.close(() => res())) }),
+  }
+}
+
+/** Things started so far, stopped in reverse order whether the demo ends normally or fails half-way. */
+class Teardown {
+  private readonly steps: Array<() => Promise<unknown>> = []
+  add(step: () => Promise<unknown>): void { this.steps.push(step) }
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) await step().catch(() => undefined)
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv)
+  if (args === 'help') { console.log(USAGE); return 0 }
+  const local = loadLocalConfig({ file: args.config, env: process.env })
+  const teardown = new Teardown()
+  try {
+    return await runDemo(args, local, teardown)
+  } finally {
+    // A fatal error (port in use, a model that does not load, …) must not leave the broker listening: the
+    // process would print the error and hang until Ctrl-C.
+    await teardown.run()
+  }
+}
+
+async function runDemo(args: DemoArgs, local: ReturnType<typeof loadLocalConfig>, teardown: Teardown): Promise<number> {
+  const log = createLogger({ level: local.config.log.level })
+  const data = resolve(args.data)
+  const model = args.model ?? (args.fmnist ? join(packageRoot(), 'config/models/fmnist-cnn.onnx') : undefined)
+  if (model && !existsSync(model)) throw new UsageError(`--model ${model}: no such file`)
+  let broker: Awaited<ReturnType<typeof startBroker>> | undefined
+  let url = local.config.mqtt.url
+  if (!url) {
+    broker = await startBroker(args.port)
+    teardown.add(() => broker!.close())
+    url = `mqtt://127.0.0.1:${broker.port}`
+  }
+  // aedes speaks MQTT 3.1.1 only: say so rather than have both clients log a refused MQTT 5 first
+  const protocol = broker ? '3.1.1' : undefined
+  // Demo defaults on top of the schema's, below anything the user configured.
+  const fmnist = args.fmnist ? { capture: { source: 'files', filesDir: writeFmnistSamples(data), width: 28, height: 28, intervalMs: 200 }, encoder: { table: 'fmnist-deepn' } } : {}
+  const demo = validatePartial({
+    mqtt: { url, ...(protocol ? { protocol } : {}) },
+    buffer: { path: join(data, args.fmnist ? FMNIST_BUFFER : 'demo-buffer.db') },
+    ...fmnist,
+    ...(args.frames ? { capture: { ...fmnist.capture, maxFrames: args.frames } } : {}),
+  }, { remote: false })
+  const layers = fromLayers(mergePartials(demo, mergePartials(local.local, { 'mqtt.url': url })))
+  const c = layers.config
+  // The receiver (which loads the model) before the agent: a model that does not load stops the demo before
+  // anything was captured.
+  const receiver = await startReceiver({ url, protocol: c.mqtt.protocol, out: join(data, 'received'), prefix: c.mqtt.prefix, model, summaryIntervalMs: 10000, log: (l) => log.child('receiver').info(l) })
+  teardown.add(() => receiver.close())
+  const failed = receiver.failed.then((err) => { throw err })
+  failed.catch(() => undefined)
+  await Promise.race([receiver.subscribed, failed])
+  // The --fmnist demo replays from seq 1 in its own scratch buffer, so seq n is test image n-1 (its true label).
+  const scratch = args.fmnist && c.buffer.path === join(data, FMNIST_BUFFER)
+  if (scratch) removeBuffer(c.buffer.path)
+  const agent = createAgent(layers, log)
+  teardown.add(() => agent.stop())
+
+  const unique = new Set<number>()
+  let done: () => void = () => {}
+  const finished = new Promise<void>((r) => { done = r })
+  receiver.on('frame', (e: { deviceId: string; seq: number }) => {
+    if (e.deviceId === c.deviceId) unique.add(e.seq)
+    if (args.frames && unique.size >= args.frames) done()
+  })
+  if (args.seconds) setTimeout(done, args.seconds * 1000).unref()
+  if (model) {
+    const truth = scratch ? fmnistTruth() : undefined
+    let right = 0, total = 0
+    receiver.on('result', (r: { seq: number; label: string; score: number }) => {
+      let line = `  seq ${r.seq}: ${r.label} (${(r.score * 100).toFixed(1)} %)`
+      const label = truth?.(r.seq)
+      if (label !== undefined) {
+        total++
+        if (label === r.label) right++
+        line += `, true label ${label} ${label === r.label ? '✓' : '✗'}; accuracy so far ${right}/${total} (${(100 * right / total).toFixed(1)} %)`
+      }
+      console.log(line)
+    })
+  }
+  const [host, port] = url.replace(/^mqtts?:\/\//, '').replace(/^[^@]*@/, '').split(':')
+  const sub = `mosquitto_sub -h ${host} -p ${port ?? 1883}`
+  const p = c.mqtt.prefix
+  console.log([
+    '',
+    `deepn demo: ${broker ? 'in-process broker' : 'broker'} at ${redactUrl(url)}; device '${c.deviceId}'`,
+    `  watch the messages:  ${sub} -t '${p}/+/status' -t '${p}/+/telemetry' -t '${p}/+/config' -t '${p}/+/results' -v`,
+    `  frame sizes:         ${sub} -t '${p}/+/frames' -F '%t %l bytes'`,
+    `  frames land in:      ${join(data, 'received', c.deviceId)}/`,
+    `  change the config:   mosquitto_pub -h ${host} -p ${port ?? 1883} -t '${p}/${c.deviceId}/config/set' -m '{"id":"1","config":{"capture":{"width":320,"height":240}}}'`,
+    args.frames || args.seconds ? '' : '  Ctrl-C to stop.',
+    '',
+  ].join('\n'))
+
+  const signalled = stopOnSignals(agent, log)
+  await agent.start()
+  await Promise.race([finished, signalled, failed])
+  await teardown.run()
+  console.log(`deepn demo: ${unique.size} frames received into ${join(data, 'received', c.deviceId)}/`)
+  return 0
+}
+
+const FMNIST_BUFFER = 'fmnist-buffer.db'
+const FMNIST_LABELS = '/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz'
+const FMNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+
+/** seq → true class name of the replayed test image (the files source loops over FMNIST_SAMPLES images). */
+function fmnistTruth(): ((seq: number) => string | undefined) | undefined {
+  if (!existsSync(FMNIST_LABELS)) return undefined
+  const labels = parseIdx(new Uint8Array(gunzipSync(readFileSync(FMNIST_LABELS)))).data
+  const n = Math.min(labels.length, FMNIST_SAMPLES)
+  return (seq) => FMNIST_CLASSES[labels[(seq - 1) % n]]
+}
+
+/** The --fmnist demo's own scratch buffer (never the agent's), so its seqs start at 1 on every run. */
+function removeBuffer(path: string): void {
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true })
+}
