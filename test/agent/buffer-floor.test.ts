@@ -68,7 +68,7 @@ t.test('below the floor: status degraded with the reason while frames are refuse
   await sub.waitFor(() => statuses(sub).at(-1)?.state === 'degraded', 30000, 'status degraded')
     .catch((e) => { throw new Error(`${e.message}\n${agent.output().slice(-3000)}`) })
   const degraded = statuses(sub).at(-1)!
-  t.match(degraded, { state: 'degraded', deviceId: 'floor-status', reason: /bytes free on the buffer's filesystem \(buffer\.minFreePercent\): new frames refused \(reject-new\)/ }, degraded.reason)
+  t.match(degraded, { state: 'degraded', deviceId: 'floor-status', reason: /bytes free on the buffer's filesystem \(buffer\.minFreePercent\): new frames refused \(reject-new\)/ }, String(degraded.reason))
   const retained = await subscribe(broker.url, ['deepn/floor-status/status'])
   t.teardown(() => retained.close())
   await retained.waitFor(() => retained.messages.length > 0, 10000, 'the retained status')

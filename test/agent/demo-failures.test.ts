@@ -18,7 +18,7 @@ interface Exit { code: number | null; out: string; hung: boolean }
 function demo(args: string[], opts: { cli?: string; timeoutMs?: number } = {}): Promise<Exit> {
   const cwd = mkdtempSync(join(tmpdir(), 'deepn-demo-fail-'))
   t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
-  const env = { ...process.env, DEEPN_DEVICE_ID: 'failcam' }
+  const env: NodeJS.ProcessEnv = { ...process.env, DEEPN_DEVICE_ID: 'failcam' }
   delete env.DEEPN_MQTT_URL
   const p = spawn(process.execPath, [opts.cli ?? CLI, 'demo', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''

@@ -11,7 +11,7 @@ import { CLI } from '../helpers/agent-process'
 
 t.test('demo runs end to end and stops after --frames', async (t) => {
   const cwd = mkdtempSync(join(tmpdir(), 'deepn-demo-'))
-  const env = { ...process.env, DEEPN_DEVICE_ID: 'democam', DEEPN__CAPTURE__INTERVAL_MS: '100' }
+  const env: NodeJS.ProcessEnv = { ...process.env, DEEPN_DEVICE_ID: 'democam', DEEPN__CAPTURE__INTERVAL_MS: '100' }
   delete env.DEEPN_MQTT_URL
   let out = ''
   const p = spawn(process.execPath, [CLI, 'demo', '--frames', '4', '--port', '0'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -38,7 +38,7 @@ t.test('demo runs end to end and stops after --frames', async (t) => {
 
 t.test('demo --fmnist: Fashion-MNIST images through the agent, classified by the receiver', { skip: !existsSync('/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz') && 'dataset-fashion-mnist not installed' }, async (t) => {
   const cwd = mkdtempSync(join(tmpdir(), 'deepn-demo-fmnist-'))
-  const env = { ...process.env, DEEPN_DEVICE_ID: 'fmcam' }
+  const env: NodeJS.ProcessEnv = { ...process.env, DEEPN_DEVICE_ID: 'fmcam' }
   delete env.DEEPN_MQTT_URL
   let out = ''
   const p = spawn(process.execPath, [CLI, 'demo', '--fmnist', '--frames', '10', '--port', '0'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
