@@ -47,7 +47,7 @@ export function createSource(o: CaptureOptions): FrameSource {
   switch (o.source) {
     case 'synthetic': {
       const { SyntheticSource } = require('./synthetic') as typeof import('./synthetic')
-      source = new SyntheticSource(o.width, o.height)
+      source = new SyntheticSource(o.width, o.height, o.pixelFormat)
       break
     }
     case 'files': {

@@ -41,6 +41,11 @@ export interface CaptureOptions {
   }
   /** raspistill `-t` / rpicam-still `-t`: time the camera runs (AE/AWB settle) before the still (ms). Default 1000. */
   warmupMs?: number
+  /**
+   * The pixel layout wanted, for sources that can produce either (synthetic): `yuv420p` for a 4:2:0 encoder
+   * (half the memory, no colour conversion per frame), `rgb` otherwise. Cameras deliver what they deliver.
+   */
+  pixelFormat?: 'rgb' | 'yuv420p'
   /** Wrap in a RetryingSource (default) or not (`false`). */
   retry?: RetryOptions | false
   log?: CaptureLogger

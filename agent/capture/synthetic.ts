@@ -1,6 +1,7 @@
 import type { RawImage } from '../../shared/codec/types'
 import type { FrameSource } from './source'
 import { CaptureAbortedError } from './errors'
+import { rgbToYcc420Pair } from '../../shared/codec/color'
 
 /**
  * Frame `n` of the moving test pattern, deterministic in (width, height, n): smooth gradients (cheap for JPEG),
@@ -11,8 +12,47 @@ import { CaptureAbortedError } from './errors'
 export function syntheticFrame(width: number, height: number, n: number, into?: Uint8Array): RawImage {
   const bytes = width * height * 3
   if (into && into.byteLength !== bytes) throw new RangeError(`syntheticFrame: 'into' holds ${into.byteLength} bytes, a ${width}x${height} RGB frame needs ${bytes}`)
-  // Clamped stores do the 0..255 saturation; the RawImage gets a plain Uint8Array view of the same memory.
-  const data = into ? new Uint8ClampedArray(into.buffer, into.byteOffset, bytes) : new Uint8ClampedArray(bytes)
+  const data = into ?? new Uint8Array(bytes)
+  const draw = patternRows(width, height, n)
+  for (let y = 0; y < height; y++) draw(y, data, y * width * 3)
+  return { width, height, format: 'rgb', data }
+}
+
+/**
+ * The same frame as planar I420 (`yuv420p`, what rpicam hands over): each pair of pattern rows is converted and
+ * downsampled exactly as the encoder's RGB path does it (libjpeg's jccolor + h2v2_downsample), so a 4:2:0 encode
+ * of this frame is byte-identical to one of syntheticFrame()'s, with half the memory and no colour conversion
+ * per frame in the encoder. `into` must hold width x height + 2 x ceil(width/2) x ceil(height/2) bytes.
+ */
+export function syntheticFrameI420(width: number, height: number, n: number, into?: Uint8Array): RawImage {
+  const cw = (width + 1) >> 1, ch = (height + 1) >> 1
+  const bytes = width * height + 2 * cw * ch
+  if (into && into.byteLength !== bytes) throw new RangeError(`syntheticFrameI420: 'into' holds ${into.byteLength} bytes, a ${width}x${height} I420 frame needs ${bytes}`)
+  const data = into ?? new Uint8Array(bytes)
+  const y = data.subarray(0, width * height)
+  const u = data.subarray(width * height, width * height + cw * ch)
+  const v = data.subarray(width * height + cw * ch)
+  const draw = patternRows(width, height, n)
+  const pair = rowPair(width)
+  for (let row = 0; row < height; row += 2) {
+    draw(row, pair, 0)
+    const second = row + 1 < height
+    if (second) draw(row + 1, pair, width * 3)
+    // The bottom row of an odd height pairs with itself, as libjpeg's expand_bottom_edge does.
+    rgbToYcc420Pair(pair, 3, width, 0, second ? width * 3 : 0, y, row * width, second ? (row + 1) * width : row * width, width, u, v, (row >> 1) * cw, cw)
+  }
+  return { width, height, format: 'yuv420p', data }
+}
+
+/** Two RGB rows of scratch, kept between frames of the same width (no per-frame allocation). */
+let pairCache: Uint8Array | null = null
+function rowPair(width: number): Uint8Array {
+  if (pairCache?.length !== width * 6) pairCache = new Uint8Array(width * 6)
+  return pairCache
+}
+
+/** Returns a function drawing row `y` of frame `n` as RGB into `out` at byte `at`. */
+function patternRows(width: number, height: number, n: number): (y: number, out: Uint8Array, at: number) => void {
   const cx = ((n * 7) % (width + 80)) - 40 // disc moves right, wraps
   const cy = height * 0.5 + Math.sin(n / 9) * height * 0.25
   const r = Math.max(4, Math.min(width, height) / 8)
@@ -22,26 +62,34 @@ export function syntheticFrame(width: number, height: number, n: number, into?: 
   const patchX0 = width >> 2, patchX1 = patchX0 + (width >> 3)
   const patchY0 = height >> 2, patchY1 = patchY0 + (height >> 3)
   const shade = (n * 5) & 255
-  const gx = new Uint8Array(width)
-  for (let x = 0; x < width; x++) gx[x] = ((x * 255) / (width - 1 || 1)) | 0
+  const gx = gradient(width)
   const noise = noiseTable()
-  for (let y = 0, i = 0; y < height; y++) {
+  return (y, out, at) => {
     const gy = ((y * 255) / (height - 1 || 1)) | 0
     const dy2 = (y - cy) * (y - cy)
     const inBar = y >= barY && y < barY + barH
     const inPatchRow = y >= patchY0 && y < patchY1
     // Row offset into the noise table: differs per row and per frame, so the grain moves like sensor noise.
     const nrow = (Math.imul(y, 7919) + Math.imul(n, 104729)) & NOISE_MASK
-    for (let x = 0; x < width; x++, i += 3) {
+    for (let x = 0, i = at; x < width; x++, i += 3) {
       let red = gx[x], green = gy, blue = (gx[x] + gy + shade) & 255
       if ((x - cx) * (x - cx) + dy2 <= r2) { red = 240; green = 200; blue = 30 }
       else if (inBar) { red = 20; green = 90; blue = 220 }
       else if (inPatchRow && x >= patchX0 && x < patchX1) { const on = ((x >> 1) ^ (y >> 1)) & 1; red = green = blue = on ? 230 : 25 }
       const k = (nrow + x * 3) & NOISE_MASK
-      data[i] = red + noise[k]; data[i + 1] = green + noise[k + 1]; data[i + 2] = blue + noise[k + 2]
+      out[i] = clamp(red + noise[k]); out[i + 1] = clamp(green + noise[k + 1]); out[i + 2] = clamp(blue + noise[k + 2])
     }
   }
-  return { width, height, format: 'rgb', data: into ?? new Uint8Array(data.buffer) }
+}
+
+const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : v)
+
+let gradientCache: Uint8Array | null = null
+function gradient(width: number): Uint8Array {
+  if (gradientCache?.length === width) return gradientCache
+  const gx = new Uint8Array(width)
+  for (let x = 0; x < width; x++) gx[x] = ((x * 255) / (width - 1 || 1)) | 0
+  return (gradientCache = gx)
 }
 
 const NOISE_SIZE = 1 << 16
@@ -62,8 +110,9 @@ function noiseTable(): Int8Array {
 }
 
 /**
- * The embedded default camera: a moving test pattern, one frame per capture() call. A frame handed back with
- * release() is drawn over by the next capture() instead of allocating another (6 MB at 1080p).
+ * The embedded default camera: a moving test pattern, one frame per capture() call, as RGB or as I420 (the
+ * default for a 4:2:0 encoder, as rpicam delivers: half the memory, 3 MB instead of 6 at 1080p). A frame handed
+ * back with release() is drawn over by the next capture() instead of allocating another.
  */
 export class SyntheticSource implements FrameSource {
   readonly kind = 'synthetic'
@@ -71,13 +120,14 @@ export class SyntheticSource implements FrameSource {
   /** The memory of the last frame given out, and whether it came back. */
   private lent?: Uint8Array
   private spare?: Uint8Array
-  constructor(private readonly width: number, private readonly height: number) {}
+  constructor(private readonly width: number, private readonly height: number, private readonly format: 'rgb' | 'yuv420p' = 'rgb') {}
 
   async capture(signal?: AbortSignal): Promise<RawImage> {
     if (signal?.aborted) throw new CaptureAbortedError('synthetic: capture aborted')
     const into = this.spare
     this.spare = undefined
-    const image = syntheticFrame(this.width, this.height, this.frame++, into)
+    const draw = this.format === 'yuv420p' ? syntheticFrameI420 : syntheticFrame
+    const image = draw(this.width, this.height, this.frame++, into)
     this.lent = image.data
     return image
   }

@@ -25,13 +25,14 @@ export interface SourceOptions {
   files?: { dir: string; loop: boolean }
   timeoutMs?: number
   rpicam?: { mode: 'still' | 'vid' }
+  pixelFormat?: 'rgb' | 'yuv420p'
   /** The loop retries with its own backoff, so the source must not. */
   retry?: false
   log?: { debug(msg: string): void; info(msg: string): void; warn(msg: string): void }
 }
 export type SourceFactory = (options: SourceOptions) => FrameSource
 
-const SOURCE_KEYS = ['capture.source', 'capture.width', 'capture.height', 'capture.filesDir', 'capture.filesLoop', 'capture.rpicamMode', 'capture.rpicamFramerate', 'capture.rpicamStride', 'capture.warmupMs', 'capture.timeoutMs']
+const SOURCE_KEYS = ['capture.source', 'capture.width', 'capture.height', 'capture.filesDir', 'capture.filesLoop', 'capture.rpicamMode', 'capture.rpicamFramerate', 'capture.rpicamStride', 'capture.warmupMs', 'capture.timeoutMs', 'encoder.subsampling']
 
 export interface CaptureLoopOptions {
   config: AgentConfig
@@ -128,7 +129,7 @@ export class CaptureLoop extends EventEmitter {
     let image: RawImage | undefined
     let source: FrameSource | undefined
     try {
-      source = this.source ??= o.createSource({ ...captureOptionsFromConfig(c, o.log), retry: false })
+      source = this.source ??= o.createSource({ ...captureOptionsFromConfig(c, o.log), pixelFormat: this.config.encoder.subsampling === '420' ? 'yuv420p' : 'rgb', retry: false })
       this.abort = new AbortController()
       const timer = setTimeout(() => this.abort?.abort(new Error(`capture timed out after ${c.timeoutMs} ms`)), c.timeoutMs + 1000)
       try {

@@ -8,7 +8,8 @@
  * next, and collects a big frame's garbage right after it, see reclaim.ts), so the peak is one frame's capture,
  * encode and output, plus the JPEGs the publisher holds until their PUBACK:
  *
- *   capture  raw frame as the source holds it at its peak, per pixel: synthetic 3 (RGB); rpicam 4.5 (I420 is
+ *   capture  raw frame as the source holds it at its peak, per pixel: synthetic 1.5 (I420 for a 4:2:0 encoder)
+ *            or 3 (RGB for 4:4:4); rpicam 4.5 (I420 is
  *            1.5, held three times: piped chunks, joined, packed; rpicam-vid: two stream buffers and the packed
  *            copy); raspistill 9 (BMP piped in and joined, 3 each, then decoded RGB 3); files 10 (the file, up to
  *            3 for PPM, the decoder's RGBA 4 and the RGB 3; the images' own size counts, not width x height).
@@ -51,7 +52,8 @@ export interface FrameMemory {
 
 export function estimateFrameMemory(c: AgentConfig): FrameMemory {
   const px = c.capture.width * c.capture.height
-  const capture = px * CAPTURE_BYTES_PER_PIXEL[c.capture.source]
+  const synthetic420 = c.capture.source === 'synthetic' && c.encoder.subsampling === '420'
+  const capture = px * (synthetic420 ? 1.5 : CAPTURE_BYTES_PER_PIXEL[c.capture.source])
   const samples = px * (c.encoder.subsampling === '444' && c.capture.source !== 'rpicam' ? 3 : 1.5)
   const coefficients = c.encoder.optimizeHuffman ? samples * 2 + samples / 64 : 0
   const encoder = ENCODER_FIXED_BYTES + c.capture.width * ROW_BUFFER_BYTES_PER_COLUMN + coefficients

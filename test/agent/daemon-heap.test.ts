@@ -9,10 +9,10 @@ import { startMosquitto } from '../helpers/mosquitto'
 import { agentDir, spawnAgent, writeConfig } from '../helpers/agent-process'
 
 t.test('the user\'s own choice wins', async (t) => {
-  t.same(applyDaemonHeapSettings(['--optimize-for-size'], ''), [], 'on node\'s command line')
-  t.same(applyDaemonHeapSettings([], '--max-semi-space-size=2 --no-optimize-for-size'), [], 'turned off in NODE_OPTIONS')
-  t.same(applyDaemonHeapSettings([], '--optimize_for_size'), [], 'underscore spelling')
-  t.same(applyDaemonHeapSettings([], '--max-semi-space-size=2'), ['--optimize-for-size'], 'other flags do not count')
+  t.same(applyDaemonHeapSettings(['--optimize-for-size', '--semi-space-growth-factor=2'], ''), [], 'on node\'s command line')
+  t.same(applyDaemonHeapSettings([], '--max-semi-space-size=2 --no-optimize-for-size'), ['--semi-space-growth-factor=1'], 'turned off in NODE_OPTIONS')
+  t.same(applyDaemonHeapSettings([], '--optimize_for_size --semi_space_growth_factor=4'), [], 'underscore spelling')
+  t.same(applyDaemonHeapSettings([], '--max-semi-space-size=2'), ['--optimize-for-size', '--semi-space-growth-factor=1'], 'other flags do not count')
 })
 
 t.test('a plain deepn run applies them', async (t) => {
@@ -26,7 +26,7 @@ t.test('a plain deepn run applies them', async (t) => {
   }), env)
   t.teardown(() => agent.signal('SIGKILL'))
   await agent.waitForOutput(/running/)
-  t.match(agent.output(), /V8: --optimize-for-size/)
+  t.match(agent.output(), /V8: --optimize-for-size --semi-space-growth-factor=1/)
   agent.signal('SIGTERM')
   t.equal(await agent.exited, 0)
 })

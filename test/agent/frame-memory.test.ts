@@ -48,7 +48,8 @@ t.test('the estimate covers what capturing and encoding a frame really takes, at
 
 t.test('the parts follow the pipeline: source format, subsampling, optimizeHuffman, in-flight window, payload cap', async (t) => {
   const base = estimateFrameMemory(config({ capture: { width: 1920, height: 1080 } }))
-  t.equal(base.capture, 1920 * 1080 * 3, 'synthetic: one RGB frame')
+  t.equal(base.capture, 1920 * 1080 * 1.5, 'synthetic: one I420 frame for a 4:2:0 encoder')
+  t.equal(estimateFrameMemory(config({ capture: { width: 1920, height: 1080 }, encoder: { subsampling: '444' } })).capture, 1920 * 1080 * 3, 'synthetic: one RGB frame for 4:4:4')
   t.equal(estimateFrameMemory(config({ capture: { width: 1920, height: 1080, source: 'rpicam' } })).capture, 1920 * 1080 * 4.5, 'rpicam: I420 held three times')
   t.equal(base.output, 3 * 1920 * 1080 * 1.5 * 0.6, '3 J at 4:2:0')
   t.equal(base.inflight, 8 * 2 * 1920 * 1080 * 1.5 * 0.6, '8 in flight x 2 copies')

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { createSource, SourceExhaustedError, syntheticFrame } from '../../agent/capture'
+import { syntheticFrameI420 } from '../../agent/capture/synthetic'
+import { encodeJpeg } from '../../shared/codec'
 import { memoryLog } from './helpers'
 
 const dir = mkdtempSync(join(tmpdir(), 'deepn-files-'))
@@ -30,6 +32,37 @@ t.test('synthetic: deterministic per frame number, moving, realistic JPEG size',
   t.ok(Buffer.from(f0.data).equals(Buffer.from(syntheticFrame(64, 48, 0).data)), 'source starts at frame 0')
   t.ok(Buffer.from(f1.data).equals(Buffer.from(syntheticFrame(64, 48, 1).data)), 'then frame 1')
   await src.close()
+})
+
+t.test('synthetic I420: the same picture, half the memory, the same JPEG at 4:2:0', async (t) => {
+  const f = syntheticFrameI420(64, 48, 3)
+  t.same([f.format, f.data.length], ['yuv420p', 64 * 48 * 1.5])
+  // Converted and downsampled as the encoder's RGB path does it, so the JPEG is byte-identical wherever MCU
+  // padding does not come into it (width a multiple of 16, even height) ...
+  for (const [w, h] of [[64, 48], [1920, 1080], [16, 2]]) {
+    const rgb = encodeJpeg(syntheticFrame(w, h, 5), { quality: 75 })
+    const yuv = encodeJpeg(syntheticFrameI420(w, h, 5), { quality: 75 })
+    t.ok(Buffer.from(rgb).equals(Buffer.from(yuv)), `${w}x${h}: identical JPEG from RGB and from I420`)
+  }
+  // ... and elsewhere only the padding's chroma differs (I420 has no pixels past the edge to average), so the
+  // decoded pictures differ only within 16 px (one MCU) of the right and bottom edges, nowhere else.
+  for (const [w, h] of [[50, 30], [321, 241], [3, 3]]) {
+    const decode = (jpg: Uint8Array) => execFileSync('djpeg', ['-pnm'], { input: jpg }).subarray(-w * h * 3)
+    const a = decode(encodeJpeg(syntheticFrame(w, h, 5), { quality: 90 }))
+    const b = decode(encodeJpeg(syntheticFrameI420(w, h, 5), { quality: 90 }))
+    let inside = 0
+    const edgeX = w - 16, edgeY = h - 16
+    for (let i = 0; i < a.length; i++) {
+      const p = (i / 3) | 0
+      if (a[i] !== b[i] && p % w < edgeX && ((p / w) | 0) < edgeY) inside++
+    }
+    t.equal(inside, 0, `${w}x${h}: decoded pictures differ only near the right and bottom edges`)
+  }
+  const src = createSource({ source: 'synthetic', width: 32, height: 16, pixelFormat: 'yuv420p' })
+  const first = await src.capture()
+  t.ok(Buffer.from(first.data).equals(Buffer.from(syntheticFrameI420(32, 16, 0).data)), 'createSource honours pixelFormat')
+  await src.close()
+  t.throws(() => syntheticFrameI420(64, 48, 0, new Uint8Array(10)), /'into' holds 10 bytes, a 64x48 I420 frame needs 4608/)
 })
 
 t.test('files: natural name order, formats by content, loop', async (t) => {
