@@ -9,7 +9,7 @@ import { captureOptionsFromConfig } from '../capture/options'
 import type { FrameStore } from '../buffer/store'
 import { DiskFullError, StorageError } from '../buffer/errors'
 import type { RawImage } from '../../shared/codec/types'
-import type { AgentConfig } from '../../shared/config'
+import { SPEC_BY_KEY, type AgentConfig } from '../../shared/config'
 import { backoffDelay } from '../mqtt/backoff'
 import { errorMessage, type Logger } from '../log'
 import { encodeToFit, OversizeError, type EncodeFn } from './fit'
@@ -31,7 +31,8 @@ export interface SourceOptions {
 }
 export type SourceFactory = (options: SourceOptions) => FrameSource
 
-const SOURCE_KEYS = ['capture.source', 'capture.width', 'capture.height', 'capture.filesDir', 'capture.filesLoop', 'capture.rpicamMode', 'capture.rpicamFramerate', 'capture.rpicamStride', 'capture.warmupMs', 'capture.timeoutMs']
+/** A change of one of these keys (marked `reopensSource` in the schema) closes the source, to open it anew. */
+const reopensSource = (key: string): boolean => SPEC_BY_KEY.get(key)?.reopensSource === true
 
 export interface CaptureLoopOptions {
   config: AgentConfig
@@ -72,7 +73,7 @@ export class CaptureLoop extends EventEmitter {
     const tables = changed.some((k) => k.startsWith('encoder.')) ? resolveTables(next.encoder) : this.tables
     this.tables = tables
     this.config = next
-    if (changed.some((k) => SOURCE_KEYS.includes(k)) && this.source) {
+    if (changed.some(reopensSource) && this.source) {
       const old = this.source
       this.source = undefined
       old.close().catch((err) => this.o.log.warn(`closing the old source: ${errorMessage(err)}`))

@@ -70,7 +70,7 @@ function walk(obj: Record<string, unknown>, prefix: string, out: FlatConfig, opt
         throw new ConfigError(`${where}unknown key '${key}'${suggest(key)}`)
       }
       if (opts.remote && !spec.remote) {
-        throw new ConfigError(`${where}'${key}' cannot be set remotely (${remoteReason(spec)})`)
+        throw new ConfigError(`${where}'${key}' cannot be set remotely (${spec.localOnly})`)
       }
       if (dropped && spec.type === 'tables' && isPlainObject(v)) {
         out[key] = lenientTables(spec, v, where, dropped)
@@ -99,25 +99,18 @@ function lenientTables(spec: KeySpec, v: Record<string, unknown>, where: string,
   return kept
 }
 
-function remoteReason(spec: KeySpec): string {
-  if (spec.localReason) return spec.localReason
-  if (spec.secret || /username|password/.test(spec.key)) return 'credential'
-  if (/path|Dir|File|^mqtt\.(ca|cert|key)$/.test(spec.key)) return 'file path'
-  return 'local configuration only'
-}
-
 /** Validates one value against its key's spec; returns the (possibly normalized) value. */
 export function checkValue(spec: KeySpec, v: unknown, where = ''): unknown {
   const bad = (msg: string): never => { throw new ConfigError(`${where}'${spec.key}' ${msg}`) }
   switch (spec.type) {
-    case 'string':
-      if (typeof v !== 'string') bad(`must be a string, got ${describe(v)}`)
-      if (spec.maxLength !== undefined && (v as string).length > spec.maxLength) bad(`is longer than ${spec.maxLength} characters`)
-      if (spec.key === 'deviceId' && v !== '' && !/^[A-Za-z0-9._-]+$/.test(v as string)) bad('may only contain letters, digits, `.`, `_` and `-`')
-      if (spec.key === 'mqtt.prefix' && !/^[^#+\u0000]+$/.test(v as string)) bad('must be non-empty without MQTT wildcards')
-      if (spec.key === 'encoder.table' && v !== '' && !/^[A-Za-z0-9._-]+$/.test(v as string)) bad('must be a table id (letters, digits, `.`, `_`, `-`)')
-      if (spec.key === 'encoder.table' && isPrototypeName(v as string)) bad(`cannot be '${v}': that names a built-in JavaScript object member, not a table; choose another id`)
+    case 'string': {
+      if (typeof v !== 'string') return bad(`must be a string, got ${describe(v)}`)
+      if (spec.maxLength !== undefined && v.length > spec.maxLength) bad(`is longer than ${spec.maxLength} characters`)
+      if (spec.pattern && !spec.pattern.regex.test(v)) bad(spec.pattern.message)
+      const wrong = spec.check?.(v)
+      if (wrong !== undefined) bad(wrong)
       return v
+    }
     case 'boolean':
       if (typeof v !== 'boolean') bad(`must be true or false, got ${describe(v)}`)
       return v
