@@ -16,8 +16,10 @@ export interface RetryOptions {
 }
 
 /**
- * What createSource needs. A plain object: the agent maps its config schema onto it. Nothing here comes from
- * remote config unchecked — executables are fixed names looked up on PATH, never configurable commands.
+ * What createSource needs. A plain object: the agent maps its validated `capture.*` settings onto it
+ * (captureOptionsFromConfig); createSource trusts it, since the schema (shared/config) is the one place that checks
+ * them: code that builds options by hand checks its settings with `validateSection('capture', …)` first. Nothing
+ * here comes from remote config unchecked — executables are fixed names looked up on PATH, never configurable commands.
  */
 export interface CaptureOptions {
   source: 'synthetic' | 'files' | 'raspistill' | 'rpicam'

@@ -5,7 +5,7 @@ import { SCHEMA, SPEC_BY_KEY, MAX_PUSHED_TABLES, type KeySpec } from './schema'
 import { validateTable } from '../codec/tables'
 import { cleanHuffmanTables, validateHuffmanTables } from '../codec/huffman-tables'
 import type { HuffmanTables } from '../codec/types'
-import type { AgentConfig, FlatConfig, PushedTable } from './types'
+import type { AgentConfig, ConfigSection, FlatConfig, PushedTable } from './types'
 import { isPrototypeName, setOwn } from './own-keys'
 
 export class ConfigError extends Error {
@@ -186,6 +186,10 @@ export function checkConsistency(c: AgentConfig): void {
   if (c.capture.width % 2 || c.capture.height % 2) {
     if (c.capture.source === 'rpicam') throw new ConfigError(`'capture.width'/'capture.height' must be even for the rpicam source (I420), got ${c.capture.width}x${c.capture.height}`)
   }
+  const stride = c.capture.rpicamStride
+  if (c.capture.source === 'rpicam' && stride && (stride % 2 || stride < c.capture.width)) {
+    throw new ConfigError(`'capture.rpicamStride' must be 0 (found by itself) or an even number >= 'capture.width' (${c.capture.width}) for the rpicam source, got ${stride}`)
+  }
   if (Object.keys(c.encoder.tables).length > MAX_PUSHED_TABLES) throw new ConfigError(`'encoder.tables' holds more than ${MAX_PUSHED_TABLES} tables`)
 }
 
@@ -207,6 +211,14 @@ export function applyPartial(base: AgentConfig, partial: FlatConfig): AgentConfi
   const next = unflatten(flat) as unknown as AgentConfig
   checkConsistency(next)
   return next
+}
+
+/**
+ * One section's settings over the schema defaults, checked like a configuration file (each key, then the rules
+ * between keys): for code that sets up one part directly, e.g. a capture source in a test or a tool.
+ */
+export function validateSection<S extends ConfigSection>(section: S, doc: unknown): AgentConfig[S] {
+  return applyPartial(defaults(), validatePartial({ [section]: doc }, { remote: false }))[section]
 }
 
 /** Merges two validated partials (later wins; tables merge by id). */
