@@ -1,4 +1,4 @@
-import { DEFAULT_TIMEOUT_MS, DEFAULT_WARMUP_MS, silentLogger, type CaptureOptions } from './options'
+import { DEFAULT_TIMEOUT_MS, DEFAULT_WARMUP_MS, silentLogger, type CaptureLogger, type CaptureOptions } from './options'
 import { RetryingSource } from './retry'
 import type { FrameSource } from './source'
 
@@ -6,7 +6,7 @@ export type { FrameSource } from './source'
 export type { CaptureOptions, CaptureLogger, RetryOptions } from './options'
 export { captureOptionsFromConfig } from './options'
 export { SourceExhaustedError, CameraToolMissingError, CaptureAbortedError } from './errors'
-export { RetryingSource, backoffDelay } from './retry'
+export { RetryingSource, type RetryingSourceOptions } from './retry'
 export { detectCameraTools, describeCameraTools, missingMessage, type CameraTool } from './tools'
 export { syntheticFrame } from './synthetic'
 
@@ -17,6 +17,13 @@ export { syntheticFrame } from './synthetic'
  */
 export function createSource(o: CaptureOptions): FrameSource {
   const log = o.log ?? silentLogger
+  if (o.retry === false) return openSource(o, log)
+  const retrying = new RetryingSource(() => openSource(o, log), { ...o.retry, kind: o.source, log, onError: o.onError })
+  retrying.openNow()
+  return retrying
+}
+
+function openSource(o: CaptureOptions, log: CaptureLogger): FrameSource {
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const warmupMs = o.warmupMs ?? DEFAULT_WARMUP_MS
   let source: FrameSource
@@ -48,6 +55,5 @@ export function createSource(o: CaptureOptions): FrameSource {
       }
       break
   }
-  if (o.retry === false) return source
-  return new RetryingSource(source, { ...o.retry, log, onError: o.onError })
+  return source
 }

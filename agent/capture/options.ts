@@ -13,6 +13,8 @@ export interface RetryOptions {
   maxMs?: number
   /** Give up after this many consecutive failures (the last error is thrown). Default: never. */
   maxAttempts?: number
+  /** Close the source and open it anew after this many consecutive failures (a wedged camera process). Default 3. */
+  reopenAfter?: number
 }
 
 /**
