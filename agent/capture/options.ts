@@ -13,11 +13,15 @@ export interface RetryOptions {
   maxMs?: number
   /** Give up after this many consecutive failures (the last error is thrown). Default: never. */
   maxAttempts?: number
+  /** Close the source and open it anew after this many consecutive failures (a wedged camera process). Default 3. */
+  reopenAfter?: number
 }
 
 /**
- * What createSource needs. A plain object: the agent maps its config schema onto it. Nothing here comes from
- * remote config unchecked — executables are fixed names looked up on PATH, never configurable commands.
+ * What createSource needs. A plain object: the agent maps its validated `capture.*` settings onto it
+ * (captureOptionsFromConfig); createSource trusts it, since the schema (shared/config) is the one place that checks
+ * them: code that builds options by hand checks its settings with `validateSection('capture', …)` first. Nothing
+ * here comes from remote config unchecked — executables are fixed names looked up on PATH, never configurable commands.
  */
 export interface CaptureOptions {
   source: 'synthetic' | 'files' | 'raspistill' | 'rpicam'

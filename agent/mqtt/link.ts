@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events'
 import { createConnection } from 'node:net'
 import mqtt, { MqttClient, type IClientOptions, type IClientPublishOptions } from 'mqtt'
-import { backoffDelay } from './backoff'
+import { backoffDelay } from '../backoff'
 import { errorMessage, type Logger } from '../log'
 import { applyCredentials, type TlsFiles } from './credentials'
 import { endClient } from './end'

@@ -1,16 +1,18 @@
 /**
  * The capture side of the pipeline: capture → encode (current tables, within the payload limit) → store.append.
- * One frame at a time; a failing camera is logged, counted and retried with backoff, never fatal. Settings changes
- * take effect at the next frame; a change of source or resolution reopens the source between frames.
+ * One frame at a time; a failing camera is logged, counted and retried with backoff, never fatal (RetryingSource,
+ * the retry path `deepn calibrate` uses too). Settings changes take effect at the next frame; a change of a key
+ * the schema marks `reopensSource` (source, resolution, …) reopens the source between frames.
  */
 import { EventEmitter } from 'node:events'
 import type { FrameSource } from '../capture/source'
 import { captureOptionsFromConfig } from '../capture/options'
+import { RetryingSource } from '../capture/retry'
 import type { FrameStore } from '../buffer/store'
 import { DiskFullError, StorageError } from '../buffer/errors'
 import type { RawImage } from '../../shared/codec/types'
-import type { AgentConfig } from '../../shared/config'
-import { backoffDelay } from '../mqtt/backoff'
+import { SPEC_BY_KEY, type AgentConfig } from '../../shared/config'
+import { backoffDelay } from '../backoff'
 import { errorMessage, type Logger } from '../log'
 import { encodeToFit, OversizeError, type EncodeFn } from './fit'
 import { resolveTables, type ResolvedTables } from './tables'
@@ -26,13 +28,14 @@ export interface SourceOptions {
   timeoutMs?: number
   rpicam?: { mode: 'still' | 'vid' }
   pixelFormat?: 'rgb' | 'yuv420p'
-  /** The loop retries with its own backoff, so the source must not. */
+  /** The loop wraps the source in its own RetryingSource (delays following live settings), so this one must not retry. */
   retry?: false
   log?: { debug(msg: string): void; info(msg: string): void; warn(msg: string): void }
 }
 export type SourceFactory = (options: SourceOptions) => FrameSource
 
-const SOURCE_KEYS = ['capture.source', 'capture.width', 'capture.height', 'capture.filesDir', 'capture.filesLoop', 'capture.rpicamMode', 'capture.rpicamFramerate', 'capture.rpicamStride', 'capture.warmupMs', 'capture.timeoutMs', 'encoder.subsampling']
+/** A change of one of these keys (marked `reopensSource` in the schema) closes the source, to open it anew. */
+const reopensSource = (key: string): boolean => SPEC_BY_KEY.get(key)?.reopensSource === true
 
 export interface CaptureLoopOptions {
   config: AgentConfig
@@ -54,12 +57,14 @@ export interface CaptureLoopOptions {
 export class CaptureLoop extends EventEmitter {
   private config: AgentConfig
   private tables: ResolvedTables
-  private source?: FrameSource
+  private source?: RetryingSource
   private running = false
   private loop?: Promise<void>
   private wake?: () => void
-  private abort?: AbortController
-  private failures = 0
+  /** Aborted by stop(): ends a capture or a retry wait in progress. */
+  private stopping = new AbortController()
+  /** Unexpected errors in a row (bugs, not camera errors), for their backoff. */
+  private bugs = 0
   private count = 0
 
   constructor(private readonly o: CaptureLoopOptions) {
@@ -73,24 +78,28 @@ export class CaptureLoop extends EventEmitter {
     const tables = changed.some((k) => k.startsWith('encoder.')) ? resolveTables(next.encoder) : this.tables
     this.tables = tables
     this.config = next
-    if (changed.some((k) => SOURCE_KEYS.includes(k)) && this.source) {
+    if (changed.some(reopensSource) && this.source) {
       const old = this.source
       this.source = undefined
       old.close().catch((err) => this.o.log.warn(`closing the old source: ${errorMessage(err)}`))
     }
+    // new retry delays apply at once: a camera waiting to retry tries again now
+    this.source?.setRetry({ minMs: next.capture.retryMinMs, maxMs: next.capture.retryMaxMs })
     this.wake?.()
   }
 
   start(): void {
     if (this.running) return
     this.running = true
+    this.stopping = new AbortController()
     this.loop = this.run()
   }
 
-  /** Stops after the frame in progress is stored; closes the source. */
+  /** Stops after the frame in progress is stored (a capture still under way is abandoned: nothing of it was accepted); closes the source. */
   async stop(): Promise<void> {
     this.running = false
     this.wake?.()
+    this.stopping.abort()
     await this.loop
     await this.source?.close().catch(() => {})
     this.source = undefined
@@ -109,34 +118,30 @@ export class CaptureLoop extends EventEmitter {
       let ok = false
       try {
         ok = await this.captureOne()
-      } catch (err) { // a bug, not a camera error: keep the loop alive and visible
-        this.failures++
+        this.bugs = 0
+      } catch (err) { // a bug, not a camera error (the source retries those): keep the loop alive and visible
+        this.bugs++
         this.o.stats.error(`capture loop: ${errorMessage(err)}`)
         log.error(`capture loop: ${errorMessage(err)}`)
       }
       if (!this.running) break
       const c = this.config.capture
-      const delay = ok ? Math.max(0, c.intervalMs - (Date.now() - started)) : backoffDelay(this.failures - 1, c.retryMinMs, c.retryMaxMs)
-      if (delay > 0 || !ok) await this.sleep(delay)
+      const delay = this.bugs ? backoffDelay(this.bugs - 1, c.retryMinMs, c.retryMaxMs) : ok ? Math.max(0, c.intervalMs - (Date.now() - started)) : 0
+      if (delay > 0) await this.sleep(delay)
       else await new Promise((r) => setImmediate(r))
     }
   }
 
-  /** One frame: true when it was captured (stored, set aside or refused by a full buffer), false on camera error. */
+  /**
+   * One frame: true when it was captured (stored, set aside or refused by a full buffer); false when the source
+   * ran out, or was closed by a settings change or stop() before it delivered.
+   */
   private async captureOne(): Promise<boolean> {
     const { o } = this
-    const c = this.config.capture
     let image: RawImage | undefined
-    let source: FrameSource | undefined
+    const source = this.source ??= this.openSource()
     try {
-      source = this.source ??= o.createSource({ ...captureOptionsFromConfig(c, o.log), pixelFormat: this.config.encoder.subsampling === '420' ? 'yuv420p' : 'rgb', retry: false })
-      this.abort = new AbortController()
-      const timer = setTimeout(() => this.abort?.abort(new Error(`capture timed out after ${c.timeoutMs} ms`)), c.timeoutMs + 1000)
-      try {
-        image = await source.capture(this.abort.signal)
-      } finally {
-        clearTimeout(timer)
-      }
+      image = await source.capture(this.stopping.signal)
     } catch (err) {
       if ((err as Error)?.name === 'SourceExhaustedError') {
         o.log.info(`capture source exhausted: ${errorMessage(err)}; capture stops, publishing continues`)
@@ -144,18 +149,9 @@ export class CaptureLoop extends EventEmitter {
         this.emit('done')
         return false
       }
-      this.failures++
-      o.stats.captureErrors++
-      o.stats.error(`capture: ${errorMessage(err)}`)
-      o.log.warn(`capture failed (${this.failures} in a row): ${errorMessage(err)}`)
-      if (this.failures >= 3 && this.source) { // a wedged camera process gets a fresh start
-        const old = this.source
-        this.source = undefined
-        await old.close().catch(() => {})
-      }
-      return false
+      if (!this.running || source !== this.source) return false // stopped, or replaced: not a camera failure
+      throw err
     }
-    this.failures = 0
     const capturedAt = Date.now()
     this.count++
     o.stats.captured++
@@ -184,6 +180,23 @@ export class CaptureLoop extends EventEmitter {
     image = undefined // drop the last reference before collecting
     reclaimAfterFrame(rawBytes)
     return true
+  }
+
+  /** The camera for the current settings, retried by the one capture retry path; failures feed telemetry. */
+  private openSource(): RetryingSource {
+    const { o } = this
+    const c = this.config.capture
+    // A 4:2:0 encoder gets I420 from sources that can give either (half the memory of RGB); 4:4:4 needs RGB.
+    const pixelFormat = this.config.encoder.subsampling === '420' ? 'yuv420p' : 'rgb'
+    return new RetryingSource(() => o.createSource({ ...captureOptionsFromConfig(c, o.log), pixelFormat, retry: false }), {
+      kind: c.source, log: o.log, minMs: c.retryMinMs, maxMs: c.retryMaxMs,
+      // the sources time out by themselves after capture.timeoutMs; this catches one that does not
+      attemptTimeoutMs: c.timeoutMs + 1000,
+      onError: (err) => {
+        o.stats.captureErrors++
+        o.stats.error(`capture: ${errorMessage(err)}`)
+      },
+    })
   }
 
   private sleep(ms: number): Promise<void> {

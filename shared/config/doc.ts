@@ -9,8 +9,22 @@ function fmtDefault(s: KeySpec): string {
 
 function fmtType(s: KeySpec): string {
   if (s.type === 'enum') return s.values!.map((v) => `\`${v}\``).join(' \\| ')
+  if (s.type === 'string') {
+    const length = s.maxLength !== undefined ? ` ≤ ${s.maxLength} chars` : ''
+    const pattern = s.pattern ? `, matching \`${s.pattern.regex.source.replace(/\|/g, '\\|')}\`` : ''
+    return s.type + length + pattern
+  }
   const range = s.min !== undefined ? ` ${s.min}..${s.max}` : ''
   return s.type + range
+}
+
+function fmtRemote(s: KeySpec): string {
+  return s.remote ? 'yes' : `no (${s.localOnly})`
+}
+
+function fmtApplies(s: KeySpec): string {
+  if (s.restart) return 'restart'
+  return s.reopensSource ? 'live, reopens the source' : 'live'
 }
 
 export function renderConfigDoc(): string {
@@ -38,14 +52,18 @@ export function renderConfigDoc(): string {
     'The agent uses a clean MQTT session, so publish `config/set` **retained** to reach a device that is offline: it',
     'is applied on the next connect, and a request that changes nothing is a no-op (the version stays).',
     '',
-    '**Restart**: keys marked *yes* are read at start-up only.',
+    'Keys marked *no* say why they are local only.',
     '',
-    '| Key | Type | Default | Remote | Restart | Env | Description |',
+    '**Applies**: `restart` keys are read at start-up only; `live` keys take effect at once (capture and encoder',
+    'settings at the next frame); `live, reopens the source`: the camera is closed and opened again with the new',
+    'setting between two frames (a camera process restarts).',
+    '',
+    '| Key | Type | Default | Remote | Applies | Env | Description |',
     '| --- | --- | --- | --- | --- | --- | --- |',
   ]
   for (const s of SCHEMA) {
     const doc = s.doc.replace(/\|/g, '\\|')
-    lines.push(`| \`${s.key}\` | ${fmtType(s)} | ${fmtDefault(s)} | ${s.remote ? 'yes' : 'no'} | ${s.restart ? 'yes' : 'no'} | ${s.env ? '`' + s.env + '`' : ''} | ${doc} |`)
+    lines.push(`| \`${s.key}\` | ${fmtType(s)} | ${fmtDefault(s)} | ${fmtRemote(s)} | ${fmtApplies(s)} | ${s.env ? '`' + s.env + '`' : ''} | ${doc} |`)
   }
   lines.push('')
   return lines.join('\n')

@@ -1,5 +1,9 @@
-/** The typed shape of a resolved configuration. Keys, defaults and limits live in schema.ts only. */
+/**
+ * The typed shape of a resolved configuration, derived from the schema (schema.ts), so a key, its section and its
+ * enum values are written down once: adding a key to SCHEMA adds it here. Keys, defaults and limits live there only.
+ */
 import type { HuffmanTables } from '../codec/types'
+import type { SchemaEntry } from './schema'
 
 export interface PushedTable {
   luma: number[]
@@ -8,68 +12,26 @@ export interface PushedTable {
   huffman?: HuffmanTables
 }
 
-export interface AgentConfig {
-  deviceId: string
-  delivery: 'puback' | 'e2e-ack'
-  ackTimeoutMs: number
-  mqtt: {
-    url: string
-    protocol: 'auto' | '5' | '3.1.1'
-    prefix: string
-    clientId: string
-    username: string
-    password: string
-    passwordFile: string
-    ca: string
-    cert: string
-    key: string
-    rejectUnauthorized: boolean
-    keepaliveSec: number
-    connectTimeoutMs: number
-    reconnectMinMs: number
-    reconnectMaxMs: number
-    inflight: number
-    maxPayloadBytes: number
-    maxConfigBytes: number
-  }
-  capture: {
-    source: 'synthetic' | 'files' | 'raspistill' | 'rpicam'
-    width: number
-    height: number
-    intervalMs: number
-    timeoutMs: number
-    retryMinMs: number
-    retryMaxMs: number
-    filesDir: string
-    filesLoop: boolean
-    rpicamMode: 'still' | 'vid'
-    rpicamFramerate: number
-    rpicamStride: number
-    warmupMs: number
-    maxFrames: number
-    memoryBudgetMB: number
-  }
-  encoder: {
-    table: string
-    tables: Record<string, PushedTable>
-    tablesDir: string
-    scale: number
-    quality: number
-    subsampling: '420' | '444'
-    optimizeHuffman: boolean
-  }
-  buffer: {
-    path: string
-    maxBytes: number
-    maxFrames: number
-    policy: 'drop-oldest' | 'reject-new'
-    ttlSec: number
-    minFreePercent: number
-    synchronous: 'NORMAL' | 'FULL'
-  }
-  telemetry: { intervalMs: number }
-  log: { level: 'debug' | 'info' | 'warn' | 'error' }
-}
+/** The value type of one schema entry: its enum values, or the type its `type` names. */
+type ValueOf<S> =
+  S extends { type: 'enum'; values: readonly (infer V)[] } ? V
+  : S extends { type: 'string' } ? string
+  : S extends { type: 'integer' | 'number' } ? number
+  : S extends { type: 'boolean' } ? boolean
+  : S extends { type: 'tables' } ? Record<string, PushedTable>
+  : never
+
+type Key = SchemaEntry['key']
+type ValueAt<K extends Key> = ValueOf<Extract<SchemaEntry, { key: K }>>
+/** Keys without a dot (`deviceId`) sit at the top; `mqtt.url` is `url` in section `mqtt`. */
+type TopKey = Exclude<Key, `${string}.${string}`>
+type SectionName<K = Key> = K extends `${infer S}.${string}` ? S : never
+/** The sections (`mqtt`, `capture`, …): the keys of AgentConfig that hold a nested object. */
+export type ConfigSection = SectionName
+type Section<S extends string> = { [K in Key as K extends `${S}.${infer Leaf}` ? Leaf : never]: ValueAt<K> }
+
+/** `{ deviceId: string, delivery: 'puback' | 'e2e-ack', …, mqtt: { url: string, … }, capture: { … }, … }` */
+export type AgentConfig = { [K in TopKey | SectionName]: K extends TopKey ? ValueAt<K> : Section<K> }
 
 /** A validated partial configuration: dotted key → value. */
 export type FlatConfig = Record<string, unknown>

@@ -5,7 +5,7 @@ import { SCHEMA, SPEC_BY_KEY, MAX_PUSHED_TABLES, type KeySpec } from './schema'
 import { validateTable } from '../codec/tables'
 import { cleanHuffmanTables, validateHuffmanTables } from '../codec/huffman-tables'
 import type { HuffmanTables } from '../codec/types'
-import type { AgentConfig, FlatConfig, PushedTable } from './types'
+import type { AgentConfig, ConfigSection, FlatConfig, PushedTable } from './types'
 import { isPrototypeName, setOwn } from './own-keys'
 
 export class ConfigError extends Error {
@@ -70,7 +70,7 @@ function walk(obj: Record<string, unknown>, prefix: string, out: FlatConfig, opt
         throw new ConfigError(`${where}unknown key '${key}'${suggest(key)}`)
       }
       if (opts.remote && !spec.remote) {
-        throw new ConfigError(`${where}'${key}' cannot be set remotely (${remoteReason(spec)})`)
+        throw new ConfigError(`${where}'${key}' cannot be set remotely (${spec.localOnly})`)
       }
       if (dropped && spec.type === 'tables' && isPlainObject(v)) {
         out[key] = lenientTables(spec, v, where, dropped)
@@ -99,25 +99,18 @@ function lenientTables(spec: KeySpec, v: Record<string, unknown>, where: string,
   return kept
 }
 
-function remoteReason(spec: KeySpec): string {
-  if (spec.localReason) return spec.localReason
-  if (spec.secret || /username|password/.test(spec.key)) return 'credential'
-  if (/path|Dir|File|^mqtt\.(ca|cert|key)$/.test(spec.key)) return 'file path'
-  return 'local configuration only'
-}
-
 /** Validates one value against its key's spec; returns the (possibly normalized) value. */
 export function checkValue(spec: KeySpec, v: unknown, where = ''): unknown {
   const bad = (msg: string): never => { throw new ConfigError(`${where}'${spec.key}' ${msg}`) }
   switch (spec.type) {
-    case 'string':
-      if (typeof v !== 'string') bad(`must be a string, got ${describe(v)}`)
-      if (spec.maxLength !== undefined && (v as string).length > spec.maxLength) bad(`is longer than ${spec.maxLength} characters`)
-      if (spec.key === 'deviceId' && v !== '' && !/^[A-Za-z0-9._-]+$/.test(v as string)) bad('may only contain letters, digits, `.`, `_` and `-`')
-      if (spec.key === 'mqtt.prefix' && !/^[^#+\u0000]+$/.test(v as string)) bad('must be non-empty without MQTT wildcards')
-      if (spec.key === 'encoder.table' && v !== '' && !/^[A-Za-z0-9._-]+$/.test(v as string)) bad('must be a table id (letters, digits, `.`, `_`, `-`)')
-      if (spec.key === 'encoder.table' && isPrototypeName(v as string)) bad(`cannot be '${v}': that names a built-in JavaScript object member, not a table; choose another id`)
+    case 'string': {
+      if (typeof v !== 'string') return bad(`must be a string, got ${describe(v)}`)
+      if (spec.maxLength !== undefined && v.length > spec.maxLength) bad(`is longer than ${spec.maxLength} characters`)
+      if (spec.pattern && !spec.pattern.regex.test(v)) bad(spec.pattern.message)
+      const wrong = spec.check?.(v)
+      if (wrong !== undefined) bad(wrong)
       return v
+    }
     case 'boolean':
       if (typeof v !== 'boolean') bad(`must be true or false, got ${describe(v)}`)
       return v
@@ -193,6 +186,10 @@ export function checkConsistency(c: AgentConfig): void {
   if (c.capture.width % 2 || c.capture.height % 2) {
     if (c.capture.source === 'rpicam') throw new ConfigError(`'capture.width'/'capture.height' must be even for the rpicam source (I420), got ${c.capture.width}x${c.capture.height}`)
   }
+  const stride = c.capture.rpicamStride
+  if (c.capture.source === 'rpicam' && stride && (stride % 2 || stride < c.capture.width)) {
+    throw new ConfigError(`'capture.rpicamStride' must be 0 (found by itself) or an even number >= 'capture.width' (${c.capture.width}) for the rpicam source, got ${stride}`)
+  }
   if (Object.keys(c.encoder.tables).length > MAX_PUSHED_TABLES) throw new ConfigError(`'encoder.tables' holds more than ${MAX_PUSHED_TABLES} tables`)
 }
 
@@ -214,6 +211,14 @@ export function applyPartial(base: AgentConfig, partial: FlatConfig): AgentConfi
   const next = unflatten(flat) as unknown as AgentConfig
   checkConsistency(next)
   return next
+}
+
+/**
+ * One section's settings over the schema defaults, checked like a configuration file (each key, then the rules
+ * between keys): for code that sets up one part directly, e.g. a capture source in a test or a tool.
+ */
+export function validateSection<S extends ConfigSection>(section: S, doc: unknown): AgentConfig[S] {
+  return applyPartial(defaults(), validatePartial({ [section]: doc }, { remote: false }))[section]
 }
 
 /** Merges two validated partials (later wins; tables merge by id). */

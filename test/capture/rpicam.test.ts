@@ -3,6 +3,7 @@ import { readFileSync, mkdtempSync, rmSync, mkdirSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createSource, CameraToolMissingError, detectCameraTools } from '../../agent/capture'
+import { validateSection } from '../../shared/config'
 import { childPids, expectedI420, FAKE_BIN, memoryLog, processGone, sameBytes, useFakeCameras } from './helpers'
 
 useFakeCameras()
@@ -215,9 +216,16 @@ t.test('Bullseye: libcamera-still / libcamera-vid are used when rpicam-* are abs
   t.same(readFileSync(argsLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l).as), ['libcamera-still', 'libcamera-vid'])
 })
 
-t.test('option validation names the field', async (t) => {
-  t.throws(() => createSource({ source: 'rpicam', width: 101, height: 50 }), /rpicam needs an even width and height for I420, got 101x50/)
-  t.throws(() => createSource({ source: 'rpicam', rpicam: { mode: 'vid', stride: 90 }, width: 100, height: 50 }), /rpicam.stride must be an even integer >= width 100/)
-  t.throws(() => createSource({ source: 'webcam' as 'rpicam', width: 10, height: 10 }), /unknown source 'webcam'/)
-  t.throws(() => createSource({ source: 'synthetic', width: 0, height: 10 }), /width must be an integer/)
+t.test('bad capture settings are refused by the schema (the one validation), naming the key', async (t) => {
+  const capture = (doc: object): unknown => validateSection('capture', doc)
+  t.throws(() => capture({ source: 'rpicam', width: 101, height: 50 }), /'capture\.width'\/'capture\.height' must be even for the rpicam source \(I420\), got 101x50/)
+  t.throws(() => capture({ source: 'rpicam', rpicamMode: 'vid', rpicamStride: 90, width: 100, height: 50 }), /'capture\.rpicamStride' must be 0 \(found by itself\) or an even number >= 'capture\.width' \(100\) for the rpicam source, got 90/)
+  t.throws(() => capture({ source: 'rpicam', rpicamStride: 101, width: 100, height: 50 }), /'capture\.rpicamStride' must be 0/, 'an odd stride')
+  t.throws(() => capture({ source: 'webcam' }), /'capture\.source' must be one of 'synthetic', 'files', 'raspistill', 'rpicam', got string 'webcam'/)
+  t.throws(() => capture({ width: 0 }), /'capture\.width' must be >= 16, got 0/)
+  t.throws(() => capture({ width: 16384 }), /'capture\.width' must be <= 8192, got 16384/, 'one limit: the schema\'s')
+  t.throws(() => capture({ rpicamFramerate: 240 }), /'capture\.rpicamFramerate' must be <= 120, got 240/)
+  t.throws(() => capture({ timeoutMs: 0 }), /'capture\.timeoutMs' must be >= 100/)
+  const ok = validateSection('capture', { source: 'rpicam', rpicamStride: 128, width: 100, height: 50 })
+  t.match(ok, { source: 'rpicam', rpicamStride: 128, width: 100, height: 50, rpicamMode: 'still', warmupMs: 1000 }, 'the section over the defaults')
 })

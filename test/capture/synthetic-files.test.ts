@@ -7,6 +7,7 @@ import sharp from 'sharp'
 import { createSource, SourceExhaustedError, syntheticFrame } from '../../agent/capture'
 import { syntheticFrameI420 } from '../../agent/capture/synthetic'
 import { encodeJpeg } from '../../shared/codec'
+import { validateSection } from '../../shared/config'
 import { memoryLog } from './helpers'
 
 const dir = mkdtempSync(join(tmpdir(), 'deepn-files-'))
@@ -112,5 +113,5 @@ t.test('files: a corrupt file is reported by name and skipped; empty/missing fol
   mkdirSync(join(dir, 'empty'))
   const empty = createSource({ source: 'files', files: { dir: join(dir, 'empty'), loop: true }, width: 1, height: 1, retry: false })
   await t.rejects(empty.capture(), /files: no images \(\.ppm \.pgm \.png \.jpg \.jpeg \.bmp\) in/)
-  t.throws(() => createSource({ source: 'files', width: 1, height: 1 }), /source 'files' needs files\.dir/)
+  t.throws(() => validateSection('capture', { source: 'files' }), /'capture\.filesDir' is required when 'capture\.source' is 'files'/)
 })

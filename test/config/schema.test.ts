@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  SCHEMA, defaults, validatePartial, applyPartial, envOverrides, changedKeys, redact, flatten, ConfigError,
+  SCHEMA, defaults, validatePartial, applyPartial, envOverrides, changedKeys, redact, flatten, unflatten, checkValue, ConfigError, type KeySpec,
 } from '../../shared/config'
 import { renderConfigDoc } from '../../shared/config/doc'
 import { encodeJpeg, symbolFrequencies } from '../../shared/codec/encoder'
@@ -48,6 +48,49 @@ t.test('remote config can never set paths, credentials or connection settings', 
   }
   const remoteKeys = SCHEMA.filter((s) => s.remote).map((s) => s.key)
   for (const k of remoteKeys) t.notMatch(k, /path|Dir$|File$|password|username|url|^mqtt\.(ca|cert|key)$/i, `${k} is safe to set remotely`)
+})
+
+t.test('a refused remote key says why, from its spec; credentials and paths are labelled as such', async (t) => {
+  for (const s of SCHEMA) {
+    if (s.remote) continue
+    t.ok(s.localOnly, `${s.key} says why it is local only`)
+    const doc = unflatten({ [s.key]: s.default })
+    t.throws(() => validatePartial(doc, { remote: true }), { message: `'${s.key}' cannot be set remotely (${s.localOnly})` }, s.key)
+  }
+  // a new key whose name says credential or path must not slip through with a vaguer reason (or as remote)
+  for (const s of SCHEMA) {
+    if (s.secret || /username|password$/i.test(s.key)) t.match(s, { remote: false, localOnly: 'credential' }, `${s.key} is a credential`)
+    else if (/path|Dir$|File$|^mqtt\.(ca|cert|key)$/.test(s.key)) t.match(s, { remote: false, localOnly: 'file path' }, `${s.key} is a file path`)
+  }
+})
+
+t.test('string rules come from the key spec (pattern, check)', async (t) => {
+  const patterned = SCHEMA.filter((s) => s.pattern)
+  t.same(patterned.map((s) => s.key), ['deviceId', 'mqtt.prefix', 'encoder.table'])
+  const bad: Record<string, string> = { deviceId: 'a/b', 'mqtt.prefix': 'a/#', 'encoder.table': 'a b' }
+  for (const s of patterned) {
+    t.notOk(s.pattern!.regex.test(bad[s.key]), `${bad[s.key]} breaks ${s.key}'s pattern`)
+    t.throws(() => validatePartial(unflatten({ [s.key]: bad[s.key] }), { remote: false }), { message: `'${s.key}' ${s.pattern!.message}` })
+  }
+  t.doesNotThrow(() => validatePartial({ deviceId: '' }, { remote: false }), 'empty deviceId (= the hostname) matches')
+  t.throws(() => validatePartial({ mqtt: { prefix: '' } }, { remote: false }), /'mqtt\.prefix' must be non-empty/)
+  t.throws(() => validatePartial({ encoder: { table: 'constructor' } }, { remote: true }), /'encoder\.table' cannot be 'constructor'/, 'the check rule runs too')
+  // any key's spec, not a list of names in the validator
+  const spec: KeySpec = { key: 'x.name', type: 'string', default: '', doc: '', remote: true, pattern: { regex: /^a+$/, message: 'must be a row of a' }, check: (v) => v.length > 3 ? 'is too long' : undefined }
+  t.equal(checkValue(spec, 'aaa'), 'aaa')
+  t.throws(() => checkValue(spec, 'ab'), { message: "'x.name' must be a row of a" })
+  t.throws(() => checkValue(spec, 'aaaa'), { message: "'x.name' is too long" })
+})
+
+t.test('schema invariants: remote keys apply live; pattern and check are string rules', async (t) => {
+  for (const s of SCHEMA) {
+    if (s.remote) t.notOk(s.restart, `${s.key}: remote keys apply live, never at restart`)
+    if (s.pattern || s.check) t.equal(s.type, 'string', `${s.key}: pattern/check are string rules`)
+  }
+  t.same(SCHEMA.filter((s) => s.reopensSource && !s.restart).map((s) => s.key), [
+    'capture.source', 'capture.width', 'capture.height', 'capture.timeoutMs', 'capture.filesLoop', 'capture.rpicamMode',
+    'capture.rpicamFramerate', 'capture.rpicamStride', 'capture.warmupMs', 'encoder.subsampling',
+  ], 'the live keys whose change reopens the camera')
 })
 
 t.test('applyPartial merges, checks consistency and merges tables by id', async (t) => {
@@ -126,6 +169,11 @@ t.test('docs/config.md is generated from the schema and current', async (t) => {
   const doc = readFileSync(join(__dirname, '../../docs/config.md'), 'utf8')
   t.equal(doc, renderConfigDoc(), 'run `npm run build && npm run docs:config` to regenerate docs/config.md')
   for (const s of SCHEMA) t.match(doc, '`' + s.key + '`')
+  const row = (key: string): string => doc.split('\n').find((l) => l.startsWith(`| \`${key}\` |`)) ?? ''
+  t.match(row('deviceId'), '| string ≤ 64 chars, matching `^[A-Za-z0-9._-]*$` |', 'the pattern is shown')
+  t.match(row('mqtt.password'), '| no (credential) | restart |', 'why a key is local only, and that it needs a restart')
+  t.match(row('capture.width'), '| yes | live, reopens the source |', 'a key that reopens the camera says so')
+  t.match(row('log.level'), '| yes | live |')
 })
 
 t.test('ConfigError is the error type', async (t) => {

@@ -1,7 +1,6 @@
 import t from 'tap'
 import mqtt from 'mqtt'
 import { MqttLink, type LinkUp } from '../../agent/mqtt/link'
-import { backoffDelay } from '../../agent/mqtt/backoff'
 import { memoryLogger } from '../helpers/log'
 import { startMosquitto } from '../helpers/mosquitto'
 import { startAedes } from '../helpers/aedes'
@@ -18,15 +17,6 @@ function newLink(url: string, extra: Partial<ConstructorParameters<typeof MqttLi
     reconnect: { minMs: 100, maxMs: 400 }, log, ...extra,
   })
 }
-
-t.test('backoff grows exponentially, is capped and jittered', async (t) => {
-  t.equal(backoffDelay(0, 100, 1000, () => 0), 50)
-  t.equal(backoffDelay(0, 100, 1000, () => 1), 100)
-  t.equal(backoffDelay(3, 100, 1000, () => 1), 800)
-  t.equal(backoffDelay(10, 100, 1000, () => 1), 1000)
-  t.equal(backoffDelay(10, 100, 1000, () => 0), 500)
-  t.equal(backoffDelay(1000, 100, 1000, () => 0.5), 750, 'huge attempt counts do not overflow')
-})
 
 t.test('MQTT 5 against Mosquitto: broker max packet size, user properties, last will', async (t) => {
   const broker = await startMosquitto({ extraConfig: ['max_packet_size 20000'] })
