@@ -190,6 +190,10 @@ export function checkConsistency(c: AgentConfig): void {
   if (c.capture.source === 'rpicam' && stride && (stride % 2 || stride < c.capture.width)) {
     throw new ConfigError(`'capture.rpicamStride' must be 0 (found by itself) or an even number >= 'capture.width' (${c.capture.width}) for the rpicam source, got ${stride}`)
   }
+  if (c.capture.source === 'rpicam' && c.encoder.subsampling === '444') {
+    // rpicam hands over I420: its chroma is already halved, and every frame would fail to encode as 4:4:4.
+    throw new ConfigError(`'encoder.subsampling' '444' cannot be used with 'capture.source' 'rpicam', whose I420 frames are 4:2:0: use '420'`)
+  }
   if (Object.keys(c.encoder.tables).length > MAX_PUSHED_TABLES) throw new ConfigError(`'encoder.tables' holds more than ${MAX_PUSHED_TABLES} tables`)
 }
 

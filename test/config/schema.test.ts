@@ -93,6 +93,14 @@ t.test('schema invariants: remote keys apply live; pattern and check are string 
   ], 'the live keys whose change reopens the camera')
 })
 
+t.test('a 4:4:4 encoder is refused for rpicam, whose I420 frames cannot be encoded as 4:4:4', async (t) => {
+  const rpicam = applyPartial(defaults(), validatePartial({ capture: { source: 'rpicam' } }, {}))
+  t.throws(() => applyPartial(rpicam, validatePartial({ encoder: { subsampling: '444' } }, { remote: true })), /'encoder\.subsampling' '444' cannot be used with 'capture\.source' 'rpicam'.*use '420'/)
+  const rgb444 = applyPartial(defaults(), validatePartial({ encoder: { subsampling: '444' } }, {}))
+  t.throws(() => applyPartial(rgb444, validatePartial({ capture: { source: 'rpicam' } }, {})), /cannot be used with 'capture\.source' 'rpicam'/, 'either order')
+  t.equal(applyPartial(rgb444, validatePartial({ capture: { source: 'files', filesDir: '/srv/f' } }, {})).encoder.subsampling, '444', 'other sources deliver RGB')
+})
+
 t.test('applyPartial merges, checks consistency and merges tables by id', async (t) => {
   const d = defaults()
   const a = applyPartial(d, validatePartial({ capture: { width: 320 }, encoder: { tables: { x: { luma: table(2), chroma: table(3) } } } }, { remote: true }))
