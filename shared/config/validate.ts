@@ -7,6 +7,7 @@ import { cleanHuffmanTables, validateHuffmanTables } from '../codec/huffman-tabl
 import type { HuffmanTables } from '../codec/types'
 import type { AgentConfig, FlatConfig, PushedTable } from './types'
 import { isPrototypeName, setOwn } from './own-keys'
+import { DEVICE_ID_RULE, TABLE_ID_RULE, isDeviceId, isTableId, tableIdProblem } from '../contract/ids'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -113,10 +114,11 @@ export function checkValue(spec: KeySpec, v: unknown, where = ''): unknown {
     case 'string':
       if (typeof v !== 'string') bad(`must be a string, got ${describe(v)}`)
       if (spec.maxLength !== undefined && (v as string).length > spec.maxLength) bad(`is longer than ${spec.maxLength} characters`)
-      if (spec.key === 'deviceId' && v !== '' && !/^[A-Za-z0-9._-]+$/.test(v as string)) bad('may only contain letters, digits, `.`, `_` and `-`')
+      if (spec.key === 'deviceId' && v !== '' && !isDeviceId(v)) bad(`may only contain letters, digits, '.', '_' and '-', and must not start with '.' or '-' (the protocol's device-id rule: ${DEVICE_ID_RULE}), got ${describe(v)}`)
       if (spec.key === 'mqtt.prefix' && !/^[^#+\u0000]+$/.test(v as string)) bad('must be non-empty without MQTT wildcards')
-      if (spec.key === 'encoder.table' && v !== '' && !/^[A-Za-z0-9._-]+$/.test(v as string)) bad('must be a table id (letters, digits, `.`, `_`, `-`)')
-      if (spec.key === 'encoder.table' && isPrototypeName(v as string)) bad(`cannot be '${v}': that names a built-in JavaScript object member, not a table; choose another id`)
+      if (spec.key === 'encoder.table' && v !== '' && !isTableId(v)) {
+        bad(isPrototypeName(v as string) ? `cannot be '${v}': that names a built-in JavaScript object member, not a table; choose another id` : `must be a table id (${TABLE_ID_RULE}), got ${describe(v)}`)
+      }
       return v
     case 'boolean':
       if (typeof v !== 'boolean') bad(`must be true or false, got ${describe(v)}`)
@@ -143,8 +145,8 @@ function checkTables(key: string, v: unknown, bad: (m: string) => never): Record
   if (ids.length > MAX_PUSHED_TABLES) bad(`holds ${ids.length} tables; at most ${MAX_PUSHED_TABLES}`)
   const out: Record<string, PushedTable | null> = {}
   for (const id of ids) {
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) bad(`table id '${id.slice(0, 80)}' must be 1..64 letters, digits, '.', '_' or '-'`)
-    if (isPrototypeName(id)) bad(`table id '${id}' names a built-in JavaScript object member, not a table; choose another id`)
+    const idProblem = tableIdProblem(id)
+    if (idProblem) bad(idProblem)
     const t = v[id]
     if (t === null) { setOwn(out, id, null); continue }
     if (!isPlainObject(t)) bad(`.${id} must be an object {luma, chroma}, got ${describe(t)}`)
