@@ -2,6 +2,7 @@
  * `events/loss` (agent → backend, retained, QoS 1): frames lost to buffer damage found at start-up, and seqs
  * never used, so a backend stops waiting for them. Pure.
  */
+import { deviceIdProblem } from './ids'
 import { ContractError, Fields, decodeJsonObject, type Payload } from './payload'
 
 export const LOSS_CAUSES = ['corrupt-database', 'database-lost', 'power-loss'] as const
@@ -43,6 +44,8 @@ export function parseLossMessage(deviceId: string, payload: Payload): BufferLoss
   const doc = decodeJsonObject(payload, '{"deviceId", "at", "cause", …}')
   const f = new Fields(doc, 'loss event ')
   const m: BufferLossMessage = { deviceId: f.string('deviceId'), at: '', cause: 'corrupt-database', detail: '', resumesAt: 0 }
+  const idProblem = deviceIdProblem(m.deviceId)
+  if (idProblem) throw new ContractError(`loss event deviceId: ${idProblem}`, 'deviceId')
   if (m.deviceId !== deviceId) throw new ContractError(`loss event deviceId '${m.deviceId}' differs from the topic's '${deviceId}'`, 'deviceId')
   m.at = f.time('at')
   if (!(LOSS_CAUSES as readonly unknown[]).includes(f.get('cause'))) throw new ContractError(`loss event has an unknown cause '${String(f.get('cause'))}' (expected ${LOSS_CAUSES.join(', ')})`, 'cause')

@@ -104,6 +104,7 @@ t.test('events/loss', async (t) => {
   t.same(parseLossMessage('cam-1', buildLossMessage(unknown)), unknown)
   const bad = (patch: object): string => JSON.stringify({ ...LOSS, ...patch })
   refuses(t, () => parseLossMessage('cam-2', buildLossMessage(LOSS)), 'deviceId', /deviceId 'cam-1' differs from the topic's 'cam-2'/, 'deviceId')
+  refuses(t, () => parseLossMessage('..', bad({ deviceId: '..' })), 'deviceId', /loss event deviceId: device id '\.\.' is not usable as a folder name/, 'a device id outside the rule')
   refuses(t, () => parseLossMessage('cam-1', bad({ cause: 'x' })), 'cause', /unknown cause 'x'/, 'cause')
   refuses(t, () => parseLossMessage('cam-1', bad({ skipped: { from: 9, to: 3 } })), 'skipped', /'skipped' must be \{from, to\}/, 'skipped')
   refuses(t, () => parseLossMessage('cam-1', bad({ lost: { from: 1, to: 3 } })), 'lost.frames', /'lost\.frames' must be a non-negative integer/, 'lost.frames')
