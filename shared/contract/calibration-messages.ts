@@ -34,7 +34,7 @@ export function parseCalibrateRequest(payload: Payload, maxBytes: number, maxFra
       if (f.get('cancel') !== true) f.fail('cancel', 'true when present')
       return { id, cancel: true }
     }
-    const out: CalibrateRequest = { id, frames: f.integer('frames', 1, { optional: true, max: maxFrames }) }
+    const out: CalibrateRequest = { id, frames: f.optional('frames', (n) => f.integer(n, 1, { max: maxFrames })) }
     out.seconds = inRange(f, 'seconds', MAX_CALIBRATION_SECONDS)
     out.scale = inRange(f, 'scale', MAX_CALIBRATION_SCALE)
     return out
@@ -81,9 +81,9 @@ export function parseCalibrationResponse(payload: Payload): CalibrationResponse 
   if (r.status === 'error') return r
   const f = new Fields(r.data, 'calibration data.')
   const data: CalibrationData = { state: f.oneOf('state', ['started', 'done', 'cancelled'] as const) }
-  const frames = f.integer('frames', 0, { optional: true })
+  const frames = f.optional('frames', (n) => f.integer(n))
   if (frames !== undefined) data.frames = frames
-  const seconds = f.number('seconds', { optional: true })
+  const seconds = f.optional('seconds', f.number)
   if (seconds !== undefined) data.seconds = seconds
   if (f.has('table') || data.state === 'done') data.table = f.object('table').doc
   if (f.has('report') || data.state === 'done') {

@@ -81,15 +81,19 @@ export class Fields {
     return this.get(name) !== undefined
   }
 
+  /** `check(name)` when the field is present, undefined when it is absent: `f.optional('since', f.time)`. */
+  optional<T>(name: string, check: (name: string) => T): T | undefined {
+    return this.has(name) ? check.call(this, name) : undefined
+  }
+
   /** Refuses fields outside `allowed`. */
   only(allowed: readonly string[]): void {
     const extra = Object.keys(this.doc).find((k) => !allowed.includes(k))
     if (extra !== undefined) throw new ContractError(`${this.where}unknown field '${this.path}${extra}' (expected ${allowed.join(', ')})`, this.path + extra)
   }
 
-  string(name: string, opts: { optional?: boolean; nonEmpty?: boolean; max?: number } = {}): string {
+  string(name: string, opts: { nonEmpty?: boolean; max?: number } = {}): string {
     const v = this.get(name)
-    if (v === undefined && opts.optional) return undefined as unknown as string
     if (typeof v !== 'string' || (opts.nonEmpty && !v) || (opts.max !== undefined && v.length > opts.max)) {
       this.fail(name, `a${opts.nonEmpty ? ' non-empty' : ''} string${opts.max !== undefined ? ` of at most ${opts.max} characters` : ''}`)
     }
@@ -97,17 +101,15 @@ export class Fields {
   }
 
   /** An ISO date-time string. */
-  time(name: string, opts: { optional?: boolean } = {}): string {
+  time(name: string): string {
     const v = this.get(name)
-    if (v === undefined && opts.optional) return undefined as unknown as string
     if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) this.fail(name, 'an ISO date-time string')
     return v
   }
 
   /** A safe integer in [min, max]. */
-  integer(name: string, min = 0, opts: { optional?: boolean; max?: number } = {}): number {
+  integer(name: string, min = 0, opts: { max?: number } = {}): number {
     const v = this.get(name)
-    if (v === undefined && opts.optional) return undefined as unknown as number
     const max = opts.max ?? Number.MAX_SAFE_INTEGER
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
       this.fail(name, min === 0 && max === Number.MAX_SAFE_INTEGER ? 'a non-negative integer' : min === 1 && max === Number.MAX_SAFE_INTEGER ? 'a positive integer' : `an integer ${min}..${max}`)
@@ -116,31 +118,27 @@ export class Fields {
   }
 
   /** A finite number. */
-  number(name: string, opts: { optional?: boolean } = {}): number {
+  number(name: string): number {
     const v = this.get(name)
-    if (v === undefined && opts.optional) return undefined as unknown as number
     if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(name, 'a number')
     return v
   }
 
-  boolean(name: string, opts: { optional?: boolean } = {}): boolean {
+  boolean(name: string): boolean {
     const v = this.get(name)
-    if (v === undefined && opts.optional) return undefined as unknown as boolean
     if (typeof v !== 'boolean') this.fail(name, 'true or false')
     return v
   }
 
-  oneOf<T extends string>(name: string, values: readonly T[], opts: { optional?: boolean } = {}): T {
+  oneOf<T extends string>(name: string, values: readonly T[]): T {
     const v = this.get(name)
-    if (v === undefined && opts.optional) return undefined as unknown as T
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) this.fail(name, `one of ${values.map((x) => `'${x}'`).join(', ')}`)
     return v as T
   }
 
   /** A nested object, checked with its own Fields (errors say `<where><name>.<field>`). */
-  object(name: string, opts: { optional?: boolean } = {}): Fields {
+  object(name: string): Fields {
     const v = this.get(name)
-    if (v === undefined && opts.optional) return undefined as unknown as Fields
     if (!isPlainObject(v)) this.fail(name, 'an object')
     return new Fields(v, this.where, `${this.path}${name}.`, this.quote)
   }

@@ -33,11 +33,11 @@ export function buildStatus(m: StatusMessage): string {
 export function parseStatus(payload: Payload): StatusMessage {
   const f = new Fields(decodeJsonObject(payload, '{"state", "deviceId", …}'), 'status ')
   const msg: StatusMessage = { state: f.oneOf('state', STATUS_STATES), deviceId: f.string('deviceId', { nonEmpty: true }) }
-  const version = f.string('version', { optional: true })
+  const version = f.optional('version', f.string)
   if (version !== undefined) msg.version = version
-  const since = f.time('since', { optional: true })
+  const since = f.optional('since', f.time)
   if (since !== undefined) msg.since = since
-  const reason = f.string('reason', { optional: true })
+  const reason = f.optional('reason', f.string)
   if (reason !== undefined) msg.reason = reason
   return msg
 }
