@@ -25,6 +25,7 @@ function copySources(to: string): void {
   const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean)
   for (const f of files) {
     if (!existsSync(join(root, f))) continue // deleted in the work tree
+    if (f.split('/')[0] === 'node_modules') continue // a symlinked node_modules (a git worktree) is not ignored by `node_modules/`; linked below
     mkdirSync(dirname(join(to, f)), { recursive: true })
     cpSync(join(root, f), join(to, f))
   }
