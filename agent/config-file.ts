@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { defaultMemoryBudgetMB } from './pipeline/frame-memory'
+import { deviceIdFromHostname } from '../shared/contract/ids'
 import {
   applyPartial, defaults, envOverrides, mergePartials, validatePartial, ConfigError,
   type AgentConfig, type FlatConfig,
@@ -44,7 +45,7 @@ export function fromLayers(local: FlatConfig): LocalConfig {
 /** Fills values whose defaults depend on the machine: device id = hostname, frame memory budget, password from its file. */
 export function resolveDynamic(c: AgentConfig): AgentConfig {
   const out = structuredClone(c)
-  if (!out.deviceId) out.deviceId = hostname().replace(/[^A-Za-z0-9._-]/g, '-') || 'deepn'
+  if (!out.deviceId) out.deviceId = deviceIdFromHostname(hostname())
   if (!out.capture.memoryBudgetMB) out.capture.memoryBudgetMB = defaultMemoryBudgetMB()
   if (!out.mqtt.password && out.mqtt.passwordFile) {
     try {

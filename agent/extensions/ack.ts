@@ -1,4 +1,6 @@
 /** `ack` (e2e-ack delivery): the receiver's `{seq}` releases every buffered frame up to it. */
+import { parseAck } from '../../shared/contract/ack'
+import { errorMessage } from '../log'
 import type { AgentContext, Extension } from './extension'
 import type { FramesPublisher } from './frames'
 
@@ -14,14 +16,11 @@ export class AckExtension implements Extension {
 
   handle(payload: Buffer): void {
     if (this.ctx.config.delivery !== 'e2e-ack') return // acks mean nothing under puback delivery
-    let seq: unknown
+    let seq: number
     try {
-      seq = (JSON.parse(payload.toString('utf8')) as { seq?: unknown })?.seq
-    } catch {
-      seq = undefined
-    }
-    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
-      this.ctx.log.warn(`ignoring malformed ack (${payload.length} B): expected {"seq": <integer>}`)
+      seq = parseAck(payload).seq
+    } catch (err) {
+      this.ctx.log.warn(`ignoring malformed ack (${payload.length} B): ${errorMessage(err)}`)
       return
     }
     this.frames.acked(seq)

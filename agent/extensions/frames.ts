@@ -11,7 +11,7 @@ import { encodeToFit, OversizeError, type EncodeFn } from '../pipeline/fit'
 import { stampMetadata } from '../pipeline/stamp'
 import { resolveTables } from '../pipeline/tables'
 import { quantDigest } from '../../shared/codec/quant-digest'
-import type { FrameMetadata } from '../../shared/contract/topics'
+import { frameUserProperties, type FrameMetadata } from '../../shared/contract/frame-metadata'
 import type { AgentContext, Extension } from './extension'
 
 /** Failed publishes of one frame (with the link up) before it is set aside. */
@@ -156,10 +156,7 @@ export class FramesPublisher implements Extension {
     this.inflight.add(f.seq)
     ctx.link.publish(ctx.topic('frames'), payload, {
       qos: 1, contentType: 'image/jpeg',
-      userProperties: {
-        seq: String(meta.seq), capturedAt: meta.capturedAt, tableId: meta.tableId, deviceId: meta.deviceId, width: String(meta.width), height: String(meta.height),
-        quantDigest: meta.quantDigest,
-      },
+      userProperties: frameUserProperties(meta),
     }).then(() => {
       if (gen !== this.generation) return
       this.inflight.delete(f.seq)

@@ -4,7 +4,8 @@
  * got to connect is still announced by the next one. Published on every connect and after a recovery at run time.
  */
 import { PENDING_LOSS_KEY, lossSummary, parsePending, type BufferLoss } from '../buffer/loss'
-import { Leaf, type BufferLossMessage } from '../../shared/contract/topics'
+import { buildLossMessage } from '../../shared/contract/loss'
+import { Leaf } from '../../shared/contract/topics'
 import { errorMessage } from '../log'
 import type { AgentContext, Extension } from './extension'
 
@@ -38,8 +39,7 @@ export class LossExtension implements Extension {
           if (!this.ctx.link.up) return
           const next = this.pending()[0]
           if (!next) break
-          const msg: BufferLossMessage = { deviceId: this.ctx.config.deviceId, ...next }
-          await this.ctx.link.publish(this.ctx.topic(Leaf.loss), JSON.stringify(msg), { qos: 1, retain: true, contentType: 'application/json' })
+          await this.ctx.link.publish(this.ctx.topic(Leaf.loss), buildLossMessage({ deviceId: this.ctx.config.deviceId, ...next }), { qos: 1, retain: true, contentType: 'application/json' })
           this.ctx.log.info(`announced on ${this.ctx.topic(Leaf.loss)}: ${lossSummary(next)}`)
           this.settle(next)
         }

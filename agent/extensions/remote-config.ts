@@ -1,11 +1,13 @@
 /**
  * Remote configuration: `config/set` ← `{ "id"?: string, "config": { …partial… } }`.
  * Size-capped, parsed, validated against the schema (remote keys only), applied live and persisted by the
- * controller; answered on `config/result` `{id, ok, error?, applied?}`; the retained `config` topic always holds
+ * controller; answered on `config/result` with the response envelope (shared/contract/envelope.ts: `{id, status,
+ * data: {applied}}` or `{id, status: 'error', error}`); the retained `config` topic always holds
  * `{version, config}` of what is in force (secrets redacted). Anything wrong: rejected with a reason, nothing changes.
  */
-import { ConfigError, isPlainObject, redact, validatePartial, type AgentConfig, type FlatConfig } from '../../shared/config'
-import type { ConfigResult } from '../../shared/contract/topics'
+import { ConfigError, redact, validatePartial, type AgentConfig, type FlatConfig } from '../../shared/config'
+import { buildConfigReport, buildConfigResult, configApplied, configRejected, parseConfigSet, type ConfigResult } from '../../shared/contract/config-messages'
+import { RequestError } from '../../shared/contract/envelope'
 import { errorMessage } from '../log'
 import type { AgentContext, Extension } from './extension'
 
@@ -35,47 +37,37 @@ export class RemoteConfigExtension implements Extension {
   /** Processes one config/set payload and returns the result it published. */
   handle(payload: Buffer): ConfigResult {
     const result = this.process(payload)
-    if (result.ok) {
-      this.ctx.log.info(`config ${result.id ?? ''} applied: ${result.applied!.join(', ') || '(no change)'}`)
+    if (result.status === 'ok') {
+      this.ctx.log.info(`config ${result.id ?? ''} applied: ${result.data.applied.join(', ') || '(no change)'}`)
       this.publishReported()
     } else {
       this.rejected++
       this.ctx.log.warn(`config ${result.id ?? ''} rejected: ${result.error}`)
     }
-    this.ctx.link.publish(this.ctx.topic('config/result'), JSON.stringify(result), { qos: 1, contentType: 'application/json' })
+    this.ctx.link.publish(this.ctx.topic('config/result'), buildConfigResult(result), { qos: 1, contentType: 'application/json' })
       .catch((err) => this.ctx.log.warn(`config/result: ${errorMessage(err)}`))
     return result
   }
 
   private process(payload: Buffer): ConfigResult {
-    const max = this.ctx.config.mqtt.maxConfigBytes
-    if (payload.length > max) return { id: null, ok: false, error: `message is ${payload.length} bytes; the limit is ${max} (mqtt.maxConfigBytes)` }
-    let doc: unknown
+    let req
     try {
-      doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload))
+      req = parseConfigSet(payload, this.ctx.config.mqtt.maxConfigBytes)
     } catch (err) {
-      return { id: null, ok: false, error: `not UTF-8 JSON: ${errorMessage(err)}` }
+      return configRejected(err instanceof RequestError ? err.id : null, errorMessage(err))
     }
-    if (!isPlainObject(doc)) return { id: null, ok: false, error: 'expected a JSON object {"id": "...", "config": {...}}' }
-    const rawId = doc.id
-    const id = typeof rawId === 'string' && rawId.length <= 128 ? rawId : typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : null
-    if (rawId !== undefined && id === null) return { id: null, ok: false, error: "'id' must be a string of at most 128 characters" }
-    const extra = Object.keys(doc).filter((k) => k !== 'id' && k !== 'config')
-    if (extra.length) return { id, ok: false, error: `unknown field '${extra[0]}' (expected {"id", "config"})` }
-    if (!Object.hasOwn(doc, 'config')) return { id, ok: false, error: "missing 'config'" }
     try {
-      const partial = validatePartial(doc.config, { remote: true, origin: 'config' })
-      const applied = this.applier.applyRemote(partial)
-      return { id, ok: true, applied }
+      const partial = validatePartial(req.config, { remote: true, origin: 'config' })
+      return configApplied(req.id, this.applier.applyRemote(partial))
     } catch (err) {
-      return { id, ok: false, error: err instanceof ConfigError ? err.message : `cannot apply: ${errorMessage(err)}` }
+      return configRejected(req.id, err instanceof ConfigError ? err.message : `cannot apply: ${errorMessage(err)}`)
     }
   }
 
   publishReported(): void {
     if (!this.ctx.link.up) return
-    const body = { version: this.applier.version, config: redact(this.ctx.config) as AgentConfig }
-    this.ctx.link.publish(this.ctx.topic('config'), JSON.stringify(body), { qos: 1, retain: true, contentType: 'application/json' })
+    const body = buildConfigReport(this.applier.version, redact(this.ctx.config) as AgentConfig)
+    this.ctx.link.publish(this.ctx.topic('config'), body, { qos: 1, retain: true, contentType: 'application/json' })
       .catch((err) => this.ctx.log.warn(`config: ${errorMessage(err)}`))
   }
 }

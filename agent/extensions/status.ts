@@ -3,7 +3,7 @@
  * frames (free-space floor, bounds, TTL, a full disk); back to `online` once no frame has been lost for
  * DEGRADED_HOLD_MS. The last will (set up by the link) and a clean stop say `offline`.
  */
-import type { StatusMessage } from '../../shared/contract/topics'
+import { buildStatus, statusMessage as buildStatusMessage, type StatusMessage } from '../../shared/contract/status'
 import { errorMessage } from '../log'
 import type { AgentContext, Extension } from './extension'
 
@@ -18,9 +18,7 @@ export const AGENT_VERSION: string = (() => {
 })()
 
 export function statusMessage(state: StatusMessage['state'], deviceId: string, since = new Date(), reason?: string): StatusMessage {
-  const msg: StatusMessage = { state, deviceId, version: AGENT_VERSION, since: since.toISOString() }
-  if (reason) msg.reason = reason
-  return msg
+  return buildStatusMessage(state, deviceId, { version: AGENT_VERSION, since, reason })
 }
 
 export class StatusExtension implements Extension {
@@ -86,7 +84,7 @@ export class StatusExtension implements Extension {
   private publish(): void {
     if (!this.ctx.link.up) return
     const { state, reason } = this.current
-    this.ctx.link.publish(this.ctx.topic('status'), JSON.stringify(statusMessage(state, this.ctx.config.deviceId, this.since, reason)), { qos: 1, retain: true })
+    this.ctx.link.publish(this.ctx.topic('status'), buildStatus(statusMessage(state, this.ctx.config.deviceId, this.since, reason)), { qos: 1, retain: true })
       .catch((err) => this.ctx.log.warn(`status: ${errorMessage(err)}`))
   }
 }

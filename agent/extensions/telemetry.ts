@@ -3,23 +3,9 @@ import type { AgentContext, Extension } from './extension'
 import { errorMessage } from '../log'
 import { AGENT_VERSION } from './status'
 import { encoderKernel } from '../../shared/codec/wasm/kernels'
+import { buildTelemetry, type TelemetryMessage } from '../../shared/contract/telemetry'
 
-export interface TelemetryMessage {
-  deviceId: string
-  at: string
-  version: string
-  uptimeSec: number
-  backlog: { frames: number; bytes: number }
-  counters: { captured: number; published: number; dropped: number; rejected: number; expired: number; setAside: number; captureErrors: number; publishErrors: number; bufferRecoveries: number; lostFrames: number }
-  encodeMs: { p50?: number; p95?: number }
-  /** `typescript` means this runtime lacks WebAssembly SIMD: same bytes, about 6-9x slower encoding. */
-  encoderKernel: 'wasm-simd' | 'typescript'
-  meanBytesPerFrame?: number
-  memory: { rss: number; heapUsed: number }
-  mqtt: { protocol?: '5' | '3.1.1'; maxPacketSize?: number }
-  delivery: string
-  lastError?: { at: string; message: string }
-}
+export type { TelemetryMessage }
 
 export function telemetry(ctx: AgentContext): TelemetryMessage {
   const s = ctx.stats
@@ -78,7 +64,7 @@ export class TelemetryExtension implements Extension {
       this.ctx.log.warn(`telemetry: ${errorMessage(err)}`)
       return
     }
-    this.ctx.link.publish(this.ctx.topic('telemetry'), JSON.stringify(msg), { qos: 0, contentType: 'application/json' })
+    this.ctx.link.publish(this.ctx.topic('telemetry'), buildTelemetry(msg), { qos: 0, contentType: 'application/json' })
       .catch((err) => this.ctx.log.debug(`telemetry: ${errorMessage(err)}`))
   }
 

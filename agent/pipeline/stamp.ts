@@ -5,13 +5,13 @@
  * (JFIF wants APP0 first).
  */
 import { metadataSegment } from '../../shared/codec/metadata'
-import type { FrameMetadata } from '../../shared/contract/topics'
+import { frameMetadataRecord, type FrameMetadata } from '../../shared/contract/frame-metadata'
 
 export function stampMetadata(jpeg: Uint8Array, meta: FrameMetadata): Uint8Array {
   if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new Error('cannot stamp metadata: not a JPEG (missing SOI)')
   let at = 2
   if (jpeg[2] === 0xff && jpeg[3] === 0xe0 && jpeg.length >= 6) at = 4 + ((jpeg[4] << 8) | jpeg[5])
-  const seg = metadataSegment(meta as unknown as Record<string, unknown>)
+  const seg = metadataSegment(frameMetadataRecord(meta))
   const out = new Uint8Array(jpeg.length + seg.length)
   out.set(jpeg.subarray(0, at), 0)
   out.set(seg, at)

@@ -13,6 +13,7 @@ import { parseTableFile } from '../../shared/codec/tables'
 import type { TableFile } from '../../shared/codec/types'
 import { scaleSteps } from '../../shared/deepn/optimize'
 import { rescaleTableFile } from '../../shared/deepn/table-file'
+import { tableIdProblem } from '../../shared/contract/ids'
 import { Classifier } from '../eval/classifier'
 import { loadLabelledSet, type LabelledSet } from '../eval/dataset'
 import { evaluate, ourEncoder } from '../eval/evaluate'
@@ -172,7 +173,8 @@ export async function optimizeTable(o: OptimizeTableOptions = {}): Promise<{ tab
   const loss = o.loss ?? 'kl'
   if (loss !== 'kl' && loss !== 'nll') throw new UsageError(`--loss must be kl or nll, got '${String(loss)}'`)
   const id = o.id ?? 'fmnist-optimized'
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new UsageError(`--id must be 1..64 of [A-Za-z0-9._-] (the agent's table id rule), got '${id}'`)
+  const idProblem = tableIdProblem(id)
+  if (idProblem) throw new UsageError(`--id must be 1..64 of [A-Za-z0-9._-] (the agent's table id rule): ${idProblem}`)
   const modelPath = o.model ?? DEFAULT_MODEL
   const { calibSize = 1000, maxBytes, factor = 1.3, maxEvals = 600, lambda } = o
   const starts = startFamilies(o.start ?? 'annexk,deepn', o.deepnTable ?? DEFAULT_DEEPN)

@@ -6,6 +6,10 @@
  * derived from this list. Pure: no I/O.
  */
 import { isPrototypeName } from './own-keys'
+import { DEVICE_ID_PATTERN, DEVICE_ID_RULE, TABLE_ID_PATTERN, TABLE_ID_RULE } from '../contract/ids'
+
+/** An id rule that also accepts '' (the key's "not set" value: hostname, quality tables). */
+const orEmpty = (id: RegExp): RegExp => new RegExp(`^(?:${id.source.slice(1, -1)})?$`)
 
 export type KeyType = 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'tables'
 
@@ -52,8 +56,8 @@ const MB = 1024 * 1024
 
 const SPECS = [
   { key: 'deviceId', type: 'string', default: '', remote: false, localOnly: 'device identity: it names the topics', restart: true, maxLength: 64, env: 'DEEPN_DEVICE_ID',
-    pattern: { regex: /^[A-Za-z0-9._-]*$/, message: 'may only contain letters, digits, `.`, `_` and `-`' },
-    doc: 'Device id used in topics and frame metadata; empty = the hostname. Letters, digits, `-`, `_`, `.` only.' },
+    pattern: { regex: orEmpty(DEVICE_ID_PATTERN), message: `may only contain letters, digits, '.', '_' and '-', and must not start with '.' or '-' (the protocol's device-id rule: ${DEVICE_ID_RULE})` },
+    doc: 'Device id used in topics and frame metadata; empty = the hostname. The protocol\'s device-id rule (docs/protocol.md): 1..64 letters, digits, `.`, `_`, `-`, not starting with `.` or `-`.' },
   { key: 'delivery', type: 'enum', default: 'puback', values: ['puback', 'e2e-ack'], remote: true,
     doc: '`puback`: a frame leaves the buffer when the broker acknowledges it (QoS 1). `e2e-ack`: it stays until the receiver publishes `<prefix>/<deviceId>/ack` `{seq}` with a seq at or past it.' },
   { key: 'ackTimeoutMs', type: 'integer', default: 30000, min: 1000, max: 3600000, remote: true,
@@ -130,7 +134,7 @@ const SPECS = [
       '3x the JPEG while encoding (J = 0.6 B per sample) and `mqtt.inflight` x 2 JPEGs held until PUBACK (capped by `mqtt.maxPayloadBytes`). The agent\'s own baseline (about 40-60 MB) is not part of it.' },
 
   { key: 'encoder.table', type: 'string', default: 'natural-deepn', remote: true, maxLength: 64,
-    pattern: { regex: /^[A-Za-z0-9._-]*$/, message: 'must be a table id (letters, digits, `.`, `_`, `-`)' },
+    pattern: { regex: orEmpty(TABLE_ID_PATTERN), message: `must be a table id (${TABLE_ID_RULE})` },
     check: (id) => isPrototypeName(id) ? `cannot be '${id}': that names a built-in JavaScript object member, not a table; choose another id` : undefined,
     doc: 'Quantization table id: a table pushed in `encoder.tables` or a file `<encoder.tablesDir>/<id>.json` (shipped: `natural-deepn` for camera photos, `fmnist-deepn`). Empty = IJG `encoder.quality`. When the table carries a trained `huffman` set, frames are entropy-coded with it instead of the Annex K Huffman tables (also when scaled by `encoder.scale` or to fit the payload limit), unless `encoder.optimizeHuffman` is on.' },
   { key: 'encoder.tables', type: 'tables', default: {}, remote: true,

@@ -7,6 +7,7 @@ import { cleanHuffmanTables, validateHuffmanTables } from '../codec/huffman-tabl
 import type { HuffmanTables } from '../codec/types'
 import type { AgentConfig, ConfigSection, FlatConfig, PushedTable } from './types'
 import { isPrototypeName, setOwn } from './own-keys'
+import { tableIdProblem } from '../contract/ids'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -136,8 +137,8 @@ function checkTables(key: string, v: unknown, bad: (m: string) => never): Record
   if (ids.length > MAX_PUSHED_TABLES) bad(`holds ${ids.length} tables; at most ${MAX_PUSHED_TABLES}`)
   const out: Record<string, PushedTable | null> = {}
   for (const id of ids) {
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) bad(`table id '${id.slice(0, 80)}' must be 1..64 letters, digits, '.', '_' or '-'`)
-    if (isPrototypeName(id)) bad(`table id '${id}' names a built-in JavaScript object member, not a table; choose another id`)
+    const idProblem = tableIdProblem(id)
+    if (idProblem) bad(idProblem)
     const t = v[id]
     if (t === null) { setOwn(out, id, null); continue }
     if (!isPlainObject(t)) bad(`.${id} must be an object {luma, chroma}, got ${describe(t)}`)

@@ -1,6 +1,7 @@
 /**
- * The MQTT message contract between an agent and any backend. Topic layout: `<prefix>/<deviceId>/<leaf>`,
- * prefix `deepn` by default. Pure: no I/O.
+ * The MQTT topics between an agent and any backend. Topic layout: `<prefix>/<deviceId>/<leaf>`, prefix `deepn`
+ * by default; `TOPICS` says for each leaf who publishes it, whether it is retained, its QoS and its payload
+ * (docs/protocol.md is rendered from it). Pure: no I/O.
  */
 export const DEFAULT_PREFIX = 'deepn'
 
@@ -13,7 +14,7 @@ export const Leaf = {
   telemetry: 'telemetry',
   /** Backend → agent: partial desired configuration, JSON `{ id?, config }`. */
   configSet: 'config/set',
-  /** Agent → backend: `{ id, ok, error? }` for every config/set request. */
+  /** Agent → backend: the response envelope for every config/set request. */
   configResult: 'config/result',
   /** Agent → backend: retained reported configuration `{ version, config }`. */
   config: 'config',
@@ -21,7 +22,7 @@ export const Leaf = {
   ack: 'ack',
   /** Backend → agent: start/cancel on-device calibration `{ id?, frames?, seconds?, scale? }` or `{ id?, cancel: true }`. */
   calibrate: 'calibrate',
-  /** Agent → backend: calibration progress and result `{ id, ok, state, table?, report?, error? }`. */
+  /** Agent → backend: the response envelope for every calibrate request (started, then done or cancelled). */
   calibration: 'calibration',
   /** Receiver → world: classification results. */
   results: 'results',
@@ -47,90 +48,50 @@ export function parseTopic(prefix: string, t: string): { deviceId: string; leaf:
   return { deviceId: rest.slice(0, slash), leaf: rest.slice(slash + 1) }
 }
 
-/** Metadata every published frame carries (JPEG APP9 segment, and MQTT 5 user properties when available). */
-export interface FrameMetadata {
-  seq: number
-  capturedAt: string
-  tableId: string
-  deviceId: string
-  width: number
-  height: number
-  /**
-   * `quantDigest()` of the file: each component's quantization steps and sampling. Equal digests, same lossy step;
-   * tells apart frames whose table id is the same but whose steps differ (a table re-pushed under its id). Absent
-   * from frames of agents before it existed.
-   */
-  quantDigest?: string
+export interface TopicSpec {
+  leaf: LeafName
+  from: 'agent' | 'backend' | 'receiver'
+  to: 'agent' | 'backend' | 'world'
+  retained: boolean
+  qos: 0 | 1
+  /** Payload type (`image/jpeg` or the JSON message's type name in shared/contract). */
+  payload: string
+  /** The contract functions that build and parse it. */
+  code: string
+  doc: string
 }
 
-export interface StatusMessage {
-  /**
-   * `online`: connected, every frame is kept. `degraded`: connected, but the buffer is dropping or refusing frames
-   * (see `reason`); back to `online` once none has been lost for a few seconds. `offline`: stopped or gone (the
-   * last will).
-   */
-  state: 'online' | 'degraded' | 'offline'
-  deviceId: string
-  version?: string
-  /** When this state began (ISO time). */
-  since?: string
-  /** `degraded` only: why frames are lost, e.g. `less than 157286 bytes free on the buffer's filesystem (buffer.minFreePercent): oldest unsent frames dropped (drop-oldest)`. */
-  reason?: string
-}
+/** Every topic of the protocol. */
+export const TOPICS: readonly TopicSpec[] = [
+  { leaf: Leaf.frames, from: 'agent', to: 'backend', retained: false, qos: 1, payload: 'image/jpeg', code: 'frameMetadataRecord, frameUserProperties / readFrameMetadata, parseFrameMetadata',
+    doc: 'One baseline JPEG per frame, oldest first, carrying its FrameMetadata in an APP9 `DEEPN\\0` segment (and, over MQTT 5, as user properties). Delivery is at least once: de-duplicate by (deviceId, seq).' },
+  { leaf: Leaf.status, from: 'agent', to: 'backend', retained: true, qos: 1, payload: 'StatusMessage', code: 'statusMessage, buildStatus / parseStatus',
+    doc: '`online` on every connect; `degraded` with a `reason` while the buffer drops or refuses frames; `offline` on a clean stop and as the MQTT last will.' },
+  { leaf: Leaf.telemetry, from: 'agent', to: 'backend', retained: false, qos: 0, payload: 'TelemetryMessage', code: 'buildTelemetry / parseTelemetry',
+    doc: 'Health report every `telemetry.intervalMs` and on every connect.' },
+  { leaf: Leaf.configSet, from: 'backend', to: 'agent', retained: false, qos: 1, payload: 'ConfigSetRequest', code: 'buildConfigSet / parseConfigSet',
+    doc: 'A request: a partial configuration (remote keys only, docs/config.md), applied live and persisted. May be published retained to reach an offline device.' },
+  { leaf: Leaf.configResult, from: 'agent', to: 'backend', retained: false, qos: 1, payload: 'ConfigResult', code: 'configApplied, configRejected, buildConfigResult / parseConfigResult',
+    doc: 'The response to each `config/set`: `data.applied` lists the keys that changed, or `error` says why nothing changed.' },
+  { leaf: Leaf.config, from: 'agent', to: 'backend', retained: true, qos: 1, payload: 'ConfigReport', code: 'buildConfigReport / parseConfigReport',
+    doc: 'The configuration in force (secrets redacted), on every connect and after every applied change.' },
+  { leaf: Leaf.ack, from: 'receiver', to: 'agent', retained: false, qos: 1, payload: 'AckMessage', code: 'buildAck / parseAck',
+    doc: '`delivery: e2e-ack` only: every frame through `seq` is durably stored; the agent releases them from its buffer. Never retained: it would outlive the dataset it speaks for.' },
+  { leaf: Leaf.calibrate, from: 'backend', to: 'agent', retained: false, qos: 1, payload: 'CalibrateRequest', code: 'buildCalibrateRequest / parseCalibrateRequest',
+    doc: 'A request: collect DCT statistics from the next frames and build a DeepN table, or cancel the calibration running.' },
+  { leaf: Leaf.calibration, from: 'agent', to: 'backend', retained: false, qos: 1, payload: 'CalibrationResponse', code: 'calibrationOk, calibrationFailed, buildCalibrationResponse / parseCalibrationResponse',
+    doc: 'Responses to `calibrate`: `started` at once, then `done` with `table` and `report` (or `cancelled`), or an error.' },
+  { leaf: Leaf.loss, from: 'agent', to: 'backend', retained: true, qos: 1, payload: 'BufferLossMessage', code: 'buildLossMessage / parseLossMessage',
+    doc: 'Frames lost to buffer damage found at start-up, and seqs never used: seqs in these ranges will not come.' },
+  { leaf: Leaf.results, from: 'receiver', to: 'world', retained: false, qos: 1, payload: 'ResultMessage', code: 'buildResult / parseResult',
+    doc: '`deepn receive --model`: one classification per newly stored frame.' },
+]
 
-/** An inclusive seq range. */
-export interface SeqSpan {
-  from: number
-  to: number
-}
-
-/** `events/loss`: what the agent knows it lost at start-up. No seq below `resumesAt` missing at the backend will come. */
-export interface BufferLossMessage {
-  deviceId: string
-  /** When the damage was found (ISO time). */
-  at: string
-  /** `corrupt-database`: the file failed its check and was moved aside; `database-lost`: the file has no record of
-   * seqs the sidecar says were used (deleted, replaced, or its -wal truncated); `power-loss`: an unclean end on an
-   * earlier boot under synchronous=NORMAL, whose last commits may be gone. */
-  cause: 'corrupt-database' | 'database-lost' | 'power-loss'
-  detail: string
-  /** Buffered (unacknowledged) frames that are gone for good; `frames` of them existed in the range. */
-  lost?: SeqSpan & { frames: number }
-  /** Seqs that were lost or never used: the agent cannot tell which; either way they will not come. */
-  unknown?: SeqSpan
-  /** Seqs never given to a frame (the rest of the sidecar's lease block). */
-  skipped?: SeqSpan
-  /** The first seq of the fresh buffer. */
-  resumesAt: number
-  /** Where the damaged files were moved (never deleted). */
-  movedTo?: string[]
-}
-
-export interface ConfigResult {
-  id: string | null
-  ok: boolean
-  error?: string
-  applied?: string[]
-}
-
-export interface AckMessage {
-  seq: number
-}
-
-/** Receiver → world on `results`: one classification per stored frame (added by the receiver, issue 5). */
-export interface ResultMessage {
-  seq: number
-  /** Class name when the model has labels, else the class index as a string. */
-  label: string
-  index: number
-  /** Probability of the winning class (softmax of the model's output unless it already sums to 1). */
-  score: number
-  deviceId: string
-  capturedAt: string
-  tableId: string
-  /** The frame's quantDigest (recomputed by the receiver from the file). */
-  quantDigest: string
-  /** Model file name. */
-  model: string
-  inferenceMs: number
-}
+// The message types, for code that imported them from here before each message had its own file.
+export type { FrameMetadata } from './frame-metadata'
+export type { StatusMessage } from './status'
+export type { SeqSpan, BufferLossMessage } from './loss'
+export type { ConfigResult } from './config-messages'
+export type { AckMessage } from './ack'
+export type { ResultMessage } from './results'
+export type { TelemetryMessage } from './telemetry'

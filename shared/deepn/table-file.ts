@@ -4,6 +4,7 @@
  */
 import type { TableFile } from '../codec/types'
 import { plmParams, plmTable, type PlmParams } from './plm'
+import { tableIdProblem } from '../contract/ids'
 
 export interface CalibrationStats {
   /** What was measured, e.g. 'fashion-mnist train (60000 images)'. */
@@ -26,7 +27,8 @@ export interface DeepnTableOptions {
 const round3 = (v: number) => Math.round(v * 1000) / 1000
 
 export function deepnTableFile(stats: CalibrationStats, opts: DeepnTableOptions): TableFile {
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(opts.id)) throw new RangeError(`table id must be 1..64 of [A-Za-z0-9._-], got '${opts.id}'`)
+  const idProblem = tableIdProblem(opts.id)
+  if (idProblem) throw new RangeError(idProblem)
   const plm = plmParams(opts.plm)
   const scale = opts.scale ?? 1
   const luma = plmTable(stats.lumaSigma, plm, scale)

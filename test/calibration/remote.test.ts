@@ -70,7 +70,7 @@ t.test('request → started → frames → done with table and σ report; busy, 
 t.test('request parsing names what is wrong', async (t) => {
   const p = (s: string) => parseCalibrationRequest(Buffer.from(s), 1000)
   t.same(p('{"id":"a","frames":5,"seconds":2.5}'), { id: 'a', frames: 5, seconds: 2.5, scale: undefined })
-  t.throws(() => p('nope'), /not JSON/)
+  t.throws(() => p('nope'), /not UTF-8 JSON/)
   t.throws(() => p('[]'), /expected a JSON object/)
   t.throws(() => p('{"frame": 3}'), /unknown field 'frame'/)
   t.throws(() => p('{"seconds": -1}'), /'seconds' must be a number in \(0, 86400\]/)

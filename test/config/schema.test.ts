@@ -94,11 +94,11 @@ t.test('schema invariants: remote keys apply live; pattern and check are string 
 })
 
 t.test('a 4:4:4 encoder is refused for rpicam, whose I420 frames cannot be encoded as 4:4:4', async (t) => {
-  const rpicam = applyPartial(defaults(), validatePartial({ capture: { source: 'rpicam' } }, {}))
+  const rpicam = applyPartial(defaults(), validatePartial({ capture: { source: 'rpicam' } }, { remote: false }))
   t.throws(() => applyPartial(rpicam, validatePartial({ encoder: { subsampling: '444' } }, { remote: true })), /'encoder\.subsampling' '444' cannot be used with 'capture\.source' 'rpicam'.*use '420'/)
-  const rgb444 = applyPartial(defaults(), validatePartial({ encoder: { subsampling: '444' } }, {}))
-  t.throws(() => applyPartial(rgb444, validatePartial({ capture: { source: 'rpicam' } }, {})), /cannot be used with 'capture\.source' 'rpicam'/, 'either order')
-  t.equal(applyPartial(rgb444, validatePartial({ capture: { source: 'files', filesDir: '/srv/f' } }, {})).encoder.subsampling, '444', 'other sources deliver RGB')
+  const rgb444 = applyPartial(defaults(), validatePartial({ encoder: { subsampling: '444' } }, { remote: false }))
+  t.throws(() => applyPartial(rgb444, validatePartial({ capture: { source: 'rpicam' } }, { remote: false })), /cannot be used with 'capture\.source' 'rpicam'/, 'either order')
+  t.equal(applyPartial(rgb444, validatePartial({ capture: { source: 'files', filesDir: '/srv/f' } }, { remote: false })).encoder.subsampling, '444', 'other sources deliver RGB')
 })
 
 t.test('applyPartial merges, checks consistency and merges tables by id', async (t) => {

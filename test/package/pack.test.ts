@@ -25,6 +25,7 @@ function copySources(to: string): void {
   const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean)
   for (const f of files) {
     if (!existsSync(join(root, f))) continue // deleted in the work tree
+    if (f.split('/')[0] === 'node_modules') continue // a symlinked node_modules (a git worktree) is not ignored by `node_modules/`; linked below
     mkdirSync(dirname(join(to, f)), { recursive: true })
     cpSync(join(root, f), join(to, f))
   }
@@ -41,6 +42,7 @@ const files = packed[0].files.map((f) => f.path)
 
 t.test('the tarball holds the built CLI, config and docs, and no tests or sources', async (t) => {
   for (const f of ['package.json', 'README.md', 'dist/agent/cli.js', 'dist/agent/commands/run.js', 'dist/shared/codec/index.js', 'dist/shared/codec/index.d.ts',
+    'dist/shared/contract/index.js', 'dist/shared/contract/index.d.ts', 'docs/protocol.md',
     'dist/scripts/backend/receive/cli.js', 'config/tables/natural-deepn.json', 'config/models/fmnist-cnn.onnx', 'docs/config.md', 'scripts/install/install-pi.sh', 'scripts/install/deepn-edge.service']) {
     t.ok(files.includes(f), `ships ${f}`)
   }
@@ -83,6 +85,36 @@ t.test('the installed agent runs and publishes frames to a real broker', async (
   t.equal(jpeg.readUInt16BE(0), 0xffd8, 'a JPEG arrived')
   agent.kill('SIGTERM')
   t.equal(await exited, 0, 'stops cleanly on SIGTERM')
+})
+
+t.test('a backend project imports the protocol as deepn-edge/contract (code and types), and nothing outside exports', async (t) => {
+  const app = mkdtempSync(join(work, 'backend-'))
+  mkdirSync(join(app, 'node_modules'))
+  symlinkSync(inst, join(app, 'node_modules/deepn-edge'))
+  const script = [
+    "const c = require('deepn-edge/contract')",
+    "const meta = { seq: 7, capturedAt: '2026-12-02T06:00:00.000Z', tableId: 't', deviceId: 'cam-1', width: 8, height: 8 }",
+    "const out = { topic: c.topic(c.DEFAULT_PREFIX, 'cam-1', c.Leaf.ack), ack: c.parseAck(c.buildAck(7)), meta: c.parseFrameMetadata(c.frameMetadataRecord(meta)),",
+    "  result: c.parseConfigResult(c.buildConfigResult(c.configApplied('r1', ['delivery']))), badId: c.deviceIdProblem('-cam') !== undefined }",
+    "let refused = ''",
+    "try { require('deepn-edge/dist/shared/contract/index.js') } catch (e) { refused = e.code }",
+    'console.log(JSON.stringify({ ...out, refused }))',
+  ].join('\n')
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: app, encoding: 'utf8' })
+  t.equal(r.status, 0, 'runs', { stderr: r.stderr })
+  t.same(JSON.parse(r.stdout), {
+    topic: 'deepn/cam-1/ack', ack: { seq: 7 }, meta: { seq: 7, capturedAt: '2026-12-02T06:00:00.000Z', tableId: 't', deviceId: 'cam-1', width: 8, height: 8 },
+    result: { id: 'r1', status: 'ok', data: { applied: ['delivery'] }, ok: true }, badId: true, refused: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
+  })
+  // The types: a TypeScript backend (node16 resolution reads `exports`) compiles against the installed package.
+  writeFileSync(join(app, 'backend.ts'), [
+    "import { parseConfigResult, type ConfigResult, type FrameMetadata } from 'deepn-edge/contract'",
+    "const r: ConfigResult = parseConfigResult('{\"id\":null,\"status\":\"error\",\"error\":\"x\"}')",
+    "const m: FrameMetadata | undefined = undefined",
+    'export const shown: string = r.status === \'ok\' ? r.data.applied.join() : r.error + String(m)',
+  ].join('\n'))
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), 'backend.ts'], { cwd: app, encoding: 'utf8' })
+  t.equal(tsc.status, 0, 'tsc finds the types through exports', { output: tsc.stdout + tsc.stderr })
 })
 
 /** Runs the installed CLI, returns exit code and stderr. */

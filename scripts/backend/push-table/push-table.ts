@@ -1,16 +1,18 @@
 /**
  * Backend API: push a quantization table to a device through remote config and wait until the device has it in
- * force. Protocol (shared/contract/topics.ts):
+ * force. Protocol (docs/protocol.md; the messages are built and parsed with deepn-edge/contract):
  *   1. publish `<prefix>/<deviceId>/config/set` ← `{ "id": <requestId>, "config": { "encoder": { "tables":
  *      { <tableId>: { luma, chroma, huffman? } }, "table": <tableId> } } }` (QoS 1; `select: false` only stores the
  *      table; `huffman`, the table's trained Huffman set, is sent when the table has one);
- *   2. wait for `<prefix>/<deviceId>/config/result` `{ id: <requestId>, ok, error? }`: a rejection throws
- *      `PushTableError` carrying the device's reason;
+ *   2. wait for `<prefix>/<deviceId>/config/result` `{ id: <requestId>, status, data: { applied } | error }`: a
+ *      rejection throws `PushTableError` carrying the device's reason;
  *   3. wait for the retained `<prefix>/<deviceId>/config` report `{ version, config }` to show the table, its
  *      Huffman set included (or absent when none was sent), and, when selected, `encoder.table` = its id: proof the
  *      device applied and persisted it. Frames encoded from then on name the table id in their metadata.
  *
- *   import { pushTable } from 'deepn-edge/scripts/backend/push-table'
+ * In this repository (the package's `exports` publish only `deepn-edge/codec` and `deepn-edge/contract`, so a
+ * backend in its own project builds the request with `buildConfigSet` from `deepn-edge/contract`, or copies this file):
+ *   import { pushTable } from './scripts/backend/push-table/push-table'
  *   const r = await pushTable({ url: 'mqtt://broker:1883', deviceId: 'cam-1', table })  // table: { id, luma, chroma, huffman? }
  */
 import { randomUUID } from 'node:crypto'
@@ -19,8 +21,10 @@ import { brokerUrlProblem, describeConnectError } from '../../../agent/mqtt/brok
 import { cleanHuffmanTables, validateHuffmanTables } from '../../../shared/codec/huffman-tables'
 import { validateTables } from '../../../shared/codec/tables'
 import type { HuffmanTables } from '../../../shared/codec/types'
-import { isPrototypeName, ownValue } from '../../../shared/config/own-keys'
-import { DEFAULT_PREFIX, parseTopic, topic, type ConfigResult } from '../../../shared/contract/topics'
+import { ownValue } from '../../../shared/config/own-keys'
+import { buildConfigSet, parseConfigReport, parseConfigResult, type ConfigResult } from '../../../shared/contract/config-messages'
+import { deviceIdProblem, tableIdProblem } from '../../../shared/contract/ids'
+import { DEFAULT_PREFIX, parseTopic, topic } from '../../../shared/contract/topics'
 
 export interface PushableTable {
   id: string
@@ -65,14 +69,10 @@ export class PushTableError extends Error {
   }
 }
 
-const ID_RE = /^[A-Za-z0-9._-]{1,64}$/
-
 /** The `config/set` body for a table push (exported for backends that publish themselves). */
 export function tablePushMessage(table: PushableTable, requestId: string, select = true): string {
-  if (!table || typeof table.id !== 'string' || !ID_RE.test(table.id)) {
-    throw new PushTableError(`table id must be 1..64 of [A-Za-z0-9._-], got ${JSON.stringify(table?.id)}`, 'invalid')
-  }
-  if (isPrototypeName(table.id)) throw new PushTableError(`table id '${table.id}' names a built-in JavaScript object member (the agent refuses it); choose another id`, 'invalid')
+  const idProblem = tableIdProblem(table?.id)
+  if (idProblem) throw new PushTableError(idProblem, 'invalid')
   try {
     validateTables(table, `table ${table.id}`)
     if (table.huffman !== undefined) validateHuffmanTables(table.huffman, `table ${table.id} huffman`)
@@ -83,7 +83,7 @@ export function tablePushMessage(table: PushableTable, requestId: string, select
   if (table.huffman !== undefined) pushed.huffman = cleanHuffmanTables(table.huffman) // as the device stores and reports it
   const encoder: Record<string, unknown> = { tables: { [table.id]: pushed } }
   if (select) encoder.table = table.id
-  return JSON.stringify({ id: requestId, config: { encoder } })
+  return buildConfigSet(requestId, { encoder })
 }
 
 interface Reported { version?: number; config?: { encoder?: { table?: string; tables?: Record<string, { luma?: number[]; chroma?: number[]; huffman?: unknown }> } } }
@@ -111,7 +111,8 @@ function shows(report: Reported, table: PushableTable, select: boolean): boolean
 
 export async function pushTable(opts: PushTableOptions): Promise<PushTableResult> {
   const prefix = opts.prefix ?? DEFAULT_PREFIX
-  if (!opts.deviceId || !ID_RE.test(opts.deviceId)) throw new PushTableError(`deviceId must be letters, digits, '.', '_' or '-', got ${JSON.stringify(opts.deviceId)}`, 'invalid')
+  const deviceProblem = deviceIdProblem(opts.deviceId)
+  if (deviceProblem) throw new PushTableError(`deviceId: ${deviceProblem}`, 'invalid')
   const requestId = opts.requestId ?? randomUUID()
   const select = opts.select ?? true
   const body = tablePushMessage(opts.table, requestId, select)
@@ -132,26 +133,27 @@ export async function pushTable(opts: PushTableOptions): Promise<PushTableResult
   let timer: NodeJS.Timeout | undefined
   try {
     const done = new Promise<PushTableResult>((resolve, reject) => {
-      let result: ConfigResult | undefined
+      let result: (ConfigResult & { status: 'ok' }) | undefined
       let lastReport: Reported | undefined
       const check = (): void => {
         if (result && lastReport && shows(lastReport, opts.table, select)) {
-          resolve({ requestId, tableId: opts.table.id, applied: result.applied ?? [], reportedVersion: lastReport.version ?? 0, reportedTable: lastReport.config?.encoder?.table ?? '' })
+          resolve({ requestId, tableId: opts.table.id, applied: result.data.applied, reportedVersion: lastReport.version ?? 0, reportedTable: lastReport.config?.encoder?.table ?? '' })
         }
       }
       onMessage = (t, payload) => {
         const parsed = parseTopic(prefix, t)
         if (!parsed || parsed.deviceId !== opts.deviceId) return
-        let doc: unknown
-        try { doc = JSON.parse(payload.toString('utf8')) } catch { return } // not ours to judge: ignore
-        if (parsed.leaf === 'config/result') {
-          const r = doc as ConfigResult
-          if (r?.id !== requestId) return
-          if (!r.ok) { reject(new PushTableError(`device ${opts.deviceId} rejected table ${opts.table.id}: ${r.error ?? 'no reason given'}`, 'rejected', r)); return }
-          result = r
-        } else if (parsed.leaf === 'config') {
-          lastReport = doc as Reported
-        }
+        try {
+          if (parsed.leaf === 'config/result') {
+            const r = parseConfigResult(payload)
+            if (r.id !== requestId) return
+            if (r.status === 'error') { reject(new PushTableError(`device ${opts.deviceId} rejected table ${opts.table.id}: ${r.error}`, 'rejected', r)); return }
+            result = r
+          } else if (parsed.leaf === 'config') {
+            lastReport = parseConfigReport(payload) as Reported
+          }
+        } catch { return } // a malformed message is not ours to judge: ignore it
+
         check()
       }
       client.on('message', onMessage)

@@ -4,38 +4,16 @@
  * reports the missing ones as lost, and end-to-end acks may pass over them (the agent no longer holds them).
  * Pure bookkeeping; the receiver feeds it. The retained message comes again on every (re)subscribe.
  */
-import type { BufferLossMessage, SeqSpan } from '../../../shared/contract/topics'
+import type { BufferLossMessage } from '../../../shared/contract/loss'
 import { SeqRanges, type Gap } from './seq-ranges'
+
+/** Validates an `events/loss` payload for `deviceId`; throws with the reason (the protocol's parser). */
+export { parseLossMessage } from '../../../shared/contract/loss'
 
 export interface DeclaredLoss extends Gap {
   /** `lost`: buffered frames gone for good; `unknown`: lost or never used; `skipped`: never used. */
   kind: 'lost' | 'unknown' | 'skipped'
   cause: BufferLossMessage['cause']
-}
-
-/** Validates an `events/loss` payload for `deviceId`; throws with the reason. */
-export function parseLossMessage(deviceId: string, payload: Buffer): BufferLossMessage {
-  let m: Partial<BufferLossMessage>
-  try {
-    m = JSON.parse(payload.toString('utf8')) as Partial<BufferLossMessage>
-  } catch {
-    throw new Error('loss event is not JSON')
-  }
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new Error('loss event is not a JSON object')
-  if (m.deviceId !== deviceId) throw new Error(`loss event deviceId '${String(m.deviceId)}' differs from the topic's '${deviceId}'`)
-  if (!['corrupt-database', 'database-lost', 'power-loss'].includes(String(m.cause))) throw new Error(`loss event has an unknown cause '${String(m.cause)}'`)
-  const span = (name: string, v: unknown): void => {
-    if (v === undefined) return
-    const s = v as Partial<SeqSpan>
-    if (typeof s !== 'object' || s === null || !Number.isSafeInteger(s.from) || !Number.isSafeInteger(s.to) || s.from! < 0 || s.to! < s.from!) {
-      throw new Error(`loss event '${name}' must be {from, to} with integers 0 <= from <= to`)
-    }
-  }
-  span('lost', m.lost)
-  span('unknown', m.unknown)
-  span('skipped', m.skipped)
-  if (!Number.isSafeInteger(m.resumesAt) || m.resumesAt! < 1) throw new Error('loss event resumesAt must be a positive integer')
-  return m as BufferLossMessage
 }
 
 export class LossBook {

@@ -6,7 +6,11 @@
 import { EventEmitter } from 'node:events'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { DEFAULT_PREFIX, Leaf, parseTopic, topic, type AckMessage, type FrameMetadata, type ResultMessage } from '../../../shared/contract/topics'
+import { buildAck } from '../../../shared/contract/ack'
+import type { FrameMetadata } from '../../../shared/contract/frame-metadata'
+import type { BufferLossMessage } from '../../../shared/contract/loss'
+import { buildResult, type ResultMessage } from '../../../shared/contract/results'
+import { DEFAULT_PREFIX, Leaf, parseTopic, topic } from '../../../shared/contract/topics'
 import { Acker } from './acker'
 import { loadClassifier, type Classifier } from './classifier'
 import { describeFsError } from '../../../agent/output-file'
@@ -53,7 +57,7 @@ export interface ReceiverOptions {
 export interface FrameEvent { deviceId: string; seq: number; file?: string; duplicate: boolean }
 export interface BadEvent { topic: string; deviceId?: string; reason: string }
 /** An `events/loss` announcement recorded (emitted as 'loss'). */
-export interface LossEvent { deviceId: string; message: import('../../../shared/contract/topics').BufferLossMessage }
+export interface LossEvent { deviceId: string; message: BufferLossMessage }
 
 export interface Receiver extends EventEmitter {
   /** Resolves once the frames subscription is active at the broker; rejects if the broker refuses the login. */
@@ -134,8 +138,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
         intervalMs: this.opts.ackIntervalMs ?? 500,
         everyFrames: this.opts.ackEveryFrames ?? 50,
         publish: (deviceId, seq) => {
-          const msg: AckMessage = { seq }
-          this.session.publish(topic(this.prefix, deviceId, Leaf.ack), JSON.stringify(msg))
+          this.session.publish(topic(this.prefix, deviceId, Leaf.ack), buildAck(seq))
           this.notify('ack', { deviceId, seq })
         },
       })
@@ -288,7 +291,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
         seq: meta.seq, label: r.label, index: r.index, score: r.score,
         deviceId, capturedAt: meta.capturedAt, tableId: meta.tableId, quantDigest: meta.quantDigest ?? '', model: this.classifier!.model, inferenceMs: Math.round(r.inferenceMs * 100) / 100,
       }
-      this.session.publish(topic(this.prefix, deviceId, Leaf.results), JSON.stringify(msg))
+      this.session.publish(topic(this.prefix, deviceId, Leaf.results), buildResult(msg))
       c.results++
       this.notify('result', msg)
     } catch (err) {

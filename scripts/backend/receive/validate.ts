@@ -5,16 +5,14 @@
 import * as jpeg from 'jpeg-js'
 import { readJpegMetadata } from '../../../shared/codec/metadata'
 import { quantDigest } from '../../../shared/codec/quant-digest'
-import type { FrameMetadata } from '../../../shared/contract/topics'
+import { parseFrameMetadata, type FrameMetadata } from '../../../shared/contract/frame-metadata'
+import { deviceIdProblem } from '../../../shared/contract/ids'
 import { checkJpegStructure } from './jpeg-structure'
 
-/** Device ids become directory names: no separators, no dot-only names, bounded length. */
-const DEVICE_ID = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
-
+/** Device ids become directory names: the protocol's device-id rule (shared/contract/ids.ts) keeps them safe ones. */
 export function checkDeviceId(deviceId: string): void {
-  if (!DEVICE_ID.test(deviceId)) {
-    throw new Error(`device id '${deviceId.slice(0, 80)}' is not usable as a folder name (letters, digits, . _ -; max 128)`)
-  }
+  const problem = deviceIdProblem(deviceId)
+  if (problem) throw new Error(`${problem}; refused`)
 }
 
 export interface ValidateOptions {
@@ -31,7 +29,7 @@ export function validateFrame(deviceId: string, payload: Uint8Array, opts: Valid
   const shape = checkJpegStructure(payload)
   const raw = readJpegMetadata(payload)
   if (!raw) throw new Error('JPEG has no DEEPN metadata segment (APP9)')
-  const meta = checkMetadata(raw)
+  const meta = parseFrameMetadata(raw)
   if (meta.deviceId !== deviceId) throw new Error(`metadata deviceId '${meta.deviceId}' does not match the topic's '${deviceId}'`)
   if (meta.width !== shape.width || meta.height !== shape.height) {
     throw new Error(`metadata says ${meta.width}x${meta.height} but the JPEG frame header says ${shape.width}x${shape.height}`)
@@ -49,16 +47,4 @@ export function validateFrame(deviceId: string, payload: Uint8Array, opts: Valid
     }
   }
   return meta
-}
-
-function checkMetadata(m: Record<string, unknown>): FrameMetadata {
-  const { seq, capturedAt, tableId, deviceId, width, height } = m
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw new Error(`metadata seq must be a non-negative integer, got ${JSON.stringify(seq)}`)
-  if (typeof capturedAt !== 'string' || Number.isNaN(Date.parse(capturedAt))) throw new Error(`metadata capturedAt must be an ISO date-time string, got ${JSON.stringify(capturedAt)}`)
-  if (typeof tableId !== 'string') throw new Error(`metadata tableId must be a string, got ${JSON.stringify(tableId)}`)
-  if (typeof deviceId !== 'string') throw new Error(`metadata deviceId must be a string, got ${JSON.stringify(deviceId)}`)
-  for (const [name, v] of [['width', width], ['height', height]] as const) {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`metadata ${name} must be a positive integer, got ${JSON.stringify(v)}`)
-  }
-  return { seq, capturedAt, tableId, deviceId, width: width as number, height: height as number }
 }

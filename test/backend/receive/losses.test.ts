@@ -21,7 +21,7 @@ t.test('lost and skipped ranges close the gap; only missing seqs count as lost',
 })
 
 t.test('bad announcements are refused with the reason', async (t) => {
-  t.throws(() => parseLossMessage('cam', Buffer.from('nope')), /not JSON/)
+  t.throws(() => parseLossMessage('cam', Buffer.from('nope')), /not UTF-8 JSON/)
   t.throws(() => parseLossMessage('other', msg({})), /deviceId 'cam' differs from the topic's 'other'/)
   t.throws(() => parseLossMessage('cam', msg({ cause: 'x' })), /unknown cause 'x'/)
   t.throws(() => parseLossMessage('cam', msg({ lost: { from: 9, to: 3 } })), /'lost' must be \{from, to\}/)
