@@ -1,5 +1,5 @@
 /**
- * `deepn tables optimize`: model-aware quantization tables (issue 6).
+ * `deepn tables optimize`: model-aware quantization tables.
  *   deepn tables optimize [search] --target-accuracy A | --target-drop D | --max-bytes B ...   search, emit a table JSON
  *   deepn tables optimize report --tables OPT.json [--deepn T.json] ...                       test-split comparison
  * The search runs on a calibration slice of the TRAIN split (or a labelled folder); the report on the test split.

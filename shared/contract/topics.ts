@@ -117,7 +117,7 @@ export interface AckMessage {
   seq: number
 }
 
-/** Receiver → world on `results`: one classification per stored frame (added by the receiver, issue 5). */
+/** Receiver → world on `results`: one classification per stored frame (added by the receiver). */
 export interface ResultMessage {
   seq: number
   /** Class name when the model has labels, else the class index as a string. */

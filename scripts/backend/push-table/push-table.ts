@@ -10,7 +10,9 @@
  *      Huffman set included (or absent when none was sent), and, when selected, `encoder.table` = its id: proof the
  *      device applied and persisted it. Frames encoded from then on name the table id in their metadata.
  *
- *   import { pushTable } from 'deepn-edge/scripts/backend/push-table'
+ * The API lives in this repository (scripts/backend/push-table/push-table.ts, built to dist/); the package's
+ * `exports` do not offer it as an import path. From a script in the repository:
+ *   import { pushTable } from './scripts/backend/push-table/push-table'
  *   const r = await pushTable({ url: 'mqtt://broker:1883', deviceId: 'cam-1', table })  // table: { id, luma, chroma, huffman? }
  */
 import { randomUUID } from 'node:crypto'
