@@ -86,7 +86,7 @@ function describe(rule: NumberRule): string {
   else if (rule.min !== undefined) parts.push(`>= ${rule.min}`)
   else if (rule.max !== undefined) parts.push(`<= ${rule.max}`)
   if (rule.above !== undefined) parts.push(`above ${rule.above}`)
-  return `${kind} ${parts.join(' and ')}`
+  return parts.length ? `${kind} ${parts.join(' and ')}` : kind
 }
 
 /**
