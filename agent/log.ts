@@ -1,4 +1,7 @@
-/** Minimal leveled logger writing one line per event to stderr (journald adds the timestamp under systemd). */
+/**
+ * Minimal leveled logger writing one line per event to stderr, each starting with its own ISO-8601 UTC time, so a
+ * log run outside systemd or redirected to a file still says when (under systemd journald adds its own as well).
+ */
 export type Level = 'debug' | 'info' | 'warn' | 'error'
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 }
 

@@ -3,7 +3,7 @@
  * from the configured camera (the same capture settings `deepn run` uses), accumulates DCT statistics of the frames
  * as the encoder would see them, and writes a DeepN table for this camera plus its σ report. Local only: no MQTT.
  */
-import { parseOptions, UsageError } from '../cli-args'
+import { numberOption, parseOptions } from '../cli-args'
 import { CalibrationCollector } from '../calibration/collector'
 import { captureOptionsFromConfig, createSource, type FrameSource } from '../capture'
 import { checkCapturePaths } from '../startup-checks'
@@ -29,13 +29,6 @@ A camera that fails ${MAX_ATTEMPTS} times in a row (backoff capture.retryMinMs..
 with its error and exit status 1.`
 
 
-function positive(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined
-  const n = Number(v)
-  if (!(n > 0 && Number.isFinite(n))) throw new UsageError(`${name} must be a positive number, got '${v}'`)
-  return n
-}
-
 export async function main(argv: string[]): Promise<number> {
   const { values: o } = parseOptions({
     args: argv,
@@ -45,16 +38,15 @@ export async function main(argv: string[]): Promise<number> {
     },
   })
   if (o.help) { console.log(HELP); return 0 }
-  const frames = positive('--frames', o.frames) ?? 100
-  if (!Number.isInteger(frames)) throw new UsageError(`--frames must be an integer, got '${o.frames}'`)
+  const frames = numberOption('--frames', o.frames, { integer: true, above: 0 }) ?? 100
   const { config } = loadLocalConfig({ file: o.config })
   // before capturing: a table is not replaced silently, and an unwritable folder is found now, not after the frames
   if (o.out) checkOutputFile(o.out, { option: '--out', force: o.force })
   if (o.report) checkOutputFile(o.report, { option: '--report', refuseExisting: false })
   const c = config.capture
   const collector = new CalibrationCollector({
-    frames, seconds: positive('--seconds', o.seconds), subsampling: config.encoder.subsampling,
-    deviceId: config.deviceId, id: o.id, scale: positive('--scale', o.scale),
+    frames, seconds: numberOption('--seconds', o.seconds, { above: 0 }), subsampling: config.encoder.subsampling,
+    deviceId: config.deviceId, id: o.id, scale: numberOption('--scale', o.scale, { above: 0 }),
   })
   checkCapturePaths(c)
   const log = { debug() {}, info() {}, warn: (m: string) => process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}deepn calibrate: ${m}\n`) }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { encodeJpeg } from '../../shared/codec/encoder'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { DctMethod, EncodeOptions, Subsampling } from '../../shared/codec/types'
-import { UsageError } from '../cli-args'
+import { choiceOption, numberOption, parseOptions, UsageError } from '../cli-args'
 import { decodeImageFile } from '../image-files/decode'
 import { checkOutputFile, writeOutputFile } from '../output-file'
 
@@ -42,70 +42,40 @@ interface Args {
   metadata?: Record<string, unknown>
 }
 
-function parseIntArg(flag: string, text: string | undefined, min: number, max: number): number {
-  if (text === undefined) throw new UsageError(`${flag} needs a value`)
-  if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: expected an integer ${min}..${max}, got '${text}'`)
-  const n = Number(text)
-  if (n < min || n > max) throw new UsageError(`${flag}: ${n} is outside ${min}..${max}`)
-  return n
-}
-
-export function parseArgs(argv: string[]): Args | 'help' {
-  const positional: string[] = []
-  let output: string | undefined
-  const a: Partial<Args> = { subsampling: '420', dct: 'islow', optimize: false }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    const value = (): string => {
-      const v = argv[++i]
-      if (v === undefined) throw new UsageError(`${arg} needs a value`)
-      return v
-    }
-    switch (arg) {
-      case '-h': case '--help': return 'help'
-      case '-o': case '--output': output = value(); break
-      case '--tables': a.tablesFile = value(); break
-      case '--quality': a.quality = parseIntArg('--quality', argv[++i], 1, 100); break
-      case '--subsampling': {
-        const v = value()
-        if (v !== '444' && v !== '420') throw new UsageError(`--subsampling: expected 444 or 420, got '${v}'`)
-        a.subsampling = v
-        break
-      }
-      case '--dct': {
-        const v = value()
-        if (v !== 'islow' && v !== 'ifast') throw new UsageError(`--dct: expected islow or ifast, got '${v}'`)
-        a.dct = v
-        break
-      }
-      case '--optimize': a.optimize = true; break
-      case '--restart': {
-        const v = value()
-        const m = /^(\d+)([bB]?)$/.exec(v)
-        if (!m) throw new UsageError(`--restart: expected N (MCU rows) or NB (MCUs), got '${v}'`)
-        const count = Number(m[1])
-        if (count > 65535) throw new UsageError(`--restart: ${count} is above 65535`)
-        a.restart = { count, unit: m[2] ? 'mcus' : 'rows' }
-        break
-      }
-      case '--metadata': {
-        const v = value()
-        let parsed: unknown
-        try { parsed = JSON.parse(v) } catch { throw new UsageError(`--metadata: not valid JSON: ${v}`) }
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('--metadata: expected a JSON object')
-        a.metadata = parsed as Record<string, unknown>
-        break
-      }
-      default:
-        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option '${arg}'`)
-        positional.push(arg)
-    }
+export function parseEncodeArgs(argv: string[]): Args | 'help' {
+  const { values: o, positionals } = parseOptions({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' }, tables: { type: 'string' }, quality: { type: 'string' }, subsampling: { type: 'string' },
+      dct: { type: 'string' }, optimize: { type: 'boolean' }, restart: { type: 'string' }, metadata: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (o.help) return 'help'
+  const a: Partial<Args> = {
+    tablesFile: o.tables,
+    quality: numberOption('--quality', o.quality, { integer: true, min: 1, max: 100 }),
+    subsampling: choiceOption('--subsampling', o.subsampling, ['444', '420'] as const) ?? '420',
+    dct: choiceOption('--dct', o.dct, ['islow', 'ifast'] as const) ?? 'islow',
+    optimize: o.optimize ?? false,
   }
-  if (positional.length === 0) throw new UsageError('missing input file')
-  if (positional.length > 1) throw new UsageError(`expected one input file, got ${positional.length}: ${positional.join(' ')}`)
-  if (output === undefined) throw new UsageError('missing -o <out.jpg>')
+  if (o.restart !== undefined) {
+    const m = /^(\d+)([bB]?)$/.exec(o.restart)
+    const count = m ? Number(m[1]) : NaN
+    if (!m || count > 65535) throw new UsageError(`--restart must be N (MCU rows) or NB (MCUs), N at most 65535, got '${o.restart}'`)
+    a.restart = { count, unit: m[2] ? 'mcus' : 'rows' }
+  }
+  if (o.metadata !== undefined) {
+    let parsed: unknown
+    try { parsed = JSON.parse(o.metadata) } catch { throw new UsageError(`--metadata: not valid JSON: ${o.metadata}`) }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('--metadata: expected a JSON object')
+    a.metadata = parsed as Record<string, unknown>
+  }
+  if (positionals.length === 0) throw new UsageError('missing input file')
+  if (positionals.length > 1) throw new UsageError(`expected one input file, got ${positionals.length}: ${positionals.join(' ')}`)
+  if (o.output === undefined) throw new UsageError('missing -o <out.jpg>')
   if (a.tablesFile !== undefined && a.quality !== undefined) throw new UsageError('--tables and --quality are mutually exclusive')
-  return { ...(a as Args), input: positional[0], output }
+  return { ...(a as Args), input: positionals[0], output: o.output }
 }
 
 function readFile(path: string, what: string): Buffer {
@@ -118,7 +88,7 @@ function readFile(path: string, what: string): Buffer {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv)
+  const args = parseEncodeArgs(argv)
   if (args === 'help') {
     console.log(HELP)
     return 0

@@ -10,7 +10,7 @@ import { RecoveringFrameStore } from '../buffer/recovering-store'
 import { createSource } from '../capture'
 import { encodeJpeg } from '../../shared/codec'
 import { ConfigError } from '../../shared/config'
-import { UsageError } from '../cli-args'
+import { parseOptions, UsageError } from '../cli-args'
 import { checkCapturePaths, checkMqttPaths } from '../startup-checks'
 import { applyDaemonHeapSettings } from '../daemon-heap'
 
@@ -23,21 +23,10 @@ DEEPN__<SECTION>__<KEY>=value, …).`
 export interface RunArgs { config?: string }
 
 export function parseRunArgs(argv: string[]): RunArgs | 'help' {
-  const out: RunArgs = {}
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]
-    if (a === '--help' || a === '-h') return 'help'
-    if (a === '--config' || a === '-c') {
-      const v = argv[++i]
-      if (!v) throw new UsageError('--config needs a file name')
-      out.config = v
-    } else if (a.startsWith('--config=')) {
-      out.config = a.slice('--config='.length)
-    } else {
-      throw new UsageError(`unknown option '${a}'`)
-    }
-  }
-  return out
+  const { values: o } = parseOptions({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } })
+  if (o.help) return 'help'
+  if (o.config === '') throw new UsageError('--config needs a file name')
+  return { config: o.config }
 }
 
 /** Opens the buffer and builds a controller from resolved local config (shared with `deepn demo`). */

@@ -35,7 +35,7 @@ function frameHeader(bytes: Uint8Array, nameHint?: string): FrameHeader {
       return true
     })
   } catch (err) {
-    const why = (err as Error).message.replace(/^corrupt JPEG: /, '')
+    const why = (err as Error).message.replace(/^(corrupt|truncated) JPEG: /, '')
     throw new ImageDecodeError('JPEG', `corrupt header: ${why}`, nameHint)
   }
   if (!sof) throw new ImageDecodeError('JPEG', 'no frame header (SOF) before the image data', nameHint)

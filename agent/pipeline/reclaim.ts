@@ -1,10 +1,10 @@
 /**
  * Returns big frame buffers promptly. A 1080p RGB frame is 6 MB of ArrayBuffer outside the V8 heap; with a
- * 6 MB JS heap, V8 sees little reason to collect, so several dead frames pile up (RSS swung between 80 and 120 MB
- * before sources reused their frame, see FrameSource.release). One full GC after each large frame (~20 ms on a
- * Pi-class core, against ~100+ ms of encoding) also keeps the rest of the heap compact: with the synthetic source
- * reusing its frame, skipping it left RSS 1.5 MB higher and growing (scripts/bench/agent-memory.ts). Small frames
- * skip it.
+ * heap of a few MB, V8 sees little reason to collect, so dead frames pile up (sources reuse their frame, see
+ * FrameSource.release, but one taken at a new size, or a decoder's output, is still a new buffer). One full GC
+ * after each large frame (~20 ms on a Pi-class core, against ~100+ ms of encoding) also keeps the rest of the
+ * heap compact. scripts/bench/agent-memory.ts measures the result: a plain run's RSS and its slope over time
+ * (README, Memory). Small frames skip it.
  */
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'

@@ -5,12 +5,20 @@
  * (JFIF wants APP0 first).
  */
 import { metadataSegment } from '../../shared/codec/metadata'
+import { forEachHeaderSegment, MARKER } from '../../shared/codec/segments'
 import { frameMetadataRecord, type FrameMetadata } from '../../shared/contract/frame-metadata'
 
 export function stampMetadata(jpeg: Uint8Array, meta: FrameMetadata): Uint8Array {
-  if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new Error('cannot stamp metadata: not a JPEG (missing SOI)')
   let at = 2
-  if (jpeg[2] === 0xff && jpeg[3] === 0xe0 && jpeg.length >= 6) at = 4 + ((jpeg[4] << 8) | jpeg[5])
+  try {
+    // only the first segment is read: an APP0 there (at byte 2, so its payload starts at 6) goes first
+    forEachHeaderSegment(jpeg, (marker, start, end) => {
+      if (marker === MARKER.APP0 && start === 6) at = end
+      return true
+    })
+  } catch (err) {
+    throw new Error(`cannot stamp metadata: ${(err as Error).message}`)
+  }
   const seg = metadataSegment(frameMetadataRecord(meta))
   const out = new Uint8Array(jpeg.length + seg.length)
   out.set(jpeg.subarray(0, at), 0)

@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib'
 import { join, resolve } from 'node:path'
 import { fromLayers, loadLocalConfig } from '../../agent/config-file'
 import { createAgent, stopOnSignals } from '../../agent/commands/run'
-import { UsageError } from '../../agent/cli-args'
+import { numberOption, parseOptions, UsageError } from '../../agent/cli-args'
 import { createLogger, errorMessage } from '../../agent/log'
 import { validatePartial, ConfigError, mergePartials } from '../../shared/config'
 import { parseIdx } from '../../shared/deepn/idx'
@@ -47,31 +47,25 @@ function writeFmnistSamples(data: string): string {
   return dir
 }
 
-function parseArgs(argv: string[]): DemoArgs | 'help' {
-  const out: DemoArgs = { data: 'data' }
-  const num = (name: string, v: string | undefined): number => {
-    const n = Number(v)
-    if (!v || !Number.isInteger(n) || n < 0) throw new UsageError(`${name} needs a non-negative integer, got ${v ?? 'nothing'}`)
-    return n
+function parseDemoArgs(argv: string[]): DemoArgs | 'help' {
+  const { values: o } = parseOptions({
+    args: argv,
+    options: {
+      frames: { type: 'string' }, seconds: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, model: { type: 'string' },
+      config: { type: 'string' }, fmnist: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (o.help) return 'help'
+  for (const name of ['data', 'model', 'config'] as const) if (o[name] === '') throw new UsageError(`--${name} needs a ${name === 'data' ? 'directory' : 'file'}`)
+  return {
+    frames: numberOption('--frames', o.frames, { integer: true, min: 0 }),
+    seconds: numberOption('--seconds', o.seconds, { integer: true, min: 0 }),
+    port: numberOption('--port', o.port, { integer: true, min: 0, max: 65535 }), // 0 picks any free port
+    data: o.data ?? 'data',
+    model: o.model,
+    config: o.config,
+    fmnist: o.fmnist,
   }
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]
-    switch (a) {
-      case '--help': case '-h': return 'help'
-      case '--frames': out.frames = num(a, argv[++i]); break
-      case '--seconds': out.seconds = num(a, argv[++i]); break
-      case '--port':
-        out.port = num(a, argv[++i])
-        if (out.port > 65535) throw new UsageError(`--port ${out.port} is above 65535 (0 picks any free port)`)
-        break
-      case '--data': out.data = argv[++i] ?? ''; if (!out.data) throw new UsageError('--data needs a directory'); break
-      case '--model': out.model = argv[++i]; if (!out.model) throw new UsageError('--model needs a file'); break
-      case '--config': out.config = argv[++i]; if (!out.config) throw new UsageError('--config needs a file'); break
-      case '--fmnist': out.fmnist = true; break
-      default: throw new UsageError(`unknown option '${a}'`)
-    }
-  }
-  return out
 }
 
 /** The in-process broker; closed again if it cannot listen, so a failed start leaves no timer or socket behind. */
@@ -114,7 +108,7 @@ class Teardown {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv)
+  const args = parseDemoArgs(argv)
   if (args === 'help') { console.log(USAGE); return 0 }
   const local = loadLocalConfig({ file: args.config, env: process.env })
   const teardown = new Teardown()

@@ -4,8 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import type { InferenceSession, Tensor } from 'onnxruntime-web'
-import { loadBackendPackage } from '../common/backend-package'
-import { modelLoadError, readOnnxModel } from './onnx-model'
+import { loadOnnxModel } from '../common/onnx-model'
 
 export interface ModelInfo {
   /** Input height/width and channels the model expects (1 = gray). */
@@ -41,17 +40,8 @@ export class Classifier {
   ) {}
 
   static async load(modelPath: string): Promise<Classifier> {
-    const bytes = readOnnxModel(modelPath) // first: "text.png is not an ONNX model" says more than its sidecar would
-    const info = readModelInfo(modelPath)
-    const ort = loadBackendPackage<typeof import('onnxruntime-web')>('onnxruntime-web', 'running an ONNX model')
-    ort.env.wasm.numThreads = 1 // threaded wasm needs workers; one thread is deterministic and enough for 28x28
-    let session: InferenceSession
-    try {
-      session = await ort.InferenceSession.create(bytes)
-    } catch (err) {
-      throw modelLoadError(modelPath, err)
-    }
-    return new Classifier(ort, session, info)
+    const { ort, session, sidecar } = await loadOnnxModel(modelPath, { readSidecar: readModelInfo })
+    return new Classifier(ort, session, sidecar)
   }
 
   /**

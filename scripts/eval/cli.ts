@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseOptions, UsageError } from '../../agent/cli-args'
+import { choiceOption, numberListOption, numberOption, parseOptions, subcommand, UsageError } from '../../agent/cli-args'
 import { checkWritableDir, writeOutputFile } from '../../agent/output-file'
 import { parseTableFile } from '../../shared/codec/tables'
 import { Classifier } from './classifier'
@@ -44,16 +44,9 @@ const HELP = `usage: deepn eval [sweep|clean|plot] [options]
   --record            (clean) store the clean accuracy in the model sidecar
   --progress          progress bar on stderr even when not a TTY`
 
-function list(name: string, v: string | undefined, fallback: number[]): number[] {
-  if (v === undefined) return fallback
-  const out = v.split(',').map(Number)
-  if (out.length === 0 || out.some((n) => !Number.isFinite(n) || n <= 0)) throw new UsageError(`${name} must be a comma-separated list of positive numbers, got '${v}'`)
-  return out
-}
-
 export async function main(argv: string[]): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (argv[0] === 'detect') return (require('./detect') as typeof import('./detect')).main(argv.slice(1))
+  if (argv[0] === 'detect') return subcommand('eval detect', () => (require('./detect') as typeof import('./detect')).main(argv.slice(1)))
   const sub = argv[0] === 'clean' || argv[0] === 'sweep' || argv[0] === 'plot' ? argv[0] : 'sweep'
   const args = argv[0] === sub ? argv.slice(1) : argv
   const { values: o } = parseOptions({
@@ -75,7 +68,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(reportMarkdown(rep, points))
     return 0
   }
-  // outputs are checked before the sweep, which can take many minutes
+  // the command line and outputs are checked before the model loads and the sweep (many minutes) runs
+  const limit = numberOption('--limit', o.limit, { above: 0 }) ?? (o.quick ? QUICK_SIZE : Infinity)
+  const qualities = numberListOption('--qualities', o.qualities)
+  const scales = numberListOption('--scales', o.scales)
+  const encoder = choiceOption('--encoder', o.encoder, ['ours', 'cjpeg'] as const) ?? 'ours'
   if (o.out) checkWritableDir(o.out, '--out')
   const modelPath = o.model ?? DEFAULT_MODEL
   const classifier = await Classifier.load(modelPath)
@@ -83,22 +80,17 @@ export async function main(argv: string[]): Promise<number> {
     const info = classifier.info
     let set: LabelledSet = loadLabelledSet(o.data, 'test', o['data-dir'], info)
     if (sub === 'clean') return await measureClean(set, classifier, modelPath, Boolean(o.record))
-    const limit = o.limit !== undefined ? Number(o.limit) : o.quick ? QUICK_SIZE : Infinity
-    if (!(limit > 0)) throw new UsageError(`--limit must be a positive number, got '${o.limit}'`)
     set = take(set, limit)
     const base = o.quick ? QUICK_PLAN : FULL_PLAN
     const tables = (o.tables ?? []).map((f) => parseTableFile(readFileSync(f, 'utf8'), f))
-    const plan = { qualities: list('--qualities', o.qualities, base.qualities), scales: list('--scales', o.scales, base.scales), tables, flat: Boolean(o.flat) }
+    const plan = { qualities: qualities ?? base.qualities, scales: scales ?? base.scales, tables, flat: Boolean(o.flat) }
     if (!plan.qualities.includes(100)) plan.qualities.push(100) // the paper's reference point
-    let encode: Encoder
-    if (!o.encoder || o.encoder === 'ours') encode = ourEncoder()
-    else if (o.encoder === 'cjpeg') encode = cjpegEncoder()
-    else throw new UsageError(`--encoder must be ours or cjpeg, got '${o.encoder}'`)
+    const encode: Encoder = encoder === 'cjpeg' ? cjpegEncoder() : ourEncoder()
     const t0 = Date.now()
     const points = await sweep(plan, set, { classifier, encode, progress: progressEnabled(Boolean(o.progress)) })
     const seconds = (Date.now() - t0) / 1000
     const rep = report(points, await cleanAccuracy(set, classifier))
-    const md = `${reportMarkdown(rep, points)}\nSweep: ${points.length} settings x ${set.count} images (${set.name}) in ${seconds.toFixed(1)} s, encoder ${o.encoder ?? 'ours'}.\n`
+    const md = `${reportMarkdown(rep, points)}\nSweep: ${points.length} settings x ${set.count} images (${set.name}) in ${seconds.toFixed(1)} s, encoder ${encoder}.\n`
     process.stdout.write(md)
     if (o.out) writeOutputs(o.out, o.name ?? 'rate-accuracy', points, rep.q100Accuracy, rep.band, md)
     return 0

@@ -6,8 +6,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { CalibrationCollector } from '../../agent/calibration/collector'
+import { numberListOption, numberOption, parseOptions, UsageError } from '../../agent/cli-args'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { RawImage, TableFile } from '../../shared/codec/types'
 import { loadBackendPackage } from '../common/backend-package'
@@ -47,19 +47,8 @@ const HELP = `usage: deepn eval detect [options]
   --csv FILE          redraw the charts and the report from a CSV of an earlier run (with --out), no re-run
   --progress          progress bar with ETA on stderr even when not a TTY`
 
-function list(name: string, v: string | undefined, fallback: number[]): number[] {
-  if (v === undefined) return fallback
-  const out = v.split(',').map(Number)
-  if (out.length === 0 || out.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`${name} must be a comma-separated list of positive numbers, got '${v}'`)
-  return out
-}
-
-function positiveInt(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined
-  const n = Number(v)
-  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`${name} must be an integer >= 1, got '${v}'`)
-  return n
-}
+/** An integer >= 1, or undefined when the option was not given. */
+const positiveInt = (name: string, v: string | undefined): number | undefined => numberOption(name, v, { integer: true, min: 1 })
 
 /** libjpeg-turbo, as backends decode: sharp's libvips (its bundled libjpeg is mozjpeg, i.e. libjpeg-turbo's decoder). */
 function sharpDecoder(width: number, height: number): (jpg: Uint8Array) => Promise<RawImage> {
@@ -82,7 +71,7 @@ async function calibrate(source: FrameSource, frames: number[], id: string, prog
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values: o } = parseArgs({
+  const { values: o } = parseOptions({
     args: argv,
     options: {
       video: { type: 'string' }, images: { type: 'string' }, split: { type: 'string' }, every: { type: 'string' }, limit: { type: 'string' },
@@ -91,19 +80,18 @@ export async function main(argv: string[]): Promise<number> {
       out: { type: 'string' }, name: { type: 'string' }, 'save-frames': { type: 'string' }, csv: { type: 'string' },
       progress: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
   })
   if (o.help) { console.log(HELP); return 0 }
   const name = o.name ?? 'detect'
   if (o.csv) {
-    if (!o.out) throw new Error('--csv needs --out DIR for the redrawn charts')
+    if (!o.out) throw new UsageError('--csv needs --out DIR for the redrawn charts')
     const points = parseDetectCsv(readFileSync(o.csv, 'utf8'))
     mkdirSync(o.out, { recursive: true })
     writeDetectPlots(o.out, name, points)
     process.stdout.write(detectMarkdown(points, { source: o.csv, testFrames: 'as in the CSV' }))
     return 0
   }
-  if (o.video && o.images) throw new Error('give --video FILE or --images DIR, not both')
+  if (o.video && o.images) throw new UsageError('give --video FILE or --images DIR, not both')
   const source = o.images ? imageFolderSource(o.images) : videoSource(o.video ?? VTEST_AVI)
   const every = positiveInt('--every', o.every) ?? (o.quick ? QUICK.every : 1)
   const limit = positiveInt('--limit', o.limit) ?? (o.quick ? QUICK.frames : undefined)
@@ -111,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
   const calibEvery = positiveInt('--calib-every', o['calib-every']) ?? (o.quick ? QUICK.calibEvery : 1)
   const crossFrames = o['cross-check'] === '0' ? 0 : positiveInt('--cross-check', o['cross-check']) ?? 1
   const base = o.quick ? QUICK_DETECT_PLAN : FULL_DETECT_PLAN
-  const qualities = list('--qualities', o.qualities, base.qualities)
+  const qualities = numberListOption('--qualities', o.qualities) ?? base.qualities
   if (!qualities.includes(100)) qualities.push(100) // the paper metric's reference point
   const tables = [NATURAL_DEEPN, ...(o.tables ?? [])].map((f) => parseTableFile(readFileSync(f, 'utf8'), f))
   const progress = progressEnabled(Boolean(o.progress))
@@ -127,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
       calibrated.source = { ...calibrated.source, calibratedOn: `${source.name} frames ${frames[0]}..${frames.at(-1)} every ${calibEvery}`, frames: frames.length }
       tables.push(calibrated)
     }
-    const settings = detectSettings({ qualities, optimizeHuffman: true, tables, scales: list('--scales', o.scales, base.scales) })
+    const settings = detectSettings({ qualities, optimizeHuffman: true, tables, scales: numberListOption('--scales', o.scales) ?? base.scales })
     const result = await detectSweep(source, split.test, settings, {
       detect: (img) => detector.detect(img), encode: ourEncoder(), decode: sharpDecoder(source.width, source.height),
       crossDecode: crossFrames > 0 ? (jpg) => ({ width: source.width, height: source.height, format: 'rgb', data: decodeTo(jpg, 3, source.width, source.height) }) : undefined,

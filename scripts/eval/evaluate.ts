@@ -1,7 +1,7 @@
 /**
  * The evaluation core: encode each image with one table setting through our encoder, decode it with an
  * independent decoder (jpeg-js), classify, and return accuracy and rate. Reused by `deepn eval` and by the
- * table optimiser (issue 6), which calls it in a loop with candidate tables.
+ * table optimiser (scripts/tables/optimize.ts), which calls it in a loop with candidate tables.
  */
 import * as jpeg from 'jpeg-js'
 import type { EncodeOptions, HuffmanTables, QuantTables, RawImage } from '../../shared/codec/types'

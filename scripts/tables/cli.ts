@@ -3,7 +3,7 @@
  *   build     DeepN-PLM tables from the DCT statistics of a calibration set (this file)
  *   optimize  model-aware table search (scripts/tables/optimize.ts, loaded only when asked for)
  */
-import { parseOptions, UsageError } from '../../agent/cli-args'
+import { choiceOption, numberOption, parseOptions, subcommand, UsageError } from '../../agent/cli-args'
 import { checkOutputFile, writeOutputFile } from '../../agent/output-file'
 import { Calibration } from '../../shared/deepn/calibration'
 import { PAPER_PLM, plmParams, type PlmParams } from '../../shared/deepn/plm'
@@ -51,13 +51,6 @@ export function shellQuote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`
 }
 
-function positive(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined
-  const n = Number(v)
-  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${name} must be a positive number, got '${v}'`)
-  return n
-}
-
 async function build(argv: string[]): Promise<number> {
   const { values: o } = parseOptions({
     args: argv,
@@ -70,11 +63,10 @@ async function build(argv: string[]): Promise<number> {
   })
   if (o.help) { console.log(BUILD_HELP); return 0 }
   if (Boolean(o.fmnist) === Boolean(o.images?.length)) throw new UsageError('tables build: give exactly one of --fmnist or --images')
-  const subsampling = (o.subsampling ?? '420') as Subsampling
-  if (subsampling !== '420' && subsampling !== '444') throw new UsageError(`--subsampling must be 420 or 444, got '${o.subsampling}'`)
-  const limit = positive('--limit', o.limit) ?? Infinity
-  const scale = positive('--scale', o.scale) ?? 1
-  const maxSide = positive('--max-side', o['max-side'])
+  const subsampling: Subsampling = choiceOption('--subsampling', o.subsampling, ['420', '444'] as const) ?? '420'
+  const limit = numberOption('--limit', o.limit, { above: 0 }) ?? Infinity
+  const scale = numberOption('--scale', o.scale, { above: 0 }) ?? 1
+  const maxSide = numberOption('--max-side', o['max-side'], { above: 0 })
   const plm = parsePlm(o.plm)
   const id = o.id ?? 'deepn'
   const out = o.out ?? `config/tables/${id}.json`
@@ -129,8 +121,8 @@ async function build(argv: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
-  if (sub === 'build') return build(rest)
-  if (sub === 'optimize') return (require('./optimize') as typeof import('./optimize')).main(rest)
+  if (sub === 'build') return subcommand('tables build', () => build(rest))
+  if (sub === 'optimize') return subcommand('tables optimize', () => (require('./optimize') as typeof import('./optimize')).main(rest))
   if (sub === '--help' || sub === '-h') {
     console.log(`usage: deepn tables build|optimize ...   ('deepn tables build --help', 'deepn tables optimize --help')`)
     return 0

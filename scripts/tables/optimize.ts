@@ -1,12 +1,12 @@
 /**
- * `deepn tables optimize`: model-aware quantization tables (issue 6).
+ * `deepn tables optimize`: model-aware quantization tables.
  *   deepn tables optimize [search] --target-accuracy A | --target-drop D | --max-bytes B ...   search, emit a table JSON
  *   deepn tables optimize report --tables OPT.json [--deepn T.json] ...                       test-split comparison
  * The search runs on a calibration slice of the TRAIN split (or a labelled folder); the report on the test split.
  */
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { parseOptions, UsageError } from '../../agent/cli-args'
+import { numberOption, parseOptions, UsageError } from '../../agent/cli-args'
 import { checkOutputFile, checkWritableDir, writeOutputFile } from '../../agent/output-file'
 import { formatTableJson } from '../../shared/codec/table-format'
 import { parseTableFile } from '../../shared/codec/tables'
@@ -60,13 +60,6 @@ search (on a calibration slice of the TRAIN split, never the test split):
 report (on the TEST split): --tables OPT.json (repeatable) [--deepn T.json] [--limit N (default 3000)] [--out DIR]
   [--name STEM (default optimized-rate-accuracy)] [--model FILE] [--progress]`
 
-function num(name: string, v: string | undefined, fallback: number | undefined, lo: number, hi: number): number | undefined {
-  if (v === undefined) return fallback
-  const n = Number(v)
-  if (!Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`${name} must be a number in ${lo}..${hi}, got '${v}'`)
-  return n
-}
-
 export async function main(argv: string[]): Promise<number> {
   const sub = argv[0] === 'report' || argv[0] === 'search' ? argv[0] : 'search'
   const args = argv[0] === sub ? argv.slice(1) : argv
@@ -90,24 +83,24 @@ export async function main(argv: string[]): Promise<number> {
     return runReport({
       modelPath, optimized: o.tables.map((f) => parseTableFile(readFileSync(f, 'utf8'), f)),
       deepn: parseTableFile(readFileSync(o.deepn ?? DEFAULT_DEEPN, 'utf8'), o.deepn ?? DEFAULT_DEEPN),
-      limit: num('--limit', o.limit, 3000, 1, 1e9)!, out: o.out, name: o.name ?? 'optimized-rate-accuracy', progress, dataDir: o['data-dir'],
+      limit: numberOption('--limit', o.limit, { min: 1, max: 1e9 }) ?? 3000, out: o.out, name: o.name ?? 'optimized-rate-accuracy', progress, dataDir: o['data-dir'],
     })
   }
   // before the search (minutes): an --out that cannot be written, or an existing table, is refused now
   if (o.out) checkOutputFile(o.out, { option: '--out', inputs: [modelPath, ...(o['deepn-table'] ? [o['deepn-table']] : [])], force: o.force })
-  const jointHuffman = num('--joint-huffman', o['joint-huffman'], 0, 0, 10)
+  const jointHuffman = numberOption('--joint-huffman', o['joint-huffman'], { integer: true, min: 0, max: 10 }) ?? 0
   const r = await optimizeTable({
     model: modelPath, data: o.data, dataDir: o['data-dir'], progress,
-    seed: num('--seed', o.seed, undefined, -2147483648, 4294967295),
-    calibSize: num('--calib-size', o['calib-size'], undefined, 10, 1e6),
-    targetAccuracy: num('--target-accuracy', o['target-accuracy'], undefined, 0, 1),
-    targetDrop: num('--target-drop', o['target-drop'], undefined, 0, 1),
-    maxBytes: num('--max-bytes', o['max-bytes'], undefined, 1, 1e9),
-    factor: num('--factor', o.factor, undefined, 1.01, 4),
-    maxEvals: num('--max-evals', o['max-evals'], undefined, 1, 1e7),
-    startMargin: num('--start-margin', o['start-margin'], undefined, 0, 1),
-    polish: num('--polish', o.polish, undefined, 1.01, 4),
-    lambda: num('--lambda', o.lambda, undefined, 1e-6, 1e12),
+    seed: numberOption('--seed', o.seed, { integer: true, min: -2147483648, max: 4294967295 }),
+    calibSize: numberOption('--calib-size', o['calib-size'], { min: 10, max: 1e6 }),
+    targetAccuracy: numberOption('--target-accuracy', o['target-accuracy'], { min: 0, max: 1 }),
+    targetDrop: numberOption('--target-drop', o['target-drop'], { min: 0, max: 1 }),
+    maxBytes: numberOption('--max-bytes', o['max-bytes'], { min: 1, max: 1e9 }),
+    factor: numberOption('--factor', o.factor, { min: 1.01, max: 4 }),
+    maxEvals: numberOption('--max-evals', o['max-evals'], { min: 1, max: 1e7 }),
+    startMargin: numberOption('--start-margin', o['start-margin'], { min: 0, max: 1 }),
+    polish: numberOption('--polish', o.polish, { min: 1.01, max: 4 }),
+    lambda: numberOption('--lambda', o.lambda, { min: 1e-6, max: 1e12 }),
     jointHuffman, search: o.search as OptimizeTableOptions['search'], loss: o.loss as OptimizeTableOptions['loss'], id: o.id, start: o.start, deepnTable: o['deepn-table'],
     command: `deepn tables optimize ${argv.join(' ')}`.trim(),
   })

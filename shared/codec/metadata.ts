@@ -3,9 +3,9 @@
  * APP9 because APP0/1/2/11/13/14 are taken by JFIF, Exif, ICC, JUMBF, Photoshop and Adobe; decoders skip
  * unknown APPn, so the file stays a standard JPEG. Pure: no I/O.
  */
-import { forEachHeaderSegment } from './segments'
+import { forEachHeaderSegment, MARKER } from './segments'
 
-const APP9 = 0xe9
+const APP9 = MARKER.APP9
 const ID = [0x44, 0x45, 0x45, 0x50, 0x4e, 0x00] // "DEEPN\0"
 /** A segment's length field is 16 bits and counts itself. */
 export const MAX_METADATA_BYTES = 0xffff - 2 - ID.length

@@ -4,9 +4,7 @@
  * their table id, Huffman tables (lossless), segment layout or entry precision; a table pushed again under its id
  * with other steps gives another digest. Any receiver can recompute it from the file alone. Pure: no I/O.
  */
-import { forEachHeaderSegment, isSofMarker } from './segments'
-
-const DQT = 0xdb
+import { forEachHeaderSegment, isSofMarker, MARKER } from './segments'
 
 /**
  * 16 lowercase hex digits: 64-bit FNV-1a over, per component in frame-header order, its sampling byte (H<<4|V)
@@ -16,7 +14,7 @@ export function quantDigest(jpeg: Uint8Array): string {
   const slots: (Uint16Array | undefined)[] = [undefined, undefined, undefined, undefined]
   let frame: { start: number; count: number } | undefined
   forEachHeaderSegment(jpeg, (marker, start, end) => {
-    if (marker === DQT) {
+    if (marker === MARKER.DQT) {
       for (let p = start; p < end;) {
         const precision = jpeg[p] >> 4, slot = jpeg[p] & 15
         const n = precision ? 128 : 64

@@ -13,8 +13,7 @@ import {
   HUFF_TABLE_BYTES, MAX_BLOCK_BYTES, PLAN_ENTRY_BYTES, STATE_BYTES, flushHuffmanState, resetHuffmanState, stateDcOffset,
   writeHuffmanTable,
 } from './wasm/huffman-kernel'
-import { KERNEL_RESERVED, KERNEL_TABLE_BYTES } from './wasm/islow-kernel'
-import { type CodecKernels, quantKernelTable, writeQuantKernelTable } from './wasm/kernels'
+import { type CodecKernels, KERNEL_RESERVED, KERNEL_TABLE_BYTES, quantKernelTable, writeQuantKernelTable } from './wasm/kernels'
 
 /** Where everything lives in kernel memory for one frame. */
 interface ScanMemory {

@@ -1,5 +1,5 @@
 /**
- * Model-aware quantization table search (issue 6): pure search logic, no I/O. The caller supplies an `Evaluator`
+ * Model-aware quantization table search: pure search logic, no I/O. The caller supplies an `Evaluator`
  * that scores a one-notch change of one luma step on a calibration set (mean bytes, correct count, mean loss).
  *
  * Method: coordinate descent on the Lagrangian J = bytes + λ·loss over the 64 steps, one multiplicative notch

@@ -21,4 +21,6 @@ t.test('scan length of a cjpeg file equals file minus headers minus EOI', async 
 t.test('refuses non-JPEG and scan-less input', async (t) => {
   t.throws(() => scanBytes(new Uint8Array([1, 2, 3, 4])), /missing SOI/)
   t.throws(() => scanBytes(new Uint8Array([0xff, 0xd8, 0xff, 0xd9])), /no scan/)
+  const jpg = new Uint8Array(execFileSync('cjpeg', ['-grayscale'], { input: Buffer.concat([Buffer.from('P5 8 8 255\n'), Buffer.alloc(64, 9)]) }))
+  t.throws(() => scanBytes(jpg.subarray(0, jpg.length - 1)), /truncated JPEG: scan data starting at byte \d+ runs to the end without EOI/, 'a cut file is not measured')
 })

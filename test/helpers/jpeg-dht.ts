@@ -1,12 +1,12 @@
 /** Reads the Huffman tables a JPEG carries in its DHT segments (0xFFC4), walking the markers up to SOS. */
-import { forEachHeaderSegment } from '../../shared/codec/segments'
+import { forEachHeaderSegment, MARKER } from '../../shared/codec/segments'
 import type { HuffmanTable, HuffmanTables } from '../../shared/codec/types'
 
 /** Tables by slot: `dc0`, `ac0` (luma), `dc1`, `ac1` (chroma), as written in the file. */
 export function readDht(jpeg: Uint8Array): Record<string, HuffmanTable> {
   const out: Record<string, HuffmanTable> = {}
   forEachHeaderSegment(jpeg, (marker, start, end) => {
-    if (marker !== 0xc4) return
+    if (marker !== MARKER.DHT) return
     for (let q = start; q < end;) {
       const tc = jpeg[q] >> 4, th = jpeg[q] & 15
       const counts = Array.from(jpeg.subarray(q + 1, q + 17))

@@ -3,7 +3,7 @@
  * in force (see scripts/backend/push-table/push-table.ts for the protocol and the API behind it).
  */
 import { readFileSync } from 'node:fs'
-import { parseOptions, UsageError } from '../../../agent/cli-args'
+import { numberOption, parseOptions, UsageError } from '../../../agent/cli-args'
 import { parseTableFile } from '../../../shared/codec/tables'
 import { DEFAULT_PREFIX } from '../../../shared/contract/topics'
 import { brokerUrlProblem } from '../../../agent/mqtt/broker-url'
@@ -34,8 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   if (urlProblem) throw new UsageError(`--url: ${urlProblem}`)
   if (!o.device) throw new UsageError('--device is required')
   if (!o.table) throw new UsageError('--table is required')
-  const timeoutMs = o.timeout === undefined ? 15000 : Number(o.timeout)
-  if (!(timeoutMs > 0)) throw new UsageError(`--timeout must be a positive number of ms, got '${o.timeout}'`)
+  const timeoutMs = numberOption('--timeout', o.timeout, { above: 0 }) ?? 15000
   const table = parseTableFile(readFileSync(o.table, 'utf8'), o.table)
   const r = await pushTable({ url, deviceId: o.device, table, prefix: o.prefix, select: !o['no-select'], timeoutMs })
   console.log(`device ${o.device}: table ${r.tableId}${table.huffman ? ' (with its Huffman set)' : ''} applied (changed ${r.applied.join(', ') || 'nothing'}); reported config version ${r.reportedVersion}, encoder.table = ${r.reportedTable || '(quality)'}`)

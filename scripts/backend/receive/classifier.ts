@@ -1,14 +1,13 @@
 /**
- * Classifies frames with any ONNX image classifier taking one NCHW float input (onnxruntime-web, wasm backend,
- * one thread so it shares a Pi's cores politely). The input shape comes from the model; the first output is
- * read as class scores (softmax applied unless they already are probabilities).
+ * Classifies frames with any ONNX image classifier taking one NCHW float input (opened by loadOnnxModel).
+ * The input shape comes from the model; the first output is read as class scores
+ * (softmax applied unless they already are probabilities).
  */
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import type * as Ort from 'onnxruntime-web'
-import { modelLoadError, readOnnxModel } from '../../eval/onnx-model'
+import { loadOnnxModel } from '../../common/onnx-model'
 import { jpegToNchw, type InputShape } from './image-input'
-import { loadBackendPackage } from '../../common/backend-package'
 
 export interface Classification {
   /** Class name from the labels file, else the class index as a string. */
@@ -31,16 +30,8 @@ export interface Classifier {
  * the shipped models in config/models use), else class indices.
  */
 export async function loadClassifier(modelFile: string, labelsFile?: string): Promise<Classifier> {
-  // Loaded lazily: onnxruntime-web is only needed with --model (an optional peer, absent from a device install).
-  const ort = loadBackendPackage<typeof Ort>('onnxruntime-web', '--model')
-  ort.env.wasm.numThreads = 1
-  const bytes = readOnnxModel(modelFile)
-  let session: Ort.InferenceSession
-  try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] })
-  } catch (err) {
-    throw modelLoadError(modelFile, err)
-  }
+  // onnxruntime-web is loaded only here: it is needed only with --model (an optional peer, absent from a device install).
+  const { ort, session } = await loadOnnxModel(modelFile, { what: '--model' })
   const input = inputShapeOf(session, modelFile)
   const labels = await loadLabels(modelFile, labelsFile)
   const inputName = session.inputNames[0]

@@ -1,7 +1,7 @@
 /** `deepn receive` command line → ReceiverOptions. Credentials come from files or the environment, never argv. */
 import { readFileSync } from 'node:fs'
 import { DEFAULT_PREFIX } from '../../../shared/contract/topics'
-import { parseOptions, UsageError } from '../../../agent/cli-args'
+import { choiceOption, numberOption, parseOptions, UsageError } from '../../../agent/cli-args'
 import type { ReceiverOptions } from './receiver'
 
 export const USAGE = `usage: deepn receive [options]
@@ -47,8 +47,7 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   })
   const v = parsed.values
   if (v.help) return 'help'
-  const protocol = v.protocol ?? 'auto'
-  if (protocol !== 'auto' && protocol !== '5' && protocol !== '3.1.1') throw new UsageError(`--protocol must be auto, 5 or 3.1.1, got '${protocol}'`)
+  const protocol = choiceOption('--protocol', v.protocol, ['auto', '5', '3.1.1'] as const) ?? 'auto'
   const prefix = v.prefix ?? DEFAULT_PREFIX
   if (!prefix || /[#+]/.test(prefix) || prefix.endsWith('/')) throw new UsageError(`--prefix '${prefix}' must be a non-empty topic without wildcards or a trailing /`)
   const opts: ReceiverOptions = {
@@ -58,26 +57,19 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     model: v.model,
     labels: v.labels,
     ack: v.ack ?? false,
-    ackIntervalMs: int(v['ack-interval'], '--ack-interval', 500, 10),
-    ackEveryFrames: int(v['ack-every'], '--ack-every', 50, 1),
+    ackIntervalMs: numberOption('--ack-interval', v['ack-interval'], { integer: true, min: 10 }) ?? 500,
+    ackEveryFrames: numberOption('--ack-every', v['ack-every'], { integer: true, min: 1 }) ?? 50,
     clientId: v['client-id'],
-    sessionExpirySec: int(v['session-expiry'], '--session-expiry', 7 * 24 * 3600, 0),
+    sessionExpirySec: numberOption('--session-expiry', v['session-expiry'], { integer: true, min: 0 }) ?? 7 * 24 * 3600,
     protocol,
     decode: v.decode ?? false,
-    summaryIntervalMs: int(v.summary, '--summary', 10, 0) * 1000,
+    summaryIntervalMs: (numberOption('--summary', v.summary, { integer: true, min: 0 }) ?? 10) * 1000,
     username: v.username ?? env.DEEPN_MQTT_USERNAME,
     password: password(v['password-file'] ?? env.DEEPN_MQTT_PASSWORD_FILE, env.DEEPN_MQTT_PASSWORD),
   }
   if (v.ca || v.cert || v.key || v.insecure) opts.tls = { ca: v.ca, cert: v.cert, key: v.key, rejectUnauthorized: !v.insecure }
   if (v.labels && !v.model) throw new UsageError('--labels needs --model')
   return opts
-}
-
-function int(raw: string | undefined, name: string, dflt: number, min: number): number {
-  if (raw === undefined) return dflt
-  const n = Number(raw)
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${name} must be an integer >= ${min}, got '${raw}'`)
-  return n
 }
 
 function password(file: string | undefined, inline: string | undefined): string | undefined {

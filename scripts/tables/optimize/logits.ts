@@ -1,12 +1,11 @@
 /**
  * Raw logits from the ONNX classifier (the eval's Classifier only returns top-1; the optimiser ranks moves by a
- * smooth loss, so it needs the scores). Same runtime and input contract: onnxruntime-web, one wasm thread
- * (deterministic), float 0..1 pixels in NCHW, the model's sidecar JSON for its input size.
+ * smooth loss, so it needs the scores). Same runtime (loadOnnxModel) and input contract: float 0..1 pixels in
+ * NCHW, the model's sidecar JSON for its input size.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-web'
 import { readModelInfo, type ModelInfo } from '../../eval/classifier'
-import { loadBackendPackage } from '../../common/backend-package'
-import { modelLoadError, readOnnxModel } from '../../eval/onnx-model'
+import { loadOnnxModel } from '../../common/onnx-model'
 
 export class LogitsModel {
   private constructor(
@@ -17,16 +16,7 @@ export class LogitsModel {
   ) {}
 
   static async load(modelPath: string): Promise<LogitsModel> {
-    const bytes = readOnnxModel(modelPath)
-    const info = readModelInfo(modelPath)
-    const ort = loadBackendPackage<typeof import('onnxruntime-web')>('onnxruntime-web', 'running an ONNX model')
-    ort.env.wasm.numThreads = 1
-    let session
-    try {
-      session = await ort.InferenceSession.create(bytes)
-    } catch (err) {
-      throw modelLoadError(modelPath, err)
-    }
+    const { ort, session, sidecar: info } = await loadOnnxModel(modelPath, { readSidecar: readModelInfo })
     return new LogitsModel(ort, session, info, info.classes.length)
   }
 

@@ -5,6 +5,12 @@
  */
 export type Code = number[]
 
+/** The slice of WebAssembly.Memory the kernels use (the project's lib setting has no WebAssembly typings). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer
+  grow(pages: number): number
+}
+
 export const I32 = 0x7f
 export const I64 = 0x7e
 export const V128 = 0x7b

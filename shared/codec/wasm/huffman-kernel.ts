@@ -22,7 +22,7 @@ import {
   i8x16narrow, ifThen, load16s, load32, load8u, load64, loop, set, shuffle8, store32, store64, store8, tee, vload,
 } from './asm'
 import type { HuffmanCodes } from '../huffman'
-import type { WasmMemory } from './islow-kernel'
+import type { WasmMemory } from './asm'
 import { ZIGZAG_TABLE } from './islow16-kernel'
 
 export const PLAN_ENTRY_BYTES = 32

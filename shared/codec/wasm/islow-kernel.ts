@@ -13,40 +13,19 @@
  */
 import { ZIGZAG } from '../tables'
 import {
-  type Code, I32, V128, get, i16x8narrow, i32add, i32c, i32mul, i32x4abs, i32x4add, i32x4const, i32x4extHighU16,
-  i32x4extLowU16, i32x4mul, i32x4shl, i32x4shrS, i32x4shrU, i32x4sub, load16s, set, shuffle32, store16,
-  vload, vload8x8u, vstore, vxor, type FuncDef, i16x8bitmask, i16x8ne, i32clz, i32or, i32shl, i32sub, select,
+  type Code, I32, get, i16x8narrow, i32add, i32c, i32mul, i32x4abs, i32x4add, i32x4const, i32x4extHighU16,
+  i32x4extLowU16, i32x4mul, i32x4shl, i32x4shrS, i32x4shrU, i32x4sub, load16s, shuffle32, store16,
+  vload, vload8x8u, vstore, vxor, type FuncDef,
 } from './asm'
-
-/** The slice of WebAssembly.Memory used (the project's lib setting has no WebAssembly typings). */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer
-  grow(pages: number): number
-}
-
-/**
- * Bytes 0..127: the kernel's scratch block (natural-order i16); 128..191: the zigzag table (islow16-kernel.ts).
- * Callers place tables and buffers above.
- */
-export const KERNEL_RESERVED = 256
-/** Bytes per quantization table in kernel memory: corr, recip, 2^(32-shift) as i32[64] each. */
-export const KERNEL_TABLE_BYTES = 768
-
-const F_0_298 = 2446, F_0_390 = 3196, F_0_541 = 4433, F_0_765 = 6270, F_0_899 = 7373, F_1_175 = 9633
-const F_1_501 = 12299, F_1_847 = 15137, F_1_961 = 16069, F_2_053 = 16819, F_2_562 = 20995, F_3_072 = 25172
+import {
+  BlockFunc, butterfly, F_0_298, F_0_390, F_0_541, F_0_765, F_0_899, F_1_175, F_1_501, F_1_847, F_1_961, F_2_053, F_2_562,
+  F_3_072, OUT, returnLastNonZero, SRC, STRIDE, TABLE,
+} from './block-kernel'
 
 /** The `block(src, stride, table, out)` function (islow), or `blockFast` (ifast) with `fast`. */
 export function islowFunc(fast = false): FuncDef {
-  const SRC = 0, STRIDE = 1, TABLE = 2, OUT = 3
-  const locals: number[] = []
-  const body: Code = []
-  let next = 4
-  /** Evaluates `expr` into a fresh v128 local; returns its index. */
-  const let_ = (expr: Code): number => {
-    locals.push(V128)
-    body.push(...expr, ...set(next))
-    return next++
-  }
+  const f = new BlockFunc()
+  const { let_, body } = f
   const g = get
   const add = (a: number, b: number): Code => i32x4add(g(a), g(b))
   const sub = (a: number, b: number): Code => i32x4sub(g(a), g(b))
@@ -65,22 +44,11 @@ export function islowFunc(fast = false): FuncDef {
     ]
   }
 
-  /** The first butterfly stage, shared by islow and ifast: odd-part inputs tmp4..7 and even-part tmp10..13. */
-  const butterfly = (x: number[]) => {
-    const tmp0 = let_(add(x[0], x[7])), tmp7 = let_(sub(x[0], x[7]))
-    const tmp1 = let_(add(x[1], x[6])), tmp6 = let_(sub(x[1], x[6]))
-    const tmp2 = let_(add(x[2], x[5])), tmp5 = let_(sub(x[2], x[5]))
-    const tmp3 = let_(add(x[3], x[4])), tmp4 = let_(sub(x[3], x[4]))
-    const tmp10 = let_(add(tmp0, tmp3)), tmp13 = let_(sub(tmp0, tmp3))
-    const tmp11 = let_(add(tmp1, tmp2)), tmp12 = let_(sub(tmp1, tmp2))
-    return { tmp4, tmp5, tmp6, tmp7, tmp10, tmp11, tmp12, tmp13 }
-  }
-
   /** One 1-D islow pass over 8 vectors (lane-parallel); pass 1 and 2 differ only in descaling. */
   const dct1d = (x: number[], pass: 1 | 2): number[] => {
     const d = pass === 1 ? 11 : 15
     const r = i32x4const(1 << (d - 1))
-    const { tmp4, tmp5, tmp6, tmp7, tmp10, tmp11, tmp12, tmp13 } = butterfly(x)
+    const { tmp4, tmp5, tmp6, tmp7, tmp10, tmp11, tmp12, tmp13 } = butterfly(f, x, add, sub)
     const out = new Array<number>(8)
     if (pass === 1) {
       out[0] = let_(i32x4shl(add(tmp10, tmp11), 2))
@@ -109,7 +77,7 @@ export function islowFunc(fast = false): FuncDef {
   /** One 1-D ifast (AA&N) pass: 8-bit constants, truncating >> 8, no descaling (jfdctfst.c). */
   const ifast1d = (x: number[]): number[] => {
     const m8 = (e: Code, c: number): Code => i32x4shrS(i32x4mul(e, i32x4const(c)), 8)
-    const { tmp4, tmp5, tmp6, tmp7, tmp10, tmp11, tmp12, tmp13 } = butterfly(x)
+    const { tmp4, tmp5, tmp6, tmp7, tmp10, tmp11, tmp12, tmp13 } = butterfly(f, x, add, sub)
     const out = new Array<number>(8)
     out[0] = let_(add(tmp10, tmp11))
     out[4] = let_(sub(tmp10, tmp11))
@@ -161,16 +129,8 @@ export function islowFunc(fast = false): FuncDef {
   for (let k = 0; k < 64; k++) body.push(...store16(g(OUT), load16s(i32c(0), ZIGZAG[k] * 2), k * 2))
 
   // Result: zigzag index of the last non-zero coefficient (-1 if none), so the entropy coder can stop there.
-  const zero = i32x4const(0)
-  const bits = (j: number): Code => i16x8bitmask(i16x8ne(vload(g(OUT), j * 16), zero))
-  const word = (j0: number): Code =>
-    i32or(i32or(bits(j0), i32shl(bits(j0 + 1), i32c(8))), i32or(i32shl(bits(j0 + 2), i32c(16)), i32shl(bits(j0 + 3), i32c(24))))
-  locals.push(I32)
-  const hiWord = next++
-  body.push(...word(4), ...set(hiWord))
-  body.push(...select(i32sub(i32c(63), i32clz(g(hiWord))), i32sub(i32c(31), i32clz(word(0))), g(hiWord)))
-
-  return { name: fast ? 'blockFast' : 'block', params: [I32, I32, I32, I32], results: [I32], locals, body }
+  returnLastNonZero(f, (j) => vload(g(OUT), j * 16))
+  return f.def(fast ? 'blockFast' : 'block', I32)
 }
 
 /** A quantizer's kernel table (corr, reciprocal, 2^(32-shift) as i32[64] each) from compute_reciprocal triples. */
@@ -186,9 +146,4 @@ export function kernelTable(recips: ArrayLike<readonly [number, number, number]>
     v[128 + i] = 2 ** (32 - r)
   }
   return v
-}
-
-/** Writes a kernel table at byte `addr` (4-aligned) of the kernel memory. */
-export function writeKernelTable(memory: WasmMemory, addr: number, table: Int32Array): void {
-  new Int32Array(memory.buffer, addr, 192).set(table)
 }

@@ -15,18 +15,18 @@
  */
 import { ZIGZAG } from '../tables'
 import {
-  type Code, type FuncDef, I32, V128, get, i16x8abs, i16x8add, i16x8bitmask, i16x8const, i16x8narrow, i16x8ne,
-  i16x8q15mulr, i16x8shl, i16x8shrS, i16x8sub, i32add, i32c, i32clz, i32mul, i32or, i32shl, i32sub, i32x4add, i32x4const,
-  i32x4dot16, i32x4extmulHighU16, i32x4extmulLowU16, i32x4shrS, select, set, shuffle8, vload, vload8x8u, vstore, vxor,
+  type Code, type FuncDef, I32, get, i16x8abs, i16x8add, i16x8const, i16x8narrow, i16x8ne,
+  i16x8q15mulr, i16x8shl, i16x8shrS, i16x8sub, i32add, i32c, i32mul, i32x4add, i32x4const,
+  i32x4dot16, i32x4extmulHighU16, i32x4extmulLowU16, i32x4shrS, shuffle8, vload, vload8x8u, vstore, vxor,
   I64, i64c, i64extendU, i64or, i64shl, i8x16bitmask, i8x16narrow, swizzle, v128bytes, vor,
 } from './asm'
-import type { WasmMemory } from './islow-kernel'
+import {
+  BlockFunc, butterfly, F_0_298, F_0_390, F_0_541, F_0_765, F_0_899, F_1_175, F_1_501, F_1_847, F_1_961, F_2_053, F_2_562,
+  F_3_072, OUT, returnLastNonZero, SRC, STRIDE, TABLE,
+} from './block-kernel'
 
 /** Bytes per table: corr, reciprocal, 2^(31 - shift), 2^(shift - 17) as u16[64] each (natural order). */
 export const ISLOW16_TABLE_BYTES = 512
-
-const F_0_298 = 2446, F_0_390 = 3196, F_0_541 = 4433, F_0_765 = 6270, F_0_899 = 7373, F_1_175 = 9633
-const F_1_501 = 12299, F_1_847 = 15137, F_1_961 = 16069, F_2_053 = 16819, F_2_562 = 20995, F_3_072 = 25172
 
 const lanes16 = (pairs: number[]): number[] => pairs.flatMap((l) => [l * 2, l * 2 + 1])
 const LO16 = lanes16([0, 8, 1, 9, 2, 10, 3, 11])
@@ -48,15 +48,8 @@ export const ZIGZAG_TABLE = 128
  * reordering the coefficients themselves; the entropy coder then loads each non-zero one via ZIGZAG_TABLE.
  */
 export function islow16Func(name = 'block', natural = false): FuncDef {
-  const SRC = 0, STRIDE = 1, TABLE = 2, OUT = 3
-  const locals: number[] = []
-  const body: Code = []
-  let next = 4
-  const let_ = (expr: Code): number => {
-    locals.push(V128)
-    body.push(...expr, ...set(next))
-    return next++
-  }
+  const f = new BlockFunc()
+  const { let_, body } = f
   const g = get
   const add = (a: number, b: number): Code => i16x8add(g(a), g(b))
   const sub = (a: number, b: number): Code => i16x8sub(g(a), g(b))
@@ -85,12 +78,7 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
 
   const dct1d = (x: number[], pass: 1 | 2): number[] => {
     const d = pass === 1 ? 11 : 15
-    const tmp0 = let_(add(x[0], x[7])), tmp7 = let_(sub(x[0], x[7]))
-    const tmp1 = let_(add(x[1], x[6])), tmp6 = let_(sub(x[1], x[6]))
-    const tmp2 = let_(add(x[2], x[5])), tmp5 = let_(sub(x[2], x[5]))
-    const tmp3 = let_(add(x[3], x[4])), tmp4 = let_(sub(x[3], x[4]))
-    const tmp10 = let_(add(tmp0, tmp3)), tmp13 = let_(sub(tmp0, tmp3))
-    const tmp11 = let_(add(tmp1, tmp2)), tmp12 = let_(sub(tmp1, tmp2))
+    const { tmp4, tmp5, tmp6, tmp7, tmp10, tmp11, tmp12, tmp13 } = butterfly(f, x, add, sub)
     const out = new Array<number>(8)
     if (pass === 1) {
       // The -128 level shift of 8 samples, applied here once: it cancels in every difference.
@@ -149,7 +137,7 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
       words.push(i64extendU(i8x16bitmask(acc!)))
     }
     body.push(...i64or(i64or(words[0], i64shl(words[1], i64c(16n))), i64or(i64shl(words[2], i64c(32n)), i64shl(words[3], i64c(48n)))))
-    return { name, params: [I32, I32, I32, I32], results: [I64], locals, body }
+    return f.def(name, I64)
   }
 
   // Zigzag: output vector j gathers ZIGZAG[8j..8j+7] from the rows it touches, one shuffle per extra row.
@@ -173,15 +161,8 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
   }
 
   // Result: zigzag index of the last non-zero coefficient (-1 if none).
-  const zero = i32x4const(0)
-  const bits = (j: number): Code => i16x8bitmask(i16x8ne(g(zz[j]), zero))
-  const word = (j0: number): Code =>
-    i32or(i32or(bits(j0), i32shl(bits(j0 + 1), i32c(8))), i32or(i32shl(bits(j0 + 2), i32c(16)), i32shl(bits(j0 + 3), i32c(24))))
-  locals.push(I32)
-  const hiWord = next++
-  body.push(...word(4), ...set(hiWord))
-  body.push(...select(i32sub(i32c(63), i32clz(g(hiWord))), i32sub(i32c(31), i32clz(word(0))), g(hiWord)))
-  return { name, params: [I32, I32, I32, I32], results: [I32], locals, body }
+  returnLastNonZero(f, (j) => g(zz[j]))
+  return f.def(name, I32)
 }
 
 /** A quantizer's 16-bit kernel table from compute_reciprocal triples [reciprocal, correction, shift]. */
@@ -196,8 +177,4 @@ export function islow16Table(recips: ArrayLike<readonly [number, number, number]
     t[192 + i] = 2 ** (r - 17)
   }
   return t
-}
-
-export function writeIslow16Table(memory: WasmMemory, addr: number, table: Uint16Array): void {
-  new Uint16Array(memory.buffer, addr, ISLOW16_TABLE_BYTES / 2).set(table)
 }

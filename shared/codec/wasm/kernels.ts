@@ -4,13 +4,12 @@
  * process on first use; null where the runtime lacks WebAssembly SIMD (or after setWasmKernelEnabled(false)),
  * in which case the encoder runs its TypeScript reference path, which computes the same bytes.
  */
-import { module } from './asm'
+import { module, type WasmMemory } from './asm'
 import { rgb420Func, rgb444Func } from './color-kernel'
 import { huffmanBlocksFunc } from './huffman-kernel'
-import { type WasmMemory, islowFunc } from './islow-kernel'
+import { islowFunc, kernelTable } from './islow-kernel'
 import { ZIGZAG_TABLE, islow16Func, islow16Table } from './islow16-kernel'
 import { ZIGZAG } from '../tables'
-import { type WasmMemory as Memory, kernelTable } from './islow-kernel'
 import { rawDivisor, reciprocal } from '../quantize'
 import type { DctMethod } from '../types'
 
@@ -18,6 +17,14 @@ declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> }
 }
+
+/**
+ * Bytes 0..127: the kernel's scratch block (natural-order i16); 128..191: the zigzag table (ZIGZAG_TABLE).
+ * Callers place tables and buffers above.
+ */
+export const KERNEL_RESERVED = 256
+/** Bytes per quantization table in kernel memory: the larger of islow16Table's and kernelTable's (corr, recip, 2^(32-shift) as i32[64] each). */
+export const KERNEL_TABLE_BYTES = 768
 
 export interface CodecKernels {
   readonly memory: WasmMemory
@@ -68,7 +75,7 @@ export function quantKernelTable(table: ArrayLike<number>, dct: DctMethod): Uint
 }
 const recentTables = new Map<string, Uint8Array>()
 
-export function writeQuantKernelTable(memory: Memory, addr: number, bytes: Uint8Array): void {
+export function writeQuantKernelTable(memory: WasmMemory, addr: number, bytes: Uint8Array): void {
   new Uint8Array(memory.buffer, addr, bytes.length).set(bytes)
 }
 
