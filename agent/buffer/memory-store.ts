@@ -56,7 +56,9 @@ export class MemoryFrameStore implements FrameStore {
     }
     const seq = this.nextSeq++
     // Copy: the caller may reuse its buffer, and a store must hand back what was appended.
-    this.frames.push({ seq, jpeg: Uint8Array.from(frame.jpeg), capturedAt: frame.capturedAt, tableId: frame.tableId, width: frame.width, height: frame.height })
+    const stored: StoredFrame = { seq, jpeg: Uint8Array.from(frame.jpeg), capturedAt: frame.capturedAt, tableId: frame.tableId, width: frame.width, height: frame.height }
+    if (frame.quantDigest !== undefined) stored.quantDigest = frame.quantDigest
+    this.frames.push(stored)
     this.bytes += size
     const reason = why(false)
     return reason ? { seq, dropped, reason } : { seq, dropped }

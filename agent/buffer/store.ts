@@ -20,6 +20,11 @@ export interface NewFrame {
   /** Capture time, ms since the epoch. */
   capturedAt: number
   tableId: string
+  /**
+   * The JPEG's quantDigest, computed once where it was encoded (agent/pipeline/fit.ts) and kept as given. Absent for
+   * frames stored by an agent before buffer schema 2: the publisher computes it from the JPEG then.
+   */
+  quantDigest?: string
   width: number
   height: number
 }

@@ -11,6 +11,9 @@ export function validateFrame(frame: NewFrame): void {
   if (frame.jpeg.length === 0) throw new RangeError('frame buffer: frame.jpeg is empty')
   if (!Number.isFinite(frame.capturedAt)) throw new TypeError(`frame buffer: frame.capturedAt must be a finite number of ms, got ${String(frame.capturedAt)}`)
   if (typeof frame.tableId !== 'string' || frame.tableId === '') throw new TypeError('frame buffer: frame.tableId must be a non-empty string')
+  if (frame.quantDigest !== undefined && (typeof frame.quantDigest !== 'string' || frame.quantDigest === '')) {
+    throw new TypeError('frame buffer: frame.quantDigest must be a non-empty string when given')
+  }
   for (const key of ['width', 'height'] as const) {
     const v = frame[key]
     if (!Number.isInteger(v) || v <= 0) throw new RangeError(`frame buffer: frame.${key} must be a positive integer, got ${String(v)}`)

@@ -7,6 +7,7 @@ import { SqliteFrameStore, type SqliteFrameStoreOptions } from '../../agent/buff
 import { tmpDir } from './fixtures/tmp-dir'
 import { makeFrame, verifyFrame } from './fixtures/frames'
 import { storeSuite } from './store-suite'
+import { writeSchema1Buffer } from './fixtures/schema1'
 
 t.test('shared FrameStore suite', async (t) => {
   const dir = tmpDir(t)
@@ -188,4 +189,20 @@ t.test('a sidecar that cannot be written is logged once and appends go on', asyn
   t.same(seqs, [1, 2, 3, 4, 5])
   t.equal(logs.filter((m) => /cannot update seq sidecar/.test(m)).length, 1, logs.join('\n'))
   s.close()
+})
+
+t.test('a schema-1 file (no quant_digest column) is migrated in place: its frames stay, new ones keep their digest', async (t) => {
+  const { file, open } = opener(t)
+  writeSchema1Buffer(file, [makeFrame(1), makeFrame(2)].map((f, i) => ({ ...f, seq: 10 + i })))
+  const s = open()
+  t.same(s.peek(10).map((f) => [f.seq, verifyFrame(f), 'quantDigest' in f]), [[10, 1, false], [11, 2, false]], 'old frames, no digest')
+  t.equal(s.append({ ...makeFrame(3), quantDigest: 'feedfacefeedface' }).seq, 12, 'seqs continue after the old ones')
+  t.equal(s.peek(1, 11)[0].quantDigest, 'feedfacefeedface')
+  s.close()
+  const raw = new Database(file, { readonly: true })
+  t.equal(raw.pragma('user_version', { simple: true }), 2)
+  raw.close()
+  const again = open()
+  t.same(again.peek(10).map((f) => f.seq), [10, 11, 12], 'opens again as schema 2')
+  again.close()
 })

@@ -46,6 +46,15 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.same(s.peek(1)[0], { seq, jpeg: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), capturedAt: 1_700_000_000_123, tableId: 'deepn-q50', width: 1920, height: 1080 })
   })
 
+  t.test('a quantDigest is kept as given; a frame appended without one comes back without one', async (t) => {
+    const s = open()
+    const a = s.append({ ...makeFrame(1), quantDigest: '0123456789abcdef' }).seq
+    const b = s.append(makeFrame(2)).seq
+    const [fa, fb] = s.peek(2)
+    t.same([fa.seq, fa.quantDigest], [a, '0123456789abcdef'])
+    t.same([fb.seq, 'quantDigest' in fb], [b, false])
+  })
+
   t.test('the store keeps its own copy of the jpeg', async (t) => {
     const s = open()
     const frame = makeFrame(7)
@@ -206,6 +215,7 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.throws(() => s.append({ ...good, height: 1.5 }), /frame\.height must be a positive integer/)
     t.throws(() => s.append({ ...good, capturedAt: NaN }), /frame\.capturedAt/)
     t.throws(() => s.append({ ...good, tableId: '' }), /frame\.tableId/)
+    t.throws(() => s.append({ ...good, quantDigest: '' }), /frame\.quantDigest/)
     t.throws(() => s.setLimits(limits({ maxBytes: -1 })), /limits\.maxBytes/)
     t.throws(() => s.setLimits(limits({ policy: 'drop-newest' as 'reject-new' })), /limits\.policy must be one of drop-oldest, reject-new/)
     t.throws(() => s.peek(-1), /peek limit/)
