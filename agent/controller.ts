@@ -9,9 +9,8 @@ import { lossSummary, parsePending, PENDING_LOSS_KEY, type BufferLoss } from './
 import { MqttLink } from './mqtt/link'
 import { errorMessage, type Logger } from './log'
 import { CaptureLoop, type SourceFactory } from './pipeline/capture-loop'
-import type { EncodeFn } from './pipeline/fit'
+import { PAYLOAD_MARGIN, type EncodeFn } from './pipeline/fit'
 import { AgentStats } from './pipeline/stats'
-import { STAMP_RESERVE } from './pipeline/stamp'
 import { resolveTables } from './pipeline/tables'
 import { checkFrameMemory, describeFrameMemory } from './pipeline/frame-memory'
 import { resolveDynamic } from './config-file'
@@ -32,8 +31,6 @@ import { RemoteCalibration } from './calibration/remote'
 
 const REMOTE_KEY = 'config.remote'
 const VERSION_KEY = 'config.version'
-/** Bytes of a frames PUBLISH besides the payload: fixed header, topic, packet id, MQTT 5 properties. */
-const PACKET_OVERHEAD = 1024
 
 export interface ControllerOptions {
   /** Validated local layer (file + environment), see agent/config-file.ts. */
@@ -97,12 +94,12 @@ export class Controller implements ConfigApplier {
       log: o.log,
       topic: (leaf) => this.topic(leaf),
       events: this.events,
-      payloadLimit: () => this.payloadLimit(),
+      jpegLimit: () => this.jpegLimit(),
     }
     const calibration = new CalibrationSession()
     this.capture = new CaptureLoop({
       config: cfg, store, createSource: o.createSource, encode: o.encode, stats: this.stats, log: o.log.child('capture'),
-      payloadLimit: () => this.payloadLimit() - STAMP_RESERVE,
+      payloadLimit: () => this.jpegLimit(),
       observe: (image) => calibration.observe(image),
     })
     this.capture.on('frame', (seq: number) => this.events.emit('frame', seq))
@@ -133,11 +130,14 @@ export class Controller implements ConfigApplier {
     return topic(this.cfg.mqtt.prefix, this.cfg.deviceId, leaf)
   }
 
-  /** Largest JPEG payload (metadata included) publishable now: the configured cap and the broker's CONNACK limit. */
-  payloadLimit(): number {
-    const configured = this.cfg.mqtt.maxPayloadBytes || Infinity
-    const broker = this.brokerMax ? this.brokerMax - PACKET_OVERHEAD : Infinity
-    return Math.min(configured, broker)
+  /**
+   * Largest encoded JPEG publishable now: under the configured payload cap and the broker's CONNACK packet limit,
+   * less PAYLOAD_MARGIN for the metadata stamp and the packet header. Capture encodes to it; the publisher refits a
+   * stored frame that is over it.
+   */
+  jpegLimit(): number {
+    const limit = Math.min(this.cfg.mqtt.maxPayloadBytes || Infinity, this.brokerMax || Infinity)
+    return limit === Infinity ? Infinity : Math.max(0, limit - PAYLOAD_MARGIN)
   }
 
   async start(): Promise<void> {
