@@ -1,11 +1,12 @@
 /**
  * The agent: owns the configuration layers, the MQTT link, the capture loop and the extensions, and starts and
- * stops them in order. Configuration = schema defaults ← local file/env ← remote layer (persisted in the buffer's
- * state table, so remote changes survive restarts).
+ * stops them in order. Configuration = schema defaults ← local file/env ← remote layer (kept by a SavedConfigStore,
+ * agent/saved-config/, so remote changes survive restarts).
  */
 import { EventEmitter } from 'node:events'
 import type { FrameStore } from './buffer/store'
-import { lossSummary, parsePending, PENDING_LOSS_KEY, type BufferLoss } from './buffer/loss'
+import { lossSummary, type BufferLoss } from './buffer/loss'
+import type { SavedConfig, SavedConfigStore } from './saved-config/store'
 import { MqttLink } from './mqtt/link'
 import { errorMessage, type Logger } from './log'
 import { CaptureLoop, type SourceFactory } from './pipeline/capture-loop'
@@ -29,13 +30,13 @@ import { LossExtension } from './extensions/loss'
 import { CalibrationSession } from './calibration/session'
 import { RemoteCalibration } from './calibration/remote'
 
-const REMOTE_KEY = 'config.remote'
-const VERSION_KEY = 'config.version'
 
 export interface ControllerOptions {
   /** Validated local layer (file + environment), see agent/config-file.ts. */
   local: FlatConfig
   store: FrameStore
+  /** Where the accepted remote layer is kept (agent/saved-config/open.ts). */
+  saved: SavedConfigStore
   createSource: SourceFactory
   encode: EncodeFn
   log: Logger
@@ -61,8 +62,14 @@ export class Controller implements ConfigApplier {
     this.log = o.log
     const { store } = o
     // The remote layer persisted by an earlier run, less what this version or this device cannot run (not fatal).
-    this.ver = Number(store.getState(VERSION_KEY) ?? 0) || 0
-    const restored = this.restoreRemote(store.getState(REMOTE_KEY))
+    let saved: SavedConfig | undefined
+    try {
+      saved = o.saved.load()
+    } catch (err) {
+      this.reportRestore(`ignoring the saved remote configuration: ${errorMessage(err)}`)
+    }
+    this.ver = saved?.version ?? 0
+    const restored = this.restoreRemote(saved?.remote)
     this.remote = restored.remote
     const cfg = restored.config
     this.cfg = cfg
@@ -108,7 +115,7 @@ export class Controller implements ConfigApplier {
     this.remoteConfig = new RemoteConfigExtension(ctxWith(ctx, o.log.child('config')), this)
     // Damage found when the buffer was opened, now or by a start that died before announcing it: the records
     // wait in the store until `events/loss` was acknowledged; until then each start counts them in telemetry.
-    for (const loss of parsePending(store.getState(PENDING_LOSS_KEY))) this.countLoss(loss)
+    for (const loss of store.pendingLosses()) this.countLoss(loss)
     this.extensions = [
       new StatusExtension(ctx),
       new LossExtension(ctxWith(ctx, o.log.child('loss'))),
@@ -160,8 +167,8 @@ export class Controller implements ConfigApplier {
   }
 
   /**
-   * The buffer database was replaced after going corrupt (RecoveringFrameStore): count and report it, and write
-   * the remote layer into the fresh file so a restart still finds the configuration in force.
+   * The buffer database was replaced after going corrupt (RecoveringFrameStore): count and report it. (The saved
+   * configuration is not in that file: nothing to write again.)
    */
   bufferRecovered(reason: string, loss?: BufferLoss): void {
     if (loss) this.countLoss(loss)
@@ -170,13 +177,6 @@ export class Controller implements ConfigApplier {
       this.stats.error(`buffer database replaced: ${reason}`)
     }
     this.events.emit('loss') // the fresh store holds the loss record: publish it
-    if (!Object.keys(this.remote).length) return
-    try {
-      this.o.store.setState(REMOTE_KEY, JSON.stringify(unflatten(this.remote)))
-      this.o.store.setState(VERSION_KEY, String(this.ver))
-    } catch (err) {
-      this.log.error(`re-saving the remote configuration after a buffer recovery: ${errorMessage(err)}`)
-    }
   }
 
   applyRemote(partial: FlatConfig): string[] {
@@ -189,8 +189,7 @@ export class Controller implements ConfigApplier {
     this.checkRunnable(next, this.cfg)
     this.capture.reconfigure(next, changed)
     if (changed.some((k) => k.startsWith('buffer.'))) this.o.store.setLimits(limitsOf(next))
-    this.o.store.setState(REMOTE_KEY, JSON.stringify(unflatten(remote)))
-    this.o.store.setState(VERSION_KEY, String(this.ver + 1))
+    this.o.saved.save({ remote: unflatten(remote), version: this.ver + 1 })
     this.ver++
     this.remote = remote
     this.cfg = next
@@ -248,7 +247,7 @@ export class Controller implements ConfigApplier {
    * run here (a table file removed since). Everything left out is logged and shown as `lastError` in telemetry,
    * and the saved text is kept as it is (the next accepted config/set replaces it).
    */
-  private restoreRemote(saved: string | undefined): { remote: FlatConfig; config: AgentConfig } {
+  private restoreRemote(saved: Record<string, unknown> | undefined): { remote: FlatConfig; config: AgentConfig } {
     const none = { remote: {}, config: this.compose(this.o.local, {}) }
     try {
       checkFrameMemory(none.config)
@@ -259,7 +258,7 @@ export class Controller implements ConfigApplier {
     let partial: FlatConfig
     const dropped: DroppedKey[] = []
     try {
-      const lenient = validatePartialLenient(JSON.parse(saved), { remote: true })
+      const lenient = validatePartialLenient(saved, { remote: true })
       partial = lenient.partial
       dropped.push(...lenient.dropped)
     } catch (err) {

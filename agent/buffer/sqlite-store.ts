@@ -1,6 +1,6 @@
 /**
  * The durable frame buffer: one SQLite file (better-sqlite3, WAL) holding the encoded frames until they are
- * acknowledged, the seq high-water mark, the drop/reject/expire counters and a small key/value state table.
+ * acknowledged, the seq high-water mark, the drop/reject/expire counters and the loss records (state table).
  *
  * Every append is one committed transaction before it returns, bounds (frames, bytes, TTL) are enforced inside
  * that same transaction, and prepared statements are reused. synchronous=NORMAL (default) survives a process
@@ -21,7 +21,7 @@ import { SeqLease } from './seq-lease'
 import { describeLoss, lossSummary, parsePending, PENDING_LOSS_KEY, type BufferLoss, type DamageFindings } from './loss'
 import { readHeaderStatus } from './sqlite-header'
 import type { AppendResult, BufferLimits, BufferStats, FrameStore, NewFrame, StoredFrame } from './store'
-import { UNBOUNDED, validateFrame, validateLimits, validateSeq, validateStateKey } from './validate'
+import { UNBOUNDED, validateFrame, validateLimits, validateSeq } from './validate'
 
 export type SyncMode = 'NORMAL' | 'FULL'
 
@@ -289,18 +289,37 @@ export class SqliteFrameStore implements FrameStore {
     return { frames: this.occ.frames, bytes: this.occ.bytes, ...this.counters }
   }
 
-  getState(key: string): string | undefined {
+  pendingLosses(): BufferLoss[] {
     this.assertOpen()
-    validateStateKey(key)
-    const row = this.guard('getState', () => this.stmt.getState.get(key) as { value: string } | undefined)
-    return row?.value
+    return this.guard('pendingLosses', () => this.readPending())
   }
 
-  setState(key: string, value: string): void {
+  settleLoss(loss: BufferLoss): void {
     this.assertOpen()
-    validateStateKey(key)
-    if (typeof value !== 'string') throw new TypeError(`frame buffer: state value for '${key}' must be a string`)
-    this.guard('setState', () => this.withRoom('setState', () => this.stmt.setState.run(key, value)))
+    const key = JSON.stringify(loss)
+    this.guard('settleLoss', () => this.withRoom('settleLoss', () => this.db.transaction(() => {
+      const pending = this.readPending()
+      const rest = pending.filter((l) => JSON.stringify(l) !== key)
+      if (rest.length !== pending.length) this.stmt.setState.run(PENDING_LOSS_KEY, JSON.stringify(rest))
+    })()))
+  }
+
+  /**
+   * A row a schema-1 agent kept in the state table for itself (its remote configuration, `config.*`), for
+   * agent/saved-config/open.ts to move out; undefined once moved.
+   */
+  legacyState(key: string): string | undefined {
+    this.assertOpen()
+    if (!key.startsWith('config.')) throw new RangeError(`frame buffer: '${key}' is not a legacy configuration key`)
+    return this.guard('legacyState', () => (this.stmt.getState.get(key) as { value: string } | undefined)?.value)
+  }
+
+  dropLegacyState(keys: string[]): void {
+    this.assertOpen()
+    for (const key of keys) if (!key.startsWith('config.')) throw new RangeError(`frame buffer: '${key}' is not a legacy configuration key`)
+    this.guard('dropLegacyState', () => this.withRoom('dropLegacyState', () => this.db.transaction(() => {
+      for (const key of keys) this.stmt.deleteState.run(key)
+    })()))
   }
 
   /** Marks the session clean (so the next start keeps seqs contiguous) and closes the file. Idempotent. */
@@ -581,8 +600,7 @@ export class SqliteFrameStore implements FrameStore {
     try {
       this.db.transaction(() => {
         if (plan.loss) { // in the same transaction: a crash right after must not forget the loss
-          const pending = parsePending((this.stmt.getState.get(PENDING_LOSS_KEY) as { value: string } | undefined)?.value)
-          this.stmt.setState.run(PENDING_LOSS_KEY, JSON.stringify([...pending, plan.loss]))
+          this.stmt.setState.run(PENDING_LOSS_KEY, JSON.stringify([...this.readPending(), plan.loss]))
         }
         this.stmt.setMeta.run('last_seq', this.lastSeq)
         this.stmt.setMeta.run('clean', 0)
@@ -594,6 +612,10 @@ export class SqliteFrameStore implements FrameStore {
       this.db.pragma(`synchronous = ${this.synchronous}`)
     }
     this.startupLoss = plan.loss
+  }
+
+  private readPending(): BufferLoss[] {
+    return parsePending((this.stmt.getState.get(PENDING_LOSS_KEY) as { value: string } | undefined)?.value)
   }
 
   private guard<T>(what: string, fn: () => T): T {
@@ -692,6 +714,7 @@ function prepare(db: Database.Database) {
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     getState: db.prepare('SELECT value FROM state WHERE key = ?'),
     setState: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    deleteState: db.prepare('DELETE FROM state WHERE key = ?'),
   }
 }
 

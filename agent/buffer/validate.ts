@@ -35,7 +35,3 @@ export function validateLimits(limits: BufferLimits): BufferLimits {
 export function validateSeq(seq: number, what: string): void {
   if (!Number.isSafeInteger(seq)) throw new TypeError(`frame buffer: ${what} must be an integer seq, got ${String(seq)}`)
 }
-
-export function validateStateKey(key: string): void {
-  if (typeof key !== 'string' || key === '') throw new TypeError('frame buffer: state key must be a non-empty string')
-}

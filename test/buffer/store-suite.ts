@@ -194,16 +194,12 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.same(s.stats(), { frames: 10, bytes: 100, dropped: 191, rejected: 0, expired: 0 })
   })
 
-  t.test('state is a small key/value map', async (t) => {
+  t.test('a fresh store has no pending losses; settling one it does not hold changes nothing', async (t) => {
     const s = open()
-    t.equal(s.getState('config'), undefined)
-    s.setState('config', '{"a":1}')
-    s.setState('version', '3')
-    s.setState('config', '{"a":2}')
-    t.equal(s.getState('config'), '{"a":2}')
-    t.equal(s.getState('version'), '3')
-    s.setState('empty', '')
-    t.equal(s.getState('empty'), '')
+    t.same(s.pendingLosses(), [])
+    s.settleLoss({ at: new Date(0).toISOString(), cause: 'power-loss', detail: 'not recorded here', resumesAt: 5 })
+    t.same(s.pendingLosses(), [])
+    t.equal(s.stats().frames, 0)
   })
 
   t.test('bad input fails with an error naming the problem', async (t) => {
@@ -220,7 +216,6 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.throws(() => s.setLimits(limits({ policy: 'drop-newest' as 'reject-new' })), /limits\.policy must be one of drop-oldest, reject-new/)
     t.throws(() => s.peek(-1), /peek limit/)
     t.throws(() => s.remove(1.5), /remove must be an integer seq/)
-    t.throws(() => s.setState('', 'x'), /state key/)
     t.equal(s.stats().frames, 0, 'nothing was stored by the bad calls')
     t.equal(s.stats().rejected, 0, 'invalid input is an error, not a policy rejection')
   })
@@ -233,6 +228,6 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.throws(() => s.append(makeFrame(1)), StorageError)
     t.throws(() => s.peek(1), /closed/)
     t.throws(() => s.stats(), /closed/)
-    t.throws(() => s.getState('x'), /closed/)
+    t.throws(() => s.pendingLosses(), /closed/)
   })
 }
