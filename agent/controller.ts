@@ -30,7 +30,6 @@ import { LossExtension } from './extensions/loss'
 import { CalibrationSession } from './calibration/session'
 import { RemoteCalibration } from './calibration/remote'
 
-
 export interface ControllerOptions {
   /** Validated local layer (file + environment), see agent/config-file.ts. */
   local: FlatConfig
@@ -245,7 +244,7 @@ export class Controller implements ConfigApplier {
    * The saved remote layer, as much of it as this version and this device accept. A key the schema now refuses
    * (e.g. a table id `constructor` an older agent stored) is left out alone; so is a key that validates but cannot
    * run here (a table file removed since). Everything left out is logged and shown as `lastError` in telemetry,
-   * and the saved text is kept as it is (the next accepted config/set replaces it).
+   * and the saved record is kept as it is (the next accepted config/set replaces it).
    */
   private restoreRemote(saved: Record<string, unknown> | undefined): { remote: FlatConfig; config: AgentConfig } {
     const none = { remote: {}, config: this.compose(this.o.local, {}) }

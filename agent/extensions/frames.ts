@@ -194,7 +194,7 @@ export class FramesPublisher implements Extension {
         quantDigest: digest,
       }
       return { payload: stampMetadata(jpeg, meta), meta }
-    } catch (err) { // our encoder wrote it, so only damage at rest gets here: never publish a broken file
+    } catch (err) { // too big even at the coarsest step, or damaged at rest (our encoder wrote it): never publish it
       this.setAside(f, err instanceof OversizeError ? err.message : `stored JPEG is damaged: ${errorMessage(err)}`)
       return undefined
     }
