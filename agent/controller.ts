@@ -1,17 +1,17 @@
 /**
  * The agent: owns the configuration layers, the MQTT link, the capture loop and the extensions, and starts and
- * stops them in order. Configuration = schema defaults ← local file/env ← remote layer (persisted in the buffer's
- * state table, so remote changes survive restarts).
+ * stops them in order. Configuration = schema defaults ← local file/env ← remote layer (kept by a SavedConfigStore,
+ * agent/saved-config/, so remote changes survive restarts).
  */
 import { EventEmitter } from 'node:events'
 import type { FrameStore } from './buffer/store'
-import { lossSummary, parsePending, PENDING_LOSS_KEY, type BufferLoss } from './buffer/loss'
+import { lossSummary, type BufferLoss } from './buffer/loss'
+import type { SavedConfig, SavedConfigStore } from './saved-config/store'
 import { MqttLink } from './mqtt/link'
 import { errorMessage, type Logger } from './log'
 import { CaptureLoop, type SourceFactory } from './pipeline/capture-loop'
-import type { EncodeFn } from './pipeline/fit'
+import { PAYLOAD_MARGIN, type EncodeFn } from './pipeline/fit'
 import { AgentStats } from './pipeline/stats'
-import { STAMP_RESERVE } from './pipeline/stamp'
 import { resolveTables } from './pipeline/tables'
 import { checkFrameMemory, describeFrameMemory } from './pipeline/frame-memory'
 import { resolveDynamic } from './config-file'
@@ -30,15 +30,12 @@ import { LossExtension } from './extensions/loss'
 import { CalibrationSession } from './calibration/session'
 import { RemoteCalibration } from './calibration/remote'
 
-const REMOTE_KEY = 'config.remote'
-const VERSION_KEY = 'config.version'
-/** Bytes of a frames PUBLISH besides the payload: fixed header, topic, packet id, MQTT 5 properties. */
-const PACKET_OVERHEAD = 1024
-
 export interface ControllerOptions {
   /** Validated local layer (file + environment), see agent/config-file.ts. */
   local: FlatConfig
   store: FrameStore
+  /** Where the accepted remote layer is kept (agent/saved-config/open.ts). */
+  saved: SavedConfigStore
   createSource: SourceFactory
   encode: EncodeFn
   log: Logger
@@ -64,8 +61,14 @@ export class Controller implements ConfigApplier {
     this.log = o.log
     const { store } = o
     // The remote layer persisted by an earlier run, less what this version or this device cannot run (not fatal).
-    this.ver = Number(store.getState(VERSION_KEY) ?? 0) || 0
-    const restored = this.restoreRemote(store.getState(REMOTE_KEY))
+    let saved: SavedConfig | undefined
+    try {
+      saved = o.saved.load()
+    } catch (err) {
+      this.reportRestore(`ignoring the saved remote configuration: ${errorMessage(err)}`)
+    }
+    this.ver = saved?.version ?? 0
+    const restored = this.restoreRemote(saved?.remote)
     this.remote = restored.remote
     const cfg = restored.config
     this.cfg = cfg
@@ -97,12 +100,12 @@ export class Controller implements ConfigApplier {
       log: o.log,
       topic: (leaf) => this.topic(leaf),
       events: this.events,
-      payloadLimit: () => this.payloadLimit(),
+      jpegLimit: () => this.jpegLimit(),
     }
     const calibration = new CalibrationSession()
     this.capture = new CaptureLoop({
       config: cfg, store, createSource: o.createSource, encode: o.encode, stats: this.stats, log: o.log.child('capture'),
-      payloadLimit: () => this.payloadLimit() - STAMP_RESERVE,
+      payloadLimit: () => this.jpegLimit(),
       observe: (image) => calibration.observe(image),
     })
     this.capture.on('frame', (seq: number) => this.events.emit('frame', seq))
@@ -111,7 +114,7 @@ export class Controller implements ConfigApplier {
     this.remoteConfig = new RemoteConfigExtension(ctxWith(ctx, o.log.child('config')), this)
     // Damage found when the buffer was opened, now or by a start that died before announcing it: the records
     // wait in the store until `events/loss` was acknowledged; until then each start counts them in telemetry.
-    for (const loss of parsePending(store.getState(PENDING_LOSS_KEY))) this.countLoss(loss)
+    for (const loss of store.pendingLosses()) this.countLoss(loss)
     this.extensions = [
       new StatusExtension(ctx),
       new LossExtension(ctxWith(ctx, o.log.child('loss'))),
@@ -133,11 +136,14 @@ export class Controller implements ConfigApplier {
     return topic(this.cfg.mqtt.prefix, this.cfg.deviceId, leaf)
   }
 
-  /** Largest JPEG payload (metadata included) publishable now: the configured cap and the broker's CONNACK limit. */
-  payloadLimit(): number {
-    const configured = this.cfg.mqtt.maxPayloadBytes || Infinity
-    const broker = this.brokerMax ? this.brokerMax - PACKET_OVERHEAD : Infinity
-    return Math.min(configured, broker)
+  /**
+   * Largest encoded JPEG publishable now: under the configured payload cap and the broker's CONNACK packet limit,
+   * less PAYLOAD_MARGIN for the metadata stamp and the packet header. Capture encodes to it; the publisher refits a
+   * stored frame that is over it.
+   */
+  jpegLimit(): number {
+    const limit = Math.min(this.cfg.mqtt.maxPayloadBytes || Infinity, this.brokerMax || Infinity)
+    return limit === Infinity ? Infinity : Math.max(0, limit - PAYLOAD_MARGIN)
   }
 
   async start(): Promise<void> {
@@ -160,8 +166,8 @@ export class Controller implements ConfigApplier {
   }
 
   /**
-   * The buffer database was replaced after going corrupt (RecoveringFrameStore): count and report it, and write
-   * the remote layer into the fresh file so a restart still finds the configuration in force.
+   * The buffer database was replaced after going corrupt (RecoveringFrameStore): count and report it. (The saved
+   * configuration is not in that file: nothing to write again.)
    */
   bufferRecovered(reason: string, loss?: BufferLoss): void {
     if (loss) this.countLoss(loss)
@@ -170,13 +176,6 @@ export class Controller implements ConfigApplier {
       this.stats.error(`buffer database replaced: ${reason}`)
     }
     this.events.emit('loss') // the fresh store holds the loss record: publish it
-    if (!Object.keys(this.remote).length) return
-    try {
-      this.o.store.setState(REMOTE_KEY, JSON.stringify(unflatten(this.remote)))
-      this.o.store.setState(VERSION_KEY, String(this.ver))
-    } catch (err) {
-      this.log.error(`re-saving the remote configuration after a buffer recovery: ${errorMessage(err)}`)
-    }
   }
 
   applyRemote(partial: FlatConfig): string[] {
@@ -189,8 +188,7 @@ export class Controller implements ConfigApplier {
     this.checkRunnable(next, this.cfg)
     this.capture.reconfigure(next, changed)
     if (changed.some((k) => k.startsWith('buffer.'))) this.o.store.setLimits(limitsOf(next))
-    this.o.store.setState(REMOTE_KEY, JSON.stringify(unflatten(remote)))
-    this.o.store.setState(VERSION_KEY, String(this.ver + 1))
+    this.o.saved.save({ remote: unflatten(remote), version: this.ver + 1 })
     this.ver++
     this.remote = remote
     this.cfg = next
@@ -246,9 +244,9 @@ export class Controller implements ConfigApplier {
    * The saved remote layer, as much of it as this version and this device accept. A key the schema now refuses
    * (e.g. a table id `constructor` an older agent stored) is left out alone; so is a key that validates but cannot
    * run here (a table file removed since). Everything left out is logged and shown as `lastError` in telemetry,
-   * and the saved text is kept as it is (the next accepted config/set replaces it).
+   * and the saved record is kept as it is (the next accepted config/set replaces it).
    */
-  private restoreRemote(saved: string | undefined): { remote: FlatConfig; config: AgentConfig } {
+  private restoreRemote(saved: Record<string, unknown> | undefined): { remote: FlatConfig; config: AgentConfig } {
     const none = { remote: {}, config: this.compose(this.o.local, {}) }
     try {
       checkFrameMemory(none.config)
@@ -259,7 +257,7 @@ export class Controller implements ConfigApplier {
     let partial: FlatConfig
     const dropped: DroppedKey[] = []
     try {
-      const lenient = validatePartialLenient(JSON.parse(saved), { remote: true })
+      const lenient = validatePartialLenient(saved, { remote: true })
       partial = lenient.partial
       dropped.push(...lenient.dropped)
     } catch (err) {

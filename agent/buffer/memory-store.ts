@@ -5,8 +5,9 @@
  */
 import { StorageError } from './errors'
 import { appendReason, expiryCutoff, isOversize, needsRoom } from './room'
+import type { BufferLoss } from './loss'
 import type { AppendResult, BufferLimits, BufferStats, FrameStore, NewFrame, StoredFrame } from './store'
-import { UNBOUNDED, validateFrame, validateLimits, validateSeq, validateStateKey } from './validate'
+import { UNBOUNDED, validateFrame, validateLimits, validateSeq } from './validate'
 
 export interface MemoryFrameStoreOptions {
   limits?: BufferLimits
@@ -21,7 +22,6 @@ export class MemoryFrameStore implements FrameStore {
   private nextSeq: number
   private limits: BufferLimits
   private counters = { dropped: 0, rejected: 0, expired: 0 }
-  private readonly state = new Map<string, string>()
   private closed = false
 
   constructor(options: MemoryFrameStoreOptions = {}) {
@@ -56,7 +56,9 @@ export class MemoryFrameStore implements FrameStore {
     }
     const seq = this.nextSeq++
     // Copy: the caller may reuse its buffer, and a store must hand back what was appended.
-    this.frames.push({ seq, jpeg: Uint8Array.from(frame.jpeg), capturedAt: frame.capturedAt, tableId: frame.tableId, width: frame.width, height: frame.height })
+    const stored: StoredFrame = { seq, jpeg: Uint8Array.from(frame.jpeg), capturedAt: frame.capturedAt, tableId: frame.tableId, width: frame.width, height: frame.height }
+    if (frame.quantDigest !== undefined) stored.quantDigest = frame.quantDigest
+    this.frames.push(stored)
     this.bytes += size
     const reason = why(false)
     return reason ? { seq, dropped, reason } : { seq, dropped }
@@ -121,17 +123,14 @@ export class MemoryFrameStore implements FrameStore {
     return { frames: this.frames.length, bytes: this.bytes, ...this.counters }
   }
 
-  getState(key: string): string | undefined {
+  /** None: nothing survives to be found damaged. */
+  pendingLosses(): BufferLoss[] {
     this.assertOpen()
-    validateStateKey(key)
-    return this.state.get(key)
+    return []
   }
 
-  setState(key: string, value: string): void {
+  settleLoss(_loss: BufferLoss): void {
     this.assertOpen()
-    validateStateKey(key)
-    if (typeof value !== 'string') throw new TypeError(`frame buffer: state value for '${key}' must be a string`)
-    this.state.set(key, value)
   }
 
   close(): void {

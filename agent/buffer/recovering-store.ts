@@ -61,8 +61,8 @@ export class RecoveringFrameStore implements FrameStore {
   removeThrough(seq: number): number { return this.call('removeThrough', (s) => s.removeThrough(seq)) }
   expire(now: number): number[] { return this.call('expire', (s) => s.expire(now)) }
   stats(): BufferStats { return this.call('stats', (s) => s.stats()) }
-  getState(key: string): string | undefined { return this.call('getState', (s) => s.getState(key)) }
-  setState(key: string, value: string): void { this.call('setState', (s) => s.setState(key, value)) }
+  pendingLosses(): BufferLoss[] { return this.call('pendingLosses', (s) => s.pendingLosses()) }
+  settleLoss(loss: BufferLoss): void { this.call('settleLoss', (s) => s.settleLoss(loss)) }
 
   setLimits(limits: BufferLimits): void {
     this.call('setLimits', (s) => s.setLimits(limits))

@@ -1,6 +1,6 @@
 /**
  * The durable frame buffer: one SQLite file (better-sqlite3, WAL) holding the encoded frames until they are
- * acknowledged, the seq high-water mark, the drop/reject/expire counters and a small key/value state table.
+ * acknowledged, the seq high-water mark, the drop/reject/expire counters and the loss records (state table).
  *
  * Every append is one committed transaction before it returns, bounds (frames, bytes, TTL) are enforced inside
  * that same transaction, and prepared statements are reused. synchronous=NORMAL (default) survives a process
@@ -21,7 +21,7 @@ import { SeqLease } from './seq-lease'
 import { describeLoss, lossSummary, parsePending, PENDING_LOSS_KEY, type BufferLoss, type DamageFindings } from './loss'
 import { readHeaderStatus } from './sqlite-header'
 import type { AppendResult, BufferLimits, BufferStats, FrameStore, NewFrame, StoredFrame } from './store'
-import { UNBOUNDED, validateFrame, validateLimits, validateSeq, validateStateKey } from './validate'
+import { UNBOUNDED, validateFrame, validateLimits, validateSeq } from './validate'
 
 export type SyncMode = 'NORMAL' | 'FULL'
 
@@ -59,7 +59,8 @@ interface SessionPlan {
   loss?: BufferLoss
 }
 
-const SCHEMA_VERSION = 1
+/** 2 added frames.quant_digest (see migrate). */
+const SCHEMA_VERSION = 2
 /** SQLite page cache per connection, in KiB (see configure). */
 export const CACHE_KIB = 1024
 const DEFAULT_SEQ_BLOCK = 1024
@@ -80,6 +81,7 @@ const SCHEMA = `
     width INTEGER NOT NULL,
     height INTEGER NOT NULL,
     bytes INTEGER NOT NULL,
+    quant_digest TEXT, -- NULL for frames a schema-1 agent stored
     jpeg BLOB NOT NULL -- last, so scans of the other columns never touch the blob's overflow pages
   );
   CREATE INDEX IF NOT EXISTS frames_by_capture ON frames (captured_at);
@@ -97,6 +99,7 @@ interface Row {
   seq: number
   capturedAt: number
   tableId: string
+  quantDigest?: string | null
   width: number
   height: number
   jpeg: Buffer
@@ -234,7 +237,9 @@ export class SqliteFrameStore implements FrameStore {
     this.assertOpen()
     if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`frame buffer: peek limit must be an integer >= 0, got ${String(limit)}`)
     if (afterSeq !== undefined) validateSeq(afterSeq, 'peek afterSeq')
-    return this.guard('peek', () => this.stmt.peek.all(afterSeq ?? Number.MIN_SAFE_INTEGER, limit) as Row[])
+    const rows = this.guard('peek', () => this.stmt.peek.all(afterSeq ?? Number.MIN_SAFE_INTEGER, limit) as Row[])
+    for (const r of rows) if (r.quantDigest === null) delete r.quantDigest
+    return rows as StoredFrame[]
   }
 
   remove(seq: number): void {
@@ -284,18 +289,37 @@ export class SqliteFrameStore implements FrameStore {
     return { frames: this.occ.frames, bytes: this.occ.bytes, ...this.counters }
   }
 
-  getState(key: string): string | undefined {
+  pendingLosses(): BufferLoss[] {
     this.assertOpen()
-    validateStateKey(key)
-    const row = this.guard('getState', () => this.stmt.getState.get(key) as { value: string } | undefined)
-    return row?.value
+    return this.guard('pendingLosses', () => this.readPending())
   }
 
-  setState(key: string, value: string): void {
+  settleLoss(loss: BufferLoss): void {
     this.assertOpen()
-    validateStateKey(key)
-    if (typeof value !== 'string') throw new TypeError(`frame buffer: state value for '${key}' must be a string`)
-    this.guard('setState', () => this.withRoom('setState', () => this.stmt.setState.run(key, value)))
+    const key = JSON.stringify(loss)
+    this.guard('settleLoss', () => this.withRoom('settleLoss', () => this.db.transaction(() => {
+      const pending = this.readPending()
+      const rest = pending.filter((l) => JSON.stringify(l) !== key)
+      if (rest.length !== pending.length) this.stmt.setState.run(PENDING_LOSS_KEY, JSON.stringify(rest))
+    })()))
+  }
+
+  /**
+   * A row a schema-1 agent kept in the state table for itself (its remote configuration, `config.*`), for
+   * agent/saved-config/open.ts to move out; undefined once moved.
+   */
+  legacyState(key: string): string | undefined {
+    this.assertOpen()
+    if (!key.startsWith('config.')) throw new RangeError(`frame buffer: '${key}' is not a legacy configuration key`)
+    return this.guard('legacyState', () => (this.stmt.getState.get(key) as { value: string } | undefined)?.value)
+  }
+
+  dropLegacyState(keys: string[]): void {
+    this.assertOpen()
+    for (const key of keys) if (!key.startsWith('config.')) throw new RangeError(`frame buffer: '${key}' is not a legacy configuration key`)
+    this.guard('dropLegacyState', () => this.withRoom('dropLegacyState', () => this.db.transaction(() => {
+      for (const key of keys) this.stmt.deleteState.run(key)
+    })()))
   }
 
   /** Marks the session clean (so the next start keeps seqs contiguous) and closes the file. Idempotent. */
@@ -345,7 +369,7 @@ export class SqliteFrameStore implements FrameStore {
       const before = occ.bytes
       dropped.push(...this.dropOldestWhile(occ, counters, () =>
         needsRoom(occ, size, this.limits) || before - occ.bytes < freeBytes))
-      this.stmt.insert.run(seq, frame.capturedAt, frame.tableId, frame.width, frame.height, size, frame.jpeg)
+      this.stmt.insert.run(seq, frame.capturedAt, frame.tableId, frame.width, frame.height, size, frame.quantDigest ?? null, frame.jpeg)
       occ.frames++
       occ.bytes += size
       this.stmt.setMeta.run('last_seq', seq)
@@ -576,8 +600,7 @@ export class SqliteFrameStore implements FrameStore {
     try {
       this.db.transaction(() => {
         if (plan.loss) { // in the same transaction: a crash right after must not forget the loss
-          const pending = parsePending((this.stmt.getState.get(PENDING_LOSS_KEY) as { value: string } | undefined)?.value)
-          this.stmt.setState.run(PENDING_LOSS_KEY, JSON.stringify([...pending, plan.loss]))
+          this.stmt.setState.run(PENDING_LOSS_KEY, JSON.stringify([...this.readPending(), plan.loss]))
         }
         this.stmt.setMeta.run('last_seq', this.lastSeq)
         this.stmt.setMeta.run('clean', 0)
@@ -589,6 +612,10 @@ export class SqliteFrameStore implements FrameStore {
       this.db.pragma(`synchronous = ${this.synchronous}`)
     }
     this.startupLoss = plan.loss
+  }
+
+  private readPending(): BufferLoss[] {
+    return parsePending((this.stmt.getState.get(PENDING_LOSS_KEY) as { value: string } | undefined)?.value)
   }
 
   private guard<T>(what: string, fn: () => T): T {
@@ -655,17 +682,30 @@ function configure(db: Database.Database, sync: SyncMode, maxFileBytes: number, 
   db.pragma(`journal_size_limit = ${WAL_HEADER + Math.ceil((walBound - WAL_HEADER) / (pageSize + WAL_FRAME_HEADER)) * (pageSize + WAL_FRAME_HEADER)}`)
   const version = db.pragma('user_version', { simple: true }) as number
   if (version > SCHEMA_VERSION) throw new StorageError(`frame buffer: ${db.name} has schema version ${version}, newer than this agent's ${SCHEMA_VERSION}`)
-  db.exec(SCHEMA)
-  if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`)
+  db.transaction(() => {
+    db.exec(SCHEMA)
+    migrate(db)
+    if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`)
+  })()
   if (maxFileBytes > 0) {
     db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxFileBytes / pageSize))}`)
   }
 }
 
+/**
+ * Brings a file an older agent wrote up to SCHEMA_VERSION, in place, keeping its frames. Schema 1 -> 2: frames gets
+ * quant_digest, NULL for the frames already there (the publisher computes theirs from the JPEG). ALTER TABLE
+ * appends the column after the blob, which only a read of the whole row (peek) crosses; it reads the blob anyway.
+ */
+function migrate(db: Database.Database): void {
+  const columns = (db.prepare('PRAGMA table_info(frames)').all() as { name: string }[]).map((c) => c.name)
+  if (!columns.includes('quant_digest')) db.exec('ALTER TABLE frames ADD COLUMN quant_digest TEXT')
+}
+
 function prepare(db: Database.Database) {
   return {
-    insert: db.prepare('INSERT INTO frames (seq, captured_at, table_id, width, height, bytes, jpeg) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    peek: db.prepare('SELECT seq, captured_at AS capturedAt, table_id AS tableId, width, height, jpeg FROM frames WHERE seq > ? ORDER BY seq LIMIT ?'),
+    insert: db.prepare('INSERT INTO frames (seq, captured_at, table_id, width, height, bytes, quant_digest, jpeg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    peek: db.prepare('SELECT seq, captured_at AS capturedAt, table_id AS tableId, quant_digest AS quantDigest, width, height, jpeg FROM frames WHERE seq > ? ORDER BY seq LIMIT ?'),
     oldest: db.prepare('SELECT seq, bytes FROM frames WHERE seq > ? ORDER BY seq LIMIT ?'),
     deleteRange: db.prepare('DELETE FROM frames WHERE seq > ? AND seq <= ?'),
     deleteOne: db.prepare('DELETE FROM frames WHERE seq = ? RETURNING bytes'),
@@ -674,6 +714,7 @@ function prepare(db: Database.Database) {
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     getState: db.prepare('SELECT value FROM state WHERE key = ?'),
     setState: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    deleteState: db.prepare('DELETE FROM state WHERE key = ?'),
   }
 }
 

@@ -1,8 +1,11 @@
 /**
- * The frame buffer's narrow persistence interface (after MQTT.js's Store): every implementation passes the one
- * shared test suite in test/buffer/. Frames are appended before publishing and removed only once delivery is
- * acknowledged (broker PUBACK, or the receiver's end-to-end ack).
+ * The frame buffer's narrow persistence interface (after MQTT.js's Store): frames and their seqs, nothing else (the
+ * agent's saved configuration lives in agent/saved-config/). Every implementation passes the one shared test suite
+ * in test/buffer/. Frames are appended before publishing and removed only once delivery is acknowledged (broker
+ * PUBACK, or the receiver's end-to-end ack).
  */
+import type { BufferLoss } from './loss'
+
 export type FullPolicy = 'drop-oldest' | 'reject-new'
 
 export interface BufferLimits {
@@ -20,6 +23,11 @@ export interface NewFrame {
   /** Capture time, ms since the epoch. */
   capturedAt: number
   tableId: string
+  /**
+   * The JPEG's quantDigest, computed once where it was encoded (agent/pipeline/fit.ts) and kept as given. Absent for
+   * frames stored by an agent before buffer schema 2: the publisher computes it from the JPEG then.
+   */
+  quantDigest?: string
   width: number
   height: number
 }
@@ -62,8 +70,12 @@ export interface FrameStore {
   expire(now: number): number[]
   setLimits(limits: BufferLimits): void
   stats(): BufferStats
-  /** Small persisted key/value state next to the frames (applied config, its version). */
-  getState(key: string): string | undefined
-  setState(key: string, value: string): void
+  /**
+   * Seqs lost to damage the store found (loss.ts), recorded with the session that found them and kept until the
+   * agent announced them: the buffer's own account of seqs that will never be delivered, oldest first.
+   */
+  pendingLosses(): BufferLoss[]
+  /** Forgets one announced record (equal by content); an unknown one is ignored. */
+  settleLoss(loss: BufferLoss): void
   close(): void
 }

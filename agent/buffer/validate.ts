@@ -11,6 +11,9 @@ export function validateFrame(frame: NewFrame): void {
   if (frame.jpeg.length === 0) throw new RangeError('frame buffer: frame.jpeg is empty')
   if (!Number.isFinite(frame.capturedAt)) throw new TypeError(`frame buffer: frame.capturedAt must be a finite number of ms, got ${String(frame.capturedAt)}`)
   if (typeof frame.tableId !== 'string' || frame.tableId === '') throw new TypeError('frame buffer: frame.tableId must be a non-empty string')
+  if (frame.quantDigest !== undefined && (typeof frame.quantDigest !== 'string' || frame.quantDigest === '')) {
+    throw new TypeError('frame buffer: frame.quantDigest must be a non-empty string when given')
+  }
   for (const key of ['width', 'height'] as const) {
     const v = frame[key]
     if (!Number.isInteger(v) || v <= 0) throw new RangeError(`frame buffer: frame.${key} must be a positive integer, got ${String(v)}`)
@@ -31,8 +34,4 @@ export function validateLimits(limits: BufferLimits): BufferLimits {
 
 export function validateSeq(seq: number, what: string): void {
   if (!Number.isSafeInteger(seq)) throw new TypeError(`frame buffer: ${what} must be an integer seq, got ${String(seq)}`)
-}
-
-export function validateStateKey(key: string): void {
-  if (typeof key !== 'string' || key === '') throw new TypeError('frame buffer: state key must be a non-empty string')
 }

@@ -1,12 +1,14 @@
 /**
  * `deepn run [--config FILE]`: the edge agent. Configuration: schema defaults ← JSON file ← environment ←
- * remote config persisted in the buffer (see docs/config.md). Runs until SIGTERM/SIGINT.
+ * remote config saved beside the buffer (agent/saved-config/, docs/config.md). Runs until SIGTERM/SIGINT.
  */
 import { loadLocalConfig } from '../config-file'
 import { Controller } from '../controller'
 import { createLogger, errorMessage, type Logger } from '../log'
 import { openFrameStore } from '../buffer/open'
 import { RecoveringFrameStore } from '../buffer/recovering-store'
+import { SqliteFrameStore } from '../buffer/sqlite-store'
+import { openSavedConfig } from '../saved-config/open'
 import { createSource } from '../capture'
 import { encodeJpeg } from '../../shared/codec'
 import { ConfigError } from '../../shared/config'
@@ -44,12 +46,15 @@ export function createAgent(local: ReturnType<typeof loadLocalConfig>, log: Logg
   // The loss itself (corrupt file, vanished database, power cut) is recorded in the fresh store, where the
   // controller finds it for telemetry and `events/loss`, even if this process dies before connecting.
   // A file that goes bad while running is moved aside and replaced the same way, instead of stalling the queue.
+  // After the buffer: a schema-1 buffer still holds the configuration, which this moves out of it.
+  const legacy = opened.store instanceof SqliteFrameStore ? opened.store : undefined
+  const saved = openSavedConfig(c.buffer.path, legacy, log.child('config'))
   let agent: Controller | undefined
   const store = new RecoveringFrameStore({
     store: opened.store, open: options, log: (m) => log.child('buffer').error(m),
     onRecovered: (info) => agent?.bufferRecovered(info.reason, info.loss),
   })
-  agent = new Controller({ local: local.local, store, createSource, encode: encodeJpeg, log })
+  agent = new Controller({ local: local.local, store, saved, createSource, encode: encodeJpeg, log })
   return agent
 }
 

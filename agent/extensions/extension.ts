@@ -24,8 +24,8 @@ export interface AgentContext {
    * dropped or refused, undefined when none were; 'config' (config, changed) after a change was applied.
    */
   readonly events: EventEmitter
-  /** Largest JPEG payload (metadata included) that may be published now; Infinity = no known limit. */
-  payloadLimit(): number
+  /** Largest encoded JPEG (before its metadata stamp) that may be published now; Infinity = no known limit. */
+  jpegLimit(): number
 }
 
 export interface Extension {

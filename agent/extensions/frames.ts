@@ -2,17 +2,25 @@
  * Publishes buffered frames on `frames`: oldest first, QoS 1, at most `mqtt.inflight` awaiting PUBACK.
  * `puback` delivery removes a frame on PUBACK; `e2e-ack` keeps it until the receiver's ack (agent/extensions/ack.ts
  * calls `acked`) and re-sends from the oldest unacknowledged frame after a reconnect or `ackTimeoutMs` of silence.
- * Each payload is the stored JPEG stamped with its metadata; one that exceeds the payload limit is re-encoded
- * coarser (decode → encode) or set aside, never retried forever.
+ * Each payload is the stored JPEG stamped once with its metadata (the quantDigest was stored with it); a frame
+ * stored before a lower limit was known is refitted (agent/pipeline/fit.ts) or set aside, never retried forever.
  */
 import type { StoredFrame } from '../buffer/store'
 import { errorMessage } from '../log'
-import { encodeToFit, OversizeError, type EncodeFn } from '../pipeline/fit'
+import type { PublishOptions } from '../mqtt/link'
+import { OversizeError, refit, type EncodeFn } from '../pipeline/fit'
 import { stampMetadata } from '../pipeline/stamp'
-import { resolveTables } from '../pipeline/tables'
 import { quantDigest } from '../../shared/codec/quant-digest'
 import { frameUserProperties, type FrameMetadata } from '../../shared/contract/frame-metadata'
 import type { AgentContext, Extension } from './extension'
+
+/** A frame's PUBLISH options: QoS 1, and its metadata again as MQTT 5 user properties (routable unread). */
+export function framePublishOptions(meta: Required<FrameMetadata>): PublishOptions {
+  return {
+    qos: 1, contentType: 'image/jpeg',
+    userProperties: frameUserProperties(meta),
+  }
+}
 
 /** Failed publishes of one frame (with the link up) before it is set aside. */
 const MAX_FAILURES = 3
@@ -131,33 +139,12 @@ export class FramesPublisher implements Extension {
 
   private send(f: StoredFrame): void {
     const { ctx } = this
-    const c = ctx.config
-    let digest: string
-    try {
-      digest = quantDigest(f.jpeg)
-    } catch (err) { // our encoder wrote it, so only damage at rest gets here: never publish a broken file
-      this.setAside(f, `stored JPEG is damaged: ${errorMessage(err)}`)
-      return
-    }
-    const meta: Required<FrameMetadata> = {
-      seq: f.seq, capturedAt: new Date(f.capturedAt).toISOString(), tableId: f.tableId, deviceId: c.deviceId, width: f.width, height: f.height,
-      quantDigest: digest,
-    }
-    let payload = stampMetadata(f.jpeg, meta)
-    const limit = ctx.payloadLimit()
-    if (payload.length > limit) {
-      const refit = this.refit(f, limit)
-      if (!refit) return
-      meta.tableId = refit.tableId
-      meta.quantDigest = quantDigest(refit.jpeg)
-      payload = stampMetadata(refit.jpeg, meta)
-    }
+    const out = this.payloadFor(f)
+    if (!out) return
+    const { payload, meta } = out
     const gen = this.generation
     this.inflight.add(f.seq)
-    ctx.link.publish(ctx.topic('frames'), payload, {
-      qos: 1, contentType: 'image/jpeg',
-      userProperties: frameUserProperties(meta),
-    }).then(() => {
+    ctx.link.publish(ctx.topic('frames'), payload, framePublishOptions(meta)).then(() => {
       if (gen !== this.generation) return
       this.inflight.delete(f.seq)
       this.failures.delete(f.seq)
@@ -188,20 +175,24 @@ export class FramesPublisher implements Extension {
     })
   }
 
-  /** Decode → re-encode coarser until the stamped frame fits; sets the frame aside (undefined) when it cannot. */
-  private refit(f: StoredFrame, limit: number): { jpeg: Uint8Array; tableId: string } | undefined {
-    const enc = this.ctx.config.encoder
+  /** The stored JPEG (refitted if it is over the limit now) stamped with its metadata; undefined = set aside. */
+  private payloadFor(f: StoredFrame): { payload: Uint8Array; meta: Required<FrameMetadata> } | undefined {
+    let { jpeg, tableId, quantDigest: digest } = f
     try {
-      const jpeg = require('jpeg-js') as typeof import('jpeg-js') // only needed here: keep it out of the agent's baseline RSS
-      const raw = jpeg.decode(f.jpeg, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: 64 })
-      const fit = encodeToFit({
-        encode: this.encode, image: { width: raw.width, height: raw.height, data: raw.data, format: 'rgb' },
-        tables: resolveTables(enc), subsampling: enc.subsampling, optimizeHuffman: enc.optimizeHuffman, limit: limit - 512,
-      })
-      this.ctx.log.info(`seq ${f.seq} (${f.jpeg.length} B) re-encoded as ${fit.tableId} (${fit.jpeg.length} B) to fit ${limit} B`)
-      return fit
-    } catch (err) {
-      this.setAside(f, err instanceof OversizeError ? err.message : `re-encode failed: ${errorMessage(err)}`)
+      const limit = this.ctx.jpegLimit()
+      if (jpeg.length > limit) {
+        const fit = refit(jpeg, { encode: this.encode, encoder: this.ctx.config.encoder, limit })
+        this.ctx.log.info(`seq ${f.seq} (${jpeg.length} B) re-encoded as ${fit.tableId} (${fit.jpeg.length} B) to fit ${limit} B`)
+        ;({ jpeg, tableId, quantDigest: digest } = fit)
+      }
+      digest ??= quantDigest(jpeg) // stored by an agent before buffer schema 2, which kept no digest
+      const meta: Required<FrameMetadata> = {
+        seq: f.seq, capturedAt: new Date(f.capturedAt).toISOString(), tableId, deviceId: this.ctx.config.deviceId, width: f.width, height: f.height,
+        quantDigest: digest,
+      }
+      return { payload: stampMetadata(jpeg, meta), meta }
+    } catch (err) { // too big even at the coarsest step, or damaged at rest (our encoder wrote it): never publish it
+      this.setAside(f, err instanceof OversizeError ? err.message : `stored JPEG is damaged: ${errorMessage(err)}`)
       return undefined
     }
   }

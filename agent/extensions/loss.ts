@@ -1,9 +1,9 @@
 /**
  * `events/loss`: announces frames lost to buffer damage (agent/buffer/loss.ts), retained, QoS 1. The records
- * wait in the buffer's state table until the broker acknowledged them, so a loss found by a start that never
+ * wait in the buffer (FrameStore.pendingLosses) until the broker acknowledged them, so a loss found by a start that never
  * got to connect is still announced by the next one. Published on every connect and after a recovery at run time.
  */
-import { PENDING_LOSS_KEY, lossSummary, parsePending, type BufferLoss } from '../buffer/loss'
+import { lossSummary } from '../buffer/loss'
 import { buildLossMessage } from '../../shared/contract/loss'
 import { Leaf } from '../../shared/contract/topics'
 import { errorMessage } from '../log'
@@ -28,7 +28,7 @@ export class LossExtension implements Extension {
     this.ctx.events.off('loss', this.flush)
   }
 
-  /** Publishes the pending records oldest first; each leaves the state table only after its PUBACK. */
+  /** Publishes the pending records oldest first; each leaves the buffer only after its PUBACK. */
   private async publishPending(): Promise<void> {
     if (this.busy) { this.again = true; return }
     this.busy = true
@@ -37,11 +37,11 @@ export class LossExtension implements Extension {
         this.again = false
         for (;;) {
           if (!this.ctx.link.up) return
-          const next = this.pending()[0]
+          const next = this.ctx.store.pendingLosses()[0]
           if (!next) break
           await this.ctx.link.publish(this.ctx.topic(Leaf.loss), buildLossMessage({ deviceId: this.ctx.config.deviceId, ...next }), { qos: 1, retain: true, contentType: 'application/json' })
           this.ctx.log.info(`announced on ${this.ctx.topic(Leaf.loss)}: ${lossSummary(next)}`)
-          this.settle(next)
+          this.ctx.store.settleLoss(next)
         }
       } while (this.again)
     } catch (err) {
@@ -49,15 +49,5 @@ export class LossExtension implements Extension {
     } finally {
       this.busy = false
     }
-  }
-
-  private pending(): BufferLoss[] {
-    return parsePending(this.ctx.store.getState(PENDING_LOSS_KEY))
-  }
-
-  private settle(done: BufferLoss): void {
-    const key = JSON.stringify(done)
-    const rest = this.pending().filter((l) => JSON.stringify(l) !== key)
-    this.ctx.store.setState(PENDING_LOSS_KEY, JSON.stringify(rest))
   }
 }

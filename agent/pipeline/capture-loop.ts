@@ -161,7 +161,7 @@ export class CaptureLoop extends EventEmitter {
       const fit = encodeToFit({ encode: o.encode, image, tables: this.tables, subsampling: enc.subsampling, optimizeHuffman: enc.optimizeHuffman, limit: o.payloadLimit() })
       o.stats.recordEncode(fit.encodeMs, fit.jpeg.length)
       if (fit.steps) o.log.info(`frame re-encoded ${fit.steps}x coarser (${fit.tableId}) to fit ${o.payloadLimit()} B`)
-      const res = o.store.append({ jpeg: fit.jpeg, capturedAt, tableId: fit.tableId, width: image.width, height: image.height })
+      const res = o.store.append({ jpeg: fit.jpeg, capturedAt, tableId: fit.tableId, quantDigest: fit.quantDigest, width: image.width, height: image.height })
       if (res.dropped.length) o.log.debug(`buffer full: dropped ${res.dropped.length} old frame(s)`)
       if (res.seq === undefined) o.log.warn(`frame refused: ${res.reason ?? 'buffer full'}`)
       else this.emit('frame', res.seq)

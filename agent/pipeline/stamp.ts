@@ -26,6 +26,3 @@ export function stampMetadata(jpeg: Uint8Array, meta: FrameMetadata): Uint8Array
   out.set(jpeg.subarray(at), at + seg.length)
   return out
 }
-
-/** Room the segment takes at most, for payload limits checked before the seq is known. */
-export const STAMP_RESERVE = 384

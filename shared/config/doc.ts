@@ -40,7 +40,7 @@ export function renderConfigDoc(): string {
     '```',
     '',
     'Precedence (later wins): schema defaults → config file → environment → remote configuration persisted in',
-    'the buffer database (remote keys only). Every error names the offending key.',
+    '`<buffer.path>.remote-config.json` (remote keys only). Every error names the offending key.',
     '',
     '**Environment**: the variables in the *Env* column, and `DEEPN__<SECTION>__<KEY>=value` for any key (matched',
     'case-insensitively, `_` ignored inside a part): `DEEPN__MQTT__MAX_PAYLOAD_BYTES=131072`, `DEEPN__DELIVERY=e2e-ack`.',

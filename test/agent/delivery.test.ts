@@ -18,6 +18,9 @@ import { memoryLogger } from '../helpers/log'
 import type { Controller } from '../../agent/controller'
 import { startMosquitto } from '../helpers/mosquitto'
 import { subscribe } from '../helpers/subscriber'
+import { writeSchema1Buffer } from '../buffer/fixtures/schema1'
+import { quantDigest } from '../../shared/codec/quant-digest'
+import { forEachHeaderSegment, isSofMarker } from '../../shared/codec/segments'
 
 const log = memoryLogger('warn')
 const seqOf = (p: Buffer): number => readJpegMetadata(new Uint8Array(p))!.seq as number
@@ -146,3 +149,54 @@ t.test('a buffered frame damaged at rest is set aside, never published; the fram
   t.match(agent.stats.lastError?.message, /seq 2 set aside: stored JPEG is damaged: corrupt JPEG: segment 0xFFDB/)
   t.equal(agent['o'].store.stats().frames, 0, 'and it left the buffer')
 })
+
+t.test('a grey frame refitted at publish time stays one component', async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const dir = mkdtempSync(join(tmpdir(), 'deepn-delivery-'))
+  const { store } = openFrameStore({ path: join(dir, 'buffer.db') })
+  const grey = encodeJpeg(makeImage(320, 240, 'gray', 'random', 3), { quality: 95 })
+  t.equal(components(grey), 1)
+  store.append({ jpeg: grey, capturedAt: Date.now(), tableId: 'q95', quantDigest: quantDigest(grey), width: 320, height: 240 })
+  store.close()
+  const cap = Math.floor(grey.length * 0.6)
+  const agent = agentFor(broker.url, 'grey', { capture: { width: 16, height: 16, intervalMs: 20, maxFrames: 1 }, encoder: { table: '', quality: 95 }, mqtt: { maxPayloadBytes: cap } }, dir)
+  const sub = await subscribe(broker.url, ['deepn/grey/frames'])
+  t.teardown(() => sub.close())
+  await agent.start()
+  t.teardown(() => agent.stop())
+  await sub.waitFor(() => sub.messages.length >= 1, 20000, 'the refitted frame')
+  const out = new Uint8Array(sub.messages[0].payload)
+  t.ok(out.length <= cap, `${out.length} <= ${cap}`)
+  t.match(readJpegMetadata(out), { seq: 1, tableId: /^q95\*/, quantDigest: quantDigest(out) })
+  t.equal(components(out), 1, 'one component, as stored')
+})
+
+t.test('a buffer file written by a schema-1 agent (no stored digests) opens and delivers its frames', async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const dir = mkdtempSync(join(tmpdir(), 'deepn-delivery-'))
+  const file = join(dir, 'buffer.db')
+  const old = encodeJpeg(makeImage(16, 16, 'rgb', 'gradient', 2), { quality: 80 })
+  writeSchema1Buffer(file, [1, 2].map((seq) => ({ seq, jpeg: old })))
+  const agent = agentFor(broker.url, 'schema1', { capture: { width: 16, height: 16, intervalMs: 20, maxFrames: 1 } }, dir)
+  const sub = await subscribe(broker.url, ['deepn/schema1/frames'])
+  t.teardown(() => sub.close())
+  await agent.start()
+  t.teardown(() => agent.stop())
+  await sub.waitFor(() => sub.messages.length >= 3, 20000, 'the two old frames and one new one')
+  t.same(sub.messages.map((m) => seqOf(m.payload)), [1, 2, 3], 'old frames first, new seqs continue after them')
+  for (const m of sub.messages) t.equal(readJpegMetadata(new Uint8Array(m.payload))!.quantDigest, quantDigest(new Uint8Array(m.payload)))
+  t.equal(agent.stats.setAside, 0)
+})
+
+/** Component count in the frame header. */
+function components(file: Uint8Array): number {
+  let n = 0
+  forEachHeaderSegment(file, (marker, start) => {
+    if (!isSofMarker(marker)) return false
+    n = file[start + 5]
+    return true
+  })
+  return n
+}

@@ -10,7 +10,8 @@ import { totalmem, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { applyPartial, defaults, validatePartial, type AgentConfig } from '../../shared/config'
 import { checkFrameMemory, defaultMemoryBudgetMB, deviceMemoryBytes, estimateFrameMemory } from '../../agent/pipeline/frame-memory'
-import { openFrameStore } from '../../agent/buffer/open'
+import { FileSavedConfigStore } from '../../agent/saved-config/file-store'
+import { savedConfigPath } from '../../agent/saved-config/open'
 import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
 import { createLogger } from '../../agent/log'
@@ -80,9 +81,7 @@ t.test('the default budget is half the device memory and is what the agent repor
 t.test('a saved remote layer over the budget is trimmed at start, the rest kept', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'deepn-membudget-'))
   const db = join(dir, 'buffer.db')
-  const { store } = openFrameStore({ path: db })
-  store.setState('config.remote', JSON.stringify({ capture: { width: 8192, height: 8192 }, log: { level: 'error' } }))
-  store.close()
+  new FileSavedConfigStore(savedConfigPath(db)).save({ remote: { capture: { width: 8192, height: 8192 }, log: { level: 'error' } }, version: 1 })
   const lines: string[] = []
   const env = { DEEPN_MQTT_URL: 'mqtt://127.0.0.1:9', DEEPN_DEVICE_ID: 'trim', DEEPN__BUFFER__PATH: db, DEEPN__CAPTURE__MEMORY_BUDGET_MB: '32' }
   const agent = createAgent(loadLocalConfig({ env }), createLogger({ level: 'warn', write: (l) => lines.push(l) }))

@@ -8,7 +8,7 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { readJpegMetadata } from '../../shared/codec/metadata'
-import { openFrameStore } from '../../agent/buffer/open'
+import { writeSchema1Buffer } from '../buffer/fixtures/schema1'
 import { startMosquitto } from '../helpers/mosquitto'
 import { subscribe, type Subscriber } from '../helpers/subscriber'
 import { agentDir, spawnAgent, writeConfig } from '../helpers/agent-process'
@@ -107,11 +107,12 @@ t.test('a saved configuration holding a prototype name as table id (from an olde
   const dir = agentDir()
   const deviceId = 'saved-hostile'
   const config = agentConfig(broker.url, dir, deviceId)
-  // What an agent before the fix persisted after answering ok to {"encoder":{"table":"constructor"}}.
-  const { store } = openFrameStore({ path: join(dir, 'buffer.db') })
-  store.setState('config.remote', JSON.stringify({ capture: { width: 80 }, encoder: { table: 'constructor', tables: { keep: { luma: TABLE, chroma: TABLE } } } }))
-  store.setState('config.version', '3')
-  store.close()
+  // What an agent before the fix persisted after answering ok to {"encoder":{"table":"constructor"}}: in its buffer
+  // file (schema 1), which the agent's first start moves to its saved-config file.
+  writeSchema1Buffer(join(dir, 'buffer.db'), [], {
+    'config.remote': JSON.stringify({ capture: { width: 80 }, encoder: { table: 'constructor', tables: { keep: { luma: TABLE, chroma: TABLE } } } }),
+    'config.version': '3',
+  })
 
   const sub = await subscribe(broker.url, [`deepn/${deviceId}/#`])
   t.teardown(() => sub.close())

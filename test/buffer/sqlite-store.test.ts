@@ -7,6 +7,7 @@ import { SqliteFrameStore, type SqliteFrameStoreOptions } from '../../agent/buff
 import { tmpDir } from './fixtures/tmp-dir'
 import { makeFrame, verifyFrame } from './fixtures/frames'
 import { storeSuite } from './store-suite'
+import { writeSchema1Buffer } from './fixtures/schema1'
 
 t.test('shared FrameStore suite', async (t) => {
   const dir = tmpDir(t)
@@ -21,11 +22,10 @@ function opener(t: Test, base: Partial<SqliteFrameStoreOptions> = {}) {
   return { dir, file, open }
 }
 
-t.test('frames, counters, state and the seq high-water mark survive a restart', async (t) => {
+t.test('frames, counters and the seq high-water mark survive a restart', async (t) => {
   const { open } = opener(t)
   const a = open({ limits: { maxBytes: 0, maxFrames: 3, policy: 'drop-oldest', ttlMs: 0 } })
   const seqs = [0, 1, 2, 3, 4].map((n) => a.append(makeFrame(n)).seq!)
-  a.setState('config', '{"intervalMs":500}')
   a.close()
 
   const b = open({ limits: { maxBytes: 0, maxFrames: 3, policy: 'reject-new', ttlMs: 0 } })
@@ -33,7 +33,6 @@ t.test('frames, counters, state and the seq high-water mark survive a restart', 
   t.same(b.peek(10).map((f) => f.seq), seqs.slice(2))
   t.equal(b.append(makeFrame(5)).seq, undefined, 'rejected: full')
   t.same(b.stats(), { frames: 3, bytes: 3000, dropped: 2, rejected: 1, expired: 0 })
-  t.equal(b.getState('config'), '{"intervalMs":500}')
   t.equal(b.removeThrough(seqs[4]), 3)
   b.close()
 
@@ -188,4 +187,34 @@ t.test('a sidecar that cannot be written is logged once and appends go on', asyn
   t.same(seqs, [1, 2, 3, 4, 5])
   t.equal(logs.filter((m) => /cannot update seq sidecar/.test(m)).length, 1, logs.join('\n'))
   s.close()
+})
+
+t.test('a schema-1 file (no quant_digest column) is migrated in place: its frames stay, new ones keep their digest', async (t) => {
+  const { file, open } = opener(t)
+  writeSchema1Buffer(file, [makeFrame(1), makeFrame(2)].map((f, i) => ({ ...f, seq: 10 + i })))
+  const s = open()
+  t.same(s.peek(10).map((f) => [f.seq, verifyFrame(f), 'quantDigest' in f]), [[10, 1, false], [11, 2, false]], 'old frames, no digest')
+  t.equal(s.append({ ...makeFrame(3), quantDigest: 'feedfacefeedface' }).seq, 12, 'seqs continue after the old ones')
+  t.equal(s.peek(1, 11)[0].quantDigest, 'feedfacefeedface')
+  s.close()
+  const raw = new Database(file, { readonly: true })
+  t.equal(raw.pragma('user_version', { simple: true }), 2)
+  raw.close()
+  const again = open()
+  t.same(again.peek(10).map((f) => f.seq), [10, 11, 12], 'opens again as schema 2')
+  again.close()
+})
+
+t.test("a schema-1 file's own configuration rows can be read and dropped (for agent/saved-config to move them out)", async (t) => {
+  const { file, open } = opener(t)
+  writeSchema1Buffer(file, [], { 'config.remote': '{"capture":{"width":80}}', 'config.version': '4' })
+  const s = open()
+  t.equal(s.legacyState('config.remote'), '{"capture":{"width":80}}')
+  t.equal(s.legacyState('config.version'), '4')
+  t.throws(() => s.legacyState('loss.pending'), /not a legacy configuration key/, 'the store\'s own records stay its own')
+  s.dropLegacyState(['config.remote', 'config.version'])
+  s.close()
+  const again = open()
+  t.equal(again.legacyState('config.remote'), undefined, 'gone for good')
+  again.close()
 })

@@ -46,6 +46,15 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.same(s.peek(1)[0], { seq, jpeg: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), capturedAt: 1_700_000_000_123, tableId: 'deepn-q50', width: 1920, height: 1080 })
   })
 
+  t.test('a quantDigest is kept as given; a frame appended without one comes back without one', async (t) => {
+    const s = open()
+    const a = s.append({ ...makeFrame(1), quantDigest: '0123456789abcdef' }).seq
+    const b = s.append(makeFrame(2)).seq
+    const [fa, fb] = s.peek(2)
+    t.same([fa.seq, fa.quantDigest], [a, '0123456789abcdef'])
+    t.same([fb.seq, 'quantDigest' in fb], [b, false])
+  })
+
   t.test('the store keeps its own copy of the jpeg', async (t) => {
     const s = open()
     const frame = makeFrame(7)
@@ -185,16 +194,12 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.same(s.stats(), { frames: 10, bytes: 100, dropped: 191, rejected: 0, expired: 0 })
   })
 
-  t.test('state is a small key/value map', async (t) => {
+  t.test('a fresh store has no pending losses; settling one it does not hold changes nothing', async (t) => {
     const s = open()
-    t.equal(s.getState('config'), undefined)
-    s.setState('config', '{"a":1}')
-    s.setState('version', '3')
-    s.setState('config', '{"a":2}')
-    t.equal(s.getState('config'), '{"a":2}')
-    t.equal(s.getState('version'), '3')
-    s.setState('empty', '')
-    t.equal(s.getState('empty'), '')
+    t.same(s.pendingLosses(), [])
+    s.settleLoss({ at: new Date(0).toISOString(), cause: 'power-loss', detail: 'not recorded here', resumesAt: 5 })
+    t.same(s.pendingLosses(), [])
+    t.equal(s.stats().frames, 0)
   })
 
   t.test('bad input fails with an error naming the problem', async (t) => {
@@ -206,11 +211,11 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.throws(() => s.append({ ...good, height: 1.5 }), /frame\.height must be a positive integer/)
     t.throws(() => s.append({ ...good, capturedAt: NaN }), /frame\.capturedAt/)
     t.throws(() => s.append({ ...good, tableId: '' }), /frame\.tableId/)
+    t.throws(() => s.append({ ...good, quantDigest: '' }), /frame\.quantDigest/)
     t.throws(() => s.setLimits(limits({ maxBytes: -1 })), /limits\.maxBytes/)
     t.throws(() => s.setLimits(limits({ policy: 'drop-newest' as 'reject-new' })), /limits\.policy must be one of drop-oldest, reject-new/)
     t.throws(() => s.peek(-1), /peek limit/)
     t.throws(() => s.remove(1.5), /remove must be an integer seq/)
-    t.throws(() => s.setState('', 'x'), /state key/)
     t.equal(s.stats().frames, 0, 'nothing was stored by the bad calls')
     t.equal(s.stats().rejected, 0, 'invalid input is an error, not a policy rejection')
   })
@@ -223,6 +228,6 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.throws(() => s.append(makeFrame(1)), StorageError)
     t.throws(() => s.peek(1), /closed/)
     t.throws(() => s.stats(), /closed/)
-    t.throws(() => s.getState('x'), /closed/)
+    t.throws(() => s.pendingLosses(), /closed/)
   })
 }
