@@ -16,7 +16,7 @@ export interface Logger {
 
 export function createLogger(opts: { level?: Level; write?: (line: string) => void; component?: string } = {}): Logger {
   const state = { level: opts.level ?? 'info' }
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'))
+  const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`))
   const make = (component: string): Logger => {
     const log = (level: Level) => (msg: string): void => {
       if (RANK[level] < RANK[state.level]) return

@@ -13,7 +13,7 @@ import * as path from 'node:path'
 export class SeqLease {
   private ceilingValue: number
 
-  constructor(readonly file: string, private readonly log: (msg: string) => void) {
+  constructor(readonly file: string, log: (msg: string) => void) {
     this.ceilingValue = readCeiling(file, log)
   }
 
@@ -31,7 +31,7 @@ export class SeqLease {
   /** Raises the ceiling durably to `ceiling` (never lowers it). */
   raiseTo(ceiling: number): void {
     if (ceiling <= this.ceilingValue) return
-    writeAtomically(this.file, JSON.stringify({ ceiling }) + '\n')
+    writeAtomically(this.file, `${JSON.stringify({ ceiling })}\n`)
     this.ceilingValue = ceiling
   }
 }

@@ -124,7 +124,7 @@ export class RpicamVidSource implements FrameSource {
     if (this.stderrLine.length > 4096) this.stderrLine = ''
     for (const line of lines) {
       // Per-frame verbose lines would push the interesting end of stderr (the error) out of the tail.
-      if (!NOISE_LINE.test(line)) this.stderr.push(line + '\n')
+      if (!NOISE_LINE.test(line)) this.stderr.push(`${line}\n`)
       const dims = STREAM_LINE.exec(line)
       if (dims) this.reportedDims = { width: Number(dims[1]), height: Number(dims[2]) }
       const size = SIZE_LINE.exec(line)

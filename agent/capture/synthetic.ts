@@ -82,7 +82,7 @@ function patternRows(width: number, height: number, n: number): (y: number, out:
   }
 }
 
-const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : v)
+const clamp = (v: number): number => (v < 0 ? 0 : Math.min(v , 255))
 
 let gradientCache: Uint8Array | null = null
 function gradient(width: number): Uint8Array {

@@ -76,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
   const text = formatTableJson(table)
   if (o.out) writeOutputFile(o.out, text, { overwrite: Boolean(o.force) })
   else process.stdout.write(text)
-  if (o.report) writeOutputFile(o.report, JSON.stringify(report, null, 2) + '\n')
+  if (o.report) writeOutputFile(o.report, `${JSON.stringify(report, null, 2)}\n`)
   process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}calibrated ${report.frames} frames (${report.width}x${report.height} ${report.format}, ${report.lumaBlocks} luma blocks) in ${report.seconds.toFixed(1)} s → table ${table.id}${o.out ? ` in ${o.out}` : ''}\n`)
   return 0
 }

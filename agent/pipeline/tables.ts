@@ -4,7 +4,7 @@
  * carry a trained Huffman set (`huffman`), which travels with its tables. Table files are read once and cached by
  * id (they do not change under a running agent).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseTableFile, qualityTables } from '../../shared/codec/tables'
 import type { HuffmanTables, QuantTables } from '../../shared/codec/types'

@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join, } from 'node:path'
 import mqtt from 'mqtt'
 import { packagePath } from '../../agent/package-root'
 

@@ -22,7 +22,7 @@ async function time(fn, runs) {
 const rows = []
 function report(name, ms, peerName, peerMs) {
   rows.push({ name, ms, peerName, peerMs })
-  console.log(`${name.padEnd(44)} ${ms.toFixed(2).padStart(9)} ms` + (peerName ? `   ${(ms / peerMs).toFixed(2)}x ${peerName} (${peerMs.toFixed(2)} ms)` : ''))
+  console.log(`${name.padEnd(44)} ${ms.toFixed(2).padStart(9)} ms${peerName ? `   ${(ms / peerMs).toFixed(2)}x ${peerName} (${peerMs.toFixed(2)} ms)` : ''}`)
 }
 
 ;(async () => {

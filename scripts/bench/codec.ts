@@ -197,7 +197,7 @@ export async function main(): Promise<number> {
         const m = med(name)
         console.log(`  ${name.padEnd(36)} ${m.toFixed(2).padStart(15)} ${best(name).toFixed(2).padStart(6)} ${cpu.padStart(12)} ${(1000 / m).toFixed(0).padStart(10)} ${(samples[0].bytes / 1024).toFixed(1).padStart(9)} KiB`)
       }
-      const ratio = (a: string, b: string, of = med): string => (of(a) / of(b)).toFixed(2) + 'x'
+      const ratio = (a: string, b: string, of = med): string => `${(of(a) / of(b)).toFixed(2)}x`
       const tj = (of: (n: string) => number): string =>
         `4:2:0 ${ratio('ours 4:2:0', 'tjbench 4:2:0', of)}   4:4:4 ${ratio('ours 4:4:4', 'tjbench 4:4:4', of)}   yuv420p ${ratio('ours yuv420p', 'tjbench yuv420p (-yuv, from planar)', of)}`
       console.log(`  ours / tjbench (target ≤ 1.3x):  ${tj(med)}   (median wall)`)

@@ -20,7 +20,7 @@ export function cjpegEncoder(): Encoder {
     const args = ['-dct', 'int', '-sample', opts.subsampling === '444' ? '1x1' : '2x2']
     if (img.format === 'gray') args.push('-grayscale')
     if (opts.tables) {
-      const text = [opts.tables.luma, opts.tables.chroma].map((t) => Array.from({ length: 8 }, (_, r) => Array.from(t).slice(r * 8, r * 8 + 8).join(' ')).join('\n')).join('\n\n') + '\n'
+      const text = `${[opts.tables.luma, opts.tables.chroma].map((t) => Array.from({ length: 8 }, (_, r) => Array.from(t).slice(r * 8, r * 8 + 8).join(' ')).join('\n')).join('\n\n')}\n`
       if (text !== lastTables) { writeFileSync(qfile, text); lastTables = text }
       args.push('-baseline', '-qtables', qfile, '-qslots', '0,1')
     } else args.push('-quality', String(opts.quality ?? 75))

@@ -5,7 +5,7 @@
  *   deepn eval plot --csv F --out DIR        redraw charts and ratios from a sweep's CSV
  *   deepn eval detect [--video F|--images D] COCO-SSD on camera footage: F1 / mAP vs bytes (eval/detect.ts)
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { choiceOption, numberListOption, numberOption, parseOptions, subcommand, UsageError } from '../../agent/cli-args'
 import { checkWritableDir, writeOutputFile } from '../../agent/output-file'
@@ -107,7 +107,7 @@ async function measureClean(set: LabelledSet, c: Classifier, modelPath: string, 
     const side = modelPath.replace(/\.onnx$/, '.json')
     const info = JSON.parse(readFileSync(side, 'utf8')) as Record<string, unknown>
     info.cleanAccuracy = { test, quickSubset: quick, quickSubsetSize: QUICK_SIZE, measuredWith: 'deepn eval clean --record (onnxruntime-web, IDX pixels / 255)' }
-    writeOutputFile(side, JSON.stringify(info, null, 2) + '\n')
+    writeOutputFile(side, `${JSON.stringify(info, null, 2)}\n`)
     console.log(`recorded in ${side}`)
   }
   return 0

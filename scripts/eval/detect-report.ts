@@ -97,7 +97,7 @@ export function detectMarkdown(points: readonly DetectPoint[], info: DetectRepor
   }
   if (info.seconds !== undefined) lines.push('', `Run: ${points.length} settings in ${info.seconds.toFixed(0)} s.`)
   if (info.command) lines.push('', `Command: \`${info.command}\``)
-  return lines.join('\n') + '\n'
+  return `${lines.join('\n')}\n`
 }
 
 const CURVE_NAMES: Record<string, string> = { jpeg: 'JPEG Annex K (quality)', 'jpeg-opt': 'JPEG + optimal Huffman' }

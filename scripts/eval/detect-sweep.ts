@@ -194,7 +194,7 @@ const CSV_HEAD = 'curve,quality,scale,frames,tp,fp,fn,precision,recall,f1,f1Low,
 export function detectCsv(points: readonly DetectPoint[]): string {
   const rows = points.map((p) => [p.curve, p.quality ?? '', p.scale ?? '', p.frames, p.tp, p.fp, p.fn, p.precision.toFixed(4), p.recall.toFixed(4),
     p.f1.toFixed(4), p.f1Low.toFixed(4), p.f1High.toFixed(4), p.map.toFixed(4), p.meanBytes.toFixed(1), p.bpp.toFixed(4)].join(','))
-  return [CSV_HEAD, ...rows].join('\n') + '\n'
+  return `${[CSV_HEAD, ...rows].join('\n')}\n`
 }
 
 /** Parses `detectCsv` output (to redraw or re-report without re-running). */

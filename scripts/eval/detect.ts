@@ -4,7 +4,7 @@
  * natural-deepn, a DeepN table calibrated on the clip's own first frames, any --tables) is scored by F1 and
  * mAP@0.5 against it; CSV, SVG and a markdown report with the paper's and the honest ratio.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CalibrationCollector } from '../../agent/calibration/collector'
 import { numberListOption, numberOption, parseOptions, UsageError } from '../../agent/cli-args'
@@ -132,7 +132,7 @@ export async function main(argv: string[]): Promise<number> {
       writeFileSync(join(o.out, `${name}.csv`), detectCsv(result.points))
       writeDetectPlots(o.out, name, result.points)
       writeFileSync(join(o.out, `${name}.md`), md)
-      if (calibrated) writeFileSync(join(o.out, `${calibrated.id}.json`), JSON.stringify(calibrated, null, 2) + '\n')
+      if (calibrated) writeFileSync(join(o.out, `${calibrated.id}.json`), `${JSON.stringify(calibrated, null, 2)}\n`)
     }
     return 0
   } finally {

@@ -68,7 +68,7 @@ function wasmTf(): Promise<Tf> {
     const tf = loadBackendPackage<Tf>('@tensorflow/tfjs-core', what)
     loadBackendPackage<typeof import('@tensorflow/tfjs-converter')>('@tensorflow/tfjs-converter', what)
     const wasm = loadBackendPackage<typeof import('@tensorflow/tfjs-backend-wasm')>('@tensorflow/tfjs-backend-wasm', what)
-    wasm.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/')
+    wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`)
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
     if (!(await tf.setBackend('wasm'))) throw new Error('TF.js could not start its wasm backend')
     await tf.ready()

@@ -72,5 +72,5 @@ export function svgPlot(series: Series[], o: PlotOptions): string {
     out.push(`<line x1="${W - m.r + 8}" y1="${ly}" x2="${W - m.r + 28}" y2="${ly}" stroke="${c}" stroke-width="2"${dash}/>`, `<text x="${W - m.r + 32}" y="${ly + 4}">${esc(s.name)}</text>`)
   })
   out.push('</svg>')
-  return out.join('\n') + '\n'
+  return `${out.join('\n')}\n`
 }

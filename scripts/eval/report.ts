@@ -87,5 +87,5 @@ export function reportMarkdown(r: Report, points: SweepPoint[]): string {
     const best = maxAccuracy(points.filter((p) => p.curve === c).map((p) => ({ rate: p.meanBytes, accuracy: p.accuracy })))
     lines.push('', `${c}: best accuracy on the sweep ${(100 * best).toFixed(2)}%`)
   }
-  return lines.join('\n') + '\n'
+  return `${lines.join('\n')}\n`
 }

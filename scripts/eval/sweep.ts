@@ -64,7 +64,7 @@ export function toCsv(points: SweepPoint[]): string {
   const head = 'curve,quality,scale,count,correct,accuracy,meanBytes,meanScanBytes,bpp,scanBpp'
   const rows = points.map((p) => [p.curve, p.quality ?? '', p.scale ?? '', p.count, p.correct, p.accuracy.toFixed(4),
     p.meanBytes.toFixed(2), p.meanScanBytes.toFixed(2), p.bpp.toFixed(4), p.scanBpp.toFixed(4)].join(','))
-  return [head, ...rows].join('\n') + '\n'
+  return `${[head, ...rows].join('\n')}\n`
 }
 
 /** Parses `toCsv` output back into points (for re-plotting without re-running the sweep). */

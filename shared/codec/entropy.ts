@@ -3,7 +3,7 @@
  * differences per component, AC run/size symbols with ZRL and EOB, restart markers every `restartInterval`
  * MCUs with DC prediction reset. Blocks arrive in MCU order, 64 zigzag-ordered Int16 coefficients each. Pure.
  */
-import { BitWriter, putWord } from './bit-writer'
+import { type BitWriter, putWord } from './bit-writer'
 import type { HuffmanCodes } from './huffman'
 
 /** Worst case bytes for one block: 16+11 bit DC, 63 x (16+10) bit AC, every byte stuffed. */

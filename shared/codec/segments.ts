@@ -34,8 +34,10 @@ export interface JpegVisitor {
    * A length-carrying marker segment (SOS included in a whole-file walk): `jpeg[start, end)` is its payload, after
    * the two length bytes, so its marker is at `start - 4`. Return true to stop the walk.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a visitor that returns nothing keeps walking
   segment?(marker: number, start: number, end: number): boolean | void
   /** A scan's entropy-coded data, `jpeg[start, end)`, restart markers included. Return true to stop the walk. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: as above
   scan?(start: number, end: number): boolean | void
 }
 
@@ -84,6 +86,7 @@ export function walkJpeg(jpeg: Uint8Array, visit: JpegVisitor, opts: WalkOptions
 }
 
 /** Calls `visit(marker, start, end)` for each segment before the first scan (a header walk); true stops it. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a visitor that returns nothing keeps walking
 export function forEachHeaderSegment(jpeg: Uint8Array, visit: (marker: number, start: number, end: number) => boolean | void): void {
   walkJpeg(jpeg, { segment: visit }, { headerOnly: true })
 }

@@ -10,8 +10,8 @@ export function formatTableJson(value: unknown): string {
     return v
   }, 2)
   // re-indent the placeholder strings into real arrays at the indentation of their key
-  return text.replace(/^( *)(.*)"\\u0000([^"]*)\\u0000"/gm, (_m, ind: string, key: string, body: string) => {
+  return `${text.replace(/^( *)(.*)"\\u0000([^"]*)\\u0000"/gm, (_m, ind: string, key: string, body: string) => {
     const rows = body.split('\\n').map((r) => `${ind}  ${r}`).join('\n')
     return `${ind}${key}[\n${rows}\n${ind}]`
-  }) + '\n'
+  })}\n`
 }

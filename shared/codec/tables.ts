@@ -58,7 +58,7 @@ export function scaleTable(basic: ArrayLike<number>, scale: number): number[] {
   const out = new Array<number>(64)
   for (let i = 0; i < 64; i++) {
     const v = Math.floor((basic[i] * scale + 50) / 100)
-    out[i] = v < 1 ? 1 : v > 255 ? 255 : v
+    out[i] = v < 1 ? 1 : Math.min(v , 255)
   }
   return out
 }

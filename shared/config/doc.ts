@@ -4,7 +4,7 @@ import { SCHEMA, MAX_PUSHED_TABLES, type KeySpec } from './schema'
 function fmtDefault(s: KeySpec): string {
   if (s.type === 'tables') return '`{}`'
   if (s.default === '') return '""'
-  return '`' + JSON.stringify(s.default) + '`'
+  return `\`${JSON.stringify(s.default)}\``
 }
 
 function fmtType(s: KeySpec): string {
@@ -63,7 +63,7 @@ export function renderConfigDoc(): string {
   ]
   for (const s of SCHEMA) {
     const doc = s.doc.replace(/\|/g, '\\|')
-    lines.push(`| \`${s.key}\` | ${fmtType(s)} | ${fmtDefault(s)} | ${fmtRemote(s)} | ${fmtApplies(s)} | ${s.env ? '`' + s.env + '`' : ''} | ${doc} |`)
+    lines.push(`| \`${s.key}\` | ${fmtType(s)} | ${fmtDefault(s)} | ${fmtRemote(s)} | ${fmtApplies(s)} | ${s.env ? `\`${s.env}\`` : ''} | ${doc} |`)
   }
   lines.push('')
   return lines.join('\n')

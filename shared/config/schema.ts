@@ -68,6 +68,7 @@ const SPECS = [
   { key: 'mqtt.protocol', type: 'enum', default: 'auto', values: ['auto', '5', '3.1.1'], remote: false, localOnly: CONNECTION, restart: true,
     doc: '`auto` tries MQTT 5 and falls back to 3.1.1 when the broker refuses the protocol version.' },
   { key: 'mqtt.prefix', type: 'string', default: 'deepn', remote: false, localOnly: CONNECTION, restart: true, maxLength: 128,
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what MQTT forbids in a topic
     pattern: { regex: /^[^#+\u0000]+$/, message: 'must be non-empty without MQTT wildcards' },
     doc: 'Topic prefix: topics are `<prefix>/<deviceId>/<leaf>`.' },
   { key: 'mqtt.clientId', type: 'string', default: '', remote: false, localOnly: CONNECTION, restart: true, maxLength: 128,

@@ -6,7 +6,7 @@ import { validateTable } from '../codec/tables'
 import { cleanHuffmanTables, validateHuffmanTables } from '../codec/huffman-tables'
 import type { HuffmanTables } from '../codec/types'
 import type { AgentConfig, ConfigSection, FlatConfig, PushedTable } from './types'
-import { isPrototypeName, setOwn } from './own-keys'
+import { setOwn } from './own-keys'
 import { tableIdProblem } from '../contract/ids'
 
 export class ConfigError extends Error {
@@ -63,9 +63,9 @@ function walk(obj: Record<string, unknown>, prefix: string, out: FlatConfig, opt
     try {
       const spec = SPEC_BY_KEY.get(key)
       if (!spec) {
-        if (SCHEMA.some((s) => s.key.startsWith(key + '.'))) {
+        if (SCHEMA.some((s) => s.key.startsWith(`${key}.`))) {
           if (!isPlainObject(v)) throw new ConfigError(`${where}'${key}' must be an object, got ${describe(v)}`)
-          walk(v, key + '.', out, opts, where, dropped)
+          walk(v, `${key}.`, out, opts, where, dropped)
           continue
         }
         throw new ConfigError(`${where}unknown key '${key}'${suggest(key)}`)
@@ -275,7 +275,7 @@ export function unflatten(flat: FlatConfig): Record<string, unknown> {
 
 function suggest(key: string): string {
   const last = key.split('.').pop()!.toLowerCase()
-  const near = SCHEMA.find((s) => s.key.toLowerCase().endsWith('.' + last) || s.key.toLowerCase() === last)
+  const near = SCHEMA.find((s) => s.key.toLowerCase().endsWith(`.${last}`) || s.key.toLowerCase() === last)
   return near ? ` (did you mean '${near.key}'?)` : ''
 }
 
@@ -286,7 +286,7 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 function describe(v: unknown): string {
   if (v === null) return 'null'
   if (Array.isArray(v)) return 'an array'
-  if (typeof v === 'string') return `string '${v.length > 40 ? v.slice(0, 40) + '…' : v}'`
+  if (typeof v === 'string') return `string '${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`
   if (typeof v === 'object') return 'an object'
   return `${typeof v} ${String(v)}`
 }

@@ -183,8 +183,8 @@ function paths(v: unknown, fields: Record<string, string>, prefix = ''): string[
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return []
   return Object.entries(v).flatMap(([k, x]) => {
     const p = prefix + k
-    const nested = Object.keys(fields).some((f) => f.startsWith(p + '.'))
-    return [p, ...(nested ? paths(x, fields, p + '.') : [])]
+    const nested = Object.keys(fields).some((f) => f.startsWith(`${p}.`))
+    return [p, ...(nested ? paths(x, fields, `${p}.`) : [])]
   })
 }
 

@@ -36,9 +36,11 @@ export interface ParsedRequest {
   fields: Fields
 }
 
+const UTF8 = new TextEncoder()
+
 /** Size, strict UTF-8 JSON object, `id`, no unknown field: the checks every request topic shares. */
 export function parseRequest(payload: Payload, opts: RequestOptions): ParsedRequest {
-  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length
+  const size = typeof payload === 'string' ? UTF8.encode(payload).length : payload.length
   if (size > opts.maxBytes) throw new RequestError(`request is ${size} bytes; the limit is ${opts.maxBytes} (mqtt.maxConfigBytes)`, null)
   const shape = `{${['id', ...opts.fields].map((f) => `"${f}"`).join(', ')}}`
   let doc: Record<string, unknown>

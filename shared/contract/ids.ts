@@ -21,7 +21,7 @@ export const DEVICE_ID_RULE = "1..64 letters, digits, '.', '_' or '-', not start
 /** The table-id rule in words. */
 export const TABLE_ID_RULE = "1..64 letters, digits, '.', '_' or '-', not a JavaScript object member name such as 'constructor'"
 
-const shown = (id: unknown): string => (typeof id === 'string' ? `'${id.length > 80 ? id.slice(0, 80) + '…' : id}'` : JSON.stringify(id) ?? String(id))
+const shown = (id: unknown): string => (typeof id === 'string' ? `'${id.length > 80 ? `${id.slice(0, 80)}…` : id}'` : JSON.stringify(id) ?? String(id))
 
 /** Why `id` is not a device id, or undefined when it is one. */
 export function deviceIdProblem(id: unknown): string | undefined {

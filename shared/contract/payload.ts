@@ -51,7 +51,7 @@ export function describe(v: unknown): string {
   if (v === null) return 'null'
   if (v === undefined) return 'nothing'
   if (Array.isArray(v)) return 'an array'
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)
   if (typeof v === 'object') return 'an object'
   return String(v)
 }

@@ -41,7 +41,7 @@ export function topic(prefix: string, deviceId: string, leaf: LeafName): string 
 
 /** Parses `<prefix>/<deviceId>/<leaf...>`; returns undefined for topics outside the contract. */
 export function parseTopic(prefix: string, t: string): { deviceId: string; leaf: string } | undefined {
-  if (!t.startsWith(prefix + '/')) return undefined
+  if (!t.startsWith(`${prefix}/`)) return undefined
   const rest = t.slice(prefix.length + 1)
   const slash = rest.indexOf('/')
   if (slash <= 0) return undefined

@@ -55,7 +55,7 @@ export function deepnTableFile(stats: CalibrationStats, opts: DeepnTableOptions)
 export function rescaleTableFile(file: TableFile, scale: number, id = `${file.id}@${scale}`): TableFile {
   const src = file.source
   const lumaSigma = src?.lumaSigma
-  if (!src || src.method !== 'deepn-plm' || !Array.isArray(lumaSigma)) throw new Error(`table '${file.id}' has no DeepN σ in its source: cannot rescale`)
+  if (src?.method !== 'deepn-plm' || !Array.isArray(lumaSigma)) throw new Error(`table '${file.id}' has no DeepN σ in its source: cannot rescale`)
   const chromaSigma = Array.isArray(src.chromaSigma) ? src.chromaSigma as number[] : undefined
   const plm = src.plm as Partial<PlmParams> | undefined
   const luma = plmTable(lumaSigma as number[], plm, scale)

@@ -26,7 +26,7 @@ t.test('e2e-ack: receiver closed + broker restarted mid-stream, nothing lost', a
   local.local = { ...local.local, ...validatePartial({ delivery: 'e2e-ack', ackTimeoutMs: 1500, mqtt: { reconnectMinMs: 100, reconnectMaxMs: 400 }, capture: { width: 64, height: 48, intervalMs: 40, maxFrames: N } }, { remote: false }) }
   const agent = createAgent(local, memoryLogger('error'))
   const quiet = () => {}
-  const recvOpts = { url: broker.url, out, ack: true, ackIntervalMs: 100, ackEveryFrames: 5, summaryIntervalMs: 0, log: quiet, clientId: 'e2e-recv-' + Math.random().toString(16).slice(2) }
+  const recvOpts = { url: broker.url, out, ack: true, ackIntervalMs: 100, ackEveryFrames: 5, summaryIntervalMs: 0, log: quiet, clientId: `e2e-recv-${Math.random().toString(16).slice(2)}` }
   let receiver = await startReceiver(recvOpts)
   await receiver.subscribed
   await agent.start()

@@ -26,7 +26,7 @@ t.test('the stamp and the packet header of the largest metadata the schema allow
   const worst: Required<FrameMetadata> = {
     seq: Number.MAX_SAFE_INTEGER,
     capturedAt: new Date(Date.UTC(275000, 0, 1)).toISOString(), // a 6-digit year: longer than any real clock gives
-    tableId: 'x'.repeat(maxLength('encoder.table')) + '*' + (1 / 3).toFixed(3) + '99999', // `*<scale>` follows the id
+    tableId: `${'x'.repeat(maxLength('encoder.table'))}*${(1 / 3).toFixed(3)}99999`, // `*<scale>` follows the id
     deviceId: 'd'.repeat(maxLength('deviceId')),
     width: 65535,
     height: 65535,

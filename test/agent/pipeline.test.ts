@@ -19,7 +19,7 @@ import { subscribe, type Received } from '../helpers/subscriber'
 
 const log = memoryLogger('warn')
 
-function agentFor(url: string, extra: Record<string, unknown> = {}, deviceId = 'cam-' + Math.random().toString(16).slice(2, 8)) {
+function agentFor(url: string, extra: Record<string, unknown> = {}, deviceId = `cam-${Math.random().toString(16).slice(2, 8)}`) {
   const dir = mkdtempSync(join(tmpdir(), 'deepn-agent-'))
   const env = {
     DEEPN_MQTT_URL: url, DEEPN_DEVICE_ID: deviceId,
@@ -135,7 +135,7 @@ t.test('frames over mqtt.maxPayloadBytes are re-encoded coarser until they fit',
   // Find the natural size first, then cap below it.
   const sub = await subscribe(broker.url, [`deepn/${deviceId}/frames`])
   t.teardown(() => sub.close())
-  const probe = agentFor(broker.url, { capture: { maxFrames: 1, width: 320, height: 240 }, encoder: { table: '', quality: 95 } }, deviceId + 'p')
+  const probe = agentFor(broker.url, { capture: { maxFrames: 1, width: 320, height: 240 }, encoder: { table: '', quality: 95 } }, `${deviceId}p`)
   const psub = await subscribe(broker.url, [`deepn/${deviceId}p/frames`])
   await probe.agent.start()
   await psub.waitFor(() => psub.on('frames').length >= 1, 20000, 'probe frame')
@@ -158,7 +158,7 @@ t.test('frames over mqtt.maxPayloadBytes are re-encoded coarser until they fit',
 t.test('remote config persists across a restart; telemetry reports counters, backlog and encode times', async (t) => {
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
-  const deviceId = 'persist-' + Math.random().toString(16).slice(2, 8)
+  const deviceId = `persist-${Math.random().toString(16).slice(2, 8)}`
   const dir = mkdtempSync(join(tmpdir(), 'deepn-agent-'))
   const env = { DEEPN_MQTT_URL: broker.url, DEEPN_DEVICE_ID: deviceId, DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'warn', DEEPN__CAPTURE__WIDTH: '64', DEEPN__CAPTURE__HEIGHT: '48', DEEPN__CAPTURE__INTERVAL_MS: '50' }
   const sub = await subscribe(broker.url, [`deepn/${deviceId}/#`])
@@ -230,7 +230,7 @@ t.test('a persisted remote config that no longer resolves is dropped with a warn
 t.test('a retained config/set reaches an agent that was offline, and is a no-op when seen again', async (t) => {
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
-  const deviceId = 'ret-' + Math.random().toString(16).slice(2, 8)
+  const deviceId = `ret-${Math.random().toString(16).slice(2, 8)}`
   const dir = mkdtempSync(join(tmpdir(), 'deepn-agent-'))
   const env = { DEEPN_MQTT_URL: broker.url, DEEPN_DEVICE_ID: deviceId, DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'error', DEEPN__CAPTURE__INTERVAL_MS: '200', DEEPN__CAPTURE__WIDTH: '64', DEEPN__CAPTURE__HEIGHT: '48' }
   const sub = await subscribe(broker.url, [`deepn/${deviceId}/config/result`])

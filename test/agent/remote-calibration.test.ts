@@ -18,7 +18,7 @@ t.test('a calibrate request yields a table built from the camera\'s own frames',
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
   const dir = mkdtempSync(join(tmpdir(), 'deepn-cal-'))
-  const deviceId = 'cal-' + Math.random().toString(16).slice(2, 8)
+  const deviceId = `cal-${Math.random().toString(16).slice(2, 8)}`
   const local = loadLocalConfig({
     env: {
       DEEPN_MQTT_URL: broker.url, DEEPN_DEVICE_ID: deviceId, DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'warn',

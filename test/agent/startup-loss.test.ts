@@ -118,7 +118,7 @@ t.test('corrupt file with unsent frames: announced on events/loss (retained), ev
   // New frames resume at 1025; the receiver reports the unsent frames as lost, not as a gap to wait for.
   await sub.waitFor(() => [...seqs(sub)].some((s) => s >= 1030), 30000, 'frames after the recovery')
   t.ok([...seqs(sub)].every((s) => s <= last || s >= 1025), 'no seq between the lost frames and 1025 was used')
-  await new Promise<void>((resolve) => { const check = (): void => { const d = rx.snapshot().devices.find((x) => x.deviceId === 'corrupt'); if (d && d.lost.length && (d.lastSeq ?? 0) >= 1030) resolve(); else setTimeout(check, 50) }; check() })
+  await new Promise<void>((resolve) => { const check = (): void => { const d = rx.snapshot().devices.find((x) => x.deviceId === 'corrupt'); if (d?.lost.length && (d.lastSeq ?? 0) >= 1030) resolve(); else setTimeout(check, 50) }; check() })
   const dev = rx.snapshot().devices.find((x) => x.deviceId === 'corrupt')!
   t.same(dev.gaps, [], 'no open gap: nothing to wait for')
   const reportedLost = dev.lost.flatMap((g) => Array.from({ length: g.to - g.from + 1 }, (_, i) => g.from + i))
@@ -155,7 +155,7 @@ t.test('-wal truncated under a backlog: the database-lost event says which seqs 
   const loss = JSON.parse(sub.on('events/loss')[0].payload.toString()) as BufferLossMessage
   t.match(loss, { deviceId: 'walcut', cause: 'database-lost', unknown: { from: 1, to: 1024 }, resumesAt: 1025 }, JSON.stringify(loss))
   await sub.waitFor(() => [...seqs(sub)].some((s) => s >= 1030), 30000, 'frames after the recovery')
-  await new Promise<void>((resolve) => { const check = (): void => { const d = rx.snapshot().devices.find((x) => x.deviceId === 'walcut'); if (d && d.lost.length && (d.lastSeq ?? 0) >= 1030) resolve(); else setTimeout(check, 50) }; check() })
+  await new Promise<void>((resolve) => { const check = (): void => { const d = rx.snapshot().devices.find((x) => x.deviceId === 'walcut'); if (d?.lost.length && (d.lastSeq ?? 0) >= 1030) resolve(); else setTimeout(check, 50) }; check() })
   const dev = rx.snapshot().devices.find((x) => x.deviceId === 'walcut')!
   t.same(dev.gaps, [], 'no open gap')
   const delivered = Math.max(...[...seqs(sub)].filter((s) => s < 1025))

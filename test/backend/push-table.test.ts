@@ -41,7 +41,7 @@ const tableIdOf = (m: Received) => (readJpegMetadata(new Uint8Array(m.payload)) 
 async function startDevice(t: Test) {
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
-  const deviceId = 'cam-' + Math.random().toString(16).slice(2, 8)
+  const deviceId = `cam-${Math.random().toString(16).slice(2, 8)}`
   const dir = mkdtempSync(join(tmpdir(), 'deepn-push-'))
   const local = loadLocalConfig({ env: {
     DEEPN_MQTT_URL: broker.url, DEEPN_DEVICE_ID: deviceId, DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'warn',

@@ -38,6 +38,7 @@ function owners(path: string): string[] {
 
 /** Essential or required packages are on every Debian system, so .ci/run need not name them. */
 function basePackage(pkg: string): boolean {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
   const r = spawnSync('dpkg-query', ['-W', '-f=${Essential} ${Priority}', pkg], { encoding: 'utf8' })
   return /^yes |required$/.test(r.stdout.trim())
 }

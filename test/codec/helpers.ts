@@ -51,7 +51,7 @@ export function pnm(image: RawImage): Buffer {
 /** Parses binary P5/P6 with maxval 255 (djpeg's output). */
 export function parsePnm(buf: Buffer): RawImage {
   const m = /^(P[56])\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(buf.subarray(0, 64).toString('latin1'))
-  if (!m || m[4] !== '255') throw new Error('parsePnm: not an 8-bit P5/P6')
+  if (m?.[4] !== '255') throw new Error('parsePnm: not an 8-bit P5/P6')
   const width = Number(m[2]), height = Number(m[3])
   const format = m[1] === 'P5' ? 'gray' : 'rgb'
   const n = width * height * (format === 'gray' ? 1 : 3)

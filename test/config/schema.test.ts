@@ -176,7 +176,7 @@ t.test('secrets are redacted', async (t) => {
 t.test('docs/config.md is generated from the schema and current', async (t) => {
   const doc = readFileSync(join(__dirname, '../../docs/config.md'), 'utf8')
   t.equal(doc, renderConfigDoc(), 'run `npm run build && npm run docs:config` to regenerate docs/config.md')
-  for (const s of SCHEMA) t.match(doc, '`' + s.key + '`')
+  for (const s of SCHEMA) t.match(doc, `\`${s.key}\``)
   const row = (key: string): string => doc.split('\n').find((l) => l.startsWith(`| \`${key}\` |`)) ?? ''
   t.match(row('deviceId'), '| string ≤ 64 chars, matching `^[A-Za-z0-9._-]*$` |', 'the pattern is shown')
   t.match(row('mqtt.password'), '| no (credential) | restart |', 'why a key is local only, and that it needs a restart')

@@ -50,7 +50,7 @@ async function pushTableAccepts(id: string): Promise<boolean> {
 t.test('agent, receiver and push-table accept and refuse the same device ids', async (t) => {
   for (const id of TRICKY) {
     const rule = isDeviceId(id)
-    const shown = JSON.stringify(id.length > 20 ? id.slice(0, 20) + '…' : id)
+    const shown = JSON.stringify(id.length > 20 ? `${id.slice(0, 20)}…` : id)
     t.equal(agentAccepts(id), rule, `agent config ${shown}: ${rule ? 'accepted' : 'refused'}`)
     t.equal(receiverAccepts(id), rule, `receiver ${shown}: ${rule ? 'accepted' : 'refused'}`)
     t.equal(await pushTableAccepts(id), rule, `push-table ${shown}: ${rule ? 'accepted' : 'refused'}`)

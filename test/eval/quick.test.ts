@@ -13,7 +13,7 @@ async function capture(argv: string[]): Promise<{ code: number; out: string }> {
   const write = process.stdout.write.bind(process.stdout)
   const log = console.log
   process.stdout.write = ((s: string) => { chunks.push(String(s)); return true }) as typeof process.stdout.write
-  console.log = (...a: unknown[]) => { chunks.push(a.join(' ') + '\n') }
+  console.log = (...a: unknown[]) => { chunks.push(`${a.join(' ')}\n`) }
   try {
     const code = await main(argv)
     return { code, out: chunks.join('') }

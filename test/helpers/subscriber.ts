@@ -23,7 +23,7 @@ export interface Subscriber {
 export async function subscribe(url: string, topics: string[], opts: { protocolVersion?: 4 | 5; persistent?: boolean } = {}): Promise<Subscriber> {
   const protocolVersion = opts.protocolVersion ?? 5
   const persistent = opts.persistent
-    ? { clientId: 'sub-' + Math.random().toString(16).slice(2), clean: false, properties: { sessionExpiryInterval: 3600 } }
+    ? { clientId: `sub-${Math.random().toString(16).slice(2)}`, clean: false, properties: { sessionExpiryInterval: 3600 } }
     : {}
   const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 200, ...persistent })
   const messages: Received[] = []
@@ -33,7 +33,7 @@ export async function subscribe(url: string, topics: string[], opts: { protocolV
   return {
     client,
     messages,
-    on: (suffix) => messages.filter((m) => m.topic.endsWith('/' + suffix)),
+    on: (suffix) => messages.filter((m) => m.topic.endsWith(`/${suffix}`)),
     waitFor: async (pred, ms = 30000, what = 'condition') => {
       const deadline = Date.now() + ms
       while (!pred()) {

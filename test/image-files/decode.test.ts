@@ -61,7 +61,7 @@ t.test('PPM and PGM decode to the exact samples', async (t) => {
 })
 
 t.test('PNM errors name the problem', async (t) => {
-  t.throws(() => decodeImageFile(Buffer.from('P6\n4 4\n65535\n' + 'x'.repeat(96))), /PPM.*maxval 65535 not supported/)
+  t.throws(() => decodeImageFile(Buffer.from(`P6\n4 4\n65535\n${'x'.repeat(96)}`)), /PPM.*maxval 65535 not supported/)
   t.throws(() => decodeImageFile(Buffer.from('P5\n4 4\n255\nabc')), /PGM.*truncated raster: 3 of 16 bytes/)
   t.throws(() => decodeImageFile(Buffer.from('P6\n4')), /PPM.*truncated header/)
   t.throws(() => decodeImageFile(Buffer.from('P6\nfour 4 255\n')), /PPM.*width is not a number/)

@@ -13,7 +13,7 @@ const once = <T>(link: MqttLink, ev: string, ms = 10000): Promise<T> => new Prom
 
 function newLink(url: string, extra: Partial<ConstructorParameters<typeof MqttLink>[0]> = {}): MqttLink {
   return new MqttLink({
-    url, protocol: 'auto', clientId: 'test-' + Math.random().toString(16).slice(2), keepaliveSec: 30, connectTimeoutMs: 5000,
+    url, protocol: 'auto', clientId: `test-${Math.random().toString(16).slice(2)}`, keepaliveSec: 30, connectTimeoutMs: 5000,
     reconnect: { minMs: 100, maxMs: 400 }, log, ...extra,
   })
 }

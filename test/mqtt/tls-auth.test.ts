@@ -60,7 +60,7 @@ t.test('mqtts with CA, client certificate and password file', async (t) => {
   const c = loadLocalConfig({ file: cfgFile, env: {} }).config
   t.equal(c.mqtt.password, 's3cret', 'password read from the file, trailing newline dropped')
   const mk = (over: { password?: string; cert?: string }) => new MqttLink({
-    url: c.mqtt.url, protocol: 'auto', clientId: 'tls-' + Math.random().toString(16).slice(2), username: c.mqtt.username,
+    url: c.mqtt.url, protocol: 'auto', clientId: `tls-${Math.random().toString(16).slice(2)}`, username: c.mqtt.username,
     password: over.password ?? c.mqtt.password,
     tls: { ca: c.mqtt.ca, cert: over.cert ?? c.mqtt.cert, key: c.mqtt.key, rejectUnauthorized: true },
     keepaliveSec: 30, connectTimeoutMs: 5000, reconnect: { minMs: 5000, maxMs: 5000 }, log,

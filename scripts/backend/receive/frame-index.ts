@@ -57,7 +57,7 @@ export class FrameIndex {
 
   async append(entries: IndexEntry[]): Promise<void> {
     if (entries.length === 0) return
-    await this.fh.write(entries.map((e) => JSON.stringify(e) + '\n').join(''))
+    await this.fh.write(entries.map((e) => `${JSON.stringify(e)}\n`).join(''))
   }
 
   async close(): Promise<void> {

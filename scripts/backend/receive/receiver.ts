@@ -101,7 +101,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     super()
     this.out = opts.out
     this.prefix = opts.prefix ?? DEFAULT_PREFIX
-    this.log = opts.log ?? ((line) => process.stderr.write(line + '\n'))
+    this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`))
   }
 
   get subscribed(): Promise<void> {

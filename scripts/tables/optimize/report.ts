@@ -91,8 +91,8 @@ export async function runReport(o: ReportOptions): Promise<number> {
     const rep = report(points)
     const lines = [reportMarkdown(rep, points), `\n## Where the honest ratio holds (accuracy levels from JPEG q100's down in 0.5 pt steps)\n`]
     lines.push('Baseline: the best quality of standard JPEG (Annex K tables) at equal accuracy, with its entropy coder as named.', '')
-    lines.push('| curve | vs baseline | rate | ' + ratioSweep(points, 'jpeg', 'meanBytes', rep.q100Accuracy).map((r) => `${(100 * r.target).toFixed(1)}%`).join(' | ') + ' |')
-    lines.push('|---|---|---|' + '---|'.repeat(13))
+    lines.push(`| curve | vs baseline | rate | ${ratioSweep(points, 'jpeg', 'meanBytes', rep.q100Accuracy).map((r) => `${(100 * r.target).toFixed(1)}%`).join(' | ')} |`)
+    lines.push(`|---|---|---|${'---|'.repeat(13)}`)
     const ratioCsv = ['curve,baseline,rate,targetAccuracy,honestRatio,paperRatio']
     const candidates = [o.deepn.id, ...o.optimized.flatMap((t) => [t.id, `${t.id}+huffman`]), 'jpeg-optimize', 'jpeg-trained-huffman']
     for (const c of candidates) {
@@ -108,12 +108,12 @@ export async function runReport(o: ReportOptions): Promise<number> {
     }
     const seconds = (Date.now() - t0) / 1000
     lines.push('', `Test split: ${set.name}, ${set.count} images; ${jobs.length} settings in ${seconds.toFixed(0)} s; our encoder, jpeg-js decoder.`)
-    const md = lines.join('\n') + '\n'
+    const md = `${lines.join('\n')}\n`
     process.stdout.write(md)
     if (o.out) {
       mkdirSync(o.out, { recursive: true })
       writeOutputFile(join(o.out, `${o.name}.csv`), toCsv(points))
-      writeOutputFile(join(o.out, `${o.name}-ratios.csv`), ratioCsv.join('\n') + '\n')
+      writeOutputFile(join(o.out, `${o.name}-ratios.csv`), `${ratioCsv.join('\n')}\n`)
       writeOutputFile(join(o.out, `${o.name}.md`), md)
       const band = accuracyBand(rep.q100Accuracy, set.count)
       const hLines = [{ y: rep.q100Accuracy, label: 'JPEG q100 accuracy' }, { y: rep.q100Accuracy - band, label: '− 95% band', dashed: true }]

@@ -378,7 +378,7 @@ export class SurrogateEvaluator implements Evaluator, TableEvaluator {
   private round(recon: Float32Array, out: Uint8Array): void {
     for (let p = 0; p < this.px; p++) {
       const v = Math.round(recon[p])
-      out[p] = v < 0 ? 0 : v > 255 ? 255 : v
+      out[p] = v < 0 ? 0 : Math.min(v , 255)
     }
   }
 

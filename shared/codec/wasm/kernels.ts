@@ -63,7 +63,7 @@ export interface CodecKernels {
 export function quantKernelTable(table: ArrayLike<number>, dct: DctMethod): Uint8Array {
   // Frames of a stream reuse the same two tables: remember the last few (the bytes are never mutated).
   let key = dct
-  for (let i = 0; i < 64; i++) key += ',' + table[i]
+  for (let i = 0; i < 64; i++) key += `,${table[i]}`
   const known = recentTables.get(key)
   if (known) return known
   const recips = Array.from({ length: 64 }, (_, i) => reciprocal(rawDivisor(table[i], i, dct)))

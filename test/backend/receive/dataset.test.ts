@@ -55,7 +55,7 @@ t.test('state is rebuilt from disk: duplicates refused after a restart, torn ind
   writeFileSync(path.join(day, '.tmp-999-4.jpg'), 'half a frame')
   const idxFile = path.join(root, 'cam-a', 'index.jsonl')
   const lines = readFileSync(idxFile, 'utf8').split('\n').filter(Boolean)
-  writeFileSync(idxFile, lines.slice(0, 3).join('\n') + '\n' + lines[3].slice(0, 10))
+  writeFileSync(idxFile, `${lines.slice(0, 3).join('\n')}\n${lines[3].slice(0, 10)}`)
 
   ds = await Dataset.open(root)
   t.same(ds.deviceIds().sort(), ['cam-a', 'cam-b'])
