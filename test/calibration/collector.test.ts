@@ -108,5 +108,5 @@ t.test('deepn calibrate on the synthetic camera writes a valid table and σ repo
   t.equal(report.lumaSigma.length, 64)
   t.ok(report.lumaSigma.some((s) => s > 0), 'the synthetic pattern has texture')
   t.equal(report.chromaSigma.length, 64)
-  await t.rejects(calibrate(['--frames', 'x']), /--frames must be a positive number/)
+  await t.rejects(calibrate(['--frames', 'x']), /--frames must be a positive integer, got 'x'/)
 })

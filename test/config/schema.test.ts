@@ -178,7 +178,7 @@ t.test('docs/config.md is generated from the schema and current', async (t) => {
   t.equal(doc, renderConfigDoc(), 'run `npm run build && npm run docs:config` to regenerate docs/config.md')
   for (const s of SCHEMA) t.match(doc, `\`${s.key}\``)
   const row = (key: string): string => doc.split('\n').find((l) => l.startsWith(`| \`${key}\` |`)) ?? ''
-  t.match(row('deviceId'), '| string ≤ 64 chars, matching `^[A-Za-z0-9._-]*$` |', 'the pattern is shown')
+  t.match(row('deviceId'), '| string ≤ 64 chars, matching `^(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,63})?$` |', 'the pattern is shown')
   t.match(row('mqtt.password'), '| no (credential) | restart |', 'why a key is local only, and that it needs a restart')
   t.match(row('capture.width'), '| yes | live, reopens the source |', 'a key that reopens the camera says so')
   t.match(row('log.level'), '| yes | live |')
