@@ -12,7 +12,8 @@ import t from 'tap'
 import { readJpegMetadata } from '../../../shared/codec/metadata'
 import { startMosquitto } from '../../helpers/mosquitto'
 import { framesOnDisk, indexSeqs, range } from './helpers/disk'
-import { makeFrame } from './helpers/frames'
+import { stripSegment } from '../../helpers/jpeg-segments'
+import { makeFrame, withMetadata } from './helpers/frames'
 import { ReceiverProcess } from './helpers/receiver-process'
 import { waitFor } from './helpers/sim-agent'
 
@@ -31,9 +32,11 @@ t.test('SIGKILL mid-stream: every frame the broker considers delivered is on dis
 
   const pub = await mqtt.connectAsync(broker.url, { clientId: 'kill9-publisher' })
   t.teardown(() => pub.endAsync(true))
-  const frames = range(1, N).map((seq) => makeFrame({ deviceId: 'cam-k', seq, width: 64, height: 48 }))
+  // One encode, N metadata stamps: jpeg-js builds its tables per encode, seconds for N frames on a busy machine.
+  const body = stripSegment(makeFrame({ deviceId: 'cam-k', seq: 0, width: 64, height: 48 }), 0xe9)
+  const frames = range(1, N).map((seq) => withMetadata(body, { seq, capturedAt: new Date(Date.UTC(2026, 10, 25) + seq * 1000).toISOString(), tableId: 't', deviceId: 'cam-k', width: 64, height: 48 }))
   const published = Promise.all(frames.map((f) => pub.publishAsync('deepn/cam-k/frames', f, { qos: 1 })))
-  await waitFor(() => framesOnDisk(out, 'cam-k').size >= 40, 30000, 'the receiver to store 40 frames')
+  await waitFor(() => framesOnDisk(out, 'cam-k').size >= 60, 30000, 'the receiver to store 60 frames')
   const killed = await rx.kill('SIGKILL')
   t.equal(killed.signal, 'SIGKILL', 'killed mid-stream')
   await published // every frame is at the broker, queued for the receiver's session or in flight to it
@@ -57,7 +60,7 @@ t.test('SIGKILL mid-stream: every frame the broker considers delivered is on dis
   t.ok(sessionPresent, 'the receiver\'s session was resumed')
 
   const acknowledged = range(1, N).filter((seq) => !redelivered.has(seq))
-  t.ok(acknowledged.length >= 40, `${acknowledged.length} frames acknowledged before the kill`)
+  t.ok(acknowledged.length > 0, `${acknowledged.length} frames acknowledged before the kill`)
   t.ok(redelivered.size > 0, `${redelivered.size} frames left unacknowledged by the kill`)
   t.same(acknowledged.filter((seq) => !onDisk.has(seq)), [], 'every acknowledged frame has its file')
   t.same(acknowledged.filter((seq) => !indexed.has(seq)), [], 'every acknowledged frame has its index line')
