@@ -2,6 +2,7 @@
  * The dataset folder a training script reads directly: `<out>/<deviceId>/<YYYY-MM-DD>/<seq>.jpg` (UTC date of
  * capture) plus `<out>/<deviceId>/index.jsonl`. Delivery is at-least-once, so frames are de-duplicated by
  * (device, seq); which seqs are stored is rebuilt from the files on disk at start-up, never from memory alone.
+ * Frames are written concurrently and made durable in groups (group-commit.ts).
  */
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'

@@ -45,22 +45,22 @@ export function defaultDecoder(): JpegDecoder {
 }
 
 /**
- * Decodes to RGB. sharp refuses on libjpeg's warnings too (corrupt data, premature end), as a strict training
- * pipeline would; jpeg-js throws on what it cannot decode.
+ * Decodes to RGB; jpeg-js throws on what it cannot decode, sharp on errors, and with `strict` also on libjpeg's
+ * warnings (corrupt data, premature end) — strict doubles sharp's cost here, so only `--decode` asks for it.
  *
  * `atLeast`: the caller only needs this many pixels each way (it area-averages down further). sharp then decodes
  * at 1/2, 1/4 or 1/8 scale in the DCT domain (libjpeg's shrink-on-load: a 640x480 frame for a 28x28 model decodes
  * at 160x120, several times cheaper), keeping at least 4 source pixels per output pixel so the area average that
  * follows sees the same picture. jpeg-js always decodes in full.
  */
-export async function decodeRgb(jpegBytes: Uint8Array, decoder: JpegDecoder = defaultDecoder(), atLeast?: { width: number; height: number }): Promise<RgbImage> {
+export async function decodeRgb(jpegBytes: Uint8Array, decoder: JpegDecoder = defaultDecoder(), atLeast?: { width: number; height: number }, strict = false): Promise<RgbImage> {
   const sharp = decoder === 'sharp' ? loadSharp() : undefined
   if (decoder === 'sharp' && !sharp) throw new MissingPackageError('sharp', 'decoding frames with libjpeg-turbo')
   if (!sharp) {
     const img = jpeg.decode(jpegBytes, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 1024 })
     return { width: img.width, height: img.height, data: img.data }
   }
-  let img = sharp(jpegBytes, { failOn: 'warning' })
+  let img = sharp(jpegBytes, { failOn: strict ? 'warning' : 'error' })
   if (atLeast) {
     const { width, height } = checkJpegStructure(jpegBytes)
     const scale = [8, 4, 2].find((s) => width / s >= 4 * atLeast.width && height / s >= 4 * atLeast.height)
@@ -74,7 +74,7 @@ export async function decodeRgb(jpegBytes: Uint8Array, decoder: JpegDecoder = de
 /** `--decode`: throws "JPEG does not decode: …" naming the decoder's reason. */
 export async function checkDecodes(jpegBytes: Uint8Array): Promise<void> {
   try {
-    await decodeRgb(jpegBytes)
+    await decodeRgb(jpegBytes, defaultDecoder(), undefined, true)
   } catch (err) {
     const reason = (err instanceof Error ? err.message : String(err)).replace(/^Input buffer has corrupt header: /, '').split('\n')[0]
     throw new Error(`JPEG does not decode: ${reason.replace(/^VipsJpeg: /, '')}`)

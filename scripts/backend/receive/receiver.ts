@@ -47,7 +47,7 @@ export interface ReceiverOptions {
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean }
   /** How long the broker queues frames for a stopped receiver (MQTT 5). Default 7 days. */
   sessionExpirySec?: number
-  /** Fully decode each frame with jpeg-js besides the structure check. */
+  /** Fully decode each frame (libjpeg-turbo through sharp, else jpeg-js) besides the structure check. */
   decode?: boolean
   /** Summary period on the log; 0 = only at shutdown. Default 10 s. */
   summaryIntervalMs?: number
@@ -72,7 +72,7 @@ export interface Receiver extends EventEmitter {
   readonly failed: Promise<Error>
   readonly out: string
   snapshot(): SummarySnapshot
-  /** Finishes the frame being written, sends pending acks, disconnects. Idempotent. */
+  /** Finishes the frames being written and classified, sends pending acks, disconnects. Idempotent. */
   close(): Promise<void>
 }
 
