@@ -97,7 +97,10 @@ export class Dataset {
       return Promise.reject(err)
     }
     let writing = this.writing.get(deviceId)
-    if (!writing) this.writing.set(deviceId, (writing = new Map()))
+    if (!writing) {
+      writing = new Map()
+      this.writing.set(deviceId, writing)
+    }
     const first = writing.get(meta.seq)
     // Once the first copy is stored, this one is checked like any redelivery; if its write fails, so does this
     // call (the caller retries), rather than two writers racing for one file.

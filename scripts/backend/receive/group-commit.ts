@@ -74,8 +74,8 @@ export class GroupCommit {
     }
     if (batch.length === 0) return
     this.running = this.commitBatch(batch.map((s) => s.item!)).then(
-      () => batch.forEach((s) => s.resolve!()),
-      (err: unknown) => batch.forEach((s) => s.reject!(err)),
+      () => { for (const s of batch) s.resolve!() },
+      (err: unknown) => { for (const s of batch) s.reject!(err) },
     ).finally(() => {
       this.running = undefined
       this.kick()

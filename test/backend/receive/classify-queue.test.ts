@@ -14,11 +14,13 @@ t.test('results in queue order, at most three running, size is the backlog, drai
   const gates = Array.from({ length: 6 }, () => deferred())
   const started: number[] = []
   const delivered: number[] = []
-  gates.forEach((g, k) => q.push(async () => {
-    started.push(k)
-    await g.promise
-    return () => delivered.push(k)
-  }))
+  for (const [k, g] of gates.entries()) {
+    q.push(async () => {
+      started.push(k)
+      await g.promise
+      return () => { delivered.push(k) }
+    })
+  }
   t.same(started, [0, 1, 2], 'three at once')
   t.equal(q.size, 6)
   gates[2].resolve()
