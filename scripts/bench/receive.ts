@@ -2,8 +2,8 @@
  * Receiver throughput benchmark (offline; `npm run bench:receive`). One local Mosquitto; per round, FRAMES
  * 640x480 JPEG frames (QoS 1) from two publishers are consumed by (a) `mosquitto_sub` writing to /dev/null — the
  * broker + transport ceiling, same run, same machine — and (b) the receiver storing each frame durably (temp,
- * fsync, rename, directory fsync) and, in (c), also classifying it with the shipped Fashion-MNIST model.
- * Prints medians over rounds and the ratios to (a).
+ * fsync, rename, directory fsync, index line synced) and, in (c), also classifying it with the shipped
+ * Fashion-MNIST model. Prints medians over rounds and the ratios to (a).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'

@@ -37,14 +37,19 @@ export async function loadClassifier(modelFile: string, labelsFile?: string): Pr
   const inputName = session.inputNames[0]
   const outputName = session.outputNames[0]
   const dims = [1, input.channels, input.height, input.width]
+  let modelTurn: Promise<unknown> = Promise.resolve()
   return {
     model: path.basename(modelFile),
     input,
     async classify(jpeg) {
-      const data = jpegToNchw(jpeg, input)
-      const t0 = performance.now()
-      const out = await session.run({ [inputName]: new ort.Tensor('float32', data, dims) })
-      const inferenceMs = performance.now() - t0
+      const data = await jpegToNchw(jpeg, input) // concurrent calls decode in parallel; the model runs one at a time
+      const run = modelTurn.then(async () => {
+        const t0 = performance.now()
+        const out = await session.run({ [inputName]: new ort.Tensor('float32', data, dims) })
+        return { out, inferenceMs: performance.now() - t0 }
+      })
+      modelTurn = run.catch(() => undefined)
+      const { out, inferenceMs } = await run
       const scores = toProbabilities(Array.from(out[outputName].data as Float32Array))
       let index = 0
       for (let k = 1; k < scores.length; k++) if (scores[k] > scores[index]) index = k

@@ -2,14 +2,16 @@
  * The dataset folder a training script reads directly: `<out>/<deviceId>/<YYYY-MM-DD>/<seq>.jpg` (UTC date of
  * capture) plus `<out>/<deviceId>/index.jsonl`. Delivery is at-least-once, so frames are de-duplicated by
  * (device, seq); which seqs are stored is rebuilt from the files on disk at start-up, never from memory alone.
+ * Frames are written concurrently and made durable in groups (group-commit.ts).
  */
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import { readJpegMetadata } from '../../../shared/codec/metadata'
 import { quantDigest } from '../../../shared/codec/quant-digest'
 import type { FrameMetadata } from '../../../shared/contract/topics'
-import { ensureDirDurable, isTempFile, writeFileAtomic } from '../../../agent/atomic-file'
-import { FrameIndex, readIndexedSeqs, type IndexEntry } from './frame-index'
+import { ensureDirDurable, isTempFile, TEMP_PREFIX } from '../../../agent/atomic-file'
+import { FrameIndex, indexLine, readIndexedSeqs, type IndexEntry } from './frame-index'
+import { GroupCommit, type CommitSlot } from './group-commit'
 import { SeqRanges } from './seq-ranges'
 import { checkDeviceId } from './validate'
 
@@ -37,7 +39,13 @@ interface DeviceState {
 
 export class Dataset {
   private readonly devices = new Map<string, DeviceState>()
-  private readonly knownDirs = new Set<string>()
+  /** Devices being opened (first frame of a new device): concurrent frames share one open. */
+  private readonly opening = new Map<string, Promise<DeviceState>>()
+  /** Folders known to exist durably, or being created. */
+  private readonly dirs = new Map<string, Promise<void>>()
+  /** Per device, the frames being written: seq → the write's result. */
+  private readonly writing = new Map<string, Map<number, Promise<StoreResult>>>()
+  private readonly commits = new GroupCommit()
 
   private constructor(readonly root: string) {}
 
@@ -76,22 +84,64 @@ export class Dataset {
     return path.join(deviceId, day, `${meta.seq}.jpg`)
   }
 
-  /** Writes the frame durably (temp + fsync + rename + directory fsync), then appends its index line. */
-  async store(deviceId: string, meta: FrameMetadata, jpeg: Uint8Array, receivedAt: Date): Promise<StoreResult> {
-    const dev = await this.device(deviceId)
-    if (dev.seqs.has(meta.seq)) return { stored: false, conflict: await this.differsFromStored(deviceId, meta) }
-    const rel = Dataset.framePath(deviceId, meta)
-    const file = path.join(this.root, rel)
-    const dir = path.dirname(file)
-    if (!this.knownDirs.has(dir)) {
-      await ensureDirDurable(dir)
-      this.knownDirs.add(dir)
+  /**
+   * Writes the frame durably: temp file + fsync + rename, then (shared with the frames written meanwhile:
+   * group-commit.ts) the folder's fsync and the index line appended and synced. Resolves only then. Calls may
+   * overlap: a redelivery of a seq whose first copy is still being written waits for it and is then a duplicate.
+   * Call in arrival order: the index lists frames in the order `store` was called.
+   */
+  store(deviceId: string, meta: FrameMetadata, jpeg: Uint8Array, receivedAt: Date): Promise<StoreResult> {
+    try {
+      checkDeviceId(deviceId)
+    } catch (err) {
+      return Promise.reject(err)
     }
-    await writeFileAtomic(file, jpeg)
-    const relToDevice = path.relative(path.join(this.root, deviceId), file)
-    dev.seqs.add(meta.seq)
-    await dev.index.append([entryFor(meta, jpeg.length, receivedAt, relToDevice)])
-    return { stored: true, file }
+    let writing = this.writing.get(deviceId)
+    if (!writing) {
+      writing = new Map()
+      this.writing.set(deviceId, writing)
+    }
+    const first = writing.get(meta.seq)
+    // Once the first copy is stored, this one is checked like any redelivery; if its write fails, so does this
+    // call (the caller retries), rather than two writers racing for one file.
+    if (first) return first.then(() => this.store(deviceId, meta, jpeg, receivedAt))
+    const done = this.write(deviceId, meta, jpeg, receivedAt, this.commits.reserve())
+    writing.set(meta.seq, done)
+    const forget = (): void => { if (writing.get(meta.seq) === done) writing.delete(meta.seq) }
+    done.then(forget, forget)
+    return done
+  }
+
+  private async write(deviceId: string, meta: FrameMetadata, jpeg: Uint8Array, receivedAt: Date, slot: CommitSlot): Promise<StoreResult> {
+    try {
+      const dev = await this.device(deviceId)
+      if (dev.seqs.has(meta.seq)) {
+        slot.cancel()
+        return { stored: false, conflict: await this.differsFromStored(deviceId, meta) }
+      }
+      const rel = Dataset.framePath(deviceId, meta)
+      const file = path.join(this.root, rel)
+      const dir = path.dirname(file)
+      await this.ensureDir(dir)
+      await writeAndRename(file, jpeg)
+      const relToDevice = path.relative(path.join(this.root, deviceId), file)
+      await slot.commit({ dir, index: dev.index, line: indexLine(entryFor(meta, jpeg.length, receivedAt, relToDevice)), onDurable: () => dev.seqs.add(meta.seq) })
+      return { stored: true, file }
+    } catch (err) {
+      slot.cancel()
+      throw err
+    }
+  }
+
+  /** A day's folder, created durably once (concurrent first frames of a day share the work). */
+  private ensureDir(dir: string): Promise<void> {
+    let ready = this.dirs.get(dir)
+    if (!ready) {
+      ready = ensureDirDurable(dir)
+      this.dirs.set(dir, ready)
+      ready.catch(() => this.dirs.delete(dir)) // retried by the next frame
+    }
+    return ready
   }
 
   /** Reads the stored copy a redelivery of `meta` would have (duplicates are rare, so the read is affordable). */
@@ -105,6 +155,7 @@ export class Dataset {
   }
 
   async close(): Promise<void> {
+    await this.commits.idle()
     for (const dev of this.devices.values()) await dev.index.close()
     this.devices.clear()
   }
@@ -112,9 +163,14 @@ export class Dataset {
   private async device(deviceId: string): Promise<DeviceState> {
     const dev = this.devices.get(deviceId)
     if (dev) return dev
-    checkDeviceId(deviceId)
-    await ensureDirDurable(path.join(this.root, deviceId))
-    return this.loadDevice(deviceId)
+    let opening = this.opening.get(deviceId)
+    if (!opening) {
+      opening = ensureDirDurable(path.join(this.root, deviceId)).then(() => this.loadDevice(deviceId))
+      this.opening.set(deviceId, opening)
+      const forget = (): void => { this.opening.delete(deviceId) } // a failure is retried by the next frame
+      opening.then(forget, forget)
+    }
+    return opening
   }
 
   private async loadDevice(deviceId: string): Promise<DeviceState> {
@@ -126,7 +182,7 @@ export class Dataset {
     for (const day of await fsp.readdir(devDir, { withFileTypes: true })) {
       if (!day.isDirectory() || !DAY_DIR.test(day.name)) continue
       const dayDir = path.join(devDir, day.name)
-      this.knownDirs.add(dayDir)
+      this.dirs.set(dayDir, Promise.resolve())
       for (const name of await fsp.readdir(dayDir)) {
         if (isTempFile(name)) {
           await fsp.rm(path.join(dayDir, name), { force: true })
@@ -174,5 +230,28 @@ async function entryFromFile(file: string, seq: number, rel: string): Promise<In
     width: typeof meta.width === 'number' ? meta.width : 0,
     height: typeof meta.height === 'number' ? meta.height : 0,
     file: rel,
+  }
+}
+
+let tempCounter = 0
+
+/**
+ * The first half of agent/atomic-file's writeFileAtomic: temp file in the target folder, fsync, rename. The folder's
+ * fsync that makes the rename durable is the group commit's, shared with the frames renamed meanwhile.
+ */
+async function writeAndRename(file: string, data: Uint8Array): Promise<void> {
+  const tmp = path.join(path.dirname(file), `${TEMP_PREFIX}${process.pid}-r${++tempCounter}-${path.basename(file)}`)
+  try {
+    const fh = await fsp.open(tmp, 'wx')
+    try {
+      await fh.writeFile(data)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await fsp.rename(tmp, file)
+  } catch (err) {
+    await fsp.rm(tmp, { force: true })
+    throw err
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The per-device append-only index `<out>/<deviceId>/index.jsonl`: one JSON line per stored frame, in arrival
  * order, so a training script can list a device's frames without walking folders. The JPEG files are the
- * truth; the index is appended after each file is durable and repaired from the files on start-up.
+ * truth; a line is appended (and synced, in batches: group-commit.ts) after its file is durable, before the frame
+ * is acknowledged, and the index is repaired from the files on start-up.
  */
 import { promises as fsp } from 'node:fs'
 
@@ -45,6 +46,11 @@ export async function readIndexedSeqs(file: string): Promise<{ seqs: Set<number>
   return { seqs, completeBytes }
 }
 
+/** An entry's line in the index file, newline included. */
+export function indexLine(e: IndexEntry): string {
+  return JSON.stringify(e) + '\n'
+}
+
 export class FrameIndex {
   private constructor(private readonly fh: fsp.FileHandle) {}
 
@@ -55,9 +61,15 @@ export class FrameIndex {
     return new FrameIndex(fh)
   }
 
+  /** Appends the entries' lines and syncs them (one fdatasync for the lot). */
   async append(entries: IndexEntry[]): Promise<void> {
-    if (entries.length === 0) return
-    await this.fh.write(entries.map((e) => `${JSON.stringify(e)}\n`).join(''))
+    await this.appendDurable(entries.map(indexLine))
+  }
+
+  async appendDurable(lines: string[]): Promise<void> {
+    if (lines.length === 0) return
+    await this.fh.write(lines.join(''))
+    await this.fh.datasync()
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,14 @@
 /**
  * The receiver's MQTT connection: a persistent session (fixed client id, clean start off, long session expiry)
  * so frames published while the receiver is down wait at the broker, MQTT 5 with fallback to 3.1.1, TLS and
- * credentials. Each QoS 1 frame is PUBACKed only after `onFrame` resolves, i.e. after it is on disk: a receiver
- * killed mid-write gets the frame again rather than losing it.
+ * credentials. Each QoS 1 frame is PUBACKed only after `onMessage` resolves, i.e. after it is on disk: a receiver
+ * killed mid-write gets the frame again rather than losing it. Messages are handed on without waiting for the
+ * previous one; PUBACKs still leave in arrival order.
  */
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
 import { applyCredentials, type TlsFiles } from '../../../agent/mqtt/credentials'
 import { endClient } from '../../../agent/mqtt/end'
+import { DeferredPubacks } from './deferred-puback'
 
 export interface SessionOptions {
   url: string
@@ -19,8 +21,15 @@ export interface SessionOptions {
   sessionExpirySec: number
   /** Topic filters subscribed at QoS 1 whenever the broker has no session for us. */
   subscriptions: string[]
-  /** Resolves once the message is handled (acknowledged to the broker afterwards); rejects to have it redelivered. */
+  /**
+   * Called in arrival order, without waiting for earlier messages to be handled. Resolves once the message is
+   * handled (its PUBACK then goes out, after every earlier one); rejects to have it redelivered.
+   */
   onMessage: (topic: string, payload: Buffer, packet: IPublishPacket) => Promise<void>
+  /** Backpressure: a promise while the next message must wait (resolved once there is room), else undefined. */
+  admit?: () => Promise<void> | undefined
+  /** MQTT 5 Receive Maximum: at most this many unacknowledged QoS 1 messages in flight to us. */
+  receiveMaximum?: number
   log: (level: 'info' | 'warn' | 'error', msg: string) => void
   reconnectMs?: number
   /** MQTT keepalive in seconds (default 30). */
@@ -85,29 +94,40 @@ export class MqttSession {
       keepalive: o.keepaliveSec ?? 30,
       resubscribe: false,
     }
-    if (this.version === 5) options.properties = { sessionExpiryInterval: o.sessionExpirySec }
+    if (this.version === 5) options.properties = { sessionExpiryInterval: o.sessionExpirySec, ...(o.receiveMaximum ? { receiveMaximum: o.receiveMaximum } : {}) }
     applyCredentials(options, o)
     const client = mqtt.connect(o.url, options)
     this.client = client
-    // Replaces mqtt.js's no-op hook: its callback is what sends the PUBACK (see mqtt/lib/handlers/publish).
+    const pubacks = new DeferredPubacks(client)
+    // Replaces mqtt.js's no-op hook. Each message is handed on at once and the next packet read; its PUBACK is held
+    // until `onMessage` resolves (the frame is durable), so frames are written concurrently (deferred-puback.ts).
     client.handleMessage = (packet, done) => {
       if (!this.accepting || client !== this.client) return // no PUBACK: the broker redelivers next session
-      // mqtt.js handles packets one at a time: while a message is pending (e.g. a write retried on a full disk) the
-      // PINGRESPs queue behind it and its keepalive check would drop a healthy connection. Ping the broker
-      // ourselves meanwhile so the session stays up and the message stays unacknowledged, not redelivered.
+      const held = packet.qos === 1 ? pubacks.hold(packet) : undefined
+      o.onMessage(packet.topic, packet.payload as Buffer, packet).then(
+        () => held && pubacks.ready(held),
+        (err: unknown) => {
+          o.log('error', `not acknowledging ${packet.topic} (will be redelivered): ${err instanceof Error ? err.message : String(err)}`)
+          if (held) pubacks.fail(held)
+          client.stream.destroy() // reconnect; the broker resends every unacknowledged message
+        },
+      )
+      const release = (): void => (packet.qos === 1 ? DeferredPubacks.release(done) : done())
+      const room = o.admit?.()
+      if (!room) return release()
+      // Backpressure: the next packet is read once the pipeline has room. Meanwhile mqtt.js's PINGRESPs queue
+      // behind the held packet and its keepalive check would drop a healthy connection, so ping the broker
+      // ourselves: the session stays up and the pending messages stay unacknowledged, not redelivered.
       const keepaliveMs = (o.keepaliveSec ?? 30) * 1000
       const hold = setInterval(() => {
         if (client !== this.client || !client.connected) return
         client.sendPing()
         client.reschedulePing(true)
       }, keepaliveMs / 2)
-      o.onMessage(packet.topic, packet.payload as Buffer, packet).finally(() => clearInterval(hold)).then(
-        () => done(),
-        (err: unknown) => {
-          o.log('error', `not acknowledging ${packet.topic} (will be redelivered): ${err instanceof Error ? err.message : String(err)}`)
-          client.stream.destroy() // reconnect; the broker resends every unacknowledged message
-        },
-      )
+      void room.then(() => {
+        clearInterval(hold)
+        release()
+      })
     }
     client.on('connect', (connack) => {
       this.lastError = { message: '', at: 0 }

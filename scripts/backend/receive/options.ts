@@ -25,7 +25,8 @@ with <out>/<deviceId>/index.jsonl (seq, capturedAt, tableId, quantDigest, bytes,
   --insecure            TLS: accept a broker certificate that does not verify
   --username U          or $DEEPN_MQTT_USERNAME
   --password-file FILE  or $DEEPN_MQTT_PASSWORD_FILE, or the password in $DEEPN_MQTT_PASSWORD
-  --decode              fully decode every frame with jpeg-js (default: structure check only)
+  --decode              fully decode every frame with libjpeg-turbo (sharp; jpeg-js without it)
+                        and refuse one that does not decode cleanly (default: structure check only)
   --summary S           print a summary every S seconds on stderr (default 10; 0 = only at exit)
   -h, --help            this text`
 

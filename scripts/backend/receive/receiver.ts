@@ -19,6 +19,16 @@ import { MqttSession } from './mqtt-session'
 import { emptyCounters, formatSummary, type DeviceCounters, type SummarySnapshot } from './summary'
 import { LossBook, parseLossMessage } from './losses'
 import { validateFrame } from './validate'
+import { ClassifyQueue } from './classify-queue'
+import { checkDecodes } from './image-input'
+
+/**
+ * Frames handed on by the session and not yet durable (MQTT 5 Receive Maximum; with 3.1.1 the session stops reading
+ * at this many): enough to keep the disk's queue full, a bounded amount of memory (payloads) at any frame size.
+ */
+const MAX_PENDING = 32
+/** Stored frames waiting for the classifier: a slow model stops the session reading rather than growing memory. */
+const MAX_CLASSIFY_BACKLOG = 32
 
 export interface ReceiverOptions {
   url: string
@@ -41,7 +51,7 @@ export interface ReceiverOptions {
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean }
   /** How long the broker queues frames for a stopped receiver (MQTT 5). Default 7 days. */
   sessionExpirySec?: number
-  /** Fully decode each frame with jpeg-js besides the structure check. */
+  /** Fully decode each frame (libjpeg-turbo through sharp, else jpeg-js) besides the structure check. */
   decode?: boolean
   /** Summary period on the log; 0 = only at shutdown. Default 10 s. */
   summaryIntervalMs?: number
@@ -66,7 +76,7 @@ export interface Receiver extends EventEmitter {
   readonly failed: Promise<Error>
   readonly out: string
   snapshot(): SummarySnapshot
-  /** Finishes the frame being written, sends pending acks, disconnects. Idempotent. */
+  /** Finishes the frames being written and classified, sends pending acks, disconnects. Idempotent. */
   close(): Promise<void>
 }
 
@@ -90,7 +100,17 @@ class ReceiverImpl extends EventEmitter implements Receiver {
   private badPayloads = 0
   private writeErrors = 0
   private classifyErrors = 0
+  /** Bookkeeping of the last message handed on; the next one's runs after it (arrival order). */
   private inflight: Promise<unknown> = Promise.resolve()
+  /** Resolves once the last message's store has been called. */
+  private storeGate: Promise<void> = Promise.resolve()
+  /** Messages handed on and not yet handled. */
+  private pending = 0
+  /** Session callbacks waiting for room (backpressure). */
+  private readonly waiting: Array<() => void> = []
+  private readonly classifications = new ClassifyQueue(() => this.wake())
+  /** Highest seq stored per device, in arrival order: a lower one stored later fills a gap. */
+  private readonly highest = new Map<string, number>()
   private summaryTimer: NodeJS.Timeout | undefined
   private lastTick = { at: Date.now(), frames: new Map<string, number>() }
   private closed: Promise<void> | undefined
@@ -119,7 +139,11 @@ class ReceiverImpl extends EventEmitter implements Receiver {
       this.log(`[receive] model ${this.classifier.model}: input ${i.channels}x${i.height}x${i.width}`)
     }
     this.dataset = await Dataset.open(this.opts.out)
-    for (const id of this.dataset.deviceIds()) this.counter(id)
+    for (const id of this.dataset.deviceIds()) {
+      this.counter(id)
+      const last = this.dataset.seqs(id).last
+      if (last !== undefined) this.highest.set(id, last)
+    }
     this.session = new MqttSession({
       url: this.opts.url,
       clientId: this.opts.clientId ?? `deepn-receiver-${os.hostname()}`,
@@ -129,7 +153,9 @@ class ReceiverImpl extends EventEmitter implements Receiver {
       tls: this.opts.tls,
       sessionExpirySec: this.opts.sessionExpirySec ?? 7 * 24 * 3600,
       subscriptions: [`${this.prefix}/+/${Leaf.frames}`, `${this.prefix}/+/${Leaf.loss}`],
-      onMessage: (t, payload) => this.enqueue(t, payload),
+      onMessage: (t, payload) => this.handleMessage(t, payload),
+      admit: () => this.admit(),
+      receiveMaximum: MAX_PENDING,
       log: (level, msg) => this.log(`[receive] ${level}: ${msg}`),
       keepaliveSec: this.opts.keepaliveSec,
     })
@@ -184,6 +210,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     this.closing.abort() // a write being retried gives up: its frame stays unacknowledged, redelivered next session
     this.session.stopAccepting()
     await this.inflight.catch(() => undefined)
+    await this.classifications.drained()
     this.acker?.flush()
     await this.session.close()
     await this.classifier?.close()
@@ -191,32 +218,64 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     await this.dataset.close()
   }
 
-  /** Messages are handled one at a time, in arrival order (mqtt.js already serialises; this makes it explicit). */
-  private enqueue(t: string, payload: Buffer): Promise<void> {
-    const next = this.inflight.then(() => this.handle(t, payload))
-    this.inflight = next.catch(() => undefined)
-    return next
+  /**
+   * One message through the pipeline: checked and written concurrently with the messages around it, its
+   * bookkeeping (counters, acks, events, classification) in arrival order once it is durable. Resolves when the
+   * broker may be told it is handled (PUBACK).
+   */
+  private handleMessage(t: string, payload: Buffer): Promise<void> {
+    this.pending++
+    const gate = this.storeGate
+    let opened!: () => void
+    this.storeGate = new Promise<void>((resolve) => { opened = resolve })
+    const work = this.work(t, payload, gate, opened)
+    const finished = Promise.all([work, this.inflight]).then(([finish]) => finish())
+    this.inflight = finished.catch(() => undefined)
+    const settle = (): void => {
+      this.pending--
+      this.wake()
+    }
+    finished.then(settle, settle)
+    return finished
   }
 
-  private async handle(t: string, payload: Buffer): Promise<void> {
-    const parsed = parseTopic(this.prefix, t)
-    if (parsed?.leaf === Leaf.loss) return this.handleLoss(t, parsed.deviceId, payload)
-    if (!parsed || parsed.leaf !== Leaf.frames) return this.bad(t, undefined, 'topic outside the contract')
-    const { deviceId } = parsed
-    let meta: FrameMetadata
+  /**
+   * The concurrent part; returns the bookkeeping to run in arrival order. `gate` resolves once the previous
+   * message's store has been called: stores start in arrival order, so the first copy of a redelivered seq is
+   * the one written and the index keeps arrival order. Calls `opened` once this message's store has started.
+   */
+  private async work(t: string, payload: Buffer, gate: Promise<void>, opened: () => void): Promise<() => void> {
     try {
-      meta = validateFrame(deviceId, payload, { decode: this.opts.decode })
-    } catch (err) {
-      return this.bad(t, deviceId, (err as Error).message)
+      const parsed = parseTopic(this.prefix, t)
+      if (parsed?.leaf === Leaf.loss) return () => this.handleLoss(t, parsed.deviceId, payload)
+      if (!parsed || parsed.leaf !== Leaf.frames) return () => this.bad(t, undefined, 'topic outside the contract')
+      const { deviceId } = parsed
+      let meta: FrameMetadata
+      try {
+        meta = validateFrame(deviceId, payload)
+        if (this.opts.decode) await checkDecodes(payload)
+      } catch (err) {
+        return () => this.bad(t, deviceId, (err as Error).message)
+      }
+      await gate
+      const stored = this.storeUntilWritten(deviceId, meta, payload)
+      opened()
+      const res = await stored
+      return () => this.recordFrame(deviceId, meta, payload, res)
+    } finally {
+      void gate.then(opened) // a message refused before storing still keeps the order of the ones around it
     }
-    const seqs = this.dataset.seqs(deviceId)
-    const lastBefore = seqs.last
-    const res = await this.storeUntilWritten(deviceId, meta, payload)
+  }
+
+  /** Bookkeeping of a frame once it is durable (or refused as a duplicate), in arrival order. */
+  private recordFrame(deviceId: string, meta: FrameMetadata, payload: Buffer, res: StoreResult): void {
     const c = this.counter(deviceId)
     if (res.stored) {
       c.frames++
       c.bytes += payload.length
-      if (lastBefore !== undefined && meta.seq < lastBefore) c.filled++
+      const highest = this.highest.get(deviceId)
+      if (highest !== undefined && meta.seq < highest) c.filled++
+      if (highest === undefined || meta.seq > highest) this.highest.set(deviceId, meta.seq)
     } else if (!res.conflict) {
       c.duplicates++
     } else {
@@ -227,7 +286,21 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     }
     this.acker?.update(deviceId, this.ackable(deviceId))
     this.notify('frame', { deviceId, seq: meta.seq, file: res.file, duplicate: !res.stored } satisfies FrameEvent)
-    if (res.stored && this.classifier) await this.classify(deviceId, meta, payload, c)
+    if (res.stored && this.classifier) this.classifications.push(() => this.classify(deviceId, meta, payload, c))
+  }
+
+  /** Backpressure for the session: undefined while there is room, else a promise resolved once there is. */
+  private admit(): Promise<void> | undefined {
+    if (this.hasRoom()) return undefined
+    return new Promise<void>((resolve) => this.waiting.push(resolve))
+  }
+
+  private hasRoom(): boolean {
+    return this.pending < MAX_PENDING && this.classifications.size < MAX_CLASSIFY_BACKLOG
+  }
+
+  private wake(): void {
+    while (this.waiting.length > 0 && this.hasRoom()) this.waiting.shift()!()
   }
 
   /** The agent lost frames to buffer damage: record the ranges so the gap report stops waiting for them. */
@@ -284,20 +357,23 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     }
   }
 
-  private async classify(deviceId: string, meta: FrameMetadata, payload: Buffer, c: DeviceCounters): Promise<void> {
-    try {
-      const r = await this.classifier!.classify(payload)
-      const msg: ResultMessage = {
-        seq: meta.seq, label: r.label, index: r.index, score: r.score,
-        deviceId, capturedAt: meta.capturedAt, tableId: meta.tableId, quantDigest: meta.quantDigest ?? '', model: this.classifier!.model, inferenceMs: Math.round(r.inferenceMs * 100) / 100,
-      }
-      this.session.publish(topic(this.prefix, deviceId, Leaf.results), buildResult(msg))
-      c.results++
-      this.notify('result', msg)
-    } catch (err) {
-      this.classifyErrors++
-      this.log(`[receive] classify ${deviceId} seq ${meta.seq} failed: ${(err as Error).message}`)
-    }
+  /** Classifies concurrently with the frames behind it (see ClassifyQueue); the result is published in order. */
+  private classify(deviceId: string, meta: FrameMetadata, payload: Buffer, c: DeviceCounters): Promise<() => void> {
+    return this.classifier!.classify(payload).then(
+      (r) => () => {
+        const msg: ResultMessage = {
+          seq: meta.seq, label: r.label, index: r.index, score: r.score,
+          deviceId, capturedAt: meta.capturedAt, tableId: meta.tableId, quantDigest: meta.quantDigest ?? '', model: this.classifier!.model, inferenceMs: Math.round(r.inferenceMs * 100) / 100,
+        }
+        this.session.publish(topic(this.prefix, deviceId, Leaf.results), buildResult(msg))
+        c.results++
+        this.notify('result', msg)
+      },
+      (err: unknown) => () => {
+        this.classifyErrors++
+        this.log(`[receive] classify ${deviceId} seq ${meta.seq} failed: ${(err as Error).message}`)
+      },
+    )
   }
 
   private bad(t: string, deviceId: string | undefined, reason: string): void {

@@ -94,3 +94,23 @@ t.test('a reused seq with another capture time is a conflict, not a duplicate', 
   t.same(otherDay, { stored: false, conflict: true }, 'same seq, other day')
   await ds.close()
 })
+
+t.test('concurrent stores: a redelivery while the first copy is written is a duplicate; the index keeps call order', async (t) => {
+  const root = tmp(t)
+  const ds = await Dataset.open(root)
+  const frame = (seq: number) => {
+    const f = makeFrame({ deviceId: 'cam-c', seq })
+    return [validateFrame('cam-c', f), f] as const
+  }
+  const order = [5, 3, 9, 3, 1, 7, 5, 2]
+  const results = await Promise.all(order.map((seq) => ds.store('cam-c', ...frame(seq), new Date())))
+  t.same(results.map((r) => r.stored), [true, true, true, false, true, true, false, true], 'the first copy of 3 and of 5 stored, the second a duplicate')
+  t.same(results.filter((r) => !r.stored).map((r) => r.conflict), [false, false], 'the same frame: plain duplicates')
+  t.same(indexLines(root, 'cam-c').map((e) => e.seq), [5, 3, 9, 1, 7, 2], 'one line each, in the order store was called')
+  t.same(ds.seqs('cam-c').gaps(), [{ from: 4, to: 4 }, { from: 6, to: 6 }, { from: 8, to: 8 }])
+  const other = makeFrame({ deviceId: 'cam-c', seq: 11, capturedAt: '2026-11-25T10:00:00.000Z' })
+  const reused = makeFrame({ deviceId: 'cam-c', seq: 11, capturedAt: '2026-11-25T11:00:00.000Z' })
+  const [a, b] = await Promise.all([ds.store('cam-c', validateFrame('cam-c', other), other, new Date()), ds.store('cam-c', validateFrame('cam-c', reused), reused, new Date())])
+  t.same([a.stored, b], [true, { stored: false, conflict: true }], 'a reused seq arriving during the write is a conflict')
+  await ds.close()
+})
