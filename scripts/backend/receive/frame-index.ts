@@ -48,7 +48,7 @@ export async function readIndexedSeqs(file: string): Promise<{ seqs: Set<number>
 
 /** An entry's line in the index file, newline included. */
 export function indexLine(e: IndexEntry): string {
-  return JSON.stringify(e) + '\n'
+  return `${JSON.stringify(e)}\n`
 }
 
 export class FrameIndex {

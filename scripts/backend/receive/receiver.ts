@@ -309,7 +309,8 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     try {
       m = parseLossMessage(deviceId, payload)
     } catch (err) {
-      return this.bad(t, deviceId, (err as Error).message)
+      this.bad(t, deviceId, (err as Error).message)
+      return
     }
     let book = this.losses.get(deviceId)
     if (!book) this.losses.set(deviceId, (book = new LossBook()))
