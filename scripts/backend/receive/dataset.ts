@@ -107,12 +107,20 @@ export class Dataset {
     if (first) return first.then(() => this.store(deviceId, meta, jpeg, receivedAt))
     const done = this.write(deviceId, meta, jpeg, receivedAt, this.commits.reserve())
     writing.set(meta.seq, done)
-    const forget = (): void => { if (writing.get(meta.seq) === done) writing.delete(meta.seq) }
+    const forget = (): void => {
+      if (writing.get(meta.seq) === done) writing.delete(meta.seq)
+    }
     done.then(forget, forget)
     return done
   }
 
-  private async write(deviceId: string, meta: FrameMetadata, jpeg: Uint8Array, receivedAt: Date, slot: CommitSlot): Promise<StoreResult> {
+  private async write(
+    deviceId: string,
+    meta: FrameMetadata,
+    jpeg: Uint8Array,
+    receivedAt: Date,
+    slot: CommitSlot,
+  ): Promise<StoreResult> {
     try {
       const dev = await this.device(deviceId)
       if (dev.seqs.has(meta.seq)) {
@@ -125,7 +133,12 @@ export class Dataset {
       await this.ensureDir(dir)
       await writeAndRename(file, jpeg)
       const relToDevice = path.relative(path.join(this.root, deviceId), file)
-      await slot.commit({ dir, index: dev.index, line: indexLine(entryFor(meta, jpeg.length, receivedAt, relToDevice)), onDurable: () => dev.seqs.add(meta.seq) })
+      await slot.commit({
+        dir,
+        index: dev.index,
+        line: indexLine(entryFor(meta, jpeg.length, receivedAt, relToDevice)),
+        onDurable: () => dev.seqs.add(meta.seq),
+      })
       return { stored: true, file }
     } catch (err) {
       slot.cancel()
@@ -167,7 +180,9 @@ export class Dataset {
     if (!opening) {
       opening = ensureDirDurable(path.join(this.root, deviceId)).then(() => this.loadDevice(deviceId))
       this.opening.set(deviceId, opening)
-      const forget = (): void => { this.opening.delete(deviceId) } // a failure is retried by the next frame
+      const forget = (): void => {
+        this.opening.delete(deviceId)
+      } // a failure is retried by the next frame
       opening.then(forget, forget)
     }
     return opening
@@ -197,7 +212,8 @@ export class Dataset {
     }
     const index = await FrameIndex.open(indexFile, completeBytes)
     const missing: IndexEntry[] = []
-    for (const [seq, rel] of unindexed.sort((a, b) => a[0] - b[0])) missing.push(await entryFromFile(path.join(devDir, rel), seq, rel))
+    for (const [seq, rel] of unindexed.sort((a, b) => a[0] - b[0]))
+      missing.push(await entryFromFile(path.join(devDir, rel), seq, rel))
     await index.append(missing)
     const dev = { seqs, index }
     this.devices.set(deviceId, dev)
@@ -206,7 +222,17 @@ export class Dataset {
 }
 
 function entryFor(meta: FrameMetadata, bytes: number, receivedAt: Date, file: string): IndexEntry {
-  return { seq: meta.seq, capturedAt: meta.capturedAt, tableId: meta.tableId, quantDigest: meta.quantDigest ?? '', bytes, receivedAt: receivedAt.toISOString(), width: meta.width, height: meta.height, file }
+  return {
+    seq: meta.seq,
+    capturedAt: meta.capturedAt,
+    tableId: meta.tableId,
+    quantDigest: meta.quantDigest ?? '',
+    bytes,
+    receivedAt: receivedAt.toISOString(),
+    width: meta.width,
+    height: meta.height,
+    file,
+  }
 }
 
 /** Index line for a file stored before a crash cut off its index append; receive time = file mtime. */

@@ -36,7 +36,9 @@ export class DeferredPubacks {
 
   constructor(private readonly client: MqttClient) {
     if (typeof (client as unknown as Partial<PrivateClient>)._sendPacket !== 'function') {
-      throw new Error('this mqtt.js has no _sendPacket: deferred PUBACKs need mqtt 5.x (see scripts/backend/receive/deferred-puback.ts)')
+      throw new Error(
+        'this mqtt.js has no _sendPacket: deferred PUBACKs need mqtt 5.x (see scripts/backend/receive/deferred-puback.ts)',
+      )
     }
   }
 

@@ -73,13 +73,19 @@ export class GroupCommit {
       if (slot.state === 'ready') batch.push(slot)
     }
     if (batch.length === 0) return
-    this.running = this.commitBatch(batch.map((s) => s.item!)).then(
-      () => { for (const s of batch) s.resolve!() },
-      (err: unknown) => { for (const s of batch) s.reject!(err) },
-    ).finally(() => {
-      this.running = undefined
-      this.kick()
-    })
+    this.running = this.commitBatch(batch.map((s) => s.item!))
+      .then(
+        () => {
+          for (const s of batch) s.resolve!()
+        },
+        (err: unknown) => {
+          for (const s of batch) s.reject!(err)
+        },
+      )
+      .finally(() => {
+        this.running = undefined
+        this.kick()
+      })
   }
 
   /** Folders first (the files an index line names must exist after a crash), then each index, in parallel. */

@@ -53,7 +53,12 @@ export function defaultDecoder(): JpegDecoder {
  * at 160x120, several times cheaper), keeping at least 4 source pixels per output pixel so the area average that
  * follows sees the same picture. jpeg-js always decodes in full.
  */
-export async function decodeRgb(jpegBytes: Uint8Array, decoder: JpegDecoder = defaultDecoder(), atLeast?: { width: number; height: number }, strict = false): Promise<RgbImage> {
+export async function decodeRgb(
+  jpegBytes: Uint8Array,
+  decoder: JpegDecoder = defaultDecoder(),
+  atLeast?: { width: number; height: number },
+  strict = false,
+): Promise<RgbImage> {
   const sharp = decoder === 'sharp' ? loadSharp() : undefined
   if (decoder === 'sharp' && !sharp) throw new MissingPackageError('sharp', 'decoding frames with libjpeg-turbo')
   if (!sharp) {
@@ -64,7 +69,8 @@ export async function decodeRgb(jpegBytes: Uint8Array, decoder: JpegDecoder = de
   if (atLeast) {
     const { width, height } = checkJpegStructure(jpegBytes)
     const scale = [8, 4, 2].find((s) => width / s >= 4 * atLeast.width && height / s >= 4 * atLeast.height)
-    if (scale) img = img.resize(Math.ceil(width / scale), Math.ceil(height / scale), { fit: 'fill', fastShrinkOnLoad: true })
+    if (scale)
+      img = img.resize(Math.ceil(width / scale), Math.ceil(height / scale), { fit: 'fill', fastShrinkOnLoad: true })
   }
   const { data, info } = await img.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true })
   if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, RGB expected`)
@@ -76,12 +82,18 @@ export async function checkDecodes(jpegBytes: Uint8Array): Promise<void> {
   try {
     await decodeRgb(jpegBytes, defaultDecoder(), undefined, true)
   } catch (err) {
-    const reason = (err instanceof Error ? err.message : String(err)).replace(/^Input buffer has corrupt header: /, '').split('\n')[0]
+    const reason = (err instanceof Error ? err.message : String(err))
+      .replace(/^Input buffer has corrupt header: /, '')
+      .split('\n')[0]
     throw new Error(`JPEG does not decode: ${reason.replace(/^VipsJpeg: /, '')}`)
   }
 }
 
-export async function jpegToNchw(jpegBytes: Uint8Array, shape: InputShape, decoder?: JpegDecoder): Promise<Float32Array> {
+export async function jpegToNchw(
+  jpegBytes: Uint8Array,
+  shape: InputShape,
+  decoder?: JpegDecoder,
+): Promise<Float32Array> {
   return rgbToNchw(await decodeRgb(jpegBytes, decoder, shape), shape)
 }
 
@@ -159,7 +171,15 @@ interface Spans {
   weight: Float32Array
 }
 
-function applySpans(src: Float32Array, srcOff: number, srcStep: number, s: Spans, dst: Float32Array, dstOff: number, dstStep: number): void {
+function applySpans(
+  src: Float32Array,
+  srcOff: number,
+  srcStep: number,
+  s: Spans,
+  dst: Float32Array,
+  dstOff: number,
+  dstStep: number,
+): void {
   for (let d = 0; d + 1 < s.start.length; d++) {
     let sum = 0
     let wsum = 0
@@ -182,9 +202,15 @@ function spans(src: number, dst: number): Spans {
     const before = index.length
     for (let s = Math.floor(a); s < Math.min(Math.ceil(b), src); s++) {
       const w = Math.min(b, s + 1) - Math.max(a, s)
-      if (w > 0) { index.push(s); weight.push(w) }
+      if (w > 0) {
+        index.push(s)
+        weight.push(w)
+      }
     }
-    if (index.length === before) { index.push(Math.min(src - 1, Math.floor(a))); weight.push(1) }
+    if (index.length === before) {
+      index.push(Math.min(src - 1, Math.floor(a)))
+      weight.push(1)
+    }
     start.push(index.length)
   }
   return { start: Int32Array.from(start), index: Int32Array.from(index), weight: Float32Array.from(weight) }

@@ -4,7 +4,9 @@ import { ClassifyQueue } from '../../../scripts/backend/receive/classify-queue'
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void
-  const promise = new Promise<void>((r) => { resolve = r })
+  const promise = new Promise<void>((r) => {
+    resolve = r
+  })
   return { promise, resolve }
 }
 
@@ -18,7 +20,9 @@ t.test('results in queue order, at most three running, size is the backlog, drai
     q.push(async () => {
       started.push(k)
       await g.promise
-      return () => { delivered.push(k) }
+      return () => {
+        delivered.push(k)
+      }
     })
   }
   t.same(started, [0, 1, 2], 'three at once')

@@ -20,7 +20,10 @@ async function put(ds: Dataset, deviceId: string, seq: number, capturedAt?: stri
 }
 
 function indexLines(root: string, device: string): Array<Record<string, unknown>> {
-  return readFileSync(path.join(root, device, 'index.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  return readFileSync(path.join(root, device, 'index.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
 }
 
 t.test('layout, index and de-duplication', async (t) => {
@@ -36,11 +39,25 @@ t.test('layout, index and de-duplication', async (t) => {
   const img = jpeg.decode(readFileSync(r1.file!))
   t.equal(img.width, 32)
   const idx = indexLines(root, 'cam-a')
-  t.same(idx.map((e) => e.seq), [1, 2], 'one index line per frame, duplicates not indexed')
-  t.match(idx[0], { seq: 1, capturedAt: '2026-11-25T23:59:59.500Z', tableId: 'test-table', bytes: readFileSync(r1.file!).length, file: '2026-11-25/1.jpg' })
-  t.equal(idx[0].quantDigest, quantDigest(readFileSync(r1.file!)), 'the stored file\'s tables digest')
+  t.same(
+    idx.map((e) => e.seq),
+    [1, 2],
+    'one index line per frame, duplicates not indexed',
+  )
+  t.match(idx[0], {
+    seq: 1,
+    capturedAt: '2026-11-25T23:59:59.500Z',
+    tableId: 'test-table',
+    bytes: readFileSync(r1.file!).length,
+    file: '2026-11-25/1.jpg',
+  })
+  t.equal(idx[0].quantDigest, quantDigest(readFileSync(r1.file!)), "the stored file's tables digest")
   t.ok(!Number.isNaN(Date.parse(idx[0].receivedAt as string)))
-  t.same(readdirSync(path.dirname(r1.file!)).filter((n) => n.startsWith('.')), [], 'no temp files left')
+  t.same(
+    readdirSync(path.dirname(r1.file!)).filter((n) => n.startsWith('.')),
+    [],
+    'no temp files left',
+  )
   await ds.close()
 })
 
@@ -71,7 +88,11 @@ t.test('state is rebuilt from disk: duplicates refused after a restart, torn ind
   const seqs = lines2.map((e) => e.seq).sort((a, b) => (a as number) - (b as number))
   t.same(seqs, [1, 2, 3, 4, 5], 'index lists every stored frame exactly once after repair')
   const rebuilt = lines2.find((e) => e.seq === 5)!
-  t.equal(rebuilt.quantDigest, quantDigest(readFileSync(path.join(day, '5.jpg'))), 'a line rebuilt from the file has its digest too')
+  t.equal(
+    rebuilt.quantDigest,
+    quantDigest(readFileSync(path.join(day, '5.jpg'))),
+    'a line rebuilt from the file has its digest too',
+  )
 })
 
 t.test('refuses unusable device ids', async (t) => {
@@ -95,22 +116,48 @@ t.test('a reused seq with another capture time is a conflict, not a duplicate', 
   await ds.close()
 })
 
-t.test('concurrent stores: a redelivery while the first copy is written is a duplicate; the index keeps call order', async (t) => {
-  const root = tmp(t)
-  const ds = await Dataset.open(root)
-  const frame = (seq: number) => {
-    const f = makeFrame({ deviceId: 'cam-c', seq })
-    return [validateFrame('cam-c', f), f] as const
-  }
-  const order = [5, 3, 9, 3, 1, 7, 5, 2]
-  const results = await Promise.all(order.map((seq) => ds.store('cam-c', ...frame(seq), new Date())))
-  t.same(results.map((r) => r.stored), [true, true, true, false, true, true, false, true], 'the first copy of 3 and of 5 stored, the second a duplicate')
-  t.same(results.filter((r) => !r.stored).map((r) => r.conflict), [false, false], 'the same frame: plain duplicates')
-  t.same(indexLines(root, 'cam-c').map((e) => e.seq), [5, 3, 9, 1, 7, 2], 'one line each, in the order store was called')
-  t.same(ds.seqs('cam-c').gaps(), [{ from: 4, to: 4 }, { from: 6, to: 6 }, { from: 8, to: 8 }])
-  const other = makeFrame({ deviceId: 'cam-c', seq: 11, capturedAt: '2026-11-25T10:00:00.000Z' })
-  const reused = makeFrame({ deviceId: 'cam-c', seq: 11, capturedAt: '2026-11-25T11:00:00.000Z' })
-  const [a, b] = await Promise.all([ds.store('cam-c', validateFrame('cam-c', other), other, new Date()), ds.store('cam-c', validateFrame('cam-c', reused), reused, new Date())])
-  t.same([a.stored, b], [true, { stored: false, conflict: true }], 'a reused seq arriving during the write is a conflict')
-  await ds.close()
-})
+t.test(
+  'concurrent stores: a redelivery while the first copy is written is a duplicate; the index keeps call order',
+  async (t) => {
+    const root = tmp(t)
+    const ds = await Dataset.open(root)
+    const frame = (seq: number) => {
+      const f = makeFrame({ deviceId: 'cam-c', seq })
+      return [validateFrame('cam-c', f), f] as const
+    }
+    const order = [5, 3, 9, 3, 1, 7, 5, 2]
+    const results = await Promise.all(order.map((seq) => ds.store('cam-c', ...frame(seq), new Date())))
+    t.same(
+      results.map((r) => r.stored),
+      [true, true, true, false, true, true, false, true],
+      'the first copy of 3 and of 5 stored, the second a duplicate',
+    )
+    t.same(
+      results.filter((r) => !r.stored).map((r) => r.conflict),
+      [false, false],
+      'the same frame: plain duplicates',
+    )
+    t.same(
+      indexLines(root, 'cam-c').map((e) => e.seq),
+      [5, 3, 9, 1, 7, 2],
+      'one line each, in the order store was called',
+    )
+    t.same(ds.seqs('cam-c').gaps(), [
+      { from: 4, to: 4 },
+      { from: 6, to: 6 },
+      { from: 8, to: 8 },
+    ])
+    const other = makeFrame({ deviceId: 'cam-c', seq: 11, capturedAt: '2026-11-25T10:00:00.000Z' })
+    const reused = makeFrame({ deviceId: 'cam-c', seq: 11, capturedAt: '2026-11-25T11:00:00.000Z' })
+    const [a, b] = await Promise.all([
+      ds.store('cam-c', validateFrame('cam-c', other), other, new Date()),
+      ds.store('cam-c', validateFrame('cam-c', reused), reused, new Date()),
+    ])
+    t.same(
+      [a.stored, b],
+      [true, { stored: false, conflict: true }],
+      'a reused seq arriving during the write is a conflict',
+    )
+    await ds.close()
+  },
+)

@@ -18,36 +18,53 @@ interface Holder {
 
 /** A persistent-session subscriber that holds every PUBACK until the test says so. */
 async function holder(url: string, clientId: string, clean: boolean): Promise<Holder> {
-  const client = mqtt.connect(url, { clientId, clean, protocolVersion: 5, properties: { sessionExpiryInterval: 600 }, reconnectPeriod: 0 })
+  const client = mqtt.connect(url, {
+    clientId,
+    clean,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 600 },
+    reconnectPeriod: 0,
+  })
   const h: Holder = { client, pubacks: new DeferredPubacks(client), held: [], sent: [] }
   client.handleMessage = (packet: IPublishPacket, done) => {
     h.held.push({ payload: String(packet.payload), held: h.pubacks.hold(packet) })
     DeferredPubacks.release(done)
   }
-  client.on('packetsend', (p: Packet) => { if (p.cmd === 'puback') h.sent.push(p.messageId!) })
-  await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject) })
+  client.on('packetsend', (p: Packet) => {
+    if (p.cmd === 'puback') h.sent.push(p.messageId!)
+  })
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve())
+    client.once('error', reject)
+  })
   return h
 }
 
-t.test('every PUBLISH is read before any PUBACK; PUBACKs leave in arrival order whatever order they are released', async (t) => {
-  const broker = await startMosquitto()
-  t.teardown(() => broker.stop())
-  const h = await holder(broker.url, 'puback-order', true)
-  t.teardown(() => h.client.endAsync(true))
-  await h.client.subscribeAsync('q/#', { qos: 1 })
-  const pub = await mqtt.connectAsync(broker.url)
-  t.teardown(() => pub.endAsync(true))
-  for (let k = 1; k <= 5; k++) await pub.publishAsync('q/x', String(k), { qos: 1 })
-  await waitFor(() => h.held.length === 5, 5000, 'all five messages handed on without acknowledging any')
-  t.same(h.held.map((m) => m.payload), ['1', '2', '3', '4', '5'])
-  t.same(h.sent, [], 'no PUBACK yet')
-  const ids = h.held.map((m) => m.held.messageId)
-  for (const k of [4, 3, 1, 2]) h.pubacks.ready(h.held[k].held) // 5, 4, 2, 3 are ready: all wait for 1
-  t.same(h.sent, [], 'nothing sent while the first is pending')
-  h.pubacks.ready(h.held[0].held)
-  t.same(h.sent, ids, 'all five, in arrival order')
-  t.equal(h.pubacks.size, 0)
-})
+t.test(
+  'every PUBLISH is read before any PUBACK; PUBACKs leave in arrival order whatever order they are released',
+  async (t) => {
+    const broker = await startMosquitto()
+    t.teardown(() => broker.stop())
+    const h = await holder(broker.url, 'puback-order', true)
+    t.teardown(() => h.client.endAsync(true))
+    await h.client.subscribeAsync('q/#', { qos: 1 })
+    const pub = await mqtt.connectAsync(broker.url)
+    t.teardown(() => pub.endAsync(true))
+    for (let k = 1; k <= 5; k++) await pub.publishAsync('q/x', String(k), { qos: 1 })
+    await waitFor(() => h.held.length === 5, 5000, 'all five messages handed on without acknowledging any')
+    t.same(
+      h.held.map((m) => m.payload),
+      ['1', '2', '3', '4', '5'],
+    )
+    t.same(h.sent, [], 'no PUBACK yet')
+    const ids = h.held.map((m) => m.held.messageId)
+    for (const k of [4, 3, 1, 2]) h.pubacks.ready(h.held[k].held) // 5, 4, 2, 3 are ready: all wait for 1
+    t.same(h.sent, [], 'nothing sent while the first is pending')
+    h.pubacks.ready(h.held[0].held)
+    t.same(h.sent, ids, 'all five, in arrival order')
+    t.equal(h.pubacks.size, 0)
+  },
+)
 
 t.test('PUBACKs held for a connection that is gone are dropped; the broker redelivers those messages', async (t) => {
   const broker = await startMosquitto()
@@ -72,5 +89,9 @@ t.test('PUBACKs held for a connection that is gone are dropped; the broker redel
   const second = await holder(broker.url, 'puback-drop', false)
   t.teardown(() => second.client.endAsync(true))
   await waitFor(() => second.held.length === 2, 5000, 'the unacknowledged messages redelivered')
-  t.same(second.held.map((m) => m.payload), ['3', '4'], 'exactly the two never acknowledged')
+  t.same(
+    second.held.map((m) => m.payload),
+    ['3', '4'],
+    'exactly the two never acknowledged',
+  )
 })

@@ -34,7 +34,16 @@ t.test('SIGKILL mid-stream: every frame the broker considers delivered is on dis
   t.teardown(() => pub.endAsync(true))
   // One encode, N metadata stamps: jpeg-js builds its tables per encode, seconds for N frames on a busy machine.
   const body = stripSegment(makeFrame({ deviceId: 'cam-k', seq: 0, width: 64, height: 48 }), 0xe9)
-  const frames = range(1, N).map((seq) => withMetadata(body, { seq, capturedAt: new Date(Date.UTC(2026, 10, 25) + seq * 1000).toISOString(), tableId: 't', deviceId: 'cam-k', width: 64, height: 48 }))
+  const frames = range(1, N).map((seq) =>
+    withMetadata(body, {
+      seq,
+      capturedAt: new Date(Date.UTC(2026, 10, 25) + seq * 1000).toISOString(),
+      tableId: 't',
+      deviceId: 'cam-k',
+      width: 64,
+      height: 48,
+    }),
+  )
   const published = Promise.all(frames.map((f) => pub.publishAsync('deepn/cam-k/frames', f, { qos: 1 })))
   await waitFor(() => framesOnDisk(out, 'cam-k').size >= 60, 30000, 'the receiver to store 60 frames')
   const killed = await rx.kill('SIGKILL')
@@ -47,21 +56,36 @@ t.test('SIGKILL mid-stream: every frame the broker considers delivered is on dis
   // The receiver's session, resumed: the broker resends what was never acknowledged, then the queue, then the marker.
   await pub.publishAsync('deepn/marker/frames', 'end', { qos: 1 })
   const redelivered = new Set<number>()
-  const resumed = mqtt.connect(broker.url, { clientId: CLIENT_ID, clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 60 } })
+  const resumed = mqtt.connect(broker.url, {
+    clientId: CLIENT_ID,
+    clean: false,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 60 },
+  })
   t.teardown(() => resumed.endAsync(true))
   let sessionPresent = false
-  resumed.on('connect', (connack) => { sessionPresent = connack.sessionPresent })
+  resumed.on('connect', (connack) => {
+    sessionPresent = connack.sessionPresent
+  })
   let marker = false
   resumed.on('message', (topic, payload) => {
     if (topic === 'deepn/marker/frames') marker = true
     else redelivered.add(readJpegMetadata(payload)?.seq as number)
   })
   await waitFor(() => marker, 30000, 'the broker to resend everything up to the marker')
-  t.ok(sessionPresent, 'the receiver\'s session was resumed')
+  t.ok(sessionPresent, "the receiver's session was resumed")
 
   const acknowledged = range(1, N).filter((seq) => !redelivered.has(seq))
   t.ok(acknowledged.length > 0, `${acknowledged.length} frames acknowledged before the kill`)
   t.ok(redelivered.size > 0, `${redelivered.size} frames left unacknowledged by the kill`)
-  t.same(acknowledged.filter((seq) => !onDisk.has(seq)), [], 'every acknowledged frame has its file')
-  t.same(acknowledged.filter((seq) => !indexed.has(seq)), [], 'every acknowledged frame has its index line')
+  t.same(
+    acknowledged.filter((seq) => !onDisk.has(seq)),
+    [],
+    'every acknowledged frame has its file',
+  )
+  t.same(
+    acknowledged.filter((seq) => !indexed.has(seq)),
+    [],
+    'every acknowledged frame has its index line',
+  )
 })
