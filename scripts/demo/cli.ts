@@ -17,6 +17,7 @@ import { parseIdx } from '../../shared/deepn/idx'
 import { redactUrl } from '../backend/receive/mqtt-session'
 import { startReceiver } from '../backend/receive/receiver'
 import { packageRoot } from '../../agent/package-root'
+import { FMNIST_CLASSES, FMNIST_DIR } from '../eval/dataset'
 
 const USAGE = `usage: deepn demo [--frames N] [--seconds N] [--port N] [--data DIR] [--model FILE.onnx] [--fmnist] [--config FILE]
 
@@ -38,7 +39,7 @@ interface DemoArgs {
   fmnist?: boolean
 }
 
-const FMNIST_IMAGES = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'
+const FMNIST_IMAGES = join(FMNIST_DIR, 't10k-images-idx3-ubyte.gz')
 const FMNIST_SAMPLES = 200
 
 /** Writes the first Fashion-MNIST test images as PGM files for the `files` source; returns the folder. */
@@ -260,19 +261,7 @@ async function runDemo(args: DemoArgs, local: ReturnType<typeof loadLocalConfig>
 }
 
 const FMNIST_BUFFER = 'fmnist-buffer.db'
-const FMNIST_LABELS = '/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz'
-const FMNIST_CLASSES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-]
+const FMNIST_LABELS = join(FMNIST_DIR, 't10k-labels-idx1-ubyte.gz')
 
 /** seq → true class name of the replayed test image (the files source loops over FMNIST_SAMPLES images). */
 function fmnistTruth(): ((seq: number) => string | undefined) | undefined {
