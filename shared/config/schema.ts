@@ -167,6 +167,13 @@ const SPECS = [
 
   { key: 'telemetry.intervalMs', type: 'integer', default: 30000, min: 1000, max: 86400000, remote: true,
     doc: 'Period of the `telemetry` message.' },
+  { key: 'homeassistant.enabled', type: 'boolean', default: false, remote: true,
+    doc: 'Home Assistant MQTT discovery: announce this agent (retained, under `homeassistant.prefix`) as a device with a camera showing `frames`, sensors for frames/s, bytes per frame, backlog, dropped and refused frames, memory and the table in use, and a binary sensor for `status` `degraded`; available while `status` is not `offline`. Turning it off (live, or in the local config before a restart) clears every config topic it announced, which removes the entities. docs/protocol.md lists the topics.' },
+  { key: 'homeassistant.prefix', type: 'string', default: 'homeassistant', remote: false, restart: true, maxLength: 128,
+    localOnly: 'topic namespace: remote configuration must not choose where the device publishes retained messages',
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what MQTT forbids in a topic
+    pattern: { regex: /^[^#+\u0000]+$/, message: 'must be non-empty without MQTT wildcards (Home Assistant\'s discovery prefix, `homeassistant` unless changed there)' },
+    doc: 'Home Assistant\'s discovery prefix (its MQTT integration setting): config topics are `<prefix>/<component>/<node id>/<object id>/config`.' },
   { key: 'log.level', type: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error'], remote: true, env: 'DEEPN_LOG_LEVEL',
     doc: 'Log verbosity (stderr).' },
 ] as const satisfies readonly KeySpec[]

@@ -15,6 +15,7 @@ import { decodeJson } from './payload'
 import { buildResult, parseResult } from './results'
 import { buildStatus, parseStatus, statusMessage } from './status'
 import { buildTelemetry, parseTelemetry, type TelemetryMessage } from './telemetry'
+import { DEFAULT_DISCOVERY_PREFIX, discoveryMessages } from './homeassistant'
 import { DEFAULT_PREFIX, TOPICS, type LeafName } from './topics'
 
 const AT = '2026-12-02T06:00:00.000Z'
@@ -22,7 +23,7 @@ const META: FrameMetadata = { seq: 1041, capturedAt: AT, tableId: 'natural-deepn
 const TELEMETRY: TelemetryMessage = {
   deviceId: 'cam-01', at: AT, version: '0.1.0', uptimeSec: 3600, backlog: { frames: 12, bytes: 245760 },
   counters: { captured: 3600, published: 3588, dropped: 0, rejected: 0, expired: 0, setAside: 0, captureErrors: 0, publishErrors: 0, bufferRecoveries: 0, lostFrames: 0 },
-  encodeMs: { p50: 9.1, p95: 14.2 }, encoderKernel: 'wasm-simd', meanBytesPerFrame: 20480, memory: { rss: 61865984, heapUsed: 9437184 },
+  encodeMs: { p50: 9.1, p95: 14.2 }, encoderKernel: 'wasm-simd', meanBytesPerFrame: 20480, framesPerSec: 1, memory: { rss: 61865984, heapUsed: 9437184 },
   mqtt: { protocol: '5', maxPacketSize: 268435455 }, delivery: 'e2e-ack',
 }
 /** Shortened: a real table has 64 steps per component and a report 64 σ per component. */
@@ -97,7 +98,7 @@ const MESSAGES: MessageDoc[] = [
       'counters.lostFrames': 'Frames lost with a damaged buffer (see `events/loss`).',
       encodeMs: 'Encode time percentiles.', 'encodeMs.p50': 'Optional: median, ms.', 'encodeMs.p95': 'Optional: 95th percentile, ms.',
       encoderKernel: '`wasm-simd`, or `typescript` on runtimes without WebAssembly SIMD (same bytes, slower).',
-      meanBytesPerFrame: 'Optional.', memory: 'Process memory.', 'memory.rss': 'Bytes.', 'memory.heapUsed': 'Bytes.',
+      meanBytesPerFrame: 'Optional: mean JPEG bytes of the frames encoded since start.', framesPerSec: 'Optional: frames encoded per second over the last minute.', memory: 'Process memory.', 'memory.rss': 'Bytes.', 'memory.heapUsed': 'Bytes.',
       mqtt: 'The connection.', 'mqtt.protocol': 'Optional: `5` or `3.1.1`.', 'mqtt.maxPacketSize': 'Optional: the broker\'s limit.',
       delivery: '`puback` or `e2e-ack`.', lastError: 'Optional: `{ at, message }` of the last error.',
     },
@@ -278,7 +279,37 @@ export function renderProtocolDoc(): string {
     '',
   )
   for (const m of MESSAGES) lines.push(...messageSection(m))
+  lines.push(...homeAssistantSection())
   const missing = TOPICS.filter((t) => !MESSAGES.some((m) => m.leaf === t.leaf))
   if (missing.length) throw new Error(`doc: no section for topic(s) ${missing.map((t) => t.leaf).join(', ')}`)
   return lines.join('\n')
+}
+
+/** The discovery topics: under Home Assistant's prefix, not the project's, so not in TOPICS. */
+function homeAssistantSection(): string[] {
+  const msgs = discoveryMessages({ prefix: DEFAULT_PREFIX, deviceId: 'cam-01', discoveryPrefix: DEFAULT_DISCOVERY_PREFIX, version: '0.1.0' })
+  const reads = (c: Record<string, unknown>): string => {
+    const from = (c.topic ?? c.state_topic) as string
+    return `\`${from.slice(from.indexOf('/', DEFAULT_PREFIX.length + 1) + 1)}\`${c.value_template ? ` \`${c.value_template}\`` : ''}`
+  }
+  const out = [
+    '## Home Assistant discovery',
+    '',
+    `With \`homeassistant.enabled\` the agent announces itself to Home Assistant's MQTT discovery: retained, QoS 1, under`,
+    `\`homeassistant.prefix\` (\`${DEFAULT_DISCOVERY_PREFIX}\`), one config topic per entity,`,
+    '`<discovery prefix>/<component>/<node id>/<object id>/config`. The node id is the device id (a dotted one: `.` → `_`',
+    'plus a hash of the id); unique ids are `deepn_<deviceId>_<object id>`; all entities share one device',
+    '(`identifiers: ["deepn_<deviceId>"]`) and are available while `status` is not `offline` (the last will). Turning the',
+    'key off publishes an empty retained payload to each, which removes the entities; the agent also stays subscribed to',
+    '`<discovery prefix>/+/<node id>/+/config` and clears any config there it does not announce now.',
+    '',
+    '| Config topic (device `cam-01`) | Entity | Reads |',
+    '| --- | --- | --- |',
+    ...msgs.map((m) => `| \`${m.topic}\` | ${m.component} ${cell(m.config.name)} | ${cell(reads(m.config))} |`),
+    '',
+  ]
+  for (const m of msgs.filter((x) => x.objectId === 'camera' || x.objectId === 'backlog_bytes')) {
+    out.push(`\`${m.topic}\`:`, '', '```json', JSON.stringify(m.config, null, 2), '```', '')
+  }
+  return out
 }
