@@ -4,7 +4,18 @@
  * directory. A failed write (ENOSPC, EIO) removes the temp file and leaves the target as it was; after success a
  * power cut leaves either the old file or the whole new one, never a torn or empty one.
  */
-import { closeSync, fsyncSync, linkSync, openSync, promises as fsp, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  promises as fsp,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import * as path from 'node:path'
 
 /** Prefix of temp files; anything left with it after a crash is garbage that `isTempFile` lets a scan remove. */
@@ -24,7 +35,11 @@ export interface AtomicWriteOptions {
   overwrite?: boolean
 }
 
-export async function writeFileAtomic(file: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: Uint8Array | string,
+  opts: AtomicWriteOptions = {},
+): Promise<void> {
   const dir = path.dirname(file)
   const tmp = tempPath(file)
   try {
@@ -69,7 +84,8 @@ async function linkNoClobber(tmp: string, file: string): Promise<void> {
     await fsp.link(tmp, file)
   } catch (err) {
     if (!noHardLinks(err)) throw err
-    if (statSync(file, { throwIfNoEntry: false })) throw Object.assign(new Error(`EEXIST: file already exists, '${file}'`), { code: 'EEXIST' })
+    if (statSync(file, { throwIfNoEntry: false }))
+      throw Object.assign(new Error(`EEXIST: file already exists, '${file}'`), { code: 'EEXIST' })
     await fsp.rename(tmp, file)
   }
 }
@@ -80,7 +96,8 @@ function linkNoClobberSync(tmp: string, file: string): void {
     unlinkSync(tmp)
   } catch (err) {
     if (!noHardLinks(err)) throw err
-    if (statSync(file, { throwIfNoEntry: false })) throw Object.assign(new Error(`EEXIST: file already exists, '${file}'`), { code: 'EEXIST' })
+    if (statSync(file, { throwIfNoEntry: false }))
+      throw Object.assign(new Error(`EEXIST: file already exists, '${file}'`), { code: 'EEXIST' })
     renameSync(tmp, file)
   }
 }

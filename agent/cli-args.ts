@@ -56,8 +56,12 @@ export interface NumberRule {
 export function numberOption(name: string, raw: string | undefined, rule: NumberRule = {}): number | undefined {
   if (raw === undefined) return undefined
   const n = raw.trim() === '' ? NaN : Number(raw)
-  const ok = Number.isFinite(n) && (!rule.integer || Number.isSafeInteger(n)) &&
-    (rule.min === undefined || n >= rule.min) && (rule.max === undefined || n <= rule.max) && (rule.above === undefined || n > rule.above)
+  const ok =
+    Number.isFinite(n) &&
+    (!rule.integer || Number.isSafeInteger(n)) &&
+    (rule.min === undefined || n >= rule.min) &&
+    (rule.max === undefined || n <= rule.max) &&
+    (rule.above === undefined || n > rule.above)
   if (!ok) throw new UsageError(`${name} must be ${describe(rule)}, got '${raw}'`)
   return n
 }
@@ -66,12 +70,17 @@ export function numberOption(name: string, raw: string | undefined, rule: Number
 export function numberListOption(name: string, raw: string | undefined): number[] | undefined {
   if (raw === undefined) return undefined
   const out = raw.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)))
-  if (out.some((n) => !Number.isFinite(n) || n <= 0)) throw new UsageError(`${name} must be a comma-separated list of positive numbers, got '${raw}'`)
+  if (out.some((n) => !Number.isFinite(n) || n <= 0))
+    throw new UsageError(`${name} must be a comma-separated list of positive numbers, got '${raw}'`)
   return out
 }
 
 /** One of a fixed set of words ("--dct islow|ifast"), or undefined when the option was not given. */
-export function choiceOption<C extends string>(name: string, raw: string | undefined, choices: readonly C[]): C | undefined {
+export function choiceOption<C extends string>(
+  name: string,
+  raw: string | undefined,
+  choices: readonly C[],
+): C | undefined {
   if (raw === undefined) return undefined
   if ((choices as readonly string[]).includes(raw)) return raw as C
   const words = choices.length > 1 ? `${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}` : choices[0]
@@ -80,7 +89,8 @@ export function choiceOption<C extends string>(name: string, raw: string | undef
 
 function describe(rule: NumberRule): string {
   const kind = rule.integer ? 'an integer' : 'a number'
-  if (rule.above === 0 && rule.min === undefined && rule.max === undefined) return rule.integer ? 'a positive integer' : 'a positive number'
+  if (rule.above === 0 && rule.min === undefined && rule.max === undefined)
+    return rule.integer ? 'a positive integer' : 'a positive number'
   const parts: string[] = []
   if (rule.min !== undefined && rule.max !== undefined) parts.push(`in ${rule.min}..${rule.max}`)
   else if (rule.min !== undefined) parts.push(`>= ${rule.min}`)
@@ -108,7 +118,11 @@ function rephrase(err: unknown, args: string[]): Error {
   if (typeof e?.code !== 'string' || !e.code.startsWith('ERR_PARSE_ARGS_')) return e
   const options = [...e.message.matchAll(/(?<![\w-])(--?[A-Za-z][\w-]*)/g)].map((m) => m[1])
   // "Option '-o, --output <value>' argument missing": name the spelling the user typed
-  const option = options.find((o) => args.some((a) => a === o || a.startsWith(`${o}=`))) ?? options.find((o) => o.startsWith('--')) ?? options[0] ?? '?'
+  const option =
+    options.find((o) => args.some((a) => a === o || a.startsWith(`${o}=`))) ??
+    options.find((o) => o.startsWith('--')) ??
+    options[0] ??
+    '?'
   switch (e.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return new UsageError(`unknown option '${option}'`)
@@ -118,7 +132,8 @@ function rephrase(err: unknown, args: string[]): Error {
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (/does not take an argument/.test(e.message)) return new UsageError(`${option} takes no value`)
-      if (/ambiguous/.test(e.message)) return new UsageError(`${option} needs a value (write ${option}=-VALUE for a value that starts with '-')`)
+      if (/ambiguous/.test(e.message))
+        return new UsageError(`${option} needs a value (write ${option}=-VALUE for a value that starts with '-')`)
       return new UsageError(`${option} needs a value`)
     default:
       return new UsageError(e.message.split('\n')[0])

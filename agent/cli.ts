@@ -12,14 +12,29 @@ import { packageVersion } from './package-root'
 type Main = (argv: string[]) => Promise<number>
 
 const commands: Record<string, { help: string; load: () => Main }> = {
-  encode: { help: 'encode an image file to JPEG with DeepN or standard tables', load: () => require('./commands/encode').main },
+  encode: {
+    help: 'encode an image file to JPEG with DeepN or standard tables',
+    load: () => require('./commands/encode').main,
+  },
   run: { help: 'run the edge agent (capture → encode → buffer → MQTT)', load: () => require('./commands/run').main },
-  demo: { help: 'agent + in-process broker + receiver on embedded defaults (npm start)', load: () => require('../scripts/demo/cli').main },
-  calibrate: { help: 'collect DCT statistics from the camera and build a DeepN table', load: () => require('./commands/calibrate').main },
+  demo: {
+    help: 'agent + in-process broker + receiver on embedded defaults (npm start)',
+    load: () => require('../scripts/demo/cli').main,
+  },
+  calibrate: {
+    help: 'collect DCT statistics from the camera and build a DeepN table',
+    load: () => require('./commands/calibrate').main,
+  },
   tables: { help: 'build / optimize quantization tables (offline)', load: () => require('../scripts/tables/cli').main },
   eval: { help: 'rate–accuracy evaluation of tables (offline)', load: () => require('../scripts/eval/cli').main },
-  'push-table': { help: 'push a table file to a device over remote config and wait for its report', load: () => require('../scripts/backend/push-table/cli').main },
-  receive: { help: 'reference backend: MQTT frames → dataset folder (+ classification)', load: () => require('../scripts/backend/receive/cli').main },
+  'push-table': {
+    help: 'push a table file to a device over remote config and wait for its report',
+    load: () => require('../scripts/backend/push-table/cli').main,
+  },
+  receive: {
+    help: 'reference backend: MQTT frames → dataset folder (+ classification)',
+    load: () => require('../scripts/backend/receive/cli').main,
+  },
 }
 
 function usage(): string {
@@ -50,7 +65,9 @@ export async function dispatch(argv: string[]): Promise<number> {
   }
   const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined // not `constructor` & co.
   if (!cmd) {
-    console.error(`deepn: unknown command '${name}' (commands: ${Object.keys(commands).join(', ')}; see 'deepn --help')`)
+    console.error(
+      `deepn: unknown command '${name}' (commands: ${Object.keys(commands).join(', ')}; see 'deepn --help')`,
+    )
     return 2
   }
   try {
@@ -63,7 +80,9 @@ export async function dispatch(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   dispatch(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code },
+    (code) => {
+      process.exitCode = code
+    },
     (err: unknown) => {
       console.error(`deepn: ${err instanceof Error ? err.message : String(err)}`)
       process.exitCode = 1

@@ -7,8 +7,14 @@ import { hostname } from 'node:os'
 import { defaultMemoryBudgetMB } from './pipeline/frame-memory'
 import { deviceIdFromHostname } from '../shared/contract/ids'
 import {
-  applyPartial, defaults, envOverrides, mergePartials, validatePartial, ConfigError,
-  type AgentConfig, type FlatConfig,
+  applyPartial,
+  defaults,
+  envOverrides,
+  mergePartials,
+  validatePartial,
+  ConfigError,
+  type AgentConfig,
+  type FlatConfig,
 } from '../shared/config'
 
 export interface LocalConfig {
@@ -24,7 +30,9 @@ export function loadLocalConfig(opts: { file?: string; env?: Record<string, stri
     try {
       text = readFileSync(opts.file, 'utf8')
     } catch (err) {
-      throw new ConfigError(`cannot read config file ${opts.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+      throw new ConfigError(
+        `cannot read config file ${opts.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      )
     }
     let doc: unknown
     try {
@@ -51,7 +59,9 @@ export function resolveDynamic(c: AgentConfig): AgentConfig {
     try {
       out.mqtt.password = readFileSync(out.mqtt.passwordFile, 'utf8').replace(/\r?\n$/, '')
     } catch (err) {
-      throw new ConfigError(`'mqtt.passwordFile': cannot read ${out.mqtt.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+      throw new ConfigError(
+        `'mqtt.passwordFile': cannot read ${out.mqtt.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      )
     }
   }
   return out

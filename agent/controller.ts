@@ -16,7 +16,15 @@ import { resolveTables } from './pipeline/tables'
 import { checkFrameMemory, describeFrameMemory } from './pipeline/frame-memory'
 import { resolveDynamic } from './config-file'
 import {
-  applyPartial, changedKeys, defaults, mergePartials, unflatten, validatePartialLenient, type AgentConfig, type DroppedKey, type FlatConfig,
+  applyPartial,
+  changedKeys,
+  defaults,
+  mergePartials,
+  unflatten,
+  validatePartialLenient,
+  type AgentConfig,
+  type DroppedKey,
+  type FlatConfig,
 } from '../shared/config'
 import { topic, type LeafName } from '../shared/contract/topics'
 import { encoderKernel } from '../shared/codec/wasm/kernels'
@@ -83,18 +91,30 @@ export class Controller implements ConfigApplier {
       clientId: c.mqtt.clientId || `deepn-${c.deviceId}`,
       username: c.mqtt.username || undefined,
       password: c.mqtt.password || undefined,
-      tls: c.mqtt.ca || c.mqtt.cert || c.mqtt.key ? { ca: c.mqtt.ca, cert: c.mqtt.cert, key: c.mqtt.key, rejectUnauthorized: c.mqtt.rejectUnauthorized } : undefined,
+      tls:
+        c.mqtt.ca || c.mqtt.cert || c.mqtt.key
+          ? { ca: c.mqtt.ca, cert: c.mqtt.cert, key: c.mqtt.key, rejectUnauthorized: c.mqtt.rejectUnauthorized }
+          : undefined,
       keepaliveSec: c.mqtt.keepaliveSec,
       connectTimeoutMs: c.mqtt.connectTimeoutMs,
       reconnect: { minMs: c.mqtt.reconnectMinMs, maxMs: c.mqtt.reconnectMaxMs },
-      will: { topic: this.topic('status'), payload: JSON.stringify(statusMessage('offline', c.deviceId)), retain: true, qos: 1 },
+      will: {
+        topic: this.topic('status'),
+        payload: JSON.stringify(statusMessage('offline', c.deviceId)),
+        retain: true,
+        qos: 1,
+      },
       log: o.log.child('mqtt'),
     })
-    this.link.on('up', (info: { maxPacketSize?: number }) => { this.brokerMax = info.maxPacketSize })
+    this.link.on('up', (info: { maxPacketSize?: number }) => {
+      this.brokerMax = info.maxPacketSize
+    })
 
     const current = (): AgentConfig => this.cfg
     const ctx: AgentContext = {
-      get config() { return current() },
+      get config() {
+        return current()
+      },
       store,
       link: this.link,
       stats: this.stats,
@@ -105,7 +125,12 @@ export class Controller implements ConfigApplier {
     }
     const calibration = new CalibrationSession()
     this.capture = new CaptureLoop({
-      config: cfg, store, createSource: o.createSource, encode: o.encode, stats: this.stats, log: o.log.child('capture'),
+      config: cfg,
+      store,
+      createSource: o.createSource,
+      encode: o.encode,
+      stats: this.stats,
+      log: o.log.child('capture'),
       payloadLimit: () => this.jpegLimit(),
       observe: (image) => calibration.observe(image),
     })
@@ -124,15 +149,22 @@ export class Controller implements ConfigApplier {
       new TelemetryExtension(ctx),
       new HomeAssistantExtension(ctxWith(ctx, o.log.child('homeassistant'))),
       new RemoteCalibration({
-        link: this.link, config: current, session: calibration, log: o.log.child('calibration'),
+        link: this.link,
+        config: current,
+        session: calibration,
+        log: o.log.child('calibration'),
         topics: { request: this.topic('calibrate'), result: this.topic('calibration') },
       }),
       this.frames,
     ]
   }
 
-  get config(): AgentConfig { return this.cfg }
-  get version(): number { return this.ver }
+  get config(): AgentConfig {
+    return this.cfg
+  }
+  get version(): number {
+    return this.ver
+  }
 
   topic(leaf: LeafName): string {
     return topic(this.cfg.mqtt.prefix, this.cfg.deviceId, leaf)
@@ -163,8 +195,13 @@ export class Controller implements ConfigApplier {
       }
     }, 30000)
     const c = this.cfg
-    this.log.info(`agent ${c.deviceId} running: ${c.capture.source} ${c.capture.width}x${c.capture.height} every ${c.capture.intervalMs} ms → ${this.topic('frames')} (${c.delivery}); ${describeFrameMemory(c)}`)
-    if (encoderKernel() === 'typescript') this.log.warn('encoder: this runtime has no WebAssembly SIMD; encoding on the TypeScript path (same bytes, about 6-9x slower)')
+    this.log.info(
+      `agent ${c.deviceId} running: ${c.capture.source} ${c.capture.width}x${c.capture.height} every ${c.capture.intervalMs} ms → ${this.topic('frames')} (${c.delivery}); ${describeFrameMemory(c)}`,
+    )
+    if (encoderKernel() === 'typescript')
+      this.log.warn(
+        'encoder: this runtime has no WebAssembly SIMD; encoding on the TypeScript path (same bytes, about 6-9x slower)',
+      )
   }
 
   /**
@@ -195,9 +232,14 @@ export class Controller implements ConfigApplier {
     this.remote = remote
     this.cfg = next
     if (changed.includes('log.level')) this.log.setLevel(next.log.level)
-    if (changed.some((k) => k.startsWith('mqtt.reconnect'))) this.link.setReconnect(next.mqtt.reconnectMinMs, next.mqtt.reconnectMaxMs)
+    if (changed.some((k) => k.startsWith('mqtt.reconnect')))
+      this.link.setReconnect(next.mqtt.reconnectMinMs, next.mqtt.reconnectMaxMs)
     for (const e of this.extensions) {
-      try { e.onConfig?.(next, changed) } catch (err) { this.log.error(`${e.name}: applying config: ${errorMessage(err)}`) }
+      try {
+        e.onConfig?.(next, changed)
+      } catch (err) {
+        this.log.error(`${e.name}: applying config: ${errorMessage(err)}`)
+      }
     }
     this.events.emit('config', next, changed)
     return changed
@@ -212,7 +254,11 @@ export class Controller implements ConfigApplier {
       for (const e of [...this.extensions].reverse()) {
         if (e !== this.frames) await e.stop()
       }
-      await this.link.close({ topic: this.topic('status'), payload: JSON.stringify(statusMessage('offline', this.cfg.deviceId)), retain: true })
+      await this.link.close({
+        topic: this.topic('status'),
+        payload: JSON.stringify(statusMessage('offline', this.cfg.deviceId)),
+        retain: true,
+      })
       this.o.store.close()
       this.log.info('stopped')
     })()
@@ -252,7 +298,8 @@ export class Controller implements ConfigApplier {
     const none = { remote: {}, config: this.compose(this.o.local, {}) }
     try {
       checkFrameMemory(none.config)
-    } catch (err) { // the owner's own choice: run it, but say so
+    } catch (err) {
+      // the owner's own choice: run it, but say so
       this.log.warn(`local configuration: ${errorMessage(err)}`)
     }
     if (!saved) return none
@@ -286,7 +333,10 @@ export class Controller implements ConfigApplier {
         const trial = { ...remote, [key]: partial[key] }
         const c = runnable(trial)
         if (c instanceof Error) dropped.push({ key, error: c.message })
-        else { remote = trial; config = c }
+        else {
+          remote = trial
+          config = c
+        }
       }
     }
     for (const d of dropped) this.reportRestore(`saved remote configuration: leaving out '${d.key}': ${d.error}`)
@@ -299,8 +349,18 @@ export class Controller implements ConfigApplier {
   }
 }
 
-function limitsOf(c: AgentConfig): { maxBytes: number; maxFrames: number; policy: AgentConfig['buffer']['policy']; ttlMs: number } {
-  return { maxBytes: c.buffer.maxBytes, maxFrames: c.buffer.maxFrames, policy: c.buffer.policy, ttlMs: c.buffer.ttlSec * 1000 }
+function limitsOf(c: AgentConfig): {
+  maxBytes: number
+  maxFrames: number
+  policy: AgentConfig['buffer']['policy']
+  ttlMs: number
+} {
+  return {
+    maxBytes: c.buffer.maxBytes,
+    maxFrames: c.buffer.maxFrames,
+    policy: c.buffer.policy,
+    ttlMs: c.buffer.ttlSec * 1000,
+  }
 }
 
 function ctxWith(ctx: AgentContext, log: Logger): AgentContext {

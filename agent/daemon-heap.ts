@@ -14,11 +14,17 @@ import { setFlagsFromString } from 'node:v8'
 export const DAEMON_V8_FLAGS = ['--optimize-for-size', '--semi-space-growth-factor=1']
 
 /** Applies DAEMON_V8_FLAGS unless the user chose otherwise in NODE_OPTIONS or on node's command line. */
-export function applyDaemonHeapSettings(execArgv: string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
+export function applyDaemonHeapSettings(
+  execArgv: string[] = process.execArgv,
+  nodeOptions = process.env.NODE_OPTIONS ?? '',
+): string[] {
   const given = `${execArgv.join(' ')} ${nodeOptions}`
   const applied: string[] = []
   for (const flag of DAEMON_V8_FLAGS) {
-    const name = flag.replace(/^--(no-)?/, '').replace(/=.*/, '').replace(/_/g, '-')
+    const name = flag
+      .replace(/^--(no-)?/, '')
+      .replace(/=.*/, '')
+      .replace(/_/g, '-')
     if (new RegExp(`--(no-)?${name}\\b`).test(given.replace(/_/g, '-'))) continue
     setFlagsFromString(flag)
     applied.push(flag)

@@ -18,14 +18,21 @@ export function createLogger(opts: { level?: Level; write?: (line: string) => vo
   const state = { level: opts.level ?? 'info' }
   const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`))
   const make = (component: string): Logger => {
-    const log = (level: Level) => (msg: string): void => {
-      if (RANK[level] < RANK[state.level]) return
-      write(`${new Date().toISOString()} ${level.padEnd(5)} ${component ? `[${component}] ` : ''}${msg}`)
-    }
+    const log =
+      (level: Level) =>
+      (msg: string): void => {
+        if (RANK[level] < RANK[state.level]) return
+        write(`${new Date().toISOString()} ${level.padEnd(5)} ${component ? `[${component}] ` : ''}${msg}`)
+      }
     return {
-      debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'),
+      debug: log('debug'),
+      info: log('info'),
+      warn: log('warn'),
+      error: log('error'),
       child: (c: string) => make(component ? `${component}/${c}` : c),
-      setLevel: (level: Level) => { state.level = level },
+      setLevel: (level: Level) => {
+        state.level = level
+      },
     }
   }
   return make(opts.component ?? '')

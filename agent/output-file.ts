@@ -35,11 +35,15 @@ export interface OutputFileCheck {
 /** Checks an output file before the work: not an input, not an existing file unless forced, its folder writable. */
 export function checkOutputFile(file: string, o: OutputFileCheck): void {
   for (const input of o.inputs ?? []) {
-    if (sameFile(file, input)) throw new UsageError(`${o.option} ${file} is the input ${input}: refusing to overwrite it; choose another output file`)
+    if (sameFile(file, input))
+      throw new UsageError(
+        `${o.option} ${file} is the input ${input}: refusing to overwrite it; choose another output file`,
+      )
   }
   const st = statSync(file, { throwIfNoEntry: false })
   if (st?.isDirectory()) throw new UsageError(`${o.option} ${file} is a directory; give a file name`)
-  if (st && o.refuseExisting !== false && !o.force) throw new UsageError(`${o.option} ${file} already exists: pass --force to replace it, or choose another file`)
+  if (st && o.refuseExisting !== false && !o.force)
+    throw new UsageError(`${o.option} ${file} already exists: pass --force to replace it, or choose another file`)
   const dir = dirname(resolve(file))
   try {
     if (o.createDir !== false) mkdirSync(dir, { recursive: true })
@@ -53,12 +57,17 @@ export function checkOutputFile(file: string, o: OutputFileCheck): void {
  * Writes `data` to `file` atomically (creating its folder); `overwrite: false` fails rather than replace a file that
  * appeared since the check. Errors name the file and the cause in words ("no space left on device").
  */
-export function writeOutputFile(file: string, data: Uint8Array | string, opts: { overwrite?: boolean; createDir?: boolean } = {}): void {
+export function writeOutputFile(
+  file: string,
+  data: Uint8Array | string,
+  opts: { overwrite?: boolean; createDir?: boolean } = {},
+): void {
   try {
     if (opts.createDir !== false) mkdirSync(dirname(resolve(file)), { recursive: true })
     writeFileAtomicSync(file, data, opts)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`cannot write ${file}: it already exists (pass --force to replace it)`)
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new Error(`cannot write ${file}: it already exists (pass --force to replace it)`)
     throw new Error(`cannot write ${file}: ${describeFsError(err)}`)
   }
 }
@@ -75,15 +84,26 @@ export function sameFile(a: string, b: string): boolean {
 export function describeFsError(err: unknown): string {
   const e = err as NodeJS.ErrnoException
   switch (e?.code) {
-    case 'ENOENT': return 'no such file or directory'
-    case 'EACCES': case 'EPERM': return 'permission denied'
-    case 'ENOTDIR': return 'not a directory'
-    case 'EISDIR': return 'is a directory'
-    case 'EEXIST': return 'already exists'
-    case 'ENOSPC': return 'no space left on device'
-    case 'EDQUOT': return 'disk quota exceeded'
-    case 'EROFS': return 'read-only file system'
-    case 'EIO': return 'input/output error'
-    default: return e?.code ?? (err instanceof Error ? err.message : String(err))
+    case 'ENOENT':
+      return 'no such file or directory'
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied'
+    case 'ENOTDIR':
+      return 'not a directory'
+    case 'EISDIR':
+      return 'is a directory'
+    case 'EEXIST':
+      return 'already exists'
+    case 'ENOSPC':
+      return 'no space left on device'
+    case 'EDQUOT':
+      return 'disk quota exceeded'
+    case 'EROFS':
+      return 'read-only file system'
+    case 'EIO':
+      return 'input/output error'
+    default:
+      return e?.code ?? (err instanceof Error ? err.message : String(err))
   }
 }

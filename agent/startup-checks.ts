@@ -10,9 +10,11 @@ import { describeFsError } from './output-file'
 /** `capture.filesDir` must be a readable folder when the `files` source is selected. */
 export function checkCapturePaths(c: AgentConfig['capture']): void {
   if (c.source !== 'files') return
-  if (!c.filesDir) throw new ConfigError(`'capture.filesDir' is required for capture.source 'files': set it to a folder of images`)
+  if (!c.filesDir)
+    throw new ConfigError(`'capture.filesDir' is required for capture.source 'files': set it to a folder of images`)
   const why = unreadable(c.filesDir, 'dir')
-  if (why) throw new ConfigError(`'capture.filesDir' ${c.filesDir}: ${why} (set capture.filesDir to a folder of images)`)
+  if (why)
+    throw new ConfigError(`'capture.filesDir' ${c.filesDir}: ${why} (set capture.filesDir to a folder of images)`)
 }
 
 /** TLS files named in `mqtt.ca`, `mqtt.cert`, `mqtt.key` must be readable files. */

@@ -36,7 +36,8 @@ export function describeLoss(f: DamageFindings, resumesAt: number, at = new Date
   if (f.lost) loss.lost = f.lost
   const unknownTo = f.usedThrough > 0 ? f.usedThrough : resumesAt - 1
   if (!f.framesReadable && unknownTo >= 1) loss.unknown = { from: 1, to: unknownTo }
-  if (f.usedThrough > 0 && f.usedThrough + 1 <= resumesAt - 1) loss.skipped = { from: f.usedThrough + 1, to: resumesAt - 1 }
+  if (f.usedThrough > 0 && f.usedThrough + 1 <= resumesAt - 1)
+    loss.skipped = { from: f.usedThrough + 1, to: resumesAt - 1 }
   if (f.movedTo?.length) loss.movedTo = f.movedTo
   return loss
 }

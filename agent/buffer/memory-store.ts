@@ -56,7 +56,14 @@ export class MemoryFrameStore implements FrameStore {
     }
     const seq = this.nextSeq++
     // Copy: the caller may reuse its buffer, and a store must hand back what was appended.
-    const stored: StoredFrame = { seq, jpeg: Uint8Array.from(frame.jpeg), capturedAt: frame.capturedAt, tableId: frame.tableId, width: frame.width, height: frame.height }
+    const stored: StoredFrame = {
+      seq,
+      jpeg: Uint8Array.from(frame.jpeg),
+      capturedAt: frame.capturedAt,
+      tableId: frame.tableId,
+      width: frame.width,
+      height: frame.height,
+    }
     if (frame.quantDigest !== undefined) stored.quantDigest = frame.quantDigest
     this.frames.push(stored)
     this.bytes += size
@@ -66,7 +73,8 @@ export class MemoryFrameStore implements FrameStore {
 
   peek(limit: number, afterSeq?: number): StoredFrame[] {
     this.assertOpen()
-    if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`frame buffer: peek limit must be an integer >= 0, got ${String(limit)}`)
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new RangeError(`frame buffer: peek limit must be an integer >= 0, got ${String(limit)}`)
     if (afterSeq !== undefined) validateSeq(afterSeq, 'peek afterSeq')
     const out: StoredFrame[] = []
     for (const f of this.frames) {

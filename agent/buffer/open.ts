@@ -27,7 +27,8 @@ export interface OpenedFrameStore {
 export function openFrameStore(options: SqliteFrameStoreOptions): OpenedFrameStore {
   if (options?.path === ':memory:') return { store: new MemoryFrameStore({ limits: options.limits }) }
   const log = options.log ?? (() => {})
-  if (typeof options?.path === 'string' && options.path !== '') fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true })
+  if (typeof options?.path === 'string' && options.path !== '')
+    fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true })
   try {
     const store = new SqliteFrameStore(options)
     return store.startupLoss ? { store, loss: store.startupLoss } : { store }
@@ -36,10 +37,16 @@ export function openFrameStore(options: SqliteFrameStoreOptions): OpenedFrameSto
     const found = inspectDamaged(options.path)
     new SeqLease(`${options.path}.seq`, log).raiseTo(found.usedThrough)
     const movedTo = moveAside(options.path, new Date())
-    log(`${err.message}; moved the damaged database aside to ${movedTo.join(', ')} (not deleted) and started a fresh one`)
+    log(
+      `${err.message}; moved the damaged database aside to ${movedTo.join(', ')} (not deleted) and started a fresh one`,
+    )
     const damage: DamageFindings = { cause: 'corrupt-database', detail: err.message, ...found, movedTo }
     const store = new SqliteFrameStore({ ...options, damage })
-    return { store, recovered: { movedTo, reason: err.message, salvagedSeq: found.usedThrough }, loss: store.startupLoss }
+    return {
+      store,
+      recovered: { movedTo, reason: err.message, salvagedSeq: found.usedThrough },
+      loss: store.startupLoss,
+    }
   }
 }
 
@@ -58,19 +65,34 @@ function inspectDamaged(file: string): Pick<DamageFindings, 'usedThrough' | 'los
     if (readHeaderStatus(file) !== 'ok') return { usedThrough, framesReadable }
     db = new Database(file, { readonly: true, fileMustExist: true })
     try {
-      const v = (db.prepare("SELECT value AS v FROM meta WHERE key = 'last_seq'").get() as { v: unknown } | undefined)?.v
+      const v = (db.prepare("SELECT value AS v FROM meta WHERE key = 'last_seq'").get() as { v: unknown } | undefined)
+        ?.v
       if (isSeq(v)) usedThrough = v
-    } catch { /* the meta table is unreadable; the frames may not be */ }
+    } catch {
+      /* the meta table is unreadable; the frames may not be */
+    }
     try {
-      const r = db.prepare('SELECT min(seq) AS lo, max(seq) AS hi, count(*) AS n FROM frames NOT INDEXED').get() as { lo: unknown; hi: unknown; n: number }
+      const r = db.prepare('SELECT min(seq) AS lo, max(seq) AS hi, count(*) AS n FROM frames NOT INDEXED').get() as {
+        lo: unknown
+        hi: unknown
+        n: number
+      }
       framesReadable = true
       if (isSeq(r.lo) && isSeq(r.hi) && r.n > 0) {
         lost = { from: r.lo, to: r.hi, frames: r.n }
         usedThrough = Math.max(usedThrough, r.hi)
       }
-    } catch { /* unreadable frames: the loss is reported as unknown */ }
-  } catch { /* not openable at all */ } finally {
-    try { db?.close() } catch { /* nothing more to lose */ }
+    } catch {
+      /* unreadable frames: the loss is reported as unknown */
+    }
+  } catch {
+    /* not openable at all */
+  } finally {
+    try {
+      db?.close()
+    } catch {
+      /* nothing more to lose */
+    }
   }
   return { usedThrough, lost, framesReadable }
 }

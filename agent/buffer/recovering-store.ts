@@ -55,14 +55,30 @@ export class RecoveringFrameStore implements FrameStore {
     return this.count
   }
 
-  append(frame: NewFrame): AppendResult { return this.call('append', (s) => s.append(frame)) }
-  peek(limit: number, afterSeq?: number): StoredFrame[] { return this.call('peek', (s) => s.peek(limit, afterSeq)) }
-  remove(seq: number): void { this.call('remove', (s) => s.remove(seq)) }
-  removeThrough(seq: number): number { return this.call('removeThrough', (s) => s.removeThrough(seq)) }
-  expire(now: number): number[] { return this.call('expire', (s) => s.expire(now)) }
-  stats(): BufferStats { return this.call('stats', (s) => s.stats()) }
-  pendingLosses(): BufferLoss[] { return this.call('pendingLosses', (s) => s.pendingLosses()) }
-  settleLoss(loss: BufferLoss): void { this.call('settleLoss', (s) => s.settleLoss(loss)) }
+  append(frame: NewFrame): AppendResult {
+    return this.call('append', (s) => s.append(frame))
+  }
+  peek(limit: number, afterSeq?: number): StoredFrame[] {
+    return this.call('peek', (s) => s.peek(limit, afterSeq))
+  }
+  remove(seq: number): void {
+    this.call('remove', (s) => s.remove(seq))
+  }
+  removeThrough(seq: number): number {
+    return this.call('removeThrough', (s) => s.removeThrough(seq))
+  }
+  expire(now: number): number[] {
+    return this.call('expire', (s) => s.expire(now))
+  }
+  stats(): BufferStats {
+    return this.call('stats', (s) => s.stats())
+  }
+  pendingLosses(): BufferLoss[] {
+    return this.call('pendingLosses', (s) => s.pendingLosses())
+  }
+  settleLoss(loss: BufferLoss): void {
+    this.call('settleLoss', (s) => s.settleLoss(loss))
+  }
 
   setLimits(limits: BufferLimits): void {
     this.call('setLimits', (s) => s.setLimits(limits))
@@ -106,9 +122,13 @@ export class RecoveringFrameStore implements FrameStore {
       salvagedSeq: opened.recovered?.salvagedSeq ?? 0,
     }
     if (opened.loss) info.loss = opened.loss
-    this.log(`frame buffer: database went bad during ${during} (${err.message}); ` +
-      (info.movedTo.length > 0 ? `moved aside to ${info.movedTo.join(', ')} and started a fresh one` : 'reopened it (it passed the integrity check)') +
-      ` (recovery #${info.count})`)
+    this.log(
+      `frame buffer: database went bad during ${during} (${err.message}); ` +
+        (info.movedTo.length > 0
+          ? `moved aside to ${info.movedTo.join(', ')} and started a fresh one`
+          : 'reopened it (it passed the integrity check)') +
+        ` (recovery #${info.count})`,
+    )
     this.options.onRecovered?.(info)
   }
 }

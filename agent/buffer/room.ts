@@ -13,8 +13,10 @@ export function isOversize(frameBytes: number, limits: BufferLimits): boolean {
 
 /** True while adding a frame of `frameBytes` to `occ` would break a bound. */
 export function needsRoom(occ: Occupancy, frameBytes: number, limits: BufferLimits): boolean {
-  return (limits.maxFrames > 0 && occ.frames + 1 > limits.maxFrames) ||
+  return (
+    (limits.maxFrames > 0 && occ.frames + 1 > limits.maxFrames) ||
     (limits.maxBytes > 0 && occ.bytes + frameBytes > limits.maxBytes)
+  )
 }
 
 /** What one append ran into; `appendReason` turns it into the sentence reported on `status`. */
@@ -32,10 +34,18 @@ export interface AppendPressure {
 
 /** A stable sentence saying why frames were lost in this append, or undefined when none were. */
 export function appendReason(p: AppendPressure, limits: BufferLimits): string | undefined {
-  const bounds = [limits.maxFrames > 0 && `buffer.maxFrames ${limits.maxFrames}`, limits.maxBytes > 0 && `buffer.maxBytes ${limits.maxBytes}`].filter(Boolean).join(', ')
-  const cause = p.lowSpaceFloor !== undefined
-    ? `less than ${p.lowSpaceFloor} bytes free on the buffer's filesystem (buffer.minFreePercent)`
-    : p.diskFull ? "the buffer's filesystem is full (SQLITE_FULL)" : `buffer full (${bounds})`
+  const bounds = [
+    limits.maxFrames > 0 && `buffer.maxFrames ${limits.maxFrames}`,
+    limits.maxBytes > 0 && `buffer.maxBytes ${limits.maxBytes}`,
+  ]
+    .filter(Boolean)
+    .join(', ')
+  const cause =
+    p.lowSpaceFloor !== undefined
+      ? `less than ${p.lowSpaceFloor} bytes free on the buffer's filesystem (buffer.minFreePercent)`
+      : p.diskFull
+        ? "the buffer's filesystem is full (SQLITE_FULL)"
+        : `buffer full (${bounds})`
   if (p.refused) {
     if (p.oversize) return `frame larger than buffer.maxBytes (${limits.maxBytes} bytes): refused`
     return `${cause}: new frames refused (reject-new)`

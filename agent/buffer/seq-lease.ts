@@ -13,7 +13,10 @@ import * as path from 'node:path'
 export class SeqLease {
   private ceilingValue: number
 
-  constructor(readonly file: string, log: (msg: string) => void) {
+  constructor(
+    readonly file: string,
+    log: (msg: string) => void,
+  ) {
     this.ceilingValue = readCeiling(file, log)
   }
 
@@ -41,13 +44,16 @@ function readCeiling(file: string, log: (msg: string) => void): number {
   try {
     text = fs.readFileSync(file, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log(`frame buffer: cannot read seq sidecar ${file}: ${(err as Error).message}`)
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      log(`frame buffer: cannot read seq sidecar ${file}: ${(err as Error).message}`)
     return 0
   }
   try {
     const ceiling = (JSON.parse(text) as { ceiling?: unknown }).ceiling
     if (typeof ceiling === 'number' && Number.isSafeInteger(ceiling) && ceiling >= 0) return ceiling
-  } catch { /* reported below */ }
+  } catch {
+    /* reported below */
+  }
   log(`frame buffer: ignoring malformed seq sidecar ${file}`)
   return 0
 }

@@ -136,16 +136,23 @@ export class SqliteFrameStore implements FrameStore {
       throw new TypeError('frame buffer: path must be a database file path (use MemoryFrameStore for :memory:)')
     }
     const sync = options.synchronous ?? 'NORMAL'
-    if (sync !== 'NORMAL' && sync !== 'FULL') throw new RangeError(`frame buffer: synchronous must be NORMAL or FULL, got ${String(sync)}`)
+    if (sync !== 'NORMAL' && sync !== 'FULL')
+      throw new RangeError(`frame buffer: synchronous must be NORMAL or FULL, got ${String(sync)}`)
     this.seqBlock = options.seqBlock ?? DEFAULT_SEQ_BLOCK
-    if (!Number.isSafeInteger(this.seqBlock) || this.seqBlock < 1) throw new RangeError(`frame buffer: seqBlock must be an integer >= 1, got ${String(options.seqBlock)}`)
+    if (!Number.isSafeInteger(this.seqBlock) || this.seqBlock < 1)
+      throw new RangeError(`frame buffer: seqBlock must be an integer >= 1, got ${String(options.seqBlock)}`)
     const maxFileBytes = options.maxFileBytes ?? 0
-    if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes < 0) throw new RangeError(`frame buffer: maxFileBytes must be an integer >= 0, got ${String(options.maxFileBytes)}`)
+    if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes < 0)
+      throw new RangeError(`frame buffer: maxFileBytes must be an integer >= 0, got ${String(options.maxFileBytes)}`)
     const percent = options.minFreePercent ?? DEFAULT_MIN_FREE_PERCENT
-    if (!(typeof percent === 'number' && percent >= 0 && percent <= 100)) throw new RangeError(`frame buffer: minFreePercent must be a number in 0..100, got ${String(options.minFreePercent)}`)
+    if (!(typeof percent === 'number' && percent >= 0 && percent <= 100))
+      throw new RangeError(
+        `frame buffer: minFreePercent must be a number in 0..100, got ${String(options.minFreePercent)}`,
+      )
     const fsBytes = diskSpace(options.path)?.total
     this.minFreeBytes = options.minFreeBytes ?? Math.floor(((fsBytes ?? 0) * percent) / 100)
-    if (!Number.isSafeInteger(this.minFreeBytes) || this.minFreeBytes < 0) throw new RangeError(`frame buffer: minFreeBytes must be an integer >= 0, got ${String(options.minFreeBytes)}`)
+    if (!Number.isSafeInteger(this.minFreeBytes) || this.minFreeBytes < 0)
+      throw new RangeError(`frame buffer: minFreeBytes must be an integer >= 0, got ${String(options.minFreeBytes)}`)
     this.path = options.path
     this.synchronous = sync
     this.log = options.log ?? (() => {})
@@ -166,7 +173,11 @@ export class SqliteFrameStore implements FrameStore {
         try {
           configure(opened, sync, maxFileBytes, this.walBoundBytes)
         } catch (err) {
-          try { opened.close() } catch { /* report the original error */ }
+          try {
+            opened.close()
+          } catch {
+            /* report the original error */
+          }
           throw err
         }
         return opened
@@ -182,12 +193,18 @@ export class SqliteFrameStore implements FrameStore {
         // A disk full to the last byte must not stop the agent from starting (systemd would restart it in a
         // loop): the buffered frames can still be published and, once removals free pages, new ones stored.
         if (!isFullCode(String((err as { code?: unknown }).code))) throw err
-        this.log(`frame buffer: the disk is full; starting anyway: buffered frames are delivered, new ones are stored once there is room (${(err as Error).message})`)
+        this.log(
+          `frame buffer: the disk is full; starting anyway: buffered frames are delivered, new ones are stored once there is room (${(err as Error).message})`,
+        )
         this.sessionPending = { plan, bootId }
       }
       this.holdReserve()
     } catch (err) {
-      try { db?.close() } catch { /* already failing; report the original error */ }
+      try {
+        db?.close()
+      } catch {
+        /* already failing; report the original error */
+      }
       throw toStorageError(`opening ${this.path}`, err)
     }
   }
@@ -201,7 +218,8 @@ export class SqliteFrameStore implements FrameStore {
       this.leaseFailing = false
     } catch (err) {
       // Only a recovery from a corrupt file relies on the sidecar; losing frames would be worse. Logged once.
-      if (!this.leaseFailing) this.log(`frame buffer: cannot update seq sidecar ${this.lease.file}: ${(err as Error).message}`)
+      if (!this.leaseFailing)
+        this.log(`frame buffer: cannot update seq sidecar ${this.lease.file}: ${(err as Error).message}`)
       this.leaseFailing = true
     }
     const lowSpace = this.checkFreeSpace()
@@ -219,7 +237,10 @@ export class SqliteFrameStore implements FrameStore {
         // First the reserve and the WAL's dead pages; dropping frames only if that was not enough.
         if (!roomMade) {
           roomMade = true
-          if (this.makeRoom(code)) { attempt--; continue }
+          if (this.makeRoom(code)) {
+            attempt--
+            continue
+          }
         }
         if (this.limits.policy !== 'drop-oldest' || this.occ.frames === 0) break
         this.log(`frame buffer: storage full (${code}); dropping the oldest frames to store the new one`)
@@ -228,14 +249,18 @@ export class SqliteFrameStore implements FrameStore {
     const wrapped = toStorageError(`appending a ${frame.jpeg.length}-byte frame`, lastErr)
     if (wrapped instanceof DiskFullError) {
       this.counters.rejected++ // persisted with the next successful write
-      throw new DiskFullError(`${wrapped.message}; the frame was not stored, the ${this.occ.frames} buffered frames (${this.occ.bytes} bytes) are intact`, { code: wrapped.code, cause: lastErr })
+      throw new DiskFullError(
+        `${wrapped.message}; the frame was not stored, the ${this.occ.frames} buffered frames (${this.occ.bytes} bytes) are intact`,
+        { code: wrapped.code, cause: lastErr },
+      )
     }
     throw wrapped
   }
 
   peek(limit: number, afterSeq?: number): StoredFrame[] {
     this.assertOpen()
-    if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`frame buffer: peek limit must be an integer >= 0, got ${String(limit)}`)
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new RangeError(`frame buffer: peek limit must be an integer >= 0, got ${String(limit)}`)
     if (afterSeq !== undefined) validateSeq(afterSeq, 'peek afterSeq')
     const rows = this.guard('peek', () => this.stmt.peek.all(afterSeq ?? Number.MIN_SAFE_INTEGER, limit) as Row[])
     for (const r of rows) if (r.quantDigest === null) delete r.quantDigest
@@ -245,7 +270,9 @@ export class SqliteFrameStore implements FrameStore {
   remove(seq: number): void {
     this.assertOpen()
     validateSeq(seq, 'remove')
-    const rows = this.guard('remove', () => this.withRoom('remove', () => this.stmt.deleteOne.all(seq) as { bytes: number }[]))
+    const rows = this.guard('remove', () =>
+      this.withRoom('remove', () => this.stmt.deleteOne.all(seq) as { bytes: number }[]),
+    )
     for (const r of rows) this.forget(r.bytes)
     if (rows.length) this.afterDrain()
   }
@@ -253,7 +280,9 @@ export class SqliteFrameStore implements FrameStore {
   removeThrough(seq: number): number {
     this.assertOpen()
     validateSeq(seq, 'removeThrough')
-    const rows = this.guard('removeThrough', () => this.withRoom('removeThrough', () => this.stmt.deleteThrough.all(seq) as { seq: number; bytes: number }[]))
+    const rows = this.guard('removeThrough', () =>
+      this.withRoom('removeThrough', () => this.stmt.deleteThrough.all(seq) as { seq: number; bytes: number }[]),
+    )
     for (const r of rows) this.forget(r.bytes)
     if (rows.length) this.afterDrain()
     return rows.length
@@ -267,11 +296,13 @@ export class SqliteFrameStore implements FrameStore {
     return this.guard('expire', () => {
       const occ = { ...this.occ }
       const counters = { ...this.counters }
-      const gone = this.withRoom('expire', () => this.db.transaction(() => {
-        const seqs = this.expireInTx(cutoff, occ, counters)
-        if (seqs.length > 0) this.writeCounters(counters)
-        return seqs
-      })())
+      const gone = this.withRoom('expire', () =>
+        this.db.transaction(() => {
+          const seqs = this.expireInTx(cutoff, occ, counters)
+          if (seqs.length > 0) this.writeCounters(counters)
+          return seqs
+        })(),
+      )
       this.occ = occ
       this.counters = counters
       return gone
@@ -297,11 +328,15 @@ export class SqliteFrameStore implements FrameStore {
   settleLoss(loss: BufferLoss): void {
     this.assertOpen()
     const key = JSON.stringify(loss)
-    this.guard('settleLoss', () => this.withRoom('settleLoss', () => this.db.transaction(() => {
-      const pending = this.readPending()
-      const rest = pending.filter((l) => JSON.stringify(l) !== key)
-      if (rest.length !== pending.length) this.stmt.setState.run(PENDING_LOSS_KEY, JSON.stringify(rest))
-    })()))
+    this.guard('settleLoss', () =>
+      this.withRoom('settleLoss', () =>
+        this.db.transaction(() => {
+          const pending = this.readPending()
+          const rest = pending.filter((l) => JSON.stringify(l) !== key)
+          if (rest.length !== pending.length) this.stmt.setState.run(PENDING_LOSS_KEY, JSON.stringify(rest))
+        })(),
+      ),
+    )
   }
 
   /**
@@ -316,10 +351,15 @@ export class SqliteFrameStore implements FrameStore {
 
   dropLegacyState(keys: string[]): void {
     this.assertOpen()
-    for (const key of keys) if (!key.startsWith('config.')) throw new RangeError(`frame buffer: '${key}' is not a legacy configuration key`)
-    this.guard('dropLegacyState', () => this.withRoom('dropLegacyState', () => this.db.transaction(() => {
-      for (const key of keys) this.stmt.deleteState.run(key)
-    })()))
+    for (const key of keys)
+      if (!key.startsWith('config.')) throw new RangeError(`frame buffer: '${key}' is not a legacy configuration key`)
+    this.guard('dropLegacyState', () =>
+      this.withRoom('dropLegacyState', () =>
+        this.db.transaction(() => {
+          for (const key of keys) this.stmt.deleteState.run(key)
+        })(),
+      ),
+    )
   }
 
   /** Marks the session clean (so the next start keeps seqs contiguous) and closes the file. Idempotent. */
@@ -328,10 +368,12 @@ export class SqliteFrameStore implements FrameStore {
     this.closed = true
     try {
       if (!this.sessionPending) {
-        this.withRoom('close', () => this.db.transaction(() => {
-          this.writeCounters(this.counters)
-          this.stmt.setMeta.run('clean', 1)
-        })())
+        this.withRoom('close', () =>
+          this.db.transaction(() => {
+            this.writeCounters(this.counters)
+            this.stmt.setMeta.run('clean', 1)
+          })(),
+        )
       }
     } catch (err) {
       this.log(`frame buffer: could not mark the session clean: ${(err as Error).message}`)
@@ -355,11 +397,18 @@ export class SqliteFrameStore implements FrameStore {
       const full = lowSpace || boundsFull
       const oversize = isOversize(size, this.limits)
       const refuse = oversize || (full && this.limits.policy === 'reject-new')
-      const why = (refused: boolean): string | undefined => appendReason({
-        refused, oversize, expired, droppedForRoom: dropped.length - expired,
-        lowSpaceFloor: lowSpace && !boundsFull ? this.minFreeBytes : undefined,
-        diskFull: !lowSpace && !boundsFull && freeBytes > 0,
-      }, this.limits)
+      const why = (refused: boolean): string | undefined =>
+        appendReason(
+          {
+            refused,
+            oversize,
+            expired,
+            droppedForRoom: dropped.length - expired,
+            lowSpaceFloor: lowSpace && !boundsFull ? this.minFreeBytes : undefined,
+            diskFull: !lowSpace && !boundsFull && freeBytes > 0,
+          },
+          this.limits,
+        )
       if (refuse) {
         counters.rejected++
         this.writeCounters(counters)
@@ -367,9 +416,23 @@ export class SqliteFrameStore implements FrameStore {
       }
       // Make room; with the disk short (low free space, or a retry after SQLITE_FULL) also free `freeBytes`.
       const before = occ.bytes
-      dropped.push(...this.dropOldestWhile(occ, counters, () =>
-        needsRoom(occ, size, this.limits) || before - occ.bytes < freeBytes))
-      this.stmt.insert.run(seq, frame.capturedAt, frame.tableId, frame.width, frame.height, size, frame.quantDigest ?? null, frame.jpeg)
+      dropped.push(
+        ...this.dropOldestWhile(
+          occ,
+          counters,
+          () => needsRoom(occ, size, this.limits) || before - occ.bytes < freeBytes,
+        ),
+      )
+      this.stmt.insert.run(
+        seq,
+        frame.capturedAt,
+        frame.tableId,
+        frame.width,
+        frame.height,
+        size,
+        frame.quantDigest ?? null,
+        frame.jpeg,
+      )
       occ.frames++
       occ.bytes += size
       this.stmt.setMeta.run('last_seq', seq)
@@ -392,9 +455,11 @@ export class SqliteFrameStore implements FrameStore {
     if (this.minFreeBytes === 0) return false
     const low = free < this.minFreeBytes
     if (low !== this.lowSpace) {
-      this.log(low
-        ? `frame buffer: only ${free} bytes free on the buffer's filesystem (< minFreeBytes ${this.minFreeBytes}); applying ${this.limits.policy} as if full`
-        : `frame buffer: free space on the buffer's filesystem is back above ${this.minFreeBytes} bytes`)
+      this.log(
+        low
+          ? `frame buffer: only ${free} bytes free on the buffer's filesystem (< minFreeBytes ${this.minFreeBytes}); applying ${this.limits.policy} as if full`
+          : `frame buffer: free space on the buffer's filesystem is back above ${this.minFreeBytes} bytes`,
+      )
       this.lowSpace = low
     }
     return low
@@ -409,7 +474,9 @@ export class SqliteFrameStore implements FrameStore {
       if (!(isFullCode(code) || code === 'SQLITE_IOERR_SHMSIZE') || fileBytes(this.reserveFile) === 0) throw err
       fs.rmSync(this.reserveFile, { force: true })
       this.reserveHeld = false
-      this.log(`frame buffer: no room to open ${this.path} (${code}); released the reserve file ${this.reserveFile} and trying again`)
+      this.log(
+        `frame buffer: no room to open ${this.path} (${code}); released the reserve file ${this.reserveFile} and trying again`,
+      )
       return fn()
     }
   }
@@ -452,7 +519,9 @@ export class SqliteFrameStore implements FrameStore {
     }
     const walAfter = fileBytes(`${this.path}-wal`)
     freed ||= walAfter < walBefore
-    this.log(`frame buffer: storage full (${code}) during ${what}: ${freed ? `released the reserve and checkpointed the WAL (${walBefore} -> ${walAfter} bytes); retrying` : 'nothing left to free'}`)
+    this.log(
+      `frame buffer: storage full (${code}) during ${what}: ${freed ? `released the reserve and checkpointed the WAL (${walBefore} -> ${walAfter} bytes); retrying` : 'nothing left to free'}`,
+    )
     return freed
   }
 
@@ -479,7 +548,8 @@ export class SqliteFrameStore implements FrameStore {
       const fd = fs.openSync(this.reserveFile, 'w', 0o644)
       try {
         const chunk = Buffer.alloc(Math.min(this.walBoundBytes, 64 * 1024))
-        for (let n = 0; n < this.walBoundBytes; n += chunk.length) fs.writeSync(fd, chunk, 0, Math.min(chunk.length, this.walBoundBytes - n))
+        for (let n = 0; n < this.walBoundBytes; n += chunk.length)
+          fs.writeSync(fd, chunk, 0, Math.min(chunk.length, this.walBoundBytes - n))
       } finally {
         fs.closeSync(fd)
       }
@@ -544,25 +614,47 @@ export class SqliteFrameStore implements FrameStore {
 
   /** Reads counters, occupancy and the seq high-water mark; returns the meta table. */
   private load(): Map<string, unknown> {
-    const meta = new Map((this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: unknown }[]).map((r) => [r.key, r.value]))
-    this.counters = { dropped: num(meta.get('dropped')), rejected: num(meta.get('rejected')), expired: num(meta.get('expired')) }
-    const totals = this.db.prepare('SELECT count(*) AS frames, coalesce(sum(bytes), 0) AS bytes, coalesce(max(seq), 0) AS maxSeq FROM frames').get() as Occupancy & { maxSeq: number }
+    const meta = new Map(
+      (this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: unknown }[]).map((r) => [
+        r.key,
+        r.value,
+      ]),
+    )
+    this.counters = {
+      dropped: num(meta.get('dropped')),
+      rejected: num(meta.get('rejected')),
+      expired: num(meta.get('expired')),
+    }
+    const totals = this.db
+      .prepare(
+        'SELECT count(*) AS frames, coalesce(sum(bytes), 0) AS bytes, coalesce(max(seq), 0) AS maxSeq FROM frames',
+      )
+      .get() as Occupancy & { maxSeq: number }
     this.occ = { frames: totals.frames, bytes: totals.bytes }
     this.lastSeq = Math.max(num(meta.get('last_seq')), totals.maxSeq)
     return meta
   }
 
   /** Chooses where seqs continue (see the file comment) and records this session durably before any append. */
-  private planSession(meta: Map<string, unknown>, bootId: string | undefined, damage: DamageFindings | undefined, torn: string | undefined): SessionPlan {
+  private planSession(
+    meta: Map<string, unknown>,
+    bootId: string | undefined,
+    damage: DamageFindings | undefined,
+    torn: string | undefined,
+  ): SessionPlan {
     const ceiling = this.lease.ceiling
     const loaded = this.lastSeq
     if (!meta.has('last_seq')) {
       if (ceiling <= loaded) return { lastSeq: loaded }
-      this.log(`frame buffer: new database ${this.path}; seqs continue after ${ceiling}, the high-water mark in ${this.lease.file}`)
+      this.log(
+        `frame buffer: new database ${this.path}; seqs continue after ${ceiling}, the high-water mark in ${this.lease.file}`,
+      )
       // A fresh file where the sidecar says seqs were used: either it replaces a damaged one (openFrameStore
       // says what it found there) or the old one vanished (deleted, or its -wal truncated): say so on MQTT.
       const findings: DamageFindings = damage ?? {
-        cause: 'database-lost', framesReadable: false, usedThrough: 0,
+        cause: 'database-lost',
+        framesReadable: false,
+        usedThrough: 0,
         detail: `${this.path} has no record of the seqs up to ${ceiling} that ${this.lease.file} says were used: deleted, replaced, or its -wal truncated`,
       }
       const loss = describeLoss(findings, ceiling + 1)
@@ -575,7 +667,10 @@ export class SqliteFrameStore implements FrameStore {
       // published): never reuse them, and say which ones the backend will not get. (A kill during a WAL write
       // can end the file inside a frame too; then those seqs were simply never used, which the range allows.)
       const loss: BufferLoss = {
-        at: new Date().toISOString(), cause: 'database-lost', resumesAt: ceiling + 1, unknown: { from: loaded + 1, to: ceiling },
+        at: new Date().toISOString(),
+        cause: 'database-lost',
+        resumesAt: ceiling + 1,
+        unknown: { from: loaded + 1, to: ceiling },
         detail: `${this.path}-wal ${torn}: the commits in its missing part are lost`,
       }
       this.log(`frame buffer: ${lossSummary(loss)}`)
@@ -583,10 +678,16 @@ export class SqliteFrameStore implements FrameStore {
     }
     const sameBoot = bootId !== undefined && meta.get('boot_id') === bootId
     if (!clean && !sameBoot && meta.get('synchronous') !== 'FULL' && ceiling > loaded) {
-      this.log(`frame buffer: the previous session did not close cleanly and the machine rebooted since (power loss?); its last commits may be lost, so seqs skip ${loaded + 1}..${ceiling} to never reuse one`)
+      this.log(
+        `frame buffer: the previous session did not close cleanly and the machine rebooted since (power loss?); its last commits may be lost, so seqs skip ${loaded + 1}..${ceiling} to never reuse one`,
+      )
       const loss: BufferLoss = {
-        at: new Date().toISOString(), cause: 'power-loss', resumesAt: ceiling + 1, unknown: { from: loaded + 1, to: ceiling },
-        detail: 'the previous session did not close cleanly and the machine rebooted since: with synchronous=NORMAL its last commits may be lost',
+        at: new Date().toISOString(),
+        cause: 'power-loss',
+        resumesAt: ceiling + 1,
+        unknown: { from: loaded + 1, to: ceiling },
+        detail:
+          'the previous session did not close cleanly and the machine rebooted since: with synchronous=NORMAL its last commits may be lost',
       }
       return { lastSeq: ceiling, loss }
     }
@@ -599,7 +700,8 @@ export class SqliteFrameStore implements FrameStore {
     this.db.pragma('synchronous = FULL')
     try {
       this.db.transaction(() => {
-        if (plan.loss) { // in the same transaction: a crash right after must not forget the loss
+        if (plan.loss) {
+          // in the same transaction: a crash right after must not forget the loss
           this.stmt.setState.run(PENDING_LOSS_KEY, JSON.stringify([...this.readPending(), plan.loss]))
         }
         this.stmt.setMeta.run('last_seq', this.lastSeq)
@@ -641,7 +743,9 @@ function checkIntegrity(file: string): void {
   }
   if (status === 'absent' || status === 'empty') return
   if (status === 'bad') {
-    throw new CorruptDatabaseError(`frame buffer: ${file} is not an SQLite database (bad or truncated header)`, { code: 'SQLITE_NOTADB' })
+    throw new CorruptDatabaseError(`frame buffer: ${file} is not an SQLite database (bad or truncated header)`, {
+      code: 'SQLITE_NOTADB',
+    })
   }
   let db: Database.Database | undefined
   let verdict: unknown
@@ -651,9 +755,16 @@ function checkIntegrity(file: string): void {
   } catch (err) {
     throw toStorageError(`checking ${file}`, err)
   } finally {
-    try { db?.close() } catch { /* the verdict matters, not the close */ }
+    try {
+      db?.close()
+    } catch {
+      /* the verdict matters, not the close */
+    }
   }
-  if (verdict !== 'ok') throw new CorruptDatabaseError(`frame buffer: ${file} is corrupt (quick_check: ${String(verdict)})`, { code: 'SQLITE_CORRUPT' })
+  if (verdict !== 'ok')
+    throw new CorruptDatabaseError(`frame buffer: ${file} is corrupt (quick_check: ${String(verdict)})`, {
+      code: 'SQLITE_CORRUPT',
+    })
 }
 
 /**
@@ -679,9 +790,14 @@ function configure(db: Database.Database, sync: SyncMode, maxFileBytes: number, 
   const pageSize = db.pragma('page_size', { simple: true }) as number
   db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(walBound / pageSize))}`)
   // On a whole frame: SQLite cuts the WAL to exactly this size, and a WAL ending inside a frame means damage (tornWal).
-  db.pragma(`journal_size_limit = ${WAL_HEADER + Math.ceil((walBound - WAL_HEADER) / (pageSize + WAL_FRAME_HEADER)) * (pageSize + WAL_FRAME_HEADER)}`)
+  db.pragma(
+    `journal_size_limit = ${WAL_HEADER + Math.ceil((walBound - WAL_HEADER) / (pageSize + WAL_FRAME_HEADER)) * (pageSize + WAL_FRAME_HEADER)}`,
+  )
   const version = db.pragma('user_version', { simple: true }) as number
-  if (version > SCHEMA_VERSION) throw new StorageError(`frame buffer: ${db.name} has schema version ${version}, newer than this agent's ${SCHEMA_VERSION}`)
+  if (version > SCHEMA_VERSION)
+    throw new StorageError(
+      `frame buffer: ${db.name} has schema version ${version}, newer than this agent's ${SCHEMA_VERSION}`,
+    )
   db.transaction(() => {
     db.exec(SCHEMA)
     migrate(db)
@@ -704,16 +820,24 @@ function migrate(db: Database.Database): void {
 
 function prepare(db: Database.Database) {
   return {
-    insert: db.prepare('INSERT INTO frames (seq, captured_at, table_id, width, height, bytes, quant_digest, jpeg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-    peek: db.prepare('SELECT seq, captured_at AS capturedAt, table_id AS tableId, quant_digest AS quantDigest, width, height, jpeg FROM frames WHERE seq > ? ORDER BY seq LIMIT ?'),
+    insert: db.prepare(
+      'INSERT INTO frames (seq, captured_at, table_id, width, height, bytes, quant_digest, jpeg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    peek: db.prepare(
+      'SELECT seq, captured_at AS capturedAt, table_id AS tableId, quant_digest AS quantDigest, width, height, jpeg FROM frames WHERE seq > ? ORDER BY seq LIMIT ?',
+    ),
     oldest: db.prepare('SELECT seq, bytes FROM frames WHERE seq > ? ORDER BY seq LIMIT ?'),
     deleteRange: db.prepare('DELETE FROM frames WHERE seq > ? AND seq <= ?'),
     deleteOne: db.prepare('DELETE FROM frames WHERE seq = ? RETURNING bytes'),
     deleteThrough: db.prepare('DELETE FROM frames WHERE seq <= ? RETURNING seq, bytes'),
     expire: db.prepare('DELETE FROM frames WHERE captured_at < ? RETURNING seq, bytes'),
-    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    setMeta: db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
     getState: db.prepare('SELECT value FROM state WHERE key = ?'),
-    setState: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    setState: db.prepare(
+      'INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
     deleteState: db.prepare('DELETE FROM state WHERE key = ?'),
   }
 }

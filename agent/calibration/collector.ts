@@ -61,8 +61,10 @@ export class CalibrationCollector {
 
   constructor(private readonly opts: CalibrationOptions = {}) {
     const frames = opts.frames ?? 100
-    if (!(Number.isInteger(frames) && frames >= 1)) throw new RangeError(`calibration frames must be an integer >= 1, got ${opts.frames}`)
-    if (opts.seconds !== undefined && !(opts.seconds > 0 && Number.isFinite(opts.seconds))) throw new RangeError(`calibration seconds must be > 0, got ${opts.seconds}`)
+    if (!(Number.isInteger(frames) && frames >= 1))
+      throw new RangeError(`calibration frames must be an integer >= 1, got ${opts.frames}`)
+    if (opts.seconds !== undefined && !(opts.seconds > 0 && Number.isFinite(opts.seconds)))
+      throw new RangeError(`calibration seconds must be > 0, got ${opts.seconds}`)
     this.maxFrames = frames
     this.maxMs = opts.seconds === undefined ? Infinity : opts.seconds * 1000
     this.now = opts.now ?? Date.now
@@ -70,7 +72,9 @@ export class CalibrationCollector {
   }
 
   /** Frames accumulated so far. */
-  get frames(): number { return this.calib.images }
+  get frames(): number {
+    return this.calib.images
+  }
 
   /** True once N frames were seen or T seconds passed since the first frame. */
   get done(): boolean {
@@ -91,17 +95,36 @@ export class CalibrationCollector {
 
   /** The DeepN table and σ report from what was collected (callable before `done`, e.g. on a stop request). */
   result(): CalibrationResult {
-    if (!this.shape || this.calib.images === 0) throw new Error('calibration collected no frames: nothing to build a table from')
+    if (!this.shape || this.calib.images === 0)
+      throw new Error('calibration collected no frames: nothing to build a table from')
     const seconds = this.started !== undefined && this.last !== undefined ? (this.last - this.started) / 1000 : 0
-    const stats = this.calib.stats(`${this.opts.deviceId ?? 'device'} camera, ${this.calib.images} frames ${this.shape.width}x${this.shape.height} ${this.shape.format}`)
+    const stats = this.calib.stats(
+      `${this.opts.deviceId ?? 'device'} camera, ${this.calib.images} frames ${this.shape.width}x${this.shape.height} ${this.shape.format}`,
+    )
     const id = this.opts.id ?? `calibrated-${this.opts.deviceId ?? 'device'}`
-    const table = deepnTableFile(stats, { id, plm: this.opts.plm, scale: this.opts.scale, extra: { calibratedOn: 'device', frames: this.calib.images, seconds } })
+    const table = deepnTableFile(stats, {
+      id,
+      plm: this.opts.plm,
+      scale: this.opts.scale,
+      extra: { calibratedOn: 'device', frames: this.calib.images, seconds },
+    })
     const chroma = this.calib.chroma.count > 0
     const report: CalibrationReport = {
       ...(this.opts.deviceId ? { deviceId: this.opts.deviceId } : {}),
-      frames: this.calib.images, seconds, ...this.shape, subsampling: this.calib.subsampling,
-      lumaBlocks: stats.lumaBlocks, lumaSigma: stats.lumaSigma.map(round3), lumaMean: this.calib.luma.mean().map(round3),
-      ...(chroma ? { chromaBlocks: this.calib.chroma.count, chromaSigma: this.calib.chroma.sigma().map(round3), chromaMean: this.calib.chroma.mean().map(round3) } : {}),
+      frames: this.calib.images,
+      seconds,
+      ...this.shape,
+      subsampling: this.calib.subsampling,
+      lumaBlocks: stats.lumaBlocks,
+      lumaSigma: stats.lumaSigma.map(round3),
+      lumaMean: this.calib.luma.mean().map(round3),
+      ...(chroma
+        ? {
+            chromaBlocks: this.calib.chroma.count,
+            chromaSigma: this.calib.chroma.sigma().map(round3),
+            chromaMean: this.calib.chroma.mean().map(round3),
+          }
+        : {}),
     }
     return { table, report }
   }

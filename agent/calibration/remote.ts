@@ -10,7 +10,13 @@
  */
 import type { AgentConfig } from '../../shared/config'
 import {
-  buildCalibrationResponse, calibrationFailed, calibrationOk, parseCalibrateRequest, type CalibrateRequest, type CalibrationData, type CalibrationResponse,
+  buildCalibrationResponse,
+  calibrationFailed,
+  calibrationOk,
+  parseCalibrateRequest,
+  type CalibrateRequest,
+  type CalibrationData,
+  type CalibrationResponse,
 } from '../../shared/contract/calibration-messages'
 import { RequestError } from '../../shared/contract/envelope'
 import { errorMessage, type Logger } from '../log'
@@ -57,13 +63,21 @@ export class RemoteCalibration implements Extension {
     }
     if (req.cancel) {
       const partial = this.o.session.cancel()
-      this.reply(calibrationOk(req.id, partial ? { state: 'cancelled', ...asData(partial) } : { state: 'cancelled', frames: 0 }))
+      this.reply(
+        calibrationOk(req.id, partial ? { state: 'cancelled', ...asData(partial) } : { state: 'cancelled', frames: 0 }),
+      )
       return
     }
     const frames = req.frames ?? 100
     try {
       this.o.session.start(
-        { frames, seconds: req.seconds, scale: req.scale, subsampling: cfg.encoder.subsampling, deviceId: cfg.deviceId },
+        {
+          frames,
+          seconds: req.seconds,
+          scale: req.scale,
+          subsampling: cfg.encoder.subsampling,
+          deviceId: cfg.deviceId,
+        },
         (r: CalibrationResult) => {
           this.o.log.info(`calibration ${req.id ?? ''} done: ${r.report.frames} frames → table ${r.table.id}`)
           this.reply(calibrationOk(req.id, { state: 'done', ...asData(r) }))
@@ -79,12 +93,16 @@ export class RemoteCalibration implements Extension {
   }
 
   private reply(r: CalibrationResponse): void {
-    this.o.link.publish(this.o.topics.result, buildCalibrationResponse(r), { qos: 1, contentType: 'application/json' })
+    this.o.link
+      .publish(this.o.topics.result, buildCalibrationResponse(r), { qos: 1, contentType: 'application/json' })
       .catch((err) => this.o.log.warn(`calibration result: ${errorMessage(err)}`))
   }
 }
 
 /** The collector's result as response data (a table file and a report are plain JSON objects). */
 function asData(r: CalibrationResult): Omit<CalibrationData, 'state'> {
-  return { table: r.table as unknown as Record<string, unknown>, report: r.report as unknown as CalibrationData['report'] }
+  return {
+    table: r.table as unknown as Record<string, unknown>,
+    report: r.report as unknown as CalibrationData['report'],
+  }
 }

@@ -18,10 +18,14 @@ export class CalibrationSession {
   private onDone?: (r: CalibrationResult) => void
   private onError?: (err: Error) => void
 
-  get active(): boolean { return this.collector !== undefined }
+  get active(): boolean {
+    return this.collector !== undefined
+  }
 
   /** Frames collected by the running calibration (0 when idle). */
-  get frames(): number { return this.collector?.frames ?? 0 }
+  get frames(): number {
+    return this.collector?.frames ?? 0
+  }
 
   start(opts: CalibrationOptions, onDone: (r: CalibrationResult) => void, onError?: (err: Error) => void): void {
     if (this.collector) throw new CalibrationBusyError(this.collector.frames)

@@ -27,7 +27,11 @@ export function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
     // The group outlives its leader while a grandchild still runs, so signal it even after the leader exited.
     process.kill(-child.pid, signal)
   } catch {
-    try { child.kill(signal) } catch { /* already gone */ }
+    try {
+      child.kill(signal)
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -35,7 +39,10 @@ export function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
 export function terminate(child: ChildProcess, graceMs = 1500): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => killTree(child, 'SIGKILL'), graceMs)
-    child.once('close', () => { clearTimeout(force); resolve() })
+    child.once('close', () => {
+      clearTimeout(force)
+      resolve()
+    })
     killTree(child, 'SIGTERM')
   })
 }
@@ -44,7 +51,12 @@ export function spawnCamera(command: string, args: string[]): ChildProcess {
   return spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
 }
 
-export function describeExit(label: string, code: number | null, signal: NodeJS.Signals | null, stderr: TailBuffer): string {
+export function describeExit(
+  label: string,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stderr: TailBuffer,
+): string {
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
   const tail = stderr.summary()
   return `${label} ${how}${tail ? `: ${tail}` : ''}`
@@ -83,13 +95,17 @@ export function runToCompletion(command: string, args: string[], opts: RunOption
       force = setTimeout(() => killTree(child, 'SIGKILL'), 1500)
     }
     let force: NodeJS.Timeout | undefined
-    const timer = setTimeout(() => stop(new Error(`${opts.label} timed out after ${opts.timeoutMs} ms (killed)`)), opts.timeoutMs)
+    const timer = setTimeout(
+      () => stop(new Error(`${opts.label} timed out after ${opts.timeoutMs} ms (killed)`)),
+      opts.timeoutMs,
+    )
     const onAbort = (): void => stop(new CaptureAbortedError(`${opts.label}: capture aborted`))
     opts.signal?.addEventListener('abort', onAbort, { once: true })
 
     child.stdout!.on('data', (chunk: Buffer) => {
       bytes += chunk.length
-      if (bytes > opts.maxBytes) stop(new Error(`${opts.label} wrote more than ${opts.maxBytes} bytes: not the expected image (killed)`))
+      if (bytes > opts.maxBytes)
+        stop(new Error(`${opts.label} wrote more than ${opts.maxBytes} bytes: not the expected image (killed)`))
       else chunks.push(chunk)
     })
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk))

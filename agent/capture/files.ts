@@ -9,7 +9,10 @@ const DEFAULT_PATTERN = /\.(ppm|pgm|pnm|png|jpe?g|bmp)$/i
 
 /** `*` and `?` shell-style glob on a file name → RegExp (case-insensitive, whole name). */
 export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${body}$`, 'i')
 }
 
@@ -45,8 +48,10 @@ export class FilesSource implements FrameSource {
     } catch (err) {
       throw new Error(`files: cannot read folder ${this.opts.dir}: ${(err as Error).message}`)
     }
-    return entries.filter((e) => e.isFile() && !e.name.startsWith('.') && this.match.test(e.name))
-      .map((e) => e.name).sort(collator.compare)
+    return entries
+      .filter((e) => e.isFile() && !e.name.startsWith('.') && this.match.test(e.name))
+      .map((e) => e.name)
+      .sort(collator.compare)
   }
 
   async capture(signal?: AbortSignal): Promise<RawImage> {

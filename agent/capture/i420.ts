@@ -17,7 +17,12 @@ export const chromaWidth = (w: number): number => Math.ceil(w / 2)
 export const chromaHeight = (h: number): number => Math.ceil(h / 2)
 
 /** Bytes of the planes themselves for a given Y stride (chroma stride = Y stride / 2, as libcamera does). */
-export function i420PlaneBytes(width: number, height: number, strideY: number, strideC = strideY === width ? chromaWidth(width) : strideY / 2): number {
+export function i420PlaneBytes(
+  width: number,
+  height: number,
+  strideY: number,
+  strideC = strideY === width ? chromaWidth(width) : strideY / 2,
+): number {
   return strideY * height + 2 * strideC * chromaHeight(height)
 }
 
@@ -27,9 +32,11 @@ const align = (v: number, a: number): number => Math.ceil(v / a) * a
 
 /** The layout for a known Y stride. */
 export function layoutForStride(width: number, height: number, strideY: number): I420Layout {
-  if (!Number.isInteger(strideY) || strideY < width) throw new Error(`I420 stride ${strideY} is smaller than the width ${width}`)
+  if (!Number.isInteger(strideY) || strideY < width)
+    throw new Error(`I420 stride ${strideY} is smaller than the width ${width}`)
   const strideC = strideY === width ? chromaWidth(width) : strideY / 2
-  if (!Number.isInteger(strideC) || strideC < chromaWidth(width)) throw new Error(`I420 stride ${strideY} gives a chroma stride that cannot hold ${chromaWidth(width)} samples`)
+  if (!Number.isInteger(strideC) || strideC < chromaWidth(width))
+    throw new Error(`I420 stride ${strideY} gives a chroma stride that cannot hold ${chromaWidth(width)} samples`)
   return { width, height, strideY, strideC, frameBytes: i420PlaneBytes(width, height, strideY, strideC) }
 }
 
@@ -49,7 +56,8 @@ export function deriveI420Layout(frameBytes: number, width: number, height: numb
   for (const a of [64, 32]) {
     const strideY = align(width, a)
     const need = i420PlaneBytes(width, height, strideY, strideY / 2)
-    if (need <= frameBytes && frameBytes - need < strideY * 16) return { ...layoutForStride(width, height, strideY), frameBytes }
+    if (need <= frameBytes && frameBytes - need < strideY * 16)
+      return { ...layoutForStride(width, height, strideY), frameBytes }
   }
   return null
 }
@@ -58,7 +66,9 @@ export function deriveI420Layout(frameBytes: number, width: number, height: numb
 export function packI420(src: Uint8Array, layout: I420Layout, offset = 0): RawImage {
   const { width: w, height: h, strideY, strideC } = layout
   if (src.length - offset < i420PlaneBytes(w, h, strideY, strideC)) {
-    throw new Error(`I420 frame truncated: ${src.length - offset} of ${i420PlaneBytes(w, h, strideY, strideC)} bytes for ${w}x${h} stride ${strideY}`)
+    throw new Error(
+      `I420 frame truncated: ${src.length - offset} of ${i420PlaneBytes(w, h, strideY, strideC)} bytes for ${w}x${h} stride ${strideY}`,
+    )
   }
   const cw = chromaWidth(w)
   const ch = chromaHeight(h)

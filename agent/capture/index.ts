@@ -48,10 +48,23 @@ function openSource(o: CaptureOptions, log: CaptureLogger): FrameSource {
     case 'rpicam':
       if ((o.rpicam?.mode ?? 'still') === 'vid') {
         const { RpicamVidSource } = require('./rpicam-vid') as typeof import('./rpicam-vid')
-        source = new RpicamVidSource({ width: o.width, height: o.height, timeoutMs, framerate: o.rpicam?.framerate ?? 5, stride: o.rpicam?.stride, log })
+        source = new RpicamVidSource({
+          width: o.width,
+          height: o.height,
+          timeoutMs,
+          framerate: o.rpicam?.framerate ?? 5,
+          stride: o.rpicam?.stride,
+          log,
+        })
       } else {
         const { RpicamStillSource } = require('./rpicam-still') as typeof import('./rpicam-still')
-        source = new RpicamStillSource({ width: o.width, height: o.height, timeoutMs, warmupMs, stride: o.rpicam?.stride })
+        source = new RpicamStillSource({
+          width: o.width,
+          height: o.height,
+          timeoutMs,
+          warmupMs,
+          stride: o.rpicam?.stride,
+        })
       }
       break
   }

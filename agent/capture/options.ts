@@ -65,7 +65,11 @@ export const silentLogger: CaptureLogger = { debug() {}, info() {}, warn() {} }
 /** The agent's `capture.*` settings as createSource options: the one mapping `deepn run` and `deepn calibrate` share. */
 export function captureOptionsFromConfig(c: AgentConfig['capture'], log?: CaptureLogger): CaptureOptions {
   return {
-    source: c.source, width: c.width, height: c.height, timeoutMs: c.timeoutMs, warmupMs: c.warmupMs,
+    source: c.source,
+    width: c.width,
+    height: c.height,
+    timeoutMs: c.timeoutMs,
+    warmupMs: c.warmupMs,
     files: c.filesDir ? { dir: c.filesDir, loop: c.filesLoop } : undefined,
     rpicam: { mode: c.rpicamMode, framerate: c.rpicamFramerate, stride: c.rpicamStride || undefined },
     log,

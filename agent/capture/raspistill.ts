@@ -22,13 +22,22 @@ class BoundedExecutor implements IRaspistillExecutor {
       timeoutMs: this.call.timeoutMs,
       signal: this.call.signal,
       maxBytes: this.call.maxBytes,
-      spawnError: (err) => err.code === 'ENOENT' ? new CameraToolMissingError(missingMessage('raspistill')) : new Error(`raspistill could not be started: ${err.message}`),
+      spawnError: (err) =>
+        err.code === 'ENOENT'
+          ? new CameraToolMissingError(missingMessage('raspistill'))
+          : new Error(`raspistill could not be started: ${err.message}`),
     })
   }
 
-  exec(): Promise<Buffer> { return Promise.reject(new Error('raspistill: file output is not used')) }
-  spawnAndGetImages(): Promise<void> { return Promise.reject(new Error('raspistill: timelapse is not used')) }
-  killProcess(): void { /* runToCompletion owns the child; abort via the signal */ }
+  exec(): Promise<Buffer> {
+    return Promise.reject(new Error('raspistill: file output is not used'))
+  }
+  spawnAndGetImages(): Promise<void> {
+    return Promise.reject(new Error('raspistill: timelapse is not used'))
+  }
+  killProcess(): void {
+    /* runToCompletion owns the child; abort via the signal */
+  }
 }
 
 export interface RaspistillSourceOptions {
@@ -54,20 +63,37 @@ export class RaspistillSource implements FrameSource {
   capture(signal?: AbortSignal): Promise<RawImage> {
     const p = this.captureOnce(signal)
     this.inflight = p
-    return p.finally(() => { if (this.inflight === p) this.inflight = null })
+    return p.finally(() => {
+      if (this.inflight === p) this.inflight = null
+    })
   }
 
   private async captureOnce(signal?: AbortSignal): Promise<RawImage> {
     const { width, height } = this.opts
-    const call = { timeoutMs: this.opts.timeoutMs, signal: anySignal(signal, this.closing.signal), maxBytes: 54 + 1024 + width * height * 4 + 4 * height }
-    const camera = new Raspistill({
-      noFileSave: true, encoding: 'bmp', width, height, time: this.opts.warmupMs, noPreview: true,
-    }, undefined, new BoundedExecutor(call))
+    const call = {
+      timeoutMs: this.opts.timeoutMs,
+      signal: anySignal(signal, this.closing.signal),
+      maxBytes: 54 + 1024 + width * height * 4 + 4 * height,
+    }
+    const camera = new Raspistill(
+      {
+        noFileSave: true,
+        encoding: 'bmp',
+        width,
+        height,
+        time: this.opts.warmupMs,
+        noPreview: true,
+      },
+      undefined,
+      new BoundedExecutor(call),
+    )
     const bmp = await camera.takePhoto()
     const img = decodeBmp(bmp, 'raspistill output')
     if ((img.width !== width || img.height !== height) && !this.warnedSize) {
       this.warnedSize = true
-      this.opts.log.warn(`raspistill delivered ${img.width}x${img.height}, not the ${width}x${height} asked for; passing it on as is`)
+      this.opts.log.warn(
+        `raspistill delivered ${img.width}x${img.height}, not the ${width}x${height} asked for; passing it on as is`,
+      )
     }
     return img
   }

@@ -41,13 +41,25 @@ export class RetryingSource implements FrameSource {
   /** The most recent capture error (telemetry reports it until the next one). */
   lastError: Error | null = null
 
-  constructor(private readonly openSource: () => FrameSource, private readonly opts: RetryingSourceOptions) {
-    this.retry = { minMs: opts.minMs ?? 500, maxMs: opts.maxMs ?? 30000, maxAttempts: opts.maxAttempts, reopenAfter: opts.reopenAfter ?? 3 }
+  constructor(
+    private readonly openSource: () => FrameSource,
+    private readonly opts: RetryingSourceOptions,
+  ) {
+    this.retry = {
+      minMs: opts.minMs ?? 500,
+      maxMs: opts.maxMs ?? 30000,
+      maxAttempts: opts.maxAttempts,
+      reopenAfter: opts.reopenAfter ?? 3,
+    }
   }
 
-  get kind(): string { return this.inner?.kind ?? this.opts.kind }
+  get kind(): string {
+    return this.inner?.kind ?? this.opts.kind
+  }
   /** Consecutive failures so far (0 after a success). */
-  get consecutiveFailures(): number { return this.failures }
+  get consecutiveFailures(): number {
+    return this.failures
+  }
 
   /** Opens the source now if it is not open: a missing camera tool then fails at start-up instead of being retried. */
   openNow(): void {
@@ -73,17 +85,22 @@ export class RetryingSource implements FrameSource {
         return img
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e))
-        if (err instanceof SourceExhaustedError || err instanceof CaptureAbortedError || signal?.aborted || this.closed) throw err
+        if (err instanceof SourceExhaustedError || err instanceof CaptureAbortedError || signal?.aborted || this.closed)
+          throw err
         this.failures++
         attempts++
         this.lastError = err
         this.opts.onError?.(err, this.failures)
         if (attempts >= (this.retry.maxAttempts ?? Infinity)) {
-          this.opts.log.warn(`${this.kind}: capture failed (${this.failures} in a row), giving up after ${attempts} attempts: ${err.message}`)
+          this.opts.log.warn(
+            `${this.kind}: capture failed (${this.failures} in a row), giving up after ${attempts} attempts: ${err.message}`,
+          )
           throw err
         }
         const delay = backoffDelay(this.failures - 1, this.retry.minMs, this.retry.maxMs, this.opts.random)
-        this.opts.log.warn(`${this.kind}: capture failed (${this.failures} in a row), retrying in ${delay} ms: ${err.message}`)
+        this.opts.log.warn(
+          `${this.kind}: capture failed (${this.failures} in a row), retrying in ${delay} ms: ${err.message}`,
+        )
         if (this.failures >= this.retry.reopenAfter) await this.reopen()
         this.waking = new AbortController()
         await sleep(delay, signal, this.closing.signal, this.waking.signal)
@@ -112,7 +129,9 @@ export class RetryingSource implements FrameSource {
     const old = this.inner
     this.inner = undefined
     this.opts.log.info(`${this.kind}: ${this.failures} failures in a row: the source is opened anew for the next try`)
-    await old?.close().catch((err) => this.opts.log.warn(`${this.kind}: closing the failed source: ${(err as Error).message}`))
+    await old
+      ?.close()
+      .catch((err) => this.opts.log.warn(`${this.kind}: closing the failed source: ${(err as Error).message}`))
   }
 
   release(image: RawImage): void {
@@ -130,7 +149,11 @@ function sleep(ms: number, ...signals: (AbortSignal | undefined)[]): Promise<voi
   return new Promise((resolve) => {
     const live = signals.filter((s): s is AbortSignal => s !== undefined)
     if (live.some((s) => s.aborted)) return resolve()
-    const wake = (): void => { clearTimeout(timer); for (const s of live) s.removeEventListener('abort', wake); resolve() }
+    const wake = (): void => {
+      clearTimeout(timer)
+      for (const s of live) s.removeEventListener('abort', wake)
+      resolve()
+    }
     const timer = setTimeout(wake, ms)
     for (const s of live) s.addEventListener('abort', wake, { once: true })
   })

@@ -32,13 +32,27 @@ export class RpicamStillSource implements FrameSource {
   /** The command line, for logs and tests. */
   args(): string[] {
     const { width, height, warmupMs } = this.opts
-    return ['-n', '-t', String(Math.max(1, warmupMs)), '--encoding', 'yuv420', '--width', String(width), '--height', String(height), '-o', '-']
+    return [
+      '-n',
+      '-t',
+      String(Math.max(1, warmupMs)),
+      '--encoding',
+      'yuv420',
+      '--width',
+      String(width),
+      '--height',
+      String(height),
+      '-o',
+      '-',
+    ]
   }
 
   capture(signal?: AbortSignal): Promise<RawImage> {
     const p = this.captureOnce(signal)
     this.inflight = p
-    return p.finally(() => { if (this.inflight === p) this.inflight = null })
+    return p.finally(() => {
+      if (this.inflight === p) this.inflight = null
+    })
   }
 
   private async captureOnce(signal?: AbortSignal): Promise<RawImage> {
@@ -50,13 +64,18 @@ export class RpicamStillSource implements FrameSource {
       signal: anySignal(signal, this.closing.signal),
       // Padded rows can at most roughly double a narrow frame; anything beyond is not one I420 frame.
       maxBytes: expected * 2 + (1 << 20),
-      spawnError: (err) => err.code === 'ENOENT' ? new CameraToolMissingError(missingMessage('rpicam-still')) : new Error(`${this.tool} could not be started: ${err.message}`),
+      spawnError: (err) =>
+        err.code === 'ENOENT'
+          ? new CameraToolMissingError(missingMessage('rpicam-still'))
+          : new Error(`${this.tool} could not be started: ${err.message}`),
     })
     if (out.length === 0) throw new Error(`${this.tool} exited 0 but wrote no image data`)
     const layout = stride ? layoutForStride(width, height, stride) : deriveI420Layout(out.length, width, height)
     if (!layout || out.length < layout.frameBytes) {
-      throw new Error(`${this.tool} wrote ${out.length} bytes: not an I420 frame of ${width}x${height} ` +
-        `(expected ${expected}${stride ? ` with stride ${stride}` : ' packed, or rows padded to a stride'}); truncated or garbage output`)
+      throw new Error(
+        `${this.tool} wrote ${out.length} bytes: not an I420 frame of ${width}x${height} ` +
+          `(expected ${expected}${stride ? ` with stride ${stride}` : ' packed, or rows padded to a stride'}); truncated or garbage output`,
+      )
     }
     return packI420(out, layout)
   }

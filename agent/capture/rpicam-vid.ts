@@ -58,8 +58,22 @@ export class RpicamVidSource implements FrameSource {
 
   args(): string[] {
     const { width, height, framerate, stride } = this.opts
-    const args = ['-n', '-t', '0', '--codec', 'yuv420', '--width', String(width), '--height', String(height),
-      '--framerate', String(framerate), '--flush', '-o', '-']
+    const args = [
+      '-n',
+      '-t',
+      '0',
+      '--codec',
+      'yuv420',
+      '--width',
+      String(width),
+      '--height',
+      String(height),
+      '--framerate',
+      String(framerate),
+      '--flush',
+      '-o',
+      '-',
+    ]
     // Verbose output carries the buffer size; not needed when the stride is given.
     if (stride === undefined) args.push('--verbose')
     return args
@@ -71,24 +85,35 @@ export class RpicamVidSource implements FrameSource {
     this.child = child
     this.opts.log.info(`started ${this.tool} ${this.args().join(' ')}`)
     const mine = (): boolean => this.child === child
-    child.stdout!.on('data', (chunk: Buffer) => { if (mine()) this.onData(chunk) })
-    child.stderr!.on('data', (chunk: Buffer) => { if (mine()) this.onStderr(chunk) })
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (mine()) this.onData(chunk)
+    })
+    child.stderr!.on('data', (chunk: Buffer) => {
+      if (mine()) this.onStderr(chunk)
+    })
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (!mine() || child.pid !== undefined) return
-      this.end(err.code === 'ENOENT' ? new CameraToolMissingError(missingMessage('rpicam-vid')) : new Error(`${this.tool} could not be started: ${err.message}`))
+      this.end(
+        err.code === 'ENOENT'
+          ? new CameraToolMissingError(missingMessage('rpicam-vid'))
+          : new Error(`${this.tool} could not be started: ${err.message}`),
+      )
     })
     child.on('close', (code, signal) => {
       if (!mine()) return
       if (this.stderrLine) this.stderr.push(this.stderrLine)
       let msg = describeExit(this.tool, code, signal, this.stderr)
-      if (this.curFill > 0 && this.layout) msg += `; last frame truncated (${this.curFill} of ${this.layout.frameBytes} bytes)`
-      else if (!this.layout && this.pendingBytes > 0) msg += `; ${this.pendingBytes} bytes written but the frame size never became known`
+      if (this.curFill > 0 && this.layout)
+        msg += `; last frame truncated (${this.curFill} of ${this.layout.frameBytes} bytes)`
+      else if (!this.layout && this.pendingBytes > 0)
+        msg += `; ${this.pendingBytes} bytes written but the frame size never became known`
       this.end(new Error(msg))
     })
   }
 
   private resetStream(): void {
-    this.layout = this.opts.stride !== undefined ? layoutForStride(this.opts.width, this.opts.height, this.opts.stride) : null
+    this.layout =
+      this.opts.stride !== undefined ? layoutForStride(this.opts.width, this.opts.height, this.opts.stride) : null
     this.pending = []
     this.pendingBytes = 0
     this.cur = null
@@ -111,7 +136,10 @@ export class RpicamVidSource implements FrameSource {
   private fail(err: Error): void {
     const child = this.child
     this.end(err)
-    if (child) this.stopping = terminate(child).finally(() => { this.stopping = null })
+    if (child)
+      this.stopping = terminate(child).finally(() => {
+        this.stopping = null
+      })
   }
 
   private notify(): void {
@@ -133,7 +161,11 @@ export class RpicamVidSource implements FrameSource {
       if (!this.layout) this.setFrameSize(bytes)
       else if (this.opts.stride === undefined && bytes !== this.layout.frameBytes) {
         // Chunking by the old size would tear every following frame: stop rather than hand out mixed frames.
-        this.fail(new Error(`${this.tool} frame size changed from ${this.layout.frameBytes} to ${bytes} bytes mid-stream (restarting)`))
+        this.fail(
+          new Error(
+            `${this.tool} frame size changed from ${this.layout.frameBytes} to ${bytes} bytes mid-stream (restarting)`,
+          ),
+        )
         return
       }
     }
@@ -143,15 +175,24 @@ export class RpicamVidSource implements FrameSource {
     const { width, height } = this.reportedDims ?? this.opts
     if (this.reportedDims && !this.warnedDims && (width !== this.opts.width || height !== this.opts.height)) {
       this.warnedDims = true
-      this.opts.log.warn(`${this.tool} configured ${width}x${height} instead of ${this.opts.width}x${this.opts.height}; frames are passed on at that size`)
+      this.opts.log.warn(
+        `${this.tool} configured ${width}x${height} instead of ${this.opts.width}x${this.opts.height}; frames are passed on at that size`,
+      )
     }
     const layout = deriveI420Layout(frameBytes, width, height)
     if (!layout) {
-      this.fail(new Error(`${this.tool} writes frames of ${frameBytes} bytes, which is no I420 layout of ${width}x${height}; garbage output (set capture rpicam.stride if the tool is right)`))
+      this.fail(
+        new Error(
+          `${this.tool} writes frames of ${frameBytes} bytes, which is no I420 layout of ${width}x${height}; garbage output (set capture rpicam.stride if the tool is right)`,
+        ),
+      )
       return
     }
     this.layout = layout
-    if (layout.strideY !== width) this.opts.log.debug(`${this.tool}: ${width}x${height} I420, stride ${layout.strideY}, ${frameBytes} bytes per frame`)
+    if (layout.strideY !== width)
+      this.opts.log.debug(
+        `${this.tool}: ${width}x${height} I420, stride ${layout.strideY}, ${frameBytes} bytes per frame`,
+      )
     const pending = this.pending
     this.pending = []
     this.pendingBytes = 0
@@ -166,7 +207,11 @@ export class RpicamVidSource implements FrameSource {
       // The size line precedes each frame's bytes; a whole unannounced frame's worth means it is not coming.
       const guess = layoutForStride(this.opts.width, this.opts.height, Math.ceil(this.opts.width / 64) * 64).frameBytes
       if (this.pendingBytes > 4 * guess + (1 << 20)) {
-        this.fail(new Error(`${this.tool} wrote ${this.pendingBytes} bytes without reporting its frame size; set capture rpicam.stride`))
+        this.fail(
+          new Error(
+            `${this.tool} wrote ${this.pendingBytes} bytes without reporting its frame size; set capture rpicam.stride`,
+          ),
+        )
       }
       return
     }
@@ -201,17 +246,28 @@ export class RpicamVidSource implements FrameSource {
         if (this.latestSeq > this.deliveredSeq && this.latest && this.layout) {
           this.deliveredSeq = this.latestSeq
           done()
-          try { resolve(packI420(this.latest, this.layout)) } catch (err) { reject(err) }
+          try {
+            resolve(packI420(this.latest, this.layout))
+          } catch (err) {
+            reject(err)
+          }
         } else if (this.closed) {
-          done(); reject(new CaptureAbortedError(`${this.tool}: source closed`))
+          done()
+          reject(new CaptureAbortedError(`${this.tool}: source closed`))
         } else if (this.ended) {
-          done(); reject(this.ended)
+          done()
+          reject(this.ended)
         }
       }
-      const onAbort = (): void => { done(); reject(new CaptureAbortedError(`${this.tool}: capture aborted`)) }
+      const onAbort = (): void => {
+        done()
+        reject(new CaptureAbortedError(`${this.tool}: capture aborted`))
+      }
       const timer = setTimeout(() => {
         done()
-        const err = new Error(`${this.tool}: no frame within ${this.opts.timeoutMs} ms (process killed, restarts on the next capture)`)
+        const err = new Error(
+          `${this.tool}: no frame within ${this.opts.timeoutMs} ms (process killed, restarts on the next capture)`,
+        )
         this.fail(err)
         reject(err)
       }, this.opts.timeoutMs)

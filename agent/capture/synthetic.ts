@@ -11,7 +11,10 @@ import { rgbToYcc420Pair } from '../../shared/codec/color'
  */
 export function syntheticFrame(width: number, height: number, n: number, into?: Uint8Array): RawImage {
   const bytes = width * height * 3
-  if (into && into.byteLength !== bytes) throw new RangeError(`syntheticFrame: 'into' holds ${into.byteLength} bytes, a ${width}x${height} RGB frame needs ${bytes}`)
+  if (into && into.byteLength !== bytes)
+    throw new RangeError(
+      `syntheticFrame: 'into' holds ${into.byteLength} bytes, a ${width}x${height} RGB frame needs ${bytes}`,
+    )
   const data = into ?? new Uint8Array(bytes)
   const draw = patternRows(width, height, n)
   for (let y = 0; y < height; y++) draw(y, data, y * width * 3)
@@ -25,9 +28,13 @@ export function syntheticFrame(width: number, height: number, n: number, into?: 
  * per frame in the encoder. `into` must hold width x height + 2 x ceil(width/2) x ceil(height/2) bytes.
  */
 export function syntheticFrameI420(width: number, height: number, n: number, into?: Uint8Array): RawImage {
-  const cw = (width + 1) >> 1, ch = (height + 1) >> 1
+  const cw = (width + 1) >> 1,
+    ch = (height + 1) >> 1
   const bytes = width * height + 2 * cw * ch
-  if (into && into.byteLength !== bytes) throw new RangeError(`syntheticFrameI420: 'into' holds ${into.byteLength} bytes, a ${width}x${height} I420 frame needs ${bytes}`)
+  if (into && into.byteLength !== bytes)
+    throw new RangeError(
+      `syntheticFrameI420: 'into' holds ${into.byteLength} bytes, a ${width}x${height} I420 frame needs ${bytes}`,
+    )
   const data = into ?? new Uint8Array(bytes)
   const y = data.subarray(0, width * height)
   const u = data.subarray(width * height, width * height + cw * ch)
@@ -39,7 +46,21 @@ export function syntheticFrameI420(width: number, height: number, n: number, int
     const second = row + 1 < height
     if (second) draw(row + 1, pair, width * 3)
     // The bottom row of an odd height pairs with itself, as libjpeg's expand_bottom_edge does.
-    rgbToYcc420Pair(pair, 3, width, 0, second ? width * 3 : 0, y, row * width, second ? (row + 1) * width : row * width, width, u, v, (row >> 1) * cw, cw)
+    rgbToYcc420Pair(
+      pair,
+      3,
+      width,
+      0,
+      second ? width * 3 : 0,
+      y,
+      row * width,
+      second ? (row + 1) * width : row * width,
+      width,
+      u,
+      v,
+      (row >> 1) * cw,
+      cw,
+    )
   }
   return { width, height, format: 'yuv420p', data }
 }
@@ -59,8 +80,10 @@ function patternRows(width: number, height: number, n: number): (y: number, out:
   const r2 = r * r
   const barY = (n * 3) % height // horizontal bar moves down
   const barH = Math.max(2, height >> 4)
-  const patchX0 = width >> 2, patchX1 = patchX0 + (width >> 3)
-  const patchY0 = height >> 2, patchY1 = patchY0 + (height >> 3)
+  const patchX0 = width >> 2,
+    patchX1 = patchX0 + (width >> 3)
+  const patchY0 = height >> 2,
+    patchY1 = patchY0 + (height >> 3)
   const shade = (n * 5) & 255
   const gx = gradient(width)
   const noise = noiseTable()
@@ -72,17 +95,30 @@ function patternRows(width: number, height: number, n: number): (y: number, out:
     // Row offset into the noise table: differs per row and per frame, so the grain moves like sensor noise.
     const nrow = (Math.imul(y, 7919) + Math.imul(n, 104729)) & NOISE_MASK
     for (let x = 0, i = at; x < width; x++, i += 3) {
-      let red = gx[x], green = gy, blue = (gx[x] + gy + shade) & 255
-      if ((x - cx) * (x - cx) + dy2 <= r2) { red = 240; green = 200; blue = 30 }
-      else if (inBar) { red = 20; green = 90; blue = 220 }
-      else if (inPatchRow && x >= patchX0 && x < patchX1) { const on = ((x >> 1) ^ (y >> 1)) & 1; red = green = blue = on ? 230 : 25 }
+      let red = gx[x],
+        green = gy,
+        blue = (gx[x] + gy + shade) & 255
+      if ((x - cx) * (x - cx) + dy2 <= r2) {
+        red = 240
+        green = 200
+        blue = 30
+      } else if (inBar) {
+        red = 20
+        green = 90
+        blue = 220
+      } else if (inPatchRow && x >= patchX0 && x < patchX1) {
+        const on = ((x >> 1) ^ (y >> 1)) & 1
+        red = green = blue = on ? 230 : 25
+      }
       const k = (nrow + x * 3) & NOISE_MASK
-      out[i] = clamp(red + noise[k]); out[i + 1] = clamp(green + noise[k + 1]); out[i + 2] = clamp(blue + noise[k + 2])
+      out[i] = clamp(red + noise[k])
+      out[i + 1] = clamp(green + noise[k + 1])
+      out[i + 2] = clamp(blue + noise[k + 2])
     }
   }
 }
 
-const clamp = (v: number): number => (v < 0 ? 0 : Math.min(v , 255))
+const clamp = (v: number): number => (v < 0 ? 0 : Math.min(v, 255))
 
 let gradientCache: Uint8Array | null = null
 function gradient(width: number): Uint8Array {
@@ -120,7 +156,11 @@ export class SyntheticSource implements FrameSource {
   /** The memory of the last frame given out, and whether it came back. */
   private lent?: Uint8Array
   private spare?: Uint8Array
-  constructor(private readonly width: number, private readonly height: number, private readonly format: 'rgb' | 'yuv420p' = 'rgb') {}
+  constructor(
+    private readonly width: number,
+    private readonly height: number,
+    private readonly format: 'rgb' | 'yuv420p' = 'rgb',
+  ) {}
 
   async capture(signal?: AbortSignal): Promise<RawImage> {
     if (signal?.aborted) throw new CaptureAbortedError('synthetic: capture aborted')

@@ -3,7 +3,7 @@ import { delimiter, join } from 'node:path'
 import { CameraToolMissingError } from './errors'
 
 export const CAMERA_TOOLS = ['raspistill', 'rpicam-still', 'libcamera-still', 'rpicam-vid', 'libcamera-vid'] as const
-export type CameraTool = typeof CAMERA_TOOLS[number]
+export type CameraTool = (typeof CAMERA_TOOLS)[number]
 
 /** Full path of an executable found on PATH, or null. */
 export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): string | null {
@@ -13,7 +13,9 @@ export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): 
     try {
       accessSync(p, constants.X_OK)
       if (statSync(p).isFile()) return p
-    } catch { /* not here */ }
+    } catch {
+      /* not here */
+    }
   }
   return null
 }
@@ -41,7 +43,8 @@ export function resolveCameraTool(need: ToolNeed, env: NodeJS.ProcessEnv = proce
     if (found.raspistill) return 'raspistill'
     throw new CameraToolMissingError(missingMessage('raspistill', found))
   }
-  const [current, legacy] = need === 'still' ? ['rpicam-still', 'libcamera-still'] as const : ['rpicam-vid', 'libcamera-vid'] as const
+  const [current, legacy] =
+    need === 'still' ? (['rpicam-still', 'libcamera-still'] as const) : (['rpicam-vid', 'libcamera-vid'] as const)
   if (found[current]) return current
   if (found[legacy]) return legacy
   throw new CameraToolMissingError(missingMessage(current, found))
@@ -51,10 +54,14 @@ export function resolveCameraTool(need: ToolNeed, env: NodeJS.ProcessEnv = proce
 export function missingMessage(tool: string, found: Record<CameraTool, string | null> = detectCameraTools()): string {
   if (tool === 'raspistill') {
     const alt = found['rpicam-still'] || found['libcamera-still'] ? ' (rpicam-still is installed here)' : ''
-    return 'raspistill not found: it is gone from Raspberry Pi OS Bookworm (legacy camera stack); ' +
+    return (
+      'raspistill not found: it is gone from Raspberry Pi OS Bookworm (legacy camera stack); ' +
       `use source rpicam${alt}`
+    )
   }
   const legacy = tool.replace('rpicam-', 'libcamera-')
-  const alt = found.raspistill ? '; raspistill is installed here, so source raspistill may work (legacy camera stack)' : ''
+  const alt = found.raspistill
+    ? '; raspistill is installed here, so source raspistill may work (legacy camera stack)'
+    : ''
   return `${tool} not found (nor ${legacy}): install rpicam-apps (sudo apt install rpicam-apps)${alt}`
 }

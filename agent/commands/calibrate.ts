@@ -28,16 +28,25 @@ const HELP = `usage: deepn calibrate [--config FILE] [--frames N] [--seconds T] 
 A camera that fails ${MAX_ATTEMPTS} times in a row (backoff capture.retryMinMs..retryMaxMs) ends the calibration
 with its error and exit status 1.`
 
-
 export async function main(argv: string[]): Promise<number> {
   const { values: o } = parseOptions({
     args: argv,
     options: {
-      config: { type: 'string', short: 'c' }, frames: { type: 'string' }, seconds: { type: 'string' }, out: { type: 'string' },
-      report: { type: 'string' }, id: { type: 'string' }, scale: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      config: { type: 'string', short: 'c' },
+      frames: { type: 'string' },
+      seconds: { type: 'string' },
+      out: { type: 'string' },
+      report: { type: 'string' },
+      id: { type: 'string' },
+      scale: { type: 'string' },
+      force: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   })
-  if (o.help) { console.log(HELP); return 0 }
+  if (o.help) {
+    console.log(HELP)
+    return 0
+  }
   const frames = numberOption('--frames', o.frames, { integer: true, above: 0 }) ?? 100
   const { config } = loadLocalConfig({ file: o.config })
   // before capturing: a table is not replaced silently, and an unwritable folder is found now, not after the frames
@@ -45,11 +54,19 @@ export async function main(argv: string[]): Promise<number> {
   if (o.report) checkOutputFile(o.report, { option: '--report', refuseExisting: false })
   const c = config.capture
   const collector = new CalibrationCollector({
-    frames, seconds: numberOption('--seconds', o.seconds, { above: 0 }), subsampling: config.encoder.subsampling,
-    deviceId: config.deviceId, id: o.id, scale: numberOption('--scale', o.scale, { above: 0 }),
+    frames,
+    seconds: numberOption('--seconds', o.seconds, { above: 0 }),
+    subsampling: config.encoder.subsampling,
+    deviceId: config.deviceId,
+    id: o.id,
+    scale: numberOption('--scale', o.scale, { above: 0 }),
   })
   checkCapturePaths(c)
-  const log = { debug() {}, info() {}, warn: (m: string) => process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}deepn calibrate: ${m}\n`) }
+  const log = {
+    debug() {},
+    info() {},
+    warn: (m: string) => process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}deepn calibrate: ${m}\n`),
+  }
   const source: FrameSource = createSource({
     ...captureOptionsFromConfig(c, log),
     retry: { minMs: c.retryMinMs, maxMs: c.retryMaxMs, maxAttempts: MAX_ATTEMPTS },
@@ -64,7 +81,9 @@ export async function main(argv: string[]): Promise<number> {
           if (collector.frames > 0) break // a finite replay ran out: use what we have
           throw new Error(`${(err as Error).message}: no frames to calibrate on`)
         }
-        throw new Error(`camera (${c.source}) failed ${MAX_ATTEMPTS} times in a row, giving up: ${(err as Error).message}`)
+        throw new Error(
+          `camera (${c.source}) failed ${MAX_ATTEMPTS} times in a row, giving up: ${(err as Error).message}`,
+        )
       }
       collector.add(frame)
       if (process.stderr.isTTY) process.stderr.write(`\rcalibrating: ${collector.frames}/${frames} frames`)
@@ -77,6 +96,8 @@ export async function main(argv: string[]): Promise<number> {
   if (o.out) writeOutputFile(o.out, text, { overwrite: Boolean(o.force) })
   else process.stdout.write(text)
   if (o.report) writeOutputFile(o.report, `${JSON.stringify(report, null, 2)}\n`)
-  process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}calibrated ${report.frames} frames (${report.width}x${report.height} ${report.format}, ${report.lumaBlocks} luma blocks) in ${report.seconds.toFixed(1)} s → table ${table.id}${o.out ? ` in ${o.out}` : ''}\n`)
+  process.stderr.write(
+    `${process.stderr.isTTY ? '\n' : ''}calibrated ${report.frames} frames (${report.width}x${report.height} ${report.format}, ${report.lumaBlocks} luma blocks) in ${report.seconds.toFixed(1)} s → table ${table.id}${o.out ? ` in ${o.out}` : ''}\n`,
+  )
   return 0
 }

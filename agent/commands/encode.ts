@@ -47,8 +47,15 @@ export function parseEncodeArgs(argv: string[]): Args | 'help' {
     args: argv,
     allowPositionals: true,
     options: {
-      output: { type: 'string', short: 'o' }, tables: { type: 'string' }, quality: { type: 'string' }, subsampling: { type: 'string' },
-      dct: { type: 'string' }, optimize: { type: 'boolean' }, restart: { type: 'string' }, metadata: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      output: { type: 'string', short: 'o' },
+      tables: { type: 'string' },
+      quality: { type: 'string' },
+      subsampling: { type: 'string' },
+      dct: { type: 'string' },
+      optimize: { type: 'boolean' },
+      restart: { type: 'string' },
+      metadata: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   })
   if (o.help) return 'help'
@@ -62,19 +69,27 @@ export function parseEncodeArgs(argv: string[]): Args | 'help' {
   if (o.restart !== undefined) {
     const m = /^(\d+)([bB]?)$/.exec(o.restart)
     const count = m ? Number(m[1]) : NaN
-    if (!m || count > 65535) throw new UsageError(`--restart must be N (MCU rows) or NB (MCUs), N at most 65535, got '${o.restart}'`)
+    if (!m || count > 65535)
+      throw new UsageError(`--restart must be N (MCU rows) or NB (MCUs), N at most 65535, got '${o.restart}'`)
     a.restart = { count, unit: m[2] ? 'mcus' : 'rows' }
   }
   if (o.metadata !== undefined) {
     let parsed: unknown
-    try { parsed = JSON.parse(o.metadata) } catch { throw new UsageError(`--metadata: not valid JSON: ${o.metadata}`) }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('--metadata: expected a JSON object')
+    try {
+      parsed = JSON.parse(o.metadata)
+    } catch {
+      throw new UsageError(`--metadata: not valid JSON: ${o.metadata}`)
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new UsageError('--metadata: expected a JSON object')
     a.metadata = parsed as Record<string, unknown>
   }
   if (positionals.length === 0) throw new UsageError('missing input file')
-  if (positionals.length > 1) throw new UsageError(`expected one input file, got ${positionals.length}: ${positionals.join(' ')}`)
+  if (positionals.length > 1)
+    throw new UsageError(`expected one input file, got ${positionals.length}: ${positionals.join(' ')}`)
   if (o.output === undefined) throw new UsageError('missing -o <out.jpg>')
-  if (a.tablesFile !== undefined && a.quality !== undefined) throw new UsageError('--tables and --quality are mutually exclusive')
+  if (a.tablesFile !== undefined && a.quality !== undefined)
+    throw new UsageError('--tables and --quality are mutually exclusive')
   return { ...(a as Args), input: positionals[0], output: o.output }
 }
 
@@ -94,7 +109,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   }
   // cjpeg-like: an existing output is replaced (atomically), but never one of the inputs (encode x.png -o x.png)
-  checkOutputFile(args.output, { option: '-o', inputs: [args.input, ...(args.tablesFile ? [args.tablesFile] : [])], refuseExisting: false, createDir: false })
+  checkOutputFile(args.output, {
+    option: '-o',
+    inputs: [args.input, ...(args.tablesFile ? [args.tablesFile] : [])],
+    refuseExisting: false,
+    createDir: false,
+  })
   const image = decodeImageFile(readFile(args.input, 'input'), args.input)
   const options: EncodeOptions = { subsampling: args.subsampling, dct: args.dct, optimizeHuffman: args.optimize }
   let tablesLabel = `quality ${args.quality ?? 75}`
@@ -113,12 +133,17 @@ export async function main(argv: string[]): Promise<number> {
   if (args.restart) {
     const mcuWidth = image.format !== 'gray' && args.subsampling === '420' ? 16 : 8
     const perRow = Math.ceil(image.width / mcuWidth)
-    options.restartInterval = Math.min(65535, args.restart.unit === 'mcus' ? args.restart.count : args.restart.count * perRow)
+    options.restartInterval = Math.min(
+      65535,
+      args.restart.unit === 'mcus' ? args.restart.count : args.restart.count * perRow,
+    )
   }
   if (args.metadata) options.metadata = args.metadata
   const jpeg = encodeJpeg(image, options)
   writeOutputFile(args.output, jpeg, { createDir: false })
   const sub = image.format === 'gray' ? 'gray' : args.subsampling
-  console.log(`${args.output}: ${image.width}x${image.height} ${sub} ${args.dct}, ${tablesLabel} → ${jpeg.length} bytes`)
+  console.log(
+    `${args.output}: ${image.width}x${image.height} ${sub} ${args.dct}, ${tablesLabel} → ${jpeg.length} bytes`,
+  )
   return 0
 }

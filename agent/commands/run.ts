@@ -22,10 +22,15 @@ Runs the edge agent: capture → DeepN-JPEG → SQLite buffer → MQTT. All sett
 environment variables that override them are listed in docs/config.md (DEEPN_MQTT_URL, DEEPN_DEVICE_ID,
 DEEPN__<SECTION>__<KEY>=value, …).`
 
-export interface RunArgs { config?: string }
+export interface RunArgs {
+  config?: string
+}
 
 export function parseRunArgs(argv: string[]): RunArgs | 'help' {
-  const { values: o } = parseOptions({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } })
+  const { values: o } = parseOptions({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+  })
   if (o.help) return 'help'
   if (o.config === '') throw new UsageError('--config needs a file name')
   return { config: o.config }
@@ -38,11 +43,19 @@ export function createAgent(local: ReturnType<typeof loadLocalConfig>, log: Logg
     path: c.buffer.path,
     synchronous: c.buffer.synchronous,
     minFreePercent: c.buffer.minFreePercent,
-    limits: { maxBytes: c.buffer.maxBytes, maxFrames: c.buffer.maxFrames, policy: c.buffer.policy, ttlMs: c.buffer.ttlSec * 1000 },
+    limits: {
+      maxBytes: c.buffer.maxBytes,
+      maxFrames: c.buffer.maxFrames,
+      policy: c.buffer.policy,
+      ttlMs: c.buffer.ttlSec * 1000,
+    },
     log: (m: string) => log.child('buffer').warn(m),
   }
   const opened = openFrameStore(options)
-  if (opened.recovered) log.error(`buffer database was corrupt (${opened.recovered.reason}); moved aside to ${opened.recovered.movedTo.join(', ')}`)
+  if (opened.recovered)
+    log.error(
+      `buffer database was corrupt (${opened.recovered.reason}); moved aside to ${opened.recovered.movedTo.join(', ')}`,
+    )
   // The loss itself (corrupt file, vanished database, power cut) is recorded in the fresh store, where the
   // controller finds it for telemetry and `events/loss`, even if this process dies before connecting.
   // A file that goes bad while running is moved aside and replaced the same way, instead of stalling the queue.
@@ -51,7 +64,9 @@ export function createAgent(local: ReturnType<typeof loadLocalConfig>, log: Logg
   const saved = openSavedConfig(c.buffer.path, legacy, log.child('config'))
   let agent: Controller | undefined
   const store = new RecoveringFrameStore({
-    store: opened.store, open: options, log: (m) => log.child('buffer').error(m),
+    store: opened.store,
+    open: options,
+    log: (m) => log.child('buffer').error(m),
     onRecovered: (info) => agent?.bufferRecovered(info.reason, info.loss),
   })
   agent = new Controller({ local: local.local, store, saved, createSource, encode: encodeJpeg, log })
@@ -69,7 +84,10 @@ export function stopOnSignals(agent: Controller, log: Logger): Promise<void> {
       }
       stopping = true
       log.info(`${sig}: stopping`)
-      agent.stop().then(resolve, (err) => { log.error(`stop: ${errorMessage(err)}`); resolve() })
+      agent.stop().then(resolve, (err) => {
+        log.error(`stop: ${errorMessage(err)}`)
+        resolve()
+      })
     }
     process.on('SIGTERM', handler)
     process.on('SIGINT', handler)
@@ -84,7 +102,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   }
   const local = loadLocalConfig({ file: args.config, env: process.env })
-  if (!local.config.mqtt.url) throw new ConfigError(`'mqtt.url' is required: set it in the config file or DEEPN_MQTT_URL (or try 'deepn demo')`)
+  if (!local.config.mqtt.url)
+    throw new ConfigError(`'mqtt.url' is required: set it in the config file or DEEPN_MQTT_URL (or try 'deepn demo')`)
   checkCapturePaths(local.config.capture)
   checkMqttPaths(local.config.mqtt)
   log.setLevel(local.config.log.level)

@@ -6,7 +6,10 @@ import type { FramesPublisher } from './frames'
 
 export class AckExtension implements Extension {
   readonly name = 'ack'
-  constructor(private readonly ctx: AgentContext, private readonly frames: FramesPublisher) {}
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly frames: FramesPublisher,
+  ) {}
 
   start(): void {
     this.ctx.link.subscribe(this.ctx.topic('ack'), (_t, payload) => this.handle(payload))

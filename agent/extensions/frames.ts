@@ -17,7 +17,8 @@ import type { AgentContext, Extension } from './extension'
 /** A frame's PUBLISH options: QoS 1, and its metadata again as MQTT 5 user properties (routable unread). */
 export function framePublishOptions(meta: Required<FrameMetadata>): PublishOptions {
   return {
-    qos: 1, contentType: 'image/jpeg',
+    qos: 1,
+    contentType: 'image/jpeg',
     userProperties: frameUserProperties(meta),
   }
 }
@@ -47,13 +48,21 @@ export class FramesPublisher implements Extension {
     this.cursor = 0 // everything still buffered is re-sent: at-least-once
     this.lastAckProgress = Date.now()
     const b = this.ctx.store.stats()
-    this.ctx.log.debug(`link up (generation ${info.generation}): publishing backlog of ${b.frames} frame(s) from the oldest`)
+    this.ctx.log.debug(
+      `link up (generation ${info.generation}): publishing backlog of ${b.frames} frame(s) from the oldest`,
+    )
     this.pump()
   }
 
-  private readonly onDown = (): void => { this.inflight.clear(); this.settle() }
+  private readonly onDown = (): void => {
+    this.inflight.clear()
+    this.settle()
+  }
 
-  constructor(private readonly ctx: AgentContext, private readonly encode: EncodeFn) {}
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly encode: EncodeFn,
+  ) {}
 
   start(): void {
     this.running = true
@@ -75,7 +84,10 @@ export class FramesPublisher implements Extension {
     if (this.inflight.size) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, graceMs)
-        this.idle = () => { clearTimeout(t); resolve() }
+        this.idle = () => {
+          clearTimeout(t)
+          resolve()
+        }
       })
     }
   }
@@ -97,7 +109,11 @@ export class FramesPublisher implements Extension {
   }
 
   private settle(): void {
-    if (!this.inflight.size && this.idle) { const f = this.idle; this.idle = undefined; f() }
+    if (!this.inflight.size && this.idle) {
+      const f = this.idle
+      this.idle = undefined
+      f()
+    }
   }
 
   private checkAckTimeout(): void {
@@ -123,7 +139,9 @@ export class FramesPublisher implements Extension {
       while (this.running && this.ctx.link.up && this.inflight.size < window) {
         const batch = this.ctx.store.peek(window - this.inflight.size, this.cursor)
         if (!batch.length) break
-        this.ctx.log.debug(`sending seqs ${batch[0].seq}..${batch[batch.length - 1].seq} (${this.inflight.size} in flight)`)
+        this.ctx.log.debug(
+          `sending seqs ${batch[0].seq}..${batch[batch.length - 1].seq} (${this.inflight.size} in flight)`,
+        )
         for (const f of batch) {
           this.cursor = f.seq
           this.send(f)
@@ -144,35 +162,39 @@ export class FramesPublisher implements Extension {
     const { payload, meta } = out
     const gen = this.generation
     this.inflight.add(f.seq)
-    ctx.link.publish(ctx.topic('frames'), payload, framePublishOptions(meta)).then(() => {
-      if (gen !== this.generation) return
-      this.inflight.delete(f.seq)
-      this.failures.delete(f.seq)
-      ctx.stats.published++
-      if (ctx.config.delivery === 'puback') {
-        try {
-          ctx.store.remove(f.seq)
-        } catch (err) { // the frame stays buffered and is sent again later: a duplicate, never a loss
-          ctx.stats.error(`buffer: ${errorMessage(err)}`)
-          ctx.log.error(`cannot remove delivered seq ${f.seq}: ${errorMessage(err)}`)
+    ctx.link.publish(ctx.topic('frames'), payload, framePublishOptions(meta)).then(
+      () => {
+        if (gen !== this.generation) return
+        this.inflight.delete(f.seq)
+        this.failures.delete(f.seq)
+        ctx.stats.published++
+        if (ctx.config.delivery === 'puback') {
+          try {
+            ctx.store.remove(f.seq)
+          } catch (err) {
+            // the frame stays buffered and is sent again later: a duplicate, never a loss
+            ctx.stats.error(`buffer: ${errorMessage(err)}`)
+            ctx.log.error(`cannot remove delivered seq ${f.seq}: ${errorMessage(err)}`)
+          }
         }
-      }
-      this.settle()
-      this.pump()
-    }, (err: unknown) => {
-      if (gen !== this.generation) return
-      this.inflight.delete(f.seq)
-      this.settle()
-      if (!ctx.link.up) return // the reconnect re-sends it
-      ctx.stats.publishErrors++
-      const n = (this.failures.get(f.seq) ?? 0) + 1
-      this.failures.set(f.seq, n)
-      ctx.stats.error(`publish seq ${f.seq}: ${errorMessage(err)}`)
-      ctx.log.warn(`publish of seq ${f.seq} failed (${n}/${MAX_FAILURES}): ${errorMessage(err)}`)
-      if (n >= MAX_FAILURES) this.setAside(f, `publish failed ${n} times`)
-      else this.cursor = Math.min(this.cursor, f.seq - 1)
-      setTimeout(() => this.pump(), 200 * n).unref()
-    })
+        this.settle()
+        this.pump()
+      },
+      (err: unknown) => {
+        if (gen !== this.generation) return
+        this.inflight.delete(f.seq)
+        this.settle()
+        if (!ctx.link.up) return // the reconnect re-sends it
+        ctx.stats.publishErrors++
+        const n = (this.failures.get(f.seq) ?? 0) + 1
+        this.failures.set(f.seq, n)
+        ctx.stats.error(`publish seq ${f.seq}: ${errorMessage(err)}`)
+        ctx.log.warn(`publish of seq ${f.seq} failed (${n}/${MAX_FAILURES}): ${errorMessage(err)}`)
+        if (n >= MAX_FAILURES) this.setAside(f, `publish failed ${n} times`)
+        else this.cursor = Math.min(this.cursor, f.seq - 1)
+        setTimeout(() => this.pump(), 200 * n).unref()
+      },
+    )
   }
 
   /** The stored JPEG (refitted if it is over the limit now) stamped with its metadata; undefined = set aside. */
@@ -182,16 +204,24 @@ export class FramesPublisher implements Extension {
       const limit = this.ctx.jpegLimit()
       if (jpeg.length > limit) {
         const fit = refit(jpeg, { encode: this.encode, encoder: this.ctx.config.encoder, limit })
-        this.ctx.log.info(`seq ${f.seq} (${jpeg.length} B) re-encoded as ${fit.tableId} (${fit.jpeg.length} B) to fit ${limit} B`)
+        this.ctx.log.info(
+          `seq ${f.seq} (${jpeg.length} B) re-encoded as ${fit.tableId} (${fit.jpeg.length} B) to fit ${limit} B`,
+        )
         ;({ jpeg, tableId, quantDigest: digest } = fit)
       }
       digest ??= quantDigest(jpeg) // stored by an agent before buffer schema 2, which kept no digest
       const meta: Required<FrameMetadata> = {
-        seq: f.seq, capturedAt: new Date(f.capturedAt).toISOString(), tableId, deviceId: this.ctx.config.deviceId, width: f.width, height: f.height,
+        seq: f.seq,
+        capturedAt: new Date(f.capturedAt).toISOString(),
+        tableId,
+        deviceId: this.ctx.config.deviceId,
+        width: f.width,
+        height: f.height,
         quantDigest: digest,
       }
       return { payload: stampMetadata(jpeg, meta), meta }
-    } catch (err) { // too big even at the coarsest step, or damaged at rest (our encoder wrote it): never publish it
+    } catch (err) {
+      // too big even at the coarsest step, or damaged at rest (our encoder wrote it): never publish it
       this.setAside(f, err instanceof OversizeError ? err.message : `stored JPEG is damaged: ${errorMessage(err)}`)
       return undefined
     }

@@ -8,7 +8,12 @@
  * that failed while the link was down) comes back as a retained message and is cleared. So turning the key off in
  * the local file works across a restart with no record of what was announced. Off by default, it publishes nothing.
  */
-import { discoveryFilter, discoveryMessages, discoveryTopics, type DiscoveryMessage } from '../../shared/contract/homeassistant'
+import {
+  discoveryFilter,
+  discoveryMessages,
+  discoveryTopics,
+  type DiscoveryMessage,
+} from '../../shared/contract/homeassistant'
 import type { AgentConfig } from '../../shared/config'
 import { errorMessage } from '../log'
 import type { AgentContext, Extension } from './extension'
@@ -16,15 +21,24 @@ import { AGENT_VERSION } from './status'
 
 export class HomeAssistantExtension implements Extension {
   readonly name = 'homeassistant'
-  private readonly onUp = (): void => { if (this.enabled) this.announce() }
+  private readonly onUp = (): void => {
+    if (this.enabled) this.announce()
+  }
 
   constructor(private readonly ctx: AgentContext) {}
 
-  private get enabled(): boolean { return this.ctx.config.homeassistant.enabled }
+  private get enabled(): boolean {
+    return this.ctx.config.homeassistant.enabled
+  }
 
   /** What is announced now: every entity with the key on, nothing with it off. */
   messages(config: AgentConfig = this.ctx.config): DiscoveryMessage[] {
-    return discoveryMessages({ prefix: config.mqtt.prefix, deviceId: config.deviceId, discoveryPrefix: config.homeassistant.prefix, version: AGENT_VERSION })
+    return discoveryMessages({
+      prefix: config.mqtt.prefix,
+      deviceId: config.deviceId,
+      discoveryPrefix: config.homeassistant.prefix,
+      version: AGENT_VERSION,
+    })
   }
 
   start(): void {
@@ -47,7 +61,9 @@ export class HomeAssistantExtension implements Extension {
 
   private announce(): void {
     const msgs = this.messages()
-    this.ctx.log.info(`announcing ${msgs.length} Home Assistant entities under ${this.ctx.config.homeassistant.prefix}/`)
+    this.ctx.log.info(
+      `announcing ${msgs.length} Home Assistant entities under ${this.ctx.config.homeassistant.prefix}/`,
+    )
     for (const m of msgs) this.publish(m.topic, JSON.stringify(m.config))
   }
 
@@ -65,7 +81,8 @@ export class HomeAssistantExtension implements Extension {
 
   private publish(t: string, body: string): void {
     if (!this.ctx.link.up) return // the next connect announces, or finds what to clear
-    this.ctx.link.publish(t, body, { qos: 1, retain: true, contentType: body ? 'application/json' : undefined })
+    this.ctx.link
+      .publish(t, body, { qos: 1, retain: true, contentType: body ? 'application/json' : undefined })
       .catch((err) => this.ctx.log.warn(`homeassistant ${t}: ${errorMessage(err)}`))
   }
 }

@@ -13,7 +13,9 @@ export class LossExtension implements Extension {
   readonly name = 'loss'
   private busy = false
   private again = false
-  private readonly flush = (): void => { void this.publishPending() }
+  private readonly flush = (): void => {
+    void this.publishPending()
+  }
 
   constructor(private readonly ctx: AgentContext) {}
 
@@ -30,7 +32,10 @@ export class LossExtension implements Extension {
 
   /** Publishes the pending records oldest first; each leaves the buffer only after its PUBACK. */
   private async publishPending(): Promise<void> {
-    if (this.busy) { this.again = true; return }
+    if (this.busy) {
+      this.again = true
+      return
+    }
     this.busy = true
     try {
       do {
@@ -39,7 +44,11 @@ export class LossExtension implements Extension {
           if (!this.ctx.link.up) return
           const next = this.ctx.store.pendingLosses()[0]
           if (!next) break
-          await this.ctx.link.publish(this.ctx.topic(Leaf.loss), buildLossMessage({ deviceId: this.ctx.config.deviceId, ...next }), { qos: 1, retain: true, contentType: 'application/json' })
+          await this.ctx.link.publish(
+            this.ctx.topic(Leaf.loss),
+            buildLossMessage({ deviceId: this.ctx.config.deviceId, ...next }),
+            { qos: 1, retain: true, contentType: 'application/json' },
+          )
           this.ctx.log.info(`announced on ${this.ctx.topic(Leaf.loss)}: ${lossSummary(next)}`)
           this.ctx.store.settleLoss(next)
         }

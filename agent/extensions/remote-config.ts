@@ -6,7 +6,14 @@
  * `{version, config}` of what is in force (secrets redacted). Anything wrong: rejected with a reason, nothing changes.
  */
 import { ConfigError, redact, validatePartial, type AgentConfig, type FlatConfig } from '../../shared/config'
-import { buildConfigReport, buildConfigResult, configApplied, configRejected, parseConfigSet, type ConfigResult } from '../../shared/contract/config-messages'
+import {
+  buildConfigReport,
+  buildConfigResult,
+  configApplied,
+  configRejected,
+  parseConfigSet,
+  type ConfigResult,
+} from '../../shared/contract/config-messages'
 import { RequestError } from '../../shared/contract/envelope'
 import { errorMessage } from '../log'
 import type { AgentContext, Extension } from './extension'
@@ -22,7 +29,10 @@ export class RemoteConfigExtension implements Extension {
   rejected = 0
   private readonly onUp = (): void => this.publishReported()
 
-  constructor(private readonly ctx: AgentContext, private readonly applier: ConfigApplier) {}
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly applier: ConfigApplier,
+  ) {}
 
   start(): void {
     this.ctx.link.subscribe(this.ctx.topic('config/set'), (_t, payload) => this.handle(payload))
@@ -44,7 +54,8 @@ export class RemoteConfigExtension implements Extension {
       this.rejected++
       this.ctx.log.warn(`config ${result.id ?? ''} rejected: ${result.error}`)
     }
-    this.ctx.link.publish(this.ctx.topic('config/result'), buildConfigResult(result), { qos: 1, contentType: 'application/json' })
+    this.ctx.link
+      .publish(this.ctx.topic('config/result'), buildConfigResult(result), { qos: 1, contentType: 'application/json' })
       .catch((err) => this.ctx.log.warn(`config/result: ${errorMessage(err)}`))
     return result
   }
@@ -67,7 +78,8 @@ export class RemoteConfigExtension implements Extension {
   publishReported(): void {
     if (!this.ctx.link.up) return
     const body = buildConfigReport(this.applier.version, redact(this.ctx.config) as AgentConfig)
-    this.ctx.link.publish(this.ctx.topic('config'), body, { qos: 1, retain: true, contentType: 'application/json' })
+    this.ctx.link
+      .publish(this.ctx.topic('config'), body, { qos: 1, retain: true, contentType: 'application/json' })
       .catch((err) => this.ctx.log.warn(`config: ${errorMessage(err)}`))
   }
 }

@@ -11,13 +11,23 @@ import type { AgentContext, Extension } from './extension'
 export const DEGRADED_HOLD_MS = 5000
 
 export const AGENT_VERSION: string = (() => {
-  for (const p of ['../../../package.json', '../../package.json']) { // from dist/ or from the sources
-    try { return (require(p) as { version: string }).version } catch { /* try the next */ }
+  for (const p of ['../../../package.json', '../../package.json']) {
+    // from dist/ or from the sources
+    try {
+      return (require(p) as { version: string }).version
+    } catch {
+      /* try the next */
+    }
   }
   return 'dev'
 })()
 
-export function statusMessage(state: StatusMessage['state'], deviceId: string, since = new Date(), reason?: string): StatusMessage {
+export function statusMessage(
+  state: StatusMessage['state'],
+  deviceId: string,
+  since = new Date(),
+  reason?: string,
+): StatusMessage {
   return buildStatusMessage(state, deviceId, { version: AGENT_VERSION, since, reason })
 }
 
@@ -41,7 +51,10 @@ export class StatusExtension implements Extension {
     }
   }
 
-  constructor(private readonly ctx: AgentContext, private readonly holdMs = DEGRADED_HOLD_MS) {}
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly holdMs = DEGRADED_HOLD_MS,
+  ) {}
 
   /** The state last set (what `status` says, or will say on the next connect). */
   get current(): { state: 'online' | 'degraded'; reason?: string } {
@@ -84,7 +97,12 @@ export class StatusExtension implements Extension {
   private publish(): void {
     if (!this.ctx.link.up) return
     const { state, reason } = this.current
-    this.ctx.link.publish(this.ctx.topic('status'), buildStatus(statusMessage(state, this.ctx.config.deviceId, this.since, reason)), { qos: 1, retain: true })
+    this.ctx.link
+      .publish(
+        this.ctx.topic('status'),
+        buildStatus(statusMessage(state, this.ctx.config.deviceId, this.since, reason)),
+        { qos: 1, retain: true },
+      )
       .catch((err) => this.ctx.log.warn(`status: ${errorMessage(err)}`))
   }
 }

@@ -20,8 +20,15 @@ export function telemetry(ctx: AgentContext): TelemetryMessage {
     uptimeSec: Math.round((Date.now() - s.startedAt) / 1000),
     backlog: { frames: b.frames, bytes: b.bytes },
     counters: {
-      captured: s.captured, published: s.published, dropped: b.dropped, rejected: b.rejected, expired: b.expired,
-      setAside: s.setAside, captureErrors: s.captureErrors, publishErrors: s.publishErrors, bufferRecoveries: s.bufferRecoveries,
+      captured: s.captured,
+      published: s.published,
+      dropped: b.dropped,
+      rejected: b.rejected,
+      expired: b.expired,
+      setAside: s.setAside,
+      captureErrors: s.captureErrors,
+      publishErrors: s.publishErrors,
+      bufferRecoveries: s.bufferRecoveries,
       lostFrames: s.lostFrames,
     },
     encodeMs: { p50: round(s.encodePercentile(50)), p95: round(s.encodePercentile(95)) },
@@ -65,7 +72,8 @@ export class TelemetryExtension implements Extension {
       this.ctx.log.warn(`telemetry: ${errorMessage(err)}`)
       return
     }
-    this.ctx.link.publish(this.ctx.topic('telemetry'), buildTelemetry(msg), { qos: 0, contentType: 'application/json' })
+    this.ctx.link
+      .publish(this.ctx.topic('telemetry'), buildTelemetry(msg), { qos: 0, contentType: 'application/json' })
       .catch((err) => this.ctx.log.debug(`telemetry: ${errorMessage(err)}`))
   }
 

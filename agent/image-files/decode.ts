@@ -15,8 +15,18 @@ export function detectImageFormat(bytes: Uint8Array): ImageFileFormat | null {
   if (bytes.length >= 2 && bytes[0] === 0x50 /* P */ && (bytes[1] === 0x36 || bytes[1] === 0x35)) {
     return bytes[1] === 0x36 ? 'ppm' : 'pgm'
   }
-  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47 &&
-    bytes[4] === 0x0d && bytes[5] === 0x0a && bytes[6] === 0x1a && bytes[7] === 0x0a) return 'png'
+  if (
+    bytes.length >= 8 &&
+    bytes[0] === 0x89 &&
+    bytes[1] === 0x50 &&
+    bytes[2] === 0x4e &&
+    bytes[3] === 0x47 &&
+    bytes[4] === 0x0d &&
+    bytes[5] === 0x0a &&
+    bytes[6] === 0x1a &&
+    bytes[7] === 0x0a
+  )
+    return 'png'
   if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xd8) return 'jpeg' // SOI
   if (bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d) return 'bmp'
   return null
@@ -31,15 +41,21 @@ export function decodeImageFile(bytes: Uint8Array, nameHint?: string, limits: De
   const format = detectImageFormat(bytes)
   switch (format) {
     case 'ppm':
-    case 'pgm': return decodePnm(bytes, nameHint, limits)
-    case 'png': return decodePng(bytes, nameHint, limits)
-    case 'jpeg': return decodeJpeg(bytes, nameHint, limits)
-    case 'bmp': return decodeBmp(bytes, nameHint, limits)
+    case 'pgm':
+      return decodePnm(bytes, nameHint, limits)
+    case 'png':
+      return decodePng(bytes, nameHint, limits)
+    case 'jpeg':
+      return decodeJpeg(bytes, nameHint, limits)
+    case 'bmp':
+      return decodeBmp(bytes, nameHint, limits)
     default: {
       const head = Buffer.from(bytes.subarray(0, 8)).toString('hex').replace(/(..)/g, '$1 ').trim()
-      throw new ImageDecodeError('image', bytes.length === 0
-        ? 'empty file'
-        : `unknown format (first bytes ${head}); expected PPM/PGM, PNG, JPEG or BMP`, nameHint)
+      throw new ImageDecodeError(
+        'image',
+        bytes.length === 0 ? 'empty file' : `unknown format (first bytes ${head}); expected PPM/PGM, PNG, JPEG or BMP`,
+        nameHint,
+      )
     }
   }
 }

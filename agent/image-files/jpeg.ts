@@ -12,14 +12,28 @@ export interface DecodeLimits {
 export const DEFAULT_MAX_MP = 64
 
 /** Throws when width × height exceeds the limit, before any pixel memory is allocated. */
-export function checkResolution(format: string, width: number, height: number, limits: DecodeLimits, nameHint?: string): void {
+export function checkResolution(
+  format: string,
+  width: number,
+  height: number,
+  limits: DecodeLimits,
+  nameHint?: string,
+): void {
   const max = limits.maxResolutionInMP ?? DEFAULT_MAX_MP
   if (width * height > max * 1e6) {
-    throw new ImageDecodeError(format, `${width}x${height} is ${(width * height / 1e6).toFixed(0)} megapixels, above the ${max} megapixel limit for input images`, nameHint)
+    throw new ImageDecodeError(
+      format,
+      `${width}x${height} is ${((width * height) / 1e6).toFixed(0)} megapixels, above the ${max} megapixel limit for input images`,
+      nameHint,
+    )
   }
 }
 
-interface FrameHeader { width: number; height: number; components: number }
+interface FrameHeader {
+  width: number
+  height: number
+  components: number
+}
 
 /**
  * The first SOF segment's size and component count, checked before jpeg-js sees the file, so problems are told in
@@ -31,7 +45,11 @@ function frameHeader(bytes: Uint8Array, nameHint?: string): FrameHeader {
     forEachHeaderSegment(bytes, (marker, start, end) => {
       if (!isSofMarker(marker)) return false
       if (end - start < 6) throw new Error('frame header too short')
-      sof = { height: (bytes[start + 1] << 8) | bytes[start + 2], width: (bytes[start + 3] << 8) | bytes[start + 4], components: bytes[start + 5] }
+      sof = {
+        height: (bytes[start + 1] << 8) | bytes[start + 2],
+        width: (bytes[start + 3] << 8) | bytes[start + 4],
+        components: bytes[start + 5],
+      }
       return true
     })
   } catch (err) {
@@ -40,7 +58,11 @@ function frameHeader(bytes: Uint8Array, nameHint?: string): FrameHeader {
   }
   if (!sof) throw new ImageDecodeError('JPEG', 'no frame header (SOF) before the image data', nameHint)
   if (sof.width === 0 || sof.height === 0) {
-    throw new ImageDecodeError('JPEG', `declares a ${sof.width}x${sof.height} image: width and height must be at least 1 (a height set later by a DNL marker is not supported)`, nameHint)
+    throw new ImageDecodeError(
+      'JPEG',
+      `declares a ${sof.width}x${sof.height} image: width and height must be at least 1 (a height set later by a DNL marker is not supported)`,
+      nameHint,
+    )
   }
   return sof
 }
@@ -61,9 +83,13 @@ export function decodeJpeg(bytes: Uint8Array, nameHint?: string, limits: DecodeL
   } catch {
     // jpeg-js's own texts ("marker was not found", "unknown JPEG marker a9a7") describe its parser, not the file
     const ended = bytes.length >= 2 && bytes[bytes.length - 2] === 0xff && bytes[bytes.length - 1] === 0xd9
-    throw new ImageDecodeError('JPEG', ended
-      ? 'corrupt or unsupported compressed data (a baseline, extended or progressive Huffman JPEG is expected)'
-      : `truncated: the file (${bytes.length} bytes) ends before its end-of-image marker`, nameHint)
+    throw new ImageDecodeError(
+      'JPEG',
+      ended
+        ? 'corrupt or unsupported compressed data (a baseline, extended or progressive Huffman JPEG is expected)'
+        : `truncated: the file (${bytes.length} bytes) ends before its end-of-image marker`,
+      nameHint,
+    )
   }
   const { width, height, data } = img
   if (!width || !height) throw new ImageDecodeError('JPEG', 'no image data (missing frame header)', nameHint)

@@ -22,14 +22,17 @@ export function decodePng(bytes: Uint8Array, nameHint?: string, limits: DecodeLi
   const { width, height, data } = png
   const colorType = (png as unknown as { colorType?: number }).colorType
   const pixels = width * height
-  if (data.length < pixels * 4) throw new ImageDecodeError('PNG', `decoded ${data.length} bytes, expected ${pixels * 4}`, nameHint)
+  if (data.length < pixels * 4)
+    throw new ImageDecodeError('PNG', `decoded ${data.length} bytes, expected ${pixels * 4}`, nameHint)
   const gray = colorType === 0 || colorType === 4
   const out = new Uint8Array(pixels * (gray ? 1 : 3))
   if (gray) {
     for (let i = 0; i < pixels; i++) out[i] = data[i * 4]
   } else {
     for (let i = 0, o = 0, s = 0; i < pixels; i++, s += 4) {
-      out[o++] = data[s]; out[o++] = data[s + 1]; out[o++] = data[s + 2]
+      out[o++] = data[s]
+      out[o++] = data[s + 1]
+      out[o++] = data[s + 2]
     }
   }
   return { width, height, format: gray ? 'gray' : 'rgb', data: out }
@@ -43,6 +46,7 @@ function describePngFailure(bytes: Uint8Array, err: unknown): string {
   }
   if (/crc/i.test(msg)) return 'corrupt: a chunk fails its CRC check'
   if (/signature/i.test(msg)) return 'corrupt signature'
-  if (/unsupported|not supported|invalid (bit depth|color type)/i.test(msg)) return 'unsupported PNG variant (bit depth, colour type or interlace method)'
+  if (/unsupported|not supported|invalid (bit depth|color type)/i.test(msg))
+    return 'unsupported PNG variant (bit depth, colour type or interlace method)'
   return 'corrupt compressed image data'
 }

@@ -11,15 +11,23 @@ const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a |
 export function decodePnm(bytes: Uint8Array, nameHint?: string, limits: DecodeLimits = {}): RawImage {
   const kind = bytes[1] === 0x36 ? 'P6' : 'P5'
   const format = kind === 'P6' ? 'PPM' : 'PGM'
-  const fail = (problem: string): never => { throw new ImageDecodeError(format, problem, nameHint) }
+  const fail = (problem: string): never => {
+    throw new ImageDecodeError(format, problem, nameHint)
+  }
   let pos = 2
   const readInt = (what: string): number => {
     // Whitespace and '#' comments (to end of line) may separate header fields.
     for (;;) {
       if (pos >= bytes.length) fail(`truncated header (missing ${what})`)
       const c = bytes[pos]
-      if (isSpace(c)) { pos++; continue }
-      if (c === 0x23) { while (pos < bytes.length && bytes[pos] !== 0x0a && bytes[pos] !== 0x0d) pos++; continue }
+      if (isSpace(c)) {
+        pos++
+        continue
+      }
+      if (c === 0x23) {
+        while (pos < bytes.length && bytes[pos] !== 0x0a && bytes[pos] !== 0x0d) pos++
+        continue
+      }
       break
     }
     const start = pos
@@ -33,7 +41,10 @@ export function decodePnm(bytes: Uint8Array, nameHint?: string, limits: DecodeLi
   const maxval = readInt('maxval')
   if (width < 1 || height < 1) fail(`bad size ${width}x${height}`)
   checkResolution(format, width, height, limits, nameHint)
-  if (maxval !== 255) fail(`maxval ${maxval} not supported (only 8-bit files with maxval 255${maxval > 255 ? '; 16-bit samples: convert to 8 bits first' : ''})`)
+  if (maxval !== 255)
+    fail(
+      `maxval ${maxval} not supported (only 8-bit files with maxval 255${maxval > 255 ? '; 16-bit samples: convert to 8 bits first' : ''})`,
+    )
   // Exactly one whitespace byte separates the header from the raster.
   if (pos >= bytes.length || !isSpace(bytes[pos])) fail('truncated header (no whitespace after maxval)')
   pos++

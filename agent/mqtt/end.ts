@@ -12,6 +12,9 @@ export function endClient(client: MqttClient, graceMs: number): Promise<void> {
       client.stream?.destroy()
       resolve()
     }, graceMs)
-    client.end(false, {}, () => { clearTimeout(timer); resolve() })
+    client.end(false, {}, () => {
+      clearTimeout(timer)
+      resolve()
+    })
   })
 }

@@ -65,8 +65,12 @@ export class MqttLink extends EventEmitter {
     this.log = opts.log
   }
 
-  get up(): boolean { return this.connected }
-  get current(): LinkUp | undefined { return this.connected ? this.info : undefined }
+  get up(): boolean {
+    return this.connected
+  }
+  get current(): LinkUp | undefined {
+    return this.connected ? this.info : undefined
+  }
 
   start(): void {
     if (this.closed || this.client) return
@@ -80,7 +84,10 @@ export class MqttLink extends EventEmitter {
   /** Subscribes now (if connected) and after every reconnect. One handler per topic filter (exact topics win over wildcards). */
   subscribe(topic: string, handler: Handler): void {
     this.subs.set(topic, handler)
-    if (this.connected) this.client!.subscribe(topic, { qos: 1 }, (err) => { if (err) this.log.warn(`subscribe ${topic}: ${err.message}`) })
+    if (this.connected)
+      this.client!.subscribe(topic, { qos: 1 }, (err) => {
+        if (err) this.log.warn(`subscribe ${topic}: ${err.message}`)
+      })
   }
 
   /** Resolves on PUBACK (QoS 1) or once written (QoS 0); rejects when offline or the connection drops first. */
@@ -93,7 +100,8 @@ export class MqttLink extends EventEmitter {
       if (o.contentType) po.properties.contentType = o.contentType
       if (o.userProperties) po.properties.userProperties = o.userProperties
     }
-    const body = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+    const body =
+      typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
     return new Promise((resolve, reject) => {
       client.publish(topic, body, po, (err) => (err ? reject(err) : resolve()))
     })
@@ -107,7 +115,10 @@ export class MqttLink extends EventEmitter {
     const client = this.client
     if (!client) return
     if (final && this.connected) {
-      await Promise.race([this.publish(final.topic, final.payload, { qos: 1, retain: final.retain }).catch(() => {}), sleep(2000)])
+      await Promise.race([
+        this.publish(final.topic, final.payload, { qos: 1, retain: final.retain }).catch(() => {}),
+        sleep(2000),
+      ])
     }
     await endClient(client, 2000)
     this.connected = false
@@ -130,10 +141,18 @@ export class MqttLink extends EventEmitter {
       writeCache: false,
     }
     applyCredentials(options, o)
-    if (o.will) options.will = { topic: o.will.topic, payload: Buffer.from(o.will.payload), retain: o.will.retain, qos: o.will.qos }
+    if (o.will)
+      options.will = {
+        topic: o.will.topic,
+        payload: Buffer.from(o.will.payload),
+        retain: o.will.retain,
+        qos: o.will.qos,
+      }
     if (this.version === 5) options.properties = { requestProblemInformation: true }
 
-    this.log.debug(`connecting to ${redactUrl(o.url)} (MQTT ${this.version === 5 ? '5' : '3.1.1'}, attempt ${this.attempt + 1})`)
+    this.log.debug(
+      `connecting to ${redactUrl(o.url)} (MQTT ${this.version === 5 ? '5' : '3.1.1'}, attempt ${this.attempt + 1})`,
+    )
     let client: MqttClient
     try {
       client = connectClient(o.url, options)
@@ -151,20 +170,34 @@ export class MqttLink extends EventEmitter {
       this.connected = true
       const max = connack.properties?.maximumPacketSize
       this.info = { protocolVersion: this.version, maxPacketSize: max, generation }
-      this.log.info(`connected to ${redactUrl(o.url)} (MQTT ${this.version === 5 ? '5' : '3.1.1'}${max ? `, broker max packet ${max} B` : ''})`)
-      for (const [t, _] of this.subs) client.subscribe(t, { qos: 1 }, (err) => { if (err) this.log.warn(`subscribe ${t}: ${err.message}`) })
+      this.log.info(
+        `connected to ${redactUrl(o.url)} (MQTT ${this.version === 5 ? '5' : '3.1.1'}${max ? `, broker max packet ${max} B` : ''})`,
+      )
+      for (const [t, _] of this.subs)
+        client.subscribe(t, { qos: 1 }, (err) => {
+          if (err) this.log.warn(`subscribe ${t}: ${err.message}`)
+        })
       this.emit('up', this.info)
     })
     client.on('message', (t, payload) => {
       if (generation !== this.gen) return
       const h = this.subs.get(t) ?? this.wildcardHandler(t)
       if (h) {
-        try { h(t, payload) } catch (err) { this.log.error(`handler for ${t} failed: ${errorMessage(err)}`) }
+        try {
+          h(t, payload)
+        } catch (err) {
+          this.log.error(`handler for ${t} failed: ${errorMessage(err)}`)
+        }
       }
     })
     client.on('error', (err: Error & { code?: number | string }) => {
       if (generation !== this.gen) return
-      if (o.protocol === 'auto' && this.version === 5 && typeof err.code === 'number' && PROTOCOL_REFUSED.has(err.code)) {
+      if (
+        o.protocol === 'auto' &&
+        this.version === 5 &&
+        typeof err.code === 'number' &&
+        PROTOCOL_REFUSED.has(err.code)
+      ) {
         refusedProtocol = true
         this.log.info('broker refused MQTT 5; falling back to MQTT 3.1.1')
         this.version = 4
@@ -201,7 +234,10 @@ export class MqttLink extends EventEmitter {
     if (this.closed) return
     const delay = backoffDelay(this.attempt++, this.opts.reconnect.minMs, this.opts.reconnect.maxMs)
     this.log.debug(`reconnecting in ${delay} ms`)
-    this.timer = setTimeout(() => { this.timer = undefined; this.connect() }, delay)
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.connect()
+    }, delay)
   }
 }
 
@@ -220,9 +256,14 @@ export function connectClient(url: string, options: IClientOptions): MqttClient 
 /** Host and port of a plain-TCP broker URL, or undefined when mqtt.connect() must interpret it. */
 export function plainTcpTarget(url: string): { host: string; port: number } | undefined {
   let u: URL
-  try { u = new URL(url) } catch { return undefined }
+  try {
+    u = new URL(url)
+  } catch {
+    return undefined
+  }
   if (u.protocol !== 'mqtt:' && u.protocol !== 'tcp:') return undefined
-  if (u.username || u.password || u.search || u.hash || (u.pathname !== '' && u.pathname !== '/') || !u.hostname) return undefined
+  if (u.username || u.password || u.search || u.hash || (u.pathname !== '' && u.pathname !== '/') || !u.hostname)
+    return undefined
   return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: u.port ? Number(u.port) : 1883 }
 }
 

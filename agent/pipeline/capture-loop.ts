@@ -119,14 +119,19 @@ export class CaptureLoop extends EventEmitter {
       try {
         ok = await this.captureOne()
         this.bugs = 0
-      } catch (err) { // a bug, not a camera error (the source retries those): keep the loop alive and visible
+      } catch (err) {
+        // a bug, not a camera error (the source retries those): keep the loop alive and visible
         this.bugs++
         this.o.stats.error(`capture loop: ${errorMessage(err)}`)
         log.error(`capture loop: ${errorMessage(err)}`)
       }
       if (!this.running) break
       const c = this.config.capture
-      const delay = this.bugs ? backoffDelay(this.bugs - 1, c.retryMinMs, c.retryMaxMs) : ok ? Math.max(0, c.intervalMs - (Date.now() - started)) : 0
+      const delay = this.bugs
+        ? backoffDelay(this.bugs - 1, c.retryMinMs, c.retryMaxMs)
+        : ok
+          ? Math.max(0, c.intervalMs - (Date.now() - started))
+          : 0
       if (delay > 0) await this.sleep(delay)
       else await new Promise((r) => setImmediate(r))
     }
@@ -139,7 +144,7 @@ export class CaptureLoop extends EventEmitter {
   private async captureOne(): Promise<boolean> {
     const { o } = this
     let image: RawImage | undefined
-    const source = this.source ??= this.openSource()
+    const source = (this.source ??= this.openSource())
     try {
       image = await source.capture(this.stopping.signal)
     } catch (err) {
@@ -158,10 +163,24 @@ export class CaptureLoop extends EventEmitter {
     try {
       const enc = this.config.encoder
       o.observe?.(image)
-      const fit = encodeToFit({ encode: o.encode, image, tables: this.tables, subsampling: enc.subsampling, optimizeHuffman: enc.optimizeHuffman, limit: o.payloadLimit() })
+      const fit = encodeToFit({
+        encode: o.encode,
+        image,
+        tables: this.tables,
+        subsampling: enc.subsampling,
+        optimizeHuffman: enc.optimizeHuffman,
+        limit: o.payloadLimit(),
+      })
       o.stats.recordEncode(fit.encodeMs, fit.jpeg.length)
       if (fit.steps) o.log.info(`frame re-encoded ${fit.steps}x coarser (${fit.tableId}) to fit ${o.payloadLimit()} B`)
-      const res = o.store.append({ jpeg: fit.jpeg, capturedAt, tableId: fit.tableId, quantDigest: fit.quantDigest, width: image.width, height: image.height })
+      const res = o.store.append({
+        jpeg: fit.jpeg,
+        capturedAt,
+        tableId: fit.tableId,
+        quantDigest: fit.quantDigest,
+        width: image.width,
+        height: image.height,
+      })
       if (res.dropped.length) o.log.debug(`buffer full: dropped ${res.dropped.length} old frame(s)`)
       if (res.seq === undefined) o.log.warn(`frame refused: ${res.reason ?? 'buffer full'}`)
       else this.emit('frame', res.seq)
@@ -169,8 +188,10 @@ export class CaptureLoop extends EventEmitter {
     } catch (err) {
       if (err instanceof OversizeError) o.stats.setAside++
       // Stable wording (the message carries counts): `status` changes only when the cause does.
-      if (err instanceof DiskFullError) this.emit('buffer', "the buffer's filesystem is full (SQLITE_FULL): new frames are not stored")
-      else if (err instanceof StorageError) this.emit('buffer', `buffer storage error${err.code ? ` (${err.code})` : ''}: new frames are not stored`)
+      if (err instanceof DiskFullError)
+        this.emit('buffer', "the buffer's filesystem is full (SQLITE_FULL): new frames are not stored")
+      else if (err instanceof StorageError)
+        this.emit('buffer', `buffer storage error${err.code ? ` (${err.code})` : ''}: new frames are not stored`)
       o.stats.error(errorMessage(err))
       o.log.error(`frame not stored: ${errorMessage(err)}`)
     }
@@ -188,22 +209,34 @@ export class CaptureLoop extends EventEmitter {
     const c = this.config.capture
     // A 4:2:0 encoder gets I420 from sources that can give either (half the memory of RGB); 4:4:4 needs RGB.
     const pixelFormat = this.config.encoder.subsampling === '420' ? 'yuv420p' : 'rgb'
-    return new RetryingSource(() => o.createSource({ ...captureOptionsFromConfig(c, o.log), pixelFormat, retry: false }), {
-      kind: c.source, log: o.log, minMs: c.retryMinMs, maxMs: c.retryMaxMs,
-      // the sources time out by themselves after capture.timeoutMs; this catches one that does not
-      attemptTimeoutMs: c.timeoutMs + 1000,
-      onError: (err) => {
-        o.stats.captureErrors++
-        o.stats.error(`capture: ${errorMessage(err)}`)
+    return new RetryingSource(
+      () => o.createSource({ ...captureOptionsFromConfig(c, o.log), pixelFormat, retry: false }),
+      {
+        kind: c.source,
+        log: o.log,
+        minMs: c.retryMinMs,
+        maxMs: c.retryMaxMs,
+        // the sources time out by themselves after capture.timeoutMs; this catches one that does not
+        attemptTimeoutMs: c.timeoutMs + 1000,
+        onError: (err) => {
+          o.stats.captureErrors++
+          o.stats.error(`capture: ${errorMessage(err)}`)
+        },
       },
-    })
+    )
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const t = setTimeout(done, ms)
-      function done(): void { clearTimeout(t); resolve() }
-      this.wake = () => { this.wake = undefined; done() }
+      function done(): void {
+        clearTimeout(t)
+        resolve()
+      }
+      this.wake = () => {
+        this.wake = undefined
+        done()
+      }
     })
   }
 }

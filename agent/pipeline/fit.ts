@@ -55,12 +55,25 @@ export function encodeToFit(opts: {
   let t = opts.tables
   const start = performance.now()
   for (let step = 0; ; step++) {
-    const options: EncodeOptions = { tables: t.tables, subsampling: opts.subsampling, optimizeHuffman: opts.optimizeHuffman }
+    const options: EncodeOptions = {
+      tables: t.tables,
+      subsampling: opts.subsampling,
+      optimizeHuffman: opts.optimizeHuffman,
+    }
     if (t.huffman && !opts.optimizeHuffman) options.huffman = t.huffman
     const jpeg = opts.encode(opts.image, options)
-    if (jpeg.length <= opts.limit) return { jpeg, tableId: t.tableId, quantDigest: quantDigest(jpeg), encodeMs: performance.now() - start, steps: step }
+    if (jpeg.length <= opts.limit)
+      return {
+        jpeg,
+        tableId: t.tableId,
+        quantDigest: quantDigest(jpeg),
+        encodeMs: performance.now() - start,
+        steps: step,
+      }
     if (step >= MAX_STEPS) {
-      throw new OversizeError(`frame ${opts.image.width}x${opts.image.height} is ${jpeg.length} B even with tables ${t.tableId}; the limit is ${opts.limit} B`)
+      throw new OversizeError(
+        `frame ${opts.image.width}x${opts.image.height} is ${jpeg.length} B even with tables ${t.tableId}; the limit is ${opts.limit} B`,
+      )
     }
     t = scaled(t, COARSER)
   }
@@ -71,13 +84,21 @@ export function encodeToFit(opts: {
  * and encoded again under `limit` with the current tables, coarser as needed. Throws OversizeError when it cannot
  * fit, ImageDecodeError when the stored JPEG is damaged.
  */
-export function refit(jpeg: Uint8Array, opts: { encode: EncodeFn; encoder: AgentConfig['encoder']; limit: number }): Fitted {
+export function refit(
+  jpeg: Uint8Array,
+  opts: { encode: EncodeFn; encoder: AgentConfig['encoder']; limit: number },
+): Fitted {
   // Required here, not imported: only a frame stored under a higher limit needs the decoder (and jpeg-js), so it
   // stays out of the agent's baseline RSS.
   const { decodeJpeg } = require('../image-files/jpeg') as typeof import('../image-files/jpeg')
   const image = decodeJpeg(jpeg, 'stored frame')
   const enc = opts.encoder
   return encodeToFit({
-    encode: opts.encode, image, tables: resolveTables(enc), subsampling: enc.subsampling, optimizeHuffman: enc.optimizeHuffman, limit: opts.limit,
+    encode: opts.encode,
+    image,
+    tables: resolveTables(enc),
+    subsampling: enc.subsampling,
+    optimizeHuffman: enc.optimizeHuffman,
+    limit: opts.limit,
   })
 }

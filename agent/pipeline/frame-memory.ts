@@ -32,7 +32,10 @@ const MiB = 1024 * 1024
 
 /** Raw bytes per pixel each source holds at its peak (see above). */
 const CAPTURE_BYTES_PER_PIXEL: Record<AgentConfig['capture']['source'], number> = {
-  synthetic: 3, rpicam: 4.5, raspistill: 9, files: 10,
+  synthetic: 3,
+  rpicam: 4.5,
+  raspistill: 9,
+  files: 10,
 }
 /** JPEG bytes per sample at the finest tables (measured, see above). */
 export const JPEG_BYTES_PER_SAMPLE = 0.6
@@ -96,9 +99,10 @@ export function checkFrameMemory(next: AgentConfig, current?: AgentConfig): void
   const c = next.capture
   throw new ConfigError(
     `frame memory for ${c.width}x${c.height} from '${c.source}' would be about ${mb(est.total)} (capture ${mb(est.capture)}, ` +
-    `encoder ${mb(est.encoder)}, JPEG output ${mb(est.output)}, ${next.mqtt.inflight} in flight ${mb(est.inflight)}), over the budget of ` +
-    `${mb(budget)} ('capture.memoryBudgetMB', set on the device): lower 'capture.width'/'capture.height' or 'mqtt.inflight', ` +
-    `or set 'mqtt.maxPayloadBytes'`)
+      `encoder ${mb(est.encoder)}, JPEG output ${mb(est.output)}, ${next.mqtt.inflight} in flight ${mb(est.inflight)}), over the budget of ` +
+      `${mb(budget)} ('capture.memoryBudgetMB', set on the device): lower 'capture.width'/'capture.height' or 'mqtt.inflight', ` +
+      `or set 'mqtt.maxPayloadBytes'`,
+  )
 }
 
 /** A one-line description of a configuration's frame memory against its budget, for the start-up log. */

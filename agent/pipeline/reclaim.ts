@@ -30,5 +30,9 @@ function getGc(): (() => void) | undefined {
 /** Collects garbage if the frame just handled was large. Never throws. */
 export function reclaimAfterFrame(rawBytes: number): void {
   if (rawBytes < RECLAIM_BYTES) return
-  try { getGc()?.() } catch { /* best effort */ }
+  try {
+    getGc()?.()
+  } catch {
+    /* best effort */
+  }
 }

@@ -58,7 +58,10 @@ export class AgentStats {
     let count = 0
     let oldest = Infinity
     for (const at of this.encodedAt) {
-      if (at > from && at <= now) { count++; oldest = Math.min(oldest, at) }
+      if (at > from && at <= now) {
+        count++
+        oldest = Math.min(oldest, at)
+      }
     }
     // Every sample kept is in the window: frames were dropped from the ring, so count intervals since the oldest.
     if (this.encodedAt.length === RATE_SAMPLES && count === RATE_SAMPLES) return rate(count - 1, now - oldest)

@@ -47,7 +47,9 @@ export function resolveTables(enc: AgentConfig['encoder']): ResolvedTables {
         if (isPrototypeName(enc.table)) throw new Error('not a table id') // the schema refuses these; never read <name>.json for one
         text = readFileSync(file, 'utf8')
       } catch {
-        throw new ConfigError(`'encoder.table': no table '${enc.table}' (not pushed in 'encoder.tables', no file ${file}); available: ${availableTables(enc, dir)}`)
+        throw new ConfigError(
+          `'encoder.table': no table '${enc.table}' (not pushed in 'encoder.tables', no file ${file}); available: ${availableTables(enc, dir)}`,
+        )
       }
       const parsed = parseTableFile(text, file) // a broken huffman set is refused here, naming the file
       cached = { tables: { luma: parsed.luma, chroma: parsed.chroma } }
@@ -66,7 +68,10 @@ export function scaled(r: ResolvedTables, factor: number): ResolvedTables {
   const f = (t: ArrayLike<number>): number[] => Array.from(t, (v) => Math.min(255, Math.max(1, Math.round(v * factor))))
   const baseId = r.tableId.replace(/\*[\d.]+$/, '')
   const prev = Number(/\*([\d.]+)$/.exec(r.tableId)?.[1] ?? 1)
-  const out: ResolvedTables = { tableId: `${baseId}*${+(prev * factor).toFixed(3)}`, tables: { luma: f(r.tables.luma), chroma: f(r.tables.chroma) } }
+  const out: ResolvedTables = {
+    tableId: `${baseId}*${+(prev * factor).toFixed(3)}`,
+    tables: { luma: f(r.tables.luma), chroma: f(r.tables.chroma) },
+  }
   if (r.huffman) out.huffman = r.huffman
   return out
 }
@@ -75,8 +80,13 @@ export function scaled(r: ResolvedTables, factor: number): ResolvedTables {
 function availableTables(enc: AgentConfig['encoder'], dir: string): string {
   let files: string[] = []
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort()
-  } catch { /* a missing folder lists nothing */ }
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))
+      .sort()
+  } catch {
+    /* a missing folder lists nothing */
+  }
   const ids = [...Object.keys(enc.tables).sort(), ...files]
   return ids.length ? ids.map((id) => `'${id}'`).join(', ') : 'none'
 }

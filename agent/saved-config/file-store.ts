@@ -24,7 +24,9 @@ export class FileSavedConfigStore implements SavedConfigStore {
     try {
       parsed = JSON.parse(text)
     } catch (err) {
-      throw new Error(`saved configuration ${this.file} is not JSON (${(err as Error).message}); the next accepted config/set replaces it`)
+      throw new Error(
+        `saved configuration ${this.file} is not JSON (${(err as Error).message}); the next accepted config/set replaces it`,
+      )
     }
     try {
       return checkSaved(parsed as SavedConfig, `saved configuration ${this.file}`)

@@ -27,29 +27,44 @@ export function savedConfigPath(bufferPath: string): string {
   return `${bufferPath}.remote-config.json`
 }
 
-export interface OpenLog { info(message: string): void; warn(message: string): void }
+export interface OpenLog {
+  info(message: string): void
+  warn(message: string): void
+}
 
-export function openSavedConfig(bufferPath: string, legacy?: LegacyConfigSource, log: OpenLog = { info() {}, warn() {} }): SavedConfigStore {
+export function openSavedConfig(
+  bufferPath: string,
+  legacy?: LegacyConfigSource,
+  log: OpenLog = { info() {}, warn() {} },
+): SavedConfigStore {
   if (bufferPath === ':memory:') return new MemorySavedConfigStore()
   const store = new FileSavedConfigStore(savedConfigPath(bufferPath))
   const text = legacy?.legacyState(LEGACY_REMOTE_KEY)
   if (!legacy || text === undefined) return store
-  if (existsSync(store.file)) { // a newer agent moved it already and died before dropping the rows
+  if (existsSync(store.file)) {
+    // a newer agent moved it already and died before dropping the rows
     legacy.dropLegacyState([LEGACY_REMOTE_KEY, LEGACY_VERSION_KEY])
     return store
   }
   let saved: SavedConfig
   try {
-    saved = checkSaved({ remote: JSON.parse(text) as Record<string, unknown>, version: Number(legacy.legacyState(LEGACY_VERSION_KEY) ?? 0) || 0 })
-  } catch (err) { // what the old agent did with an unreadable record too: run without it
+    saved = checkSaved({
+      remote: JSON.parse(text) as Record<string, unknown>,
+      version: Number(legacy.legacyState(LEGACY_VERSION_KEY) ?? 0) || 0,
+    })
+  } catch (err) {
+    // what the old agent did with an unreadable record too: run without it
     log.warn(`not keeping the remote configuration saved in ${bufferPath}: ${(err as Error).message}`)
     legacy.dropLegacyState([LEGACY_REMOTE_KEY, LEGACY_VERSION_KEY])
     return store
   }
   try {
     store.save(saved)
-  } catch (err) { // e.g. a full disk: run with it now, keep it in the buffer, move it at a later start
-    log.warn(`cannot move the saved remote configuration to ${store.file} (${(err as Error).message}): using it from ${bufferPath} for now; changes accepted before the next start are not kept`)
+  } catch (err) {
+    // e.g. a full disk: run with it now, keep it in the buffer, move it at a later start
+    log.warn(
+      `cannot move the saved remote configuration to ${store.file} (${(err as Error).message}): using it from ${bufferPath} for now; changes accepted before the next start are not kept`,
+    )
     const memory = new MemorySavedConfigStore()
     memory.save(saved)
     return memory

@@ -20,8 +20,12 @@ export interface SavedConfigStore {
 /** Throws a TypeError naming the field unless `saved` is a record `save` may write; returns a copy of it. */
 export function checkSaved(saved: SavedConfig, what = 'saved configuration'): SavedConfig {
   if (saved === null || typeof saved !== 'object') throw new TypeError(`${what}: must be an object { remote, version }`)
-  if (!Number.isSafeInteger(saved.version) || saved.version < 0) throw new TypeError(`${what}: version must be an integer >= 0, got ${JSON.stringify(saved.version)}`)
+  if (!Number.isSafeInteger(saved.version) || saved.version < 0)
+    throw new TypeError(`${what}: version must be an integer >= 0, got ${JSON.stringify(saved.version)}`)
   const r = saved.remote
-  if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new TypeError(`${what}: remote must be a JSON object, got ${Array.isArray(r) ? 'an array' : JSON.stringify(r)}`)
+  if (r === null || typeof r !== 'object' || Array.isArray(r))
+    throw new TypeError(
+      `${what}: remote must be a JSON object, got ${Array.isArray(r) ? 'an array' : JSON.stringify(r)}`,
+    )
   return { remote: JSON.parse(JSON.stringify(r)) as Record<string, unknown>, version: saved.version }
 }

@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, } from 'node:path'
+import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { packagePath } from '../../agent/package-root'
 
@@ -24,7 +24,15 @@ const CLI = packagePath('dist', 'agent', 'cli.js')
 const UNIT = packagePath('scripts', 'install', 'deepn-edge.service')
 const MOSQUITTO = '/usr/sbin/mosquitto'
 /** Settings that change how Node and glibc use memory: a plain run must not inherit them from the shell. */
-const MEMORY_ENV = ['NODE_OPTIONS', 'UV_THREADPOOL_SIZE', 'MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_TOP_PAD_', 'GLIBC_TUNABLES']
+const MEMORY_ENV = [
+  'NODE_OPTIONS',
+  'UV_THREADPOOL_SIZE',
+  'MALLOC_ARENA_MAX',
+  'MALLOC_MMAP_THRESHOLD_',
+  'MALLOC_TRIM_THRESHOLD_',
+  'MALLOC_TOP_PAD_',
+  'GLIBC_TUNABLES',
+]
 
 function arg(argv: string[], name: string, def: number): number {
   const i = argv.indexOf(name)
@@ -38,14 +46,19 @@ function rssMB(pid: number): number | undefined {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m ? Number(m[1]) / 1024 : undefined
-  } catch { return undefined }
+  } catch {
+    return undefined
+  }
 }
 
 async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer()
     s.once('error', rej)
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)) })
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port
+      s.close(() => res(p))
+    })
   })
 }
 
@@ -56,13 +69,26 @@ async function startBroker(dir: string): Promise<{ url: string; kind: string; st
     writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`)
     const p = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' })
     await new Promise((r) => setTimeout(r, 500))
-    return { url: `mqtt://127.0.0.1:${port}`, kind: 'mosquitto', stop: () => { p.kill() } }
+    return {
+      url: `mqtt://127.0.0.1:${port}`,
+      kind: 'mosquitto',
+      stop: () => {
+        p.kill()
+      },
+    }
   }
   const { Aedes } = require('aedes') as typeof import('aedes')
   const broker = await Aedes.createBroker()
   const srv = createServer(broker.handle)
   await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r))
-  return { url: `mqtt://127.0.0.1:${port}`, kind: 'aedes (in-process)', stop: () => { broker.close(); srv.close() } }
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    kind: 'aedes (in-process)',
+    stop: () => {
+      broker.close()
+      srv.close()
+    },
+  }
 }
 
 /** The environment scripts/install/deepn-edge.service gives the agent (its Environment= lines). */
@@ -82,7 +108,10 @@ export function plainEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env
 }
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] }
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
 
 export interface Summary {
   min: number
@@ -102,12 +131,18 @@ export function summarize(samples: { t: number; mb: number }[], warmupS: number)
   const all = samples.map((s) => s.mb)
   const xs = samples.filter((s) => s.t >= warmupS)
   const n = xs.length
-  let slope = 0, noise = 0, span = 0
+  let slope = 0,
+    noise = 0,
+    span = 0
   if (n >= 3) {
     const mt = xs.reduce((a, s) => a + s.t, 0) / n
     const mm = xs.reduce((a, s) => a + s.mb, 0) / n
-    let sxy = 0, sxx = 0
-    for (const s of xs) { sxy += (s.t - mt) * (s.mb - mm); sxx += (s.t - mt) ** 2 }
+    let sxy = 0,
+      sxx = 0
+    for (const s of xs) {
+      sxy += (s.t - mt) * (s.mb - mm)
+      sxx += (s.t - mt) ** 2
+    }
     const b = sxx ? sxy / sxx : 0
     const sse = xs.reduce((a, s) => a + (s.mb - (mm + b * (s.t - mt))) ** 2, 0)
     noise = Math.sqrt(sse / (n - 2))
@@ -115,10 +150,26 @@ export function summarize(samples: { t: number; mb: number }[], warmupS: number)
     span = xs[n - 1].t - xs[0].t
   }
   const drift = (slope * span) / 60
-  return { min: Math.min(...all), median: median(all), max: Math.max(...all), slope, noise, drift, flat: Math.abs(drift) <= 2 * noise + 0.1 }
+  return {
+    min: Math.min(...all),
+    median: median(all),
+    max: Math.max(...all),
+    slope,
+    noise,
+    drift,
+    flat: Math.abs(drift) <= 2 * noise + 0.1,
+  }
 }
 
-interface Agent { name: string; deviceId: string; proc: ChildProcess; samples: { t: number; mb: number }[]; frames: number; bytes: number; telemetry: { encodeMs?: { p50?: number; p95?: number } } }
+interface Agent {
+  name: string
+  deviceId: string
+  proc: ChildProcess
+  samples: { t: number; mb: number }[]
+  frames: number
+  bytes: number
+  telemetry: { encodeMs?: { p50?: number; p95?: number } }
+}
 
 export async function main(argv: string[]): Promise<number> {
   const minutes = arg(argv, '--minutes', 3)
@@ -133,34 +184,65 @@ export async function main(argv: string[]): Promise<number> {
   const broker = await startBroker(dir)
   const sub = await mqtt.connectAsync(broker.url)
   const agents: Agent[] = []
-  const rows: [string, NodeJS.ProcessEnv, string][] = [['plain deepn run', plainEnvironment(process.env), 'no memory settings']]
+  const rows: [string, NodeJS.ProcessEnv, string][] = [
+    ['plain deepn run', plainEnvironment(process.env), 'no memory settings'],
+  ]
   if (withUnit) {
     const unit = unitEnvironment(readFileSync(UNIT, 'utf8'))
-    rows.push(['unit env', { ...plainEnvironment(process.env), ...unit }, Object.entries(unit).map(([k, v]) => `${k}=${v}`).join(' ')])
+    rows.push([
+      'unit env',
+      { ...plainEnvironment(process.env), ...unit },
+      Object.entries(unit)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    ])
   }
   for (const [name, env, desc] of rows) {
     const deviceId = `bench-${agents.length}`
     const config = join(dir, `${deviceId}.json`)
-    writeFileSync(config, JSON.stringify({
-      deviceId, mqtt: { url: broker.url }, capture: { width, height, intervalMs },
-      buffer: { path: join(dir, `${deviceId}.db`) }, telemetry: { intervalMs: 5000 }, log: { level: 'warn' },
-    }))
-    const proc = spawn(process.execPath, [CLI, 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'], env })
+    writeFileSync(
+      config,
+      JSON.stringify({
+        deviceId,
+        mqtt: { url: broker.url },
+        capture: { width, height, intervalMs },
+        buffer: { path: join(dir, `${deviceId}.db`) },
+        telemetry: { intervalMs: 5000 },
+        log: { level: 'warn' },
+      }),
+    )
+    const proc = spawn(process.execPath, [CLI, 'run', '--config', config], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env,
+    })
     agents.push({ name, deviceId, proc, samples: [], frames: 0, bytes: 0, telemetry: {} })
     console.log(`agent '${name}' (${deviceId}): ${desc}`)
   }
   sub.on('message', (t, p) => {
     const a = agents.find((x) => t.startsWith(`deepn/${x.deviceId}/`))
     if (!a) return
-    if (t.endsWith('/frames')) { a.frames++; a.bytes += p.length } else a.telemetry = JSON.parse(p.toString())
+    if (t.endsWith('/frames')) {
+      a.frames++
+      a.bytes += p.length
+    } else a.telemetry = JSON.parse(p.toString())
   })
-  await sub.subscribeAsync(agents.flatMap((a) => [`deepn/${a.deviceId}/frames`, `deepn/${a.deviceId}/telemetry`]), { qos: 1 })
+  await sub.subscribeAsync(
+    agents.flatMap((a) => [`deepn/${a.deviceId}/frames`, `deepn/${a.deviceId}/telemetry`]),
+    { qos: 1 },
+  )
 
   // The peer: a bare Node process that loads nothing, measured in the same run.
-  const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', env: plainEnvironment(process.env) })
+  const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+    stdio: 'ignore',
+    env: plainEnvironment(process.env),
+  })
   const bareSamples: number[] = []
-  console.log(`${width}x${height}, capture every ${intervalMs} ms, broker ${broker.kind}, ${minutes} min, sample every ${sampleS} s`)
-  console.log(`   t(s)  ${agents.map((a) => `${a.name.slice(0, 15).padStart(15)} MB  frames  KB/frame  enc p50/p95 ms`).join('  ')}  bare node MB`)
+  console.log(
+    `${width}x${height}, capture every ${intervalMs} ms, broker ${broker.kind}, ${minutes} min, sample every ${sampleS} s`,
+  )
+  console.log(
+    `   t(s)  ${agents.map((a) => `${a.name.slice(0, 15).padStart(15)} MB  frames  KB/frame  enc p50/p95 ms`).join('  ')}  bare node MB`,
+  )
   const start = Date.now()
   let exited = false
   await new Promise<void>((done) => {
@@ -169,33 +251,68 @@ export async function main(argv: string[]): Promise<number> {
       const cols: string[] = []
       for (const a of agents) {
         const mb = rssMB(a.proc.pid!)
-        if (mb === undefined) { console.log(`agent '${a.name}' exited`); exited = true; clearInterval(timer); done(); return }
+        if (mb === undefined) {
+          console.log(`agent '${a.name}' exited`)
+          exited = true
+          clearInterval(timer)
+          done()
+          return
+        }
         a.samples.push({ t, mb })
-        cols.push(`${mb.toFixed(1).padStart(18)}  ${String(a.frames).padStart(6)}  ${(a.frames ? a.bytes / a.frames / 1024 : 0).toFixed(1).padStart(8)}  ${`${a.telemetry.encodeMs?.p50 ?? '-'}/${a.telemetry.encodeMs?.p95 ?? '-'}`.padStart(14)}`)
+        cols.push(
+          `${mb.toFixed(1).padStart(18)}  ${String(a.frames).padStart(6)}  ${(a.frames ? a.bytes / a.frames / 1024 : 0).toFixed(1).padStart(8)}  ${`${a.telemetry.encodeMs?.p50 ?? '-'}/${a.telemetry.encodeMs?.p95 ?? '-'}`.padStart(14)}`,
+        )
       }
       const b = rssMB(bare.pid!) ?? 0
       bareSamples.push(b)
       console.log(`${String(Math.round(t)).padStart(7)}  ${cols.join('  ')}  ${b.toFixed(1).padStart(12)}`)
-      if (t >= minutes * 60) { clearInterval(timer); done() }
+      if (t >= minutes * 60) {
+        clearInterval(timer)
+        done()
+      }
     }, sampleS * 1000)
   })
   for (const a of agents) a.proc.kill('SIGTERM')
-  await Promise.all(agents.map((a) => new Promise((r) => (a.proc.exitCode !== null ? r(null) : a.proc.once('exit', r)))))
+  await Promise.all(
+    agents.map((a) => new Promise((r) => (a.proc.exitCode !== null ? r(null) : a.proc.once('exit', r)))),
+  )
   bare.kill()
   await sub.endAsync()
   broker.stop()
   rmSync(dir, { recursive: true, force: true })
 
   const warmupS = Math.min(60, (minutes * 60) / 5)
-  console.log(`\nRSS in MB (MiB), ${minutes} min; slope over the samples after the first ${warmupS} s; flat = drift within 2x the scatter`)
-  console.log('  row                  min  median     max   slope MB/min   drift MB   scatter MB   flat   frames  median < target')
+  console.log(
+    `\nRSS in MB (MiB), ${minutes} min; slope over the samples after the first ${warmupS} s; flat = drift within 2x the scatter`,
+  )
+  console.log(
+    '  row                  min  median     max   slope MB/min   drift MB   scatter MB   flat   frames  median < target',
+  )
   for (const a of agents) {
     if (a.samples.length < 2) continue
     const s = summarize(a.samples, warmupS)
-    console.log(`  ${a.name.padEnd(17)} ${s.min.toFixed(1).padStart(6)}  ${s.median.toFixed(1).padStart(6)}  ${s.max.toFixed(1).padStart(6)}   ${s.slope.toFixed(3).padStart(12)}   ${s.drift.toFixed(2).padStart(8)}   ${s.noise.toFixed(2).padStart(10)}   ${(s.flat ? 'yes' : 'NO').padStart(4)}   ${String(a.frames).padStart(6)}  ${s.median < targetMB ? 'met' : 'NOT met'} (${targetMB} MB)`)
+    console.log(
+      `  ${a.name.padEnd(17)} ${s.min.toFixed(1).padStart(6)}  ${s.median.toFixed(1).padStart(6)}  ${s.max.toFixed(1).padStart(6)}   ${s.slope.toFixed(3).padStart(12)}   ${s.drift.toFixed(2).padStart(8)}   ${s.noise.toFixed(2).padStart(10)}   ${(s.flat ? 'yes' : 'NO').padStart(4)}   ${String(a.frames).padStart(6)}  ${s.median < targetMB ? 'met' : 'NOT met'} (${targetMB} MB)`,
+    )
   }
-  if (bareSamples.length) console.log(`  ${'bare node'.padEnd(17)} ${Math.min(...bareSamples).toFixed(1).padStart(6)}  ${median(bareSamples).toFixed(1).padStart(6)}  ${Math.max(...bareSamples).toFixed(1).padStart(6)}`)
+  if (bareSamples.length)
+    console.log(
+      `  ${'bare node'.padEnd(17)} ${Math.min(...bareSamples)
+        .toFixed(1)
+        .padStart(6)}  ${median(bareSamples).toFixed(1).padStart(6)}  ${Math.max(...bareSamples)
+        .toFixed(1)
+        .padStart(6)}`,
+    )
   return exited ? 1 : 0
 }
 
-if (require.main === module) main(process.argv.slice(2)).then((c) => { process.exitCode = c }, (e) => { console.error(`bench:agent-memory: ${String(e instanceof Error ? e.message : e)}`); process.exitCode = 1 })
+if (require.main === module)
+  main(process.argv.slice(2)).then(
+    (c) => {
+      process.exitCode = c
+    },
+    (e) => {
+      console.error(`bench:agent-memory: ${String(e instanceof Error ? e.message : e)}`)
+      process.exitCode = 1
+    },
+  )

@@ -24,9 +24,14 @@ function parseArgs(argv: string[]): Options {
   for (let i = 0; i < argv.length; i += 2) {
     const [key, value] = [argv[i], argv[i + 1]]
     if (key === '--dir' && value) opts.dir = value
-    else if ((key === '--frames' || key === '--rounds' || key === '--bytes') && Number.isInteger(Number(value)) && Number(value) > 0) {
+    else if (
+      (key === '--frames' || key === '--rounds' || key === '--bytes') &&
+      Number.isInteger(Number(value)) &&
+      Number(value) > 0
+    ) {
       opts[key.slice(2) as 'frames' | 'rounds' | 'bytes'] = Number(value)
-    } else throw new Error(`bench-buffer: bad argument ${key} ${value ?? ''} (see the header of scripts/bench/buffer.ts)`)
+    } else
+      throw new Error(`bench-buffer: bad argument ${key} ${value ?? ''} (see the header of scripts/bench/buffer.ts)`)
   }
   return opts
 }
@@ -83,8 +88,10 @@ export async function main(argv: string[]): Promise<number> {
   const opts = parseArgs(argv)
   const input = frames(opts.frames, opts.bytes)
   const cases: Record<string, (dir: string, input: NewFrame[]) => void> = {
-    'sqlite NORMAL': (dir, i) => appendAll(new SqliteFrameStore({ path: path.join(dir, 'b.db'), synchronous: 'NORMAL' }), i),
-    'sqlite FULL': (dir, i) => appendAll(new SqliteFrameStore({ path: path.join(dir, 'b.db'), synchronous: 'FULL' }), i),
+    'sqlite NORMAL': (dir, i) =>
+      appendAll(new SqliteFrameStore({ path: path.join(dir, 'b.db'), synchronous: 'NORMAL' }), i),
+    'sqlite FULL': (dir, i) =>
+      appendAll(new SqliteFrameStore({ path: path.join(dir, 'b.db'), synchronous: 'FULL' }), i),
     'memory store': (_dir, i) => appendAll(new MemoryFrameStore(), i),
     'file per frame': (dir, i) => filePerFrame(dir, i, false),
     'file per frame + fsync': (dir, i) => filePerFrame(dir, i, true),
@@ -95,21 +102,34 @@ export async function main(argv: string[]): Promise<number> {
     // Interleaved rounds, so drift in the machine's state hits every case alike.
     for (const [name, fn] of Object.entries(cases)) (results[name] ??= []).push(timed(opts, input, fn))
     const dir = fs.mkdtempSync(path.join(opts.dir, 'deepn-bench-'))
-    try { drains.push(drain(dir, input)) } finally { fs.rmSync(dir, { recursive: true, force: true }) }
+    try {
+      drains.push(drain(dir, input))
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   }
-  console.log(`frame buffer: ${opts.frames} frames x ${opts.bytes} bytes, ${opts.rounds} rounds, in ${opts.dir} (median appends/s; ratio to file per frame + fsync)`)
+  console.log(
+    `frame buffer: ${opts.frames} frames x ${opts.bytes} bytes, ${opts.rounds} rounds, in ${opts.dir} (median appends/s; ratio to file per frame + fsync)`,
+  )
   const base = median(results['file per frame + fsync'])
   for (const [name, xs] of Object.entries(results)) {
     const m = median(xs)
-    console.log(`  ${name.padEnd(24)} ${m.toFixed(0).padStart(8)} /s  ${(m * opts.bytes / 1e6).toFixed(1).padStart(7)} MB/s  x${(m / base).toFixed(2)}`)
+    console.log(
+      `  ${name.padEnd(24)} ${m.toFixed(0).padStart(8)} /s  ${((m * opts.bytes) / 1e6).toFixed(1).padStart(7)} MB/s  x${(m / base).toFixed(2)}`,
+    )
   }
   console.log(`  ${'sqlite drain (peek+remove)'.padEnd(24)} ${median(drains).toFixed(0).padStart(8)} /s`)
   return 0
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err))
-    process.exitCode = 1
-  })
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : String(err))
+      process.exitCode = 1
+    },
+  )
 }

@@ -11,18 +11,28 @@ const { decodeImageFile } = require(path.join(root, 'dist/agent/image-files/deco
 const { i420, bmp24 } = require('../../test/fixtures/capture/fakecam.js')
 
 process.env.PATH = `${path.join(root, 'test/fixtures/bin')}${path.delimiter}${process.env.PATH}`
-const W = 1920, H = 1080
+const W = 1920,
+  H = 1080
 
-function median(xs) { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1] }
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[s.length >> 1]
+}
 async function time(fn, runs) {
   const ms = []
-  for (let i = 0; i < runs; i++) { const t0 = process.hrtime.bigint(); await fn(i); ms.push(Number(process.hrtime.bigint() - t0) / 1e6) }
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint()
+    await fn(i)
+    ms.push(Number(process.hrtime.bigint() - t0) / 1e6)
+  }
   return median(ms)
 }
 const rows = []
 function report(name, ms, peerName, peerMs) {
   rows.push({ name, ms, peerName, peerMs })
-  console.log(`${name.padEnd(44)} ${ms.toFixed(2).padStart(9)} ms${peerName ? `   ${(ms / peerMs).toFixed(2)}x ${peerName} (${peerMs.toFixed(2)} ms)` : ''}`)
+  console.log(
+    `${name.padEnd(44)} ${ms.toFixed(2).padStart(9)} ms${peerName ? `   ${(ms / peerMs).toFixed(2)}x ${peerName} (${peerMs.toFixed(2)} ms)` : ''}`,
+  )
 }
 
 ;(async () => {
@@ -37,10 +47,17 @@ function report(name, ms, peerName, peerMs) {
   const padded2 = i420(W, H, 1984, 3)
   const packedCopy = await time(() => Buffer.from(padded), 30)
   report('copy packed I420 (peer)', packedCopy)
-  report('strip 64-byte stride padding (stride 1984)', await time(() => packI420(padded2, layoutForStride(W, H, 1984)), 30), 'I420 copy', packedCopy)
+  report(
+    'strip 64-byte stride padding (stride 1984)',
+    await time(() => packI420(padded2, layoutForStride(W, H, 1984)), 30),
+    'I420 copy',
+    packedCopy,
+  )
 
   const frame = syntheticFrame(W, H, 1)
-  const jpg = await sharp(Buffer.from(frame.data), { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 90 }).toBuffer()
+  const jpg = await sharp(Buffer.from(frame.data), { raw: { width: W, height: H, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer()
   const sharpMs = await time(() => sharp(jpg).raw().toBuffer(), 10)
   report('JPEG decode: sharp/libjpeg-turbo (peer)', sharpMs)
   const djpegMs = await time(() => execFileSync('djpeg', ['-pnm'], { input: jpg, maxBuffer: 64 << 20 }), 10)
@@ -60,8 +77,17 @@ function report(name, ms, peerName, peerMs) {
   const rasp = createSource({ source: 'raspistill', width: W, height: H, warmupMs: 1, retry: false })
   report('raspistill capture (fake camera, BMP)', await time(() => rasp.capture(), 10), 'empty node spawn', spawnMs)
 
-  const vid = createSource({ source: 'rpicam', rpicam: { mode: 'vid', framerate: 30 }, width: W, height: H, retry: false })
+  const vid = createSource({
+    source: 'rpicam',
+    rpicam: { mode: 'vid', framerate: 30 },
+    width: W,
+    height: H,
+    retry: false,
+  })
   await vid.capture()
   report('rpicam-vid capture at 30 fps (fake stream)', await time(() => vid.capture(), 20), 'frame period', 1000 / 30)
   await vid.close()
-})().catch((err) => { console.error(err); process.exitCode = 1 })
+})().catch((err) => {
+  console.error(err)
+  process.exitCode = 1
+})

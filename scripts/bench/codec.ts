@@ -40,7 +40,14 @@ function encodeTsOnly(image: RawImage, options: EncodeOptions): Uint8Array {
   }
 }
 
-interface Frame { width: number; height: number; rgb: Uint8Array; rgba: Uint8Array; i420: Uint8Array; ppm: string }
+interface Frame {
+  width: number
+  height: number
+  rgb: Uint8Array
+  rgba: Uint8Array
+  i420: Uint8Array
+  ppm: string
+}
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`)
@@ -49,13 +56,16 @@ function arg(name: string, fallback: string): string {
 
 /** Planar I420 of an RGB frame with the encoder's own conversion and 2x2 averaging (what a camera would hand over). */
 function toI420(rgb: Uint8Array, w: number, h: number): Uint8Array {
-  const cw = (w + 1) >> 1, ch = (h + 1) >> 1
+  const cw = (w + 1) >> 1,
+    ch = (h + 1) >> 1
   const out = new Uint8Array(w * h + 2 * cw * ch)
   const y = out.subarray(0, w * h)
   const ys = new Uint8Array(2 * w)
-  const cb = out.subarray(w * h, w * h + cw * ch), cr = out.subarray(w * h + cw * ch)
+  const cb = out.subarray(w * h, w * h + cw * ch),
+    cr = out.subarray(w * h + cw * ch)
   for (let p = 0; p < ch; p++) {
-    const a = 2 * p, b = Math.min(h - 1, a + 1)
+    const a = 2 * p,
+      b = Math.min(h - 1, a + 1)
     rgbToYcc420Pair(rgb, 3, w, a * w * 3, b * w * 3, ys, 0, w, w, cb, cr, p * cw, cw)
     y.set(ys.subarray(0, w), a * w)
     if (b !== a) y.set(ys.subarray(w, 2 * w), b * w)
@@ -64,11 +74,18 @@ function toI420(rgb: Uint8Array, w: number, h: number): Uint8Array {
 }
 
 async function loadFrame(photo: string, width: number, height: number, dir: string): Promise<Frame> {
-  const { data, info } = await sharp(photo).resize(width, height, { fit: 'cover' }).removeAlpha().raw().toBuffer({ resolveWithObject: true })
+  const { data, info } = await sharp(photo)
+    .resize(width, height, { fit: 'cover' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true })
   const rgb = new Uint8Array(data.buffer, data.byteOffset, data.length)
   const rgba = new Uint8Array(width * height * 4)
   for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
-    rgba[j] = rgb[i]; rgba[j + 1] = rgb[i + 1]; rgba[j + 2] = rgb[i + 2]; rgba[j + 3] = 255
+    rgba[j] = rgb[i]
+    rgba[j + 1] = rgb[i + 1]
+    rgba[j + 2] = rgb[i + 2]
+    rgba[j + 3] = 255
   }
   const ppm = join(dir, `${info.width}x${info.height}.ppm`)
   writeFileSync(ppm, Buffer.concat([Buffer.from(`P6\n${info.width} ${info.height}\n255\n`), data]))
@@ -90,7 +107,11 @@ function sampleMemory(): void {
 }
 
 /** One round's result for one contender: mean wall ms/frame over its slice, CPU ms/frame (in-process only), output bytes. */
-interface Sample { ms: number; cpu?: number; bytes: number }
+interface Sample {
+  ms: number
+  cpu?: number
+  bytes: number
+}
 type Contender = [name: string, run: (sliceSec: number) => Promise<Sample>]
 
 /** An in-process encoder run back to back for one slice (at least once). CPU covers sharp's worker thread too. */
@@ -98,7 +119,9 @@ function inProcess(encode: () => Uint8Array | Promise<Uint8Array>): (sliceSec: n
   return async (sliceSec) => {
     const c0 = process.cpuUsage()
     const t0 = process.hrtime.bigint()
-    let n = 0, bytes = 0, wall = 0
+    let n = 0,
+      bytes = 0,
+      wall = 0
     do {
       bytes = (await encode()).length
       n++
@@ -115,19 +138,42 @@ function inProcess(encode: () => Uint8Array | Promise<Uint8Array>): (sliceSec: n
  * with `yuv` the "Comp Perf" of compression from planar YUV (its separate RGB → YUV step is excluded).
  * Parses "Comp Perf" (Mpixels/s) and the compression ratio from the quiet table.
  */
-function tjbench(frame: Frame, quality: number, sub: '420' | '444', yuv: boolean): (sliceSec: number) => Promise<Sample> {
+function tjbench(
+  frame: Frame,
+  quality: number,
+  sub: '420' | '444',
+  yuv: boolean,
+): (sliceSec: number) => Promise<Sample> {
   return async (sliceSec) => {
-    const args = [frame.ppm, String(quality), '-rgb', '-subsamp', sub, '-componly', '-nowrite', '-quiet', '-benchtime', String(sliceSec), '-warmup', '0.05']
+    const args = [
+      frame.ppm,
+      String(quality),
+      '-rgb',
+      '-subsamp',
+      sub,
+      '-componly',
+      '-nowrite',
+      '-quiet',
+      '-benchtime',
+      String(sliceSec),
+      '-warmup',
+      '0.05',
+    ]
     if (yuv) args.push('-yuv')
     const r = spawnSync(TJBENCH, args, { encoding: 'utf8' })
-    if (r.status !== 0) throw new Error(`tjbench ${args.join(' ')} failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n')[0]}`)
+    if (r.status !== 0)
+      throw new Error(
+        `tjbench ${args.join(' ')} failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n')[0]}`,
+      )
     // e.g. "RGB  (TD)  4:2:0    75    1920   1080    [Encode Perf]  Comp Perf  Comp Ratio  N/A"
     const line = r.stdout.split('\n').find((l) => /^\S+\s+\((TD|BU)\)\s/.test(l))
     const nums = line?.trim().split(/\s+/).slice(6).map(Number)
-    const comp = nums?.[yuv ? 1 : 0], ratio = nums?.[yuv ? 2 : 1]
-    if (!comp || !ratio) throw new Error(`tjbench: no "Comp Perf" figure in its output: ${r.stdout.trim().split('\n').slice(-1)[0]}`)
+    const comp = nums?.[yuv ? 1 : 0],
+      ratio = nums?.[yuv ? 2 : 1]
+    if (!comp || !ratio)
+      throw new Error(`tjbench: no "Comp Perf" figure in its output: ${r.stdout.trim().split('\n').slice(-1)[0]}`)
     const px = frame.width * frame.height
-    return { ms: px / 1e6 / comp * 1000, bytes: Math.round(px * 3 / ratio) }
+    return { ms: (px / 1e6 / comp) * 1000, bytes: Math.round((px * 3) / ratio) }
   }
 }
 
@@ -142,7 +188,12 @@ const collect: () => void = (() => {
 })()
 
 /** Runs the contenders interleaved (`warmup` untimed rounds, then `rounds` timed ones). */
-async function interleave(contenders: Contender[], rounds: number, warmup: number, sliceSec: number): Promise<Map<string, Sample[]>> {
+async function interleave(
+  contenders: Contender[],
+  rounds: number,
+  warmup: number,
+  sliceSec: number,
+): Promise<Map<string, Sample[]>> {
   const out = new Map<string, Sample[]>(contenders.map(([name]) => [name, []]))
   for (let round = 0; round < warmup + rounds; round++) {
     for (const [name, run] of contenders) {
@@ -159,56 +210,87 @@ export async function main(): Promise<number> {
   const sliceSec = Number(arg('slice', '0.4'))
   const quality = Number(arg('quality', '75'))
   const photo = arg('photo', join(PHOTO_DIR, 'Aqua.jpg'))
-  const sizes = arg('sizes', '640x480,1920x1080').split(',').map((s) => s.split('x').map(Number) as [number, number])
-  if (!existsSync(photo)) throw new Error(`--photo ${photo}: not found (install mate-backgrounds, or pass --photo FILE; e.g. one of ${existsSync(PHOTO_DIR) ? readdirSync(PHOTO_DIR).slice(0, 3).join(', ') : 'none here'})`)
-  if (!existsSync(TJBENCH)) throw new Error(`${TJBENCH} not found: install libjpeg-turbo-progs (the benchmark's anchor)`)
+  const sizes = arg('sizes', '640x480,1920x1080')
+    .split(',')
+    .map((s) => s.split('x').map(Number) as [number, number])
+  if (!existsSync(photo))
+    throw new Error(
+      `--photo ${photo}: not found (install mate-backgrounds, or pass --photo FILE; e.g. one of ${existsSync(PHOTO_DIR) ? readdirSync(PHOTO_DIR).slice(0, 3).join(', ') : 'none here'})`,
+    )
+  if (!existsSync(TJBENCH))
+    throw new Error(`${TJBENCH} not found: install libjpeg-turbo-progs (the benchmark's anchor)`)
   sharp.concurrency(1)
   sharp.cache(false)
   const pinned = readAffinity()
-  console.log(`codec benchmark: ${photo}, quality ${quality}, ${rounds} interleaved rounds of ${sliceSec} s slices after warm-up, Node ${process.version}, single thread, our kernel: ${encoderKernel()}${pinned ? `, CPU affinity ${pinned}` : ''}`)
+  console.log(
+    `codec benchmark: ${photo}, quality ${quality}, ${rounds} interleaved rounds of ${sliceSec} s slices after warm-up, Node ${process.version}, single thread, our kernel: ${encoderKernel()}${pinned ? `, CPU affinity ${pinned}` : ''}`,
+  )
   const dir = mkdtempSync(join(tmpdir(), 'bench-codec-'))
   try {
     for (const [w, h] of sizes) {
       const f = await loadFrame(photo, w, h, dir)
       const image: RawImage = { width: f.width, height: f.height, data: f.rgb, format: 'rgb' }
       const i420: RawImage = { width: f.width, height: f.height, data: f.i420, format: 'yuv420p' }
-      const sharpEnc = (sub: '4:2:0' | '4:4:4') => () => sharp(f.rgb, { raw: { width: f.width, height: f.height, channels: 3 } })
-        .jpeg({ quality, optimiseCoding: false, mozjpeg: false, chromaSubsampling: sub, trellisQuantisation: false, overshootDeringing: false, optimiseScans: false })
-        .toBuffer()
-      const results = await interleave([
-        ['tjbench 4:2:0', tjbench(f, quality, '420', false)],
-        ['ours 4:2:0', inProcess(() => encodeJpeg(image, { quality, subsampling: '420' }))],
-        ['tjbench 4:4:4', tjbench(f, quality, '444', false)],
-        ['ours 4:4:4', inProcess(() => encodeJpeg(image, { quality, subsampling: '444' }))],
-        ['tjbench yuv420p (-yuv, from planar)', tjbench(f, quality, '420', true)],
-        ['ours yuv420p', inProcess(() => encodeJpeg(i420, { quality }))],
-        ['ours ifast 4:2:0', inProcess(() => encodeJpeg(image, { quality, subsampling: '420', dct: 'ifast' }))],
-        ['ours 4:2:0, TypeScript only', inProcess(() => encodeTsOnly(image, { quality, subsampling: '420' }))],
-        ['ours 4:4:4, TypeScript only', inProcess(() => encodeTsOnly(image, { quality, subsampling: '444' }))],
-        ['jpeg-js 4:4:4', inProcess(() => jpegJs.encode({ data: f.rgba, width: f.width, height: f.height }, quality).data)],
-        ['sharp 4:2:0', inProcess(sharpEnc('4:2:0'))],
-        ['sharp 4:4:4', inProcess(sharpEnc('4:4:4'))],
-      ], rounds, 2, sliceSec)
+      const sharpEnc = (sub: '4:2:0' | '4:4:4') => () =>
+        sharp(f.rgb, { raw: { width: f.width, height: f.height, channels: 3 } })
+          .jpeg({
+            quality,
+            optimiseCoding: false,
+            mozjpeg: false,
+            chromaSubsampling: sub,
+            trellisQuantisation: false,
+            overshootDeringing: false,
+            optimiseScans: false,
+          })
+          .toBuffer()
+      const results = await interleave(
+        [
+          ['tjbench 4:2:0', tjbench(f, quality, '420', false)],
+          ['ours 4:2:0', inProcess(() => encodeJpeg(image, { quality, subsampling: '420' }))],
+          ['tjbench 4:4:4', tjbench(f, quality, '444', false)],
+          ['ours 4:4:4', inProcess(() => encodeJpeg(image, { quality, subsampling: '444' }))],
+          ['tjbench yuv420p (-yuv, from planar)', tjbench(f, quality, '420', true)],
+          ['ours yuv420p', inProcess(() => encodeJpeg(i420, { quality }))],
+          ['ours ifast 4:2:0', inProcess(() => encodeJpeg(image, { quality, subsampling: '420', dct: 'ifast' }))],
+          ['ours 4:2:0, TypeScript only', inProcess(() => encodeTsOnly(image, { quality, subsampling: '420' }))],
+          ['ours 4:4:4, TypeScript only', inProcess(() => encodeTsOnly(image, { quality, subsampling: '444' }))],
+          [
+            'jpeg-js 4:4:4',
+            inProcess(() => jpegJs.encode({ data: f.rgba, width: f.width, height: f.height }, quality).data),
+          ],
+          ['sharp 4:2:0', inProcess(sharpEnc('4:2:0'))],
+          ['sharp 4:4:4', inProcess(sharpEnc('4:4:4'))],
+        ],
+        rounds,
+        2,
+        sliceSec,
+      )
       const med = (n: string): number => median(results.get(n)!.map((s) => s.ms))
       const best = (n: string): number => Math.min(...results.get(n)!.map((s) => s.ms))
       console.log(`\n${`${f.width}x${f.height}`.padEnd(38)}  median ms/frame   best   median CPU   frames/s      size`)
       for (const [name, samples] of results) {
         const cpu = samples.every((s) => s.cpu !== undefined) ? median(samples.map((s) => s.cpu!)).toFixed(2) : '–'
         const m = med(name)
-        console.log(`  ${name.padEnd(36)} ${m.toFixed(2).padStart(15)} ${best(name).toFixed(2).padStart(6)} ${cpu.padStart(12)} ${(1000 / m).toFixed(0).padStart(10)} ${(samples[0].bytes / 1024).toFixed(1).padStart(9)} KiB`)
+        console.log(
+          `  ${name.padEnd(36)} ${m.toFixed(2).padStart(15)} ${best(name).toFixed(2).padStart(6)} ${cpu.padStart(12)} ${(1000 / m).toFixed(0).padStart(10)} ${(samples[0].bytes / 1024).toFixed(1).padStart(9)} KiB`,
+        )
       }
       const ratio = (a: string, b: string, of = med): string => `${(of(a) / of(b)).toFixed(2)}x`
       const tj = (of: (n: string) => number): string =>
         `4:2:0 ${ratio('ours 4:2:0', 'tjbench 4:2:0', of)}   4:4:4 ${ratio('ours 4:4:4', 'tjbench 4:4:4', of)}   yuv420p ${ratio('ours yuv420p', 'tjbench yuv420p (-yuv, from planar)', of)}`
       console.log(`  ours / tjbench (target ≤ 1.3x):  ${tj(med)}   (median wall)`)
       console.log(`                                   ${tj(best)}   (best rounds)`)
-      console.log(`  ours / sharp:                    4:2:0 ${ratio('ours 4:2:0', 'sharp 4:2:0')}   4:4:4 ${ratio('ours 4:4:4', 'sharp 4:4:4')}`)
+      console.log(
+        `  ours / sharp:                    4:2:0 ${ratio('ours 4:2:0', 'sharp 4:2:0')}   4:4:4 ${ratio('ours 4:4:4', 'sharp 4:4:4')}`,
+      )
       console.log(`  jpeg-js / ours (speed-up):       4:4:4 ${ratio('jpeg-js 4:4:4', 'ours 4:4:4')}`)
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
-  console.log(`\npeak RSS ${(peakRss / 2 ** 20).toFixed(1)} MiB, peak JS heap ${(peakHeap / 2 ** 20).toFixed(1)} MiB (whole process, includes sharp/libvips)`)
+  console.log(
+    `\npeak RSS ${(peakRss / 2 ** 20).toFixed(1)} MiB, peak JS heap ${(peakHeap / 2 ** 20).toFixed(1)} MiB (whole process, includes sharp/libvips)`,
+  )
   return 0
 }
 
@@ -223,5 +305,13 @@ function readAffinity(): string {
 }
 
 if (require.main === module) {
-  main().then((code) => { process.exitCode = code }, (err: unknown) => { console.error(err instanceof Error ? err.message : String(err)); process.exitCode = 1 })
+  main().then(
+    (code) => {
+      process.exitCode = code
+    },
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : String(err))
+      process.exitCode = 1
+    },
+  )
 }

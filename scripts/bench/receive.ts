@@ -23,14 +23,23 @@ const MODEL = packagePath('config', 'models', 'fmnist-cnn.onnx')
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'deepn-bench-receive-'))
   const port = await freePort()
-  writeFileSync(path.join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\n`)
+  writeFileSync(
+    path.join(dir, 'm.conf'),
+    `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\n`,
+  )
   const broker = spawn('/usr/sbin/mosquitto', ['-c', path.join(dir, 'm.conf')], { stdio: 'ignore' })
   try {
     await waitForPort(port)
     const url = `mqtt://127.0.0.1:${port}`
     const body = sampleJpeg(640, 480)
-    console.log(`receiver benchmark: ${FRAMES} frames of ${(body.length / 1024).toFixed(1)} KiB (640x480), ${ROUNDS} rounds, tmp dir ${dir}`)
-    const results: Record<string, number[]> = { 'mosquitto_sub > /dev/null': [], 'deepn receive': [], 'deepn receive --model': [] }
+    console.log(
+      `receiver benchmark: ${FRAMES} frames of ${(body.length / 1024).toFixed(1)} KiB (640x480), ${ROUNDS} rounds, tmp dir ${dir}`,
+    )
+    const results: Record<string, number[]> = {
+      'mosquitto_sub > /dev/null': [],
+      'deepn receive': [],
+      'deepn receive --model': [],
+    }
     for (let r = 0; r < ROUNDS; r++) {
       results['mosquitto_sub > /dev/null'].push(await roundMosquittoSub(url, port, body, r))
       results['deepn receive'].push(await roundReceiver(url, body, path.join(dir, `ds-${r}`), r, false))
@@ -39,7 +48,9 @@ async function main(): Promise<void> {
     const base = median(results['mosquitto_sub > /dev/null'])
     for (const [name, xs] of Object.entries(results)) {
       const m = median(xs)
-      console.log(`${name.padEnd(28)} median ${m.toFixed(1)} frames/s  (${xs.map((x) => x.toFixed(1)).join(', ')})  ratio ${(m / base).toFixed(2)}`)
+      console.log(
+        `${name.padEnd(28)} median ${m.toFixed(1)} frames/s  (${xs.map((x) => x.toFixed(1)).join(', ')})  ratio ${(m / base).toFixed(2)}`,
+      )
     }
   } finally {
     broker.kill('SIGTERM')
@@ -49,7 +60,11 @@ async function main(): Promise<void> {
 
 async function roundMosquittoSub(url: string, port: number, body: Buffer, round: number): Promise<number> {
   const topicFilter = `bench${round}/+/frames`
-  const sub = spawn('mosquitto_sub', ['-p', String(port), '-h', '127.0.0.1', '-q', '1', '-t', topicFilter, '-C', String(FRAMES)], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const sub = spawn(
+    'mosquitto_sub',
+    ['-p', String(port), '-h', '127.0.0.1', '-q', '1', '-t', topicFilter, '-C', String(FRAMES)],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  )
   await sleep(300) // subscribed
   const t0 = performance.now()
   const exited = new Promise<void>((resolve) => sub.once('exit', () => resolve()))
@@ -58,12 +73,30 @@ async function roundMosquittoSub(url: string, port: number, body: Buffer, round:
   return FRAMES / ((performance.now() - t0) / 1000)
 }
 
-async function roundReceiver(url: string, body: Buffer, out: string, round: number, withModel: boolean): Promise<number> {
+async function roundReceiver(
+  url: string,
+  body: Buffer,
+  out: string,
+  round: number,
+  withModel: boolean,
+): Promise<number> {
   const prefix = `bench${round}${withModel ? 'm' : ''}`
   let stored = 0
-  const rx = await startReceiver({ url, prefix, out, clientId: `bench-${prefix}`, summaryIntervalMs: 0, log: () => {}, model: withModel ? MODEL : undefined })
+  const rx = await startReceiver({
+    url,
+    prefix,
+    out,
+    clientId: `bench-${prefix}`,
+    summaryIntervalMs: 0,
+    log: () => {},
+    model: withModel ? MODEL : undefined,
+  })
   await rx.subscribed
-  const done = new Promise<void>((resolve) => rx.on(withModel ? 'result' : 'frame', () => { if (++stored === FRAMES) resolve() }))
+  const done = new Promise<void>((resolve) =>
+    rx.on(withModel ? 'result' : 'frame', () => {
+      if (++stored === FRAMES) resolve()
+    }),
+  )
   const t0 = performance.now()
   await publishAll(url, prefix, body)
   await done
@@ -74,16 +107,24 @@ async function roundReceiver(url: string, body: Buffer, out: string, round: numb
 
 /** Two publishers, half the frames each, QoS 1, as fast as the broker takes them. */
 async function publishAll(url: string, prefix: string, body: Buffer): Promise<void> {
-  await Promise.all(['cam-a', 'cam-b'].map(async (deviceId) => {
-    const c = await mqtt.connectAsync(url)
-    const sends: Promise<unknown>[] = []
-    for (let seq = 1; seq <= FRAMES / 2; seq++) {
-      const meta = { seq, capturedAt: new Date().toISOString(), tableId: 'bench', deviceId, width: 640, height: 480 }
-      sends.push(c.publishAsync(`${prefix}/${deviceId}/frames`, Buffer.concat([body.subarray(0, 2), metadataSegment(meta), body.subarray(2)]), { qos: 1 }))
-    }
-    await Promise.all(sends)
-    await c.endAsync()
-  }))
+  await Promise.all(
+    ['cam-a', 'cam-b'].map(async (deviceId) => {
+      const c = await mqtt.connectAsync(url)
+      const sends: Promise<unknown>[] = []
+      for (let seq = 1; seq <= FRAMES / 2; seq++) {
+        const meta = { seq, capturedAt: new Date().toISOString(), tableId: 'bench', deviceId, width: 640, height: 480 }
+        sends.push(
+          c.publishAsync(
+            `${prefix}/${deviceId}/frames`,
+            Buffer.concat([body.subarray(0, 2), metadataSegment(meta), body.subarray(2)]),
+            { qos: 1 },
+          ),
+        )
+      }
+      await Promise.all(sends)
+      await c.endAsync()
+    }),
+  )
 }
 
 function sampleJpeg(width: number, height: number): Buffer {
@@ -93,7 +134,7 @@ function sampleJpeg(width: number, height: number): Buffer {
     const y = (p / width) | 0
     data[i] = (x * 255) / width
     data[i + 1] = (y * 255) / height
-    data[i + 2] = ((x ^ y) & 0xff)
+    data[i + 2] = (x ^ y) & 0xff
     data[i + 3] = 255
   }
   return jpeg.encode({ width, height, data }, 75).data
@@ -123,7 +164,10 @@ async function waitForPort(port: number): Promise<void> {
   for (let k = 0; k < 200; k++) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1')
-      s.once('connect', () => { s.destroy(); resolve(true) })
+      s.once('connect', () => {
+        s.destroy()
+        resolve(true)
+      })
       s.once('error', () => resolve(false))
     })
     if (ok) return

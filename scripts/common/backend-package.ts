@@ -2,11 +2,19 @@
  * Backend-only packages (onnxruntime-web, sharp, TF.js and COCO-SSD for the detection benchmark) are optional peers: a device install (`--omit=dev`) leaves them
  * out, so the commands that need them say which package to install instead of failing with a require stack.
  */
-export type BackendPackage = 'onnxruntime-web' | 'sharp'
-  | '@tensorflow/tfjs-core' | '@tensorflow/tfjs-converter' | '@tensorflow/tfjs-backend-wasm' | '@tensorflow-models/coco-ssd'
+export type BackendPackage =
+  | 'onnxruntime-web'
+  | 'sharp'
+  | '@tensorflow/tfjs-core'
+  | '@tensorflow/tfjs-converter'
+  | '@tensorflow/tfjs-backend-wasm'
+  | '@tensorflow-models/coco-ssd'
 
 export class MissingPackageError extends Error {
-  constructor(readonly pkg: BackendPackage, what: string) {
+  constructor(
+    readonly pkg: BackendPackage,
+    what: string,
+  ) {
     super(`${what} needs the backend package '${pkg}', which this install leaves out: npm install ${pkg}`)
     this.name = 'MissingPackageError'
   }

@@ -27,7 +27,10 @@ export interface OnnxModelOptions<Sidecar> {
 }
 
 /** Opens `modelPath`; every failure is one Error naming the file (or the package to install). */
-export async function loadOnnxModel<Sidecar = undefined>(modelPath: string, opts: OnnxModelOptions<Sidecar> = {}): Promise<OnnxModel<Sidecar>> {
+export async function loadOnnxModel<Sidecar = undefined>(
+  modelPath: string,
+  opts: OnnxModelOptions<Sidecar> = {},
+): Promise<OnnxModel<Sidecar>> {
   const bytes = readOnnxModel(modelPath)
   const sidecar = opts.readSidecar?.(modelPath) as Sidecar
   const ort = loadBackendPackage<typeof Ort>('onnxruntime-web', opts.what ?? 'running an ONNX model')
@@ -46,7 +49,9 @@ function readOnnxModel(modelPath: string): Uint8Array {
     bytes = readFileSync(modelPath)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    throw new Error(`cannot read model ${modelPath}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(err)}`)
+    throw new Error(
+      `cannot read model ${modelPath}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(err))}`,
+    )
   }
   // An ONNX file is a protobuf ModelProto whose first field, as every exporter writes it, is ir_version (tag 0x08).
   if (bytes.length < 16 || bytes[0] !== 0x08) throw new Error(`${modelPath} is not an ONNX model (${whatItIs(bytes)})`)
@@ -56,7 +61,8 @@ function readOnnxModel(modelPath: string): Uint8Array {
 /** onnxruntime's "Can't create a session. ERROR_CODE: 7, …" as one sentence naming the file. */
 function modelLoadError(modelPath: string, err: unknown): Error {
   const msg = err instanceof Error ? err.message : String(err)
-  const detail = /protobuf parsing failed/i.test(msg) ? 'it does not parse as an ONNX protobuf'
+  const detail = /protobuf parsing failed/i.test(msg)
+    ? 'it does not parse as an ONNX protobuf'
     : (/ERROR_MESSAGE: (.*)$/s.exec(msg)?.[1] ?? msg).split('\n')[0].trim()
   return new Error(`${modelPath} is not an ONNX model onnxruntime-web can load: ${detail}`)
 }
@@ -64,7 +70,8 @@ function modelLoadError(modelPath: string, err: unknown): Error {
 function whatItIs(bytes: Buffer): string {
   if (bytes.length === 0) return 'the file is empty'
   // loaded only on this error path: the receiver starts without the image decoders
-  const { detectImageFormat } = require('../../agent/image-files/decode') as typeof import('../../agent/image-files/decode')
+  const { detectImageFormat } =
+    require('../../agent/image-files/decode') as typeof import('../../agent/image-files/decode')
   const image = detectImageFormat(bytes)
   if (image) return `it is a ${image.toUpperCase()} image`
   const head = bytes.subarray(0, 64)

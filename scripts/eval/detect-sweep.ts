@@ -8,7 +8,15 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EncodeOptions, RawImage, TableFile } from '../../shared/codec/types'
 import { rescaleTableFile } from '../../shared/deepn/table-file'
-import { bootstrapF1, matchFrame, meanAveragePrecision, prf, sumCounts, type Box, type Counts } from './detection-metric'
+import {
+  bootstrapF1,
+  matchFrame,
+  meanAveragePrecision,
+  prf,
+  sumCounts,
+  type Box,
+  type Counts,
+} from './detection-metric'
 import type { Encoder } from './evaluate'
 import { Progress } from './progress'
 import type { FrameSource } from './video-frames'
@@ -44,14 +52,27 @@ export const QUICK_DETECT_PLAN = { qualities: [5, 30, 100], scales: [0.3, 2] }
 
 export function detectSettings(plan: DetectPlan): DetectSetting[] {
   const out: DetectSetting[] = []
-  for (const q of plan.qualities) out.push({ key: `jpeg-q${q}`, curve: 'jpeg', quality: q, enc: { quality: q, subsampling: '420' } })
+  for (const q of plan.qualities)
+    out.push({ key: `jpeg-q${q}`, curve: 'jpeg', quality: q, enc: { quality: q, subsampling: '420' } })
   if (plan.optimizeHuffman) {
-    for (const q of plan.qualities) out.push({ key: `jpeg-opt-q${q}`, curve: 'jpeg-opt', quality: q, enc: { quality: q, subsampling: '420', optimizeHuffman: true }, samePixelsAs: `jpeg-q${q}` })
+    for (const q of plan.qualities)
+      out.push({
+        key: `jpeg-opt-q${q}`,
+        curve: 'jpeg-opt',
+        quality: q,
+        enc: { quality: q, subsampling: '420', optimizeHuffman: true },
+        samePixelsAs: `jpeg-q${q}`,
+      })
   }
   for (const t of plan.tables) {
     for (const s of plan.scales) {
       const r = rescaleTableFile(t, s)
-      out.push({ key: `${t.id}-x${s}`, curve: t.id, scale: s, enc: { tables: { luma: r.luma, chroma: r.chroma }, subsampling: '420' } })
+      out.push({
+        key: `${t.id}-x${s}`,
+        curve: t.id,
+        scale: s,
+        enc: { tables: { luma: r.luma, chroma: r.chroma }, subsampling: '420' },
+      })
     }
   }
   const keys = new Set<string>()
@@ -116,9 +137,18 @@ export interface DetectSweepResult {
   crossCheck?: CrossCheck
 }
 
-export async function detectSweep(source: FrameSource, testFrames: readonly number[], settings: readonly DetectSetting[], opts: DetectSweepOptions): Promise<DetectSweepResult> {
+export async function detectSweep(
+  source: FrameSource,
+  testFrames: readonly number[],
+  settings: readonly DetectSetting[],
+  opts: DetectSweepOptions,
+): Promise<DetectSweepResult> {
   if (testFrames.length === 0) throw new Error('the sweep needs at least one test frame')
-  const perSetting = settings.map(() => ({ counts: [] as Counts[], frames: [] as { reference: Box[]; predicted: Box[] }[], bytes: 0 }))
+  const perSetting = settings.map(() => ({
+    counts: [] as Counts[],
+    frames: [] as { reference: Box[]; predicted: Box[] }[],
+    bytes: 0,
+  }))
   const own = settings.filter((s) => !s.samePixelsAs).length
   const bar = new Progress(testFrames.length * (own + 1), opts.progress)
   const cross: CrossCheck = { encodings: 0, meanAbsDiff: 0, maxAbsDiff: 0, counts: { tp: 0, fp: 0, fn: 0 } }
@@ -144,7 +174,8 @@ export async function detectSweep(source: FrameSource, testFrames: readonly numb
         writeFileSync(join(dir, `${String(fi).padStart(5, '0')}.jpg`), jpg)
       }
       let predicted = s.samePixelsAs ? predictions.get(s.samePixelsAs) : undefined
-      if (s.samePixelsAs && !predicted) throw new Error(`setting ${s.key} reuses ${s.samePixelsAs}, which comes later or not at all`)
+      if (s.samePixelsAs && !predicted)
+        throw new Error(`setting ${s.key} reuses ${s.samePixelsAs}, which comes later or not at all`)
       if (!predicted) {
         bar.setLabel(`frame ${fi} ${s.key}`)
         const decoded = await opts.decode(jpg)
@@ -152,7 +183,8 @@ export async function detectSweep(source: FrameSource, testFrames: readonly numb
         bar.tick()
         if (opts.crossDecode && n < (opts.crossCheckFrames ?? 1)) {
           const other = await opts.crossDecode(jpg)
-          if (other.data.length !== decoded.data.length) throw new Error(`cross-check: the two decoders disagree on the size of ${s.key}`)
+          if (other.data.length !== decoded.data.length)
+            throw new Error(`cross-check: the two decoders disagree on the size of ${s.key}`)
           for (let k = 0; k < other.data.length; k++) {
             const d = Math.abs(other.data[k] - decoded.data[k])
             diffSum += d
@@ -182,18 +214,51 @@ export async function detectSweep(source: FrameSource, testFrames: readonly numb
     const ci = bootstrapF1(r.counts, { seed: opts.seed })
     const meanBytes = r.bytes / n
     return {
-      curve: s.curve, quality: s.quality, scale: s.scale, frames: n, ...total, precision, recall, f1,
-      f1Low: ci.low, f1High: ci.high, map: meanAveragePrecision(r.frames).map, meanBytes, bpp: (8 * meanBytes) / px,
+      curve: s.curve,
+      quality: s.quality,
+      scale: s.scale,
+      frames: n,
+      ...total,
+      precision,
+      recall,
+      f1,
+      f1Low: ci.low,
+      f1High: ci.high,
+      map: meanAveragePrecision(r.frames).map,
+      meanBytes,
+      bpp: (8 * meanBytes) / px,
     }
   })
-  return { points, referenceDetections: refCount / n, referenceClasses, ...(opts.crossDecode ? { crossCheck: cross } : {}) }
+  return {
+    points,
+    referenceDetections: refCount / n,
+    referenceClasses,
+    ...(opts.crossDecode ? { crossCheck: cross } : {}),
+  }
 }
 
 const CSV_HEAD = 'curve,quality,scale,frames,tp,fp,fn,precision,recall,f1,f1Low,f1High,map,meanBytes,bpp'
 
 export function detectCsv(points: readonly DetectPoint[]): string {
-  const rows = points.map((p) => [p.curve, p.quality ?? '', p.scale ?? '', p.frames, p.tp, p.fp, p.fn, p.precision.toFixed(4), p.recall.toFixed(4),
-    p.f1.toFixed(4), p.f1Low.toFixed(4), p.f1High.toFixed(4), p.map.toFixed(4), p.meanBytes.toFixed(1), p.bpp.toFixed(4)].join(','))
+  const rows = points.map((p) =>
+    [
+      p.curve,
+      p.quality ?? '',
+      p.scale ?? '',
+      p.frames,
+      p.tp,
+      p.fp,
+      p.fn,
+      p.precision.toFixed(4),
+      p.recall.toFixed(4),
+      p.f1.toFixed(4),
+      p.f1Low.toFixed(4),
+      p.f1High.toFixed(4),
+      p.map.toFixed(4),
+      p.meanBytes.toFixed(1),
+      p.bpp.toFixed(4),
+    ].join(','),
+  )
   return `${[CSV_HEAD, ...rows].join('\n')}\n`
 }
 
@@ -206,8 +271,21 @@ export function parseDetectCsv(text: string): DetectPoint[] {
     if (v.length !== 15) throw new Error(`CSV row ${i + 2}: expected 15 fields, got ${v.length}`)
     const num = (k: number) => Number(v[k])
     return {
-      curve: v[0], ...(v[1] ? { quality: num(1) } : {}), ...(v[2] ? { scale: num(2) } : {}), frames: num(3), tp: num(4), fp: num(5), fn: num(6),
-      precision: num(7), recall: num(8), f1: num(9), f1Low: num(10), f1High: num(11), map: num(12), meanBytes: num(13), bpp: num(14),
+      curve: v[0],
+      ...(v[1] ? { quality: num(1) } : {}),
+      ...(v[2] ? { scale: num(2) } : {}),
+      frames: num(3),
+      tp: num(4),
+      fp: num(5),
+      fn: num(6),
+      precision: num(7),
+      recall: num(8),
+      f1: num(9),
+      f1Low: num(10),
+      f1High: num(11),
+      map: num(12),
+      meanBytes: num(13),
+      bpp: num(14),
     }
   })
 }

@@ -13,7 +13,14 @@ import type { RawImage, TableFile } from '../../shared/codec/types'
 import { loadBackendPackage } from '../common/backend-package'
 import { DEFAULT_COCO_SSD_DIR } from './coco-ssd-model'
 import { detectMarkdown, writeDetectPlots } from './detect-report'
-import { detectSettings, detectSweep, detectCsv, FULL_DETECT_PLAN, parseDetectCsv, QUICK_DETECT_PLAN } from './detect-sweep'
+import {
+  detectSettings,
+  detectSweep,
+  detectCsv,
+  FULL_DETECT_PLAN,
+  parseDetectCsv,
+  QUICK_DETECT_PLAN,
+} from './detect-sweep'
 import { CocoSsdDetector } from './detector'
 import { decodeTo, ourEncoder } from './evaluate'
 import { Progress, progressEnabled } from './progress'
@@ -48,14 +55,19 @@ const HELP = `usage: deepn eval detect [options]
   --progress          progress bar with ETA on stderr even when not a TTY`
 
 /** An integer >= 1, or undefined when the option was not given. */
-const positiveInt = (name: string, v: string | undefined): number | undefined => numberOption(name, v, { integer: true, min: 1 })
+const positiveInt = (name: string, v: string | undefined): number | undefined =>
+  numberOption(name, v, { integer: true, min: 1 })
 
 /** libjpeg-turbo, as backends decode: sharp's libvips (its bundled libjpeg is mozjpeg, i.e. libjpeg-turbo's decoder). */
 function sharpDecoder(width: number, height: number): (jpg: Uint8Array) => Promise<RawImage> {
-  const sharp = loadBackendPackage<typeof import('sharp').default>('sharp', 'the detection benchmark (deepn eval detect)')
+  const sharp = loadBackendPackage<typeof import('sharp').default>(
+    'sharp',
+    'the detection benchmark (deepn eval detect)',
+  )
   return async (jpg) => {
     const { data, info } = await sharp(jpg).removeAlpha().raw().toBuffer({ resolveWithObject: true })
-    if (info.width !== width || info.height !== height || info.channels !== 3) throw new Error(`sharp decoded ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`)
+    if (info.width !== width || info.height !== height || info.channels !== 3)
+      throw new Error(`sharp decoded ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`)
     return { width, height, format: 'rgb', data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
   }
 }
@@ -64,7 +76,10 @@ function sharpDecoder(width: number, height: number): (jpg: Uint8Array) => Promi
 async function calibrate(source: FrameSource, frames: number[], id: string, progress: boolean): Promise<TableFile> {
   const collector = new CalibrationCollector({ frames: frames.length, subsampling: '420', id, deviceId: id })
   const bar = new Progress(frames.length, progress, 'calibrating')
-  for await (const f of source.frames(frames)) { collector.add(f.image); bar.tick() }
+  for await (const f of source.frames(frames)) {
+    collector.add(f.image)
+    bar.tick()
+  }
   bar.end()
   const { table } = collector.result()
   return table
@@ -74,14 +89,31 @@ export async function main(argv: string[]): Promise<number> {
   const { values: o } = parseOptions({
     args: argv,
     options: {
-      video: { type: 'string' }, images: { type: 'string' }, split: { type: 'string' }, every: { type: 'string' }, limit: { type: 'string' },
-      quick: { type: 'boolean' }, qualities: { type: 'string' }, scales: { type: 'string' }, tables: { type: 'string', multiple: true },
-      'no-calibrate': { type: 'boolean' }, 'calib-every': { type: 'string' }, 'cross-check': { type: 'string' }, 'model-dir': { type: 'string' },
-      out: { type: 'string' }, name: { type: 'string' }, 'save-frames': { type: 'string' }, csv: { type: 'string' },
-      progress: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      video: { type: 'string' },
+      images: { type: 'string' },
+      split: { type: 'string' },
+      every: { type: 'string' },
+      limit: { type: 'string' },
+      quick: { type: 'boolean' },
+      qualities: { type: 'string' },
+      scales: { type: 'string' },
+      tables: { type: 'string', multiple: true },
+      'no-calibrate': { type: 'boolean' },
+      'calib-every': { type: 'string' },
+      'cross-check': { type: 'string' },
+      'model-dir': { type: 'string' },
+      out: { type: 'string' },
+      name: { type: 'string' },
+      'save-frames': { type: 'string' },
+      csv: { type: 'string' },
+      progress: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   })
-  if (o.help) { console.log(HELP); return 0 }
+  if (o.help) {
+    console.log(HELP)
+    return 0
+  }
   const name = o.name ?? 'detect'
   if (o.csv) {
     if (!o.out) throw new UsageError('--csv needs --out DIR for the redrawn charts')
@@ -97,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
   const limit = positiveInt('--limit', o.limit) ?? (o.quick ? QUICK.frames : undefined)
   const split = splitFrames(source.count, { split: positiveInt('--split', o.split), every, limit })
   const calibEvery = positiveInt('--calib-every', o['calib-every']) ?? (o.quick ? QUICK.calibEvery : 1)
-  const crossFrames = o['cross-check'] === '0' ? 0 : positiveInt('--cross-check', o['cross-check']) ?? 1
+  const crossFrames = o['cross-check'] === '0' ? 0 : (positiveInt('--cross-check', o['cross-check']) ?? 1)
   const base = o.quick ? QUICK_DETECT_PLAN : FULL_DETECT_PLAN
   const qualities = numberListOption('--qualities', o.qualities) ?? base.qualities
   if (!qualities.includes(100)) qualities.push(100) // the paper metric's reference point
@@ -109,22 +141,53 @@ export async function main(argv: string[]): Promise<number> {
   try {
     let calibrated: TableFile | undefined
     if (!o['no-calibrate']) {
-      const id = `${source.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 50) || 'clip'}-deepn`
+      const id = `${
+        source.name
+          .replace(/\.[^.]*$/, '')
+          .replace(/[^A-Za-z0-9._-]/g, '-')
+          .slice(0, 50) || 'clip'
+      }-deepn`
       const frames = split.calibration.filter((i) => i % calibEvery === 0)
       calibrated = await calibrate(source, frames, id, progress)
-      calibrated.source = { ...calibrated.source, calibratedOn: `${source.name} frames ${frames[0]}..${frames.at(-1)} every ${calibEvery}`, frames: frames.length }
+      calibrated.source = {
+        ...calibrated.source,
+        calibratedOn: `${source.name} frames ${frames[0]}..${frames.at(-1)} every ${calibEvery}`,
+        frames: frames.length,
+      }
       tables.push(calibrated)
     }
-    const settings = detectSettings({ qualities, optimizeHuffman: true, tables, scales: numberListOption('--scales', o.scales) ?? base.scales })
+    const settings = detectSettings({
+      qualities,
+      optimizeHuffman: true,
+      tables,
+      scales: numberListOption('--scales', o.scales) ?? base.scales,
+    })
     const result = await detectSweep(source, split.test, settings, {
-      detect: (img) => detector.detect(img), encode: ourEncoder(), decode: sharpDecoder(source.width, source.height),
-      crossDecode: crossFrames > 0 ? (jpg) => ({ width: source.width, height: source.height, format: 'rgb', data: decodeTo(jpg, 3, source.width, source.height) }) : undefined,
-      crossCheckFrames: crossFrames, progress, saveFrames: o['save-frames'],
+      detect: (img) => detector.detect(img),
+      encode: ourEncoder(),
+      decode: sharpDecoder(source.width, source.height),
+      crossDecode:
+        crossFrames > 0
+          ? (jpg) => ({
+              width: source.width,
+              height: source.height,
+              format: 'rgb',
+              data: decodeTo(jpg, 3, source.width, source.height),
+            })
+          : undefined,
+      crossCheckFrames: crossFrames,
+      progress,
+      saveFrames: o['save-frames'],
     })
     const seconds = (Date.now() - t0) / 1000
     const md = detectMarkdown(result.points, {
-      source: source.name, testFrames: `${split.test[0]}..${split.test.at(-1)} every ${every}`, referenceDetections: result.referenceDetections, referenceClasses: result.referenceClasses,
-      seconds, command: `deepn eval detect ${argv.join(' ')}`.trim(), crossCheck: result.crossCheck,
+      source: source.name,
+      testFrames: `${split.test[0]}..${split.test.at(-1)} every ${every}`,
+      referenceDetections: result.referenceDetections,
+      referenceClasses: result.referenceClasses,
+      seconds,
+      command: `deepn eval detect ${argv.join(' ')}`.trim(),
+      crossCheck: result.crossCheck,
     })
     process.stdout.write(md)
     if (o.out) {

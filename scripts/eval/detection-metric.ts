@@ -38,7 +38,11 @@ export function iou(a: Box['bbox'], b: Box['bbox']): number {
  * same class with the highest IoU, if that IoU reaches the threshold. Returns, per kept prediction (in that
  * order), whether it matched, plus the frame's counts.
  */
-export function matchFrame(reference: readonly Box[], predicted: readonly Box[], opts: MatchOptions = {}): Counts & { matches: { score: number; class: string; hit: boolean }[] } {
+export function matchFrame(
+  reference: readonly Box[],
+  predicted: readonly Box[],
+  opts: MatchOptions = {},
+): Counts & { matches: { score: number; class: string; hit: boolean }[] } {
   const minIou = opts.iou ?? 0.5
   const minScore = opts.minScore ?? 0.5
   const ref = reference.filter((d) => d.score >= minScore)
@@ -50,7 +54,10 @@ export function matchFrame(reference: readonly Box[], predicted: readonly Box[],
     for (let j = 0; j < ref.length; j++) {
       if (used[j] || ref[j].class !== p.class) continue
       const v = iou(p.bbox, ref[j].bbox)
-      if (v >= bestIou) { best = j; bestIou = v }
+      if (v >= bestIou) {
+        best = j
+        bestIou = v
+      }
     }
     if (best >= 0) used[best] = true
     return { score: p.score, class: p.class, hit: best >= 0 }
@@ -75,17 +82,24 @@ export function prf(c: Counts): { precision: number; recall: number; f1: number 
  * Percentile bootstrap 95% interval of pooled F1, resampling whole frames with replacement (frames are the unit:
  * detections within a frame are not independent).
  */
-export function bootstrapF1(frames: readonly Counts[], opts: { resamples?: number; seed?: number } = {}): { low: number; high: number } {
+export function bootstrapF1(
+  frames: readonly Counts[],
+  opts: { resamples?: number; seed?: number } = {},
+): { low: number; high: number } {
   const n = frames.length
   if (n === 0) throw new RangeError('bootstrap needs at least one frame')
   const resamples = opts.resamples ?? 1000
   const rand = mulberry32(opts.seed ?? 12)
   const f1s = new Float64Array(resamples)
   for (let r = 0; r < resamples; r++) {
-    let tp = 0, fp = 0, fn = 0
+    let tp = 0,
+      fp = 0,
+      fn = 0
     for (let i = 0; i < n; i++) {
       const c = frames[Math.floor(rand() * n)]
-      tp += c.tp; fp += c.fp; fn += c.fn
+      tp += c.tp
+      fp += c.fp
+      fn += c.fn
     }
     f1s[r] = prf({ tp, fp, fn }).f1
   }
@@ -100,7 +114,10 @@ export function bootstrapF1(frames: readonly Counts[], opts: { resamples?: numbe
  * classes the reference contains. Predictions below `minScore` never enter, so recall, and AP, stop where the
  * detector's own threshold stops them.
  */
-export function meanAveragePrecision(frames: readonly { reference: readonly Box[]; predicted: readonly Box[] }[], opts: MatchOptions = {}): { map: number; perClass: Record<string, number> } {
+export function meanAveragePrecision(
+  frames: readonly { reference: readonly Box[]; predicted: readonly Box[] }[],
+  opts: MatchOptions = {},
+): { map: number; perClass: Record<string, number> } {
   const byClass = new Map<string, { positives: number; preds: { score: number; hit: boolean }[] }>()
   const entry = (c: string) => {
     let e = byClass.get(c)

@@ -40,13 +40,19 @@ function localModelUrl(tf: Tf, dir: string): string {
       return {
         load: async () => {
           const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')) as {
-            modelTopology: object; weightsManifest: { paths: string[]; weights: import('@tensorflow/tfjs-core').io.WeightsManifestEntry[] }[]
-            format?: string; generatedBy?: string; convertedBy?: string
+            modelTopology: object
+            weightsManifest: { paths: string[]; weights: import('@tensorflow/tfjs-core').io.WeightsManifestEntry[] }[]
+            format?: string
+            generatedBy?: string
+            convertedBy?: string
           }
           const shards = m.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(d, p))))
           const all = Buffer.concat(shards)
           return {
-            modelTopology: m.modelTopology, format: m.format, generatedBy: m.generatedBy, convertedBy: m.convertedBy ?? undefined,
+            modelTopology: m.modelTopology,
+            format: m.format,
+            generatedBy: m.generatedBy,
+            convertedBy: m.convertedBy ?? undefined,
             weightSpecs: m.weightsManifest.flatMap((g) => g.weights),
             weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.length),
           }
@@ -67,7 +73,10 @@ function wasmTf(): Promise<Tf> {
     const what = 'the detection benchmark (deepn eval detect)'
     const tf = loadBackendPackage<Tf>('@tensorflow/tfjs-core', what)
     loadBackendPackage<typeof import('@tensorflow/tfjs-converter')>('@tensorflow/tfjs-converter', what)
-    const wasm = loadBackendPackage<typeof import('@tensorflow/tfjs-backend-wasm')>('@tensorflow/tfjs-backend-wasm', what)
+    const wasm = loadBackendPackage<typeof import('@tensorflow/tfjs-backend-wasm')>(
+      '@tensorflow/tfjs-backend-wasm',
+      what,
+    )
     wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`)
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
     if (!(await tf.setBackend('wasm'))) throw new Error('TF.js could not start its wasm backend')
@@ -87,12 +96,20 @@ export interface DetectorOptions {
 }
 
 export class CocoSsdDetector {
-  private constructor(private readonly tf: Tf, readonly model: ObjectDetection, private readonly maxBoxes: number, private readonly minScore: number) {}
+  private constructor(
+    private readonly tf: Tf,
+    readonly model: ObjectDetection,
+    private readonly maxBoxes: number,
+    private readonly minScore: number,
+  ) {}
 
   static async load(opts: DetectorOptions = {}): Promise<CocoSsdDetector> {
     const tf = await wasmTf() // first, so a device install hears about the missing package, not the cache
     const dir = verifyCocoSsdCache(opts.modelDir)
-    const coco = loadBackendPackage<CocoSsd>('@tensorflow-models/coco-ssd', 'the detection benchmark (deepn eval detect)')
+    const coco = loadBackendPackage<CocoSsd>(
+      '@tensorflow-models/coco-ssd',
+      'the detection benchmark (deepn eval detect)',
+    )
     const model = await coco.load({ base: 'lite_mobilenet_v2', modelUrl: localModelUrl(tf, dir) })
     return new CocoSsdDetector(tf, model, opts.maxBoxes ?? 100, opts.minScore ?? 0.5)
   }
@@ -100,7 +117,10 @@ export class CocoSsdDetector {
   /** Detections on one RGB frame, highest score first. */
   async detect(img: RawImage): Promise<Detection[]> {
     if (img.format !== 'rgb') throw new Error(`detector: frames must be rgb, got ${img.format}`)
-    if (img.data.length !== img.width * img.height * 3) throw new RangeError(`detector: ${img.width}x${img.height} rgb needs ${img.width * img.height * 3} bytes, got ${img.data.length}`)
+    if (img.data.length !== img.width * img.height * 3)
+      throw new RangeError(
+        `detector: ${img.width}x${img.height} rgb needs ${img.width * img.height * 3} bytes, got ${img.data.length}`,
+      )
     const input = this.tf.tensor3d(img.data, [img.height, img.width, 3], 'int32')
     try {
       const found = await this.model.detect(input, this.maxBoxes, this.minScore)
@@ -110,5 +130,7 @@ export class CocoSsdDetector {
     }
   }
 
-  dispose(): void { this.model.dispose() }
+  dispose(): void {
+    this.model.dispose()
+  }
 }

@@ -11,7 +11,10 @@ import { image, type LabelledSet } from './dataset'
 
 /** One operating point: IJG quality on Annex K, or explicit tables. */
 /** A quantization choice, plus the entropy coder: Annex K Huffman (default), per-image optimal, or a fixed set. */
-export type Setting = ({ quality: number } | { tables: QuantTables }) & { optimizeHuffman?: boolean; huffman?: HuffmanTables }
+export type Setting = ({ quality: number } | { tables: QuantTables }) & {
+  optimizeHuffman?: boolean
+  huffman?: HuffmanTables
+}
 
 export interface EvalResult {
   accuracy: number
@@ -45,14 +48,19 @@ export function ourEncoder(): Encoder {
 /** Decodes a JPEG with jpeg-js into packed gray or RGB bytes. */
 export function decodeTo(jpg: Uint8Array, channels: 1 | 3, width: number, height: number): Uint8Array {
   const img = jpeg.decode(jpg, { useTArray: true, formatAsRGBA: false })
-  if (img.width !== width || img.height !== height) throw new Error(`decoded ${img.width}x${img.height}, expected ${width}x${height}`)
+  if (img.width !== width || img.height !== height)
+    throw new Error(`decoded ${img.width}x${img.height}, expected ${width}x${height}`)
   const n = width * height
   const stride = img.data.length / n // jpeg-js emits RGB (3) even for single-component files
   if (channels === 3 && stride === 3) return img.data
   const out = new Uint8Array(n * channels)
   for (let i = 0; i < n; i++) {
     if (channels === 1) out[i] = img.data[i * stride]
-    else { out[3 * i] = img.data[i * stride]; out[3 * i + 1] = img.data[i * stride + 1]; out[3 * i + 2] = img.data[i * stride + 2] }
+    else {
+      out[3 * i] = img.data[i * stride]
+      out[3 * i + 1] = img.data[i * stride + 1]
+      out[3 * i + 2] = img.data[i * stride + 2]
+    }
   }
   return out
 }
@@ -60,7 +68,9 @@ export function decodeTo(jpg: Uint8Array, channels: 1 | 3, width: number, height
 function check(set: LabelledSet, c: Classifier): void {
   const m = c.info
   if (set.width !== m.width || set.height !== m.height || set.channels !== m.channels) {
-    throw new Error(`data set ${set.name} is ${set.width}x${set.height}x${set.channels}, the model expects ${m.width}x${m.height}x${m.channels}`)
+    throw new Error(
+      `data set ${set.name} is ${set.width}x${set.height}x${set.channels}, the model expects ${m.width}x${m.height}x${m.channels}`,
+    )
   }
 }
 
@@ -109,8 +119,12 @@ export async function evaluate(setting: Setting, set: LabelledSet, opts: EvalOpt
   }
   const px = set.count * set.width * set.height
   return {
-    accuracy: ok / set.count, correct: ok, count: set.count,
-    meanBytes: bytes / set.count, meanScanBytes: scan / set.count,
-    bpp: (8 * bytes) / px, scanBpp: (8 * scan) / px,
+    accuracy: ok / set.count,
+    correct: ok,
+    count: set.count,
+    meanBytes: bytes / set.count,
+    meanScanBytes: scan / set.count,
+    bpp: (8 * bytes) / px,
+    scanBpp: (8 * scan) / px,
   }
 }

@@ -4,9 +4,15 @@ export class Progress {
   private readonly start = Date.now()
   private last = 0
 
-  constructor(private readonly total: number, private readonly enabled: boolean, private label = '') {}
+  constructor(
+    private readonly total: number,
+    private readonly enabled: boolean,
+    private label = '',
+  ) {}
 
-  setLabel(label: string): void { this.label = label }
+  setLabel(label: string): void {
+    this.label = label
+  }
 
   tick(n = 1): void {
     this.done += n
@@ -19,7 +25,9 @@ export class Progress {
     const bar = '#'.repeat(Math.round(f * width)).padEnd(width, '.')
     const elapsed = (now - this.start) / 1000
     const eta = f > 0 ? elapsed / f - elapsed : 0
-    process.stderr.write(`\r[${bar}] ${(f * 100).toFixed(0).padStart(3)}% ${this.done}/${this.total} ${elapsed.toFixed(0)}s eta ${eta.toFixed(0)}s ${this.label.padEnd(24).slice(0, 24)}`)
+    process.stderr.write(
+      `\r[${bar}] ${(f * 100).toFixed(0).padStart(3)}% ${this.done}/${this.total} ${elapsed.toFixed(0)}s eta ${eta.toFixed(0)}s ${this.label.padEnd(24).slice(0, 24)}`,
+    )
   }
 
   /** Clears the bar's line so a message printed next starts on a clean line (the bar redraws at the next tick). */

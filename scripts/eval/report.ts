@@ -56,9 +56,14 @@ export function report(points: SweepPoint[], cleanAccuracy?: number): Report {
         const paper = equalAccuracyRatio(deepn, q100[key], target)
         const honest = equalAccuracyRatio(deepn, jpeg, target)
         rows.push({
-          curve: c, rate: key, target, label,
+          curve: c,
+          rate: key,
+          target,
+          label,
           paper: label === 'q100 accuracy' || label === 'q100 − 95% band' ? paper?.ratio : undefined,
-          honest: honest?.ratio, deepnRate: (honest ?? paper)?.candidateRate, jpegRate: honest?.baselineRate,
+          honest: honest?.ratio,
+          deepnRate: (honest ?? paper)?.candidateRate,
+          jpegRate: honest?.baselineRate,
           lowerBound: (honest ?? paper)?.candidateHow === 'lowest',
         })
       }
@@ -74,17 +79,21 @@ export function reportMarkdown(r: Report, points: SweepPoint[]): string {
     `Images: ${r.count}. JPEG quality 100 accuracy: ${(100 * r.q100Accuracy).toFixed(2)}% (95% band ±${(100 * r.band).toFixed(2)} pt)` +
       (r.cleanAccuracy !== undefined ? `; clean (no codec): ${(100 * r.cleanAccuracy).toFixed(2)}%.` : '.'),
     '',
-    'n/a: the curve never reaches that accuracy. ≥: even the curve\'s lowest-rate point beats the target, so the ratio is a lower bound.',
+    "n/a: the curve never reaches that accuracy. ≥: even the curve's lowest-rate point beats the target, so the ratio is a lower bound.",
     '',
     '| curve | rate counted | accuracy target | its rate (B) | best JPEG rate (B, Annex K Huffman) | paper ratio (vs q100) | honest ratio (vs best JPEG) |',
     '|---|---|---|---|---|---|---|',
   ]
   for (const row of r.rows) {
-    lines.push(`| ${row.curve} | ${row.rate === 'meanBytes' ? 'whole file' : 'scan only'} | ${row.label} = ${(100 * row.target).toFixed(2)}% | ${f(row.deepnRate, 1, row.lowerBound ? '≤ ' : '')} | ${f(row.jpegRate, 1)} | ${f(row.paper, 2, row.lowerBound ? '≥ ' : '')} | ${f(row.honest, 2, row.lowerBound ? '≥ ' : '')} |`)
+    lines.push(
+      `| ${row.curve} | ${row.rate === 'meanBytes' ? 'whole file' : 'scan only'} | ${row.label} = ${(100 * row.target).toFixed(2)}% | ${f(row.deepnRate, 1, row.lowerBound ? '≤ ' : '')} | ${f(row.jpegRate, 1)} | ${f(row.paper, 2, row.lowerBound ? '≥ ' : '')} | ${f(row.honest, 2, row.lowerBound ? '≥ ' : '')} |`,
+    )
   }
   const curves = [...new Set(points.map((p) => p.curve))]
   for (const c of curves) {
-    const best = maxAccuracy(points.filter((p) => p.curve === c).map((p) => ({ rate: p.meanBytes, accuracy: p.accuracy })))
+    const best = maxAccuracy(
+      points.filter((p) => p.curve === c).map((p) => ({ rate: p.meanBytes, accuracy: p.accuracy })),
+    )
     lines.push('', `${c}: best accuracy on the sweep ${(100 * best).toFixed(2)}%`)
   }
   return `${lines.join('\n')}\n`

@@ -39,7 +39,11 @@ export const QUICK_PLAN = {
   scales: [0.25, 1, 2, 4],
 }
 
-export async function sweep(plan: SweepPlan, set: LabelledSet, opts: { classifier: Classifier; encode: Encoder; progress: boolean }): Promise<SweepPoint[]> {
+export async function sweep(
+  plan: SweepPlan,
+  set: LabelledSet,
+  opts: { classifier: Classifier; encode: Encoder; progress: boolean },
+): Promise<SweepPoint[]> {
   const jobs: { curve: string; setting: Setting; quality?: number; scale?: number }[] = []
   for (const q of plan.qualities) jobs.push({ curve: 'jpeg', setting: { quality: q }, quality: q })
   for (const t of plan.tables) {
@@ -53,7 +57,11 @@ export async function sweep(plan: SweepPlan, set: LabelledSet, opts: { classifie
   const out: SweepPoint[] = []
   for (const j of jobs) {
     bar.setLabel(j.quality !== undefined ? `jpeg q${j.quality}` : `${j.curve} x${j.scale}`)
-    const r = await evaluate(j.setting, set, { classifier: opts.classifier, encode: opts.encode, onImage: () => bar.tick() })
+    const r = await evaluate(j.setting, set, {
+      classifier: opts.classifier,
+      encode: opts.encode,
+      onImage: () => bar.tick(),
+    })
     out.push({ curve: j.curve, quality: j.quality, scale: j.scale, ...r })
   }
   bar.end()
@@ -62,22 +70,43 @@ export async function sweep(plan: SweepPlan, set: LabelledSet, opts: { classifie
 
 export function toCsv(points: SweepPoint[]): string {
   const head = 'curve,quality,scale,count,correct,accuracy,meanBytes,meanScanBytes,bpp,scanBpp'
-  const rows = points.map((p) => [p.curve, p.quality ?? '', p.scale ?? '', p.count, p.correct, p.accuracy.toFixed(4),
-    p.meanBytes.toFixed(2), p.meanScanBytes.toFixed(2), p.bpp.toFixed(4), p.scanBpp.toFixed(4)].join(','))
+  const rows = points.map((p) =>
+    [
+      p.curve,
+      p.quality ?? '',
+      p.scale ?? '',
+      p.count,
+      p.correct,
+      p.accuracy.toFixed(4),
+      p.meanBytes.toFixed(2),
+      p.meanScanBytes.toFixed(2),
+      p.bpp.toFixed(4),
+      p.scanBpp.toFixed(4),
+    ].join(','),
+  )
   return `${[head, ...rows].join('\n')}\n`
 }
 
 /** Parses `toCsv` output back into points (for re-plotting without re-running the sweep). */
 export function fromCsv(text: string): SweepPoint[] {
   const [head, ...rows] = text.trim().split('\n')
-  if (head !== 'curve,quality,scale,count,correct,accuracy,meanBytes,meanScanBytes,bpp,scanBpp') throw new Error('not a deepn eval CSV: unexpected header')
+  if (head !== 'curve,quality,scale,count,correct,accuracy,meanBytes,meanScanBytes,bpp,scanBpp')
+    throw new Error('not a deepn eval CSV: unexpected header')
   return rows.map((r, i) => {
     const v = r.split(',')
     if (v.length !== 10) throw new Error(`CSV row ${i + 2}: expected 10 fields, got ${v.length}`)
     const num = (k: number) => Number(v[k])
     return {
-      curve: v[0], ...(v[1] ? { quality: num(1) } : {}), ...(v[2] ? { scale: num(2) } : {}),
-      count: num(3), correct: num(4), accuracy: num(5), meanBytes: num(6), meanScanBytes: num(7), bpp: num(8), scanBpp: num(9),
+      curve: v[0],
+      ...(v[1] ? { quality: num(1) } : {}),
+      ...(v[2] ? { scale: num(2) } : {}),
+      count: num(3),
+      correct: num(4),
+      accuracy: num(5),
+      meanBytes: num(6),
+      meanScanBytes: num(7),
+      bpp: num(8),
+      scanBpp: num(9),
     }
   })
 }

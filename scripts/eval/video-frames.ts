@@ -34,35 +34,83 @@ const IMAGE_EXT = /\.(png|jpe?g|ppm|pgm|bmp)$/i
 
 /** Width, height and frame count of a video's first video stream (ffprobe counts packets: no decoding). */
 export function probeVideo(file: string): { width: number; height: number; count: number } {
-  const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_packets',
-    '-show_entries', 'stream=width,height,nb_read_packets', '-of', 'csv=p=0', file], { encoding: 'utf8' })
-  if (r.error) throw new Error(`cannot run ffprobe (${r.error.message}): install Debian's ffmpeg (apt-get install ffmpeg)`)
-  if (r.status !== 0) throw new Error(`--video ${file}: ffprobe cannot read it: ${r.stderr.trim().split('\n')[0] || `exit ${r.status}`}`)
+  const r = spawnSync(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-count_packets',
+      '-show_entries',
+      'stream=width,height,nb_read_packets',
+      '-of',
+      'csv=p=0',
+      file,
+    ],
+    { encoding: 'utf8' },
+  )
+  if (r.error)
+    throw new Error(`cannot run ffprobe (${r.error.message}): install Debian's ffmpeg (apt-get install ffmpeg)`)
+  if (r.status !== 0)
+    throw new Error(`--video ${file}: ffprobe cannot read it: ${r.stderr.trim().split('\n')[0] || `exit ${r.status}`}`)
   const [width, height, count] = r.stdout.trim().split('\n')[0].split(',').map(Number)
-  if (!(width > 0 && height > 0 && count > 0)) throw new Error(`--video ${file}: no video stream with frames (ffprobe said '${r.stdout.trim()}')`)
+  if (!(width > 0 && height > 0 && count > 0))
+    throw new Error(`--video ${file}: no video stream with frames (ffprobe said '${r.stdout.trim()}')`)
   return { width, height, count }
 }
 
 export function videoSource(file: string): FrameSource {
   const { width, height, count } = probeVideo(file)
   return {
-    name: basename(file), width, height, count,
+    name: basename(file),
+    width,
+    height,
+    count,
     frames: (indices) => videoFrames(file, width, height, indices),
   }
 }
 
-async function* videoFrames(file: string, width: number, height: number, indices: readonly number[]): AsyncIterable<Frame> {
+async function* videoFrames(
+  file: string,
+  width: number,
+  height: number,
+  indices: readonly number[],
+): AsyncIterable<Frame> {
   if (indices.length === 0) return
   const wanted = new Set(indices)
   const last = Math.max(...indices)
   const size = width * height * 3
   // Decode only up to the last wanted frame; frames in between are read and dropped (decoding is cheap next to
   // detection, and seeking in MPEG-4 part 2 would decode from the previous key frame anyway).
-  const ff = spawn('ffmpeg', ['-v', 'error', '-nostdin', '-i', file, '-map', '0:v:0', '-frames:v', String(last + 1),
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const ff = spawn(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-nostdin',
+      '-i',
+      file,
+      '-map',
+      '0:v:0',
+      '-frames:v',
+      String(last + 1),
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
   let stderr = ''
-  ff.stderr.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-2000) })
-  const exited = new Promise<number | null>((resolve, reject) => { ff.on('error', reject); ff.on('close', (code) => resolve(code)) })
+  ff.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr = (stderr + d).slice(-2000)
+  })
+  const exited = new Promise<number | null>((resolve, reject) => {
+    ff.on('error', reject)
+    ff.on('close', (code) => resolve(code))
+  })
   exited.catch(() => undefined) // a spawn failure is reported below, after stdout ends; never as an unhandled rejection
   let index = 0
   let frame = Buffer.alloc(size)
@@ -77,15 +125,23 @@ async function* videoFrames(file: string, width: number, height: number, indices
         off += n
         if (filled < size) continue
         if (wanted.has(index)) {
-          yield { index, image: { width, height, format: 'rgb', data: new Uint8Array(frame.buffer, frame.byteOffset, size) } }
+          yield {
+            index,
+            image: { width, height, format: 'rgb', data: new Uint8Array(frame.buffer, frame.byteOffset, size) },
+          }
           frame = Buffer.alloc(size) // the consumer may keep the one it got
         }
         filled = 0
         index++
       }
     }
-    const code = await exited.catch((e: Error) => { throw new Error(`cannot run ffmpeg (${e.message}): install Debian's ffmpeg (apt-get install ffmpeg)`) })
-    if (code !== 0) throw new Error(`--video ${file}: ffmpeg failed at frame ${index}: ${stderr.trim().split('\n')[0] || `exit ${code}`}`)
+    const code = await exited.catch((e: Error) => {
+      throw new Error(`cannot run ffmpeg (${e.message}): install Debian's ffmpeg (apt-get install ffmpeg)`)
+    })
+    if (code !== 0)
+      throw new Error(
+        `--video ${file}: ffmpeg failed at frame ${index}: ${stderr.trim().split('\n')[0] || `exit ${code}`}`,
+      )
     if (index <= last) throw new Error(`--video ${file}: ffmpeg gave ${index} frames, frame ${last} was asked for`)
   } finally {
     if (ff.exitCode === null) ff.kill() // the consumer stopped early
@@ -96,19 +152,26 @@ async function* videoFrames(file: string, width: number, height: number, indices
 export function imageFolderSource(dir: string): FrameSource {
   let names: string[]
   try {
-    names = readdirSync(dir).filter((n) => IMAGE_EXT.test(n) && statSync(join(dir, n)).isFile()).sort()
+    names = readdirSync(dir)
+      .filter((n) => IMAGE_EXT.test(n) && statSync(join(dir, n)).isFile())
+      .sort()
   } catch (err) {
     throw new Error(`--images ${dir}: cannot list it (${(err as Error).message})`)
   }
   if (names.length === 0) throw new Error(`--images ${dir}: no .png, .jpg, .ppm, .pgm or .bmp files in it`)
   const first = readImage(dir, names[0])
   return {
-    name: basename(dir), width: first.width, height: first.height, count: names.length,
+    name: basename(dir),
+    width: first.width,
+    height: first.height,
+    count: names.length,
     frames: async function* (indices) {
       for (const i of indices) {
         const image = i === 0 ? first : readImage(dir, names[i])
         if (image.width !== first.width || image.height !== first.height) {
-          throw new Error(`--images ${dir}: ${names[i]} is ${image.width}x${image.height}, the first image ${names[0]} is ${first.width}x${first.height}; a camera's frames share one size`)
+          throw new Error(
+            `--images ${dir}: ${names[i]} is ${image.width}x${image.height}, the first image ${names[0]} is ${first.width}x${first.height}; a camera's frames share one size`,
+          )
         }
         yield { index: i, image }
       }
@@ -137,9 +200,14 @@ export interface FrameSplit {
  */
 export function splitFrames(count: number, opts: { split?: number; every?: number; limit?: number } = {}): FrameSplit {
   const every = opts.every ?? 1
-  if (!(Number.isInteger(every) && every >= 1)) throw new RangeError(`--every must be an integer >= 1, got ${opts.every}`)
-  const split = opts.split ?? (count >= 1.5 * DEFAULT_CALIBRATION_FRAMES ? DEFAULT_CALIBRATION_FRAMES : Math.floor(count / 2))
-  if (!(Number.isInteger(split) && split >= 1 && split < count)) throw new RangeError(`--split must be an integer in 1..${count - 1} (the first test frame of ${count}), got ${opts.split}`)
+  if (!(Number.isInteger(every) && every >= 1))
+    throw new RangeError(`--every must be an integer >= 1, got ${opts.every}`)
+  const split =
+    opts.split ?? (count >= 1.5 * DEFAULT_CALIBRATION_FRAMES ? DEFAULT_CALIBRATION_FRAMES : Math.floor(count / 2))
+  if (!(Number.isInteger(split) && split >= 1 && split < count))
+    throw new RangeError(
+      `--split must be an integer in 1..${count - 1} (the first test frame of ${count}), got ${opts.split}`,
+    )
   const limit = opts.limit ?? Infinity
   if (!(limit >= 1)) throw new RangeError(`--limit must be >= 1, got ${opts.limit}`)
   const test: number[] = []

@@ -37,9 +37,11 @@ export function parsePlm(spec: string | undefined): Partial<PlmParams> {
   const out: Partial<PlmParams> = {}
   for (const part of spec.split(',')) {
     const [k, v] = part.split('=')
-    if (!Object.hasOwn(PAPER_PLM, k)) throw new UsageError(`--plm: unknown parameter '${k}' (known: ${Object.keys(PAPER_PLM).join(', ')})`)
+    if (!Object.hasOwn(PAPER_PLM, k))
+      throw new UsageError(`--plm: unknown parameter '${k}' (known: ${Object.keys(PAPER_PLM).join(', ')})`)
     const n = Number(v)
-    if (v === undefined || v === '' || !Number.isFinite(n)) throw new UsageError(`--plm: ${k} needs a number, got '${v}'`)
+    if (v === undefined || v === '' || !Number.isFinite(n))
+      throw new UsageError(`--plm: ${k} needs a number, got '${v}'`)
     out[k as keyof PlmParams] = n
   }
   plmParams(out) // validate the combination now
@@ -55,14 +57,28 @@ async function build(argv: string[]): Promise<number> {
   const { values: o } = parseOptions({
     args: argv,
     options: {
-      fmnist: { type: 'boolean' }, 'data-dir': { type: 'string' }, images: { type: 'string', multiple: true },
-      'max-side': { type: 'string' }, subsampling: { type: 'string' }, limit: { type: 'string' },
-      label: { type: 'string' }, id: { type: 'string' }, out: { type: 'string' }, scale: { type: 'string' }, plm: { type: 'string' },
-      progress: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      fmnist: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      images: { type: 'string', multiple: true },
+      'max-side': { type: 'string' },
+      subsampling: { type: 'string' },
+      limit: { type: 'string' },
+      label: { type: 'string' },
+      id: { type: 'string' },
+      out: { type: 'string' },
+      scale: { type: 'string' },
+      plm: { type: 'string' },
+      progress: { type: 'boolean' },
+      force: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   })
-  if (o.help) { console.log(BUILD_HELP); return 0 }
-  if (Boolean(o.fmnist) === Boolean(o.images?.length)) throw new UsageError('tables build: give exactly one of --fmnist or --images')
+  if (o.help) {
+    console.log(BUILD_HELP)
+    return 0
+  }
+  if (Boolean(o.fmnist) === Boolean(o.images?.length))
+    throw new UsageError('tables build: give exactly one of --fmnist or --images')
   const subsampling: Subsampling = choiceOption('--subsampling', o.subsampling, ['420', '444'] as const) ?? '420'
   const limit = numberOption('--limit', o.limit, { above: 0 }) ?? Infinity
   const scale = numberOption('--scale', o.scale, { above: 0 }) ?? 1
@@ -80,7 +96,10 @@ async function build(argv: string[]): Promise<number> {
   if (o.fmnist) {
     const total = Math.min(limit, 60000)
     const bar = new Progress(total, progressEnabled(Boolean(o.progress)), 'fashion-mnist train')
-    for (const img of fashionMnistImages(o['data-dir'], limit)) { cal.addImage(img); bar.tick() }
+    for (const img of fashionMnistImages(o['data-dir'], limit)) {
+      cal.addImage(img)
+      bar.tick()
+    }
     bar.end()
     description = `fashion-mnist train split, ${cal.images} images (Debian dataset-fashion-mnist)`
   } else {
@@ -114,7 +133,9 @@ async function build(argv: string[]): Promise<number> {
   if (out === '-') process.stdout.write(json)
   else {
     writeOutputFile(out, json, { overwrite: Boolean(o.force) })
-    console.error(`wrote ${out}: ${cal.images} images${skipped.length ? ` (${skipped.length} skipped: ${skipped.join(', ')})` : ''}, ${cal.luma.count} luma / ${cal.chroma.count} chroma blocks in ${((Date.now() - t0) / 1000).toFixed(1)}s`)
+    console.error(
+      `wrote ${out}: ${cal.images} images${skipped.length ? ` (${skipped.length} skipped: ${skipped.join(', ')})` : ''}, ${cal.luma.count} luma / ${cal.chroma.count} chroma blocks in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
+    )
   }
   return 0
 }
@@ -122,10 +143,17 @@ async function build(argv: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub === 'build') return subcommand('tables build', () => build(rest))
-  if (sub === 'optimize') return subcommand('tables optimize', () => (require('./optimize') as typeof import('./optimize')).main(rest))
+  if (sub === 'optimize')
+    return subcommand('tables optimize', () => (require('./optimize') as typeof import('./optimize')).main(rest))
   if (sub === '--help' || sub === '-h') {
-    console.log(`usage: deepn tables build|optimize ...   ('deepn tables build --help', 'deepn tables optimize --help')`)
+    console.log(
+      `usage: deepn tables build|optimize ...   ('deepn tables build --help', 'deepn tables optimize --help')`,
+    )
     return 0
   }
-  throw new UsageError(sub === undefined ? 'missing subcommand: build or optimize' : `unknown subcommand '${sub}': expected build or optimize`)
+  throw new UsageError(
+    sub === undefined
+      ? 'missing subcommand: build or optimize'
+      : `unknown subcommand '${sub}': expected build or optimize`,
+  )
 }

@@ -66,31 +66,68 @@ export async function main(argv: string[]): Promise<number> {
   const { values: o } = parseOptions({
     args,
     options: {
-      model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, 'calib-size': { type: 'string' },
-      seed: { type: 'string' }, 'target-accuracy': { type: 'string' }, 'target-drop': { type: 'string' }, 'max-bytes': { type: 'string' },
-      start: { type: 'string' }, 'start-margin': { type: 'string' }, 'deepn-table': { type: 'string' },
-      factor: { type: 'string' }, 'max-evals': { type: 'string' }, lambda: { type: 'string' }, polish: { type: 'string' }, 'joint-huffman': { type: 'string' }, search: { type: 'string' }, loss: { type: 'string' }, id: { type: 'string' },
-      out: { type: 'string' }, progress: { type: 'boolean' }, tables: { type: 'string', multiple: true }, deepn: { type: 'string' },
-      limit: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      model: { type: 'string' },
+      data: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'calib-size': { type: 'string' },
+      seed: { type: 'string' },
+      'target-accuracy': { type: 'string' },
+      'target-drop': { type: 'string' },
+      'max-bytes': { type: 'string' },
+      start: { type: 'string' },
+      'start-margin': { type: 'string' },
+      'deepn-table': { type: 'string' },
+      factor: { type: 'string' },
+      'max-evals': { type: 'string' },
+      lambda: { type: 'string' },
+      polish: { type: 'string' },
+      'joint-huffman': { type: 'string' },
+      search: { type: 'string' },
+      loss: { type: 'string' },
+      id: { type: 'string' },
+      out: { type: 'string' },
+      progress: { type: 'boolean' },
+      tables: { type: 'string', multiple: true },
+      deepn: { type: 'string' },
+      limit: { type: 'string' },
+      name: { type: 'string' },
+      force: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   })
-  if (o.help) { console.log(HELP); return 0 }
+  if (o.help) {
+    console.log(HELP)
+    return 0
+  }
   const modelPath = o.model ?? DEFAULT_MODEL
   const progress = progressEnabled(Boolean(o.progress))
   if (sub === 'report') {
     if (!o.tables?.length) throw new UsageError('report needs --tables OPT.json (the optimised table(s) to compare)')
     if (o.out) checkWritableDir(o.out, '--out')
     return runReport({
-      modelPath, optimized: o.tables.map((f) => parseTableFile(readFileSync(f, 'utf8'), f)),
+      modelPath,
+      optimized: o.tables.map((f) => parseTableFile(readFileSync(f, 'utf8'), f)),
       deepn: parseTableFile(readFileSync(o.deepn ?? DEFAULT_DEEPN, 'utf8'), o.deepn ?? DEFAULT_DEEPN),
-      limit: numberOption('--limit', o.limit, { min: 1, max: 1e9 }) ?? 3000, out: o.out, name: o.name ?? 'optimized-rate-accuracy', progress, dataDir: o['data-dir'],
+      limit: numberOption('--limit', o.limit, { min: 1, max: 1e9 }) ?? 3000,
+      out: o.out,
+      name: o.name ?? 'optimized-rate-accuracy',
+      progress,
+      dataDir: o['data-dir'],
     })
   }
   // before the search (minutes): an --out that cannot be written, or an existing table, is refused now
-  if (o.out) checkOutputFile(o.out, { option: '--out', inputs: [modelPath, ...(o['deepn-table'] ? [o['deepn-table']] : [])], force: o.force })
+  if (o.out)
+    checkOutputFile(o.out, {
+      option: '--out',
+      inputs: [modelPath, ...(o['deepn-table'] ? [o['deepn-table']] : [])],
+      force: o.force,
+    })
   const jointHuffman = numberOption('--joint-huffman', o['joint-huffman'], { integer: true, min: 0, max: 10 }) ?? 0
   const r = await optimizeTable({
-    model: modelPath, data: o.data, dataDir: o['data-dir'], progress,
+    model: modelPath,
+    data: o.data,
+    dataDir: o['data-dir'],
+    progress,
     seed: numberOption('--seed', o.seed, { integer: true, min: -2147483648, max: 4294967295 }),
     calibSize: numberOption('--calib-size', o['calib-size'], { min: 10, max: 1e6 }),
     targetAccuracy: numberOption('--target-accuracy', o['target-accuracy'], { min: 0, max: 1 }),
@@ -101,7 +138,12 @@ export async function main(argv: string[]): Promise<number> {
     startMargin: numberOption('--start-margin', o['start-margin'], { min: 0, max: 1 }),
     polish: numberOption('--polish', o.polish, { min: 1.01, max: 4 }),
     lambda: numberOption('--lambda', o.lambda, { min: 1e-6, max: 1e12 }),
-    jointHuffman, search: o.search as OptimizeTableOptions['search'], loss: o.loss as OptimizeTableOptions['loss'], id: o.id, start: o.start, deepnTable: o['deepn-table'],
+    jointHuffman,
+    search: o.search as OptimizeTableOptions['search'],
+    loss: o.loss as OptimizeTableOptions['loss'],
+    id: o.id,
+    start: o.start,
+    deepnTable: o['deepn-table'],
     command: `deepn tables optimize ${argv.join(' ')}`.trim(),
   })
   const text = formatTableJson(r.table)
@@ -156,13 +198,18 @@ export interface OptimizeTableOptions {
  */
 export async function optimizeTable(o: OptimizeTableOptions = {}): Promise<{ table: TableFile; summary: string }> {
   const targets = [o.targetAccuracy, o.targetDrop, o.maxBytes].filter((v) => v !== undefined)
-  if (targets.length > 1) throw new Error('give at most one of --target-accuracy, --target-drop, --max-bytes (targetAccuracy, targetDrop, maxBytes)')
+  if (targets.length > 1)
+    throw new Error(
+      'give at most one of --target-accuracy, --target-drop, --max-bytes (targetAccuracy, targetDrop, maxBytes)',
+    )
   const seed = o.seed ?? 1
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${seed}'`)
   const jointHuffman = o.jointHuffman ?? 0
-  if (!Number.isInteger(jointHuffman) || jointHuffman < 0 || jointHuffman > 10) throw new UsageError(`--joint-huffman must be an integer 0..10, got '${jointHuffman}'`)
+  if (!Number.isInteger(jointHuffman) || jointHuffman < 0 || jointHuffman > 10)
+    throw new UsageError(`--joint-huffman must be an integer 0..10, got '${jointHuffman}'`)
   const method = o.search ?? 'descent'
-  if (method !== 'descent' && method !== 'random') throw new UsageError(`--search must be descent or random, got '${String(method)}'`)
+  if (method !== 'descent' && method !== 'random')
+    throw new UsageError(`--search must be descent or random, got '${String(method)}'`)
   const loss = o.loss ?? 'kl'
   if (loss !== 'kl' && loss !== 'nll') throw new UsageError(`--loss must be kl or nll, got '${String(loss)}'`)
   const id = o.id ?? 'fmnist-optimized'
@@ -181,8 +228,23 @@ export async function optimizeTable(o: OptimizeTableOptions = {}): Promise<{ tab
     const target = o.targetAccuracy ?? q100.accuracy - (o.targetDrop ?? 0.01)
     const t0 = Date.now()
     const res = await search({
-      model, classifier, encode, calib, starts, target, maxBytes, factor, maxEvals, seed, progress: o.progress ?? false,
-      startMargin: o.startMargin, polishFactor: o.polish, lambda, loss, jointHuffman, method,
+      model,
+      classifier,
+      encode,
+      calib,
+      starts,
+      target,
+      maxBytes,
+      factor,
+      maxEvals,
+      seed,
+      progress: o.progress ?? false,
+      startMargin: o.startMargin,
+      polishFactor: o.polish,
+      lambda,
+      loss,
+      jointHuffman,
+      method,
     })
     const best = res.best
     // The table's own entropy code: a complete Huffman set fitted to the calibration images under the chosen table.
@@ -199,24 +261,54 @@ export async function optimizeTable(o: OptimizeTableOptions = {}): Promise<{ tab
         method: method === 'random' ? 'optimized-random-search' : 'optimized-lagrangian',
         model: { file: modelPath, sha256: createHash('sha256').update(readFileSync(modelPath)).digest('hex') },
         data: `${calib.name}: ${calib.count} images sampled with seed ${seed} from ${full.name} (${full.count})`,
-        objective: maxBytes !== undefined
-          ? { kind: 'max-accuracy', maxMeanBytes: maxBytes }
-          : { kind: 'min-mean-bytes', targetAccuracy: round(target, 4), rule: o.targetAccuracy !== undefined ? 'given' : `JPEG q100 calibration accuracy ${round(q100.accuracy, 4)} - ${o.targetDrop ?? 0.01}` },
-        seed, factor, ...(o.polish ? { polish: o.polish } : {}), ...(jointHuffman ? { jointHuffman } : {}), maxEvals, seconds: round(seconds, 1),
+        objective:
+          maxBytes !== undefined
+            ? { kind: 'max-accuracy', maxMeanBytes: maxBytes }
+            : {
+                kind: 'min-mean-bytes',
+                targetAccuracy: round(target, 4),
+                rule:
+                  o.targetAccuracy !== undefined
+                    ? 'given'
+                    : `JPEG q100 calibration accuracy ${round(q100.accuracy, 4)} - ${o.targetDrop ?? 0.01}`,
+              },
+        seed,
+        factor,
+        ...(o.polish ? { polish: o.polish } : {}),
+        ...(jointHuffman ? { jointHuffman } : {}),
+        maxEvals,
+        seconds: round(seconds, 1),
         chroma: 'copy of luma: the calibration data is single-component; this table is for gray images',
-        calibration: { q100: pick(q100), chosen: pick(best.chosen.real), stepsBackAfterRealCheck: best.chosen.stepsBack },
+        calibration: {
+          q100: pick(q100),
+          chosen: pick(best.chosen.real),
+          stepsBackAfterRealCheck: best.chosen.stepsBack,
+        },
         huffman: {
-          note: 'complete Huffman set fitted to the calibration images\' symbols under this table (every baseline symbol has a code)',
+          note: "complete Huffman set fitted to the calibration images' symbols under this table (every baseline symbol has a code)",
           calibration: pick(withHuffman),
         },
-        loss, chosenScale: best.chosen.scale, unscaledLuma: best.luma,
+        loss,
+        chosenScale: best.chosen.scale,
+        unscaledLuma: best.luma,
         starts: res.outcomes.map((s) => ({
-          family: s.name, start: s.start.name, startLuma: s.start.luma, lambda: round(s.lambda, 2), evals: s.evals,
-          imagesClassified: s.classified, stoppedBy: s.stoppedBy, chosen: s.chosen ? { scale: s.chosen.scale, ...pick(s.chosen.real) } : 'did not reach the objective',
+          family: s.name,
+          start: s.start.name,
+          startLuma: s.start.luma,
+          lambda: round(s.lambda, 2),
+          evals: s.evals,
+          imagesClassified: s.classified,
+          stoppedBy: s.stoppedBy,
+          chosen: s.chosen ? { scale: s.chosen.scale, ...pick(s.chosen.real) } : 'did not reach the objective',
         })),
         curve: {
           note: `calibration curve of unscaledLuma over the scale knob (surrogate: scan bytes + ${round(res.headerBytes, 1)} header bytes; accuracy; ${loss} loss)`,
-          points: best.curve.map((p) => ({ scale: p.scale, meanBytes: round(p.meanBytes, 1), accuracy: round(p.accuracy, 4), loss: round(p.loss, 5) })),
+          points: best.curve.map((p) => ({
+            scale: p.scale,
+            meanBytes: round(p.meanBytes, 1),
+            accuracy: round(p.accuracy, 4),
+            loss: round(p.loss, 5),
+          })),
         },
         ...(o.command ? { command: o.command } : {}),
       },
@@ -236,7 +328,10 @@ function startFamilies(list: string, deepnPath: string): StartFamily[] {
     if (s === 'annexk') return { name: 'annex-k', ladder: ANNEX_LADDER.map(annexStart) }
     if (s === 'deepn') {
       const t = parseTableFile(readFileSync(deepnPath, 'utf8'), deepnPath)
-      const at = (scale: number) => ({ name: `${t.id} x${scale}`, luma: t.source?.method === 'deepn-plm' ? rescaleTableFile(t, scale).luma : scaleSteps(t.luma, scale) })
+      const at = (scale: number) => ({
+        name: `${t.id} x${scale}`,
+        luma: t.source?.method === 'deepn-plm' ? rescaleTableFile(t, scale).luma : scaleSteps(t.luma, scale),
+      })
       return { name: t.id, ladder: DEEPN_LADDER.map(at) }
     }
     throw new UsageError(`--start: unknown start table '${s}' (expected annexk, deepn)`)
@@ -244,5 +339,8 @@ function startFamilies(list: string, deepnPath: string): StartFamily[] {
 }
 
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d
-const pick = (r: { accuracy: number; meanBytes: number; meanScanBytes: number }) =>
-  ({ accuracy: round(r.accuracy, 4), meanBytes: round(r.meanBytes, 1), meanScanBytes: round(r.meanScanBytes, 1) })
+const pick = (r: { accuracy: number; meanBytes: number; meanScanBytes: number }) => ({
+  accuracy: round(r.accuracy, 4),
+  meanBytes: round(r.meanBytes, 1),
+  meanScanBytes: round(r.meanScanBytes, 1),
+})

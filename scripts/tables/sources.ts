@@ -25,7 +25,13 @@ export function listImageFiles(paths: string[]): string[] {
   for (const p of paths) {
     const st = statSync(p, { throwIfNoEntry: false })
     if (!st) throw new Error(`calibration path ${p} does not exist`)
-    if (st.isDirectory()) out.push(...readdirSync(p).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort().map((f) => join(p, f)))
+    if (st.isDirectory())
+      out.push(
+        ...readdirSync(p)
+          .filter((f) => /\.(jpe?g|png)$/i.test(f))
+          .sort()
+          .map((f) => join(p, f)),
+      )
     else out.push(p)
   }
   if (out.length === 0) throw new Error(`no .jpg/.png images in ${paths.join(', ')}`)
@@ -45,7 +51,12 @@ export async function decodePhoto(path: string, maxSide?: number): Promise<RawIm
   }
   const { data, info } = decoded
   if (info.channels !== 3) throw new Error(`${path}: expected 3 channels after sRGB conversion, got ${info.channels}`)
-  return { width: info.width, height: info.height, format: 'rgb', data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
+  return {
+    width: info.width,
+    height: info.height,
+    format: 'rgb',
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+  }
 }
 
 /**
@@ -65,5 +76,7 @@ function whyUndecodable(path: string, err: unknown): string {
   } catch (decodeErr) {
     return (decodeErr as Error).message
   }
-  return /unsupported image format/i.test(String(err)) ? 'not an image format the table builder reads' : 'cannot be decoded'
+  return /unsupported image format/i.test(String(err))
+    ? 'not an image format the table builder reads'
+    : 'cannot be decoded'
 }

@@ -84,7 +84,10 @@ export class BitWriter {
  * and tiny so the JIT inlines it into the block loop.
  */
 export function putWord(b: Uint8Array, p: number, w: number): number {
-  const b0 = w >>> 24, b1 = (w >>> 16) & 0xff, b2 = (w >>> 8) & 0xff, b3 = w & 0xff
+  const b0 = w >>> 24,
+    b1 = (w >>> 16) & 0xff,
+    b2 = (w >>> 8) & 0xff,
+    b3 = w & 0xff
   b[p++] = b0
   if (b0 === 0xff) b[p++] = 0
   b[p++] = b1

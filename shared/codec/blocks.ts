@@ -11,7 +11,11 @@ import type { RawImage, Subsampling } from './types'
 import { validateImage, validateSubsampling } from './validate'
 
 /** Calls `visit(component, block)` with the islow output (8x the orthonormal DCT), natural order. */
-function forEachRawBlock(image: RawImage, subsampling: Subsampling, visit: (component: number, ws: Int32Array) => void): void {
+function forEachRawBlock(
+  image: RawImage,
+  subsampling: Subsampling,
+  visit: (component: number, ws: Int32Array) => void,
+): void {
   validateImage(image)
   if (image.format !== 'gray' && image.format !== 'yuv420p') validateSubsampling(subsampling)
   const layout = frameLayout(image.width, image.height, image.format, subsampling)
@@ -37,7 +41,11 @@ function forEachRawBlock(image: RawImage, subsampling: Subsampling, visit: (comp
  * Integer variant: `coef` (natural order, reused between calls: copy it to keep it) is the islow output
  * divided by 8 and rounded half away from zero, i.e. orthonormal-DCT units as integers.
  */
-export function forEachDctBlock(image: RawImage, subsampling: Subsampling, visit: (component: number, coef: Int32Array) => void): void {
+export function forEachDctBlock(
+  image: RawImage,
+  subsampling: Subsampling,
+  visit: (component: number, coef: Int32Array) => void,
+): void {
   const coef = new Int32Array(64)
   forEachRawBlock(image, subsampling, (ci, ws) => {
     for (let i = 0; i < 64; i++) {
@@ -49,7 +57,11 @@ export function forEachDctBlock(image: RawImage, subsampling: Subsampling, visit
 }
 
 /** Exact variant: `coef` (natural order, reused) = islow output / 8 as floats (multiples of 1/8). */
-export function forEachDctBlockFloat(image: RawImage, subsampling: Subsampling, visit: (component: number, coef: Float64Array) => void): void {
+export function forEachDctBlockFloat(
+  image: RawImage,
+  subsampling: Subsampling,
+  visit: (component: number, coef: Float64Array) => void,
+): void {
   const coef = new Float64Array(64)
   forEachRawBlock(image, subsampling, (ci, ws) => {
     for (let i = 0; i < 64; i++) coef[i] = ws[i] / 8

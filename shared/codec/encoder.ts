@@ -10,7 +10,15 @@ import { BitWriter, ByteSink } from './bit-writer'
 import { HuffmanEncoder, gatherFrequencies } from './entropy'
 import { ifastColumnsQuantize, ifastRows } from './fdct-ifast'
 import { islowColumnsQuantize, islowRows } from './fdct-islow'
-import { STD_AC_CHROMA, STD_AC_LUMA, STD_DC_CHROMA, STD_DC_LUMA, deriveCodes, optimalTable, type HuffmanSpec } from './huffman'
+import {
+  STD_AC_CHROMA,
+  STD_AC_LUMA,
+  STD_DC_CHROMA,
+  STD_DC_LUMA,
+  deriveCodes,
+  optimalTable,
+  type HuffmanSpec,
+} from './huffman'
 import { type SymbolCounts, emptySymbolCounts, validateHuffmanTables } from './huffman-tables'
 import { type FrameLayout, frameLayout } from './layout'
 import { EOI, JFIF_APP0, SOI, dht, dqt, dri, sof0, sos } from './markers'
@@ -18,7 +26,14 @@ import { metadataSegment } from './metadata'
 import { createStripFiller, type StripFiller } from './prepare'
 import { kernelScan } from './scan-kernel'
 import { type Quantizer, makeQuantizer } from './quantize'
-import { type CodecKernels, codecKernels, KERNEL_RESERVED, KERNEL_TABLE_BYTES, quantKernelTable, writeQuantKernelTable } from './wasm/kernels'
+import {
+  type CodecKernels,
+  codecKernels,
+  KERNEL_RESERVED,
+  KERNEL_TABLE_BYTES,
+  quantKernelTable,
+  writeQuantKernelTable,
+} from './wasm/kernels'
 import { qualityTables, validateTables } from './tables'
 import type { DctMethod, EncodeOptions, RawImage, Subsampling } from './types'
 import { validateImage, validateSubsampling } from './validate'
@@ -36,7 +51,16 @@ export interface Resolved {
   metadata?: Record<string, unknown>
 }
 
-const OPTION_KEYS = new Set(['tables', 'quality', 'subsampling', 'dct', 'restartInterval', 'optimizeHuffman', 'huffman', 'metadata'])
+const OPTION_KEYS = new Set([
+  'tables',
+  'quality',
+  'subsampling',
+  'dct',
+  'restartInterval',
+  'optimizeHuffman',
+  'huffman',
+  'metadata',
+])
 
 export function resolveOptions(image: RawImage, options: EncodeOptions | undefined): Resolved {
   const o: EncodeOptions = options ?? {}
@@ -49,7 +73,7 @@ export function resolveOptions(image: RawImage, options: EncodeOptions | undefin
     luma = o.tables.luma
     chroma = o.tables.chroma
   } else {
-    ({ luma, chroma } = qualityTables(o.quality ?? 75))
+    ;({ luma, chroma } = qualityTables(o.quality ?? 75))
   }
   const subsampling = o.subsampling ?? '420'
   validateSubsampling(subsampling)
@@ -57,7 +81,8 @@ export function resolveOptions(image: RawImage, options: EncodeOptions | undefin
     throw new RangeError(`subsampling: yuv420p input is already 4:2:0 and cannot be encoded as '${subsampling}'`)
   }
   const dct = o.dct ?? 'islow'
-  if (dct !== 'islow' && dct !== 'ifast') throw new RangeError(`dct: expected 'islow' or 'ifast', got ${JSON.stringify(dct)}`)
+  if (dct !== 'islow' && dct !== 'ifast')
+    throw new RangeError(`dct: expected 'islow' or 'ifast', got ${JSON.stringify(dct)}`)
   const restartInterval = o.restartInterval ?? 0
   if (!Number.isInteger(restartInterval) || restartInterval < 0 || restartInterval > 65535) {
     throw new RangeError(`restartInterval: expected an integer 0..65535 (MCUs), got ${String(restartInterval)}`)
@@ -65,8 +90,12 @@ export function resolveOptions(image: RawImage, options: EncodeOptions | undefin
   const optimizeHuffman = o.optimizeHuffman ?? false
   if (typeof optimizeHuffman !== 'boolean') throw new TypeError('optimizeHuffman: expected a boolean')
   const huffman = o.huffman === undefined ? undefined : validateHuffmanTables(o.huffman, 'huffman')
-  if (huffman && optimizeHuffman) throw new RangeError('huffman: fixed Huffman tables and optimizeHuffman exclude each other')
-  if (o.metadata !== undefined && (o.metadata === null || typeof o.metadata !== 'object' || Array.isArray(o.metadata))) {
+  if (huffman && optimizeHuffman)
+    throw new RangeError('huffman: fixed Huffman tables and optimizeHuffman exclude each other')
+  if (
+    o.metadata !== undefined &&
+    (o.metadata === null || typeof o.metadata !== 'object' || Array.isArray(o.metadata))
+  ) {
     throw new TypeError('metadata: expected a JSON object')
   }
   return { luma, chroma, subsampling, dct, restartInterval, optimizeHuffman, huffman, metadata: o.metadata }
@@ -120,7 +149,11 @@ export class CoefficientMaker {
   /** Per block of the last row(): zigzag index of its last non-zero coefficient (63 when not tracked). */
   readonly last: Int8Array
 
-  constructor(private readonly image: RawImage, private readonly layout: FrameLayout, r: Resolved) {
+  constructor(
+    private readonly image: RawImage,
+    private readonly layout: FrameLayout,
+    r: Resolved,
+  ) {
     const luma = makeQuantizer(r.luma, r.dct)
     const chroma = makeQuantizer(r.chroma, r.dct)
     this.quantizers = layout.components.map((c) => (c.table === 0 ? luma : chroma))
@@ -148,7 +181,9 @@ export class CoefficientMaker {
     if (mem.buffer.byteLength < plan.bytes) mem.grow(Math.ceil((plan.bytes - mem.buffer.byteLength) / 65536))
     const buf = mem.buffer
     if (this.out.buffer !== buf) {
-      const views = this.layout.components.map((c, ci) => new Uint8Array(buf, plan.strips[ci], c.stripWidth * c.stripHeight))
+      const views = this.layout.components.map(
+        (c, ci) => new Uint8Array(buf, plan.strips[ci], c.stripWidth * c.stripHeight),
+      )
       const accel = { kernels: plan.kernel, memory: new Uint8Array(buf), strips: plan.strips, src: plan.src }
       this.filler = createStripFiller(this.image, this.layout, views, accel)
       this.out = new Int16Array(buf, plan.blocks, this.layout.mcusPerRow * this.layout.blocksInMcu * 64)
@@ -176,7 +211,13 @@ export class CoefficientMaker {
             const bx = mx * c.h + xi
             if (realRow && bx < c.widthInBlocks) {
               const at = yi * 8 * c.stripWidth + bx * 8
-              if (plan) last[off >> 6] = plan.block(plan.strips[ci] + at, c.stripWidth, plan.tables[c.table], plan.blocks + off * 2)
+              if (plan)
+                last[off >> 6] = plan.block(
+                  plan.strips[ci] + at,
+                  c.stripWidth,
+                  plan.tables[c.table],
+                  plan.blocks + off * 2,
+                )
               else {
                 rows(strip, at, c.stripWidth, ws)
                 columns(ws, q, out, off)
@@ -194,9 +235,17 @@ export class CoefficientMaker {
   }
 }
 
-function huffmanSpecs(r: Resolved, coef: Int16Array | null, layout: FrameLayout): { dc: HuffmanSpec[]; ac: HuffmanSpec[] } {
+function huffmanSpecs(
+  r: Resolved,
+  coef: Int16Array | null,
+  layout: FrameLayout,
+): { dc: HuffmanSpec[]; ac: HuffmanSpec[] } {
   // A fixed set without a chroma pair serves colour frames with its luma pair in both slots (still complete).
-  if (r.huffman) return { dc: [r.huffman.dc[0], r.huffman.dc[1] ?? r.huffman.dc[0]], ac: [r.huffman.ac[0], r.huffman.ac[1] ?? r.huffman.ac[0]] }
+  if (r.huffman)
+    return {
+      dc: [r.huffman.dc[0], r.huffman.dc[1] ?? r.huffman.dc[0]],
+      ac: [r.huffman.ac[0], r.huffman.ac[1] ?? r.huffman.ac[0]],
+    }
   if (!r.optimizeHuffman || coef === null) return { dc: [STD_DC_LUMA, STD_DC_CHROMA], ac: [STD_AC_LUMA, STD_AC_CHROMA] }
   const restartInterval = r.restartInterval
   const tableOf = layout.components.map((c) => c.table)
@@ -253,9 +302,21 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
 
   const dcCodes = specs.dc.map(deriveCodes)
   const acCodes = specs.ac.map(deriveCodes)
-  const tables = { dc: layout.components.map((c) => dcCodes[c.table]), ac: layout.components.map((c) => acCodes[c.table]) }
+  const tables = {
+    dc: layout.components.map((c) => dcCodes[c.table]),
+    ac: layout.components.map((c) => acCodes[c.table]),
+  }
   if (kernel) {
-    const scan = kernelScan(kernel, image, layout, r.luma, r.chroma, r.dct, { dc: [dcCodes[0], dcCodes[1]], ac: [acCodes[0], acCodes[1]] }, r.restartInterval)
+    const scan = kernelScan(
+      kernel,
+      image,
+      layout,
+      r.luma,
+      r.chroma,
+      r.dct,
+      { dc: [dcCodes[0], dcCodes[1]], ac: [acCodes[0], acCodes[1]] },
+      r.restartInterval,
+    )
     // One exactly sized result: headers, the scan (a view of kernel memory, copied once) and EOI.
     const out = new Uint8Array(sink.pos + scan.length + EOI.length)
     out.set(sink.buf.subarray(0, sink.pos))
@@ -280,13 +341,23 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
  * Adds the Huffman symbols one frame produces under `options` (same tables, DCT, subsampling and restart
  * interval as encodeJpeg) to `into`: the statistics trainHuffmanTables fits fixed tables to. Returns `into`.
  */
-export function symbolFrequencies(image: RawImage, options: EncodeOptions = {}, into: SymbolCounts = emptySymbolCounts()): SymbolCounts {
+export function symbolFrequencies(
+  image: RawImage,
+  options: EncodeOptions = {},
+  into: SymbolCounts = emptySymbolCounts(),
+): SymbolCounts {
   validateImage(image)
   const r = resolveOptions(image, { ...options, optimizeHuffman: false, huffman: undefined })
   const layout = frameLayout(image.width, image.height, image.format, r.subsampling)
   const { coef } = allBlocks(new CoefficientMaker(image, layout, r), layout)
   const tableOf = layout.components.map((c) => c.table)
-  const freq = gatherFrequencies(coef, layout.mcusPerRow * layout.mcuRows, layout.membership, tableOf, r.restartInterval)
+  const freq = gatherFrequencies(
+    coef,
+    layout.mcusPerRow * layout.mcuRows,
+    layout.membership,
+    tableOf,
+    r.restartInterval,
+  )
   for (let t = 0; t < 2; t++) {
     for (let s = 0; s < 256; s++) {
       into.dc[t][s] += freq.dc[t][s]

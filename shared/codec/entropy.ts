@@ -46,7 +46,8 @@ export class HuffmanEncoder {
       }
       for (let b = 0; b < perMcu; b++, off += 64) {
         const ci = membership[b]
-        const dc = this.tables.dc[ci], ac = this.tables.ac[ci]
+        const dc = this.tables.dc[ci],
+          ac = this.tables.ac[ci]
         encodeBlock(bits, coef, off, last[off >> 6], lastDc[ci], dc.code, dc.size, ac.code, ac.size)
         lastDc[ci] = coef[off]
       }
@@ -64,7 +65,17 @@ export class HuffmanEncoder {
  * a put that overflows the 32-bit accumulator completes and flushes the word, keeping the leftover bits.
  * Stale high bits left in `acc` after a flush are shifted out before the next word completes.
  */
-function encodeBlock(bw: BitWriter, coef: Int16Array, off: number, lastNz: number, lastDc: number, dcCode: Uint32Array, dcSize: Uint8Array, acCode: Uint32Array, acSize: Uint8Array): void {
+function encodeBlock(
+  bw: BitWriter,
+  coef: Int16Array,
+  off: number,
+  lastNz: number,
+  lastDc: number,
+  dcCode: Uint32Array,
+  dcSize: Uint8Array,
+  acCode: Uint32Array,
+  acSize: Uint8Array,
+): void {
   const sink = bw.sink
   const buf = sink.buf
   let pos = sink.pos
@@ -80,19 +91,30 @@ function encodeBlock(bw: BitWriter, coef: Int16Array, off: number, lastNz: numbe
   size = dcSize[n] + n
   free -= size
   if (free >= 0) acc = (acc << size) | code
-  else { pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free)); acc = code; free += 32 }
+  else {
+    pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free))
+    acc = code
+    free += 32
+  }
 
   let run = 0
   // Coefficients after lastNz are zero: stop there and let EOB cover them.
   for (let k = off + 1, end = off + lastNz + 1; k < end; k++) {
     v = coef[k]
-    if (v === 0) { run++; continue }
+    if (v === 0) {
+      run++
+      continue
+    }
     while (run > 15) {
       code = acCode[0xf0]
       size = acSize[0xf0]
       free -= size
       if (free >= 0) acc = (acc << size) | code
-      else { pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free)); acc = code; free += 32 }
+      else {
+        pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free))
+        acc = code
+        free += 32
+      }
       run -= 16
     }
     s = v >> 31
@@ -102,7 +124,11 @@ function encodeBlock(bw: BitWriter, coef: Int16Array, off: number, lastNz: numbe
     size = acSize[sym] + n
     free -= size
     if (free >= 0) acc = (acc << size) | code
-    else { pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free)); acc = code; free += 32 }
+    else {
+      pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free))
+      acc = code
+      free += 32
+    }
     run = 0
   }
   if (run > 0 || lastNz < 63) {
@@ -110,7 +136,11 @@ function encodeBlock(bw: BitWriter, coef: Int16Array, off: number, lastNz: numbe
     size = acSize[0]
     free -= size
     if (free >= 0) acc = (acc << size) | code
-    else { pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free)); acc = code; free += 32 }
+    else {
+      pos = putWord(buf, pos, (acc << (size + free)) | (code >>> -free))
+      acc = code
+      free += 32
+    }
   }
   sink.pos = pos
   bw.acc = acc
@@ -121,7 +151,13 @@ function encodeBlock(bw: BitWriter, coef: Int16Array, off: number, lastNz: numbe
  * htest_one_block over all blocks: DC and AC symbol frequencies per Huffman table slot (`tableOf[component]`),
  * with the same restart resets as encoding. Returns freq arrays of length 257 for jpeg_gen_optimal_table.
  */
-export function gatherFrequencies(coef: Int16Array, totalMcus: number, membership: Uint8Array, tableOf: ArrayLike<number>, restartInterval: number): { dc: Float64Array[]; ac: Float64Array[] } {
+export function gatherFrequencies(
+  coef: Int16Array,
+  totalMcus: number,
+  membership: Uint8Array,
+  tableOf: ArrayLike<number>,
+  restartInterval: number,
+): { dc: Float64Array[]; ac: Float64Array[] } {
   const dc = [new Float64Array(257), new Float64Array(257)]
   const ac = [new Float64Array(257), new Float64Array(257)]
   const lastDc = new Int32Array(4)
@@ -142,8 +178,14 @@ export function gatherFrequencies(coef: Int16Array, totalMcus: number, membershi
       let run = 0
       for (let k = 1; k < 64; k++) {
         const v = coef[off + k]
-        if (v === 0) { run++; continue }
-        while (run > 15) { acf[0xf0]++; run -= 16 }
+        if (v === 0) {
+          run++
+          continue
+        }
+        while (run > 15) {
+          acf[0xf0]++
+          run -= 16
+        }
         acf[(run << 4) | (32 - Math.clz32(v < 0 ? -v : v))]++
         run = 0
       }

@@ -41,16 +41,39 @@ function ceilDiv(a: number, b: number): number {
 export function frameLayout(width: number, height: number, format: PixelFormat, subsampling: Subsampling): FrameLayout {
   const gray = format === 'gray'
   const s420 = format === 'yuv420p' || (!gray && subsampling === '420')
-  const factors = gray ? [[1, 1]] : s420 ? [[2, 2], [1, 1], [1, 1]] : [[1, 1], [1, 1], [1, 1]]
+  const factors = gray
+    ? [[1, 1]]
+    : s420
+      ? [
+          [2, 2],
+          [1, 1],
+          [1, 1],
+        ]
+      : [
+          [1, 1],
+          [1, 1],
+          [1, 1],
+        ]
   const maxH = s420 ? 2 : 1
   const maxV = s420 ? 2 : 1
   const components = factors.map(([h, v], i): ComponentLayout => {
     const widthInBlocks = ceilDiv(width * h, maxH * 8)
     const heightInBlocks = ceilDiv(height * v, maxV * 8)
-    return { id: i + 1, h, v, table: i === 0 ? 0 : 1, widthInBlocks, heightInBlocks, stripWidth: widthInBlocks * 8, stripHeight: v * 8 }
+    return {
+      id: i + 1,
+      h,
+      v,
+      table: i === 0 ? 0 : 1,
+      widthInBlocks,
+      heightInBlocks,
+      stripWidth: widthInBlocks * 8,
+      stripHeight: v * 8,
+    }
   })
   const membership: number[] = []
-  components.forEach((c, i) => { for (let k = 0; k < c.h * c.v; k++) membership.push(i) })
+  components.forEach((c, i) => {
+    for (let k = 0; k < c.h * c.v; k++) membership.push(i)
+  })
   return {
     width,
     height,

@@ -25,7 +25,18 @@ export function dqt(index: number, table: ArrayLike<number>): number[] {
 export function sof0(layout: FrameLayout): number[] {
   const n = layout.components.length
   const len = 8 + 3 * n
-  const out = [0xff, 0xc0, len >> 8, len & 0xff, 8, layout.height >> 8, layout.height & 0xff, layout.width >> 8, layout.width & 0xff, n]
+  const out = [
+    0xff,
+    0xc0,
+    len >> 8,
+    len & 0xff,
+    8,
+    layout.height >> 8,
+    layout.height & 0xff,
+    layout.width >> 8,
+    layout.width & 0xff,
+    n,
+  ]
   for (const c of layout.components) out.push(c.id, (c.h << 4) | c.v, c.table)
   return out
 }

@@ -14,7 +14,9 @@ export const MAX_METADATA_BYTES = 0xffff - 2 - ID.length
 export function metadataSegment(meta: Record<string, unknown>): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(meta))
   if (json.length > MAX_METADATA_BYTES) {
-    throw new RangeError(`metadata is ${json.length} bytes of JSON; one APP9 segment holds at most ${MAX_METADATA_BYTES}`)
+    throw new RangeError(
+      `metadata is ${json.length} bytes of JSON; one APP9 segment holds at most ${MAX_METADATA_BYTES}`,
+    )
   }
   const len = 2 + ID.length + json.length
   const seg = new Uint8Array(2 + len)
@@ -40,6 +42,7 @@ export function readJpegMetadata(jpeg: Uint8Array): Record<string, unknown> | un
   })
   if (!found) return undefined
   const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(found))
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('DEEPN metadata is not a JSON object')
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error('DEEPN metadata is not a JSON object')
   return value as Record<string, unknown>
 }

@@ -31,11 +31,18 @@ export interface KernelStrips {
  * `buffers` optionally supplies the strip buffers (views into kernel memory), one per component, sized as laid
  * out; with `accel`, interleaved RGB and RGBA input is converted by the WebAssembly kernels (same bytes).
  */
-export function createStripFiller(image: RawImage, layout: FrameLayout, buffers?: Uint8Array[], accel?: KernelStrips): StripFiller {
+export function createStripFiller(
+  image: RawImage,
+  layout: FrameLayout,
+  buffers?: Uint8Array[],
+  accel?: KernelStrips,
+): StripFiller {
   const strips = buffers ?? layout.components.map((c) => new Uint8Array(c.stripWidth * c.stripHeight))
   switch (image.format) {
-    case 'gray': return { strips, fill: (row) => fillGray(image, layout, strips, row) }
-    case 'yuv420p': return { strips, fill: (row) => fillYuv420p(image, layout, strips, row) }
+    case 'gray':
+      return { strips, fill: (row) => fillGray(image, layout, strips, row) }
+    case 'yuv420p':
+      return { strips, fill: (row) => fillYuv420p(image, layout, strips, row) }
     case 'rgb':
     case 'rgba': {
       const stride = image.format === 'rgb' ? 3 : 4
@@ -52,7 +59,16 @@ export function createStripFiller(image: RawImage, layout: FrameLayout, buffers?
 }
 
 /** Copies plane rows (stride `srcW`, `srcH` rows) for one strip, replicating the right and bottom edges. */
-function copyPlaneStrip(src: Uint8Array, srcOff: number, srcW: number, srcH: number, out: Uint8Array, outW: number, outH: number, row0: number): void {
+function copyPlaneStrip(
+  src: Uint8Array,
+  srcOff: number,
+  srcW: number,
+  srcH: number,
+  out: Uint8Array,
+  outW: number,
+  outH: number,
+  row0: number,
+): void {
   let r = 0
   if (srcW === outW) {
     // No right edge to replicate: the strip's rows are contiguous in the plane, one copy.
@@ -75,7 +91,8 @@ function fillGray(image: RawImage, layout: FrameLayout, strips: Uint8Array[], ro
 
 function fillYuv420p(image: RawImage, layout: FrameLayout, strips: Uint8Array[], row: number): void {
   const { width: w, height: h } = image
-  const cw = (w + 1) >> 1, ch = (h + 1) >> 1
+  const cw = (w + 1) >> 1,
+    ch = (h + 1) >> 1
   const [y, u, v] = layout.components
   copyPlaneStrip(image.data, 0, w, h, strips[0], y.stripWidth, y.stripHeight, row * y.stripHeight)
   copyPlaneStrip(image.data, w * h, cw, ch, strips[1], u.stripWidth, u.stripHeight, row * u.stripHeight)
@@ -97,7 +114,14 @@ function fillRgb444(image: RawImage, stride: number, layout: FrameLayout, strips
 }
 
 /** fillRgb444 with the SIMD kernel: source rows copied into kernel memory, converted 16 pixels at a time. */
-function fillRgb444Kernel(image: RawImage, stride: number, layout: FrameLayout, strips: Uint8Array[], k: KernelStrips, row: number): void {
+function fillRgb444Kernel(
+  image: RawImage,
+  stride: number,
+  layout: FrameLayout,
+  strips: Uint8Array[],
+  k: KernelStrips,
+  row: number,
+): void {
   const { width: w, height: h, data } = image
   const sw = layout.components[0].stripWidth
   const rowBytes = w * stride
@@ -120,7 +144,14 @@ function fillRgb444Kernel(image: RawImage, stride: number, layout: FrameLayout, 
  * of the first (conversion buffer padding), pairs wholly below the image replicate the last output row
  * (iMCU padding), and the downsampler averages pixels replicated past the right edge (rgbToYcc420Pair).
  */
-function fillRgb420(image: RawImage, stride: number, layout: FrameLayout, strips: Uint8Array[], row: number, k?: KernelStrips): void {
+function fillRgb420(
+  image: RawImage,
+  stride: number,
+  layout: FrameLayout,
+  strips: Uint8Array[],
+  row: number,
+  k?: KernelStrips,
+): void {
   const { width: w, height: h, data } = image
   const yw = layout.components[0].stripWidth
   const cw = layout.components[1].stripWidth
@@ -142,9 +173,32 @@ function fillRgb420(image: RawImage, stride: number, layout: FrameLayout, strips
     if (groups > 0) {
       const [sy, scb, scr] = k!.strips
       const base = k!.src - row * 16 * rowBytes
-      convert!(base + ya * rowBytes, base + yb * rowBytes, sy + p * 2 * yw, sy + (p * 2 + 1) * yw, scb + p * cw, scr + p * cw, groups)
+      convert!(
+        base + ya * rowBytes,
+        base + yb * rowBytes,
+        sy + p * 2 * yw,
+        sy + (p * 2 + 1) * yw,
+        scb + p * cw,
+        scr + p * cw,
+        groups,
+      )
     }
-    rgbToYcc420Pair(data, stride, w, ya * w * stride, yb * w * stride, ys, p * 2 * yw, (p * 2 + 1) * yw, yw, cbs, crs, p * cw, cw, groups * 16)
+    rgbToYcc420Pair(
+      data,
+      stride,
+      w,
+      ya * w * stride,
+      yb * w * stride,
+      ys,
+      p * 2 * yw,
+      (p * 2 + 1) * yw,
+      yw,
+      cbs,
+      crs,
+      p * cw,
+      cw,
+      groups * 16,
+    )
   }
   expandBottom(ys, yw, yw, p * 2 - 1, 16)
   expandBottom(cbs, cw, cw, p - 1, 8)

@@ -15,18 +15,22 @@ export function quantDigest(jpeg: Uint8Array): string {
   let frame: { start: number; count: number } | undefined
   forEachHeaderSegment(jpeg, (marker, start, end) => {
     if (marker === MARKER.DQT) {
-      for (let p = start; p < end;) {
-        const precision = jpeg[p] >> 4, slot = jpeg[p] & 15
+      for (let p = start; p < end; ) {
+        const precision = jpeg[p] >> 4,
+          slot = jpeg[p] & 15
         const n = precision ? 128 : 64
-        if (precision > 1 || slot > 3 || p + 1 + n > end) throw new Error(`corrupt JPEG: bad quantization table in DQT at byte ${start - 4}`)
+        if (precision > 1 || slot > 3 || p + 1 + n > end)
+          throw new Error(`corrupt JPEG: bad quantization table in DQT at byte ${start - 4}`)
         const steps = new Uint16Array(64)
-        for (let k = 0; k < 64; k++) steps[k] = precision ? (jpeg[p + 1 + 2 * k] << 8) | jpeg[p + 2 + 2 * k] : jpeg[p + 1 + k]
+        for (let k = 0; k < 64; k++)
+          steps[k] = precision ? (jpeg[p + 1 + 2 * k] << 8) | jpeg[p + 2 + 2 * k] : jpeg[p + 1 + k]
         slots[slot] = steps
         p += 1 + n
       }
     } else if (isSofMarker(marker)) {
       const count = jpeg[start + 5]
-      if (end - start < 6 + 3 * count) throw new Error(`corrupt JPEG: frame header at byte ${start - 4} is too short for ${count} components`)
+      if (end - start < 6 + 3 * count)
+        throw new Error(`corrupt JPEG: frame header at byte ${start - 4} is too short for ${count} components`)
       frame = { start: start + 6, count }
     }
   })
@@ -36,9 +40,13 @@ export function quantDigest(jpeg: Uint8Array): string {
     const at = frame.start + 3 * c
     const slot = jpeg[at + 2]
     const steps = slot <= 3 ? slots[slot] : undefined
-    if (!steps) throw new Error(`corrupt JPEG: component ${c} uses quantization table ${slot}, which the header does not define`)
+    if (!steps)
+      throw new Error(`corrupt JPEG: component ${c} uses quantization table ${slot}, which the header does not define`)
     h.byte(jpeg[at + 1])
-    for (let k = 0; k < 64; k++) { h.byte(steps[k] >> 8); h.byte(steps[k] & 0xff) }
+    for (let k = 0; k < 64; k++) {
+      h.byte(steps[k] >> 8)
+      h.byte(steps[k] & 0xff)
+    }
   }
   return h.hex()
 }

@@ -19,8 +19,17 @@ export function expandBottom(plane: Uint8Array, stride: number, cols: number, fr
  * libjpeg's rounding unbiased. Inputs must already be expanded to 2 * outCols samples (outCols even). The RGB
  * encode path fuses this with colour conversion (color.ts rgbToYcc420Pair); this is its tested reference.
  */
-export function h2v2Row(in0: Uint8Array, off0: number, in1: Uint8Array, off1: number, out: Uint8Array, outOff: number, outCols: number): void {
-  let i0 = off0, i1 = off1
+export function h2v2Row(
+  in0: Uint8Array,
+  off0: number,
+  in1: Uint8Array,
+  off1: number,
+  out: Uint8Array,
+  outOff: number,
+  outCols: number,
+): void {
+  let i0 = off0,
+    i1 = off1
   for (let c = 0; c < outCols; c += 2) {
     out[outOff + c] = (in0[i0] + in0[i0 + 1] + in1[i1] + in1[i1 + 1] + 1) >> 2
     out[outOff + c + 1] = (in0[i0 + 2] + in0[i0 + 3] + in1[i1 + 2] + in1[i1 + 3] + 2) >> 2

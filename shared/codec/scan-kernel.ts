@@ -10,10 +10,22 @@ import type { FrameLayout } from './layout'
 import { createStripFiller } from './prepare'
 import type { DctMethod, RawImage } from './types'
 import {
-  HUFF_TABLE_BYTES, MAX_BLOCK_BYTES, PLAN_ENTRY_BYTES, STATE_BYTES, flushHuffmanState, resetHuffmanState, stateDcOffset,
+  HUFF_TABLE_BYTES,
+  MAX_BLOCK_BYTES,
+  PLAN_ENTRY_BYTES,
+  STATE_BYTES,
+  flushHuffmanState,
+  resetHuffmanState,
+  stateDcOffset,
   writeHuffmanTable,
 } from './wasm/huffman-kernel'
-import { type CodecKernels, KERNEL_RESERVED, KERNEL_TABLE_BYTES, quantKernelTable, writeQuantKernelTable } from './wasm/kernels'
+import {
+  type CodecKernels,
+  KERNEL_RESERVED,
+  KERNEL_TABLE_BYTES,
+  quantKernelTable,
+  writeQuantKernelTable,
+} from './wasm/kernels'
 
 /** Where everything lives in kernel memory for one frame. */
 interface ScanMemory {
@@ -46,7 +58,17 @@ function scanMemory(layout: FrameLayout, blocksPerRow: number): ScanMemory {
   const plans: [number, number] = [take(blocksPerRow * PLAN_ENTRY_BYTES), take(blocksPerRow * PLAN_ENTRY_BYTES)]
   // The scan's bytes accumulate from `out` (last, so growing the memory extends it).
   const out = take(0)
-  return { quant, huff, strips, src, coef, state, plans, out, bytes: at + blocksPerRow * MAX_BLOCK_BYTES + layout.mcusPerRow * 16 + 64 }
+  return {
+    quant,
+    huff,
+    strips,
+    src,
+    coef,
+    state,
+    plans,
+    out,
+    bytes: at + blocksPerRow * MAX_BLOCK_BYTES + layout.mcusPerRow * 16 + 64,
+  }
 }
 
 /** The block plan of one MCU row (jccoefct's order; dummy blocks past the image have src 0). */
@@ -77,8 +99,14 @@ function writeBlockPlan(buf: ArrayBuffer, at: number, layout: FrameLayout, m: Sc
  * view of kernel memory: valid until the kernels are used again, so copy it.
  */
 export function kernelScan(
-  kernel: CodecKernels, image: RawImage, layout: FrameLayout, luma: ArrayLike<number>, chroma: ArrayLike<number>, dct: DctMethod,
-  codes: { dc: HuffmanCodes[]; ac: HuffmanCodes[] }, restartInterval: number,
+  kernel: CodecKernels,
+  image: RawImage,
+  layout: FrameLayout,
+  luma: ArrayLike<number>,
+  chroma: ArrayLike<number>,
+  dct: DctMethod,
+  codes: { dc: HuffmanCodes[]; ac: HuffmanCodes[] },
+  restartInterval: number,
 ): Uint8Array {
   const bpm = layout.blocksInMcu
   const blocksPerRow = layout.mcusPerRow * bpm
@@ -98,7 +126,9 @@ export function kernelScan(
   let filler = createStripFiller(image, layout, [])
   const attach = (): void => {
     bytes = new Uint8Array(mem.buffer)
-    const views = layout.components.map((c, ci) => new Uint8Array(mem.buffer, m.strips[ci], c.stripWidth * c.stripHeight))
+    const views = layout.components.map(
+      (c, ci) => new Uint8Array(mem.buffer, m.strips[ci], c.stripWidth * c.stripHeight),
+    )
     filler = createStripFiller(image, layout, views, { kernels: kernel, memory: bytes, strips: m.strips, src: m.src })
   }
   attach()
@@ -119,13 +149,15 @@ export function kernelScan(
     }
     filler.fill(row)
     const plan = m.plans[row === layout.mcuRows - 1 ? 1 : 0]
-    for (let mx = 0; mx < layout.mcusPerRow;) {
+    for (let mx = 0; mx < layout.mcusPerRow; ) {
       if (restartInterval && mcu > 0 && mcu % restartInterval === 0) {
         put(flushHuffmanState(mem, m.state))
         put([0xff, 0xd0 + ((mcu / restartInterval - 1) & 7)])
         resetHuffmanState(mem, m.state)
       }
-      const count = restartInterval ? Math.min(layout.mcusPerRow - mx, restartInterval - (mcu % restartInterval)) : layout.mcusPerRow
+      const count = restartInterval
+        ? Math.min(layout.mcusPerRow - mx, restartInterval - (mcu % restartInterval))
+        : layout.mcusPerRow
       pos = encode(plan + mx * bpm * PLAN_ENTRY_BYTES, count * bpm, m.state, pos, m.coef)
       mx += count
       mcu += count

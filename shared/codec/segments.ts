@@ -7,7 +7,14 @@
 
 /** Markers the walker and its callers name. */
 export const MARKER = {
-  SOI: 0xd8, EOI: 0xd9, SOS: 0xda, DQT: 0xdb, DHT: 0xc4, APP0: 0xe0, APP9: 0xe9, TEM: 0x01,
+  SOI: 0xd8,
+  EOI: 0xd9,
+  SOS: 0xda,
+  DQT: 0xdb,
+  DHT: 0xc4,
+  APP0: 0xe0,
+  APP9: 0xe9,
+  TEM: 0x01,
 } as const
 
 /** SOFn markers (frame headers): C0..CF except C4, C8 and CC, which are DHT, JPG and DAC. */
@@ -18,7 +25,11 @@ const isRstMarker = (m: number): boolean => m >= 0xd0 && m <= 0xd7
 
 /** A structure error. `offset` is the byte it was found at (the file's length when the file ends too early). */
 export class JpegStructureError extends Error {
-  constructor(message: string, readonly offset: number, readonly marker?: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+    readonly marker?: number,
+  ) {
     super(message)
     this.name = 'JpegStructureError'
   }
@@ -56,7 +67,8 @@ export interface WalkOptions {
  */
 export function walkJpeg(jpeg: Uint8Array, visit: JpegVisitor, opts: WalkOptions = {}): number {
   const n = jpeg.length
-  if (n < 4 || jpeg[0] !== 0xff || jpeg[1] !== MARKER.SOI) throw new JpegStructureError('not a JPEG: missing SOI marker', 0)
+  if (n < 4 || jpeg[0] !== 0xff || jpeg[1] !== MARKER.SOI)
+    throw new JpegStructureError('not a JPEG: missing SOI marker', 0)
   let i = 2
   for (;;) {
     if (i + 2 > n) {
@@ -66,15 +78,32 @@ export function walkJpeg(jpeg: Uint8Array, visit: JpegVisitor, opts: WalkOptions
     }
     if (jpeg[i] !== 0xff) throw new JpegStructureError(`corrupt JPEG: expected a marker at byte ${i}`, i)
     const marker = jpeg[i + 1]
-    if (marker === 0xff) { i++; continue } // fill byte before a marker
+    if (marker === 0xff) {
+      i++
+      continue
+    } // fill byte before a marker
     if (marker === MARKER.EOI) return opts.headerOnly ? i : i + 2
     if (marker === MARKER.SOS && opts.headerOnly) return i
     if (marker === MARKER.SOI || marker === MARKER.TEM || isRstMarker(marker)) {
-      throw new JpegStructureError(`corrupt JPEG: unexpected standalone marker ${markerName(marker)} at byte ${i}`, i, marker)
+      throw new JpegStructureError(
+        `corrupt JPEG: unexpected standalone marker ${markerName(marker)} at byte ${i}`,
+        i,
+        marker,
+      )
     }
-    if (i + 4 > n) throw new JpegStructureError(`truncated JPEG: segment ${markerName(marker)} at byte ${i} is cut off in its length`, i, marker)
+    if (i + 4 > n)
+      throw new JpegStructureError(
+        `truncated JPEG: segment ${markerName(marker)} at byte ${i} is cut off in its length`,
+        i,
+        marker,
+      )
     const len = (jpeg[i + 2] << 8) | jpeg[i + 3]
-    if (len < 2 || i + 2 + len > n) throw new JpegStructureError(`corrupt JPEG: segment ${markerName(marker)} at byte ${i} overruns the file`, i, marker)
+    if (len < 2 || i + 2 + len > n)
+      throw new JpegStructureError(
+        `corrupt JPEG: segment ${markerName(marker)} at byte ${i} overruns the file`,
+        i,
+        marker,
+      )
     const end = i + 2 + len
     if (visit.segment?.(marker, i + 4, end) === true) return end
     i = end
@@ -87,7 +116,10 @@ export function walkJpeg(jpeg: Uint8Array, visit: JpegVisitor, opts: WalkOptions
 
 /** Calls `visit(marker, start, end)` for each segment before the first scan (a header walk); true stops it. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a visitor that returns nothing keeps walking
-export function forEachHeaderSegment(jpeg: Uint8Array, visit: (marker: number, start: number, end: number) => boolean | void): void {
+export function forEachHeaderSegment(
+  jpeg: Uint8Array,
+  visit: (marker: number, start: number, end: number) => boolean | void,
+): void {
   walkJpeg(jpeg, { segment: visit }, { headerOnly: true })
 }
 
@@ -97,7 +129,10 @@ function skipEntropyCodedData(jpeg: Uint8Array, start: number): number {
   for (let i = start; i + 1 < n; i++) {
     if (jpeg[i] !== 0xff) continue
     const next = jpeg[i + 1]
-    if (next === 0x00 || isRstMarker(next)) { i++; continue } // a stuffed 0xFF data byte, or a restart marker
+    if (next === 0x00 || isRstMarker(next)) {
+      i++
+      continue
+    } // a stuffed 0xFF data byte, or a restart marker
     return i
   }
   throw new JpegStructureError(`truncated JPEG: scan data starting at byte ${start} runs to the end without EOI`, n)

@@ -63,7 +63,9 @@ export function renderConfigDoc(): string {
   ]
   for (const s of SCHEMA) {
     const doc = s.doc.replace(/\|/g, '\\|')
-    lines.push(`| \`${s.key}\` | ${fmtType(s)} | ${fmtDefault(s)} | ${fmtRemote(s)} | ${fmtApplies(s)} | ${s.env ? `\`${s.env}\`` : ''} | ${doc} |`)
+    lines.push(
+      `| \`${s.key}\` | ${fmtType(s)} | ${fmtDefault(s)} | ${fmtRemote(s)} | ${fmtApplies(s)} | ${s.env ? `\`${s.env}\`` : ''} | ${doc} |`,
+    )
   }
   lines.push('')
   return lines.join('\n')

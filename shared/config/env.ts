@@ -18,7 +18,10 @@ export function envOverrides(env: Record<string, string | undefined>): FlatConfi
     let spec: KeySpec | undefined
     if (name.startsWith('DEEPN__')) {
       const parts = name.slice(7).split('__').map(norm)
-      spec = SCHEMA.find((s) => { const k = s.key.split('.').map(norm); return k.length === parts.length && k.every((p, i) => p === parts[i]) })
+      spec = SCHEMA.find((s) => {
+        const k = s.key.split('.').map(norm)
+        return k.length === parts.length && k.every((p, i) => p === parts[i])
+      })
       if (!spec) throw new ConfigError(`environment variable ${name} names no configuration key`)
     } else {
       spec = SCHEMA.find((s) => s.env === name)
@@ -33,7 +36,8 @@ function parseEnvValue(spec: KeySpec, raw: string, name: string): unknown {
   switch (spec.type) {
     case 'integer':
     case 'number': {
-      if (raw.trim() === '' || Number.isNaN(Number(raw))) throw new ConfigError(`environment ${name}: '${spec.key}' must be a number, got '${raw}'`)
+      if (raw.trim() === '' || Number.isNaN(Number(raw)))
+        throw new ConfigError(`environment ${name}: '${spec.key}' must be a number, got '${raw}'`)
       return Number(raw)
     }
     case 'boolean':
@@ -41,7 +45,11 @@ function parseEnvValue(spec: KeySpec, raw: string, name: string): unknown {
       if (/^(false|0|no)$/i.test(raw)) return false
       throw new ConfigError(`environment ${name}: '${spec.key}' must be true or false, got '${raw}'`)
     case 'tables':
-      try { return JSON.parse(raw) } catch { throw new ConfigError(`environment ${name}: '${spec.key}' must be JSON`) }
+      try {
+        return JSON.parse(raw)
+      } catch {
+        throw new ConfigError(`environment ${name}: '${spec.key}' must be JSON`)
+      }
     default:
       return raw
   }

@@ -13,13 +13,17 @@ export interface PushedTable {
 }
 
 /** The value type of one schema entry: its enum values, or the type its `type` names. */
-type ValueOf<S> =
-  S extends { type: 'enum'; values: readonly (infer V)[] } ? V
-  : S extends { type: 'string' } ? string
-  : S extends { type: 'integer' | 'number' } ? number
-  : S extends { type: 'boolean' } ? boolean
-  : S extends { type: 'tables' } ? Record<string, PushedTable>
-  : never
+type ValueOf<S> = S extends { type: 'enum'; values: readonly (infer V)[] }
+  ? V
+  : S extends { type: 'string' }
+    ? string
+    : S extends { type: 'integer' | 'number' }
+      ? number
+      : S extends { type: 'boolean' }
+        ? boolean
+        : S extends { type: 'tables' }
+          ? Record<string, PushedTable>
+          : never
 
 type Key = SchemaEntry['key']
 type ValueAt<K extends Key> = ValueOf<Extract<SchemaEntry, { key: K }>>

@@ -40,14 +40,20 @@ export function validatePartial(doc: unknown, opts: ValidateOptions): FlatConfig
 }
 
 /** A key (or one pushed table, `encoder.tables.<id>`) that validatePartialLenient left out, and why. */
-export interface DroppedKey { key: string; error: string }
+export interface DroppedKey {
+  key: string
+  error: string
+}
 
 /**
  * validatePartial for a layer saved by an earlier run (possibly an earlier version with other rules): a wrong key,
  * or one wrong pushed table, is left out and listed in `dropped` instead of refusing the whole layer, so one bad
  * entry does not throw away everything else a backend set. Throws only when `doc` is not an object.
  */
-export function validatePartialLenient(doc: unknown, opts: ValidateOptions): { partial: FlatConfig; dropped: DroppedKey[] } {
+export function validatePartialLenient(
+  doc: unknown,
+  opts: ValidateOptions,
+): { partial: FlatConfig; dropped: DroppedKey[] } {
   const where = opts.origin ? `${opts.origin}: ` : ''
   if (!isPlainObject(doc)) throw new ConfigError(`${where}configuration must be a JSON object, got ${describe(doc)}`)
   const partial: FlatConfig = {}
@@ -57,7 +63,14 @@ export function validatePartialLenient(doc: unknown, opts: ValidateOptions): { p
 }
 
 /** With `dropped`, a wrong key is recorded there and skipped; without, it throws. */
-function walk(obj: Record<string, unknown>, prefix: string, out: FlatConfig, opts: ValidateOptions, where: string, dropped?: DroppedKey[]): void {
+function walk(
+  obj: Record<string, unknown>,
+  prefix: string,
+  out: FlatConfig,
+  opts: ValidateOptions,
+  where: string,
+  dropped?: DroppedKey[],
+): void {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix + k
     try {
@@ -86,7 +99,12 @@ function walk(obj: Record<string, unknown>, prefix: string, out: FlatConfig, opt
 }
 
 /** Pushed tables one id at a time: a wrong one is dropped, the others kept. */
-function lenientTables(spec: KeySpec, v: Record<string, unknown>, where: string, dropped: DroppedKey[]): Record<string, unknown> {
+function lenientTables(
+  spec: KeySpec,
+  v: Record<string, unknown>,
+  where: string,
+  dropped: DroppedKey[],
+): Record<string, unknown> {
   const kept: Record<string, unknown> = {}
   for (const [id, t] of Object.entries(v)) {
     try {
@@ -102,7 +120,9 @@ function lenientTables(spec: KeySpec, v: Record<string, unknown>, where: string,
 
 /** Validates one value against its key's spec; returns the (possibly normalized) value. */
 export function checkValue(spec: KeySpec, v: unknown, where = ''): unknown {
-  const bad = (msg: string): never => { throw new ConfigError(`${where}'${spec.key}' ${msg}`) }
+  const bad = (msg: string): never => {
+    throw new ConfigError(`${where}'${spec.key}' ${msg}`)
+  }
   switch (spec.type) {
     case 'string': {
       if (typeof v !== 'string') return bad(`must be a string, got ${describe(v)}`)
@@ -123,7 +143,8 @@ export function checkValue(spec: KeySpec, v: unknown, where = ''): unknown {
       if (spec.max !== undefined && (v as number) > spec.max) bad(`must be <= ${spec.max}, got ${v}`)
       return v
     case 'enum':
-      if (typeof v !== 'string' || !spec.values!.includes(v)) bad(`must be one of ${spec.values!.map((x) => `'${x}'`).join(', ')}, got ${describe(v)}`)
+      if (typeof v !== 'string' || !spec.values!.includes(v))
+        bad(`must be one of ${spec.values!.map((x) => `'${x}'`).join(', ')}, got ${describe(v)}`)
       return v
     case 'tables':
       return checkTables(spec.key, v, bad)
@@ -140,13 +161,19 @@ function checkTables(key: string, v: unknown, bad: (m: string) => never): Record
     const idProblem = tableIdProblem(id)
     if (idProblem) bad(idProblem)
     const t = v[id]
-    if (t === null) { setOwn(out, id, null); continue }
+    if (t === null) {
+      setOwn(out, id, null)
+      continue
+    }
     if (!isPlainObject(t)) bad(`.${id} must be an object {luma, chroma}, got ${describe(t)}`)
     const tt = t as Record<string, unknown>
     const extra = Object.keys(tt).filter((k) => !TABLE_FIELDS.includes(k))
     if (extra.length) bad(`.${id} has unknown field '${extra[0]}'`)
     if (tt.id !== undefined && tt.id !== id) bad(`.${id}.id is '${String(tt.id)}', expected '${id}'`)
-    const table: PushedTable = { luma: checkQuantTable(`${key}.${id}.luma`, tt.luma), chroma: checkQuantTable(`${key}.${id}.chroma`, tt.chroma) }
+    const table: PushedTable = {
+      luma: checkQuantTable(`${key}.${id}.luma`, tt.luma),
+      chroma: checkQuantTable(`${key}.${id}.chroma`, tt.chroma),
+    }
     if (tt.huffman !== undefined) table.huffman = checkHuffmanSet(`${key}.${id}.huffman`, tt.huffman)
     setOwn(out, id, table)
   }
@@ -181,21 +208,36 @@ export function checkQuantTable(name: string, v: unknown): number[] {
 
 /** Checks rules between keys. Throws ConfigError naming the keys. */
 export function checkConsistency(c: AgentConfig): void {
-  if (c.mqtt.reconnectMinMs > c.mqtt.reconnectMaxMs) throw new ConfigError(`'mqtt.reconnectMinMs' (${c.mqtt.reconnectMinMs}) must not exceed 'mqtt.reconnectMaxMs' (${c.mqtt.reconnectMaxMs})`)
-  if (c.capture.retryMinMs > c.capture.retryMaxMs) throw new ConfigError(`'capture.retryMinMs' (${c.capture.retryMinMs}) must not exceed 'capture.retryMaxMs' (${c.capture.retryMaxMs})`)
-  if (c.capture.source === 'files' && !c.capture.filesDir) throw new ConfigError(`'capture.filesDir' is required when 'capture.source' is 'files'`)
+  if (c.mqtt.reconnectMinMs > c.mqtt.reconnectMaxMs)
+    throw new ConfigError(
+      `'mqtt.reconnectMinMs' (${c.mqtt.reconnectMinMs}) must not exceed 'mqtt.reconnectMaxMs' (${c.mqtt.reconnectMaxMs})`,
+    )
+  if (c.capture.retryMinMs > c.capture.retryMaxMs)
+    throw new ConfigError(
+      `'capture.retryMinMs' (${c.capture.retryMinMs}) must not exceed 'capture.retryMaxMs' (${c.capture.retryMaxMs})`,
+    )
+  if (c.capture.source === 'files' && !c.capture.filesDir)
+    throw new ConfigError(`'capture.filesDir' is required when 'capture.source' is 'files'`)
   if (c.capture.width % 2 || c.capture.height % 2) {
-    if (c.capture.source === 'rpicam') throw new ConfigError(`'capture.width'/'capture.height' must be even for the rpicam source (I420), got ${c.capture.width}x${c.capture.height}`)
+    if (c.capture.source === 'rpicam')
+      throw new ConfigError(
+        `'capture.width'/'capture.height' must be even for the rpicam source (I420), got ${c.capture.width}x${c.capture.height}`,
+      )
   }
   const stride = c.capture.rpicamStride
   if (c.capture.source === 'rpicam' && stride && (stride % 2 || stride < c.capture.width)) {
-    throw new ConfigError(`'capture.rpicamStride' must be 0 (found by itself) or an even number >= 'capture.width' (${c.capture.width}) for the rpicam source, got ${stride}`)
+    throw new ConfigError(
+      `'capture.rpicamStride' must be 0 (found by itself) or an even number >= 'capture.width' (${c.capture.width}) for the rpicam source, got ${stride}`,
+    )
   }
   if (c.capture.source === 'rpicam' && c.encoder.subsampling === '444') {
     // rpicam hands over I420: its chroma is already halved, and every frame would fail to encode as 4:4:4.
-    throw new ConfigError(`'encoder.subsampling' '444' cannot be used with 'capture.source' 'rpicam', whose I420 frames are 4:2:0: use '420'`)
+    throw new ConfigError(
+      `'encoder.subsampling' '444' cannot be used with 'capture.source' 'rpicam', whose I420 frames are 4:2:0: use '420'`,
+    )
   }
-  if (Object.keys(c.encoder.tables).length > MAX_PUSHED_TABLES) throw new ConfigError(`'encoder.tables' holds more than ${MAX_PUSHED_TABLES} tables`)
+  if (Object.keys(c.encoder.tables).length > MAX_PUSHED_TABLES)
+    throw new ConfigError(`'encoder.tables' holds more than ${MAX_PUSHED_TABLES} tables`)
 }
 
 /** A new configuration: `base` with the validated partial applied. `encoder.tables` merges by id. */

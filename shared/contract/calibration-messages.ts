@@ -2,7 +2,15 @@
  * Remote calibration messages: `calibrate` (request) and `calibration` (its responses: `started` at once, then
  * `done` with the table and σ report, or `cancelled`; or an error). Pure.
  */
-import { errorResponse, okResponse, parseRequest, parseResponse, withId, type RequestId, type Response } from './envelope'
+import {
+  errorResponse,
+  okResponse,
+  parseRequest,
+  parseResponse,
+  withId,
+  type RequestId,
+  type Response,
+} from './envelope'
 import { Fields, type Payload } from './payload'
 
 /** Largest `frames` an agent accepts by default. */
@@ -27,7 +35,11 @@ export function buildCalibrateRequest(r: Omit<CalibrateRequest, 'id'> & { id?: s
 }
 
 /** Throws RequestError (with the id when it could be read) naming the wrong field. */
-export function parseCalibrateRequest(payload: Payload, maxBytes: number, maxFrames = MAX_CALIBRATION_FRAMES): CalibrateRequest {
+export function parseCalibrateRequest(
+  payload: Payload,
+  maxBytes: number,
+  maxFrames = MAX_CALIBRATION_FRAMES,
+): CalibrateRequest {
   const { id, fields: f } = parseRequest(payload, { maxBytes, fields: ['frames', 'seconds', 'scale', 'cancel'] })
   return withId(id, () => {
     if (f.has('cancel')) {

@@ -3,7 +3,15 @@
  * `config` report. The keys inside `config` are checked by the agent against its schema (shared/config), not here.
  * Pure.
  */
-import { errorResponse, okResponse, parseRequest, parseResponse, withId, type RequestId, type Response } from './envelope'
+import {
+  errorResponse,
+  okResponse,
+  parseRequest,
+  parseResponse,
+  withId,
+  type RequestId,
+  type Response,
+} from './envelope'
 import { ContractError, Fields, decodeJsonObject, type Payload } from './payload'
 
 /** `config/set` ← `{ id?, config }`: a partial configuration, nested by section as in a config file. */
@@ -19,7 +27,9 @@ export function buildConfigSet(id: string | undefined, config: Record<string, un
 /** Throws RequestError (with the id when it could be read) naming what is wrong. */
 export function parseConfigSet(payload: Payload, maxBytes: number): ConfigSetRequest {
   const { id, fields } = parseRequest(payload, { maxBytes, fields: ['config'] })
-  withId(id, () => { if (!fields.has('config')) throw new ContractError("missing 'config'", 'config') })
+  withId(id, () => {
+    if (!fields.has('config')) throw new ContractError("missing 'config'", 'config')
+  })
   return { id, config: fields.get('config') }
 }
 
@@ -48,7 +58,8 @@ export function parseConfigResult(payload: Payload): ConfigResult {
   if (r.status === 'error') return r
   const f = new Fields(r.data, 'config/result data.')
   const applied = f.get('applied') ?? []
-  if (!Array.isArray(applied) || !applied.every((k) => typeof k === 'string')) f.fail('applied', 'an array of key names')
+  if (!Array.isArray(applied) || !applied.every((k) => typeof k === 'string'))
+    f.fail('applied', 'an array of key names')
   return { id: r.id, status: 'ok', data: { applied: applied as string[] }, ok: true }
 }
 

@@ -5,11 +5,35 @@
  * accept. Pure.
  */
 import { buildAck, parseAck } from './ack'
-import { buildCalibrateRequest, buildCalibrationResponse, calibrationFailed, calibrationOk, parseCalibrateRequest, parseCalibrationResponse } from './calibration-messages'
-import { buildConfigReport, buildConfigResult, buildConfigSet, configApplied, configRejected, parseConfigReport, parseConfigResult, parseConfigSet } from './config-messages'
+import {
+  buildCalibrateRequest,
+  buildCalibrationResponse,
+  calibrationFailed,
+  calibrationOk,
+  parseCalibrateRequest,
+  parseCalibrationResponse,
+} from './calibration-messages'
+import {
+  buildConfigReport,
+  buildConfigResult,
+  buildConfigSet,
+  configApplied,
+  configRejected,
+  parseConfigReport,
+  parseConfigResult,
+  parseConfigSet,
+} from './config-messages'
 import { MAX_REQUEST_ID } from './envelope'
 import { frameMetadataRecord, frameUserProperties, parseFrameMetadata, type FrameMetadata } from './frame-metadata'
-import { DEVICE_ID_PATTERN, DEVICE_ID_RULE, TABLE_ID_PATTERN, TABLE_ID_RULE, deviceIdFromHostname, isDeviceId, isTableId } from './ids'
+import {
+  DEVICE_ID_PATTERN,
+  DEVICE_ID_RULE,
+  TABLE_ID_PATTERN,
+  TABLE_ID_RULE,
+  deviceIdFromHostname,
+  isDeviceId,
+  isTableId,
+} from './ids'
 import { buildLossMessage, parseLossMessage } from './loss'
 import { decodeJson } from './payload'
 import { buildResult, parseResult } from './results'
@@ -19,15 +43,48 @@ import { DEFAULT_DISCOVERY_PREFIX, discoveryMessages } from './homeassistant'
 import { DEFAULT_PREFIX, TOPICS, type LeafName } from './topics'
 
 const AT = '2026-12-02T06:00:00.000Z'
-const META: FrameMetadata = { seq: 1041, capturedAt: AT, tableId: 'natural-deepn', deviceId: 'cam-01', width: 640, height: 480, quantDigest: '9f3b2a6c1d0e8f47' }
+const META: FrameMetadata = {
+  seq: 1041,
+  capturedAt: AT,
+  tableId: 'natural-deepn',
+  deviceId: 'cam-01',
+  width: 640,
+  height: 480,
+  quantDigest: '9f3b2a6c1d0e8f47',
+}
 const TELEMETRY: TelemetryMessage = {
-  deviceId: 'cam-01', at: AT, version: '0.1.0', uptimeSec: 3600, backlog: { frames: 12, bytes: 245760 },
-  counters: { captured: 3600, published: 3588, dropped: 0, rejected: 0, expired: 0, setAside: 0, captureErrors: 0, publishErrors: 0, bufferRecoveries: 0, lostFrames: 0 },
-  encodeMs: { p50: 9.1, p95: 14.2 }, encoderKernel: 'wasm-simd', meanBytesPerFrame: 20480, framesPerSec: 1, memory: { rss: 61865984, heapUsed: 9437184 },
-  mqtt: { protocol: '5', maxPacketSize: 268435455 }, delivery: 'e2e-ack',
+  deviceId: 'cam-01',
+  at: AT,
+  version: '0.1.0',
+  uptimeSec: 3600,
+  backlog: { frames: 12, bytes: 245760 },
+  counters: {
+    captured: 3600,
+    published: 3588,
+    dropped: 0,
+    rejected: 0,
+    expired: 0,
+    setAside: 0,
+    captureErrors: 0,
+    publishErrors: 0,
+    bufferRecoveries: 0,
+    lostFrames: 0,
+  },
+  encodeMs: { p50: 9.1, p95: 14.2 },
+  encoderKernel: 'wasm-simd',
+  meanBytesPerFrame: 20480,
+  framesPerSec: 1,
+  memory: { rss: 61865984, heapUsed: 9437184 },
+  mqtt: { protocol: '5', maxPacketSize: 268435455 },
+  delivery: 'e2e-ack',
 }
 /** Shortened: a real table has 64 steps per component and a report 64 σ per component. */
-const TABLE = { id: 'calibrated-cam-01', luma: [16, 11, 10], chroma: [17, 18, 24], source: { calibratedOn: 'device', frames: 100 } }
+const TABLE = {
+  id: 'calibrated-cam-01',
+  luma: [16, 11, 10],
+  chroma: [17, 18, 24],
+  source: { calibratedOn: 'device', frames: 100 },
+}
 const REPORT = { frames: 100, seconds: 41.2, width: 640, height: 480, lumaSigma: [212.4, 41.7, 30.2] }
 
 interface Example {
@@ -47,7 +104,7 @@ interface MessageDoc {
 }
 
 const ENVELOPE_FIELDS = {
-  id: 'The request\'s `id` (a number as its decimal string), or `null` when it had none or it could not be read.',
+  id: "The request's `id` (a number as its decimal string), or `null` when it had none or it could not be read.",
   status: '`ok` or `error`.',
   data: '`ok` only: the result (fields below).',
   error: '`error` only: why, naming the field or key; nothing was changed.',
@@ -60,47 +117,89 @@ const MESSAGES: MessageDoc[] = [
     fields: {
       seq: 'Buffer sequence number: gap-free per device unless `events/loss` says otherwise; the de-duplication key with `deviceId`.',
       capturedAt: 'Capture time (ISO).',
-      tableId: 'Quantization table in force; `<id>*<factor>` when the frame was re-encoded coarser to fit the payload limit.',
-      deviceId: 'Equals the topic\'s device id (the receiver refuses a frame where it does not).',
-      width: 'Pixels; equals the JPEG frame header\'s.',
-      height: 'Pixels; equals the JPEG frame header\'s.',
-      quantDigest: 'Optional: 16 hex digits, digest of the file\'s quantization steps and sampling (tells apart tables re-pushed under one id).',
+      tableId:
+        'Quantization table in force; `<id>*<factor>` when the frame was re-encoded coarser to fit the payload limit.',
+      deviceId: "Equals the topic's device id (the receiver refuses a frame where it does not).",
+      width: "Pixels; equals the JPEG frame header's.",
+      height: "Pixels; equals the JPEG frame header's.",
+      quantDigest:
+        "Optional: 16 hex digits, digest of the file's quantization steps and sampling (tells apart tables re-pushed under one id).",
     },
-    examples: [{ title: 'APP9 segment JSON (also sent as MQTT 5 user properties, as strings)', text: JSON.stringify(frameMetadataRecord(META)), check: (s) => parseFrameMetadata(decodeJson(s) as Record<string, unknown>) }],
+    examples: [
+      {
+        title: 'APP9 segment JSON (also sent as MQTT 5 user properties, as strings)',
+        text: JSON.stringify(frameMetadataRecord(META)),
+        check: (s) => parseFrameMetadata(decodeJson(s) as Record<string, unknown>),
+      },
+    ],
     notes: [
       'The payload is the JPEG file itself; the metadata is a JSON object in an APP9 segment starting with `DEEPN\\0` (after SOI, or after the JFIF APP0). Decoders skip it.',
-      `MQTT 5 user properties: ${Object.keys(frameUserProperties(META)).map((k) => `\`${k}\``).join(', ')} (numbers as decimal strings).`,
+      `MQTT 5 user properties: ${Object.keys(frameUserProperties(META))
+        .map((k) => `\`${k}\``)
+        .join(', ')} (numbers as decimal strings).`,
     ],
   },
   {
     leaf: 'status',
     fields: {
-      state: '`online` (every frame kept), `degraded` (frames being dropped or refused, see `reason`), `offline` (stopped, or the last will).',
+      state:
+        '`online` (every frame kept), `degraded` (frames being dropped or refused, see `reason`), `offline` (stopped, or the last will).',
       deviceId: 'The device.',
       version: 'Optional: agent version.',
       since: 'Optional: when this state began (ISO).',
       reason: '`degraded` only: why frames are lost, naming the setting.',
     },
     examples: [
-      { title: 'degraded', text: buildStatus(statusMessage('degraded', 'cam-01', { version: '0.1.0', since: new Date(AT), reason: "less than 157286 bytes free on the buffer's filesystem (buffer.minFreePercent): oldest unsent frames dropped (drop-oldest)" })), check: parseStatus },
+      {
+        title: 'degraded',
+        text: buildStatus(
+          statusMessage('degraded', 'cam-01', {
+            version: '0.1.0',
+            since: new Date(AT),
+            reason:
+              "less than 157286 bytes free on the buffer's filesystem (buffer.minFreePercent): oldest unsent frames dropped (drop-oldest)",
+          }),
+        ),
+        check: parseStatus,
+      },
       { title: 'last will', text: buildStatus(statusMessage('offline', 'cam-01')), check: parseStatus },
     ],
   },
   {
     leaf: 'telemetry',
     fields: {
-      deviceId: 'The device.', at: 'When measured (ISO).', version: 'Agent version.', uptimeSec: 'Seconds since start.',
-      backlog: 'Frames waiting in the buffer.', 'backlog.frames': 'Count.', 'backlog.bytes': 'JPEG bytes.',
-      counters: 'Since start.', 'counters.captured': 'Frames captured.', 'counters.published': 'Frames acknowledged by the broker.',
-      'counters.dropped': 'Frames dropped by the buffer (bounds, free-space floor).', 'counters.rejected': 'Frames the buffer refused (`reject-new`).',
-      'counters.expired': 'Frames older than `buffer.maxAgeSec`, removed.', 'counters.setAside': 'Frames that could not be published (too large, damaged).',
-      'counters.captureErrors': 'Failed captures.', 'counters.publishErrors': 'Failed publishes.', 'counters.bufferRecoveries': 'Buffer files found damaged and replaced.',
+      deviceId: 'The device.',
+      at: 'When measured (ISO).',
+      version: 'Agent version.',
+      uptimeSec: 'Seconds since start.',
+      backlog: 'Frames waiting in the buffer.',
+      'backlog.frames': 'Count.',
+      'backlog.bytes': 'JPEG bytes.',
+      counters: 'Since start.',
+      'counters.captured': 'Frames captured.',
+      'counters.published': 'Frames acknowledged by the broker.',
+      'counters.dropped': 'Frames dropped by the buffer (bounds, free-space floor).',
+      'counters.rejected': 'Frames the buffer refused (`reject-new`).',
+      'counters.expired': 'Frames older than `buffer.maxAgeSec`, removed.',
+      'counters.setAside': 'Frames that could not be published (too large, damaged).',
+      'counters.captureErrors': 'Failed captures.',
+      'counters.publishErrors': 'Failed publishes.',
+      'counters.bufferRecoveries': 'Buffer files found damaged and replaced.',
       'counters.lostFrames': 'Frames lost with a damaged buffer (see `events/loss`).',
-      encodeMs: 'Encode time percentiles.', 'encodeMs.p50': 'Optional: median, ms.', 'encodeMs.p95': 'Optional: 95th percentile, ms.',
+      encodeMs: 'Encode time percentiles.',
+      'encodeMs.p50': 'Optional: median, ms.',
+      'encodeMs.p95': 'Optional: 95th percentile, ms.',
       encoderKernel: '`wasm-simd`, or `typescript` on runtimes without WebAssembly SIMD (same bytes, slower).',
-      meanBytesPerFrame: 'Optional: mean JPEG bytes of the frames encoded since start.', framesPerSec: 'Optional: frames encoded per second over the last minute.', memory: 'Process memory.', 'memory.rss': 'Bytes.', 'memory.heapUsed': 'Bytes.',
-      mqtt: 'The connection.', 'mqtt.protocol': 'Optional: `5` or `3.1.1`.', 'mqtt.maxPacketSize': 'Optional: the broker\'s limit.',
-      delivery: '`puback` or `e2e-ack`.', lastError: 'Optional: `{ at, message }` of the last error.',
+      meanBytesPerFrame: 'Optional: mean JPEG bytes of the frames encoded since start.',
+      framesPerSec: 'Optional: frames encoded per second over the last minute.',
+      memory: 'Process memory.',
+      'memory.rss': 'Bytes.',
+      'memory.heapUsed': 'Bytes.',
+      mqtt: 'The connection.',
+      'mqtt.protocol': 'Optional: `5` or `3.1.1`.',
+      'mqtt.maxPacketSize': "Optional: the broker's limit.",
+      delivery: '`puback` or `e2e-ack`.',
+      lastError: 'Optional: `{ at, message }` of the last error.',
     },
     examples: [{ title: 'report', text: buildTelemetry(TELEMETRY), check: parseTelemetry }],
   },
@@ -108,23 +207,61 @@ const MESSAGES: MessageDoc[] = [
     leaf: 'config/set',
     fields: {
       id: `Optional transaction id: a string of at most ${MAX_REQUEST_ID} characters, or a number.`,
-      config: 'A partial configuration nested by section, remote keys only ([config.md](config.md)); pushed tables go in `encoder.tables` by id (`null` deletes one).',
+      config:
+        'A partial configuration nested by section, remote keys only ([config.md](config.md)); pushed tables go in `encoder.tables` by id (`null` deletes one).',
     },
-    examples: [{ title: 'push and select a table, change the interval', text: buildConfigSet('req-7', { capture: { intervalMs: 500 }, encoder: { table: 'mine', tables: { mine: { luma: [16, 11, 10], chroma: [17, 18, 24] } } } }), check: (s) => parseConfigSet(s, 65536) }],
-    notes: ['Publish it retained to reach a device that is offline: it is applied on the next connect (a request that changes nothing is a no-op).'],
+    examples: [
+      {
+        title: 'push and select a table, change the interval',
+        text: buildConfigSet('req-7', {
+          capture: { intervalMs: 500 },
+          encoder: { table: 'mine', tables: { mine: { luma: [16, 11, 10], chroma: [17, 18, 24] } } },
+        }),
+        check: (s) => parseConfigSet(s, 65536),
+      },
+    ],
+    notes: [
+      'Publish it retained to reach a device that is offline: it is applied on the next connect (a request that changes nothing is a no-op).',
+    ],
   },
   {
     leaf: 'config/result',
-    fields: { ...ENVELOPE_FIELDS, 'data.applied': 'Keys whose values changed (empty: nothing to change).', applied: 'Copy of `data.applied` (before the envelope).' },
+    fields: {
+      ...ENVELOPE_FIELDS,
+      'data.applied': 'Keys whose values changed (empty: nothing to change).',
+      applied: 'Copy of `data.applied` (before the envelope).',
+    },
     examples: [
-      { title: 'applied', text: buildConfigResult(configApplied('req-7', ['capture.intervalMs', 'encoder.table', 'encoder.tables'])), check: parseConfigResult },
-      { title: 'rejected', text: buildConfigResult(configRejected('req-8', "config: 'buffer.path' cannot be set remotely (file path)")), check: parseConfigResult },
+      {
+        title: 'applied',
+        text: buildConfigResult(configApplied('req-7', ['capture.intervalMs', 'encoder.table', 'encoder.tables'])),
+        check: parseConfigResult,
+      },
+      {
+        title: 'rejected',
+        text: buildConfigResult(configRejected('req-8', "config: 'buffer.path' cannot be set remotely (file path)")),
+        check: parseConfigResult,
+      },
     ],
   },
   {
     leaf: 'config',
-    fields: { version: 'Count of applied remote changes (persisted); 0 = none.', config: 'Every key in force, nested by section; secrets `***`.' },
-    examples: [{ title: 'report (shortened)', text: buildConfigReport(3, { deviceId: 'cam-01', delivery: 'e2e-ack', capture: { intervalMs: 500 }, encoder: { table: 'mine' } }), check: parseConfigReport }],
+    fields: {
+      version: 'Count of applied remote changes (persisted); 0 = none.',
+      config: 'Every key in force, nested by section; secrets `***`.',
+    },
+    examples: [
+      {
+        title: 'report (shortened)',
+        text: buildConfigReport(3, {
+          deviceId: 'cam-01',
+          delivery: 'e2e-ack',
+          capture: { intervalMs: 500 },
+          encoder: { table: 'mine' },
+        }),
+        check: parseConfigReport,
+      },
+    ],
   },
   {
     leaf: 'ack',
@@ -136,46 +273,124 @@ const MESSAGES: MessageDoc[] = [
     leaf: 'calibrate',
     fields: {
       id: `Optional transaction id: a string of at most ${MAX_REQUEST_ID} characters, or a number.`,
-      frames: 'Optional: frames to collect, 1..10000 (default 100).', seconds: 'Optional: stop after this long, (0, 86400].',
-      scale: 'Optional: multiplies the steps, (0, 32].', cancel: '`true`: cancel the calibration running (answered `cancelled` with what it collected).',
+      frames: 'Optional: frames to collect, 1..10000 (default 100).',
+      seconds: 'Optional: stop after this long, (0, 86400].',
+      scale: 'Optional: multiplies the steps, (0, 32].',
+      cancel: '`true`: cancel the calibration running (answered `cancelled` with what it collected).',
     },
     examples: [
-      { title: 'start', text: buildCalibrateRequest({ id: 'cal-1', frames: 100, seconds: 60 }), check: (s) => parseCalibrateRequest(s, 65536) },
-      { title: 'cancel', text: buildCalibrateRequest({ id: 'cal-1', cancel: true }), check: (s) => parseCalibrateRequest(s, 65536) },
+      {
+        title: 'start',
+        text: buildCalibrateRequest({ id: 'cal-1', frames: 100, seconds: 60 }),
+        check: (s) => parseCalibrateRequest(s, 65536),
+      },
+      {
+        title: 'cancel',
+        text: buildCalibrateRequest({ id: 'cal-1', cancel: true }),
+        check: (s) => parseCalibrateRequest(s, 65536),
+      },
     ],
   },
   {
     leaf: 'calibration',
     fields: {
-      ...ENVELOPE_FIELDS, 'data.state': '`started`, then `done` or `cancelled`.', 'data.frames': '`started`: frames to collect; `cancelled` with none collected: 0.',
-      'data.seconds': '`started`, when asked for: the time limit.', 'data.table': '`done` (and `cancelled` after some frames): the DeepN table file `{ id, luma, chroma, source }` (64 steps each).',
-      'data.report': '`done` (and `cancelled` after some frames): the σ report `{ frames, seconds, width, height, lumaSigma, … }`.',
-      state: 'Copy of `data.state` (before the envelope).', frames: 'Copy of `data.frames`.', seconds: 'Copy of `data.seconds`.', table: 'Copy of `data.table`.', report: 'Copy of `data.report`.',
+      ...ENVELOPE_FIELDS,
+      'data.state': '`started`, then `done` or `cancelled`.',
+      'data.frames': '`started`: frames to collect; `cancelled` with none collected: 0.',
+      'data.seconds': '`started`, when asked for: the time limit.',
+      'data.table':
+        '`done` (and `cancelled` after some frames): the DeepN table file `{ id, luma, chroma, source }` (64 steps each).',
+      'data.report':
+        '`done` (and `cancelled` after some frames): the σ report `{ frames, seconds, width, height, lumaSigma, … }`.',
+      state: 'Copy of `data.state` (before the envelope).',
+      frames: 'Copy of `data.frames`.',
+      seconds: 'Copy of `data.seconds`.',
+      table: 'Copy of `data.table`.',
+      report: 'Copy of `data.report`.',
     },
     examples: [
-      { title: 'started', text: buildCalibrationResponse(calibrationOk('cal-1', { state: 'started', frames: 100, seconds: 60 })), check: parseCalibrationResponse },
-      { title: 'done (table and report shortened)', text: buildCalibrationResponse(calibrationOk('cal-1', { state: 'done', table: TABLE, report: REPORT })), check: parseCalibrationResponse },
-      { title: 'busy', text: buildCalibrationResponse(calibrationFailed('cal-2', 'a calibration is already running (37 frames collected); cancel it first')), check: parseCalibrationResponse },
+      {
+        title: 'started',
+        text: buildCalibrationResponse(calibrationOk('cal-1', { state: 'started', frames: 100, seconds: 60 })),
+        check: parseCalibrationResponse,
+      },
+      {
+        title: 'done (table and report shortened)',
+        text: buildCalibrationResponse(calibrationOk('cal-1', { state: 'done', table: TABLE, report: REPORT })),
+        check: parseCalibrationResponse,
+      },
+      {
+        title: 'busy',
+        text: buildCalibrationResponse(
+          calibrationFailed('cal-2', 'a calibration is already running (37 frames collected); cancel it first'),
+        ),
+        check: parseCalibrationResponse,
+      },
     ],
   },
   {
     leaf: 'events/loss',
     fields: {
-      deviceId: 'Equals the topic\'s device id.', at: 'When the damage was found (ISO).',
-      cause: '`corrupt-database` (failed its check, moved aside), `database-lost` (the file has no record of seqs known used), `power-loss` (an unclean end under `synchronous=NORMAL`).',
-      detail: 'What was found.', lost: 'Optional `{ from, to, frames }`: unacknowledged frames gone for good; `frames` of them existed.',
+      deviceId: "Equals the topic's device id.",
+      at: 'When the damage was found (ISO).',
+      cause:
+        '`corrupt-database` (failed its check, moved aside), `database-lost` (the file has no record of seqs known used), `power-loss` (an unclean end under `synchronous=NORMAL`).',
+      detail: 'What was found.',
+      lost: 'Optional `{ from, to, frames }`: unacknowledged frames gone for good; `frames` of them existed.',
       unknown: 'Optional `{ from, to }`: lost or never used (the agent cannot tell); either way they will not come.',
-      skipped: 'Optional `{ from, to }`: never used.', resumesAt: 'First seq of the fresh buffer.', movedTo: 'Optional: where the damaged files were moved (never deleted).',
+      skipped: 'Optional `{ from, to }`: never used.',
+      resumesAt: 'First seq of the fresh buffer.',
+      movedTo: 'Optional: where the damaged files were moved (never deleted).',
     },
-    examples: [{ title: 'a corrupt buffer', text: buildLossMessage({ deviceId: 'cam-01', at: AT, cause: 'corrupt-database', detail: 'integrity check failed', lost: { from: 1038, to: 1056, frames: 19 }, skipped: { from: 1057, to: 2048 }, resumesAt: 2049, movedTo: ['/var/lib/deepn/buffer.db.corrupt-2026-12-02T06-00-00Z'] }), check: (s) => parseLossMessage('cam-01', s) }],
+    examples: [
+      {
+        title: 'a corrupt buffer',
+        text: buildLossMessage({
+          deviceId: 'cam-01',
+          at: AT,
+          cause: 'corrupt-database',
+          detail: 'integrity check failed',
+          lost: { from: 1038, to: 1056, frames: 19 },
+          skipped: { from: 1057, to: 2048 },
+          resumesAt: 2049,
+          movedTo: ['/var/lib/deepn/buffer.db.corrupt-2026-12-02T06-00-00Z'],
+        }),
+        check: (s) => parseLossMessage('cam-01', s),
+      },
+    ],
   },
   {
     leaf: 'results',
     fields: {
-      seq: 'The frame\'s seq.', label: 'Class name, or the class index as a string without labels.', index: 'Class index.', score: 'Probability of the winning class.',
-      deviceId: 'The device.', capturedAt: 'The frame\'s capture time.', tableId: 'The frame\'s table id.', quantDigest: 'Recomputed from the file.', model: 'Model file name.', inferenceMs: 'Inference time.',
+      seq: "The frame's seq.",
+      label: 'Class name, or the class index as a string without labels.',
+      index: 'Class index.',
+      score: 'Probability of the winning class.',
+      deviceId: 'The device.',
+      capturedAt: "The frame's capture time.",
+      tableId: "The frame's table id.",
+      quantDigest: 'Recomputed from the file.',
+      model: 'Model file name.',
+      inferenceMs: 'Inference time.',
     },
-    examples: [{ title: 'result', text: buildResult({ seq: 1041, label: 'Sneaker', index: 7, score: 0.93, deviceId: 'cam-01', capturedAt: AT, tableId: 'natural-deepn', quantDigest: '9f3b2a6c1d0e8f47', model: 'fmnist-cnn.onnx', inferenceMs: 2.4 }), check: parseResult }],
+    examples: [
+      {
+        title: 'result',
+        text: buildResult({
+          seq: 1041,
+          label: 'Sneaker',
+          index: 7,
+          score: 0.93,
+          deviceId: 'cam-01',
+          capturedAt: AT,
+          tableId: 'natural-deepn',
+          quantDigest: '9f3b2a6c1d0e8f47',
+          model: 'fmnist-cnn.onnx',
+          inferenceMs: 2.4,
+        }),
+        check: parseResult,
+      },
+    ],
   },
 ]
 
@@ -196,7 +411,12 @@ function cell(s: string): string {
 function messageSection(m: MessageDoc): string[] {
   const spec = TOPICS.find((t) => t.leaf === m.leaf)
   if (!spec) throw new Error(`doc: no topic '${m.leaf}' in TOPICS`)
-  const out = [`### \`${m.leaf}\``, '', `${spec.from} → ${spec.to}, QoS ${spec.qos}, ${spec.retained ? '**retained**' : 'not retained'}; payload ${spec.payload}. ${spec.doc}`, '']
+  const out = [
+    `### \`${m.leaf}\``,
+    '',
+    `${spec.from} → ${spec.to}, QoS ${spec.qos}, ${spec.retained ? '**retained**' : 'not retained'}; payload ${spec.payload}. ${spec.doc}`,
+    '',
+  ]
   for (const ex of m.examples) {
     ex.check(ex.text)
     for (const p of paths(decodeJson(ex.text), m.fields)) {
@@ -214,7 +434,8 @@ function messageSection(m: MessageDoc): string[] {
 export function renderProtocolDoc(): string {
   const long = 'a'.repeat(65)
   const shown = (id: string): string => (id === long ? '65 × `a`' : `\`${JSON.stringify(id)}\``)
-  const sample = (ids: string[], test: (id: string) => boolean): string => ids.map((id) => `${shown(id)} ${test(id) ? 'yes' : 'no'}`).join(', ')
+  const sample = (ids: string[], test: (id: string) => boolean): string =>
+    ids.map((id) => `${shown(id)} ${test(id) ? 'yes' : 'no'}`).join(', ')
   const lines: string[] = [
     '# Protocol: agent ↔ backend over MQTT',
     '',
@@ -235,7 +456,10 @@ export function renderProtocolDoc(): string {
     '| Leaf | From → to | Retained | QoS | Payload | Build / parse |',
     '| --- | --- | --- | --- | --- | --- |',
   ]
-  for (const s of TOPICS) lines.push(`| \`${s.leaf}\` | ${s.from} → ${s.to} | ${s.retained ? 'yes' : 'no'} | ${s.qos} | ${s.payload} | ${cell(s.code)} |`)
+  for (const s of TOPICS)
+    lines.push(
+      `| \`${s.leaf}\` | ${s.from} → ${s.to} | ${s.retained ? 'yes' : 'no'} | ${s.qos} | ${s.payload} | ${cell(s.code)} |`,
+    )
   lines.push(
     '',
     'The agent connects with a clean session and subscribes to `config/set`, `calibrate` and `ack`; its MQTT last will',
@@ -255,8 +479,8 @@ export function renderProtocolDoc(): string {
     '',
     '## Requests and responses',
     '',
-    'The request topics (`config/set`, `calibrate`) share one envelope, after zigbee2mqtt\'s `bridge/request/*` →',
-    '`bridge/response/*`. A request is a JSON object with an optional transaction `id` and the topic\'s fields; its',
+    "The request topics (`config/set`, `calibrate`) share one envelope, after zigbee2mqtt's `bridge/request/*` →",
+    "`bridge/response/*`. A request is a JSON object with an optional transaction `id` and the topic's fields; its",
     'response comes on the paired topic (`config/result`, `calibration`), QoS 1, not retained:',
     '',
     '```json',
@@ -287,7 +511,12 @@ export function renderProtocolDoc(): string {
 
 /** The discovery topics: under Home Assistant's prefix, not the project's, so not in TOPICS. */
 function homeAssistantSection(): string[] {
-  const msgs = discoveryMessages({ prefix: DEFAULT_PREFIX, deviceId: 'cam-01', discoveryPrefix: DEFAULT_DISCOVERY_PREFIX, version: '0.1.0' })
+  const msgs = discoveryMessages({
+    prefix: DEFAULT_PREFIX,
+    deviceId: 'cam-01',
+    discoveryPrefix: DEFAULT_DISCOVERY_PREFIX,
+    version: '0.1.0',
+  })
   const reads = (c: Record<string, unknown>): string => {
     const from = (c.topic ?? c.state_topic) as string
     return `\`${from.slice(from.indexOf('/', DEFAULT_PREFIX.length + 1) + 1)}\`${c.value_template ? ` \`${c.value_template}\`` : ''}`

@@ -18,7 +18,11 @@ export type RequestId = string | null
 /** A refused request; `id` is the request's id when it could be read, so the response still correlates. */
 export class RequestError extends ContractError {
   override name = 'RequestError'
-  constructor(message: string, readonly id: RequestId, field?: string) {
+  constructor(
+    message: string,
+    readonly id: RequestId,
+    field?: string,
+  ) {
     super(message, field)
   }
 }
@@ -41,7 +45,8 @@ const UTF8 = new TextEncoder()
 /** Size, strict UTF-8 JSON object, `id`, no unknown field: the checks every request topic shares. */
 export function parseRequest(payload: Payload, opts: RequestOptions): ParsedRequest {
   const size = typeof payload === 'string' ? UTF8.encode(payload).length : payload.length
-  if (size > opts.maxBytes) throw new RequestError(`request is ${size} bytes; the limit is ${opts.maxBytes} (mqtt.maxConfigBytes)`, null)
+  if (size > opts.maxBytes)
+    throw new RequestError(`request is ${size} bytes; the limit is ${opts.maxBytes} (mqtt.maxConfigBytes)`, null)
   const shape = `{${['id', ...opts.fields].map((f) => `"${f}"`).join(', ')}}`
   let doc: Record<string, unknown>
   try {
@@ -63,7 +68,11 @@ function requestId(raw: unknown): RequestId {
   if (raw === undefined) return null
   if (typeof raw === 'string' && raw.length <= MAX_REQUEST_ID) return raw
   if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw)
-  throw new RequestError(`'id' must be a string of at most ${MAX_REQUEST_ID} characters or a number, got ${describe(raw)}`, null, 'id')
+  throw new RequestError(
+    `'id' must be a string of at most ${MAX_REQUEST_ID} characters or a number, got ${describe(raw)}`,
+    null,
+    'id',
+  )
 }
 
 /** Runs a topic's field checks, turning their ContractError into a RequestError that keeps the id. */
@@ -71,13 +80,24 @@ export function withId<T>(id: RequestId, check: () => T): T {
   try {
     return check()
   } catch (err) {
-    if (err instanceof ContractError && !(err instanceof RequestError)) throw new RequestError(err.message, id, err.field)
+    if (err instanceof ContractError && !(err instanceof RequestError))
+      throw new RequestError(err.message, id, err.field)
     throw err
   }
 }
 
-export interface OkResponse<T> { id: RequestId; status: 'ok'; data: T; ok: true }
-export interface ErrorResponse { id: RequestId; status: 'error'; error: string; ok: false }
+export interface OkResponse<T> {
+  id: RequestId
+  status: 'ok'
+  data: T
+  ok: true
+}
+export interface ErrorResponse {
+  id: RequestId
+  status: 'error'
+  error: string
+  ok: false
+}
 export type Response<T> = OkResponse<T> | ErrorResponse
 
 /** An `ok` response; `data`'s fields are repeated at the top level for backends written before the envelope. */
@@ -99,7 +119,8 @@ export function parseResponse(payload: Payload, where: string): Response<Record<
   const id = f.get('id')
   if (id !== null && typeof id !== 'string') f.fail('id', 'a string or null')
   const status = f.has('status') ? f.oneOf('status', ['ok', 'error'] as const) : f.boolean('ok') ? 'ok' : 'error'
-  if (f.has('ok') && f.boolean('ok') !== (status === 'ok')) f.fail('ok', `${status === 'ok'} when 'status' is '${status}'`)
+  if (f.has('ok') && f.boolean('ok') !== (status === 'ok'))
+    f.fail('ok', `${status === 'ok'} when 'status' is '${status}'`)
   if (status === 'error') {
     if (!f.has('status') && !f.has('error')) return errorResponse(id as RequestId, 'no reason given') // an agent before the envelope
     return errorResponse(id as RequestId, f.string('error', { nonEmpty: true }))

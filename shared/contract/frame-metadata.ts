@@ -26,7 +26,14 @@ const QUANT_DIGEST = /^[0-9a-f]{16}$/
 
 /** The APP9 segment's JSON object: the fields in their documented order, nothing else. */
 export function frameMetadataRecord(m: FrameMetadata): Record<string, unknown> {
-  const r: Record<string, unknown> = { seq: m.seq, capturedAt: m.capturedAt, tableId: m.tableId, deviceId: m.deviceId, width: m.width, height: m.height }
+  const r: Record<string, unknown> = {
+    seq: m.seq,
+    capturedAt: m.capturedAt,
+    tableId: m.tableId,
+    deviceId: m.deviceId,
+    width: m.width,
+    height: m.height,
+  }
   if (m.quantDigest !== undefined) r.quantDigest = m.quantDigest
   return r
 }
@@ -34,7 +41,12 @@ export function frameMetadataRecord(m: FrameMetadata): Record<string, unknown> {
 /** MQTT 5 user properties (strings) of a frame publish. */
 export function frameUserProperties(m: FrameMetadata): Record<string, string> {
   const p: Record<string, string> = {
-    seq: String(m.seq), capturedAt: m.capturedAt, tableId: m.tableId, deviceId: m.deviceId, width: String(m.width), height: String(m.height),
+    seq: String(m.seq),
+    capturedAt: m.capturedAt,
+    tableId: m.tableId,
+    deviceId: m.deviceId,
+    width: String(m.width),
+    height: String(m.height),
   }
   if (m.quantDigest !== undefined) p.quantDigest = m.quantDigest
   return p
@@ -44,8 +56,12 @@ export function frameUserProperties(m: FrameMetadata): Record<string, string> {
 export function parseFrameMetadata(raw: Record<string, unknown>): FrameMetadata {
   const f = new Fields(raw, 'metadata ', '', false)
   const m: FrameMetadata = {
-    seq: f.integer('seq'), capturedAt: f.time('capturedAt'), tableId: f.string('tableId'), deviceId: f.string('deviceId'),
-    width: f.integer('width', 1), height: f.integer('height', 1),
+    seq: f.integer('seq'),
+    capturedAt: f.time('capturedAt'),
+    tableId: f.string('tableId'),
+    deviceId: f.string('deviceId'),
+    width: f.integer('width', 1),
+    height: f.integer('height', 1),
   }
   if (f.has('quantDigest')) {
     const d = f.get('quantDigest')
@@ -57,7 +73,10 @@ export function parseFrameMetadata(raw: Record<string, unknown>): FrameMetadata 
 
 /** Reads MQTT 5 user properties back into metadata (numbers from their decimal strings). */
 export function parseFrameUserProperties(props: Record<string, string | string[] | undefined>): FrameMetadata {
-  const one = (k: string): string | undefined => { const v = props[k]; return Array.isArray(v) ? v[0] : v }
+  const one = (k: string): string | undefined => {
+    const v = props[k]
+    return Array.isArray(v) ? v[0] : v
+  }
   const raw: Record<string, unknown> = {}
   for (const k of ['capturedAt', 'tableId', 'deviceId', 'quantDigest']) if (one(k) !== undefined) raw[k] = one(k)
   for (const k of ['seq', 'width', 'height']) {

@@ -65,31 +65,129 @@ const numberOrNone = (path: string): string => `{{ value_json.${path} if value_j
 const ENTITIES: readonly EntitySpec[] = [
   // Frames are plain JPEG files (metadata in an APP segment the decoder skips): no image_encoding.
   { component: 'camera', objectId: 'camera', name: 'Camera', keys: (t) => ({ topic: t.frames }) },
-  { component: 'sensor', objectId: 'frames_per_second', name: 'Frames per second',
-    keys: (t) => ({ state_topic: t.telemetry, value_template: numberOrNone('framesPerSec'), unit_of_measurement: 'frames/s', state_class: 'measurement', icon: 'mdi:camera-timer' }) },
-  { component: 'sensor', objectId: 'bytes_per_frame', name: 'Bytes per frame',
-    keys: (t) => ({ state_topic: t.telemetry, value_template: numberOrNone('meanBytesPerFrame'), device_class: 'data_size', unit_of_measurement: 'B', state_class: 'measurement' }) },
-  { component: 'sensor', objectId: 'backlog_frames', name: 'Backlog frames',
-    keys: (t) => ({ state_topic: t.telemetry, value_template: '{{ value_json.backlog.frames }}', unit_of_measurement: 'frames', state_class: 'measurement', entity_category: 'diagnostic', icon: 'mdi:tray-full' }) },
-  { component: 'sensor', objectId: 'backlog_bytes', name: 'Backlog size',
-    keys: (t) => ({ state_topic: t.telemetry, value_template: '{{ value_json.backlog.bytes }}', device_class: 'data_size', unit_of_measurement: 'B', state_class: 'measurement', entity_category: 'diagnostic' }) },
+  {
+    component: 'sensor',
+    objectId: 'frames_per_second',
+    name: 'Frames per second',
+    keys: (t) => ({
+      state_topic: t.telemetry,
+      value_template: numberOrNone('framesPerSec'),
+      unit_of_measurement: 'frames/s',
+      state_class: 'measurement',
+      icon: 'mdi:camera-timer',
+    }),
+  },
+  {
+    component: 'sensor',
+    objectId: 'bytes_per_frame',
+    name: 'Bytes per frame',
+    keys: (t) => ({
+      state_topic: t.telemetry,
+      value_template: numberOrNone('meanBytesPerFrame'),
+      device_class: 'data_size',
+      unit_of_measurement: 'B',
+      state_class: 'measurement',
+    }),
+  },
+  {
+    component: 'sensor',
+    objectId: 'backlog_frames',
+    name: 'Backlog frames',
+    keys: (t) => ({
+      state_topic: t.telemetry,
+      value_template: '{{ value_json.backlog.frames }}',
+      unit_of_measurement: 'frames',
+      state_class: 'measurement',
+      entity_category: 'diagnostic',
+      icon: 'mdi:tray-full',
+    }),
+  },
+  {
+    component: 'sensor',
+    objectId: 'backlog_bytes',
+    name: 'Backlog size',
+    keys: (t) => ({
+      state_topic: t.telemetry,
+      value_template: '{{ value_json.backlog.bytes }}',
+      device_class: 'data_size',
+      unit_of_measurement: 'B',
+      state_class: 'measurement',
+      entity_category: 'diagnostic',
+    }),
+  },
   // Counters since the buffer was created: total_increasing (a new buffer file starts them over, which HA reads as a reset).
-  { component: 'sensor', objectId: 'dropped_frames', name: 'Dropped frames',
-    keys: (t) => ({ state_topic: t.telemetry, value_template: '{{ value_json.counters.dropped }}', unit_of_measurement: 'frames', state_class: 'total_increasing', entity_category: 'diagnostic', icon: 'mdi:delete-clock' }) },
-  { component: 'sensor', objectId: 'refused_frames', name: 'Refused frames',
-    keys: (t) => ({ state_topic: t.telemetry, value_template: '{{ value_json.counters.rejected }}', unit_of_measurement: 'frames', state_class: 'total_increasing', entity_category: 'diagnostic', icon: 'mdi:cancel' }) },
-  { component: 'sensor', objectId: 'rss', name: 'Memory (RSS)',
-    keys: (t) => ({ state_topic: t.telemetry, value_template: '{{ value_json.memory.rss }}', device_class: 'data_size', unit_of_measurement: 'B', state_class: 'measurement', entity_category: 'diagnostic' }) },
+  {
+    component: 'sensor',
+    objectId: 'dropped_frames',
+    name: 'Dropped frames',
+    keys: (t) => ({
+      state_topic: t.telemetry,
+      value_template: '{{ value_json.counters.dropped }}',
+      unit_of_measurement: 'frames',
+      state_class: 'total_increasing',
+      entity_category: 'diagnostic',
+      icon: 'mdi:delete-clock',
+    }),
+  },
+  {
+    component: 'sensor',
+    objectId: 'refused_frames',
+    name: 'Refused frames',
+    keys: (t) => ({
+      state_topic: t.telemetry,
+      value_template: '{{ value_json.counters.rejected }}',
+      unit_of_measurement: 'frames',
+      state_class: 'total_increasing',
+      entity_category: 'diagnostic',
+      icon: 'mdi:cancel',
+    }),
+  },
+  {
+    component: 'sensor',
+    objectId: 'rss',
+    name: 'Memory (RSS)',
+    keys: (t) => ({
+      state_topic: t.telemetry,
+      value_template: '{{ value_json.memory.rss }}',
+      device_class: 'data_size',
+      unit_of_measurement: 'B',
+      state_class: 'measurement',
+      entity_category: 'diagnostic',
+    }),
+  },
   // The retained config report: known at once, not only after the next telemetry. Empty table = IJG quality tables.
-  { component: 'sensor', objectId: 'table', name: 'Quantization table',
-    keys: (t) => ({ state_topic: t.config, value_template: "{{ value_json.config.encoder.table or ('IJG quality ' ~ value_json.config.encoder.quality) }}", entity_category: 'diagnostic', icon: 'mdi:table' }) },
+  {
+    component: 'sensor',
+    objectId: 'table',
+    name: 'Quantization table',
+    keys: (t) => ({
+      state_topic: t.config,
+      value_template: "{{ value_json.config.encoder.table or ('IJG quality ' ~ value_json.config.encoder.quality) }}",
+      entity_category: 'diagnostic',
+      icon: 'mdi:table',
+    }),
+  },
   // `status` is retained; its fields (the `reason` while degraded) become attributes. Offline is left to availability, so OFF.
-  { component: 'binary_sensor', objectId: 'degraded', name: 'Buffer degraded',
-    keys: (t) => ({ state_topic: t.status, value_template: "{{ 'ON' if value_json.state == 'degraded' else 'OFF' }}", payload_on: 'ON', payload_off: 'OFF', device_class: 'problem', entity_category: 'diagnostic', json_attributes_topic: t.status }) },
+  {
+    component: 'binary_sensor',
+    objectId: 'degraded',
+    name: 'Buffer degraded',
+    keys: (t) => ({
+      state_topic: t.status,
+      value_template: "{{ 'ON' if value_json.state == 'degraded' else 'OFF' }}",
+      payload_on: 'ON',
+      payload_off: 'OFF',
+      device_class: 'problem',
+      entity_category: 'diagnostic',
+      json_attributes_topic: t.status,
+    }),
+  },
 ]
 
 /** Object ids of every entity announced (fixed: the set of config topics to clear is known without state). */
-export const DISCOVERY_OBJECTS: readonly { component: DiscoveryComponent; objectId: string }[] = ENTITIES.map(({ component, objectId }) => ({ component, objectId }))
+export const DISCOVERY_OBJECTS: readonly { component: DiscoveryComponent; objectId: string }[] = ENTITIES.map(
+  ({ component, objectId }) => ({ component, objectId }),
+)
 
 /**
  * The discovery node id for a device id: Home Assistant allows `[a-zA-Z0-9_-]` there, a device id also `.`. A
@@ -105,7 +203,12 @@ export function discoveryUniqueId(deviceId: string, objectId: string): string {
   return `deepn_${deviceId}_${objectId}`
 }
 
-export function discoveryTopic(discoveryPrefix: string, component: DiscoveryComponent, deviceId: string, objectId: string): string {
+export function discoveryTopic(
+  discoveryPrefix: string,
+  component: DiscoveryComponent,
+  deviceId: string,
+  objectId: string,
+): string {
   return `${discoveryPrefix}/${component}/${discoveryNodeId(deviceId)}/${objectId}/config`
 }
 
@@ -136,12 +239,21 @@ export function discoveryMessages(o: DiscoveryOptions): DiscoveryMessage[] {
     config: topic(o.prefix, o.deviceId, 'config'),
   }
   const device: DiscoveryDevice = {
-    identifiers: [`deepn_${o.deviceId}`], name: o.deviceId, model: 'deepn-edge camera agent', manufacturer: 'deepn-edge', sw_version: o.version,
+    identifiers: [`deepn_${o.deviceId}`],
+    name: o.deviceId,
+    model: 'deepn-edge camera agent',
+    manufacturer: 'deepn-edge',
+    sw_version: o.version,
   }
   // `status` is JSON; only `offline` (clean stop or last will) makes the entities unavailable.
-  const availability: DiscoveryAvailability[] = [{
-    topic: t.status, value_template: "{{ 'offline' if value_json.state == 'offline' else 'online' }}", payload_available: 'online', payload_not_available: 'offline',
-  }]
+  const availability: DiscoveryAvailability[] = [
+    {
+      topic: t.status,
+      value_template: "{{ 'offline' if value_json.state == 'offline' else 'online' }}",
+      payload_available: 'online',
+      payload_not_available: 'offline',
+    },
+  ]
   return ENTITIES.map((e) => ({
     component: e.component,
     objectId: e.objectId,

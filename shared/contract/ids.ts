@@ -19,9 +19,11 @@ export const TABLE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
 /** The device-id rule in words, for error messages and docs. */
 export const DEVICE_ID_RULE = "1..64 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
 /** The table-id rule in words. */
-export const TABLE_ID_RULE = "1..64 letters, digits, '.', '_' or '-', not a JavaScript object member name such as 'constructor'"
+export const TABLE_ID_RULE =
+  "1..64 letters, digits, '.', '_' or '-', not a JavaScript object member name such as 'constructor'"
 
-const shown = (id: unknown): string => (typeof id === 'string' ? `'${id.length > 80 ? `${id.slice(0, 80)}…` : id}'` : JSON.stringify(id) ?? String(id))
+const shown = (id: unknown): string =>
+  typeof id === 'string' ? `'${id.length > 80 ? `${id.slice(0, 80)}…` : id}'` : (JSON.stringify(id) ?? String(id))
 
 /** Why `id` is not a device id, or undefined when it is one. */
 export function deviceIdProblem(id: unknown): string | undefined {
@@ -32,8 +34,10 @@ export function deviceIdProblem(id: unknown): string | undefined {
 
 /** Why `id` is not a table id, or undefined when it is one. */
 export function tableIdProblem(id: unknown): string | undefined {
-  if (typeof id !== 'string') return `table id must be a string of 1..${TABLE_ID_MAX} letters, digits, '.', '_' or '-', got ${shown(id)}`
-  if (!TABLE_ID_PATTERN.test(id)) return `table id must be 1..${TABLE_ID_MAX} letters, digits, '.', '_' or '-', got ${shown(id)}`
+  if (typeof id !== 'string')
+    return `table id must be a string of 1..${TABLE_ID_MAX} letters, digits, '.', '_' or '-', got ${shown(id)}`
+  if (!TABLE_ID_PATTERN.test(id))
+    return `table id must be 1..${TABLE_ID_MAX} letters, digits, '.', '_' or '-', got ${shown(id)}`
   if (isPrototypeName(id)) return `table id '${id}' names a built-in JavaScript object member; choose another id`
   return undefined
 }
@@ -48,6 +52,9 @@ export function isTableId(id: unknown): id is string {
 
 /** A device id made from a host name (the agent's default): other characters become `-`, a bad start is cut. */
 export function deviceIdFromHostname(hostname: string): string {
-  const id = hostname.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[.-]+/, '').slice(0, DEVICE_ID_MAX)
+  const id = hostname
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[.-]+/, '')
+    .slice(0, DEVICE_ID_MAX)
   return isDeviceId(id) ? id : 'deepn'
 }

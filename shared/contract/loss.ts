@@ -43,19 +43,37 @@ export function buildLossMessage(m: BufferLossMessage): string {
 export function parseLossMessage(deviceId: string, payload: Payload): BufferLossMessage {
   const doc = decodeJsonObject(payload, '{"deviceId", "at", "cause", …}')
   const f = new Fields(doc, 'loss event ')
-  const m: BufferLossMessage = { deviceId: f.string('deviceId'), at: '', cause: 'corrupt-database', detail: '', resumesAt: 0 }
+  const m: BufferLossMessage = {
+    deviceId: f.string('deviceId'),
+    at: '',
+    cause: 'corrupt-database',
+    detail: '',
+    resumesAt: 0,
+  }
   const idProblem = deviceIdProblem(m.deviceId)
   if (idProblem) throw new ContractError(`loss event deviceId: ${idProblem}`, 'deviceId')
-  if (m.deviceId !== deviceId) throw new ContractError(`loss event deviceId '${m.deviceId}' differs from the topic's '${deviceId}'`, 'deviceId')
+  if (m.deviceId !== deviceId)
+    throw new ContractError(`loss event deviceId '${m.deviceId}' differs from the topic's '${deviceId}'`, 'deviceId')
   m.at = f.time('at')
-  if (!(LOSS_CAUSES as readonly unknown[]).includes(f.get('cause'))) throw new ContractError(`loss event has an unknown cause '${String(f.get('cause'))}' (expected ${LOSS_CAUSES.join(', ')})`, 'cause')
+  if (!(LOSS_CAUSES as readonly unknown[]).includes(f.get('cause')))
+    throw new ContractError(
+      `loss event has an unknown cause '${String(f.get('cause'))}' (expected ${LOSS_CAUSES.join(', ')})`,
+      'cause',
+    )
   m.cause = f.get('cause') as BufferLossMessage['cause']
   m.detail = f.string('detail')
   for (const kind of ['lost', 'unknown', 'skipped'] as const) {
     const v = f.get(kind)
     if (v === undefined) continue
     const s = v as Partial<SeqSpan>
-    if (typeof s !== 'object' || s === null || !Number.isSafeInteger(s.from) || !Number.isSafeInteger(s.to) || s.from! < 0 || s.to! < s.from!) {
+    if (
+      typeof s !== 'object' ||
+      s === null ||
+      !Number.isSafeInteger(s.from) ||
+      !Number.isSafeInteger(s.to) ||
+      s.from! < 0 ||
+      s.to! < s.from!
+    ) {
       throw new ContractError(`loss event '${kind}' must be {from, to} with integers 0 <= from <= to`, kind)
     }
     const span: SeqSpan = { from: s.from!, to: s.to! }

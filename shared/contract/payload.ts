@@ -6,7 +6,10 @@
 /** A message refused by a parser; `field` names what is wrong when one field is (`'seq'`, `'lost.from'`). */
 export class ContractError extends Error {
   override name = 'ContractError'
-  constructor(message: string, readonly field?: string) {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
     super(message)
   }
 }
@@ -62,14 +65,22 @@ export class Fields {
    * `where` starts every error (e.g. `loss event `); `path` is the dotted path of a nested object (`lost.`);
    * `quote` puts field names in quotes (`'seq' must be …`; frame metadata says `metadata seq must be …`).
    */
-  constructor(readonly doc: Record<string, unknown>, private readonly where: string, private readonly path = '', private readonly quote = true) {}
+  constructor(
+    readonly doc: Record<string, unknown>,
+    private readonly where: string,
+    private readonly path = '',
+    private readonly quote = true,
+  ) {}
 
   private name(name: string): string {
     return this.quote ? `'${this.path}${name}'` : this.path + name
   }
 
   fail(name: string, want: string): never {
-    throw new ContractError(`${this.where}${this.name(name)} must be ${want}, got ${describe(this.get(name))}`, this.path + name)
+    throw new ContractError(
+      `${this.where}${this.name(name)} must be ${want}, got ${describe(this.get(name))}`,
+      this.path + name,
+    )
   }
 
   /** Own properties only: a payload's `constructor` is a field like any other, never Object.prototype's. */
@@ -89,13 +100,20 @@ export class Fields {
   /** Refuses fields outside `allowed`. */
   only(allowed: readonly string[]): void {
     const extra = Object.keys(this.doc).find((k) => !allowed.includes(k))
-    if (extra !== undefined) throw new ContractError(`${this.where}unknown field '${this.path}${extra}' (expected ${allowed.join(', ')})`, this.path + extra)
+    if (extra !== undefined)
+      throw new ContractError(
+        `${this.where}unknown field '${this.path}${extra}' (expected ${allowed.join(', ')})`,
+        this.path + extra,
+      )
   }
 
   string(name: string, opts: { nonEmpty?: boolean; max?: number } = {}): string {
     const v = this.get(name)
     if (typeof v !== 'string' || (opts.nonEmpty && !v) || (opts.max !== undefined && v.length > opts.max)) {
-      this.fail(name, `a${opts.nonEmpty ? ' non-empty' : ''} string${opts.max !== undefined ? ` of at most ${opts.max} characters` : ''}`)
+      this.fail(
+        name,
+        `a${opts.nonEmpty ? ' non-empty' : ''} string${opts.max !== undefined ? ` of at most ${opts.max} characters` : ''}`,
+      )
     }
     return v
   }
@@ -112,7 +130,14 @@ export class Fields {
     const v = this.get(name)
     const max = opts.max ?? Number.MAX_SAFE_INTEGER
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-      this.fail(name, min === 0 && max === Number.MAX_SAFE_INTEGER ? 'a non-negative integer' : min === 1 && max === Number.MAX_SAFE_INTEGER ? 'a positive integer' : `an integer ${min}..${max}`)
+      this.fail(
+        name,
+        min === 0 && max === Number.MAX_SAFE_INTEGER
+          ? 'a non-negative integer'
+          : min === 1 && max === Number.MAX_SAFE_INTEGER
+            ? 'a positive integer'
+            : `an integer ${min}..${max}`,
+      )
     }
     return v
   }
@@ -132,7 +157,8 @@ export class Fields {
 
   oneOf<T extends string>(name: string, values: readonly T[]): T {
     const v = this.get(name)
-    if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) this.fail(name, `one of ${values.map((x) => `'${x}'`).join(', ')}`)
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
+      this.fail(name, `one of ${values.map((x) => `'${x}'`).join(', ')}`)
     return v as T
   }
 

@@ -26,7 +26,15 @@ export function parseResult(payload: Payload): ResultMessage {
   const doc = decodeJsonObject(payload, '{"seq", "label", "index", "score", …}')
   const f = new Fields(doc, 'result ')
   return {
-    seq: f.integer('seq'), label: f.string('label'), index: f.integer('index'), score: f.number('score'), deviceId: f.string('deviceId', { nonEmpty: true }),
-    capturedAt: f.time('capturedAt'), tableId: f.string('tableId'), quantDigest: f.string('quantDigest'), model: f.string('model'), inferenceMs: f.number('inferenceMs'),
+    seq: f.integer('seq'),
+    label: f.string('label'),
+    index: f.integer('index'),
+    score: f.number('score'),
+    deviceId: f.string('deviceId', { nonEmpty: true }),
+    capturedAt: f.time('capturedAt'),
+    tableId: f.string('tableId'),
+    quantDigest: f.string('quantDigest'),
+    model: f.string('model'),
+    inferenceMs: f.number('inferenceMs'),
   }
 }

@@ -18,7 +18,11 @@ export interface StatusMessage {
   reason?: string
 }
 
-export function statusMessage(state: StatusMessage['state'], deviceId: string, opts: { version?: string; since?: Date; reason?: string } = {}): StatusMessage {
+export function statusMessage(
+  state: StatusMessage['state'],
+  deviceId: string,
+  opts: { version?: string; since?: Date; reason?: string } = {},
+): StatusMessage {
   const msg: StatusMessage = { state, deviceId }
   if (opts.version !== undefined) msg.version = opts.version
   if (opts.since) msg.since = opts.since.toISOString()
@@ -32,7 +36,10 @@ export function buildStatus(m: StatusMessage): string {
 
 export function parseStatus(payload: Payload): StatusMessage {
   const f = new Fields(decodeJsonObject(payload, '{"state", "deviceId", …}'), 'status ')
-  const msg: StatusMessage = { state: f.oneOf('state', STATUS_STATES), deviceId: f.string('deviceId', { nonEmpty: true }) }
+  const msg: StatusMessage = {
+    state: f.oneOf('state', STATUS_STATES),
+    deviceId: f.string('deviceId', { nonEmpty: true }),
+  }
   const version = f.optional('version', f.string)
   if (version !== undefined) msg.version = version
   const since = f.optional('since', f.time)

@@ -2,7 +2,16 @@
 import { Fields, decodeJsonObject, type Payload } from './payload'
 
 export const TELEMETRY_COUNTERS = [
-  'captured', 'published', 'dropped', 'rejected', 'expired', 'setAside', 'captureErrors', 'publishErrors', 'bufferRecoveries', 'lostFrames',
+  'captured',
+  'published',
+  'dropped',
+  'rejected',
+  'expired',
+  'setAside',
+  'captureErrors',
+  'publishErrors',
+  'bufferRecoveries',
+  'lostFrames',
 ] as const
 
 export interface TelemetryMessage {
@@ -55,6 +64,9 @@ export function parseTelemetry(payload: Payload): TelemetryMessage {
   mqtt.optional('maxPacketSize', (n) => mqtt.integer(n))
   f.string('delivery')
   const lastError = f.optional('lastError', f.object)
-  if (lastError) { lastError.time('at'); lastError.string('message') }
+  if (lastError) {
+    lastError.time('at')
+    lastError.string('message')
+  }
   return doc as unknown as TelemetryMessage
 }

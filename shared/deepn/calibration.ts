@@ -18,7 +18,9 @@ export class Calibration {
   constructor(readonly subsampling: Subsampling = '420') {}
 
   addImage(img: RawImage): void {
-    forEachDctBlockFloat(img, this.subsampling, (component, coef) => (component === 0 ? this.luma : this.chroma).add(coef))
+    forEachDctBlockFloat(img, this.subsampling, (component, coef) =>
+      (component === 0 ? this.luma : this.chroma).add(coef),
+    )
     this.images++
   }
 

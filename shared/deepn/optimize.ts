@@ -26,12 +26,15 @@ export function mulberry32(seed: number): () => number {
 
 /** `k` distinct indices of 0..n-1 chosen with `rand` (partial Fisher–Yates), returned sorted. */
 export function sampleIndices(n: number, k: number, rand: () => number): number[] {
-  if (!(Number.isInteger(n) && n >= 0 && Number.isInteger(k) && k >= 0)) throw new RangeError(`sampleIndices: n and k must be integers >= 0, got ${n}, ${k}`)
+  if (!(Number.isInteger(n) && n >= 0 && Number.isInteger(k) && k >= 0))
+    throw new RangeError(`sampleIndices: n and k must be integers >= 0, got ${n}, ${k}`)
   if (k > n) throw new RangeError(`cannot sample ${k} items from ${n}`)
   const idx = Array.from({ length: n }, (_, i) => i)
   for (let i = 0; i < k; i++) {
     const j = i + Math.floor(rand() * (n - i))
-    const t = idx[i]; idx[i] = idx[j]; idx[j] = t
+    const t = idx[i]
+    idx[i] = idx[j]
+    idx[j] = t
   }
   return idx.slice(0, k).sort((a, b) => a - b)
 }
@@ -53,7 +56,8 @@ export function stepDown(q: number, factor: number): number {
  * clamped to 1..255. Gives an optimised table its own rate–accuracy curve, the way quality does for Annex K.
  */
 export function scaleSteps(table: ArrayLike<number>, factor: number): number[] {
-  if (!(factor > 0 && Number.isFinite(factor))) throw new RangeError(`scale must be a positive finite number, got ${factor}`)
+  if (!(factor > 0 && Number.isFinite(factor)))
+    throw new RangeError(`scale must be a positive finite number, got ${factor}`)
   return Array.from(table, (v) => Math.min(255, Math.max(1, Math.round(v * factor))))
 }
 
@@ -125,18 +129,34 @@ function objective(start: ArrayLike<number>, lambda: number): (s: Score) => numb
  * can also refine a step the start made too coarse, so it can start from a coarse, cheap table. λ sets the
  * operating point (the slope of the rate–loss trade); a scale knob afterwards lands it on an accuracy target.
  */
-export async function lagrangianDescent(start: ArrayLike<number>, ev: Evaluator, opts: LagrangianOptions): Promise<DescentResult> {
+export async function lagrangianDescent(
+  start: ArrayLike<number>,
+  ev: Evaluator,
+  opts: LagrangianOptions,
+): Promise<DescentResult> {
   const J = objective(start, opts.lambda)
   const factor = opts.factor ?? 1.25
   const maxEvals = opts.maxEvals ?? 1500
   const table = Array.from(start)
   const rand = mulberry32(opts.seed ?? 1)
   let evals = 0
-  const point = (s: Score, move?: PathPoint['move']): PathPoint => ({ evals, bytes: s.bytes, accuracy: s.correct / ev.count, loss: s.loss, luma: table.slice(), ...(move ? { move } : {}) })
+  const point = (s: Score, move?: PathPoint['move']): PathPoint => ({
+    evals,
+    bytes: s.bytes,
+    accuracy: s.correct / ev.count,
+    loss: s.loss,
+    luma: table.slice(),
+    ...(move ? { move } : {}),
+  })
   const path: PathPoint[] = [point(ev.current())]
   for (let pass = 0; pass < (opts.maxPasses ?? 8); pass++) {
     const order = Array.from({ length: 64 }, (_, i) => i)
-    for (let i = 63; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); const t = order[i]; order[i] = order[j]; order[j] = t }
+    for (let i = 63; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1))
+      const t = order[i]
+      order[i] = order[j]
+      order[j] = t
+    }
     let moved = 0
     for (const k of order) {
       // line search: keep stepping in the first direction that lowers J, so a step can travel far in one pass
@@ -183,7 +203,11 @@ export interface RandomSearchOptions extends SearchBudget {
  * Classification Networks" work uses): perturb every step of the best table so far multiplicatively, clamp to
  * 1..255, keep the candidate if J falls. Kept to compare with lagrangianDescent at an equal budget.
  */
-export async function boundedRandomSearch(start: ArrayLike<number>, ev: TableEvaluator, opts: RandomSearchOptions): Promise<DescentResult> {
+export async function boundedRandomSearch(
+  start: ArrayLike<number>,
+  ev: TableEvaluator,
+  opts: RandomSearchOptions,
+): Promise<DescentResult> {
   const J = objective(start, opts.lambda)
   const maxEvals = opts.maxEvals ?? 400
   const sigma0 = opts.sigma ?? 0.3
@@ -191,7 +215,13 @@ export async function boundedRandomSearch(start: ArrayLike<number>, ev: TableEva
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand())
   let best = Array.from(start)
   let bestScore = await ev.evaluate(best)
-  const point = (evals: number, s: Score, luma: number[]): PathPoint => ({ evals, bytes: s.bytes, accuracy: s.correct / ev.count, loss: s.loss, luma: luma.slice() })
+  const point = (evals: number, s: Score, luma: number[]): PathPoint => ({
+    evals,
+    bytes: s.bytes,
+    accuracy: s.correct / ev.count,
+    loss: s.loss,
+    luma: luma.slice(),
+  })
   const path: PathPoint[] = [point(0, bestScore, best)]
   for (let evals = 1; evals <= maxEvals; evals++) {
     const sigma = sigma0 * (1 - evals / maxEvals) + 0.05

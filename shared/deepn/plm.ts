@@ -18,7 +18,16 @@ export interface PlmParams {
 }
 
 export const PAPER_PLM: Readonly<PlmParams> = Object.freeze({
-  a: 255, b: 80, c: 240, k1: 9.75, k2: 1, k3: 3, t1: 20, t2: 60, qMin: 5, qMax: 255,
+  a: 255,
+  b: 80,
+  c: 240,
+  k1: 9.75,
+  k2: 1,
+  k3: 3,
+  t1: 20,
+  t2: 60,
+  qMin: 5,
+  qMax: 255,
 })
 
 const KEYS: (keyof PlmParams)[] = ['a', 'b', 'c', 'k1', 'k2', 'k3', 't1', 't2', 'qMin', 'qMax']
@@ -27,7 +36,8 @@ const KEYS: (keyof PlmParams)[] = ['a', 'b', 'c', 'k1', 'k2', 'k3', 't1', 't2', 
 export function plmParams(p: Partial<PlmParams> = {}): PlmParams {
   const out = { ...PAPER_PLM, ...p }
   for (const k of KEYS) {
-    if (typeof out[k] !== 'number' || !Number.isFinite(out[k])) throw new RangeError(`PLM parameter ${k} must be a finite number, got ${String(out[k])}`)
+    if (typeof out[k] !== 'number' || !Number.isFinite(out[k]))
+      throw new RangeError(`PLM parameter ${k} must be a finite number, got ${String(out[k])}`)
   }
   if (!(out.t1 < out.t2)) throw new RangeError(`PLM thresholds must satisfy t1 < t2, got t1=${out.t1} t2=${out.t2}`)
   if (!(out.qMin >= 1 && out.qMin <= out.qMax && out.qMax <= 255)) {
@@ -46,8 +56,8 @@ export function plmRaw(sigma: number, p: PlmParams): number {
 /** How far the PLM jumps at each threshold (0 = continuous); the paper's parameters jump +40 at T2. */
 export function plmJumps(p: PlmParams): { atT1: number; atT2: number } {
   return {
-    atT1: (p.b - p.k2 * p.t1) - (p.a - p.k1 * p.t1),
-    atT2: (p.c - p.k3 * p.t2) - (p.b - p.k2 * p.t2),
+    atT1: p.b - p.k2 * p.t1 - (p.a - p.k1 * p.t1),
+    atT2: p.c - p.k3 * p.t2 - (p.b - p.k2 * p.t2),
   }
 }
 
@@ -58,7 +68,8 @@ export function plmJumps(p: PlmParams): { atT1: number; atT2: number } {
  */
 export function plmTable(sigmas: ArrayLike<number>, params: Partial<PlmParams> = {}, scale = 1): number[] {
   if (sigmas.length !== 64) throw new RangeError(`need 64 σ values, got ${sigmas.length}`)
-  if (!(scale > 0 && Number.isFinite(scale))) throw new RangeError(`scale must be a positive finite number, got ${scale}`)
+  if (!(scale > 0 && Number.isFinite(scale)))
+    throw new RangeError(`scale must be a positive finite number, got ${scale}`)
   const p = plmParams(params)
   const lo = Math.max(1, p.qMin * scale)
   const out: number[] = []

@@ -8,7 +8,12 @@ import { JpegStructureError, walkJpeg } from '../codec/segments'
 export function scanBytes(jpeg: Uint8Array): number {
   let total = 0
   let scans = 0
-  walkJpeg(jpeg, { scan(start, end) { scans++; total += end - start } })
+  walkJpeg(jpeg, {
+    scan(start, end) {
+      scans++
+      total += end - start
+    },
+  })
   if (scans === 0) throw new JpegStructureError('corrupt JPEG: no scan (SOS) found', 2)
   return total
 }

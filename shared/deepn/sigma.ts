@@ -10,7 +10,9 @@ export class SigmaAccumulator {
   private readonly m2 = new Float64Array(64)
 
   /** Number of blocks seen. */
-  get count(): number { return this.n }
+  get count(): number {
+    return this.n
+  }
 
   /** Adds one block of 64 DCT coefficients in natural row-major order. */
   add(coef: ArrayLike<number>): void {
@@ -32,14 +34,16 @@ export class SigmaAccumulator {
     const n = this.n + other.n
     for (let k = 0; k < 64; k++) {
       const d = other.mu[k] - this.mu[k]
-      this.m2[k] += other.m2[k] + d * d * this.n * other.n / n
-      this.mu[k] += d * other.n / n
+      this.m2[k] += other.m2[k] + (d * d * this.n * other.n) / n
+      this.mu[k] += (d * other.n) / n
     }
     this.n = n
   }
 
   /** Per-coefficient mean. */
-  mean(): number[] { return Array.from(this.mu) }
+  mean(): number[] {
+    return Array.from(this.mu)
+  }
 
   /** Per-coefficient population standard deviation (like numpy's `std`, ddof 0). Throws before any block. */
   sigma(): number[] {

@@ -43,7 +43,9 @@ export function deepnTableFile(stats: CalibrationStats, opts: DeepnTableOptions)
       calibration: stats.calibration,
       lumaBlocks: stats.lumaBlocks,
       lumaSigma: stats.lumaSigma.map(round3),
-      ...(stats.chromaSigma ? { chromaBlocks: stats.chromaBlocks, chromaSigma: stats.chromaSigma.map(round3) } : { chroma: 'copy of luma (gray calibration set)' }),
+      ...(stats.chromaSigma
+        ? { chromaBlocks: stats.chromaBlocks, chromaSigma: stats.chromaSigma.map(round3) }
+        : { chroma: 'copy of luma (gray calibration set)' }),
       plm,
       scale,
       ...opts.extra,
@@ -55,8 +57,9 @@ export function deepnTableFile(stats: CalibrationStats, opts: DeepnTableOptions)
 export function rescaleTableFile(file: TableFile, scale: number, id = `${file.id}@${scale}`): TableFile {
   const src = file.source
   const lumaSigma = src?.lumaSigma
-  if (src?.method !== 'deepn-plm' || !Array.isArray(lumaSigma)) throw new Error(`table '${file.id}' has no DeepN σ in its source: cannot rescale`)
-  const chromaSigma = Array.isArray(src.chromaSigma) ? src.chromaSigma as number[] : undefined
+  if (src?.method !== 'deepn-plm' || !Array.isArray(lumaSigma))
+    throw new Error(`table '${file.id}' has no DeepN σ in its source: cannot rescale`)
+  const chromaSigma = Array.isArray(src.chromaSigma) ? (src.chromaSigma as number[]) : undefined
   const plm = src.plm as Partial<PlmParams> | undefined
   const luma = plmTable(lumaSigma as number[], plm, scale)
   return { id, luma, chroma: chromaSigma ? plmTable(chromaSigma, plm, scale) : luma.slice(), source: { ...src, scale } }

@@ -19,7 +19,10 @@ t.test('usage errors: exit 2, one line `deepn <command>: …`, rephrased parser 
     [['eval', '--limit'], /^deepn eval: --limit needs a value/],
     [['eval', '--quick=yes'], /^deepn eval: --quick takes no value/],
     [['eval', 'extra'], /^deepn eval: unexpected argument 'extra'/],
-    [['calibrate', '--frames', '0'], /^deepn calibrate: --frames must be a positive integer, got '0' \(see 'deepn calibrate --help'\)$/],
+    [
+      ['calibrate', '--frames', '0'],
+      /^deepn calibrate: --frames must be a positive integer, got '0' \(see 'deepn calibrate --help'\)$/,
+    ],
     [['calibrate', '--frames', '2.5'], /^deepn calibrate: --frames must be a positive integer, got '2\.5'/],
     [['push-table', '--url', 'mqtt://127.0.0.1:1'], /^deepn push-table: --device is required/],
     [['receive', '--nope'], /^deepn receive: unknown option '--nope'/],
@@ -30,13 +33,28 @@ t.test('usage errors: exit 2, one line `deepn <command>: …`, rephrased parser 
     [['run', '--config'], /^deepn run: --config needs a value \(see 'deepn run --help'\)$/],
     [['run', 'extra'], /^deepn run: unexpected argument 'extra'/],
     [['eval', 'detect', '--every'], /^deepn eval: --every needs a value \(see 'deepn eval detect --help'\)$/],
-    [['eval', 'detect', '--every', '0'], /^deepn eval: --every must be an integer >= 1, got '0' \(see 'deepn eval detect --help'\)$/],
+    [
+      ['eval', 'detect', '--every', '0'],
+      /^deepn eval: --every must be an integer >= 1, got '0' \(see 'deepn eval detect --help'\)$/,
+    ],
     [['eval', 'detect', '--bogus'], /^deepn eval: unknown option '--bogus'/],
-    [['eval', '--encoder', 'gimp', '--model', '/nonexistent/m.onnx'], /^deepn eval: --encoder must be ours or cjpeg, got 'gimp'/],
-    [['tables', 'build', '--fmnist', '--subsampling', '422'], /^deepn tables: --subsampling must be 420 or 444, got '422' \(see 'deepn tables build --help'\)$/],
-    [['tables', 'optimize', '--seed', '1.5'], /^deepn tables: --seed must be an integer in -2147483648\.\.4294967295, got '1\.5' \(see 'deepn tables optimize --help'\)$/],
+    [
+      ['eval', '--encoder', 'gimp', '--model', '/nonexistent/m.onnx'],
+      /^deepn eval: --encoder must be ours or cjpeg, got 'gimp'/,
+    ],
+    [
+      ['tables', 'build', '--fmnist', '--subsampling', '422'],
+      /^deepn tables: --subsampling must be 420 or 444, got '422' \(see 'deepn tables build --help'\)$/,
+    ],
+    [
+      ['tables', 'optimize', '--seed', '1.5'],
+      /^deepn tables: --seed must be an integer in -2147483648\.\.4294967295, got '1\.5' \(see 'deepn tables optimize --help'\)$/,
+    ],
     [['receive', '--protocol', '4'], /^deepn receive: --protocol must be auto, 5 or 3\.1\.1, got '4'/],
-    [['push-table', '--url', 'mqtt://127.0.0.1:1', '--device', 'd', '--table', 't.json', '--timeout', 'soon'], /^deepn push-table: --timeout must be a positive number, got 'soon'/],
+    [
+      ['push-table', '--url', 'mqtt://127.0.0.1:1', '--device', 'd', '--table', 't.json', '--timeout', 'soon'],
+      /^deepn push-table: --timeout must be a positive number, got 'soon'/,
+    ],
     [['encode', 'a.ppm'], /^deepn encode: missing -o/],
     [['frob'], /^deepn: unknown command 'frob'/],
   ]
@@ -69,7 +87,12 @@ t.test('--version, help, help <command>', async (t) => {
   const h = await run(['help'])
   t.equal(h.code, 0)
   t.match(h.out, /usage: deepn <command>/)
-  for (const [cmd, re] of [['encode', /usage: deepn encode/], ['receive', /usage: deepn receive/], ['tables', /usage: deepn tables build\|optimize/], ['push-table', /usage: deepn push-table/]] as const) {
+  for (const [cmd, re] of [
+    ['encode', /usage: deepn encode/],
+    ['receive', /usage: deepn receive/],
+    ['tables', /usage: deepn tables build\|optimize/],
+    ['push-table', /usage: deepn push-table/],
+  ] as const) {
     const r = await run(['help', cmd])
     t.equal(r.code, 0, `help ${cmd}`)
     t.match(r.out, re)
@@ -81,20 +104,33 @@ t.test('push-table: a bad URL or an unreachable broker in one line, no resolver 
   const base = ['push-table', '--device', 'cam', '--table', table, '--timeout', '3000']
   const scheme = await run([...base, '--url', 'nope://x'])
   t.equal(scheme.code, 2)
-  t.match(scheme.err, /^deepn push-table: --url: unsupported URL scheme 'nope:' in 'nope:\/\/x' \(use mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\/\)/)
+  t.match(
+    scheme.err,
+    /^deepn push-table: --url: unsupported URL scheme 'nope:' in 'nope:\/\/x' \(use mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\/\)/,
+  )
   const host = await run([...base, '--url', 'mqtt://no-such-host.invalid:1883'])
   t.equal(host.code, 1)
-  t.match(host.err, /^deepn push-table: cannot resolve the broker host 'no-such-host\.invalid' \(mqtt:\/\/no-such-host\.invalid:1883\)$/)
+  t.match(
+    host.err,
+    /^deepn push-table: cannot resolve the broker host 'no-such-host\.invalid' \(mqtt:\/\/no-such-host\.invalid:1883\)$/,
+  )
   const refused = await run([...base, '--url', 'mqtt://127.0.0.1:1'])
   t.equal(refused.code, 1)
   t.match(refused.err, /^deepn push-table: broker mqtt:\/\/127\.0\.0\.1:1 refused the connection/)
-  for (const r of [scheme, host, refused]) t.notMatch(r.err, /getaddrinfo|ENOTFOUND|ECONNREFUSED|\n/, 'one line in words')
+  for (const r of [scheme, host, refused])
+    t.notMatch(r.err, /getaddrinfo|ENOTFOUND|ECONNREFUSED|\n/, 'one line in words')
 })
 
 t.test('run: restart-only files are checked at start-up, one line naming the key', async (t) => {
   const dir = t.testdir()
   const cfg = join(dir, 'agent.json')
-  writeFileSync(cfg, JSON.stringify({ mqtt: { url: 'mqtts://127.0.0.1:1', ca: join(dir, 'missing-ca.pem') }, buffer: { path: join(dir, 'b.db') } }))
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      mqtt: { url: 'mqtts://127.0.0.1:1', ca: join(dir, 'missing-ca.pem') },
+      buffer: { path: join(dir, 'b.db') },
+    }),
+  )
   const r = await run(['run', '--config', cfg])
   t.equal(r.code, 2)
   t.match(r.err, /^deepn run: 'mqtt\.ca' .*missing-ca\.pem: no such file or directory$/)

@@ -25,8 +25,20 @@ import { forEachHeaderSegment, isSofMarker } from '../../shared/codec/segments'
 const log = memoryLogger('warn')
 const seqOf = (p: Buffer): number => readJpegMetadata(new Uint8Array(p))!.seq as number
 
-function agentFor(url: string, deviceId: string, doc: Record<string, unknown>, dir = mkdtempSync(join(tmpdir(), 'deepn-delivery-'))): Controller {
-  const local = loadLocalConfig({ env: { DEEPN_MQTT_URL: url, DEEPN_DEVICE_ID: deviceId, DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'warn' } })
+function agentFor(
+  url: string,
+  deviceId: string,
+  doc: Record<string, unknown>,
+  dir = mkdtempSync(join(tmpdir(), 'deepn-delivery-')),
+): Controller {
+  const local = loadLocalConfig({
+    env: {
+      DEEPN_MQTT_URL: url,
+      DEEPN_DEVICE_ID: deviceId,
+      DEEPN__BUFFER__PATH: join(dir, 'buffer.db'),
+      DEEPN_LOG_LEVEL: 'warn',
+    },
+  })
   local.local = { ...local.local, ...validatePartial(doc, { remote: false }) }
   return createAgent(local, log)
 }
@@ -34,7 +46,11 @@ function agentFor(url: string, deviceId: string, doc: Record<string, unknown>, d
 t.test('e2e-ack: frames stay buffered after PUBACK until acked; unacked frames are re-sent', async (t) => {
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
-  const agent = agentFor(broker.url, 'e2e', { delivery: 'e2e-ack', ackTimeoutMs: 1500, capture: { width: 64, height: 48, intervalMs: 20, maxFrames: 10 } })
+  const agent = agentFor(broker.url, 'e2e', {
+    delivery: 'e2e-ack',
+    ackTimeoutMs: 1500,
+    capture: { width: 64, height: 48, intervalMs: 20, maxFrames: 10 },
+  })
   const sub = await subscribe(broker.url, ['deepn/e2e/frames'])
   t.teardown(() => sub.close())
   await agent.start()
@@ -44,7 +60,10 @@ t.test('e2e-ack: frames stay buffered after PUBACK until acked; unacked frames a
   await new Promise((r) => setTimeout(r, 300))
   t.equal(store.stats().frames, 10, 'PUBACKed but unacknowledged frames stay in the buffer')
   await sub.waitFor(() => sub.messages.length >= 20, 10000, 're-sent after the ack timeout')
-  t.same([...new Set(sub.messages.map((m) => seqOf(m.payload)))].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  t.same(
+    [...new Set(sub.messages.map((m) => seqOf(m.payload)))].sort((a, b) => a - b),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+  )
   await sub.client.publishAsync('deepn/e2e/ack', JSON.stringify({ seq: 6 }), { qos: 1 })
   await sub.waitFor(() => store.stats().frames === 4, 5000, 'ack through 6 releases 6 frames')
   await sub.client.publishAsync('deepn/e2e/ack', 'garbage', { qos: 1 })
@@ -55,7 +74,7 @@ t.test('e2e-ack: frames stay buffered after PUBACK until acked; unacked frames a
   t.equal(sub.messages.length, before, 'nothing re-sent once everything is acked')
 })
 
-t.test("puback mode ignores acks and does not wait for them", async (t) => {
+t.test('puback mode ignores acks and does not wait for them', async (t) => {
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
   const agent = agentFor(broker.url, 'pa', { capture: { width: 64, height: 48, intervalMs: 20, maxFrames: 5 } })
@@ -67,13 +86,19 @@ t.test("puback mode ignores acks and does not wait for them", async (t) => {
   await sub.client.publishAsync('deepn/pa/ack', JSON.stringify({ seq: 0 }), { qos: 1 })
   await sub.waitFor(() => agent['o'].store.stats().frames === 0, 5000, 'buffer empties on PUBACK')
   t.equal(agent.stats.published, 5)
-  t.same(sub.messages.map((m) => seqOf(m.payload)), [1, 2, 3, 4, 5])
+  t.same(
+    sub.messages.map((m) => seqOf(m.payload)),
+    [1, 2, 3, 4, 5],
+  )
 })
 
 t.test("the broker's maximumPacketSize (CONNACK) makes big frames re-encode to fit", async (t) => {
   const broker = await startMosquitto({ extraConfig: ['max_packet_size 6000'] })
   t.teardown(() => broker.stop())
-  const agent = agentFor(broker.url, 'small', { capture: { width: 320, height: 240, intervalMs: 20, maxFrames: 3 }, encoder: { table: '', quality: 95 } })
+  const agent = agentFor(broker.url, 'small', {
+    capture: { width: 320, height: 240, intervalMs: 20, maxFrames: 3 },
+    encoder: { table: '', quality: 95 },
+  })
   const sub = await subscribe(broker.url, ['deepn/small/frames'])
   t.teardown(() => sub.close())
   await agent.start()
@@ -87,19 +112,25 @@ t.test("the broker's maximumPacketSize (CONNACK) makes big frames re-encode to f
   t.equal(agent.stats.setAside, 0)
 })
 
-t.test('a frame that cannot fit even at the coarsest step is set aside and counted, never stored or retried', async (t) => {
-  const broker = await startMosquitto()
-  t.teardown(() => broker.stop())
-  const agent = agentFor(broker.url, 'tiny', { capture: { width: 640, height: 480, intervalMs: 20, maxFrames: 3 }, encoder: { table: '', quality: 100 } })
-  agent.applyRemote(validatePartial({ mqtt: { maxPayloadBytes: 1024 } }, { remote: true }))
-  await agent.start()
-  t.teardown(() => agent.stop())
-  const deadline = Date.now() + 20000
-  while (agent.stats.setAside < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-  t.equal(agent.stats.setAside, 3, 'all three set aside')
-  t.match(agent.stats.lastError?.message, /limit is/)
-  t.equal(agent['o'].store.stats().frames, 0, 'nothing oversized was stored')
-})
+t.test(
+  'a frame that cannot fit even at the coarsest step is set aside and counted, never stored or retried',
+  async (t) => {
+    const broker = await startMosquitto()
+    t.teardown(() => broker.stop())
+    const agent = agentFor(broker.url, 'tiny', {
+      capture: { width: 640, height: 480, intervalMs: 20, maxFrames: 3 },
+      encoder: { table: '', quality: 100 },
+    })
+    agent.applyRemote(validatePartial({ mqtt: { maxPayloadBytes: 1024 } }, { remote: true }))
+    await agent.start()
+    t.teardown(() => agent.stop())
+    const deadline = Date.now() + 20000
+    while (agent.stats.setAside < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    t.equal(agent.stats.setAside, 3, 'all three set aside')
+    t.match(agent.stats.lastError?.message, /limit is/)
+    t.equal(agent['o'].store.stats().frames, 0, 'nothing oversized was stored')
+  },
+)
 
 t.test('frames buffered before a lower limit was known are re-encoded at publish time, same seq', async (t) => {
   const broker = await startMosquitto({ persistence: true })
@@ -107,7 +138,11 @@ t.test('frames buffered before a lower limit was known are re-encoded at publish
   const sub2 = await subscribe(broker.url, ['deepn/later/frames'], { persistent: true })
   t.teardown(() => sub2.close())
   await broker.stop() // frames pile up at their natural size while the broker is away
-  const agent = agentFor(broker.url, 'later', { capture: { width: 320, height: 240, intervalMs: 20, maxFrames: 3 }, encoder: { table: '', quality: 95 }, mqtt: { reconnectMinMs: 100, reconnectMaxMs: 300 } })
+  const agent = agentFor(broker.url, 'later', {
+    capture: { width: 320, height: 240, intervalMs: 20, maxFrames: 3 },
+    encoder: { table: '', quality: 95 },
+    mqtt: { reconnectMinMs: 100, reconnectMaxMs: 300 },
+  })
   await agent.start()
   t.teardown(() => agent.stop())
   const store = agent['o'].store
@@ -118,8 +153,17 @@ t.test('frames buffered before a lower limit was known are re-encoded at publish
   agent.applyRemote(validatePartial({ mqtt: { maxPayloadBytes: cap } }, { remote: true }))
   t.equal(agent.stats.published, 0, 'nothing published yet')
   await broker.start()
-  await sub2.waitFor(() => sub2.messages.length >= 3, 20000, '3 frames').catch((e) => { throw new Error(`${e.message}: got ${sub2.messages.length}, stats ${JSON.stringify(agent.stats)}, buffered ${store.stats().frames}, link up ${agent.link.up}`) })
-  t.same(sub2.messages.map((m) => seqOf(m.payload)), [1, 2, 3])
+  await sub2
+    .waitFor(() => sub2.messages.length >= 3, 20000, '3 frames')
+    .catch((e) => {
+      throw new Error(
+        `${e.message}: got ${sub2.messages.length}, stats ${JSON.stringify(agent.stats)}, buffered ${store.stats().frames}, link up ${agent.link.up}`,
+      )
+    })
+  t.same(
+    sub2.messages.map((m) => seqOf(m.payload)),
+    [1, 2, 3],
+  )
   for (const m of sub2.messages) {
     t.ok(m.payload.length <= cap, `${m.payload.length} <= ${cap}`)
     t.match(readJpegMetadata(new Uint8Array(m.payload))!.tableId, /^q95\*/)
@@ -135,16 +179,26 @@ t.test('a buffered frame damaged at rest is set aside, never published; the fram
   const good = encodeJpeg(makeImage(16, 16, 'rgb', 'gradient', 1), { quality: 80 })
   const damaged = good.slice()
   damaged[damaged.indexOf(0xdb, 2) + 1] = 0xff // the DQT segment's length now runs past the file
-  for (const jpegBytes of [good, damaged, good]) store.append({ jpeg: jpegBytes, capturedAt: Date.now(), tableId: 'q80', width: 16, height: 16 })
+  for (const jpegBytes of [good, damaged, good])
+    store.append({ jpeg: jpegBytes, capturedAt: Date.now(), tableId: 'q80', width: 16, height: 16 })
   store.close()
-  const agent = agentFor(broker.url, 'damaged', { capture: { width: 16, height: 16, intervalMs: 20, maxFrames: 1 } }, dir)
+  const agent = agentFor(
+    broker.url,
+    'damaged',
+    { capture: { width: 16, height: 16, intervalMs: 20, maxFrames: 1 } },
+    dir,
+  )
   const sub = await subscribe(broker.url, ['deepn/damaged/frames'])
   t.teardown(() => sub.close())
   await agent.start()
   t.teardown(() => agent.stop())
   await sub.waitFor(() => sub.messages.length >= 3, 20000, 'the two good buffered frames and one new one')
   await new Promise((r) => setTimeout(r, 300))
-  t.same(sub.messages.map((m) => seqOf(m.payload)), [1, 3, 4], 'seq 2 never published')
+  t.same(
+    sub.messages.map((m) => seqOf(m.payload)),
+    [1, 3, 4],
+    'seq 2 never published',
+  )
   t.equal(agent.stats.setAside, 1)
   t.match(agent.stats.lastError?.message, /seq 2 set aside: stored JPEG is damaged: corrupt JPEG: segment 0xFFDB/)
   t.equal(agent['o'].store.stats().frames, 0, 'and it left the buffer')
@@ -157,10 +211,26 @@ t.test('a grey frame refitted at publish time stays one component', async (t) =>
   const { store } = openFrameStore({ path: join(dir, 'buffer.db') })
   const grey = encodeJpeg(makeImage(320, 240, 'gray', 'random', 3), { quality: 95 })
   t.equal(components(grey), 1)
-  store.append({ jpeg: grey, capturedAt: Date.now(), tableId: 'q95', quantDigest: quantDigest(grey), width: 320, height: 240 })
+  store.append({
+    jpeg: grey,
+    capturedAt: Date.now(),
+    tableId: 'q95',
+    quantDigest: quantDigest(grey),
+    width: 320,
+    height: 240,
+  })
   store.close()
   const cap = Math.floor(grey.length * 0.6)
-  const agent = agentFor(broker.url, 'grey', { capture: { width: 16, height: 16, intervalMs: 20, maxFrames: 1 }, encoder: { table: '', quality: 95 }, mqtt: { maxPayloadBytes: cap } }, dir)
+  const agent = agentFor(
+    broker.url,
+    'grey',
+    {
+      capture: { width: 16, height: 16, intervalMs: 20, maxFrames: 1 },
+      encoder: { table: '', quality: 95 },
+      mqtt: { maxPayloadBytes: cap },
+    },
+    dir,
+  )
   const sub = await subscribe(broker.url, ['deepn/grey/frames'])
   t.teardown(() => sub.close())
   await agent.start()
@@ -178,15 +248,28 @@ t.test('a buffer file written by a schema-1 agent (no stored digests) opens and 
   const dir = mkdtempSync(join(tmpdir(), 'deepn-delivery-'))
   const file = join(dir, 'buffer.db')
   const old = encodeJpeg(makeImage(16, 16, 'rgb', 'gradient', 2), { quality: 80 })
-  writeSchema1Buffer(file, [1, 2].map((seq) => ({ seq, jpeg: old })))
-  const agent = agentFor(broker.url, 'schema1', { capture: { width: 16, height: 16, intervalMs: 20, maxFrames: 1 } }, dir)
+  writeSchema1Buffer(
+    file,
+    [1, 2].map((seq) => ({ seq, jpeg: old })),
+  )
+  const agent = agentFor(
+    broker.url,
+    'schema1',
+    { capture: { width: 16, height: 16, intervalMs: 20, maxFrames: 1 } },
+    dir,
+  )
   const sub = await subscribe(broker.url, ['deepn/schema1/frames'])
   t.teardown(() => sub.close())
   await agent.start()
   t.teardown(() => agent.stop())
   await sub.waitFor(() => sub.messages.length >= 3, 20000, 'the two old frames and one new one')
-  t.same(sub.messages.map((m) => seqOf(m.payload)), [1, 2, 3], 'old frames first, new seqs continue after them')
-  for (const m of sub.messages) t.equal(readJpegMetadata(new Uint8Array(m.payload))!.quantDigest, quantDigest(new Uint8Array(m.payload)))
+  t.same(
+    sub.messages.map((m) => seqOf(m.payload)),
+    [1, 2, 3],
+    'old frames first, new seqs continue after them',
+  )
+  for (const m of sub.messages)
+    t.equal(readJpegMetadata(new Uint8Array(m.payload))!.quantDigest, quantDigest(new Uint8Array(m.payload)))
   t.equal(agent.stats.setAside, 0)
 })
 

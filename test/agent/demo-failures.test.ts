@@ -13,7 +13,11 @@ import { freePort } from '../helpers/mosquitto'
 
 const ROOT = resolve(__dirname, '../..')
 
-interface Exit { code: number | null; out: string; hung: boolean }
+interface Exit {
+  code: number | null
+  out: string
+  hung: boolean
+}
 
 function demo(args: string[], opts: { cli?: string; timeoutMs?: number } = {}): Promise<Exit> {
   const cwd = mkdtempSync(join(tmpdir(), 'deepn-demo-fail-'))
@@ -22,11 +26,23 @@ function demo(args: string[], opts: { cli?: string; timeoutMs?: number } = {}): 
   delete env.DEEPN_MQTT_URL
   const p = spawn(process.execPath, [opts.cli ?? CLI, 'demo', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
-  p.stdout.on('data', (d) => { out += d })
-  p.stderr.on('data', (d) => { out += d })
+  p.stdout.on('data', (d) => {
+    out += d
+  })
+  p.stderr.on('data', (d) => {
+    out += d
+  })
   let hung = false
-  const timer = setTimeout(() => { hung = true; p.kill('SIGKILL') }, opts.timeoutMs ?? 20000)
-  return new Promise((res) => p.once('exit', (code) => { clearTimeout(timer); res({ code, out, hung }) }))
+  const timer = setTimeout(() => {
+    hung = true
+    p.kill('SIGKILL')
+  }, opts.timeoutMs ?? 20000)
+  return new Promise((res) =>
+    p.once('exit', (code) => {
+      clearTimeout(timer)
+      res({ code, out, hung })
+    }),
+  )
 }
 
 function canListen(port: number): Promise<boolean> {
@@ -83,10 +99,13 @@ t.test('onnxruntime-web absent (an --omit=dev install): exit 1 naming the packag
   writeFileSync(join(pkg, 'package.json'), '{"name":"deepn-edge","version":"0.0.0"}')
   mkdirSync(join(pkg, 'node_modules'))
   for (const m of readdirSync(join(ROOT, 'node_modules'))) {
-    if (m !== 'onnxruntime-web' && !m.startsWith('.')) symlinkSync(join(ROOT, 'node_modules', m), join(pkg, 'node_modules', m))
+    if (m !== 'onnxruntime-web' && !m.startsWith('.'))
+      symlinkSync(join(ROOT, 'node_modules', m), join(pkg, 'node_modules', m))
   }
   const port = await freePort()
-  const r = await demo(['--model', join(ROOT, 'config/models/fmnist-cnn.onnx'), '--port', String(port)], { cli: join(pkg, 'dist/agent/cli.js') })
+  const r = await demo(['--model', join(ROOT, 'config/models/fmnist-cnn.onnx'), '--port', String(port)], {
+    cli: join(pkg, 'dist/agent/cli.js'),
+  })
   t.notOk(r.hung, 'exits by itself')
   t.equal(r.code, 1, r.out)
   t.match(lastLine(r.out), /^deepn demo: .*onnxruntime-web/)

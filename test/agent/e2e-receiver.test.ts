@@ -22,11 +22,38 @@ t.test('e2e-ack: receiver closed + broker restarted mid-stream, nothing lost', a
   t.teardown(() => broker.stop())
   const dir = mkdtempSync(join(tmpdir(), 'deepn-e2e-'))
   const out = join(dir, 'received')
-  const local = loadLocalConfig({ env: { DEEPN_MQTT_URL: broker.url, DEEPN_DEVICE_ID: 'e2ecam', DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'error' } })
-  local.local = { ...local.local, ...validatePartial({ delivery: 'e2e-ack', ackTimeoutMs: 1500, mqtt: { reconnectMinMs: 100, reconnectMaxMs: 400 }, capture: { width: 64, height: 48, intervalMs: 40, maxFrames: N } }, { remote: false }) }
+  const local = loadLocalConfig({
+    env: {
+      DEEPN_MQTT_URL: broker.url,
+      DEEPN_DEVICE_ID: 'e2ecam',
+      DEEPN__BUFFER__PATH: join(dir, 'buffer.db'),
+      DEEPN_LOG_LEVEL: 'error',
+    },
+  })
+  local.local = {
+    ...local.local,
+    ...validatePartial(
+      {
+        delivery: 'e2e-ack',
+        ackTimeoutMs: 1500,
+        mqtt: { reconnectMinMs: 100, reconnectMaxMs: 400 },
+        capture: { width: 64, height: 48, intervalMs: 40, maxFrames: N },
+      },
+      { remote: false },
+    ),
+  }
   const agent = createAgent(local, memoryLogger('error'))
   const quiet = () => {}
-  const recvOpts = { url: broker.url, out, ack: true, ackIntervalMs: 100, ackEveryFrames: 5, summaryIntervalMs: 0, log: quiet, clientId: `e2e-recv-${Math.random().toString(16).slice(2)}` }
+  const recvOpts = {
+    url: broker.url,
+    out,
+    ack: true,
+    ackIntervalMs: 100,
+    ackEveryFrames: 5,
+    summaryIntervalMs: 0,
+    log: quiet,
+    clientId: `e2e-recv-${Math.random().toString(16).slice(2)}`,
+  }
   let receiver = await startReceiver(recvOpts)
   await receiver.subscribed
   await agent.start()

@@ -29,7 +29,11 @@ t.test('without SIMD the start log says once that encoding runs on the TypeScrip
   t.teardown(() => setWasmKernelEnabled(true))
   t.equal(encoderKernel(), 'typescript')
   const lines = await startLines(t, 'nosimd')
-  t.equal(lines.filter((l) => /no WebAssembly SIMD; encoding on the TypeScript path/.test(l)).length, 1, 'one warning line')
+  t.equal(
+    lines.filter((l) => /no WebAssembly SIMD; encoding on the TypeScript path/.test(l)).length,
+    1,
+    'one warning line',
+  )
 })
 
 t.test('with SIMD there is no such line', { skip: simd ? false : 'no WebAssembly SIMD in this runtime' }, async (t) => {

@@ -37,55 +37,99 @@ t.test('synthetic source: a released frame is drawn over by the next capture, no
 })
 
 t.test('capture loop: each frame goes back to its source after it is stored; JPEGs are unchanged', async (t) => {
-  const config = applyPartial(defaults(), { 'capture.width': 160, 'capture.height': 120, 'capture.intervalMs': 0, 'capture.maxFrames': 6 })
+  const config = applyPartial(defaults(), {
+    'capture.width': 160,
+    'capture.height': 120,
+    'capture.intervalMs': 0,
+    'capture.maxFrames': 6,
+  })
   const store = new MemoryFrameStore()
   const seen: Uint8Array[] = []
   const formats = new Set<string>()
   const loop = new CaptureLoop({
-    config, store, createSource, encode: encodeJpeg, stats: new AgentStats(), log: memoryLogger('warn'),
-    payloadLimit: () => Infinity, observe: (image: RawImage) => { seen.push(image.data); formats.add(image.format) },
+    config,
+    store,
+    createSource,
+    encode: encodeJpeg,
+    stats: new AgentStats(),
+    log: memoryLogger('warn'),
+    payloadLimit: () => Infinity,
+    observe: (image: RawImage) => {
+      seen.push(image.data)
+      formats.add(image.format)
+    },
   })
   const done = new Promise<void>((resolve) => loop.once('done', () => resolve()))
   loop.start()
   await done
   await loop.stop()
   t.equal(seen.length, 6)
-  t.ok(seen.every((d) => d === seen[0]), 'all six frames were drawn into the same memory')
-  t.same([...formats], ['yuv420p'], 'a 4:2:0 encoder gets I420 frames from the synthetic camera (half the memory of RGB)')
+  t.ok(
+    seen.every((d) => d === seen[0]),
+    'all six frames were drawn into the same memory',
+  )
+  t.same(
+    [...formats],
+    ['yuv420p'],
+    'a 4:2:0 encoder gets I420 frames from the synthetic camera (half the memory of RGB)',
+  )
   const tables = resolveTables(config.encoder)
   const stored = store.peek(10)
   t.equal(stored.length, 6)
   stored.forEach((f, n) => {
-    const fresh = encodeJpeg(syntheticFrame(160, 120, n), { tables: tables.tables, huffman: tables.huffman, subsampling: config.encoder.subsampling })
+    const fresh = encodeJpeg(syntheticFrame(160, 120, n), {
+      tables: tables.tables,
+      huffman: tables.huffman,
+      subsampling: config.encoder.subsampling,
+    })
     t.ok(Buffer.from(f.jpeg).equals(Buffer.from(fresh)), `frame ${n}: the JPEG of a freshly allocated frame`)
   })
 })
 
-t.test('capture loop: a 4:4:4 encoder gets RGB frames, and a switch to 4:2:0 reopens the camera for I420', async (t) => {
-  const config = applyPartial(defaults(), { 'capture.width': 64, 'capture.height': 48, 'capture.intervalMs': 0, 'encoder.subsampling': '444' })
-  const store = new MemoryFrameStore()
-  const formats: string[] = []
-  let switched = false
-  const loop = new CaptureLoop({
-    config, store, createSource, encode: encodeJpeg, stats: new AgentStats(), log: memoryLogger('warn'),
-    payloadLimit: () => Infinity, observe: (image: RawImage) => { formats.push(image.format) },
-  })
-  const after = new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      if (!switched && formats.length >= 2) {
-        switched = true
-        loop.reconfigure(applyPartial(config, { 'encoder.subsampling': '420' }), ['encoder.subsampling'])
-      }
-      if (formats.at(-1) === 'yuv420p') { clearInterval(poll); resolve() }
-    }, 5)
-  })
-  loop.start()
-  await after
-  await loop.stop()
-  t.equal(formats[0], 'rgb', 'RGB while the encoder is 4:4:4 (I420 cannot be encoded as 4:4:4)')
-  t.equal(formats.at(-1), 'yuv420p', 'I420 after the switch')
-  t.equal(store.peek(1000).length, formats.length, 'every frame was encoded and stored, none refused by the encoder')
-})
+t.test(
+  'capture loop: a 4:4:4 encoder gets RGB frames, and a switch to 4:2:0 reopens the camera for I420',
+  async (t) => {
+    const config = applyPartial(defaults(), {
+      'capture.width': 64,
+      'capture.height': 48,
+      'capture.intervalMs': 0,
+      'encoder.subsampling': '444',
+    })
+    const store = new MemoryFrameStore()
+    const formats: string[] = []
+    let switched = false
+    const loop = new CaptureLoop({
+      config,
+      store,
+      createSource,
+      encode: encodeJpeg,
+      stats: new AgentStats(),
+      log: memoryLogger('warn'),
+      payloadLimit: () => Infinity,
+      observe: (image: RawImage) => {
+        formats.push(image.format)
+      },
+    })
+    const after = new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (!switched && formats.length >= 2) {
+          switched = true
+          loop.reconfigure(applyPartial(config, { 'encoder.subsampling': '420' }), ['encoder.subsampling'])
+        }
+        if (formats.at(-1) === 'yuv420p') {
+          clearInterval(poll)
+          resolve()
+        }
+      }, 5)
+    })
+    loop.start()
+    await after
+    await loop.stop()
+    t.equal(formats[0], 'rgb', 'RGB while the encoder is 4:4:4 (I420 cannot be encoded as 4:4:4)')
+    t.equal(formats.at(-1), 'yuv420p', 'I420 after the switch')
+    t.equal(store.peek(1000).length, formats.length, 'every frame was encoded and stored, none refused by the encoder')
+  },
+)
 
 t.test('encoder: consecutive results are independent exact-size copies', async (t) => {
   const a = encodeJpeg(syntheticFrame(320, 240, 1), { quality: 90 })
@@ -94,5 +138,8 @@ t.test('encoder: consecutive results are independent exact-size copies', async (
   t.ok(Buffer.from(a).equals(Buffer.from(copy)), 'the next encode does not write over an earlier result')
   t.equal(a.buffer.byteLength, a.length, 'a result owns exactly its bytes')
   t.equal(b.buffer.byteLength, b.length)
-  t.ok(Buffer.from(encodeJpeg(syntheticFrame(320, 240, 1), { quality: 90 })).equals(Buffer.from(a)), 'same input, same bytes, with a reused buffer')
+  t.ok(
+    Buffer.from(encodeJpeg(syntheticFrame(320, 240, 1), { quality: 90 })).equals(Buffer.from(a)),
+    'same input, same bytes, with a reused buffer',
+  )
 })

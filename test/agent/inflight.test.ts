@@ -21,8 +21,21 @@ t.test('never more than mqtt.inflight frames await PUBACK; oldest first', async 
   t.teardown(() => gate.close())
   const seqOf = (publish: Buffer) => Number(/"seq":(\d+)/.exec(publish.toString('latin1'))?.[1])
   const dir = mkdtempSync(join(tmpdir(), 'deepn-inflight-'))
-  const local = loadLocalConfig({ env: { DEEPN_MQTT_URL: `mqtt://127.0.0.1:${gate.port}`, DEEPN_DEVICE_ID: 'win', DEEPN__BUFFER__PATH: join(dir, 'b.db'), DEEPN_LOG_LEVEL: 'error' } })
-  local.local = { ...local.local, ...validatePartial({ mqtt: { inflight: 3 }, capture: { width: 64, height: 48, intervalMs: 10, maxFrames: 12 } }, { remote: false }) }
+  const local = loadLocalConfig({
+    env: {
+      DEEPN_MQTT_URL: `mqtt://127.0.0.1:${gate.port}`,
+      DEEPN_DEVICE_ID: 'win',
+      DEEPN__BUFFER__PATH: join(dir, 'b.db'),
+      DEEPN_LOG_LEVEL: 'error',
+    },
+  })
+  local.local = {
+    ...local.local,
+    ...validatePartial(
+      { mqtt: { inflight: 3 }, capture: { width: 64, height: 48, intervalMs: 10, maxFrames: 12 } },
+      { remote: false },
+    ),
+  }
   const agent = createAgent(local, memoryLogger('error'))
   await agent.start()
   t.teardown(() => agent.stop())
@@ -47,6 +60,10 @@ t.test('never more than mqtt.inflight frames await PUBACK; oldest first', async 
   }
   t.equal(maxAwaiting, 3, 'at most 3 awaiting PUBACK at any time')
   t.equal(gate.held.length, 12, 'every frame was published once')
-  t.same(gate.held.map((h) => seqOf(h.publish)), Array.from({ length: 12 }, (_, i) => i + 1), 'oldest first, each once')
+  t.same(
+    gate.held.map((h) => seqOf(h.publish)),
+    Array.from({ length: 12 }, (_, i) => i + 1),
+    'oldest first, each once',
+  )
   await until(() => agent['o'].store.stats().frames === 0, 'buffer drained')
 })

@@ -4,7 +4,17 @@
  */
 import t, { type Test } from 'tap'
 import { execFileSync, spawn } from 'node:child_process'
-import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { dispatch } from '../../agent/cli'
@@ -16,9 +26,12 @@ const PNG = join(ROOT, 'test/fixtures/images/ladybird-61x47.png')
 
 async function run(argv: string[]): Promise<{ code: number; err: string }> {
   const err: string[] = []
-  const log = console.log, error = console.error
+  const log = console.log,
+    error = console.error
   console.log = () => {}
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
+  console.error = (...a: unknown[]) => {
+    err.push(a.join(' '))
+  }
   try {
     return { code: await dispatch(argv), err: err.join('\n') }
   } finally {
@@ -29,12 +42,24 @@ async function run(argv: string[]): Promise<{ code: number; err: string }> {
 
 /** `deepn …` as a child process in `cwd` (the sources, through tap's TypeScript loader), killed after 60 s. */
 function spawnCli(argv: string[], cwd: string): Promise<{ code: number | null; out: string }> {
-  const p = spawn(process.execPath, [join(ROOT, 'dist/agent/cli.js'), ...argv], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const p = spawn(process.execPath, [join(ROOT, 'dist/agent/cli.js'), ...argv], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
-  p.stdout.on('data', (d) => { out += d })
-  p.stderr.on('data', (d) => { out += d })
+  p.stdout.on('data', (d) => {
+    out += d
+  })
+  p.stderr.on('data', (d) => {
+    out += d
+  })
   const timer = setTimeout(() => p.kill('SIGKILL'), 60000)
-  return new Promise((res) => p.once('exit', (code) => { clearTimeout(timer); res({ code, out }) }))
+  return new Promise((res) =>
+    p.once('exit', (code) => {
+      clearTimeout(timer)
+      res({ code, out })
+    }),
+  )
 }
 
 function tmp(t: Test): string {
@@ -62,7 +87,11 @@ t.test('encode refuses to overwrite its input, however it is spelled', async (t)
   t.equal(JSON.parse(readFileSync(table, 'utf8')).id, 't')
   t.equal((await run(['encode', input, '-o', join(dir, 'o.jpg')])).code, 0, 'an ordinary output is fine')
   t.equal((await run(['encode', input, '-o', join(dir, 'o.jpg')])).code, 0, 'and is replaced like cjpeg does')
-  t.same(readdirSync(dir).filter((f) => f.startsWith('.tmp-')), [], 'no temp files left')
+  t.same(
+    readdirSync(dir).filter((f) => f.startsWith('.tmp-')),
+    [],
+    'no temp files left',
+  )
 })
 
 t.test('tables build never silently replaces a table, a shipped one least of all', async (t) => {
@@ -100,31 +129,46 @@ t.test('calibrate and tables optimize refuse an existing --out without --force',
   t.match(o.err, /^deepn tables: --out .*table\.json already exists/)
 })
 
-t.test('a full disk leaves no truncated output and keeps the previous file', { skip: cannotMountTmpfs() }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'deepn-full-'))
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' })
-  t.teardown(() => { execFileSync('umount', ['-l', dir]); rmSync(dir, { recursive: true, force: true }) })
-  const oldTable = join(dir, 't.json')
-  writeFileSync(oldTable, '{"old": true}\n')
-  // fill the file system to the last byte
-  try {
-    for (let i = 0; ; i++) writeFileSync(join(dir, `fill-${i}`), Buffer.alloc(4096, 1))
-  } catch (err) {
-    t.equal((err as NodeJS.ErrnoException).code, 'ENOSPC', 'disk filled')
-  }
-  try { writeFileSync(join(dir, 'fill-last'), Buffer.alloc(1)) } catch { /* already full */ }
+t.test(
+  'a full disk leaves no truncated output and keeps the previous file',
+  { skip: cannotMountTmpfs() },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'deepn-full-'))
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' })
+    t.teardown(() => {
+      execFileSync('umount', ['-l', dir])
+      rmSync(dir, { recursive: true, force: true })
+    })
+    const oldTable = join(dir, 't.json')
+    writeFileSync(oldTable, '{"old": true}\n')
+    // fill the file system to the last byte
+    try {
+      for (let i = 0; ; i++) writeFileSync(join(dir, `fill-${i}`), Buffer.alloc(4096, 1))
+    } catch (err) {
+      t.equal((err as NodeJS.ErrnoException).code, 'ENOSPC', 'disk filled')
+    }
+    try {
+      writeFileSync(join(dir, 'fill-last'), Buffer.alloc(1))
+    } catch {
+      /* already full */
+    }
 
-  const jpg = join(dir, 'o.jpg')
-  const e = await run(['encode', PPM, '-o', jpg])
-  t.equal(e.code, 1)
-  t.match(e.err, /^deepn encode: cannot write .*o\.jpg: no space left on device$/)
-  t.notOk(existsSync(jpg), 'no empty or truncated o.jpg')
+    const jpg = join(dir, 'o.jpg')
+    const e = await run(['encode', PPM, '-o', jpg])
+    t.equal(e.code, 1)
+    t.match(e.err, /^deepn encode: cannot write .*o\.jpg: no space left on device$/)
+    t.notOk(existsSync(jpg), 'no empty or truncated o.jpg')
 
-  const img = tmp(t)
-  copyFileSync(PNG, join(img, 'a.png'))
-  const b = await run(['tables', 'build', '--images', img, '--id', 'x', '--out', oldTable, '--force'])
-  t.equal(b.code, 1)
-  t.match(b.err, /^deepn tables: cannot write .*t\.json: no space left on device$/)
-  t.equal(readFileSync(oldTable, 'utf8'), '{"old": true}\n', 'the previous table is intact')
-  t.same(readdirSync(dir).filter((f) => f.startsWith('.tmp-')), [], 'no temp files left')
-})
+    const img = tmp(t)
+    copyFileSync(PNG, join(img, 'a.png'))
+    const b = await run(['tables', 'build', '--images', img, '--id', 'x', '--out', oldTable, '--force'])
+    t.equal(b.code, 1)
+    t.match(b.err, /^deepn tables: cannot write .*t\.json: no space left on device$/)
+    t.equal(readFileSync(oldTable, 'utf8'), '{"old": true}\n', 'the previous table is intact')
+    t.same(
+      readdirSync(dir).filter((f) => f.startsWith('.tmp-')),
+      [],
+      'no temp files left',
+    )
+  },
+)

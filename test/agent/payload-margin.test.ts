@@ -34,13 +34,24 @@ t.test('the stamp and the packet header of the largest metadata the schema allow
   }
   const payload = stampMetadata(frame, worst)
   const o = framePublishOptions(worst)
-  const packet = generate({
-    cmd: 'publish', topic: topic('p'.repeat(maxLength('mqtt.prefix')), worst.deviceId, 'frames'), payload: Buffer.from(payload),
-    qos: o.qos, messageId: 65535, retain: false, dup: false,
-    properties: { contentType: o.contentType, userProperties: o.userProperties },
-  }, { protocolVersion: 5 })
+  const packet = generate(
+    {
+      cmd: 'publish',
+      topic: topic('p'.repeat(maxLength('mqtt.prefix')), worst.deviceId, 'frames'),
+      payload: Buffer.from(payload),
+      qos: o.qos,
+      messageId: 65535,
+      retain: false,
+      dup: false,
+      properties: { contentType: o.contentType, userProperties: o.userProperties },
+    },
+    { protocolVersion: 5 },
+  )
   const added = packet.length - frame.length
-  t.ok(added <= PAYLOAD_MARGIN, `stamp ${payload.length - frame.length} B + packet header ${packet.length - payload.length} B = ${added} B of ${PAYLOAD_MARGIN}`)
+  t.ok(
+    added <= PAYLOAD_MARGIN,
+    `stamp ${payload.length - frame.length} B + packet header ${packet.length - payload.length} B = ${added} B of ${PAYLOAD_MARGIN}`,
+  )
   // Not far above it either: the margin is what the encoder gives up on every frame.
   t.ok(added > PAYLOAD_MARGIN / 2, `${added} B uses more than half of the margin`)
 })

@@ -14,7 +14,12 @@ import { bufferedSeqs } from '../helpers/buffer-file'
 const seqOf = (p: Buffer): number => readJpegMetadata(new Uint8Array(p))!.seq as number
 const seqs = (sub: Subscriber): Set<number> => new Set(sub.on('frames').map((m) => seqOf(m.payload)))
 
-function baseConfig(url: string, dir: string, deviceId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function baseConfig(
+  url: string,
+  dir: string,
+  deviceId: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     deviceId,
     mqtt: { url, reconnectMinMs: 100, reconnectMaxMs: 500 },
@@ -31,16 +36,32 @@ t.test('broker stopped then restarted: the backlog drains and every seq arrives'
   const dir = agentDir()
   const sub = await subscribe(broker.url, ['deepn/outage/frames'], { persistent: true })
   t.teardown(() => sub.close())
-  const agent = spawnAgent(writeConfig(dir, baseConfig(broker.url, dir, 'outage', { capture: { width: 64, height: 48, intervalMs: 25, maxFrames: 80 } })))
+  const agent = spawnAgent(
+    writeConfig(
+      dir,
+      baseConfig(broker.url, dir, 'outage', { capture: { width: 64, height: 48, intervalMs: 25, maxFrames: 80 } }),
+    ),
+  )
   t.teardown(() => agent.signal('SIGKILL'))
   await sub.waitFor(() => seqs(sub).size >= 10, 30000, 'first frames')
   await broker.stop()
   await new Promise((r) => setTimeout(r, 1500)) // captured into the buffer meanwhile
   await broker.start()
-  await sub.waitFor(() => seqs(sub).size >= 80, 60000, 'all 80 seqs').catch((e) => { throw new Error(`${e.message} (have ${seqs(sub).size})\n${agent.output().slice(-8000)}`) })
+  await sub
+    .waitFor(() => seqs(sub).size >= 80, 60000, 'all 80 seqs')
+    .catch((e) => {
+      throw new Error(`${e.message} (have ${seqs(sub).size})\n${agent.output().slice(-8000)}`)
+    })
   const got = [...seqs(sub)].sort((a, b) => a - b)
-  t.same(got, Array.from({ length: 80 }, (_, i) => i + 1), 'seqs 1..80, none lost')
-  t.ok(sub.on('frames').every((m) => jpeg.decode(m.payload).width === 64), 'every payload decodes')
+  t.same(
+    got,
+    Array.from({ length: 80 }, (_, i) => i + 1),
+    'seqs 1..80, none lost',
+  )
+  t.ok(
+    sub.on('frames').every((m) => jpeg.decode(m.payload).width === 64),
+    'every payload decodes',
+  )
   agent.signal('SIGTERM')
   t.equal(await agent.exited, 0)
 })
@@ -52,7 +73,10 @@ t.test('SIGKILL mid-stream, then restart: every committed seq arrives', async (t
   const cfg = writeConfig(dir, baseConfig(broker.url, dir, 'killed'))
   const sub = await subscribe(broker.url, ['deepn/killed/frames', 'deepn/killed/status'], { persistent: true })
   t.teardown(() => sub.close())
-  const lastStatus = () => { const m = sub.on('status').at(-1); return m ? JSON.parse(m.payload.toString()).state : undefined }
+  const lastStatus = () => {
+    const m = sub.on('status').at(-1)
+    return m ? JSON.parse(m.payload.toString()).state : undefined
+  }
 
   // Round 1: publishing live, killed without warning.
   let agent = spawnAgent(cfg)
@@ -66,7 +90,8 @@ t.test('SIGKILL mid-stream, then restart: every committed seq arrives', async (t
   await broker.stop()
   agent = spawnAgent(cfg)
   const deadline = Date.now() + 30000
-  while (bufferedSeqs(join(dir, 'buffer.db')).length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  while (bufferedSeqs(join(dir, 'buffer.db')).length < 8 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100))
   agent.signal('SIGKILL')
   await agent.exited
   const committed = new Set([...seqs(sub), ...bufferedSeqs(join(dir, 'buffer.db'))])
@@ -101,26 +126,44 @@ t.test('100 malformed config messages are rejected with reasons and publishing g
   for (let i = 0; i < 100; i++) {
     const kind = i % 10
     garbage.push(
-      kind === 0 ? `{"id":"g${i}","config":{"capture":{"width":"${i}"}}}`
-      : kind === 1 ? `{"id":"g${i}","config":{"buffer":{"path":"/tmp/x${i}"}}}`
-      : kind === 2 ? `{"id":"g${i}","config":{"nope${i}":1}}`
-      : kind === 3 ? `{"id":"g${i}","config":[${i}]}`
-      : kind === 4 ? `{"id":"g${i}","config":{"capture":{"width":${100000 + i}}}}`
-      : kind === 5 ? Buffer.from([0xff, 0xfe, i & 0xff])
-      : kind === 6 ? `{"id":"g${i}"`
-      : kind === 7 ? `{"id":"g${i}","config":{"mqtt":{"url":"mqtt://evil:${i}"}}}`
-      : kind === 8 ? `{"id":"g${i}","config":{"encoder":{"tables":{"t":{"luma":[${i}],"chroma":[]}}}}}`
-      : Buffer.alloc(70000 + i, 0x20),
+      kind === 0
+        ? `{"id":"g${i}","config":{"capture":{"width":"${i}"}}}`
+        : kind === 1
+          ? `{"id":"g${i}","config":{"buffer":{"path":"/tmp/x${i}"}}}`
+          : kind === 2
+            ? `{"id":"g${i}","config":{"nope${i}":1}}`
+            : kind === 3
+              ? `{"id":"g${i}","config":[${i}]}`
+              : kind === 4
+                ? `{"id":"g${i}","config":{"capture":{"width":${100000 + i}}}}`
+                : kind === 5
+                  ? Buffer.from([0xff, 0xfe, i & 0xff])
+                  : kind === 6
+                    ? `{"id":"g${i}"`
+                    : kind === 7
+                      ? `{"id":"g${i}","config":{"mqtt":{"url":"mqtt://evil:${i}"}}}`
+                      : kind === 8
+                        ? `{"id":"g${i}","config":{"encoder":{"tables":{"t":{"luma":[${i}],"chroma":[]}}}}}`
+                        : Buffer.alloc(70000 + i, 0x20),
     )
   }
   const before = seqs(sub).size
   for (const g of garbage) await sub.client.publishAsync('deepn/flood/config/set', g, { qos: 1 })
   await sub.waitFor(() => sub.on('config/result').length >= 100, 30000, '100 results')
-  const results = sub.on('config/result').map((m) => JSON.parse(m.payload.toString()) as { ok: boolean; error?: string })
-  t.equal(results.filter((r) => !r.ok && typeof r.error === 'string' && r.error.length > 5).length, 100, 'each rejected with a reason')
+  const results = sub
+    .on('config/result')
+    .map((m) => JSON.parse(m.payload.toString()) as { ok: boolean; error?: string })
+  t.equal(
+    results.filter((r) => !r.ok && typeof r.error === 'string' && r.error.length > 5).length,
+    100,
+    'each rejected with a reason',
+  )
   await sub.waitFor(() => seqs(sub).size >= before + 20, 30000, 'frames keep flowing')
   const reported = sub.on('config').map((m) => JSON.parse(m.payload.toString()) as { version: number })
-  t.ok(reported.every((r) => r.version === 0), 'the configuration never changed')
+  t.ok(
+    reported.every((r) => r.version === 0),
+    'the configuration never changed',
+  )
   t.equal(agent.proc.exitCode, null, 'agent still running')
   agent.signal('SIGTERM')
   t.equal(await agent.exited, 0)

@@ -20,7 +20,13 @@ const seqOf = (p: Buffer): number => readJpegMetadata(new Uint8Array(p))!.seq as
 const seqs = (sub: Subscriber): Set<number> => new Set(sub.on('frames').map((m) => seqOf(m.payload)))
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i)
 
-function config(url: string, dbFile: string, deviceId: string, maxFrames: number, policy = 'drop-oldest'): Record<string, unknown> {
+function config(
+  url: string,
+  dbFile: string,
+  deviceId: string,
+  maxFrames: number,
+  policy = 'drop-oldest',
+): Record<string, unknown> {
   return {
     deviceId,
     mqtt: { url, reconnectMinMs: 100, reconnectMaxMs: 300 },
@@ -42,12 +48,23 @@ t.test('3 MB disk, broker up: the WAL stays bounded and every frame is delivered
   const agent = spawnAgent(writeConfig(agentDir(), config(broker.url, dbFile, 'smalldisk', frames)))
   t.teardown(() => agent.signal('SIGKILL'))
   let maxWal = 0
-  const watch = setInterval(() => { maxWal = Math.max(maxWal, fileSize(`${dbFile}-wal`)) }, 10)
+  const watch = setInterval(() => {
+    maxWal = Math.max(maxWal, fileSize(`${dbFile}-wal`))
+  }, 10)
   t.teardown(() => clearInterval(watch))
-  await sub.waitFor(() => seqs(sub).size >= frames || agent.proc.exitCode !== null, 120000, `${frames} frames`)
-    .catch((e) => { throw new Error(`${e.message} (have ${seqs(sub).size}, WAL peaked at ${maxWal} B)\n${agent.output().slice(-4000)}`) })
+  await sub
+    .waitFor(() => seqs(sub).size >= frames || agent.proc.exitCode !== null, 120000, `${frames} frames`)
+    .catch((e) => {
+      throw new Error(
+        `${e.message} (have ${seqs(sub).size}, WAL peaked at ${maxWal} B)\n${agent.output().slice(-4000)}`,
+      )
+    })
   clearInterval(watch)
-  t.same([...seqs(sub)].sort((a, b) => a - b), range(1, frames), `all ${frames} seqs delivered`)
+  t.same(
+    [...seqs(sub)].sort((a, b) => a - b),
+    range(1, frames),
+    `all ${frames} seqs delivered`,
+  )
   t.ok(maxWal <= 512 * 1024, `the WAL peaked at ${maxWal} bytes (bounded well below the 3 MB disk)`)
   t.notMatch(agent.output(), /SQLITE_FULL|disk is full|frame not stored/, 'no append or removal failed')
   agent.signal('SIGTERM')
@@ -81,10 +98,17 @@ t.test('a start on a disk full to the last byte comes up and delivers the backlo
   const sub = await subscribe(broker.url, ['deepn/fulldisk/frames'])
   t.teardown(() => sub.close())
   agent = spawnAgent(writeConfig(dir, config(broker.url, dbFile, 'fulldisk', 0, 'reject-new')))
-  await sub.waitFor(() => backlog.every((s) => seqs(sub).has(s)) || agent.proc.exitCode !== null, 60000, 'the backlog')
-    .catch((e) => { throw new Error(`${e.message}\n${agent.output().slice(-4000)}`) })
+  await sub
+    .waitFor(() => backlog.every((s) => seqs(sub).has(s)) || agent.proc.exitCode !== null, 60000, 'the backlog')
+    .catch((e) => {
+      throw new Error(`${e.message}\n${agent.output().slice(-4000)}`)
+    })
   t.equal(agent.proc.exitCode, null, 'the agent is running')
-  t.same(backlog.filter((s) => !seqs(sub).has(s)), [], `all ${backlog.length} buffered frames delivered from the full disk`)
+  t.same(
+    backlog.filter((s) => !seqs(sub).has(s)),
+    [],
+    `all ${backlog.length} buffered frames delivered from the full disk`,
+  )
   const drained = Date.now() + 30000
   while (bufferedSeqs(dbFile).length > 0 && Date.now() < drained) await new Promise((r) => setTimeout(r, 100))
   t.same(bufferedSeqs(dbFile), [], 'and removed from the buffer although the disk is still full')
@@ -92,8 +116,11 @@ t.test('a start on a disk full to the last byte comes up and delivers the backlo
   fs.rmSync(join(disk, 'filler'))
   const last = Math.max(...backlog)
   const fresh = (): number[] => [...seqs(sub)].filter((s) => s > last)
-  await sub.waitFor(() => fresh().length >= 5, 30000, 'new frames once there is room')
-    .catch((e) => { throw new Error(`${e.message}\n${agent.output().slice(-4000)}`) })
+  await sub
+    .waitFor(() => fresh().length >= 5, 30000, 'new frames once there is room')
+    .catch((e) => {
+      throw new Error(`${e.message}\n${agent.output().slice(-4000)}`)
+    })
   t.pass(`${fresh().length} new frames stored and delivered`)
   agent.signal('SIGTERM')
   t.equal(await agent.exited, 0, 'clean stop')

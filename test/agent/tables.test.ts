@@ -18,8 +18,12 @@ import { encodeToFit } from '../../agent/pipeline/fit'
 import { resolveTables } from '../../agent/pipeline/tables'
 import { dhtOf, readDht } from '../helpers/jpeg-dht'
 
-const W = 64, H = 48
-const quant = { luma: Array.from({ length: 64 }, (_, i) => 4 + ((i * 5) % 40)), chroma: Array.from({ length: 64 }, (_, i) => 8 + (i % 30)) }
+const W = 64,
+  H = 48
+const quant = {
+  luma: Array.from({ length: 64 }, (_, i) => 4 + ((i * 5) % 40)),
+  chroma: Array.from({ length: 64 }, (_, i) => 8 + (i % 30)),
+}
 
 /** Trained the way a table optimiser would: symbol counts over frames like the ones the camera sends. */
 function trainedSet(): HuffmanTables {
@@ -40,25 +44,46 @@ function encoderConfig(over: Partial<AgentConfig['encoder']>): AgentConfig['enco
 }
 
 const fit = (enc: AgentConfig['encoder'], image = syntheticFrame(W, H, 200), limit = Infinity) =>
-  encodeToFit({ encode: encodeJpeg, image, tables: resolveTables(enc), subsampling: enc.subsampling, optimizeHuffman: enc.optimizeHuffman, limit })
+  encodeToFit({
+    encode: encodeJpeg,
+    image,
+    tables: resolveTables(enc),
+    subsampling: enc.subsampling,
+    optimizeHuffman: enc.optimizeHuffman,
+    limit,
+  })
 const pixels = (jpeg: Uint8Array) => jpegJs.decode(jpeg, { useTArray: true }).data
 
 t.test('a table file with a trained set: frames use it, decode to the same pixels and are smaller', async (t) => {
   const dir = tablesDir({ trained: { id: 'trained', ...quant, huffman }, plain: { id: 'plain', ...quant } })
   const r = resolveTables(encoderConfig({ table: 'trained', tablesDir: dir }))
   t.equal(r.tableId, 'trained', 'the tableId scheme is unchanged')
-  t.same(r.huffman, huffman, 'resolveTables keeps the file\'s huffman set')
-  t.equal(resolveTables(encoderConfig({ table: 'plain', tablesDir: dir })).huffman, undefined, 'no set in the file, none resolved')
+  t.same(r.huffman, huffman, "resolveTables keeps the file's huffman set")
+  t.equal(
+    resolveTables(encoderConfig({ table: 'plain', tablesDir: dir })).huffman,
+    undefined,
+    'no set in the file, none resolved',
+  )
 
-  let saved = 0, total = 0
-  for (const n of [200, 301, 457]) { // frames the set was not trained on, from the same camera
+  let saved = 0,
+    total = 0
+  for (const n of [200, 301, 457]) {
+    // frames the set was not trained on, from the same camera
     const image = syntheticFrame(W, H, n)
     const withSet = fit(encoderConfig({ table: 'trained', tablesDir: dir }), image)
     const without = fit(encoderConfig({ table: 'plain', tablesDir: dir }), image)
     t.same(readDht(withSet.jpeg), dhtOf(huffman), `frame ${n}: the JPEG carries the trained tables in its DHT`)
-    t.same(readDht(without.jpeg).ac0, { counts: Array.from(STD_AC_LUMA.bits.subarray(1)), symbols: Array.from(STD_AC_LUMA.huffval) }, 'without a set: Annex K')
+    t.same(
+      readDht(without.jpeg).ac0,
+      { counts: Array.from(STD_AC_LUMA.bits.subarray(1)), symbols: Array.from(STD_AC_LUMA.huffval) },
+      'without a set: Annex K',
+    )
     t.same(pixels(withSet.jpeg), pixels(without.jpeg), `frame ${n}: identical pixels with jpeg-js`)
-    t.not(withSet.jpeg.length, without.jpeg.length, `frame ${n}: size differs (${withSet.jpeg.length} B vs ${without.jpeg.length} B)`)
+    t.not(
+      withSet.jpeg.length,
+      without.jpeg.length,
+      `frame ${n}: size differs (${withSet.jpeg.length} B vs ${without.jpeg.length} B)`,
+    )
     saved += without.jpeg.length - withSet.jpeg.length
     total += without.jpeg.length
   }
@@ -72,7 +97,11 @@ t.test('the set survives encoder.scale and the coarser re-encodes of encodeToFit
   t.same(r.huffman, huffman, 'scaled tables keep the set')
   const scaledFit = fit(encoderConfig({ table: 'trained', tablesDir: dir, scale: 2 }))
   t.same(readDht(scaledFit.jpeg), dhtOf(huffman))
-  t.same(pixels(scaledFit.jpeg), pixels(fit(encoderConfig({ table: 'plain', tablesDir: dir, scale: 2 })).jpeg), 'same pixels as the scaled table without the set')
+  t.same(
+    pixels(scaledFit.jpeg),
+    pixels(fit(encoderConfig({ table: 'plain', tablesDir: dir, scale: 2 })).jpeg),
+    'same pixels as the scaled table without the set',
+  )
 
   const natural = fit(encoderConfig({ table: 'trained', tablesDir: dir })).jpeg.length
   const squeezed = fit(encoderConfig({ table: 'trained', tablesDir: dir }), undefined, Math.floor(natural * 0.7))
@@ -86,15 +115,29 @@ t.test('encoder.optimizeHuffman wins: the fixed set is not passed', async (t) =>
   const seen: unknown[] = []
   const r = resolveTables(encoderConfig({ table: 'trained', tablesDir: dir }))
   const opt = encodeToFit({
-    encode: (im, o) => { seen.push(o.huffman); return encodeJpeg(im, o) },
-    image: syntheticFrame(W, H, 200), tables: r, subsampling: '420', optimizeHuffman: true, limit: Infinity,
+    encode: (im, o) => {
+      seen.push(o.huffman)
+      return encodeJpeg(im, o)
+    },
+    image: syntheticFrame(W, H, 200),
+    tables: r,
+    subsampling: '420',
+    optimizeHuffman: true,
+    limit: Infinity,
   })
   t.same(seen, [undefined], 'no huffman option with optimizeHuffman (the encoder would refuse both)')
-  t.same(opt.jpeg, fit(encoderConfig({ table: 'plain', tablesDir: dir, optimizeHuffman: true })).jpeg, 'byte-identical to the table without a set')
+  t.same(
+    opt.jpeg,
+    fit(encoderConfig({ table: 'plain', tablesDir: dir, optimizeHuffman: true })).jpeg,
+    'byte-identical to the table without a set',
+  )
 })
 
 t.test('a pushed table (encoder.tables) carries its set to the encoder', async (t) => {
-  const cfg = applyPartial(defaults(), validatePartial({ encoder: { table: 'pushed', tables: { pushed: { ...quant, huffman } } } }, { remote: true }))
+  const cfg = applyPartial(
+    defaults(),
+    validatePartial({ encoder: { table: 'pushed', tables: { pushed: { ...quant, huffman } } } }, { remote: true }),
+  )
   const r = resolveTables(cfg.encoder)
   t.equal(r.tableId, 'pushed')
   t.same(r.huffman, huffman)
@@ -105,9 +148,21 @@ t.test('a table file with a broken set is refused with an error naming the file'
   const lumaAc = { counts: huffman.lumaAc.counts.slice(), symbols: huffman.lumaAc.symbols.slice(0, -1) } // one symbol short
   lumaAc.counts[lumaAc.counts.findLastIndex((c) => c > 0)]--
   const broken = { ...huffman, lumaAc }
-  const missingDc = { lumaDc: { counts: Array.from(STD_DC_LUMA.bits.subarray(1)), symbols: Array.from(STD_DC_LUMA.huffval) } } // no lumaAc
-  const dir = tablesDir({ broken: { id: 'broken', ...quant, huffman: broken }, half: { id: 'half', ...quant, huffman: missingDc } })
+  const missingDc = {
+    lumaDc: { counts: Array.from(STD_DC_LUMA.bits.subarray(1)), symbols: Array.from(STD_DC_LUMA.huffval) },
+  } // no lumaAc
+  const dir = tablesDir({
+    broken: { id: 'broken', ...quant, huffman: broken },
+    half: { id: 'half', ...quant, huffman: missingDc },
+  })
   const file = join(dir, 'broken.json')
-  t.throws(() => resolveTables(encoderConfig({ table: 'broken', tablesDir: dir })), { message: new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(id broken\\) huffman\\.lumaAc: no code for 1 baseline symbol`) })
-  t.throws(() => resolveTables(encoderConfig({ table: 'half', tablesDir: dir })), /half\.json \(id half\) huffman\.lumaAc: expected \{ counts\[16\], symbols\[\] \}/)
+  t.throws(() => resolveTables(encoderConfig({ table: 'broken', tablesDir: dir })), {
+    message: new RegExp(
+      `^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(id broken\\) huffman\\.lumaAc: no code for 1 baseline symbol`,
+    ),
+  })
+  t.throws(
+    () => resolveTables(encoderConfig({ table: 'half', tablesDir: dir })),
+    /half\.json \(id half\) huffman\.lumaAc: expected \{ counts\[16\], symbols\[\] \}/,
+  )
 })

@@ -24,7 +24,11 @@ import { startMosquitto } from '../helpers/mosquitto'
 import { subscribe, type Received } from '../helpers/subscriber'
 import { dhtOf, readDht } from '../helpers/jpeg-dht'
 
-const table = { id: 'fmnist-optimized-test', luma: Array.from({ length: 64 }, (_, i) => 3 + ((i * 7) % 50)), chroma: Array.from({ length: 64 }, (_, i) => 9 + (i % 13)) }
+const table = {
+  id: 'fmnist-optimized-test',
+  luma: Array.from({ length: 64 }, (_, i) => 3 + ((i * 7) % 50)),
+  chroma: Array.from({ length: 64 }, (_, i) => 9 + (i % 13)),
+}
 
 /** The table again, with a Huffman set trained on frames of the agent's synthetic camera at its size. */
 function withTrainedSet() {
@@ -43,10 +47,17 @@ async function startDevice(t: Test) {
   t.teardown(() => broker.stop())
   const deviceId = `cam-${Math.random().toString(16).slice(2, 8)}`
   const dir = mkdtempSync(join(tmpdir(), 'deepn-push-'))
-  const local = loadLocalConfig({ env: {
-    DEEPN_MQTT_URL: broker.url, DEEPN_DEVICE_ID: deviceId, DEEPN__BUFFER__PATH: join(dir, 'buffer.db'), DEEPN_LOG_LEVEL: 'warn',
-    DEEPN__CAPTURE__WIDTH: '32', DEEPN__CAPTURE__HEIGHT: '32', DEEPN__CAPTURE__INTERVAL_MS: '20',
-  } })
+  const local = loadLocalConfig({
+    env: {
+      DEEPN_MQTT_URL: broker.url,
+      DEEPN_DEVICE_ID: deviceId,
+      DEEPN__BUFFER__PATH: join(dir, 'buffer.db'),
+      DEEPN_LOG_LEVEL: 'warn',
+      DEEPN__CAPTURE__WIDTH: '32',
+      DEEPN__CAPTURE__HEIGHT: '32',
+      DEEPN__CAPTURE__INTERVAL_MS: '20',
+    },
+  })
   const agent = createAgent(local, memoryLogger('warn'))
   const sub = await subscribe(broker.url, [`deepn/${deviceId}/frames`])
   t.teardown(() => sub.close())
@@ -77,16 +88,27 @@ t.test('the real agent applies, persists and reports a pushed table, and frames 
   const r2 = await pushTable({ url: broker.url, deviceId, table: trained, requestId: 'push-2', timeoutMs: 15000 })
   t.equal(r2.reportedTable, trained.id, 'the report shows the table with its set (pushTable compares the set too)')
   const mark = sub.messages.length
-  await sub.waitFor(() => sub.messages.slice(mark).filter((m) => tableIdOf(m) === trained.id).length >= 2, 30000, 'frames with the trained table')
+  await sub.waitFor(
+    () => sub.messages.slice(mark).filter((m) => tableIdOf(m) === trained.id).length >= 2,
+    30000,
+    'frames with the trained table',
+  )
   for (const m of sub.messages.slice(mark).filter((m) => tableIdOf(m) === trained.id)) {
     const dht = readDht(new Uint8Array(m.payload))
-    t.same(dht, dhtOf(trained.huffman), 'the frame\'s DHT segments hold the pushed set')
-    t.notSame(dht, ANNEX_K, 'and differ from Annex K\'s')
+    t.same(dht, dhtOf(trained.huffman), "the frame's DHT segments hold the pushed set")
+    t.notSame(dht, ANNEX_K, "and differ from Annex K's")
   }
 })
 
 t.test('the backend loop as a script would write it: optimizeTable() for the model, then pushTable()', async (t) => {
-  const { table: optimized, summary } = await optimizeTable({ calibSize: 100, seed: 3, maxEvals: 24, start: 'annexk', targetDrop: 0.02, id: 'backend-loop' })
+  const { table: optimized, summary } = await optimizeTable({
+    calibSize: 100,
+    seed: 3,
+    maxEvals: 24,
+    start: 'annexk',
+    targetDrop: 0.02,
+    id: 'backend-loop',
+  })
   t.match(summary, /calibration accuracy .* with its trained Huffman set/)
   t.ok(optimized.huffman, 'the optimised table carries its Huffman set')
   t.match((optimized.source as { model: { file: string } }).model.file, /fmnist-cnn\.onnx$/, 'source names the model')
@@ -94,10 +116,18 @@ t.test('the backend loop as a script would write it: optimizeTable() for the mod
   const r = await pushTable({ url: broker.url, deviceId, table: optimized, timeoutMs: 15000 })
   t.equal(r.reportedTable, 'backend-loop', 'the device reports it in force, set included')
   const mark = sub.messages.length
-  await sub.waitFor(() => sub.messages.slice(mark).some((m) => tableIdOf(m) === 'backend-loop'), 30000, 'frames with the optimised table')
+  await sub.waitFor(
+    () => sub.messages.slice(mark).some((m) => tableIdOf(m) === 'backend-loop'),
+    30000,
+    'frames with the optimised table',
+  )
   const frame = sub.messages.slice(mark).find((m) => tableIdOf(m) === 'backend-loop')!
   const dht = readDht(new Uint8Array(frame.payload))
-  t.same(dht, dhtOf(optimized.huffman!), 'its set in the luma slots, and (gray-trained) in this colour camera\'s chroma slots too')
+  t.same(
+    dht,
+    dhtOf(optimized.huffman!),
+    "its set in the luma slots, and (gray-trained) in this colour camera's chroma slots too",
+  )
 })
 
 t.test('a device rejection surfaces its reason; silence times out; a bad table never leaves', async (t) => {
@@ -112,17 +142,27 @@ t.test('a device rejection surfaces its reason; silence times out; a bad table n
     const req = JSON.parse(p.toString()) as { id: string }
     seen.push(p.toString())
     device.publish('deepn/fake-1/config/result', JSON.stringify({ id: 'someone-else', ok: true }))
-    device.publish('deepn/fake-1/config/result', JSON.stringify({ id: req.id, ok: false, error: "'encoder.tables' holds 17 tables; at most 16" }), { qos: 1 })
+    device.publish(
+      'deepn/fake-1/config/result',
+      JSON.stringify({ id: req.id, ok: false, error: "'encoder.tables' holds 17 tables; at most 16" }),
+      { qos: 1 },
+    )
   })
   const err = await pushTable({ url: broker.url, deviceId: 'fake-1', table, timeoutMs: 10000 }).catch((e: unknown) => e)
   t.type(err, PushTableError)
   t.equal((err as PushTableError).reason, 'rejected')
   t.match((err as Error).message, /fake-1 rejected table fmnist-optimized-test: 'encoder.tables' holds 17 tables/)
   t.equal(seen.length, 1, 'one request sent')
-  t.same(JSON.parse(seen[0]).config, { encoder: { tables: { [table.id]: { luma: table.luma, chroma: table.chroma } }, table: table.id } }, 'body per the contract')
+  t.same(
+    JSON.parse(seen[0]).config,
+    { encoder: { tables: { [table.id]: { luma: table.luma, chroma: table.chroma } }, table: table.id } },
+    'body per the contract',
+  )
 
   const t0 = Date.now()
-  const silent = await pushTable({ url: broker.url, deviceId: 'nobody', table, timeoutMs: 800 }).catch((e: unknown) => e)
+  const silent = await pushTable({ url: broker.url, deviceId: 'nobody', table, timeoutMs: 800 }).catch(
+    (e: unknown) => e,
+  )
   t.equal((silent as PushTableError).reason, 'timeout')
   t.match((silent as Error).message, /nobody did not confirm within 800 ms: no config\/result/)
   t.ok(Date.now() - t0 < 5000, 'gives up near the timeout')
@@ -136,9 +176,15 @@ t.test('a device rejection surfaces its reason; silence times out; a bad table n
 
   // a Huffman set travels in the body; a broken one never leaves
   const trained = withTrainedSet()
-  t.same(JSON.parse(tablePushMessage(trained, 'x')).config.encoder.tables[trained.id],
-    { luma: trained.luma, chroma: trained.chroma, huffman: trained.huffman }, 'the set is sent with the table')
-  const brokenSet = { ...trained, huffman: { ...trained.huffman, lumaAc: { counts: trained.huffman.lumaAc.counts, symbols: [] } } }
+  t.same(
+    JSON.parse(tablePushMessage(trained, 'x')).config.encoder.tables[trained.id],
+    { luma: trained.luma, chroma: trained.chroma, huffman: trained.huffman },
+    'the set is sent with the table',
+  )
+  const brokenSet = {
+    ...trained,
+    huffman: { ...trained.huffman, lumaAc: { counts: trained.huffman.lumaAc.counts, symbols: [] } },
+  }
   const e4 = await pushTable({ url: broker.url, deviceId: 'fake-1', table: brokenSet }).catch((e: unknown) => e)
   t.equal((e4 as PushTableError).reason, 'invalid')
   t.match((e4 as Error).message, /table natural-trained-test huffman\.lumaAc: counts add up to \d+ codes but 0 symbols/)
@@ -156,10 +202,20 @@ t.test('the confirmation compares the Huffman set: a report without it does not 
   device.on('message', (_t, p) => {
     const req = JSON.parse(p.toString()) as { id: string }
     const tables = { [trained.id]: { luma: trained.luma, chroma: trained.chroma } }
-    device.publish('deepn/old-1/config/result', JSON.stringify({ id: req.id, ok: true, applied: ['encoder.tables', 'encoder.table'] }), { qos: 1 })
-    device.publish('deepn/old-1/config', JSON.stringify({ version: 1, config: { encoder: { table: trained.id, tables } } }), { qos: 1, retain: true })
+    device.publish(
+      'deepn/old-1/config/result',
+      JSON.stringify({ id: req.id, ok: true, applied: ['encoder.tables', 'encoder.table'] }),
+      { qos: 1 },
+    )
+    device.publish(
+      'deepn/old-1/config',
+      JSON.stringify({ version: 1, config: { encoder: { table: trained.id, tables } } }),
+      { qos: 1, retain: true },
+    )
   })
-  const err = await pushTable({ url: broker.url, deviceId: 'old-1', table: trained, timeoutMs: 1000 }).catch((e: unknown) => e)
+  const err = await pushTable({ url: broker.url, deviceId: 'old-1', table: trained, timeoutMs: 1000 }).catch(
+    (e: unknown) => e,
+  )
   t.equal((err as PushTableError).reason, 'timeout')
   t.match((err as Error).message, /the reported config never showed table natural-trained-test/)
 })

@@ -8,7 +8,11 @@ import { SqliteFrameStore } from '../../agent/buffer/sqlite-store'
 import { tmpDir } from './fixtures/tmp-dir'
 import { makeFrame, verifyFrame } from './fixtures/frames'
 
-const corruptFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.includes('.corrupt-')).sort()
+const corruptFiles = (dir: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f.includes('.corrupt-'))
+    .sort()
 
 t.test(':memory: gives a MemoryFrameStore; a missing directory is created', async (t) => {
   t.type(openFrameStore({ path: ':memory:' }).store, MemoryFrameStore)

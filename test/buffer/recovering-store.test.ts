@@ -19,7 +19,11 @@ import { subscribe } from '../helpers/subscriber'
 import { tmpDir } from './fixtures/tmp-dir'
 import { makeFrame, verifyFrame } from './fixtures/frames'
 
-const corruptFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.includes('.corrupt-')).sort()
+const corruptFiles = (dir: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f.includes('.corrupt-'))
+    .sort()
 
 /**
  * Damages the database under an open store, for real: another connection checkpoints the WAL into the main file
@@ -72,13 +76,24 @@ function setUp(t: Test, bare = false) {
   const infos: RecoveryInfo[] = []
   const options: SqliteFrameStoreOptions = { path: file, seqBlock: 16, log: (m) => logs.push(m) }
   const inner = openFrameStore(options).store
-  const store: FrameStore = bare ? inner : new RecoveringFrameStore({ store: inner, open: options, onRecovered: (i) => infos.push(i) })
-  t.teardown(() => { try { store.close() } catch { /* the test's subject may be broken */ } })
+  const store: FrameStore = bare
+    ? inner
+    : new RecoveringFrameStore({ store: inner, open: options, onRecovered: (i) => infos.push(i) })
+  t.teardown(() => {
+    try {
+      store.close()
+    } catch {
+      /* the test's subject may be broken */
+    }
+  })
   for (let n = 0; n < 20; n++) store.append(makeFrame(n, 3000))
   return { dir, file, logs, infos, store }
 }
 
-for (const [name, from, code] of [['header', 0, 'SQLITE_NOTADB'], ['frame pages', 4096, 'SQLITE_CORRUPT']] as const) {
+for (const [name, from, code] of [
+  ['header', 0, 'SQLITE_NOTADB'],
+  ['frame pages', 4096, 'SQLITE_CORRUPT'],
+] as const) {
   t.test(`${name} overwritten while open: the next append recovers, keeps its frame, and seqs go up`, async (t) => {
     const { dir, file, logs, infos, store } = setUp(t)
     store.setLimits({ maxBytes: 0, maxFrames: 3, policy: 'drop-oldest', ttlMs: 0 })
@@ -90,17 +105,28 @@ for (const [name, from, code] of [['header', 0, 'SQLITE_NOTADB'], ['frame pages'
     t.equal(infos.length, 1, 'onRecovered fired once')
     t.match(infos[0], { count: 1, during: 'append', reason: new RegExp(code) })
     t.equal(infos[0].movedTo.length, corruptFiles(dir).length)
-    t.equal(corruptFiles(dir).filter((f) => /^buffer\.db\.corrupt-[\d-]+T[\d-]+Z$/.test(f)).length, 1, 'the damaged file is kept next to it')
+    t.equal(
+      corruptFiles(dir).filter((f) => /^buffer\.db\.corrupt-[\d-]+T[\d-]+Z$/.test(f)).length,
+      1,
+      'the damaged file is kept next to it',
+    )
     t.ok(infos[0].movedTo.every((f) => fs.existsSync(f)))
     t.match(logs.join('\n'), /went bad during append .*moved aside to .*corrupt-.*recovery #1/)
     t.equal((store as RecoveringFrameStore).recoveries, 1)
 
     const frames = store.peek(10)
-    t.same(frames.map((f) => f.seq), [res.seq], 'the fresh store holds exactly the frame being appended')
+    t.same(
+      frames.map((f) => f.seq),
+      [res.seq],
+      'the fresh store holds exactly the frame being appended',
+    )
     t.equal(verifyFrame(frames[0]), 100, 'its bytes intact')
     // The fresh store works, with the limits set before the corruption re-applied.
     const more = [101, 102, 103].map((n) => store.append(makeFrame(n, 3000)))
-    t.same(more.map((r) => r.seq), [res.seq! + 1, res.seq! + 2, res.seq! + 3])
+    t.same(
+      more.map((r) => r.seq),
+      [res.seq! + 1, res.seq! + 2, res.seq! + 3],
+    )
     t.same(more[2].dropped, [res.seq], 'maxFrames 3 still applies after the reopen')
     t.same(store.pendingLosses(), [infos[0].loss], 'the fresh store holds the loss record it was opened with')
     store.settleLoss(infos[0].loss!)
@@ -132,7 +158,11 @@ t.test('bypassed (the bare store): the same corruption throws CorruptDatabaseErr
 
 t.test('errors other than corruption pass through unchanged, with no recovery', async (t) => {
   const dir = tmpDir(t)
-  const options: SqliteFrameStoreOptions = { path: path.join(dir, 'buffer.db'), maxFileBytes: 64 * 1024, minFreeBytes: 0 }
+  const options: SqliteFrameStoreOptions = {
+    path: path.join(dir, 'buffer.db'),
+    maxFileBytes: 64 * 1024,
+    minFreeBytes: 0,
+  }
   const infos: RecoveryInfo[] = []
   const inner = openFrameStore(options).store
   const store = new RecoveringFrameStore({ store: inner, open: options, onRecovered: (i) => infos.push(i) })
@@ -166,42 +196,56 @@ t.test('reopening fails: the error reaches the caller and the next call tries ag
   t.same(store.peek(5).map(verifyFrame), [101])
 })
 
-t.test('deepn run (real process, real Mosquitto): the buffer corrupted mid-run is moved aside, logged, and frames keep flowing above the old seqs', async (t) => {
-  const broker = await startMosquitto()
-  t.teardown(() => broker.stop())
-  const dir = agentDir()
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const file = path.join(dir, 'buffer.db')
-  const sub = await subscribe(broker.url, ['deepn/live-corrupt/frames', 'deepn/live-corrupt/telemetry'])
-  t.teardown(() => sub.close())
-  const agent = spawnAgent(writeConfig(dir, {
-    deviceId: 'live-corrupt',
-    mqtt: { url: broker.url },
-    capture: { width: 32, height: 24, intervalMs: 20 },
-    buffer: { path: file },
-    telemetry: { intervalMs: 1000 },
-  }))
-  t.teardown(() => agent.signal('SIGKILL'))
-  const seqs = () => sub.on('frames').map((m) => readJpegMetadata(new Uint8Array(m.payload))!.seq as number)
-  await sub.waitFor(() => seqs().length >= 10, 30000, 'first frames')
-  await corruptUnderRunningAgent(agent, file)
-  const before = Math.max(...seqs())
-  await agent.waitForOutput(/went bad during .*moved aside to .*corrupt-.*recovery #1/, 30000)
-  await sub.waitFor(() => seqs().some((s) => s > before + 10), 30000, 'frames after the recovery')
-  const bySeq = new Map<number, Buffer>()
-  const reused: number[] = []
-  for (const m of sub.on('frames')) {
-    const s = readJpegMetadata(new Uint8Array(m.payload))!.seq as number
-    if (bySeq.has(s) && !bySeq.get(s)!.equals(m.payload)) reused.push(s)
-    bySeq.set(s, m.payload)
-  }
-  t.same(reused, [], 'no seq names two different frames (the fresh database starts above the old seqs)')
-  t.ok(Math.max(...bySeq.keys()) > 1024, 'fresh seqs continue above the sidecar ceiling')
-  t.ok(corruptFiles(dir).length >= 1, 'the damaged file is kept')
-  t.notMatch(agent.output(), /went bad.*recovery #2/, 'one corruption, one recovery')
-  const recoveries = () => sub.on('telemetry').map((m) => (JSON.parse(m.payload.toString()) as { counters: { bufferRecoveries: number } }).counters.bufferRecoveries)
-  await sub.waitFor(() => recoveries().includes(1), 10000, 'telemetry reporting the recovery')
-  t.ok(recoveries().every((n) => n <= 1), 'one recovery counted, never more')
-  agent.signal('SIGTERM')
-  t.equal(await agent.exited, 0, 'clean exit', { output: agent.output().slice(-3000) })
-})
+t.test(
+  'deepn run (real process, real Mosquitto): the buffer corrupted mid-run is moved aside, logged, and frames keep flowing above the old seqs',
+  async (t) => {
+    const broker = await startMosquitto()
+    t.teardown(() => broker.stop())
+    const dir = agentDir()
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+    const file = path.join(dir, 'buffer.db')
+    const sub = await subscribe(broker.url, ['deepn/live-corrupt/frames', 'deepn/live-corrupt/telemetry'])
+    t.teardown(() => sub.close())
+    const agent = spawnAgent(
+      writeConfig(dir, {
+        deviceId: 'live-corrupt',
+        mqtt: { url: broker.url },
+        capture: { width: 32, height: 24, intervalMs: 20 },
+        buffer: { path: file },
+        telemetry: { intervalMs: 1000 },
+      }),
+    )
+    t.teardown(() => agent.signal('SIGKILL'))
+    const seqs = () => sub.on('frames').map((m) => readJpegMetadata(new Uint8Array(m.payload))!.seq as number)
+    await sub.waitFor(() => seqs().length >= 10, 30000, 'first frames')
+    await corruptUnderRunningAgent(agent, file)
+    const before = Math.max(...seqs())
+    await agent.waitForOutput(/went bad during .*moved aside to .*corrupt-.*recovery #1/, 30000)
+    await sub.waitFor(() => seqs().some((s) => s > before + 10), 30000, 'frames after the recovery')
+    const bySeq = new Map<number, Buffer>()
+    const reused: number[] = []
+    for (const m of sub.on('frames')) {
+      const s = readJpegMetadata(new Uint8Array(m.payload))!.seq as number
+      if (bySeq.has(s) && !bySeq.get(s)!.equals(m.payload)) reused.push(s)
+      bySeq.set(s, m.payload)
+    }
+    t.same(reused, [], 'no seq names two different frames (the fresh database starts above the old seqs)')
+    t.ok(Math.max(...bySeq.keys()) > 1024, 'fresh seqs continue above the sidecar ceiling')
+    t.ok(corruptFiles(dir).length >= 1, 'the damaged file is kept')
+    t.notMatch(agent.output(), /went bad.*recovery #2/, 'one corruption, one recovery')
+    const recoveries = () =>
+      sub
+        .on('telemetry')
+        .map(
+          (m) =>
+            (JSON.parse(m.payload.toString()) as { counters: { bufferRecoveries: number } }).counters.bufferRecoveries,
+        )
+    await sub.waitFor(() => recoveries().includes(1), 10000, 'telemetry reporting the recovery')
+    t.ok(
+      recoveries().every((n) => n <= 1),
+      'one recovery counted, never more',
+    )
+    agent.signal('SIGTERM')
+    t.equal(await agent.exited, 0, 'clean exit', { output: agent.output().slice(-3000) })
+  },
+)

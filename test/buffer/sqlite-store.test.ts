@@ -29,8 +29,14 @@ t.test('frames, counters and the seq high-water mark survive a restart', async (
   a.close()
 
   const b = open({ limits: { maxBytes: 0, maxFrames: 3, policy: 'reject-new', ttlMs: 0 } })
-  t.same(b.peek(10).map((f) => verifyFrame(f)), [2, 3, 4])
-  t.same(b.peek(10).map((f) => f.seq), seqs.slice(2))
+  t.same(
+    b.peek(10).map((f) => verifyFrame(f)),
+    [2, 3, 4],
+  )
+  t.same(
+    b.peek(10).map((f) => f.seq),
+    seqs.slice(2),
+  )
   t.equal(b.append(makeFrame(5)).seq, undefined, 'rejected: full')
   t.same(b.stats(), { frames: 3, bytes: 3000, dropped: 2, rejected: 1, expired: 0 })
   t.equal(b.removeThrough(seqs[4]), 3)
@@ -38,7 +44,11 @@ t.test('frames, counters and the seq high-water mark survive a restart', async (
 
   const c = open()
   t.equal(c.stats().frames, 0)
-  t.equal(c.append(makeFrame(6)).seq, seqs[4] + 1, 'after a clean close seqs continue contiguously, even with no frame left')
+  t.equal(
+    c.append(makeFrame(6)).seq,
+    seqs[4] + 1,
+    'after a clean close seqs continue contiguously, even with no frame left',
+  )
   t.same(c.stats(), { frames: 1, bytes: 1000, dropped: 2, rejected: 1, expired: 0 })
   c.close()
 })
@@ -101,33 +111,43 @@ t.test('an unclean end on an earlier boot skips past the leased seqs; on the sam
   for (const s of [fullOther, full, sameBoot, crashed]) s.close()
 })
 
-t.test('a file-size cap (max_page_count) hits SQLITE_FULL: reject-new throws DiskFullError, committed frames stay', async (t) => {
-  const { open } = opener(t)
-  const s = open({ maxFileBytes: 1024 * 1024, limits: { maxBytes: 0, maxFrames: 0, policy: 'reject-new', ttlMs: 0 } })
-  const stored: number[] = []
-  let error: unknown
-  for (let n = 0; n < 50 && !error; n++) {
-    try {
-      stored.push(s.append(makeFrame(n, 100_000)).seq!)
-    } catch (err) {
-      error = err
+t.test(
+  'a file-size cap (max_page_count) hits SQLITE_FULL: reject-new throws DiskFullError, committed frames stay',
+  async (t) => {
+    const { open } = opener(t)
+    const s = open({ maxFileBytes: 1024 * 1024, limits: { maxBytes: 0, maxFrames: 0, policy: 'reject-new', ttlMs: 0 } })
+    const stored: number[] = []
+    let error: unknown
+    for (let n = 0; n < 50 && !error; n++) {
+      try {
+        stored.push(s.append(makeFrame(n, 100_000)).seq!)
+      } catch (err) {
+        error = err
+      }
     }
-  }
-  t.ok(stored.length >= 5 && stored.length < 11, `${stored.length} frames of 100 KB fit in 1 MB`)
-  t.type(error, DiskFullError)
-  t.equal((error as { code: string }).code, 'SQLITE_FULL')
-  t.match((error as Error).message, /100000-byte frame.*not stored.*buffered frames .* are intact/)
-  t.same(s.peek(100).map((f) => f.seq), stored, 'every committed frame is still there')
-  t.same(s.peek(100).map((f) => verifyFrame(f)), stored.map((_, i) => i))
-  t.equal(s.stats().rejected, 1)
-  s.removeThrough(stored[2])
-  const next = s.append(makeFrame(99, 100_000)).seq!
-  t.ok(next > stored[stored.length - 1], 'after the publisher drained some, appends work again')
-  s.close()
-  const again = open()
-  t.same(again.stats().rejected, 1, 'the disk-full refusal was counted persistently')
-  again.close()
-})
+    t.ok(stored.length >= 5 && stored.length < 11, `${stored.length} frames of 100 KB fit in 1 MB`)
+    t.type(error, DiskFullError)
+    t.equal((error as { code: string }).code, 'SQLITE_FULL')
+    t.match((error as Error).message, /100000-byte frame.*not stored.*buffered frames .* are intact/)
+    t.same(
+      s.peek(100).map((f) => f.seq),
+      stored,
+      'every committed frame is still there',
+    )
+    t.same(
+      s.peek(100).map((f) => verifyFrame(f)),
+      stored.map((_, i) => i),
+    )
+    t.equal(s.stats().rejected, 1)
+    s.removeThrough(stored[2])
+    const next = s.append(makeFrame(99, 100_000)).seq!
+    t.ok(next > stored[stored.length - 1], 'after the publisher drained some, appends work again')
+    s.close()
+    const again = open()
+    t.same(again.stats().rejected, 1, 'the disk-full refusal was counted persistently')
+    again.close()
+  },
+)
 
 t.test('a file-size cap under drop-oldest keeps the newest frames flowing', async (t) => {
   const { open } = opener(t)
@@ -143,7 +163,11 @@ t.test('a file-size cap under drop-oldest keeps the newest frames flowing', asyn
   t.ok(st.dropped > 25, `dropped ${st.dropped} to make room`)
   t.equal(st.frames + st.dropped, 40)
   const kept = s.peek(100).map((f) => verifyFrame(f))
-  t.same(kept, Array.from({ length: st.frames }, (_, i) => 40 - st.frames + i), 'the newest frames are kept, intact')
+  t.same(
+    kept,
+    Array.from({ length: st.frames }, (_, i) => 40 - st.frames + i),
+    'the newest frames are kept, intact',
+  )
   t.match(logs.join('\n'), /storage full \(SQLITE_FULL\)/)
   s.close()
 })
@@ -154,7 +178,10 @@ t.test('bad options fail clearly', async (t) => {
   const { open } = opener(t)
   t.throws(() => open({ seqBlock: 0 }), /seqBlock/)
   t.throws(() => open({ maxFileBytes: -5 }), /maxFileBytes/)
-  t.throws(() => new SqliteFrameStore({ path: '/nonexistent-dir/x/buffer.db' }), /frame buffer: opening \/nonexistent-dir\/x\/buffer\.db failed/)
+  t.throws(
+    () => new SqliteFrameStore({ path: '/nonexistent-dir/x/buffer.db' }),
+    /frame buffer: opening \/nonexistent-dir\/x\/buffer\.db failed/,
+  )
 })
 
 t.test('a database from a newer schema is refused, not overwritten', async (t) => {
@@ -189,32 +216,56 @@ t.test('a sidecar that cannot be written is logged once and appends go on', asyn
   s.close()
 })
 
-t.test('a schema-1 file (no quant_digest column) is migrated in place: its frames stay, new ones keep their digest', async (t) => {
-  const { file, open } = opener(t)
-  writeSchema1Buffer(file, [makeFrame(1), makeFrame(2)].map((f, i) => ({ ...f, seq: 10 + i })))
-  const s = open()
-  t.same(s.peek(10).map((f) => [f.seq, verifyFrame(f), 'quantDigest' in f]), [[10, 1, false], [11, 2, false]], 'old frames, no digest')
-  t.equal(s.append({ ...makeFrame(3), quantDigest: 'feedfacefeedface' }).seq, 12, 'seqs continue after the old ones')
-  t.equal(s.peek(1, 11)[0].quantDigest, 'feedfacefeedface')
-  s.close()
-  const raw = new Database(file, { readonly: true })
-  t.equal(raw.pragma('user_version', { simple: true }), 2)
-  raw.close()
-  const again = open()
-  t.same(again.peek(10).map((f) => f.seq), [10, 11, 12], 'opens again as schema 2')
-  again.close()
-})
+t.test(
+  'a schema-1 file (no quant_digest column) is migrated in place: its frames stay, new ones keep their digest',
+  async (t) => {
+    const { file, open } = opener(t)
+    writeSchema1Buffer(
+      file,
+      [makeFrame(1), makeFrame(2)].map((f, i) => ({ ...f, seq: 10 + i })),
+    )
+    const s = open()
+    t.same(
+      s.peek(10).map((f) => [f.seq, verifyFrame(f), 'quantDigest' in f]),
+      [
+        [10, 1, false],
+        [11, 2, false],
+      ],
+      'old frames, no digest',
+    )
+    t.equal(s.append({ ...makeFrame(3), quantDigest: 'feedfacefeedface' }).seq, 12, 'seqs continue after the old ones')
+    t.equal(s.peek(1, 11)[0].quantDigest, 'feedfacefeedface')
+    s.close()
+    const raw = new Database(file, { readonly: true })
+    t.equal(raw.pragma('user_version', { simple: true }), 2)
+    raw.close()
+    const again = open()
+    t.same(
+      again.peek(10).map((f) => f.seq),
+      [10, 11, 12],
+      'opens again as schema 2',
+    )
+    again.close()
+  },
+)
 
-t.test("a schema-1 file's own configuration rows can be read and dropped (for agent/saved-config to move them out)", async (t) => {
-  const { file, open } = opener(t)
-  writeSchema1Buffer(file, [], { 'config.remote': '{"capture":{"width":80}}', 'config.version': '4' })
-  const s = open()
-  t.equal(s.legacyState('config.remote'), '{"capture":{"width":80}}')
-  t.equal(s.legacyState('config.version'), '4')
-  t.throws(() => s.legacyState('loss.pending'), /not a legacy configuration key/, 'the store\'s own records stay its own')
-  s.dropLegacyState(['config.remote', 'config.version'])
-  s.close()
-  const again = open()
-  t.equal(again.legacyState('config.remote'), undefined, 'gone for good')
-  again.close()
-})
+t.test(
+  "a schema-1 file's own configuration rows can be read and dropped (for agent/saved-config to move them out)",
+  async (t) => {
+    const { file, open } = opener(t)
+    writeSchema1Buffer(file, [], { 'config.remote': '{"capture":{"width":80}}', 'config.version': '4' })
+    const s = open()
+    t.equal(s.legacyState('config.remote'), '{"capture":{"width":80}}')
+    t.equal(s.legacyState('config.version'), '4')
+    t.throws(
+      () => s.legacyState('loss.pending'),
+      /not a legacy configuration key/,
+      "the store's own records stay its own",
+    )
+    s.dropLegacyState(['config.remote', 'config.version'])
+    s.close()
+    const again = open()
+    t.equal(again.legacyState('config.remote'), undefined, 'gone for good')
+    again.close()
+  },
+)

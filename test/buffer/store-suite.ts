@@ -9,7 +9,13 @@ import { makeFrame, verifyFrame } from './fixtures/frames'
 
 export type StoreFactory = (limits?: BufferLimits) => FrameStore
 
-const limits = (over: Partial<BufferLimits>): BufferLimits => ({ maxBytes: 0, maxFrames: 0, policy: 'drop-oldest', ttlMs: 0, ...over })
+const limits = (over: Partial<BufferLimits>): BufferLimits => ({
+  maxBytes: 0,
+  maxFrames: 0,
+  policy: 'drop-oldest',
+  ttlMs: 0,
+  ...over,
+})
 
 export function storeSuite(t: Test, factory: StoreFactory): void {
   const open = (l?: BufferLimits): FrameStore => {
@@ -24,17 +30,33 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.ok(seqs[0] >= 1, 'seqs are positive')
     for (let i = 1; i < seqs.length; i++) t.equal(seqs[i], seqs[i - 1] + 1, 'one store hands out contiguous seqs')
     const got = s.peek(10)
-    t.same(got.map((f) => f.seq), seqs)
-    t.same(got.map((f) => verifyFrame(f)), [0, 1, 2, 3, 4], 'jpeg bytes, size and table id come back as appended')
-    t.same(got.map((f) => f.jpeg.length), [500, 600, 700, 800, 900])
+    t.same(
+      got.map((f) => f.seq),
+      seqs,
+    )
+    t.same(
+      got.map((f) => verifyFrame(f)),
+      [0, 1, 2, 3, 4],
+      'jpeg bytes, size and table id come back as appended',
+    )
+    t.same(
+      got.map((f) => f.jpeg.length),
+      [500, 600, 700, 800, 900],
+    )
     t.same(s.stats(), { frames: 5, bytes: 3500, dropped: 0, rejected: 0, expired: 0 })
   })
 
   t.test('peek honours limit and afterSeq', async (t) => {
     const s = open()
     const seqs = [0, 1, 2, 3, 4, 5].map((n) => s.append(makeFrame(n)).seq!)
-    t.same(s.peek(2).map((f) => f.seq), seqs.slice(0, 2))
-    t.same(s.peek(3, seqs[1]).map((f) => f.seq), seqs.slice(2, 5))
+    t.same(
+      s.peek(2).map((f) => f.seq),
+      seqs.slice(0, 2),
+    )
+    t.same(
+      s.peek(3, seqs[1]).map((f) => f.seq),
+      seqs.slice(2, 5),
+    )
     t.same(s.peek(10, seqs[5]), [])
     t.same(s.peek(0), [])
     t.same(s.stats().frames, 6, 'peek removes nothing')
@@ -42,8 +64,21 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
 
   t.test('capture metadata round-trips', async (t) => {
     const s = open()
-    const seq = s.append({ jpeg: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), capturedAt: 1_700_000_000_123, tableId: 'deepn-q50', width: 1920, height: 1080 }).seq
-    t.same(s.peek(1)[0], { seq, jpeg: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), capturedAt: 1_700_000_000_123, tableId: 'deepn-q50', width: 1920, height: 1080 })
+    const seq = s.append({
+      jpeg: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]),
+      capturedAt: 1_700_000_000_123,
+      tableId: 'deepn-q50',
+      width: 1920,
+      height: 1080,
+    }).seq
+    t.same(s.peek(1)[0], {
+      seq,
+      jpeg: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]),
+      capturedAt: 1_700_000_000_123,
+      tableId: 'deepn-q50',
+      width: 1920,
+      height: 1080,
+    })
   })
 
   t.test('a quantDigest is kept as given; a frame appended without one comes back without one', async (t) => {
@@ -69,7 +104,10 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     s.remove(seqs[1])
     s.remove(seqs[1])
     s.remove(999_999)
-    t.same(s.peek(10).map((f) => f.seq), [seqs[0], seqs[2]])
+    t.same(
+      s.peek(10).map((f) => f.seq),
+      [seqs[0], seqs[2]],
+    )
     t.same(s.stats(), { frames: 2, bytes: 200, dropped: 0, rejected: 0, expired: 0 })
   })
 
@@ -78,7 +116,10 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     const seqs = [0, 1, 2, 3, 4].map((n) => s.append(makeFrame(n, 100)).seq!)
     t.equal(s.removeThrough(seqs[2]), 3)
     t.equal(s.removeThrough(seqs[2]), 0, 'nothing left to remove')
-    t.same(s.peek(10).map((f) => f.seq), seqs.slice(3))
+    t.same(
+      s.peek(10).map((f) => f.seq),
+      seqs.slice(3),
+    )
     t.equal(s.stats().bytes, 200)
   })
 
@@ -96,7 +137,10 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     const seqs = [0, 1, 2].map((n) => s.append(makeFrame(n)).seq!)
     const r = s.append(makeFrame(3))
     t.same(r.dropped, [seqs[0]])
-    t.same(s.peek(10).map((f) => verifyFrame(f)), [1, 2, 3])
+    t.same(
+      s.peek(10).map((f) => verifyFrame(f)),
+      [1, 2, 3],
+    )
     t.equal(s.stats().dropped, 1)
   })
 
@@ -118,7 +162,10 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     const r = s.append(makeFrame(2))
     t.equal(r.seq, undefined)
     t.same(r.dropped, [])
-    t.same(s.peek(10).map((f) => verifyFrame(f)), [0, 1])
+    t.same(
+      s.peek(10).map((f) => verifyFrame(f)),
+      [0, 1],
+    )
     t.same(s.stats(), { frames: 2, bytes: 2000, dropped: 0, rejected: 1, expired: 0 })
     s.remove(b)
     t.equal(s.append(makeFrame(3)).seq, b + 1, 'a refused frame consumed no seq')
@@ -147,7 +194,10 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.same(stale.dropped, [])
     const r = s.append(makeFrame(3, 100, now))
     t.same(r.dropped, [stale.seq], 'append expires by the wall clock and reports it')
-    t.same(s.peek(10).map((f) => f.seq), [b, r.seq])
+    t.same(
+      s.peek(10).map((f) => f.seq),
+      [b, r.seq],
+    )
     t.same(s.stats(), { frames: 2, bytes: 200, dropped: 0, rejected: 0, expired: 2 })
   })
 
@@ -174,7 +224,11 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.equal(s.append(makeFrame(1)).reason, undefined)
     const first = s.append(makeFrame(2))
     t.equal(first.reason, 'buffer full (buffer.maxFrames 2): oldest unsent frames dropped (drop-oldest)')
-    t.equal(s.append(makeFrame(3)).reason, first.reason, 'the same cause, the same words (status changes only when the cause does)')
+    t.equal(
+      s.append(makeFrame(3)).reason,
+      first.reason,
+      'the same cause, the same words (status changes only when the cause does)',
+    )
     s.setLimits(limits({ maxFrames: 2, policy: 'reject-new' }))
     t.equal(s.append(makeFrame(4)).reason, 'buffer full (buffer.maxFrames 2): new frames refused (reject-new)')
     s.setLimits(limits({ maxBytes: 100, policy: 'reject-new' }))
@@ -190,7 +244,10 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     s.setLimits(limits({ maxFrames: 10 }))
     const r = s.append(makeFrame(200, 10))
     t.same(r.dropped, seqs.slice(0, 191))
-    t.same(s.peek(100).map((f) => verifyFrame(f)), Array.from({ length: 10 }, (_, i) => 191 + i))
+    t.same(
+      s.peek(100).map((f) => verifyFrame(f)),
+      Array.from({ length: 10 }, (_, i) => 191 + i),
+    )
     t.same(s.stats(), { frames: 10, bytes: 100, dropped: 191, rejected: 0, expired: 0 })
   })
 
@@ -213,7 +270,10 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.throws(() => s.append({ ...good, tableId: '' }), /frame\.tableId/)
     t.throws(() => s.append({ ...good, quantDigest: '' }), /frame\.quantDigest/)
     t.throws(() => s.setLimits(limits({ maxBytes: -1 })), /limits\.maxBytes/)
-    t.throws(() => s.setLimits(limits({ policy: 'drop-newest' as 'reject-new' })), /limits\.policy must be one of drop-oldest, reject-new/)
+    t.throws(
+      () => s.setLimits(limits({ policy: 'drop-newest' as 'reject-new' })),
+      /limits\.policy must be one of drop-oldest, reject-new/,
+    )
     t.throws(() => s.peek(-1), /peek limit/)
     t.throws(() => s.remove(1.5), /remove must be an integer seq/)
     t.equal(s.stats().frames, 0, 'nothing was stored by the bad calls')

@@ -15,20 +15,22 @@ import { main as calibrate } from '../../agent/commands/calibrate'
 /** A gray frame of 8x8 blocks, block i filled with 128 + (i even ? +d : -d): DC = ±8d, every AC exactly 0. */
 function flatBlocks(w: number, h: number, d: number): RawImage {
   const data = new Uint8Array(w * h)
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const b = (y >> 3) * (w >> 3) + (x >> 3)
-    data[y * w + x] = 128 + (b % 2 === 0 ? d : -d)
-  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const b = (y >> 3) * (w >> 3) + (x >> 3)
+      data[y * w + x] = 128 + (b % 2 === 0 ? d : -d)
+    }
   return { width: w, height: h, format: 'gray', data }
 }
 
 /** A checkerboard of ±a around 128, sign flipping per block: zero-mean blocks of energy 64a². */
 function checkers(w: number, h: number, a: number): RawImage {
   const data = new Uint8Array(w * h)
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const b = (y >> 3) * (w >> 3) + (x >> 3)
-    data[y * w + x] = 128 + ((x + y + (b % 2)) % 2 === 0 ? a : -a)
-  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const b = (y >> 3) * (w >> 3) + (x >> 3)
+      data[y * w + x] = 128 + ((x + y + (b % 2)) % 2 === 0 ? a : -a)
+    }
   return { width: w, height: h, format: 'gray', data }
 }
 
@@ -41,7 +43,10 @@ t.test('σ of a known pattern: DC only, exactly 8d', async (t) => {
   t.equal(report.lumaBlocks, 3 * 8, '8 blocks per 32x16 frame')
   t.equal(report.lumaSigma[0], 160, 'σ_DC = 8d: half the blocks at +8d, half at −8d')
   t.equal(report.lumaMean[0], 0)
-  t.ok(report.lumaSigma.slice(1).every((s) => s === 0), 'no AC energy')
+  t.ok(
+    report.lumaSigma.slice(1).every((s) => s === 0),
+    'no AC energy',
+  )
   t.equal(report.chromaSigma, undefined, 'gray frames: no chroma statistics')
   parseTableFile(table, 'calibrated table')
   t.equal(table.luma[0], 5, 'high-σ DC gets the finest PLM step (qMin)')
@@ -63,8 +68,19 @@ t.test('σ of a checkerboard: Parseval holds and the (7,7) coefficient dominates
 
 t.test('stops after T seconds on the injected clock; colour frames give chroma σ', async (t) => {
   let now = 1000
-  const c = new CalibrationCollector({ frames: 1000, seconds: 2, now: () => now, subsampling: '420', deviceId: 'cam-7' })
-  const rgb: RawImage = { width: 16, height: 16, format: 'rgb', data: new Uint8Array(16 * 16 * 3).map((_, i) => (i * 37) % 256) }
+  const c = new CalibrationCollector({
+    frames: 1000,
+    seconds: 2,
+    now: () => now,
+    subsampling: '420',
+    deviceId: 'cam-7',
+  })
+  const rgb: RawImage = {
+    width: 16,
+    height: 16,
+    format: 'rgb',
+    data: new Uint8Array(16 * 16 * 3).map((_, i) => (i * 37) % 256),
+  }
   t.notOk(c.add(rgb))
   now += 1500
   t.notOk(c.add(rgb))
@@ -102,11 +118,19 @@ t.test('deepn calibrate on the synthetic camera writes a valid table and σ repo
   const table = parseTableFile(text, out)
   t.equal(table.id, 'calibrated-bench-cam')
   t.equal((table.source as { frames: number }).frames, 4)
-  const report = JSON.parse(readFileSync(rep, 'utf8')) as { frames: number; lumaBlocks: number; lumaSigma: number[]; chromaSigma: number[] }
+  const report = JSON.parse(readFileSync(rep, 'utf8')) as {
+    frames: number
+    lumaBlocks: number
+    lumaSigma: number[]
+    chromaSigma: number[]
+  }
   t.equal(report.frames, 4)
   t.equal(report.lumaBlocks, 4 * 6 * 4)
   t.equal(report.lumaSigma.length, 64)
-  t.ok(report.lumaSigma.some((s) => s > 0), 'the synthetic pattern has texture')
+  t.ok(
+    report.lumaSigma.some((s) => s > 0),
+    'the synthetic pattern has texture',
+  )
   t.equal(report.chromaSigma.length, 64)
   await t.rejects(calibrate(['--frames', 'x']), /--frames must be a positive number/)
 })

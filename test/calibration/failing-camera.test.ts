@@ -16,11 +16,23 @@ function deepn(argv: string[], timeoutMs = 30000): Promise<{ code: number | null
   for (const k of Object.keys(env)) if (k.startsWith('DEEPN_')) delete env[k]
   const p = spawn(process.execPath, [CLI, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
-  p.stdout.on('data', (d) => { out += d })
-  p.stderr.on('data', (d) => { out += d })
+  p.stdout.on('data', (d) => {
+    out += d
+  })
+  p.stderr.on('data', (d) => {
+    out += d
+  })
   let hung = false
-  const timer = setTimeout(() => { hung = true; p.kill('SIGKILL') }, timeoutMs)
-  return new Promise((res) => p.once('exit', (code) => { clearTimeout(timer); res({ code, out, hung }) }))
+  const timer = setTimeout(() => {
+    hung = true
+    p.kill('SIGKILL')
+  }, timeoutMs)
+  return new Promise((res) =>
+    p.once('exit', (code) => {
+      clearTimeout(timer)
+      res({ code, out, hung })
+    }),
+  )
 }
 
 const lastLine = (out: string): string => out.trim().split('\n').pop() ?? ''
@@ -34,7 +46,10 @@ t.test('calibrate: a camera that keeps failing ends the command with its error',
   const r = await deepn(['calibrate', '--config', cfg, '--frames', '3', '--out', join(dir, 't.json')])
   t.notOk(r.hung, 'ends by itself')
   t.equal(r.code, 1, r.out)
-  t.match(lastLine(r.out), /^deepn calibrate: camera \(files\) failed 5 times in a row, giving up: files: no images .* in .*no-images$/)
+  t.match(
+    lastLine(r.out),
+    /^deepn calibrate: camera \(files\) failed 5 times in a row, giving up: files: no images .* in .*no-images$/,
+  )
   t.match(r.out, /retrying in \d+ ms/, 'the retries were visible while they happened')
 })
 
@@ -42,7 +57,14 @@ t.test('calibrate and run: a missing capture.filesDir is a start-up error naming
   const dir = t.testdir()
   const cfg = join(dir, 'agent.json')
   const missing = join(dir, 'does-not-exist')
-  writeFileSync(cfg, JSON.stringify({ mqtt: { url: 'mqtt://127.0.0.1:1' }, buffer: { path: join(dir, 'buffer.db') }, capture: { source: 'files', filesDir: missing } }))
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      mqtt: { url: 'mqtt://127.0.0.1:1' },
+      buffer: { path: join(dir, 'buffer.db') },
+      capture: { source: 'files', filesDir: missing },
+    }),
+  )
   for (const cmd of ['calibrate', 'run']) {
     const r = await deepn([cmd, '--config', cfg], 20000)
     t.notOk(r.hung, `${cmd} ends by itself`)

@@ -14,13 +14,26 @@ import { RemoteCalibration, parseCalibrationRequest } from '../../agent/calibrat
 import { startMosquitto } from '../helpers/mosquitto'
 import { subscribe } from '../helpers/subscriber'
 
-const frame = (v: number): RawImage => ({ width: 16, height: 8, format: 'gray', data: new Uint8Array(128).map((_, i) => (i % 16 < 8 ? 128 + v : 128 - v)) })
+const frame = (v: number): RawImage => ({
+  width: 16,
+  height: 8,
+  format: 'gray',
+  data: new Uint8Array(128).map((_, i) => (i % 16 < 8 ? 128 + v : 128 - v)),
+})
 
 t.test('request → started → frames → done with table and σ report; busy, bad and cancel answered', async (t) => {
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
   const log = memoryLogger('warn')
-  const link = new MqttLink({ url: broker.url, protocol: 'auto', clientId: 'cal-test', keepaliveSec: 30, connectTimeoutMs: 5000, reconnect: { minMs: 100, maxMs: 1000 }, log })
+  const link = new MqttLink({
+    url: broker.url,
+    protocol: 'auto',
+    clientId: 'cal-test',
+    keepaliveSec: 30,
+    connectTimeoutMs: 5000,
+    reconnect: { minMs: 100, maxMs: 1000 },
+    log,
+  })
   const up = new Promise((r) => link.once('up', r))
   link.start()
   await up
@@ -46,7 +59,13 @@ t.test('request → started → frames → done with table and σ report; busy, 
 
   for (let i = 0; i < 3; i++) session.observe(frame(10)) // what the capture loop does for every frame it encodes
   await sub.waitFor(() => replies().length >= 3, 10000, 'done')
-  const done = replies()[2] as { id: string; ok: boolean; state: string; table: unknown; report: { frames: number; lumaSigma: number[] } }
+  const done = replies()[2] as {
+    id: string
+    ok: boolean
+    state: string
+    table: unknown
+    report: { frames: number; lumaSigma: number[] }
+  }
   t.match(done, { id: 'c1', ok: true, state: 'done' })
   t.equal(done.report.frames, 3)
   t.equal(done.report.lumaSigma[0], 80, 'σ_DC of the ±10 block pattern')

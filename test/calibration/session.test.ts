@@ -4,7 +4,12 @@ import type { RawImage } from '../../shared/codec/types'
 import { CalibrationBusyError, CalibrationSession } from '../../agent/calibration/session'
 import type { CalibrationResult } from '../../agent/calibration/collector'
 
-const frame = (v: number): RawImage => ({ width: 16, height: 8, format: 'gray', data: new Uint8Array(128).map((_, i) => (i % 16 < 8 ? 128 + v : 128 - v)) })
+const frame = (v: number): RawImage => ({
+  width: 16,
+  height: 8,
+  format: 'gray',
+  data: new Uint8Array(128).map((_, i) => (i % 16 < 8 ? 128 + v : 128 - v)),
+})
 
 t.test('collects only while started, reports once, then is idle again', async (t) => {
   const s = new CalibrationSession()
@@ -31,7 +36,11 @@ t.test('collects only while started, reports once, then is idle again', async (t
 t.test('a bad frame ends the calibration through onError; cancel returns what was collected', async (t) => {
   const s = new CalibrationSession()
   const errors: Error[] = []
-  s.start({ frames: 5 }, () => t.fail('must not complete'), (e) => errors.push(e))
+  s.start(
+    { frames: 5 },
+    () => t.fail('must not complete'),
+    (e) => errors.push(e),
+  )
   s.observe({ width: 16, height: 8, format: 'gray', data: new Uint8Array(3) })
   t.equal(errors.length, 1)
   t.match(errors[0].message, /image\.data: 3 bytes/)

@@ -15,7 +15,8 @@ export const vAt = (x: number, y: number, k: number): number => (x + 5 * y + 90 
 
 /** Tightly packed expected I420 frame k of the fake pattern. */
 export function expectedI420(w: number, h: number, k: number): Uint8Array {
-  const cw = Math.ceil(w / 2), ch = Math.ceil(h / 2)
+  const cw = Math.ceil(w / 2),
+    ch = Math.ceil(h / 2)
   const out = new Uint8Array(w * h + 2 * cw * ch)
   let o = 0
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[o++] = yAt(x, y, k)
@@ -26,7 +27,10 @@ export function expectedI420(w: number, h: number, k: number): Uint8Array {
 
 export function expectedRgb(w: number, h: number): Uint8Array {
   const out = new Uint8Array(w * h * 3)
-  for (let y = 0, o = 0; y < h; y++) for (let x = 0; x < w; x++) { for (const c of rgbAt(x, y)) out[o++] = c }
+  for (let y = 0, o = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      for (const c of rgbAt(x, y)) out[o++] = c
+    }
   return out
 }
 
@@ -50,13 +54,26 @@ export function childPids(): { pid: number; state: string; comm: string }[] {
     try {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(rest[1]) === process.pid) out.push({ pid: Number(d), state: rest[0], comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) })
-    } catch { /* exited meanwhile */ }
+      if (Number(rest[1]) === process.pid)
+        out.push({ pid: Number(d), state: rest[0], comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) })
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return out
 }
 
-export const memoryLog = (): { lines: string[]; log: { debug(m: string): void; info(m: string): void; warn(m: string): void } } => {
+export const memoryLog = (): {
+  lines: string[]
+  log: { debug(m: string): void; info(m: string): void; warn(m: string): void }
+} => {
   const lines: string[] = []
-  return { lines, log: { debug: (m) => lines.push(`debug ${m}`), info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`) } }
+  return {
+    lines,
+    log: {
+      debug: (m) => lines.push(`debug ${m}`),
+      info: (m) => lines.push(`info ${m}`),
+      warn: (m) => lines.push(`warn ${m}`),
+    },
+  }
 }

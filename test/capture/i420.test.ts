@@ -3,19 +3,40 @@ import { deriveI420Layout, layoutForStride, packI420, packedI420Bytes } from '..
 
 /** A padded frame whose padding bytes are 0xEE and whose pixels encode their plane and position. */
 function padded(w: number, h: number, stride: number, trailing = 0): { buf: Uint8Array; expect: Uint8Array } {
-  const cw = Math.ceil(w / 2), ch = Math.ceil(h / 2), cs = stride / 2
+  const cw = Math.ceil(w / 2),
+    ch = Math.ceil(h / 2),
+    cs = stride / 2
   const buf = new Uint8Array(stride * h + 2 * cs * ch + trailing).fill(0xee)
   const expect: number[] = []
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) { const v = (x + 3 * y) % 200; buf[y * stride + x] = v; expect.push(v) }
-  const u = stride * h, v = u + cs * ch
-  for (const [base, add] of [[u, 7], [v, 13]]) {
-    for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) { const s = (x * 2 + y + add) % 200; buf[base + y * cs + x] = s; expect.push(s) }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const v = (x + 3 * y) % 200
+      buf[y * stride + x] = v
+      expect.push(v)
+    }
+  const u = stride * h,
+    v = u + cs * ch
+  for (const [base, add] of [
+    [u, 7],
+    [v, 13],
+  ]) {
+    for (let y = 0; y < ch; y++)
+      for (let x = 0; x < cw; x++) {
+        const s = (x * 2 + y + add) % 200
+        buf[base + y * cs + x] = s
+        expect.push(s)
+      }
   }
   return { buf, expect: Uint8Array.from(expect) }
 }
 
 t.test('stride padding is stripped, never treated as pixels', async (t) => {
-  for (const [w, h] of [[100, 50], [640, 480], [98, 30], [1920, 1080]]) {
+  for (const [w, h] of [
+    [100, 50],
+    [640, 480],
+    [98, 30],
+    [1920, 1080],
+  ]) {
     const stride = Math.ceil(w / 64) * 64
     const { buf, expect } = padded(w, h, stride)
     const layout = deriveI420Layout(buf.length, w, h)
@@ -52,5 +73,8 @@ t.test('sizes that fit no layout, and short buffers, are errors', async (t) => {
   t.equal(deriveI420Layout(12345, 640, 480), null)
   t.equal(deriveI420Layout(100, 640, 480), null)
   t.throws(() => layoutForStride(640, 480, 600), /stride 600 is smaller than the width 640/)
-  t.throws(() => packI420(new Uint8Array(1000), layoutForStride(64, 64, 64)), /I420 frame truncated: 1000 of 6144 bytes/)
+  t.throws(
+    () => packI420(new Uint8Array(1000), layoutForStride(64, 64, 64)),
+    /I420 frame truncated: 1000 of 6144 bytes/,
+  )
 })

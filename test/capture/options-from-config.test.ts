@@ -17,7 +17,16 @@ t.test('schema defaults map onto createSource options', async (t) => {
 })
 
 t.test('every capture key the sources read is passed through', async (t) => {
-  const c = { ...defaults().capture, source: 'rpicam' as const, rpicamMode: 'vid' as const, rpicamFramerate: 15, rpicamStride: 704, warmupMs: 250, filesDir: '/srv/frames', filesLoop: false }
+  const c = {
+    ...defaults().capture,
+    source: 'rpicam' as const,
+    rpicamMode: 'vid' as const,
+    rpicamFramerate: 15,
+    rpicamStride: 704,
+    warmupMs: 250,
+    filesDir: '/srv/frames',
+    filesLoop: false,
+  }
   const o = captureOptionsFromConfig(c)
   t.same(o.rpicam, { mode: 'vid', framerate: 15, stride: 704 })
   t.same(o.files, { dir: '/srv/frames', loop: false })

@@ -14,7 +14,9 @@ function fakeEnv(vars: Record<string, string>): () => void {
   const keys = ['FAKE_CAMERA_MODE', 'FAKE_CAMERA_FAIL_FIRST', 'FAKE_CAMERA_STATE', 'FAKE_CAMERA_ARGS_LOG']
   for (const k of keys) delete process.env[k]
   Object.assign(process.env, vars)
-  return () => { for (const k of keys) delete process.env[k] }
+  return () => {
+    for (const k of keys) delete process.env[k]
+  }
 }
 const stateFile = (): string => join(dir, `state-${n++}`)
 
@@ -30,7 +32,11 @@ t.test('raspistill via node-raspistill: BMP over stdout, decoded exactly', async
   t.same([img.width, img.height, img.format], [W, H, 'rgb'])
   t.ok(sameBytes(img.data, expectedRgb(W, H)), 'every pixel equals the pattern')
   const call = JSON.parse(readFileSync(argsLog, 'utf8').trim())
-  t.same(call.args, ['-n', '-e', 'bmp', '-w', String(W), '-h', String(H), '-t', '200', '-o', '-'], 'uncompressed BMP to stdout, no preview')
+  t.same(
+    call.args,
+    ['-n', '-e', 'bmp', '-w', String(W), '-h', String(H), '-t', '200', '-o', '-'],
+    'uncompressed BMP to stdout, no preview',
+  )
   await src.close()
 })
 
@@ -74,7 +80,11 @@ t.test('a hung camera is killed at the timeout, grandchildren included', async (
     t.ok(grandchild > 0 && processGone(grandchild), `${mode}: the grandchild sleep ${grandchild} is gone`)
     restore()
   }
-  t.same(childPids().filter((c) => c.comm !== 'ps'), [], 'no child processes left, no zombies')
+  t.same(
+    childPids().filter((c) => c.comm !== 'ps'),
+    [],
+    'no child processes left, no zombies',
+  )
 })
 
 t.test('abort kills the capture', async (t) => {
@@ -101,7 +111,14 @@ t.test('RetryingSource: logged errors, backoff, then a whole frame', async (t) =
   t.teardown(fakeEnv({ FAKE_CAMERA_FAIL_FIRST: '2', FAKE_CAMERA_STATE: stateFile() }))
   const { lines, log } = memoryLog()
   const errors: string[] = []
-  const src = createSource({ source: 'raspistill', width: W, height: H, log, retry: { minMs: 50, maxMs: 200 }, onError: (e) => errors.push(e.message) })
+  const src = createSource({
+    source: 'raspistill',
+    width: W,
+    height: H,
+    log,
+    retry: { minMs: 50, maxMs: 200 },
+    onError: (e) => errors.push(e.message),
+  })
   t.ok(src instanceof RetryingSource)
   const img = await src.capture()
   t.ok(sameBytes(img.data, expectedRgb(W, H)), 'third run delivered the frame')
@@ -115,9 +132,16 @@ t.test('RetryingSource: logged errors, backoff, then a whole frame', async (t) =
 
 t.test('missing raspistill: the Bookworm hint', async (t) => {
   const saved = process.env.PATH
-  t.teardown(() => { process.env.PATH = saved })
-  process.env.PATH = saved!.split(':').filter((d) => d !== FAKE_BIN).join(':')
-  const err = t.throws(() => createSource({ source: 'raspistill', width: 64, height: 64 }),
-    /^raspistill not found: it is gone from Raspberry Pi OS Bookworm \(legacy camera stack\); use source rpicam/)
+  t.teardown(() => {
+    process.env.PATH = saved
+  })
+  process.env.PATH = saved!
+    .split(':')
+    .filter((d) => d !== FAKE_BIN)
+    .join(':')
+  const err = t.throws(
+    () => createSource({ source: 'raspistill', width: 64, height: 64 }),
+    /^raspistill not found: it is gone from Raspberry Pi OS Bookworm \(legacy camera stack\); use source rpicam/,
+  )
   t.ok(err instanceof CameraToolMissingError)
 })

@@ -13,16 +13,24 @@ class Scripted implements FrameSource {
   async capture(signal?: AbortSignal): Promise<RawImage> {
     const o = this.outcomes[Math.min(this.calls++, this.outcomes.length - 1)]
     if (o === 'hang') {
-      return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(new CaptureAbortedError('scripted: capture aborted')), { once: true }))
+      return new Promise((_resolve, reject) =>
+        signal?.addEventListener('abort', () => reject(new CaptureAbortedError('scripted: capture aborted')), {
+          once: true,
+        }),
+      )
     }
     if (o !== 'ok') throw o
     return { width: 1, height: 1, format: 'gray', data: new Uint8Array(1) }
   }
-  async close(): Promise<void> { this.closed = true }
+  async close(): Promise<void> {
+    this.closed = true
+  }
 }
 
-const retrying = (inner: FrameSource, opts: Partial<ConstructorParameters<typeof RetryingSource>[1]> = {}): RetryingSource =>
-  new RetryingSource(() => inner, { kind: 'scripted', log: memoryLog().log, ...opts })
+const retrying = (
+  inner: FrameSource,
+  opts: Partial<ConstructorParameters<typeof RetryingSource>[1]> = {},
+): RetryingSource => new RetryingSource(() => inner, { kind: 'scripted', log: memoryLog().log, ...opts })
 
 t.test('maxAttempts gives up with the last error; exhaustion passes straight through', async (t) => {
   const { lines, log } = memoryLog()
@@ -43,18 +51,24 @@ t.test('waits by the one backoff: retry n after min·2ⁿ, jitter from `random`'
   const inner = new Scripted([new Error('a'), new Error('b'), new Error('c'), 'ok'])
   const src = retrying(inner, { minMs: 4, maxMs: 10, reopenAfter: 99, random: () => 1, log })
   await src.capture()
-  t.same(lines.filter((l) => /retrying/.test(l)).map((l) => Number(/retrying in (\d+) ms/.exec(l)![1])), [4, 8, 10])
+  t.same(
+    lines.filter((l) => /retrying/.test(l)).map((l) => Number(/retrying in (\d+) ms/.exec(l)![1])),
+    [4, 8, 10],
+  )
   t.match(lines.at(-1), /scripted: capture recovered after 3 failure\(s\)/)
 })
 
 t.test('a source failing reopenAfter times in a row is closed and opened anew', async (t) => {
   const opened: Scripted[] = []
   const errors: number[] = []
-  const src = new RetryingSource(() => {
-    const s = new Scripted(opened.length === 0 ? [new Error('wedged')] : ['ok'])
-    opened.push(s)
-    return s
-  }, { kind: 'scripted', log: memoryLog().log, minMs: 1, maxMs: 1, reopenAfter: 3, onError: (_e, n) => errors.push(n) })
+  const src = new RetryingSource(
+    () => {
+      const s = new Scripted(opened.length === 0 ? [new Error('wedged')] : ['ok'])
+      opened.push(s)
+      return s
+    },
+    { kind: 'scripted', log: memoryLog().log, minMs: 1, maxMs: 1, reopenAfter: 3, onError: (_e, n) => errors.push(n) },
+  )
   const img = await src.capture()
   t.equal(img.width, 1)
   t.equal(opened.length, 2, 'a second source was opened')
@@ -62,7 +76,12 @@ t.test('a source failing reopenAfter times in a row is closed and opened anew', 
   t.ok(opened[0].closed, 'and was closed')
   t.same(errors, [1, 2, 3], 'every failure was reported')
 
-  const throwing = new RetryingSource(() => { throw new Error('rpicam-vid not found') }, { kind: 'rpicam', log: memoryLog().log, minMs: 1, maxMs: 1, maxAttempts: 2 })
+  const throwing = new RetryingSource(
+    () => {
+      throw new Error('rpicam-vid not found')
+    },
+    { kind: 'rpicam', log: memoryLog().log, minMs: 1, maxMs: 1, maxAttempts: 2 },
+  )
   await t.rejects(throwing.capture(), /rpicam-vid not found/, 'a source that cannot be opened is a failed attempt')
   t.equal(throwing.consecutiveFailures, 2)
 })
@@ -74,23 +93,30 @@ t.test('an attempt past attemptTimeoutMs is aborted and counted as a failure', a
   const img = await src.capture()
   t.equal(img.width, 1)
   t.equal(inner.calls, 2)
-  t.match(lines.join('\n'), /scripted: capture failed \(1 in a row\), retrying in \d+ ms: scripted: capture timed out after 50 ms/)
+  t.match(
+    lines.join('\n'),
+    /scripted: capture failed \(1 in a row\), retrying in \d+ ms: scripted: capture timed out after 50 ms/,
+  )
 })
 
 t.test('close(), an abort or new delays end a backoff wait', async (t) => {
   const inner = new Scripted([new Error('camera gone')])
   const src = retrying(inner, { minMs: 60000, maxMs: 60000 })
   const p = src.capture()
-  setTimeout(() => { void src.close() }, 100)
+  setTimeout(() => {
+    void src.close()
+  }, 100)
   const t0 = Date.now()
   await t.rejects(p, { name: 'AbortError' })
   t.ok(Date.now() - t0 < 5000, 'did not wait the 60 s backoff')
   t.ok(inner.closed)
 
   const stop = new AbortController()
-  const aborted = retrying(new Scripted([new Error('camera gone')]), { minMs: 60000, maxMs: 60000 }).capture(stop.signal)
+  const aborted = retrying(new Scripted([new Error('camera gone')]), { minMs: 60000, maxMs: 60000 }).capture(
+    stop.signal,
+  )
   setTimeout(() => stop.abort(), 100)
-  await t.rejects(aborted, { name: 'AbortError' }, 'the caller\'s signal ends the wait')
+  await t.rejects(aborted, { name: 'AbortError' }, "the caller's signal ends the wait")
 
   const fixed = new Scripted([new Error('camera gone'), 'ok'])
   const live = retrying(fixed, { minMs: 60000, maxMs: 60000 })

@@ -11,12 +11,24 @@ const dir = mkdtempSync(join(tmpdir(), 'deepn-rpicam-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 let n = 0
 const stateFile = (): string => join(dir, `state-${n++}`)
-const KEYS = ['FAKE_CAMERA_MODE', 'FAKE_CAMERA_STATE', 'FAKE_CAMERA_ARGS_LOG', 'FAKE_CAMERA_STRIDE', 'FAKE_CAMERA_STRIDE_ALIGN', 'FAKE_CAMERA_FRAMES',
-  'FAKE_CAMERA_TRAILING', 'FAKE_CAMERA_NO_SIZE_LOG', 'FAKE_CAMERA_GROW_AT', 'FAKE_CAMERA_FAIL_AFTER']
+const KEYS = [
+  'FAKE_CAMERA_MODE',
+  'FAKE_CAMERA_STATE',
+  'FAKE_CAMERA_ARGS_LOG',
+  'FAKE_CAMERA_STRIDE',
+  'FAKE_CAMERA_STRIDE_ALIGN',
+  'FAKE_CAMERA_FRAMES',
+  'FAKE_CAMERA_TRAILING',
+  'FAKE_CAMERA_NO_SIZE_LOG',
+  'FAKE_CAMERA_GROW_AT',
+  'FAKE_CAMERA_FAIL_AFTER',
+]
 function fakeEnv(vars: Record<string, string>): () => void {
   for (const k of KEYS) delete process.env[k]
   Object.assign(process.env, vars)
-  return () => { for (const k of KEYS) delete process.env[k] }
+  return () => {
+    for (const k of KEYS) delete process.env[k]
+  }
 }
 
 /** Frame number k of a yuv420p frame from the fake rpicam-vid, or -1 if it is not exactly one of its frames. */
@@ -38,12 +50,30 @@ t.test('detectCameraTools sees the fakes on PATH', async (t) => {
 t.test('rpicam-still: raw I420 over stdout, command line as rpicam-apps documents it', async (t) => {
   const argsLog = stateFile()
   t.teardown(fakeEnv({ FAKE_CAMERA_ARGS_LOG: argsLog }))
-  const src = createSource({ source: 'rpicam', rpicam: { mode: 'still' }, width: 100, height: 50, warmupMs: 300, retry: false })
+  const src = createSource({
+    source: 'rpicam',
+    rpicam: { mode: 'still' },
+    width: 100,
+    height: 50,
+    warmupMs: 300,
+    retry: false,
+  })
   const img = await src.capture()
   t.same([img.width, img.height, img.format], [100, 50, 'yuv420p'])
   t.ok(sameBytes(img.data, expectedI420(100, 50, 0)), 'planes exact')
-  t.same(JSON.parse(readFileSync(argsLog, 'utf8')).args,
-    ['-n', '-t', '300', '--encoding', 'yuv420', '--width', '100', '--height', '50', '-o', '-'])
+  t.same(JSON.parse(readFileSync(argsLog, 'utf8')).args, [
+    '-n',
+    '-t',
+    '300',
+    '--encoding',
+    'yuv420',
+    '--width',
+    '100',
+    '--height',
+    '50',
+    '-o',
+    '-',
+  ])
   await src.close()
 })
 
@@ -79,8 +109,16 @@ t.test('rpicam-vid: stream of padded frames, stride from the verbose size line, 
   const argsLog = stateFile()
   t.teardown(fakeEnv({ FAKE_CAMERA_ARGS_LOG: argsLog }))
   const { lines, log } = memoryLog()
-  const w = 98, h = 30 // stride 128: 30 bytes of padding per Y row, 15 per chroma row
-  const src = createSource({ source: 'rpicam', rpicam: { mode: 'vid', framerate: 50 }, width: w, height: h, log, retry: false })
+  const w = 98,
+    h = 30 // stride 128: 30 bytes of padding per Y row, 15 per chroma row
+  const src = createSource({
+    source: 'rpicam',
+    rpicam: { mode: 'vid', framerate: 50 },
+    width: w,
+    height: h,
+    log,
+    retry: false,
+  })
   const seen: number[] = []
   for (let i = 0; i < 4; i++) {
     const img = await src.capture()
@@ -90,11 +128,33 @@ t.test('rpicam-vid: stream of padded frames, stride from the verbose size line, 
     seen.push(k)
     if (i === 1) await new Promise((r) => setTimeout(r, 300)) // frames keep arriving meanwhile
   }
-  t.ok(seen.every((k, i) => i === 0 || k > seen[i - 1]), `never the same frame twice: ${seen}`)
+  t.ok(
+    seen.every((k, i) => i === 0 || k > seen[i - 1]),
+    `never the same frame twice: ${seen}`,
+  )
   t.ok(seen[2] - seen[1] >= 5, `after a pause the newest frame is handed out, not a stale one: ${seen}`)
-  const runs = readFileSync(argsLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l).args)
+  const runs = readFileSync(argsLog, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).args)
   t.equal(runs.length, 1, 'one long-running process')
-  t.same(runs[0], ['-n', '-t', '0', '--codec', 'yuv420', '--width', '98', '--height', '30', '--framerate', '50', '--flush', '-o', '-', '--verbose'])
+  t.same(runs[0], [
+    '-n',
+    '-t',
+    '0',
+    '--codec',
+    'yuv420',
+    '--width',
+    '98',
+    '--height',
+    '30',
+    '--framerate',
+    '50',
+    '--flush',
+    '-o',
+    '-',
+    '--verbose',
+  ])
   t.match(lines.join('\n'), /stride 128, 5760 bytes per frame/)
   await src.close()
   t.same(childPids(), [], 'rpicam-vid stopped by close()')
@@ -102,7 +162,13 @@ t.test('rpicam-vid: stream of padded frames, stride from the verbose size line, 
 
 t.test('rpicam-vid: explicit stride (no verbose needed), other alignments, trailing buffer slack', async (t) => {
   let restore = fakeEnv({ FAKE_CAMERA_STRIDE_ALIGN: '32' })
-  let src = createSource({ source: 'rpicam', rpicam: { mode: 'vid', framerate: 50, stride: 128 }, width: 100, height: 50, retry: false })
+  let src = createSource({
+    source: 'rpicam',
+    rpicam: { mode: 'vid', framerate: 50, stride: 128 },
+    width: 100,
+    height: 50,
+    retry: false,
+  })
   t.ok(frameNumber((await src.capture()).data, 100, 50) > 0, 'stride 128 given explicitly')
   await src.close()
   restore()
@@ -123,7 +189,10 @@ t.test('rpicam-vid failures: exit, garbage, truncated, hang — then a restart w
   restore()
 
   restore = fakeEnv({ FAKE_CAMERA_MODE: 'garbage' })
-  await t.rejects(src.capture(), /^rpicam-vid writes frames of 12345 bytes, which is no I420 layout of 64x32; garbage output/)
+  await t.rejects(
+    src.capture(),
+    /^rpicam-vid writes frames of 12345 bytes, which is no I420 layout of 64x32; garbage output/,
+  )
   await src.close()
   restore()
 
@@ -136,9 +205,17 @@ t.test('rpicam-vid failures: exit, garbage, truncated, hang — then a restart w
   // An error after a stream of verbose per-frame lines is what the message shows.
   restore = fakeEnv({ FAKE_CAMERA_FRAMES: '30', FAKE_CAMERA_FAIL_AFTER: '1' })
   let failed: unknown
-  for (let i = 0; i < 40 && !failed; i++) failed = await src.capture().then(() => undefined, (e: unknown) => e)
+  for (let i = 0; i < 40 && !failed; i++)
+    failed = await src.capture().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
   t.match(failed, { message: /^rpicam-vid exited with code 1: .*ERROR: \*\*\* Device timeout detected \*\*\*$/ })
-  t.notMatch((failed as Error).message, /Viewfinder frame|output buffer/, 'verbose per-frame lines kept out of the message')
+  t.notMatch(
+    (failed as Error).message,
+    /Viewfinder frame|output buffer/,
+    'verbose per-frame lines kept out of the message',
+  )
   restore()
 
   // The same source object restarts the process on the next capture.
@@ -149,8 +226,18 @@ t.test('rpicam-vid failures: exit, garbage, truncated, hang — then a restart w
 
   const state = stateFile()
   restore = fakeEnv({ FAKE_CAMERA_MODE: 'hang-hard', FAKE_CAMERA_STATE: state })
-  src = createSource({ source: 'rpicam', rpicam: { mode: 'vid' }, width: 64, height: 32, timeoutMs: 2500, retry: false })
-  await t.rejects(src.capture(), /^rpicam-vid: no frame within 2500 ms \(process killed, restarts on the next capture\)/)
+  src = createSource({
+    source: 'rpicam',
+    rpicam: { mode: 'vid' },
+    width: 64,
+    height: 32,
+    timeoutMs: 2500,
+    retry: false,
+  })
+  await t.rejects(
+    src.capture(),
+    /^rpicam-vid: no frame within 2500 ms \(process killed, restarts on the next capture\)/,
+  )
   restore()
   await src.close()
   t.ok(processGone(Number(readFileSync(state, 'utf8'))), 'hung process group killed')
@@ -159,8 +246,18 @@ t.test('rpicam-vid failures: exit, garbage, truncated, hang — then a restart w
 
 t.test('rpicam-vid: no size reported, or a size change mid-stream, is an error rather than torn frames', async (t) => {
   let restore = fakeEnv({ FAKE_CAMERA_NO_SIZE_LOG: '1' })
-  let src = createSource({ source: 'rpicam', rpicam: { mode: 'vid', framerate: 50 }, width: 64, height: 32, timeoutMs: 20000, retry: false })
-  await t.rejects(src.capture(), /^rpicam-vid wrote \d+ bytes without reporting its frame size; set capture rpicam\.stride/)
+  let src = createSource({
+    source: 'rpicam',
+    rpicam: { mode: 'vid', framerate: 50 },
+    width: 64,
+    height: 32,
+    timeoutMs: 20000,
+    retry: false,
+  })
+  await t.rejects(
+    src.capture(),
+    /^rpicam-vid wrote \d+ bytes without reporting its frame size; set capture rpicam\.stride/,
+  )
   await src.close()
   restore()
 
@@ -169,7 +266,11 @@ t.test('rpicam-vid: no size reported, or a size change mid-stream, is an error r
   const k1 = frameNumber((await src.capture()).data, 64, 32)
   t.ok(k1 >= 1 && k1 <= 3, `a good frame before the change (${k1})`)
   let err: unknown
-  for (let i = 0; i < 8 && !err; i++) err = await src.capture().then(() => undefined, (e: unknown) => e)
+  for (let i = 0; i < 8 && !err; i++)
+    err = await src.capture().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
   t.match(err, { message: /^rpicam-vid frame size changed from 3072 to 3136 bytes mid-stream/ })
   await src.close()
   restore()
@@ -177,23 +278,43 @@ t.test('rpicam-vid: no size reported, or a size change mid-stream, is an error r
 
 t.test('rpicam-vid: abort one capture, close wakes a waiting one', async (t) => {
   t.teardown(fakeEnv({ FAKE_CAMERA_MODE: 'hang' }))
-  const src = createSource({ source: 'rpicam', rpicam: { mode: 'vid' }, width: 64, height: 32, timeoutMs: 60000, retry: false })
+  const src = createSource({
+    source: 'rpicam',
+    rpicam: { mode: 'vid' },
+    width: 64,
+    height: 32,
+    timeoutMs: 60000,
+    retry: false,
+  })
   const ac = new AbortController()
   setTimeout(() => ac.abort(), 200)
   await t.rejects(src.capture(ac.signal), { name: 'AbortError' })
   const pending = src.capture()
-  setTimeout(() => { void src.close() }, 200)
+  setTimeout(() => {
+    void src.close()
+  }, 200)
   await t.rejects(pending, /source closed/)
   await src.close()
 })
 
 t.test('missing rpicam tools: clear message', async (t) => {
   const saved = process.env.PATH
-  t.teardown(() => { process.env.PATH = saved })
-  process.env.PATH = saved!.split(':').filter((d) => d !== FAKE_BIN).join(':')
-  const err = t.throws(() => createSource({ source: 'rpicam', width: 64, height: 64 }), /^rpicam-still not found \(nor libcamera-still\): install rpicam-apps/)
+  t.teardown(() => {
+    process.env.PATH = saved
+  })
+  process.env.PATH = saved!
+    .split(':')
+    .filter((d) => d !== FAKE_BIN)
+    .join(':')
+  const err = t.throws(
+    () => createSource({ source: 'rpicam', width: 64, height: 64 }),
+    /^rpicam-still not found \(nor libcamera-still\): install rpicam-apps/,
+  )
   t.ok(err instanceof CameraToolMissingError)
-  t.throws(() => createSource({ source: 'rpicam', rpicam: { mode: 'vid' }, width: 64, height: 64 }), /^rpicam-vid not found \(nor libcamera-vid\)/)
+  t.throws(
+    () => createSource({ source: 'rpicam', rpicam: { mode: 'vid' }, width: 64, height: 64 }),
+    /^rpicam-vid not found \(nor libcamera-vid\)/,
+  )
 })
 
 t.test('Bullseye: libcamera-still / libcamera-vid are used when rpicam-* are absent', async (t) => {
@@ -204,28 +325,60 @@ t.test('Bullseye: libcamera-still / libcamera-vid are used when rpicam-* are abs
   const saved = process.env.PATH
   const argsLog = stateFile()
   const restore = fakeEnv({ FAKE_CAMERA_ARGS_LOG: argsLog })
-  t.teardown(() => { process.env.PATH = saved; restore() })
+  t.teardown(() => {
+    process.env.PATH = saved
+    restore()
+  })
   process.env.PATH = [legacy, ...saved!.split(':').filter((d) => d !== FAKE_BIN)].join(':')
   const tools = detectCameraTools()
   t.same([tools['rpicam-still'], tools['libcamera-still'] !== null], [null, true])
   const still = createSource({ source: 'rpicam', width: 64, height: 32, retry: false })
   t.ok(sameBytes((await still.capture()).data, expectedI420(64, 32, 0)))
-  const vid = createSource({ source: 'rpicam', rpicam: { mode: 'vid', framerate: 20 }, width: 64, height: 32, retry: false })
+  const vid = createSource({
+    source: 'rpicam',
+    rpicam: { mode: 'vid', framerate: 20 },
+    width: 64,
+    height: 32,
+    retry: false,
+  })
   t.ok(frameNumber((await vid.capture()).data, 64, 32) > 0, 'libcamera-vid stream frame')
   await vid.close()
-  t.same(readFileSync(argsLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l).as), ['libcamera-still', 'libcamera-vid'])
+  t.same(
+    readFileSync(argsLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).as),
+    ['libcamera-still', 'libcamera-vid'],
+  )
 })
 
 t.test('bad capture settings are refused by the schema (the one validation), naming the key', async (t) => {
   const capture = (doc: object): unknown => validateSection('capture', doc)
-  t.throws(() => capture({ source: 'rpicam', width: 101, height: 50 }), /'capture\.width'\/'capture\.height' must be even for the rpicam source \(I420\), got 101x50/)
-  t.throws(() => capture({ source: 'rpicam', rpicamMode: 'vid', rpicamStride: 90, width: 100, height: 50 }), /'capture\.rpicamStride' must be 0 \(found by itself\) or an even number >= 'capture\.width' \(100\) for the rpicam source, got 90/)
-  t.throws(() => capture({ source: 'rpicam', rpicamStride: 101, width: 100, height: 50 }), /'capture\.rpicamStride' must be 0/, 'an odd stride')
-  t.throws(() => capture({ source: 'webcam' }), /'capture\.source' must be one of 'synthetic', 'files', 'raspistill', 'rpicam', got string 'webcam'/)
+  t.throws(
+    () => capture({ source: 'rpicam', width: 101, height: 50 }),
+    /'capture\.width'\/'capture\.height' must be even for the rpicam source \(I420\), got 101x50/,
+  )
+  t.throws(
+    () => capture({ source: 'rpicam', rpicamMode: 'vid', rpicamStride: 90, width: 100, height: 50 }),
+    /'capture\.rpicamStride' must be 0 \(found by itself\) or an even number >= 'capture\.width' \(100\) for the rpicam source, got 90/,
+  )
+  t.throws(
+    () => capture({ source: 'rpicam', rpicamStride: 101, width: 100, height: 50 }),
+    /'capture\.rpicamStride' must be 0/,
+    'an odd stride',
+  )
+  t.throws(
+    () => capture({ source: 'webcam' }),
+    /'capture\.source' must be one of 'synthetic', 'files', 'raspistill', 'rpicam', got string 'webcam'/,
+  )
   t.throws(() => capture({ width: 0 }), /'capture\.width' must be >= 16, got 0/)
-  t.throws(() => capture({ width: 16384 }), /'capture\.width' must be <= 8192, got 16384/, 'one limit: the schema\'s')
+  t.throws(() => capture({ width: 16384 }), /'capture\.width' must be <= 8192, got 16384/, "one limit: the schema's")
   t.throws(() => capture({ rpicamFramerate: 240 }), /'capture\.rpicamFramerate' must be <= 120, got 240/)
   t.throws(() => capture({ timeoutMs: 0 }), /'capture\.timeoutMs' must be >= 100/)
   const ok = validateSection('capture', { source: 'rpicam', rpicamStride: 128, width: 100, height: 50 })
-  t.match(ok, { source: 'rpicam', rpicamStride: 128, width: 100, height: 50, rpicamMode: 'still', warmupMs: 1000 }, 'the section over the defaults')
+  t.match(
+    ok,
+    { source: 'rpicam', rpicamStride: 128, width: 100, height: 50, rpicamMode: 'still', warmupMs: 1000 },
+    'the section over the defaults',
+  )
 })

@@ -42,7 +42,8 @@ t.test('shared/ importing agent/ or scripts/, I/O or timers is refused', async (
   const r = lint({
     'agent/log.ts': 'export const log = (): void => {}\n',
     'scripts/x.ts': 'export const x = 1\n',
-    'shared/bad.ts': "import { readFileSync } from 'node:fs'\nimport { log } from '../agent/log'\nimport { x } from '../scripts/x'\nexport const bad = (): unknown => [readFileSync, log, x, setTimeout(() => {}, 1)]\n",
+    'shared/bad.ts':
+      "import { readFileSync } from 'node:fs'\nimport { log } from '../agent/log'\nimport { x } from '../scripts/x'\nexport const bad = (): unknown => [readFileSync, log, x, setTimeout(() => {}, 1)]\n",
   })
   t.not(r.code, 0)
   t.equal(r.out.match(/lint\/style\/noRestrictedImports/g)?.length, 3, 'node:fs, ../agent and ../scripts')

@@ -33,7 +33,15 @@ export function aptPackages(text: string): string[] {
 function owners(path: string): string[] {
   const r = spawnSync('dpkg', ['-S', path], { encoding: 'utf8' })
   if (r.status !== 0) return []
-  return [...new Set(r.stdout.split('\n').filter(Boolean).flatMap((l) => l.slice(0, l.lastIndexOf(': ')).split(', ')).map((p) => p.split(':')[0]))]
+  return [
+    ...new Set(
+      r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .flatMap((l) => l.slice(0, l.lastIndexOf(': ')).split(', '))
+        .map((p) => p.split(':')[0]),
+    ),
+  ]
 }
 
 /** Essential or required packages are on every Debian system, so .ci/run need not name them. */
@@ -59,39 +67,66 @@ t.test('aptPackages reads one install line, continuations included', async (t) =
 
 t.test('.ci/run and the README install the same system packages', async (t) => {
   t.ok(ciPackages.length > 0, '.ci/run has an apt-get install line')
-  const readmeLine = readFileSync(join(root, 'README.md'), 'utf8').split('\n').find((l) => l.includes('apt-get install') && l.includes('libjpeg-turbo-progs'))
+  const readmeLine = readFileSync(join(root, 'README.md'), 'utf8')
+    .split('\n')
+    .find((l) => l.includes('apt-get install') && l.includes('libjpeg-turbo-progs'))
   t.ok(readmeLine, "README's set-up names its apt line")
-  t.same([...aptPackages(readmeLine ?? '')].sort(), [...ciPackages].sort(), "README's apt line lists exactly .ci/run's packages")
+  t.same(
+    [...aptPackages(readmeLine ?? '')].sort(),
+    [...ciPackages].sort(),
+    "README's apt line lists exactly .ci/run's packages",
+  )
 })
 
 const hasDpkg = spawnSync('dpkg', ['--version']).status === 0
-t.test('every /usr path the code or tests read comes from a package .ci/run installs', { skip: !hasDpkg && 'not a Debian system' }, async (t) => {
-  const paths = new Map<string, string>()
-  for (const f of files) {
-    // Shebang lines name the interpreter, not a file the code reads.
-    const text = readFileSync(f, 'utf8').split('\n').filter((l) => !l.startsWith('#!')).join('\n')
-    for (const m of text.matchAll(/\/usr\/(?:share|lib|sbin|bin)\/[A-Za-z0-9._/-]+/g)) paths.set(m[0].replace(/\/$/, ''), relative(root, f))
-  }
-  t.ok(paths.size > 0, 'found system paths to check')
-  for (const [path, file] of paths) {
-    const pkgs = owners(path)
-    t.ok(pkgs.length > 0, `${path} (named in ${file}) belongs to a Debian package`, { found: pkgs })
-    t.ok(pkgs.some((p) => ciPackages.includes(p) || basePackage(p)), `${path} (named in ${file}) comes from a package .ci/run installs`, { owners: pkgs, ciPackages })
-  }
-})
+t.test(
+  'every /usr path the code or tests read comes from a package .ci/run installs',
+  { skip: !hasDpkg && 'not a Debian system' },
+  async (t) => {
+    const paths = new Map<string, string>()
+    for (const f of files) {
+      // Shebang lines name the interpreter, not a file the code reads.
+      const text = readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((l) => !l.startsWith('#!'))
+        .join('\n')
+      for (const m of text.matchAll(/\/usr\/(?:share|lib|sbin|bin)\/[A-Za-z0-9._/-]+/g))
+        paths.set(m[0].replace(/\/$/, ''), relative(root, f))
+    }
+    t.ok(paths.size > 0, 'found system paths to check')
+    for (const [path, file] of paths) {
+      const pkgs = owners(path)
+      t.ok(pkgs.length > 0, `${path} (named in ${file}) belongs to a Debian package`, { found: pkgs })
+      t.ok(
+        pkgs.some((p) => ciPackages.includes(p) || basePackage(p)),
+        `${path} (named in ${file}) comes from a package .ci/run installs`,
+        { owners: pkgs, ciPackages },
+      )
+    }
+  },
+)
 
-t.test('every tool the code or tests run comes from a package .ci/run installs', { skip: !hasDpkg && 'not a Debian system' }, async (t) => {
-  const tools = new Map<string, string>()
-  const call = /(?<![.\w])(?:spawn|spawnSync|execFile|execFileSync|run)\(\s*'([a-z][a-z0-9_+-]*)'/g
-  for (const f of files) for (const m of readFileSync(f, 'utf8').matchAll(call)) tools.set(m[1], relative(root, f))
-  for (const name of ['cjpeg', 'djpeg', 'mosquitto_passwd', 'openssl']) t.ok(tools.has(name), `the scan finds ${name}`)
-  for (const [tool, file] of tools) {
-    const which = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim()
-    t.ok(which, `${tool} (run by ${file}) is on PATH`)
-    if (!which || !statSync(which).isFile()) continue
-    // node and npm come with the machine; the rest must be Debian's.
-    if (tool === 'node' || tool === 'npm') continue
-    const pkgs = toolOwners(which)
-    t.ok(pkgs.some((p) => ciPackages.includes(p) || basePackage(p)), `${tool} (run by ${file}) comes from a package .ci/run installs`, { path: which, owners: pkgs, ciPackages })
-  }
-})
+t.test(
+  'every tool the code or tests run comes from a package .ci/run installs',
+  { skip: !hasDpkg && 'not a Debian system' },
+  async (t) => {
+    const tools = new Map<string, string>()
+    const call = /(?<![.\w])(?:spawn|spawnSync|execFile|execFileSync|run)\(\s*'([a-z][a-z0-9_+-]*)'/g
+    for (const f of files) for (const m of readFileSync(f, 'utf8').matchAll(call)) tools.set(m[1], relative(root, f))
+    for (const name of ['cjpeg', 'djpeg', 'mosquitto_passwd', 'openssl'])
+      t.ok(tools.has(name), `the scan finds ${name}`)
+    for (const [tool, file] of tools) {
+      const which = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim()
+      t.ok(which, `${tool} (run by ${file}) is on PATH`)
+      if (!which || !statSync(which).isFile()) continue
+      // node and npm come with the machine; the rest must be Debian's.
+      if (tool === 'node' || tool === 'npm') continue
+      const pkgs = toolOwners(which)
+      t.ok(
+        pkgs.some((p) => ciPackages.includes(p) || basePackage(p)),
+        `${tool} (run by ${file}) comes from a package .ci/run installs`,
+        { path: which, owners: pkgs, ciPackages },
+      )
+    }
+  },
+)

@@ -23,7 +23,10 @@ function refDct(block: number[]): number[] {
   for (let v = 0; v < 8; v++) {
     for (let u = 0; u < 8; u++) {
       let s = 0
-      for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) s += block[y * 8 + x] * Math.cos(((2 * x + 1) * u * Math.PI) / 16) * Math.cos(((2 * y + 1) * v * Math.PI) / 16)
+      for (let y = 0; y < 8; y++)
+        for (let x = 0; x < 8; x++)
+          s +=
+            block[y * 8 + x] * Math.cos(((2 * x + 1) * u * Math.PI) / 16) * Math.cos(((2 * y + 1) * v * Math.PI) / 16)
       const cu = u === 0 ? Math.SQRT1_2 : 1
       const cv = v === 0 ? Math.SQRT1_2 : 1
       out.push((s * cu * cv) / 4)
@@ -77,58 +80,70 @@ t.test('block counts per component follow libjpeg geometry for odd sizes', async
 
 t.test('bad input is refused with a message naming the problem', async (t) => {
   const img = randomImage(4, 4, 'rgb')
-  t.throws(() => forEachDctBlock({ ...img, data: img.data.subarray(1) }, '444', () => {}), /image\.data: 47 bytes.*needs exactly 48/)
+  t.throws(
+    () => forEachDctBlock({ ...img, data: img.data.subarray(1) }, '444', () => {}),
+    /image\.data: 47 bytes.*needs exactly 48/,
+  )
   t.throws(() => forEachDctBlock({ ...img, width: 0 }, '444', () => {}), /image\.width/)
   t.throws(() => forEachDctBlock(img, '422' as never, () => {}), /subsampling/)
   t.throws(() => forEachDctBlock({ ...img, format: 'bgr' as never }, '444', () => {}), /unknown pixel format "bgr"/)
 })
 
-t.test('forEachDctBlock sees exactly the encoder\'s blocks: equal to its quantized output with all-1 tables', async (t) => {
-  const { CoefficientMaker, resolveOptions } = await import('../../shared/codec/encoder')
-  const { frameLayout } = await import('../../shared/codec/layout')
-  const { ZIGZAG } = await import('../../shared/codec/tables')
-  for (const [w, h, sub] of [[37, 21, '420'], [37, 21, '444'], [16, 16, '420']] as const) {
-    const image = randomImage(w, h, 'rgb', w + h)
-    const ones = new Array(64).fill(1)
-    const r = resolveOptions(image, { tables: { luma: ones, chroma: ones }, subsampling: sub })
-    const layout = frameLayout(w, h, 'rgb', sub)
-    const maker = new CoefficientMaker(image, layout, r)
-    const perRow = layout.mcusPerRow * layout.blocksInMcu
-    const coef = new Int16Array(perRow * layout.mcuRows * 64)
-    for (let row = 0; row < layout.mcuRows; row++) coef.set(maker.row(row), row * perRow * 64)
-    // Re-index the encoder's MCU-ordered real blocks by component, block row, block column.
-    const enc = new Map<string, number[]>()
-    let b = 0
-    for (let my = 0; my < layout.mcuRows; my++) {
-      for (let mx = 0; mx < layout.mcusPerRow; mx++) {
-        layout.components.forEach((c, ci) => {
-          for (let yi = 0; yi < c.v; yi++) {
-            for (let xi = 0; xi < c.h; xi++, b++) {
-              const by = my * c.v + yi, bx = mx * c.h + xi
-              if (by >= c.heightInBlocks || bx >= c.widthInBlocks) continue
-              const natural = new Array<number>(64)
-              for (let k = 0; k < 64; k++) natural[ZIGZAG[k]] = coef[b * 64 + k]
-              enc.set(`${ci}:${by}:${bx}`, natural)
+t.test(
+  "forEachDctBlock sees exactly the encoder's blocks: equal to its quantized output with all-1 tables",
+  async (t) => {
+    const { CoefficientMaker, resolveOptions } = await import('../../shared/codec/encoder')
+    const { frameLayout } = await import('../../shared/codec/layout')
+    const { ZIGZAG } = await import('../../shared/codec/tables')
+    for (const [w, h, sub] of [
+      [37, 21, '420'],
+      [37, 21, '444'],
+      [16, 16, '420'],
+    ] as const) {
+      const image = randomImage(w, h, 'rgb', w + h)
+      const ones = new Array(64).fill(1)
+      const r = resolveOptions(image, { tables: { luma: ones, chroma: ones }, subsampling: sub })
+      const layout = frameLayout(w, h, 'rgb', sub)
+      const maker = new CoefficientMaker(image, layout, r)
+      const perRow = layout.mcusPerRow * layout.blocksInMcu
+      const coef = new Int16Array(perRow * layout.mcuRows * 64)
+      for (let row = 0; row < layout.mcuRows; row++) coef.set(maker.row(row), row * perRow * 64)
+      // Re-index the encoder's MCU-ordered real blocks by component, block row, block column.
+      const enc = new Map<string, number[]>()
+      let b = 0
+      for (let my = 0; my < layout.mcuRows; my++) {
+        for (let mx = 0; mx < layout.mcusPerRow; mx++) {
+          layout.components.forEach((c, ci) => {
+            for (let yi = 0; yi < c.v; yi++) {
+              for (let xi = 0; xi < c.h; xi++, b++) {
+                const by = my * c.v + yi,
+                  bx = mx * c.h + xi
+                if (by >= c.heightInBlocks || bx >= c.widthInBlocks) continue
+                const natural = new Array<number>(64)
+                for (let k = 0; k < 64; k++) natural[ZIGZAG[k]] = coef[b * 64 + k]
+                enc.set(`${ci}:${by}:${bx}`, natural)
+              }
             }
-          }
-        })
+          })
+        }
       }
+      const seen: string[] = []
+      const pos = [0, 0, 0]
+      let mismatches = 0
+      forEachDctBlock(image, sub, (ci, c) => {
+        const comp = layout.components[ci]
+        // Visit order: per iMCU row, component-wise row-major over that strip's real blocks.
+        const idx = pos[ci]++
+        const stripBlocks = comp.widthInBlocks * comp.v
+        const row = Math.floor(idx / stripBlocks),
+          inStrip = idx % stripBlocks
+        const key = `${ci}:${row * comp.v + Math.floor(inStrip / comp.widthInBlocks)}:${inStrip % comp.widthInBlocks}`
+        seen.push(key)
+        const e = enc.get(key)
+        if (!e || e.some((v, i) => v !== c[i])) mismatches++
+      })
+      t.equal(mismatches, 0, `${w}x${h} ${sub}: every block equal`)
+      t.equal(new Set(seen).size, enc.size, `${w}x${h} ${sub}: same block set (${enc.size})`)
     }
-    const seen: string[] = []
-    const pos = [0, 0, 0]
-    let mismatches = 0
-    forEachDctBlock(image, sub, (ci, c) => {
-      const comp = layout.components[ci]
-      // Visit order: per iMCU row, component-wise row-major over that strip's real blocks.
-      const idx = pos[ci]++
-      const stripBlocks = comp.widthInBlocks * comp.v
-      const row = Math.floor(idx / stripBlocks), inStrip = idx % stripBlocks
-      const key = `${ci}:${row * comp.v + Math.floor(inStrip / comp.widthInBlocks)}:${inStrip % comp.widthInBlocks}`
-      seen.push(key)
-      const e = enc.get(key)
-      if (!e || e.some((v, i) => v !== c[i])) mismatches++
-    })
-    t.equal(mismatches, 0, `${w}x${h} ${sub}: every block equal`)
-    t.equal(new Set(seen).size, enc.size, `${w}x${h} ${sub}: same block set (${enc.size})`)
-  }
-})
+  },
+)

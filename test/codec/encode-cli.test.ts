@@ -41,17 +41,41 @@ t.test('PPM and PNG of the same pixels give the cjpeg bytes (quality and table f
   const r = await run([PPM, '-o', out, '--tables', tfile, '--subsampling', '444', '--dct', 'ifast'])
   t.equal(r.code, 0, r.err)
   t.match(r.out, /tables test-random/)
-  t.equal(firstDiff(readFileSync(out), execFileSync('cjpeg', ['-dct', 'fast', '-baseline', '-qslots', '0,1,1', '-qtables', qfile, '-sample', '1x1', PPM])), -1)
+  t.equal(
+    firstDiff(
+      readFileSync(out),
+      execFileSync('cjpeg', [
+        '-dct',
+        'fast',
+        '-baseline',
+        '-qslots',
+        '0,1,1',
+        '-qtables',
+        qfile,
+        '-sample',
+        '1x1',
+        PPM,
+      ]),
+    ),
+    -1,
+  )
 })
 
 t.test('--optimize, --restart rows/MCUs and --metadata produce what cjpeg / the reader expect', async (t) => {
   const q = qualityTables(75)
   const qfile = join(dir, 'q75.txt')
   writeFileSync(qfile, `${q.luma.join(' ')}\n${q.chroma.join(' ')}\n`)
-  for (const [flag, cj] of [['2', '2'], ['5B', '5B']]) {
+  for (const [flag, cj] of [
+    ['2', '2'],
+    ['5B', '5B'],
+  ]) {
     const out = join(dir, `r${flag}.jpg`)
     t.equal((await run([PPM, '-o', out, '--restart', flag, '--optimize'])).code, 0)
-    t.equal(firstDiff(readFileSync(out), cjpeg(['-qtables', qfile, '-sample', '2x2', '-optimize', '-restart', cj], PPM)), -1, `--restart ${flag}`)
+    t.equal(
+      firstDiff(readFileSync(out), cjpeg(['-qtables', qfile, '-sample', '2x2', '-optimize', '-restart', cj], PPM)),
+      -1,
+      `--restart ${flag}`,
+    )
   }
   const out = join(dir, 'm.jpg')
   t.equal((await run([PPM, '-o', out, '--metadata', '{"seq":7,"cam":"a"}'])).code, 0)
@@ -62,7 +86,10 @@ t.test('--optimize, --restart rows/MCUs and --metadata produce what cjpeg / the 
 
 t.test('usage errors exit 2, file errors exit 1, each naming the problem', async (t) => {
   const bad = join(dir, 'bad.json')
-  writeFileSync(bad, JSON.stringify({ id: 'broken', luma: new Array(64).fill(1), chroma: [...new Array(63).fill(1), 0] }))
+  writeFileSync(
+    bad,
+    JSON.stringify({ id: 'broken', luma: new Array(64).fill(1), chroma: [...new Array(63).fill(1), 0] }),
+  )
   const notImage = join(dir, 'x.txt')
   writeFileSync(notImage, 'hello')
   const cases: [string[], number, RegExp][] = [
@@ -80,9 +107,17 @@ t.test('usage errors exit 2, file errors exit 1, each naming the problem', async
     [[PPM, '-o', 'x.jpg', '--metadata', '[1]'], 2, /--metadata: expected a JSON object/],
     [[join(dir, 'missing.ppm'), '-o', join(dir, 'x.jpg')], 1, /cannot read input '.*missing\.ppm': no such file/],
     [[notImage, '-o', join(dir, 'x.jpg')], 1, /unknown format/],
-    [[PPM, '-o', join(dir, 'x.jpg'), '--tables', bad], 1, /bad\.json \(id broken\) chroma\[63\]: 0 is outside 1\.\.255/],
+    [
+      [PPM, '-o', join(dir, 'x.jpg'), '--tables', bad],
+      1,
+      /bad\.json \(id broken\) chroma\[63\]: 0 is outside 1\.\.255/,
+    ],
     [[PPM, '-o', join(dir, 'x.jpg'), '--tables', join(dir, 'nope.json')], 1, /cannot read table file/],
-    [[PPM, '-o', join(dir, 'no-such-dir', 'x.jpg')], 2, /-o .*x\.jpg: cannot write in .*no-such-dir \(no such file or directory\)/],
+    [
+      [PPM, '-o', join(dir, 'no-such-dir', 'x.jpg')],
+      2,
+      /-o .*x\.jpg: cannot write in .*no-such-dir \(no such file or directory\)/,
+    ],
   ]
   for (const [argv, code, re] of cases) {
     const r = await run(argv)
@@ -96,38 +131,58 @@ t.test('usage errors exit 2, file errors exit 1, each naming the problem', async
 
 const cli = join(ROOT, 'dist/agent/cli.js')
 const built = existsSync(cli) && existsSync(join(ROOT, 'dist/agent/commands/encode.js'))
-t.test('the built CLI encodes via `node dist/agent/cli.js encode`', { skip: built ? false : 'dist/agent/cli.js or dist/agent/commands/encode.js missing: run `npm run build` first (npm test does)' }, async (t) => {
-  const out = join(dir, 'spawned.jpg')
-  const r = spawnSync(process.execPath, [cli, 'encode', PNG, '-o', out, '--quality', '60', '--subsampling', '444'], { encoding: 'utf8' })
-  t.equal(r.status, 0, r.stderr)
-  const q = qualityTables(60)
-  const qfile = join(dir, 'q60.txt')
-  writeFileSync(qfile, `${q.luma.join(' ')}\n${q.chroma.join(' ')}\n`)
-  t.equal(firstDiff(readFileSync(out), cjpeg(['-qtables', qfile, '-sample', '1x1'], PPM)), -1)
-  const bad = spawnSync(process.execPath, [cli, 'encode', PNG], { encoding: 'utf8' })
-  t.equal(bad.status, 2)
-  t.match(bad.stderr, /missing -o/)
-})
+t.test(
+  'the built CLI encodes via `node dist/agent/cli.js encode`',
+  {
+    skip: built
+      ? false
+      : 'dist/agent/cli.js or dist/agent/commands/encode.js missing: run `npm run build` first (npm test does)',
+  },
+  async (t) => {
+    const out = join(dir, 'spawned.jpg')
+    const r = spawnSync(process.execPath, [cli, 'encode', PNG, '-o', out, '--quality', '60', '--subsampling', '444'], {
+      encoding: 'utf8',
+    })
+    t.equal(r.status, 0, r.stderr)
+    const q = qualityTables(60)
+    const qfile = join(dir, 'q60.txt')
+    writeFileSync(qfile, `${q.luma.join(' ')}\n${q.chroma.join(' ')}\n`)
+    t.equal(firstDiff(readFileSync(out), cjpeg(['-qtables', qfile, '-sample', '1x1'], PPM)), -1)
+    const bad = spawnSync(process.execPath, [cli, 'encode', PNG], { encoding: 'utf8' })
+    t.equal(bad.status, 2)
+    t.match(bad.stderr, /missing -o/)
+  },
+)
 
-t.test('--tables FILE with a trained Huffman set: used (same pixels, other DHT), dropped under --optimize', async (t) => {
-  const { symbolFrequencies } = await import('../../shared/codec/encoder')
-  const { emptySymbolCounts, trainHuffmanTables } = await import('../../shared/codec/huffman-tables')
-  const { parsePnm } = await import('./helpers')
-  const q = qualityTables(50)
-  const image = parsePnm(readFileSync(PPM))
-  const huffman = trainHuffmanTables(symbolFrequencies(image, { tables: q }, emptySymbolCounts()), true)
-  const tfile = join(dir, 'with-set.json')
-  writeFileSync(tfile, JSON.stringify({ id: 'with-set', ...q, huffman }))
-  const [a, b, c] = ['set.jpg', 'plain.jpg', 'opt.jpg'].map((f) => join(dir, f))
-  const r = await run([PPM, '-o', a, '--tables', tfile])
-  t.equal(r.code, 0)
-  t.match(r.out, /tables with-set \+ its Huffman set/)
-  t.equal((await run([PPM, '-o', b, '--quality', '50'])).code, 0)
-  t.ok(readFileSync(a).length < readFileSync(b).length, `fitted to this image: ${readFileSync(a).length} < ${readFileSync(b).length} B`)
-  t.same(djpeg(readFileSync(a)).data, djpeg(readFileSync(b)).data, 'same pixels as Annex K Huffman')
-  t.equal((await run([PPM, '-o', c, '--tables', tfile, '--optimize'])).code, 0)
-  t.equal(firstDiff(readFileSync(c), cjpeg(['-quality', '50', '-sample', '2x2', '-optimize'], PPM)), -1, '--optimize wins: cjpeg -optimize bytes')
-})
+t.test(
+  '--tables FILE with a trained Huffman set: used (same pixels, other DHT), dropped under --optimize',
+  async (t) => {
+    const { symbolFrequencies } = await import('../../shared/codec/encoder')
+    const { emptySymbolCounts, trainHuffmanTables } = await import('../../shared/codec/huffman-tables')
+    const { parsePnm } = await import('./helpers')
+    const q = qualityTables(50)
+    const image = parsePnm(readFileSync(PPM))
+    const huffman = trainHuffmanTables(symbolFrequencies(image, { tables: q }, emptySymbolCounts()), true)
+    const tfile = join(dir, 'with-set.json')
+    writeFileSync(tfile, JSON.stringify({ id: 'with-set', ...q, huffman }))
+    const [a, b, c] = ['set.jpg', 'plain.jpg', 'opt.jpg'].map((f) => join(dir, f))
+    const r = await run([PPM, '-o', a, '--tables', tfile])
+    t.equal(r.code, 0)
+    t.match(r.out, /tables with-set \+ its Huffman set/)
+    t.equal((await run([PPM, '-o', b, '--quality', '50'])).code, 0)
+    t.ok(
+      readFileSync(a).length < readFileSync(b).length,
+      `fitted to this image: ${readFileSync(a).length} < ${readFileSync(b).length} B`,
+    )
+    t.same(djpeg(readFileSync(a)).data, djpeg(readFileSync(b)).data, 'same pixels as Annex K Huffman')
+    t.equal((await run([PPM, '-o', c, '--tables', tfile, '--optimize'])).code, 0)
+    t.equal(
+      firstDiff(readFileSync(c), cjpeg(['-quality', '50', '-sample', '2x2', '-optimize'], PPM)),
+      -1,
+      '--optimize wins: cjpeg -optimize bytes',
+    )
+  },
+)
 
 t.test('odd inputs: the message names the file and what is wrong, never the decoder library', async (t) => {
   const odd = join(dir, 'odd')
@@ -142,10 +197,22 @@ t.test('odd inputs: the message names the file and what is wrong, never the deco
   huge.writeUInt32BE(100000, 20)
   const files: Record<string, [Buffer, RegExp]> = {
     'zero.jpg': [zero, /JPEG \(.*zero\.jpg\): declares a 0x0 image: width and height must be at least 1/],
-    'cut.jpg': [jpg.subarray(0, jpg.length >> 1), /JPEG \(.*cut\.jpg\): truncated: the file \(\d+ bytes\) ends before its end-of-image marker/],
-    'cut.png': [png.subarray(0, png.length >> 1), /PNG \(.*cut\.png\): truncated: the file \(\d+ bytes\) ends before its IEND chunk/],
-    'huge.png': [huge, /PNG \(.*huge\.png\): 100000x100000 is 10000 megapixels, above the 64 megapixel limit for input images/],
-    'deep.ppm': [Buffer.concat([Buffer.from('P6\n2 2\n65535\n'), Buffer.alloc(24)]), /PPM \(.*deep\.ppm\): maxval 65535 not supported .*16-bit/],
+    'cut.jpg': [
+      jpg.subarray(0, jpg.length >> 1),
+      /JPEG \(.*cut\.jpg\): truncated: the file \(\d+ bytes\) ends before its end-of-image marker/,
+    ],
+    'cut.png': [
+      png.subarray(0, png.length >> 1),
+      /PNG \(.*cut\.png\): truncated: the file \(\d+ bytes\) ends before its IEND chunk/,
+    ],
+    'huge.png': [
+      huge,
+      /PNG \(.*huge\.png\): 100000x100000 is 10000 megapixels, above the 64 megapixel limit for input images/,
+    ],
+    'deep.ppm': [
+      Buffer.concat([Buffer.from('P6\n2 2\n65535\n'), Buffer.alloc(24)]),
+      /PPM \(.*deep\.ppm\): maxval 65535 not supported .*16-bit/,
+    ],
     'empty.png': [Buffer.alloc(0), /image \(.*empty\.png\): empty file/],
   }
   for (const [name, [bytes, re]] of Object.entries(files)) {
@@ -153,7 +220,11 @@ t.test('odd inputs: the message names the file and what is wrong, never the deco
     const r = await run([join(odd, name), '-o', join(odd, `${name}.out.jpg`)])
     t.equal(r.code, 1, name)
     t.match(r.err, new RegExp(`^deepn encode: ${re.source}`), name)
-    t.notMatch(r.err, /waitng|read requests|maxResolutionInMP|marker was not found|unknown JPEG marker|\n/, `${name}: no library internals, one line`)
+    t.notMatch(
+      r.err,
+      /waitng|read requests|maxResolutionInMP|marker was not found|unknown JPEG marker|\n/,
+      `${name}: no library internals, one line`,
+    )
     t.notOk(existsSync(join(odd, `${name}.out.jpg`)), `${name}: no output`)
   }
   const help = await run(['--help'])

@@ -58,7 +58,8 @@ t.test('restart markers appear every N MCUs, numbered RST0..7 cyclically', async
   const image = makeImage(160, 16, 'rgb', 'random', 3) // 10 MCUs at 4:2:0
   const jpeg = encodeJpeg(image, { quality: 50, restartInterval: 1 })
   const rst: number[] = []
-  for (let i = jpeg.indexOf(0xda); i < jpeg.length - 1; i++) if (jpeg[i] === 0xff && jpeg[i + 1] >= 0xd0 && jpeg[i + 1] <= 0xd7) rst.push(jpeg[i + 1] - 0xd0)
+  for (let i = jpeg.indexOf(0xda); i < jpeg.length - 1; i++)
+    if (jpeg[i] === 0xff && jpeg[i + 1] >= 0xd0 && jpeg[i + 1] <= 0xd7) rst.push(jpeg[i + 1] - 0xd0)
   t.same(rst, [0, 1, 2, 3, 4, 5, 6, 7, 0], '9 markers between 10 MCUs')
   t.ok(markers(jpeg).includes(0xdd), 'DRI present')
   t.notOk(markers(encodeJpeg(image, { quality: 50 })).includes(0xdd), 'no DRI without an interval')
@@ -88,19 +89,31 @@ t.test('rgba ignores alpha; gray is one component', async (t) => {
 
 t.test('yuv420p planes encode exactly like the same samples reached from RGB', async (t) => {
   // 64x40: whole-strip plane copies with a partial last MCU row (bottom edge replicated).
-  for (const [w, h] of [[32, 16], [48, 32], [64, 40]]) {
+  for (const [w, h] of [
+    [32, 16],
+    [48, 32],
+    [64, 40],
+  ]) {
     const image = makeImage(w, h, 'rgb', 'random', w)
     // Build I420 planes with the encoder's own converter and downsampler (no right-edge padding at these sizes).
-    const y = new Uint8Array(w * h), cb = new Uint8Array(w * h), cr = new Uint8Array(w * h)
+    const y = new Uint8Array(w * h),
+      cb = new Uint8Array(w * h),
+      cr = new Uint8Array(w * h)
     for (let r = 0; r < h; r++) rgbToYccRow(image.data, r * w * 3, 3, w, y, r * w, cb, cr, r * w)
-    const cw = w / 2, ch = h / 2
-    const u = new Uint8Array(cw * ch), v = new Uint8Array(cw * ch)
+    const cw = w / 2,
+      ch = h / 2
+    const u = new Uint8Array(cw * ch),
+      v = new Uint8Array(cw * ch)
     for (let r = 0; r < ch; r++) {
       h2v2Row(cb, 2 * r * w, cb, (2 * r + 1) * w, u, r * cw, cw)
       h2v2Row(cr, 2 * r * w, cr, (2 * r + 1) * w, v, r * cw, cw)
     }
     const yuv: RawImage = { width: w, height: h, format: 'yuv420p', data: Uint8Array.from([...y, ...u, ...v]) }
-    t.equal(firstDiff(encodeJpeg(yuv, { quality: 80 }), encodeJpeg(image, { quality: 80, subsampling: '420' })), -1, `${w}x${h}`)
+    t.equal(
+      firstDiff(encodeJpeg(yuv, { quality: 80 }), encodeJpeg(image, { quality: 80, subsampling: '420' })),
+      -1,
+      `${w}x${h}`,
+    )
   }
   const odd: RawImage = { width: 7, height: 5, format: 'yuv420p', data: new Uint8Array(7 * 5 + 2 * 4 * 3).fill(90) }
   const dec = djpeg(encodeJpeg(odd, { quality: 90 }))
@@ -119,8 +132,16 @@ t.test('bad input and options are refused with the problem named', async (t) => 
     [{ ...image, data: [1, 2] as never }, {}, /image\.data: expected a Uint8Array/],
     [image, { quality: 0 }, /quality must be an integer 1\.\.100, got 0/],
     [image, { quality: 101 }, /quality/],
-    [image, { tables: { luma: new Array(64).fill(1), chroma: new Array(63).fill(1) } }, /options\.tables chroma: expected 64 values, got 63/],
-    [image, { tables: { luma: new Array(64).fill(300), chroma: new Array(64).fill(1) } }, /options\.tables luma\[0\]: 300 is outside 1\.\.255/],
+    [
+      image,
+      { tables: { luma: new Array(64).fill(1), chroma: new Array(63).fill(1) } },
+      /options\.tables chroma: expected 64 values, got 63/,
+    ],
+    [
+      image,
+      { tables: { luma: new Array(64).fill(300), chroma: new Array(64).fill(1) } },
+      /options\.tables luma\[0\]: 300 is outside 1\.\.255/,
+    ],
     [image, { subsampling: '422' as never }, /subsampling: expected '444' or '420', got "422"/],
     [image, { dct: 'float' as never }, /dct: expected 'islow' or 'ifast'/],
     [image, { restartInterval: -1 }, /restartInterval/],

@@ -18,7 +18,13 @@ export function rng(seed: number): () => number {
 
 export type Pattern = 'random' | 'gradient' | 'blocks'
 
-export function makeImage(width: number, height: number, format: 'rgb' | 'gray' | 'rgba', pattern: Pattern, seed = 1): RawImage {
+export function makeImage(
+  width: number,
+  height: number,
+  format: 'rgb' | 'gray' | 'rgba',
+  pattern: Pattern,
+  seed = 1,
+): RawImage {
   const ch = format === 'gray' ? 1 : format === 'rgb' ? 3 : 4
   const r = rng(seed)
   const data = new Uint8Array(width * height * ch)
@@ -27,7 +33,11 @@ export function makeImage(width: number, height: number, format: 'rgb' | 'gray' 
       for (let c = 0; c < ch; c++) {
         const i = (y * width + x) * ch + c
         if (pattern === 'random') data[i] = r()
-        else if (pattern === 'gradient') data[i] = ((x * 255) / Math.max(1, width - 1) * (c === 1 ? 0.5 : 1) + (y * 255) / Math.max(1, height - 1) * (c === 2 ? 1 : 0.4)) & 255
+        else if (pattern === 'gradient')
+          data[i] =
+            (((x * 255) / Math.max(1, width - 1)) * (c === 1 ? 0.5 : 1) +
+              ((y * 255) / Math.max(1, height - 1)) * (c === 2 ? 1 : 0.4)) &
+            255
         else data[i] = ((x >> 3) + (y >> 3) + c) % 2 ? 230 - c * 40 : 20 + c * 30
       }
     }
@@ -38,7 +48,8 @@ export function makeImage(width: number, height: number, format: 'rgb' | 'gray' 
 /** Random valid quantization tables (1..255), biased towards realistic magnitudes. */
 export function randomTables(seed: number): { luma: number[]; chroma: number[] } {
   const r = rng(seed)
-  const t = (): number[] => Array.from({ length: 64 }, (_, i) => (i % 7 === 0 ? 1 + (r() % 4) : 1 + ((r() * (1 + (i >> 3))) % 255)))
+  const t = (): number[] =>
+    Array.from({ length: 64 }, (_, i) => (i % 7 === 0 ? 1 + (r() % 4) : 1 + ((r() * (1 + (i >> 3))) % 255)))
   return { luma: t(), chroma: t() }
 }
 
@@ -52,7 +63,8 @@ export function pnm(image: RawImage): Buffer {
 export function parsePnm(buf: Buffer): RawImage {
   const m = /^(P[56])\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(buf.subarray(0, 64).toString('latin1'))
   if (m?.[4] !== '255') throw new Error('parsePnm: not an 8-bit P5/P6')
-  const width = Number(m[2]), height = Number(m[3])
+  const width = Number(m[2]),
+    height = Number(m[3])
   const format = m[1] === 'P5' ? 'gray' : 'rgb'
   const n = width * height * (format === 'gray' ? 1 : 3)
   return { width, height, format, data: new Uint8Array(buf.subarray(m[0].length, m[0].length + n)) }
@@ -61,18 +73,26 @@ export function parsePnm(buf: Buffer): RawImage {
 export function crop(image: RawImage, x0: number, y0: number, w: number, h: number): RawImage {
   const ch = image.format === 'gray' ? 1 : 3
   const data = new Uint8Array(w * h * ch)
-  for (let y = 0; y < h; y++) data.set(image.data.subarray(((y0 + y) * image.width + x0) * ch, ((y0 + y) * image.width + x0 + w) * ch), y * w * ch)
+  for (let y = 0; y < h; y++)
+    data.set(
+      image.data.subarray(((y0 + y) * image.width + x0) * ch, ((y0 + y) * image.width + x0 + w) * ch),
+      y * w * ch,
+    )
   return { width: w, height: h, format: image.format, data }
 }
 
 /** The bundled nature photos, decoded with djpeg at 1/8 scale (small, natural content). */
 export function photos(): RawImage[] {
-  return readdirSync(PHOTO_DIR).filter((f) => f.endsWith('.jpg')).sort().map((f) => parsePnm(execFileSync('djpeg', ['-scale', '1/8', '-ppm', join(PHOTO_DIR, f)])))
+  return readdirSync(PHOTO_DIR)
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .map((f) => parsePnm(execFileSync('djpeg', ['-scale', '1/8', '-ppm', join(PHOTO_DIR, f)])))
 }
 
 export function toGray(image: RawImage): RawImage {
   const data = new Uint8Array(image.width * image.height)
-  for (let i = 0; i < data.length; i++) data[i] = (image.data[i * 3] * 77 + image.data[i * 3 + 1] * 150 + image.data[i * 3 + 2] * 29) >> 8
+  for (let i = 0; i < data.length; i++)
+    data[i] = (image.data[i * 3] * 77 + image.data[i * 3 + 1] * 150 + image.data[i * 3 + 2] * 29) >> 8
   return { width: image.width, height: image.height, format: 'gray', data }
 }
 
@@ -83,7 +103,17 @@ export class Cjpeg {
    * Runs cjpeg with the equivalent of our options. `restart`: number = MCUs (`-restart NB`), `{ rows }` = MCU
    * rows (`-restart N`).
    */
-  encode(image: RawImage, o: { luma: ArrayLike<number>; chroma: ArrayLike<number>; subsampling?: '444' | '420'; dct?: 'islow' | 'ifast'; optimize?: boolean; restart?: number | { rows: number } }): Buffer {
+  encode(
+    image: RawImage,
+    o: {
+      luma: ArrayLike<number>
+      chroma: ArrayLike<number>
+      subsampling?: '444' | '420'
+      dct?: 'islow' | 'ifast'
+      optimize?: boolean
+      restart?: number | { rows: number }
+    },
+  ): Buffer {
     const input = join(this.dir, image.format === 'gray' ? 'in.pgm' : 'in.ppm')
     const qfile = join(this.dir, 'q.txt')
     writeFileSync(input, pnm(image))

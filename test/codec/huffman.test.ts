@@ -12,7 +12,14 @@ t.test('standard tables derive the Annex K.3 codes', async (t) => {
   t.same([ac.code[0xf0], ac.size[0xf0]], [0b11111111001, 11], 'ZRL')
   t.same([ac.code[0x01], ac.size[0x01]], [0b00, 2])
   t.equal(deriveCodes(STD_AC_CHROMA).size[0x00], 2)
-  t.throws(() => deriveCodes({ bits: Uint8Array.of(0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), huffval: Uint8Array.of(1, 2, 3) }), /too many codes of length 1/)
+  t.throws(
+    () =>
+      deriveCodes({
+        bits: Uint8Array.of(0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        huffval: Uint8Array.of(1, 2, 3),
+      }),
+    /too many codes of length 1/,
+  )
 })
 
 function kraft(bits: Uint8Array): number {
@@ -34,8 +41,12 @@ t.test('optimal tables: prefix-free, never all-ones, lengths ≤ 16 even for ske
   }
   // Fibonacci counts force code lengths past 16 without the limiting step.
   const fib = new Float64Array(257)
-  let a = 1, b = 1
-  for (let s = 0; s < 40; s++) { fib[s] = a; [a, b] = [b, a + b] }
+  let a = 1,
+    b = 1
+  for (let s = 0; s < 40; s++) {
+    fib[s] = a
+    ;[a, b] = [b, a + b]
+  }
   const tbl = optimalTable(fib)
   t.equal(tbl.bits.length, 17)
   t.equal(tbl.huffval.length, 40)

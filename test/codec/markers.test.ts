@@ -23,7 +23,14 @@ t.test('layout: blocks, MCUs and strip sizes', async (t) => {
   const l = frameLayout(17, 9, 'rgb', '420')
   t.same([l.mcusPerRow, l.mcuRows, l.blocksInMcu], [2, 1, 6])
   t.same([...l.membership], [0, 0, 0, 0, 1, 2])
-  t.same(l.components.map((c) => [c.widthInBlocks, c.heightInBlocks, c.stripWidth, c.stripHeight]), [[3, 2, 24, 16], [2, 1, 16, 8], [2, 1, 16, 8]])
+  t.same(
+    l.components.map((c) => [c.widthInBlocks, c.heightInBlocks, c.stripWidth, c.stripHeight]),
+    [
+      [3, 2, 24, 16],
+      [2, 1, 16, 8],
+      [2, 1, 16, 8],
+    ],
+  )
   const y = frameLayout(17, 9, 'yuv420p', '444')
   t.equal(y.components[0].h, 2, 'yuv420p is always 2x2')
   const g = frameLayout(17, 9, 'gray', '420')

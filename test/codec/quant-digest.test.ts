@@ -11,7 +11,11 @@ import { Cjpeg, makeImage } from './helpers'
 import { rewriteHeader, stripSegment } from '../helpers/jpeg-segments'
 
 t.test('FNV-1a 64 matches the reference vectors', async (t) => {
-  for (const [text, want] of [['', 'cbf29ce484222325'], ['a', 'af63dc4c8601ec8c'], ['foobar', '85944171f73967e8']]) {
+  for (const [text, want] of [
+    ['', 'cbf29ce484222325'],
+    ['a', 'af63dc4c8601ec8c'],
+    ['foobar', '85944171f73967e8'],
+  ]) {
     const h = new Fnv1a64()
     for (const b of Buffer.from(text)) h.byte(b)
     t.equal(h.hex(), want, JSON.stringify(text))
@@ -23,20 +27,43 @@ t.test('same steps and sampling → same digest, whatever the pixels, metadata o
   const img = makeImage(32, 24, 'rgb', 'random', 1)
   const a = encodeJpeg(img, { tables })
   t.match(quantDigest(a), /^[0-9a-f]{16}$/)
-  t.equal(quantDigest(encodeJpeg(makeImage(64, 48, 'rgb', 'gradient', 2), { tables })), quantDigest(a), 'other pixels and size')
+  t.equal(
+    quantDigest(encodeJpeg(makeImage(64, 48, 'rgb', 'gradient', 2), { tables })),
+    quantDigest(a),
+    'other pixels and size',
+  )
   const seg = metadataSegment({ seq: 7 })
-  t.equal(quantDigest(new Uint8Array(Buffer.concat([a.subarray(0, 2), seg, a.subarray(2)]))), quantDigest(a), 'the APP9 metadata')
+  t.equal(
+    quantDigest(new Uint8Array(Buffer.concat([a.subarray(0, 2), seg, a.subarray(2)]))),
+    quantDigest(a),
+    'the APP9 metadata',
+  )
   const trained = trainHuffmanTables(symbolFrequencies(img, { tables }), true)
-  t.equal(quantDigest(encodeJpeg(img, { tables, huffman: trained })), quantDigest(a), 'a trained Huffman set (lossless)')
-  t.equal(quantDigest(encodeJpeg(img, { tables, optimizeHuffman: true })), quantDigest(a), 'per-image optimal Huffman tables')
+  t.equal(
+    quantDigest(encodeJpeg(img, { tables, huffman: trained })),
+    quantDigest(a),
+    'a trained Huffman set (lossless)',
+  )
+  t.equal(
+    quantDigest(encodeJpeg(img, { tables, optimizeHuffman: true })),
+    quantDigest(a),
+    'per-image optimal Huffman tables',
+  )
 })
 
 t.test('one step, the subsampling or the colour model changes it', async (t) => {
   const img = makeImage(32, 32, 'rgb', 'random', 3)
   const tables = qualityTables(60)
   const seen = new Set([quantDigest(encodeJpeg(img, { tables }))])
-  const fresh = (d: string, what: string) => { t.notOk(seen.has(d), what); seen.add(d) }
-  for (const [which, at] of [['luma', 0], ['luma', 63], ['chroma', 20]] as const) {
+  const fresh = (d: string, what: string) => {
+    t.notOk(seen.has(d), what)
+    seen.add(d)
+  }
+  for (const [which, at] of [
+    ['luma', 0],
+    ['luma', 63],
+    ['chroma', 20],
+  ] as const) {
     const moved = { luma: tables.luma.slice(), chroma: tables.chroma.slice() }
     moved[which][at] = moved[which][at] === 1 ? 2 : moved[which][at] - 1
     fresh(quantDigest(encodeJpeg(img, { tables: moved })), `${which}[${at}] ± 1`)
@@ -81,11 +108,15 @@ t.test('a broken or incomplete header is refused, naming what is wrong', async (
   const a = encodeJpeg(makeImage(16, 16, 'rgb', 'random', 5), { quality: 50 })
   t.throws(() => quantDigest(a.subarray(1)), /missing SOI/)
   t.throws(() => quantDigest(a.slice(0, 30)), /overruns the file|truncated before the scan/)
-  const bad = a.slice(); bad[2] = 0x00
+  const bad = a.slice()
+  bad[2] = 0x00
   t.throws(() => quantDigest(bad), /expected a marker at byte 2/)
   let n = 0
   const noChroma = rewriteHeader(a, (m, p) => (m === 0xdb && n++ === 1 ? [] : [[m, p]]))
   t.throws(() => quantDigest(noChroma), /component 1 uses quantization table 1, which the header does not define/)
   t.throws(() => quantDigest(stripSegment(a, 0xc0)), /no frame header \(SOF\)/)
-  t.throws(() => quantDigest(rewriteHeader(a, (m, p) => (m === 0xdb ? [[m, p.subarray(0, 40)]] : [[m, p]]))), /bad quantization table in DQT/)
+  t.throws(
+    () => quantDigest(rewriteHeader(a, (m, p) => (m === 0xdb ? [[m, p.subarray(0, 40)]] : [[m, p]]))),
+    /bad quantization table in DQT/,
+  )
 })

@@ -2,19 +2,22 @@ import t from 'tap'
 import { makeQuantizer, quantizeBlock, rawDivisor, reciprocal } from '../../shared/codec/quantize'
 import { ZIGZAG } from '../../shared/codec/tables'
 
-t.test('compute_reciprocal arithmetic equals rounding division (half away from zero) for every islow divisor', async (t) => {
-  let bad = 0
-  for (let q = 1; q <= 255; q++) {
-    const d = q * 8
-    const [fq, c, r] = reciprocal(d)
-    for (let x = -8192; x <= 8192; x++) {
-      const want = Math.sign(x) * Math.floor((Math.abs(x) + (d >> 1)) / d)
-      const got = Math.sign(x) * Math.floor(((Math.abs(x) + c) * fq) / 2 ** r)
-      if (got !== want) bad++
+t.test(
+  'compute_reciprocal arithmetic equals rounding division (half away from zero) for every islow divisor',
+  async (t) => {
+    let bad = 0
+    for (let q = 1; q <= 255; q++) {
+      const d = q * 8
+      const [fq, c, r] = reciprocal(d)
+      for (let x = -8192; x <= 8192; x++) {
+        const want = Math.sign(x) * Math.floor((Math.abs(x) + (d >> 1)) / d)
+        const got = Math.sign(x) * Math.floor(((Math.abs(x) + c) * fq) / 2 ** r)
+        if (got !== want) bad++
+      }
     }
-  }
-  t.equal(bad, 0)
-})
+    t.equal(bad, 0)
+  },
+)
 
 t.test('the one-multiply quantizer equals the integer reciprocal/shift form for every divisor 1..2047', async (t) => {
   let bad = 0

@@ -7,7 +7,14 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import {
-  applyPartial, defaults, isPrototypeName, ownValue, setOwn, validatePartial, validatePartialLenient, ConfigError,
+  applyPartial,
+  defaults,
+  isPrototypeName,
+  ownValue,
+  setOwn,
+  validatePartial,
+  validatePartialLenient,
+  ConfigError,
 } from '../../shared/config'
 import { resolveTables } from '../../agent/pipeline/tables'
 import { parsePlm } from '../../scripts/tables/cli'
@@ -36,8 +43,11 @@ t.test('isPrototypeName, ownValue and setOwn', async (t) => {
 t.test('every prototype name as encoder.table is refused with a reason naming the key', async (t) => {
   for (const name of NAMES) {
     for (const remote of [true, false]) {
-      t.throws(() => validatePartial(doc(`{"encoder":{"table":${JSON.stringify(name)}}}`), { remote }),
-        { name: 'ConfigError', message: new RegExp(`'encoder\\.table' cannot be '${name.replace(/\$/g, '\\$')}'`) }, `${name} (remote ${remote})`)
+      t.throws(
+        () => validatePartial(doc(`{"encoder":{"table":${JSON.stringify(name)}}}`), { remote }),
+        { name: 'ConfigError', message: new RegExp(`'encoder\\.table' cannot be '${name.replace(/\$/g, '\\$')}'`) },
+        `${name} (remote ${remote})`,
+      )
     }
   }
 })
@@ -46,8 +56,16 @@ t.test('every prototype name as a config key or section key is refused as unknow
   for (const name of NAMES) {
     const k = JSON.stringify(name)
     t.throws(() => validatePartial(doc(`{${k}:1}`), { remote: true }), /unknown key/, `top-level ${name}`)
-    t.throws(() => validatePartial(doc(`{"capture":{${k}:1}}`), { remote: true }), /unknown key 'capture\./, `capture.${name}`)
-    t.throws(() => validatePartial(doc(`{"deviceId":${k}}`), { remote: true }), /'deviceId' cannot be set remotely/, `deviceId ${name}`)
+    t.throws(
+      () => validatePartial(doc(`{"capture":{${k}:1}}`), { remote: true }),
+      /unknown key 'capture\./,
+      `capture.${name}`,
+    )
+    t.throws(
+      () => validatePartial(doc(`{"deviceId":${k}}`), { remote: true }),
+      /'deviceId' cannot be set remotely/,
+      `deviceId ${name}`,
+    )
   }
 })
 
@@ -62,11 +80,21 @@ t.test('resolveTables: a table id naming a prototype member is never served by a
 })
 
 t.test('validatePartialLenient leaves out only the keys that are wrong', async (t) => {
-  const saved = { capture: { width: 80, bogus: 1 }, encoder: { table: 'constructor', scale: 2 }, log: { level: 'debug' } }
+  const saved = {
+    capture: { width: 80, bogus: 1 },
+    encoder: { table: 'constructor', scale: 2 },
+    log: { level: 'debug' },
+  }
   const { partial, dropped } = validatePartialLenient(saved, { remote: true })
   t.same(partial, { 'capture.width': 80, 'encoder.scale': 2, 'log.level': 'debug' })
-  t.same(dropped.map((d) => d.key), ['capture.bogus', 'encoder.table'])
-  t.ok(dropped.every((d) => d.error.length > 10), 'each with its reason')
+  t.same(
+    dropped.map((d) => d.key),
+    ['capture.bogus', 'encoder.table'],
+  )
+  t.ok(
+    dropped.every((d) => d.error.length > 10),
+    'each with its reason',
+  )
   t.throws(() => validatePartialLenient([], { remote: true }), ConfigError, 'not an object: refused whole')
   t.equal(applyPartial(defaults(), partial).capture.width, 80)
 })
@@ -90,16 +118,31 @@ t.test('every prototype name as a pushed table id is refused with a reason, neve
   for (const name of NAMES) {
     const k = JSON.stringify(name)
     const body = `{"encoder":{"tables":{${k}:{"luma":${JSON.stringify(table(2))},"chroma":${JSON.stringify(table(3))}}}}}`
-    t.throws(() => validatePartial(doc(body), { remote: true }), { name: 'ConfigError', message: /'encoder\.tables' table id '.*' names a built-in/ }, name)
+    t.throws(
+      () => validatePartial(doc(body), { remote: true }),
+      { name: 'ConfigError', message: /'encoder\.tables' table id '.*' names a built-in/ },
+      name,
+    )
     const lenient = validatePartialLenient(doc(body), { remote: true })
-    t.same(lenient.dropped.map((d) => d.key), [`encoder.tables.${name}`], `${name}: a saved layer leaves just that table out`)
+    t.same(
+      lenient.dropped.map((d) => d.key),
+      [`encoder.tables.${name}`],
+      `${name}: a saved layer leaves just that table out`,
+    )
     t.same(Object.keys(lenient.partial['encoder.tables'] as object), [])
-    t.throws(() => tablePushMessage({ id: name, luma: table(2), chroma: table(3) }, 'r1'), /names a built-in/, `deepn push-table refuses ${name} before sending`)
+    t.throws(
+      () => tablePushMessage({ id: name, luma: table(2), chroma: table(3) }, 'r1'),
+      /names a built-in/,
+      `deepn push-table refuses ${name} before sending`,
+    )
   }
 })
 
 t.test('pushed tables are stored as own keys: merged, listed and deleted by id', async (t) => {
-  const a = applyPartial(defaults(), validatePartial({ encoder: { tables: { x: { luma: table(2), chroma: table(3) } } } }, { remote: true }))
+  const a = applyPartial(
+    defaults(),
+    validatePartial({ encoder: { tables: { x: { luma: table(2), chroma: table(3) } } } }, { remote: true }),
+  )
   t.equal(Object.getPrototypeOf(a.encoder.tables), Object.prototype)
   t.same(Object.keys(a.encoder.tables), ['x'])
   t.equal(ownValue(a.encoder.tables, 'constructor'), undefined)

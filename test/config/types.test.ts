@@ -3,9 +3,21 @@ import { defaults, SCHEMA, type AgentConfig, type PushedTable } from '../../shar
 
 // AgentConfig is derived from SCHEMA (shared/config/types.ts). These assertions are checked by the type-check of
 // the tests (`npx tsc -p test/tsconfig.json`): a derivation that loses a key, a section or an enum value fails there.
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 const typeChecks: true[] = [
-  true satisfies Equal<keyof AgentConfig, 'deviceId' | 'delivery' | 'ackTimeoutMs' | 'mqtt' | 'capture' | 'encoder' | 'buffer' | 'telemetry' | 'homeassistant' | 'log'>,
+  true satisfies Equal<
+    keyof AgentConfig,
+    | 'deviceId'
+    | 'delivery'
+    | 'ackTimeoutMs'
+    | 'mqtt'
+    | 'capture'
+    | 'encoder'
+    | 'buffer'
+    | 'telemetry'
+    | 'homeassistant'
+    | 'log'
+  >,
   true satisfies Equal<AgentConfig['homeassistant'], { enabled: boolean; prefix: string }>,
   true satisfies Equal<AgentConfig['delivery'], 'puback' | 'e2e-ack'>,
   true satisfies Equal<AgentConfig['capture']['source'], 'synthetic' | 'files' | 'raspistill' | 'rpicam'>,
@@ -22,7 +34,9 @@ t.test('the derived AgentConfig has exactly the schema keys, nested by section',
   t.equal(typeChecks.length, 9)
   t.equal(noSuchKey, 1)
   const c: AgentConfig = defaults()
-  const leaves = (o: object, prefix = ''): string[] => Object.entries(o).flatMap(([k, v]) =>
-    typeof v === 'object' && v !== null && k !== 'tables' ? leaves(v, `${prefix}${k}.`) : [prefix + k])
+  const leaves = (o: object, prefix = ''): string[] =>
+    Object.entries(o).flatMap(([k, v]) =>
+      typeof v === 'object' && v !== null && k !== 'tables' ? leaves(v, `${prefix}${k}.`) : [prefix + k],
+    )
   t.same(leaves(c).sort(), SCHEMA.map((s) => s.key).sort())
 })

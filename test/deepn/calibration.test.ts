@@ -6,21 +6,29 @@ import type { RawImage } from '../../shared/codec/types'
 function refDct(block: number[]): number[] {
   const out = new Array(64).fill(0)
   const c = (k: number) => (k === 0 ? Math.SQRT1_2 : 1)
-  for (let u = 0; u < 8; u++) for (let v = 0; v < 8; v++) {
-    let s = 0
-    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) s += block[y * 8 + x] * Math.cos(((2 * y + 1) * u * Math.PI) / 16) * Math.cos(((2 * x + 1) * v * Math.PI) / 16)
-    out[u * 8 + v] = 0.25 * c(u) * c(v) * s
-  }
+  for (let u = 0; u < 8; u++)
+    for (let v = 0; v < 8; v++) {
+      let s = 0
+      for (let y = 0; y < 8; y++)
+        for (let x = 0; x < 8; x++)
+          s +=
+            block[y * 8 + x] * Math.cos(((2 * y + 1) * u * Math.PI) / 16) * Math.cos(((2 * x + 1) * v * Math.PI) / 16)
+      out[u * 8 + v] = 0.25 * c(u) * c(v) * s
+    }
   return out
 }
 
 function grayImage(w: number, h: number, seed: number): RawImage {
   let s = seed
   const data = new Uint8Array(w * h)
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    s = (s * 1103515245 + 12345) % 2147483648
-    data[y * w + x] = Math.max(0, Math.min(255, Math.round(128 + 60 * Math.sin(x / 3 + seed) + 40 * Math.cos(y / 5) + ((s >> 16) % 40) - 20)))
-  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      s = (s * 1103515245 + 12345) % 2147483648
+      data[y * w + x] = Math.max(
+        0,
+        Math.min(255, Math.round(128 + 60 * Math.sin(x / 3 + seed) + 40 * Math.cos(y / 5) + ((s >> 16) % 40) - 20)),
+      )
+    }
   return { width: w, height: h, format: 'gray', data }
 }
 
@@ -30,15 +38,17 @@ t.test('gray σ matches an exact float DCT of edge-padded blocks', async (t) => 
   for (let i = 0; i < 20; i++) {
     const img = grayImage(28, 28, i + 1)
     cal.addImage(img)
-    for (let by = 0; by < 4; by++) for (let bx = 0; bx < 4; bx++) {
-      const b: number[] = []
-      for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) {
-        const yy = Math.min(27, by * 8 + y)
-        const xx = Math.min(27, bx * 8 + x)
-        b.push(img.data[yy * 28 + xx] - 128)
+    for (let by = 0; by < 4; by++)
+      for (let bx = 0; bx < 4; bx++) {
+        const b: number[] = []
+        for (let y = 0; y < 8; y++)
+          for (let x = 0; x < 8; x++) {
+            const yy = Math.min(27, by * 8 + y)
+            const xx = Math.min(27, bx * 8 + x)
+            b.push(img.data[yy * 28 + xx] - 128)
+          }
+        ref.push(refDct(b))
       }
-      ref.push(refDct(b))
-    }
   }
   const stats = cal.stats('synthetic')
   t.equal(stats.lumaBlocks, 20 * 16)
@@ -55,7 +65,11 @@ t.test('colour 4:2:0 counts luma and pooled Cb+Cr blocks', async (t) => {
   const w = 40
   const h = 24
   const data = new Uint8Array(w * h * 3)
-  for (let i = 0; i < w * h; i++) { data[3 * i] = (i * 7) & 255; data[3 * i + 1] = (i * 13) & 255; data[3 * i + 2] = (i * 3) & 255 }
+  for (let i = 0; i < w * h; i++) {
+    data[3 * i] = (i * 7) & 255
+    data[3 * i + 1] = (i * 13) & 255
+    data[3 * i + 2] = (i * 3) & 255
+  }
   const cal = new Calibration('420')
   cal.addImage({ width: w, height: h, format: 'rgb', data })
   const s = cal.stats('rgb')

@@ -2,28 +2,36 @@ import t from 'tap'
 import { accuracyBand, equalAccuracyRatio, maxAccuracy, rateAtAccuracy } from '../../shared/deepn/curve'
 
 const jpeg = [
-  { rate: 100, accuracy: 0.70 },
+  { rate: 100, accuracy: 0.7 },
   { rate: 200, accuracy: 0.85 },
-  { rate: 400, accuracy: 0.90 },
+  { rate: 400, accuracy: 0.9 },
   { rate: 800, accuracy: 0.91 },
 ]
 
 t.test('rateAtAccuracy interpolates on the first crossing', async (t) => {
-  const r80 = rateAtAccuracy(jpeg, 0.80)
+  const r80 = rateAtAccuracy(jpeg, 0.8)
   t.equal(r80?.how, 'interpolated')
-  t.ok(Math.abs((r80?.rate ?? 0) - (100 + (0.10 / 0.15) * 100)) < 1e-9)
-  t.same(rateAtAccuracy(jpeg, 0.90), { rate: 400, how: 'exact' })
+  t.ok(Math.abs((r80?.rate ?? 0) - (100 + (0.1 / 0.15) * 100)) < 1e-9)
+  t.same(rateAtAccuracy(jpeg, 0.9), { rate: 400, how: 'exact' })
   t.same(rateAtAccuracy(jpeg, 0.5), { rate: 100, how: 'lowest' })
   t.equal(rateAtAccuracy(jpeg, 0.95), undefined)
   // order of points does not matter; a noisy dip after the first crossing does not move it
-  const noisy = [{ rate: 300, accuracy: 0.88 }, { rate: 100, accuracy: 0.8 }, { rate: 200, accuracy: 0.9 }]
+  const noisy = [
+    { rate: 300, accuracy: 0.88 },
+    { rate: 100, accuracy: 0.8 },
+    { rate: 200, accuracy: 0.9 },
+  ]
   const rn = rateAtAccuracy(noisy, 0.85)
   t.ok(rn && rn.how === 'interpolated' && Math.abs(rn.rate - 150) < 1e-9, 'crossing between 100 and 200')
   t.equal(maxAccuracy(noisy), 0.9)
 })
 
 t.test('equal-accuracy ratio against a curve and against a fixed rate', async (t) => {
-  const deepn = [{ rate: 50, accuracy: 0.8 }, { rate: 100, accuracy: 0.9 }, { rate: 150, accuracy: 0.91 }]
+  const deepn = [
+    { rate: 50, accuracy: 0.8 },
+    { rate: 100, accuracy: 0.9 },
+    { rate: 150, accuracy: 0.91 },
+  ]
   const r = equalAccuracyRatio(deepn, jpeg, 0.9)
   t.equal(r?.ratio, 4)
   t.equal(r?.baselineRate, 400)

@@ -18,10 +18,14 @@ t.test('refuses broken input with a reason', async (t) => {
 })
 
 const labels = '/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz'
-t.test('reads the Fashion-MNIST test labels', { skip: !existsSync(labels) && 'dataset-fashion-mnist not installed' }, async (t) => {
-  const a = parseIdx(gunzipSync(readFileSync(labels)))
-  t.same(a.dims, [10000])
-  const counts = new Array(10).fill(0)
-  for (const v of a.data) counts[v]++
-  t.same(counts, new Array(10).fill(1000)) // the test split is balanced
-})
+t.test(
+  'reads the Fashion-MNIST test labels',
+  { skip: !existsSync(labels) && 'dataset-fashion-mnist not installed' },
+  async (t) => {
+    const a = parseIdx(gunzipSync(readFileSync(labels)))
+    t.same(a.dims, [10000])
+    const counts = new Array(10).fill(0)
+    for (const v of a.data) counts[v]++
+    t.same(counts, new Array(10).fill(1000)) // the test split is balanced
+  },
+)

@@ -4,7 +4,7 @@ import { SigmaAccumulator } from '../../shared/deepn/sigma'
 // deterministic pseudo-random blocks (LCG) so failures reproduce
 function blocks(n: number, seed: number, offset: number): number[][] {
   let s = seed
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648)
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648
   return Array.from({ length: n }, () => Array.from({ length: 64 }, (_, k) => offset + (rnd() - 0.5) * (k + 1) * 10))
 }
 

@@ -12,7 +12,10 @@ import { videoSource, VTEST_AVI } from '../../scripts/eval/video-frames'
 async function capture(argv: string[]): Promise<{ code: number; out: string }> {
   const chunks: string[] = []
   const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((s: string) => { chunks.push(String(s)); return true }) as typeof process.stdout.write
+  process.stdout.write = ((s: string) => {
+    chunks.push(String(s))
+    return true
+  }) as typeof process.stdout.write
   try {
     return { code: await main(argv), out: chunks.join('') }
   } finally {
@@ -31,13 +34,20 @@ t.test('quick detection sweep: q100 ~ reference, F1 falls with bytes, every outp
   const points = parseDetectCsv(readFileSync(join(dir, 'q.csv'), 'utf8'))
   const curve = (c: string) => points.filter((p) => p.curve === c)
   const jpeg = curve('jpeg').sort((a, b) => a.quality! - b.quality!)
-  t.same(jpeg.map((p) => p.quality), [5, 30, 100])
-  t.ok(jpeg.every((p) => p.frames === 4), 'four test frames')
+  t.same(
+    jpeg.map((p) => p.quality),
+    [5, 30, 100],
+  )
+  t.ok(
+    jpeg.every((p) => p.frames === 4),
+    'four test frames',
+  )
   const q100 = jpeg[jpeg.length - 1]
   // q100 is not lossless: one borderline box in ~20 may flip, so "near 1", not exactly 1
   t.ok(q100.f1 >= 0.95, `q100 agrees with the uncompressed frames: F1 ${q100.f1}`)
   t.ok(q100.f1Low <= q100.f1 && q100.f1 <= q100.f1High, 'F1 inside its bootstrap interval')
-  for (let i = 1; i < jpeg.length; i++) t.ok(jpeg[i].meanBytes > jpeg[i - 1].meanBytes, `bytes fall with quality: q${jpeg[i].quality}`)
+  for (let i = 1; i < jpeg.length; i++)
+    t.ok(jpeg[i].meanBytes > jpeg[i - 1].meanBytes, `bytes fall with quality: q${jpeg[i].quality}`)
   t.ok(jpeg[0].f1 < q100.f1, `F1 falls as bytes fall: q5 ${jpeg[0].f1} < q100 ${q100.f1}`)
   t.ok(jpeg[0].map <= q100.map, 'and so does mAP@0.5')
   for (const p of curve('jpeg-opt')) {
@@ -49,12 +59,16 @@ t.test('quick detection sweep: q100 ~ reference, F1 falls with bytes, every outp
   t.equal(curve('vtest-deepn').length, 2, 'the clip-calibrated DeepN table swept')
   const table = JSON.parse(readFileSync(join(dir, 'vtest-deepn.json'), 'utf8'))
   t.equal(table.luma.length, 64)
-  t.match(table.source.calibratedOn, /^vtest\.avi frames 0\.\.390 every 10$/, 'calibrated on the calibration frames only')
+  t.match(
+    table.source.calibratedOn,
+    /^vtest\.avi frames 0\.\.390 every 10$/,
+    'calibrated on the calibration frames only',
+  )
   const svg = readFileSync(join(dir, 'q.svg'), 'utf8')
   t.equal((svg.match(/<polyline /g) ?? []).length, 4, 'one line per curve')
   t.ok(existsSync(join(dir, 'q-map.svg')))
   t.match(readFileSync(join(dir, 'q.md'), 'utf8'), /\| natural-deepn \| 0\.95 \|/)
-  t.match(res.out, /Reference boxes per class: person \d+/, 'the report gives mAP\'s per-class supports')
+  t.match(res.out, /Reference boxes per class: person \d+/, "the report gives mAP's per-class supports")
   t.match(res.out, /Decoder cross-check: 7 encodings .* F1 /)
   // --save-frames: every encoded test frame, whose sizes are the bytes the report counted
   const saved = readdirSync(frames)
@@ -74,14 +88,21 @@ t.test('optimal Huffman is lossless: both encodings decode to the same pixels in
   for await (const f of videoSource(VTEST_AVI).frames([400])) frame = f.image
   if (!frame) throw new Error('no frame')
   const enc = ourEncoder()
-  const a = await sharp(enc(frame, { quality: 30, subsampling: '420' })).raw().toBuffer()
-  const b = await sharp(enc(frame, { quality: 30, subsampling: '420', optimizeHuffman: true })).raw().toBuffer()
+  const a = await sharp(enc(frame, { quality: 30, subsampling: '420' }))
+    .raw()
+    .toBuffer()
+  const b = await sharp(enc(frame, { quality: 30, subsampling: '420', optimizeHuffman: true }))
+    .raw()
+    .toBuffer()
   t.ok(a.equals(b), 'same pixels, so the sweep may reuse the detections')
 })
 
 t.test('a bad model cache or flag ends with one line naming it', async (t) => {
   const dir = t.testdir()
-  await t.rejects(capture(['detect', '--quick', '--model-dir', dir]), /COCO-SSD model cache .*model\.json is missing.*npm run fetch:coco-ssd -- --dir /)
+  await t.rejects(
+    capture(['detect', '--quick', '--model-dir', dir]),
+    /COCO-SSD model cache .*model\.json is missing.*npm run fetch:coco-ssd -- --dir /,
+  )
   await t.rejects(capture(['detect', '--every', '0']), /--every must be an integer >= 1, got '0'/)
   await t.rejects(capture(['detect', '--video', VTEST_AVI, '--images', dir]), /--video FILE or --images DIR, not both/)
 })

@@ -6,14 +6,33 @@ import { detectMarkdown, detectRatios } from '../../scripts/eval/detect-report'
 import { detectCsv, detectSettings, parseDetectCsv, type DetectPoint } from '../../scripts/eval/detect-sweep'
 
 const pt = (curve: string, meanBytes: number, f1: number, extra: Partial<DetectPoint> = {}): DetectPoint => ({
-  curve, frames: 10, tp: 0, fp: 0, fn: 0, precision: f1, recall: f1, f1, f1Low: f1 - 0.01, f1High: Math.min(1, f1 + 0.01), map: f1, meanBytes, bpp: meanBytes / 1000, ...extra,
+  curve,
+  frames: 10,
+  tp: 0,
+  fp: 0,
+  fn: 0,
+  precision: f1,
+  recall: f1,
+  f1,
+  f1Low: f1 - 0.01,
+  f1High: Math.min(1, f1 + 0.01),
+  map: f1,
+  meanBytes,
+  bpp: meanBytes / 1000,
+  ...extra,
 })
 
 // standard JPEG: q100 300 KB F1 1; q60 50 KB F1 0.98; q20 24 KB F1 0.96; q10 20 KB F1 0.94 ... a candidate twice as cheap
 const points = [
-  pt('jpeg', 300000, 1, { quality: 100 }), pt('jpeg', 50000, 0.98, { quality: 60 }), pt('jpeg', 24000, 0.96, { quality: 20 }), pt('jpeg', 20000, 0.94, { quality: 10 }),
+  pt('jpeg', 300000, 1, { quality: 100 }),
+  pt('jpeg', 50000, 0.98, { quality: 60 }),
+  pt('jpeg', 24000, 0.96, { quality: 20 }),
+  pt('jpeg', 20000, 0.94, { quality: 10 }),
   pt('jpeg', 10000, 0.86, { quality: 5 }),
-  pt('cand', 25000, 0.98, { scale: 1 }), pt('cand', 12000, 0.96, { scale: 2 }), pt('cand', 10000, 0.94, { scale: 3 }), pt('cand', 6000, 0.92, { scale: 4 }),
+  pt('cand', 25000, 0.98, { scale: 1 }),
+  pt('cand', 12000, 0.96, { scale: 2 }),
+  pt('cand', 10000, 0.94, { scale: 3 }),
+  pt('cand', 6000, 0.92, { scale: 4 }),
 ]
 
 t.test('paper ratio is against q100, honest against the cheapest standard quality at the same F1', async (t) => {
@@ -35,18 +54,40 @@ t.test('markdown names the ratios and marks bounds; CSV round-trips', async (t) 
   t.match(md, /\| cand \| 0\.90 \| ≤ 6\.0 \| .* \| ≥ 50\.00 \| ≥ /)
   t.match(md, /\| jpeg \| 0\.98 \| 50\.0 \| 50\.0 \| 6\.00 \| 1 \(itself\) \|/)
   t.match(md, /^Source: clip; test frames: 400\.\.409 \(10 frames, 5\.0 reference detections per frame\)\./)
-  t.match(detectMarkdown(points, { source: 'x.csv', testFrames: 'as in the CSV' }), /^Source: x\.csv; test frames: as in the CSV \(10 frames\)\./, 'a CSV redraw does not invent a count')
+  t.match(
+    detectMarkdown(points, { source: 'x.csv', testFrames: 'as in the CSV' }),
+    /^Source: x\.csv; test frames: as in the CSV \(10 frames\)\./,
+    'a CSV redraw does not invent a count',
+  )
   const back = parseDetectCsv(detectCsv(points))
-  t.same(back.map((p) => [p.curve, p.quality, p.scale, p.f1, p.meanBytes]), points.map((p) => [p.curve, p.quality, p.scale, p.f1, p.meanBytes]))
+  t.same(
+    back.map((p) => [p.curve, p.quality, p.scale, p.f1, p.meanBytes]),
+    points.map((p) => [p.curve, p.quality, p.scale, p.f1, p.meanBytes]),
+  )
   t.throws(() => parseDetectCsv('curve,accuracy\n'), /not a deepn eval detect CSV/)
 })
 
-t.test('detectSettings: optimal-Huffman twins reuse their quality\'s pixels; duplicate ids are refused', async (t) => {
-  const table = parseTableFile(readFileSync(join(__dirname, '../../config/tables/natural-deepn.json'), 'utf8'), 'natural-deepn.json')
+t.test("detectSettings: optimal-Huffman twins reuse their quality's pixels; duplicate ids are refused", async (t) => {
+  const table = parseTableFile(
+    readFileSync(join(__dirname, '../../config/tables/natural-deepn.json'), 'utf8'),
+    'natural-deepn.json',
+  )
   const s = detectSettings({ qualities: [50, 100], optimizeHuffman: true, tables: [table], scales: [1, 2] })
-  t.same(s.map((x) => x.key), ['jpeg-q50', 'jpeg-q100', 'jpeg-opt-q50', 'jpeg-opt-q100', 'natural-deepn-x1', 'natural-deepn-x2'])
-  t.same(s.map((x) => x.samePixelsAs), [undefined, undefined, 'jpeg-q50', 'jpeg-q100', undefined, undefined])
-  t.ok(s.every((x) => x.enc.subsampling === '420'), 'all 4:2:0')
+  t.same(
+    s.map((x) => x.key),
+    ['jpeg-q50', 'jpeg-q100', 'jpeg-opt-q50', 'jpeg-opt-q100', 'natural-deepn-x1', 'natural-deepn-x2'],
+  )
+  t.same(
+    s.map((x) => x.samePixelsAs),
+    [undefined, undefined, 'jpeg-q50', 'jpeg-q100', undefined, undefined],
+  )
+  t.ok(
+    s.every((x) => x.enc.subsampling === '420'),
+    'all 4:2:0',
+  )
   t.ok(s[5].enc.tables!.luma[63] >= s[4].enc.tables!.luma[63], 'a larger scale quantizes coarser')
-  t.throws(() => detectSettings({ qualities: [50], optimizeHuffman: false, tables: [table, table], scales: [1] }), /both 'natural-deepn-x1'/)
+  t.throws(
+    () => detectSettings({ qualities: [50], optimizeHuffman: false, tables: [table, table], scales: [1] }),
+    /both 'natural-deepn-x1'/,
+  )
 })

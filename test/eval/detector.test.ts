@@ -2,7 +2,13 @@ import t from 'tap'
 import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cacheProblems, COCO_SSD_FILES, DEFAULT_COCO_SSD_DIR, ensureCocoSsdModel, verifyCocoSsdCache } from '../../scripts/eval/coco-ssd-model'
+import {
+  cacheProblems,
+  COCO_SSD_FILES,
+  DEFAULT_COCO_SSD_DIR,
+  ensureCocoSsdModel,
+  verifyCocoSsdCache,
+} from '../../scripts/eval/coco-ssd-model'
 import { CocoSsdDetector } from '../../scripts/eval/detector'
 import { videoSource, VTEST_AVI } from '../../scripts/eval/video-frames'
 
@@ -23,8 +29,15 @@ t.test('an altered or missing cached file is named, with the command that fixes 
   writeFileSync(shard, bytes)
   rmSync(join(dir, 'LICENSE'))
   t.same(cacheProblems(dir), ['group1-shard3of5 does not match its pinned sha256', 'LICENSE is missing'])
-  t.throws(() => verifyCocoSsdCache(dir), /group1-shard3of5 does not match.*LICENSE is missing; fetch it with: npm run fetch:coco-ssd -- --dir /)
-  await t.rejects(CocoSsdDetector.load({ modelDir: dir }), /COCO-SSD model cache/, 'the detector refuses an altered model')
+  t.throws(
+    () => verifyCocoSsdCache(dir),
+    /group1-shard3of5 does not match.*LICENSE is missing; fetch it with: npm run fetch:coco-ssd -- --dir /,
+  )
+  await t.rejects(
+    CocoSsdDetector.load({ modelDir: dir }),
+    /COCO-SSD model cache/,
+    'the detector refuses an altered model',
+  )
 })
 
 t.test('COCO-SSD on wasm finds the people in a vtest.avi frame, deterministically, at camera speed', async (t) => {
@@ -46,7 +59,13 @@ t.test('COCO-SSD on wasm finds the people in a vtest.avi frame, deterministicall
     const [x, y, w, h] = d.bbox
     t.ok(x >= -1 && y >= -1 && w > 0 && h > 0 && x + w <= 769 && y + h <= 577, `${d.class} box inside the frame`)
   }
-  t.ok(first.every((d, i) => i === 0 || first[i - 1].score >= d.score), 'highest score first')
+  t.ok(
+    first.every((d, i) => i === 0 || first[i - 1].score >= d.score),
+    'highest score first',
+  )
   t.ok(ms < 5000, 'well under 5 s a frame (about 0.1-0.3 s on an idle 2-core machine)')
-  await t.rejects(det.detect({ width: 2, height: 2, format: 'gray', data: new Uint8Array(4) }), /frames must be rgb, got gray/)
+  await t.rejects(
+    det.detect({ width: 2, height: 2, format: 'gray', data: new Uint8Array(4) }),
+    /frames must be rgb, got gray/,
+  )
 })

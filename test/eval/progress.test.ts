@@ -4,8 +4,15 @@ import { Progress } from '../../scripts/eval/progress'
 function captureStderr(fn: () => void): string {
   const chunks: string[] = []
   const write = process.stderr.write.bind(process.stderr)
-  process.stderr.write = ((s: string) => { chunks.push(String(s)); return true }) as typeof process.stderr.write
-  try { fn() } finally { process.stderr.write = write }
+  process.stderr.write = ((s: string) => {
+    chunks.push(String(s))
+    return true
+  }) as typeof process.stderr.write
+  try {
+    fn()
+  } finally {
+    process.stderr.write = write
+  }
   return chunks.join('')
 }
 

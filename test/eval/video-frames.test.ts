@@ -16,19 +16,48 @@ t.test('vtest.avi: probed size and count, frames by index match a direct ffmpeg 
   const src = videoSource(VTEST_AVI)
   t.same([src.width, src.height, src.count], [768, 576, 795])
   const frames = await collect(src.frames([0, 3, 40]))
-  t.same(frames.map((f) => f.index), [0, 3, 40])
-  for (const f of frames) t.same([f.image.width, f.image.height, f.image.format, f.image.data.length], [768, 576, 'rgb', 768 * 576 * 3])
+  t.same(
+    frames.map((f) => f.index),
+    [0, 3, 40],
+  )
+  for (const f of frames)
+    t.same([f.image.width, f.image.height, f.image.format, f.image.data.length], [768, 576, 'rgb', 768 * 576 * 3])
   // an independent extraction of frame 40 by ffmpeg's own frame selection: same bytes, so no frame is skipped or shifted
-  const direct = execFileSync('ffmpeg', ['-v', 'error', '-nostdin', '-i', VTEST_AVI, '-vf', 'select=eq(n\\,40)', '-frames:v', '1',
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 24 })
+  const direct = execFileSync(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-nostdin',
+      '-i',
+      VTEST_AVI,
+      '-vf',
+      'select=eq(n\\,40)',
+      '-frames:v',
+      '1',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-',
+    ],
+    { maxBuffer: 1 << 24 },
+  )
   t.ok(Buffer.from(frames[2].image.data).equals(direct), 'frame 40 is byte-identical to ffmpeg select=eq(n,40)')
   t.notOk(Buffer.from(frames[0].image.data).equals(Buffer.from(frames[1].image.data)), 'frames differ over time')
 })
 
 /** This process's ffmpeg children (Linux /proc). */
 function ffmpegChildren(): string[] {
-  return readdirSync('/proc/self/task').flatMap((tid) => readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean))
-    .filter((pid) => { try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ffmpeg' } catch { return false } })
+  return readdirSync('/proc/self/task')
+    .flatMap((tid) => readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ffmpeg'
+      } catch {
+        return false
+      }
+    })
 }
 
 t.test('a consumer that stops early ends ffmpeg', async (t) => {
@@ -52,10 +81,24 @@ t.test('a file that is not a video, or a frame past the end, is a one-line error
   t.throws(() => videoSource(join(dir, 'missing.avi')), /--video .*missing\.avi: ffprobe cannot read it/)
   // any video ffmpeg reads: a 5-frame clip made by ffmpeg's own test source (quicker than running off vtest's end)
   const clip = join(dir, 'five.avi')
-  execFileSync('ffmpeg', ['-v', 'error', '-nostdin', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-frames:v', '5', clip])
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-nostdin',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=64x48:rate=10',
+    '-frames:v',
+    '5',
+    clip,
+  ])
   const five = videoSource(clip)
   t.same([five.width, five.height, five.count], [64, 48, 5])
-  t.same((await collect(five.frames([0, 4]))).map((f) => f.index), [0, 4])
+  t.same(
+    (await collect(five.frames([0, 4]))).map((f) => f.index),
+    [0, 4],
+  )
   await t.rejects(collect(five.frames([3, 6])), /five\.avi: ffmpeg gave 5 frames, frame 6 was asked for/)
 })
 

@@ -5,7 +5,9 @@ import { startScenario } from './scenario'
 const N = 150
 
 t.test('three broker restarts mid-stream', async (t) => {
-  const s = await startScenario(t, 'fault-restarts', { capture: { width: 64, height: 48, intervalMs: 25, maxFrames: N } })
+  const s = await startScenario(t, 'fault-restarts', {
+    capture: { width: 64, height: 48, intervalMs: 25, maxFrames: N },
+  })
   for (const after of [30, 70, 110]) {
     await s.ledger.waitFor((l) => l.delivered() >= after, 30000, `${after} frames delivered`)
     await s.broker.restart()

@@ -27,7 +27,9 @@ t.test('a corrupt buffer file with a backlog', async (t) => {
   // The index's root page overwritten: the rows stay readable, quick_check fails, the file is moved aside.
   const rw = new Database(s.bufferPath)
   rw.pragma('wal_checkpoint(TRUNCATE)')
-  const root = (rw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'frames_by_capture'").get() as { rootpage: number }).rootpage
+  const root = (
+    rw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'frames_by_capture'").get() as { rootpage: number }
+  ).rootpage
   const pageSize = rw.pragma('page_size', { simple: true }) as number
   rw.close()
   const fd = fs.openSync(s.bufferPath, 'r+')
@@ -35,7 +37,11 @@ t.test('a corrupt buffer file with a backlog', async (t) => {
   fs.closeSync(fd)
   await s.broker.start()
   s.restart()
-  await s.ledger.waitFor((l) => l.lossEvents().length > 0 && l.delivered() >= 20, 60000, 'the loss event and new frames').catch((e: Error) => { throw new Error(`${e.message}\n${s.agent.output().slice(-6000).split('\n').slice(-40).join(' | ')}`) })
+  await s.ledger
+    .waitFor((l) => l.lossEvents().length > 0 && l.delivered() >= 20, 60000, 'the loss event and new frames')
+    .catch((e: Error) => {
+      throw new Error(`${e.message}\n${s.agent.output().slice(-6000).split('\n').slice(-40).join(' | ')}`)
+    })
   const a = await s.finish()
   t.equal(a.reportedLost, left, 'exactly the unsent frames are reported lost')
   t.equal(s.ledger.lossEvents()[0].cause, 'corrupt-database')
@@ -47,8 +53,15 @@ t.test('a -wal truncated under a backlog', async (t) => {
   fs.truncateSync(`${s.bufferPath}-wal`, 0) // everything since the database was created was in the WAL
   await s.broker.start()
   s.restart()
-  await s.ledger.waitFor((l) => l.lossEvents().length > 0 && l.delivered() >= 20, 60000, 'the loss event and new frames').catch((e: Error) => { throw new Error(`${e.message}\n${s.agent.output().slice(-6000).split('\n').slice(-40).join(' | ')}`) })
+  await s.ledger
+    .waitFor((l) => l.lossEvents().length > 0 && l.delivered() >= 20, 60000, 'the loss event and new frames')
+    .catch((e: Error) => {
+      throw new Error(`${e.message}\n${s.agent.output().slice(-6000).split('\n').slice(-40).join(' | ')}`)
+    })
   const a = await s.finish()
-  t.ok(a.reportedUnknown >= left, `the ${left} unsent frames are inside the reported range (${a.reportedUnknown} seqs not delivered in it)`)
+  t.ok(
+    a.reportedUnknown >= left,
+    `the ${left} unsent frames are inside the reported range (${a.reportedUnknown} seqs not delivered in it)`,
+  )
   t.equal(s.ledger.lossEvents()[0].cause, 'database-lost')
 })

@@ -41,10 +41,22 @@ export class Ledger {
   readonly losses: BufferLossMessage[] = []
   private decoded = 0
 
-  private constructor(readonly sub: Subscriber, readonly deviceId: string) {}
+  private constructor(
+    readonly sub: Subscriber,
+    readonly deviceId: string,
+  ) {}
 
   static async open(url: string, deviceId: string): Promise<Ledger> {
-    const sub = await subscribe(url, [`deepn/${deviceId}/frames`, `deepn/${deviceId}/events/loss`, `deepn/${deviceId}/telemetry`, `deepn/${deviceId}/status`], { persistent: true })
+    const sub = await subscribe(
+      url,
+      [
+        `deepn/${deviceId}/frames`,
+        `deepn/${deviceId}/events/loss`,
+        `deepn/${deviceId}/telemetry`,
+        `deepn/${deviceId}/status`,
+      ],
+      { persistent: true },
+    )
     return new Ledger(sub, deviceId)
   }
 
@@ -56,13 +68,17 @@ export class Ledger {
       const prop = Number(m.properties?.userProperties?.seq)
       const meta = readJpegMetadata(new Uint8Array(m.payload))
       const seq = meta?.seq as number | undefined
-      if (seq === undefined || seq !== prop) { this.bad.push(`frame with user property seq ${prop} and APP9 seq ${seq}`); continue }
+      if (seq === undefined || seq !== prop) {
+        this.bad.push(`frame with user property seq ${prop} and APP9 seq ${seq}`)
+        continue
+      }
       const dj = spawnSync('djpeg', ['-pnm'], { input: m.payload, maxBuffer: 64 << 20 })
       if (dj.status !== 0) this.bad.push(`seq ${seq}: djpeg failed: ${dj.stderr.toString().trim()}`)
       this.seen.set(seq, (this.seen.get(seq) ?? 0) + 1)
     }
     this.losses.length = 0
-    for (const m of this.sub.on('loss')) if (m.payload.length) this.losses.push(JSON.parse(m.payload.toString()) as BufferLossMessage)
+    for (const m of this.sub.on('loss'))
+      if (m.payload.length) this.losses.push(JSON.parse(m.payload.toString()) as BufferLossMessage)
   }
 
   delivered(): number {
@@ -84,7 +100,12 @@ export class Ledger {
     this.fold()
     const { buffered, meta } = readBuffer(bufferPath, (db) => ({
       buffered: (db.prepare('SELECT seq FROM frames ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq),
-      meta: new Map((db.prepare('SELECT key, value FROM meta').all() as { key: string; value: unknown }[]).map((r) => [r.key, Number(r.value) || 0])),
+      meta: new Map(
+        (db.prepare('SELECT key, value FROM meta').all() as { key: string; value: unknown }[]).map((r) => [
+          r.key,
+          Number(r.value) || 0,
+        ]),
+      ),
     }))
     const inBuffer = new Set(buffered)
     const lastSeq = Math.max(meta.get('last_seq') ?? 0, ...buffered, ...this.seen.keys(), 0)
@@ -95,9 +116,18 @@ export class Ledger {
     const gaps: number[] = []
     for (let s = 1; s <= lastSeq; s++) {
       if (this.seen.has(s) || inBuffer.has(s)) continue
-      if (this.losses.some((l) => inSpan(s, l.skipped))) { neverUsed++; continue }
-      if (this.losses.some((l) => inSpan(s, l.lost))) { reportedLost++; continue }
-      if (this.losses.some((l) => inSpan(s, l.unknown))) { reportedUnknown++; continue }
+      if (this.losses.some((l) => inSpan(s, l.skipped))) {
+        neverUsed++
+        continue
+      }
+      if (this.losses.some((l) => inSpan(s, l.lost))) {
+        reportedLost++
+        continue
+      }
+      if (this.losses.some((l) => inSpan(s, l.unknown))) {
+        reportedUnknown++
+        continue
+      }
       gaps.push(s)
     }
     // Policy drops are counted, not named: they explain at most that many gaps.
@@ -123,7 +153,10 @@ export class Ledger {
 
 /** The one line each scenario prints. */
 export function describeAccount(name: string, a: Account): string {
-  return `${name}: committed ${a.committed} / delivered ${a.delivered} (+${a.duplicates} duplicates) / still buffered ${a.buffered} / ` +
+  return (
+    `${name}: committed ${a.committed} / delivered ${a.delivered} (+${a.duplicates} duplicates) / still buffered ${a.buffered} / ` +
     `lost and reported ${a.reportedLost + a.droppedByPolicy} (${a.reportedLost} by loss event, ${a.droppedByPolicy} by policy)` +
-    (a.reportedUnknown ? ` + ${a.reportedUnknown} reported as lost-or-never-used` : '') + ` / lost without report ${a.unreported.length}`
+    (a.reportedUnknown ? ` + ${a.reportedUnknown} reported as lost-or-never-used` : '') +
+    ` / lost without report ${a.unreported.length}`
+  )
 }

@@ -26,7 +26,11 @@ t.test('an unclean end, then a start on a later boot (NORMAL)', async (t) => {
   db.close()
   await s.broker.start()
   s.restart()
-  await s.ledger.waitFor((l) => l.lossEvents().length > 0 && l.delivered() >= 40, 60000, 'the loss event and new frames')
+  await s.ledger.waitFor(
+    (l) => l.lossEvents().length > 0 && l.delivered() >= 40,
+    60000,
+    'the loss event and new frames',
+  )
   const a = await s.finish()
   const loss = s.ledger.lossEvents()[0]
   t.equal(loss.cause, 'power-loss')
@@ -37,7 +41,11 @@ t.test('what FULL costs: appends per second of 100 KB frames, NORMAL vs FULL, on
   const dir = agentDir()
   const frame = { jpeg: new Uint8Array(100_000).fill(7), capturedAt: Date.now(), tableId: 't', width: 1, height: 1 }
   const rate = (synchronous: 'NORMAL' | 'FULL', n: number): number => {
-    const store = new SqliteFrameStore({ path: join(dir, `${synchronous}-${Math.random()}.db`), synchronous, limits: { maxBytes: 0, maxFrames: 0, policy: 'drop-oldest', ttlMs: 0 } })
+    const store = new SqliteFrameStore({
+      path: join(dir, `${synchronous}-${Math.random()}.db`),
+      synchronous,
+      limits: { maxBytes: 0, maxFrames: 0, policy: 'drop-oldest', ttlMs: 0 },
+    })
     try {
       const t0 = process.hrtime.bigint()
       for (let i = 0; i < n; i++) store.append(frame)
@@ -51,6 +59,8 @@ t.test('what FULL costs: appends per second of 100 KB frames, NORMAL vs FULL, on
   const median = (v: number[]): number => [...v].sort((x, y) => x - y)[v.length >> 1]
   const normal = median(runs.NORMAL)
   const full = median(runs.FULL)
-  t.comment(`buffer.synchronous: NORMAL ${normal.toFixed(0)} appends/s, FULL ${full.toFixed(0)} appends/s (${(normal / full).toFixed(2)}x slower; medians of 3 interleaved runs of 60 x 100 KB, ${dir})`)
+  t.comment(
+    `buffer.synchronous: NORMAL ${normal.toFixed(0)} appends/s, FULL ${full.toFixed(0)} appends/s (${(normal / full).toFixed(2)}x slower; medians of 3 interleaved runs of 60 x 100 KB, ${dir})`,
+  )
   t.ok(normal > 0 && full > 0, 'both modes store frames')
 })

@@ -23,7 +23,11 @@ export interface Scenario {
   finish(): Promise<Account>
 }
 
-export async function startScenario(t: Test, deviceId: string, extra: Record<string, Record<string, unknown>> = {}): Promise<Scenario> {
+export async function startScenario(
+  t: Test,
+  deviceId: string,
+  extra: Record<string, Record<string, unknown>> = {},
+): Promise<Scenario> {
   const broker = await startMosquitto({ persistence: true })
   t.teardown(() => broker.stop())
   const ledger = await Ledger.open(broker.url, deviceId)
@@ -44,9 +48,16 @@ export async function startScenario(t: Test, deviceId: string, extra: Record<str
   }
   const file = writeConfig(dir, config)
   const s: Scenario = {
-    broker, ledger, dir, bufferPath, config,
+    broker,
+    ledger,
+    dir,
+    bufferPath,
+    config,
     agent: spawnAgent(file),
-    restart: () => { s.agent = spawnAgent(file); return s.agent },
+    restart: () => {
+      s.agent = spawnAgent(file)
+      return s.agent
+    },
     finish: async () => {
       if (s.agent.proc.exitCode === null && s.agent.proc.signalCode === null) {
         s.agent.signal('SIGTERM')
@@ -55,7 +66,11 @@ export async function startScenario(t: Test, deviceId: string, extra: Record<str
       // The broker acknowledges a frame to the agent before it reaches the ledger: give frames in transit (e.g. a
       // queue the broker holds for the ledger's session after a restart) time to land before anything counts as lost.
       let a = ledger.account(bufferPath)
-      for (const deadline = Date.now() + 20000; a.unreported.length && Date.now() < deadline; a = ledger.account(bufferPath)) {
+      for (
+        const deadline = Date.now() + 20000;
+        a.unreported.length && Date.now() < deadline;
+        a = ledger.account(bufferPath)
+      ) {
         await new Promise((r) => setTimeout(r, 250))
       }
       t.comment(describeAccount(deviceId, a))

@@ -20,13 +20,26 @@ t.test('a 3 MB disk: a healthy stream, then an outage that fills it', { skip: ca
     buffer: { path, policy: 'drop-oldest' },
   })
   let walPeak = 0
-  const watch = setInterval(() => { walPeak = Math.max(walPeak, fileSize(`${path}-wal`)) }, 20)
+  const watch = setInterval(() => {
+    walPeak = Math.max(walPeak, fileSize(`${path}-wal`))
+  }, 20)
   t.teardown(() => clearInterval(watch))
   await s.ledger.waitFor((l) => l.delivered() >= 150, 60000, '150 frames on a healthy link')
   await s.broker.stop()
   await s.ledger.waitFor(() => bufferMeta(path, 'last_seq') >= N, 60000, 'the capture to finish during the outage')
   await s.broker.start()
-  await s.ledger.waitFor(() => s.ledger.sub.on('telemetry').some((m) => JSON.parse(m.payload.toString()).backlog?.frames === 0 && JSON.parse(m.payload.toString()).counters?.captured >= N), 60000, 'the backlog to drain')
+  await s.ledger.waitFor(
+    () =>
+      s.ledger.sub
+        .on('telemetry')
+        .some(
+          (m) =>
+            JSON.parse(m.payload.toString()).backlog?.frames === 0 &&
+            JSON.parse(m.payload.toString()).counters?.captured >= N,
+        ),
+    60000,
+    'the backlog to drain',
+  )
   clearInterval(watch)
   const a = await s.finish()
   t.comment(`WAL peak ${walPeak} B on a 3 MB disk`)

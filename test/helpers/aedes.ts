@@ -10,6 +10,9 @@ export async function startAedes(port = 0): Promise<{ port: number; url: string;
   return {
     port: p,
     url: `mqtt://127.0.0.1:${p}`,
-    close: () => new Promise<void>((resolve) => { broker.close(() => srv.close(() => resolve())) }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        broker.close(() => srv.close(() => resolve()))
+      }),
   }
 }

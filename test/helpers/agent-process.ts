@@ -20,7 +20,9 @@ export interface AgentProcess {
 }
 
 const children = new Set<ChildProcess>()
-process.once('exit', () => { for (const p of children) p.kill('SIGKILL') })
+process.once('exit', () => {
+  for (const p of children) p.kill('SIGKILL')
+})
 
 export function agentDir(): string {
   return mkdtempSync(join(tmpdir(), 'deepn-agent-proc-'))
@@ -32,14 +34,23 @@ export function writeConfig(dir: string, config: Record<string, unknown>): strin
   return file
 }
 
-export function spawnAgent(configFile: string, env: Record<string, string> = {}, args: string[] = ['run']): AgentProcess {
+export function spawnAgent(
+  configFile: string,
+  env: Record<string, string> = {},
+  args: string[] = ['run'],
+): AgentProcess {
   if (!existsSync(CLI)) throw new Error(`${CLI} missing: build first (npx tsc -p .)`)
   let out = ''
   const proc = spawn(process.execPath, [CLI, ...args, '--config', configFile], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
-  proc.stdout!.on('data', (d) => { out += d })
-  proc.stderr!.on('data', (d) => { out += d })
+  proc.stdout!.on('data', (d) => {
+    out += d
+  })
+  proc.stderr!.on('data', (d) => {
+    out += d
+  })
   const exited = new Promise<number | string>((res) => proc.once('exit', (code, sig) => res(code ?? sig ?? -1)))
   children.add(proc)
   proc.once('exit', () => children.delete(proc))
@@ -50,5 +61,13 @@ export function spawnAgent(configFile: string, env: Record<string, string> = {},
       await new Promise((r) => setTimeout(r, 50))
     }
   }
-  return { proc, output: () => out, exited, signal: (s) => { proc.kill(s) }, waitForOutput }
+  return {
+    proc,
+    output: () => out,
+    exited,
+    signal: (s) => {
+      proc.kill(s)
+    },
+    waitForOutput,
+  }
 }

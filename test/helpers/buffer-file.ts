@@ -16,11 +16,18 @@ export function readBuffer<T>(file: string, read: (db: Database.Database) => T):
 
 /** Seqs still in the buffer (committed, not yet delivered), oldest first. */
 export const bufferedSeqs = (file: string): number[] =>
-  readBuffer(file, (db) => (db.prepare('SELECT seq FROM frames ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq))
+  readBuffer(file, (db) =>
+    (db.prepare('SELECT seq FROM frames ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq),
+  )
 
 /** Frames in the buffer now. */
-export const backlog = (file: string): number => readBuffer(file, (db) => (db.prepare('SELECT COUNT(*) AS n FROM frames').get() as { n: number }).n)
+export const backlog = (file: string): number =>
+  readBuffer(file, (db) => (db.prepare('SELECT COUNT(*) AS n FROM frames').get() as { n: number }).n)
 
 /** A number from the buffer's meta table (last_seq, dropped, expired, ...). */
 export const bufferMeta = (file: string, key: string): number =>
-  readBuffer(file, (db) => Number((db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value?: unknown } | undefined)?.value ?? 0))
+  readBuffer(file, (db) =>
+    Number(
+      (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value?: unknown } | undefined)?.value ?? 0,
+    ),
+  )

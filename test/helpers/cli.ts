@@ -2,10 +2,16 @@
 import { dispatch } from '../../agent/cli'
 
 export async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = []
-  const log = console.log, error = console.error
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')) }
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
+  const out: string[] = [],
+    err: string[] = []
+  const log = console.log,
+    error = console.error
+  console.log = (...a: unknown[]) => {
+    out.push(a.join(' '))
+  }
+  console.error = (...a: unknown[]) => {
+    err.push(a.join(' '))
+  }
   try {
     const code = await dispatch(argv)
     return { code, out: out.join('\n'), err: err.join('\n') }

@@ -7,8 +7,9 @@ export function readDht(jpeg: Uint8Array): Record<string, HuffmanTable> {
   const out: Record<string, HuffmanTable> = {}
   forEachHeaderSegment(jpeg, (marker, start, end) => {
     if (marker !== MARKER.DHT) return
-    for (let q = start; q < end;) {
-      const tc = jpeg[q] >> 4, th = jpeg[q] & 15
+    for (let q = start; q < end; ) {
+      const tc = jpeg[q] >> 4,
+        th = jpeg[q] & 15
       const counts = Array.from(jpeg.subarray(q + 1, q + 17))
       const n = counts.reduce((a, b) => a + b, 0)
       out[`${tc ? 'ac' : 'dc'}${th}`] = { counts, symbols: Array.from(jpeg.subarray(q + 17, q + 17 + n)) }

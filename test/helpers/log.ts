@@ -6,5 +6,13 @@ import { createLogger, type Level, type Logger } from '../../agent/log'
 
 export function memoryLogger(level: Level = 'warn'): Logger & { lines: string[] } {
   const lines: string[] = []
-  return Object.assign(createLogger({ level, write: (l) => { lines.push(l) } }), { lines })
+  return Object.assign(
+    createLogger({
+      level,
+      write: (l) => {
+        lines.push(l)
+      },
+    }),
+    { lines },
+  )
 }

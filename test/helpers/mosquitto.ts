@@ -47,7 +47,10 @@ export async function waitForPort(port: number, timeoutMs = 10000): Promise<void
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1')
-      s.once('connect', () => { s.destroy(); resolve(true) })
+      s.once('connect', () => {
+        s.destroy()
+        resolve(true)
+      })
       s.once('error', () => resolve(false))
     })
     if (ok) return
@@ -62,17 +65,22 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   // Started as root, Mosquitto drops to its own user, which must be able to write the persistence file here.
   chmodSync(dir, 0o777)
   const conf = join(dir, 'mosquitto.conf')
-  writeFileSync(conf, [
-    ...(opts.globalConfig ?? []),
-    `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
-    ...(opts.persistence ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 1'] : ['persistence false']),
-    'log_dest stdout',
-    'log_type error',
-    'log_type warning',
-    ...(opts.extraConfig ?? []),
-    '',
-  ].join('\n'))
+  writeFileSync(
+    conf,
+    [
+      ...(opts.globalConfig ?? []),
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      ...(opts.persistence
+        ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 1']
+        : ['persistence false']),
+      'log_dest stdout',
+      'log_type error',
+      'log_type warning',
+      ...(opts.extraConfig ?? []),
+      '',
+    ].join('\n'),
+  )
   let proc: ChildProcess | undefined
   let out = ''
 
@@ -80,11 +88,19 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     if (proc) return
     const p = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
     proc = p
-    p.stdout!.on('data', (d) => { out += d })
-    p.stderr!.on('data', (d) => { out += d })
-    const exited = new Promise<never>((_, reject) => p.once('exit', (code) => reject(new Error(`mosquitto exited with ${code}: ${out}`))))
+    p.stdout!.on('data', (d) => {
+      out += d
+    })
+    p.stderr!.on('data', (d) => {
+      out += d
+    })
+    const exited = new Promise<never>((_, reject) =>
+      p.once('exit', (code) => reject(new Error(`mosquitto exited with ${code}: ${out}`))),
+    )
     exited.catch(() => {})
-    p.once('exit', () => { if (proc === p) proc = undefined })
+    p.once('exit', () => {
+      if (proc === p) proc = undefined
+    })
     await Promise.race([waitForPort(port), exited])
   }
 
@@ -100,13 +116,19 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   }
 
   await start()
-  process.once('exit', () => { proc?.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }) })
+  process.once('exit', () => {
+    proc?.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  })
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
     output: () => out,
     start,
     stop,
-    restart: async () => { await stop(); await start() },
+    restart: async () => {
+      await stop()
+      await start()
+    },
   }
 }

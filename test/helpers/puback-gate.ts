@@ -16,7 +16,9 @@ function split(buf: Buffer): { packets: Buffer[]; rest: Buffer } {
   const packets: Buffer[] = []
   let at = 0
   for (;;) {
-    let len = 0, mul = 1, i = at + 1
+    let len = 0,
+      mul = 1,
+      i = at + 1
     for (; i < buf.length; i++) {
       len += (buf[i] & 0x7f) * mul
       mul *= 128
@@ -30,7 +32,11 @@ function split(buf: Buffer): { packets: Buffer[]; rest: Buffer } {
 }
 
 /** Variable header offset of a packet: after the type byte and the remaining-length varint. */
-const bodyAt = (p: Buffer): number => { let i = 1; while (p[i] & 0x80) i++; return i + 1 }
+const bodyAt = (p: Buffer): number => {
+  let i = 1
+  while (p[i] & 0x80) i++
+  return i + 1
+}
 
 /** Packet id of a QoS 1/2 PUBLISH (after its topic), or of a PUBACK. */
 function packetId(p: Buffer): number {
@@ -39,7 +45,10 @@ function packetId(p: Buffer): number {
   return p.readUInt16BE(b + 2 + p.readUInt16BE(b))
 }
 
-export async function startPubackGate(brokerPort: number, hold: (topic: string) => boolean): Promise<{ port: number; held: HeldAck[]; close(): Promise<void> }> {
+export async function startPubackGate(
+  brokerPort: number,
+  hold: (topic: string) => boolean,
+): Promise<{ port: number; held: HeldAck[]; close(): Promise<void> }> {
   const held: HeldAck[] = []
   const sockets = new Set<Socket>()
   const server: Server = createServer((client) => {
@@ -64,13 +73,24 @@ export async function startPubackGate(brokerPort: number, hold: (topic: string) 
       down = Buffer.from(s.rest)
       for (const p of s.packets) {
         const publish = p[0] >> 4 === 4 ? pending.get(packetId(p)) : undefined
-        if (!publish) { client.write(p); continue }
+        if (!publish) {
+          client.write(p)
+          continue
+        }
         pending.delete(packetId(p))
         const ack = Buffer.from(p)
-        held.push({ publish, release: () => { if (!client.destroyed) client.write(ack) } })
+        held.push({
+          publish,
+          release: () => {
+            if (!client.destroyed) client.write(ack)
+          },
+        })
       }
     })
-    const end = () => { client.destroy(); upstream.destroy() }
+    const end = () => {
+      client.destroy()
+      upstream.destroy()
+    }
     client.on('close', end).on('error', end)
     upstream.on('close', end).on('error', end)
   })
@@ -78,6 +98,10 @@ export async function startPubackGate(brokerPort: number, hold: (topic: string) 
   return {
     port: (server.address() as { port: number }).port,
     held,
-    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()) }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => r())
+      }),
   }
 }

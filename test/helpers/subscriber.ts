@@ -20,15 +20,27 @@ export interface Subscriber {
  * `persistent`: a fixed client id with a session that outlives disconnects (MQTT 5 session expiry), so QoS 1
  * messages published while the subscriber is away (e.g. across a broker restart with persistence) are not missed.
  */
-export async function subscribe(url: string, topics: string[], opts: { protocolVersion?: 4 | 5; persistent?: boolean } = {}): Promise<Subscriber> {
+export async function subscribe(
+  url: string,
+  topics: string[],
+  opts: { protocolVersion?: 4 | 5; persistent?: boolean } = {},
+): Promise<Subscriber> {
   const protocolVersion = opts.protocolVersion ?? 5
   const persistent = opts.persistent
-    ? { clientId: `sub-${Math.random().toString(16).slice(2)}`, clean: false, properties: { sessionExpiryInterval: 3600 } }
+    ? {
+        clientId: `sub-${Math.random().toString(16).slice(2)}`,
+        clean: false,
+        properties: { sessionExpiryInterval: 3600 },
+      }
     : {}
   const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 200, ...persistent })
   const messages: Received[] = []
-  client.on('message', (topic, payload, packet) => messages.push({ topic, payload, retain: packet.retain, properties: packet.properties as Received['properties'] }))
-  client.on('connect', () => { client.subscribe(topics, { qos: 1 }) })
+  client.on('message', (topic, payload, packet) =>
+    messages.push({ topic, payload, retain: packet.retain, properties: packet.properties as Received['properties'] }),
+  )
+  client.on('connect', () => {
+    client.subscribe(topics, { qos: 1 })
+  })
   await client.subscribeAsync(topics, { qos: 1 })
   return {
     client,

@@ -51,7 +51,8 @@ export function fillDisk(dir: string, leaveBytes = 0): number {
         throw err
       }
     }
-    for (const size of [1024, 256, 64, 1]) { // the last partial block too
+    for (const size of [1024, 256, 64, 1]) {
+      // the last partial block too
       for (;;) {
         try {
           written += fs.writeSync(fd, chunk.subarray(0, size))

@@ -19,7 +19,9 @@ function patternPpm(): Buffer {
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const i = (y * W + x) * 3
-      px[i] = (x * 7) & 255; px[i + 1] = (y * 11 + x) & 255; px[i + 2] = (x * y * 3) & 255
+      px[i] = (x * 7) & 255
+      px[i + 1] = (y * 11 + x) & 255
+      px[i + 2] = (x * y * 3) & 255
     }
   }
   return Buffer.concat([Buffer.from(`P6\n# made by the test\n${W} ${H}\n255\n`), px])
@@ -98,16 +100,29 @@ t.test('truncated or corrupt JPEG is an error, never a partial image', async (t)
 })
 
 t.test('resolution limit, checked before pixel memory is allocated', async (t) => {
-  const big = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#808080' } }).jpeg().toBuffer()
-  t.throws(() => decodeImageFile(big, 'big.jpg', { maxResolutionInMP: 5 }), /^JPEG \(big\.jpg\): 3000x2000 is 6 megapixels, above the 5 megapixel limit for input images$/)
+  const big = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#808080' } })
+    .jpeg()
+    .toBuffer()
+  t.throws(
+    () => decodeImageFile(big, 'big.jpg', { maxResolutionInMP: 5 }),
+    /^JPEG \(big\.jpg\): 3000x2000 is 6 megapixels, above the 5 megapixel limit for input images$/,
+  )
   t.equal(decodeImageFile(big, 'big.jpg', { maxResolutionInMP: 7 }).width, 3000)
   // Headers claiming huge sizes (tiny files): refused by the default 64 MP limit with the size named.
-  const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } }).png().toBuffer()
-  png.writeUInt32BE(100000, 16); png.writeUInt32BE(100000, 20)
+  const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } })
+    .png()
+    .toBuffer()
+  png.writeUInt32BE(100000, 16)
+  png.writeUInt32BE(100000, 20)
   t.throws(() => decodeImageFile(png), /^PNG: 100000x100000 is \d+ megapixels, above the 64 megapixel limit/)
-  const bmp = djpeg('-bmp'); bmp.writeInt32LE(50000, 18); bmp.writeInt32LE(-50000, 22)
+  const bmp = djpeg('-bmp')
+  bmp.writeInt32LE(50000, 18)
+  bmp.writeInt32LE(-50000, 22)
   t.throws(() => decodeImageFile(bmp), /^BMP: 50000x50000 is \d+ megapixels, above the 64 megapixel limit/)
-  t.throws(() => decodeImageFile(Buffer.from('P5 9000 9000 255\n')), /^PGM: 9000x9000 is \d+ megapixels, above the 64 megapixel limit/)
+  t.throws(
+    () => decodeImageFile(Buffer.from('P5 9000 9000 255\n')),
+    /^PGM: 9000x9000 is \d+ megapixels, above the 64 megapixel limit/,
+  )
 })
 
 t.test('PNG: rgb, rgba, grey, palette and 16-bit', async (t) => {
@@ -118,12 +133,22 @@ t.test('PNG: rgb, rgba, grey, palette and 16-bit', async (t) => {
   t.ok(Buffer.from(rgb.data).equals(refRgb.data), 'rgb PNG is lossless')
 
   const rgba = Buffer.alloc(W * H * 4)
-  for (let i = 0; i < W * H; i++) { refRgb.data.copy(rgba, i * 4, i * 3, i * 3 + 3); rgba[i * 4 + 3] = i & 255 }
-  const rgbaImg = decodeImageFile(await sharp(rgba, { raw: { width: W, height: H, channels: 4 } }).png().toBuffer())
+  for (let i = 0; i < W * H; i++) {
+    refRgb.data.copy(rgba, i * 4, i * 3, i * 3 + 3)
+    rgba[i * 4 + 3] = i & 255
+  }
+  const rgbaImg = decodeImageFile(
+    await sharp(rgba, { raw: { width: W, height: H, channels: 4 } })
+      .png()
+      .toBuffer(),
+  )
   t.equal(rgbaImg.format, 'rgb', 'alpha dropped')
   t.ok(Buffer.from(rgbaImg.data).equals(refRgb.data), 'colour kept under alpha')
 
-  const grayPng = await sharp(refGray.data, { raw: { width: W, height: H, channels: 1 } }).toColourspace('b-w').png().toBuffer()
+  const grayPng = await sharp(refGray.data, { raw: { width: W, height: H, channels: 1 } })
+    .toColourspace('b-w')
+    .png()
+    .toBuffer()
   t.equal(grayPng[25], 0, 'sharp wrote colour type 0 (grey)')
   const gray = decodeImageFile(grayPng)
   t.equal(gray.format, 'gray')
@@ -135,7 +160,8 @@ t.test('PNG: rgb, rgba, grey, palette and 16-bit', async (t) => {
   t.equal(pal.format, 'rgb')
   t.equal(pal.data.length, W * H * 3)
   const colours = new Set<number>()
-  for (let i = 0; i < W * H; i++) colours.add((pal.data[i * 3] << 16) | (pal.data[i * 3 + 1] << 8) | pal.data[i * 3 + 2])
+  for (let i = 0; i < W * H; i++)
+    colours.add((pal.data[i * 3] << 16) | (pal.data[i * 3 + 1] << 8) | pal.data[i * 3 + 2])
   t.ok(colours.size > 1 && colours.size <= 16, `${colours.size} palette colours`)
 
   const png16 = await sharp(refRgb.data, raw).toColourspace('rgb16').png().toBuffer()
@@ -146,8 +172,13 @@ t.test('PNG: rgb, rgba, grey, palette and 16-bit', async (t) => {
 })
 
 t.test('PNG corrupt / truncated', async (t) => {
-  const png = await sharp(refRgb.data, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer()
-  t.throws(() => decodeImageFile(png.subarray(0, png.length - 30), 'cut.png'), /^PNG \(cut\.png\): truncated: the file \(\d+ bytes\) ends before its IEND chunk$/)
+  const png = await sharp(refRgb.data, { raw: { width: W, height: H, channels: 3 } })
+    .png()
+    .toBuffer()
+  t.throws(
+    () => decodeImageFile(png.subarray(0, png.length - 30), 'cut.png'),
+    /^PNG \(cut\.png\): truncated: the file \(\d+ bytes\) ends before its IEND chunk$/,
+  )
   const bad = Buffer.from(png)
   bad[png.indexOf('IDAT') + 10] ^= 0xff // inside the compressed data: CRC mismatch
   t.throws(() => decodeImageFile(bad), /^PNG: /)
@@ -179,9 +210,14 @@ function variantBmp(opts: { topDown: boolean; bpp: 24 | 32; bitfields?: boolean 
   hdr.writeUInt16LE(1, 26)
   hdr.writeUInt16LE(opts.bpp, 28)
   hdr.writeUInt32LE(opts.bitfields ? 3 : 0, 30)
-  if (opts.bitfields) { hdr.writeUInt32LE(0x00ff0000, 54); hdr.writeUInt32LE(0x0000ff00, 58); hdr.writeUInt32LE(0x000000ff, 62) }
+  if (opts.bitfields) {
+    hdr.writeUInt32LE(0x00ff0000, 54)
+    hdr.writeUInt32LE(0x0000ff00, 58)
+    hdr.writeUInt32LE(0x000000ff, 62)
+  }
   const px = Buffer.alloc(row * H, 0xab) // padding bytes are junk on purpose
-  for (let y = 0; y < H; y++) { // y = top-to-bottom image row
+  for (let y = 0; y < H; y++) {
+    // y = top-to-bottom image row
     const s = off + (H - 1 - y) * srcRow
     const d = (opts.topDown ? y : H - 1 - y) * row
     for (let x = 0; x < W; x++) {
@@ -193,8 +229,12 @@ function variantBmp(opts: { topDown: boolean; bpp: 24 | 32; bitfields?: boolean 
 }
 
 t.test('BMP top-down, 32-bit BGRX and 32-bit bit-fields', async (t) => {
-  for (const v of [{ topDown: true, bpp: 24 as const }, { topDown: false, bpp: 32 as const }, { topDown: true, bpp: 32 as const },
-    { topDown: false, bpp: 32 as const, bitfields: true }]) {
+  for (const v of [
+    { topDown: true, bpp: 24 as const },
+    { topDown: false, bpp: 32 as const },
+    { topDown: true, bpp: 32 as const },
+    { topDown: false, bpp: 32 as const, bitfields: true },
+  ]) {
     const img = decodeImageFile(variantBmp(v))
     t.ok(Buffer.from(img.data).equals(refRgb.data), `pixels for ${JSON.stringify(v)}`)
   }
@@ -212,16 +252,24 @@ t.test('BMP 8-bit palettes (grey and colour) from djpeg', async (t) => {
 
 t.test('BMP errors', async (t) => {
   const bmp = djpeg('-bmp')
-  t.throws(() => decodeImageFile(bmp.subarray(0, bmp.length - 10), 'cut.bmp'), /^BMP \(cut\.bmp\): truncated pixel data/)
+  t.throws(
+    () => decodeImageFile(bmp.subarray(0, bmp.length - 10), 'cut.bmp'),
+    /^BMP \(cut\.bmp\): truncated pixel data/,
+  )
   t.throws(() => decodeImageFile(bmp.subarray(0, 20)), /^BMP: truncated header/)
-  const rle = Buffer.from(bmp); rle.writeUInt32LE(1, 30)
+  const rle = Buffer.from(bmp)
+  rle.writeUInt32LE(1, 30)
   t.throws(() => decodeImageFile(rle), /BMP: compression 1 not supported/)
-  const b16 = Buffer.from(bmp); b16.writeUInt16LE(16, 28)
+  const b16 = Buffer.from(bmp)
+  b16.writeUInt16LE(16, 28)
   t.throws(() => decodeImageFile(b16), /BMP: 16-bit pixels not supported/)
 })
 
 t.test('unknown and empty input', async (t) => {
-  const err = t.throws(() => decodeImageFile(Buffer.from('hello world'), 'notes.txt'), /^image \(notes\.txt\): unknown format \(first bytes 68 65 6c/)
+  const err = t.throws(
+    () => decodeImageFile(Buffer.from('hello world'), 'notes.txt'),
+    /^image \(notes\.txt\): unknown format \(first bytes 68 65 6c/,
+  )
   t.ok(err instanceof ImageDecodeError, 'a typed error')
   t.throws(() => decodeImageFile(new Uint8Array(0)), /image: empty file/)
 })

@@ -14,7 +14,9 @@ t.test('a stalled client is released by the deadline', async (t) => {
   t.teardown(() => broker.stop())
   const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 })
   let held = 0
-  client.handleMessage = (_packet, _done) => { held++ } // never calls done: no PUBACK, the parser stops here
+  client.handleMessage = (_packet, _done) => {
+    held++
+  } // never calls done: no PUBACK, the parser stops here
   await client.subscribeAsync('stall/in', { qos: 1 })
   const other = await mqtt.connectAsync(broker.url, { protocolVersion: 5 })
   t.teardown(() => other.endAsync(true))

@@ -6,15 +6,25 @@ import { startMosquitto } from '../helpers/mosquitto'
 import { startAedes } from '../helpers/aedes'
 
 const log = memoryLogger('warn')
-const once = <T>(link: MqttLink, ev: string, ms = 10000): Promise<T> => new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`no '${ev}' within ${ms} ms`)), ms)
-  link.once(ev, (v: T) => { clearTimeout(timer); resolve(v) })
-})
+const once = <T>(link: MqttLink, ev: string, ms = 10000): Promise<T> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no '${ev}' within ${ms} ms`)), ms)
+    link.once(ev, (v: T) => {
+      clearTimeout(timer)
+      resolve(v)
+    })
+  })
 
 function newLink(url: string, extra: Partial<ConstructorParameters<typeof MqttLink>[0]> = {}): MqttLink {
   return new MqttLink({
-    url, protocol: 'auto', clientId: `test-${Math.random().toString(16).slice(2)}`, keepaliveSec: 30, connectTimeoutMs: 5000,
-    reconnect: { minMs: 100, maxMs: 400 }, log, ...extra,
+    url,
+    protocol: 'auto',
+    clientId: `test-${Math.random().toString(16).slice(2)}`,
+    keepaliveSec: 30,
+    connectTimeoutMs: 5000,
+    reconnect: { minMs: 100, maxMs: 400 },
+    log,
+    ...extra,
   })
 }
 
@@ -33,7 +43,11 @@ t.test('MQTT 5 against Mosquitto: broker max packet size, user properties, last 
   const info = await up
   t.equal(info.protocolVersion, 5)
   t.equal(info.maxPacketSize, 20000, 'CONNACK maximumPacketSize is reported')
-  await link.publish('t/frames', new Uint8Array([1, 2, 3]), { qos: 1, contentType: 'image/jpeg', userProperties: { seq: '7' } })
+  await link.publish('t/frames', new Uint8Array([1, 2, 3]), {
+    qos: 1,
+    contentType: 'image/jpeg',
+    userProperties: { seq: '7' },
+  })
   await new Promise((r) => setTimeout(r, 200))
   t.equal(got.length, 1)
   t.same([...got[0].payload], [1, 2, 3])

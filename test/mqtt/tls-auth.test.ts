@@ -16,19 +16,69 @@ const log = memoryLogger('error')
 
 function makePki(dir: string): void {
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=deepn test CA', '-keyout', 'ca.key', '-out', 'ca.pem')
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=deepn test CA',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+  )
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n')
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr')
-  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'server.pem')
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    'san.ext',
+    '-out',
+    'server.pem',
+  )
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=cam-1', '-keyout', 'client.key', '-out', 'client.csr')
-  ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'client.pem')
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'client.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-out',
+    'client.pem',
+  )
 }
 
 function upOrError(link: MqttLink, ms = 8000): Promise<LinkUp | Error> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(new Error('timeout')), ms)
-    link.once('up', (i: LinkUp) => { clearTimeout(timer); resolve(i) })
-    link.once('problem', (e: Error) => { clearTimeout(timer); resolve(e) })
+    link.once('up', (i: LinkUp) => {
+      clearTimeout(timer)
+      resolve(i)
+    })
+    link.once('problem', (e: Error) => {
+      clearTimeout(timer)
+      resolve(e)
+    })
   })
 }
 
@@ -44,7 +94,9 @@ t.test('mqtts with CA, client certificate and password file', async (t) => {
     globalConfig: ['per_listener_settings true'],
     extraConfig: [
       `listener ${port} 127.0.0.1`,
-      `cafile ${join(dir, 'ca.pem')}`, `certfile ${join(dir, 'server.pem')}`, `keyfile ${join(dir, 'server.key')}`,
+      `cafile ${join(dir, 'ca.pem')}`,
+      `certfile ${join(dir, 'server.pem')}`,
+      `keyfile ${join(dir, 'server.key')}`,
       'require_certificate true',
       `password_file ${join(dir, 'passwd')}`,
       'allow_anonymous false',
@@ -54,17 +106,34 @@ t.test('mqtts with CA, client certificate and password file', async (t) => {
   t.teardown(() => tls.stop())
   writeFileSync(join(dir, 'password.txt'), 's3cret\n')
   const cfgFile = join(dir, 'config.json')
-  writeFileSync(cfgFile, JSON.stringify({
-    mqtt: { url: `mqtts://127.0.0.1:${port}`, username: 'cam', passwordFile: join(dir, 'password.txt'), ca: join(dir, 'ca.pem'), cert: join(dir, 'client.pem'), key: join(dir, 'client.key') },
-  }))
+  writeFileSync(
+    cfgFile,
+    JSON.stringify({
+      mqtt: {
+        url: `mqtts://127.0.0.1:${port}`,
+        username: 'cam',
+        passwordFile: join(dir, 'password.txt'),
+        ca: join(dir, 'ca.pem'),
+        cert: join(dir, 'client.pem'),
+        key: join(dir, 'client.key'),
+      },
+    }),
+  )
   const c = loadLocalConfig({ file: cfgFile, env: {} }).config
   t.equal(c.mqtt.password, 's3cret', 'password read from the file, trailing newline dropped')
-  const mk = (over: { password?: string; cert?: string }) => new MqttLink({
-    url: c.mqtt.url, protocol: 'auto', clientId: `tls-${Math.random().toString(16).slice(2)}`, username: c.mqtt.username,
-    password: over.password ?? c.mqtt.password,
-    tls: { ca: c.mqtt.ca, cert: over.cert ?? c.mqtt.cert, key: c.mqtt.key, rejectUnauthorized: true },
-    keepaliveSec: 30, connectTimeoutMs: 5000, reconnect: { minMs: 5000, maxMs: 5000 }, log,
-  })
+  const mk = (over: { password?: string; cert?: string }) =>
+    new MqttLink({
+      url: c.mqtt.url,
+      protocol: 'auto',
+      clientId: `tls-${Math.random().toString(16).slice(2)}`,
+      username: c.mqtt.username,
+      password: over.password ?? c.mqtt.password,
+      tls: { ca: c.mqtt.ca, cert: over.cert ?? c.mqtt.cert, key: c.mqtt.key, rejectUnauthorized: true },
+      keepaliveSec: 30,
+      connectTimeoutMs: 5000,
+      reconnect: { minMs: 5000, maxMs: 5000 },
+      log,
+    })
   const good = mk({})
   const r = upOrError(good)
   good.start()

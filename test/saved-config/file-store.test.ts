@@ -23,7 +23,10 @@ t.test('a damaged file is an error naming the file and what happens next; a save
   const file = path.join(tmpDir(t), 'saved.json')
   const s = new FileSavedConfigStore(file)
   fs.writeFileSync(file, '{"version": 2, "remote": {"capt')
-  t.throws(() => s.load(), new RegExp(`saved configuration ${file} is not JSON .*the next accepted config/set replaces it`))
+  t.throws(
+    () => s.load(),
+    new RegExp(`saved configuration ${file} is not JSON .*the next accepted config/set replaces it`),
+  )
   fs.writeFileSync(file, '{"version": "2", "remote": {}}')
   t.throws(() => s.load(), /version must be an integer >= 0, got "2"; the next accepted config\/set replaces it/)
   s.save({ remote: { log: { level: 'info' } }, version: 3 })
@@ -31,16 +34,20 @@ t.test('a damaged file is an error naming the file and what happens next; a save
 })
 
 const root = process.getuid?.() === 0
-t.test('a failed write leaves the saved record as it was', { skip: root && 'root ignores directory permissions' }, async (t) => {
-  const dir = tmpDir(t)
-  const file = path.join(dir, 'saved.json')
-  const s = new FileSavedConfigStore(file)
-  s.save({ remote: { log: { level: 'info' } }, version: 1 })
-  fs.chmodSync(dir, 0o500) // no new entries (the temp file) in the directory
-  try {
-    t.throws(() => s.save({ remote: {}, version: 2 }), /EACCES/)
-  } finally {
-    fs.chmodSync(dir, 0o700)
-  }
-  t.same(s.load(), { remote: { log: { level: 'info' } }, version: 1 })
-})
+t.test(
+  'a failed write leaves the saved record as it was',
+  { skip: root && 'root ignores directory permissions' },
+  async (t) => {
+    const dir = tmpDir(t)
+    const file = path.join(dir, 'saved.json')
+    const s = new FileSavedConfigStore(file)
+    s.save({ remote: { log: { level: 'info' } }, version: 1 })
+    fs.chmodSync(dir, 0o500) // no new entries (the temp file) in the directory
+    try {
+      t.throws(() => s.save({ remote: {}, version: 2 }), /EACCES/)
+    } finally {
+      fs.chmodSync(dir, 0o700)
+    }
+    t.same(s.load(), { remote: { log: { level: 'info' } }, version: 1 })
+  },
+)

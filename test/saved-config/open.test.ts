@@ -32,7 +32,11 @@ t.test("beside the buffer as <buffer.path>.remote-config.json; in memory for a '
 
 t.test('a schema-1 buffer: its saved configuration is moved out once, its rows dropped', async (t) => {
   const db = path.join(tmpDir(t), 'buffer.db')
-  writeSchema1Buffer(db, [], { 'config.remote': '{"capture":{"width":80}}', 'config.version': '4', 'loss.pending': '[]' })
+  writeSchema1Buffer(db, [], {
+    'config.remote': '{"capture":{"width":80}}',
+    'config.version': '4',
+    'loss.pending': '[]',
+  })
   const buffer = new SqliteFrameStore({ path: db })
   t.teardown(() => buffer.close())
   const { lines, log } = recorder()
@@ -40,29 +44,37 @@ t.test('a schema-1 buffer: its saved configuration is moved out once, its rows d
   t.same(s.load(), { remote: { capture: { width: 80 } }, version: 4 })
   t.equal(buffer.legacyState('config.remote'), undefined, 'no longer in the buffer')
   t.same(buffer.pendingLosses(), [], "the buffer's own record is untouched")
-  t.match(lines, [/^info moved the saved remote configuration \(version 4\) from .*buffer\.db to .*remote-config\.json/])
+  t.match(lines, [
+    /^info moved the saved remote configuration \(version 4\) from .*buffer\.db to .*remote-config\.json/,
+  ])
 })
 
-t.test('a saved file already there wins over rows left in the buffer (a move cut short), which are dropped', async (t) => {
-  const db = path.join(tmpDir(t), 'buffer.db')
-  writeSchema1Buffer(db, [], { 'config.remote': '{"capture":{"width":80}}', 'config.version': '4' })
-  new FileSavedConfigStore(savedConfigPath(db)).save({ remote: { capture: { width: 96 } }, version: 5 })
-  const buffer = new SqliteFrameStore({ path: db })
-  t.teardown(() => buffer.close())
-  t.same(openSavedConfig(db, buffer).load(), { remote: { capture: { width: 96 } }, version: 5 })
-  t.equal(buffer.legacyState('config.remote'), undefined)
-})
+t.test(
+  'a saved file already there wins over rows left in the buffer (a move cut short), which are dropped',
+  async (t) => {
+    const db = path.join(tmpDir(t), 'buffer.db')
+    writeSchema1Buffer(db, [], { 'config.remote': '{"capture":{"width":80}}', 'config.version': '4' })
+    new FileSavedConfigStore(savedConfigPath(db)).save({ remote: { capture: { width: 96 } }, version: 5 })
+    const buffer = new SqliteFrameStore({ path: db })
+    t.teardown(() => buffer.close())
+    t.same(openSavedConfig(db, buffer).load(), { remote: { capture: { width: 96 } }, version: 5 })
+    t.equal(buffer.legacyState('config.remote'), undefined)
+  },
+)
 
-t.test('an unreadable saved configuration in the buffer is reported and not kept (as the old agent ignored it)', async (t) => {
-  const db = path.join(tmpDir(t), 'buffer.db')
-  writeSchema1Buffer(db, [], { 'config.remote': '{"capture":', 'config.version': '2' })
-  const buffer = new SqliteFrameStore({ path: db })
-  t.teardown(() => buffer.close())
-  const { lines, log } = recorder()
-  t.equal(openSavedConfig(db, buffer, log).load(), undefined)
-  t.match(lines, [/^warn not keeping the remote configuration saved in .*buffer\.db: /])
-  t.equal(buffer.legacyState('config.remote'), undefined)
-})
+t.test(
+  'an unreadable saved configuration in the buffer is reported and not kept (as the old agent ignored it)',
+  async (t) => {
+    const db = path.join(tmpDir(t), 'buffer.db')
+    writeSchema1Buffer(db, [], { 'config.remote': '{"capture":', 'config.version': '2' })
+    const buffer = new SqliteFrameStore({ path: db })
+    t.teardown(() => buffer.close())
+    const { lines, log } = recorder()
+    t.equal(openSavedConfig(db, buffer, log).load(), undefined)
+    t.match(lines, [/^warn not keeping the remote configuration saved in .*buffer\.db: /])
+    t.equal(buffer.legacyState('config.remote'), undefined)
+  },
+)
 
 t.test('the remote configuration in force survives a buffer found corrupt at the next start', async (t) => {
   const dir = tmpDir(t)

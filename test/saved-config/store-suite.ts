@@ -12,8 +12,20 @@ export function savedConfigSuite(t: Test, factory: () => SavedConfigStore): void
   t.test('save replaces the record, remote layer and version together', async (t) => {
     const s = factory()
     s.save({ remote: { capture: { width: 80 } }, version: 1 })
-    s.save({ remote: { capture: { width: 96 }, encoder: { table: 'pushed', tables: { pushed: { luma: [1, 2], chroma: [3] } } } }, version: 2 })
-    t.same(s.load(), { remote: { capture: { width: 96 }, encoder: { table: 'pushed', tables: { pushed: { luma: [1, 2], chroma: [3] } } } }, version: 2 })
+    s.save({
+      remote: {
+        capture: { width: 96 },
+        encoder: { table: 'pushed', tables: { pushed: { luma: [1, 2], chroma: [3] } } },
+      },
+      version: 2,
+    })
+    t.same(s.load(), {
+      remote: {
+        capture: { width: 96 },
+        encoder: { table: 'pushed', tables: { pushed: { luma: [1, 2], chroma: [3] } } },
+      },
+      version: 2,
+    })
   })
 
   t.test('the store keeps its own copy: changing what was saved or loaded changes nothing', async (t) => {
@@ -31,9 +43,18 @@ export function savedConfigSuite(t: Test, factory: () => SavedConfigStore): void
     s.save({ remote: {}, version: 3 })
     t.throws(() => s.save({ remote: {}, version: -1 }), /version must be an integer >= 0/)
     t.throws(() => s.save({ remote: {}, version: 1.5 }), /version must be an integer >= 0/)
-    t.throws(() => s.save({ remote: [] as unknown as Record<string, unknown>, version: 4 }), /remote must be a JSON object, got an array/)
-    t.throws(() => s.save({ remote: null as unknown as Record<string, unknown>, version: 4 }), /remote must be a JSON object/)
-    t.throws(() => s.save(undefined as unknown as { remote: Record<string, unknown>; version: number }), /must be an object/)
+    t.throws(
+      () => s.save({ remote: [] as unknown as Record<string, unknown>, version: 4 }),
+      /remote must be a JSON object, got an array/,
+    )
+    t.throws(
+      () => s.save({ remote: null as unknown as Record<string, unknown>, version: 4 }),
+      /remote must be a JSON object/,
+    )
+    t.throws(
+      () => s.save(undefined as unknown as { remote: Record<string, unknown>; version: number }),
+      /must be an object/,
+    )
     t.same(s.load(), { remote: {}, version: 3 })
   })
 }

@@ -8,46 +8,79 @@ const committed = (id: string) => JSON.parse(readFileSync(join(__dirname, '../..
 const quiet = async (argv: string[]) => {
   const err = console.error
   console.error = () => {}
-  try { return await main(argv) } finally { console.error = err }
+  try {
+    return await main(argv)
+  } finally {
+    console.error = err
+  }
 }
 
-t.test('the committed Fashion-MNIST table is reproduced by its documented command', { skip: !existsSync('/usr/share/datasets/fashion-mnist') && 'dataset-fashion-mnist not installed' }, async (t) => {
-  const out = join(t.testdir(), 'f.json')
-  const want = committed('fmnist-deepn')
-  t.same(want.source.command, 'deepn tables build --fmnist --id fmnist-deepn')
-  t.equal(await quiet(['build', '--fmnist', '--id', 'fmnist-deepn', '--out', out]), 0)
-  const got = JSON.parse(readFileSync(out, 'utf8'))
-  t.same(got.luma, want.luma)
-  t.equal(got.source.lumaBlocks, 60000 * 16)
-  t.same(got.source.lumaSigma, want.source.lumaSigma)
-})
+t.test(
+  'the committed Fashion-MNIST table is reproduced by its documented command',
+  { skip: !existsSync('/usr/share/datasets/fashion-mnist') && 'dataset-fashion-mnist not installed' },
+  async (t) => {
+    const out = join(t.testdir(), 'f.json')
+    const want = committed('fmnist-deepn')
+    t.same(want.source.command, 'deepn tables build --fmnist --id fmnist-deepn')
+    t.equal(await quiet(['build', '--fmnist', '--id', 'fmnist-deepn', '--out', out]), 0)
+    const got = JSON.parse(readFileSync(out, 'utf8'))
+    t.same(got.luma, want.luma)
+    t.equal(got.source.lumaBlocks, 60000 * 16)
+    t.same(got.source.lumaSigma, want.source.lumaSigma)
+  },
+)
 
 // natural-deepn's inputs include five python3-skimage sample photos; .ci/run does not install that package (it
 // pulls ~300 packages: matplotlib, scipy, ...), so this check runs where a developer has it and says so elsewhere.
-const naturalArgv = (committed('natural-deepn').source.command as string).replace(/^deepn tables /, '').match(/'[^']*'|\S+/g)!.map((a) => a.replace(/^'|'$/g, ''))
+const naturalArgv = (committed('natural-deepn').source.command as string)
+  .replace(/^deepn tables /, '')
+  .match(/'[^']*'|\S+/g)!
+  .map((a) => a.replace(/^'|'$/g, ''))
 const missingInputs = naturalArgv.filter((a, i) => naturalArgv[i - 1] === '--images' && !existsSync(a))
-t.test('the committed natural-image table is reproduced by its recorded command', { skip: missingInputs.length > 0 && `inputs missing (mate-backgrounds, python3-skimage): ${missingInputs.join(', ')}` }, async (t) => {
-  const want = committed('natural-deepn')
-  const argv = naturalArgv
-  const out = join(t.testdir(), 'n.json')
-  t.equal(await quiet([...argv, '--out', out]), 0)
-  const got = JSON.parse(readFileSync(out, 'utf8'))
-  t.same(got.luma, want.luma)
-  t.same(got.chroma, want.chroma)
-})
+t.test(
+  'the committed natural-image table is reproduced by its recorded command',
+  {
+    skip: missingInputs.length > 0 && `inputs missing (mate-backgrounds, python3-skimage): ${missingInputs.join(', ')}`,
+  },
+  async (t) => {
+    const want = committed('natural-deepn')
+    const argv = naturalArgv
+    const out = join(t.testdir(), 'n.json')
+    t.equal(await quiet([...argv, '--out', out]), 0)
+    const got = JSON.parse(readFileSync(out, 'utf8'))
+    t.same(got.luma, want.luma)
+    t.same(got.chroma, want.chroma)
+  },
+)
 
 t.test('photos: colour statistics, provenance and the scale knob', async (t) => {
   const dir = t.testdir()
   mkdirSync(join(dir, 'img'))
   for (let n = 0; n < 3; n++) {
     const png = new PNG({ width: 48, height: 32 })
-    for (let i = 0; i < 48 * 32; i++) png.data.set([(i * (n + 3)) & 255, (i >> 2) & 255, (i * 11 + n * 40) & 255, 255], 4 * i)
+    for (let i = 0; i < 48 * 32; i++)
+      png.data.set([(i * (n + 3)) & 255, (i >> 2) & 255, (i * 11 + n * 40) & 255, 255], 4 * i)
     writeFileSync(join(dir, 'img', `p${n}.png`), PNG.sync.write(png))
   }
   const out1 = join(dir, 'a.json')
   const out2 = join(dir, 'b.json')
   t.equal(await quiet(['build', '--images', join(dir, 'img'), '--id', 'tiny', '--out', out1]), 0)
-  t.equal(await quiet(['build', '--images', join(dir, 'img'), '--id', 'tiny2', '--scale', '2', '--plm', 'qMin=8', '--out', out2]), 0)
+  t.equal(
+    await quiet([
+      'build',
+      '--images',
+      join(dir, 'img'),
+      '--id',
+      'tiny2',
+      '--scale',
+      '2',
+      '--plm',
+      'qMin=8',
+      '--out',
+      out2,
+    ]),
+    0,
+  )
   const a = JSON.parse(readFileSync(out1, 'utf8'))
   const b = JSON.parse(readFileSync(out2, 'utf8'))
   t.equal(a.source.lumaBlocks, 3 * 6 * 4)
@@ -55,8 +88,14 @@ t.test('photos: colour statistics, provenance and the scale knob', async (t) => 
   t.equal(a.source.files.length, 3)
   t.equal(b.source.scale, 2)
   t.equal(b.source.plm.qMin, 8)
-  t.ok(b.luma.every((q: number, k: number) => q >= Math.min(255, a.luma[k])), 'scale 2 never gives finer steps')
-  t.ok(b.luma.every((q: number) => q >= 16), 'the floor qMin·scale holds')
+  t.ok(
+    b.luma.every((q: number, k: number) => q >= Math.min(255, a.luma[k])),
+    'scale 2 never gives finer steps',
+  )
+  t.ok(
+    b.luma.every((q: number) => q >= 16),
+    'the floor qMin·scale holds',
+  )
 })
 
 t.test('bad invocations name the problem', async (t) => {
@@ -83,25 +122,40 @@ t.test('a bad photo is skipped, named and counted; the build goes on', async (t)
   const out = join(dir, 't.json')
   const lines: string[] = []
   const err = console.error
-  console.error = (...a: unknown[]) => { lines.push(a.join(' ')) }
+  console.error = (...a: unknown[]) => {
+    lines.push(a.join(' '))
+  }
   try {
     t.equal(await main(['build', '--images', join(dir, 'img'), '--id', 'skips', '--out', out]), 0)
   } finally {
     console.error = err
   }
   const log = lines.join('\n')
-  t.match(log, /^deepn tables: skipping .*b-cut\.png: PNG: truncated: the file \(\d+ bytes\) ends before its IEND chunk$/m, 'the truncated file is named with the reason')
+  t.match(
+    log,
+    /^deepn tables: skipping .*b-cut\.png: PNG: truncated: the file \(\d+ bytes\) ends before its IEND chunk$/m,
+    'the truncated file is named with the reason',
+  )
   t.match(log, /^deepn tables: skipping .*c-text\.jpg: image: unknown format/m)
   t.notMatch(log, /Input file|VipsJpeg|corrupt header:$/, 'no sharp/libvips internals')
   t.match(log, /wrote .*t\.json: 2 images \(2 skipped: .*b-cut\.png, .*c-text\.jpg\)/)
   const table = JSON.parse(readFileSync(out, 'utf8'))
-  t.same(table.source.files.map((f: string) => f.split('/').pop()), ['a-good.png', 'd-good.png'])
-  t.same(table.source.skipped.map((f: string) => f.split('/').pop()), ['b-cut.png', 'c-text.jpg'])
+  t.same(
+    table.source.files.map((f: string) => f.split('/').pop()),
+    ['a-good.png', 'd-good.png'],
+  )
+  t.same(
+    table.source.skipped.map((f: string) => f.split('/').pop()),
+    ['b-cut.png', 'c-text.jpg'],
+  )
   writeFileSync(join(dir, 'img', 'a-good.png'), 'x')
   writeFileSync(join(dir, 'img', 'd-good.png'), 'x')
   console.error = () => {}
   try {
-    await t.rejects(main(['build', '--images', join(dir, 'img'), '--id', 'none', '--out', join(dir, 'none.json')]), /no usable image: all 4 failed to decode/)
+    await t.rejects(
+      main(['build', '--images', join(dir, 'img'), '--id', 'none', '--out', join(dir, 'none.json')]),
+      /no usable image: all 4 failed to decode/,
+    )
   } finally {
     console.error = err
   }

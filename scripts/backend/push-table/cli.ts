@@ -23,11 +23,19 @@ export async function main(argv: string[]): Promise<number> {
   const { values: o } = parseOptions({
     args: argv,
     options: {
-      url: { type: 'string' }, device: { type: 'string' }, table: { type: 'string' }, prefix: { type: 'string' },
-      'no-select': { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      url: { type: 'string' },
+      device: { type: 'string' },
+      table: { type: 'string' },
+      prefix: { type: 'string' },
+      'no-select': { type: 'boolean' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   })
-  if (o.help) { console.log(HELP); return 0 }
+  if (o.help) {
+    console.log(HELP)
+    return 0
+  }
   const url = o.url ?? process.env.DEEPN_MQTT_URL
   if (!url) throw new UsageError('--url (or DEEPN_MQTT_URL) is required')
   const urlProblem = brokerUrlProblem(url)
@@ -37,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
   const timeoutMs = numberOption('--timeout', o.timeout, { above: 0 }) ?? 15000
   const table = parseTableFile(readFileSync(o.table, 'utf8'), o.table)
   const r = await pushTable({ url, deviceId: o.device, table, prefix: o.prefix, select: !o['no-select'], timeoutMs })
-  console.log(`device ${o.device}: table ${r.tableId}${table.huffman ? ' (with its Huffman set)' : ''} applied (changed ${r.applied.join(', ') || 'nothing'}); reported config version ${r.reportedVersion}, encoder.table = ${r.reportedTable || '(quality)'}`)
+  console.log(
+    `device ${o.device}: table ${r.tableId}${table.huffman ? ' (with its Huffman set)' : ''} applied (changed ${r.applied.join(', ') || 'nothing'}); reported config version ${r.reportedVersion}, encoder.table = ${r.reportedTable || '(quality)'}`,
+  )
   return 0
 }

@@ -22,7 +22,12 @@ import { cleanHuffmanTables, validateHuffmanTables } from '../../../shared/codec
 import { validateTables } from '../../../shared/codec/tables'
 import type { HuffmanTables } from '../../../shared/codec/types'
 import { ownValue } from '../../../shared/config/own-keys'
-import { buildConfigSet, parseConfigReport, parseConfigResult, type ConfigResult } from '../../../shared/contract/config-messages'
+import {
+  buildConfigSet,
+  parseConfigReport,
+  parseConfigResult,
+  type ConfigResult,
+} from '../../../shared/contract/config-messages'
 import { deviceIdProblem, tableIdProblem } from '../../../shared/contract/ids'
 import { DEFAULT_PREFIX, parseTopic, topic } from '../../../shared/contract/topics'
 
@@ -63,7 +68,11 @@ export interface PushTableResult {
 }
 
 export class PushTableError extends Error {
-  constructor(message: string, readonly reason: 'rejected' | 'timeout' | 'invalid' | 'unreachable', readonly result?: ConfigResult) {
+  constructor(
+    message: string,
+    readonly reason: 'rejected' | 'timeout' | 'invalid' | 'unreachable',
+    readonly result?: ConfigResult,
+  ) {
     super(message)
     this.name = 'PushTableError'
   }
@@ -86,9 +95,15 @@ export function tablePushMessage(table: PushableTable, requestId: string, select
   return buildConfigSet(requestId, { encoder })
 }
 
-interface Reported { version?: number; config?: { encoder?: { table?: string; tables?: Record<string, { luma?: number[]; chroma?: number[]; huffman?: unknown }> } } }
+interface Reported {
+  version?: number
+  config?: {
+    encoder?: { table?: string; tables?: Record<string, { luma?: number[]; chroma?: number[]; huffman?: unknown }> }
+  }
+}
 
-const same = (a: unknown, b: ArrayLike<number>): boolean => Array.isArray(a) && a.length === b.length && a.every((v, i) => v === b[i])
+const same = (a: unknown, b: ArrayLike<number>): boolean =>
+  Array.isArray(a) && a.length === b.length && a.every((v, i) => v === b[i])
 
 /** The reported set equals the pushed one; a table pushed without a set must be reported without one. */
 function sameHuffman(reported: unknown, pushed: HuffmanTables | undefined): boolean {
@@ -106,7 +121,12 @@ function shows(report: Reported, table: PushableTable, select: boolean): boolean
   const enc = report.config?.encoder
   const t = enc?.tables ? ownValue(enc.tables, table.id) : undefined
   if (!t) return false
-  return same(t.luma, table.luma) && same(t.chroma, table.chroma) && sameHuffman(t.huffman, table.huffman) && (!select || enc?.table === table.id)
+  return (
+    same(t.luma, table.luma) &&
+    same(t.chroma, table.chroma) &&
+    sameHuffman(t.huffman, table.huffman) &&
+    (!select || enc?.table === table.id)
+  )
 }
 
 export async function pushTable(opts: PushTableOptions): Promise<PushTableResult> {
@@ -116,14 +136,21 @@ export async function pushTable(opts: PushTableOptions): Promise<PushTableResult
   const requestId = opts.requestId ?? randomUUID()
   const select = opts.select ?? true
   const body = tablePushMessage(opts.table, requestId, select)
-  if (!opts.client && !opts.url) throw new PushTableError('pushTable needs a connected `client` or a broker `url`', 'invalid')
+  if (!opts.client && !opts.url)
+    throw new PushTableError('pushTable needs a connected `client` or a broker `url`', 'invalid')
   if (!opts.client) {
     const problem = brokerUrlProblem(opts.url!)
     if (problem) throw new PushTableError(problem, 'invalid')
   }
   let client: MqttClient
   try {
-    client = opts.client ?? await mqtt.connectAsync(opts.url!, { reconnectPeriod: 1000, connectTimeout: opts.timeoutMs ?? 15000, ...opts.connectOptions })
+    client =
+      opts.client ??
+      (await mqtt.connectAsync(opts.url!, {
+        reconnectPeriod: 1000,
+        connectTimeout: opts.timeoutMs ?? 15000,
+        ...opts.connectOptions,
+      }))
   } catch (err) {
     throw new PushTableError(describeConnectError(opts.url!, err), 'unreachable')
   }
@@ -137,7 +164,13 @@ export async function pushTable(opts: PushTableOptions): Promise<PushTableResult
       let lastReport: Reported | undefined
       const check = (): void => {
         if (result && lastReport && shows(lastReport, opts.table, select)) {
-          resolve({ requestId, tableId: opts.table.id, applied: result.data.applied, reportedVersion: lastReport.version ?? 0, reportedTable: lastReport.config?.encoder?.table ?? '' })
+          resolve({
+            requestId,
+            tableId: opts.table.id,
+            applied: result.data.applied,
+            reportedVersion: lastReport.version ?? 0,
+            reportedTable: lastReport.config?.encoder?.table ?? '',
+          })
         }
       }
       onMessage = (t, payload) => {
@@ -147,19 +180,38 @@ export async function pushTable(opts: PushTableOptions): Promise<PushTableResult
           if (parsed.leaf === 'config/result') {
             const r = parseConfigResult(payload)
             if (r.id !== requestId) return
-            if (r.status === 'error') { reject(new PushTableError(`device ${opts.deviceId} rejected table ${opts.table.id}: ${r.error}`, 'rejected', r)); return }
+            if (r.status === 'error') {
+              reject(
+                new PushTableError(
+                  `device ${opts.deviceId} rejected table ${opts.table.id}: ${r.error}`,
+                  'rejected',
+                  r,
+                ),
+              )
+              return
+            }
             result = r
           } else if (parsed.leaf === 'config') {
             lastReport = parseConfigReport(payload) as Reported
           }
-        } catch { return } // a malformed message is not ours to judge: ignore it
+        } catch {
+          return
+        } // a malformed message is not ours to judge: ignore it
 
         check()
       }
       client.on('message', onMessage)
       timer = setTimeout(() => {
-        const what = !result ? `no config/result for request ${requestId}` : `the reported config never showed table ${opts.table.id}`
-        reject(new PushTableError(`device ${opts.deviceId} did not confirm within ${opts.timeoutMs ?? 15000} ms: ${what} (is it online and subscribed to ${prefix}/${opts.deviceId}/config/set?)`, 'timeout', result))
+        const what = !result
+          ? `no config/result for request ${requestId}`
+          : `the reported config never showed table ${opts.table.id}`
+        reject(
+          new PushTableError(
+            `device ${opts.deviceId} did not confirm within ${opts.timeoutMs ?? 15000} ms: ${what} (is it online and subscribed to ${prefix}/${opts.deviceId}/config/set?)`,
+            'timeout',
+            result,
+          ),
+        )
       }, opts.timeoutMs ?? 15000)
     })
     await client.subscribeAsync([resultTopic, reportTopic], { qos: 1 })

@@ -57,14 +57,25 @@ export async function loadClassifier(modelFile: string, labelsFile?: string): Pr
 }
 
 function inputShapeOf(session: Ort.InferenceSession, modelFile: string): InputShape {
-  if (session.inputNames.length !== 1) throw new Error(`model ${modelFile} has ${session.inputNames.length} inputs; an image classifier with one NCHW input is expected`)
+  if (session.inputNames.length !== 1)
+    throw new Error(
+      `model ${modelFile} has ${session.inputNames.length} inputs; an image classifier with one NCHW input is expected`,
+    )
   const meta = session.inputMetadata[0]
-  if (!meta.isTensor || meta.type !== 'float32') throw new Error(`model ${modelFile}: input '${meta.name}' must be a float32 tensor`)
+  if (!meta.isTensor || meta.type !== 'float32')
+    throw new Error(`model ${modelFile}: input '${meta.name}' must be a float32 tensor`)
   const shape = meta.shape
-  if (shape.length !== 4) throw new Error(`model ${modelFile}: input '${meta.name}' has shape [${shape.join(',')}]; NCHW (4 dimensions) expected`)
+  if (shape.length !== 4)
+    throw new Error(
+      `model ${modelFile}: input '${meta.name}' has shape [${shape.join(',')}]; NCHW (4 dimensions) expected`,
+    )
   const [, c, h, w] = shape
-  if (typeof h !== 'number' || typeof w !== 'number' || h <= 0 || w <= 0) throw new Error(`model ${modelFile}: input '${meta.name}' must have a fixed height and width, got [${shape.join(',')}]`)
-  if (c !== 1 && c !== 3) throw new Error(`model ${modelFile}: input '${meta.name}' has ${String(c)} channels; 1 (gray) or 3 (RGB) expected`)
+  if (typeof h !== 'number' || typeof w !== 'number' || h <= 0 || w <= 0)
+    throw new Error(
+      `model ${modelFile}: input '${meta.name}' must have a fixed height and width, got [${shape.join(',')}]`,
+    )
+  if (c !== 1 && c !== 3)
+    throw new Error(`model ${modelFile}: input '${meta.name}' has ${String(c)} channels; 1 (gray) or 3 (RGB) expected`)
   return { channels: c, height: h, width: w }
 }
 
@@ -79,7 +90,11 @@ async function loadLabels(modelFile: string, labelsFile: string | undefined): Pr
       if (labelsFile) throw new Error(`cannot read labels ${file}: ${(err as Error).message}`)
       continue
     }
-    if (!file.endsWith('.json')) return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0)
+    if (!file.endsWith('.json'))
+      return text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0)
     let v: unknown
     try {
       v = JSON.parse(text)
@@ -87,7 +102,8 @@ async function loadLabels(modelFile: string, labelsFile: string | undefined): Pr
       throw new Error(`labels ${file} is not JSON: ${(err as Error).message}`)
     }
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) v = (v as { classes?: unknown }).classes
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error(`labels ${file} must be a JSON array of strings (or an object with one in "classes")`)
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+      throw new Error(`labels ${file} must be a JSON array of strings (or an object with one in "classes")`)
     return v
   }
   return undefined

@@ -141,7 +141,8 @@ export class Dataset {
     }
     const index = await FrameIndex.open(indexFile, completeBytes)
     const missing: IndexEntry[] = []
-    for (const [seq, rel] of unindexed.sort((a, b) => a[0] - b[0])) missing.push(await entryFromFile(path.join(devDir, rel), seq, rel))
+    for (const [seq, rel] of unindexed.sort((a, b) => a[0] - b[0]))
+      missing.push(await entryFromFile(path.join(devDir, rel), seq, rel))
     await index.append(missing)
     const dev = { seqs, index }
     this.devices.set(deviceId, dev)
@@ -150,7 +151,17 @@ export class Dataset {
 }
 
 function entryFor(meta: FrameMetadata, bytes: number, receivedAt: Date, file: string): IndexEntry {
-  return { seq: meta.seq, capturedAt: meta.capturedAt, tableId: meta.tableId, quantDigest: meta.quantDigest ?? '', bytes, receivedAt: receivedAt.toISOString(), width: meta.width, height: meta.height, file }
+  return {
+    seq: meta.seq,
+    capturedAt: meta.capturedAt,
+    tableId: meta.tableId,
+    quantDigest: meta.quantDigest ?? '',
+    bytes,
+    receivedAt: receivedAt.toISOString(),
+    width: meta.width,
+    height: meta.height,
+    file,
+  }
 }
 
 /** Index line for a file stored before a crash cut off its index append; receive time = file mtime. */

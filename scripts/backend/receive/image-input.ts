@@ -20,7 +20,8 @@ export function jpegToNchw(jpegBytes: Uint8Array, shape: InputShape): Float32Arr
   const src = new Float32Array(n)
   for (let c = 0; c < shape.channels; c++) {
     if (shape.channels === 1) {
-      for (let p = 0, q = 0; p < n; p++, q += 3) src[p] = 0.299 * img.data[q] + 0.587 * img.data[q + 1] + 0.114 * img.data[q + 2]
+      for (let p = 0, q = 0; p < n; p++, q += 3)
+        src[p] = 0.299 * img.data[q] + 0.587 * img.data[q + 1] + 0.114 * img.data[q + 2]
     } else {
       for (let p = 0, q = c; p < n; p++, q += 3) src[p] = img.data[q]
     }
@@ -52,7 +53,15 @@ interface Spans {
   weight: Float32Array
 }
 
-function applySpans(src: Float32Array, srcOff: number, srcStep: number, s: Spans, dst: Float32Array, dstOff: number, dstStep: number): void {
+function applySpans(
+  src: Float32Array,
+  srcOff: number,
+  srcStep: number,
+  s: Spans,
+  dst: Float32Array,
+  dstOff: number,
+  dstStep: number,
+): void {
   for (let d = 0; d + 1 < s.start.length; d++) {
     let sum = 0
     let wsum = 0
@@ -75,9 +84,15 @@ function spans(src: number, dst: number): Spans {
     const before = index.length
     for (let s = Math.floor(a); s < Math.min(Math.ceil(b), src); s++) {
       const w = Math.min(b, s + 1) - Math.max(a, s)
-      if (w > 0) { index.push(s); weight.push(w) }
+      if (w > 0) {
+        index.push(s)
+        weight.push(w)
+      }
     }
-    if (index.length === before) { index.push(Math.min(src - 1, Math.floor(a))); weight.push(1) }
+    if (index.length === before) {
+      index.push(Math.min(src - 1, Math.floor(a)))
+      weight.push(1)
+    }
     start.push(index.length)
   }
   return { start: Int32Array.from(start), index: Int32Array.from(index), weight: Float32Array.from(weight) }

@@ -26,8 +26,10 @@ export function checkJpegStructure(b: Uint8Array): JpegShape {
         const height = (b[start + 1] << 8) | b[start + 2]
         const width = (b[start + 3] << 8) | b[start + 4]
         const components = b[start + 5]
-        if (width === 0 || height === 0 || components === 0) throw new Error(`corrupt JPEG: frame header says ${width}x${height}, ${components} components`)
-        if (end - start !== 6 + 3 * components) throw new Error(`corrupt JPEG: frame header length ${end - start + 2} does not fit ${components} components`)
+        if (width === 0 || height === 0 || components === 0)
+          throw new Error(`corrupt JPEG: frame header says ${width}x${height}, ${components} components`)
+        if (end - start !== 6 + 3 * components)
+          throw new Error(`corrupt JPEG: frame header length ${end - start + 2} does not fit ${components} components`)
         shape = { width, height, components }
       } else if (marker === MARKER.SOS) {
         if (!shape) throw new Error('corrupt JPEG: scan (SOS) before the frame header (SOF)')

@@ -42,7 +42,9 @@ export class LossBook {
 
   /** Seqs missing from `stored` that were declared lost (or lost-or-unused): never coming. */
   lostForGood(stored: SeqRanges): DeclaredLoss[] {
-    return this.declared.filter((d) => d.kind !== 'skipped').flatMap((d) => stored.absentIn(d.from, d.to).map((g) => ({ ...d, ...g })))
+    return this.declared
+      .filter((d) => d.kind !== 'skipped')
+      .flatMap((d) => stored.absentIn(d.from, d.to).map((g) => ({ ...d, ...g })))
   }
 
   /** Seqs the agent never used. */

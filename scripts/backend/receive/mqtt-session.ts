@@ -57,9 +57,14 @@ export class MqttSession {
    * Resolves the first time our subscriptions are in place (fresh subscribe or a resumed session); rejects with a
    * LoginRefusedError when the broker refuses the login before that.
    */
-  readonly subscribed = new Promise<void>((resolve, reject) => { this.subscribedResolve = resolve; this.subscribedReject = reject })
+  readonly subscribed = new Promise<void>((resolve, reject) => {
+    this.subscribedResolve = resolve
+    this.subscribedReject = reject
+  })
   /** Resolves with the reason when the session gave up for good (a refused login); it no longer reconnects. */
-  readonly failed = new Promise<Error>((resolve) => { this.failedResolve = resolve })
+  readonly failed = new Promise<Error>((resolve) => {
+    this.failedResolve = resolve
+  })
 
   constructor(private readonly opts: SessionOptions) {
     this.version = opts.protocol === '3.1.1' ? 4 : 5
@@ -101,17 +106,25 @@ export class MqttSession {
         client.sendPing()
         client.reschedulePing(true)
       }, keepaliveMs / 2)
-      o.onMessage(packet.topic, packet.payload as Buffer, packet).finally(() => clearInterval(hold)).then(
-        () => done(),
-        (err: unknown) => {
-          o.log('error', `not acknowledging ${packet.topic} (will be redelivered): ${err instanceof Error ? err.message : String(err)}`)
-          client.stream.destroy() // reconnect; the broker resends every unacknowledged message
-        },
-      )
+      o.onMessage(packet.topic, packet.payload as Buffer, packet)
+        .finally(() => clearInterval(hold))
+        .then(
+          () => done(),
+          (err: unknown) => {
+            o.log(
+              'error',
+              `not acknowledging ${packet.topic} (will be redelivered): ${err instanceof Error ? err.message : String(err)}`,
+            )
+            client.stream.destroy() // reconnect; the broker resends every unacknowledged message
+          },
+        )
     }
     client.on('connect', (connack) => {
       this.lastError = { message: '', at: 0 }
-      o.log('info', `connected to ${redactUrl(o.url)} as ${o.clientId} (MQTT ${this.version === 5 ? '5' : '3.1.1'}, session ${connack.sessionPresent ? 'resumed' : 'new'})`)
+      o.log(
+        'info',
+        `connected to ${redactUrl(o.url)} as ${o.clientId} (MQTT ${this.version === 5 ? '5' : '3.1.1'}, session ${connack.sessionPresent ? 'resumed' : 'new'})`,
+      )
       if (connack.sessionPresent) {
         this.subscribedResolve()
         return
@@ -119,14 +132,20 @@ export class MqttSession {
       client.subscribe(o.subscriptions, { qos: 1 }, (err, granted) => {
         if (err) return o.log('error', `subscribe ${o.subscriptions.join(', ')} failed: ${err.message}`)
         const refused = (granted ?? []).filter((g) => g.qos > 2)
-        if (refused.length) return o.log('error', `broker refused subscription ${refused.map((g) => g.topic).join(', ')}`)
+        if (refused.length)
+          return o.log('error', `broker refused subscription ${refused.map((g) => g.topic).join(', ')}`)
         o.log('info', `subscribed to ${o.subscriptions.join(', ')}`)
         this.subscribedResolve()
       })
     })
     client.on('error', (err: Error & { code?: number | string }) => {
       if (client !== this.client) return
-      if (o.protocol === 'auto' && this.version === 5 && typeof err.code === 'number' && PROTOCOL_REFUSED.has(err.code)) {
+      if (
+        o.protocol === 'auto' &&
+        this.version === 5 &&
+        typeof err.code === 'number' &&
+        PROTOCOL_REFUSED.has(err.code)
+      ) {
         o.log('warn', 'broker refused MQTT 5; falling back to MQTT 3.1.1')
         this.version = 4
         this.client = undefined
@@ -136,7 +155,9 @@ export class MqttSession {
       }
       if (typeof err.code === 'number' && LOGIN_REFUSED.has(err.code)) {
         // Retrying with the same credentials cannot succeed: stop, like mosquitto_sub does.
-        const refused = new LoginRefusedError(`broker ${redactUrl(o.url)} refused the login as ${o.username ? `user '${o.username}'` : 'anonymous'} (client id ${o.clientId}): ${err.message}`)
+        const refused = new LoginRefusedError(
+          `broker ${redactUrl(o.url)} refused the login as ${o.username ? `user '${o.username}'` : 'anonymous'} (client id ${o.clientId}): ${err.message}`,
+        )
         this.hasFailed = true
         this.closing = true
         this.client = undefined

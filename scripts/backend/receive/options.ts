@@ -36,20 +36,34 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     args: argv,
     allowPositionals: false,
     options: {
-      url: { type: 'string' }, prefix: { type: 'string' }, out: { type: 'string' },
-      model: { type: 'string' }, labels: { type: 'string' },
-      ack: { type: 'boolean' }, 'ack-interval': { type: 'string' }, 'ack-every': { type: 'string' },
-      'client-id': { type: 'string' }, 'session-expiry': { type: 'string' }, protocol: { type: 'string' },
-      ca: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, insecure: { type: 'boolean' },
-      username: { type: 'string' }, 'password-file': { type: 'string' },
-      decode: { type: 'boolean' }, summary: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      url: { type: 'string' },
+      prefix: { type: 'string' },
+      out: { type: 'string' },
+      model: { type: 'string' },
+      labels: { type: 'string' },
+      ack: { type: 'boolean' },
+      'ack-interval': { type: 'string' },
+      'ack-every': { type: 'string' },
+      'client-id': { type: 'string' },
+      'session-expiry': { type: 'string' },
+      protocol: { type: 'string' },
+      ca: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      insecure: { type: 'boolean' },
+      username: { type: 'string' },
+      'password-file': { type: 'string' },
+      decode: { type: 'boolean' },
+      summary: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   })
   const v = parsed.values
   if (v.help) return 'help'
   const protocol = choiceOption('--protocol', v.protocol, ['auto', '5', '3.1.1'] as const) ?? 'auto'
   const prefix = v.prefix ?? DEFAULT_PREFIX
-  if (!prefix || /[#+]/.test(prefix) || prefix.endsWith('/')) throw new UsageError(`--prefix '${prefix}' must be a non-empty topic without wildcards or a trailing /`)
+  if (!prefix || /[#+]/.test(prefix) || prefix.endsWith('/'))
+    throw new UsageError(`--prefix '${prefix}' must be a non-empty topic without wildcards or a trailing /`)
   const opts: ReceiverOptions = {
     url: v.url ?? env.DEEPN_MQTT_URL ?? 'mqtt://localhost:1883',
     prefix,
@@ -67,7 +81,8 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     username: v.username ?? env.DEEPN_MQTT_USERNAME,
     password: password(v['password-file'] ?? env.DEEPN_MQTT_PASSWORD_FILE, env.DEEPN_MQTT_PASSWORD),
   }
-  if (v.ca || v.cert || v.key || v.insecure) opts.tls = { ca: v.ca, cert: v.cert, key: v.key, rejectUnauthorized: !v.insecure }
+  if (v.ca || v.cert || v.key || v.insecure)
+    opts.tls = { ca: v.ca, cert: v.cert, key: v.key, rejectUnauthorized: !v.insecure }
   if (v.labels && !v.model) throw new UsageError('--labels needs --model')
   return opts
 }
@@ -77,7 +92,9 @@ function password(file: string | undefined, inline: string | undefined): string 
     try {
       return readFileSync(file, 'utf8').replace(/\r?\n$/, '')
     } catch (err) {
-      throw new UsageError(`--password-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+      throw new UsageError(
+        `--password-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      )
     }
   }
   return inline || undefined

@@ -54,10 +54,22 @@ export interface ReceiverOptions {
 }
 
 /** `file` is the path written, absent for a duplicate. */
-export interface FrameEvent { deviceId: string; seq: number; file?: string; duplicate: boolean }
-export interface BadEvent { topic: string; deviceId?: string; reason: string }
+export interface FrameEvent {
+  deviceId: string
+  seq: number
+  file?: string
+  duplicate: boolean
+}
+export interface BadEvent {
+  topic: string
+  deviceId?: string
+  reason: string
+}
 /** An `events/loss` announcement recorded (emitted as 'loss'). */
-export interface LossEvent { deviceId: string; message: BufferLossMessage }
+export interface LossEvent {
+  deviceId: string
+  message: BufferLossMessage
+}
 
 export interface Receiver extends EventEmitter {
   /** Resolves once the frames subscription is active at the broker; rejects if the broker refuses the login. */
@@ -148,24 +160,42 @@ class ReceiverImpl extends EventEmitter implements Receiver {
       this.summaryTimer = setInterval(() => this.printSummary(), every)
       this.summaryTimer.unref()
     }
-    this.log(`[receive] writing ${this.prefix}/+/frames to ${this.dataset.root}${this.opts.ack ? ' (end-to-end acks on)' : ''}`)
+    this.log(
+      `[receive] writing ${this.prefix}/+/frames to ${this.dataset.root}${this.opts.ack ? ' (end-to-end acks on)' : ''}`,
+    )
     this.session.start()
   }
 
   /** Counters now; frames/s are over the time since the previous periodic summary (or the start). */
   snapshot(): SummarySnapshot {
     const secs = Math.max((Date.now() - this.lastTick.at) / 1000, 1e-3)
-    const devices = [...this.counters].sort(([a], [b]) => a.localeCompare(b)).map(([deviceId, c]) => {
-      const seqs = this.dataset.seqs(deviceId)
-      const fps = (c.frames - (this.lastTick.frames.get(deviceId) ?? 0)) / secs
-      const book = this.losses.get(deviceId) ?? new LossBook()
-      const gaps = book.openGaps(seqs)
-      return {
-        deviceId, ...c, fps, firstSeq: seqs.first, lastSeq: seqs.last, contiguousThrough: book.contiguousThrough(seqs),
-        gaps, missing: gaps.reduce((n, g) => n + g.to - g.from + 1, 0), lost: book.lostForGood(seqs), skipped: book.skipped(),
-      }
-    })
-    return { devices, badPayloads: this.badPayloads, badByReason: { ...this.badByReason }, writeErrors: this.writeErrors, classifyErrors: this.classifyErrors }
+    const devices = [...this.counters]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([deviceId, c]) => {
+        const seqs = this.dataset.seqs(deviceId)
+        const fps = (c.frames - (this.lastTick.frames.get(deviceId) ?? 0)) / secs
+        const book = this.losses.get(deviceId) ?? new LossBook()
+        const gaps = book.openGaps(seqs)
+        return {
+          deviceId,
+          ...c,
+          fps,
+          firstSeq: seqs.first,
+          lastSeq: seqs.last,
+          contiguousThrough: book.contiguousThrough(seqs),
+          gaps,
+          missing: gaps.reduce((n, g) => n + g.to - g.from + 1, 0),
+          lost: book.lostForGood(seqs),
+          skipped: book.skipped(),
+        }
+      })
+    return {
+      devices,
+      badPayloads: this.badPayloads,
+      badByReason: { ...this.badByReason },
+      writeErrors: this.writeErrors,
+      classifyErrors: this.classifyErrors,
+    }
   }
 
   /** Prints the summary and starts the next frames/s window. */
@@ -222,7 +252,9 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     } else {
       c.conflicts++
       if (c.conflicts === 1 || c.conflicts % 100 === 0) {
-        this.log(`[receive] warn: ${deviceId} sent seq ${meta.seq} (captured ${meta.capturedAt}) but a different frame with that seq is stored; dropped (${c.conflicts} so far). Was the agent's buffer database reset?`)
+        this.log(
+          `[receive] warn: ${deviceId} sent seq ${meta.seq} (captured ${meta.capturedAt}) but a different frame with that seq is stored; dropped (${c.conflicts} so far). Was the agent's buffer database reset?`,
+        )
       }
     }
     this.acker?.update(deviceId, this.ackable(deviceId))
@@ -242,8 +274,16 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     if (!book) this.losses.set(deviceId, (book = new LossBook()))
     this.counter(deviceId)
     if (!book.add(m)) return
-    const ranges = [m.lost && `lost ${m.lost.from}-${m.lost.to} (${m.lost.frames} frames)`, m.unknown && `lost or never used ${m.unknown.from}-${m.unknown.to}`, m.skipped && `never used ${m.skipped.from}-${m.skipped.to}`].filter(Boolean).join(', ')
-    this.log(`[receive] warn: ${deviceId} announced a buffer loss (${m.cause}: ${m.detail}): ${ranges || 'no frames'}; seqs resume at ${m.resumesAt}`)
+    const ranges = [
+      m.lost && `lost ${m.lost.from}-${m.lost.to} (${m.lost.frames} frames)`,
+      m.unknown && `lost or never used ${m.unknown.from}-${m.unknown.to}`,
+      m.skipped && `never used ${m.skipped.from}-${m.skipped.to}`,
+    ]
+      .filter(Boolean)
+      .join(', ')
+    this.log(
+      `[receive] warn: ${deviceId} announced a buffer loss (${m.cause}: ${m.detail}): ${ranges || 'no frames'}; seqs resume at ${m.resumesAt}`,
+    )
     // Acks may now pass over the declared ranges: the agent no longer holds those frames.
     const through = this.ackable(deviceId)
     if (through !== undefined) this.acker?.update(deviceId, through)
@@ -266,17 +306,23 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     for (let failures = 0; ; failures++) {
       try {
         const res = await this.dataset.store(deviceId, meta, payload, new Date())
-        if (failures > 0) this.log(`[receive] info: ${deviceId} seq ${meta.seq} stored after ${failures} failed write(s)`)
+        if (failures > 0)
+          this.log(`[receive] info: ${deviceId} seq ${meta.seq} stored after ${failures} failed write(s)`)
         return res
       } catch (err) {
         this.writeErrors++
-        const what = describeStoreError(err, path.dirname(path.join(this.dataset.root, Dataset.framePath(deviceId, meta))))
+        const what = describeStoreError(
+          err,
+          path.dirname(path.join(this.dataset.root, Dataset.framePath(deviceId, meta))),
+        )
         if (this.closing.signal.aborted) throw new Error(`storing ${deviceId} seq ${meta.seq} failed: ${what}`)
         // the same problem is said once a minute, not at every retry
         const now = Date.now()
         if (what !== this.lastStoreError.message || now - this.lastStoreError.at > 60000) {
           this.lastStoreError = { message: what, at: now }
-          this.log(`[receive] error: ${what}; ${deviceId} seq ${meta.seq} stays unacknowledged at the broker, retrying the write (every ${maxMs / 1000} s at most)`)
+          this.log(
+            `[receive] error: ${what}; ${deviceId} seq ${meta.seq} stays unacknowledged at the broker, retrying the write (every ${maxMs / 1000} s at most)`,
+          )
         }
         await abortableSleep(delay, this.closing.signal)
         delay = Math.min(delay * 2, maxMs)
@@ -288,8 +334,16 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     try {
       const r = await this.classifier!.classify(payload)
       const msg: ResultMessage = {
-        seq: meta.seq, label: r.label, index: r.index, score: r.score,
-        deviceId, capturedAt: meta.capturedAt, tableId: meta.tableId, quantDigest: meta.quantDigest ?? '', model: this.classifier!.model, inferenceMs: Math.round(r.inferenceMs * 100) / 100,
+        seq: meta.seq,
+        label: r.label,
+        index: r.index,
+        score: r.score,
+        deviceId,
+        capturedAt: meta.capturedAt,
+        tableId: meta.tableId,
+        quantDigest: meta.quantDigest ?? '',
+        model: this.classifier!.model,
+        inferenceMs: Math.round(r.inferenceMs * 100) / 100,
       }
       this.session.publish(topic(this.prefix, deviceId, Leaf.results), buildResult(msg))
       c.results++
@@ -302,7 +356,10 @@ class ReceiverImpl extends EventEmitter implements Receiver {
 
   private bad(t: string, deviceId: string | undefined, reason: string): void {
     this.badPayloads++
-    const key = reason.split(':')[0].replace(/'[^']*'/g, '…').slice(0, 60)
+    const key = reason
+      .split(':')[0]
+      .replace(/'[^']*'/g, '…')
+      .slice(0, 60)
     this.badByReason[key] = (this.badByReason[key] ?? 0) + 1
     this.log(`[receive] bad payload on ${t}${deviceId ? ` (device ${deviceId})` : ''}: ${reason}`)
     this.notify('bad', { topic: t, deviceId, reason } satisfies BadEvent)
@@ -327,7 +384,11 @@ class ReceiverImpl extends EventEmitter implements Receiver {
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve()
-    const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
     const timer = setTimeout(done, ms)
     signal.addEventListener('abort', done, { once: true })
   })

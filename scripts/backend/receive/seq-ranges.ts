@@ -64,7 +64,8 @@ export class SeqRanges {
   /** Holes between the lowest and highest seq seen. */
   gaps(): Gap[] {
     const out: Gap[] = []
-    for (let i = 1; i < this.ranges.length; i++) out.push({ from: this.ranges[i - 1][1] + 1, to: this.ranges[i][0] - 1 })
+    for (let i = 1; i < this.ranges.length; i++)
+      out.push({ from: this.ranges[i - 1][1] + 1, to: this.ranges[i][0] - 1 })
     return out
   }
 
@@ -74,7 +75,8 @@ export class SeqRanges {
 
   /** Adds every seq in [from, to] (a range the agent declared settled); returns how many were new. */
   addRange(from: number, to: number): number {
-    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to < from) throw new RangeError(`range must be integers 0 <= from <= to, got ${from}..${to}`)
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to < from)
+      throw new RangeError(`range must be integers 0 <= from <= to, got ${from}..${to}`)
     let lo = from
     let hi = to
     let covered = 0

@@ -48,13 +48,23 @@ export function emptyCounters(): DeviceCounters {
 export function formatSummary(s: SummarySnapshot): string {
   const lines = s.devices.map((d) => {
     const span = d.firstSeq === undefined ? 'no frames' : `seq ${d.firstSeq}..${d.lastSeq}`
-    const gaps = d.gaps.length === 0 ? 'no gaps' : `${d.gaps.length} gaps (${d.missing} missing: ${d.gaps.slice(0, 3).map(fmtGap).join(', ')}${d.gaps.length > 3 ? ', …' : ''})`
+    const gaps =
+      d.gaps.length === 0
+        ? 'no gaps'
+        : `${d.gaps.length} gaps (${d.missing} missing: ${d.gaps.slice(0, 3).map(fmtGap).join(', ')}${d.gaps.length > 3 ? ', …' : ''})`
     const lostN = d.lost.reduce((n, g) => n + g.to - g.from + 1, 0)
-    const lost = d.lost.length ? `, ${lostN} lost for good (${d.lost.slice(0, 3).map((g) => `${fmtGap(g)} ${g.kind === 'unknown' ? 'lost or never used' : 'lost'}: ${g.cause}`).join(', ')}${d.lost.length > 3 ? ', …' : ''})` : ''
+    const lost = d.lost.length
+      ? `, ${lostN} lost for good (${d.lost
+          .slice(0, 3)
+          .map((g) => `${fmtGap(g)} ${g.kind === 'unknown' ? 'lost or never used' : 'lost'}: ${g.cause}`)
+          .join(', ')}${d.lost.length > 3 ? ', …' : ''})`
+      : ''
     const skipped = d.skipped ? `, ${d.skipped} never used` : ''
     return `  ${d.deviceId}: ${d.frames} stored this run (${d.fps.toFixed(1)}/s, ${fmtBytes(d.bytes)}), ${span}, ${gaps}${lost}${skipped}, ${d.filled} filled, ${d.duplicates} duplicates${d.conflicts ? `, ${d.conflicts} REUSED SEQS (dropped)` : ''}${d.results ? `, ${d.results} results` : ''}`
   })
-  const bad = Object.entries(s.badByReason).map(([r, n]) => `${n}× ${r}`).join('; ')
+  const bad = Object.entries(s.badByReason)
+    .map(([r, n]) => `${n}× ${r}`)
+    .join('; ')
   const tail = `  bad payloads: ${s.badPayloads}${bad ? ` (${bad})` : ''}; write errors: ${s.writeErrors}${s.classifyErrors ? `; classify errors: ${s.classifyErrors}` : ''}`
   return [`[receive] ${s.devices.length} device(s)`, ...lines, tail].join('\n')
 }

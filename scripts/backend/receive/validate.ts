@@ -30,13 +30,18 @@ export function validateFrame(deviceId: string, payload: Uint8Array, opts: Valid
   const raw = readJpegMetadata(payload)
   if (!raw) throw new Error('JPEG has no DEEPN metadata segment (APP9)')
   const meta = parseFrameMetadata(raw)
-  if (meta.deviceId !== deviceId) throw new Error(`metadata deviceId '${meta.deviceId}' does not match the topic's '${deviceId}'`)
+  if (meta.deviceId !== deviceId)
+    throw new Error(`metadata deviceId '${meta.deviceId}' does not match the topic's '${deviceId}'`)
   if (meta.width !== shape.width || meta.height !== shape.height) {
-    throw new Error(`metadata says ${meta.width}x${meta.height} but the JPEG frame header says ${shape.width}x${shape.height}`)
+    throw new Error(
+      `metadata says ${meta.width}x${meta.height} but the JPEG frame header says ${shape.width}x${shape.height}`,
+    )
   }
   const digest = quantDigest(payload) // the structure check above has walked the same segments
   if (raw.quantDigest !== undefined && raw.quantDigest !== digest) {
-    throw new Error(`metadata quantDigest ${JSON.stringify(raw.quantDigest)} does not match the file's quantization tables (${digest})`)
+    throw new Error(
+      `metadata quantDigest ${JSON.stringify(raw.quantDigest)} does not match the file's quantization tables (${digest})`,
+    )
   }
   meta.quantDigest = digest // also for frames of agents that do not send it
   if (opts.decode) {

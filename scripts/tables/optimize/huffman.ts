@@ -10,6 +10,7 @@ import { image, type LabelledSet } from '../../eval/dataset'
 export function trainHuffmanOn(set: LabelledSet, quant: Pick<EncodeOptions, 'quality' | 'tables'>): HuffmanTables {
   const counts = emptySymbolCounts()
   const format = set.channels === 1 ? 'gray' : 'rgb'
-  for (let i = 0; i < set.count; i++) symbolFrequencies({ width: set.width, height: set.height, format, data: image(set, i) }, quant, counts)
+  for (let i = 0; i < set.count; i++)
+    symbolFrequencies({ width: set.width, height: set.height, format, data: image(set, i) }, quant, counts)
   return trainHuffmanTables(counts, set.channels > 1)
 }

@@ -21,26 +21,41 @@ export class LogitsModel {
   }
 
   /** Pixels per image the model takes. */
-  get inputSize(): number { return this.info.height * this.info.width * this.info.channels }
+  get inputSize(): number {
+    return this.info.height * this.info.width * this.info.channels
+  }
 
   /** Logits for `count` images given as float 0..1, planar NCHW, `count * inputSize` values. Batches internally. */
   async run(input: Float32Array, count: number, batch = 500): Promise<Float32Array> {
     const per = this.inputSize
-    if (input.length < per * count) throw new RangeError(`logits: expected ${count} images of ${per} values, got ${input.length}`)
+    if (input.length < per * count)
+      throw new RangeError(`logits: expected ${count} images of ${per} values, got ${input.length}`)
     const { height: h, width: w, channels: c } = this.info
     const out = new Float32Array(count * this.classes)
     for (let i = 0; i < count; i += batch) {
       const n = Math.min(batch, count - i)
-      const feeds: Record<string, Tensor> = { [this.session.inputNames[0]]: new this.ort.Tensor('float32', input.subarray(i * per, (i + n) * per), [n, c, h, w]) }
+      const feeds: Record<string, Tensor> = {
+        [this.session.inputNames[0]]: new this.ort.Tensor('float32', input.subarray(i * per, (i + n) * per), [
+          n,
+          c,
+          h,
+          w,
+        ]),
+      }
       const res = await this.session.run(feeds)
       const data = res[this.session.outputNames[0]].data as Float32Array
-      if (data.length !== n * this.classes) throw new Error(`model returned ${data.length} scores for ${n} images; its sidecar lists ${this.classes} classes`)
+      if (data.length !== n * this.classes)
+        throw new Error(
+          `model returned ${data.length} scores for ${n} images; its sidecar lists ${this.classes} classes`,
+        )
       out.set(data, i * this.classes)
     }
     return out
   }
 
-  async release(): Promise<void> { await this.session.release() }
+  async release(): Promise<void> {
+    await this.session.release()
+  }
 }
 
 /** Cross-entropy of the true class from one row of logits (log-sum-exp, stable). */
@@ -62,7 +77,13 @@ export function softmax(logits: Float32Array, off: number, classes: number, out:
 }
 
 /** KL(ref ‖ softmax(logits)): how far the model's output on the decoded image moved from its output on the original. */
-export function klFromRef(logits: Float32Array, off: number, classes: number, ref: Float32Array, refOff: number): number {
+export function klFromRef(
+  logits: Float32Array,
+  off: number,
+  classes: number,
+  ref: Float32Array,
+  refOff: number,
+): number {
   let m = -Infinity
   for (let j = 0; j < classes; j++) m = Math.max(m, logits[off + j])
   let s = 0

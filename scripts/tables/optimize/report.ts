@@ -34,7 +34,15 @@ export interface ReportOptions {
   dataDir?: string
 }
 
-interface Job { curve: string; luma?: number[]; chroma?: number[]; quality?: number; scale?: number; optimizeHuffman?: boolean; huffman?: HuffmanTables }
+interface Job {
+  curve: string
+  luma?: number[]
+  chroma?: number[]
+  quality?: number
+  scale?: number
+  optimizeHuffman?: boolean
+  huffman?: HuffmanTables
+}
 
 /** Baselines for the honest ratio: standard JPEG with Annex K Huffman (cjpeg's default), per-image optimal
  * Huffman (cjpeg -optimize) and a Huffman set trained per quality on train images (what our tables ship with). */
@@ -43,13 +51,25 @@ export const BASELINES = ['jpeg', 'jpeg-optimize', 'jpeg-trained-huffman'] as co
 const HUFFMAN_TRAIN_IMAGES = 2000
 
 /** Honest ratio (best JPEG rate / curve rate) at each accuracy level, from the q100 accuracy down in 0.5 pt steps. */
-export function ratioSweep(points: SweepPoint[], curve: string, key: RateKey, from: number, steps = 13, baseline = 'jpeg'): { target: number; honest?: number; paper?: number }[] {
-  const of = (c: string): RatePoint[] => points.filter((p) => p.curve === c).map((p) => ({ rate: p[key], accuracy: p.accuracy }))
+export function ratioSweep(
+  points: SweepPoint[],
+  curve: string,
+  key: RateKey,
+  from: number,
+  steps = 13,
+  baseline = 'jpeg',
+): { target: number; honest?: number; paper?: number }[] {
+  const of = (c: string): RatePoint[] =>
+    points.filter((p) => p.curve === c).map((p) => ({ rate: p[key], accuracy: p.accuracy }))
   const q100 = points.find((p) => p.curve === 'jpeg' && p.quality === 100)!
   const out = []
   for (let i = 0; i < steps; i++) {
     const target = from - 0.005 * i
-    out.push({ target, honest: equalAccuracyRatio(of(curve), of(baseline), target)?.ratio, paper: equalAccuracyRatio(of(curve), q100[key], target)?.ratio })
+    out.push({
+      target,
+      honest: equalAccuracyRatio(of(curve), of(baseline), target)?.ratio,
+      paper: equalAccuracyRatio(of(curve), q100[key], target)?.ratio,
+    })
   }
   return out
 }
@@ -84,30 +104,57 @@ export async function runReport(o: ReportOptions): Promise<number> {
     for (const j of jobs) {
       bar.setLabel(j.quality !== undefined ? `jpeg q${j.quality}` : `${j.curve} ${j.scale}`)
       const quant = j.quality !== undefined ? { quality: j.quality } : { tables: { luma: j.luma!, chroma: j.chroma! } }
-      const r: EvalResult = await evaluate({ ...quant, optimizeHuffman: j.optimizeHuffman, huffman: j.huffman }, set, { classifier, encode, onImage: () => bar.tick() })
+      const r: EvalResult = await evaluate({ ...quant, optimizeHuffman: j.optimizeHuffman, huffman: j.huffman }, set, {
+        classifier,
+        encode,
+        onImage: () => bar.tick(),
+      })
       points.push({ curve: j.curve, quality: j.quality, scale: j.scale, ...r })
     }
     bar.end()
     const rep = report(points)
-    const lines = [reportMarkdown(rep, points), `\n## Where the honest ratio holds (accuracy levels from JPEG q100's down in 0.5 pt steps)\n`]
-    lines.push('Baseline: the best quality of standard JPEG (Annex K tables) at equal accuracy, with its entropy coder as named.', '')
-    lines.push(`| curve | vs baseline | rate | ${ratioSweep(points, 'jpeg', 'meanBytes', rep.q100Accuracy).map((r) => `${(100 * r.target).toFixed(1)}%`).join(' | ')} |`)
+    const lines = [
+      reportMarkdown(rep, points),
+      `\n## Where the honest ratio holds (accuracy levels from JPEG q100's down in 0.5 pt steps)\n`,
+    ]
+    lines.push(
+      'Baseline: the best quality of standard JPEG (Annex K tables) at equal accuracy, with its entropy coder as named.',
+      '',
+    )
+    lines.push(
+      `| curve | vs baseline | rate | ${ratioSweep(points, 'jpeg', 'meanBytes', rep.q100Accuracy)
+        .map((r) => `${(100 * r.target).toFixed(1)}%`)
+        .join(' | ')} |`,
+    )
     lines.push(`|---|---|---|${'---|'.repeat(13)}`)
     const ratioCsv = ['curve,baseline,rate,targetAccuracy,honestRatio,paperRatio']
-    const candidates = [o.deepn.id, ...o.optimized.flatMap((t) => [t.id, `${t.id}+huffman`]), 'jpeg-optimize', 'jpeg-trained-huffman']
+    const candidates = [
+      o.deepn.id,
+      ...o.optimized.flatMap((t) => [t.id, `${t.id}+huffman`]),
+      'jpeg-optimize',
+      'jpeg-trained-huffman',
+    ]
     for (const c of candidates) {
       if (!points.some((p) => p.curve === c)) continue
       for (const baseline of BASELINES) {
         if (baseline === c) continue
         for (const key of ['meanBytes', 'meanScanBytes'] as RateKey[]) {
           const rs = ratioSweep(points, c, key, rep.q100Accuracy, 13, baseline)
-          lines.push(`| ${c} | ${baseline} | ${key === 'meanBytes' ? 'file' : 'scan'} | ${rs.map((r) => (r.honest === undefined ? 'n/a' : r.honest.toFixed(2))).join(' | ')} |`)
-          for (const r of rs) ratioCsv.push([c, baseline, key, r.target.toFixed(4), r.honest?.toFixed(4) ?? '', r.paper?.toFixed(4) ?? ''].join(','))
+          lines.push(
+            `| ${c} | ${baseline} | ${key === 'meanBytes' ? 'file' : 'scan'} | ${rs.map((r) => (r.honest === undefined ? 'n/a' : r.honest.toFixed(2))).join(' | ')} |`,
+          )
+          for (const r of rs)
+            ratioCsv.push(
+              [c, baseline, key, r.target.toFixed(4), r.honest?.toFixed(4) ?? '', r.paper?.toFixed(4) ?? ''].join(','),
+            )
         }
       }
     }
     const seconds = (Date.now() - t0) / 1000
-    lines.push('', `Test split: ${set.name}, ${set.count} images; ${jobs.length} settings in ${seconds.toFixed(0)} s; our encoder, jpeg-js decoder.`)
+    lines.push(
+      '',
+      `Test split: ${set.name}, ${set.count} images; ${jobs.length} settings in ${seconds.toFixed(0)} s; our encoder, jpeg-js decoder.`,
+    )
     const md = `${lines.join('\n')}\n`
     process.stdout.write(md)
     if (o.out) {
@@ -116,14 +163,34 @@ export async function runReport(o: ReportOptions): Promise<number> {
       writeOutputFile(join(o.out, `${o.name}-ratios.csv`), `${ratioCsv.join('\n')}\n`)
       writeOutputFile(join(o.out, `${o.name}.md`), md)
       const band = accuracyBand(rep.q100Accuracy, set.count)
-      const hLines = [{ y: rep.q100Accuracy, label: 'JPEG q100 accuracy' }, { y: rep.q100Accuracy - band, label: '− 95% band', dashed: true }]
+      const hLines = [
+        { y: rep.q100Accuracy, label: 'JPEG q100 accuracy' },
+        { y: rep.q100Accuracy - band, label: '− 95% band', dashed: true },
+      ]
       const curves = [...new Set(points.map((p) => p.curve))]
-      for (const [key, label, suffix] of [['bpp', 'whole file', ''], ['scanBpp', 'scan only', '-scan']] as const) {
+      for (const [key, label, suffix] of [
+        ['bpp', 'whole file', ''],
+        ['scanBpp', 'scan only', '-scan'],
+      ] as const) {
         const series = curves.map((c) => ({
           name: c === 'jpeg' ? 'JPEG (quality)' : c.length > 18 ? c.replace(/^fmnist-/, '') : c, // the legend is ~20 characters wide
-          points: points.filter((p) => p.curve === c).map((p) => ({ x: p[key], y: p.accuracy, label: p.quality !== undefined ? `q${p.quality}` : `x${p.scale}` })),
+          points: points
+            .filter((p) => p.curve === c)
+            .map((p) => ({
+              x: p[key],
+              y: p.accuracy,
+              label: p.quality !== undefined ? `q${p.quality}` : `x${p.scale}`,
+            })),
         }))
-        writeOutputFile(join(o.out, `${o.name}${suffix}.svg`), svgPlot(series, { title: `Fashion-MNIST test: top-1 vs bits per pixel (${label}); tables over their scale knob`, xLabel: `bits per pixel (${label})`, yLabel: 'top-1 accuracy', hLines }))
+        writeOutputFile(
+          join(o.out, `${o.name}${suffix}.svg`),
+          svgPlot(series, {
+            title: `Fashion-MNIST test: top-1 vs bits per pixel (${label}); tables over their scale knob`,
+            xLabel: `bits per pixel (${label})`,
+            yLabel: 'top-1 accuracy',
+            hLines,
+          }),
+        )
       }
     }
     return 0

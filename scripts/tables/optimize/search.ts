@@ -65,7 +65,12 @@ export interface SearchOptions {
   progress: boolean
 }
 
-export interface CurvePoint { scale: number; meanBytes: number; accuracy: number; loss: number }
+export interface CurvePoint {
+  scale: number
+  meanBytes: number
+  accuracy: number
+  loss: number
+}
 
 export interface StartOutcome {
   name: string
@@ -90,7 +95,8 @@ export interface SearchResult {
 
 export async function search(opts: SearchOptions): Promise<SearchResult> {
   const { calib, target } = opts
-  const realEval = (luma: number[]) => evaluate({ tables: { luma, chroma: luma } }, calib, { classifier: opts.classifier, encode: opts.encode })
+  const realEval = (luma: number[]) =>
+    evaluate({ tables: { luma, chroma: luma } }, calib, { classifier: opts.classifier, encode: opts.encode })
   const outcomes: StartOutcome[] = []
   let ev: SurrogateEvaluator | undefined
   let headerBytes = NaN
@@ -112,7 +118,10 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
       rungs.push(c)
       if (startIdx >= 0) break
       if (opts.maxBytes !== undefined) {
-        if (c.bytes + headerBytes > opts.maxBytes) { startIdx = Math.max(0, i - 1); break }
+        if (c.bytes + headerBytes > opts.maxBytes) {
+          startIdx = Math.max(0, i - 1)
+          break
+        }
       } else if (c.correct >= (target + (opts.startMargin ?? 0)) * calib.count) startIdx = i
     }
     if (startIdx < 0) startIdx = family.ladder.length - 1
@@ -129,14 +138,20 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
       bar.tick(evals - lastEvals)
       lastEvals = evals
     }
-    const res = opts.method === 'random'
-      ? await boundedRandomSearch(start.luma, ev, { lambda, maxEvals, seed: opts.seed, onEval })
-      : await lagrangianDescent(start.luma, ev, { lambda, factor: opts.factor, maxEvals, seed: opts.seed, onEval })
+    const res =
+      opts.method === 'random'
+        ? await boundedRandomSearch(start.luma, ev, { lambda, maxEvals, seed: opts.seed, onEval })
+        : await lagrangianDescent(start.luma, ev, { lambda, factor: opts.factor, maxEvals, seed: opts.seed, onEval })
     let luma = res.path[res.path.length - 1].luma
     let evals = res.evals
     let stoppedBy: string = res.stoppedBy
     if (opts.polishFactor !== undefined) {
-      const polish = await lagrangianDescent(luma, ev, { lambda, factor: opts.polishFactor, maxEvals: Math.ceil(maxEvals / 2), seed: opts.seed + 1 })
+      const polish = await lagrangianDescent(luma, ev, {
+        lambda,
+        factor: opts.polishFactor,
+        maxEvals: Math.ceil(maxEvals / 2),
+        seed: opts.seed + 1,
+      })
       luma = polish.path[polish.path.length - 1].luma
       evals += polish.evals
       stoppedBy += ` + polish ${polish.stoppedBy}`
@@ -144,7 +159,12 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     for (let round = 0; round < (opts.jointHuffman ?? 0); round++) {
       ev.setCodeLengths(codeLengthsOf(trainHuffmanOn(calib, { tables: { luma, chroma: luma } })))
       await ev.reset(luma)
-      const joint = await lagrangianDescent(luma, ev, { lambda, factor: opts.polishFactor ?? opts.factor, maxEvals: Math.ceil(maxEvals / 2), seed: opts.seed + 2 + round })
+      const joint = await lagrangianDescent(luma, ev, {
+        lambda,
+        factor: opts.polishFactor ?? opts.factor,
+        maxEvals: Math.ceil(maxEvals / 2),
+        seed: opts.seed + 2 + round,
+      })
       luma = joint.path[joint.path.length - 1].luma
       evals += joint.evals
       stoppedBy += ` + joint-huffman ${joint.stoppedBy}`
@@ -157,13 +177,29 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
       const c = ev.current()
       curve.push({ scale: s, meanBytes: c.bytes + headerBytes, accuracy: c.correct / calib.count, loss: c.loss })
     }
-    const out: StartOutcome = { name: family.name, start, lambda, evals, classified: ev.classified - classified0, stoppedBy, luma, curve }
+    const out: StartOutcome = {
+      name: family.name,
+      start,
+      lambda,
+      evals,
+      classified: ev.classified - classified0,
+      stoppedBy,
+      luma,
+      curve,
+    }
     out.chosen = await land(luma, curve, opts, realEval)
     outcomes.push(out)
   }
   const ok = outcomes.filter((o) => o.chosen)
-  if (ok.length === 0) throw new Error(`no start reaches ${opts.maxBytes !== undefined ? `${opts.maxBytes} B` : `accuracy ${(100 * target).toFixed(2)}%`} on ${calib.name} with the real codec: relax the objective`)
-  ok.sort((a, b) => opts.maxBytes !== undefined ? b.chosen!.real.accuracy - a.chosen!.real.accuracy : a.chosen!.real.meanBytes - b.chosen!.real.meanBytes)
+  if (ok.length === 0)
+    throw new Error(
+      `no start reaches ${opts.maxBytes !== undefined ? `${opts.maxBytes} B` : `accuracy ${(100 * target).toFixed(2)}%`} on ${calib.name} with the real codec: relax the objective`,
+    )
+  ok.sort((a, b) =>
+    opts.maxBytes !== undefined
+      ? b.chosen!.real.accuracy - a.chosen!.real.accuracy
+      : a.chosen!.real.meanBytes - b.chosen!.real.meanBytes,
+  )
   return { best: ok[0] as SearchResult['best'], outcomes, headerBytes }
 }
 
@@ -178,9 +214,17 @@ export function slope(rungs: { bytes: number; loss: number }[], i: number): numb
 }
 
 /** Picks the scale for the objective from the surrogate curve and confirms it with the real codec. */
-async function land(luma: number[], curve: CurvePoint[], opts: SearchOptions, realEval: (l: number[]) => Promise<EvalResult>): Promise<StartOutcome['chosen']> {
+async function land(
+  luma: number[],
+  curve: CurvePoint[],
+  opts: SearchOptions,
+  realEval: (l: number[]) => Promise<EvalResult>,
+): Promise<StartOutcome['chosen']> {
   let order: CurvePoint[]
-  if (opts.maxBytes !== undefined) order = curve.filter((p) => p.meanBytes <= opts.maxBytes!).sort((a, b) => b.accuracy - a.accuracy || b.scale - a.scale)
+  if (opts.maxBytes !== undefined)
+    order = curve
+      .filter((p) => p.meanBytes <= opts.maxBytes!)
+      .sort((a, b) => b.accuracy - a.accuracy || b.scale - a.scale)
   else order = curve.filter((p) => p.accuracy >= opts.target).sort((a, b) => b.scale - a.scale)
   // then every finer scale, in case the real codec disagrees with the surrogate near the edge
   const tried = new Set<number>()
@@ -190,7 +234,8 @@ async function land(luma: number[], curve: CurvePoint[], opts: SearchOptions, re
     tried.add(p.scale)
     const l = scaleSteps(luma, p.scale)
     const real = await realEval(l)
-    if (opts.maxBytes !== undefined ? real.meanBytes <= opts.maxBytes : real.accuracy >= opts.target - 1e-12) return { luma: l, scale: p.scale, real, stepsBack: back }
+    if (opts.maxBytes !== undefined ? real.meanBytes <= opts.maxBytes : real.accuracy >= opts.target - 1e-12)
+      return { luma: l, scale: p.scale, real, stepsBack: back }
     if (++back >= 6) break
   }
   return undefined

@@ -7,6 +7,9 @@ export function subset(set: LabelledSet, n: number, seed: number): LabelledSet {
   const per = set.width * set.height * set.channels
   const pixels = new Uint8Array(n * per)
   const labels = new Int32Array(n)
-  idx.forEach((i, j) => { pixels.set(set.pixels.subarray(i * per, (i + 1) * per), j * per); labels[j] = set.labels[i] })
+  idx.forEach((i, j) => {
+    pixels.set(set.pixels.subarray(i * per, (i + 1) * per), j * per)
+    labels[j] = set.labels[i]
+  })
   return { ...set, name: `${set.name} sample(${n}, seed ${seed})`, count: n, pixels, labels }
 }

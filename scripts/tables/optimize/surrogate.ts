@@ -23,7 +23,10 @@ import { image, type LabelledSet } from '../../eval/dataset'
 import { argmax, klFromRef, nll, softmax, type LogitsModel } from './logits'
 
 /** Code lengths per symbol the rate is counted with: Annex K's luma tables unless a trained set is given. */
-export interface CodeLengths { dc: Uint8Array; ac: Uint8Array }
+export interface CodeLengths {
+  dc: Uint8Array
+  ac: Uint8Array
+}
 const ANNEX_K_LENGTHS: CodeLengths = { dc: deriveCodes(STD_DC_LUMA).size, ac: deriveCodes(STD_AC_LUMA).size }
 
 /** The luma code lengths of a trained set. */
@@ -36,11 +39,16 @@ export function codeLengthsOf(huffman: HuffmanTables): CodeLengths {
 const BASIS = (() => {
   const b = new Float64Array(64 * 64)
   const c = (n: number) => (n === 0 ? Math.SQRT1_2 : 1)
-  for (let v = 0; v < 8; v++) for (let u = 0; u < 8; u++) {
-    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) {
-      b[(v * 8 + u) * 64 + y * 8 + x] = (c(u) * c(v) / 4) * Math.cos(((2 * x + 1) * u * Math.PI) / 16) * Math.cos(((2 * y + 1) * v * Math.PI) / 16)
+  for (let v = 0; v < 8; v++)
+    for (let u = 0; u < 8; u++) {
+      for (let y = 0; y < 8; y++)
+        for (let x = 0; x < 8; x++) {
+          b[(v * 8 + u) * 64 + y * 8 + x] =
+            ((c(u) * c(v)) / 4) *
+            Math.cos(((2 * x + 1) * u * Math.PI) / 16) *
+            Math.cos(((2 * y + 1) * v * Math.PI) / 16)
+        }
     }
-  }
   return b
 })()
 
@@ -64,8 +72,14 @@ function acBits(qv: Int16Array, off: number, acSize: Uint8Array): number {
   let bits = 0
   for (let z = 1; z < 64; z++) {
     const v = qv[off + ZIGZAG[z]]
-    if (v === 0) { run++; continue }
-    while (run > 15) { bits += acSize[0xf0]; run -= 16 }
+    if (v === 0) {
+      run++
+      continue
+    }
+    while (run > 15) {
+      bits += acSize[0xf0]
+      run -= 16
+    }
     const n = nbits(v < 0 ? -v : v)
     bits += acSize[(run << 4) | n] + n
     run = 0
@@ -122,8 +136,16 @@ export class SurrogateEvaluator implements Evaluator, TableEvaluator {
   private ref?: Float32Array
   private lengths: CodeLengths = ANNEX_K_LENGTHS
 
-  private constructor(private readonly set: LabelledSet, private readonly model: LogitsModel, start: ArrayLike<number>, readonly lossKind: LossKind) {
-    if (set.channels !== 1) throw new Error(`the table optimiser supports single-component (gray) images only; ${set.name} has ${set.channels} channels`)
+  private constructor(
+    private readonly set: LabelledSet,
+    private readonly model: LogitsModel,
+    start: ArrayLike<number>,
+    readonly lossKind: LossKind,
+  ) {
+    if (set.channels !== 1)
+      throw new Error(
+        `the table optimiser supports single-component (gray) images only; ${set.name} has ${set.channels} channels`,
+      )
     validateTable(start, 'start table')
     this.count = set.count
     this.table = Array.from(start)
@@ -145,7 +167,12 @@ export class SurrogateEvaluator implements Evaluator, TableEvaluator {
   }
 
   /** DCTs, quantizes and classifies every image once with the start table. */
-  static async create(set: LabelledSet, model: LogitsModel, start: ArrayLike<number>, lossKind: LossKind = 'kl'): Promise<SurrogateEvaluator> {
+  static async create(
+    set: LabelledSet,
+    model: LogitsModel,
+    start: ArrayLike<number>,
+    lossKind: LossKind = 'kl',
+  ): Promise<SurrogateEvaluator> {
     const ev = new SurrogateEvaluator(set, model, start, lossKind)
     if (lossKind === 'kl') {
       const input = new Float32Array(set.count * ev.px)
@@ -173,10 +200,14 @@ export class SurrogateEvaluator implements Evaluator, TableEvaluator {
     for (; i < set.count; i++) {
       let b = 0
       const base = i * blocks * 64
-      forEachDctBlockFloat({ width: set.width, height: set.height, format: 'gray', data: image(set, i) }, '420', (_c, coef) => {
-        for (let k = 0; k < 64; k++) this.ws[base + b * 64 + k] = Math.round(coef[k] * 8)
-        b++
-      })
+      forEachDctBlockFloat(
+        { width: set.width, height: set.height, format: 'gray', data: image(set, i) },
+        '420',
+        (_c, coef) => {
+          for (let k = 0; k < 64; k++) this.ws[base + b * 64 + k] = Math.round(coef[k] * 8)
+          b++
+        },
+      )
     }
     for (i = 0; i < set.count; i++) {
       for (let b = 0; b < blocks; b++) {
@@ -188,13 +219,18 @@ export class SurrogateEvaluator implements Evaluator, TableEvaluator {
     }
     const input = new Float32Array(set.count * this.px)
     for (i = 0; i < set.count; i++) {
-      this.round(this.recon.subarray(i * this.px, (i + 1) * this.px), this.pixels.subarray(i * this.px, (i + 1) * this.px))
+      this.round(
+        this.recon.subarray(i * this.px, (i + 1) * this.px),
+        this.pixels.subarray(i * this.px, (i + 1) * this.px),
+      )
       this.toInput(i, this.pixels.subarray(i * this.px, (i + 1) * this.px), input)
     }
     const logits = await this.model.run(input, set.count)
     this.classified += set.count
     this.logits.set(logits)
-    this.sumBytes = 0; this.sumCorrect = 0; this.sumLoss = 0
+    this.sumBytes = 0
+    this.sumCorrect = 0
+    this.sumLoss = 0
     for (i = 0; i < set.count; i++) {
       this.sumBytes += Math.ceil(this.imageBits[i] / 8)
       this.scoreImage(i)
@@ -215,7 +251,8 @@ export class SurrogateEvaluator implements Evaluator, TableEvaluator {
 
   async tryMove(k: number, q: number): Promise<Score> {
     if (!(Number.isInteger(k) && k >= 0 && k < 64)) throw new RangeError(`step index must be 0..63, got ${k}`)
-    if (!(Number.isInteger(q) && q >= 1 && q <= 255)) throw new RangeError(`step value must be an integer 1..255, got ${q}`)
+    if (!(Number.isInteger(q) && q >= 1 && q <= 255))
+      throw new RangeError(`step value must be an integer 1..255, got ${q}`)
     const { blocks, px } = this
     const oldQ = this.table[k]
     const changed: number[] = []
@@ -280,15 +317,24 @@ export class SurrogateEvaluator implements Evaluator, TableEvaluator {
         const ov = this.qv[off + k]
         const nv = quantizeValue(this.ws[off + k], q)
         const d = nv * q - ov * oldQ
-        if (nv !== ov) { this.qv[off + k] = nv; bitsChanged = true }
+        if (nv !== ov) {
+          this.qv[off + k] = nv
+          bitsChanged = true
+        }
         if (d !== 0) this.addBasis(this.recon.subarray(i * px, (i + 1) * px), b, k, d)
       }
       if (bitsChanged) this.recountImage(i)
     }
     this.table[k] = q
-    p.changed.forEach((i) => this.round(this.recon.subarray(i * px, (i + 1) * px), this.pixels.subarray(i * px, (i + 1) * px)))
-    p.changed.forEach((i, j) => this.logits.set(p.logits.subarray(j * this.classes, (j + 1) * this.classes), i * this.classes))
-    this.sumBytes = 0; this.sumCorrect = 0; this.sumLoss = 0
+    p.changed.forEach((i) =>
+      this.round(this.recon.subarray(i * px, (i + 1) * px), this.pixels.subarray(i * px, (i + 1) * px)),
+    )
+    p.changed.forEach((i, j) =>
+      this.logits.set(p.logits.subarray(j * this.classes, (j + 1) * this.classes), i * this.classes),
+    )
+    this.sumBytes = 0
+    this.sumCorrect = 0
+    this.sumLoss = 0
     for (let i = 0; i < this.count; i++) {
       this.sumBytes += Math.ceil(this.imageBits[i] / 8)
       this.scoreImage(i)
@@ -305,7 +351,9 @@ export class SurrogateEvaluator implements Evaluator, TableEvaluator {
   }
 
   private lossOf(logits: Float32Array, off: number, i: number): number {
-    return this.ref ? klFromRef(logits, off, this.classes, this.ref, i * this.classes) : nll(logits, off, this.classes, this.labels[i])
+    return this.ref
+      ? klFromRef(logits, off, this.classes, this.ref, i * this.classes)
+      : nll(logits, off, this.classes, this.labels[i])
   }
 
   /** Scan bits of image i if coefficient k of its blocks took the values `newQv` (state unchanged). */
@@ -323,7 +371,10 @@ export class SurrogateEvaluator implements Evaluator, TableEvaluator {
       const dc = qv[off]
       bits += dcBitsOf(dc - prev, this.lengths.dc)
       prev = dc
-      if (newQv[b] === qv[off + k]) { bits += this.blockBits[i * blocks + b]; continue }
+      if (newQv[b] === qv[off + k]) {
+        bits += this.blockBits[i * blocks + b]
+        continue
+      }
       const save = qv[off + k]
       qv[off + k] = newQv[b]
       bits += acBits(qv, off, this.lengths.ac)
@@ -378,7 +429,7 @@ export class SurrogateEvaluator implements Evaluator, TableEvaluator {
   private round(recon: Float32Array, out: Uint8Array): void {
     for (let p = 0; p < this.px; p++) {
       const v = Math.round(recon[p])
-      out[p] = v < 0 ? 0 : Math.min(v , 255)
+      out[p] = v < 0 ? 0 : Math.min(v, 255)
     }
   }
 

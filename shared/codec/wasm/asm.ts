@@ -101,11 +101,29 @@ export const drop = (e: Code): Code => [...e, 0x1a]
 
 // More scalar i32 / i64
 export const load32 = (addr: Code, offset: number): Code => [...addr, 0x28, 0x02, ...uleb(offset)]
-export const store32 = (addr: Code, value: Code, offset: number): Code => [...addr, ...value, 0x36, 0x02, ...uleb(offset)]
+export const store32 = (addr: Code, value: Code, offset: number): Code => [
+  ...addr,
+  ...value,
+  0x36,
+  0x02,
+  ...uleb(offset),
+]
 export const load8u = (addr: Code, offset: number): Code => [...addr, 0x2d, 0x00, ...uleb(offset)]
-export const store8 = (addr: Code, value: Code, offset: number): Code => [...addr, ...value, 0x3a, 0x00, ...uleb(offset)]
+export const store8 = (addr: Code, value: Code, offset: number): Code => [
+  ...addr,
+  ...value,
+  0x3a,
+  0x00,
+  ...uleb(offset),
+]
 export const load64 = (addr: Code, offset: number): Code => [...addr, 0x29, 0x03, ...uleb(offset)]
-export const store64 = (addr: Code, value: Code, offset: number): Code => [...addr, ...value, 0x37, 0x03, ...uleb(offset)]
+export const store64 = (addr: Code, value: Code, offset: number): Code => [
+  ...addr,
+  ...value,
+  0x37,
+  0x03,
+  ...uleb(offset),
+]
 export const i32eqz = (a: Code): Code => [...a, 0x45]
 export const i32eq = (a: Code, b: Code): Code => [...a, ...b, 0x46]
 export const i32ne = (a: Code, b: Code): Code => [...a, ...b, 0x47]
@@ -131,7 +149,12 @@ export const i64extendU = (a: Code): Code => [...a, 0xad]
 // SIMD (opcode numbers from the WebAssembly SIMD proposal's binary encoding)
 export const vload = (addr: Code, offset: number): Code => [...addr, ...simd(0x00), ...memarg(offset)]
 export const vload8x8u = (addr: Code, offset: number): Code => [...addr, ...simd(0x02), ...memarg(offset)]
-export const vstore = (addr: Code, value: Code, offset: number): Code => [...addr, ...value, ...simd(0x0b), ...memarg(offset)]
+export const vstore = (addr: Code, value: Code, offset: number): Code => [
+  ...addr,
+  ...value,
+  ...simd(0x0b),
+  ...memarg(offset),
+]
 export function i32x4const(n: number): Code {
   const bytes: number[] = []
   for (let l = 0; l < 4; l++) for (let k = 0; k < 4; k++) bytes.push((n >>> (8 * k)) & 0xff)
@@ -208,7 +231,7 @@ export function module(funcs: FuncDef[], pages: number): Uint8Array {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec((f.results ?? []).map((r) => [r]))])
   const code = funcs.map((f) => {
     const groups: Code[] = []
-    for (let i = 0; i < f.locals.length;) {
+    for (let i = 0; i < f.locals.length; ) {
       let j = i
       while (j < f.locals.length && f.locals[j] === f.locals[i]) j++
       groups.push([...uleb(j - i), f.locals[i]])
@@ -219,7 +242,14 @@ export function module(funcs: FuncDef[], pages: number): Uint8Array {
   })
   const exports = [[...str('memory'), 0x02, 0x00], ...funcs.map((f, i) => [...str(f.name), 0x00, ...uleb(i)])]
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec(types)),
     ...section(3, vec(funcs.map((_, i) => uleb(i)))),
     ...section(5, vec([[0x00, ...uleb(pages)]])),

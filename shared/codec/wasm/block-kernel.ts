@@ -5,15 +5,42 @@
  * entropy coder stops at. Pure code generation; the emitted bytes are what each kernel wrote on its own before.
  */
 import {
-  type Code, type FuncDef, I32, V128, get, i16x8bitmask, i16x8ne, i32c, i32clz, i32or, i32shl, i32sub, i32x4const, select, set,
+  type Code,
+  type FuncDef,
+  I32,
+  V128,
+  get,
+  i16x8bitmask,
+  i16x8ne,
+  i32c,
+  i32clz,
+  i32or,
+  i32shl,
+  i32sub,
+  i32x4const,
+  select,
+  set,
 } from './asm'
 
 /** The parameters of every block kernel, `block(src, stride, table, out)`: local indices 0..3. */
-export const SRC = 0, STRIDE = 1, TABLE = 2, OUT = 3
+export const SRC = 0,
+  STRIDE = 1,
+  TABLE = 2,
+  OUT = 3
 
 /** jfdctint.c's FIX_0_298631336 .. FIX_3_072711026: the islow constants, scaled by 2^13. */
-export const F_0_298 = 2446, F_0_390 = 3196, F_0_541 = 4433, F_0_765 = 6270, F_0_899 = 7373, F_1_175 = 9633
-export const F_1_501 = 12299, F_1_847 = 15137, F_1_961 = 16069, F_2_053 = 16819, F_2_562 = 20995, F_3_072 = 25172
+export const F_0_298 = 2446,
+  F_0_390 = 3196,
+  F_0_541 = 4433,
+  F_0_765 = 6270,
+  F_0_899 = 7373,
+  F_1_175 = 9633
+export const F_1_501 = 12299,
+  F_1_847 = 15137,
+  F_1_961 = 16069,
+  F_2_053 = 16819,
+  F_2_562 = 20995,
+  F_3_072 = 25172
 
 /** A block kernel's body and locals as it is generated. */
 export class BlockFunc {
@@ -44,14 +71,25 @@ export class BlockFunc {
  * The first butterfly stage of jfdctint.c and jfdctfst.c, lane-parallel over 8 vectors `x` with the lane width's
  * `add` and `sub`: the odd part's inputs tmp4..7 and the even part's tmp10..13.
  */
-export function butterfly(f: BlockFunc, x: number[], add: (a: number, b: number) => Code, sub: (a: number, b: number) => Code) {
+export function butterfly(
+  f: BlockFunc,
+  x: number[],
+  add: (a: number, b: number) => Code,
+  sub: (a: number, b: number) => Code,
+) {
   const let_ = f.let_
-  const tmp0 = let_(add(x[0], x[7])), tmp7 = let_(sub(x[0], x[7]))
-  const tmp1 = let_(add(x[1], x[6])), tmp6 = let_(sub(x[1], x[6]))
-  const tmp2 = let_(add(x[2], x[5])), tmp5 = let_(sub(x[2], x[5]))
-  const tmp3 = let_(add(x[3], x[4])), tmp4 = let_(sub(x[3], x[4]))
-  const tmp10 = let_(add(tmp0, tmp3)), tmp13 = let_(sub(tmp0, tmp3))
-  const tmp11 = let_(add(tmp1, tmp2)), tmp12 = let_(sub(tmp1, tmp2))
+  const tmp0 = let_(add(x[0], x[7])),
+    tmp7 = let_(sub(x[0], x[7]))
+  const tmp1 = let_(add(x[1], x[6])),
+    tmp6 = let_(sub(x[1], x[6]))
+  const tmp2 = let_(add(x[2], x[5])),
+    tmp5 = let_(sub(x[2], x[5]))
+  const tmp3 = let_(add(x[3], x[4])),
+    tmp4 = let_(sub(x[3], x[4]))
+  const tmp10 = let_(add(tmp0, tmp3)),
+    tmp13 = let_(sub(tmp0, tmp3))
+  const tmp11 = let_(add(tmp1, tmp2)),
+    tmp12 = let_(sub(tmp1, tmp2))
   return { tmp4, tmp5, tmp6, tmp7, tmp10, tmp11, tmp12, tmp13 }
 }
 
@@ -63,7 +101,10 @@ export function returnLastNonZero(f: BlockFunc, zigzag: (j: number) => Code): vo
   const zero = i32x4const(0)
   const bits = (j: number): Code => i16x8bitmask(i16x8ne(zigzag(j), zero))
   const word = (j0: number): Code =>
-    i32or(i32or(bits(j0), i32shl(bits(j0 + 1), i32c(8))), i32or(i32shl(bits(j0 + 2), i32c(16)), i32shl(bits(j0 + 3), i32c(24))))
+    i32or(
+      i32or(bits(j0), i32shl(bits(j0 + 1), i32c(8))),
+      i32or(i32shl(bits(j0 + 2), i32c(16)), i32shl(bits(j0 + 3), i32c(24))),
+    )
   const hiWord = f.local(I32)
   f.body.push(...word(4), ...set(hiWord))
   f.body.push(...select(i32sub(i32c(63), i32clz(get(hiWord))), i32sub(i32c(31), i32clz(word(0))), get(hiWord)))

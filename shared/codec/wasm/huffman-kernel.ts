@@ -16,10 +16,62 @@
  *   state: STATE_BYTES: i64 bit buffer, i32 free bits (64 = empty), pad, i32 last DC per component.
  */
 import {
-  type Code, type FuncDef, I32, I64, block, br, brIf, call, drop, get, i16x8ne, i32add, i32and, i32c, i32clz,
-  i32eq, i32eqz, i32geS, i32ltS, i32ne, i32or, i32shl, i32shrS, i32shrU, i32sub, i32wrap, i32x4const, i32xor,
-  i64add, i64xor, i64and, i64c, i64ctz, i64eqz, i64extendU, i64or, i64shl, i64shrU, i64sub, i64x2extract, i64x2splat, i8x16bitmask,
-  i8x16narrow, ifThen, load16s, load32, load8u, load64, loop, set, shuffle8, store32, store64, store8, tee, vload,
+  type Code,
+  type FuncDef,
+  I32,
+  I64,
+  block,
+  br,
+  brIf,
+  call,
+  drop,
+  get,
+  i16x8ne,
+  i32add,
+  i32and,
+  i32c,
+  i32clz,
+  i32eq,
+  i32eqz,
+  i32geS,
+  i32ltS,
+  i32ne,
+  i32or,
+  i32shl,
+  i32shrS,
+  i32shrU,
+  i32sub,
+  i32wrap,
+  i32x4const,
+  i32xor,
+  i64add,
+  i64xor,
+  i64and,
+  i64c,
+  i64ctz,
+  i64eqz,
+  i64extendU,
+  i64or,
+  i64shl,
+  i64shrU,
+  i64sub,
+  i64x2extract,
+  i64x2splat,
+  i8x16bitmask,
+  i8x16narrow,
+  ifThen,
+  load16s,
+  load32,
+  load8u,
+  load64,
+  loop,
+  set,
+  shuffle8,
+  store32,
+  store64,
+  store8,
+  tee,
+  vload,
 } from './asm'
 import type { HuffmanCodes } from '../huffman'
 import type { WasmMemory } from './asm'
@@ -39,21 +91,45 @@ export const MAX_BLOCK_BYTES = 420
  * `dctFn` is the function index of the DCT + quantize kernel (`block(src, stride, table, out)`).
  */
 export function huffmanBlocksFunc(name: string, dctFn: number, natural = false): FuncDef {
-  const PLAN = 0, N = 1, STATE = 2, OUT = 3, COEF = 4
+  const PLAN = 0,
+    N = 1,
+    STATE = 2,
+    OUT = 3,
+    COEF = 4
   const locals: number[] = []
   let next = 5
-  const local = (t: number): number => { locals.push(t); return next++ }
-  const acc = local(I64), free = local(I32), pos = local(I32), huff = local(I32), slot = local(I32)
-  const code = local(I32), size = local(I32), v = local(I32), s = local(I32), n = local(I32), e = local(I32)
-  const mask = local(I64), r = local(I32), k = local(I32), run = local(I32)
+  const local = (t: number): number => {
+    locals.push(t)
+    return next++
+  }
+  const acc = local(I64),
+    free = local(I32),
+    pos = local(I32),
+    huff = local(I32),
+    slot = local(I32)
+  const code = local(I32),
+    size = local(I32),
+    v = local(I32),
+    s = local(I32),
+    n = local(I32),
+    e = local(I32)
+  const mask = local(I64),
+    r = local(I32),
+    k = local(I32),
+    run = local(I32)
   const g = get
 
   /** Writes the 8 bytes of the full bit buffer (most significant first) with 0xFF stuffing. */
   const flush = (): Code => {
     // A byte is 0xFF only where adding 1 carries out of it: x & ~(x + 0x01..01) & 0x80..80 flags it (and at
     // worst a byte next to a flagged one, which only sends the word down the slow path).
-    const noFF = i64eqz(i64and(i64and(g(acc), i64c(0x8080808080808080n)), i64xor(i64add(g(acc), i64c(0x0101010101010101n)), i64c(-1n))))
-    const reversed = i64x2extract(shuffle8(i64x2splat(g(acc)), i64x2splat(g(acc)), [7, 6, 5, 4, 3, 2, 1, 0, 8, 9, 10, 11, 12, 13, 14, 15]), 0)
+    const noFF = i64eqz(
+      i64and(i64and(g(acc), i64c(0x8080808080808080n)), i64xor(i64add(g(acc), i64c(0x0101010101010101n)), i64c(-1n))),
+    )
+    const reversed = i64x2extract(
+      shuffle8(i64x2splat(g(acc)), i64x2splat(g(acc)), [7, 6, 5, 4, 3, 2, 1, 0, 8, 9, 10, 11, 12, 13, 14, 15]),
+      0,
+    )
     const slow: Code = []
     for (let i = 0; i < 8; i++) {
       slow.push(...i32and(i32wrap(i64shrU(g(acc), i64c(BigInt(56 - 8 * i)))), i32c(0xff)), ...set(e))
@@ -65,81 +141,120 @@ export function huffmanBlocksFunc(name: string, dctFn: number, natural = false):
 
   /** Appends the low `size` bits of `code` (locals set by the caller; 1..27 bits). */
   const put = (): Code => [
-    ...i32sub(g(free), g(size)), ...set(free),
-    ...ifThen(i32geS(g(free), i32c(0)),
+    ...i32sub(g(free), g(size)),
+    ...set(free),
+    ...ifThen(
+      i32geS(g(free), i32c(0)),
       [...i64or(i64shl(g(acc), i64extendU(g(size))), i64extendU(g(code))), ...set(acc)],
       [
         // Fill the buffer with the top bits of the code, write it, keep the rest (stale high bits shift out later).
-        ...i64or(i64shl(g(acc), i64extendU(i32add(g(size), g(free)))), i64extendU(i32shrU(g(code), i32sub(i32c(0), g(free))))), ...set(acc),
+        ...i64or(
+          i64shl(g(acc), i64extendU(i32add(g(size), g(free)))),
+          i64extendU(i32shrU(g(code), i32sub(i32c(0), g(free)))),
+        ),
+        ...set(acc),
         ...flush(),
-        ...i64extendU(g(code)), ...set(acc),
-        ...i32add(g(free), i32c(64)), ...set(free),
-      ]),
+        ...i64extendU(g(code)),
+        ...set(acc),
+        ...i32add(g(free), i32c(64)),
+        ...set(free),
+      ],
+    ),
   ]
   /** Puts table entry `entry` ((code << 8) | length) as is. */
-  const putEntry = (entry: Code): Code => [...entry, ...set(e),
-    ...i32shrU(g(e), i32c(8)), ...set(code), ...i32and(g(e), i32c(0xff)), ...set(size), ...put()]
+  const putEntry = (entry: Code): Code => [
+    ...entry,
+    ...set(e),
+    ...i32shrU(g(e), i32c(8)),
+    ...set(code),
+    ...i32and(g(e), i32c(0xff)),
+    ...set(size),
+    ...put(),
+  ]
   /**
    * Puts the table entry at `entryAddr + offset` (the symbol's, whose low 4 bits are n = the magnitude
    * category of v) followed by the n low bits of v (of v - 1 for negatives); s = v >> 31 and n must be set.
    */
   const putWithBits = (entryAddr: Code, offset: number): Code => [
-    ...load32(entryAddr, offset), ...set(e),
-    ...i32or(i32shl(i32shrU(g(e), i32c(8)), g(n)), i32and(i32add(g(v), g(s)), i32sub(i32shl(i32c(1), g(n)), i32c(1)))), ...set(code),
-    ...i32add(i32and(g(e), i32c(0xff)), g(n)), ...set(size),
+    ...load32(entryAddr, offset),
+    ...set(e),
+    ...i32or(i32shl(i32shrU(g(e), i32c(8)), g(n)), i32and(i32add(g(v), g(s)), i32sub(i32shl(i32c(1), g(n)), i32c(1)))),
+    ...set(code),
+    ...i32add(i32and(g(e), i32c(0xff)), g(n)),
+    ...set(size),
     ...put(),
   ]
   /** s = v >> 31; n = bits of |v| (0 for 0). */
   const category = (): Code => [
-    ...i32shrS(g(v), i32c(31)), ...set(s),
-    ...i32sub(i32c(32), i32clz(i32sub(i32xor(g(v), g(s)), g(s)))), ...set(n),
+    ...i32shrS(g(v), i32c(31)),
+    ...set(s),
+    ...i32sub(i32c(32), i32clz(i32sub(i32xor(g(v), g(s)), g(s)))),
+    ...set(n),
   ]
 
   // Non-zero map of the 64 zigzag coefficients: bit k set when coefficient k is not zero.
   const zero = i32x4const(0)
-  const bits16 = (j: number): Code => i64extendU(i8x16bitmask(i8x16narrow(i16x8ne(vload(g(COEF), 32 * j), zero), i16x8ne(vload(g(COEF), 32 * j + 16), zero))))
-  const nonZeroMap = i64or(i64or(bits16(0), i64shl(bits16(1), i64c(16n))), i64or(i64shl(bits16(2), i64c(32n)), i64shl(bits16(3), i64c(48n))))
+  const bits16 = (j: number): Code =>
+    i64extendU(
+      i8x16bitmask(i8x16narrow(i16x8ne(vload(g(COEF), 32 * j), zero), i16x8ne(vload(g(COEF), 32 * j + 16), zero))),
+    )
+  const nonZeroMap = i64or(
+    i64or(bits16(0), i64shl(bits16(1), i64c(16n))),
+    i64or(i64shl(bits16(2), i64c(32n)), i64shl(bits16(3), i64c(48n))),
+  )
 
   // With `natural`, the DCT kernel leaves natural order and returns the zigzag non-zero map itself.
   const dctCall = call(dctFn, g(s), load32(g(PLAN), 4), load32(g(PLAN), 8), g(COEF))
-  const coefAt = (k: Code): Code => natural ? i32add(g(COEF), load8u(k, ZIGZAG_TABLE)) : i32add(g(COEF), i32shl(k, i32c(1)))
+  const coefAt = (k: Code): Code =>
+    natural ? i32add(g(COEF), load8u(k, ZIGZAG_TABLE)) : i32add(g(COEF), i32shl(k, i32c(1)))
   const real: Code = [
     ...(natural ? [...dctCall, ...set(mask)] : drop(dctCall)),
     // DC: difference to the component's last DC.
-    ...load16s(g(COEF), 0), ...set(e),
-    ...i32sub(g(e), load32(g(slot), 0)), ...set(v),
+    ...load16s(g(COEF), 0),
+    ...set(e),
+    ...i32sub(g(e), load32(g(slot), 0)),
+    ...set(v),
     ...store32(g(slot), g(e), 0),
     ...category(),
     ...putWithBits(i32add(g(huff), i32shl(g(n), i32c(2))), 0),
     // AC: visit the non-zero coefficients only.
-    ...i64and(natural ? g(mask) : nonZeroMap, i64c(-2n)), ...set(mask),
-    ...i32c(0), ...set(k),
-    ...block(loop(
-      brIf(i64eqz(g(mask)), 1),
-      [...i32wrap(i64ctz(g(mask))), ...set(r)],
-      [...i64and(g(mask), i64sub(g(mask), i64c(1n))), ...set(mask)],
-      [...i32sub(i32sub(g(r), g(k)), i32c(1)), ...set(run)],
-      block(loop(
-        brIf(i32ltS(g(run), i32c(16)), 1),
-        putEntry(load32(g(huff), 64 + 0xf0 * 4)),
-        [...i32sub(g(run), i32c(16)), ...set(run)],
+    ...i64and(natural ? g(mask) : nonZeroMap, i64c(-2n)),
+    ...set(mask),
+    ...i32c(0),
+    ...set(k),
+    ...block(
+      loop(
+        brIf(i64eqz(g(mask)), 1),
+        [...i32wrap(i64ctz(g(mask))), ...set(r)],
+        [...i64and(g(mask), i64sub(g(mask), i64c(1n))), ...set(mask)],
+        [...i32sub(i32sub(g(r), g(k)), i32c(1)), ...set(run)],
+        block(
+          loop(
+            brIf(i32ltS(g(run), i32c(16)), 1),
+            putEntry(load32(g(huff), 64 + 0xf0 * 4)),
+            [...i32sub(g(run), i32c(16)), ...set(run)],
+            br(0),
+          ),
+        ),
+        [...load16s(coefAt(g(r)), 0), ...set(v)],
+        category(),
+        putWithBits(i32add(g(huff), i32shl(i32or(i32shl(g(run), i32c(4)), g(n)), i32c(2))), 64),
+        [...g(r), ...set(k)],
         br(0),
-      )),
-      [...load16s(coefAt(g(r)), 0), ...set(v)],
-      category(),
-      putWithBits(i32add(g(huff), i32shl(i32or(i32shl(g(run), i32c(4)), g(n)), i32c(2))), 64),
-      [...g(r), ...set(k)],
-      br(0),
-    )),
+      ),
+    ),
     // EOB unless the last coefficient was non-zero.
     ...ifThen(i32ne(g(k), i32c(63)), putEntry(load32(g(huff), 64))),
   ]
   const dummy: Code = [...putEntry(load32(g(huff), 0)), ...putEntry(load32(g(huff), 64))]
 
   const body: Code = [
-    ...load64(g(STATE), 0), ...set(acc),
-    ...load32(g(STATE), 8), ...set(free),
-    ...g(OUT), ...set(pos),
+    ...load64(g(STATE), 0),
+    ...set(acc),
+    ...load32(g(STATE), 8),
+    ...set(free),
+    ...g(OUT),
+    ...set(pos),
     ...loop(
       [...load32(g(PLAN), 0), ...set(s)],
       [...load32(g(PLAN), 12), ...set(huff)],

@@ -13,13 +13,52 @@
  */
 import { ZIGZAG } from '../tables'
 import {
-  type Code, I32, get, i16x8narrow, i32add, i32c, i32mul, i32x4abs, i32x4add, i32x4const, i32x4extHighU16,
-  i32x4extLowU16, i32x4mul, i32x4shl, i32x4shrS, i32x4shrU, i32x4sub, load16s, shuffle32, store16,
-  vload, vload8x8u, vstore, vxor, type FuncDef,
+  type Code,
+  I32,
+  get,
+  i16x8narrow,
+  i32add,
+  i32c,
+  i32mul,
+  i32x4abs,
+  i32x4add,
+  i32x4const,
+  i32x4extHighU16,
+  i32x4extLowU16,
+  i32x4mul,
+  i32x4shl,
+  i32x4shrS,
+  i32x4shrU,
+  i32x4sub,
+  load16s,
+  shuffle32,
+  store16,
+  vload,
+  vload8x8u,
+  vstore,
+  vxor,
+  type FuncDef,
 } from './asm'
 import {
-  BlockFunc, butterfly, F_0_298, F_0_390, F_0_541, F_0_765, F_0_899, F_1_175, F_1_501, F_1_847, F_1_961, F_2_053, F_2_562,
-  F_3_072, OUT, returnLastNonZero, SRC, STRIDE, TABLE,
+  BlockFunc,
+  butterfly,
+  F_0_298,
+  F_0_390,
+  F_0_541,
+  F_0_765,
+  F_0_899,
+  F_1_175,
+  F_1_501,
+  F_1_847,
+  F_1_961,
+  F_2_053,
+  F_2_562,
+  F_3_072,
+  OUT,
+  returnLastNonZero,
+  SRC,
+  STRIDE,
+  TABLE,
 } from './block-kernel'
 
 /** The `block(src, stride, table, out)` function (islow), or `blockFast` (ifast) with `fast`. */
@@ -84,12 +123,15 @@ export function islowFunc(fast = false): FuncDef {
     const z1 = let_(m8(add(tmp12, tmp13), 181))
     out[2] = let_(add(tmp13, z1))
     out[6] = let_(sub(tmp13, z1))
-    const t10 = let_(add(tmp4, tmp5)), t11 = let_(add(tmp5, tmp6)), t12 = let_(add(tmp6, tmp7))
+    const t10 = let_(add(tmp4, tmp5)),
+      t11 = let_(add(tmp5, tmp6)),
+      t12 = let_(add(tmp6, tmp7))
     const z5 = let_(m8(sub(t10, t12), 98))
     const z2 = let_(i32x4add(m8(g(t10), 139), g(z5)))
     const z4 = let_(i32x4add(m8(g(t12), 334), g(z5)))
     const z3 = let_(m8(g(t11), 181))
-    const z11 = let_(add(tmp7, z3)), z13 = let_(sub(tmp7, z3))
+    const z11 = let_(add(tmp7, z3)),
+      z13 = let_(sub(tmp7, z3))
     out[5] = let_(add(z13, z2))
     out[3] = let_(sub(z13, z2))
     out[1] = let_(add(z11, z4))
@@ -98,7 +140,8 @@ export function islowFunc(fast = false): FuncDef {
   }
 
   // Load rows (8 bytes each, zero-extended), split into lanes 0-3 / 4-7 and level-shift.
-  const lo: number[] = [], hi: number[] = []
+  const lo: number[] = [],
+    hi: number[] = []
   const c128 = i32x4const(128)
   for (let row = 0; row < 8; row++) {
     const w = let_(vload8x8u(i32add(g(SRC), i32mul(g(STRIDE), i32c(row))), 0))
@@ -111,15 +154,24 @@ export function islowFunc(fast = false): FuncDef {
   const pTop = fast ? ifast1d(colsTop) : dct1d(colsTop, 1)
   const pBottom = fast ? ifast1d(colsBottom) : dct1d(colsBottom, 1)
   // Rows as vectors again (lanes = coefficient columns 0-3, and 4-7), pass 2 along each column.
-  const rowsLo = [...transpose(pTop[0], pTop[1], pTop[2], pTop[3]), ...transpose(pBottom[0], pBottom[1], pBottom[2], pBottom[3])]
-  const rowsHi = [...transpose(pTop[4], pTop[5], pTop[6], pTop[7]), ...transpose(pBottom[4], pBottom[5], pBottom[6], pBottom[7])]
+  const rowsLo = [
+    ...transpose(pTop[0], pTop[1], pTop[2], pTop[3]),
+    ...transpose(pBottom[0], pBottom[1], pBottom[2], pBottom[3]),
+  ]
+  const rowsHi = [
+    ...transpose(pTop[4], pTop[5], pTop[6], pTop[7]),
+    ...transpose(pBottom[4], pBottom[5], pBottom[6], pBottom[7]),
+  ]
   const uLo = fast ? ifast1d(rowsLo) : dct1d(rowsLo, 2)
   const uHi = fast ? ifast1d(rowsHi) : dct1d(rowsHi, 2)
 
   // Quantize (natural index u*8 + lane [+4]) and store row u of the block to the scratch area.
   const quant = (x: number, base: number): Code => {
     const s = let_(i32x4shrS(g(x), 31))
-    const p = i32x4shrU(i32x4mul(i32x4add(i32x4abs(g(x)), vload(g(TABLE), base * 4)), vload(g(TABLE), 256 + base * 4)), 16)
+    const p = i32x4shrU(
+      i32x4mul(i32x4add(i32x4abs(g(x)), vload(g(TABLE), base * 4)), vload(g(TABLE), 256 + base * 4)),
+      16,
+    )
     const q = i32x4shrU(i32x4mul(p, vload(g(TABLE), 512 + base * 4)), 16)
     return i32x4sub(vxor(q, g(s)), g(s))
   }
@@ -139,7 +191,10 @@ export function kernelTable(recips: ArrayLike<readonly [number, number, number]>
   for (let i = 0; i < 64; i++) {
     let [fq, c, r] = recips[i]
     // Divisor 1 (ifast only) is the identity; (|x| * 2^16) >> 16 keeps it within the two-step form.
-    if (fq === 1 && c === 0 && r === 0) { fq = 65536; r = 16 }
+    if (fq === 1 && c === 0 && r === 0) {
+      fq = 65536
+      r = 16
+    }
     if (r < 16) throw new Error('DCT kernel: quantizer shift below 16')
     v[i] = c
     v[64 + i] = fq

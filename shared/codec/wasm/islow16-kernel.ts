@@ -15,14 +15,64 @@
  */
 import { ZIGZAG } from '../tables'
 import {
-  type Code, type FuncDef, I32, get, i16x8abs, i16x8add, i16x8const, i16x8narrow, i16x8ne,
-  i16x8q15mulr, i16x8shl, i16x8shrS, i16x8sub, i32add, i32c, i32mul, i32x4add, i32x4const,
-  i32x4dot16, i32x4extmulHighU16, i32x4extmulLowU16, i32x4shrS, shuffle8, vload, vload8x8u, vstore, vxor,
-  I64, i64c, i64extendU, i64or, i64shl, i8x16bitmask, i8x16narrow, swizzle, v128bytes, vor,
+  type Code,
+  type FuncDef,
+  I32,
+  get,
+  i16x8abs,
+  i16x8add,
+  i16x8const,
+  i16x8narrow,
+  i16x8ne,
+  i16x8q15mulr,
+  i16x8shl,
+  i16x8shrS,
+  i16x8sub,
+  i32add,
+  i32c,
+  i32mul,
+  i32x4add,
+  i32x4const,
+  i32x4dot16,
+  i32x4extmulHighU16,
+  i32x4extmulLowU16,
+  i32x4shrS,
+  shuffle8,
+  vload,
+  vload8x8u,
+  vstore,
+  vxor,
+  I64,
+  i64c,
+  i64extendU,
+  i64or,
+  i64shl,
+  i8x16bitmask,
+  i8x16narrow,
+  swizzle,
+  v128bytes,
+  vor,
 } from './asm'
 import {
-  BlockFunc, butterfly, F_0_298, F_0_390, F_0_541, F_0_765, F_0_899, F_1_175, F_1_501, F_1_847, F_1_961, F_2_053, F_2_562,
-  F_3_072, OUT, returnLastNonZero, SRC, STRIDE, TABLE,
+  BlockFunc,
+  butterfly,
+  F_0_298,
+  F_0_390,
+  F_0_541,
+  F_0_765,
+  F_0_899,
+  F_1_175,
+  F_1_501,
+  F_1_847,
+  F_1_961,
+  F_2_053,
+  F_2_562,
+  F_3_072,
+  OUT,
+  returnLastNonZero,
+  SRC,
+  STRIDE,
+  TABLE,
 } from './block-kernel'
 
 /** Bytes per table: corr, reciprocal, 2^(31 - shift), 2^(shift - 17) as u16[64] each (natural order). */
@@ -56,21 +106,44 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
   const pairConst = (a: number, b: number): Code => i16x8const([a, b, a, b, a, b, a, b])
 
   const transpose = (r: number[]): number[] => {
-    const a: number[] = [], b: number[] = [], c: number[] = []
-    for (let i = 0; i < 8; i += 2) { a.push(let_(shuffle8(g(r[i]), g(r[i + 1]), LO16))); a.push(let_(shuffle8(g(r[i]), g(r[i + 1]), HI16))) }
+    const a: number[] = [],
+      b: number[] = [],
+      c: number[] = []
+    for (let i = 0; i < 8; i += 2) {
+      a.push(let_(shuffle8(g(r[i]), g(r[i + 1]), LO16)))
+      a.push(let_(shuffle8(g(r[i]), g(r[i + 1]), HI16)))
+    }
     // a = [lo01, hi01, lo23, hi23, lo45, hi45, lo67, hi67]
-    for (const [p, q] of [[0, 2], [1, 3], [4, 6], [5, 7]]) { b.push(let_(shuffle8(g(a[p]), g(a[q]), LO32))); b.push(let_(shuffle8(g(a[p]), g(a[q]), HI32))) }
+    for (const [p, q] of [
+      [0, 2],
+      [1, 3],
+      [4, 6],
+      [5, 7],
+    ]) {
+      b.push(let_(shuffle8(g(a[p]), g(a[q]), LO32)))
+      b.push(let_(shuffle8(g(a[p]), g(a[q]), HI32)))
+    }
     // b = [cols01 rows0-3, cols23 rows0-3, cols45 rows0-3, cols67 rows0-3, then the same for rows 4-7]
-    for (let i = 0; i < 4; i++) { c.push(let_(shuffle8(g(b[i]), g(b[i + 4]), LO64))); c.push(let_(shuffle8(g(b[i]), g(b[i + 4]), HI64))) }
+    for (let i = 0; i < 4; i++) {
+      c.push(let_(shuffle8(g(b[i]), g(b[i + 4]), LO64)))
+      c.push(let_(shuffle8(g(b[i]), g(b[i + 4]), HI64)))
+    }
     return c
   }
 
   /** Two dot products (lanes 0-3 and 4-7) of pairs (x, y) with constants (cx, cy): exact i32 sums. */
   const rot = (x: number, y: number) => {
-    const lo = let_(shuffle8(g(x), g(y), LO16)), hi = let_(shuffle8(g(x), g(y), HI16))
-    return (cx: number, cy: number): [number, number] => [let_(i32x4dot16(g(lo), pairConst(cx, cy))), let_(i32x4dot16(g(hi), pairConst(cx, cy)))]
+    const lo = let_(shuffle8(g(x), g(y), LO16)),
+      hi = let_(shuffle8(g(x), g(y), HI16))
+    return (cx: number, cy: number): [number, number] => [
+      let_(i32x4dot16(g(lo), pairConst(cx, cy))),
+      let_(i32x4dot16(g(hi), pairConst(cx, cy))),
+    ]
   }
-  const addPair = (p: [number, number], q: [number, number]): [number, number] => [let_(i32x4add(g(p[0]), g(q[0]))), let_(i32x4add(g(p[1]), g(q[1])))]
+  const addPair = (p: [number, number], q: [number, number]): [number, number] => [
+    let_(i32x4add(g(p[0]), g(q[0]))),
+    let_(i32x4add(g(p[1]), g(q[1]))),
+  ]
   const descale = (p: [number, number], d: number): number => {
     const r = i32x4const(1 << (d - 1))
     return let_(i16x8narrow(i32x4shrS(i32x4add(g(p[0]), r), d), i32x4shrS(i32x4add(g(p[1]), r), d)))
@@ -82,7 +155,9 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
     const out = new Array<number>(8)
     if (pass === 1) {
       // The -128 level shift of 8 samples, applied here once: it cancels in every difference.
-      out[0] = let_(i16x8shl(i16x8sub(add(tmp10, tmp11), i16x8const([1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024])), 2))
+      out[0] = let_(
+        i16x8shl(i16x8sub(add(tmp10, tmp11), i16x8const([1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024])), 2),
+      )
       out[4] = let_(i16x8shl(sub(tmp10, tmp11), 2))
     } else {
       const two = i16x8const([2, 2, 2, 2, 2, 2, 2, 2])
@@ -95,7 +170,8 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
     const z34 = rot(let_(add(tmp4, tmp6)), let_(add(tmp5, tmp7)))
     const a3 = z34(F_1_175 - F_1_961, F_1_175)
     const a4 = z34(F_1_175, F_1_175 - F_0_390)
-    const p47 = rot(tmp4, tmp7), p56 = rot(tmp5, tmp6)
+    const p47 = rot(tmp4, tmp7),
+      p56 = rot(tmp5, tmp6)
     out[7] = descale(addPair(p47(F_0_298 - F_0_899, -F_0_899), a3), d)
     out[1] = descale(addPair(p47(-F_0_899, F_1_501 - F_0_899), a4), d)
     out[5] = descale(addPair(p56(F_2_053 - F_2_562, -F_2_562), a4), d)
@@ -129,14 +205,22 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
     for (let j = 0; j < 4; j++) {
       let acc: Code | null = null
       for (let i = 0; i < 4; i++) {
-        const idx = Array.from({ length: 16 }, (_, l) => { const n = ZIGZAG[16 * j + l] - 16 * i; return n >= 0 && n < 16 ? n : 0x80 })
+        const idx = Array.from({ length: 16 }, (_, l) => {
+          const n = ZIGZAG[16 * j + l] - 16 * i
+          return n >= 0 && n < 16 ? n : 0x80
+        })
         if (idx.every((x) => x === 0x80)) continue
         const part = swizzle(g(nz[i]), v128bytes(idx))
         acc = acc ? vor(acc, part) : part
       }
       words.push(i64extendU(i8x16bitmask(acc!)))
     }
-    body.push(...i64or(i64or(words[0], i64shl(words[1], i64c(16n))), i64or(i64shl(words[2], i64c(32n)), i64shl(words[3], i64c(48n)))))
+    body.push(
+      ...i64or(
+        i64or(words[0], i64shl(words[1], i64c(16n))),
+        i64or(i64shl(words[2], i64c(32n)), i64shl(words[3], i64c(48n))),
+      ),
+    )
     return f.def(name, I64)
   }
 
@@ -151,7 +235,10 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
       const row = rowsUsed[ri]
       const sel: number[] = []
       for (let i = 0; i < 8; i++) {
-        if ((want[i] >> 3) === row) { sel.push(8 + (want[i] & 7)); filled[i] = true } else sel.push(acc >= 0 && filled[i] ? i : 0)
+        if (want[i] >> 3 === row) {
+          sel.push(8 + (want[i] & 7))
+          filled[i] = true
+        } else sel.push(acc >= 0 && filled[i] ? i : 0)
       }
       const lanes = lanes16(sel)
       acc = let_(shuffle8(g(acc >= 0 ? acc : q[row]), g(q[row]), lanes))
@@ -170,7 +257,8 @@ export function islow16Table(recips: ArrayLike<readonly [number, number, number]
   const t = new Uint16Array(ISLOW16_TABLE_BYTES / 2)
   for (let i = 0; i < 64; i++) {
     const [fq, c, r] = recips[i]
-    if (r < 18 || r > 30 || fq > 0xffff || c > 0xffff) throw new Error('islow 16-bit kernel: divisor out of range (islow divisors are 8..2040)')
+    if (r < 18 || r > 30 || fq > 0xffff || c > 0xffff)
+      throw new Error('islow 16-bit kernel: divisor out of range (islow divisors are 8..2040)')
     t[i] = c
     t[64 + i] = fq
     t[128 + i] = 2 ** (31 - r)

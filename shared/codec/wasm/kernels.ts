@@ -97,16 +97,33 @@ export function codecKernels(): CodecKernels | null {
   if (cached !== undefined) return cached
   try {
     // Function indices follow this order: the entropy coders call the DCT kernels 0 and 1.
-    const bytes = module([
-      islow16Func('block'), islowFunc(true), rgb444Func(), rgb420Func(), islow16Func('blockNatural', true),
-      huffmanBlocksFunc('encodeBlocks', 4, true), huffmanBlocksFunc('encodeBlocksFast', 1),
-      rgb444Func('rgba444', 4), rgb420Func('rgba420', 4),
-    ], 1)
+    const bytes = module(
+      [
+        islow16Func('block'),
+        islowFunc(true),
+        rgb444Func(),
+        rgb420Func(),
+        islow16Func('blockNatural', true),
+        huffmanBlocksFunc('encodeBlocks', 4, true),
+        huffmanBlocksFunc('encodeBlocksFast', 1),
+        rgb444Func('rgba444', 4),
+        rgb420Func('rgba420', 4),
+      ],
+      1,
+    )
     const exp = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as CodecKernels
     new Uint8Array(exp.memory.buffer, ZIGZAG_TABLE, 64).set(ZIGZAG.map((n) => n * 2))
     cached = {
-      memory: exp.memory, block: exp.block, blockFast: exp.blockFast, blockNatural: exp.blockNatural, rgb444: exp.rgb444, rgb420: exp.rgb420,
-      encodeBlocks: exp.encodeBlocks, encodeBlocksFast: exp.encodeBlocksFast, rgba444: exp.rgba444, rgba420: exp.rgba420,
+      memory: exp.memory,
+      block: exp.block,
+      blockFast: exp.blockFast,
+      blockNatural: exp.blockNatural,
+      rgb444: exp.rgb444,
+      rgb420: exp.rgb420,
+      encodeBlocks: exp.encodeBlocks,
+      encodeBlocksFast: exp.encodeBlocksFast,
+      rgba444: exp.rgba444,
+      rgba420: exp.rgba420,
     }
   } catch {
     cached = null

@@ -21,13 +21,25 @@ function tmp(t: { teardown(fn: () => void): void }): string {
   return dir
 }
 
-interface Heard { topic: string; body: Record<string, unknown>; retain: boolean; at: number }
+interface Heard {
+  topic: string
+  body: Record<string, unknown>
+  retain: boolean
+  at: number
+}
 
 async function listen(url: string, filter: string, t: { teardown(fn: () => unknown): void }): Promise<Heard[]> {
   const heard: Heard[] = []
   const c = mqtt.connect(url, { clientId: `listener-${Math.random().toString(16).slice(2)}` })
   t.teardown(() => c.endAsync(true))
-  c.on('message', (topic, payload, packet) => heard.push({ topic, body: JSON.parse(payload.toString()) as Record<string, unknown>, retain: packet.retain, at: Date.now() }))
+  c.on('message', (topic, payload, packet) =>
+    heard.push({
+      topic,
+      body: JSON.parse(payload.toString()) as Record<string, unknown>,
+      retain: packet.retain,
+      at: Date.now(),
+    }),
+  )
   await new Promise<void>((resolve) => c.on('connect', () => resolve()))
   await c.subscribeAsync(filter, { qos: 1 })
   return heard
@@ -38,7 +50,16 @@ t.test('acks: highest contiguous durable seq, held at a gap, repeated on duplica
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
   const acks = await listen(broker.url, 'deepn/+/ack', t)
-  const rx = await startReceiver({ url: broker.url, out, ack: true, ackIntervalMs: 100, ackEveryFrames: 1000, clientId: 'rx-ack', summaryIntervalMs: 0, log: () => {} })
+  const rx = await startReceiver({
+    url: broker.url,
+    out,
+    ack: true,
+    ackIntervalMs: 100,
+    ackEveryFrames: 1000,
+    clientId: 'rx-ack',
+    summaryIntervalMs: 0,
+    log: () => {},
+  })
   t.teardown(() => rx.close())
   // Every ack must only claim frames already on disk when it is sent.
   rx.on('ack', ({ deviceId, seq }: { deviceId: string; seq: number }) => {
@@ -51,8 +72,15 @@ t.test('acks: highest contiguous durable seq, held at a gap, repeated on duplica
   for (let seq = 1; seq <= 10; seq++) await a.send(seq)
   await waitFor(() => acks.some((m) => m.body.seq === 10), 5000, 'ack 10')
   t.ok(acks.length < 10, `throttled: ${acks.length} acks for 10 frames`)
-  t.same(acks.map((m) => m.topic), acks.map(() => 'deepn/cam-a/ack'))
-  t.same(acks.map((m) => m.body.seq), [...acks.map((m) => m.body.seq as number)].sort((p, q) => p - q), 'monotonic')
+  t.same(
+    acks.map((m) => m.topic),
+    acks.map(() => 'deepn/cam-a/ack'),
+  )
+  t.same(
+    acks.map((m) => m.body.seq),
+    [...acks.map((m) => m.body.seq as number)].sort((p, q) => p - q),
+    'monotonic',
+  )
 
   await a.send(11)
   await a.send(13) // 12 missing: the ack may not pass 11
@@ -77,7 +105,14 @@ t.test('--model: each new frame is classified and the result published', async (
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
   const results = await listen(broker.url, 'deepn/+/results', t)
-  const rx = await startReceiver({ url: broker.url, out, model: MODEL, clientId: 'rx-model', summaryIntervalMs: 0, log: () => {} })
+  const rx = await startReceiver({
+    url: broker.url,
+    out,
+    model: MODEL,
+    clientId: 'rx-model',
+    summaryIntervalMs: 0,
+    log: () => {},
+  })
   t.teardown(() => rx.close())
   await rx.subscribed
   const cam = new SimAgent(broker.url, 'cam-m')

@@ -10,9 +10,25 @@ t.test('options: defaults, environment, credentials from a file', async (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const pw = path.join(dir, 'pw')
   writeFileSync(pw, 's3cret\n')
-  const o = parseReceiveArgs(['--out', 'x', '--ack', '--ca', 'ca.pem', '--password-file', pw], { DEEPN_MQTT_URL: 'mqtts://b:8883', DEEPN_MQTT_USERNAME: 'u' })
-  t.match(o, { url: 'mqtts://b:8883', prefix: 'deepn', out: 'x', ack: true, username: 'u', password: 's3cret', tls: { ca: 'ca.pem', rejectUnauthorized: true }, summaryIntervalMs: 10000 })
-  t.match(parseReceiveArgs([], { DEEPN_MQTT_PASSWORD: 'p' }), { url: 'mqtt://localhost:1883', password: 'p', ack: false })
+  const o = parseReceiveArgs(['--out', 'x', '--ack', '--ca', 'ca.pem', '--password-file', pw], {
+    DEEPN_MQTT_URL: 'mqtts://b:8883',
+    DEEPN_MQTT_USERNAME: 'u',
+  })
+  t.match(o, {
+    url: 'mqtts://b:8883',
+    prefix: 'deepn',
+    out: 'x',
+    ack: true,
+    username: 'u',
+    password: 's3cret',
+    tls: { ca: 'ca.pem', rejectUnauthorized: true },
+    summaryIntervalMs: 10000,
+  })
+  t.match(parseReceiveArgs([], { DEEPN_MQTT_PASSWORD: 'p' }), {
+    url: 'mqtt://localhost:1883',
+    password: 'p',
+    ack: false,
+  })
   t.equal(parseReceiveArgs(['-h']), 'help')
 })
 

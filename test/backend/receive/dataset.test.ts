@@ -20,7 +20,10 @@ async function put(ds: Dataset, deviceId: string, seq: number, capturedAt?: stri
 }
 
 function indexLines(root: string, device: string): Array<Record<string, unknown>> {
-  return readFileSync(path.join(root, device, 'index.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  return readFileSync(path.join(root, device, 'index.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
 }
 
 t.test('layout, index and de-duplication', async (t) => {
@@ -36,11 +39,25 @@ t.test('layout, index and de-duplication', async (t) => {
   const img = jpeg.decode(readFileSync(r1.file!))
   t.equal(img.width, 32)
   const idx = indexLines(root, 'cam-a')
-  t.same(idx.map((e) => e.seq), [1, 2], 'one index line per frame, duplicates not indexed')
-  t.match(idx[0], { seq: 1, capturedAt: '2026-11-25T23:59:59.500Z', tableId: 'test-table', bytes: readFileSync(r1.file!).length, file: '2026-11-25/1.jpg' })
-  t.equal(idx[0].quantDigest, quantDigest(readFileSync(r1.file!)), 'the stored file\'s tables digest')
+  t.same(
+    idx.map((e) => e.seq),
+    [1, 2],
+    'one index line per frame, duplicates not indexed',
+  )
+  t.match(idx[0], {
+    seq: 1,
+    capturedAt: '2026-11-25T23:59:59.500Z',
+    tableId: 'test-table',
+    bytes: readFileSync(r1.file!).length,
+    file: '2026-11-25/1.jpg',
+  })
+  t.equal(idx[0].quantDigest, quantDigest(readFileSync(r1.file!)), "the stored file's tables digest")
   t.ok(!Number.isNaN(Date.parse(idx[0].receivedAt as string)))
-  t.same(readdirSync(path.dirname(r1.file!)).filter((n) => n.startsWith('.')), [], 'no temp files left')
+  t.same(
+    readdirSync(path.dirname(r1.file!)).filter((n) => n.startsWith('.')),
+    [],
+    'no temp files left',
+  )
   await ds.close()
 })
 
@@ -71,7 +88,11 @@ t.test('state is rebuilt from disk: duplicates refused after a restart, torn ind
   const seqs = lines2.map((e) => e.seq).sort((a, b) => (a as number) - (b as number))
   t.same(seqs, [1, 2, 3, 4, 5], 'index lists every stored frame exactly once after repair')
   const rebuilt = lines2.find((e) => e.seq === 5)!
-  t.equal(rebuilt.quantDigest, quantDigest(readFileSync(path.join(day, '5.jpg'))), 'a line rebuilt from the file has its digest too')
+  t.equal(
+    rebuilt.quantDigest,
+    quantDigest(readFileSync(path.join(day, '5.jpg'))),
+    'a line rebuilt from the file has its digest too',
+  )
 })
 
 t.test('refuses unusable device ids', async (t) => {

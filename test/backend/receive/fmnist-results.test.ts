@@ -37,7 +37,14 @@ t.test('Fashion-MNIST frames are classified with named classes', async (t) => {
   t.teardown(() => sub.endAsync(true))
   sub.on('message', (_t, p) => results.push(JSON.parse(p.toString()) as ResultMessage))
   await sub.subscribeAsync('deepn/+/results', { qos: 1 })
-  const rx = await startReceiver({ url: broker.url, out, model: MODEL, clientId: 'rx-fmnist', summaryIntervalMs: 0, log: () => {} })
+  const rx = await startReceiver({
+    url: broker.url,
+    out,
+    model: MODEL,
+    clientId: 'rx-fmnist',
+    summaryIntervalMs: 0,
+    log: () => {},
+  })
   t.teardown(() => rx.close())
   await rx.subscribed
 
@@ -47,14 +54,18 @@ t.test('Fashion-MNIST frames are classified with named classes', async (t) => {
     const gray = images.subarray(k * 784, (k + 1) * 784)
     const rgba = new Uint8Array(784 * 4)
     for (let p = 0; p < 784; p++) rgba.set([gray[p], gray[p], gray[p], 255], p * 4)
-    await cam.sendRaw('deepn/fmnist-cam/frames', makeFrame({ deviceId: 'fmnist-cam', seq: k + 1, width: 28, height: 28, rgba }))
+    await cam.sendRaw(
+      'deepn/fmnist-cam/frames',
+      makeFrame({ deviceId: 'fmnist-cam', seq: k + 1, width: 28, height: 28, rgba }),
+    )
   }
   await waitFor(() => results.length >= COUNT, 60000, `${COUNT} results`)
   let correct = 0
   for (const r of results) {
     const truth = labels[r.seq - 1]
     if (r.index === truth) correct++
-    if (r.label !== classes[r.index]) t.fail(`seq ${r.seq}: label '${r.label}' is not class ${r.index} '${classes[r.index]}'`)
+    if (r.label !== classes[r.index])
+      t.fail(`seq ${r.seq}: label '${r.label}' is not class ${r.index} '${classes[r.index]}'`)
   }
   const accuracy = correct / COUNT
   t.ok(accuracy >= 0.8, `top-1 accuracy through MQTT + JPEG q85: ${accuracy} (model's clean accuracy ≈ 0.90)`)

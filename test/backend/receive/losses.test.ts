@@ -3,7 +3,17 @@ import t from 'tap'
 import { LossBook, parseLossMessage } from '../../../scripts/backend/receive/losses'
 import { SeqRanges } from '../../../scripts/backend/receive/seq-ranges'
 
-const msg = (o: Record<string, unknown>): Buffer => Buffer.from(JSON.stringify({ deviceId: 'cam', at: '2026-01-01T00:00:00Z', cause: 'corrupt-database', detail: 'd', resumesAt: 1025, ...o }))
+const msg = (o: Record<string, unknown>): Buffer =>
+  Buffer.from(
+    JSON.stringify({
+      deviceId: 'cam',
+      at: '2026-01-01T00:00:00Z',
+      cause: 'corrupt-database',
+      detail: 'd',
+      resumesAt: 1025,
+      ...o,
+    }),
+  )
 
 t.test('lost and skipped ranges close the gap; only missing seqs count as lost', async (t) => {
   const stored = new SeqRanges()
@@ -12,10 +22,19 @@ t.test('lost and skipped ranges close the gap; only missing seqs count as lost',
   const book = new LossBook()
   t.same(book.openGaps(stored), [{ from: 41, to: 1024 }], 'before the announcement: a gap to wait for')
   t.equal(book.contiguousThrough(stored), 40)
-  t.ok(book.add(parseLossMessage('cam', msg({ lost: { from: 38, to: 56, frames: 19 }, skipped: { from: 57, to: 1024 } }))))
-  t.notOk(book.add(parseLossMessage('cam', msg({ lost: { from: 38, to: 56, frames: 19 }, skipped: { from: 57, to: 1024 } }))), 'the retained copy again: nothing new')
+  t.ok(
+    book.add(parseLossMessage('cam', msg({ lost: { from: 38, to: 56, frames: 19 }, skipped: { from: 57, to: 1024 } }))),
+  )
+  t.notOk(
+    book.add(parseLossMessage('cam', msg({ lost: { from: 38, to: 56, frames: 19 }, skipped: { from: 57, to: 1024 } }))),
+    'the retained copy again: nothing new',
+  )
   t.same(book.openGaps(stored), [], 'nothing left to wait for')
-  t.match(book.lostForGood(stored), [{ from: 41, to: 56, kind: 'lost', cause: 'corrupt-database' }], '38..40 arrived; 41..56 are lost')
+  t.match(
+    book.lostForGood(stored),
+    [{ from: 41, to: 56, kind: 'lost', cause: 'corrupt-database' }],
+    '38..40 arrived; 41..56 are lost',
+  )
   t.equal(book.skipped(), 968)
   t.equal(book.contiguousThrough(stored), 1030, 'an end-to-end ack may pass over the declared ranges')
 })

@@ -14,7 +14,13 @@ t.test('MQTT 5 refused → 3.1.1 persistent session', async (t) => {
   const broker = await startAedes()
   t.teardown(() => broker.close())
   const lines: string[] = []
-  const rx = await startReceiver({ url: broker.url, out: dir, clientId: 'rx-v311', summaryIntervalMs: 0, log: (l) => lines.push(l) })
+  const rx = await startReceiver({
+    url: broker.url,
+    out: dir,
+    clientId: 'rx-v311',
+    summaryIntervalMs: 0,
+    log: (l) => lines.push(l),
+  })
   t.teardown(() => rx.close())
   await rx.subscribed
   t.match(lines.join('\n'), /falling back to MQTT 3\.1\.1/)

@@ -22,7 +22,19 @@ t.test('every Object.prototype name as a device id: own folder, own index, own a
   const out = path.join(dir, 'dataset')
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
-  const rx = new ReceiverProcess(['--url', broker.url, '--out', out, '--ack', '--ack-interval', '100', '--client-id', 'rx-proto', '--summary', '0'])
+  const rx = new ReceiverProcess([
+    '--url',
+    broker.url,
+    '--out',
+    out,
+    '--ack',
+    '--ack-interval',
+    '100',
+    '--client-id',
+    'rx-proto',
+    '--summary',
+    '0',
+  ])
   t.teardown(() => rx.kill('SIGKILL'))
   await rx.waitForOutput('subscribed to deepn/+/frames')
   const acks = await subscribe(broker.url, ['deepn/+/ack'])
@@ -36,9 +48,17 @@ t.test('every Object.prototype name as a device id: own folder, own index, own a
     const m = acks.messages.filter((x) => x.topic === `deepn/${name}/ack`).at(-1)
     return m ? (JSON.parse(m.payload.toString()) as { seq: number }).seq : undefined
   }
-  await waitFor(() => NAMES.every((n) => framesOnDisk(out, n).size === N && lastAck(n) === N), 30000, `${N} frames and an ack for every device\n${rx.stderr}`)
+  await waitFor(
+    () => NAMES.every((n) => framesOnDisk(out, n).size === N && lastAck(n) === N),
+    30000,
+    `${N} frames and an ack for every device\n${rx.stderr}`,
+  )
   for (const name of NAMES) {
-    t.same([...framesOnDisk(out, name).keys()].sort((a, b) => a - b), range(1, N), `${name}: seqs 1..${N} in its own folder`)
+    t.same(
+      [...framesOnDisk(out, name).keys()].sort((a, b) => a - b),
+      range(1, N),
+      `${name}: seqs 1..${N} in its own folder`,
+    )
     t.same(indexSeqs(out, name), range(1, N), `${name}: its own index`)
     t.equal(lastAck(name), N, `${name}: acked through ${N}`)
   }

@@ -29,7 +29,19 @@ t.test('two agents, e2e acks, receiver killed and broker restarted: every frame 
   const out = path.join(dir, 'dataset')
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
-  const rxArgs = ['--url', broker.url, '--out', out, '--ack', '--ack-interval', '100', '--client-id', 'rx-agents', '--summary', '0']
+  const rxArgs = [
+    '--url',
+    broker.url,
+    '--out',
+    out,
+    '--ack',
+    '--ack-interval',
+    '100',
+    '--client-id',
+    'rx-agents',
+    '--summary',
+    '0',
+  ]
   let rx = new ReceiverProcess(rxArgs)
   t.teardown(() => rx.kill('SIGKILL'))
   await rx.waitForOutput('subscribed to deepn/+/frames')
@@ -38,15 +50,17 @@ t.test('two agents, e2e acks, receiver killed and broker restarted: every frame 
     const adir = agentDir()
     t.teardown(() => rmSync(adir, { recursive: true, force: true }))
     const db = path.join(adir, 'buffer.db')
-    const proc = spawnAgent(writeConfig(adir, {
-      deviceId,
-      delivery: 'e2e-ack',
-      ackTimeoutMs: 1500,
-      mqtt: { url: broker.url, reconnectMinMs: 100, reconnectMaxMs: 500 },
-      capture: { width: 64, height: 48, intervalMs: 40, maxFrames: N },
-      buffer: { path: db },
-      log: { level: 'info' },
-    }))
+    const proc = spawnAgent(
+      writeConfig(adir, {
+        deviceId,
+        delivery: 'e2e-ack',
+        ackTimeoutMs: 1500,
+        mqtt: { url: broker.url, reconnectMinMs: 100, reconnectMaxMs: 500 },
+        capture: { width: 64, height: 48, intervalMs: 40, maxFrames: N },
+        buffer: { path: db },
+        log: { level: 'info' },
+      }),
+    )
     t.teardown(() => proc.signal('SIGKILL'))
     return { deviceId, db, proc }
   })
@@ -61,17 +75,31 @@ t.test('two agents, e2e acks, receiver killed and broker restarted: every frame 
 
   const done = () => DEVICES.every((d) => framesOnDisk(out, d).size >= N)
   await waitFor(done, 90000, 'every frame of both agents').catch((err: Error) => {
-    const have = DEVICES.map((d) => `${d}: ${[...framesOnDisk(out, d).keys()].sort((p, q) => p - q).join(',')}`).join('\n')
+    const have = DEVICES.map((d) => `${d}: ${[...framesOnDisk(out, d).keys()].sort((p, q) => p - q).join(',')}`).join(
+      '\n',
+    )
     throw new Error(`${err.message}\n${have}\nreceiver:\n${rx.stderr}\nagent:\n${agents[0].proc.output().slice(-3000)}`)
   })
   await waitFor(() => agents.every((a) => buffered(a.db) === 0), 30000, 'agents to drop acknowledged frames')
-  t.pass('both agents emptied their buffers on the receiver\'s acks')
+  t.pass("both agents emptied their buffers on the receiver's acks")
 
   for (const d of DEVICES) {
     const files = framesOnDisk(out, d)
-    t.same([...files.keys()].sort((p, q) => p - q), range(1, N), `${d}: seqs 1..${N} on disk`)
-    t.same([...files.values()].filter((f) => f.length !== 1), [], `${d}: each exactly once`)
-    t.same(indexSeqs(out, d).sort((p, q) => p - q), range(1, N), `${d}: index lists each once`)
+    t.same(
+      [...files.keys()].sort((p, q) => p - q),
+      range(1, N),
+      `${d}: seqs 1..${N} on disk`,
+    )
+    t.same(
+      [...files.values()].filter((f) => f.length !== 1),
+      [],
+      `${d}: each exactly once`,
+    )
+    t.same(
+      indexSeqs(out, d).sort((p, q) => p - q),
+      range(1, N),
+      `${d}: index lists each once`,
+    )
     for (const [seq, [file]] of files) {
       const bytes = readFileSync(file)
       const img = jpeg.decode(bytes)

@@ -36,7 +36,10 @@ t.test('two devices, broker restart and receiver kill mid-stream: every seq on d
   const streamA = (async () => {
     for (let seq = 1; seq <= N; seq++) {
       await a.send(seq)
-      if (seq === 10) { await a.send(5); await a.send(6) } // duplicates, as after a lost PUBACK
+      if (seq === 10) {
+        await a.send(5)
+        await a.send(6)
+      } // duplicates, as after a lost PUBACK
       progress = seq
       await sleep(15)
     }
@@ -70,13 +73,21 @@ t.test('two devices, broker restart and receiver kill mid-stream: every seq on d
   await Promise.all([streamA, streamB])
 
   const complete = (id: string) => framesOnDisk(out, id).size === N
-  await waitFor(() => complete('cam-a') && complete('cam-b'), 60000, 'all frames of both devices on disk').catch((err: Error) => {
-    const have = (id: string) => [...framesOnDisk(out, id).keys()].sort((p, q) => p - q).join(',')
-    throw new Error(`${err.message}\ncam-a: ${have('cam-a')}\ncam-b: ${have('cam-b')}\nreceiver:\n${rx.stderr}\nbroker:\n${broker.output().slice(-3000)}`)
-  })
+  await waitFor(() => complete('cam-a') && complete('cam-b'), 60000, 'all frames of both devices on disk').catch(
+    (err: Error) => {
+      const have = (id: string) => [...framesOnDisk(out, id).keys()].sort((p, q) => p - q).join(',')
+      throw new Error(
+        `${err.message}\ncam-a: ${have('cam-a')}\ncam-b: ${have('cam-b')}\nreceiver:\n${rx.stderr}\nbroker:\n${broker.output().slice(-3000)}`,
+      )
+    },
+  )
   // The garbage may reach the broker after the last good frame (its client connects while the streams run), so
   // wait for the receiver to have refused it before stopping: the summary must then count exactly those three.
-  await waitFor(() => (rx.stderr.match(/bad payload on deepn\/x\/frames/g) ?? []).length >= 3, 30000, 'the three garbage payloads refused')
+  await waitFor(
+    () => (rx.stderr.match(/bad payload on deepn\/x\/frames/g) ?? []).length >= 3,
+    30000,
+    'the three garbage payloads refused',
+  )
   const stopped = await rx.kill('SIGTERM')
   t.equal(stopped.code, 0, 'clean exit on SIGTERM')
   t.match(rx.stderr, /bad payloads: 3 /, 'garbage counted')
@@ -85,17 +96,28 @@ t.test('two devices, broker restart and receiver kill mid-stream: every seq on d
 
   for (const id of ['cam-a', 'cam-b']) {
     const files = framesOnDisk(out, id)
-    t.same([...files.keys()].sort((p, q) => p - q), range(1, N), `${id}: every seq on disk`)
-    t.same([...files.values()].filter((f) => f.length !== 1), [], `${id}: each seq exactly once`)
+    t.same(
+      [...files.keys()].sort((p, q) => p - q),
+      range(1, N),
+      `${id}: every seq on disk`,
+    )
+    t.same(
+      [...files.values()].filter((f) => f.length !== 1),
+      [],
+      `${id}: each seq exactly once`,
+    )
     for (const [seq, [file]] of files) {
       const bytes = readFileSync(file)
       const img = jpeg.decode(bytes)
       if (img.width !== 32 || img.height !== 24) t.fail(`${file} decodes to ${img.width}x${img.height}`)
       if (readJpegMetadata(bytes)?.seq !== seq) t.fail(`${file} holds seq ${String(readJpegMetadata(bytes)?.seq)}`)
     }
-    t.same(indexSeqs(out, id).sort((p, q) => p - q), range(1, N), `${id}: index lists each seq once`)
+    t.same(
+      indexSeqs(out, id).sort((p, q) => p - q),
+      range(1, N),
+      `${id}: index lists each seq once`,
+    )
   }
   t.same(readdirSync(out).sort(), ['cam-a', 'cam-b'], 'nothing written for garbage')
   t.match(rx.stderr, /cam-b: .*seq 1\.\.80, no gaps/, 'gap that filled is not reported as a loss')
 })
-

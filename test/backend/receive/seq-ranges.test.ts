@@ -15,7 +15,10 @@ t.test('in-order stream is one range; duplicates refused', async (t) => {
 t.test('a gap that later fills is not a loss', async (t) => {
   const s = new SeqRanges()
   for (const i of [1, 2, 3, 7, 8, 5]) s.add(i)
-  t.same(s.gaps(), [{ from: 4, to: 4 }, { from: 6, to: 6 }])
+  t.same(s.gaps(), [
+    { from: 4, to: 4 },
+    { from: 6, to: 6 },
+  ])
   t.equal(s.missing(), 2)
   t.equal(s.contiguousThrough, 3, 'ack may not claim past the first hole')
   s.add(4)
@@ -56,11 +59,17 @@ t.test('addRange merges and counts only new seqs; absentIn lists the holes of a 
   const s = new SeqRanges()
   for (const i of [1, 2, 3, 10, 20]) s.add(i)
   t.equal(s.addRange(5, 12), 7, '5..12 adds 7 (10 was there)')
-  t.same(s.gaps(), [{ from: 4, to: 4 }, { from: 13, to: 19 }])
+  t.same(s.gaps(), [
+    { from: 4, to: 4 },
+    { from: 13, to: 19 },
+  ])
   t.equal(s.addRange(4, 4), 1, 'joins the neighbours')
   t.equal(s.contiguousThrough, 12)
   t.equal(s.size, 13)
-  t.same(s.absentIn(1, 25), [{ from: 13, to: 19 }, { from: 21, to: 25 }])
+  t.same(s.absentIn(1, 25), [
+    { from: 13, to: 19 },
+    { from: 21, to: 25 },
+  ])
   t.same(s.absentIn(2, 3), [])
   t.same(s.clone().gaps(), s.gaps())
   t.throws(() => s.addRange(5, 4), RangeError)

@@ -45,7 +45,11 @@ t.test('bad payloads are refused with a reason naming what is wrong', async (t) 
     ['bad seq', makeFrame({ deviceId: 'cam-a', seq: 1, meta: { seq: -3 } }), /seq must be a non-negative integer/],
     ['bad time', makeFrame({ deviceId: 'cam-a', seq: 1, meta: { capturedAt: 'yesterday' } }), /capturedAt/],
     ['size mismatch', makeFrame({ deviceId: 'cam-a', seq: 1, meta: { width: 999 } }), /frame header says 32x24/],
-    ['quantization digest mismatch', makeFrame({ deviceId: 'cam-a', seq: 1, meta: { quantDigest: '0123456789abcdef' } }), /quantDigest "0123456789abcdef" does not match the file's quantization tables \([0-9a-f]{16}\)/],
+    [
+      'quantization digest mismatch',
+      makeFrame({ deviceId: 'cam-a', seq: 1, meta: { quantDigest: '0123456789abcdef' } }),
+      /quantDigest "0123456789abcdef" does not match the file's quantization tables \([0-9a-f]{16}\)/,
+    ],
   ]
   for (const [name, payload, re, device] of cases) {
     t.throws(() => validateFrame(device ?? 'cam-a', payload), re, name)
@@ -68,4 +72,3 @@ function makeJpegWithout(): Buffer {
   const f = makeFrame({ deviceId: 'cam-a', seq: 1 })
   return stripSegment(f, 0xe9)
 }
-

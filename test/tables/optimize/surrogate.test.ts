@@ -19,7 +19,8 @@ const MODEL = 'config/models/fmnist-cnn.onnx'
 
 function realScan(set: LabelledSet, options: EncodeOptions): number {
   let sum = 0
-  for (let i = 0; i < set.count; i++) sum += scanBytes(encodeJpeg({ width: set.width, height: set.height, format: 'gray', data: image(set, i) }, options))
+  for (let i = 0; i < set.count; i++)
+    sum += scanBytes(encodeJpeg({ width: set.width, height: set.height, format: 'gray', data: image(set, i) }, options))
   return sum / set.count
 }
 
@@ -27,15 +28,24 @@ t.test('surrogate rate and accuracy track the real codec, with Annex K and with 
   const set = subset(loadFashionMnist('train'), 200, 11)
   const model = await LogitsModel.load(MODEL)
   const classifier = await Classifier.load(MODEL)
-  t.teardown(async () => { await model.release(); await classifier.release() })
+  t.teardown(async () => {
+    await model.release()
+    await classifier.release()
+  })
   const luma = qualityTables(30).luma
   const tables = { luma, chroma: luma }
   const ev = await SurrogateEvaluator.create(set, model, luma)
   const annex = ev.current()
   const realAnnex = realScan(set, { tables })
-  t.ok(Math.abs(annex.bytes - realAnnex) / realAnnex < 0.015, `Annex K lengths: surrogate ${annex.bytes} vs real ${realAnnex} scan B/image`)
+  t.ok(
+    Math.abs(annex.bytes - realAnnex) / realAnnex < 0.015,
+    `Annex K lengths: surrogate ${annex.bytes} vs real ${realAnnex} scan B/image`,
+  )
   const real = await evaluate({ tables }, set, { classifier, encode: ourEncoder() })
-  t.ok(Math.abs(annex.correct - real.correct) <= 2, `accuracy: surrogate ${annex.correct} vs real ${real.correct} correct of ${set.count}`)
+  t.ok(
+    Math.abs(annex.correct - real.correct) <= 2,
+    `accuracy: surrogate ${annex.correct} vs real ${real.correct} correct of ${set.count}`,
+  )
 
   const huffman = trainHuffmanOn(set, { tables })
   ev.setCodeLengths(codeLengthsOf(huffman))
@@ -43,7 +53,10 @@ t.test('surrogate rate and accuracy track the real codec, with Annex K and with 
   const trained = ev.current()
   const realTrained = realScan(set, { tables, huffman })
   t.ok(realTrained < realAnnex, `the trained set is smaller for real: ${realTrained} < ${realAnnex}`)
-  t.ok(Math.abs(trained.bytes - realTrained) / realTrained < 0.015, `trained lengths: surrogate ${trained.bytes} vs real ${realTrained} scan B/image`)
+  t.ok(
+    Math.abs(trained.bytes - realTrained) / realTrained < 0.015,
+    `trained lengths: surrogate ${trained.bytes} vs real ${realTrained} scan B/image`,
+  )
   t.equal(trained.correct, annex.correct, 'code lengths do not change the pixels')
 
   // a move applied incrementally equals a fresh computation at the moved table

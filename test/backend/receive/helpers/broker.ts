@@ -12,5 +12,7 @@ export async function persistentMosquitto(dir: string): Promise<Mosquitto> {
   chmodSync(dir, 0o711)
   mkdirSync(store)
   chmodSync(store, 0o777)
-  return startMosquitto({ extraConfig: ['persistence true', `persistence_location ${store}/`, 'max_queued_messages 100000'] })
+  return startMosquitto({
+    extraConfig: ['persistence true', `persistence_location ${store}/`, 'max_queued_messages 100000'],
+  })
 }

@@ -22,7 +22,10 @@ export function framesOnDisk(root: string, deviceId: string): Map<number, string
 export function indexSeqs(root: string, deviceId: string): number[] {
   const file = path.join(root, deviceId, 'index.jsonl')
   if (!existsSync(file)) return []
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { seq: number }).seq)
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { seq: number }).seq)
 }
 
 export function range(from: number, to: number): number[] {

@@ -26,16 +26,17 @@ export function makeFrame(spec: FrameSpec): Buffer {
   const height = spec.height ?? 24
   const data = Buffer.alloc(width * height * 4)
   if (spec.rgba) data.set(spec.rgba)
-  else for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 4
-      const v = spec.level ?? (x * 7 + y * 5 + spec.seq * 13) & 0xff
-      data[i] = v
-      data[i + 1] = spec.level ?? (v * 3) & 0xff
-      data[i + 2] = spec.level ?? 255 - v
-      data[i + 3] = 255
+  else
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = (y * width + x) * 4
+        const v = spec.level ?? (x * 7 + y * 5 + spec.seq * 13) & 0xff
+        data[i] = v
+        data[i + 1] = spec.level ?? (v * 3) & 0xff
+        data[i + 2] = spec.level ?? 255 - v
+        data[i + 3] = 255
+      }
     }
-  }
   const body = jpeg.encode({ width, height, data }, 85).data
   const meta: FrameMetadata & Record<string, unknown> = {
     seq: spec.seq,

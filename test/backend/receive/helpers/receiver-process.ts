@@ -16,8 +16,12 @@ export class ReceiverProcess {
   constructor(args: string[]) {
     if (!existsSync(CLI)) throw new Error(`${CLI} missing: build first (npx tsc -p .)`)
     this.proc = spawn(process.execPath, [CLI, 'receive', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    this.proc.stdout!.on('data', (d) => { this.stderr += d })
-    this.proc.stderr!.on('data', (d) => { this.stderr += d })
+    this.proc.stdout!.on('data', (d) => {
+      this.stderr += d
+    })
+    this.proc.stderr!.on('data', (d) => {
+      this.stderr += d
+    })
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })))
   }
 
@@ -26,7 +30,8 @@ export class ReceiverProcess {
     const deadline = Date.now() + ms
     const has = () => (typeof text === 'string' ? this.stderr.includes(text) : text.test(this.stderr))
     while (!has()) {
-      if (this.proc.exitCode !== null) throw new Error(`receiver exited (${this.proc.exitCode}) before printing ${text}:\n${this.stderr}`)
+      if (this.proc.exitCode !== null)
+        throw new Error(`receiver exited (${this.proc.exitCode}) before printing ${text}:\n${this.stderr}`)
       if (Date.now() > deadline) throw new Error(`receiver did not print ${text} within ${ms} ms:\n${this.stderr}`)
       await sleep(50)
     }

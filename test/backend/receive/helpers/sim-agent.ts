@@ -9,8 +9,16 @@ export class SimAgent {
   readonly client: MqttClient
   published = 0
 
-  constructor(url: string, readonly deviceId: string, readonly prefix = 'deepn') {
-    this.client = mqtt.connect(url, { clientId: `sim-${deviceId}-${process.pid}`, reconnectPeriod: 200, connectTimeout: 2000 })
+  constructor(
+    url: string,
+    readonly deviceId: string,
+    readonly prefix = 'deepn',
+  ) {
+    this.client = mqtt.connect(url, {
+      clientId: `sim-${deviceId}-${process.pid}`,
+      reconnectPeriod: 200,
+      connectTimeout: 2000,
+    })
     this.client.on('error', () => {}) // reconnects on its own; errors are expected while the broker restarts
   }
 
@@ -44,7 +52,16 @@ export function sleep(ms: number): Promise<void> {
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('timeout')), ms)
-    p.then((v) => { clearTimeout(timer); resolve(v) }, (e) => { clearTimeout(timer); reject(e) })
+    p.then(
+      (v) => {
+        clearTimeout(timer)
+        resolve(v)
+      },
+      (e) => {
+        clearTimeout(timer)
+        reject(e)
+      },
+    )
   })
 }
 
