@@ -32,6 +32,7 @@ import type { AgentContext, Extension } from './extensions/extension'
 import { FramesPublisher } from './extensions/frames'
 import { StatusExtension, statusMessage } from './extensions/status'
 import { TelemetryExtension } from './extensions/telemetry'
+import { HomeAssistantExtension } from './extensions/homeassistant'
 import { RemoteConfigExtension, type ConfigApplier } from './extensions/remote-config'
 import { AckExtension } from './extensions/ack'
 import { LossExtension } from './extensions/loss'
@@ -146,6 +147,7 @@ export class Controller implements ConfigApplier {
       this.remoteConfig,
       new AckExtension(ctx, this.frames),
       new TelemetryExtension(ctx),
+      new HomeAssistantExtension(ctxWith(ctx, o.log.child('homeassistant'))),
       new RemoteCalibration({
         link: this.link,
         config: current,

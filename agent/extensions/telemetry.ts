@@ -34,6 +34,7 @@ export function telemetry(ctx: AgentContext): TelemetryMessage {
     encodeMs: { p50: round(s.encodePercentile(50)), p95: round(s.encodePercentile(95)) },
     encoderKernel: encoderKernel(),
     meanBytesPerFrame: s.meanBytesPerFrame(),
+    framesPerSec: s.framesPerSec(),
     memory: { rss: m.rss, heapUsed: m.heapUsed },
     mqtt: link ? { protocol: link.protocolVersion === 5 ? '5' : '3.1.1', maxPacketSize: link.maxPacketSize } : {},
     delivery: ctx.config.delivery,

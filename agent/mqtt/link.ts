@@ -81,7 +81,7 @@ export class MqttLink extends EventEmitter {
     this.opts.reconnect = { minMs, maxMs }
   }
 
-  /** Subscribes now (if connected) and after every reconnect. One handler per exact topic. */
+  /** Subscribes now (if connected) and after every reconnect. One handler per topic filter (exact topics win over wildcards). */
   subscribe(topic: string, handler: Handler): void {
     this.subs.set(topic, handler)
     if (this.connected)
@@ -181,7 +181,7 @@ export class MqttLink extends EventEmitter {
     })
     client.on('message', (t, payload) => {
       if (generation !== this.gen) return
-      const h = this.subs.get(t)
+      const h = this.subs.get(t) ?? this.wildcardHandler(t)
       if (h) {
         try {
           h(t, payload)
@@ -220,6 +220,14 @@ export class MqttLink extends EventEmitter {
       if (refusedProtocol) this.connect()
       else this.scheduleReconnect()
     })
+  }
+
+  /** The handler of a subscription with `+` / `#` that matches `t` (few and short: a scan is enough). */
+  private wildcardHandler(t: string): Handler | undefined {
+    for (const [filter, h] of this.subs) {
+      if ((filter.includes('+') || filter.includes('#')) && topicMatches(filter, t)) return h
+    }
+    return undefined
   }
 
   private scheduleReconnect(): void {
@@ -265,4 +273,16 @@ function redactUrl(url: string): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref())
+}
+
+/** MQTT topic filter matching: `+` one level, `#` the rest (also the parent level). */
+export function topicMatches(filter: string, t: string): boolean {
+  const f = filter.split('/')
+  const parts = t.split('/')
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true
+    if (i >= parts.length) return false
+    if (f[i] !== '+' && f[i] !== parts[i]) return false
+  }
+  return f.length === parts.length
 }

@@ -1,4 +1,10 @@
 /** Counters and timing samples behind the telemetry message. */
+
+/** Encode times kept for the frame rate: a minute at 17 frames/s; faster, the window shrinks to these. */
+const RATE_SAMPLES = 1024
+
+const rate = (frames: number, ms: number): number => (ms > 0 ? Math.round((frames / ms) * 100000) / 100 : 0)
+
 export class AgentStats {
   captured = 0
   captureErrors = 0
@@ -16,11 +22,17 @@ export class AgentStats {
   readonly startedAt = Date.now()
   private readonly encodeMs: number[] = []
   private next = 0
+  /** When the last frames were encoded (ring, oldest at `nextAt`): the frame rate without a timer. */
+  private readonly encodedAt: number[] = []
+  private nextAt = 0
 
   constructor(private readonly window = 256) {}
 
-  recordEncode(ms: number, bytes: number): void {
+  recordEncode(ms: number, bytes: number, now = Date.now()): void {
     this.bytesEncoded += bytes
+    if (this.encodedAt.length < RATE_SAMPLES) this.encodedAt.push(now)
+    else this.encodedAt[this.nextAt] = now
+    this.nextAt = (this.nextAt + 1) % RATE_SAMPLES
     if (this.encodeMs.length < this.window) this.encodeMs.push(ms)
     else this.encodeMs[this.next] = ms
     this.next = (this.next + 1) % this.window
@@ -35,6 +47,25 @@ export class AgentStats {
     if (!this.encodeMs.length) return undefined
     const sorted = [...this.encodeMs].sort((a, b) => a - b)
     return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
+  }
+
+  /**
+   * Frames encoded per second over the last `windowMs` (less since the start, or since the oldest sample kept when
+   * more than RATE_SAMPLES frames fell in the window), 2 decimals. Computed when asked: no timer.
+   */
+  framesPerSec(now = Date.now(), windowMs = 60000): number {
+    const from = now - windowMs
+    let count = 0
+    let oldest = Infinity
+    for (const at of this.encodedAt) {
+      if (at > from && at <= now) {
+        count++
+        oldest = Math.min(oldest, at)
+      }
+    }
+    // Every sample kept is in the window: frames were dropped from the ring, so count intervals since the oldest.
+    if (this.encodedAt.length === RATE_SAMPLES && count === RATE_SAMPLES) return rate(count - 1, now - oldest)
+    return rate(count, Math.min(windowMs, now - this.startedAt))
   }
 
   meanBytesPerFrame(): number | undefined {

@@ -8,6 +8,10 @@
 import { isPrototypeName } from './own-keys'
 import { DEVICE_ID_PATTERN, DEVICE_ID_RULE, TABLE_ID_PATTERN, TABLE_ID_RULE } from '../contract/ids'
 
+/** Topic levels a prefix may hold: no MQTT wildcard, no NUL. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what MQTT forbids in a topic
+const TOPIC_LEVELS = /^[^#+\u0000]+$/
+
 /** An id rule that also accepts '' (the key's "not set" value: hostname, quality tables). */
 const orEmpty = (id: RegExp): RegExp => new RegExp(`^(?:${id.source.slice(1, -1)})?$`)
 
@@ -117,8 +121,7 @@ const SPECS = [
     localOnly: CONNECTION,
     restart: true,
     maxLength: 128,
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what MQTT forbids in a topic
-    pattern: { regex: /^[^#+\u0000]+$/, message: 'must be non-empty without MQTT wildcards' },
+    pattern: { regex: TOPIC_LEVELS, message: 'must be non-empty without MQTT wildcards' },
     doc: 'Topic prefix: topics are `<prefix>/<deviceId>/<leaf>`.',
   },
   {
@@ -564,6 +567,28 @@ const SPECS = [
     max: 86400000,
     remote: true,
     doc: 'Period of the `telemetry` message.',
+  },
+  {
+    key: 'homeassistant.enabled',
+    type: 'boolean',
+    default: false,
+    remote: true,
+    doc: 'Home Assistant MQTT discovery: announce this agent (retained, under `homeassistant.prefix`) as a device with a camera showing `frames`, sensors for frames/s, bytes per frame, backlog, dropped and refused frames, memory and the table in use, and a binary sensor for `status` `degraded`; available while `status` is not `offline`. Turning it off (live, or in the local config before a restart) clears every config topic it announced, which removes the entities. docs/protocol.md lists the topics.',
+  },
+  {
+    key: 'homeassistant.prefix',
+    type: 'string',
+    default: 'homeassistant',
+    remote: false,
+    restart: true,
+    maxLength: 128,
+    localOnly: 'topic namespace: remote configuration must not choose where the device publishes retained messages',
+    pattern: {
+      regex: TOPIC_LEVELS,
+      message:
+        "must be non-empty without MQTT wildcards (Home Assistant's discovery prefix, `homeassistant` unless changed there)",
+    },
+    doc: "Home Assistant's discovery prefix (its MQTT integration setting): config topics are `<prefix>/<component>/<node id>/<object id>/config`.",
   },
   {
     key: 'log.level',

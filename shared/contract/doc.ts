@@ -39,6 +39,7 @@ import { decodeJson } from './payload'
 import { buildResult, parseResult } from './results'
 import { buildStatus, parseStatus, statusMessage } from './status'
 import { buildTelemetry, parseTelemetry, type TelemetryMessage } from './telemetry'
+import { DEFAULT_DISCOVERY_PREFIX, discoveryMessages } from './homeassistant'
 import { DEFAULT_PREFIX, TOPICS, type LeafName } from './topics'
 
 const AT = '2026-12-02T06:00:00.000Z'
@@ -72,6 +73,7 @@ const TELEMETRY: TelemetryMessage = {
   encodeMs: { p50: 9.1, p95: 14.2 },
   encoderKernel: 'wasm-simd',
   meanBytesPerFrame: 20480,
+  framesPerSec: 1,
   memory: { rss: 61865984, heapUsed: 9437184 },
   mqtt: { protocol: '5', maxPacketSize: 268435455 },
   delivery: 'e2e-ack',
@@ -188,7 +190,8 @@ const MESSAGES: MessageDoc[] = [
       'encodeMs.p50': 'Optional: median, ms.',
       'encodeMs.p95': 'Optional: 95th percentile, ms.',
       encoderKernel: '`wasm-simd`, or `typescript` on runtimes without WebAssembly SIMD (same bytes, slower).',
-      meanBytesPerFrame: 'Optional.',
+      meanBytesPerFrame: 'Optional: mean JPEG bytes of the frames encoded since start.',
+      framesPerSec: 'Optional: frames encoded per second over the last minute.',
       memory: 'Process memory.',
       'memory.rss': 'Bytes.',
       'memory.heapUsed': 'Bytes.',
@@ -500,7 +503,42 @@ export function renderProtocolDoc(): string {
     '',
   )
   for (const m of MESSAGES) lines.push(...messageSection(m))
+  lines.push(...homeAssistantSection())
   const missing = TOPICS.filter((t) => !MESSAGES.some((m) => m.leaf === t.leaf))
   if (missing.length) throw new Error(`doc: no section for topic(s) ${missing.map((t) => t.leaf).join(', ')}`)
   return lines.join('\n')
+}
+
+/** The discovery topics: under Home Assistant's prefix, not the project's, so not in TOPICS. */
+function homeAssistantSection(): string[] {
+  const msgs = discoveryMessages({
+    prefix: DEFAULT_PREFIX,
+    deviceId: 'cam-01',
+    discoveryPrefix: DEFAULT_DISCOVERY_PREFIX,
+    version: '0.1.0',
+  })
+  const reads = (c: Record<string, unknown>): string => {
+    const from = (c.topic ?? c.state_topic) as string
+    return `\`${from.slice(from.indexOf('/', DEFAULT_PREFIX.length + 1) + 1)}\`${c.value_template ? ` \`${c.value_template}\`` : ''}`
+  }
+  const out = [
+    '## Home Assistant discovery',
+    '',
+    `With \`homeassistant.enabled\` the agent announces itself to Home Assistant's MQTT discovery: retained, QoS 1, under`,
+    `\`homeassistant.prefix\` (\`${DEFAULT_DISCOVERY_PREFIX}\`), one config topic per entity,`,
+    '`<discovery prefix>/<component>/<node id>/<object id>/config`. The node id is the device id (a dotted one: `.` → `_`',
+    'plus a hash of the id); unique ids are `deepn_<deviceId>_<object id>`; all entities share one device',
+    '(`identifiers: ["deepn_<deviceId>"]`) and are available while `status` is not `offline` (the last will). Turning the',
+    'key off publishes an empty retained payload to each, which removes the entities; the agent also stays subscribed to',
+    '`<discovery prefix>/+/<node id>/+/config` and clears any config there it does not announce now.',
+    '',
+    '| Config topic (device `cam-01`) | Entity | Reads |',
+    '| --- | --- | --- |',
+    ...msgs.map((m) => `| \`${m.topic}\` | ${m.component} ${cell(m.config.name)} | ${cell(reads(m.config))} |`),
+    '',
+  ]
+  for (const m of msgs.filter((x) => x.objectId === 'camera' || x.objectId === 'backlog_bytes')) {
+    out.push(`\`${m.topic}\`:`, '', '```json', JSON.stringify(m.config, null, 2), '```', '')
+  }
+  return out
 }

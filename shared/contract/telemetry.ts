@@ -25,6 +25,8 @@ export interface TelemetryMessage {
   /** `typescript` means this runtime lacks WebAssembly SIMD: same bytes, about 6-9x slower encoding. */
   encoderKernel: 'wasm-simd' | 'typescript'
   meanBytesPerFrame?: number
+  /** Frames encoded per second over the last minute (absent from agents before it was added). */
+  framesPerSec?: number
   memory: { rss: number; heapUsed: number }
   mqtt: { protocol?: '5' | '3.1.1'; maxPacketSize?: number }
   delivery: string
@@ -53,6 +55,7 @@ export function parseTelemetry(payload: Payload): TelemetryMessage {
   encodeMs.optional('p95', encodeMs.number)
   f.oneOf('encoderKernel', ['wasm-simd', 'typescript'] as const)
   f.optional('meanBytesPerFrame', f.number)
+  f.optional('framesPerSec', f.number)
   const memory = f.object('memory')
   memory.integer('rss')
   memory.integer('heapUsed')

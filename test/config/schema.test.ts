@@ -99,9 +99,14 @@ t.test('string rules come from the key spec (pattern, check)', async (t) => {
   const patterned = SCHEMA.filter((s) => s.pattern)
   t.same(
     patterned.map((s) => s.key),
-    ['deviceId', 'mqtt.prefix', 'encoder.table'],
+    ['deviceId', 'mqtt.prefix', 'encoder.table', 'homeassistant.prefix'],
   )
-  const bad: Record<string, string> = { deviceId: 'a/b', 'mqtt.prefix': 'a/#', 'encoder.table': 'a b' }
+  const bad: Record<string, string> = {
+    deviceId: 'a/b',
+    'mqtt.prefix': 'a/#',
+    'encoder.table': 'a b',
+    'homeassistant.prefix': 'home/+',
+  }
   for (const s of patterned) {
     t.notOk(s.pattern!.regex.test(bad[s.key]), `${bad[s.key]} breaks ${s.key}'s pattern`)
     t.throws(() => validatePartial(unflatten({ [s.key]: bad[s.key] }), { remote: false }), {

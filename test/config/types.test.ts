@@ -7,8 +7,18 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 const typeChecks: true[] = [
   true satisfies Equal<
     keyof AgentConfig,
-    'deviceId' | 'delivery' | 'ackTimeoutMs' | 'mqtt' | 'capture' | 'encoder' | 'buffer' | 'telemetry' | 'log'
+    | 'deviceId'
+    | 'delivery'
+    | 'ackTimeoutMs'
+    | 'mqtt'
+    | 'capture'
+    | 'encoder'
+    | 'buffer'
+    | 'telemetry'
+    | 'homeassistant'
+    | 'log'
   >,
+  true satisfies Equal<AgentConfig['homeassistant'], { enabled: boolean; prefix: string }>,
   true satisfies Equal<AgentConfig['delivery'], 'puback' | 'e2e-ack'>,
   true satisfies Equal<AgentConfig['capture']['source'], 'synthetic' | 'files' | 'raspistill' | 'rpicam'>,
   true satisfies Equal<AgentConfig['mqtt']['key'], string>,
@@ -21,7 +31,7 @@ const typeChecks: true[] = [
 const noSuchKey: AgentConfig['capture']['fps'] = 1
 
 t.test('the derived AgentConfig has exactly the schema keys, nested by section', async (t) => {
-  t.equal(typeChecks.length, 8)
+  t.equal(typeChecks.length, 9)
   t.equal(noSuchKey, 1)
   const c: AgentConfig = defaults()
   const leaves = (o: object, prefix = ''): string[] =>
