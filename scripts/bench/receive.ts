@@ -4,9 +4,15 @@
  * broker + transport ceiling, same run, same machine — and (b) the receiver storing each frame durably (temp,
  * fsync, rename, directory fsync, index line synced) and, in (c), also classifying it with the shipped
  * Fashion-MNIST model. Prints medians over rounds and the ratios to (a).
+ *
+ * Rates are taken between the first and the last frame in. BENCH_MODE=live (default): the publishers run while the consumer reads, in a child process of their own for
+ * both consumers (mosquitto_sub is a process of its own too; publishers inside this process would take CPU from
+ * the in-process receiver only). BENCH_MODE=drain: each consumer first subscribes with a persistent
+ * session and goes away, the frames are queued at the broker, and the clock runs from its reconnect until the last
+ * frame is in: a backlog drained after an outage, with no publisher in the timed window for either consumer.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
@@ -16,8 +22,9 @@ import { metadataSegment } from '../../shared/codec/metadata'
 import { startReceiver } from '../backend/receive/receiver'
 import { packagePath } from '../../agent/package-root'
 
-const FRAMES = Number(process.env.BENCH_FRAMES ?? 200)
+const FRAMES = Number(process.env.BENCH_FRAMES ?? 400)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const DRAIN = process.env.BENCH_MODE === 'drain'
 const MODEL = packagePath('config', 'models', 'fmnist-cnn.onnx')
 
 async function main(): Promise<void> {
@@ -33,7 +40,7 @@ async function main(): Promise<void> {
     const url = `mqtt://127.0.0.1:${port}`
     const body = sampleJpeg(640, 480)
     console.log(
-      `receiver benchmark: ${FRAMES} frames of ${(body.length / 1024).toFixed(1)} KiB (640x480), ${ROUNDS} rounds, tmp dir ${dir}`,
+      `receiver benchmark (${DRAIN ? 'drain a queued backlog' : 'live publishers'}): ${FRAMES} frames of ${(body.length / 1024).toFixed(1)} KiB (640x480), ${ROUNDS} rounds, tmp dir ${dir}`,
     )
     const results: Record<string, number[]> = {
       'mosquitto_sub > /dev/null': [],
@@ -58,19 +65,38 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * Throughput between the first and the last frame in (FRAMES - 1 intervals): the publisher process's start-up and
+ * the consumers' connect are outside the window for both consumers alike.
+ */
+const rate = (first: number, last: number): number => (FRAMES - 1) / ((last - first) / 1000)
+
 async function roundMosquittoSub(url: string, port: number, body: Buffer, round: number): Promise<number> {
-  const topicFilter = `bench${round}/+/frames`
-  const sub = spawn(
-    'mosquitto_sub',
-    ['-p', String(port), '-h', '127.0.0.1', '-q', '1', '-t', topicFilter, '-C', String(FRAMES)],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  )
-  await sleep(300) // subscribed
-  const t0 = performance.now()
+  const common = ['-p', String(port), '-h', '127.0.0.1', '-q', '1', '-t', `bench${round}/+/frames`]
+  const persistent = ['-c', '-i', `bench-sub-${round}`]
+  if (DRAIN) {
+    spawnSync('mosquitto_sub', [...common, ...persistent, '-E']) // subscribed, session kept, gone
+    await publishAll(url, `bench${round}`, body)
+  }
+  // One line per message: its arrival time (Unix seconds with nanoseconds), nothing of the payload.
+  const args = [...common, ...(DRAIN ? persistent : []), '-C', String(FRAMES), '-F', '%U']
+  const sub = spawn('mosquitto_sub', args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  sub.stdout.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
   const exited = new Promise<void>((resolve) => sub.once('exit', () => resolve()))
-  await publishAll(url, `bench${round}`, body)
+  if (!DRAIN) {
+    await sleep(300) // subscribed
+    await publishAll(url, `bench${round}`, body)
+  }
   await exited
-  return FRAMES / ((performance.now() - t0) / 1000)
+  const times = out
+    .trim()
+    .split('\n')
+    .map((l) => Number(l) * 1000)
+  if (times.length !== FRAMES) throw new Error(`mosquitto_sub printed ${times.length} of ${FRAMES} frames`)
+  return rate(times[0], times[times.length - 1])
 }
 
 async function roundReceiver(
@@ -81,8 +107,7 @@ async function roundReceiver(
   withModel: boolean,
 ): Promise<number> {
   const prefix = `bench${round}${withModel ? 'm' : ''}`
-  let stored = 0
-  const rx = await startReceiver({
+  const options = {
     url,
     prefix,
     out,
@@ -90,23 +115,44 @@ async function roundReceiver(
     summaryIntervalMs: 0,
     log: () => {},
     model: withModel ? MODEL : undefined,
-  })
-  await rx.subscribed
+  }
+  if (DRAIN) {
+    const first = await startReceiver(options) // subscribed with a persistent session, then gone
+    await first.subscribed
+    await first.close()
+    await publishAll(url, prefix, body)
+  }
+  const rx = await startReceiver(options)
+  const times: number[] = []
   const done = new Promise<void>((resolve) =>
     rx.on(withModel ? 'result' : 'frame', () => {
-      if (++stored === FRAMES) resolve()
+      if (times.push(performance.now()) === FRAMES) resolve()
     }),
   )
-  const t0 = performance.now()
-  await publishAll(url, prefix, body)
+  if (!DRAIN) {
+    await rx.subscribed
+    await publishAll(url, prefix, body)
+  }
   await done
-  const fps = FRAMES / ((performance.now() - t0) / 1000)
   await rx.close()
-  return fps
+  return rate(times[0], times[times.length - 1])
 }
 
-/** Two publishers, half the frames each, QoS 1, as fast as the broker takes them. */
+/** Two publishers, half the frames each, QoS 1, as fast as the broker takes them, in a child process. */
 async function publishAll(url: string, prefix: string, body: Buffer): Promise<void> {
+  const file = path.join(tmpdir(), `deepn-bench-body-${process.pid}.jpg`)
+  writeFileSync(file, body)
+  try {
+    const child = spawn(process.execPath, [__filename, '--publish', url, prefix, file], { stdio: 'inherit' })
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    if (code !== 0) throw new Error(`publisher process exited ${code}`)
+  } finally {
+    rmSync(file, { force: true })
+  }
+}
+
+/** The child's side of publishAll. */
+async function publishInThisProcess(url: string, prefix: string, body: Buffer): Promise<void> {
   await Promise.all(
     ['cam-a', 'cam-b'].map(async (deviceId) => {
       const c = await mqtt.connectAsync(url)
@@ -176,7 +222,13 @@ async function waitForPort(port: number): Promise<void> {
   throw new Error(`mosquitto did not listen on ${port}`)
 }
 
-if (spawnSync('mosquitto_sub', ['--help']).error) {
+if (process.argv[2] === '--publish') {
+  const [url, prefix, file] = process.argv.slice(3)
+  publishInThisProcess(url, prefix, readFileSync(file)).catch((err: unknown) => {
+    console.error(`bench publisher: ${err instanceof Error ? err.message : String(err)}`)
+    process.exitCode = 1
+  })
+} else if (spawnSync('mosquitto_sub', ['--help']).error) {
   console.error('bench: mosquitto_sub not found (apt-get install mosquitto-clients)')
   process.exitCode = 2
 } else {
