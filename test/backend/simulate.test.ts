@@ -1,0 +1,179 @@
+/**
+ * `deepn simulate` against a real Mosquitto and the real receiver (in-process): every frame the fleet publishes is
+ * stored once, with its seq, metadata the receiver accepts and a file djpeg decodes; status is retained `online`
+ * while the fleet runs and `offline` after it stopped; telemetry parses with the contract's parser. Then the built
+ * CLI: --help, a usage error, an unreachable broker.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { connect, type MqttClient } from 'mqtt'
+import t from 'tap'
+import { startFleet } from '../../scripts/backend/simulate/fleet'
+import { startReceiver } from '../../scripts/backend/receive/receiver'
+import { readFrameMetadata } from '../../shared/contract/frame-metadata'
+import { parseStatus, type StatusMessage } from '../../shared/contract/status'
+import { parseTelemetry, type TelemetryMessage } from '../../shared/contract/telemetry'
+import { CLI } from '../helpers/agent-process'
+import { freePort, startMosquitto } from '../helpers/mosquitto'
+import { framesOnDisk, indexSeqs, range } from './receive/helpers/disk'
+import { waitFor } from './receive/helpers/sim-agent'
+
+const DEVICES = 20
+const FPS = 5
+const FRAMES = 10 // per device: ~2 s at 5 fps
+
+/** The retained status of every device, read by a fresh subscriber (what a backend starting now would see). */
+async function retainedStatus(url: string, count: number): Promise<Map<string, StatusMessage>> {
+  const seen = new Map<string, StatusMessage>()
+  const client = connect(url, { protocolVersion: 5, reconnectPeriod: 0 })
+  try {
+    client.on('message', (_topic, payload, packet) => {
+      if (packet.retain) {
+        const s = parseStatus(payload)
+        seen.set(s.deviceId, s)
+      }
+    })
+    await client.subscribeAsync('deepn/+/status', { qos: 1 })
+    await waitFor(() => seen.size >= count, 10000, `${count} retained statuses (have ${seen.size})`)
+    return seen
+  } finally {
+    await client.endAsync()
+  }
+}
+
+t.test('a 20-device fleet: every frame stored once, metadata valid, status and telemetry as an agent', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'deepn-simulate-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const out = join(dir, 'dataset')
+  const log: string[] = []
+  const receiver = await startReceiver({ url: broker.url, out, summaryIntervalMs: 0, log: (l) => log.push(l) })
+  t.teardown(() => receiver.close())
+  await receiver.subscribed
+  let stored = 0
+  receiver.on('frame', (e: { duplicate: boolean }) => {
+    if (!e.duplicate) stored++
+  })
+
+  const telemetry: TelemetryMessage[] = []
+  const watcher: MqttClient = connect(broker.url, { protocolVersion: 5, reconnectPeriod: 0 })
+  t.teardown(() => watcher.endAsync())
+  watcher.on('message', (_topic, payload) => telemetry.push(parseTelemetry(payload)))
+  await watcher.subscribeAsync('deepn/+/telemetry', { qos: 0 })
+
+  const fleet = await startFleet({
+    url: broker.url,
+    devices: DEVICES,
+    fps: FPS,
+    width: 160,
+    height: 120,
+    framesPerDevice: FRAMES,
+    telemetryIntervalMs: 1000,
+  })
+  t.teardown(() => fleet.stop())
+  t.same(fleet.deviceIds.slice(0, 2), ['sim-0001', 'sim-0002'], 'device ids sim-0001..')
+
+  const online = await retainedStatus(broker.url, DEVICES)
+  t.same(
+    [...online.values()].map((s) => s.state),
+    Array(DEVICES).fill('online'),
+    'status retained online while running',
+  )
+
+  const stats = await fleet.done
+  t.equal(stats.devices, DEVICES)
+  t.equal(stats.published, DEVICES * FRAMES, 'every device published its frames')
+  t.equal(stats.acknowledged, stats.published, 'every frame acknowledged')
+  t.equal(stats.errors, 0)
+  t.ok(stats.achievedFps > 0 && stats.bytesPerSec > 0, 'rates reported')
+
+  await waitFor(() => stored >= DEVICES * FRAMES, 20000, `receiver to store ${DEVICES * FRAMES} frames (has ${stored})`)
+  const snap = receiver.snapshot()
+  t.equal(snap.badPayloads, 0, 'the receiver refused no payload')
+  for (const id of fleet.deviceIds) {
+    t.same(
+      indexSeqs(out, id).sort((a, b) => a - b),
+      range(1, FRAMES),
+      `${id}: seqs 1..${FRAMES} indexed once each`,
+    )
+    const files = framesOnDisk(out, id)
+    t.same(
+      [...files.values()].filter((f) => f.length !== 1),
+      [],
+      `${id}: one file per seq`,
+    )
+  }
+  // every stored file decodes with libjpeg and carries its own seq and device
+  let decoded = 0
+  for (const id of fleet.deviceIds)
+    for (const [seq, [file]] of framesOnDisk(out, id)) {
+      const ppm = execFileSync('djpeg', ['-ppm', file])
+      if (!ppm.subarray(0, 16).toString('latin1').startsWith('P6\n160 120')) t.fail(`${file} decodes to 160x120`)
+      const m = readFrameMetadata(readFileSync(file))
+      if (m?.seq !== seq || m.deviceId !== id || !m.quantDigest) t.fail(`${file}: metadata ${JSON.stringify(m)}`)
+      decoded++
+    }
+  t.equal(decoded, DEVICES * FRAMES, 'every file decodes with djpeg')
+
+  const offline = await retainedStatus(broker.url, DEVICES)
+  t.same(
+    [...offline.values()].map((s) => s.state),
+    Array(DEVICES).fill('offline'),
+    'status retained offline after stop',
+  )
+  const reporters = new Set(telemetry.map((m) => m.deviceId))
+  t.equal(reporters.size, DEVICES, 'every device sent telemetry that parses')
+  t.ok(
+    telemetry.every((m) => m.counters.published <= FRAMES),
+    'telemetry counts no more frames than were sent',
+  )
+})
+
+t.test('back-pressure: a device whose frame is not acknowledged skips its turn instead of queueing', async (t) => {
+  // A broker that accepts the connection but never sends PUBACK: a raw TCP server answering only CONNECT.
+  const { createServer } = await import('node:net')
+  const port = await freePort()
+  const server = createServer((sock) => {
+    sock.once('data', () => sock.write(Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]))) // CONNACK v5, success, no props
+    sock.on('data', () => {}) // swallow PUBLISHes
+    sock.on('error', () => {})
+  })
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r))
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())))
+  const fleet = await startFleet({
+    url: `mqtt://127.0.0.1:${port}`,
+    devices: 2,
+    fps: 20,
+    width: 32,
+    height: 32,
+    durationMs: 500,
+    drainTimeoutMs: 100,
+  })
+  const stats = await fleet.done
+  t.equal(stats.published, 2, 'one frame in flight per device')
+  t.equal(stats.acknowledged, 0)
+  t.ok(stats.skipped >= 10, `turns skipped while waiting (${stats.skipped})`)
+})
+
+t.test('CLI (built dist): --help, a usage error, an unreachable broker', async (t) => {
+  const run = (args: string[]) => spawnSync(process.execPath, [CLI, 'simulate', ...args], { encoding: 'utf8' })
+  const help = run(['--help'])
+  t.equal(help.status, 0)
+  t.match(help.stdout, /usage: deepn simulate --devices N --fps F/)
+  const bad = run(['--fps', '0'])
+  t.equal(bad.status, 2, 'usage error exits 2')
+  t.equal(
+    bad.stderr.trim(),
+    "deepn simulate: --fps must be a number <= 1000 and above 0, got '0' (see 'deepn simulate --help')",
+  )
+  const both = run(['--seconds', '1', '--frames', '2'])
+  t.equal(both.status, 2)
+  t.match(both.stderr, /give --seconds or --frames, not both/)
+  const port = await freePort() // nothing listens here
+  const down = run(['--url', `mqtt://127.0.0.1:${port}`, '--devices', '3', '--seconds', '1', '--size', '64x48'])
+  t.equal(down.status, 1, 'unreachable broker exits 1')
+  t.match(down.stderr.trim(), /^deepn simulate: cannot connect to mqtt:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED[^\n]*$/)
+})
