@@ -175,5 +175,8 @@ t.test('CLI (built dist): --help, a usage error, an unreachable broker', async (
   const port = await freePort() // nothing listens here
   const down = run(['--url', `mqtt://127.0.0.1:${port}`, '--devices', '3', '--seconds', '1', '--size', '64x48'])
   t.equal(down.status, 1, 'unreachable broker exits 1')
-  t.match(down.stderr.trim(), /^deepn simulate: cannot connect to mqtt:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED[^\n]*$/)
+  t.match(down.stderr.trim(), /^deepn simulate: broker mqtt:\/\/127\.0\.0\.1:\d+ refused the connection[^\n]*$/)
+  const scheme = run(['--url', 'http://x'])
+  t.equal(scheme.status, 2, 'a URL that names no broker is a usage error')
+  t.match(scheme.stderr, /^deepn simulate: --url: unsupported URL scheme 'http:'/)
 })

@@ -3,6 +3,7 @@
  * load-test a backend without cameras. Runs until SIGINT/SIGTERM, --seconds or --frames, then prints one summary line.
  */
 import { numberOption, parseOptions, UsageError } from '../../../agent/cli-args'
+import { brokerUrlProblem } from '../../../agent/mqtt/broker-url'
 import { tableIdProblem } from '../../../shared/contract/ids'
 import { DEFAULT_PREFIX } from '../../../shared/contract/topics'
 import { formatFleetStats, startFleet, type FleetOptions } from './fleet'
@@ -77,9 +78,12 @@ export function parseSimulateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
     throw new UsageError(
       `--id-prefix must be up to 56 letters, digits, '.', '_' or '-', not starting with '.' or '-', got '${idPrefix}'`,
     )
+  const url = v.url ?? env.DEEPN_MQTT_URL ?? 'mqtt://localhost:1883'
+  const urlProblem = brokerUrlProblem(url)
+  if (urlProblem) throw new UsageError(`--url: ${urlProblem}`)
   const seconds = numberOption('--seconds', v.seconds, { above: 0 })
   const fleet: FleetOptions = {
-    url: v.url ?? env.DEEPN_MQTT_URL ?? 'mqtt://localhost:1883',
+    url,
     prefix,
     idPrefix,
     devices: numberOption('--devices', v.devices, { integer: true, min: 1, max: 10000 }) ?? 10,
