@@ -12,7 +12,7 @@ import { connect, type MqttClient } from 'mqtt'
 import t from 'tap'
 import { startFleet } from '../../scripts/backend/simulate/fleet'
 import { startReceiver } from '../../scripts/backend/receive/receiver'
-import { readFrameMetadata } from '../../shared/contract/frame-metadata'
+import { parseFrameUserProperties, readFrameMetadata } from '../../shared/contract/frame-metadata'
 import { parseStatus, type StatusMessage } from '../../shared/contract/status'
 import { parseTelemetry, type TelemetryMessage } from '../../shared/contract/telemetry'
 import { CLI } from '../helpers/agent-process'
@@ -130,6 +130,45 @@ t.test('a 20-device fleet: every frame stored once, metadata valid, status and t
     telemetry.every((m) => m.counters.published <= FRAMES),
     'telemetry counts no more frames than were sent',
   )
+})
+
+t.test('broker restart: devices reconnect, announce online again and go on with their seqs', async (t) => {
+  const broker = await startMosquitto() // no persistence: the restart forgets every retained status
+  t.teardown(() => broker.stop())
+  const fleet = await startFleet({ url: broker.url, devices: 5, fps: 10, width: 64, height: 48, drainTimeoutMs: 1000 })
+  t.teardown(() => fleet.stop())
+  await waitFor(() => fleet.stats().acknowledged >= 20, 10000, '20 frames acknowledged')
+  await broker.restart()
+  const after = fleet.stats().acknowledged
+  const seqs = new Map<string, number[]>()
+  const watcher = connect(broker.url, { protocolVersion: 5, reconnectPeriod: 0 })
+  t.teardown(() => watcher.endAsync())
+  watcher.on('message', (_topic, _payload, packet) => {
+    const m = parseFrameUserProperties(packet.properties?.userProperties ?? {})
+    seqs.set(m.deviceId, [...(seqs.get(m.deviceId) ?? []), m.seq])
+  })
+  await watcher.subscribeAsync('deepn/+/frames', { qos: 1 })
+  await waitFor(
+    () => seqs.size === 5 && [...seqs.values()].every((s) => s.length >= 3),
+    15000,
+    'frames from every device after the restart',
+  )
+  t.ok(fleet.stats().acknowledged > after, 'frames acknowledged again')
+  for (const [id, s] of seqs) {
+    t.ok(s[0] > 1, `${id}: seqs go on after the restart (first seen ${s[0]})`)
+    t.same(
+      s.filter((v, k) => k > 0 && v <= s[k - 1]),
+      [],
+      `${id}: seqs increase`,
+    )
+  }
+  const online = await retainedStatus(broker.url, 5)
+  t.same(
+    [...online.values()].map((m) => m.state),
+    Array(5).fill('online'),
+    'online announced again on reconnect',
+  )
+  await fleet.stop()
 })
 
 t.test('back-pressure: a device whose frame is not acknowledged skips its turn instead of queueing', async (t) => {

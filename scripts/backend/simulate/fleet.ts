@@ -160,12 +160,14 @@ function connectDevice(o: FleetOptions, id: string, prefix: string): Promise<Mqt
       () => fail(new Error(`no CONNACK within ${options.connectTimeout} ms`)),
       options.connectTimeout,
     )
+    const closed = () => fail(new Error('connection closed before CONNACK'))
     client.once('error', fail)
-    client.once('close', () => fail(new Error('connection closed before CONNACK')))
+    client.once('close', closed)
     client.once('connect', () => {
       clearTimeout(timer)
-      client.removeAllListeners('error')
-      client.removeAllListeners('close')
+      // only ours: mqtt.js reconnects from its own 'close' listener
+      client.off('error', fail)
+      client.off('close', closed)
       client.on('error', () => {}) // counted per publish; an unhandled 'error' would crash the whole fleet
       // Reconnect after a drop like an agent does; every connect announces `online` again.
       client.options.reconnectPeriod = 1000
