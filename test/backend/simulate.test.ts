@@ -4,7 +4,7 @@
  * while the fleet runs and `offline` after it stopped; telemetry parses with the contract's parser. Then the built
  * CLI: --help, a usage error, an unreachable broker.
  */
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -218,4 +218,33 @@ t.test('CLI (built dist): --help, a usage error, an unreachable broker', async (
   const scheme = run(['--url', 'http://x'])
   t.equal(scheme.status, 2, 'a URL that names no broker is a usage error')
   t.match(scheme.stderr, /^deepn simulate: --url: unsupported URL scheme 'http:'/)
+})
+
+t.test('CLI (built dist): SIGINT stops the fleet cleanly, says offline and prints the summary', async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const child = spawn(
+    process.execPath,
+    [CLI, 'simulate', '--url', broker.url, '--devices', '4', '--fps', '10', '--size', '64x48', '--progress', '0'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  t.teardown(() => child.kill('SIGKILL'))
+  let stdout = '',
+    stderr = ''
+  child.stdout.on('data', (b) => (stdout += b))
+  child.stderr.on('data', (b) => (stderr += b))
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+  await waitFor(() => /4 devices connected/.test(stderr), 15000, `the fleet to connect (stderr: ${stderr})`)
+  const online = await retainedStatus(broker.url, 4)
+  t.same([...online.keys()].sort(), ['sim-0001', 'sim-0002', 'sim-0003', 'sim-0004'], 'every device online')
+  child.kill('SIGINT')
+  t.equal(await exited, 0, 'exit 0 after SIGINT')
+  t.match(stdout.trim(), /^4 devices, [\d.]+ s: \d+ frames published, \d+ acknowledged, .* frames\/s of 40 asked/)
+  t.notOk(stdout.trim().includes('\n'), 'one summary line')
+  const offline = await retainedStatus(broker.url, 4)
+  t.same(
+    [...offline.values()].map((m) => m.state),
+    Array(4).fill('offline'),
+    'every device says offline',
+  )
 })
