@@ -261,8 +261,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       encodeMs: {},
       encoderKernel: kernel,
       meanBytesPerFrame: frameBytes,
-      framesPerSec: +(d.published / Math.max(1, (now - startedAt) / 1000)).toFixed(2),
-      memory: { rss: mem.rss, heapUsed: mem.heapUsed },
+      framesPerSec: +(d.published / Math.max(1, (now - startedAt) / 1000)).toFixed(2), // since start, not per minute
+      memory: { rss: mem.rss, heapUsed: mem.heapUsed }, // the simulator's, shared by every device
       mqtt: { protocol: '5' },
       delivery: 'puback',
     }
