@@ -17,6 +17,7 @@ import { parseStatus, type StatusMessage } from '../../shared/contract/status'
 import { parseTelemetry, type TelemetryMessage } from '../../shared/contract/telemetry'
 import { CLI } from '../helpers/agent-process'
 import { freePort, startMosquitto } from '../helpers/mosquitto'
+import { startPubackGate } from '../helpers/puback-gate'
 import { framesOnDisk, indexSeqs, range } from './receive/helpers/disk'
 import { waitFor } from './receive/helpers/sim-agent'
 
@@ -172,29 +173,37 @@ t.test('broker restart: devices reconnect, announce online again and go on with 
 })
 
 t.test('back-pressure: a device whose frame is not acknowledged skips its turn instead of queueing', async (t) => {
-  // A broker that accepts the connection but never sends PUBACK: a raw TCP server answering only CONNECT.
-  const { createServer } = await import('node:net')
-  const port = await freePort()
-  const server = createServer((sock) => {
-    sock.once('data', () => sock.write(Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]))) // CONNACK v5, success, no props
-    sock.on('data', () => {}) // swallow PUBLISHes
-    sock.on('error', () => {})
-  })
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r))
-  t.teardown(() => new Promise<void>((r) => server.close(() => r())))
+  // Real Mosquitto behind a proxy that holds back the frames' PUBACKs until the test releases them.
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const gate = await startPubackGate(broker.port, (topic) => topic.endsWith('/frames'))
+  t.teardown(() => gate.close())
   const fleet = await startFleet({
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `mqtt://127.0.0.1:${gate.port}`,
     devices: 2,
     fps: 20,
     width: 32,
     height: 32,
-    durationMs: 500,
-    drainTimeoutMs: 100,
+    drainTimeoutMs: 2000,
   })
-  const stats = await fleet.done
-  t.equal(stats.published, 2, 'one frame in flight per device')
-  t.equal(stats.acknowledged, 0)
-  t.ok(stats.skipped >= 10, `turns skipped while waiting (${stats.skipped})`)
+  t.teardown(() => fleet.stop())
+  await waitFor(() => fleet.stats().skipped >= 10, 10000, 'turns skipped while PUBACKs are held')
+  let s = fleet.stats()
+  t.equal(s.published, 2, 'one frame in flight per device, nothing queued behind it')
+  t.equal(s.acknowledged, 0)
+  t.equal(gate.held.length, 2, 'the broker acknowledged both; the acks are held')
+  for (const h of gate.held.splice(0)) h.release()
+  await waitFor(() => fleet.stats().published >= 4, 10000, 'frames flowing again after the acks')
+  for (const h of gate.held.splice(0)) h.release()
+  s = fleet.stats()
+  t.ok(s.acknowledged >= 2, `acknowledged after release (${s.acknowledged})`)
+  // stop() waits for the frames in flight: release their acks as they come
+  const release = setInterval(() => {
+    for (const h of gate.held.splice(0)) h.release()
+  }, 20)
+  t.teardown(() => clearInterval(release))
+  s = await fleet.stop()
+  t.equal(s.acknowledged, s.published, 'every frame sent was acknowledged by the end')
 })
 
 t.test('CLI (built dist): --help, a usage error, an unreachable broker', async (t) => {
