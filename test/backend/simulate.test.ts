@@ -206,6 +206,30 @@ t.test('back-pressure: a device whose frame is not acknowledged skips its turn i
   t.equal(s.acknowledged, s.published, 'every frame sent was acknowledged by the end')
 })
 
+t.test(
+  'a broker that accepts the connection but never answers: startFleet rejects after the connect timeout',
+  async (t) => {
+    const { createServer } = await import('node:net')
+    const sockets = new Set<import('node:net').Socket>()
+    const silent = createServer((sock) => {
+      sockets.add(sock)
+      sock.on('error', () => {})
+    })
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+    t.teardown(() => {
+      for (const s of sockets) s.destroy()
+      return new Promise<void>((r) => silent.close(() => r()))
+    })
+    const port = (silent.address() as { port: number }).port
+    const started = Date.now()
+    await t.rejects(
+      startFleet({ url: `mqtt://127.0.0.1:${port}`, devices: 3, fps: 1, width: 16, height: 16, connectTimeoutMs: 500 }),
+      /^cannot connect to mqtt:\/\/127\.0\.0\.1:\d+: no CONNACK within 500 ms/,
+    )
+    t.ok(Date.now() - started < 5000, `gave up in ${Date.now() - started} ms, no hang`)
+  },
+)
+
 t.test('CLI (built dist): --help, a usage error, an unreachable broker', async (t) => {
   const run = (args: string[]) => spawnSync(process.execPath, [CLI, 'simulate', ...args], { encoding: 'utf8' })
   const help = run(['--help'])

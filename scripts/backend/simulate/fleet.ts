@@ -150,16 +150,15 @@ function connectDevice(o: FleetOptions, id: string, prefix: string): Promise<Mqt
   }
   const client = connect(o.url, options)
   return new Promise((resolve, reject) => {
-    const fail = (err: Error) => {
+    const fail = (raw: Error) => {
+      const err = /connack timeout/i.test(raw.message) ? noConnack() : raw // mqtt.js's words for our timeout
       clearTimeout(timer)
       client.on('error', () => {}) // a late socket error after giving up must not crash the process
       client.end(true)
       reject(err)
     }
-    const timer = setTimeout(
-      () => fail(new Error(`no CONNACK within ${options.connectTimeout} ms`)),
-      options.connectTimeout,
-    )
+    const noConnack = () => new Error(`no CONNACK within ${options.connectTimeout} ms (is it an MQTT broker?)`)
+    const timer = setTimeout(() => fail(noConnack()), options.connectTimeout)
     const closed = () => fail(new Error('connection closed before CONNACK'))
     client.once('error', fail)
     client.once('close', closed)
