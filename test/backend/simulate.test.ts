@@ -5,7 +5,7 @@
  * CLI: --help, a usage error, an unreachable broker.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect, type MqttClient } from 'mqtt'
@@ -281,3 +281,44 @@ t.test('CLI (built dist): SIGINT stops the fleet cleanly, says offline and print
     'every device says offline',
   )
 })
+
+t.test(
+  'CLI (built dist): a broker with a password file: the fleet logs in; a wrong password is one line, exit 1',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'deepn-simulate-auth-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    execFileSync('mosquitto_passwd', ['-c', '-b', join(dir, 'passwd'), 'fleet', 'right-password'])
+    chmodSync(dir, 0o755) // Mosquitto started as root reads it as the `mosquitto` user
+    chmodSync(join(dir, 'passwd'), 0o644)
+    const broker = await startMosquitto({ extraConfig: [`password_file ${dir}/passwd`, 'allow_anonymous false'] })
+    t.teardown(() => broker.stop())
+    const pw = join(dir, 'pw')
+    writeFileSync(pw, 'right-password\n')
+    const base = [
+      CLI,
+      'simulate',
+      '--url',
+      broker.url,
+      '--devices',
+      '3',
+      '--fps',
+      '10',
+      '--frames',
+      '3',
+      '--size',
+      '32x32',
+    ]
+    const ok = spawnSync(process.execPath, [...base, '--username', 'fleet', '--password-file', pw], {
+      encoding: 'utf8',
+    })
+    t.equal(ok.status, 0, ok.stderr)
+    t.match(ok.stdout, /^3 devices, .*: 9 frames published, 9 acknowledged/)
+    const bad = spawnSync(process.execPath, [...base, '--username', 'fleet'], {
+      encoding: 'utf8',
+      env: { ...process.env, DEEPN_MQTT_PASSWORD: 'wrong' },
+    })
+    t.equal(bad.status, 1)
+    t.match(bad.stderr, /^deepn simulate: cannot connect to mqtt:\/\/127\.0\.0\.1:\d+: .*(password|authori)/i)
+    t.equal(bad.stderr.trim().split('\n').length, 1, `one line: ${bad.stderr}`)
+  },
+)

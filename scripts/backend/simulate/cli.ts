@@ -6,6 +6,7 @@ import { numberOption, parseOptions, UsageError } from '../../../agent/cli-args'
 import { brokerUrlProblem } from '../../../agent/mqtt/broker-url'
 import { tableIdProblem } from '../../../shared/contract/ids'
 import { DEFAULT_PREFIX } from '../../../shared/contract/topics'
+import { password } from '../receive/options'
 import { formatFleetStats, startFleet, type FleetOptions } from './fleet'
 
 export const USAGE = `usage: deepn simulate --devices N --fps F [options]
@@ -25,6 +26,10 @@ skips its turn (counted as skipped). Prints one summary line at the end.
   --frames N            stop once every device has published N frames
   --table ID            shipped table file (default natural-deepn)
   --quality Q           IJG quality tables (1..100) instead of a table
+  --ca FILE --cert FILE --key FILE    TLS files (PEM)
+  --insecure            TLS: accept a broker certificate that does not verify
+  --username U          or $DEEPN_MQTT_USERNAME (every device logs in as U)
+  --password-file FILE  or $DEEPN_MQTT_PASSWORD_FILE, or the password in $DEEPN_MQTT_PASSWORD
   --telemetry S         telemetry period per device in seconds (default 5)
   --progress S          print the running totals every S seconds on stderr (default 10; 0 = only at the end)
   -h, --help            this text`
@@ -54,6 +59,12 @@ export function parseSimulateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
       quality: { type: 'string' },
       telemetry: { type: 'string' },
       progress: { type: 'string' },
+      ca: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      insecure: { type: 'boolean' },
+      username: { type: 'string' },
+      'password-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -95,7 +106,11 @@ export function parseSimulateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
     durationMs: seconds === undefined ? undefined : seconds * 1000,
     framesPerDevice: numberOption('--frames', v.frames, { integer: true, min: 1 }),
     telemetryIntervalMs: (numberOption('--telemetry', v.telemetry, { above: 0 }) ?? 5) * 1000,
+    username: v.username ?? env.DEEPN_MQTT_USERNAME,
+    password: password(v['password-file'] ?? env.DEEPN_MQTT_PASSWORD_FILE, env.DEEPN_MQTT_PASSWORD),
   }
+  if (v.ca || v.cert || v.key || v.insecure)
+    fleet.tls = { ca: v.ca, cert: v.cert, key: v.key, rejectUnauthorized: !v.insecure }
   return { fleet, progressMs: (numberOption('--progress', v.progress, { min: 0 }) ?? 10) * 1000 }
 }
 

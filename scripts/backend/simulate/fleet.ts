@@ -11,6 +11,7 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt'
 import { syntheticFrame } from '../../../agent/capture/synthetic'
 import { describeConnectError } from '../../../agent/mqtt/broker-url'
+import { applyCredentials, type Credentials } from '../../../agent/mqtt/credentials'
 import { packageVersion } from '../../../agent/package-root'
 import { stampMetadata } from '../../../agent/pipeline/stamp'
 import { resolveTables } from '../../../agent/pipeline/tables'
@@ -24,7 +25,7 @@ import { buildStatus, statusMessage } from '../../../shared/contract/status'
 import { buildTelemetry, type TelemetryMessage } from '../../../shared/contract/telemetry'
 import { DEFAULT_PREFIX, topic } from '../../../shared/contract/topics'
 
-export interface FleetOptions {
+export interface FleetOptions extends Credentials {
   url: string
   prefix?: string
   devices: number
@@ -132,9 +133,10 @@ function encodePool(o: FleetOptions): { tableId: string; frames: PoolFrame[] } {
   return { tableId: resolved.tableId, frames }
 }
 
-function connectDevice(o: FleetOptions, id: string, prefix: string): Promise<MqttClient> {
+function connectDevice(o: FleetOptions, id: string, prefix: string, auth: IClientOptions): Promise<MqttClient> {
   const statusTopic = topic(prefix, id, 'status')
   const options: IClientOptions = {
+    ...auth,
     clientId: `deepn-${id}`,
     protocolVersion: 5,
     clean: true,
@@ -196,12 +198,14 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const pool = encodePool(o)
   const kernel = codecKernels() ? 'wasm-simd' : 'typescript'
   const telemetryMs = o.telemetryIntervalMs ?? 5000
+  // one login for the whole fleet, TLS files read once
+  const auth = applyCredentials({}, { username: o.username, password: o.password, tls: o.tls })
 
   const devices: Device[] = []
   const BATCH = 50 // connecting hundreds at once makes the broker (and the connect timeouts) the bottleneck
   try {
     for (let i = 0; i < ids.length; i += BATCH) {
-      const clients = await Promise.allSettled(ids.slice(i, i + BATCH).map((id) => connectDevice(o, id, prefix)))
+      const clients = await Promise.allSettled(ids.slice(i, i + BATCH).map((id) => connectDevice(o, id, prefix, auth)))
       for (const [k, r] of clients.entries())
         if (r.status === 'fulfilled')
           devices.push({
