@@ -193,8 +193,10 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const prefix = o.prefix ?? DEFAULT_PREFIX
   const idPrefix = o.idPrefix ?? 'sim-'
   const ids = Array.from({ length: o.devices }, (_, i) => `${idPrefix}${String(i + 1).padStart(4, '0')}`)
-  const bad = deviceIdProblem(ids[ids.length - 1])
-  if (bad) throw new Error(bad)
+  if (!Number.isSafeInteger(o.devices) || o.devices < 1) throw new RangeError(`devices must be >= 1, got ${o.devices}`)
+  if (!(o.fps > 0) || !Number.isFinite(o.fps)) throw new RangeError(`fps must be a positive number, got ${o.fps}`)
+  const bad = deviceIdProblem(ids[0]) ?? deviceIdProblem(ids[ids.length - 1]) // the shortest and the longest
+  if (bad) throw new Error(`id prefix '${idPrefix}': ${bad}`)
   const pool = encodePool(o)
   const kernel = codecKernels() ? 'wasm-simd' : 'typescript'
   const telemetryMs = o.telemetryIntervalMs ?? 5000
