@@ -35,6 +35,10 @@ const commands: Record<string, { help: string; load: () => Main }> = {
     help: 'reference backend: MQTT frames → dataset folder (+ classification)',
     load: () => require('../scripts/backend/receive/cli').main,
   },
+  simulate: {
+    help: 'load-test a backend: N simulated devices publishing real frames, status and telemetry',
+    load: () => require('../scripts/backend/simulate/cli').main,
+  },
 }
 
 function usage(): string {

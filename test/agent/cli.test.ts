@@ -26,6 +26,8 @@ t.test('usage errors: exit 2, one line `deepn <command>: …`, rephrased parser 
     [['calibrate', '--frames', '2.5'], /^deepn calibrate: --frames must be a positive integer, got '2\.5'/],
     [['push-table', '--url', 'mqtt://127.0.0.1:1'], /^deepn push-table: --device is required/],
     [['receive', '--nope'], /^deepn receive: unknown option '--nope'/],
+    [['simulate', '--devices', '0'], /^deepn simulate: --devices must be an integer in 1\.\.10000, got '0'/],
+    [['simulate', '--size', '640'], /^deepn simulate: --size must be WIDTHxHEIGHT with sides in 1\.\.8192, got '640'/],
     [['run', '--nope'], /^deepn run: unknown option '--nope'/],
     [['demo', '--frames', 'x'], /^deepn demo: --frames must be an integer >= 0, got 'x' \(see 'deepn demo --help'\)$/],
     [['demo', '--port', '70000'], /^deepn demo: --port must be an integer in 0\.\.65535, got '70000'/],
@@ -92,6 +94,7 @@ t.test('--version, help, help <command>', async (t) => {
     ['receive', /usage: deepn receive/],
     ['tables', /usage: deepn tables build\|optimize/],
     ['push-table', /usage: deepn push-table/],
+    ['simulate', /usage: deepn simulate/],
   ] as const) {
     const r = await run(['help', cmd])
     t.equal(r.code, 0, `help ${cmd}`)

@@ -88,7 +88,8 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   return opts
 }
 
-function password(file: string | undefined, inline: string | undefined): string | undefined {
+/** The password from --password-file (first line) or the inline environment value; never from argv. */
+export function password(file: string | undefined, inline: string | undefined): string | undefined {
   if (file) {
     try {
       return readFileSync(file, 'utf8').replace(/\r?\n$/, '')
