@@ -33,6 +33,11 @@ function tempPath(file: string): string {
 export interface AtomicWriteOptions {
   /** false: fail with EEXIST instead of replacing an existing file (checked atomically by link(2)). Default true. */
   overwrite?: boolean
+  /**
+   * false: leave the directory's fsync (which makes the rename durable) to the caller, e.g. a group commit that
+   * syncs the folder once for many files (the receiver). Default true.
+   */
+  syncDir?: boolean
 }
 
 export async function writeFileAtomic(
@@ -55,7 +60,7 @@ export async function writeFileAtomic(
   } finally {
     await fsp.rm(tmp, { force: true })
   }
-  await fsyncDir(dir)
+  if (opts.syncDir !== false) await fsyncDir(dir)
 }
 
 /** Synchronous twin of writeFileAtomic for the one-shot commands (encode, tables, calibrate, eval). */

@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import { readJpegMetadata } from '../../../shared/codec/metadata'
 import { quantDigest } from '../../../shared/codec/quant-digest'
 import type { FrameMetadata } from '../../../shared/contract/topics'
-import { ensureDirDurable, isTempFile, TEMP_PREFIX } from '../../../agent/atomic-file'
+import { ensureDirDurable, isTempFile, writeFileAtomic } from '../../../agent/atomic-file'
 import { FrameIndex, indexLine, readIndexedSeqs, type IndexEntry } from './frame-index'
 import { GroupCommit, type CommitSlot } from './group-commit'
 import { SeqRanges } from './seq-ranges'
@@ -131,7 +131,7 @@ export class Dataset {
       const file = path.join(this.root, rel)
       const dir = path.dirname(file)
       await this.ensureDir(dir)
-      await writeAndRename(file, jpeg)
+      await writeFileAtomic(file, jpeg, { syncDir: false }) // the group commit syncs the folder
       const relToDevice = path.relative(path.join(this.root, deviceId), file)
       await slot.commit({
         dir,
@@ -256,28 +256,5 @@ async function entryFromFile(file: string, seq: number, rel: string): Promise<In
     width: typeof meta.width === 'number' ? meta.width : 0,
     height: typeof meta.height === 'number' ? meta.height : 0,
     file: rel,
-  }
-}
-
-let tempCounter = 0
-
-/**
- * The first half of agent/atomic-file's writeFileAtomic: temp file in the target folder, fsync, rename. The folder's
- * fsync that makes the rename durable is the group commit's, shared with the frames renamed meanwhile.
- */
-async function writeAndRename(file: string, data: Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(file), `${TEMP_PREFIX}${process.pid}-r${++tempCounter}-${path.basename(file)}`)
-  try {
-    const fh = await fsp.open(tmp, 'wx')
-    try {
-      await fh.writeFile(data)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await fsp.rename(tmp, file)
-  } catch (err) {
-    await fsp.rm(tmp, { force: true })
-    throw err
   }
 }
