@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { packagePath } from '../../agent/package-root'
+import { freePort } from '../common/ports'
 
 const CLI = packagePath('dist', 'agent', 'cli.js')
 const UNIT = packagePath('scripts', 'install', 'deepn-edge.service')
@@ -49,17 +50,6 @@ function rssMB(pid: number): number | undefined {
   } catch {
     return undefined
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer()
-    s.once('error', rej)
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port
-      s.close(() => res(p))
-    })
-  })
 }
 
 async function startBroker(dir: string): Promise<{ url: string; kind: string; stop(): void }> {

@@ -13,7 +13,6 @@
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import * as jpeg from 'jpeg-js'
@@ -21,6 +20,7 @@ import mqtt from 'mqtt'
 import { metadataSegment } from '../../shared/codec/metadata'
 import { startReceiver } from '../backend/receive/receiver'
 import { packagePath } from '../../agent/package-root'
+import { freePort, waitForPort } from '../common/ports'
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 400)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -193,33 +193,6 @@ function median(xs: number[]): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port
-      srv.close(() => resolve(p))
-    })
-  })
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let k = 0; k < 200; k++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1')
-      s.once('connect', () => {
-        s.destroy()
-        resolve(true)
-      })
-      s.once('error', () => resolve(false))
-    })
-    if (ok) return
-    await sleep(50)
-  }
-  throw new Error(`mosquitto did not listen on ${port}`)
 }
 
 if (process.argv[2] === '--publish') {
