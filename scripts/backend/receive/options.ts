@@ -1,8 +1,8 @@
 /** `deepn receive` command line → ReceiverOptions. Credentials come from files or the environment, never argv. */
-import { readFileSync } from 'node:fs'
-import { DEFAULT_PREFIX } from '../../../shared/contract/topics'
 import { choiceOption, numberOption, parseOptions, UsageError } from '../../../agent/cli-args'
 import type { ReceiverOptions } from './receiver'
+import { DEFAULT_PREFIX } from '../../../shared/contract/topics'
+import { BROKER_OPTION_SPECS, brokerOptions } from '../broker-options'
 
 export const USAGE = `usage: deepn receive [options]
 
@@ -37,8 +37,7 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     args: argv,
     allowPositionals: false,
     options: {
-      url: { type: 'string' },
-      prefix: { type: 'string' },
+      ...BROKER_OPTION_SPECS,
       out: { type: 'string' },
       model: { type: 'string' },
       labels: { type: 'string' },
@@ -48,12 +47,6 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
       'client-id': { type: 'string' },
       'session-expiry': { type: 'string' },
       protocol: { type: 'string' },
-      ca: { type: 'string' },
-      cert: { type: 'string' },
-      key: { type: 'string' },
-      insecure: { type: 'boolean' },
-      username: { type: 'string' },
-      'password-file': { type: 'string' },
       decode: { type: 'boolean' },
       summary: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -62,12 +55,8 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   const v = parsed.values
   if (v.help) return 'help'
   const protocol = choiceOption('--protocol', v.protocol, ['auto', '5', '3.1.1'] as const) ?? 'auto'
-  const prefix = v.prefix ?? DEFAULT_PREFIX
-  if (!prefix || /[#+]/.test(prefix) || prefix.endsWith('/'))
-    throw new UsageError(`--prefix '${prefix}' must be a non-empty topic without wildcards or a trailing /`)
   const opts: ReceiverOptions = {
-    url: v.url ?? env.DEEPN_MQTT_URL ?? 'mqtt://localhost:1883',
-    prefix,
+    ...brokerOptions(v, env),
     out: v.out ?? 'dataset',
     model: v.model,
     labels: v.labels,
@@ -79,25 +68,7 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     protocol,
     decode: v.decode ?? false,
     summaryIntervalMs: (numberOption('--summary', v.summary, { integer: true, min: 0 }) ?? 10) * 1000,
-    username: v.username ?? env.DEEPN_MQTT_USERNAME,
-    password: password(v['password-file'] ?? env.DEEPN_MQTT_PASSWORD_FILE, env.DEEPN_MQTT_PASSWORD),
   }
-  if (v.ca || v.cert || v.key || v.insecure)
-    opts.tls = { ca: v.ca, cert: v.cert, key: v.key, rejectUnauthorized: !v.insecure }
   if (v.labels && !v.model) throw new UsageError('--labels needs --model')
   return opts
-}
-
-/** The password from --password-file (first line) or the inline environment value; never from argv. */
-export function password(file: string | undefined, inline: string | undefined): string | undefined {
-  if (file) {
-    try {
-      return readFileSync(file, 'utf8').replace(/\r?\n$/, '')
-    } catch (err) {
-      throw new UsageError(
-        `--password-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-      )
-    }
-  }
-  return inline || undefined
 }

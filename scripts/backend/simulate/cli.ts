@@ -6,7 +6,7 @@ import { numberOption, parseOptions, UsageError } from '../../../agent/cli-args'
 import { brokerUrlProblem } from '../../../agent/mqtt/broker-url'
 import { tableIdProblem } from '../../../shared/contract/ids'
 import { DEFAULT_PREFIX } from '../../../shared/contract/topics'
-import { password } from '../receive/options'
+import { BROKER_OPTION_SPECS, brokerOptions } from '../broker-options'
 import { formatFleetStats, startFleet, type FleetOptions } from './fleet'
 
 export const USAGE = `usage: deepn simulate --devices N --fps F [options]
@@ -47,11 +47,10 @@ export function parseSimulateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
     args: argv,
     allowPositionals: false,
     options: {
+      ...BROKER_OPTION_SPECS,
       devices: { type: 'string' },
       fps: { type: 'string' },
       size: { type: 'string' },
-      url: { type: 'string' },
-      prefix: { type: 'string' },
       'id-prefix': { type: 'string' },
       seconds: { type: 'string' },
       frames: { type: 'string' },
@@ -59,12 +58,6 @@ export function parseSimulateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
       quality: { type: 'string' },
       telemetry: { type: 'string' },
       progress: { type: 'string' },
-      ca: { type: 'string' },
-      cert: { type: 'string' },
-      key: { type: 'string' },
-      insecure: { type: 'boolean' },
-      username: { type: 'string' },
-      'password-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -81,21 +74,17 @@ export function parseSimulateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
     const bad = tableIdProblem(v.table)
     if (bad) throw new UsageError(`--table: ${bad}`)
   }
-  const prefix = v.prefix ?? DEFAULT_PREFIX
-  if (!prefix || /[#+]/.test(prefix) || prefix.endsWith('/'))
-    throw new UsageError(`--prefix '${prefix}' must be a non-empty topic without wildcards or a trailing /`)
   const idPrefix = v['id-prefix'] ?? 'sim-'
   if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,55}$|^$/.test(idPrefix))
     throw new UsageError(
       `--id-prefix must be up to 56 letters, digits, '.', '_' or '-', not starting with '.' or '-', got '${idPrefix}'`,
     )
-  const url = v.url ?? env.DEEPN_MQTT_URL ?? 'mqtt://localhost:1883'
-  const urlProblem = brokerUrlProblem(url)
+  const broker = brokerOptions(v, env)
+  const urlProblem = brokerUrlProblem(broker.url)
   if (urlProblem) throw new UsageError(`--url: ${urlProblem}`)
   const seconds = numberOption('--seconds', v.seconds, { above: 0 })
   const fleet: FleetOptions = {
-    url,
-    prefix,
+    ...broker,
     idPrefix,
     devices: numberOption('--devices', v.devices, { integer: true, min: 1, max: 10000 }) ?? 10,
     fps: numberOption('--fps', v.fps, { above: 0, max: 1000 }) ?? 1,
@@ -106,11 +95,7 @@ export function parseSimulateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
     durationMs: seconds === undefined ? undefined : seconds * 1000,
     framesPerDevice: numberOption('--frames', v.frames, { integer: true, min: 1 }),
     telemetryIntervalMs: (numberOption('--telemetry', v.telemetry, { above: 0 }) ?? 5) * 1000,
-    username: v.username ?? env.DEEPN_MQTT_USERNAME,
-    password: password(v['password-file'] ?? env.DEEPN_MQTT_PASSWORD_FILE, env.DEEPN_MQTT_PASSWORD),
   }
-  if (v.ca || v.cert || v.key || v.insecure)
-    fleet.tls = { ca: v.ca, cert: v.cert, key: v.key, rejectUnauthorized: !v.insecure }
   return { fleet, progressMs: (numberOption('--progress', v.progress, { min: 0 }) ?? 10) * 1000 }
 }
 
