@@ -35,7 +35,8 @@ import {
   writeQuantKernelTable,
 } from './wasm/kernels'
 import { qualityTables, validateTables } from './tables'
-import type { DctMethod, EncodeOptions, RawImage, Subsampling } from './types'
+import type { BlockKeepMap, DctMethod, EncodeOptions, RawImage, Subsampling } from './types'
+import { applyBlockKeep, mcuKeepCounts, validateBlockKeep } from './block-keep'
 import { validateImage, validateSubsampling } from './validate'
 
 /** Options after validation and defaults. */
@@ -49,6 +50,7 @@ export interface Resolved {
   /** Fixed Huffman specs per slot (from `options.huffman`), or undefined for Annex K / optimised tables. */
   huffman?: { dc: HuffmanSpec[]; ac: HuffmanSpec[] }
   metadata?: Record<string, unknown>
+  blockKeep?: BlockKeepMap
 }
 
 const OPTION_KEYS = new Set([
@@ -60,6 +62,7 @@ const OPTION_KEYS = new Set([
   'optimizeHuffman',
   'huffman',
   'metadata',
+  'blockKeep',
 ])
 
 export function resolveOptions(image: RawImage, options: EncodeOptions | undefined): Resolved {
@@ -98,7 +101,18 @@ export function resolveOptions(image: RawImage, options: EncodeOptions | undefin
   ) {
     throw new TypeError('metadata: expected a JSON object')
   }
-  return { luma, chroma, subsampling, dct, restartInterval, optimizeHuffman, huffman, metadata: o.metadata }
+  if (o.blockKeep !== undefined) validateBlockKeep(o.blockKeep)
+  return {
+    luma,
+    chroma,
+    subsampling,
+    dct,
+    restartInterval,
+    optimizeHuffman,
+    huffman,
+    metadata: o.metadata,
+    blockKeep: o.blockKeep,
+  }
 }
 
 /** Where the kernel path keeps its tables, strips and row of blocks inside the kernel's memory. */
@@ -146,6 +160,8 @@ export class CoefficientMaker {
   private readonly plan: KernelPlan | null
   private readonly kernelTables: Uint8Array[] = []
   private out: Int16Array
+  /** Coefficients kept per MCU (blockKeep), or null to keep all. */
+  private readonly keep: Uint8Array | null
   /** Per block of the last row(): zigzag index of its last non-zero coefficient (63 when not tracked). */
   readonly last: Int8Array
 
@@ -160,6 +176,7 @@ export class CoefficientMaker {
     this.rows = r.dct === 'islow' ? islowRows : ifastRows
     this.columns = r.dct === 'islow' ? islowColumnsQuantize : ifastColumnsQuantize
     const blocksPerRow = layout.mcusPerRow * layout.blocksInMcu
+    this.keep = r.blockKeep ? mcuKeepCounts(layout, r.blockKeep) : null
     this.last = new Int8Array(blocksPerRow).fill(63)
     const kernel = codecKernels()
     this.plan = kernel ? kernelPlan(kernel, layout, blocksPerRow, r.dct) : null
@@ -221,16 +238,18 @@ export class CoefficientMaker {
               else {
                 rows(strip, at, c.stripWidth, ws)
                 columns(ws, q, out, off)
+                last[off >> 6] = 63 // not tracked here (blockKeep may have lowered the previous row's)
               }
             } else {
               out.fill(0, off, off + 64)
               out[off] = out[off - 64]
-              if (plan) last[off >> 6] = 0
+              last[off >> 6] = 0
             }
           }
         }
       }
     }
+    if (this.keep) applyBlockKeep(out, last, layout, this.keep, row)
     return out
   }
 }
@@ -284,7 +303,8 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   const specs = huffmanSpecs(r, whole, layout)
 
   const channels = layout.components.length
-  const kernel = whole === null ? codecKernels() : null
+  // The fused scan kernel codes blocks as it makes them; selecting coefficients needs the two-stage path.
+  const kernel = whole === null && !r.blockKeep ? codecKernels() : null
   // The kernel path writes the scan into kernel memory: the sink then holds only the headers.
   const sink = new ByteSink(kernel ? 2048 : ((image.width * image.height * channels) >> 3) + 2048)
   sink.bytes(SOI)

@@ -1,5 +1,6 @@
 /** Public codec API (`deepn-edge/codec`): the baseline JPEG encoder, its tables and the DCT statistics hook. */
 export type {
+  BlockKeepMap,
   DctMethod,
   EncodeOptions,
   HuffmanTable,
@@ -23,6 +24,7 @@ export {
   validateTable,
   validateTables,
 } from './tables'
+export { applyBlockKeep, mcuKeepCounts, validateBlockKeep } from './block-keep'
 export { forEachDctBlock, forEachDctBlockFloat } from './blocks'
 export { encodeJpeg, symbolFrequencies } from './encoder'
 export { encoderKernel } from './wasm/kernels'

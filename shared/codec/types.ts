@@ -59,4 +59,14 @@ export interface EncodeOptions {
   huffman?: HuffmanTables
   /** Small JSON object written in one APP9 "DEEPN" segment; omitted when absent. */
   metadata?: Record<string, unknown>
+  /** Per-region coefficient selection (block-keep.ts): blocks keep only their first zig-zag coefficients. */
+  blockKeep?: BlockKeepMap
+}
+
+/** A coarse grid over the frame; each cell says how many zig-zag coefficients its blocks keep (1..64). */
+export interface BlockKeepMap {
+  cols: number
+  rows: number
+  /** cols x rows counts, row-major; a cell covers the same fraction of any frame size. */
+  keep: ArrayLike<number>
 }
