@@ -31,6 +31,10 @@ export interface DetectSetting {
   quality?: number
   scale?: number
   enc: EncodeOptions
+  /** Per-frame options instead of `enc` (spatial maps that follow the frame's motion); `enc` stays the description. */
+  encFor?: (frameIndex: number) => EncodeOptions
+  /** Send the frame downscaled to this size (a baseline: what sending at the detector's input size buys). */
+  resize?: { width: number; height: number }
   /** Key of an earlier setting with the same quantization: same decoded pixels, so its detections are reused. */
   samePixelsAs?: string
 }
@@ -117,8 +121,10 @@ export interface CrossCheck {
 export interface DetectSweepOptions {
   detect: Detect
   encode: Encoder
-  /** The decoder scored (libjpeg-turbo via sharp in the CLI). */
+  /** The decoder scored (libjpeg-turbo via sharp in the CLI); any size, the sweep checks it. */
   decode: Decode
+  /** Downscaler for settings with `resize` (sharp in the CLI). */
+  resize?: (img: RawImage, width: number, height: number) => Promise<RawImage>
   /** Second decoder (jpeg-js) for the cross-check on the first `crossCheckFrames` test frames; none when absent. */
   crossDecode?: Decode
   crossCheckFrames?: number
@@ -135,6 +141,11 @@ export interface DetectSweepResult {
   /** Reference detections (score >= 0.5) per class over all test frames: mAP's per-class supports. */
   referenceClasses: Record<string, number>
   crossCheck?: CrossCheck
+}
+
+function scaleBox(d: Box, sx: number, sy: number): Box {
+  const [x, y, w, h] = d.bbox
+  return { ...d, bbox: [x * sx, y * sy, w * sx, h * sy] }
 }
 
 export async function detectSweep(
@@ -164,9 +175,18 @@ export async function detectSweep(
     for (const d of reference) if (d.score >= 0.5) referenceClasses[d.class] = (referenceClasses[d.class] ?? 0) + 1
     bar.tick()
     const predictions = new Map<string, Box[]>()
+    const small = new Map<string, RawImage>()
     for (let si = 0; si < settings.length; si++) {
       const s = settings[si]
-      const jpg = opts.encode(image, s.enc)
+      let img = image
+      if (s.resize) {
+        const { width, height } = s.resize
+        const key = `${width}x${height}`
+        if (!opts.resize) throw new Error(`setting ${s.key} resizes frames, but the sweep has no resize function`)
+        img = small.get(key) ?? (await opts.resize(image, width, height))
+        small.set(key, img)
+      }
+      const jpg = opts.encode(img, s.encFor ? s.encFor(fi) : s.enc)
       perSetting[si].bytes += jpg.length
       if (opts.saveFrames) {
         const dir = join(opts.saveFrames, s.key)
@@ -179,9 +199,14 @@ export async function detectSweep(
       if (!predicted) {
         bar.setLabel(`frame ${fi} ${s.key}`)
         const decoded = await opts.decode(jpg)
+        if (decoded.width !== img.width || decoded.height !== img.height)
+          throw new Error(`${s.key}: decoded ${decoded.width}x${decoded.height}, encoded ${img.width}x${img.height}`)
         predicted = await opts.detect(decoded)
+        // boxes found on a downscaled frame, in the full frame's pixels
+        if (img !== image)
+          predicted = predicted.map((d) => scaleBox(d, image.width / img.width, image.height / img.height))
         bar.tick()
-        if (opts.crossDecode && n < (opts.crossCheckFrames ?? 1)) {
+        if (opts.crossDecode && img === image && n < (opts.crossCheckFrames ?? 1)) {
           const other = await opts.crossDecode(jpg)
           if (other.data.length !== decoded.data.length)
             throw new Error(`cross-check: the two decoders disagree on the size of ${s.key}`)

@@ -17,11 +17,21 @@ import {
   detectSettings,
   detectSweep,
   detectCsv,
+  type DetectSetting,
   FULL_DETECT_PLAN,
   parseDetectCsv,
   QUICK_DETECT_PLAN,
 } from './detect-sweep'
 import { CocoSsdDetector } from './detector'
+import {
+  type CalibrationFrame,
+  DEFAULT_TILT_SEARCH,
+  detectorTableFile,
+  searchTiltTable,
+  type TiltSearchOptions,
+} from './detector-tables'
+import { learnMap, MAP_QUALITIES, motionGrids, SMALL_HEIGHT, spatialSettings, TILT_SCALES } from './detect-spatial'
+import type { KeepMap } from '../../shared/spatial/learn'
 import { decodeTo, ourEncoder } from './evaluate'
 import { Progress, progressEnabled } from './progress'
 import { imageFolderSource, splitFrames, videoSource, VTEST_AVI, type FrameSource } from './video-frames'
@@ -31,7 +41,15 @@ import { packagePath } from '../../agent/package-root'
 export const NATURAL_DEEPN = packagePath('config', 'tables', 'natural-deepn.json')
 
 /** Quick mode (CI): a few test frames spread over the test half, calibration on every 10th calibration frame. */
-export const QUICK = { frames: 4, every: 40, calibEvery: 10 }
+export const QUICK = { frames: 4, every: 40, calibEvery: 10, searchEvery: 40 }
+
+/** Quick mode's table search: enough to run every stage, not to find a good table. */
+const QUICK_TILT_SEARCH: TiltSearchOptions = {
+  ...DEFAULT_TILT_SEARCH,
+  tilts: [0, 2],
+  chromas: [0.5, 1],
+  scales: [1, 2.5],
+}
 
 const HELP = `usage: deepn eval detect [options]
 
@@ -46,6 +64,10 @@ const HELP = `usage: deepn eval detect [options]
   --tables FILE       more DeepN tables to sweep over --scales (repeatable; natural-deepn is always swept)
   --no-calibrate      skip the DeepN table calibrated on the calibration frames
   --calib-every N     calibrate on every Nth calibration frame (default 1; quick ${QUICK.calibEvery})
+  --no-tune           skip the table tuned for the detector (tilt search on calibration frames)
+  --no-map            skip the learned importance map curves (map + motion)
+  --search-every N    detector-tuned curves learn from every Nth calibration frame (default 5; quick ${QUICK.searchEvery})
+  --target-f1 F       the F1 the table search buys as cheaply as it can (default ${DEFAULT_TILT_SEARCH.targetF1})
   --cross-check N     decode the first N test frames' encodings with jpeg-js too and compare (default 1)
   --model-dir DIR     COCO-SSD model cache (default ${DEFAULT_COCO_SSD_DIR}; npm run fetch:coco-ssd fills it)
   --out DIR           write <name>.csv, <name>.svg, <name>-map.svg, <name>.md and the calibrated table there
@@ -59,15 +81,30 @@ const positiveInt = (name: string, v: string | undefined): number | undefined =>
   numberOption(name, v, { integer: true, min: 1 })
 
 /** libjpeg-turbo, as backends decode: sharp's libvips (its bundled libjpeg is mozjpeg, i.e. libjpeg-turbo's decoder). */
-function sharpDecoder(width: number, height: number): (jpg: Uint8Array) => Promise<RawImage> {
+function sharpDecoder(): (jpg: Uint8Array) => Promise<RawImage> {
   const sharp = loadBackendPackage<typeof import('sharp').default>(
     'sharp',
     'the detection benchmark (deepn eval detect)',
   )
   return async (jpg) => {
     const { data, info } = await sharp(jpg).removeAlpha().raw().toBuffer({ resolveWithObject: true })
-    if (info.width !== width || info.height !== height || info.channels !== 3)
-      throw new Error(`sharp decoded ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`)
+    if (info.channels !== 3) throw new Error(`sharp decoded ${info.channels} channels, expected 3`)
+    const { width, height } = info
+    return { width, height, format: 'rgb', data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
+  }
+}
+
+/** Downscaling as a camera's ISP would before encoding (sharp's default Lanczos filter, exact size). */
+function sharpResizer(): (img: RawImage, width: number, height: number) => Promise<RawImage> {
+  const sharp = loadBackendPackage<typeof import('sharp').default>(
+    'sharp',
+    'the detection benchmark (deepn eval detect)',
+  )
+  return async (img, width, height) => {
+    const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+      .resize(width, height, { fit: 'fill' })
+      .raw()
+      .toBuffer()
     return { width, height, format: 'rgb', data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
   }
 }
@@ -85,6 +122,81 @@ async function calibrate(source: FrameSource, frames: number[], id: string, prog
   return table
 }
 
+interface ModelAwareOptions {
+  clip: string
+  quick: boolean
+  tune: boolean
+  map: boolean
+  /** Calibration frames used: every Nth (the table search uses every other one of those). */
+  every: number
+  targetF1: number
+  progress: boolean
+  command: string
+}
+
+/**
+ * The model-aware curves: detections on the calibration frames feed the table search and the learned map;
+ * motion is replayed over the test half. Only calibration frames tune anything.
+ */
+async function modelAware(
+  source: FrameSource,
+  split: { calibration: number[]; test: number[] },
+  detector: CocoSsdDetector,
+  o: ModelAwareOptions,
+): Promise<{ settings: DetectSetting[]; tilt?: TableFile; map?: KeepMap }> {
+  const small = {
+    width: Math.max(8, Math.round((source.width * SMALL_HEIGHT) / source.height)),
+    height: SMALL_HEIGHT,
+    qualities: o.quick ? [30] : MAP_QUALITIES,
+  }
+  if (!o.tune && !o.map) return { settings: spatialSettings({ tiltScales: [], mapQualities: [], small }) }
+  const frames = split.calibration.filter((i) => i % o.every === 0)
+  const seen: CalibrationFrame[] = []
+  const bar = new Progress(frames.length, o.progress, 'calibration detections')
+  for await (const { index, image } of source.frames(frames)) {
+    seen.push({ index, image, reference: await detector.detect(image) })
+    bar.tick()
+  }
+  bar.end()
+  const provenance = {
+    detector: 'coco-ssd (lite_mobilenet_v2)',
+    calibratedOn: `${source.name} frames ${frames[0]}..${frames.at(-1)} every ${o.every}`,
+    command: o.command,
+  }
+  let tilt: TableFile | undefined
+  if (o.tune) {
+    const search = o.quick ? QUICK_TILT_SEARCH : DEFAULT_TILT_SEARCH
+    const r = await searchTiltTable(
+      seen.filter((_, i) => i % 2 === 0),
+      { detect: (img) => detector.detect(img), decode: sharpDecoder(), encode: ourEncoder() },
+      { ...search, targetF1: o.targetF1 },
+      o.progress,
+    )
+    tilt = detectorTableFile(`${o.clip}-ssd`, r, { ...provenance, targetF1: o.targetF1 })
+  }
+  let map: KeepMap | undefined
+  let motion: Map<number, Uint8Array> | undefined
+  if (o.map) {
+    map = learnMap(
+      `${o.clip}-ssd-map`,
+      seen.map((f) => ({ width: source.width, height: source.height, detections: f.reference })),
+      source.width,
+      source.height,
+    )
+    motion = await motionGrids(source, split.test, map.cols, map.rows, { progress: o.progress })
+  }
+  seen.length = 0 // the frames are no longer needed
+  const settings = spatialSettings({
+    tilt,
+    tiltScales: o.quick ? [1, 3] : TILT_SCALES,
+    map,
+    motion,
+    mapQualities: o.quick ? [5, 30] : MAP_QUALITIES,
+    small,
+  })
+  return { settings, tilt, map }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values: o } = parseOptions({
     args: argv,
@@ -99,6 +211,10 @@ export async function main(argv: string[]): Promise<number> {
       scales: { type: 'string' },
       tables: { type: 'string', multiple: true },
       'no-calibrate': { type: 'boolean' },
+      'no-tune': { type: 'boolean' },
+      'no-map': { type: 'boolean' },
+      'search-every': { type: 'string' },
+      'target-f1': { type: 'string' },
       'calib-every': { type: 'string' },
       'cross-check': { type: 'string' },
       'model-dir': { type: 'string' },
@@ -139,14 +255,14 @@ export async function main(argv: string[]): Promise<number> {
   // load the detector first: a missing package or model cache fails before minutes of calibration
   const detector = await CocoSsdDetector.load({ modelDir: o['model-dir'] })
   try {
+    const clip =
+      source.name
+        .replace(/\.[^.]*$/, '')
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .slice(0, 50) || 'clip'
     let calibrated: TableFile | undefined
     if (!o['no-calibrate']) {
-      const id = `${
-        source.name
-          .replace(/\.[^.]*$/, '')
-          .replace(/[^A-Za-z0-9._-]/g, '-')
-          .slice(0, 50) || 'clip'
-      }-deepn`
+      const id = `${clip}-deepn`
       const frames = split.calibration.filter((i) => i % calibEvery === 0)
       calibrated = await calibrate(source, frames, id, progress)
       calibrated.source = {
@@ -162,10 +278,22 @@ export async function main(argv: string[]): Promise<number> {
       tables,
       scales: numberListOption('--scales', o.scales) ?? base.scales,
     })
+    const model = await modelAware(source, split, detector, {
+      clip,
+      quick: Boolean(o.quick),
+      tune: !o['no-tune'],
+      map: !o['no-map'],
+      every: positiveInt('--search-every', o['search-every']) ?? (o.quick ? QUICK.searchEvery : 5),
+      targetF1: numberOption('--target-f1', o['target-f1'], { min: 0.01, max: 0.999 }) ?? DEFAULT_TILT_SEARCH.targetF1,
+      progress,
+      command: `deepn eval detect ${argv.join(' ')}`.trim(),
+    })
+    settings.push(...model.settings)
     const result = await detectSweep(source, split.test, settings, {
       detect: (img) => detector.detect(img),
       encode: ourEncoder(),
-      decode: sharpDecoder(source.width, source.height),
+      decode: sharpDecoder(),
+      resize: sharpResizer(),
       crossDecode:
         crossFrames > 0
           ? (jpg) => ({
@@ -195,7 +323,9 @@ export async function main(argv: string[]): Promise<number> {
       writeFileSync(join(o.out, `${name}.csv`), detectCsv(result.points))
       writeDetectPlots(o.out, name, result.points)
       writeFileSync(join(o.out, `${name}.md`), md)
-      if (calibrated) writeFileSync(join(o.out, `${calibrated.id}.json`), `${JSON.stringify(calibrated, null, 2)}\n`)
+      for (const t of [calibrated, model.tilt])
+        if (t) writeFileSync(join(o.out, `${t.id}.json`), `${JSON.stringify(t, null, 2)}\n`)
+      if (model.map) writeFileSync(join(o.out, `${model.map.id}.json`), `${JSON.stringify(model.map, null, 2)}\n`)
     }
     return 0
   } finally {

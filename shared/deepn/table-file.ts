@@ -5,6 +5,7 @@
 import type { TableFile } from '../codec/types'
 import { plmParams, plmTable, type PlmParams } from './plm'
 import { tableIdProblem } from '../contract/ids'
+import { tiltParamsOf, tiltTables } from './tilt-table'
 
 export interface CalibrationStats {
   /** What was measured, e.g. 'fashion-mnist train (60000 images)'. */
@@ -53,9 +54,11 @@ export function deepnTableFile(stats: CalibrationStats, opts: DeepnTableOptions)
   }
 }
 
-/** Recomputes a table file at another scale from the σ and PLM recorded in its `source`. */
+/** Recomputes a table file at another scale from what its `source` records (DeepN σ and PLM, or tilt parameters). */
 export function rescaleTableFile(file: TableFile, scale: number, id = `${file.id}@${scale}`): TableFile {
   const src = file.source
+  const tilt = tiltParamsOf(file)
+  if (tilt) return { id, ...tiltTables({ ...tilt, scale }), source: { ...src, scale } }
   const lumaSigma = src?.lumaSigma
   if (src?.method !== 'deepn-plm' || !Array.isArray(lumaSigma))
     throw new Error(`table '${file.id}' has no DeepN σ in its source: cannot rescale`)

@@ -1,0 +1,113 @@
+/**
+ * Tables tuned for a detector, on calibration frames only: a coordinate search over the tilt family
+ * (shared/deepn/tilt-table.ts). Each candidate (tilt, chroma) is swept over a few scales; its cost is the bytes
+ * per frame it needs for `targetF1` against the detector's own detections on the uncompressed calibration
+ * frames (shared/deepn/curve.ts's interpolation, the report's "needs"). First the tilt at chroma 1, then the
+ * chroma at the best tilt: (tilts + chromas - 1) x scales trials, each one encode, decode and detect per frame.
+ */
+import type { EncodeOptions, RawImage, TableFile } from '../../shared/codec/types'
+import { rateAtAccuracy } from '../../shared/deepn/curve'
+import { type TiltParams, tiltTableFile, tiltTables } from '../../shared/deepn/tilt-table'
+import type { Decode, Detect } from './detect-sweep'
+import { type Box, matchFrame, prf, sumCounts } from './detection-metric'
+import type { Encoder } from './evaluate'
+import { Progress } from './progress'
+
+export interface TiltSearchOptions {
+  tilts: number[]
+  chromas: number[]
+  scales: number[]
+  /** The F1 the search buys as cheaply as it can. */
+  targetF1: number
+  /** Extra encoder options every trial uses (e.g. optimal Huffman, as the product would send). */
+  enc?: EncodeOptions
+}
+
+export const DEFAULT_TILT_SEARCH: TiltSearchOptions = {
+  tilts: [0, 0.5, 1, 2, 4],
+  chromas: [0.25, 0.5, 1],
+  scales: [0.6, 1, 1.6, 2.5, 4],
+  targetF1: 0.96,
+  enc: { optimizeHuffman: true },
+}
+
+export interface TiltTrial extends Omit<TiltParams, 'scale'> {
+  scale: number
+  meanBytes: number
+  f1: number
+}
+
+export interface TiltSearchResult {
+  best: TiltParams
+  /** Bytes per frame the best candidate needs for the target F1. */
+  bytesAtTarget: number
+  trials: TiltTrial[]
+}
+
+export interface CalibrationFrame {
+  index: number
+  image: RawImage
+  reference: Box[]
+}
+
+export async function searchTiltTable(
+  frames: readonly CalibrationFrame[],
+  io: { detect: Detect; decode: Decode; encode: Encoder },
+  o: TiltSearchOptions,
+  progress = false,
+): Promise<TiltSearchResult> {
+  if (frames.length === 0) throw new RangeError('the table search needs calibration frames')
+  const trials: TiltTrial[] = []
+  const bar = new Progress((o.tilts.length + o.chromas.length - 1) * o.scales.length * frames.length, progress)
+  const sweep = async (tilt: number, chroma: number): Promise<number> => {
+    const pts: TiltTrial[] = []
+    for (const scale of o.scales) {
+      const tables = tiltTables({ tilt, chroma, scale })
+      let bytes = 0
+      const counts = []
+      for (const f of frames) {
+        bar.setLabel(`table search tilt ${tilt} chroma ${chroma} scale ${scale}`)
+        const jpg = io.encode(f.image, { subsampling: '420', ...o.enc, tables })
+        bytes += jpg.length
+        counts.push(matchFrame(f.reference, await io.detect(await io.decode(jpg))))
+        bar.tick()
+      }
+      pts.push({ tilt, chroma, scale, meanBytes: bytes / frames.length, f1: prf(sumCounts(counts)).f1 })
+    }
+    trials.push(...pts)
+    const at = rateAtAccuracy(
+      pts.map((p) => ({ rate: p.meanBytes, accuracy: p.f1 })),
+      o.targetF1,
+    )
+    return at?.rate ?? Infinity
+  }
+  let best = { tilt: o.tilts[0], chroma: 1, bytes: Infinity }
+  for (const tilt of o.tilts) {
+    const bytes = await sweep(tilt, 1)
+    if (bytes < best.bytes) best = { tilt, chroma: 1, bytes }
+  }
+  for (const chroma of o.chromas) {
+    if (chroma === 1) continue
+    const bytes = await sweep(best.tilt, chroma)
+    if (bytes < best.bytes) best = { ...best, chroma, bytes }
+  }
+  bar.end()
+  if (!Number.isFinite(best.bytes))
+    throw new Error(
+      `no candidate reached F1 ${o.targetF1} on the calibration frames: lower --target-f1 or add finer --scales`,
+    )
+  // The table's own scale: the coarsest trial scale of the winner that still reached the target.
+  const won = trials.filter((t) => t.tilt === best.tilt && t.chroma === best.chroma && t.f1 >= o.targetF1)
+  const scale = Math.max(...won.map((t) => t.scale))
+  return { best: { tilt: best.tilt, chroma: best.chroma, scale }, bytesAtTarget: best.bytes, trials }
+}
+
+/** The search's winner as a table file that records how to rebuild it. */
+export function detectorTableFile(id: string, r: TiltSearchResult, extra: Record<string, unknown>): TableFile {
+  return tiltTableFile(id, r.best, {
+    ...extra,
+    bytesAtTargetOnCalibration: Math.round(r.bytesAtTarget),
+    trials: r.trials.map((t) => [t.tilt, t.chroma, t.scale, Math.round(t.meanBytes), Math.round(t.f1 * 1e4) / 1e4]),
+    trialColumns: ['tilt', 'chroma', 'scale', 'meanBytes', 'f1'],
+  })
+}

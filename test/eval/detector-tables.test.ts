@@ -1,0 +1,127 @@
+/**
+ * The detector-tuned table search and the model-aware settings. The search's detector here is a rule on the
+ * decoded pixels (one box while the frame stays within an error bound), so the test knows which candidate must
+ * win; the real COCO-SSD run is in detect-quick.test.ts.
+ */
+import t from 'tap'
+import { encodeJpeg } from '../../shared/codec/encoder'
+import type { RawImage } from '../../shared/codec/types'
+import { rescaleTableFile } from '../../shared/deepn/table-file'
+import { detectorTableFile, searchTiltTable } from '../../scripts/eval/detector-tables'
+import { frameKeep, spatialSettings } from '../../scripts/eval/detect-spatial'
+import type { Box } from '../../scripts/eval/detection-metric'
+import { decodeTo } from '../../scripts/eval/evaluate'
+import { crop, photos } from '../codec/helpers'
+
+const box: Box = { bbox: [8, 8, 32, 32], class: 'person', score: 0.9 }
+const frames = photos()
+  .slice(0, 3)
+  .map((p, index) => {
+    const image = crop(p, 0, 0, 96, 64)
+    const rgb: RawImage = { ...image, format: 'rgb', data: image.data }
+    return { index, image: rgb, reference: [box] }
+  })
+
+/** One box while the decoded frame stays within `mse` of the frame last encoded. */
+const mseRule =
+  (mse: number, original: () => RawImage) =>
+  async (img: RawImage): Promise<Box[]> => {
+    const o = original()
+    let e = 0
+    for (let i = 0; i < img.data.length; i++) e += (img.data[i] - o.data[i]) ** 2
+    return e / img.data.length <= mse ? [box] : []
+  }
+
+t.test('the search sweeps tilt at chroma 1, then chroma at the best tilt, and keeps the cheapest', async (t) => {
+  let current: RawImage = frames[0].image
+  const encode = (img: RawImage, o: Parameters<typeof encodeJpeg>[1]) => {
+    current = img
+    return encodeJpeg(img, o)
+  }
+  const detect = mseRule(60, () => current)
+  const decode = (jpg: Uint8Array): RawImage => ({
+    width: current.width,
+    height: current.height,
+    format: 'rgb',
+    data: decodeTo(jpg, 3, current.width, current.height),
+  })
+  const r = await searchTiltTable(
+    frames,
+    { detect, decode, encode },
+    {
+      tilts: [0, 1],
+      chromas: [0.5, 1],
+      scales: [0.3, 1, 3, 8],
+      targetF1: 0.99,
+    },
+  )
+  t.equal(r.trials.length, (2 + 2 - 1) * 4, 'tilts x scales, then the other chromas x scales')
+  t.ok(r.trials.some((x) => x.f1 === 1) && r.trials.some((x) => x.f1 === 0), 'the rule both keeps and loses the box')
+  t.ok(
+    r.trials.every((x) => x.tilt === r.best.tilt || x.chroma === 1),
+    'chroma only tried at the best tilt',
+  )
+  const won = r.trials.filter((x) => x.tilt === r.best.tilt && x.chroma === r.best.chroma && x.f1 >= 0.99)
+  t.equal(r.best.scale, Math.max(...won.map((x) => x.scale)), 'the coarsest scale that reached the target')
+  const file = detectorTableFile('cam-ssd', r, { detector: 'rule' })
+  t.same(rescaleTableFile(file, r.best.scale).luma, file.luma, 'the file rebuilds itself from its source')
+  t.equal((file.source!.trials as unknown[]).length, r.trials.length, 'every trial recorded')
+  await t.rejects(
+    searchTiltTable(
+      frames,
+      { detect: async () => [], decode, encode },
+      { tilts: [0], chromas: [1], scales: [1], targetF1: 0.5 },
+    ),
+    /no candidate reached F1 0\.5 on the calibration frames/,
+  )
+})
+
+t.test('frameKeep: learned levels, moving cells raised to every coefficient', async (t) => {
+  const map = { id: 'm', cols: 3, rows: 1, levels: '012', keep: [1, 6, 20] }
+  t.same(Array.from(frameKeep(map, undefined).keep), [1, 6, 20])
+  t.same(Array.from(frameKeep(map, Uint8Array.from([0, 1, 0])).keep), [1, 64, 20])
+})
+
+t.test(
+  'spatialSettings: tuned table with its optimal-Huffman twin, map curves per frame, downscaled baseline',
+  async (t) => {
+    const tilt = detectorTableFile(
+      'cam-ssd',
+      { best: { tilt: 2, chroma: 0.5, scale: 1 }, bytesAtTarget: 1, trials: [] },
+      {},
+    )
+    const map = { id: 'm', cols: 2, rows: 1, levels: '01', keep: [1, 6] }
+    const motion = new Map([[7, Uint8Array.from([1, 0])]])
+    const s = spatialSettings({
+      tilt,
+      tiltScales: [1, 2],
+      map,
+      motion,
+      mapQualities: [30],
+      small: { width: 40, height: 30, qualities: [50] },
+    })
+    t.same(
+      s.map((x) => x.key),
+      [
+        'cam-ssd-x1',
+        'cam-ssd-opt-x1',
+        'cam-ssd-x2',
+        'cam-ssd-opt-x2',
+        'jpeg+map-q30',
+        'cam-ssd+map-x1',
+        'cam-ssd+map-x2',
+        'jpeg-40x30-q50',
+      ],
+    )
+    t.equal(s[1].samePixelsAs, 'cam-ssd-x1')
+    const m = s[4]
+    t.same(Array.from(m.encFor!(7).blockKeep!.keep), [64, 6], 'frame 7 moves in cell 0')
+    t.same(Array.from(m.encFor!(8).blockKeep!.keep), [1, 6], 'frame 8 has no motion')
+    t.equal(
+      m.encFor!(8).optimizeHuffman,
+      true,
+      'map curves use optimal Huffman codes (DC-only blocks cost an EOB each)',
+    )
+    t.same(s[7].resize, { width: 40, height: 30 })
+  },
+)
