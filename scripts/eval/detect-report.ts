@@ -9,7 +9,8 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { equalAccuracyRatio, type RatePoint } from '../../shared/deepn/curve'
 import type { CrossCheck, DetectPoint } from './detect-sweep'
-import { prf } from './detection-metric'
+import { mulberry32 } from '../../shared/deepn/optimize'
+import { type Counts, prf } from './detection-metric'
 import { svgPlot } from './plot'
 
 export const F1_TARGETS = [0.98, 0.95, 0.9]
@@ -69,7 +70,77 @@ export function detectRatios(points: readonly DetectPoint[], targets = F1_TARGET
   return rows
 }
 
+export interface RatioBand {
+  curve: string
+  target: number
+  /** 95% percentile interval of the honest ratio over paired frame resamples; absent when too few resamples reach the target. */
+  low?: number
+  high?: number
+}
+
+/**
+ * Paired percentile bootstrap of the honest ratios: each resample draws the same test frames (with replacement)
+ * for every setting, recomputes every curve's F1 and bytes, and walks the curves as detectRatios does. A ratio
+ * at one F1 level moves with the noise of both curves near that level; this says by how much.
+ */
+export function bootstrapRatios(
+  points: readonly DetectPoint[],
+  perFrame: readonly { counts: readonly Counts[]; bytes: readonly number[] }[],
+  opts: { resamples?: number; seed?: number; targets?: number[] } = {},
+): RatioBand[] {
+  const resamples = opts.resamples ?? 200
+  const targets = opts.targets ?? F1_TARGETS
+  const n = perFrame[0]?.counts.length ?? 0
+  if (n === 0 || perFrame.length !== points.length)
+    throw new RangeError('bootstrapRatios: per-frame data must match the points')
+  const rand = mulberry32(opts.seed ?? 12)
+  const samples = new Map<string, number[]>()
+  const pick = new Int32Array(n)
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < n; i++) pick[i] = Math.floor(rand() * n)
+    const resampled = points.map((p, si): DetectPoint => {
+      const { counts, bytes } = perFrame[si]
+      let tp = 0
+      let fp = 0
+      let fn = 0
+      let b = 0
+      for (const i of pick) {
+        tp += counts[i].tp
+        fp += counts[i].fp
+        fn += counts[i].fn
+        b += bytes[i]
+      }
+      return { ...p, tp, fp, fn, ...prf({ tp, fp, fn }), meanBytes: b / n }
+    })
+    for (const row of detectRatios(resampled, targets)) {
+      if (row.honest === undefined) continue
+      const k = `${row.curve}@${row.target}`
+      const list = samples.get(k) ?? []
+      list.push(row.honest)
+      samples.set(k, list)
+    }
+  }
+  const bands: RatioBand[] = []
+  for (const curve of new Set(points.map((p) => p.curve))) {
+    for (const target of targets) {
+      const list = (samples.get(`${curve}@${target}`) ?? []).sort((a, b) => a - b)
+      if (list.length < 0.9 * resamples) {
+        bands.push({ curve, target })
+        continue
+      }
+      const at = (q: number) => list[Math.min(list.length - 1, Math.round(q * (list.length - 1)))]
+      bands.push({ curve, target, low: at(0.025), high: at(0.975) })
+    }
+  }
+  return bands
+}
+
 const f = (v: number | undefined, d: number, bound = '') => (v === undefined ? 'n/a' : bound + v.toFixed(d))
+function band(bands: RatioBand[] | undefined, r: DetectRatioRow): string {
+  const x = bands?.find((b) => b.curve === r.curve && b.target === r.target)
+  if (!x || r.honest === undefined) return ''
+  return x.low === undefined ? ' [unstable]' : ` [${x.low.toFixed(2)}, ${x.high!.toFixed(2)}]`
+}
 const kb = (v: number | undefined, bound = '') => (v === undefined ? 'n/a' : `${bound}${(v / 1000).toFixed(1)}`)
 const setting = (p: DetectPoint) => (p.quality !== undefined ? `q${p.quality}` : `×${p.scale}`)
 
@@ -82,6 +153,8 @@ export interface DetectReportInfo {
   seconds?: number
   command?: string
   crossCheck?: CrossCheck
+  /** Bootstrap intervals of the honest ratios (not kept in the CSV). */
+  bands?: RatioBand[]
 }
 
 export function detectMarkdown(points: readonly DetectPoint[], info: DetectReportInfo): string {
@@ -100,7 +173,7 @@ export function detectMarkdown(points: readonly DetectPoint[], info: DetectRepor
       : []),
     `JPEG q100: ${kb(q100.meanBytes)} KB per frame, F1 ${q100.f1.toFixed(4)} [${q100.f1Low.toFixed(4)}, ${q100.f1High.toFixed(4)}], mAP@0.5 ${q100.map.toFixed(4)}.`,
     '',
-    "Ratios at equal F1 (whole file). Paper: JPEG q100 bytes / the curve's bytes. Honest: the cheapest standard JPEG quality's bytes (Annex K Huffman, interpolated between qualities) / the curve's bytes. Last column: the same against standard JPEG with per-frame optimal Huffman tables, the fair anchor for curves that use them (`-opt`, `+map`). n/a: the curve never reaches that F1; ≥: even its cheapest point does, so the ratio is a lower bound.",
+    "Ratios at equal F1 (whole file). Paper: JPEG q100 bytes / the curve's bytes. Honest: the cheapest standard JPEG quality's bytes (Annex K Huffman, interpolated between qualities) / the curve's bytes. In brackets: its 95% interval from a paired bootstrap over test frames (200 resamples; 'unstable' when over 10% of resamples never reach that F1). Last column: the same against standard JPEG with per-frame optimal Huffman tables, the fair anchor for curves that use them (`-opt`, `+map`). n/a: the curve never reaches that F1; ≥: even its cheapest point does, so the ratio is a lower bound.",
     '',
     '| curve | F1 target | its KB/frame | standard JPEG KB/frame | paper (vs q100) | honest (vs standard JPEG) | vs standard + optimal Huffman |',
     '|---|---|---|---|---|---|---|',
@@ -108,7 +181,7 @@ export function detectMarkdown(points: readonly DetectPoint[], info: DetectRepor
   for (const r of detectRatios(points)) {
     const b = r.lowerBound ? '≥ ' : ''
     lines.push(
-      `| ${r.curve} | ${r.target.toFixed(2)} | ${kb(r.bytes, r.lowerBound ? '≤ ' : '')} | ${kb(r.jpegBytes)} | ${f(r.paper, 2, b)} | ${r.curve === 'jpeg' ? '1 (itself)' : f(r.honest, 2, b)} | ${r.curve === 'jpeg-opt' ? '1 (itself)' : f(r.honestOpt, 2, b)} |`,
+      `| ${r.curve} | ${r.target.toFixed(2)} | ${kb(r.bytes, r.lowerBound ? '≤ ' : '')} | ${kb(r.jpegBytes)} | ${f(r.paper, 2, b)} | ${r.curve === 'jpeg' ? '1 (itself)' : f(r.honest, 2, b) + band(info.bands, r)} | ${r.curve === 'jpeg-opt' ? '1 (itself)' : f(r.honestOpt, 2, b)} |`,
     )
   }
   lines.push(

@@ -141,6 +141,8 @@ export interface DetectSweepResult {
   /** Reference detections (score >= 0.5) per class over all test frames: mAP's per-class supports. */
   referenceClasses: Record<string, number>
   crossCheck?: CrossCheck
+  /** Per setting (same order as points), per test frame: match counts and bytes, for paired bootstraps. */
+  perFrame: { counts: Counts[]; bytes: number[] }[]
 }
 
 function scaleBox(d: Box, sx: number, sy: number): Box {
@@ -159,6 +161,7 @@ export async function detectSweep(
     counts: [] as Counts[],
     frames: [] as { reference: Box[]; predicted: Box[] }[],
     bytes: 0,
+    frameBytes: [] as number[],
   }))
   const own = settings.filter((s) => !s.samePixelsAs).length
   const bar = new Progress(testFrames.length * (own + 1), opts.progress)
@@ -188,6 +191,7 @@ export async function detectSweep(
       }
       const jpg = opts.encode(img, s.encFor ? s.encFor(fi) : s.enc)
       perSetting[si].bytes += jpg.length
+      perSetting[si].frameBytes.push(jpg.length)
       if (opts.saveFrames) {
         const dir = join(opts.saveFrames, s.key)
         mkdirSync(dir, { recursive: true })
@@ -258,6 +262,7 @@ export async function detectSweep(
     points,
     referenceDetections: refCount / n,
     referenceClasses,
+    perFrame: perSetting.map((r) => ({ counts: r.counts, bytes: r.frameBytes })),
     ...(opts.crossDecode ? { crossCheck: cross } : {}),
   }
 }

@@ -12,7 +12,7 @@ import { parseTableFile } from '../../shared/codec/tables'
 import type { RawImage, TableFile } from '../../shared/codec/types'
 import { loadBackendPackage } from '../common/backend-package'
 import { DEFAULT_COCO_SSD_DIR } from './coco-ssd-model'
-import { detectMarkdown, writeDetectPlots } from './detect-report'
+import { bootstrapRatios, detectMarkdown, writeDetectPlots } from './detect-report'
 import {
   detectSettings,
   detectSweep,
@@ -316,6 +316,7 @@ export async function main(argv: string[]): Promise<number> {
       seconds,
       command: `deepn eval detect ${argv.join(' ')}`.trim(),
       crossCheck: result.crossCheck,
+      bands: bootstrapRatios(result.points, result.perFrame),
     })
     process.stdout.write(md)
     if (o.out) {

@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseTableFile } from '../../shared/codec/tables'
-import { detectMarkdown, detectRatios } from '../../scripts/eval/detect-report'
+import { bootstrapRatios, detectMarkdown, detectRatios } from '../../scripts/eval/detect-report'
 import { detectCsv, detectSettings, parseDetectCsv, type DetectPoint } from '../../scripts/eval/detect-sweep'
 
 const pt = (curve: string, meanBytes: number, f1: number, extra: Partial<DetectPoint> = {}): DetectPoint => ({
@@ -89,5 +89,31 @@ t.test("detectSettings: optimal-Huffman twins reuse their quality's pixels; dupl
   t.throws(
     () => detectSettings({ qualities: [50], optimizeHuffman: false, tables: [table, table], scales: [1] }),
     /both 'natural-deepn-x1'/,
+  )
+})
+
+t.test('bootstrapRatios: paired resamples give a band around the ratio, and say when it is unstable', async (t) => {
+  // 20 frames; each setting's per-frame counts reproduce its F1 on average but vary by frame
+  const perFrame = points.map((p) => {
+    const misses = Math.round((1 - p.f1) * 100) // per 100 boxes, spread over frames
+    const counts = Array.from({ length: 20 }, (_, i) => {
+      const fn = Math.floor(misses / 20) + (i < misses % 20 ? 1 : 0)
+      return { tp: 5 - Math.min(5, fn), fp: 0, fn: Math.min(5, fn) }
+    })
+    return { counts, bytes: Array.from({ length: 20 }, (_, i) => p.meanBytes * (0.8 + (0.4 * i) / 19)) }
+  })
+  const bands = bootstrapRatios(points, perFrame, { resamples: 100, seed: 1 })
+  const b = (c: string, f: number) => bands.find((x) => x.curve === c && x.target === f)!
+  t.equal(bands.length, 2 * 3, 'one band per curve and target')
+  const twice = b('cand', 0.95)
+  t.ok(twice.low !== undefined && twice.high !== undefined, 'a band where both curves reach 0.95')
+  t.ok(twice.low! <= twice.high!, `band ${twice.low}..${twice.high}`)
+  t.equal(b('jpeg', 0.98).low, undefined, 'no honest ratio for standard JPEG itself')
+  t.throws(() => bootstrapRatios(points, perFrame.slice(1)), /per-frame data must match/)
+  const md = detectMarkdown(points, { source: 's', testFrames: 't', bands })
+  t.match(
+    md,
+    /\| cand \| 0\.95 \| .* \| \d\.\d\d \[\d\.\d\d, \d\.\d\d\] \|/,
+    'the report prints the band next to the ratio',
   )
 })
