@@ -6,9 +6,10 @@
  * (EncodeOptions.blockKeep). Also the tables tuned for the detector (detector-tables.ts) and the baseline of
  * sending frames at the detector's input size.
  */
+import { readFileSync } from 'node:fs'
 import type { BlockKeepMap, EncodeOptions, RawImage } from '../../shared/codec/types'
 import { rescaleTableFile } from '../../shared/deepn/table-file'
-import { type KeepMap, learnKeepMap, type SeenFrame } from '../../shared/spatial/learn'
+import { type KeepMap, keepMapProblem, learnKeepMap, type SeenFrame } from '../../shared/spatial/learn'
 import type { DetectSetting } from './detect-sweep'
 import type { TableFile } from '../../shared/codec/types'
 import type { FrameSource } from './video-frames'
@@ -27,6 +28,19 @@ export function mapGrid(width: number, height: number): { cols: number; rows: nu
 
 export function learnMap(id: string, frames: readonly SeenFrame[], width: number, height: number): KeepMap {
   return learnKeepMap(frames, { id, ...mapGrid(width, height) }).map
+}
+
+/** An importance map file from an earlier run (or the backend), checked before minutes of work depend on it. */
+export function readKeepMap(file: string): KeepMap {
+  let m: KeepMap
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8')) as KeepMap
+  } catch (e) {
+    throw new Error(`--keep-map ${file}: ${(e as Error).message}`)
+  }
+  const problem = keepMapProblem(m)
+  if (problem) throw new Error(`--keep-map ${file}: ${problem}`)
+  return m
 }
 
 /** Motion per test frame: running background of 8x8 mean luma, replayed over the frames before each. */

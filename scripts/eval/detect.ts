@@ -30,7 +30,16 @@ import {
   searchTiltTable,
   type TiltSearchOptions,
 } from './detector-tables'
-import { learnMap, MAP_QUALITIES, motionGrids, SMALL_HEIGHT, spatialSettings, TILT_SCALES } from './detect-spatial'
+import {
+  learnMap,
+  MAP_QUALITIES,
+  motionGrids,
+  readKeepMap,
+  SMALL_HEIGHT,
+  spatialSettings,
+  TILT_SCALES,
+} from './detect-spatial'
+import { tiltParamsOf } from '../../shared/deepn/tilt-table'
 import type { KeepMap } from '../../shared/spatial/learn'
 import { decodeTo, ourEncoder } from './evaluate'
 import { Progress, progressEnabled } from './progress'
@@ -66,6 +75,9 @@ const HELP = `usage: deepn eval detect [options]
   --calib-every N     calibrate on every Nth calibration frame (default 1; quick ${QUICK.calibEvery})
   --no-tune           skip the table tuned for the detector (tilt search on calibration frames)
   --no-map            skip the learned importance map curves (map + motion)
+  --tuned-table FILE  use this detector-tuned table (a run's <clip>-ssd.json) instead of searching one
+  --keep-map FILE     use this importance map (a run's <clip>-ssd-map.json) instead of learning one
+                      (both: score tables and maps tuned for one detector with another, --detector)
   --search-every N    detector-tuned curves learn from every Nth calibration frame (default 5; quick ${QUICK.searchEvery})
   --target-f1 F       the F1 the table search buys as cheaply as it can (default ${DEFAULT_TILT_SEARCH.targetF1})
   --cross-check N     decode the first N test frames' encodings with jpeg-js too and compare (default 1)
@@ -127,6 +139,9 @@ interface ModelAwareOptions {
   quick: boolean
   tune: boolean
   map: boolean
+  /** A tuned table / map from an earlier run (e.g. for another detector): used as is, nothing learned. */
+  tiltTable?: TableFile
+  keepMap?: KeepMap
   /** Calibration frames used: every Nth (the table search uses every other one of those). */
   every: number
   targetF1: number
@@ -149,8 +164,9 @@ async function modelAware(
     height: SMALL_HEIGHT,
     qualities: o.quick ? [30] : MAP_QUALITIES,
   }
-  if (!o.tune && !o.map) return { settings: spatialSettings({ tiltScales: [], mapQualities: [], small }) }
-  const frames = split.calibration.filter((i) => i % o.every === 0)
+  const learnTable = o.tune && !o.tiltTable
+  const learnMapToo = o.map && !o.keepMap
+  const frames = learnTable || learnMapToo ? split.calibration.filter((i) => i % o.every === 0) : []
   const seen: CalibrationFrame[] = []
   const bar = new Progress(frames.length, o.progress, 'calibration detections')
   for await (const { index, image } of source.frames(frames)) {
@@ -163,8 +179,8 @@ async function modelAware(
     calibratedOn: `${source.name} frames ${frames[0]}..${frames.at(-1)} every ${o.every}`,
     command: o.command,
   }
-  let tilt: TableFile | undefined
-  if (o.tune) {
+  let tilt: TableFile | undefined = o.tune ? o.tiltTable : undefined
+  if (learnTable) {
     const search = o.quick ? QUICK_TILT_SEARCH : DEFAULT_TILT_SEARCH
     const r = await searchTiltTable(
       seen.filter((_, i) => i % 2 === 0),
@@ -174,17 +190,16 @@ async function modelAware(
     )
     tilt = detectorTableFile(`${o.clip}-ssd`, r, { ...provenance, targetF1: o.targetF1 })
   }
-  let map: KeepMap | undefined
+  let map: KeepMap | undefined = o.map ? o.keepMap : undefined
   let motion: Map<number, Uint8Array> | undefined
-  if (o.map) {
+  if (learnMapToo)
     map = learnMap(
       `${o.clip}-ssd-map`,
       seen.map((f) => ({ width: source.width, height: source.height, detections: f.reference })),
       source.width,
       source.height,
     )
-    motion = await motionGrids(source, split.test, map.cols, map.rows, { progress: o.progress })
-  }
+  if (map) motion = await motionGrids(source, split.test, map.cols, map.rows, { progress: o.progress })
   seen.length = 0 // the frames are no longer needed
   const settings = spatialSettings({
     tilt,
@@ -195,6 +210,13 @@ async function modelAware(
     small,
   })
   return { settings, tilt, map }
+}
+
+function readTiltTable(file: string): TableFile {
+  const t = parseTableFile(readFileSync(file, 'utf8'), file)
+  if (!tiltParamsOf(t))
+    throw new UsageError(`--tuned-table ${file}: not a tuned (annexk-tilt) table: its source has no tilt`)
+  return t
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -213,6 +235,8 @@ export async function main(argv: string[]): Promise<number> {
       'no-calibrate': { type: 'boolean' },
       'no-tune': { type: 'boolean' },
       'no-map': { type: 'boolean' },
+      'tuned-table': { type: 'string' },
+      'keep-map': { type: 'string' },
       'search-every': { type: 'string' },
       'target-f1': { type: 'string' },
       'calib-every': { type: 'string' },
@@ -250,6 +274,8 @@ export async function main(argv: string[]): Promise<number> {
   const qualities = numberListOption('--qualities', o.qualities) ?? base.qualities
   if (!qualities.includes(100)) qualities.push(100) // the paper metric's reference point
   const tables = [NATURAL_DEEPN, ...(o.tables ?? [])].map((f) => parseTableFile(readFileSync(f, 'utf8'), f))
+  const tuned = o['tuned-table'] ? readTiltTable(o['tuned-table']) : undefined
+  const keepMap = o['keep-map'] ? readKeepMap(o['keep-map']) : undefined
   const progress = progressEnabled(Boolean(o.progress))
   const t0 = Date.now()
   // load the detector first: a missing package or model cache fails before minutes of calibration
@@ -283,6 +309,8 @@ export async function main(argv: string[]): Promise<number> {
       quick: Boolean(o.quick),
       tune: !o['no-tune'],
       map: !o['no-map'],
+      tiltTable: tuned,
+      keepMap,
       every: positiveInt('--search-every', o['search-every']) ?? (o.quick ? QUICK.searchEvery : 5),
       targetF1: numberOption('--target-f1', o['target-f1'], { min: 0.01, max: 0.999 }) ?? DEFAULT_TILT_SEARCH.targetF1,
       progress,

@@ -1,7 +1,7 @@
 // `deepn eval detect --quick`, end to end as CI runs it: vtest.avi through ffmpeg, our encoder, libjpeg-turbo
 // (sharp) and jpeg-js, COCO-SSD on TF.js wasm from the verified model cache.
 import t from 'tap'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { main } from '../../scripts/eval/cli'
 import { verifyCocoSsdCache } from '../../scripts/eval/coco-ssd-model'
@@ -135,4 +135,12 @@ t.test('a bad model cache or flag ends with one line naming it', async (t) => {
   )
   await t.rejects(capture(['detect', '--every', '0']), /--every must be an integer >= 1, got '0'/)
   await t.rejects(capture(['detect', '--video', VTEST_AVI, '--images', dir]), /--video FILE or --images DIR, not both/)
+  const natural = join(__dirname, '../../config/tables/natural-deepn.json')
+  await t.rejects(
+    capture(['detect', '--quick', '--tuned-table', natural]),
+    /--tuned-table .*natural-deepn\.json: not a tuned \(annexk-tilt\) table/,
+  )
+  const badMap = join(dir, 'map.json')
+  writeFileSync(badMap, JSON.stringify({ id: 'm', cols: 2, rows: 1, levels: '05', keep: [1, 6] }))
+  await t.rejects(capture(['detect', '--quick', '--keep-map', badMap]), /--keep-map .*map\.json: levels: '5' is not a level/)
 })
