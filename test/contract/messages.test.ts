@@ -68,19 +68,23 @@ const META: Required<FrameMetadata> = {
   width: 32,
   height: 24,
   quantDigest: '0123456789abcdef',
+  keepMap: 'lot-a.v3',
 }
 
 t.test('frame metadata: APP9 record, user properties and the stamped JPEG read back the same', async (t) => {
   t.same(parseFrameMetadata(frameMetadataRecord(META)), META)
   t.same(
     Object.keys(frameMetadataRecord(META)),
-    ['seq', 'capturedAt', 'tableId', 'deviceId', 'width', 'height', 'quantDigest'],
+    ['seq', 'capturedAt', 'tableId', 'deviceId', 'width', 'height', 'quantDigest', 'keepMap'],
     'documented field order',
   )
   t.same(parseFrameUserProperties(frameUserProperties(META)), META)
   t.same(frameUserProperties(META).seq, '42', 'user properties are strings')
-  const { quantDigest: _, ...old } = META
+  const { quantDigest: _, keepMap: __, ...old } = META
   t.same(parseFrameMetadata(frameMetadataRecord(old)), old, 'agents before quantDigest')
+  const { keepMap: ___, ...noMap } = META
+  t.same(parseFrameMetadata(frameMetadataRecord(noMap)), noMap, 'no keep map: no field')
+  t.notOk('keepMap' in frameUserProperties(noMap), 'nor user property')
   const jpeg = stripSegment(makeFrame({ deviceId: 'cam-1', seq: 1 }), 0xe9)
   t.same(readFrameMetadata(stampMetadata(jpeg, META)), META, 'stamped into a real JPEG and read back')
   t.equal(readFrameMetadata(jpeg), undefined, 'no segment: undefined')
@@ -98,6 +102,8 @@ t.test('frame metadata: APP9 record, user properties and the stamped JPEG read b
     ['width', { width: 0 }, /width must be a positive integer, got 0/],
     ['height', { height: 2.5 }, /height must be a positive integer/],
     ['quantDigest', { quantDigest: 'XYZ' }, /quantDigest must be 16 lowercase hex digits/],
+    ['keepMap', { keepMap: 'a/b' }, /keepMap must be a keep map id/],
+    ['keepMap', { keepMap: 3 }, /keepMap must be a keep map id/],
   ]
   for (const [field, patch, re] of bad)
     refuses(t, () => parseFrameMetadata({ ...frameMetadataRecord(META), ...patch }), field, re, `metadata ${field}`)
