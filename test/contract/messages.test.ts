@@ -169,6 +169,7 @@ const TELEMETRY: TelemetryMessage = {
   encodeMs: { p50: 4.5, p95: 9.25 },
   encoderKernel: 'wasm-simd',
   meanBytesPerFrame: 20000,
+  keepMap: { id: 'lot-a.v3', fullShare: 0.25 },
   memory: { rss: 50_000_000, heapUsed: 9_000_000 },
   mqtt: { protocol: '5', maxPacketSize: 268435455 },
   delivery: 'puback',
@@ -177,7 +178,7 @@ const TELEMETRY: TelemetryMessage = {
 
 t.test('telemetry', async (t) => {
   t.same(parseTelemetry(buildTelemetry(TELEMETRY)), TELEMETRY)
-  const { lastError: _l, meanBytesPerFrame: _m, ...minimal } = { ...TELEMETRY, encodeMs: {}, mqtt: {} }
+  const { lastError: _l, meanBytesPerFrame: _m, keepMap: _k, ...minimal } = { ...TELEMETRY, encodeMs: {}, mqtt: {} }
   t.same(parseTelemetry(buildTelemetry(minimal as TelemetryMessage)), minimal, 'optional parts absent')
   const bad = (patch: object): string => JSON.stringify({ ...TELEMETRY, ...patch })
   refuses(
@@ -202,6 +203,14 @@ t.test('telemetry', async (t) => {
     /'mqtt\.protocol' must be one of '5', '3\.1\.1'/,
     'protocol',
   )
+  refuses(
+    t,
+    () => parseTelemetry(bad({ keepMap: { id: 'lot-a', fullShare: 1.5 } })),
+    'keepMap.fullShare',
+    /'keepMap\.fullShare' must be a share between 0 and 1, got 1\.5/,
+    'keepMap share',
+  )
+  refuses(t, () => parseTelemetry(bad({ keepMap: { fullShare: 0.5 } })), 'keepMap.id', /'keepMap\.id'/, 'keepMap id')
 })
 
 const LOSS: BufferLossMessage = {
