@@ -179,8 +179,7 @@ export class CaptureLoop extends EventEmitter {
         keep,
       })
       o.stats.recordEncode(fit.encodeMs, fit.jpeg.length)
-      // read now: the map's array is rewritten for the next frame
-      o.stats.recordKeepMap(keep?.id, keep ? fullShare(keep.blockKeep) : 1)
+      o.stats.recordKeepMap(keep?.id, keep?.share ?? 1)
       if (fit.steps) o.log.info(`frame re-encoded ${fit.steps}x coarser (${fit.tableId}) to fit ${o.payloadLimit()} B`)
       const res = o.store.append({
         jpeg: fit.jpeg,
@@ -218,7 +217,7 @@ export class CaptureLoop extends EventEmitter {
    * `encoder.motionKeep`; undefined without a map (the motion field then forgets its background, so a map set later
    * starts from a fresh one instead of a stale one).
    */
-  private keepFor(image: RawImage): { id: string; blockKeep: BlockKeepMap } | undefined {
+  private keepFor(image: RawImage): { id: string; blockKeep?: BlockKeepMap; share: number } | undefined {
     const enc = this.config.encoder
     const map = enc.keepMap
     if (!map) {
@@ -227,7 +226,10 @@ export class CaptureLoop extends EventEmitter {
     }
     this.motion.threshold = enc.motionThreshold
     const moving = this.motion.update(image, map.cols, map.rows)
-    return { id: map.id, blockKeep: toBlockKeep(map, moving, enc.motionKeep) }
+    const blockKeep = toBlockKeep(map, moving, enc.motionKeep)
+    const share = fullShare(blockKeep)
+    // all cells in full (motion everywhere): no map for the encoder, the same bytes on its faster path
+    return share < 1 ? { id: map.id, blockKeep, share } : { id: map.id, share }
   }
 
   /** The camera for the current settings, retried by the one capture retry path; failures feed telemetry. */
