@@ -28,7 +28,8 @@ export const MAX_STEPS = 6
  * header, topic, packet id, properties repeating the metadata as user properties). For the largest the schema
  * allows (prefix 128, device id 64, table id 64 plus its `*<scale>`, keep map id 64, a 6-digit year) that is
  * 382 + 591 = 973 B, measured by test/agent/payload-margin.test.ts on the packet mqtt-packet writes; 1024
- * leaves room for a short field more. Replaces three guesses (384 for the stamp at capture, 512 at refit, 1024 for the packet).
+ * leaves room for a short field more. Replaces three guesses (384 for the stamp at capture, 512 at refit, 1024
+ * for the packet).
  */
 export const PAYLOAD_MARGIN = 1024
 
