@@ -40,7 +40,7 @@ import {
   TILT_SCALES,
 } from './detect-spatial'
 import { tiltParamsOf } from '../../shared/deepn/tilt-table'
-import type { KeepMap } from '../../shared/spatial/learn'
+import type { KeepMap } from '../../shared/spatial/keep-map'
 import { decodeTo, ourEncoder } from './evaluate'
 import { Progress, progressEnabled } from './progress'
 import { imageFolderSource, splitFrames, videoSource, VTEST_AVI, type FrameSource } from './video-frames'

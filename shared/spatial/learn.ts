@@ -5,30 +5,7 @@
  * the detector needs. Cells no detection ever touched keep DC only; cells objects visit keep a few low
  * frequencies; the device raises a cell to all coefficients where something moves (motion.ts). Pure.
  */
-/** The wire form of an importance map (as `encoder.keepMap` takes it). */
-export interface KeepMap {
-  id: string
-  cols: number
-  rows: number
-  /** cols x rows digits, row-major: each cell's level. */
-  levels: string
-  /** Coefficients kept per level (1..64). */
-  keep: number[]
-}
-
-/** What is wrong with a map in its wire form, or undefined (placeholder for the agent's keep-map validator). */
-export function keepMapProblem(m: unknown): string | undefined {
-  if (m === null || typeof m !== 'object') return 'expected { id, cols, rows, levels, keep }'
-  const { cols, rows, levels, keep } = m as KeepMap
-  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1 || cols > 256 || rows > 256)
-    return 'cols and rows must be integers 1..256'
-  if (!Array.isArray(keep) || keep.length < 1 || keep.length > 10) return 'keep must list 1..10 counts'
-  if (!keep.every((k) => Number.isInteger(k) && k >= 1 && k <= 64)) return 'keep counts must be integers 1..64'
-  if (typeof levels !== 'string' || levels.length !== cols * rows) return `levels must be ${cols * rows} digits`
-  for (const ch of levels)
-    if (!(ch >= '0' && ch.charCodeAt(0) - 48 < keep.length)) return `levels: '${ch}' is not a level of keep`
-  return undefined
-}
+import type { KeepMap } from './keep-map'
 
 export interface SeenFrame {
   width: number

@@ -142,5 +142,8 @@ t.test('a bad model cache or flag ends with one line naming it', async (t) => {
   )
   const badMap = join(dir, 'map.json')
   writeFileSync(badMap, JSON.stringify({ id: 'm', cols: 2, rows: 1, levels: '05', keep: [1, 6] }))
-  await t.rejects(capture(['detect', '--quick', '--keep-map', badMap]), /--keep-map .*map\.json: levels: '5' is not a level/)
+  await t.rejects(
+    capture(['detect', '--quick', '--keep-map', badMap]),
+    /--keep-map .*map\.json: 'keepMap\.levels' character 1 \(cell 1,0\) is '5'/,
+  )
 })
