@@ -78,7 +78,7 @@ function toRgba(image: RawImage): RawImage {
   return { ...image, format: 'rgba', data }
 }
 
-/** Planar I420 from an RGB image: luma of each pixel, chroma from the top-left pixel of each 2x2 (odd sizes round up). */
+/** Planar I420 from an RGB image: luma per pixel, chroma from the top-left pixel of each 2x2 (odd sizes round up). */
 function toI420(image: RawImage): RawImage {
   const { width: w, height: h } = image
   const cw = (w + 1) >> 1,
