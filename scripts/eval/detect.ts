@@ -295,6 +295,7 @@ export async function main(argv: string[]): Promise<number> {
         ...calibrated.source,
         calibratedOn: `${source.name} frames ${frames[0]}..${frames.at(-1)} every ${calibEvery}`,
         frames: frames.length,
+        command: `deepn eval detect ${argv.join(' ')}`.trim(),
       }
       tables.push(calibrated)
     }
