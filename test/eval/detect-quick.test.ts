@@ -101,7 +101,7 @@ t.test('a bad model cache or flag ends with one line naming it', async (t) => {
   const dir = t.testdir()
   await t.rejects(
     capture(['detect', '--quick', '--model-dir', dir]),
-    /COCO-SSD model cache .*model\.json is missing.*npm run fetch:coco-ssd -- --dir /,
+    /COCO-SSD model cache .*model\.json is missing.*npm run fetch:models -- --model coco-ssd --dir /,
   )
   await t.rejects(capture(['detect', '--every', '0']), /--every must be an integer >= 1, got '0'/)
   await t.rejects(capture(['detect', '--video', VTEST_AVI, '--images', dir]), /--video FILE or --images DIR, not both/)
