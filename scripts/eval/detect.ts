@@ -7,11 +7,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CalibrationCollector } from '../../agent/calibration/collector'
-import { numberListOption, numberOption, parseOptions, UsageError } from '../../agent/cli-args'
+import { choiceOption, numberListOption, numberOption, parseOptions, UsageError } from '../../agent/cli-args'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { RawImage, TableFile } from '../../shared/codec/types'
 import { loadBackendPackage } from '../common/backend-package'
-import { DEFAULT_COCO_SSD_DIR } from './coco-ssd-model'
 import { detectMarkdown, writeDetectPlots } from './detect-report'
 import {
   detectSettings,
@@ -21,7 +20,8 @@ import {
   parseDetectCsv,
   QUICK_DETECT_PLAN,
 } from './detect-sweep'
-import { CocoSsdDetector } from './detector'
+import { DETECTOR_INFO, DETECTORS, loadDetector } from './detector'
+import { tagCsv, untagCsv } from './detector-csv'
 import { decodeTo, ourEncoder } from './evaluate'
 import { Progress, progressEnabled } from './progress'
 import { imageFolderSource, splitFrames, videoSource, VTEST_AVI, type FrameSource } from './video-frames'
@@ -47,7 +47,8 @@ const HELP = `usage: deepn eval detect [options]
   --no-calibrate      skip the DeepN table calibrated on the calibration frames
   --calib-every N     calibrate on every Nth calibration frame (default 1; quick ${QUICK.calibEvery})
   --cross-check N     decode the first N test frames' encodings with jpeg-js too and compare (default 1)
-  --model-dir DIR     COCO-SSD model cache (default ${DEFAULT_COCO_SSD_DIR}; npm run fetch:coco-ssd fills it)
+  --detector NAME     ${DETECTORS.join(' or ')}: makes the reference and scores every curve (default coco-ssd)
+  --model-dir DIR     that detector's model cache (default .cache/NAME; npm run fetch:models fills it)
   --out DIR           write <name>.csv, <name>.svg, <name>-map.svg, <name>.md and the calibrated table there
   --name NAME         output file stem (default detect)
   --save-frames DIR   keep every encoded test frame as DIR/<setting>/<frame>.jpg
@@ -101,6 +102,7 @@ export async function main(argv: string[]): Promise<number> {
       'no-calibrate': { type: 'boolean' },
       'calib-every': { type: 'string' },
       'cross-check': { type: 'string' },
+      detector: { type: 'string' },
       'model-dir': { type: 'string' },
       out: { type: 'string' },
       name: { type: 'string' },
@@ -117,10 +119,14 @@ export async function main(argv: string[]): Promise<number> {
   const name = o.name ?? 'detect'
   if (o.csv) {
     if (!o.out) throw new UsageError('--csv needs --out DIR for the redrawn charts')
-    const points = parseDetectCsv(readFileSync(o.csv, 'utf8'))
+    const { detector, csv } = untagCsv(readFileSync(o.csv, 'utf8'))
+    const points = parseDetectCsv(csv)
     mkdirSync(o.out, { recursive: true })
-    writeDetectPlots(o.out, name, points)
-    process.stdout.write(detectMarkdown(points, { source: o.csv, testFrames: 'as in the CSV' }))
+    const info = DETECTOR_INFO[detector]
+    writeDetectPlots(o.out, name, points, info.title)
+    process.stdout.write(
+      detectMarkdown(points, { source: o.csv, testFrames: 'as in the CSV', detector: info.description }),
+    )
     return 0
   }
   if (o.video && o.images) throw new UsageError('give --video FILE or --images DIR, not both')
@@ -137,7 +143,9 @@ export async function main(argv: string[]): Promise<number> {
   const progress = progressEnabled(Boolean(o.progress))
   const t0 = Date.now()
   // load the detector first: a missing package or model cache fails before minutes of calibration
-  const detector = await CocoSsdDetector.load({ modelDir: o['model-dir'] })
+  const detector = await loadDetector(choiceOption('--detector', o.detector, DETECTORS) ?? 'coco-ssd', {
+    modelDir: o['model-dir'],
+  })
   try {
     let calibrated: TableFile | undefined
     if (!o['no-calibrate']) {
@@ -186,14 +194,15 @@ export async function main(argv: string[]): Promise<number> {
       referenceDetections: result.referenceDetections,
       referenceClasses: result.referenceClasses,
       seconds,
+      detector: DETECTOR_INFO[detector.name].description,
       command: `deepn eval detect ${argv.join(' ')}`.trim(),
       crossCheck: result.crossCheck,
     })
     process.stdout.write(md)
     if (o.out) {
       mkdirSync(o.out, { recursive: true })
-      writeFileSync(join(o.out, `${name}.csv`), detectCsv(result.points))
-      writeDetectPlots(o.out, name, result.points)
+      writeFileSync(join(o.out, `${name}.csv`), tagCsv(detectCsv(result.points), detector.name))
+      writeDetectPlots(o.out, name, result.points, DETECTOR_INFO[detector.name].title)
       writeFileSync(join(o.out, `${name}.md`), md)
       if (calibrated) writeFileSync(join(o.out, `${calibrated.id}.json`), `${JSON.stringify(calibrated, null, 2)}\n`)
     }
