@@ -1,6 +1,6 @@
 /**
- * `deepn eval detect`: bytes against detection quality on camera footage. COCO-SSD's detections on the
- * uncompressed test frames are the reference; each curve (standard JPEG, the same with optimal Huffman,
+ * `deepn eval detect`: bytes against detection quality on camera footage. One detector's (COCO-SSD, or
+ * CenterNet with --detector centernet) detections on the uncompressed test frames are the reference; each curve (standard JPEG, the same with optimal Huffman,
  * natural-deepn, a DeepN table calibrated on the clip's own first frames, any --tables) is scored by F1 and
  * mAP@0.5 against it; CSV, SVG and a markdown report with the paper's and the honest ratio.
  */
