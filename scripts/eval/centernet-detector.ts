@@ -68,6 +68,9 @@ export class CenterNetDetector implements Detector {
     const nh = Math.round(h * s)
     const dx = Math.floor((INPUT - nw) / 2)
     const dy = Math.floor((INPUT - nh) / 2)
+    // the exact scales of the rounded size, to map boxes back
+    const sx = nw / w
+    const sy = nh / h
     const out = tf.tidy(() => {
       const frame = tf.cast(tf.tensor3d(img.data, [h, w, 3], 'int32'), 'float32')
       const scaled = tf.image.resizeBilinear(frame, [nh, nw], false, true)
@@ -95,10 +98,10 @@ export class CenterNetDetector implements Detector {
       if (!Number.isInteger(k) || cls === undefined)
         throw new Error(`CenterNet: class index ${k} is not one of the 80 COCO classes; is the model the pinned one?`)
       // input pixels -> frame pixels, clipped to the frame
-      const x1 = Math.max(0, Math.min(w, (rows[r] - dx) / s))
-      const y1 = Math.max(0, Math.min(h, (rows[r + 1] - dy) / s))
-      const x2 = Math.max(0, Math.min(w, (rows[r + 2] - dx) / s))
-      const y2 = Math.max(0, Math.min(h, (rows[r + 3] - dy) / s))
+      const x1 = Math.max(0, Math.min(w, (rows[r] - dx) / sx))
+      const y1 = Math.max(0, Math.min(h, (rows[r + 1] - dy) / sy))
+      const x2 = Math.max(0, Math.min(w, (rows[r + 2] - dx) / sx))
+      const y2 = Math.max(0, Math.min(h, (rows[r + 3] - dy) / sy))
       if (x2 <= x1 || y2 <= y1) continue
       found.push({ bbox: [x1, y1, x2 - x1, y2 - y1], class: cls, score })
     }
