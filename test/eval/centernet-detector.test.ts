@@ -110,6 +110,25 @@ t.test('CenterNet finds the people in vtest.avi where COCO-SSD does, determinist
   t.ok(c.tp >= 0.8 * (c.tp + c.fp), `CenterNet's people are COCO-SSD's people: ${c.tp} of ${c.tp + c.fp} match`)
   t.ok(c.tp >= 0.5 * (c.tp + c.fn), `and it finds most of COCO-SSD's: ${c.tp} of ${c.tp + c.fn}`)
   t.ok(ms.centernet / frames.length < 5000, 'well under 5 s a frame (about 0.2-0.3 s on an idle 2-core machine)')
+  // vtest is 4:3, so its letterbox pads only top and bottom: a portrait crop (384x576) pads left and right
+  // instead; its people, shifted back, must land where the full frame's are (scores near 0.5 may flip, not move)
+  const x0 = 192
+  const cw = 384
+  const inside = (d: Detection) => d.bbox[0] >= x0 && d.bbox[0] + d.bbox[2] <= x0 + cw
+  const cropCounts = []
+  for (const frame of frames) {
+    const crop = new Uint8Array(cw * frame.height * 3)
+    for (let y = 0; y < frame.height; y++)
+      crop.set(frame.data.subarray((y * frame.width + x0) * 3, (y * frame.width + x0 + cw) * 3), y * cw * 3)
+    const inCrop = await centernet.detect({ width: cw, height: frame.height, format: 'rgb', data: crop })
+    const shifted = inCrop.map((d): Detection => ({ ...d, bbox: [d.bbox[0] + x0, d.bbox[1], d.bbox[2], d.bbox[3]] }))
+    cropCounts.push(matchFrame(person(await centernet.detect(frame)).filter(inside), person(shifted)))
+  }
+  const cc = sumCounts(cropCounts)
+  t.ok(
+    cc.tp + cc.fn >= 4 && cc.tp >= 0.6 * (cc.tp + cc.fn),
+    `a left-right letterbox maps back too: ${cc.tp} of the ${cc.tp + cc.fn} full-frame people in the crop match`,
+  )
   await t.rejects(
     centernet.detect({ width: 2, height: 2, format: 'gray', data: new Uint8Array(4) }),
     /frames must be rgb, got gray/,
