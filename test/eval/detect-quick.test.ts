@@ -120,7 +120,7 @@ t.test(
   async (t) => {
     const dir = t.testdir()
     const t0 = Date.now()
-    // a small plan: 2 test frames, 3 encoded settings, no calibration
+    // a small plan: 2 test frames, 4 encoded settings, nothing learned
     const plan = [
       '--quick',
       '--limit',
@@ -132,6 +132,8 @@ t.test(
       '1',
       '--cross-check',
       '0',
+      '--no-tune',
+      '--no-map',
     ]
     const res = await capture(['detect', '--detector', 'centernet', ...plan, '--out', dir, '--name', 'c'])
     t.comment(`CenterNet quick run took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
@@ -148,6 +150,7 @@ t.test(
     t.same(points.map((p) => `${p.curve} ${p.quality ?? p.scale}`).sort(), [
       'jpeg 100',
       'jpeg 30',
+      'jpeg-400x300 30',
       'jpeg-opt 100',
       'jpeg-opt 30',
       'natural-deepn 1',
