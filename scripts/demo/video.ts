@@ -35,11 +35,11 @@ import { type Detection, CocoSsdDetector } from '../eval/detector'
 import { type CalibrationFrame, DEFAULT_TILT_SEARCH, detectorTableFile, searchTiltTable } from '../eval/detector-tables'
 import { type Counts, matchFrame, prf, sumCounts } from '../eval/detection-metric'
 import { ourEncoder } from '../eval/evaluate'
-import { videoSource, VTEST_AVI } from '../eval/video-frames'
+import { type FrameSource, videoSource, VTEST_AVI } from '../eval/video-frames'
 import { startBroker } from './broker'
 import { Teardown } from './teardown'
 
-const DEFAULTS = { frames: 60, every: 4, learn: 20, intervalMs: 1500, targetF1: 0.9, scales: [1, 2, 3] }
+const DEFAULTS = { frames: 80, every: 4, learn: 20, intervalMs: 1500, targetF1: 0.95, scales: [1, 2, 3] }
 /** The demo's table search: small, so the push lands while frames still flow. */
 const SEARCH = { tilts: [0, 2], chromas: [0.5, 1] }
 /** The table `--no-search` uses unless `--table FILE` names another. */
@@ -184,13 +184,8 @@ export function clipTableId(video: string): string {
 }
 
 /** The demo's frames: every `every`th of the video as numbered PPM files for the agent's files source. */
-async function writeVideoFrames(video: string, dir: string, frames: number, every: number) {
-  const source = videoSource(video)
+async function writeVideoFrames(source: FrameSource, dir: string, frames: number, every: number) {
   const indices = Array.from({ length: frames }, (_, i) => i * every)
-  if (indices[indices.length - 1] >= source.count)
-    throw new UsageError(
-      `--frames ${frames} --every ${every} needs ${indices[indices.length - 1] + 1} frames; ${basename(video)} has ${source.count}`,
-    )
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
   const files: string[] = []
@@ -233,12 +228,18 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
   const local = loadLocalConfig({ file: args.config, env: process.env })
   const log = createLogger({ level: local.config.log.level })
   const data = resolve(args.data)
-  // The detector first: a missing model cache stops the demo before anything runs.
+  const source = videoSource(args.video)
+  const last = (args.frames - 1) * args.every
+  if (last >= source.count)
+    throw new UsageError(
+      `--frames ${args.frames} --every ${args.every} needs ${last + 1} frames; ${source.name} has ${source.count}`,
+    )
+  // The detector next: a missing model cache stops the demo before anything runs.
   const detector = await CocoSsdDetector.load({ modelDir: args.modelDir })
   teardown.add(async () => detector.dispose())
   const decode = sharpDecoder()
   console.log(`deepn demo --video: decoding ${args.frames} frames (every ${args.every}) of ${args.video} with ffmpeg`)
-  const clip = await writeVideoFrames(args.video, join(data, 'video-frames'), args.frames, args.every)
+  const clip = await writeVideoFrames(source, join(data, 'video-frames'), args.frames, args.every)
 
   let broker: Awaited<ReturnType<typeof startBroker>> | undefined
   let url = local.config.mqtt.url
@@ -277,6 +278,9 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
     protocol: c.mqtt.protocol,
     out: received,
     prefix: c.mqtt.prefix,
+    // its own session, gone when it disconnects: a broker must not replay an earlier run's frames into this one
+    clientId: `deepn-demo-receiver-${process.pid}`,
+    sessionExpirySec: 0,
     summaryIntervalMs: 0,
     log: (l) => log.child('receiver').info(l),
   })
@@ -381,7 +385,7 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
     )
     const table = args.table ? parseTableFile(readFileSync(args.table, 'utf8'), args.table) : await searchTable(first)
     console.log(
-      `deepn demo --video: table ${table.id} ${args.table ? `from ${args.table}` : `searched on ${Math.ceil(first.length / 2)} originals`} (${JSON.stringify(tableParams(table))}); ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      `deepn demo --video: table ${table.id} ${args.table ? `from ${args.table}` : `searched on ${first.length} originals`} (${JSON.stringify(tableParams(table))}); ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     )
     const encoder: Record<string, unknown> = {
       tables: { [table.id]: { luma: [...table.luma], chroma: [...table.chroma] } },
@@ -403,11 +407,16 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
     return { table, map, keepMapApplied }
   }
 
-  /** The detector-tuned table: a small tilt search on every other learning frame's original. */
+  /**
+   * The detector-tuned table: a small tilt search on the learning frames' originals (all of them: on fewer, the
+   * coarsest scale that reaches the target there falls well short of it on the frames that follow).
+   */
   const searchTable = async (first: FrameRecord[]): Promise<TableFile> => {
-    const calibration: CalibrationFrame[] = first
-      .filter((_, i) => i % 2 === 0)
-      .map((r) => ({ index: r.frame, image: readOriginal(clip.files[r.seq - 1]), reference: r.reference }))
+    const calibration: CalibrationFrame[] = first.map((r) => ({
+      index: r.frame,
+      image: readOriginal(clip.files[r.seq - 1]),
+      reference: r.reference,
+    }))
     const id = clipTableId(args.video)
     const provenance = {
       detector: 'coco-ssd (lite_mobilenet_v2)',
@@ -419,6 +428,12 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
         calibration,
         { detect: (img) => detector.detect(img), decode, encode: ourEncoder() },
         { ...DEFAULT_TILT_SEARCH, ...SEARCH, scales: args.scales, targetF1: args.targetF1 },
+      )
+      const won = r.trials.filter((x) => x.tilt === r.best.tilt && x.chroma === r.best.chroma)
+      console.log(
+        `deepn demo --video: search (${r.trials.length} trials): tilt ${r.best.tilt}, chroma ${r.best.chroma}: ${won
+          .map((x) => `scale ${x.scale} ${Math.round(x.meanBytes)} B F1 ${x.f1.toFixed(3)}`)
+          .join('; ')} on the learning frames`,
       )
       return detectorTableFile(id, r, provenance)
     } catch (err) {
