@@ -70,7 +70,8 @@ and prints bytes per frame and F1 (vs the original frames' detections) before an
   --table FILE        the table --no-search pushes
   --model-dir DIR     COCO-SSD model cache (npm run fetch:coco-ssd fills it)
   --port N, --data DIR, --config FILE   as for the plain demo
-Both scratch folders and the agent's buffer <data>/video-buffer.db start afresh on every run (seq n is frame n).`
+The frames folder is removed at the end; <data>/video-received/ and the agent's buffer <data>/video-buffer.db
+(with its saved remote config) start afresh on every run, so seq n is the nth frame.`
 
 interface VideoArgs {
   video: string
@@ -239,7 +240,10 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
   teardown.add(async () => detector.dispose())
   const decode = sharpDecoder()
   console.log(`deepn demo --video: decoding ${args.frames} frames (every ${args.every}) of ${args.video} with ffmpeg`)
-  const clip = await writeVideoFrames(source, join(data, 'video-frames'), args.frames, args.every)
+  const framesDir = join(data, 'video-frames')
+  // 1.3 MB a frame at 768x576: the folder goes when the demo ends, the stored JPEGs stay
+  teardown.add(async () => rmSync(framesDir, { recursive: true, force: true }))
+  const clip = await writeVideoFrames(source, framesDir, args.frames, args.every)
 
   let broker: Awaited<ReturnType<typeof startBroker>> | undefined
   let url = local.config.mqtt.url
@@ -257,7 +261,7 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
       buffer: { path: bufferPath },
       capture: {
         source: 'files',
-        filesDir: join(data, 'video-frames'),
+        filesDir: framesDir,
         filesLoop: false,
         width: clip.width,
         height: clip.height,
@@ -377,7 +381,7 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
     const t0 = Date.now()
     const map = learnKeepMap(
       first.map((r) => ({ width: clip.width, height: clip.height, detections: r.detections })),
-      { id: `${clipTableId(args.video).replace(/-ssd$/, '')}-ssd-map`, ...mapGrid(clip.width, clip.height) },
+      { id: `${clipTableId(args.video)}-map`, ...mapGrid(clip.width, clip.height) },
     ).map
     const busy = [...map.levels].filter((l) => l !== '0').length
     console.log(
