@@ -6,13 +6,14 @@
  */
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { parseConfigResult, parseConfigSet } from '../../shared/contract/config-messages'
 import { readFrameMetadata } from '../../shared/contract/frame-metadata'
 import { parseDetectionResult, type DetectionResultMessage } from '../../shared/contract/results'
+import { tiltTableFile } from '../../shared/deepn/tilt-table'
 import { CLI } from '../helpers/agent-process'
 
 interface Run {
@@ -173,6 +174,28 @@ t.test('the loop: frames through the agent, detections, one push, before/after f
   const ratio = /after\/before: ([\d.]+)x the bytes/.exec(run.out)
   t.ok(ratio, 'the ratio is printed')
   t.equal(Number(ratio![1]), Number((bytesAfter / bytesBefore).toFixed(3)))
+})
+
+t.test('--no-search --table FILE pushes that table, and frames switch to it', async (t) => {
+  const file = join(t.testdir(), 'cam-ssd.json')
+  const table = tiltTableFile('cam-ssd', { tilt: 1, chroma: 0.5, scale: 2 })
+  writeFileSync(file, JSON.stringify(table))
+  const run = await demo(
+    `--video --frames 6 --every 10 --learn 2 --interval-ms 1500 --no-search --table ${file} --port 0`.split(' '),
+  )
+  t.equal(run.code, 0, run.out)
+  t.ok(run.out.includes(`table cam-ssd from ${file}`), 'the table file is named')
+  t.notMatch(run.out, /search \(/, 'no search ran')
+  const dir = join(run.cwd, 'data/video-received/vidcam')
+  const ids = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.jpg'))
+    .map((f) => readFrameMetadata(readFileSync(join(dir, f)))!)
+    .sort((a, b) => a.seq - b.seq)
+    .map((m) => m.tableId)
+  t.equal(ids.length, 6)
+  t.equal(ids[0], 'natural-deepn')
+  t.equal(ids.at(-1), 'cam-ssd', 'the last frames use the pushed table')
+  t.match(run.out, /after +\d+ frames .* tables cam-ssd/)
 })
 
 t.test('bad options are usage errors before anything starts', async (t) => {
