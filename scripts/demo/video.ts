@@ -52,8 +52,8 @@ const STALL_MS = 120000
 
 export const VIDEO_USAGE = `usage: deepn demo --video [FILE] [--detector coco-ssd] [options]
 
-The model-aware loop on one machine: frames of FILE (default ${VTEST_AVI}) are decoded by ffmpeg to
-<data>/video-frames/*.ppm and replayed by the real agent (files source) over MQTT to the in-process broker; the
+The model-aware loop on one machine. Frames of FILE (default ${VTEST_AVI})
+are decoded by ffmpeg to <data>/video-frames/*.ppm and replayed by the real agent (files source) over MQTT to the in-process broker; the
 receiver stores them in <data>/video-received/. The backend runs COCO-SSD on every stored frame (detection results
 on <prefix>/<device>/results) and on its original, to score F1. After the first K frames it learns an importance
 map from its detections and a detector-tuned table from those frames' originals, pushes both to the device in one
