@@ -53,12 +53,13 @@ const STALL_MS = 120000
 export const VIDEO_USAGE = `usage: deepn demo --video [FILE] [--detector coco-ssd] [options]
 
 The model-aware loop on one machine. Frames of FILE (default ${VTEST_AVI})
-are decoded by ffmpeg to <data>/video-frames/*.ppm and replayed by the real agent (files source) over MQTT to the in-process broker; the
-receiver stores them in <data>/video-received/. The backend runs COCO-SSD on every stored frame (detection results
-on <prefix>/<device>/results) and on its original, to score F1. After the first K frames it learns an importance
-map from its detections and a detector-tuned table from those frames' originals, pushes both to the device in one
-config/set (encoder.tables + table + optimizeHuffman + keepMap; an agent that refuses keepMap gets the table alone),
-and prints bytes per frame and F1 (vs the original frames' detections) before and after the push.
+are decoded by ffmpeg to <data>/video-frames/*.ppm and replayed by the real agent (files source) over MQTT to the
+in-process broker; the receiver stores them in <data>/video-received/. The backend runs COCO-SSD on every stored
+frame (detection results on <prefix>/<device>/results) and on its original, to score F1. After the first K frames
+it learns an importance map from its detections and a detector-tuned table from those frames' originals, pushes
+both to the device in one config/set (encoder.tables + table + optimizeHuffman + keepMap; an agent that refuses
+keepMap gets the table alone), and prints bytes per frame and F1 (vs the original frames' detections) before and
+after the push.
   --detector NAME     coco-ssd (the only one so far; the default)
   --frames N          frames replayed (default ${DEFAULTS.frames})
   --every N           every Nth frame of the video (default ${DEFAULTS.every})
