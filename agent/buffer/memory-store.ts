@@ -65,6 +65,7 @@ export class MemoryFrameStore implements FrameStore {
       height: frame.height,
     }
     if (frame.quantDigest !== undefined) stored.quantDigest = frame.quantDigest
+    if (frame.keepMapId !== undefined) stored.keepMapId = frame.keepMapId
     this.frames.push(stored)
     this.bytes += size
     const reason = why(false)

@@ -59,8 +59,8 @@ interface SessionPlan {
   loss?: BufferLoss
 }
 
-/** 2 added frames.quant_digest (see migrate). */
-const SCHEMA_VERSION = 2
+/** 2 added frames.quant_digest, 3 frames.keep_map (see migrate). */
+const SCHEMA_VERSION = 3
 /** SQLite page cache per connection, in KiB (see configure). */
 export const CACHE_KIB = 1024
 const DEFAULT_SEQ_BLOCK = 1024
@@ -82,6 +82,7 @@ const SCHEMA = `
     height INTEGER NOT NULL,
     bytes INTEGER NOT NULL,
     quant_digest TEXT, -- NULL for frames a schema-1 agent stored
+    keep_map TEXT, -- the encoder.keepMap id the frame was encoded with; NULL for none
     jpeg BLOB NOT NULL -- last, so scans of the other columns never touch the blob's overflow pages
   );
   CREATE INDEX IF NOT EXISTS frames_by_capture ON frames (captured_at);
@@ -100,6 +101,7 @@ interface Row {
   capturedAt: number
   tableId: string
   quantDigest?: string | null
+  keepMapId?: string | null
   width: number
   height: number
   jpeg: Buffer
@@ -263,7 +265,10 @@ export class SqliteFrameStore implements FrameStore {
       throw new RangeError(`frame buffer: peek limit must be an integer >= 0, got ${String(limit)}`)
     if (afterSeq !== undefined) validateSeq(afterSeq, 'peek afterSeq')
     const rows = this.guard('peek', () => this.stmt.peek.all(afterSeq ?? Number.MIN_SAFE_INTEGER, limit) as Row[])
-    for (const r of rows) if (r.quantDigest === null) delete r.quantDigest
+    for (const r of rows) {
+      if (r.quantDigest === null) delete r.quantDigest
+      if (r.keepMapId === null) delete r.keepMapId
+    }
     return rows as StoredFrame[]
   }
 
@@ -431,6 +436,7 @@ export class SqliteFrameStore implements FrameStore {
         frame.height,
         size,
         frame.quantDigest ?? null,
+        frame.keepMapId ?? null,
         frame.jpeg,
       )
       occ.frames++
@@ -810,21 +816,24 @@ function configure(db: Database.Database, sync: SyncMode, maxFileBytes: number, 
 
 /**
  * Brings a file an older agent wrote up to SCHEMA_VERSION, in place, keeping its frames. Schema 1 -> 2: frames gets
- * quant_digest, NULL for the frames already there (the publisher computes theirs from the JPEG). ALTER TABLE
- * appends the column after the blob, which only a read of the whole row (peek) crosses; it reads the blob anyway.
+ * quant_digest, NULL for the frames already there (the publisher computes theirs from the JPEG). Schema 2 -> 3:
+ * frames gets keep_map, NULL (no keep map) for the frames already there, which is what they were encoded with.
+ * ALTER TABLE appends a column after the blob, which only a read of the whole row (peek) crosses; it reads the blob
+ * anyway.
  */
 function migrate(db: Database.Database): void {
   const columns = (db.prepare('PRAGMA table_info(frames)').all() as { name: string }[]).map((c) => c.name)
   if (!columns.includes('quant_digest')) db.exec('ALTER TABLE frames ADD COLUMN quant_digest TEXT')
+  if (!columns.includes('keep_map')) db.exec('ALTER TABLE frames ADD COLUMN keep_map TEXT')
 }
 
 function prepare(db: Database.Database) {
   return {
     insert: db.prepare(
-      'INSERT INTO frames (seq, captured_at, table_id, width, height, bytes, quant_digest, jpeg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO frames (seq, captured_at, table_id, width, height, bytes, quant_digest, keep_map, jpeg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     peek: db.prepare(
-      'SELECT seq, captured_at AS capturedAt, table_id AS tableId, quant_digest AS quantDigest, width, height, jpeg FROM frames WHERE seq > ? ORDER BY seq LIMIT ?',
+      'SELECT seq, captured_at AS capturedAt, table_id AS tableId, quant_digest AS quantDigest, keep_map AS keepMapId, width, height, jpeg FROM frames WHERE seq > ? ORDER BY seq LIMIT ?',
     ),
     oldest: db.prepare('SELECT seq, bytes FROM frames WHERE seq > ? ORDER BY seq LIMIT ?'),
     deleteRange: db.prepare('DELETE FROM frames WHERE seq > ? AND seq <= ?'),

@@ -28,6 +28,8 @@ export interface NewFrame {
    * frames stored by an agent before buffer schema 2: the publisher computes it from the JPEG then.
    */
   quantDigest?: string
+  /** Id of the keep map (`encoder.keepMap`) the JPEG was encoded with; absent when none was (or before buffer schema 3). */
+  keepMapId?: string
   width: number
   height: number
 }

@@ -16,6 +16,9 @@ export function validateFrame(frame: NewFrame): void {
   if (frame.quantDigest !== undefined && (typeof frame.quantDigest !== 'string' || frame.quantDigest === '')) {
     throw new TypeError('frame buffer: frame.quantDigest must be a non-empty string when given')
   }
+  if (frame.keepMapId !== undefined && (typeof frame.keepMapId !== 'string' || frame.keepMapId === '')) {
+    throw new TypeError('frame buffer: frame.keepMapId must be a non-empty string when given')
+  }
   for (const key of ['width', 'height'] as const) {
     const v = frame[key]
     if (!Number.isInteger(v) || v <= 0)

@@ -14,8 +14,11 @@ import { quantDigest } from '../../shared/codec/quant-digest'
 import { frameUserProperties, type FrameMetadata } from '../../shared/contract/frame-metadata'
 import type { AgentContext, Extension } from './extension'
 
+/** The metadata of a published frame: the digest always, the keep map id when one applied. */
+export type PublishedMetadata = FrameMetadata & { quantDigest: string }
+
 /** A frame's PUBLISH options: QoS 1, and its metadata again as MQTT 5 user properties (routable unread). */
-export function framePublishOptions(meta: Required<FrameMetadata>): PublishOptions {
+export function framePublishOptions(meta: PublishedMetadata): PublishOptions {
   return {
     qos: 1,
     contentType: 'image/jpeg',
@@ -198,8 +201,8 @@ export class FramesPublisher implements Extension {
   }
 
   /** The stored JPEG (refitted if it is over the limit now) stamped with its metadata; undefined = set aside. */
-  private payloadFor(f: StoredFrame): { payload: Uint8Array; meta: Required<FrameMetadata> } | undefined {
-    let { jpeg, tableId, quantDigest: digest } = f
+  private payloadFor(f: StoredFrame): { payload: Uint8Array; meta: PublishedMetadata } | undefined {
+    let { jpeg, tableId, quantDigest: digest, keepMapId } = f
     try {
       const limit = this.ctx.jpegLimit()
       if (jpeg.length > limit) {
@@ -207,10 +210,10 @@ export class FramesPublisher implements Extension {
         this.ctx.log.info(
           `seq ${f.seq} (${jpeg.length} B) re-encoded as ${fit.tableId} (${fit.jpeg.length} B) to fit ${limit} B`,
         )
-        ;({ jpeg, tableId, quantDigest: digest } = fit)
+        ;({ jpeg, tableId, quantDigest: digest, keepMapId } = fit)
       }
       digest ??= quantDigest(jpeg) // stored by an agent before buffer schema 2, which kept no digest
-      const meta: Required<FrameMetadata> = {
+      const meta: PublishedMetadata = {
         seq: f.seq,
         capturedAt: new Date(f.capturedAt).toISOString(),
         tableId,
@@ -219,6 +222,7 @@ export class FramesPublisher implements Extension {
         height: f.height,
         quantDigest: digest,
       }
+      if (keepMapId !== undefined) meta.keepMap = keepMapId
       return { payload: stampMetadata(jpeg, meta), meta }
     } catch (err) {
       // too big even at the coarsest step, or damaged at rest (our encoder wrote it): never publish it

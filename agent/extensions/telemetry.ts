@@ -35,6 +35,7 @@ export function telemetry(ctx: AgentContext): TelemetryMessage {
     encoderKernel: encoderKernel(),
     meanBytesPerFrame: s.meanBytesPerFrame(),
     framesPerSec: s.framesPerSec(),
+    keepMap: s.keepMapReport(),
     memory: { rss: m.rss, heapUsed: m.heapUsed },
     mqtt: link ? { protocol: link.protocolVersion === 5 ? '5' : '3.1.1', maxPacketSize: link.maxPacketSize } : {},
     delivery: ctx.config.delivery,

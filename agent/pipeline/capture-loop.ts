@@ -2,7 +2,8 @@
  * The capture side of the pipeline: capture → encode (current tables, within the payload limit) → store.append.
  * One frame at a time; a failing camera is logged, counted and retried with backoff, never fatal (RetryingSource,
  * the retry path `deepn calibrate` uses too). Settings changes take effect at the next frame; a change of a key
- * the schema marks `reopensSource` (source, resolution, …) reopens the source between frames.
+ * the schema marks `reopensSource` (source, resolution, …) reopens the source between frames. With a keep map
+ * (`encoder.keepMap`), every frame also updates the motion field that raises the map's cells where something moves.
  */
 import { EventEmitter } from 'node:events'
 import type { FrameSource } from '../capture/source'
@@ -10,8 +11,10 @@ import { captureOptionsFromConfig } from '../capture/options'
 import { RetryingSource } from '../capture/retry'
 import type { FrameStore } from '../buffer/store'
 import { DiskFullError, StorageError } from '../buffer/errors'
-import type { RawImage } from '../../shared/codec/types'
+import type { BlockKeepMap, RawImage } from '../../shared/codec/types'
 import { SPEC_BY_KEY, type AgentConfig } from '../../shared/config'
+import { fullShare, toBlockKeep } from '../../shared/spatial/keep-map'
+import { MotionField } from '../../shared/spatial/motion'
 import { backoffDelay } from '../backoff'
 import { errorMessage, type Logger } from '../log'
 import { encodeToFit, OversizeError, type EncodeFn } from './fit'
@@ -66,6 +69,8 @@ export class CaptureLoop extends EventEmitter {
   /** Unexpected errors in a row (bugs, not camera errors), for their backoff. */
   private bugs = 0
   private count = 0
+  /** Where frames change, for the keep map; fed only while a map is set. */
+  private readonly motion = new MotionField()
 
   constructor(private readonly o: CaptureLoopOptions) {
     super()
@@ -163,6 +168,7 @@ export class CaptureLoop extends EventEmitter {
     try {
       const enc = this.config.encoder
       o.observe?.(image)
+      const keep = this.keepFor(image)
       const fit = encodeToFit({
         encode: o.encode,
         image,
@@ -170,14 +176,17 @@ export class CaptureLoop extends EventEmitter {
         subsampling: enc.subsampling,
         optimizeHuffman: enc.optimizeHuffman,
         limit: o.payloadLimit(),
+        keep,
       })
       o.stats.recordEncode(fit.encodeMs, fit.jpeg.length)
+      o.stats.recordKeepMap(keep?.id, keep?.share ?? 1)
       if (fit.steps) o.log.info(`frame re-encoded ${fit.steps}x coarser (${fit.tableId}) to fit ${o.payloadLimit()} B`)
       const res = o.store.append({
         jpeg: fit.jpeg,
         capturedAt,
         tableId: fit.tableId,
         quantDigest: fit.quantDigest,
+        keepMapId: fit.keepMapId,
         width: image.width,
         height: image.height,
       })
@@ -201,6 +210,26 @@ export class CaptureLoop extends EventEmitter {
     image = undefined // drop the last reference before collecting
     reclaimAfterFrame(rawBytes)
     return true
+  }
+
+  /**
+   * This frame's coefficient map: `encoder.keepMap` with the cells where something moves raised to
+   * `encoder.motionKeep`; undefined without a map (the motion field then forgets its background, so a map set later
+   * starts from a fresh one instead of a stale one).
+   */
+  private keepFor(image: RawImage): { id: string; blockKeep?: BlockKeepMap; share: number } | undefined {
+    const enc = this.config.encoder
+    const map = enc.keepMap
+    if (!map) {
+      this.motion.reset()
+      return undefined
+    }
+    this.motion.threshold = enc.motionThreshold
+    const moving = this.motion.update(image, map.cols, map.rows)
+    const blockKeep = toBlockKeep(map, moving, enc.motionKeep)
+    const share = fullShare(blockKeep)
+    // all cells in full (motion everywhere): no map for the encoder, the same bytes on its faster path
+    return share < 1 ? { id: map.id, blockKeep, share } : { id: map.id, share }
   }
 
   /** The camera for the current settings, retried by the one capture retry path; failures feed telemetry. */

@@ -25,6 +25,8 @@ export class AgentStats {
   /** When the last frames were encoded (ring, oldest at `nextAt`): the frame rate without a timer. */
   private readonly encodedAt: number[] = []
   private nextAt = 0
+  /** The keep map of the last frame and its full-cell shares over the recent frames encoded with it (ring). */
+  private keep?: { id: string; shares: number[]; next: number }
 
   constructor(private readonly window = 256) {}
 
@@ -36,6 +38,27 @@ export class AgentStats {
     if (this.encodeMs.length < this.window) this.encodeMs.push(ms)
     else this.encodeMs[this.next] = ms
     this.next = (this.next + 1) % this.window
+  }
+
+  /** One encoded frame's keep map id (undefined: none) and the share of its cells kept in full. */
+  recordKeepMap(id: string | undefined, share: number): void {
+    if (id === undefined) {
+      this.keep = undefined
+      return
+    }
+    if (this.keep?.id !== id) this.keep = { id, shares: [], next: 0 }
+    const k = this.keep
+    if (k.shares.length < this.window) k.shares.push(share)
+    else k.shares[k.next] = share
+    k.next = (k.next + 1) % this.window
+  }
+
+  /** The keep map in use and the mean share (0..1, 3 decimals) of cells kept in full over its recent frames. */
+  keepMapReport(): { id: string; fullShare: number } | undefined {
+    const k = this.keep
+    if (!k?.shares.length) return undefined
+    const mean = k.shares.reduce((a, b) => a + b, 0) / k.shares.length
+    return { id: k.id, fullShare: Math.round(mean * 1000) / 1000 }
   }
 
   error(message: string): void {

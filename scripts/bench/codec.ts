@@ -2,9 +2,9 @@
  * Encoder benchmark against libjpeg-turbo itself. The anchor is its own `tjbench` (package libjpeg-turbo-progs):
  * in memory, colour conversion included, one thread, compression only, islow DCT, standard Huffman tables —
  * the same work our encoder does, on the same frame (a natural photo resized to 640x480 and 1920x1080, written
- * as a PPM for tjbench). Rows: ours (WebAssembly SIMD kernels; 4:2:0, 4:4:4, yuv420p input, ifast 4:2:0), ours
- * on the pure TypeScript path, jpeg-js (4:4:4, its only mode), sharp/libvips (libjpeg-turbo behind libvips'
- * pipeline) and tjbench (4:2:0, 4:4:4, and `-yuv`: compression from planar 4:2:0, the yuv420p peer).
+ * as a PPM for tjbench). Rows: ours (WebAssembly SIMD kernels; 4:2:0, 4:4:4, yuv420p input, ifast 4:2:0, 4:2:0
+ * with a keep map), ours on the pure TypeScript path, jpeg-js (4:4:4, its only mode), sharp/libvips
+ * (libjpeg-turbo behind libvips' pipeline) and tjbench (4:2:0, 4:4:4, and `-yuv`: compression from planar 4:2:0, the yuv420p peer).
  *
  * The machine may be shared and noisy, so contenders run interleaved: every round gives each one a time slice
  * (tjbench gets `-benchtime` of the same length) and records its mean ms/frame over that slice; the tables
@@ -24,7 +24,7 @@ import jpegJs from 'jpeg-js'
 import sharp from 'sharp'
 import { encodeJpeg } from '../../shared/codec'
 import { rgbToYcc420Pair } from '../../shared/codec/color'
-import type { EncodeOptions, RawImage } from '../../shared/codec'
+import type { BlockKeepMap, EncodeOptions, RawImage } from '../../shared/codec'
 import { encoderKernel, setWasmKernelEnabled } from '../../shared/codec/wasm/kernels'
 
 const PHOTO_DIR = '/usr/share/backgrounds/mate/nature'
@@ -38,6 +38,17 @@ function encodeTsOnly(image: RawImage, options: EncodeOptions): Uint8Array {
   } finally {
     setWasmKernelEnabled(true)
   }
+}
+
+/**
+ * Keep maps (block-keep.ts) as the backend pushes them: one keeping everything (the map's own cost), and a
+ * realistic one, a 16x9 grid keeping all 64 coefficients in every fifth cell and the DC only elsewhere.
+ */
+const KEEP_ALL: BlockKeepMap = { cols: 16, rows: 9, keep: new Array(144).fill(64) }
+const KEEP_ROI: BlockKeepMap = {
+  cols: 16,
+  rows: 9,
+  keep: Array.from({ length: 144 }, (_, i) => (i % 5 ? 1 : 64)),
 }
 
 interface Frame {
@@ -251,6 +262,8 @@ export async function main(): Promise<number> {
           ['ours 4:4:4', inProcess(() => encodeJpeg(image, { quality, subsampling: '444' }))],
           ['tjbench yuv420p (-yuv, from planar)', tjbench(f, quality, '420', true)],
           ['ours yuv420p', inProcess(() => encodeJpeg(i420, { quality }))],
+          ['ours 4:2:0, keep map all 64', inProcess(() => encodeJpeg(image, { quality, blockKeep: KEEP_ALL }))],
+          ['ours 4:2:0, keep map 20% 64 / 1', inProcess(() => encodeJpeg(image, { quality, blockKeep: KEEP_ROI }))],
           ['ours ifast 4:2:0', inProcess(() => encodeJpeg(image, { quality, subsampling: '420', dct: 'ifast' }))],
           ['ours 4:2:0, TypeScript only', inProcess(() => encodeTsOnly(image, { quality, subsampling: '420' }))],
           ['ours 4:4:4, TypeScript only', inProcess(() => encodeTsOnly(image, { quality, subsampling: '444' }))],
@@ -282,6 +295,9 @@ export async function main(): Promise<number> {
       console.log(`                                   ${tj(best)}   (best rounds)`)
       console.log(
         `  ours / sharp:                    4:2:0 ${ratio('ours 4:2:0', 'sharp 4:2:0')}   4:4:4 ${ratio('ours 4:4:4', 'sharp 4:4:4')}`,
+      )
+      console.log(
+        `  keep map / no map:               all 64 ${ratio('ours 4:2:0, keep map all 64', 'ours 4:2:0')}   20% 64 / 1 ${ratio('ours 4:2:0, keep map 20% 64 / 1', 'ours 4:2:0')}`,
       )
       console.log(`  jpeg-js / ours (speed-up):       4:4:4 ${ratio('jpeg-js 4:4:4', 'ours 4:4:4')}`)
     }

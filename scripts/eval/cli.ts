@@ -3,7 +3,7 @@
  *   deepn eval [sweep] --tables T.json ...   sweep JPEG quality and DeepN scale; CSV + SVG + ratios
  *   deepn eval clean [--record]              the model's accuracy with no codec (full test split + quick subset)
  *   deepn eval plot --csv F --out DIR        redraw charts and ratios from a sweep's CSV
- *   deepn eval detect [--video F|--images D] COCO-SSD on camera footage: F1 / mAP vs bytes (eval/detect.ts)
+ *   deepn eval detect [--video F|--images D] a COCO detector on camera footage: F1 / mAP vs bytes (eval/detect.ts)
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'

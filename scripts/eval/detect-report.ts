@@ -151,6 +151,8 @@ export interface DetectReportInfo {
   referenceDetections?: number
   referenceClasses?: Record<string, number>
   seconds?: number
+  /** Which detector made the reference and scored the curves (default COCO-SSD's description). */
+  detector?: string
   command?: string
   crossCheck?: CrossCheck
   /** Bootstrap intervals of the honest ratios (not kept in the CSV). */
@@ -161,7 +163,7 @@ export function detectMarkdown(points: readonly DetectPoint[], info: DetectRepor
   const q100 = q100Point(points)
   const lines = [
     `Source: ${info.source}; test frames: ${info.testFrames} (${q100.frames} frames${info.referenceDetections !== undefined ? `, ${info.referenceDetections.toFixed(1)} reference detections per frame` : ''}).`,
-    `Reference: COCO-SSD (SSDLite MobileNetV2, TF.js wasm) on the uncompressed frames. Match: same class, IoU ≥ 0.5, score ≥ 0.5; F1 pooled over frames, 95% bootstrap interval over frames; bytes = whole JPEG file per frame, 4:2:0, decoded with libjpeg-turbo.`,
+    `Reference: ${info.detector ?? 'COCO-SSD (SSDLite MobileNetV2, TF.js wasm)'} on the uncompressed frames. Match: same class, IoU ≥ 0.5, score ≥ 0.5; F1 pooled over frames, 95% bootstrap interval over frames; bytes = whole JPEG file per frame, 4:2:0, decoded with libjpeg-turbo.`,
     ...(info.referenceClasses
       ? [
           `Reference boxes per class: ${Object.entries(info.referenceClasses)
@@ -213,7 +215,12 @@ const CURVE_NAMES: Record<string, string> = { jpeg: 'JPEG Annex K (quality)', 'j
  * standard JPEG's bytes at F1 0.98 (q100 sits ~6x further out and would squash the region that matters); the
  * title says what is left off, the CSV keeps everything.
  */
-export function writeDetectPlots(dir: string, name: string, points: readonly DetectPoint[]): void {
+export function writeDetectPlots(
+  dir: string,
+  name: string,
+  points: readonly DetectPoint[],
+  detector = 'COCO-SSD',
+): void {
   const curves = [...new Set(points.map((p) => p.curve))]
   const at98 = detectRatios(points, [0.98]).find((r) => r.curve === 'jpeg')?.bytes
   const xMax = at98 !== undefined ? 2 * at98 : Infinity
@@ -229,7 +236,7 @@ export function writeDetectPlots(dir: string, name: string, points: readonly Det
       .filter((s) => s.points.length > 0)
     const label = metric === 'f1' ? 'F1 vs uncompressed detections' : 'mAP@0.5 vs uncompressed detections'
     const svg = svgPlot(series, {
-      title: `COCO-SSD ${label}${off > 0 ? ` (${off} points above ${(xMax / 1000).toFixed(0)} KB not drawn)` : ''}`,
+      title: `${detector} ${label}${off > 0 ? ` (${off} points above ${(xMax / 1000).toFixed(0)} KB not drawn)` : ''}`,
       xLabel: 'KB per frame (whole file)',
       yLabel: metric === 'f1' ? 'F1' : 'mAP@0.5',
       hLines: metric === 'f1' ? F1_TARGETS.map((y) => ({ y, label: `F1 ${y}`, dashed: true })) : [],

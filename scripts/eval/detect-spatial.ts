@@ -6,9 +6,12 @@
  * (EncodeOptions.blockKeep). Also the tables tuned for the detector (detector-tables.ts) and the baseline of
  * sending frames at the detector's input size.
  */
-import type { BlockKeepMap, EncodeOptions, RawImage } from '../../shared/codec/types'
+import { readFileSync } from 'node:fs'
+import type { EncodeOptions } from '../../shared/codec/types'
 import { rescaleTableFile } from '../../shared/deepn/table-file'
-import { type KeepMap, learnKeepMap, type SeenFrame } from '../../shared/spatial/learn'
+import { checkKeepMap, type KeepMap, toBlockKeep } from '../../shared/spatial/keep-map'
+import { learnKeepMap, type SeenFrame } from '../../shared/spatial/learn'
+import { MotionField } from '../../shared/spatial/motion'
 import type { DetectSetting } from './detect-sweep'
 import type { TableFile } from '../../shared/codec/types'
 import type { FrameSource } from './video-frames'
@@ -29,7 +32,16 @@ export function learnMap(id: string, frames: readonly SeenFrame[], width: number
   return learnKeepMap(frames, { id, ...mapGrid(width, height) }).map
 }
 
-/** Motion per test frame: running background of 8x8 mean luma, replayed over the frames before each. */
+/** An importance map file from an earlier run (or the backend), checked before minutes of work depend on it. */
+export function readKeepMap(file: string): KeepMap {
+  try {
+    return checkKeepMap(JSON.parse(readFileSync(file, 'utf8')))
+  } catch (e) {
+    throw new Error(`--keep-map ${file}: ${(e as Error).message}`)
+  }
+}
+
+/** Motion per test frame: the agent's MotionField, replayed over every frame before each, as the device sees them. */
 export async function motionGrids(
   source: FrameSource,
   testFrames: readonly number[],
@@ -41,72 +53,16 @@ export async function motionGrids(
   const last = testFrames[testFrames.length - 1]
   const want = new Set(testFrames)
   const out = new Map<number, Uint8Array>()
-  const field = new MotionReplay(o.threshold ?? 10, o.alpha ?? 0.05)
+  const field = new MotionField({ threshold: o.threshold, alpha: o.alpha })
   const all = Array.from({ length: last - first + 1 }, (_, i) => first + i)
   const bar = new Progress(all.length, o.progress ?? false, 'motion')
   for await (const { index, image } of source.frames(all)) {
     const m = field.update(image, cols, rows)
-    if (want.has(index)) out.set(index, m)
+    if (want.has(index)) out.set(index, m.slice()) // update() reuses its array
     bar.tick()
   }
   bar.end()
   return out
-}
-
-/** Device-side motion, replayed (placeholder until the agent's MotionField lands: same rule). */
-class MotionReplay {
-  private bg: Float32Array | null = null
-  private readonly mean = new Float32Array(0)
-  constructor(
-    private readonly threshold: number,
-    private readonly alpha: number,
-  ) {}
-  update(img: RawImage, cols: number, rows: number): Uint8Array {
-    const bw = Math.ceil(img.width / 8)
-    const bh = Math.ceil(img.height / 8)
-    const mean = this.mean.length === bw * bh ? this.mean : new Float32Array(bw * bh)
-    mean.fill(0)
-    const d = img.data
-    for (let y = 0; y < img.height; y++)
-      for (let x = 0; x < img.width; x++) {
-        const i = (y * img.width + x) * 3
-        mean[(y >> 3) * bw + (x >> 3)] += (0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2]) / 64
-      }
-    const hit = new Uint8Array(cols * rows)
-    if (!this.bg || this.bg.length !== mean.length) {
-      this.bg = mean.slice()
-      return hit
-    }
-    const bg = this.bg
-    for (let by = 0; by < bh; by++)
-      for (let bx = 0; bx < bw; bx++) {
-        const k = by * bw + bx
-        if (Math.abs(mean[k] - bg[k]) > this.threshold)
-          hit[
-            Math.min(rows - 1, Math.floor((by * 8 * rows) / img.height)) * cols +
-              Math.min(cols - 1, Math.floor((bx * 8 * cols) / img.width))
-          ] = 1
-        bg[k] += this.alpha * (mean[k] - bg[k])
-      }
-    const out = new Uint8Array(cols * rows)
-    for (let y = 0; y < rows; y++)
-      for (let x = 0; x < cols; x++)
-        if (hit[y * cols + x])
-          for (let dy = -1; dy <= 1; dy++)
-            for (let dx = -1; dx <= 1; dx++) {
-              const yy = y + dy
-              const xx = x + dx
-              if (yy >= 0 && yy < rows && xx >= 0 && xx < cols) out[yy * cols + xx] = 1
-            }
-    return out
-  }
-}
-
-/** The codec's map for one frame: the learned levels, every moving cell raised to all coefficients. */
-export function frameKeep(map: KeepMap, motion: Uint8Array | undefined): BlockKeepMap {
-  const keep = new Uint8Array(map.cols * map.rows)
-  for (let i = 0; i < keep.length; i++) keep[i] = motion?.[i] ? 64 : map.keep[map.levels.charCodeAt(i) - 48]
-  return { cols: map.cols, rows: map.rows, keep }
 }
 
 export interface SpatialPlan {
@@ -125,7 +81,7 @@ export function spatialSettings(p: SpatialPlan): DetectSetting[] {
   const out: DetectSetting[] = []
   const withMap = (enc: EncodeOptions, map: KeepMap) => (fi: number) => ({
     ...enc,
-    blockKeep: frameKeep(map, p.motion?.get(fi)),
+    blockKeep: toBlockKeep(map, p.motion?.get(fi) ?? null, 64),
   })
   if (p.tilt) {
     for (const s of p.tiltScales) {

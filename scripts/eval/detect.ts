@@ -1,17 +1,16 @@
 /**
- * `deepn eval detect`: bytes against detection quality on camera footage. COCO-SSD's detections on the
- * uncompressed test frames are the reference; each curve (standard JPEG, the same with optimal Huffman,
+ * `deepn eval detect`: bytes against detection quality on camera footage. One detector's (COCO-SSD, or
+ * CenterNet with --detector centernet) detections on the uncompressed test frames are the reference; each curve (standard JPEG, the same with optimal Huffman,
  * natural-deepn, a DeepN table calibrated on the clip's own first frames, any --tables) is scored by F1 and
  * mAP@0.5 against it; CSV, SVG and a markdown report with the paper's and the honest ratio.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CalibrationCollector } from '../../agent/calibration/collector'
-import { numberListOption, numberOption, parseOptions, UsageError } from '../../agent/cli-args'
+import { choiceOption, numberListOption, numberOption, parseOptions, UsageError } from '../../agent/cli-args'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { RawImage, TableFile } from '../../shared/codec/types'
 import { loadBackendPackage } from '../common/backend-package'
-import { DEFAULT_COCO_SSD_DIR } from './coco-ssd-model'
 import { bootstrapRatios, detectMarkdown, writeDetectPlots } from './detect-report'
 import {
   detectSettings,
@@ -22,7 +21,8 @@ import {
   parseDetectCsv,
   QUICK_DETECT_PLAN,
 } from './detect-sweep'
-import { CocoSsdDetector } from './detector'
+import { DETECTOR_INFO, DETECTORS, type Detector, loadDetector } from './detector'
+import { tagCsv, untagCsv } from './detector-csv'
 import {
   type CalibrationFrame,
   DEFAULT_TILT_SEARCH,
@@ -30,8 +30,17 @@ import {
   searchTiltTable,
   type TiltSearchOptions,
 } from './detector-tables'
-import { learnMap, MAP_QUALITIES, motionGrids, SMALL_HEIGHT, spatialSettings, TILT_SCALES } from './detect-spatial'
-import type { KeepMap } from '../../shared/spatial/learn'
+import {
+  learnMap,
+  MAP_QUALITIES,
+  motionGrids,
+  readKeepMap,
+  SMALL_HEIGHT,
+  spatialSettings,
+  TILT_SCALES,
+} from './detect-spatial'
+import { tiltParamsOf } from '../../shared/deepn/tilt-table'
+import type { KeepMap } from '../../shared/spatial/keep-map'
 import { decodeTo, ourEncoder } from './evaluate'
 import { Progress, progressEnabled } from './progress'
 import { imageFolderSource, splitFrames, videoSource, VTEST_AVI, type FrameSource } from './video-frames'
@@ -66,10 +75,14 @@ const HELP = `usage: deepn eval detect [options]
   --calib-every N     calibrate on every Nth calibration frame (default 1; quick ${QUICK.calibEvery})
   --no-tune           skip the table tuned for the detector (tilt search on calibration frames)
   --no-map            skip the learned importance map curves (map + motion)
+  --tuned-table FILE  use this detector-tuned table (a run's <clip>-ssd.json) instead of searching one
+  --keep-map FILE     use this importance map (a run's <clip>-ssd-map.json) instead of learning one
+                      (both: score tables and maps tuned for one detector with another, --detector)
   --search-every N    detector-tuned curves learn from every Nth calibration frame (default 5; quick ${QUICK.searchEvery})
   --target-f1 F       the F1 the table search buys as cheaply as it can (default ${DEFAULT_TILT_SEARCH.targetF1})
   --cross-check N     decode the first N test frames' encodings with jpeg-js too and compare (default 1)
-  --model-dir DIR     COCO-SSD model cache (default ${DEFAULT_COCO_SSD_DIR}; npm run fetch:coco-ssd fills it)
+  --detector NAME     ${DETECTORS.join(' or ')}: makes the reference and scores every curve (default coco-ssd)
+  --model-dir DIR     that detector's model cache (default .cache/NAME; npm run fetch:models fills it)
   --out DIR           write <name>.csv, <name>.svg, <name>-map.svg, <name>.md and the calibrated table there
   --name NAME         output file stem (default detect)
   --save-frames DIR   keep every encoded test frame as DIR/<setting>/<frame>.jpg
@@ -127,6 +140,9 @@ interface ModelAwareOptions {
   quick: boolean
   tune: boolean
   map: boolean
+  /** A tuned table / map from an earlier run (e.g. for another detector): used as is, nothing learned. */
+  tiltTable?: TableFile
+  keepMap?: KeepMap
   /** Calibration frames used: every Nth (the table search uses every other one of those). */
   every: number
   targetF1: number
@@ -141,7 +157,7 @@ interface ModelAwareOptions {
 async function modelAware(
   source: FrameSource,
   split: { calibration: number[]; test: number[] },
-  detector: CocoSsdDetector,
+  detector: Detector,
   o: ModelAwareOptions,
 ): Promise<{ settings: DetectSetting[]; tilt?: TableFile; map?: KeepMap }> {
   const small = {
@@ -149,8 +165,11 @@ async function modelAware(
     height: SMALL_HEIGHT,
     qualities: o.quick ? [30] : MAP_QUALITIES,
   }
-  if (!o.tune && !o.map) return { settings: spatialSettings({ tiltScales: [], mapQualities: [], small }) }
-  const frames = split.calibration.filter((i) => i % o.every === 0)
+  // what the tuned files are called: <clip>-ssd(.json, -map.json) for COCO-SSD, <clip>-<detector> otherwise
+  const tag = detector.name === 'coco-ssd' ? 'ssd' : detector.name
+  const learnTable = o.tune && !o.tiltTable
+  const learnMapToo = o.map && !o.keepMap
+  const frames = learnTable || learnMapToo ? split.calibration.filter((i) => i % o.every === 0) : []
   const seen: CalibrationFrame[] = []
   const bar = new Progress(frames.length, o.progress, 'calibration detections')
   for await (const { index, image } of source.frames(frames)) {
@@ -159,12 +178,12 @@ async function modelAware(
   }
   bar.end()
   const provenance = {
-    detector: 'coco-ssd (lite_mobilenet_v2)',
+    detector: DETECTOR_INFO[detector.name].description,
     calibratedOn: `${source.name} frames ${frames[0]}..${frames.at(-1)} every ${o.every}`,
     command: o.command,
   }
-  let tilt: TableFile | undefined
-  if (o.tune) {
+  let tilt: TableFile | undefined = o.tune ? o.tiltTable : undefined
+  if (learnTable) {
     const search = o.quick ? QUICK_TILT_SEARCH : DEFAULT_TILT_SEARCH
     const r = await searchTiltTable(
       seen.filter((_, i) => i % 2 === 0),
@@ -172,19 +191,18 @@ async function modelAware(
       { ...search, targetF1: o.targetF1 },
       o.progress,
     )
-    tilt = detectorTableFile(`${o.clip}-ssd`, r, { ...provenance, targetF1: o.targetF1 })
+    tilt = detectorTableFile(`${o.clip}-${tag}`, r, { ...provenance, targetF1: o.targetF1 })
   }
-  let map: KeepMap | undefined
+  let map: KeepMap | undefined = o.map ? o.keepMap : undefined
   let motion: Map<number, Uint8Array> | undefined
-  if (o.map) {
+  if (learnMapToo)
     map = learnMap(
-      `${o.clip}-ssd-map`,
+      `${o.clip}-${tag}-map`,
       seen.map((f) => ({ width: source.width, height: source.height, detections: f.reference })),
       source.width,
       source.height,
     )
-    motion = await motionGrids(source, split.test, map.cols, map.rows, { progress: o.progress })
-  }
+  if (map) motion = await motionGrids(source, split.test, map.cols, map.rows, { progress: o.progress })
   seen.length = 0 // the frames are no longer needed
   const settings = spatialSettings({
     tilt,
@@ -195,6 +213,13 @@ async function modelAware(
     small,
   })
   return { settings, tilt, map }
+}
+
+function readTiltTable(file: string): TableFile {
+  const t = parseTableFile(readFileSync(file, 'utf8'), file)
+  if (!tiltParamsOf(t))
+    throw new UsageError(`--tuned-table ${file}: not a tuned (annexk-tilt) table: its source has no tilt`)
+  return t
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -213,10 +238,13 @@ export async function main(argv: string[]): Promise<number> {
       'no-calibrate': { type: 'boolean' },
       'no-tune': { type: 'boolean' },
       'no-map': { type: 'boolean' },
+      'tuned-table': { type: 'string' },
+      'keep-map': { type: 'string' },
       'search-every': { type: 'string' },
       'target-f1': { type: 'string' },
       'calib-every': { type: 'string' },
       'cross-check': { type: 'string' },
+      detector: { type: 'string' },
       'model-dir': { type: 'string' },
       out: { type: 'string' },
       name: { type: 'string' },
@@ -233,10 +261,14 @@ export async function main(argv: string[]): Promise<number> {
   const name = o.name ?? 'detect'
   if (o.csv) {
     if (!o.out) throw new UsageError('--csv needs --out DIR for the redrawn charts')
-    const points = parseDetectCsv(readFileSync(o.csv, 'utf8'))
+    const { detector, csv } = untagCsv(readFileSync(o.csv, 'utf8'))
+    const points = parseDetectCsv(csv)
     mkdirSync(o.out, { recursive: true })
-    writeDetectPlots(o.out, name, points)
-    process.stdout.write(detectMarkdown(points, { source: o.csv, testFrames: 'as in the CSV' }))
+    const info = DETECTOR_INFO[detector]
+    writeDetectPlots(o.out, name, points, info.title)
+    process.stdout.write(
+      detectMarkdown(points, { source: o.csv, testFrames: 'as in the CSV', detector: info.description }),
+    )
     return 0
   }
   if (o.video && o.images) throw new UsageError('give --video FILE or --images DIR, not both')
@@ -250,10 +282,14 @@ export async function main(argv: string[]): Promise<number> {
   const qualities = numberListOption('--qualities', o.qualities) ?? base.qualities
   if (!qualities.includes(100)) qualities.push(100) // the paper metric's reference point
   const tables = [NATURAL_DEEPN, ...(o.tables ?? [])].map((f) => parseTableFile(readFileSync(f, 'utf8'), f))
+  const tuned = o['tuned-table'] ? readTiltTable(o['tuned-table']) : undefined
+  const keepMap = o['keep-map'] ? readKeepMap(o['keep-map']) : undefined
   const progress = progressEnabled(Boolean(o.progress))
   const t0 = Date.now()
   // load the detector first: a missing package or model cache fails before minutes of calibration
-  const detector = await CocoSsdDetector.load({ modelDir: o['model-dir'] })
+  const detector = await loadDetector(choiceOption('--detector', o.detector, DETECTORS) ?? 'coco-ssd', {
+    modelDir: o['model-dir'],
+  })
   try {
     const clip =
       source.name
@@ -269,6 +305,7 @@ export async function main(argv: string[]): Promise<number> {
         ...calibrated.source,
         calibratedOn: `${source.name} frames ${frames[0]}..${frames.at(-1)} every ${calibEvery}`,
         frames: frames.length,
+        command: `deepn eval detect ${argv.join(' ')}`.trim(),
       }
       tables.push(calibrated)
     }
@@ -283,6 +320,8 @@ export async function main(argv: string[]): Promise<number> {
       quick: Boolean(o.quick),
       tune: !o['no-tune'],
       map: !o['no-map'],
+      tiltTable: tuned,
+      keepMap,
       every: positiveInt('--search-every', o['search-every']) ?? (o.quick ? QUICK.searchEvery : 5),
       targetF1: numberOption('--target-f1', o['target-f1'], { min: 0.01, max: 0.999 }) ?? DEFAULT_TILT_SEARCH.targetF1,
       progress,
@@ -314,6 +353,7 @@ export async function main(argv: string[]): Promise<number> {
       referenceDetections: result.referenceDetections,
       referenceClasses: result.referenceClasses,
       seconds,
+      detector: DETECTOR_INFO[detector.name].description,
       command: `deepn eval detect ${argv.join(' ')}`.trim(),
       crossCheck: result.crossCheck,
       bands: bootstrapRatios(result.points, result.perFrame),
@@ -321,8 +361,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(md)
     if (o.out) {
       mkdirSync(o.out, { recursive: true })
-      writeFileSync(join(o.out, `${name}.csv`), detectCsv(result.points))
-      writeDetectPlots(o.out, name, result.points)
+      writeFileSync(join(o.out, `${name}.csv`), tagCsv(detectCsv(result.points), detector.name))
+      writeDetectPlots(o.out, name, result.points, DETECTOR_INFO[detector.name].title)
       writeFileSync(join(o.out, `${name}.md`), md)
       for (const t of [calibrated, model.tilt])
         if (t) writeFileSync(join(o.out, `${t.id}.json`), `${JSON.stringify(t, null, 2)}\n`)

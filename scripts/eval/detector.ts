@@ -1,16 +1,16 @@
 /**
- * COCO-SSD object detector for the benchmark: @tensorflow-models/coco-ssd's own code path (its preprocessing,
- * score-per-box, NMS and box scaling), running the cached graph model (coco-ssd-model.ts) on TF.js's WebAssembly
- * backend, whose .wasm files ship in its npm package and are loaded from node_modules. The package's code rather
+ * The benchmark's detectors behind one interface (`loadDetector`), and the first of them, COCO-SSD:
+ * @tensorflow-models/coco-ssd's own code path (its preprocessing, score-per-box, NMS and box scaling), running
+ * the cached graph model (coco-ssd-model.ts) on TF.js's WebAssembly backend (tfjs-wasm.ts). The package's code rather
  * than a rewrite of its post-processing: the benchmark should score exactly what a backend running that package
  * sees, quirks included (it passes minScore as NMS's IoU threshold too). Later phases that need the raw
  * pre-NMS outputs can reach `model` below, the same GraphModel.
  */
-import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
 import type { RawImage } from '../../shared/codec/types'
 import { loadBackendPackage } from '../common/backend-package'
+import { CenterNetDetector } from './centernet-detector'
 import { verifyCocoSsdCache } from './coco-ssd-model'
+import { BENCHMARK, checkRgbFrame, localModelUrl, type Tf, wasmTf } from './tfjs-wasm'
 
 export interface Detection {
   /** [x, y, width, height] in pixels of the frame. */
@@ -19,71 +19,31 @@ export interface Detection {
   score: number
 }
 
-type Tf = typeof import('@tensorflow/tfjs-core')
 type CocoSsd = typeof import('@tensorflow-models/coco-ssd')
 type ObjectDetection = Awaited<ReturnType<CocoSsd['load']>>
 
-/** Scheme of the load router below: the model is read from disk, never from the URL coco-ssd would default to. */
-const LOCAL_SCHEME = 'deepn-local-model://'
-let routerDirs: Map<string, string> | undefined
-
-/** Registers (once) a TF.js IO router serving `deepn-local-model://<dir>` from files, weights in manifest order. */
-function localModelUrl(tf: Tf, dir: string): string {
-  if (!routerDirs) {
-    const dirs = new Map<string, string>()
-    routerDirs = dirs
-    tf.io.registerLoadRouter((url) => {
-      const u = Array.isArray(url) ? url[0] : url
-      const d = typeof u === 'string' && u.startsWith(LOCAL_SCHEME) ? dirs.get(u) : undefined
-      // the registry skips routers that answer null (its typing says IOHandler only)
-      if (!d) return null as unknown as import('@tensorflow/tfjs-core').io.IOHandler
-      return {
-        load: async () => {
-          const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')) as {
-            modelTopology: object
-            weightsManifest: { paths: string[]; weights: import('@tensorflow/tfjs-core').io.WeightsManifestEntry[] }[]
-            format?: string
-            generatedBy?: string
-            convertedBy?: string
-          }
-          const shards = m.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(d, p))))
-          const all = Buffer.concat(shards)
-          return {
-            modelTopology: m.modelTopology,
-            format: m.format,
-            generatedBy: m.generatedBy,
-            convertedBy: m.convertedBy ?? undefined,
-            weightSpecs: m.weightsManifest.flatMap((g) => g.weights),
-            weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.length),
-          }
-        },
-      }
-    })
-  }
-  const url = `${LOCAL_SCHEME}${dir}`
-  routerDirs.set(url, dir)
-  return url
+/** What the benchmark needs of a detector: boxes on one RGB frame, highest score first. */
+export interface Detector {
+  /** Its name on the command line and in CSVs. */
+  readonly name: DetectorName
+  detect(img: RawImage): Promise<Detection[]>
+  dispose(): void
 }
 
-let backendReady: Promise<Tf> | undefined
+export const DETECTORS = ['coco-ssd', 'centernet'] as const
+export type DetectorName = (typeof DETECTORS)[number]
 
-/** TF.js on the wasm backend, single-threaded (no worker pool: the machine is shared, and results are deterministic). */
-function wasmTf(): Promise<Tf> {
-  backendReady ??= (async () => {
-    const what = 'the detection benchmark (deepn eval detect)'
-    const tf = loadBackendPackage<Tf>('@tensorflow/tfjs-core', what)
-    loadBackendPackage<typeof import('@tensorflow/tfjs-converter')>('@tensorflow/tfjs-converter', what)
-    const wasm = loadBackendPackage<typeof import('@tensorflow/tfjs-backend-wasm')>(
-      '@tensorflow/tfjs-backend-wasm',
-      what,
-    )
-    wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`)
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
-    if (!(await tf.setBackend('wasm'))) throw new Error('TF.js could not start its wasm backend')
-    await tf.ready()
-    return tf
-  })()
-  return backendReady
+/** How reports and chart titles name each detector. */
+export const DETECTOR_INFO: Readonly<Record<DetectorName, { title: string; description: string }>> = {
+  'coco-ssd': { title: 'COCO-SSD', description: 'COCO-SSD (SSDLite MobileNetV2, TF.js wasm)' },
+  centernet: { title: 'CenterNet', description: 'CenterNet (MobileNetV3, 512x512 letterboxed input, TF.js wasm)' },
+}
+
+/** The named detector, its model cache verified and loaded (modelDir: another cache folder than the default). */
+export async function loadDetector(name: DetectorName, opts: { modelDir?: string } = {}): Promise<Detector> {
+  if (name === 'coco-ssd') return CocoSsdDetector.load(opts)
+  if (name === 'centernet') return CenterNetDetector.load(opts)
+  throw new Error(`unknown detector '${name}': one of ${DETECTORS.join(', ')}`)
 }
 
 export interface DetectorOptions {
@@ -95,7 +55,9 @@ export interface DetectorOptions {
   minScore?: number
 }
 
-export class CocoSsdDetector {
+export class CocoSsdDetector implements Detector {
+  readonly name = 'coco-ssd'
+
   private constructor(
     private readonly tf: Tf,
     readonly model: ObjectDetection,
@@ -106,21 +68,14 @@ export class CocoSsdDetector {
   static async load(opts: DetectorOptions = {}): Promise<CocoSsdDetector> {
     const tf = await wasmTf() // first, so a device install hears about the missing package, not the cache
     const dir = verifyCocoSsdCache(opts.modelDir)
-    const coco = loadBackendPackage<CocoSsd>(
-      '@tensorflow-models/coco-ssd',
-      'the detection benchmark (deepn eval detect)',
-    )
+    const coco = loadBackendPackage<CocoSsd>('@tensorflow-models/coco-ssd', BENCHMARK)
     const model = await coco.load({ base: 'lite_mobilenet_v2', modelUrl: localModelUrl(tf, dir) })
     return new CocoSsdDetector(tf, model, opts.maxBoxes ?? 100, opts.minScore ?? 0.5)
   }
 
   /** Detections on one RGB frame, highest score first. */
   async detect(img: RawImage): Promise<Detection[]> {
-    if (img.format !== 'rgb') throw new Error(`detector: frames must be rgb, got ${img.format}`)
-    if (img.data.length !== img.width * img.height * 3)
-      throw new RangeError(
-        `detector: ${img.width}x${img.height} rgb needs ${img.width * img.height * 3} bytes, got ${img.data.length}`,
-      )
+    checkRgbFrame(img)
     const input = this.tf.tensor3d(img.data, [img.height, img.width, 3], 'int32')
     try {
       const found = await this.model.detect(input, this.maxBoxes, this.minScore)

@@ -2,7 +2,8 @@
  * Spatial coefficient selection: after quantization, every block of an MCU keeps only its first `keep`
  * coefficients in zig-zag order (1 = DC only .. 64 = all), `keep` read from a coarse grid over the frame. Any
  * baseline decoder reads the result (a zero coefficient is always legal); it is the JPEG-compliant lever behind
- * region-of-interest and soft-decision coding: bytes go where the backend's model looks. Pure.
+ * region-of-interest and soft-decision coding: bytes go where the backend's model looks. The fused scan kernel
+ * applies the counts in its block plan (scan-kernel.ts); applyBlockKeep is the reference path's. Pure.
  */
 import type { FrameLayout } from './layout'
 import type { BlockKeepMap } from './types'

@@ -303,8 +303,8 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   const specs = huffmanSpecs(r, whole, layout)
 
   const channels = layout.components.length
-  // The fused scan kernel codes blocks as it makes them; selecting coefficients needs the two-stage path.
-  const kernel = whole === null && !r.blockKeep ? codecKernels() : null
+  // The fused scan kernel codes blocks as it makes them (keep map included); two-pass tables need them all first.
+  const kernel = whole === null ? codecKernels() : null
   // The kernel path writes the scan into kernel memory: the sink then holds only the headers.
   const sink = new ByteSink(kernel ? 2048 : ((image.width * image.height * channels) >> 3) + 2048)
   sink.bytes(SOI)
@@ -336,6 +336,7 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
       r.dct,
       { dc: [dcCodes[0], dcCodes[1]], ac: [acCodes[0], acCodes[1]] },
       r.restartInterval,
+      r.blockKeep ? mcuKeepCounts(layout, r.blockKeep) : null,
     )
     // One exactly sized result: headers, the scan (a view of kernel memory, copied once) and EOI.
     const out = new Uint8Array(sink.pos + scan.length + EOI.length)

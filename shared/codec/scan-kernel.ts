@@ -2,8 +2,9 @@
  * The entropy-coded scan on the WebAssembly path: per MCU row, the strips are filled in kernel memory (colour
  * conversion and downsampling kernels, prepare.ts), then one kernel call transforms, quantizes and
  * Huffman-codes every block of the row (wasm/huffman-kernel.ts) from a block plan built once per frame, and the
- * row's whole bytes are appended to the sink. Restart markers are written between calls. Same bytes as
- * CoefficientMaker + HuffmanEncoder (the reference path, still used for two-pass optimal tables). Pure.
+ * row's whole bytes are appended to the sink. Restart markers are written between calls. With a keep map
+ * (block-keep.ts) only the plan's keep counts change from row to row. Same bytes as CoefficientMaker
+ * (+ applyBlockKeep) + HuffmanEncoder (the reference path, still used for two-pass optimal tables). Pure.
  */
 import type { HuffmanCodes } from './huffman'
 import type { FrameLayout } from './layout'
@@ -13,6 +14,7 @@ import {
   HUFF_TABLE_BYTES,
   MAX_BLOCK_BYTES,
   PLAN_ENTRY_BYTES,
+  PLAN_KEEP_OFFSET,
   STATE_BYTES,
   flushHuffmanState,
   resetHuffmanState,
@@ -71,7 +73,7 @@ function scanMemory(layout: FrameLayout, blocksPerRow: number): ScanMemory {
   }
 }
 
-/** The block plan of one MCU row (jccoefct's order; dummy blocks past the image have src 0). */
+/** The block plan of one MCU row (jccoefct's order; dummy blocks past the image have src 0), keeping all 64. */
 function writeBlockPlan(buf: ArrayBuffer, at: number, layout: FrameLayout, m: ScanMemory, lastRow: boolean): void {
   const plan = new Int32Array(buf, at, (layout.mcusPerRow * layout.blocksInMcu * PLAN_ENTRY_BYTES) >> 2)
   const row = layout.mcuRows - 1
@@ -87,15 +89,28 @@ function writeBlockPlan(buf: ArrayBuffer, at: number, layout: FrameLayout, m: Sc
           plan[o + 2] = m.quant[c.table]
           plan[o + 3] = m.huff[c.table]
           plan[o + 4] = m.state + stateDcOffset(ci)
+          plan[o + (PLAN_KEEP_OFFSET >> 2)] = 64
         }
       }
     })
   }
 }
 
+/** Sets every block's keep count in the plan `plan` (an i32 view of it) to its MCU's in MCU row `row`. */
+function writePlanKeep(plan: Int32Array, layout: FrameLayout, keep: Uint8Array, row: number): void {
+  const step = PLAN_ENTRY_BYTES >> 2
+  const perMcu = layout.blocksInMcu * step
+  let o = PLAN_KEEP_OFFSET >> 2
+  for (let i = row * layout.mcusPerRow, end = i + layout.mcusPerRow; i < end; i++) {
+    const k = keep[i]
+    for (const stop = o + perMcu; o < stop; o += step) plan[o] = k
+  }
+}
+
 /**
  * The scan of `image` with the kernels: quantization tables `luma`/`chroma` for `dct`, Huffman codes per
- * table slot, restart markers every `restartInterval` MCUs (0 = none). Returns the entropy-coded bytes as a
+ * table slot, restart markers every `restartInterval` MCUs (0 = none), and with `keep` (mcuKeepCounts) only the
+ * first keep[mcu] zig-zag coefficients of each block of an MCU. Returns the entropy-coded bytes as a
  * view of kernel memory: valid until the kernels are used again, so copy it.
  */
 export function kernelScan(
@@ -107,6 +122,7 @@ export function kernelScan(
   dct: DctMethod,
   codes: { dc: HuffmanCodes[]; ac: HuffmanCodes[] },
   restartInterval: number,
+  keep: Uint8Array | null = null,
 ): Uint8Array {
   const bpm = layout.blocksInMcu
   const blocksPerRow = layout.mcusPerRow * bpm
@@ -124,8 +140,11 @@ export function kernelScan(
   // Views of kernel memory, made again whenever the scan's growth grows the memory.
   let bytes = new Uint8Array(0)
   let filler = createStripFiller(image, layout, [])
+  const planWords = (blocksPerRow * PLAN_ENTRY_BYTES) >> 2
+  let plans = [new Int32Array(0), new Int32Array(0)]
   const attach = (): void => {
     bytes = new Uint8Array(mem.buffer)
+    plans = m.plans.map((at) => new Int32Array(mem.buffer, at, planWords))
     const views = layout.components.map(
       (c, ci) => new Uint8Array(mem.buffer, m.strips[ci], c.stripWidth * c.stripHeight),
     )
@@ -148,7 +167,9 @@ export function kernelScan(
       attach()
     }
     filler.fill(row)
-    const plan = m.plans[row === layout.mcuRows - 1 ? 1 : 0]
+    const which = row === layout.mcuRows - 1 ? 1 : 0
+    const plan = m.plans[which]
+    if (keep) writePlanKeep(plans[which], layout, keep, row)
     for (let mx = 0; mx < layout.mcusPerRow; ) {
       if (restartInterval && mcu > 0 && mcu % restartInterval === 0) {
         put(flushHuffmanState(mem, m.state))

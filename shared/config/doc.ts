@@ -3,11 +3,13 @@ import { SCHEMA, MAX_PUSHED_TABLES, type KeySpec } from './schema'
 
 function fmtDefault(s: KeySpec): string {
   if (s.type === 'tables') return '`{}`'
+  if (s.default === null) return '`null`'
   if (s.default === '') return '""'
   return `\`${JSON.stringify(s.default)}\``
 }
 
 function fmtType(s: KeySpec): string {
+  if (s.type === 'keepMap') return 'keep map object or `null`'
   if (s.type === 'enum') return s.values!.map((v) => `\`${v}\``).join(' \\| ')
   if (s.type === 'string') {
     const length = s.maxLength !== undefined ? ` ≤ ${s.maxLength} chars` : ''

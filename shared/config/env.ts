@@ -3,7 +3,7 @@
  *  - dedicated variables named in the schema (`DEEPN_MQTT_URL`, `DEEPN_DEVICE_ID`, …);
  *  - generic `DEEPN__<SECTION>__<KEY>=value` for any key, matched case-insensitively with `_` ignored inside a
  *    part: `DEEPN__MQTT__MAX_PAYLOAD_BYTES=131072` sets `mqtt.maxPayloadBytes`.
- * Values are parsed by the key's type (numbers, true/false, JSON for tables). Pure: takes the env as data.
+ * Values are parsed by the key's type (numbers, true/false, JSON for tables and the keep map). Pure: takes the env as data.
  */
 import { SCHEMA, type KeySpec } from './schema'
 import { checkValue, ConfigError } from './validate'
@@ -45,6 +45,7 @@ function parseEnvValue(spec: KeySpec, raw: string, name: string): unknown {
       if (/^(false|0|no)$/i.test(raw)) return false
       throw new ConfigError(`environment ${name}: '${spec.key}' must be true or false, got '${raw}'`)
     case 'tables':
+    case 'keepMap':
       try {
         return JSON.parse(raw)
       } catch {

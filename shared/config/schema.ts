@@ -15,13 +15,14 @@ const TOPIC_LEVELS = /^[^#+\u0000]+$/
 /** An id rule that also accepts '' (the key's "not set" value: hostname, quality tables). */
 const orEmpty = (id: RegExp): RegExp => new RegExp(`^(?:${id.source.slice(1, -1)})?$`)
 
-export type KeyType = 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'tables'
+export type KeyType = 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'tables' | 'keepMap'
 
 interface KeyRules {
   /** Dotted path, e.g. `mqtt.url`. */
   key: string
   type: KeyType
-  default: string | number | boolean | Record<string, unknown>
+  /** `null` only for a `keepMap` key: no map. */
+  default: string | number | boolean | Record<string, unknown> | null
   doc: string
   /** Takes effect only after the agent restarts (local config only; remote keys always apply live). */
   restart?: boolean
@@ -490,6 +491,32 @@ const SPECS = [
     default: false,
     remote: true,
     doc: "Two-pass optimal Huffman tables: a few % smaller, about twice the entropy-coding time. When true, these per-frame tables win over a table's trained `huffman` set, which is then not used.",
+  },
+
+  {
+    key: 'encoder.keepMap',
+    type: 'keepMap',
+    default: null,
+    remote: true,
+    doc: 'Importance map (issue 12): `{ "id", "cols", "rows", "levels", "keep" }`, a `cols` x `rows` grid (1..256 each) over the frame, any resolution; `levels` holds one digit per cell (row-major), an index into `keep`, whose entries (1..64, at most 10) say how many zig-zag coefficients the blocks of such a cell keep: 1 = DC only, 64 = all. `id` follows the table-id rule; frames encoded with the map carry it in their metadata (`keepMap`). The cells where something moves (see `encoder.motionThreshold`) are raised to `encoder.motionKeep`. `null` = every block keeps everything. A 256x256 map is 64 KB of `levels`, within `mqtt.maxConfigBytes` only if that is raised.',
+  },
+  {
+    key: 'encoder.motionKeep',
+    type: 'integer',
+    default: 64,
+    min: 0,
+    max: 64,
+    remote: true,
+    doc: 'With `encoder.keepMap`: coefficients kept in a cell where something moves (and its 8 neighbours), when the map keeps fewer there; motion never lowers a cell. 0 = motion raises nothing.',
+  },
+  {
+    key: 'encoder.motionThreshold',
+    type: 'integer',
+    default: 10,
+    min: 1,
+    max: 255,
+    remote: true,
+    doc: 'With `encoder.keepMap`: an 8x8 block moves when its mean luma differs from its running background (an average over the recent frames, 5 % per frame) by more than this many levels. The background starts over when the frame size changes.',
   },
 
   {

@@ -4,6 +4,7 @@
  */
 import type { HuffmanTables } from '../codec/types'
 import type { SchemaEntry } from './schema'
+import type { KeepMap } from '../spatial/keep-map'
 
 export interface PushedTable {
   luma: number[]
@@ -23,7 +24,9 @@ type ValueOf<S> = S extends { type: 'enum'; values: readonly (infer V)[] }
         ? boolean
         : S extends { type: 'tables' }
           ? Record<string, PushedTable>
-          : never
+          : S extends { type: 'keepMap' }
+            ? KeepMap | null
+            : never
 
 type Key = SchemaEntry['key']
 type ValueAt<K extends Key> = ValueOf<Extract<SchemaEntry, { key: K }>>

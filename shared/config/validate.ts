@@ -8,6 +8,7 @@ import type { HuffmanTables } from '../codec/types'
 import type { AgentConfig, ConfigSection, FlatConfig, PushedTable } from './types'
 import { setOwn } from './own-keys'
 import { tableIdProblem } from '../contract/ids'
+import { checkKeepMap, KeepMapError } from '../spatial/keep-map'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -148,6 +149,14 @@ export function checkValue(spec: KeySpec, v: unknown, where = ''): unknown {
       return v
     case 'tables':
       return checkTables(spec.key, v, bad)
+    case 'keepMap':
+      if (v === null) return null
+      try {
+        return checkKeepMap(v, spec.key)
+      } catch (err) {
+        if (err instanceof KeepMapError) throw new ConfigError(`${where}${err.message}`)
+        throw err
+      }
   }
 }
 

@@ -51,6 +51,7 @@ const META: FrameMetadata = {
   width: 640,
   height: 480,
   quantDigest: '9f3b2a6c1d0e8f47',
+  keepMap: 'lot-a.v3',
 }
 const TELEMETRY: TelemetryMessage = {
   deviceId: 'cam-01',
@@ -74,6 +75,7 @@ const TELEMETRY: TelemetryMessage = {
   encoderKernel: 'wasm-simd',
   meanBytesPerFrame: 20480,
   framesPerSec: 1,
+  keepMap: { id: 'lot-a.v3', fullShare: 0.185 },
   memory: { rss: 61865984, heapUsed: 9437184 },
   mqtt: { protocol: '5', maxPacketSize: 268435455 },
   delivery: 'e2e-ack',
@@ -124,6 +126,8 @@ const MESSAGES: MessageDoc[] = [
       height: "Pixels; equals the JPEG frame header's.",
       quantDigest:
         "Optional: 16 hex digits, digest of the file's quantization steps and sampling (tells apart tables re-pushed under one id).",
+      keepMap:
+        'Optional: id of the keep map (`encoder.keepMap`) the frame was encoded with: its cells kept only their first zig-zag coefficients, cells where something moved more. Absent when no map applied.',
     },
     examples: [
       {
@@ -192,6 +196,8 @@ const MESSAGES: MessageDoc[] = [
       encoderKernel: '`wasm-simd`, or `typescript` on runtimes without WebAssembly SIMD (same bytes, slower).',
       meanBytesPerFrame: 'Optional: mean JPEG bytes of the frames encoded since start.',
       framesPerSec: 'Optional: frames encoded per second over the last minute.',
+      keepMap:
+        'Optional, while `encoder.keepMap` is set: `{id, fullShare}`, the map id and the mean share (0..1) of its cells that kept all 64 coefficients (by the map or raised by motion) over the recent frames.',
       memory: 'Process memory.',
       'memory.rss': 'Bytes.',
       'memory.heapUsed': 'Bytes.',

@@ -5,6 +5,7 @@
  */
 import { readJpegMetadata } from '../codec/metadata'
 import { Fields } from './payload'
+import { TABLE_ID_PATTERN } from './ids'
 
 export interface FrameMetadata {
   seq: number
@@ -20,6 +21,11 @@ export interface FrameMetadata {
    * from frames of agents before it existed.
    */
   quantDigest?: string
+  /**
+   * Id of the keep map (`encoder.keepMap`, issue 12) the frame was encoded with: its cells kept only part of their
+   * coefficients (cells where something moved were raised). Absent when no map applied.
+   */
+  keepMap?: string
 }
 
 const QUANT_DIGEST = /^[0-9a-f]{16}$/
@@ -35,6 +41,7 @@ export function frameMetadataRecord(m: FrameMetadata): Record<string, unknown> {
     height: m.height,
   }
   if (m.quantDigest !== undefined) r.quantDigest = m.quantDigest
+  if (m.keepMap !== undefined) r.keepMap = m.keepMap
   return r
 }
 
@@ -49,6 +56,7 @@ export function frameUserProperties(m: FrameMetadata): Record<string, string> {
     height: String(m.height),
   }
   if (m.quantDigest !== undefined) p.quantDigest = m.quantDigest
+  if (m.keepMap !== undefined) p.keepMap = m.keepMap
   return p
 }
 
@@ -68,6 +76,12 @@ export function parseFrameMetadata(raw: Record<string, unknown>): FrameMetadata 
     if (typeof d !== 'string' || !QUANT_DIGEST.test(d)) f.fail('quantDigest', '16 lowercase hex digits')
     m.quantDigest = d as string
   }
+  if (f.has('keepMap')) {
+    const k = f.get('keepMap')
+    if (typeof k !== 'string' || !TABLE_ID_PATTERN.test(k))
+      f.fail('keepMap', "a keep map id (1..64 letters, digits, '.', '_' or '-')")
+    m.keepMap = k as string
+  }
   return m
 }
 
@@ -78,7 +92,8 @@ export function parseFrameUserProperties(props: Record<string, string | string[]
     return Array.isArray(v) ? v[0] : v
   }
   const raw: Record<string, unknown> = {}
-  for (const k of ['capturedAt', 'tableId', 'deviceId', 'quantDigest']) if (one(k) !== undefined) raw[k] = one(k)
+  for (const k of ['capturedAt', 'tableId', 'deviceId', 'quantDigest', 'keepMap'])
+    if (one(k) !== undefined) raw[k] = one(k)
   for (const k of ['seq', 'width', 'height']) {
     const v = one(k)
     if (v !== undefined) raw[k] = /^\d+$/.test(v) ? Number(v) : v

@@ -27,6 +27,11 @@ export interface TelemetryMessage {
   meanBytesPerFrame?: number
   /** Frames encoded per second over the last minute (absent from agents before it was added). */
   framesPerSec?: number
+  /**
+   * The keep map (`encoder.keepMap`) frames are encoded with, and the mean share (0..1) of its cells kept in full
+   * (all 64 coefficients, by the map or raised by motion) over the recent frames. Absent without a map.
+   */
+  keepMap?: { id: string; fullShare: number }
   memory: { rss: number; heapUsed: number }
   mqtt: { protocol?: '5' | '3.1.1'; maxPacketSize?: number }
   delivery: string
@@ -56,6 +61,12 @@ export function parseTelemetry(payload: Payload): TelemetryMessage {
   f.oneOf('encoderKernel', ['wasm-simd', 'typescript'] as const)
   f.optional('meanBytesPerFrame', f.number)
   f.optional('framesPerSec', f.number)
+  const keepMap = f.optional('keepMap', f.object)
+  if (keepMap) {
+    keepMap.string('id', { nonEmpty: true })
+    const share = keepMap.number('fullShare')
+    if (share < 0 || share > 1) keepMap.fail('fullShare', 'a share between 0 and 1')
+  }
   const memory = f.object('memory')
   memory.integer('rss')
   memory.integer('heapUsed')

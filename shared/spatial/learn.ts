@@ -5,16 +5,7 @@
  * the detector needs. Cells no detection ever touched keep DC only; cells objects visit keep a few low
  * frequencies; the device raises a cell to all coefficients where something moves (motion.ts). Pure.
  */
-/** The wire form of an importance map (as `encoder.keepMap` takes it). */
-export interface KeepMap {
-  id: string
-  cols: number
-  rows: number
-  /** cols x rows digits, row-major: each cell's level. */
-  levels: string
-  /** Coefficients kept per level (1..64). */
-  keep: number[]
-}
+import type { KeepMap } from './keep-map'
 
 export interface SeenFrame {
   width: number

@@ -31,6 +31,7 @@ t.test('the stamp and the packet header of the largest metadata the schema allow
     width: 65535,
     height: 65535,
     quantDigest: quantDigest(frame),
+    keepMap: 'k'.repeat(64), // a keep map id: the table-id rule, 1..64 characters
   }
   const payload = stampMetadata(frame, worst)
   const o = framePublishOptions(worst)

@@ -217,7 +217,7 @@ t.test('a sidecar that cannot be written is logged once and appends go on', asyn
 })
 
 t.test(
-  'a schema-1 file (no quant_digest column) is migrated in place: its frames stay, new ones keep their digest',
+  'a schema-1 file (no quant_digest, no keep_map column) is migrated in place: its frames stay, new ones keep theirs',
   async (t) => {
     const { file, open } = opener(t)
     writeSchema1Buffer(
@@ -226,24 +226,28 @@ t.test(
     )
     const s = open()
     t.same(
-      s.peek(10).map((f) => [f.seq, verifyFrame(f), 'quantDigest' in f]),
+      s.peek(10).map((f) => [f.seq, verifyFrame(f), 'quantDigest' in f, 'keepMapId' in f]),
       [
-        [10, 1, false],
-        [11, 2, false],
+        [10, 1, false, false],
+        [11, 2, false, false],
       ],
-      'old frames, no digest',
+      'old frames, no digest, no keep map',
     )
-    t.equal(s.append({ ...makeFrame(3), quantDigest: 'feedfacefeedface' }).seq, 12, 'seqs continue after the old ones')
-    t.equal(s.peek(1, 11)[0].quantDigest, 'feedfacefeedface')
+    t.equal(
+      s.append({ ...makeFrame(3), quantDigest: 'feedfacefeedface', keepMapId: 'lot-a' }).seq,
+      12,
+      'seqs continue after the old ones',
+    )
+    t.same([s.peek(1, 11)[0].quantDigest, s.peek(1, 11)[0].keepMapId], ['feedfacefeedface', 'lot-a'])
     s.close()
     const raw = new Database(file, { readonly: true })
-    t.equal(raw.pragma('user_version', { simple: true }), 2)
+    t.equal(raw.pragma('user_version', { simple: true }), 3)
     raw.close()
     const again = open()
     t.same(
       again.peek(10).map((f) => f.seq),
       [10, 11, 12],
-      'opens again as schema 2',
+      'opens again as schema 3',
     )
     again.close()
   },

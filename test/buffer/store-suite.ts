@@ -90,6 +90,15 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.same([fb.seq, 'quantDigest' in fb], [b, false])
   })
 
+  t.test('a keepMapId is kept as given; a frame appended without one comes back without one', async (t) => {
+    const s = open()
+    const a = s.append({ ...makeFrame(1), keepMapId: 'lot-a.v3' }).seq
+    const b = s.append(makeFrame(2)).seq
+    const [fa, fb] = s.peek(2)
+    t.same([fa.seq, fa.keepMapId], [a, 'lot-a.v3'])
+    t.same([fb.seq, 'keepMapId' in fb], [b, false])
+  })
+
   t.test('the store keeps its own copy of the jpeg', async (t) => {
     const s = open()
     const frame = makeFrame(7)
@@ -269,6 +278,7 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.throws(() => s.append({ ...good, capturedAt: NaN }), /frame\.capturedAt/)
     t.throws(() => s.append({ ...good, tableId: '' }), /frame\.tableId/)
     t.throws(() => s.append({ ...good, quantDigest: '' }), /frame\.quantDigest/)
+    t.throws(() => s.append({ ...good, keepMapId: '' }), /frame\.keepMapId/)
     t.throws(() => s.setLimits(limits({ maxBytes: -1 })), /limits\.maxBytes/)
     t.throws(
       () => s.setLimits(limits({ policy: 'drop-newest' as 'reject-new' })),

@@ -4,10 +4,11 @@ import { mcuKeepCounts } from '../../shared/codec/block-keep'
 import { encodeJpeg } from '../../shared/codec/encoder'
 import { frameLayout } from '../../shared/codec/layout'
 import type { BlockKeepMap, RawImage } from '../../shared/codec/types'
-import { setWasmKernelEnabled } from '../../shared/codec/wasm/kernels'
-import { crop, djpeg, firstDiff, photos, toGray } from './helpers'
+import { codecKernels, setWasmKernelEnabled } from '../../shared/codec/wasm/kernels'
+import { crop, djpeg, firstDiff, photos, rng, toGray } from './helpers'
 
 const photo = crop(photos()[0], 0, 0, 256, 160)
+const kernel = codecKernels()
 
 /** A cols x rows map keeping `inside` coefficients in the cells `pick` selects and `outside` elsewhere. */
 function map(cols: number, rows: number, pick: (cx: number, cy: number) => boolean, inside = 64, outside = 1) {
@@ -69,6 +70,121 @@ t.test('fewer coefficients kept, fewer bytes; the TypeScript path makes the same
     t.equal(back.width, photo.width, `keep ${keep}: djpeg decodes it`)
   }
 })
+
+/** `image` with its pixels as RGBA (alpha varying: the encoder ignores it). */
+function toRgba(image: RawImage): RawImage {
+  const data = new Uint8Array(image.width * image.height * 4)
+  for (let i = 0, j = 0; j < data.length; i += 3, j += 4) data.set([...image.data.subarray(i, i + 3), i & 255], j)
+  return { ...image, format: 'rgba', data }
+}
+
+/** Planar I420 from an RGB image: luma per pixel, chroma from the top-left pixel of each 2x2 (odd sizes round up). */
+function toI420(image: RawImage): RawImage {
+  const { width: w, height: h } = image
+  const cw = (w + 1) >> 1,
+    ch = (h + 1) >> 1
+  const data = new Uint8Array(w * h + 2 * cw * ch)
+  data.set(toGray(image).data)
+  for (let y = 0; y < ch; y++)
+    for (let x = 0; x < cw; x++) {
+      const p = (2 * y * w + 2 * x) * 3
+      data[w * h + y * cw + x] = 128 + ((image.data[p + 2] - image.data[p + 1]) >> 1)
+      data[w * h + cw * ch + y * cw + x] = 128 + ((image.data[p] - image.data[p + 1]) >> 1)
+    }
+  return { width: w, height: h, format: 'yuv420p', data }
+}
+
+/** A seeded random map: 1..12 cells each way, counts drawn from 1, 64 and anything between. */
+function randomMap(r: () => number): BlockKeepMap {
+  const cols = 1 + (r() % 12),
+    rows = 1 + (r() % 12)
+  const keep = Array.from({ length: cols * rows }, () => {
+    const x = r()
+    return x < 64 ? 1 : x < 128 ? 64 : 1 + (r() % 64)
+  })
+  return { cols, rows, keep }
+}
+
+/** Counts the fused scan kernel's calls while `run` runs (its entry points wrapped, then restored). */
+function kernelCalls(run: () => void): number {
+  const k = kernel!
+  const { encodeBlocks, encodeBlocksFast } = k
+  let calls = 0
+  k.encodeBlocks = (...a) => {
+    calls++
+    return encodeBlocks(...a)
+  }
+  k.encodeBlocksFast = (...a) => {
+    calls++
+    return encodeBlocksFast(...a)
+  }
+  try {
+    run()
+  } finally {
+    k.encodeBlocks = encodeBlocks
+    k.encodeBlocksFast = encodeBlocksFast
+  }
+  return calls
+}
+
+t.test(
+  'the fused scan kernel applies random maps byte for byte like CoefficientMaker + applyBlockKeep + HuffmanEncoder',
+  { skip: kernel ? false : 'no WebAssembly SIMD in this runtime' },
+  async (t) => {
+    t.teardown(() => setWasmKernelEnabled(true))
+    const odd = crop(photos()[1], 3, 5, 101, 67) // partial MCUs: dummy blocks in 4:2:0, edge padding
+    const images = [odd, toGray(odd), toRgba(odd), toI420(odd), crop(photos()[2], 0, 0, 128, 64), toI420(photo)]
+    const r = rng(2024)
+    let cases = 0,
+      changed = 0
+    for (const image of images) {
+      for (const dct of ['islow', 'ifast'] as const) {
+        for (const subsampling of ['420', '444'] as const) {
+          if (image.format === 'yuv420p' && subsampling === '444') continue
+          for (const restartInterval of [0, 1 + (r() % 5)]) {
+            const blockKeep = randomMap(r)
+            const o = { quality: 60 + (r() % 40), dct, subsampling, restartInterval, blockKeep }
+            const what = `${image.width}x${image.height} ${image.format} ${JSON.stringify(o).slice(0, 90)}`
+            setWasmKernelEnabled(true)
+            let fused: Uint8Array = new Uint8Array(0)
+            t.ok(kernelCalls(() => (fused = encodeJpeg(image, o))) > 0, `${what}: the fused kernel coded it`)
+            const plain = encodeJpeg(image, { ...o, blockKeep: undefined })
+            setWasmKernelEnabled(false)
+            t.equal(firstDiff(fused, encodeJpeg(image, o)), -1, `${what}: same bytes as the reference path`)
+            cases++
+            if (firstDiff(fused, plain) !== -1) changed++
+          }
+        }
+      }
+    }
+    t.equal(cases, 40)
+    t.ok(changed >= cases - 2, `the map changed the bytes in ${changed} of ${cases} cases`)
+  },
+)
+
+t.test(
+  'on the kernel path a DC-only map codes DC only: far fewer bytes, flat decoded blocks, equal to the reference',
+  { skip: kernel ? false : 'no WebAssembly SIMD in this runtime' },
+  async (t) => {
+    t.teardown(() => setWasmKernelEnabled(true))
+    const gray = toGray(photo)
+    const dcOnly = { cols: 1, rows: 1, keep: [1] }
+    for (const dct of ['islow', 'ifast'] as const) {
+      let jpeg: Uint8Array = new Uint8Array(0)
+      t.ok(kernelCalls(() => (jpeg = encodeJpeg(gray, { quality: 90, dct, blockKeep: dcOnly }))) > 0, 'kernel path')
+      t.ok(jpeg.length < encodeJpeg(gray, { quality: 90, dct }).length / 3, `${dct}: ${jpeg.length} bytes`)
+      const out = djpeg(jpeg).data
+      let notFlat = 0
+      for (let y = 0; y < gray.height; y++)
+        for (let x = 0; x < gray.width; x++)
+          if (out[y * gray.width + x] !== out[(y & ~7) * gray.width + (x & ~7)]) notFlat++
+      t.equal(notFlat, 0, `${dct}: every decoded 8x8 block is one value`)
+      setWasmKernelEnabled(false)
+      t.equal(firstDiff(jpeg, encodeJpeg(gray, { quality: 90, dct, blockKeep: dcOnly })), -1, `${dct}: = reference`)
+      setWasmKernelEnabled(true)
+    }
+  },
+)
 
 t.test('a map is a fraction of the frame: the same map fits any resolution', async (t) => {
   const m: BlockKeepMap = { cols: 2, rows: 2, keep: [1, 2, 3, 4] }

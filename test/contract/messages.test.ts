@@ -71,19 +71,23 @@ const META: Required<FrameMetadata> = {
   width: 32,
   height: 24,
   quantDigest: '0123456789abcdef',
+  keepMap: 'lot-a.v3',
 }
 
 t.test('frame metadata: APP9 record, user properties and the stamped JPEG read back the same', async (t) => {
   t.same(parseFrameMetadata(frameMetadataRecord(META)), META)
   t.same(
     Object.keys(frameMetadataRecord(META)),
-    ['seq', 'capturedAt', 'tableId', 'deviceId', 'width', 'height', 'quantDigest'],
+    ['seq', 'capturedAt', 'tableId', 'deviceId', 'width', 'height', 'quantDigest', 'keepMap'],
     'documented field order',
   )
   t.same(parseFrameUserProperties(frameUserProperties(META)), META)
   t.same(frameUserProperties(META).seq, '42', 'user properties are strings')
-  const { quantDigest: _, ...old } = META
+  const { quantDigest: _, keepMap: __, ...old } = META
   t.same(parseFrameMetadata(frameMetadataRecord(old)), old, 'agents before quantDigest')
+  const { keepMap: ___, ...noMap } = META
+  t.same(parseFrameMetadata(frameMetadataRecord(noMap)), noMap, 'no keep map: no field')
+  t.notOk('keepMap' in frameUserProperties(noMap), 'nor user property')
   const jpeg = stripSegment(makeFrame({ deviceId: 'cam-1', seq: 1 }), 0xe9)
   t.same(readFrameMetadata(stampMetadata(jpeg, META)), META, 'stamped into a real JPEG and read back')
   t.equal(readFrameMetadata(jpeg), undefined, 'no segment: undefined')
@@ -101,6 +105,8 @@ t.test('frame metadata: APP9 record, user properties and the stamped JPEG read b
     ['width', { width: 0 }, /width must be a positive integer, got 0/],
     ['height', { height: 2.5 }, /height must be a positive integer/],
     ['quantDigest', { quantDigest: 'XYZ' }, /quantDigest must be 16 lowercase hex digits/],
+    ['keepMap', { keepMap: 'a/b' }, /keepMap must be a keep map id/],
+    ['keepMap', { keepMap: 3 }, /keepMap must be a keep map id/],
   ]
   for (const [field, patch, re] of bad)
     refuses(t, () => parseFrameMetadata({ ...frameMetadataRecord(META), ...patch }), field, re, `metadata ${field}`)
@@ -166,6 +172,7 @@ const TELEMETRY: TelemetryMessage = {
   encodeMs: { p50: 4.5, p95: 9.25 },
   encoderKernel: 'wasm-simd',
   meanBytesPerFrame: 20000,
+  keepMap: { id: 'lot-a.v3', fullShare: 0.25 },
   memory: { rss: 50_000_000, heapUsed: 9_000_000 },
   mqtt: { protocol: '5', maxPacketSize: 268435455 },
   delivery: 'puback',
@@ -174,7 +181,7 @@ const TELEMETRY: TelemetryMessage = {
 
 t.test('telemetry', async (t) => {
   t.same(parseTelemetry(buildTelemetry(TELEMETRY)), TELEMETRY)
-  const { lastError: _l, meanBytesPerFrame: _m, ...minimal } = { ...TELEMETRY, encodeMs: {}, mqtt: {} }
+  const { lastError: _l, meanBytesPerFrame: _m, keepMap: _k, ...minimal } = { ...TELEMETRY, encodeMs: {}, mqtt: {} }
   t.same(parseTelemetry(buildTelemetry(minimal as TelemetryMessage)), minimal, 'optional parts absent')
   const bad = (patch: object): string => JSON.stringify({ ...TELEMETRY, ...patch })
   refuses(
@@ -199,6 +206,14 @@ t.test('telemetry', async (t) => {
     /'mqtt\.protocol' must be one of '5', '3\.1\.1'/,
     'protocol',
   )
+  refuses(
+    t,
+    () => parseTelemetry(bad({ keepMap: { id: 'lot-a', fullShare: 1.5 } })),
+    'keepMap.fullShare',
+    /'keepMap\.fullShare' must be a share between 0 and 1, got 1\.5/,
+    'keepMap share',
+  )
+  refuses(t, () => parseTelemetry(bad({ keepMap: { fullShare: 0.5 } })), 'keepMap.id', /'keepMap\.id'/, 'keepMap id')
 })
 
 const LOSS: BufferLossMessage = {

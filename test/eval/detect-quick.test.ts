@@ -1,11 +1,12 @@
 // `deepn eval detect --quick`, end to end as CI runs it: vtest.avi through ffmpeg, our encoder, libjpeg-turbo
 // (sharp) and jpeg-js, COCO-SSD on TF.js wasm from the verified model cache.
 import t from 'tap'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { main } from '../../scripts/eval/cli'
 import { verifyCocoSsdCache } from '../../scripts/eval/coco-ssd-model'
 import { parseDetectCsv } from '../../scripts/eval/detect-sweep'
+import { untagCsv } from '../../scripts/eval/detector-csv'
 import { ourEncoder } from '../../scripts/eval/evaluate'
 import { videoSource, VTEST_AVI } from '../../scripts/eval/video-frames'
 
@@ -31,7 +32,9 @@ t.test('quick detection sweep: q100 ~ reference, F1 falls with bytes, every outp
   const res = await capture(['detect', '--quick', '--out', dir, '--name', 'q', '--save-frames', frames])
   t.comment(`quick mode took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   t.equal(res.code, 0)
-  const points = parseDetectCsv(readFileSync(join(dir, 'q.csv'), 'utf8'))
+  const { detector, csv } = untagCsv(readFileSync(join(dir, 'q.csv'), 'utf8'))
+  t.equal(detector, 'coco-ssd', 'the CSV says which detector scored it')
+  const points = parseDetectCsv(csv)
   const curve = (c: string) => points.filter((p) => p.curve === c)
   const jpeg = curve('jpeg').sort((a, b) => a.quality! - b.quality!)
   t.same(
@@ -112,6 +115,54 @@ t.test('quick detection sweep: q100 ~ reference, F1 falls with bytes, every outp
   }
 })
 
+t.test(
+  '--detector centernet: CenterNet makes the reference and scores every curve; CSV and report say so',
+  async (t) => {
+    const dir = t.testdir()
+    const t0 = Date.now()
+    // a small plan: 2 test frames, 3 encoded settings, no calibration
+    const plan = [
+      '--quick',
+      '--limit',
+      '2',
+      '--no-calibrate',
+      '--qualities',
+      '30',
+      '--scales',
+      '1',
+      '--cross-check',
+      '0',
+    ]
+    const res = await capture(['detect', '--detector', 'centernet', ...plan, '--out', dir, '--name', 'c'])
+    t.comment(`CenterNet quick run took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+    t.equal(res.code, 0)
+    t.match(
+      res.out,
+      /^Reference: CenterNet \(MobileNetV3, 512x512 letterboxed input, TF\.js wasm\) on the uncompressed/m,
+    )
+    const text = readFileSync(join(dir, 'c.csv'), 'utf8')
+    t.match(text, /^detector,curve,quality,/)
+    const { detector, csv } = untagCsv(text)
+    t.equal(detector, 'centernet')
+    const points = parseDetectCsv(csv)
+    t.same(points.map((p) => `${p.curve} ${p.quality ?? p.scale}`).sort(), [
+      'jpeg 100',
+      'jpeg 30',
+      'jpeg-opt 100',
+      'jpeg-opt 30',
+      'natural-deepn 1',
+    ])
+    const q100 = points.find((p) => p.curve === 'jpeg' && p.quality === 100)!
+    t.equal(q100.frames, 2)
+    t.ok(q100.tp + q100.fn >= 4, `CenterNet's reference holds boxes to score (${q100.tp + q100.fn})`)
+    t.ok(q100.f1 >= 0.9, `q100 agrees with CenterNet on the uncompressed frames: F1 ${q100.f1}`)
+    t.match(readFileSync(join(dir, 'c.svg'), 'utf8'), /CenterNet F1 vs uncompressed detections/)
+    const redrawn = await capture(['detect', '--csv', join(dir, 'c.csv'), '--out', join(dir, 'redrawn')])
+    t.match(redrawn.out, /^Reference: CenterNet /m, "a CSV read back keeps its detector's name")
+    await t.rejects(capture(['detect', '--detector', 'yolo']), /--detector must be coco-ssd or centernet, got 'yolo'/)
+  },
+)
+
 t.test('optimal Huffman is lossless: both encodings decode to the same pixels in libjpeg-turbo', async (t) => {
   const sharp = (await import('sharp')).default
   let frame
@@ -131,8 +182,19 @@ t.test('a bad model cache or flag ends with one line naming it', async (t) => {
   const dir = t.testdir()
   await t.rejects(
     capture(['detect', '--quick', '--model-dir', dir]),
-    /COCO-SSD model cache .*model\.json is missing.*npm run fetch:coco-ssd -- --dir /,
+    /COCO-SSD model cache .*model\.json is missing.*npm run fetch:models -- --model coco-ssd --dir /,
   )
   await t.rejects(capture(['detect', '--every', '0']), /--every must be an integer >= 1, got '0'/)
   await t.rejects(capture(['detect', '--video', VTEST_AVI, '--images', dir]), /--video FILE or --images DIR, not both/)
+  const natural = join(__dirname, '../../config/tables/natural-deepn.json')
+  await t.rejects(
+    capture(['detect', '--quick', '--tuned-table', natural]),
+    /--tuned-table .*natural-deepn\.json: not a tuned \(annexk-tilt\) table/,
+  )
+  const badMap = join(dir, 'map.json')
+  writeFileSync(badMap, JSON.stringify({ id: 'm', cols: 2, rows: 1, levels: '05', keep: [1, 6] }))
+  await t.rejects(
+    capture(['detect', '--quick', '--keep-map', badMap]),
+    /--keep-map .*map\.json: 'keepMap\.levels' character 1 \(cell 1,0\) is '5'/,
+  )
 })

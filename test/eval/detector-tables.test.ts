@@ -8,7 +8,7 @@ import { encodeJpeg } from '../../shared/codec/encoder'
 import type { RawImage } from '../../shared/codec/types'
 import { rescaleTableFile } from '../../shared/deepn/table-file'
 import { detectorTableFile, searchTiltTable } from '../../scripts/eval/detector-tables'
-import { frameKeep, spatialSettings } from '../../scripts/eval/detect-spatial'
+import { spatialSettings } from '../../scripts/eval/detect-spatial'
 import type { Box } from '../../scripts/eval/detection-metric'
 import { decodeTo } from '../../scripts/eval/evaluate'
 import { crop, photos } from '../codec/helpers'
@@ -74,12 +74,6 @@ t.test('the search sweeps tilt at chroma 1, then chroma at the best tilt, and ke
     ),
     /no candidate reached F1 0\.5 on the calibration frames/,
   )
-})
-
-t.test('frameKeep: learned levels, moving cells raised to every coefficient', async (t) => {
-  const map = { id: 'm', cols: 3, rows: 1, levels: '012', keep: [1, 6, 20] }
-  t.same(Array.from(frameKeep(map, undefined).keep), [1, 6, 20])
-  t.same(Array.from(frameKeep(map, Uint8Array.from([0, 1, 0])).keep), [1, 64, 20])
 })
 
 t.test(

@@ -2,36 +2,34 @@ import t from 'tap'
 import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  cacheProblems,
-  COCO_SSD_FILES,
-  DEFAULT_COCO_SSD_DIR,
-  ensureCocoSsdModel,
-  verifyCocoSsdCache,
-} from '../../scripts/eval/coco-ssd-model'
+import { COCO_SSD_MODEL, DEFAULT_COCO_SSD_DIR, verifyCocoSsdCache } from '../../scripts/eval/coco-ssd-model'
+import { cacheProblems, ensureModel } from '../../scripts/eval/pinned-model'
 import { CocoSsdDetector } from '../../scripts/eval/detector'
 import { videoSource, VTEST_AVI } from '../../scripts/eval/video-frames'
 
 t.test('the model cache (fetched by .ci/run) matches every pinned hash; a second fetch is a no-op', async (t) => {
   t.equal(verifyCocoSsdCache(), DEFAULT_COCO_SSD_DIR)
-  t.same(ensureCocoSsdModel(DEFAULT_COCO_SSD_DIR).fetched, false, 'nothing fetched for a verified cache')
-  t.ok(Object.keys(COCO_SSD_FILES).includes('LICENSE'), 'the licence is part of the cache')
+  t.same(ensureModel(COCO_SSD_MODEL, DEFAULT_COCO_SSD_DIR).fetched, false, 'nothing fetched for a verified cache')
+  t.ok(Object.keys(COCO_SSD_MODEL.files).includes('LICENSE'), 'the licence is part of the cache')
 })
 
 t.test('an altered or missing cached file is named, with the command that fixes it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'deepn-coco-cache-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   cpSync(DEFAULT_COCO_SSD_DIR, dir, { recursive: true })
-  t.same(cacheProblems(dir), [])
+  t.same(cacheProblems(COCO_SSD_MODEL, dir), [])
   const shard = join(dir, 'group1-shard3of5')
   const bytes = readFileSync(shard)
   bytes[1000] ^= 1
   writeFileSync(shard, bytes)
   rmSync(join(dir, 'LICENSE'))
-  t.same(cacheProblems(dir), ['group1-shard3of5 does not match its pinned sha256', 'LICENSE is missing'])
+  t.same(cacheProblems(COCO_SSD_MODEL, dir), [
+    'group1-shard3of5 does not match its pinned sha256',
+    'LICENSE is missing',
+  ])
   t.throws(
     () => verifyCocoSsdCache(dir),
-    /group1-shard3of5 does not match.*LICENSE is missing; fetch it with: npm run fetch:coco-ssd -- --dir /,
+    /group1-shard3of5 does not match.*LICENSE is missing; fetch it with: npm run fetch:models -- --model coco-ssd --dir /,
   )
   await t.rejects(
     CocoSsdDetector.load({ modelDir: dir }),

@@ -288,7 +288,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     if (now >= d.nextTelemetryAt) telemetry(d, now)
     const seq = d.seq++
     const frame = pool.frames[(seq - 1 + i) % pool.frames.length]
-    const meta: Required<FrameMetadata> = {
+    const meta: FrameMetadata & { quantDigest: string } = {
       seq,
       capturedAt: new Date(now).toISOString(),
       tableId: pool.tableId,

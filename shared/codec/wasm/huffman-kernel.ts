@@ -11,7 +11,8 @@
  * Memory the caller lays out (all 4-aligned):
  *   block plan: PLAN_ENTRY_BYTES per block in MCU order: i32 src (0 = dummy block: DC difference 0 and EOB, as
  *     libjpeg's dummy blocks code), i32 stride, i32 quant table, i32 Huffman table, i32 address of the
- *     component's last DC (in the state).
+ *     component's last DC (in the state), i32 keep: coefficients kept in zig-zag order, 1..64 (block-keep.ts;
+ *     the rest count as zero, so the AC scan stops there and EOB follows).
  *   Huffman table: HUFF_TABLE_BYTES: 16 DC entries, then 256 AC entries, each i32 (code << 8) | length.
  *   state: STATE_BYTES: i64 bit buffer, i32 free bits (64 = empty), pad, i32 last DC per component.
  */
@@ -78,6 +79,8 @@ import type { WasmMemory } from './asm'
 import { ZIGZAG_TABLE } from './islow16-kernel'
 
 export const PLAN_ENTRY_BYTES = 32
+/** Byte offset of the keep count inside a block plan entry. */
+export const PLAN_KEEP_OFFSET = 20
 export const HUFF_TABLE_BYTES = (16 + 256) * 4
 export const STATE_BYTES = 32
 /** Byte offset of component c's last DC inside the state. */
@@ -217,8 +220,12 @@ export function huffmanBlocksFunc(name: string, dctFn: number, natural = false):
     ...store32(g(slot), g(e), 0),
     ...category(),
     ...putWithBits(i32add(g(huff), i32shl(g(n), i32c(2))), 0),
-    // AC: visit the non-zero coefficients only.
-    ...i64and(natural ? g(mask) : nonZeroMap, i64c(-2n)),
+    // AC: visit the non-zero coefficients only, and of those only the first `keep` (-1 >>> (64 - keep) has
+    // their bits; keep 64 shifts by 0).
+    ...i64and(
+      i64and(natural ? g(mask) : nonZeroMap, i64c(-2n)),
+      i64shrU(i64c(-1n), i64extendU(i32sub(i32c(64), load32(g(PLAN), PLAN_KEEP_OFFSET)))),
+    ),
     ...set(mask),
     ...i32c(0),
     ...set(k),

@@ -1,0 +1,128 @@
+/**
+ * CenterNet (MobileNetV3, COCO) as the benchmark's second detector, on the same TF.js wasm backend as COCO-SSD.
+ * The frozen graph already decodes its heatmap: a 3x3 max-pool keeps local peaks, the top 100 (position, class)
+ * peaks become boxes from the regressed distances to the four edges, and `tower_0/detections` holds one row per
+ * peak: [x1, y1, x2, y2, score, class index] in the 512x512 input's pixels. What is left, written here: letterbox
+ * the frame into the input the way the model's authors feed it (aspect kept, scaled to fit, centred, zero padding),
+ * map rows back to frame pixels, name the class, drop low scores, and a per-class NMS.
+ */
+import type { RawImage } from '../../shared/codec/types'
+import { loadBackendPackage } from '../common/backend-package'
+import { verifyCenterNetCache } from './centernet-model'
+import type { Detection, Detector } from './detector'
+import { iou } from './detection-metric'
+import { BENCHMARK, checkRgbFrame, localModelUrl, type Tf, wasmTf } from './tfjs-wasm'
+
+type GraphModel = import('@tensorflow/tfjs-converter').GraphModel
+
+/** The 80 COCO classes in the model's index order, named as COCO-SSD names them (the metric matches by name). */
+export const COCO_CLASSES: readonly string[] = (
+  'person,bicycle,car,motorcycle,airplane,bus,train,truck,boat,traffic light,fire hydrant,stop sign,' +
+  'parking meter,bench,bird,cat,dog,horse,sheep,cow,elephant,bear,zebra,giraffe,backpack,umbrella,' +
+  'handbag,tie,suitcase,frisbee,skis,snowboard,sports ball,kite,baseball bat,baseball glove,skateboard,' +
+  'surfboard,tennis racket,bottle,wine glass,cup,fork,knife,spoon,bowl,banana,apple,sandwich,orange,' +
+  'broccoli,carrot,hot dog,pizza,donut,cake,chair,couch,potted plant,bed,dining table,toilet,tv,laptop,' +
+  'mouse,remote,keyboard,cell phone,microwave,oven,toaster,sink,refrigerator,book,clock,vase,scissors,' +
+  'teddy bear,hair drier,toothbrush'
+).split(',')
+
+const INPUT = 512
+const OUTPUT = 'tower_0/detections'
+const ROW = 6
+
+export interface CenterNetOptions {
+  /** Cached model folder (default: centernet-model.ts's cache); verified against the pinned hashes before loading. */
+  modelDir?: string
+  /** Lowest score kept (default 0.5, the benchmark metric's threshold). */
+  minScore?: number
+  /** IoU at which a lower-scored box of the same class is dropped (default 0.5). */
+  nmsIou?: number
+}
+
+export class CenterNetDetector implements Detector {
+  readonly name = 'centernet'
+
+  private constructor(
+    private readonly tf: Tf,
+    readonly model: GraphModel,
+    private readonly minScore: number,
+    private readonly nmsIou: number,
+  ) {}
+
+  static async load(opts: CenterNetOptions = {}): Promise<CenterNetDetector> {
+    const tf = await wasmTf() // first, so a device install hears about the missing package, not the cache
+    const dir = verifyCenterNetCache(opts.modelDir)
+    const tfc = loadBackendPackage<typeof import('@tensorflow/tfjs-converter')>('@tensorflow/tfjs-converter', BENCHMARK)
+    const model = await tfc.loadGraphModel(localModelUrl(tf, dir, 'centernet.json'))
+    return new CenterNetDetector(tf, model, opts.minScore ?? 0.5, opts.nmsIou ?? 0.5)
+  }
+
+  /** Detections on one RGB frame, highest score first. */
+  async detect(img: RawImage): Promise<Detection[]> {
+    checkRgbFrame(img)
+    const { width: w, height: h } = img
+    const tf = this.tf
+    // letterbox: one scale for both axes, the scaled frame centred in the square
+    const s = Math.min(INPUT / w, INPUT / h)
+    const nw = Math.round(w * s)
+    const nh = Math.round(h * s)
+    const dx = Math.floor((INPUT - nw) / 2)
+    const dy = Math.floor((INPUT - nh) / 2)
+    // the exact scales of the rounded size, to map boxes back
+    const sx = nw / w
+    const sy = nh / h
+    const out = tf.tidy(() => {
+      const frame = tf.cast(tf.tensor3d(img.data, [h, w, 3], 'int32'), 'float32')
+      const scaled = tf.image.resizeBilinear(frame, [nh, nw], false, true)
+      const input = tf.pad(scaled, [
+        [dy, INPUT - nh - dy],
+        [dx, INPUT - nw - dx],
+        [0, 0],
+      ])
+      return this.model.execute(tf.expandDims(input, 0), OUTPUT) as import('@tensorflow/tfjs-core').Tensor
+    })
+    let rows: Float32Array
+    try {
+      if (out.shape.length !== 3 || out.shape[2] !== ROW)
+        throw new Error(`CenterNet: ${OUTPUT} has shape [${out.shape}], expected [1, N, ${ROW}]`)
+      rows = (await out.data()) as Float32Array
+    } finally {
+      out.dispose()
+    }
+    const found: Detection[] = []
+    for (let r = 0; r + ROW <= rows.length; r += ROW) {
+      const score = rows[r + 4]
+      if (!(score >= this.minScore)) continue
+      const k = rows[r + 5]
+      const cls = COCO_CLASSES[k]
+      if (!Number.isInteger(k) || cls === undefined)
+        throw new Error(`CenterNet: class index ${k} is not one of the 80 COCO classes; is the model the pinned one?`)
+      // input pixels -> frame pixels, clipped to the frame
+      const x1 = Math.max(0, Math.min(w, (rows[r] - dx) / sx))
+      const y1 = Math.max(0, Math.min(h, (rows[r + 1] - dy) / sy))
+      const x2 = Math.max(0, Math.min(w, (rows[r + 2] - dx) / sx))
+      const y2 = Math.max(0, Math.min(h, (rows[r + 3] - dy) / sy))
+      if (x2 <= x1 || y2 <= y1) continue
+      found.push({ bbox: [x1, y1, x2 - x1, y2 - y1], class: cls, score })
+    }
+    return nmsPerClass(found, this.nmsIou)
+  }
+
+  dispose(): void {
+    this.model.dispose()
+  }
+}
+
+/**
+ * Greedy non-maximum suppression within each class: boxes in descending score each drop the lower-scored boxes
+ * of their class that overlap them by `maxIou` or more. Per class, so a person on a bicycle keeps both boxes;
+ * the heatmap's max-pool already removed adjacent peaks, this removes the distant duplicates of one object.
+ */
+export function nmsPerClass(boxes: readonly Detection[], maxIou: number): Detection[] {
+  const sorted = [...boxes].sort((a, b) => b.score - a.score)
+  const kept: Detection[] = []
+  for (const b of sorted) {
+    if (!kept.some((k) => k.class === b.class && iou(k.bbox, b.bbox) >= maxIou)) kept.push(b)
+  }
+  return kept
+}

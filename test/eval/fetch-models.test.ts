@@ -1,0 +1,22 @@
+import t from 'tap'
+import { fetchModels, PINNED_MODELS } from '../../scripts/eval/fetch-models'
+
+t.test('fetch:models checks every model cache; verified caches need no network', async (t) => {
+  const log: string[] = []
+  fetchModels([], (s) => log.push(s))
+  t.same(
+    PINNED_MODELS.map((m) => m.name),
+    ['coco-ssd', 'centernet'],
+  )
+  t.same(log.length, 2)
+  t.match(log[0], /^COCO-SSD model cache .*\.cache\/coco-ssd verified$/)
+  t.match(log[1], /^CenterNet model cache .*\.cache\/centernet verified$/)
+  const one: string[] = []
+  fetchModels(['--model', 'centernet'], (s) => one.push(s))
+  t.same(one, [log[1]], '--model picks one')
+})
+
+t.test('a bad flag is named', async (t) => {
+  t.throws(() => fetchModels(['--model', 'yolo'], () => undefined), /--model must be coco-ssd or centernet, got 'yolo'/)
+  t.throws(() => fetchModels(['--dir', '/tmp/x'], () => undefined), /--dir needs --model NAME/)
+})
