@@ -213,6 +213,8 @@ interface FrameRecord {
   frame: number
   bytes: number
   tableId: string
+  /** The keep map its metadata names, when it was encoded with one. */
+  keepMap?: string
   /** What the detector found in the received frame. */
   detections: Detection[]
   /** ... and in the original frame: the reference. */
@@ -365,13 +367,14 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
       frame: clip.indices[meta.seq - 1],
       bytes: jpg.length,
       tableId: meta.tableId,
+      keepMap: meta.keepMap,
       detections,
       reference,
       counts,
     }
     records.push(r)
     console.log(
-      `  seq ${r.seq} (frame ${r.frame}): ${r.bytes} B, table ${r.tableId}; ${detections.length} objects (original ${reference.length}), F1 ${prf(counts).f1.toFixed(3)}`,
+      `  seq ${r.seq} (frame ${r.frame}): ${r.bytes} B, table ${r.tableId}${r.keepMap ? ` + map ${r.keepMap}` : ''}; ${detections.length} objects (original ${reference.length}), F1 ${prf(counts).f1.toFixed(3)}`,
     )
     if (records.length === args.learn) {
       push = await learnAndPush(records.slice(0, args.learn))
@@ -572,7 +575,7 @@ function summary(records: readonly FrameRecord[], push: Push | undefined, clip: 
       meanBytes: g.frames.length ? bytes / g.frames.length : NaN,
       f1: prf(counts).f1,
       reference: g.frames.reduce((s, r) => s + r.reference.filter((d) => d.score >= 0.5).length, 0),
-      tables: [...new Set(g.frames.map((r) => r.tableId))].join(', '),
+      tables: [...new Set(g.frames.map((r) => (r.keepMap ? `${r.tableId} + map ${r.keepMap}` : r.tableId)))].join(', '),
     }
   })
   for (const s of stats) {

@@ -82,7 +82,7 @@ t.test('the loop: frames through the agent, detections, one push, before/after f
     .map((f) => {
       const bytes = readFileSync(join(dir, f))
       const meta = readFrameMetadata(bytes)!
-      return { seq: meta.seq, bytes: bytes.length, tableId: meta.tableId }
+      return { seq: meta.seq, bytes: bytes.length, tableId: meta.tableId, keepMap: meta.keepMap }
     })
     .sort((a, b) => a.seq - b.seq)
   t.same(
@@ -92,13 +92,16 @@ t.test('the loop: frames through the agent, detections, one push, before/after f
   )
 
   // One line per frame, and it says what the stored file says.
-  const lines = [...run.out.matchAll(/seq (\d+) \(frame (\d+)\): (\d+) B, table (\S+); (\d+) objects/g)]
+  const lines = [
+    ...run.out.matchAll(/seq (\d+) \(frame (\d+)\): (\d+) B, table (\S+)(?: \+ map (\S+))?; (\d+) objects/g),
+  ]
   t.equal(lines.length, 12, 'a line per frame')
   for (const m of lines) {
     const f = stored.find((s) => s.seq === Number(m[1]))!
     t.equal(Number(m[2]), (f.seq - 1) * 8, `seq ${f.seq} is video frame ${(f.seq - 1) * 8}`)
     t.equal(Number(m[3]), f.bytes, `seq ${f.seq}: bytes of the stored file`)
     t.equal(m[4], f.tableId, `seq ${f.seq}: table of the stored file`)
+    t.equal(m[5], f.keepMap, `seq ${f.seq}: keep map of the stored file`)
   }
 
   // The push: one config/set carrying table, its selection, optimal Huffman and the learned map.
@@ -128,7 +131,14 @@ t.test('the loop: frames through the agent, detections, one push, before/after f
     t.match(run.out, /the agent refused encoder\.keepMap; pushing the table alone/)
     t.equal(sets.length, 2, 'one retry')
     t.notOk('keepMap' in (sets[1] as { encoder: object }).encoder, 'the retry leaves the map out')
-  } else t.equal(sets.length, 1, 'one request')
+  } else {
+    t.equal(sets.length, 1, 'one request')
+    const after = stored.filter((f) => f.tableId === 'vtest-ssd')
+    t.ok(
+      after.every((f) => f.keepMap === 'vtest-ssd-map'),
+      'frames after the push name the map in their metadata',
+    )
+  }
   const last = answers.at(-1)
   t.equal(last?.status, 'ok', 'the table push is applied')
   if (last?.status === 'ok') t.ok(last.data.applied.includes('encoder.table'), last.data.applied.join(', '))
@@ -147,7 +157,7 @@ t.test('the loop: frames through the agent, detections, one push, before/after f
   t.ok(results.length >= 10, `${results.length} detection results heard (the listener joins after the first frame)`)
   for (const r of results) {
     const m = lines.find((l) => Number(l[1]) === r.seq)!
-    t.equal(r.detections.length, Number(m[5]), `seq ${r.seq}: objects as printed`)
+    t.equal(r.detections.length, Number(m[6]), `seq ${r.seq}: objects as printed`)
     t.equal(r.tableId, stored[r.seq - 1].tableId)
     t.equal(r.model, 'coco-ssd')
   }
