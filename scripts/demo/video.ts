@@ -1,9 +1,9 @@
 /**
- * `deepn demo --video FILE --detector coco-ssd`: the model-aware loop on one machine. The video's frames go
- * through the real agent (files source → encoder → buffer → MQTT to the in-process broker), the reference
- * receiver stores them, and this file plays the backend: COCO-SSD on every stored frame (published as detection
- * results), and on the original frame too, to score F1 against what compression left. After the first K frames
- * it learns an importance map from its detections and searches a detector-tuned table on those frames'
+ * `deepn demo --video FILE --detector coco-ssd|centernet`: the model-aware loop on one machine. The video's frames
+ * go through the real agent (files source → encoder → buffer → MQTT to the in-process broker), the reference
+ * receiver stores them, and this file plays the backend: the detector on every stored frame (published as
+ * detection results), and on the original frame too, to score F1 against what compression left. After the first
+ * K frames it learns an importance map from its detections and searches a detector-tuned table on those frames'
  * originals, pushes both in one `config/set`, and prints bytes per frame and F1 before and after the push.
  */
 import { randomUUID } from 'node:crypto'
@@ -32,7 +32,7 @@ import { redactUrl } from '../backend/receive/mqtt-session'
 import { type FrameEvent, startReceiver } from '../backend/receive/receiver'
 import { sharpDecoder } from '../eval/detect'
 import { mapGrid } from '../eval/detect-spatial'
-import { type Detection, CocoSsdDetector } from '../eval/detector'
+import { type Detection, DETECTOR_INFO, DETECTORS, type DetectorName, loadDetector } from '../eval/detector'
 import { type CalibrationFrame, DEFAULT_TILT_SEARCH, detectorTableFile, searchTiltTable } from '../eval/detector-tables'
 import { type Counts, matchFrame, prf, sumCounts } from '../eval/detection-metric'
 import { ourEncoder } from '../eval/evaluate'
@@ -44,40 +44,38 @@ const DEFAULTS = { frames: 80, every: 4, learn: 20, intervalMs: 1500, targetF1: 
 /** The demo's table search: small, so the push lands while frames still flow. */
 const SEARCH = { tilts: [0, 2], chromas: [0.5, 1] }
 /** The table `--no-search` uses unless `--table FILE` names another. */
-const SHIPPED_TABLE = packagePath('config', 'tables', 'vtest-ssd.json')
-const DETECTORS = ['coco-ssd'] as const
 /** How long the agent has to answer a config/set. */
 const CONFIG_TIMEOUT_MS = 15000
 /** No frame handled for this long: something is stuck; say so instead of waiting for Ctrl-C. */
 const STALL_MS = 120000
 
-export const VIDEO_USAGE = `usage: deepn demo --video [FILE] [--detector coco-ssd] [options]
+export const VIDEO_USAGE = `usage: deepn demo --video [FILE] [--detector coco-ssd|centernet] [options]
 
 The model-aware loop on one machine. Frames of FILE (default ${VTEST_AVI})
 are decoded by ffmpeg to <data>/video-frames/*.ppm and replayed by the real agent (files source) over MQTT to the
-in-process broker; the receiver stores them in <data>/video-received/. The backend runs COCO-SSD on every stored
+in-process broker; the receiver stores them in <data>/video-received/. The backend runs the detector on every stored
 frame (detection results on <prefix>/<device>/results) and on its original, to score F1. After the first K frames
 it learns an importance map from its detections and a detector-tuned table from those frames' originals, pushes
 both to the device in one config/set (encoder.tables + table + optimizeHuffman + keepMap; an agent that refuses
 keepMap gets the table alone), and prints bytes per frame and F1 (vs the original frames' detections) before and
 after the push.
-  --detector NAME     coco-ssd (the only one so far; the default)
+  --detector NAME     coco-ssd (the default) or centernet
   --frames N          frames replayed (default ${DEFAULTS.frames})
   --every N           every Nth frame of the video (default ${DEFAULTS.every})
   --learn K           frames seen before learning and pushing (default ${DEFAULTS.learn})
   --interval-ms MS    the agent's capture interval (default ${DEFAULTS.intervalMs}): the backend must keep up
   --scales LIST       table search scales (default ${DEFAULTS.scales.join(',')}); tilts ${SEARCH.tilts.join(',')}, chromas ${SEARCH.chromas.join(',')}
   --target-f1 F       the F1 the search buys as cheaply as it can (default ${DEFAULTS.targetF1})
-  --no-search         push a table file instead: --table FILE, or config/tables/vtest-ssd.json when shipped
+  --no-search         push a table file instead: --table FILE, or config/tables/<clip>-<ssd|centernet>.json
   --table FILE        the table --no-search pushes
-  --model-dir DIR     COCO-SSD model cache (npm run fetch:coco-ssd fills it)
+  --model-dir DIR     the detector's model cache (npm run fetch:models fills both)
   --port N, --data DIR, --config FILE   as for the plain demo
 The frames folder is removed at the end; <data>/video-received/ and the agent's buffer <data>/video-buffer.db
 (with its saved remote config) start afresh on every run, so seq n is the nth frame.`
 
 interface VideoArgs {
   video: string
-  detector: (typeof DETECTORS)[number]
+  detector: DetectorName
   frames: number
   every: number
   learn: number
@@ -134,19 +132,18 @@ function parseVideoArgs(argv: string[]): VideoArgs | 'help' {
   const learn = int('--learn', o.learn) ?? Math.min(DEFAULTS.learn, Math.max(1, Math.floor(frames / 3)))
   if (learn >= frames)
     throw new UsageError(`--learn ${learn} leaves no frame after the push: it must be below --frames ${frames}`)
+  const video = resolve(o.video ?? VTEST_AVI)
+  if (!existsSync(video)) throw new UsageError(`--video ${video}: no such file`)
   if (o.table && !o['no-search']) throw new UsageError('--table is pushed instead of a search: give --no-search too')
   let table: string | undefined
   if (o['no-search']) {
-    table = o.table ?? SHIPPED_TABLE
+    const shipped = packagePath('config', 'tables', `${clipTableId(video, detector as DetectorName)}.json`)
+    table = o.table ?? shipped
     if (!existsSync(table))
       throw new UsageError(
-        o.table
-          ? `--table ${table}: no such file`
-          : `--no-search needs --table FILE (${SHIPPED_TABLE} is not shipped yet)`,
+        o.table ? `--table ${table}: no such file` : `--no-search needs --table FILE (${shipped} is not shipped)`,
       )
   }
-  const video = resolve(o.video ?? VTEST_AVI)
-  if (!existsSync(video)) throw new UsageError(`--video ${video}: no such file`)
   return {
     video,
     detector: detector as VideoArgs['detector'],
@@ -178,12 +175,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** A table id from the clip's name (`vtest.avi` → `vtest-ssd`). */
-export function clipTableId(video: string): string {
+/** A table id from the clip's and the detector's names (`vtest.avi`, coco-ssd → `vtest-ssd`). */
+export function clipTableId(video: string, detector: DetectorName): string {
   const stem = basename(video, extname(video))
     .replace(/[^A-Za-z0-9._-]+/g, '-')
     .slice(0, 56)
-  return `${stem || 'video'}-ssd`
+  return `${stem || 'video'}-${detector === 'coco-ssd' ? 'ssd' : detector}`
 }
 
 /** The demo's frames: every `every`th of the video as numbered PPM files for the agent's files source. */
@@ -240,7 +237,7 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
       `--frames ${args.frames} --every ${args.every} needs ${last + 1} frames; ${source.name} has ${source.count}`,
     )
   // The detector next: a missing model cache stops the demo before anything runs.
-  const detector = await CocoSsdDetector.load({ modelDir: args.modelDir })
+  const detector = await loadDetector(args.detector, { modelDir: args.modelDir })
   teardown.add(async () => detector.dispose())
   const decode = sharpDecoder()
   console.log(`deepn demo --video: decoding ${args.frames} frames (every ${args.every}) of ${args.video} with ffmpeg`)
@@ -386,7 +383,7 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
     const t0 = Date.now()
     const map = learnKeepMap(
       first.map((r) => ({ width: clip.width, height: clip.height, detections: r.detections })),
-      { id: `${clipTableId(args.video)}-map`, ...mapGrid(clip.width, clip.height) },
+      { id: `${clipTableId(args.video, args.detector)}-map`, ...mapGrid(clip.width, clip.height) },
     ).map
     const busy = [...map.levels].filter((l) => l !== '0').length
     console.log(
@@ -426,9 +423,9 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
       image: readOriginal(clip.files[r.seq - 1]),
       reference: r.reference,
     }))
-    const id = clipTableId(args.video)
+    const id = clipTableId(args.video, args.detector)
     const provenance = {
-      detector: 'coco-ssd (lite_mobilenet_v2)',
+      detector: DETECTOR_INFO[args.detector].description,
       calibratedOn: `${clip.name} frames ${calibration.map((f) => f.index).join(',')}`,
       targetF1: args.targetF1,
     }
