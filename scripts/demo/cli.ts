@@ -5,19 +5,21 @@
  * `--seconds N`.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:net'
 import { gunzipSync } from 'node:zlib'
 import { join, resolve } from 'node:path'
 import { fromLayers, loadLocalConfig } from '../../agent/config-file'
 import { createAgent, stopOnSignals } from '../../agent/commands/run'
 import { numberOption, parseOptions, UsageError } from '../../agent/cli-args'
-import { createLogger, errorMessage } from '../../agent/log'
+import { createLogger } from '../../agent/log'
 import { validatePartial, ConfigError, mergePartials } from '../../shared/config'
 import { parseIdx } from '../../shared/deepn/idx'
 import { redactUrl } from '../backend/receive/mqtt-session'
 import { startReceiver } from '../backend/receive/receiver'
 import { packageRoot } from '../../agent/package-root'
 import { FMNIST_CLASSES, FMNIST_DIR } from '../eval/dataset'
+import { startBroker } from './broker'
+import { Teardown } from './teardown'
+import { isVideoDemo, main as videoDemo, VIDEO_USAGE } from './video'
 
 const USAGE = `usage: deepn demo [--frames N] [--seconds N] [--port N] [--data DIR] [--model FILE.onnx] [--fmnist] [--config FILE]
 
@@ -88,58 +90,11 @@ function parseDemoArgs(argv: string[]): DemoArgs | 'help' {
   }
 }
 
-/** The in-process broker; closed again if it cannot listen, so a failed start leaves no timer or socket behind. */
-async function startBroker(port: number | undefined): Promise<{ port: number; close(): Promise<void> }> {
-  const { Aedes } = require('aedes') as typeof import('aedes')
-  const broker = await Aedes.createBroker()
-  const closeBroker = (): Promise<void> => new Promise((res) => broker.close(() => res()))
-  const listen = (p: number): Promise<Server> =>
-    new Promise((res, rej) => {
-      const srv = createServer(broker.handle)
-      srv.once('error', rej)
-      srv.listen(p, '127.0.0.1', () => res(srv))
-    })
-  let srv: Server
-  try {
-    try {
-      srv = await listen(port ?? 1883)
-    } catch (err) {
-      if (port !== undefined) throw err
-      srv = await listen(0) // 1883 is taken (a local Mosquitto?): any free port
-    }
-  } catch (err) {
-    await closeBroker()
-    const code = (err as NodeJS.ErrnoException).code
-    const why =
-      code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : errorMessage(err)
-    throw new Error(
-      `cannot listen on 127.0.0.1:${port ?? 1883}: ${why} (pick another --port, or --port 0 for any free one)`,
-    )
-  }
-  return {
-    port: (srv.address() as { port: number }).port,
-    close: () =>
-      new Promise((res) => {
-        broker.close(() => srv.close(() => res()))
-      }),
-  }
-}
-
-/** Things started so far, stopped in reverse order whether the demo ends normally or fails half-way. */
-class Teardown {
-  private readonly steps: Array<() => Promise<unknown>> = []
-  add(step: () => Promise<unknown>): void {
-    this.steps.push(step)
-  }
-  async run(): Promise<void> {
-    for (const step of this.steps.splice(0).reverse()) await step().catch(() => undefined)
-  }
-}
-
 export async function main(argv: string[]): Promise<number> {
+  if (isVideoDemo(argv)) return videoDemo(argv)
   const args = parseDemoArgs(argv)
   if (args === 'help') {
-    console.log(USAGE)
+    console.log(`${USAGE}\n\n${VIDEO_USAGE}`)
     return 0
   }
   const local = loadLocalConfig({ file: args.config, env: process.env })

@@ -94,7 +94,7 @@ const positiveInt = (name: string, v: string | undefined): number | undefined =>
   numberOption(name, v, { integer: true, min: 1 })
 
 /** libjpeg-turbo, as backends decode: sharp's libvips (its bundled libjpeg is mozjpeg, i.e. libjpeg-turbo's decoder). */
-function sharpDecoder(): (jpg: Uint8Array) => Promise<RawImage> {
+export function sharpDecoder(): (jpg: Uint8Array) => Promise<RawImage> {
   const sharp = loadBackendPackage<typeof import('sharp').default>(
     'sharp',
     'the detection benchmark (deepn eval detect)',

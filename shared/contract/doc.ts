@@ -36,7 +36,7 @@ import {
 } from './ids'
 import { buildLossMessage, parseLossMessage } from './loss'
 import { decodeJson } from './payload'
-import { buildResult, parseResult } from './results'
+import { buildDetectionResult, buildResult, parseDetectionResult, parseResult } from './results'
 import { buildStatus, parseStatus, statusMessage } from './status'
 import { buildTelemetry, parseTelemetry, type TelemetryMessage } from './telemetry'
 import { DEFAULT_DISCOVERY_PREFIX, discoveryMessages } from './homeassistant'
@@ -376,8 +376,10 @@ const MESSAGES: MessageDoc[] = [
       capturedAt: "The frame's capture time.",
       tableId: "The frame's table id.",
       quantDigest: 'Recomputed from the file.',
-      model: 'Model file name.',
+      model: 'Model file name (a detector: its name).',
       inferenceMs: 'Inference time.',
+      detections:
+        'Detection results only (instead of `label`, `index`, `score`): `[{ class, score, bbox: [x, y, width, height] }]` in frame pixels, highest score first.',
     },
     examples: [
       {
@@ -395,6 +397,20 @@ const MESSAGES: MessageDoc[] = [
           inferenceMs: 2.4,
         }),
         check: parseResult,
+      },
+      {
+        title: 'detection result (`deepn demo --video`)',
+        text: buildDetectionResult({
+          seq: 1041,
+          deviceId: 'cam-01',
+          capturedAt: AT,
+          tableId: 'vtest-ssd',
+          quantDigest: '9f3b2a6c1d0e8f47',
+          model: 'coco-ssd',
+          inferenceMs: 212.5,
+          detections: [{ class: 'person', score: 0.91, bbox: [412.3, 180.6, 38.2, 96.4] }],
+        }),
+        check: parseDetectionResult,
       },
     ],
   },

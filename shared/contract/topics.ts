@@ -24,7 +24,7 @@ export const Leaf = {
   calibrate: 'calibrate',
   /** Agent → backend: the response envelope for every calibrate request (started, then done or cancelled). */
   calibration: 'calibration',
-  /** Receiver → world: classification results. */
+  /** Receiver → world: classification or detection results. */
   results: 'results',
   /**
    * Agent → backend, retained, QoS 1: BufferLossMessage, frames lost to buffer damage found at start-up (corrupt
@@ -169,9 +169,9 @@ export const TOPICS: readonly TopicSpec[] = [
     to: 'world',
     retained: false,
     qos: 1,
-    payload: 'ResultMessage',
-    code: 'buildResult / parseResult',
-    doc: '`deepn receive --model`: one classification per newly stored frame.',
+    payload: 'ResultMessage or DetectionResultMessage',
+    code: 'buildResult, buildDetectionResult / parseResult, parseDetectionResult',
+    doc: '`deepn receive --model`: one classification per newly stored frame; `deepn demo --video`: one detection result (every object found) per stored frame.',
   },
 ]
 
@@ -181,5 +181,5 @@ export type { StatusMessage } from './status'
 export type { SeqSpan, BufferLossMessage } from './loss'
 export type { ConfigResult } from './config-messages'
 export type { AckMessage } from './ack'
-export type { ResultMessage } from './results'
+export type { DetectionResultMessage, ResultMessage } from './results'
 export type { TelemetryMessage } from './telemetry'

@@ -12,6 +12,7 @@ import {
   buildConfigReport,
   buildConfigResult,
   buildConfigSet,
+  buildDetectionResult,
   buildLossMessage,
   buildResult,
   buildStatus,
@@ -28,6 +29,7 @@ import {
   parseConfigReport,
   parseConfigResult,
   parseConfigSet,
+  parseDetectionResult,
   parseFrameMetadata,
   parseFrameUserProperties,
   parseLossMessage,
@@ -37,6 +39,7 @@ import {
   readFrameMetadata,
   statusMessage,
   type BufferLossMessage,
+  type DetectionResultMessage,
   type FrameMetadata,
   type ResultMessage,
   type TelemetryMessage,
@@ -301,6 +304,45 @@ t.test('results', async (t) => {
     'score',
     /'score' must be a number, got "high"/,
     'score',
+  )
+})
+
+t.test('detection results', async (t) => {
+  const r: DetectionResultMessage = {
+    seq: 9,
+    deviceId: 'cam-1',
+    capturedAt: META.capturedAt,
+    tableId: 'vtest-ssd',
+    quantDigest: META.quantDigest!,
+    model: 'coco-ssd',
+    inferenceMs: 212.5,
+    detections: [
+      { class: 'person', score: 0.91, bbox: [10, 20, 30, 80] },
+      { class: 'car', score: 0.6, bbox: [300.5, 200, 120, 60] },
+    ],
+  }
+  t.same(parseDetectionResult(buildDetectionResult(r)), r)
+  t.same(parseDetectionResult(buildDetectionResult({ ...r, detections: [] })).detections, [], 'nothing found')
+  refuses(
+    t,
+    () => parseDetectionResult(JSON.stringify({ ...r, detections: 'none' })),
+    'detections',
+    /'detections' must be an array of \{class, score, bbox\}/,
+    'detections',
+  )
+  refuses(
+    t,
+    () => parseDetectionResult(JSON.stringify({ ...r, detections: [{ class: 'car', score: 0.5, bbox: [1, 2, 3] }] })),
+    'detections.0.bbox',
+    /'detections\.0\.bbox' must be an array of 4 numbers/,
+    'short bbox',
+  )
+  refuses(
+    t,
+    () => parseResult(buildDetectionResult(r)),
+    'label',
+    /'label' must be a string/,
+    'a classification parser refuses a detection result',
   )
 })
 
