@@ -184,6 +184,43 @@ t.test('canary roll-back, then a roll-out, on three real agents', async (t) => {
     for (const id of ids) t.equal(await tableInForce(broker.url, id), 'natural-v2', `${id} has it in force`)
   })
 
+  await t.test('a push that fails after the canaries stops the roll-out at its batch', async (t) => {
+    // cam-b0 says it is online (retained status) but nothing answers its config/set
+    await other.publishAsync('deepn/cam-b0/status', JSON.stringify({ state: 'online', deviceId: 'cam-b0' }), {
+      qos: 1,
+      retain: true,
+    })
+    const v3 = { ...sound, id: 'natural-v3', luma: sound.luma.map((v) => Math.min(255, v + 1)) }
+    const reportFile = join(dir, 'failed.json')
+    const r = await runCli([
+      'push-table',
+      ...flags,
+      '--batch',
+      '1',
+      '--timeout',
+      '2000',
+      '--table',
+      file(v3, 'v3.json'),
+      '--report',
+      reportFile,
+    ])
+    t.equal(r.code, 1, 'exit 1 when a push fails')
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as RolloutReport
+    t.equal(report.result, 'failed')
+    t.same(
+      report.devices.map((d) => [d.deviceId, d.outcome]),
+      [
+        ['cam-a', 'rolled-out'],
+        ['cam-b', 'rolled-out'],
+        ['cam-b0', 'failed'],
+        ['cam-c', 'not-pushed'],
+      ],
+    )
+    t.match(report.devices[2].reason, /cam-b0 did not confirm within 2000 ms: no config\/result/)
+    t.equal(report.devices[3].reason, 'roll-out stopped: push to cam-b0 failed')
+    t.equal(await tableInForce(broker.url, 'cam-c'), 'natural-v2', 'cam-c kept the table it had')
+  })
+
   await t.test('a pattern matching no online device: one line, exit 1', async (t) => {
     const r = await runCli([
       'push-table',
@@ -196,7 +233,7 @@ t.test('canary roll-back, then a roll-out, on three real agents', async (t) => {
       file(sound, 'sound.json'),
     ])
     t.equal(r.code, 1)
-    t.match(r.err, /^deepn push-table: no online device matches 'gate-\*' under deepn\/ \(4 device\(s\) seen/)
+    t.match(r.err, /^deepn push-table: no online device matches 'gate-\*' under deepn\/ \(5 device\(s\) seen/)
     t.equal(r.err.split('\n').length, 1)
   })
 })

@@ -34,7 +34,7 @@ staged roll-out (instead of --device):
   --devices PATTERN     online devices (retained status) whose id matches the glob ('*', '?'), e.g. 'cam-*'
   --canary K            canaries: the first K matching ids in sorted order (default 1)
   --canary-ids A,B      these canaries instead
-  --watch-frames N      frames naming the table each canary must send, and baseline frames before (default 10)
+  --watch-frames N      frames naming the table each canary must send, and baseline frames before (default 5)
   --watch-seconds S     watch the canaries at least this long (default 0)
   --max-bytes-ratio X   roll back when a canary's bytes per frame grow more than X times (default 1.5)
   --batch N             devices pushed at once after the canaries (default 10)

@@ -36,7 +36,7 @@ export interface RolloutOptions {
   canaryIds?: string[]
   /** Devices pushed at once after the canaries (default 10). */
   batch?: number
-  /** Frames naming the table each canary must send, and baseline frames taken before the push (default 10). */
+  /** Frames naming the table each canary must send, and baseline frames taken before the push (default 5). */
   watchFrames?: number
   /** Shortest watch, seconds (default 0). */
   watchSeconds?: number
@@ -107,7 +107,7 @@ export async function rolloutTable(opts: RolloutOptions): Promise<RolloutReport>
   const prefix = opts.prefix ?? DEFAULT_PREFIX
   const matches = devicePattern(opts.pattern)
   const batch = opts.batch ?? 10
-  const watchFrames = opts.watchFrames ?? 10
+  const watchFrames = opts.watchFrames ?? 5
   const watchSeconds = opts.watchSeconds ?? 0
   const maxBytesRatio = opts.maxBytesRatio ?? 1.5
   const timeoutMs = opts.timeoutMs ?? 15000
