@@ -131,6 +131,7 @@ t.test('canary roll-back, then a roll-out, on three real agents', async (t) => {
       reportFile,
     ])
     t.equal(r.code, 1, 'exit 1 on a roll-back')
+    t.comment(r.out)
     t.match(r.out, /table all-ones to 'cam-\*': rolled-back \(1 rolled-back, 2 not-pushed\)/)
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as RolloutReport
     t.equal(report.result, 'rolled-back')
