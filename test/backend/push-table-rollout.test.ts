@@ -2,8 +2,9 @@
  * `deepn push-table --devices PATTERN --canary K` against a real Mosquitto and three real agents (in-process,
  * synthetic 32x32 camera, SQLite buffers): a table that makes frames far bigger is caught on the canary, which gets
  * its previous table back while the other two never receive the push; a sound table goes to the canary first,
- * then to the other two; the JSON report says so device by device. Bad flags and a pattern matching nothing fail
- * with one line naming what is wrong.
+ * then to the other two; the JSON report says so device by device. A failed push after the canaries stops the
+ * roll-out at its batch; a canary that goes offline during the watch fails it (and its roll-back is reported as
+ * unconfirmed). Bad flags and a pattern matching nothing fail with one line naming what is wrong.
  */
 import t, { type Test } from 'tap'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -13,6 +14,7 @@ import mqtt from 'mqtt'
 import { createAgent } from '../../agent/commands/run'
 import { loadLocalConfig } from '../../agent/config-file'
 import { readFrameMetadata } from '../../shared/contract/frame-metadata'
+import { rolloutTable } from '../../scripts/backend/push-table/rollout'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { RolloutReport } from '../../scripts/backend/push-table/rollout'
 import { devicePattern } from '../../scripts/backend/push-table/device-pattern'
@@ -55,6 +57,7 @@ async function startAgent(t: Test, url: string, deviceId: string) {
   const agent = createAgent(local, memoryLogger('warn'))
   await agent.start()
   t.teardown(() => agent.stop())
+  return agent
 }
 
 /** The device's retained config report's encoder.table. */
@@ -237,4 +240,48 @@ t.test('canary roll-back, then a roll-out, on three real agents', async (t) => {
     t.match(r.err, /^deepn push-table: no online device matches 'gate-\*' under deepn\/ \(5 device\(s\) seen/)
     t.equal(r.err.split('\n').length, 1)
   })
+})
+
+t.test('a canary that goes offline during the watch fails it; its roll-back cannot be confirmed', async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  await startAgent(t, broker.url, 'edge-1')
+  const agent = await startAgent(t, broker.url, 'edge-2')
+  for (const id of ['edge-1', 'edge-2']) await tableInForce(broker.url, id)
+  // stop the canary once its push has gone out: its clean stop publishes the retained `offline` status
+  const sets = await subscribe(broker.url, ['deepn/+/config/set'])
+  t.teardown(() => sets.close())
+  const stopped = sets
+    .waitFor(() => sets.messages.length > 0, 20000, 'the canary push')
+    .then(() => new Promise((r) => setTimeout(r, 300)))
+    .then(() => agent.stop())
+  const report = await rolloutTable({
+    url: broker.url,
+    pattern: 'edge-?',
+    canaryIds: ['edge-2'], // not the first id: the chosen canary
+    table: sound,
+    watchFrames: 2,
+    watchSeconds: 2,
+    discoveryMs: 500,
+    timeoutMs: 1500,
+  })
+  await stopped
+  t.equal(report.result, 'rolled-back')
+  const [e1, e2] = report.devices
+  t.same([e2.deviceId, e2.phase, e2.outcome], ['edge-2', 'canary', 'rollback-failed'])
+  t.match(e2.reason, /^status offline; roll-back: device edge-2 did not confirm table 'natural-deepn' within 1500 ms/)
+  t.same([e1.deviceId, e1.phase, e1.outcome, e1.reason], ['edge-1', 'rollout', 'not-pushed', 'canary edge-2 failed'])
+  t.same(
+    sets.messages.map((m) => m.topic),
+    ['deepn/edge-2/config/set', 'deepn/edge-2/config/set'],
+    'the push and the roll-back attempt went to the canary only',
+  )
+  await t.rejects(
+    rolloutTable({ url: broker.url, pattern: 'edge-*', canaryIds: ['cam-z'], table: sound, discoveryMs: 300 }),
+    /canary cam-z is not an online device matching 'edge-\*'/,
+  )
+  await t.rejects(
+    rolloutTable({ url: broker.url, pattern: 'edge-*', batch: 0, table: sound }),
+    /batch must be an integer >= 1, got 0/,
+  )
 })

@@ -112,6 +112,15 @@ export async function rolloutTable(opts: RolloutOptions): Promise<RolloutReport>
   const maxBytesRatio = opts.maxBytesRatio ?? 1.5
   const timeoutMs = opts.timeoutMs ?? 15000
   const log = opts.log ?? (() => {})
+  for (const [name, v] of [
+    ['canary', opts.canary ?? 1],
+    ['batch', batch],
+    ['watchFrames', watchFrames],
+  ] as const)
+    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be an integer >= 1, got ${v}`)
+  if (!(watchSeconds >= 0)) throw new RangeError(`watchSeconds must be >= 0, got ${watchSeconds}`)
+  if (!(maxBytesRatio > 0)) throw new RangeError(`maxBytesRatio must be a positive number, got ${maxBytesRatio}`)
+  if (opts.canaryIds?.length === 0) throw new RangeError('canaryIds is empty')
   const startedAt = new Date().toISOString()
   const newTable = opts.table.id
   // a frame re-encoded coarser to fit the payload limit names `<id>*<factor>`: still the new table
