@@ -28,7 +28,7 @@ const commands: Record<string, { help: string; load: () => Main }> = {
   tables: { help: 'build / optimize quantization tables (offline)', load: () => require('../scripts/tables/cli').main },
   eval: { help: 'rate–accuracy evaluation of tables (offline)', load: () => require('../scripts/eval/cli').main },
   'push-table': {
-    help: 'push a table file to a device over remote config and wait for its report',
+    help: 'push a table file to a device (or, canaries first, to a fleet) over remote config',
     load: () => require('../scripts/backend/push-table/cli').main,
   },
   receive: {

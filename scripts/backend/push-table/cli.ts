@@ -94,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     if (stray) throw new UsageError(`--${stray} belongs to a roll-out: use it with --devices PATTERN`)
   } else if (o['no-select'])
     throw new UsageError('--no-select cannot be used with --devices: a roll-out selects the table')
+  const rollout = o.devices === undefined ? undefined : rolloutFlags(o.devices, o)
   const table = parseTableFile(readFileSync(o.table, 'utf8'), o.table)
 
   if (o.devices === undefined) {
@@ -112,34 +113,43 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   }
 
-  const patternProblem = devicePatternProblem(o.devices)
-  if (patternProblem) throw new UsageError(`--devices: ${patternProblem}`)
-  const canary = numberOption('--canary', o.canary, { min: 1, integer: true })
-  let canaryIds: string[] | undefined
-  if (o['canary-ids'] !== undefined) {
-    canaryIds = o['canary-ids'].split(',').map((s) => s.trim())
-    const bad = canaryIds.map((id) => deviceIdProblem(id)).find((p) => p)
-    if (bad) throw new UsageError(`--canary-ids: ${bad}`)
-    if (canary !== undefined && canary !== canaryIds.length)
-      throw new UsageError(`--canary ${canary} disagrees with the ${canaryIds.length} id(s) of --canary-ids`)
-  }
   const report = await rolloutTable({
     url,
     connectOptions,
     prefix: broker.prefix,
     pattern: o.devices,
     table,
-    canary,
-    canaryIds,
-    batch: numberOption('--batch', o.batch, { min: 1, integer: true }),
-    watchFrames: numberOption('--watch-frames', o['watch-frames'], { min: 1, integer: true }),
-    watchSeconds: numberOption('--watch-seconds', o['watch-seconds'], { min: 0 }),
-    maxBytesRatio: numberOption('--max-bytes-ratio', o['max-bytes-ratio'], { above: 0 }),
-    discoveryMs: numberOption('--discovery-ms', o['discovery-ms'], { min: 0, integer: true }),
+    ...rollout!,
     timeoutMs,
     log: (line) => console.error(line),
   })
   console.log(formatRolloutReport(report))
   if (o.report) writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`)
   return report.result === 'rolled-out' ? 0 : 1
+}
+
+/** The roll-out flags, checked before anything is read or connected. */
+function rolloutFlags(pattern: string, o: Record<string, string | boolean | undefined>) {
+  const str = (k: string) => o[k] as string | undefined
+  const patternProblem = devicePatternProblem(pattern)
+  if (patternProblem) throw new UsageError(`--devices: ${patternProblem}`)
+  const canary = numberOption('--canary', str('canary'), { min: 1, integer: true })
+  let canaryIds: string[] | undefined
+  const rawIds = str('canary-ids')
+  if (rawIds !== undefined) {
+    canaryIds = rawIds.split(',').map((s) => s.trim())
+    const bad = canaryIds.map((id) => deviceIdProblem(id)).find((p) => p)
+    if (bad) throw new UsageError(`--canary-ids: ${bad}`)
+    if (canary !== undefined && canary !== canaryIds.length)
+      throw new UsageError(`--canary ${canary} disagrees with the ${canaryIds.length} id(s) of --canary-ids`)
+  }
+  return {
+    canary,
+    canaryIds,
+    batch: numberOption('--batch', str('batch'), { min: 1, integer: true }),
+    watchFrames: numberOption('--watch-frames', str('watch-frames'), { min: 1, integer: true }),
+    watchSeconds: numberOption('--watch-seconds', str('watch-seconds'), { min: 0 }),
+    maxBytesRatio: numberOption('--max-bytes-ratio', str('max-bytes-ratio'), { above: 0 }),
+    discoveryMs: numberOption('--discovery-ms', str('discovery-ms'), { min: 0, integer: true }),
+  }
 }
