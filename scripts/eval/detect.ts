@@ -22,6 +22,7 @@ import {
   QUICK_DETECT_PLAN,
 } from './detect-sweep'
 import { DETECTOR_INFO, DETECTORS, type Detector, loadDetector } from './detector'
+import { COCO_CLASSES } from './centernet-detector'
 import { tagCsv, untagCsv } from './detector-csv'
 import {
   type CalibrationFrame,
@@ -82,6 +83,7 @@ const HELP = `usage: deepn eval detect [options]
   --target-f1 F       the F1 the table search buys as cheaply as it can (default ${DEFAULT_TILT_SEARCH.targetF1})
   --cross-check N     decode the first N test frames' encodings with jpeg-js too and compare (default 1)
   --detector NAME     ${DETECTORS.join(' or ')}: makes the reference and scores every curve (default coco-ssd)
+  --classes LIST      score only these COCO classes, e.g. person,car (reference and every curve)
   --model-dir DIR     that detector's model cache (default .cache/NAME; npm run fetch:models fills it)
   --out DIR           write <name>.csv, <name>.svg, <name>-map.svg, <name>.md and the calibrated table there
   --name NAME         output file stem (default detect)
@@ -215,6 +217,16 @@ async function modelAware(
   return { settings, tilt, map }
 }
 
+function classList(v: string): Set<string> {
+  const names = v.split(',').map((c) => c.trim())
+  const unknown = names.filter((c) => !COCO_CLASSES.includes(c))
+  if (names.length === 0 || unknown.length > 0)
+    throw new UsageError(
+      `--classes: ${unknown.map((c) => `'${c}'`).join(', ') || 'empty'} is not a COCO class name (e.g. person, car, bicycle)`,
+    )
+  return new Set(names)
+}
+
 function readTiltTable(file: string): TableFile {
   const t = parseTableFile(readFileSync(file, 'utf8'), file)
   if (!tiltParamsOf(t))
@@ -246,6 +258,7 @@ export async function main(argv: string[]): Promise<number> {
       'cross-check': { type: 'string' },
       detector: { type: 'string' },
       'model-dir': { type: 'string' },
+      classes: { type: 'string' },
       out: { type: 'string' },
       name: { type: 'string' },
       'save-frames': { type: 'string' },
@@ -287,9 +300,18 @@ export async function main(argv: string[]): Promise<number> {
   const progress = progressEnabled(Boolean(o.progress))
   const t0 = Date.now()
   // load the detector first: a missing package or model cache fails before minutes of calibration
-  const detector = await loadDetector(choiceOption('--detector', o.detector, DETECTORS) ?? 'coco-ssd', {
+  const classes = o.classes ? classList(o.classes) : undefined
+  const loaded = await loadDetector(choiceOption('--detector', o.detector, DETECTORS) ?? 'coco-ssd', {
     modelDir: o['model-dir'],
   })
+  // --classes: the reference and every curve see only those classes (what a person-counting backend scores)
+  const detector: Detector = classes
+    ? {
+        name: loaded.name,
+        detect: async (img) => (await loaded.detect(img)).filter((d) => classes.has(d.class)),
+        dispose: () => loaded.dispose(),
+      }
+    : loaded
   try {
     const clip =
       source.name
@@ -353,7 +375,7 @@ export async function main(argv: string[]): Promise<number> {
       referenceDetections: result.referenceDetections,
       referenceClasses: result.referenceClasses,
       seconds,
-      detector: DETECTOR_INFO[detector.name].description,
+      detector: `${DETECTOR_INFO[detector.name].description}${classes ? `, classes ${[...classes].join(', ')} only` : ''}`,
       command: `deepn eval detect ${argv.join(' ')}`.trim(),
       crossCheck: result.crossCheck,
       bands: bootstrapRatios(result.points, result.perFrame),

@@ -189,6 +189,7 @@ t.test('a bad model cache or flag ends with one line naming it', async (t) => {
   )
   await t.rejects(capture(['detect', '--every', '0']), /--every must be an integer >= 1, got '0'/)
   await t.rejects(capture(['detect', '--video', VTEST_AVI, '--images', dir]), /--video FILE or --images DIR, not both/)
+  await t.rejects(capture(['detect', '--classes', 'person,persn']), /--classes: 'persn' is not a COCO class name/)
   const natural = join(__dirname, '../../config/tables/natural-deepn.json')
   await t.rejects(
     capture(['detect', '--quick', '--tuned-table', natural]),
@@ -200,4 +201,23 @@ t.test('a bad model cache or flag ends with one line naming it', async (t) => {
     capture(['detect', '--quick', '--keep-map', badMap]),
     /--keep-map .*map\.json: 'keepMap\.levels' character 1 \(cell 1,0\) is '5'/,
   )
+})
+
+t.test('--classes: the reference and every curve see only those classes', async (t) => {
+  const plan = [
+    '--quick',
+    '--limit',
+    '1',
+    '--no-calibrate',
+    '--no-tune',
+    '--no-map',
+    '--qualities',
+    '30',
+    '--scales',
+    '1',
+  ]
+  const res = await capture(['detect', ...plan, '--cross-check', '0', '--classes', 'car'])
+  t.equal(res.code, 0)
+  t.match(res.out, /^Reference boxes per class: car \d+\. /m, 'only cars in the reference')
+  t.match(res.out, /classes car only/, 'the report says so')
 })
