@@ -99,7 +99,13 @@ async function oneRun(url: string, out: string, group: string, n: number): Promi
       await sleep(250)
     }
     await Promise.all(
-      receivers.map((c) => new Promise<void>((resolve) => (c.once('exit', () => resolve()), c.kill('SIGTERM')))),
+      receivers.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            c.once('exit', () => resolve())
+            c.kill('SIGTERM')
+          }),
+      ),
     )
     return measure(out, fleet.deviceIds, stats.acknowledged)
   } finally {
