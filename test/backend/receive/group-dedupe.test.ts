@@ -96,6 +96,55 @@ t.test('a frame delivered to two members is stored once, with one index line', a
   t.same(indexSeqs(out, 'cam-o'), [7], 'the orphan got exactly one index line')
 })
 
+t.test('while running, each member acks and reports gaps from what every member stored', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'deepn-receive-group-acks-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const out = path.join(dir, 'dataset')
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const members: Receiver[] = []
+  const stored = new Map<Receiver, number>()
+  for (const name of ['a', 'b']) {
+    const rx = await startReceiver({
+      url: broker.url,
+      out,
+      group: 'acks',
+      clientId: `acks-${name}`,
+      ack: true,
+      ackIntervalMs: 100,
+      groupSyncMs: 200,
+      summaryIntervalMs: 0,
+      log: () => {},
+    })
+    t.teardown(() => rx.close())
+    rx.on('frame', (e: FrameEvent) => {
+      if (!e.duplicate) stored.set(rx, (stored.get(rx) ?? 0) + 1)
+    })
+    await rx.subscribed
+    members.push(rx)
+  }
+  let acked = 0
+  const pub = await mqtt.connectAsync(broker.url, { clientId: 'acks-publisher' })
+  t.teardown(() => pub.endAsync(true))
+  pub.on('message', (_topic, payload) => {
+    acked = Math.max(acked, (JSON.parse(payload.toString()) as { seq: number }).seq)
+  })
+  await pub.subscribeAsync('deepn/cam-s/ack', { qos: 1 })
+  for (const seq of range(1, N))
+    await pub.publishAsync('deepn/cam-s/frames', makeFrame({ deviceId: 'cam-s', seq }), { qos: 1 })
+  await waitFor(() => (stored.get(members[0]) ?? 0) + (stored.get(members[1]) ?? 0) === N, 30000, 'every frame stored')
+  t.ok(
+    members.every((rx) => (stored.get(rx) ?? 0) > 0 && (stored.get(rx) ?? 0) < N),
+    `each member stored a part (${members.map((rx) => stored.get(rx)).join(' + ')})`,
+  )
+  // Neither member stored every seq, so only the shared index gets an ack through N and a gap-free report.
+  await waitFor(() => acked === N, 10000, `an ack through seq ${N} while the members run`)
+  for (const rx of members) {
+    const dev = rx.snapshot().devices.find((d) => d.deviceId === 'cam-s')!
+    t.match(dev, { firstSeq: 1, lastSeq: N, contiguousThrough: N, missing: 0 }, 'no gaps in the folder')
+  }
+})
+
 t.test('a bad group name is refused, naming the flag', async (t) => {
   for (const bad of ['a/b', 'fleet+', '#', ''])
     t.throws(() => parseReceiveArgs(['--group', bad]), /--group/, `--group '${bad}'`)
