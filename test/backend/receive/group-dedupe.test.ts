@@ -145,6 +145,42 @@ t.test('while running, each member acks and reports gaps from what every member 
   }
 })
 
+t.test('MQTT 3.1.1 members share the frames too (Mosquitto offers $share to 3.1.1 clients)', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'deepn-receive-group-311-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const out = path.join(dir, 'dataset')
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const counts = [0, 0]
+  for (const k of [0, 1]) {
+    const rx = await startReceiver({
+      url: broker.url,
+      out,
+      group: 'old',
+      clientId: `old-${k}`,
+      protocol: '3.1.1',
+      summaryIntervalMs: 0,
+      log: () => {},
+    })
+    t.teardown(() => rx.close())
+    rx.on('frame', (e: FrameEvent) => {
+      if (!e.duplicate) counts[k]++
+    })
+    await rx.subscribed
+  }
+  const pub = await mqtt.connectAsync(broker.url, { clientId: 'old-publisher' })
+  t.teardown(() => pub.endAsync(true))
+  for (const seq of range(1, N))
+    await pub.publishAsync('deepn/cam-3/frames', makeFrame({ deviceId: 'cam-3', seq }), { qos: 1 })
+  await waitFor(() => counts[0] + counts[1] === N, 30000, 'every frame stored')
+  t.ok(counts[0] > 0 && counts[1] > 0, `both members stored a share (${counts.join(' + ')})`)
+  t.same(
+    indexSeqs(out, 'cam-3').sort((a, b) => a - b),
+    range(1, N),
+    'one index line each',
+  )
+})
+
 t.test('a bad group name is refused, naming the flag', async (t) => {
   for (const bad of ['a/b', 'fleet+', '#', ''])
     t.throws(() => parseReceiveArgs(['--group', bad]), /--group/, `--group '${bad}'`)
