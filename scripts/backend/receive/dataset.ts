@@ -3,6 +3,11 @@
  * capture) plus `<out>/<deviceId>/index.jsonl`. Delivery is at-least-once, so frames are de-duplicated by
  * (device, seq); which seqs are stored is rebuilt from the files on disk at start-up, never from memory alone.
  * Frames are written concurrently and made durable in groups (group-commit.ts).
+ *
+ * Shared (`deepn receive --group`): several receiver processes write one folder. A frame file is claimed with
+ * link(2), which fails if it exists, so each (device, seq) is stored once whichever member got it; index lines are
+ * appended whole with O_APPEND (frame-index.ts), and each member reads the others' lines as they come
+ * (`refreshShared`), so its stored-seq ranges, gaps and acks cover the whole folder.
  */
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
@@ -10,7 +15,7 @@ import { readJpegMetadata } from '../../../shared/codec/metadata'
 import { quantDigest } from '../../../shared/codec/quant-digest'
 import type { FrameMetadata } from '../../../shared/contract/topics'
 import { ensureDirDurable, isTempFile, writeFileAtomic } from '../../../agent/atomic-file'
-import { FrameIndex, indexLine, readIndexedSeqs, type IndexEntry } from './frame-index'
+import { FrameIndex, indexLine, readIndexFrom, readIndexedSeqs, type IndexEntry } from './frame-index'
 import { GroupCommit, type CommitSlot } from './group-commit'
 import { SeqRanges } from './seq-ranges'
 import { checkDeviceId } from './validate'
@@ -18,6 +23,11 @@ import { checkDeviceId } from './validate'
 const DAY_DIR = /^\d{4}-\d{2}-\d{2}$/
 const FRAME_FILE = /^(\d+)\.jpg$/
 export const INDEX_FILE = 'index.jsonl'
+/**
+ * Shared folder: a frame file younger than this without an index line may be another member's, between its link
+ * and its line; older, its writer died there, and whoever meets the frame (start-up scan, a redelivery) indexes it.
+ */
+export const SHARED_GRACE_MS = 5000
 
 export interface StoreResult {
   /** False when (device, seq) was already stored: a duplicate delivery, nothing written. */
@@ -35,6 +45,14 @@ export interface StoreResult {
 interface DeviceState {
   seqs: SeqRanges
   index: FrameIndex
+  /** Shared folder: seqs with an index line seen (read or appended), and how far the index has been read. */
+  indexed: SeqRanges
+  indexOffset: number
+}
+
+export interface DatasetOptions {
+  /** Other receivers write this folder too (`--group`). */
+  shared?: boolean
 }
 
 export class Dataset {
@@ -47,11 +65,17 @@ export class Dataset {
   private readonly writing = new Map<string, Map<number, Promise<StoreResult>>>()
   private readonly commits = new GroupCommit()
 
-  private constructor(readonly root: string) {}
+  private constructor(
+    readonly root: string,
+    private readonly shared: boolean,
+  ) {}
 
-  /** Opens (creating) `root`, removes temp files left by a crash and re-indexes files the index lacks. */
-  static async open(root: string): Promise<Dataset> {
-    const ds = new Dataset(path.resolve(root))
+  /**
+   * Opens (creating) `root`, removes temp files left by a crash and re-indexes files the index lacks (shared: only
+   * those older than SHARED_GRACE_MS; younger ones may be another member's, mid-write).
+   */
+  static async open(root: string, opts: DatasetOptions = {}): Promise<Dataset> {
+    const ds = new Dataset(path.resolve(root), opts.shared ?? false)
     await ensureDirDurable(ds.root)
     for (const entry of await fsp.readdir(ds.root, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue
@@ -125,25 +149,93 @@ export class Dataset {
       const dev = await this.device(deviceId)
       if (dev.seqs.has(meta.seq)) {
         slot.cancel()
-        return { stored: false, conflict: await this.differsFromStored(deviceId, meta) }
+        return this.duplicate(deviceId, dev, meta)
       }
       const rel = Dataset.framePath(deviceId, meta)
       const file = path.join(this.root, rel)
       const dir = path.dirname(file)
       await this.ensureDir(dir)
-      await writeFileAtomic(file, jpeg, { syncDir: false }) // the group commit syncs the folder
+      try {
+        // the group commit syncs the folder; shared, link(2) claims the file: another member may have stored it
+        await writeFileAtomic(file, jpeg, { syncDir: false, overwrite: !this.shared })
+      } catch (err) {
+        if (!this.shared || (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+        slot.cancel()
+        dev.seqs.add(meta.seq)
+        return this.duplicate(deviceId, dev, meta)
+      }
       const relToDevice = path.relative(path.join(this.root, deviceId), file)
       await slot.commit({
         dir,
         index: dev.index,
         line: indexLine(entryFor(meta, jpeg.length, receivedAt, relToDevice)),
-        onDurable: () => dev.seqs.add(meta.seq),
+        onDurable: () => {
+          dev.seqs.add(meta.seq)
+          dev.indexed.add(meta.seq)
+        },
       })
       return { stored: true, file }
     } catch (err) {
       slot.cancel()
       throw err
     }
+  }
+
+  /**
+   * A frame already stored. Shared, its index line is made sure of: the member that stored it may have died
+   * between its link and its line (the broker then redelivers the frame); after SHARED_GRACE_MS without the line
+   * appearing, this member appends it.
+   */
+  private async duplicate(deviceId: string, dev: DeviceState, meta: FrameMetadata): Promise<StoreResult> {
+    const conflict = await this.differsFromStored(deviceId, meta)
+    if (this.shared && !conflict && !dev.indexed.has(meta.seq)) {
+      const rel = Dataset.framePath(deviceId, meta)
+      const file = path.join(this.root, rel)
+      await this.refreshDevice(deviceId, dev)
+      if (!dev.indexed.has(meta.seq)) {
+        const wait = (await fsp.stat(file)).ctimeMs + SHARED_GRACE_MS - Date.now()
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+        await this.refreshDevice(deviceId, dev)
+      }
+      if (!dev.indexed.has(meta.seq)) {
+        const relToDevice = path.relative(path.join(this.root, deviceId), file)
+        await dev.index.append([await entryFromFile(file, meta.seq, relToDevice)])
+        dev.indexed.add(meta.seq)
+      }
+    }
+    return { stored: false, conflict }
+  }
+
+  /**
+   * Shared folder: takes in what the other members stored since the last call (their index lines, and devices
+   * new to this member). Returns the devices whose stored seqs grew.
+   */
+  async refreshShared(): Promise<string[]> {
+    const grown: string[] = []
+    for (const entry of await fsp.readdir(this.root, { withFileTypes: true })) {
+      if (!entry.isDirectory() || checkDeviceIdQuiet(entry.name)) continue
+      const known = this.devices.get(entry.name)
+      if (!known) {
+        const dev = await this.device(entry.name)
+        if (dev.seqs.size > 0) grown.push(entry.name)
+        continue
+      }
+      if (await this.refreshDevice(entry.name, known)) grown.push(entry.name)
+    }
+    return grown
+  }
+
+  /** Reads the device's index lines appended since the last read; true when new seqs came in. */
+  private async refreshDevice(deviceId: string, dev: DeviceState): Promise<boolean> {
+    const { seqs, next } = await readIndexFrom(path.join(this.root, deviceId, INDEX_FILE), dev.indexOffset)
+    dev.indexOffset = Math.max(dev.indexOffset, next)
+    let grew = false
+    for (const seq of seqs) {
+      if (!Number.isSafeInteger(seq) || seq < 0) continue
+      dev.indexed.add(seq)
+      if (dev.seqs.add(seq)) grew = true
+    }
+    return grew
   }
 
   /** A day's folder, created durably once (concurrent first frames of a day share the work). */
@@ -200,7 +292,8 @@ export class Dataset {
       this.dirs.set(dayDir, Promise.resolve())
       for (const name of await fsp.readdir(dayDir)) {
         if (isTempFile(name)) {
-          await fsp.rm(path.join(dayDir, name), { force: true })
+          if (!this.shared || (await isOlderThan(path.join(dayDir, name), SHARED_GRACE_MS)))
+            await fsp.rm(path.join(dayDir, name), { force: true }) // shared: a young one is another member's
           continue
         }
         const m = FRAME_FILE.exec(name)
@@ -210,15 +303,37 @@ export class Dataset {
         if (!indexed.has(seq)) unindexed.push([seq, path.join(day.name, name)])
       }
     }
-    const index = await FrameIndex.open(indexFile, completeBytes)
+    const index = await FrameIndex.open(indexFile, completeBytes, this.shared)
+    const indexedRanges = new SeqRanges()
+    for (const seq of indexed) if (Number.isSafeInteger(seq) && seq >= 0) indexedRanges.add(seq)
     const missing: IndexEntry[] = []
-    for (const [seq, rel] of unindexed.sort((a, b) => a[0] - b[0]))
-      missing.push(await entryFromFile(path.join(devDir, rel), seq, rel))
+    const now = Date.now()
+    for (const [seq, rel] of unindexed.sort((a, b) => a[0] - b[0])) {
+      const file = path.join(devDir, rel)
+      if (this.shared && (await fsp.stat(file)).ctimeMs > now - SHARED_GRACE_MS) continue // maybe mid-write elsewhere
+      missing.push(await entryFromFile(file, seq, rel))
+      indexedRanges.add(seq)
+    }
     await index.append(missing)
-    const dev = { seqs, index }
+    const dev: DeviceState = { seqs, index, indexed: indexedRanges, indexOffset: completeBytes }
     this.devices.set(deviceId, dev)
     return dev
   }
+}
+
+/** The reason `name` is not a device id, or undefined when it is one. */
+function checkDeviceIdQuiet(name: string): string | undefined {
+  try {
+    checkDeviceId(name)
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  }
+}
+
+async function isOlderThan(file: string, ms: number): Promise<boolean> {
+  const st = await fsp.stat(file).catch(() => undefined)
+  return st !== undefined && st.ctimeMs < Date.now() - ms
 }
 
 function entryFor(meta: FrameMetadata, bytes: number, receivedAt: Date, file: string): IndexEntry {

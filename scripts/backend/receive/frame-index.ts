@@ -25,25 +25,44 @@ export interface IndexEntry {
  * last line, which `FrameIndex.open` cuts off (the frame it described is re-indexed from its file).
  */
 export async function readIndexedSeqs(file: string): Promise<{ seqs: Set<number>; completeBytes: number }> {
-  let buf: Buffer
+  const { seqs, next } = await readIndexFrom(file, 0)
+  return { seqs: new Set(seqs), completeBytes: next }
+}
+
+/**
+ * The seqs of the complete lines from byte `offset` on, and the offset after the last complete line: a receiver
+ * sharing the folder with others (`--group`) reads their lines as they are appended, without re-reading the file.
+ */
+export async function readIndexFrom(file: string, offset: number): Promise<{ seqs: number[]; next: number }> {
+  let fh: fsp.FileHandle
   try {
-    buf = await fsp.readFile(file)
+    fh = await fsp.open(file, 'r')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { seqs: new Set(), completeBytes: 0 }
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { seqs: [], next: offset }
     throw err
   }
-  const completeBytes = buf.lastIndexOf(0x0a) + 1
-  const seqs = new Set<number>()
-  for (const line of buf.subarray(0, completeBytes).toString('utf8').split('\n')) {
+  let buf: Buffer
+  try {
+    const size = (await fh.stat()).size
+    if (size <= offset) return { seqs: [], next: offset }
+    buf = Buffer.alloc(size - offset)
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset)
+    buf = buf.subarray(0, bytesRead)
+  } finally {
+    await fh.close()
+  }
+  const complete = buf.lastIndexOf(0x0a) + 1
+  const seqs: number[] = []
+  for (const line of buf.subarray(0, complete).toString('utf8').split('\n')) {
     if (!line) continue
     try {
       const e = JSON.parse(line) as Partial<IndexEntry>
-      if (typeof e.seq === 'number') seqs.add(e.seq)
+      if (typeof e.seq === 'number') seqs.push(e.seq)
     } catch {
       // a line damaged some other way: its frame is re-indexed from its file
     }
   }
-  return { seqs, completeBytes }
+  return { seqs, next: offset + complete }
 }
 
 /** An entry's line in the index file, newline included. */
@@ -54,10 +73,27 @@ export function indexLine(e: IndexEntry): string {
 export class FrameIndex {
   private constructor(private readonly fh: fsp.FileHandle) {}
 
-  /** Opens for appending, first cutting the file back to `completeBytes` (drops a torn last line). */
-  static async open(file: string, completeBytes: number): Promise<FrameIndex> {
+  /**
+   * Opens for appending (O_APPEND), first cutting the file back to `completeBytes` (drops a torn last line).
+   * `shared`: other receivers append to the file too (`--group`), so nothing is cut (it could be their lines);
+   * a torn last line is ended with a newline instead, leaving one damaged line that readers skip.
+   */
+  static async open(file: string, completeBytes: number, shared = false): Promise<FrameIndex> {
     const fh = await fsp.open(file, 'a')
-    if ((await fh.stat()).size > completeBytes) await fh.truncate(completeBytes)
+    const size = (await fh.stat()).size
+    if (!shared) {
+      if (size > completeBytes) await fh.truncate(completeBytes)
+    } else if (size > 0) {
+      const last = Buffer.alloc(1)
+      const r = await fsp.open(file, 'r')
+      try {
+        await r.read(last, 0, 1, size - 1)
+      } finally {
+        await r.close()
+      }
+      // another member appending meanwhile writes whole lines, so at worst this adds an empty line
+      if (last[0] !== 0x0a) await fh.write('\n')
+    }
     return new FrameIndex(fh)
   }
 
@@ -68,7 +104,11 @@ export class FrameIndex {
 
   async appendDurable(lines: string[]): Promise<void> {
     if (lines.length === 0) return
-    await this.fh.write(lines.join(''))
+    // One write(2) per batch: with O_APPEND on a local filesystem, Linux appends it whole, never interleaved
+    // with another receiver's batch (--group); a short write (disk full) fails the batch, which is retried.
+    const text = lines.join('')
+    const { bytesWritten } = await this.fh.write(text)
+    if (bytesWritten !== Buffer.byteLength(text)) throw new Error(`short write to the index (${bytesWritten} bytes)`)
     await this.fh.datasync()
   }
 

@@ -1,6 +1,6 @@
 /** `deepn receive` command line → ReceiverOptions. Credentials come from files or the environment, never argv. */
 import { choiceOption, numberOption, parseOptions, UsageError } from '../../../agent/cli-args'
-import type { ReceiverOptions } from './receiver'
+import { groupNameProblem, type ReceiverOptions } from './receiver'
 import { DEFAULT_PREFIX } from '../../../shared/contract/topics'
 import { BROKER_OPTION_SPECS, brokerOptions } from '../broker-options'
 
@@ -18,7 +18,11 @@ with <out>/<deviceId>/index.jsonl (seq, capturedAt, tableId, quantDigest, bytes,
   --ack                 publish {seq} on <prefix>/<deviceId>/ack: every seq through it is on disk (fsynced)
   --ack-interval MS     longest delay before an ack (default 500)
   --ack-every N         ack at once after N frames (default 50)
-  --client-id ID        persistent session id (default deepn-receiver-<hostname>); one per receiver
+  --client-id ID        persistent session id (default deepn-receiver-<hostname>, with --group
+                        deepn-receiver-<hostname>-<group>); one per receiver, kept across restarts
+  --group NAME          share the frames with the other receivers of group NAME (MQTT shared
+                        subscription $share/NAME/<prefix>/+/frames): run each with its own --client-id
+                        and the same --out; NAME may not contain '/', '+' or '#'
   --session-expiry S    how long the broker queues frames while we are down, MQTT 5 (default 604800 = 7 days)
   --protocol V          auto | 5 | 3.1.1 (default auto: MQTT 5, falling back to 3.1.1)
   --ca FILE --cert FILE --key FILE    TLS files (PEM)
@@ -45,6 +49,7 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
       'ack-interval': { type: 'string' },
       'ack-every': { type: 'string' },
       'client-id': { type: 'string' },
+      group: { type: 'string' },
       'session-expiry': { type: 'string' },
       protocol: { type: 'string' },
       decode: { type: 'boolean' },
@@ -70,5 +75,10 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     summaryIntervalMs: (numberOption('--summary', v.summary, { integer: true, min: 0 }) ?? 10) * 1000,
   }
   if (v.labels && !v.model) throw new UsageError('--labels needs --model')
+  if (v.group !== undefined) {
+    const problem = groupNameProblem(v.group)
+    if (problem) throw new UsageError(`--group: ${problem}`)
+    opts.group = v.group
+  }
   return opts
 }

@@ -61,6 +61,21 @@ export interface ReceiverOptions {
   keepaliveSec?: number
   /** Longest wait between attempts to store a frame the disk refused (default 10000 ms; the first is 500 ms). */
   storeRetryMaxMs?: number
+  /**
+   * Shared-subscription group (`$share/<group>/…`, MQTT 5 and Mosquitto's 3.1.1 too): the broker hands each frame
+   * to one member, so receivers with one group, distinct client ids and one `out` folder share a fleet's frames.
+   */
+  group?: string
+  /** Shared folder: how often the other members' index lines are read in (gaps, acks). Default 1000 ms. */
+  groupSyncMs?: number
+}
+
+/** Why `group` cannot name a shared subscription, or undefined when it can (MQTT 5 §4.8.2: no '/', '+', '#'). */
+export function groupNameProblem(group: string): string | undefined {
+  if (group.length === 0) return 'is empty'
+  if (/[/+#]/.test(group)) return `'${group}' contains '/', '+' or '#', which a shared subscription's name may not`
+  if (Buffer.byteLength(group) > 256) return 'is longer than 256 bytes'
+  return undefined
 }
 
 /** `file` is the path written, absent for a duplicate. */
@@ -124,6 +139,8 @@ class ReceiverImpl extends EventEmitter implements Receiver {
   /** Highest seq stored per device, in arrival order: a lower one stored later fills a gap. */
   private readonly highest = new Map<string, number>()
   private summaryTimer: NodeJS.Timeout | undefined
+  private groupTimer: NodeJS.Timeout | undefined
+  private syncing: Promise<void> = Promise.resolve()
   private lastTick = { at: Date.now(), frames: new Map<string, number>() }
   private closed: Promise<void> | undefined
   private readonly closing = new AbortController()
@@ -150,7 +167,12 @@ class ReceiverImpl extends EventEmitter implements Receiver {
       const i = this.classifier.input
       this.log(`[receive] model ${this.classifier.model}: input ${i.channels}x${i.height}x${i.width}`)
     }
-    this.dataset = await Dataset.open(this.opts.out)
+    const group = this.opts.group
+    if (group !== undefined) {
+      const problem = groupNameProblem(group)
+      if (problem) throw new Error(`group name ${problem}`)
+    }
+    this.dataset = await Dataset.open(this.opts.out, { shared: group !== undefined })
     for (const id of this.dataset.deviceIds()) {
       this.counter(id)
       const last = this.dataset.seqs(id).last
@@ -158,13 +180,18 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     }
     this.session = new MqttSession({
       url: this.opts.url,
-      clientId: this.opts.clientId ?? `deepn-receiver-${os.hostname()}`,
+      clientId: this.opts.clientId ?? `deepn-receiver-${os.hostname()}${group !== undefined ? `-${group}` : ''}`,
       protocol: this.opts.protocol ?? 'auto',
       username: this.opts.username,
       password: this.opts.password,
       tls: this.opts.tls,
       sessionExpirySec: this.opts.sessionExpirySec ?? 7 * 24 * 3600,
-      subscriptions: [`${this.prefix}/+/${Leaf.frames}`, `${this.prefix}/+/${Leaf.loss}`],
+      // Loss events are not shared: every member needs every device's (they settle gaps and let acks pass), and
+      // they are retained, which a broker does not send to a shared subscription.
+      subscriptions: [
+        `${group !== undefined ? `$share/${group}/` : ''}${this.prefix}/+/${Leaf.frames}`,
+        `${this.prefix}/+/${Leaf.loss}`,
+      ],
       onMessage: (t, payload) => this.handleMessage(t, payload),
       admit: () => this.admit(),
       receiveMaximum: MAX_PENDING,
@@ -181,13 +208,17 @@ class ReceiverImpl extends EventEmitter implements Receiver {
         },
       })
     }
+    if (group !== undefined) {
+      this.groupTimer = setInterval(() => void this.syncGroup(), this.opts.groupSyncMs ?? 1000)
+      this.groupTimer.unref()
+    }
     const every = this.opts.summaryIntervalMs ?? 10000
     if (every > 0) {
       this.summaryTimer = setInterval(() => this.printSummary(), every)
       this.summaryTimer.unref()
     }
     this.log(
-      `[receive] writing ${this.prefix}/+/frames to ${this.dataset.root}${this.opts.ack ? ' (end-to-end acks on)' : ''}`,
+      `[receive] writing ${this.prefix}/+/frames to ${this.dataset.root}${group !== undefined ? ` as a member of group '${group}' (frames shared with its other members)` : ''}${this.opts.ack ? ' (end-to-end acks on)' : ''}`,
     )
     this.session.start()
   }
@@ -230,6 +261,25 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     this.lastTick = { at: Date.now(), frames: new Map([...this.counters].map(([id, c]) => [id, c.frames])) }
   }
 
+  /**
+   * Group mode: reads in what the other members stored, so gaps are the folder's, not this member's share, and
+   * acks pass over seqs stored by any member (the last frames of a burst may be stored by another member: without
+   * this, no member would ack past them).
+   */
+  private syncGroup(): Promise<void> {
+    this.syncing = this.syncing.then(async () => {
+      try {
+        for (const deviceId of await this.dataset.refreshShared()) {
+          this.counter(deviceId)
+          this.acker?.update(deviceId, this.ackable(deviceId))
+        }
+      } catch (err) {
+        this.log(`[receive] warn: reading the other members' index lines failed: ${(err as Error).message}`)
+      }
+    })
+    return this.syncing
+  }
+
   close(): Promise<void> {
     this.closed ??= this.shutdown()
     return this.closed
@@ -237,10 +287,12 @@ class ReceiverImpl extends EventEmitter implements Receiver {
 
   private async shutdown(): Promise<void> {
     if (this.summaryTimer) clearInterval(this.summaryTimer)
+    if (this.groupTimer) clearInterval(this.groupTimer)
     this.closing.abort() // a write being retried gives up: its frame stays unacknowledged, redelivered next session
     this.session.stopAccepting()
     await this.inflight.catch(() => undefined)
     await this.classifications.drained()
+    if (this.groupTimer) await this.syncGroup()
     this.acker?.flush()
     await this.session.close()
     await this.classifier?.close()
