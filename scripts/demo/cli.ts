@@ -14,11 +14,10 @@ import { createLogger } from '../../agent/log'
 import { validatePartial, ConfigError, mergePartials } from '../../shared/config'
 import { parseIdx } from '../../shared/deepn/idx'
 import { redactUrl } from '../backend/receive/mqtt-session'
-import { startReceiver } from '../backend/receive/receiver'
 import { packageRoot } from '../../agent/package-root'
 import { FMNIST_CLASSES, FMNIST_DIR } from '../eval/dataset'
 import { startBroker } from './broker'
-import { Teardown } from './teardown'
+import { startDemoReceiver, Teardown } from './teardown'
 import { isVideoDemo, main as videoDemo, VIDEO_USAGE } from './video'
 
 const USAGE = `usage: deepn demo [--frames N] [--seconds N] [--port N] [--data DIR] [--model FILE.onnx] [--fmnist] [--config FILE]
@@ -142,21 +141,18 @@ async function runDemo(args: DemoArgs, local: ReturnType<typeof loadLocalConfig>
   const c = layers.config
   // The receiver (which loads the model) before the agent: a model that does not load stops the demo before
   // anything was captured.
-  const receiver = await startReceiver({
-    url,
-    protocol: c.mqtt.protocol,
-    out: join(data, 'received'),
-    prefix: c.mqtt.prefix,
-    model,
-    summaryIntervalMs: 10000,
-    log: (l) => log.child('receiver').info(l),
-  })
-  teardown.add(() => receiver.close())
-  const failed = receiver.failed.then((err) => {
-    throw err
-  })
-  failed.catch(() => undefined)
-  await Promise.race([receiver.subscribed, failed])
+  const { receiver, failed } = await startDemoReceiver(
+    {
+      url,
+      protocol: c.mqtt.protocol,
+      out: join(data, 'received'),
+      prefix: c.mqtt.prefix,
+      model,
+      summaryIntervalMs: 10000,
+      log: (l) => log.child('receiver').info(l),
+    },
+    teardown,
+  )
   // The --fmnist demo replays from seq 1 in its own scratch buffer, so seq n is test image n-1 (its true label).
   const scratch = args.fmnist && c.buffer.path === join(data, FMNIST_BUFFER)
   if (scratch) removeBuffer(c.buffer.path)

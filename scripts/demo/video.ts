@@ -29,7 +29,7 @@ import { tiltTableFile } from '../../shared/deepn/tilt-table'
 import type { KeepMap } from '../../shared/spatial/keep-map'
 import { learnKeepMap } from '../../shared/spatial/learn'
 import { redactUrl } from '../backend/receive/mqtt-session'
-import { type FrameEvent, startReceiver } from '../backend/receive/receiver'
+import type { FrameEvent } from '../backend/receive/receiver'
 import { sharpDecoder } from '../eval/detect'
 import { mapGrid } from '../eval/detect-spatial'
 import { type Detection, DETECTOR_INFO, DETECTORS, type DetectorName, loadDetector } from '../eval/detector'
@@ -38,7 +38,7 @@ import { type Counts, matchFrame, prf, sumCounts } from '../eval/detection-metri
 import { ourEncoder } from '../eval/evaluate'
 import { type FrameSource, videoSource, VTEST_AVI } from '../eval/video-frames'
 import { startBroker } from './broker'
-import { Teardown } from './teardown'
+import { startDemoReceiver, Teardown } from './teardown'
 
 const DEFAULTS = { frames: 80, every: 4, learn: 20, intervalMs: 1500, targetF1: 0.95, scales: [1, 2, 3] }
 /** The demo's table search: small, so the push lands while frames still flow. */
@@ -278,23 +278,20 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
   rmSync(received, { recursive: true, force: true })
   removeScratchBuffer(bufferPath)
 
-  const receiver = await startReceiver({
-    url,
-    protocol: c.mqtt.protocol,
-    out: received,
-    prefix: c.mqtt.prefix,
-    // its own session, gone when it disconnects: a broker must not replay an earlier run's frames into this one
-    clientId: `deepn-demo-receiver-${process.pid}`,
-    sessionExpirySec: 0,
-    summaryIntervalMs: 0,
-    log: (l) => log.child('receiver').info(l),
-  })
-  teardown.add(() => receiver.close())
-  const failed = receiver.failed.then((err) => {
-    throw err
-  })
-  failed.catch(() => undefined)
-  await Promise.race([receiver.subscribed, failed])
+  const { receiver, failed } = await startDemoReceiver(
+    {
+      url,
+      protocol: c.mqtt.protocol,
+      out: received,
+      prefix: c.mqtt.prefix,
+      // its own session, gone when it disconnects: a broker must not replay an earlier run's frames into this one
+      clientId: `deepn-demo-receiver-${process.pid}`,
+      sessionExpirySec: 0,
+      summaryIntervalMs: 0,
+      log: (l) => log.child('receiver').info(l),
+    },
+    teardown,
+  )
 
   // The backend's own client: publishes detection results and the config push, hears the device's answers.
   const backend = await mqtt.connectAsync(url, {
