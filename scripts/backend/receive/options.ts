@@ -2,7 +2,9 @@
 import { choiceOption, numberOption, parseOptions, UsageError } from '../../../agent/cli-args'
 import { groupNameProblem, type ReceiverOptions } from './receiver'
 import { DEFAULT_PREFIX } from '../../../shared/contract/topics'
+import { readFileSync } from 'node:fs'
 import { BROKER_OPTION_SPECS, brokerOptions } from '../broker-options'
+import { isLoopbackHost } from './dashboard'
 
 export const USAGE = `usage: deepn receive [options]
 
@@ -32,11 +34,36 @@ with <out>/<deviceId>/index.jsonl (seq, capturedAt, tableId, quantDigest, bytes,
   --decode              fully decode every frame with libjpeg-turbo (sharp; jpeg-js without it)
                         and refuse one that does not decode cleanly (default: structure check only)
   --summary S           print a summary every S seconds on stderr (default 10; 0 = only at exit)
+  --http HOST:PORT      serve a live dashboard (devices, state, last frame, frames/s, backlog, gaps,
+                        table) on http://HOST:PORT/; a bare PORT binds 127.0.0.1. Another host than a
+                        loopback one needs a token
+  --http-token-file F   the dashboard's token (first line of F), or $DEEPN_HTTP_TOKEN, or
+  --http-token T        (visible in ps); every request must then carry it: Authorization: Bearer T or ?token=T
   -h, --help            this text`
 
 export { UsageError }
 
-export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ReceiverOptions | 'help' {
+export interface HttpOptions {
+  host: string
+  port: number
+  token?: string
+}
+
+/** The command line: the receiver's options, and the dashboard's when --http is given. */
+export interface ReceiveArgs extends ReceiverOptions {
+  http?: HttpOptions
+}
+
+/** `PORT`, `HOST:PORT` or `[IPv6]:PORT` → host and port; a bare port is 127.0.0.1. */
+export function parseHttpAddress(s: string): { host: string; port: number } {
+  const m = /^(?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(s)
+  const port = m ? Number(m[2]) : Number.NaN
+  if (!m || port > 65535)
+    throw new UsageError(`--http: expected PORT or HOST:PORT (port 0..65535, IPv6 as [::1]:PORT), got '${s}'`)
+  return { host: m[1] ? m[1].replace(/^\[(.*)\]$/, '$1') : '127.0.0.1', port }
+}
+
+export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ReceiveArgs | 'help' {
   const parsed = parseOptions({
     args: argv,
     allowPositionals: false,
@@ -54,13 +81,16 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
       protocol: { type: 'string' },
       decode: { type: 'boolean' },
       summary: { type: 'string' },
+      http: { type: 'string' },
+      'http-token': { type: 'string' },
+      'http-token-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
   const v = parsed.values
   if (v.help) return 'help'
   const protocol = choiceOption('--protocol', v.protocol, ['auto', '5', '3.1.1'] as const) ?? 'auto'
-  const opts: ReceiverOptions = {
+  const opts: ReceiveArgs = {
     ...brokerOptions(v, env),
     out: v.out ?? 'dataset',
     model: v.model,
@@ -80,5 +110,35 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     if (problem) throw new UsageError(`--group: ${problem}`)
     opts.group = v.group
   }
+  if (v['http-token'] !== undefined && v['http-token-file'] !== undefined)
+    throw new UsageError('give --http-token or --http-token-file, not both')
+  const token = v['http-token'] ?? readToken(v['http-token-file']) ?? (env.DEEPN_HTTP_TOKEN || undefined)
+  if (token !== undefined && token.length < 8)
+    throw new UsageError(
+      'the dashboard token must be at least 8 characters (--http-token, --http-token-file or $DEEPN_HTTP_TOKEN)',
+    )
+  if (v.http !== undefined) {
+    const addr = parseHttpAddress(v.http)
+    if (!isLoopbackHost(addr.host) && token === undefined)
+      throw new UsageError(
+        `--http ${v.http}: a dashboard on a non-loopback host needs a token (--http-token-file, $DEEPN_HTTP_TOKEN or --http-token)`,
+      )
+    opts.http = { ...addr, token }
+    opts.live = true
+  } else if (v['http-token'] !== undefined || v['http-token-file'] !== undefined) {
+    throw new UsageError('--http-token and --http-token-file need --http')
+  }
   return opts
+}
+
+/** The dashboard token from --http-token-file (first line). */
+function readToken(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined
+  try {
+    return readFileSync(file, 'utf8').split(/\r?\n/)[0]
+  } catch (err) {
+    throw new UsageError(
+      `--http-token-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    )
+  }
 }

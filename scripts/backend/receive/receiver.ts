@@ -21,6 +21,10 @@ import { LossBook, parseLossMessage } from './losses'
 import { validateFrame } from './validate'
 import { ClassifyQueue } from './classify-queue'
 import { checkDecodes } from './image-input'
+import { deviceIdProblem, isDeviceId } from '../../../shared/contract/ids'
+import { parseStatus } from '../../../shared/contract/status'
+import { parseTelemetry } from '../../../shared/contract/telemetry'
+import { LiveBook, type DeviceLive } from './live-state'
 
 /**
  * Frames handed on by the session and not yet durable (MQTT 5 Receive Maximum; with 3.1.1 the session stops reading
@@ -68,6 +72,11 @@ export interface ReceiverOptions {
   group?: string
   /** Shared folder: how often the other members' index lines are read in (gaps, acks). Default 1000 ms. */
   groupSyncMs?: number
+  /**
+   * Also subscribe to every device's `status` and `telemetry` and keep the latest of each with the last stored
+   * frame (see `live()`): what the dashboard shows. Off by default: a plain receiver needs neither.
+   */
+  live?: boolean
 }
 
 /** Why `group` cannot name a shared subscription, or undefined when it can (MQTT 5 §4.8.2: no '/', '+', '#'). */
@@ -103,6 +112,8 @@ export interface Receiver extends EventEmitter {
   readonly failed: Promise<Error>
   readonly out: string
   snapshot(): SummarySnapshot
+  /** Latest status, telemetry and stored frame per device (status and telemetry only with `live`). */
+  live(deviceId: string): DeviceLive | undefined
   /** Finishes the frames being written and classified, sends pending acks, disconnects. Idempotent. */
   close(): Promise<void>
 }
@@ -145,6 +156,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
   private closed: Promise<void> | undefined
   private readonly closing = new AbortController()
   private lastStoreError = { message: '', at: 0 }
+  private readonly liveBook = new LiveBook()
 
   constructor(private readonly opts: ReceiverOptions) {
     super()
@@ -191,6 +203,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
       subscriptions: [
         `${group !== undefined ? `$share/${group}/` : ''}${this.prefix}/+/${Leaf.frames}`,
         `${this.prefix}/+/${Leaf.loss}`,
+        ...(this.opts.live ? [`${this.prefix}/+/${Leaf.status}`, `${this.prefix}/+/${Leaf.telemetry}`] : []),
       ],
       onMessage: (t, payload) => this.handleMessage(t, payload),
       admit: () => this.admit(),
@@ -253,6 +266,10 @@ class ReceiverImpl extends EventEmitter implements Receiver {
       writeErrors: this.writeErrors,
       classifyErrors: this.classifyErrors,
     }
+  }
+
+  live(deviceId: string): DeviceLive | undefined {
+    return this.liveBook.get(deviceId)
   }
 
   /** Prints the summary and starts the next frames/s window. */
@@ -332,6 +349,8 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     try {
       const parsed = parseTopic(this.prefix, t)
       if (parsed?.leaf === Leaf.loss) return () => this.handleLoss(t, parsed.deviceId, payload)
+      if (parsed?.leaf === Leaf.status || parsed?.leaf === Leaf.telemetry)
+        return () => this.handleHealth(t, parsed.deviceId, parsed.leaf, payload)
       if (!parsed || parsed.leaf !== Leaf.frames) return () => this.bad(t, undefined, 'topic outside the contract')
       const { deviceId } = parsed
       let meta: FrameMetadata
@@ -355,6 +374,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
   private recordFrame(deviceId: string, meta: FrameMetadata, payload: Buffer, res: StoreResult): void {
     const c = this.counter(deviceId)
     if (res.stored) {
+      this.liveBook.frame(deviceId, meta, payload.length, res.file, new Date())
       c.frames++
       c.bytes += payload.length
       const highest = this.highest.get(deviceId)
@@ -416,6 +436,22 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     const through = this.ackable(deviceId)
     if (through !== undefined) this.acker?.update(deviceId, through)
     this.notify('loss', { deviceId, message: m } satisfies LossEvent)
+  }
+
+  /** `status` / `telemetry` (with `live`): kept as the device's latest; one naming another device is refused. */
+  private handleHealth(t: string, deviceId: string, leaf: string, payload: Buffer): void {
+    try {
+      if (!isDeviceId(deviceId)) throw new Error(`device id in the topic: ${deviceIdProblem(deviceId)}`)
+      const m = leaf === Leaf.status ? parseStatus(payload) : parseTelemetry(payload)
+      if (m.deviceId !== deviceId) throw new Error(`${leaf} names device '${m.deviceId}'`)
+      if ('state' in m) this.liveBook.status(deviceId, m, new Date())
+      else this.liveBook.telemetry(deviceId, m, new Date())
+    } catch (err) {
+      this.bad(t, deviceId, (err as Error).message)
+      return
+    }
+    this.counter(deviceId)
+    this.notify(leaf, { deviceId })
   }
 
   private ackable(deviceId: string): number | undefined {
