@@ -145,6 +145,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       )
       return send(res, 200, 'text/html; charset=utf-8', DASHBOARD_PAGE)
     }
+    if (p === '/favicon.ico') return send(res, 204, 'image/x-icon', '') // browsers ask; none, without an error
     if (p === '/api/devices') return send(res, 200, 'application/json', JSON.stringify({ devices: devices() }))
     if (p === '/api/events') {
       res.writeHead(200, { 'Content-Type': 'text/event-stream', Connection: 'keep-alive' })

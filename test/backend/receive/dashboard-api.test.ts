@@ -13,9 +13,10 @@ import { startDashboard, type DashboardDevice } from '../../../scripts/backend/r
 import { parseHttpAddress, parseReceiveArgs } from '../../../scripts/backend/receive/options'
 import { startReceiver } from '../../../scripts/backend/receive/receiver'
 import { buildStatus, statusMessage } from '../../../shared/contract/status'
-import { buildTelemetry, type TelemetryMessage } from '../../../shared/contract/telemetry'
+import { buildTelemetry } from '../../../shared/contract/telemetry'
 import { startMosquitto } from '../../helpers/mosquitto'
 import { SimAgent, sleep } from './helpers/sim-agent'
+import { telemetry } from './helpers/telemetry'
 
 interface Reply {
   status: number
@@ -37,24 +38,6 @@ function get(url: string, p: string, headers: Record<string, string> = {}): Prom
     req.on('error', reject)
     req.end()
   })
-}
-
-function telemetry(deviceId: string, backlogFrames: number): TelemetryMessage {
-  const zero = { captured: 0, published: 0, dropped: 0, rejected: 0, expired: 0, setAside: 0 }
-  return {
-    deviceId,
-    at: new Date().toISOString(),
-    version: '0.1.0',
-    uptimeSec: 12,
-    backlog: { frames: backlogFrames, bytes: backlogFrames * 1000 },
-    counters: { ...zero, captureErrors: 0, publishErrors: 0, bufferRecoveries: 0, lostFrames: 0 },
-    encodeMs: { p50: 3 },
-    encoderKernel: 'wasm-simd',
-    framesPerSec: 2.5,
-    memory: { rss: 1, heapUsed: 1 },
-    mqtt: {},
-    delivery: 'at-least-once',
-  }
 }
 
 t.test('--http options: bare port is loopback, a public host needs a token', async (t) => {
