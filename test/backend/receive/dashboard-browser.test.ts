@@ -103,7 +103,8 @@ t.test('two devices stream; the page shows both, their last frames and a moving 
     [160, 160],
     'both last frames decoded',
   )
-  const frames = () => page.$eval('tr[data-device="cam-door"] td.frames', (td) => Number.parseInt(td.textContent ?? ''))
+  const frames = () =>
+    page.$eval('tr[data-device="cam-door"] td.frames', (td) => Number.parseInt(td.textContent ?? '', 10))
   const before = await frames()
   await sleep(2500)
   const after = await frames()
