@@ -87,6 +87,9 @@ t.test('API: devices, last frame, events, id rule, token and Host rules', async 
     qos: 1,
     retain: true,
   })
+  // A status naming another device than its topic's is refused, not shown (published before the telemetry
+  // waited for below, on the same connection: handled by then).
+  await pub.publishAsync('deepn/cam-b/status', buildStatus(statusMessage('online', 'cam-a')), { qos: 1 })
   await pub.publishAsync('deepn/cam-a/telemetry', buildTelemetry(telemetry('cam-a', 7)), { qos: 1 })
 
   let dev: DashboardDevice | undefined
@@ -108,6 +111,8 @@ t.test('API: devices, last frame, events, id rule, token and Host rules', async 
     lastFrame: { seq: 4, width: 32, height: 24 },
     telemetry: { backlog: { frames: 7, bytes: 7000 }, framesPerSec: 2.5 },
   })
+  t.equal(rx.snapshot().badPayloads, 1, 'the mismatched status counted as bad')
+  t.equal(rx.live('cam-b'), undefined, 'and not recorded')
   t.notOk(dev && 'file' in (dev.lastFrame ?? {}), 'the server path of the file is not published')
 
   const jpg = await get(open.url, '/api/devices/cam-a/last.jpg')
