@@ -217,7 +217,7 @@ export class CaptureLoop extends EventEmitter {
    * `encoder.motionKeep`; undefined without a map (the motion field then forgets its background, so a map set later
    * starts from a fresh one instead of a stale one).
    */
-  private keepFor(image: RawImage): { id: string; blockKeep?: BlockKeepMap; share: number } | undefined {
+  private keepFor(image: RawImage): { id: string; blockKeep: BlockKeepMap; share: number } | undefined {
     const enc = this.config.encoder
     const map = enc.keepMap
     if (!map) {
@@ -227,9 +227,7 @@ export class CaptureLoop extends EventEmitter {
     this.motion.threshold = enc.motionThreshold
     const moving = this.motion.update(image, map.cols, map.rows)
     const blockKeep = toBlockKeep(map, moving, enc.motionKeep)
-    const share = fullShare(blockKeep)
-    // all cells in full (motion everywhere): no map for the encoder, the same bytes on its faster path
-    return share < 1 ? { id: map.id, blockKeep, share } : { id: map.id, share }
+    return { id: map.id, blockKeep, share: fullShare(blockKeep) }
   }
 
   /** The camera for the current settings, retried by the one capture retry path; failures feed telemetry. */

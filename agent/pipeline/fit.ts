@@ -59,10 +59,9 @@ export function encodeToFit(opts: {
   /** Largest acceptable JPEG in bytes; Infinity = no limit. */
   limit: number
   /**
-   * The keep map's id and its coefficients kept per region, applied at every step; `blockKeep` absent when every
-   * cell keeps all 64 (the same bytes, and the encoder's fast whole-frame kernel stays usable).
+   * The keep map's id and its coefficients kept per region, applied at every step.
    */
-  keep?: { id: string; blockKeep?: BlockKeepMap }
+  keep?: { id: string; blockKeep: BlockKeepMap }
 }): Fitted {
   let t = opts.tables
   const start = performance.now()
@@ -73,7 +72,7 @@ export function encodeToFit(opts: {
       optimizeHuffman: opts.optimizeHuffman,
     }
     if (t.huffman && !opts.optimizeHuffman) options.huffman = t.huffman
-    if (opts.keep?.blockKeep) options.blockKeep = opts.keep.blockKeep
+    if (opts.keep) options.blockKeep = opts.keep.blockKeep
     const jpeg = opts.encode(opts.image, options)
     if (jpeg.length <= opts.limit) {
       const fitted: Fitted = {
