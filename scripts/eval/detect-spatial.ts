@@ -7,13 +7,12 @@
  * sending frames at the detector's input size.
  */
 import { readFileSync } from 'node:fs'
-import type { EncodeOptions } from '../../shared/codec/types'
+import type { EncodeOptions, TableFile } from '../../shared/codec/types'
 import { rescaleTableFile } from '../../shared/deepn/table-file'
-import { checkKeepMap, type KeepMap, toBlockKeep } from '../../shared/spatial/keep-map'
+import { checkKeepMap, type KeepMap, MAX_KEEP_MAP_SIDE, toBlockKeep } from '../../shared/spatial/keep-map'
 import { learnKeepMap, type SeenFrame } from '../../shared/spatial/learn'
 import { MotionField } from '../../shared/spatial/motion'
 import type { DetectSetting } from './detect-sweep'
-import type { TableFile } from '../../shared/codec/types'
 import type { FrameSource } from './video-frames'
 import { Progress } from './progress'
 
@@ -23,9 +22,12 @@ export const MAP_QUALITIES = [5, 10, 15, 20, 30, 50, 75, 95]
 /** The detector's input is 300x300 (COCO-SSD); the baseline keeps the frame's aspect at that height. */
 export const SMALL_HEIGHT = 300
 
-/** A grid of about 16x16-pixel cells (one 4:2:0 MCU), within the codec's 256 per side. */
+/** A grid of about 16x16-pixel cells (one 4:2:0 MCU), within a keep map's largest side. */
 export function mapGrid(width: number, height: number): { cols: number; rows: number } {
-  return { cols: Math.min(256, Math.ceil(width / 16)), rows: Math.min(256, Math.ceil(height / 16)) }
+  return {
+    cols: Math.min(MAX_KEEP_MAP_SIDE, Math.ceil(width / 16)),
+    rows: Math.min(MAX_KEEP_MAP_SIDE, Math.ceil(height / 16)),
+  }
 }
 
 export function learnMap(id: string, frames: readonly SeenFrame[], width: number, height: number): KeepMap {
