@@ -418,7 +418,7 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
     const calibration: CalibrationFrame[] = first.map((r) => ({
       index: r.frame,
       image: readOriginal(clip.files[r.seq - 1]),
-      reference: r.reference,
+      references: [r.reference],
     }))
     const id = clipTableId(args.video, args.detector)
     const provenance = {
@@ -429,7 +429,7 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
     try {
       const r = await searchTiltTable(
         calibration,
-        { detect: (img) => detector.detect(img), decode, encode: ourEncoder() },
+        { detect: [(img) => detector.detect(img)], decode, encode: ourEncoder() },
         { ...DEFAULT_TILT_SEARCH, ...SEARCH, scales: args.scales, targetF1: args.targetF1 },
       )
       const won = r.trials.filter((x) => x.tilt === r.best.tilt && x.chroma === r.best.chroma)

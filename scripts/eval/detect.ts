@@ -21,7 +21,7 @@ import {
   parseDetectCsv,
   QUICK_DETECT_PLAN,
 } from './detect-sweep'
-import { DETECTOR_INFO, DETECTORS, type Detector, loadDetector } from './detector'
+import { DETECTOR_INFO, DETECTORS, type Detector, type DetectorName, loadDetector } from './detector'
 import { COCO_CLASSES } from './centernet-detector'
 import { tagCsv, untagCsv } from './detector-csv'
 import {
@@ -81,6 +81,9 @@ const HELP = `usage: deepn eval detect [options]
                       (both: score tables and maps tuned for one detector with another, --detector)
   --search-every N    detector-tuned curves learn from every Nth calibration frame (default 5; quick ${QUICK.searchEvery})
   --target-f1 F       the F1 the table search buys as cheaply as it can (default ${DEFAULT_TILT_SEARCH.targetF1})
+  --tune-on LIST      detectors the table search and the map learn from (default: --detector); with several
+                      (e.g. coco-ssd,centernet) the table must reach the target on each and the map keeps
+                      every detector's boxes: files <clip>-joint(.json, -map.json)
   --cross-check N     decode the first N test frames' encodings with jpeg-js too and compare (default 1)
   --detector NAME     ${DETECTORS.join(' or ')}: makes the reference and scores every curve (default coco-ssd)
   --classes LIST      score only these COCO classes, e.g. person,car (reference and every curve)
@@ -139,6 +142,8 @@ async function calibrate(source: FrameSource, frames: number[], id: string, prog
 
 interface ModelAwareOptions {
   clip: string
+  /** Detectors whose detections on the calibration frames tune the table and the map. */
+  tuneOn: Detector[]
   quick: boolean
   tune: boolean
   map: boolean
@@ -159,7 +164,6 @@ interface ModelAwareOptions {
 async function modelAware(
   source: FrameSource,
   split: { calibration: number[]; test: number[] },
-  detector: Detector,
   o: ModelAwareOptions,
 ): Promise<{ settings: DetectSetting[]; tilt?: TableFile; map?: KeepMap }> {
   const small = {
@@ -167,20 +171,24 @@ async function modelAware(
     height: SMALL_HEIGHT,
     qualities: o.quick ? [30] : MAP_QUALITIES,
   }
-  // what the tuned files are called: <clip>-ssd(.json, -map.json) for COCO-SSD, <clip>-<detector> otherwise
-  const tag = detector.name === 'coco-ssd' ? 'ssd' : detector.name
+  // what the tuned files are called: <clip>-ssd(.json, -map.json) for COCO-SSD, <clip>-<detector> for another,
+  // <clip>-joint when several detectors tuned them
+  const judges = o.tuneOn
+  const tag = judges.length > 1 ? 'joint' : judges[0].name === 'coco-ssd' ? 'ssd' : judges[0].name
   const learnTable = o.tune && !o.tiltTable
   const learnMapToo = o.map && !o.keepMap
   const frames = learnTable || learnMapToo ? split.calibration.filter((i) => i % o.every === 0) : []
   const seen: CalibrationFrame[] = []
   const bar = new Progress(frames.length, o.progress, 'calibration detections')
   for await (const { index, image } of source.frames(frames)) {
-    seen.push({ index, image, reference: await detector.detect(image) })
+    const references = []
+    for (const j of judges) references.push(await j.detect(image))
+    seen.push({ index, image, references })
     bar.tick()
   }
   bar.end()
   const provenance = {
-    detector: DETECTOR_INFO[detector.name].description,
+    detector: judges.map((j) => DETECTOR_INFO[j.name].description).join(' + '),
     calibratedOn: `${source.name} frames ${frames[0]}..${frames.at(-1)} every ${o.every}`,
     command: o.command,
   }
@@ -189,18 +197,23 @@ async function modelAware(
     const search = o.quick ? QUICK_TILT_SEARCH : DEFAULT_TILT_SEARCH
     const r = await searchTiltTable(
       seen.filter((_, i) => i % 2 === 0),
-      { detect: (img) => detector.detect(img), decode: sharpDecoder(), encode: ourEncoder() },
+      { detect: judges.map((j) => (img: RawImage) => j.detect(img)), decode: sharpDecoder(), encode: ourEncoder() },
       { ...search, targetF1: o.targetF1 },
       o.progress,
     )
-    tilt = detectorTableFile(`${o.clip}-${tag}`, r, { ...provenance, targetF1: o.targetF1 })
+    tilt = detectorTableFile(
+      `${o.clip}-${tag}`,
+      r,
+      { ...provenance, targetF1: o.targetF1 },
+      judges.map((j) => j.name),
+    )
   }
   let map: KeepMap | undefined = o.map ? o.keepMap : undefined
   let motion: Map<number, Uint8Array> | undefined
   if (learnMapToo)
     map = learnMap(
       `${o.clip}-${tag}-map`,
-      seen.map((f) => ({ width: source.width, height: source.height, detections: f.reference })),
+      seen.map((f) => ({ width: source.width, height: source.height, detections: f.references.flat() })),
       source.width,
       source.height,
     )
@@ -225,6 +238,16 @@ function classList(v: string): Set<string> {
       `--classes: ${unknown.map((c) => `'${c}'`).join(', ') || 'empty'} is not a COCO class name (e.g. person, car, bicycle)`,
     )
   return new Set(names)
+}
+
+function detectorList(v: string): DetectorName[] {
+  const names = [...new Set(v.split(',').map((d) => d.trim()))]
+  const unknown = names.filter((d) => !(DETECTORS as readonly string[]).includes(d))
+  if (names.length === 0 || unknown.length > 0)
+    throw new UsageError(
+      `--tune-on: ${unknown.map((d) => `'${d}'`).join(', ') || 'empty'} is not a detector (${DETECTORS.join(', ')})`,
+    )
+  return names as DetectorName[]
 }
 
 function readTiltTable(file: string): TableFile {
@@ -254,6 +277,7 @@ export async function main(argv: string[]): Promise<number> {
       'keep-map': { type: 'string' },
       'search-every': { type: 'string' },
       'target-f1': { type: 'string' },
+      'tune-on': { type: 'string' },
       'calib-every': { type: 'string' },
       'cross-check': { type: 'string' },
       detector: { type: 'string' },
@@ -301,18 +325,24 @@ export async function main(argv: string[]): Promise<number> {
   const t0 = Date.now()
   // load the detector first: a missing package or model cache fails before minutes of calibration
   const classes = o.classes ? classList(o.classes) : undefined
-  const loaded = await loadDetector(choiceOption('--detector', o.detector, DETECTORS) ?? 'coco-ssd', {
-    modelDir: o['model-dir'],
-  })
-  // --classes: the reference and every curve see only those classes (what a person-counting backend scores)
-  const detector: Detector = classes
-    ? {
-        name: loaded.name,
-        detect: async (img) => (await loaded.detect(img)).filter((d) => classes.has(d.class)),
-        dispose: () => loaded.dispose(),
-      }
-    : loaded
+  const scoring = choiceOption('--detector', o.detector, DETECTORS) ?? 'coco-ssd'
+  const tuneNames = o['tune-on'] ? detectorList(o['tune-on']) : [scoring]
+  // --classes: the reference, every curve and the tuning see only those classes (what a person-counting backend scores)
+  const load = async (name: DetectorName): Promise<Detector> => {
+    const loaded = await loadDetector(name, { modelDir: name === scoring ? o['model-dir'] : undefined })
+    return classes
+      ? {
+          name: loaded.name,
+          detect: async (img) => (await loaded.detect(img)).filter((d) => classes.has(d.class)),
+          dispose: () => loaded.dispose(),
+        }
+      : loaded
+  }
+  const detector = await load(scoring)
+  const others: Detector[] = []
   try {
+    for (const n of tuneNames) if (n !== scoring) others.push(await load(n))
+    const tuneOn = tuneNames.map((n) => (n === scoring ? detector : (others.find((d) => d.name === n) as Detector)))
     const clip =
       source.name
         .replace(/\.[^.]*$/, '')
@@ -337,8 +367,9 @@ export async function main(argv: string[]): Promise<number> {
       tables,
       scales: numberListOption('--scales', o.scales) ?? base.scales,
     })
-    const model = await modelAware(source, split, detector, {
+    const model = await modelAware(source, split, {
       clip,
+      tuneOn,
       quick: Boolean(o.quick),
       tune: !o['no-tune'],
       map: !o['no-map'],
@@ -392,6 +423,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0
   } finally {
-    detector.dispose()
+    for (const d of [detector, ...others]) d.dispose()
   }
 }

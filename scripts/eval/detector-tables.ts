@@ -1,9 +1,11 @@
 /**
- * Tables tuned for a detector, on calibration frames only: a coordinate search over the tilt family
+ * Tables tuned for detectors, on calibration frames only: a coordinate search over the tilt family
  * (shared/deepn/tilt-table.ts). Each candidate (tilt, chroma) is swept over a few scales; its cost is the bytes
- * per frame it needs for `targetF1` against the detector's own detections on the uncompressed calibration
- * frames (shared/deepn/curve.ts's interpolation, the report's "needs"). First the tilt at chroma 1, then the
- * chroma at the best tilt: (tilts + chromas - 1) x scales trials, each one encode, decode and detect per frame.
+ * per frame it needs for `targetF1` against each detector's own detections on the uncompressed calibration
+ * frames (shared/deepn/curve.ts's interpolation, the report's "needs"), the dearest detector's need when several
+ * judge (a table tuned for one detector alone can starve another: the benchmark measured it). First the tilt at
+ * chroma 1, then the chroma at the best tilt: (tilts + chromas - 1) x scales trials, each one encode and decode
+ * per frame and one detection per detector.
  */
 import type { EncodeOptions, RawImage, TableFile } from '../../shared/codec/types'
 import { rateAtAccuracy } from '../../shared/deepn/curve'
@@ -34,7 +36,10 @@ export const DEFAULT_TILT_SEARCH: TiltSearchOptions = {
 export interface TiltTrial extends Omit<TiltParams, 'scale'> {
   scale: number
   meanBytes: number
+  /** The weakest detector's F1 (the only one's, with one detector). */
   f1: number
+  /** Each detector's F1, in the order of the search's detectors. */
+  f1s: number[]
 }
 
 export interface TiltSearchResult {
@@ -47,16 +52,23 @@ export interface TiltSearchResult {
 export interface CalibrationFrame {
   index: number
   image: RawImage
-  reference: Box[]
+  /** Each detector's detections on the uncompressed frame, in the order of the search's detectors. */
+  references: Box[][]
 }
 
 export async function searchTiltTable(
   frames: readonly CalibrationFrame[],
-  io: { detect: Detect; decode: Decode; encode: Encoder },
+  io: { detect: readonly Detect[]; decode: Decode; encode: Encoder },
   o: TiltSearchOptions,
   progress = false,
 ): Promise<TiltSearchResult> {
   if (frames.length === 0) throw new RangeError('the table search needs calibration frames')
+  if (io.detect.length === 0) throw new RangeError('the table search needs a detector')
+  for (const f of frames)
+    if (f.references.length !== io.detect.length)
+      throw new RangeError(
+        `calibration frame ${f.index}: ${f.references.length} reference lists for ${io.detect.length} detectors`,
+      )
   const trials: TiltTrial[] = []
   const bar = new Progress((o.tilts.length + o.chromas.length - 1) * o.scales.length * frames.length, progress)
   const sweep = async (tilt: number, chroma: number): Promise<number> => {
@@ -64,22 +76,30 @@ export async function searchTiltTable(
     for (const scale of o.scales) {
       const tables = tiltTables({ tilt, chroma, scale })
       let bytes = 0
-      const counts = []
+      const counts = io.detect.map(() => [] as ReturnType<typeof matchFrame>[])
       for (const f of frames) {
         bar.setLabel(`table search tilt ${tilt} chroma ${chroma} scale ${scale}`)
         const jpg = io.encode(f.image, { subsampling: '420', ...o.enc, tables })
         bytes += jpg.length
-        counts.push(matchFrame(f.reference, await io.detect(await io.decode(jpg))))
+        const decoded = await io.decode(jpg)
+        for (let d = 0; d < io.detect.length; d++)
+          counts[d].push(matchFrame(f.references[d], await io.detect[d](decoded)))
         bar.tick()
       }
-      pts.push({ tilt, chroma, scale, meanBytes: bytes / frames.length, f1: prf(sumCounts(counts)).f1 })
+      const f1s = counts.map((c) => prf(sumCounts(c)).f1)
+      pts.push({ tilt, chroma, scale, meanBytes: bytes / frames.length, f1: Math.min(...f1s), f1s })
     }
     trials.push(...pts)
-    const at = rateAtAccuracy(
-      pts.map((p) => ({ rate: p.meanBytes, accuracy: p.f1 })),
-      o.targetF1,
-    )
-    return at?.rate ?? Infinity
+    // the dearest detector's need: each detector's own curve interpolated to the target
+    let need = 0
+    for (let d = 0; d < io.detect.length; d++) {
+      const at = rateAtAccuracy(
+        pts.map((p) => ({ rate: p.meanBytes, accuracy: p.f1s[d] })),
+        o.targetF1,
+      )
+      need = Math.max(need, at?.rate ?? Infinity)
+    }
+    return need
   }
   let best = { tilt: o.tilts[0], chroma: 1, bytes: Infinity }
   for (const tilt of o.tilts) {
@@ -102,12 +122,32 @@ export async function searchTiltTable(
   return { best: { tilt: best.tilt, chroma: best.chroma, scale }, bytesAtTarget: best.bytes, trials }
 }
 
-/** The search's winner as a table file that records how to rebuild it. */
-export function detectorTableFile(id: string, r: TiltSearchResult, extra: Record<string, unknown>): TableFile {
+/**
+ * The search's winner as a table file that records how to rebuild it. `detectors` names the F1 columns of the
+ * recorded trials when several detectors judged (one detector: a single `f1` column).
+ */
+export function detectorTableFile(
+  id: string,
+  r: TiltSearchResult,
+  extra: Record<string, unknown>,
+  detectors: readonly string[] = [],
+): TableFile {
   return tiltTableFile(id, r.best, {
     ...extra,
     bytesAtTargetOnCalibration: Math.round(r.bytesAtTarget),
-    trials: r.trials.map((t) => [t.tilt, t.chroma, t.scale, Math.round(t.meanBytes), Math.round(t.f1 * 1e4) / 1e4]),
-    trialColumns: ['tilt', 'chroma', 'scale', 'meanBytes', 'f1'],
+    trials: r.trials.map((t) => [
+      t.tilt,
+      t.chroma,
+      t.scale,
+      Math.round(t.meanBytes),
+      ...t.f1s.map((f) => Math.round(f * 1e4) / 1e4),
+    ]),
+    trialColumns: [
+      'tilt',
+      'chroma',
+      'scale',
+      'meanBytes',
+      ...(detectors.length > 1 ? detectors.map((d) => `f1 ${d}`) : ['f1']),
+    ],
   })
 }

@@ -19,7 +19,7 @@ const frames = photos()
   .map((p, index) => {
     const image = crop(p, 0, 0, 96, 64)
     const rgb: RawImage = { ...image, format: 'rgb', data: image.data }
-    return { index, image: rgb, reference: [box] }
+    return { index, image: rgb, references: [[box]] }
   })
 
 /** One box while the decoded frame stays within `mse` of the frame last encoded. */
@@ -47,7 +47,7 @@ t.test('the search sweeps tilt at chroma 1, then chroma at the best tilt, and ke
   })
   const r = await searchTiltTable(
     frames,
-    { detect, decode, encode },
+    { detect: [detect], decode, encode },
     {
       tilts: [0, 1],
       chromas: [0.5, 1],
@@ -69,10 +69,52 @@ t.test('the search sweeps tilt at chroma 1, then chroma at the best tilt, and ke
   await t.rejects(
     searchTiltTable(
       frames,
-      { detect: async () => [], decode, encode },
+      { detect: [async () => []], decode, encode },
       { tilts: [0], chromas: [1], scales: [1], targetF1: 0.5 },
     ),
     /no candidate reached F1 0\.5 on the calibration frames/,
+  )
+})
+
+t.test('with several detectors the table must reach the target on each: the dearest one decides', async (t) => {
+  let current: RawImage = frames[0].image
+  const encode = (img: RawImage, o: Parameters<typeof encodeJpeg>[1]) => {
+    current = img
+    return encodeJpeg(img, o)
+  }
+  const decode = (jpg: Uint8Array): RawImage => ({
+    width: current.width,
+    height: current.height,
+    format: 'rgb',
+    data: decodeTo(jpg, 3, current.width, current.height),
+  })
+  const lenient = mseRule(60, () => current)
+  const strict = mseRule(15, () => current)
+  const plan = { tilts: [0, 1], chromas: [0.5, 1], scales: [0.1, 0.3, 1, 3, 8], targetF1: 0.99 }
+  const one = await searchTiltTable(frames, { detect: [lenient], decode, encode }, plan)
+  const both = await searchTiltTable(
+    frames.map((f) => ({ ...f, references: [[box], [box]] })),
+    { detect: [lenient, strict], decode, encode },
+    plan,
+  )
+  t.ok(
+    both.trials.some((x) => x.f1s[0] === 1 && x.f1s[1] < 1),
+    'some candidate satisfies the lenient detector but not the strict one',
+  )
+  t.ok(
+    both.trials.every((x) => x.f1 === Math.min(...x.f1s)),
+    "a trial's F1 is its weakest detector's",
+  )
+  t.ok(both.bytesAtTarget > one.bytesAtTarget, 'the strict detector costs bytes the lenient one alone would save')
+  const chosen = both.trials.find(
+    (x) => x.tilt === both.best.tilt && x.chroma === both.best.chroma && x.scale === both.best.scale,
+  )
+  t.ok(chosen && chosen.f1s.every((f) => f >= 0.99), 'the chosen scale reaches the target on both')
+  const file = detectorTableFile('cam-joint', both, {}, ['lenient', 'strict'])
+  t.same((file.source!.trialColumns as string[]).slice(4), ['f1 lenient', 'f1 strict'], 'one F1 column per detector')
+  await t.rejects(
+    searchTiltTable(frames, { detect: [lenient, strict], decode, encode }, plan),
+    /calibration frame 0: 1 reference lists for 2 detectors/,
   )
 })
 
