@@ -157,6 +157,8 @@ export interface DetectReportInfo {
   crossCheck?: CrossCheck
   /** Bootstrap intervals of the honest ratios (not kept in the CSV). */
   bands?: RatioBand[]
+  /** How the model-aware curves were tuned (one paragraph each), printed before the ratios. */
+  notes?: string[]
 }
 
 export function detectMarkdown(points: readonly DetectPoint[], info: DetectReportInfo): string {
@@ -174,6 +176,7 @@ export function detectMarkdown(points: readonly DetectPoint[], info: DetectRepor
         ]
       : []),
     `JPEG q100: ${kb(q100.meanBytes)} KB per frame, F1 ${q100.f1.toFixed(4)} [${q100.f1Low.toFixed(4)}, ${q100.f1High.toFixed(4)}], mAP@0.5 ${q100.map.toFixed(4)}.`,
+    ...(info.notes ?? []).flatMap((n) => ['', n]),
     '',
     "Ratios at equal F1 (whole file). Paper: JPEG q100 bytes / the curve's bytes. Honest: the cheapest standard JPEG quality's bytes (Annex K Huffman, interpolated between qualities) / the curve's bytes. In brackets: its 95% interval from a paired bootstrap over test frames (200 resamples; 'unstable' when over 10% of resamples never reach that F1). Last column: the same against standard JPEG with per-frame optimal Huffman tables, the fair anchor for curves that use them (`-opt`, `+map`). n/a: the curve never reaches that F1; ≥: even its cheapest point does, so the ratio is a lower bound.",
     '',

@@ -30,8 +30,14 @@ export function mapGrid(width: number, height: number): { cols: number; rows: nu
   }
 }
 
-export function learnMap(id: string, frames: readonly SeenFrame[], width: number, height: number): KeepMap {
-  return learnKeepMap(frames, { id, ...mapGrid(width, height) }).map
+export function learnMap(
+  id: string,
+  frames: readonly SeenFrame[],
+  width: number,
+  height: number,
+  keep?: readonly [number, number, number],
+): KeepMap {
+  return learnKeepMap(frames, { id, ...mapGrid(width, height), keep: keep && [...keep] }).map
 }
 
 /** An importance map file from an earlier run (or the backend), checked before minutes of work depend on it. */

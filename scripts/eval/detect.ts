@@ -31,9 +31,11 @@ import {
   searchTiltTable,
   type TiltSearchOptions,
 } from './detector-tables'
+import { KEEP_CANDIDATES, keepSearchNote, searchKeepLevels } from './map-levels'
 import {
   learnMap,
   MAP_QUALITIES,
+  mapGrid,
   motionGrids,
   readKeepMap,
   SMALL_HEIGHT,
@@ -52,6 +54,9 @@ export const NATURAL_DEEPN = packagePath('config', 'tables', 'natural-deepn.json
 
 /** Quick mode (CI): a few test frames spread over the test half, calibration on every 10th calibration frame. */
 export const QUICK = { frames: 4, every: 40, calibEvery: 10, searchEvery: 40 }
+
+/** Quick mode's keep-level search: two candidates at one quality. */
+const QUICK_KEEP_SEARCH = { candidates: [KEEP_CANDIDATES[0], KEEP_CANDIDATES[2]], qualities: [30] }
 
 /** Quick mode's table search: enough to run every stage, not to find a good table. */
 const QUICK_TILT_SEARCH: TiltSearchOptions = {
@@ -165,7 +170,7 @@ async function modelAware(
   source: FrameSource,
   split: { calibration: number[]; test: number[] },
   o: ModelAwareOptions,
-): Promise<{ settings: DetectSetting[]; tilt?: TableFile; map?: KeepMap }> {
+): Promise<{ settings: DetectSetting[]; tilt?: TableFile; map?: KeepMap; notes: string[] }> {
   const small = {
     width: Math.max(8, Math.round((source.width * SMALL_HEIGHT) / source.height)),
     height: SMALL_HEIGHT,
@@ -210,13 +215,32 @@ async function modelAware(
   }
   let map: KeepMap | undefined = o.map ? o.keepMap : undefined
   let motion: Map<number, Uint8Array> | undefined
-  if (learnMapToo)
+  const notes: string[] = []
+  if (learnMapToo) {
+    const { width, height } = source
+    const grid = mapGrid(width, height)
+    const levels = await searchKeepLevels(
+      seen,
+      { detect: judges.map((j) => (img: RawImage) => j.detect(img)), decode: sharpDecoder(), encode: ourEncoder() },
+      {
+        width,
+        height,
+        ...grid,
+        motion: await motionGrids(source, frames, grid.cols, grid.rows, { progress: o.progress }),
+        targetF1: o.targetF1,
+        ...(o.quick ? QUICK_KEEP_SEARCH : {}),
+        progress: o.progress,
+      },
+    )
+    notes.push(keepSearchNote(levels, o.targetF1))
     map = learnMap(
       `${o.clip}-${tag}-map`,
-      seen.map((f) => ({ width: source.width, height: source.height, detections: f.references.flat() })),
-      source.width,
-      source.height,
+      seen.map((f) => ({ width, height, detections: f.references.flat() })),
+      width,
+      height,
+      levels.keep,
     )
+  }
   if (map) motion = await motionGrids(source, split.test, map.cols, map.rows, { progress: o.progress })
   seen.length = 0 // the frames are no longer needed
   const settings = spatialSettings({
@@ -227,7 +251,7 @@ async function modelAware(
     mapQualities: o.quick ? [5, 30] : MAP_QUALITIES,
     small,
   })
-  return { settings, tilt, map }
+  return { settings, tilt, map, notes }
 }
 
 function classList(v: string): Set<string> {
@@ -410,6 +434,7 @@ export async function main(argv: string[]): Promise<number> {
       command: `deepn eval detect ${argv.join(' ')}`.trim(),
       crossCheck: result.crossCheck,
       bands: bootstrapRatios(result.points, result.perFrame),
+      notes: model.notes,
     })
     process.stdout.write(md)
     if (o.out) {

@@ -56,50 +56,89 @@ export interface CalibrationFrame {
   references: Box[][]
 }
 
-export async function searchTiltTable(
-  frames: readonly CalibrationFrame[],
-  io: { detect: readonly Detect[]; decode: Decode; encode: Encoder },
-  o: TiltSearchOptions,
-  progress = false,
-): Promise<TiltSearchResult> {
-  if (frames.length === 0) throw new RangeError('the table search needs calibration frames')
-  if (io.detect.length === 0) throw new RangeError('the table search needs a detector')
+/** What calibration-time searches need: the detectors that judge, the backend's decoder and our encoder. */
+export interface JudgeIo {
+  detect: readonly Detect[]
+  decode: Decode
+  encode: Encoder
+}
+
+/** An encoding's cost and quality on calibration frames: mean bytes, and each detector's F1. */
+export interface Judged {
+  meanBytes: number
+  f1s: number[]
+}
+
+/** The frames and detectors agree: one reference list per detector on every frame. */
+export function checkJudges(frames: readonly CalibrationFrame[], io: JudgeIo, what: string): void {
+  if (frames.length === 0) throw new RangeError(`${what} needs calibration frames`)
+  if (io.detect.length === 0) throw new RangeError(`${what} needs a detector`)
   for (const f of frames)
     if (f.references.length !== io.detect.length)
       throw new RangeError(
         `calibration frame ${f.index}: ${f.references.length} reference lists for ${io.detect.length} detectors`,
       )
+}
+
+/** Encode every frame with `enc(frame)`, decode as the backend does, and score it with every detector. */
+export async function judgeEncoding(
+  frames: readonly CalibrationFrame[],
+  io: JudgeIo,
+  enc: (f: CalibrationFrame) => EncodeOptions,
+  tick: () => void = () => {},
+): Promise<Judged> {
+  let bytes = 0
+  const counts = io.detect.map(() => [] as ReturnType<typeof matchFrame>[])
+  for (const f of frames) {
+    const jpg = io.encode(f.image, enc(f))
+    bytes += jpg.length
+    const decoded = await io.decode(jpg)
+    for (let d = 0; d < io.detect.length; d++) counts[d].push(matchFrame(f.references[d], await io.detect[d](decoded)))
+    tick()
+  }
+  return { meanBytes: bytes / frames.length, f1s: counts.map((c) => prf(sumCounts(c)).f1) }
+}
+
+/**
+ * Bytes per frame a family of encodings (e.g. one candidate over scales) needs for `targetF1`: each detector's
+ * own curve interpolated to the target, the dearest detector's need; Infinity when one never reaches it.
+ */
+export function bytesForTarget(pts: readonly Judged[], targetF1: number): number {
+  let need = 0
+  for (let d = 0; d < (pts[0]?.f1s.length ?? 0); d++) {
+    const at = rateAtAccuracy(
+      pts.map((p) => ({ rate: p.meanBytes, accuracy: p.f1s[d] })),
+      targetF1,
+    )
+    need = Math.max(need, at?.rate ?? Infinity)
+  }
+  return pts.length === 0 ? Infinity : need
+}
+
+export async function searchTiltTable(
+  frames: readonly CalibrationFrame[],
+  io: JudgeIo,
+  o: TiltSearchOptions,
+  progress = false,
+): Promise<TiltSearchResult> {
+  checkJudges(frames, io, 'the table search')
   const trials: TiltTrial[] = []
   const bar = new Progress((o.tilts.length + o.chromas.length - 1) * o.scales.length * frames.length, progress)
   const sweep = async (tilt: number, chroma: number): Promise<number> => {
     const pts: TiltTrial[] = []
     for (const scale of o.scales) {
       const tables = tiltTables({ tilt, chroma, scale })
-      let bytes = 0
-      const counts = io.detect.map(() => [] as ReturnType<typeof matchFrame>[])
-      for (const f of frames) {
-        bar.setLabel(`table search tilt ${tilt} chroma ${chroma} scale ${scale}`)
-        const jpg = io.encode(f.image, { subsampling: '420', ...o.enc, tables })
-        bytes += jpg.length
-        const decoded = await io.decode(jpg)
-        for (let d = 0; d < io.detect.length; d++)
-          counts[d].push(matchFrame(f.references[d], await io.detect[d](decoded)))
-        bar.tick()
-      }
-      const f1s = counts.map((c) => prf(sumCounts(c)).f1)
-      pts.push({ tilt, chroma, scale, meanBytes: bytes / frames.length, f1: Math.min(...f1s), f1s })
+      bar.setLabel(`table search tilt ${tilt} chroma ${chroma} scale ${scale}`)
+      const j = await judgeEncoding(
+        frames,
+        io,
+        () => ({ subsampling: '420', ...o.enc, tables }),
+        () => bar.tick(),
+      )
+      pts.push({ tilt, chroma, scale, ...j, f1: Math.min(...j.f1s) })
     }
     trials.push(...pts)
-    // the dearest detector's need: each detector's own curve interpolated to the target
-    let need = 0
-    for (let d = 0; d < io.detect.length; d++) {
-      const at = rateAtAccuracy(
-        pts.map((p) => ({ rate: p.meanBytes, accuracy: p.f1s[d] })),
-        o.targetF1,
-      )
-      need = Math.max(need, at?.rate ?? Infinity)
-    }
-    return need
+    return bytesForTarget(pts, o.targetF1)
   }
   let best = { tilt: o.tilts[0], chroma: 1, bytes: Infinity }
   for (const tilt of o.tilts) {

@@ -109,7 +109,10 @@ t.test('with several detectors the table must reach the target on each: the dear
   const chosen = both.trials.find(
     (x) => x.tilt === both.best.tilt && x.chroma === both.best.chroma && x.scale === both.best.scale,
   )
-  t.ok(chosen && chosen.f1s.every((f) => f >= 0.99), 'the chosen scale reaches the target on both')
+  t.ok(
+    chosen?.f1s.every((f) => f >= 0.99),
+    'the chosen scale reaches the target on both',
+  )
   const file = detectorTableFile('cam-joint', both, {}, ['lenient', 'strict'])
   t.same((file.source!.trialColumns as string[]).slice(4), ['f1 lenient', 'f1 strict'], 'one F1 column per detector')
   await t.rejects(
