@@ -8,6 +8,8 @@ import { parseTableFile } from '../../shared/codec/tables'
 import type { DctMethod, EncodeOptions, Subsampling } from '../../shared/codec/types'
 import { choiceOption, numberOption, parseOptions, UsageError } from '../cli-args'
 import { decodeImageFile } from '../image-files/decode'
+import { toBlockKeep } from '../../shared/spatial/keep-map'
+import { readKeepMapFile } from '../keep-map-file'
 import { checkOutputFile, writeOutputFile } from '../output-file'
 
 const HELP = `usage: deepn encode <in.ppm|in.pgm|in.png|in.jpg|in.bmp> -o <out.jpg> [options]
@@ -21,13 +23,15 @@ options:
   --optimize              two-pass optimal Huffman tables
   --restart N | NB        restart interval: N MCU rows, or N MCUs with a B suffix (as cjpeg -restart)
   --metadata JSON         JSON object stored in the DEEPN APP9 segment
+  --keep-map FILE         importance map (JSON { id, cols, rows, levels, keep }, what deepn eval detect learns
+                          and the backend pushes as encoder.keepMap): blocks keep only their cell's coefficients
   -h, --help              this text
 
 Inputs: PPM (P6) / PGM (P5) with maxval 255, PNG (any bit depth; 16-bit is reduced to 8), baseline, extended or
 progressive JPEG, BMP (24/32-bit, or 8-bit palettised). Refused with a message naming the file: 16-bit PPM/PGM
 (maxval above 255), RLE-compressed BMP, images of 0 pixels or above 64 megapixels, truncated files.
 
-Without --optimize, --restart and --metadata the output is byte-identical to
+Without --optimize, --restart, --metadata and --keep-map the output is byte-identical to
 cjpeg -dct int -baseline -qtables T -qslots 0,1,1 -sample 2x2 (or 1x1 for 444).`
 
 interface Args {
@@ -40,6 +44,7 @@ interface Args {
   optimize: boolean
   restart?: { count: number; unit: 'rows' | 'mcus' }
   metadata?: Record<string, unknown>
+  keepMapFile?: string
 }
 
 export function parseEncodeArgs(argv: string[]): Args | 'help' {
@@ -55,6 +60,7 @@ export function parseEncodeArgs(argv: string[]): Args | 'help' {
       optimize: { type: 'boolean' },
       restart: { type: 'string' },
       metadata: { type: 'string' },
+      'keep-map': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -65,6 +71,7 @@ export function parseEncodeArgs(argv: string[]): Args | 'help' {
     subsampling: choiceOption('--subsampling', o.subsampling, ['444', '420'] as const) ?? '420',
     dct: choiceOption('--dct', o.dct, ['islow', 'ifast'] as const) ?? 'islow',
     optimize: o.optimize ?? false,
+    keepMapFile: o['keep-map'],
   }
   if (o.restart !== undefined) {
     const m = /^(\d+)([bB]?)$/.exec(o.restart)
@@ -111,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
   // cjpeg-like: an existing output is replaced (atomically), but never one of the inputs (encode x.png -o x.png)
   checkOutputFile(args.output, {
     option: '-o',
-    inputs: [args.input, ...(args.tablesFile ? [args.tablesFile] : [])],
+    inputs: [args.input, ...[args.tablesFile, args.keepMapFile].filter((f) => f !== undefined)],
     refuseExisting: false,
     createDir: false,
   })
@@ -139,6 +146,11 @@ export async function main(argv: string[]): Promise<number> {
     )
   }
   if (args.metadata) options.metadata = args.metadata
+  if (args.keepMapFile !== undefined) {
+    const map = readKeepMapFile(args.keepMapFile)
+    options.blockKeep = toBlockKeep(map, null, 64) // no motion: a still image
+    tablesLabel += `, keep map ${map.id}`
+  }
   const jpeg = encodeJpeg(image, options)
   writeOutputFile(args.output, jpeg, { createDir: false })
   const sub = image.format === 'gray' ? 'gray' : args.subsampling

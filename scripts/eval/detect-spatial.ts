@@ -6,10 +6,9 @@
  * (EncodeOptions.blockKeep). Also the tables tuned for the detector (detector-tables.ts) and the baseline of
  * sending frames at the detector's input size.
  */
-import { readFileSync } from 'node:fs'
 import type { EncodeOptions, TableFile } from '../../shared/codec/types'
 import { rescaleTableFile } from '../../shared/deepn/table-file'
-import { checkKeepMap, type KeepMap, MAX_KEEP_MAP_SIDE, toBlockKeep } from '../../shared/spatial/keep-map'
+import { type KeepMap, MAX_KEEP_MAP_SIDE, toBlockKeep } from '../../shared/spatial/keep-map'
 import { learnKeepMap, type SeenFrame } from '../../shared/spatial/learn'
 import { MotionField } from '../../shared/spatial/motion'
 import type { DetectSetting } from './detect-sweep'
@@ -38,15 +37,6 @@ export function learnMap(
   keep?: readonly [number, number, number],
 ): KeepMap {
   return learnKeepMap(frames, { id, ...mapGrid(width, height), keep: keep && [...keep] }).map
-}
-
-/** An importance map file from an earlier run (or the backend), checked before minutes of work depend on it. */
-export function readKeepMap(file: string): KeepMap {
-  try {
-    return checkKeepMap(JSON.parse(readFileSync(file, 'utf8')))
-  } catch (e) {
-    throw new Error(`--keep-map ${file}: ${(e as Error).message}`)
-  }
 }
 
 /** Motion per test frame: the agent's MotionField, replayed over every frame before each, as the device sees them. */

@@ -37,7 +37,6 @@ import {
   MAP_QUALITIES,
   mapGrid,
   motionGrids,
-  readKeepMap,
   SMALL_HEIGHT,
   spatialSettings,
   TILT_SCALES,
@@ -47,6 +46,7 @@ import type { KeepMap } from '../../shared/spatial/keep-map'
 import { decodeTo, ourEncoder } from './evaluate'
 import { Progress, progressEnabled } from './progress'
 import { imageFolderSource, splitFrames, videoSource, VTEST_AVI, type FrameSource } from './video-frames'
+import { readKeepMapFile } from '../../agent/keep-map-file'
 import { packagePath } from '../../agent/package-root'
 
 /** The shipped natural-image DeepN table. */
@@ -344,7 +344,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!qualities.includes(100)) qualities.push(100) // the paper metric's reference point
   const tables = [NATURAL_DEEPN, ...(o.tables ?? [])].map((f) => parseTableFile(readFileSync(f, 'utf8'), f))
   const tuned = o['tuned-table'] ? readTiltTable(o['tuned-table']) : undefined
-  const keepMap = o['keep-map'] ? readKeepMap(o['keep-map']) : undefined
+  const keepMap = o['keep-map'] ? readKeepMapFile(o['keep-map']) : undefined
   const progress = progressEnabled(Boolean(o.progress))
   const t0 = Date.now()
   // load the detector first: a missing package or model cache fails before minutes of calibration

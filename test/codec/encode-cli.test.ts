@@ -84,6 +84,35 @@ t.test('--optimize, --restart rows/MCUs and --metadata produce what cjpeg / the 
   t.equal(djpeg(jpeg).width, 61)
 })
 
+t.test(
+  '--keep-map: a map that keeps everything changes no byte; a DC-only map costs less and djpeg reads it',
+  async (t) => {
+    // 61x47 at 4:2:0 is 4x3 MCUs: a 4x3 map, one cell per MCU
+    const mapFile = (levels: string, keep: number[]) => {
+      const f = join(dir, `map-${levels}.json`)
+      writeFileSync(f, JSON.stringify({ id: 'cam-map', cols: 4, rows: 3, levels, keep }))
+      return f
+    }
+    const plain = join(dir, 'plain.jpg')
+    t.equal((await run([PPM, '-o', plain, '--quality', '90'])).code, 0)
+    const full = join(dir, 'full.jpg')
+    const r = await run([PPM, '-o', full, '--quality', '90', '--keep-map', mapFile('000000000000', [64])])
+    t.equal(r.code, 0, r.err)
+    t.match(r.out, /quality 90, keep map cam-map → \d+ bytes/)
+    t.equal(firstDiff(readFileSync(full), readFileSync(plain)), -1, 'keep 64 everywhere: the same bytes')
+    const dc = join(dir, 'dc.jpg')
+    t.equal((await run([PPM, '-o', dc, '--quality', '90', '--keep-map', mapFile('100000000001', [64, 1])])).code, 0)
+    t.ok(readFileSync(dc).length < readFileSync(plain).length, 'DC-only cells cost fewer bytes')
+    const img = djpeg(readFileSync(dc))
+    t.same([img.width, img.height], [61, 47], 'a standard JPEG djpeg decodes')
+    const bad = await run([PPM, '-o', dc, '--keep-map', mapFile('0000', [64])])
+    t.equal(bad.code, 1)
+    t.match(bad.err, /--keep-map .*map-0000\.json: .*levels/, 'a bad map names the file and the field')
+    const missing = await run([PPM, '-o', dc, '--keep-map', join(dir, 'none.json')])
+    t.match(missing.err, /--keep-map .*none\.json: no such file/)
+  },
+)
+
 t.test('usage errors exit 2, file errors exit 1, each naming the problem', async (t) => {
   const bad = join(dir, 'bad.json')
   writeFileSync(
