@@ -405,6 +405,15 @@ export async function main(argv: string[]): Promise<number> {
       command: `deepn eval detect ${argv.join(' ')}`.trim(),
     })
     settings.push(...model.settings)
+    // what calibration made is written before the sweep: a scorer with another detector can start on it now,
+    // and an interrupted sweep does not lose minutes of search
+    const saveJson = (id: string, v: unknown) => {
+      if (!o.out) return
+      mkdirSync(o.out, { recursive: true })
+      writeFileSync(join(o.out, `${id}.json`), `${JSON.stringify(v, null, 2)}\n`)
+    }
+    for (const t of [calibrated, model.tilt]) if (t) saveJson(t.id, t)
+    if (model.map) saveJson(model.map.id, model.map)
     const result = await detectSweep(source, split.test, settings, {
       detect: (img) => detector.detect(img),
       encode: ourEncoder(),
@@ -442,9 +451,6 @@ export async function main(argv: string[]): Promise<number> {
       writeFileSync(join(o.out, `${name}.csv`), tagCsv(detectCsv(result.points), detector.name))
       writeDetectPlots(o.out, name, result.points, DETECTOR_INFO[detector.name].title)
       writeFileSync(join(o.out, `${name}.md`), md)
-      for (const t of [calibrated, model.tilt])
-        if (t) writeFileSync(join(o.out, `${t.id}.json`), `${JSON.stringify(t, null, 2)}\n`)
-      if (model.map) writeFileSync(join(o.out, `${model.map.id}.json`), `${JSON.stringify(model.map, null, 2)}\n`)
     }
     return 0
   } finally {
