@@ -76,6 +76,7 @@ const HELP = `usage: deepn eval detect [options]
   --quick             ${QUICK.frames} test frames every ${QUICK.every}, a coarse plan (what CI runs)
   --qualities LIST    standard JPEG qualities (default ${FULL_DETECT_PLAN.qualities.join(',')})
   --scales LIST       DeepN table scales (default ${FULL_DETECT_PLAN.scales.join(',')})
+  --tilt-scales LIST  scales the detector-tuned table is swept over, relative to its own (default ${TILT_SCALES.join(',')})
   --tables FILE       more DeepN tables to sweep over --scales (repeatable; natural-deepn is always swept)
   --no-calibrate      skip the DeepN table calibrated on the calibration frames
   --calib-every N     calibrate on every Nth calibration frame (default 1; quick ${QUICK.calibEvery})
@@ -157,6 +158,8 @@ interface ModelAwareOptions {
   keepMap?: KeepMap
   /** Calibration frames used: every Nth (the table search uses every other one of those). */
   every: number
+  /** Scales the tuned table is swept over, relative to its own. */
+  tiltScales: number[]
   targetF1: number
   progress: boolean
   command: string
@@ -245,7 +248,7 @@ async function modelAware(
   seen.length = 0 // the frames are no longer needed
   const settings = spatialSettings({
     tilt,
-    tiltScales: o.quick ? [1, 3] : TILT_SCALES,
+    tiltScales: o.tiltScales,
     map,
     motion,
     mapQualities: o.quick ? [5, 30] : MAP_QUALITIES,
@@ -293,6 +296,7 @@ export async function main(argv: string[]): Promise<number> {
       quick: { type: 'boolean' },
       qualities: { type: 'string' },
       scales: { type: 'string' },
+      'tilt-scales': { type: 'string' },
       tables: { type: 'string', multiple: true },
       'no-calibrate': { type: 'boolean' },
       'no-tune': { type: 'boolean' },
@@ -399,6 +403,7 @@ export async function main(argv: string[]): Promise<number> {
       map: !o['no-map'],
       tiltTable: tuned,
       keepMap,
+      tiltScales: numberListOption('--tilt-scales', o['tilt-scales']) ?? (o.quick ? [1, 3] : TILT_SCALES),
       every: positiveInt('--search-every', o['search-every']) ?? (o.quick ? QUICK.searchEvery : 5),
       targetF1: numberOption('--target-f1', o['target-f1'], { min: 0.01, max: 0.999 }) ?? DEFAULT_TILT_SEARCH.targetF1,
       progress,
