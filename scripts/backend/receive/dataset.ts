@@ -19,8 +19,9 @@ import type { FrameMetadata } from '../../../shared/contract/topics'
 import { ensureDirDurable, isTempFile, linkNoClobber, TEMP_PREFIX, writeFileAtomic } from '../../../agent/atomic-file'
 import { FrameIndex, indexLine, readIndexFrom, readIndexedSeqs, type IndexEntry } from './frame-index'
 import { GroupCommit, type CommitSlot } from './group-commit'
-import { FrameJournal, type Flush, type JournalRecord } from './journal'
+import { FrameJournal, fsyncEach, type Flush, type JournalRecord } from './journal'
 import { SeqRanges } from './seq-ranges'
+import { checkJpegStructure } from './jpeg-structure'
 import { checkDeviceId } from './validate'
 
 const DAY_DIR = /^\d{4}-\d{2}-\d{2}$/
@@ -192,6 +193,9 @@ export class Dataset {
       } catch (err) {
         if (!this.shared || (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
         slot.cancel()
+        // The file may be this member's own from a batch whose journal append failed (this is its retry), so
+        // in no journal: acknowledged as a duplicate, it must be durable itself. Rare, so synced right here.
+        await fsyncEach([file], this.root)
         dev.seqs.add(meta.seq)
         return this.duplicate(deviceId, dev, meta)
       }
@@ -231,7 +235,7 @@ export class Dataset {
       }
       if (!dev.indexed.has(meta.seq)) {
         const relToDevice = path.relative(path.join(this.root, deviceId), file)
-        await dev.index.append([await entryFromFile(file, meta.seq, relToDevice)])
+        await dev.index.append([(await entryFromFile(file, meta.seq, relToDevice)).entry])
         dev.indexed.add(meta.seq)
       }
     }
@@ -304,10 +308,12 @@ export class Dataset {
 
   /**
    * Start-up after a crash: the journal's frames (each acknowledged once synced there) whose file is missing or
-   * not byte-identical are rewritten, and index lines the index lacks are appended, all synced before the journal
-   * is deleted. Runs before the devices are loaded, so the scan that follows sees the repaired folder.
+   * not byte-identical are rewritten, and index lines the index lacks are appended. Returns every file the journal
+   * covers (the journal flushes them before deleting itself: after a kill, a file that reads back right may still
+   * be only in the page cache). Runs before the devices are loaded, so the scan that follows sees the repaired
+   * folder.
    */
-  private async replay(records: JournalRecord[]): Promise<void> {
+  private async replay(records: JournalRecord[]): Promise<string[]> {
     const byDevice = new Map<string, Map<number, JournalRecord>>()
     for (const r of records) {
       const m = FRAME_REL.exec(r.file)
@@ -316,15 +322,18 @@ export class Dataset {
       if (!recs) byDevice.set(r.deviceId, (recs = new Map()))
       if (!recs.has(Number(m[1]))) recs.set(Number(m[1]), r) // a retried batch may hold a frame twice
     }
+    const covered: string[] = []
     for (const [deviceId, recs] of byDevice) {
       const devDir = path.join(this.root, deviceId)
       for (const r of recs.values()) {
         const file = path.join(devDir, ...r.file.split('/'))
+        covered.push(file)
         if (await sameBytes(file, r.jpeg)) continue
         await ensureDirDurable(path.dirname(file))
         await writeFileAtomic(file, r.jpeg) // synced with its folder
       }
       const indexFile = path.join(devDir, INDEX_FILE)
+      covered.push(indexFile)
       const { seqs, completeBytes } = await readIndexedSeqs(indexFile)
       const lines = [...recs].filter(([seq]) => !seqs.has(seq)).map(([, r]) => r.line)
       const index = await FrameIndex.open(indexFile, completeBytes, this.shared)
@@ -334,6 +343,7 @@ export class Dataset {
         await index.close()
       }
     }
+    return covered
   }
 
   private async device(deviceId: string): Promise<DeviceState> {
@@ -371,21 +381,39 @@ export class Dataset {
         const m = FRAME_FILE.exec(name)
         if (!m) continue
         const seq = Number(m[1])
-        if (!Number.isSafeInteger(seq) || !seqs.add(seq)) continue
-        if (!indexed.has(seq)) unindexed.push([seq, path.join(day.name, name)])
+        if (!Number.isSafeInteger(seq) || seqs.has(seq)) continue
+        if (indexed.has(seq)) seqs.add(seq)
+        else unindexed.push([seq, path.join(day.name, name)])
       }
     }
     const index = await FrameIndex.open(indexFile, completeBytes, this.shared)
     const indexedRanges = new SeqRanges()
     for (const seq of indexed) if (Number.isSafeInteger(seq) && seq >= 0) indexedRanges.add(seq)
     const missing: IndexEntry[] = []
+    const intactFiles: string[] = []
     const now = Date.now()
     for (const [seq, rel] of unindexed.sort((a, b) => a[0] - b[0])) {
       const file = path.join(devDir, rel)
-      if (this.shared && (await fsp.stat(file)).ctimeMs > now - SHARED_GRACE_MS) continue // maybe mid-write elsewhere
-      missing.push(await entryFromFile(file, seq, rel))
+      if (this.shared && (await fsp.stat(file)).ctimeMs > now - SHARED_GRACE_MS) {
+        seqs.add(seq) // maybe mid-write elsewhere
+        continue
+      }
+      // Neither indexed nor in the journal (replayed by now): a frame never acknowledged, its file written but
+      // not synced. After a power cut it may be empty or cut short: such a file goes, and the broker's
+      // redelivery stores the frame, rather than being refused as a conflict with the remains.
+      const entry = await entryFromFile(file, seq, rel)
+      if (!entry.intact) {
+        await fsp.rm(file, { force: true })
+        continue
+      }
+      seqs.add(seq)
+      missing.push(entry.entry)
+      intactFiles.push(file)
       indexedRanges.add(seq)
     }
+    // Indexed now, a redelivery of one of these is acknowledged as a duplicate: it must be on disk, not only in
+    // the page cache of a killed receiver.
+    await fsyncEach(intactFiles, this.root)
     await index.append(missing)
     const dev: DeviceState = { seqs, index, indexed: indexedRanges, indexOffset: completeBytes }
     this.devices.set(deviceId, dev)
@@ -449,18 +477,24 @@ function entryFor(meta: FrameMetadata, bytes: number, receivedAt: Date, file: st
   }
 }
 
-/** Index line for a file stored before a crash cut off its index append; receive time = file mtime. */
-async function entryFromFile(file: string, seq: number, rel: string): Promise<IndexEntry> {
+/**
+ * Index line for a file stored before a crash cut off its index append; receive time = file mtime. `intact`: the
+ * file is a whole JPEG (structure check) with its metadata, as every frame was when it was written.
+ */
+async function entryFromFile(file: string, seq: number, rel: string): Promise<{ entry: IndexEntry; intact: boolean }> {
   const [bytes, st] = await Promise.all([fsp.readFile(file), fsp.stat(file)])
   let meta: Record<string, unknown> = {}
   let digest = ''
+  let intact = false
   try {
+    checkJpegStructure(bytes)
     meta = readJpegMetadata(bytes) ?? {}
     digest = quantDigest(bytes)
+    intact = typeof meta.capturedAt === 'string'
   } catch {
-    // stored files were validated before writing; a damaged one still gets an index line
+    // stored files were validated before writing: damage came later (a power cut before the file was synced)
   }
-  return {
+  const entry = {
     seq,
     capturedAt: typeof meta.capturedAt === 'string' ? meta.capturedAt : '',
     tableId: typeof meta.tableId === 'string' ? meta.tableId : '',
@@ -471,4 +505,5 @@ async function entryFromFile(file: string, seq: number, rel: string): Promise<In
     height: typeof meta.height === 'number' ? meta.height : 0,
     file: rel,
   }
+  return { entry, intact }
 }

@@ -44,9 +44,9 @@ export interface JournalOptions {
   flush?: Flush
   /**
    * Called at open with the records a crash left in the journal (oldest first): must rewrite whatever of them is
-   * missing or damaged on disk and make that durable; the old segments are deleted once it resolves.
+   * missing or damaged on disk, and return every file they cover; those are flushed, then the old segments deleted.
    */
-  replay?: (records: JournalRecord[]) => Promise<void>
+  replay?: (records: JournalRecord[]) => Promise<string[]>
 }
 
 interface Segment {
@@ -84,22 +84,18 @@ export class FrameJournal {
   static async open(dir: string, root: string, opts: JournalOptions = {}): Promise<FrameJournal> {
     await ensureDirDurable(dir)
     const old = await segmentFiles(dir)
+    const flush = opts.flush ?? ((files) => syncFilesystem(root, files))
     if (old.length > 0) {
       const records: JournalRecord[] = []
       for (const file of old) records.push(...decodeSegment(await fsp.readFile(file)))
       if (records.length > 0) {
         if (!opts.replay) throw new Error(`journal ${dir} holds ${records.length} frames and nothing replays them`)
-        await opts.replay(records)
+        await flush(await opts.replay(records))
       }
       for (const file of old) await fsp.rm(file, { force: true })
     }
     const last = old.length > 0 ? Number(SEGMENT.exec(path.basename(old[old.length - 1]))![1]) : 0
-    const j = new FrameJournal(
-      dir,
-      opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
-      opts.flush ?? ((files) => syncFilesystem(root, files)),
-      last + 1,
-    )
+    const j = new FrameJournal(dir, opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES, flush, last + 1)
     j.current = await j.newSegment()
     return j
   }

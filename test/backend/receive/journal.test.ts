@@ -182,3 +182,50 @@ t.test('a failed checkpoint keeps its segment and refuses the next frame until t
   await ds.close()
   t.same(readdirSync(journalDir(root)), [], 'everything checkpointed at close')
 })
+
+t.test('after a kill, replay flushes the files the journal covers before deleting it, rewritten or not', async (t) => {
+  const root = tmp(t)
+  const crashed = await Dataset.open(root)
+  for (const seq of [1, 2, 3]) await put(crashed, 'cam-k', seq)
+  rmSync(path.join(root, 'cam-k', '2026-11-25', '2.jpg')) // the others read back right (the page cache survived)
+  const flushed: string[] = []
+  const ds = await Dataset.open(root, {
+    flush: async (files) => {
+      flushed.push(...files)
+    },
+  })
+  t.same(
+    [...new Set(flushed.map((f) => path.relative(root, f)))].sort(),
+    [1, 2, 3].map((seq) => path.join('cam-k', '2026-11-25', `${seq}.jpg`)).concat(path.join('cam-k', 'index.jsonl')),
+    'every journaled frame and the index flushed',
+  )
+  t.same(await segmentFiles(journalDir(root)).then((f) => f.length), 1, 'only the new, empty segment is left')
+  await ds.close()
+})
+
+t.test(
+  'a frame file in neither index nor journal that a power cut damaged goes; an intact one is indexed',
+  async (t) => {
+    const root = tmp(t)
+    const ds1 = await Dataset.open(root)
+    await put(ds1, 'cam-p', 1)
+    await ds1.close()
+    // Frames 7, 8 and 9 were written and renamed, their batch never synced to the journal (never acknowledged),
+    // then the power went: 7 came back empty, 8 cut short, 9 whole.
+    const day = path.join(root, 'cam-p', '2026-11-25')
+    writeFileSync(path.join(day, '7.jpg'), '')
+    writeFileSync(path.join(day, '8.jpg'), frame('cam-p', 8).subarray(0, 300))
+    writeFileSync(path.join(day, '9.jpg'), frame('cam-p', 9))
+    const ds = await Dataset.open(root)
+    t.same(
+      [...framesOnDisk(root, 'cam-p').keys()].sort((a, b) => a - b),
+      [1, 9],
+      'the damaged files are gone',
+    )
+    t.same(indexSeqs(root, 'cam-p'), [1, 9], 'the intact one is indexed')
+    t.equal(ds.has('cam-p', 7) || ds.has('cam-p', 8), false, '7 and 8 are not taken as stored')
+    t.equal((await put(ds, 'cam-p', 8)).stored, true, "8's redelivery is stored, not refused as a conflict")
+    t.ok(readFileSync(path.join(day, '8.jpg')).equals(frame('cam-p', 8)), 'whole')
+    await ds.close()
+  },
+)
