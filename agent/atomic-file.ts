@@ -84,7 +84,7 @@ export function writeFileAtomicSync(file: string, data: Uint8Array | string, opt
 }
 
 /** link(2) fails with EEXIST if the target exists; filesystems without hard links (FAT) fall back to check + rename. */
-async function linkNoClobber(tmp: string, file: string): Promise<void> {
+export async function linkNoClobber(tmp: string, file: string): Promise<void> {
   try {
     await fsp.link(tmp, file)
   } catch (err) {

@@ -5,7 +5,8 @@
  * fsync, rename, directory fsync, index line synced) and, in (c), also classifying it with the shipped
  * Fashion-MNIST model. Prints medians over rounds and the ratios to (a).
  *
- * Rates are taken between the first and the last frame in. BENCH_MODE=live (default): the publishers run while the consumer reads, in a child process of their own for
+ * Rates are taken between the first frame in and the last one handled (printed by mosquitto_sub; stored, resp.
+ * classified, by the receiver). BENCH_MODE=live (default): the publishers run while the consumer reads, in a child process of their own for
  * both consumers (mosquitto_sub is a process of its own too; publishers inside this process would take CPU from
  * the in-process receiver only). BENCH_MODE=drain: each consumer first subscribes with a persistent
  * session and goes away, the frames are queued at the broker, and the clock runs from its reconnect until the last
@@ -26,6 +27,8 @@ const FRAMES = Number(process.env.BENCH_FRAMES ?? 400)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const DRAIN = process.env.BENCH_MODE === 'drain'
 const MODEL = packagePath('config', 'models', 'fmnist-cnn.onnx')
+/** BENCH_ONLY=sub,receive,model runs a subset (e.g. to profile one consumer); the ratios need `sub`. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'sub,receive,model').split(','))
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'deepn-bench-receive-'))
@@ -48,12 +51,15 @@ async function main(): Promise<void> {
       'deepn receive --model': [],
     }
     for (let r = 0; r < ROUNDS; r++) {
-      results['mosquitto_sub > /dev/null'].push(await roundMosquittoSub(url, port, body, r))
-      results['deepn receive'].push(await roundReceiver(url, body, path.join(dir, `ds-${r}`), r, false))
-      results['deepn receive --model'].push(await roundReceiver(url, body, path.join(dir, `dsm-${r}`), r, true))
+      if (ONLY.has('sub')) results['mosquitto_sub > /dev/null'].push(await roundMosquittoSub(url, port, body, r))
+      if (ONLY.has('receive'))
+        results['deepn receive'].push(await roundReceiver(url, body, path.join(dir, `ds-${r}`), r, false))
+      if (ONLY.has('model'))
+        results['deepn receive --model'].push(await roundReceiver(url, body, path.join(dir, `dsm-${r}`), r, true))
     }
     const base = median(results['mosquitto_sub > /dev/null'])
     for (const [name, xs] of Object.entries(results)) {
+      if (xs.length === 0) continue
       const m = median(xs)
       console.log(
         `${name.padEnd(28)} median ${m.toFixed(1)} frames/s  (${xs.map((x) => x.toFixed(1)).join(', ')})  ratio ${(m / base).toFixed(2)}`,
@@ -66,8 +72,8 @@ async function main(): Promise<void> {
 }
 
 /**
- * Throughput between the first and the last frame in (FRAMES - 1 intervals): the publisher process's start-up and
- * the consumers' connect are outside the window for both consumers alike.
+ * Throughput between the first frame in and the last one handled (FRAMES - 1 intervals): the publisher process's
+ * start-up and the consumers' connect are outside the window for both consumers alike.
  */
 const rate = (first: number, last: number): number => (FRAMES - 1) / ((last - first) / 1000)
 
@@ -123,10 +129,19 @@ async function roundReceiver(
     await publishAll(url, prefix, body)
   }
   const rx = await startReceiver(options)
-  const times: number[] = []
+  // From the first frame's arrival (not its storing: a batch stores many at once) to the last one stored.
+  let first: number | undefined
+  rx.once('received', () => {
+    first = performance.now()
+  })
+  let stored = 0
+  let last = 0
   const done = new Promise<void>((resolve) =>
     rx.on(withModel ? 'result' : 'frame', () => {
-      if (times.push(performance.now()) === FRAMES) resolve()
+      if (++stored === FRAMES) {
+        last = performance.now()
+        resolve()
+      }
     }),
   )
   if (!DRAIN) {
@@ -135,7 +150,7 @@ async function roundReceiver(
   }
   await done
   await rx.close()
-  return rate(times[0], times[times.length - 1])
+  return rate(first!, last)
 }
 
 /** Two publishers, half the frames each, QoS 1, as fast as the broker takes them, in a child process. */

@@ -2,7 +2,9 @@
  * The dataset folder a training script reads directly: `<out>/<deviceId>/<YYYY-MM-DD>/<seq>.jpg` (UTC date of
  * capture) plus `<out>/<deviceId>/index.jsonl`. Delivery is at-least-once, so frames are de-duplicated by
  * (device, seq); which seqs are stored is rebuilt from the files on disk at start-up, never from memory alone.
- * Frames are written concurrently and made durable in groups (group-commit.ts).
+ * Frames are written concurrently and made durable in groups through a write-ahead journal (group-commit.ts,
+ * journal.ts): after a power cut, start-up rewrites from the journal any acknowledged frame or index line the disk
+ * lost.
  *
  * Shared (`deepn receive --group`): several receiver processes write one folder. A frame file is claimed with
  * link(2), which fails if it exists, so each (device, seq) is stored once whichever member got it; index lines are
@@ -14,15 +16,21 @@ import * as path from 'node:path'
 import { readJpegMetadata } from '../../../shared/codec/metadata'
 import { quantDigest } from '../../../shared/codec/quant-digest'
 import type { FrameMetadata } from '../../../shared/contract/topics'
-import { ensureDirDurable, isTempFile, writeFileAtomic } from '../../../agent/atomic-file'
+import { ensureDirDurable, isTempFile, linkNoClobber, TEMP_PREFIX, writeFileAtomic } from '../../../agent/atomic-file'
 import { FrameIndex, indexLine, readIndexFrom, readIndexedSeqs, type IndexEntry } from './frame-index'
 import { GroupCommit, type CommitSlot } from './group-commit'
+import { FrameJournal, fsyncEach, type Flush, type JournalRecord } from './journal'
 import { SeqRanges } from './seq-ranges'
+import { checkJpegStructure } from './jpeg-structure'
 import { checkDeviceId } from './validate'
 
 const DAY_DIR = /^\d{4}-\d{2}-\d{2}$/
 const FRAME_FILE = /^(\d+)\.jpg$/
+/** A journal record's path relative to its device folder. */
+const FRAME_REL = /^\d{4}-\d{2}-\d{2}\/(\d+)\.jpg$/
 export const INDEX_FILE = 'index.jsonl'
+/** Receivers' journals, `<out>/.deepn-journal/<name>/` (not a device folder: a device id cannot start with '.'). */
+export const JOURNAL_DIR = '.deepn-journal'
 /**
  * Shared folder: a frame file younger than this without an index line may be another member's, between its link
  * and its line; older, its writer died there, and whoever meets the frame (start-up scan, a redelivery) indexes it.
@@ -53,6 +61,21 @@ interface DeviceState {
 export interface DatasetOptions {
   /** Other receivers write this folder too (`--group`). */
   shared?: boolean
+  /**
+   * This writer's journal (`<root>/.deepn-journal/<journal>/`); receivers sharing the folder need distinct names,
+   * and a restarted receiver must use its old one to replay it. Default 'receiver'.
+   */
+  journal?: string
+  /** Journal segment size before a checkpoint (tests); default journal.ts DEFAULT_SEGMENT_BYTES. */
+  journalSegmentBytes?: number
+  /** How a checkpoint makes written files durable (tests); default syncfs of the dataset's filesystem. */
+  flush?: Flush
+}
+
+/** A journal name as a folder name: anything but letters, digits, '.', '_' and '-' becomes '_'. */
+export function journalFolderName(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_')
+  return safe.length > 0 ? safe.slice(0, 200) : '_'
 }
 
 export class Dataset {
@@ -63,7 +86,8 @@ export class Dataset {
   private readonly dirs = new Map<string, Promise<void>>()
   /** Per device, the frames being written: seq → the write's result. */
   private readonly writing = new Map<string, Map<number, Promise<StoreResult>>>()
-  private readonly commits = new GroupCommit()
+  private journal!: FrameJournal
+  private commits!: GroupCommit
 
   private constructor(
     readonly root: string,
@@ -71,12 +95,19 @@ export class Dataset {
   ) {}
 
   /**
-   * Opens (creating) `root`, removes temp files left by a crash and re-indexes files the index lacks (shared: only
-   * those older than SHARED_GRACE_MS; younger ones may be another member's, mid-write).
+   * Opens (creating) `root`, replays the journal a crash left (frames and index lines the disk lost), removes temp
+   * files and re-indexes files the index lacks (shared: only those older than SHARED_GRACE_MS; younger ones may be
+   * another member's, mid-write).
    */
   static async open(root: string, opts: DatasetOptions = {}): Promise<Dataset> {
     const ds = new Dataset(path.resolve(root), opts.shared ?? false)
     await ensureDirDurable(ds.root)
+    ds.journal = await FrameJournal.open(
+      path.join(ds.root, JOURNAL_DIR, journalFolderName(opts.journal ?? 'receiver')),
+      ds.root,
+      { segmentBytes: opts.journalSegmentBytes, flush: opts.flush, replay: (records) => ds.replay(records) },
+    )
+    ds.commits = new GroupCommit(ds.journal)
     for (const entry of await fsp.readdir(ds.root, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue
       try {
@@ -109,8 +140,9 @@ export class Dataset {
   }
 
   /**
-   * Writes the frame durably: temp file + fsync + rename, then (shared with the frames written meanwhile:
-   * group-commit.ts) the folder's fsync and the index line appended and synced. Resolves only then. Calls may
+   * Writes the frame durably: temp file + rename (not synced), then (shared with the frames written meanwhile:
+   * group-commit.ts) the frame appended to the journal and synced, and its index line appended. Resolves only
+   * then. Calls may
    * overlap: a redelivery of a seq whose first copy is still being written waits for it and is then a duplicate.
    * Call in arrival order: the index lists frames in the order `store` was called.
    */
@@ -156,19 +188,23 @@ export class Dataset {
       const dir = path.dirname(file)
       await this.ensureDir(dir)
       try {
-        // the group commit syncs the folder; shared, link(2) claims the file: another member may have stored it
-        await writeFileAtomic(file, jpeg, { syncDir: false, overwrite: !this.shared })
+        // durable through the journal; shared, link(2) claims the file: another member may have stored it
+        await writeFrameFile(file, jpeg, !this.shared)
       } catch (err) {
         if (!this.shared || (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
         slot.cancel()
+        // The file may be this member's own from a batch whose journal append failed (this is its retry), so
+        // in no journal: acknowledged as a duplicate, it must be durable itself. Rare, so synced right here.
+        await fsyncEach([file], this.root)
         dev.seqs.add(meta.seq)
         return this.duplicate(deviceId, dev, meta)
       }
       const relToDevice = path.relative(path.join(this.root, deviceId), file)
+      const line = indexLine(entryFor(meta, jpeg.length, receivedAt, relToDevice))
       await slot.commit({
-        dir,
+        record: { deviceId, file: relToDevice.split(path.sep).join('/'), line, jpeg },
+        file,
         index: dev.index,
-        line: indexLine(entryFor(meta, jpeg.length, receivedAt, relToDevice)),
         onDurable: () => {
           dev.seqs.add(meta.seq)
           dev.indexed.add(meta.seq)
@@ -199,7 +235,7 @@ export class Dataset {
       }
       if (!dev.indexed.has(meta.seq)) {
         const relToDevice = path.relative(path.join(this.root, deviceId), file)
-        await dev.index.append([await entryFromFile(file, meta.seq, relToDevice)])
+        await dev.index.append([(await entryFromFile(file, meta.seq, relToDevice)).entry])
         dev.indexed.add(meta.seq)
       }
     }
@@ -238,11 +274,14 @@ export class Dataset {
     return grew
   }
 
-  /** A day's folder, created durably once (concurrent first frames of a day share the work). */
+  /**
+   * A day's folder, created once (concurrent first frames of a day share the work). Not synced: like the frame
+   * files, the journal's replay recreates it after a power cut, and its checkpoint makes it durable.
+   */
   private ensureDir(dir: string): Promise<void> {
     let ready = this.dirs.get(dir)
     if (!ready) {
-      ready = ensureDirDurable(dir)
+      ready = fsp.mkdir(dir, { recursive: true }).then(() => undefined)
       this.dirs.set(dir, ready)
       ready.catch(() => this.dirs.delete(dir)) // retried by the next frame
     }
@@ -259,10 +298,52 @@ export class Dataset {
     }
   }
 
+  /** Finishes the commits, then syncs the indexes and checkpoints the journal (a clean stop leaves it empty). */
   async close(): Promise<void> {
     await this.commits.idle()
     for (const dev of this.devices.values()) await dev.index.close()
     this.devices.clear()
+    await this.journal.close()
+  }
+
+  /**
+   * Start-up after a crash: the journal's frames (each acknowledged once synced there) whose file is missing or
+   * not byte-identical are rewritten, and index lines the index lacks are appended. Returns every file the journal
+   * covers (the journal flushes them before deleting itself: after a kill, a file that reads back right may still
+   * be only in the page cache). Runs before the devices are loaded, so the scan that follows sees the repaired
+   * folder.
+   */
+  private async replay(records: JournalRecord[]): Promise<string[]> {
+    const byDevice = new Map<string, Map<number, JournalRecord>>()
+    for (const r of records) {
+      const m = FRAME_REL.exec(r.file)
+      if (!m || checkDeviceIdQuiet(r.deviceId)) continue // not written by this code: nothing to restore
+      let recs = byDevice.get(r.deviceId)
+      if (!recs) byDevice.set(r.deviceId, (recs = new Map()))
+      if (!recs.has(Number(m[1]))) recs.set(Number(m[1]), r) // a retried batch may hold a frame twice
+    }
+    const covered: string[] = []
+    for (const [deviceId, recs] of byDevice) {
+      const devDir = path.join(this.root, deviceId)
+      for (const r of recs.values()) {
+        const file = path.join(devDir, ...r.file.split('/'))
+        covered.push(file)
+        if (await sameBytes(file, r.jpeg)) continue
+        await ensureDirDurable(path.dirname(file))
+        await writeFileAtomic(file, r.jpeg) // synced with its folder
+      }
+      const indexFile = path.join(devDir, INDEX_FILE)
+      covered.push(indexFile)
+      const { seqs, completeBytes } = await readIndexedSeqs(indexFile)
+      const lines = [...recs].filter(([seq]) => !seqs.has(seq)).map(([, r]) => r.line)
+      const index = await FrameIndex.open(indexFile, completeBytes, this.shared)
+      try {
+        await index.appendDurable(lines)
+      } finally {
+        await index.close()
+      }
+    }
+    return covered
   }
 
   private async device(deviceId: string): Promise<DeviceState> {
@@ -270,7 +351,8 @@ export class Dataset {
     if (dev) return dev
     let opening = this.opening.get(deviceId)
     if (!opening) {
-      opening = ensureDirDurable(path.join(this.root, deviceId)).then(() => this.loadDevice(deviceId))
+      // not synced either (see ensureDir)
+      opening = fsp.mkdir(path.join(this.root, deviceId), { recursive: true }).then(() => this.loadDevice(deviceId))
       this.opening.set(deviceId, opening)
       const forget = (): void => {
         this.opening.delete(deviceId)
@@ -299,25 +381,70 @@ export class Dataset {
         const m = FRAME_FILE.exec(name)
         if (!m) continue
         const seq = Number(m[1])
-        if (!Number.isSafeInteger(seq) || !seqs.add(seq)) continue
-        if (!indexed.has(seq)) unindexed.push([seq, path.join(day.name, name)])
+        if (!Number.isSafeInteger(seq) || seqs.has(seq)) continue
+        if (indexed.has(seq)) seqs.add(seq)
+        else unindexed.push([seq, path.join(day.name, name)])
       }
     }
     const index = await FrameIndex.open(indexFile, completeBytes, this.shared)
     const indexedRanges = new SeqRanges()
     for (const seq of indexed) if (Number.isSafeInteger(seq) && seq >= 0) indexedRanges.add(seq)
     const missing: IndexEntry[] = []
+    const intactFiles: string[] = []
     const now = Date.now()
     for (const [seq, rel] of unindexed.sort((a, b) => a[0] - b[0])) {
       const file = path.join(devDir, rel)
-      if (this.shared && (await fsp.stat(file)).ctimeMs > now - SHARED_GRACE_MS) continue // maybe mid-write elsewhere
-      missing.push(await entryFromFile(file, seq, rel))
+      if (this.shared && (await fsp.stat(file)).ctimeMs > now - SHARED_GRACE_MS) {
+        seqs.add(seq) // maybe mid-write elsewhere
+        continue
+      }
+      // Neither indexed nor in the journal (replayed by now): a frame never acknowledged, its file written but
+      // not synced. After a power cut it may be empty or cut short: such a file goes, and the broker's
+      // redelivery stores the frame, rather than being refused as a conflict with the remains.
+      const entry = await entryFromFile(file, seq, rel)
+      if (!entry.intact) {
+        await fsp.rm(file, { force: true })
+        continue
+      }
+      seqs.add(seq)
+      missing.push(entry.entry)
+      intactFiles.push(file)
       indexedRanges.add(seq)
     }
+    // Indexed now, a redelivery of one of these is acknowledged as a duplicate: it must be on disk, not only in
+    // the page cache of a killed receiver.
+    await fsyncEach(intactFiles, this.root)
     await index.append(missing)
     const dev: DeviceState = { seqs, index, indexed: indexedRanges, indexOffset: completeBytes }
     this.devices.set(deviceId, dev)
     return dev
+  }
+}
+
+/**
+ * The frame file, not synced (the journal makes it durable): temp file, then rename, or with `overwrite` false
+ * link(2), which fails with EEXIST when the frame is there already. A reader never sees a partly written frame.
+ */
+async function writeFrameFile(file: string, jpeg: Uint8Array, overwrite: boolean): Promise<void> {
+  const tmp = path.join(path.dirname(file), `${TEMP_PREFIX}${process.pid}-${++tempCounter}-${path.basename(file)}`)
+  let renamed = false
+  try {
+    await fsp.writeFile(tmp, jpeg, { flag: 'wx' })
+    if (overwrite) {
+      await fsp.rename(tmp, file)
+      renamed = true
+    } else await linkNoClobber(tmp, file)
+  } finally {
+    if (!renamed) await fsp.unlink(tmp).catch(() => undefined) // linked (or failed): the temp name goes
+  }
+}
+let tempCounter = 0
+
+async function sameBytes(file: string, bytes: Uint8Array): Promise<boolean> {
+  try {
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(await fsp.readFile(file))
+  } catch {
+    return false
   }
 }
 
@@ -350,18 +477,24 @@ function entryFor(meta: FrameMetadata, bytes: number, receivedAt: Date, file: st
   }
 }
 
-/** Index line for a file stored before a crash cut off its index append; receive time = file mtime. */
-async function entryFromFile(file: string, seq: number, rel: string): Promise<IndexEntry> {
+/**
+ * Index line for a file stored before a crash cut off its index append; receive time = file mtime. `intact`: the
+ * file is a whole JPEG (structure check) with its metadata, as every frame was when it was written.
+ */
+async function entryFromFile(file: string, seq: number, rel: string): Promise<{ entry: IndexEntry; intact: boolean }> {
   const [bytes, st] = await Promise.all([fsp.readFile(file), fsp.stat(file)])
   let meta: Record<string, unknown> = {}
   let digest = ''
+  let intact = false
   try {
+    checkJpegStructure(bytes)
     meta = readJpegMetadata(bytes) ?? {}
     digest = quantDigest(bytes)
+    intact = typeof meta.capturedAt === 'string'
   } catch {
-    // stored files were validated before writing; a damaged one still gets an index line
+    // stored files were validated before writing: damage came later (a power cut before the file was synced)
   }
-  return {
+  const entry = {
     seq,
     capturedAt: typeof meta.capturedAt === 'string' ? meta.capturedAt : '',
     tableId: typeof meta.tableId === 'string' ? meta.tableId : '',
@@ -372,4 +505,5 @@ async function entryFromFile(file: string, seq: number, rel: string): Promise<In
     height: typeof meta.height === 'number' ? meta.height : 0,
     file: rel,
   }
+  return { entry, intact }
 }

@@ -1,8 +1,8 @@
 /**
  * The per-device append-only index `<out>/<deviceId>/index.jsonl`: one JSON line per stored frame, in arrival
  * order, so a training script can list a device's frames without walking folders. The JPEG files are the
- * truth; a line is appended (and synced, in batches: group-commit.ts) after its file is durable, before the frame
- * is acknowledged, and the index is repaired from the files on start-up.
+ * truth; a line is appended (in batches: group-commit.ts) once its frame is durable in the receiver's journal,
+ * before the frame is acknowledged, and the index is repaired from the journal and the files on start-up.
  */
 import { promises as fsp } from 'node:fs'
 
@@ -71,7 +71,10 @@ export function indexLine(e: IndexEntry): string {
 }
 
 export class FrameIndex {
-  private constructor(private readonly fh: fsp.FileHandle) {}
+  private constructor(
+    private readonly fh: fsp.FileHandle,
+    readonly file: string,
+  ) {}
 
   /**
    * Opens for appending (O_APPEND), first cutting the file back to `completeBytes` (drops a torn last line).
@@ -94,7 +97,7 @@ export class FrameIndex {
       // another member appending meanwhile writes whole lines, so at worst this adds an empty line
       if (last[0] !== 0x0a) await fh.write('\n')
     }
-    return new FrameIndex(fh)
+    return new FrameIndex(fh, file)
   }
 
   /** Appends the entries' lines and syncs them (one fdatasync for the lot). */
@@ -104,12 +107,20 @@ export class FrameIndex {
 
   async appendDurable(lines: string[]): Promise<void> {
     if (lines.length === 0) return
-    // One write(2) per batch: with O_APPEND on a local filesystem, Linux appends it whole, never interleaved
-    // with another receiver's batch (--group); a short write (disk full) fails the batch, which is retried.
+    await this.appendLines(lines)
+    await this.fh.datasync()
+  }
+
+  /**
+   * Appends without syncing: the receiver's frames are durable through its journal, whose checkpoint syncs the
+   * index too. One write(2) per batch: with O_APPEND on a local filesystem, Linux appends it whole, never
+   * interleaved with another receiver's batch (--group); a short write (disk full) fails the batch, which is retried.
+   */
+  async appendLines(lines: string[]): Promise<void> {
+    if (lines.length === 0) return
     const text = lines.join('')
     const { bytesWritten } = await this.fh.write(text)
     if (bytesWritten !== Buffer.byteLength(text)) throw new Error(`short write to the index (${bytesWritten} bytes)`)
-    await this.fh.datasync()
   }
 
   async close(): Promise<void> {

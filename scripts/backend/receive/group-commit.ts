@@ -1,24 +1,25 @@
 /**
- * Group commit for the dataset: frames are written concurrently (their file fsyncs run in parallel in libuv's
- * threadpool), and what makes them durable is shared. One fsync of a folder covers every rename done in it before
- * it, and one append + fdatasync of a device's index covers all the lines of a batch, so a burst of frames pays a
- * few fsyncs instead of three each. While a batch commits, the next one gathers.
+ * Group commit for the dataset: frames are written concurrently (not synced), and what makes them durable is
+ * shared: one journal append + fdatasync for the whole batch (journal.ts), then each device's index lines in one
+ * write. A burst of frames pays one sync instead of three each. While a batch commits, the next one gathers.
  *
  * Slots are reserved in arrival order and committed in that order (a slot still writing holds back the ones behind
  * it; a failed one is cancelled and its frame reserves a new slot when retried), so the index stays in arrival order.
  */
-import { fsyncDir } from '../../../agent/atomic-file'
+import type { FrameJournal, JournalRecord } from './journal'
 
-/** What a batch needs from a device: its index, appended and synced in one go. */
+/** What a batch needs from a device: its index, its lines appended in one write (synced by the journal's checkpoint). */
 export interface IndexSink {
-  appendDurable(lines: string[]): Promise<void>
+  readonly file: string
+  appendLines(lines: string[]): Promise<void>
 }
 
 export interface CommitItem {
-  /** Folder whose entry (the rename) must be durable. */
-  dir: string
+  /** The frame as the journal keeps it; `record.line` is also appended to `index`. */
+  record: JournalRecord
+  /** Absolute path of the frame file, written (not synced) before the commit. */
+  file: string
   index: IndexSink
-  line: string
   /** Runs once the batch is durable, before the slot's promise resolves (e.g. marks the seq stored). */
   onDurable: () => void
 }
@@ -31,7 +32,7 @@ interface Slot {
 }
 
 export interface CommitSlot {
-  /** The frame's file is written and renamed: resolves once its rename and index line are durable. */
+  /** The frame's file is written and renamed: resolves once the frame is in the journal and its index line written. */
   commit(item: CommitItem): Promise<void>
   /** The frame will not be committed through this slot (a duplicate, or its write failed). */
   cancel(): void
@@ -40,6 +41,8 @@ export interface CommitSlot {
 export class GroupCommit {
   private readonly slots: Slot[] = []
   private running: Promise<void> | undefined
+
+  constructor(private readonly journal: FrameJournal) {}
 
   /** Takes the next place in commit order. */
   reserve(): CommitSlot {
@@ -88,16 +91,22 @@ export class GroupCommit {
       })
   }
 
-  /** Folders first (the files an index line names must exist after a crash), then each index, in parallel. */
+  /**
+   * The journal first: an index line is written only for a frame that is durable, so a failed batch (retried)
+   * leaves no line behind that its retry would repeat.
+   */
   private async commitBatch(items: CommitItem[]): Promise<void> {
-    await Promise.all([...new Set(items.map((i) => i.dir))].map((dir) => fsyncDir(dir)))
     const byIndex = new Map<IndexSink, string[]>()
     for (const i of items) {
       const lines = byIndex.get(i.index)
-      if (lines) lines.push(i.line)
-      else byIndex.set(i.index, [i.line])
+      if (lines) lines.push(i.record.line)
+      else byIndex.set(i.index, [i.record.line])
     }
-    await Promise.all([...byIndex].map(([index, lines]) => index.appendDurable(lines)))
+    await this.journal.append(
+      items.map((i) => i.record),
+      [...items.map((i) => i.file), ...[...byIndex.keys()].map((index) => index.file)],
+    )
+    await Promise.all([...byIndex].map(([index, lines]) => index.appendLines(lines)))
     for (const i of items) i.onDurable()
   }
 }
