@@ -474,6 +474,7 @@ function entryFor(meta: FrameMetadata, bytes: number, receivedAt: Date, file: st
     width: meta.width,
     height: meta.height,
     file,
+    ...(meta.keepMap !== undefined && { keepMap: meta.keepMap }),
   }
 }
 
@@ -504,6 +505,7 @@ async function entryFromFile(file: string, seq: number, rel: string): Promise<{ 
     width: typeof meta.width === 'number' ? meta.width : 0,
     height: typeof meta.height === 'number' ? meta.height : 0,
     file: rel,
+    ...(typeof meta.keepMap === 'string' && { keepMap: meta.keepMap }),
   }
   return { entry, intact }
 }

@@ -18,6 +18,8 @@ export interface IndexEntry {
   height: number
   /** Path relative to the device folder, e.g. `2026-11-25/42.jpg`. */
   file: string
+  /** The keep map the frame was encoded with (frame metadata `keepMap`): absent when none applied. */
+  keepMap?: string
 }
 
 /**

@@ -95,6 +95,25 @@ t.test('state is rebuilt from disk: duplicates refused after a restart, torn ind
   )
 })
 
+t.test('a frame encoded with a keep map names it in its index line, also when the line is rebuilt', async (t) => {
+  const root = tmp(t)
+  let ds = await Dataset.open(root)
+  const mapped = makeFrame({ deviceId: 'cam-a', seq: 1, meta: { keepMap: 'lot-a.v3' } })
+  await ds.store('cam-a', validateFrame('cam-a', mapped), mapped, new Date())
+  await put(ds, 'cam-a', 2)
+  await ds.close()
+  const idx = indexLines(root, 'cam-a')
+  t.equal(idx[0].keepMap, 'lot-a.v3', 'the map id from the frame metadata')
+  t.notOk('keepMap' in idx[1], 'no map, no key')
+  // lose both lines: the repair rebuilds them from the files
+  writeFileSync(path.join(root, 'cam-a', 'index.jsonl'), '')
+  ds = await Dataset.open(root)
+  await ds.close()
+  const rebuilt = indexLines(root, 'cam-a').sort((a, b) => (a.seq as number) - (b.seq as number))
+  t.equal(rebuilt[0].keepMap, 'lot-a.v3', 'a rebuilt line keeps the map id')
+  t.notOk('keepMap' in rebuilt[1])
+})
+
 t.test('refuses unusable device ids', async (t) => {
   const root = tmp(t)
   const ds = await Dataset.open(root)
