@@ -155,6 +155,21 @@ export const vstore = (addr: Code, value: Code, offset: number): Code => [
   ...simd(0x0b),
   ...memarg(offset),
 ]
+/** v128.store16_lane / store32_lane: stores lane `lane` of `value` (2 or 4 bytes) at `addr + offset`. */
+export const vstore16lane = (addr: Code, value: Code, offset: number, lane: number): Code => [
+  ...addr,
+  ...value,
+  ...simd(0x59),
+  ...memarg(offset),
+  lane,
+]
+export const vstore32lane = (addr: Code, value: Code, offset: number, lane: number): Code => [
+  ...addr,
+  ...value,
+  ...simd(0x5a),
+  ...memarg(offset),
+  lane,
+]
 export function i32x4const(n: number): Code {
   const bytes: number[] = []
   for (let l = 0; l < 4; l++) for (let k = 0; k < 4; k++) bytes.push((n >>> (8 * k)) & 0xff)
