@@ -23,7 +23,7 @@ import {
   i16x8add,
   i16x8const,
   i16x8narrow,
-  i16x8ne,
+  i16x8eq,
   i16x8q15mulr,
   i16x8shl,
   i16x8shrS,
@@ -47,6 +47,7 @@ import {
   i64extendU,
   i64or,
   i64shl,
+  i64xor,
   i8x16bitmask,
   i8x16narrow,
   swizzle,
@@ -194,13 +195,16 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
     const p = mulhi(i16x8add(i16x8abs(g(p2[v])), vload(g(TABLE), v * 16)), vload(g(TABLE), 128 + v * 16))
     const t = i16x8q15mulr(i16x8sub(p, vload(g(TABLE), 384 + v * 16)), vload(g(TABLE), 256 + v * 16))
     q.push(let_(i16x8sub(vxor(t, g(s)), g(s))))
+    // Stored as soon as it is made: the store orders the next row's table loads after it, so V8 cannot hoist
+    // all 32 of them to the top (where they would sit in spilled registers through the whole DCT).
+    if (natural) body.push(...vstore(g(OUT), g(q[v]), v * 16))
   }
 
   if (natural) {
-    for (let v = 0; v < 8; v++) body.push(...vstore(g(OUT), g(q[v]), v * 16))
+    // The map of zero coefficients (i16x8.eq is one instruction, ne three on x64), inverted once at the end.
     const zero = i32x4const(0)
     const nz: number[] = []
-    for (let i = 0; i < 4; i++) nz.push(let_(i8x16narrow(i16x8ne(g(q[2 * i]), zero), i16x8ne(g(q[2 * i + 1]), zero))))
+    for (let i = 0; i < 4; i++) nz.push(let_(i8x16narrow(i16x8eq(g(q[2 * i]), zero), i16x8eq(g(q[2 * i + 1]), zero))))
     const words: Code[] = []
     for (let j = 0; j < 4; j++) {
       let acc: Code | null = null
@@ -216,9 +220,12 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
       words.push(i64extendU(i8x16bitmask(acc!)))
     }
     body.push(
-      ...i64or(
-        i64or(words[0], i64shl(words[1], i64c(16n))),
-        i64or(i64shl(words[2], i64c(32n)), i64shl(words[3], i64c(48n))),
+      ...i64xor(
+        i64or(
+          i64or(words[0], i64shl(words[1], i64c(16n))),
+          i64or(i64shl(words[2], i64c(32n)), i64shl(words[3], i64c(48n))),
+        ),
+        i64c(-1n),
       ),
     )
     return f.def(name, I64)
