@@ -183,6 +183,8 @@ export function shuffle32(a: Code, b: Code, lanes: [number, number, number, numb
 }
 export const vxor = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x51)]
 export const vor = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x50)]
+export const vand = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x4e)]
+export const i8x16eq = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x23)]
 /** i8x16.shuffle: byte i of the result is byte lanes[i] of a:b (0..15 from a, 16..31 from b). */
 export const shuffle8 = (a: Code, b: Code, lanes: number[]): Code => {
   if (lanes.length !== 16 || lanes.some((l) => l < 0 || l > 31)) throw new Error('shuffle8 needs 16 lanes in 0..31')
