@@ -155,6 +155,21 @@ export const vstore = (addr: Code, value: Code, offset: number): Code => [
   ...simd(0x0b),
   ...memarg(offset),
 ]
+/** v128.store16_lane / store32_lane: stores lane `lane` of `value` (2 or 4 bytes) at `addr + offset`. */
+export const vstore16lane = (addr: Code, value: Code, offset: number, lane: number): Code => [
+  ...addr,
+  ...value,
+  ...simd(0x59),
+  ...memarg(offset),
+  lane,
+]
+export const vstore32lane = (addr: Code, value: Code, offset: number, lane: number): Code => [
+  ...addr,
+  ...value,
+  ...simd(0x5a),
+  ...memarg(offset),
+  lane,
+]
 export function i32x4const(n: number): Code {
   const bytes: number[] = []
   for (let l = 0; l < 4; l++) for (let k = 0; k < 4; k++) bytes.push((n >>> (8 * k)) & 0xff)
@@ -168,6 +183,8 @@ export function shuffle32(a: Code, b: Code, lanes: [number, number, number, numb
 }
 export const vxor = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x51)]
 export const vor = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x50)]
+export const vand = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x4e)]
+export const i8x16eq = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x23)]
 /** i8x16.shuffle: byte i of the result is byte lanes[i] of a:b (0..15 from a, 16..31 from b). */
 export const shuffle8 = (a: Code, b: Code, lanes: number[]): Code => {
   if (lanes.length !== 16 || lanes.some((l) => l < 0 || l > 31)) throw new Error('shuffle8 needs 16 lanes in 0..31')

@@ -19,7 +19,7 @@ import {
   i32x4add,
   i32x4const,
   i32x4dot16,
-  i32x4shl,
+  i32x4sub,
   i32x4shrU,
   i8x16narrowU,
   set,
@@ -28,7 +28,8 @@ import {
   tee,
   v128bytes,
   vload,
-  vstore,
+  vstore16lane,
+  vstore32lane,
   i32add,
 } from './asm'
 
@@ -61,7 +62,8 @@ if (Y_G % 2 !== 0 || CB_B !== 32768 || CR_R !== 32768) throw new Error('colour k
 /**
  * Y, Cb, Cr (i32x4, one pixel per lane) of the four pixels at `addr + offset` (`stride` 3: RGB, 4: RGBA),
  * into locals. Each sum is the exact jccolor integer: i32x4.dot_i16x8_s on (R, G) and (B, G) lane pairs with
- * 16-bit constants (Y's G factor split in halves), and the 0.5 factors (32768, beyond i16) as a shift by 15.
+ * 16-bit constants (Y's G factor split in halves); the 0.5 factors (32768, beyond i16) are subtracted as a dot
+ * with -32768.
  */
 function convert4(body: Code, L: Locals, addr: Code, offset: number, stride: number): [number, number, number] {
   const v = L.v128(),
@@ -70,8 +72,6 @@ function convert4(body: Code, L: Locals, addr: Code, offset: number, stride: num
   body.push(...vload(addr, offset), ...set(v))
   body.push(...swizzle(get(v), pairs(stride, 0, 1)), ...set(rg))
   body.push(...swizzle(get(v), pairs(stride, 2, 1)), ...set(bg))
-  // (x & 0xffff) << 15 of each i32 lane: the lane's low i16 (R of rg, B of bg) times 32768.
-  const half = (x: number): Code => i32x4shrU(i32x4shl(get(x), 16), 1)
   const y = L.v128(),
     cb = L.v128(),
     cr = L.v128()
@@ -85,22 +85,21 @@ function convert4(body: Code, L: Locals, addr: Code, offset: number, stride: num
     ),
     ...set(y),
   )
-  body.push(
-    ...i32x4shrU(i32x4add(i32x4add(i32x4dot16(get(rg), pair(-CB_R, -CB_G)), half(bg)), i32x4const(C_ROUND)), 16),
-    ...set(cb),
-  )
-  body.push(
-    ...i32x4shrU(i32x4add(i32x4add(i32x4dot16(get(bg), pair(-CR_B, -CR_G)), half(rg)), i32x4const(C_ROUND)), 16),
-    ...set(cr),
-  )
+  const c = (a: number, ka: number, kb: number, b: number): Code =>
+    i32x4shrU(
+      i32x4add(i32x4sub(i32x4dot16(get(a), pair(-ka, -kb)), i32x4dot16(get(b), pair(-32768, 0))), i32x4const(C_ROUND)),
+      16,
+    )
+  body.push(...c(rg, CB_R, CB_G, bg), ...set(cb))
+  body.push(...c(bg, CR_B, CR_G, rg), ...set(cr))
   return [y, cb, cr]
 }
 
-/** Four i32x4 of byte values → one i8x16. */
-const pack = (a: number, b: number, c: number, d: number): Code =>
-  i8x16narrowU(i16x8narrowU(get(a), get(b)), i16x8narrowU(get(c), get(d)))
-
-/** rgb444(src, y, cb, cr, groups): converts 16 * groups pixels (`stride` bytes each: 3 rgb, 4 rgba); groups >= 1. */
+/**
+ * rgb444(src, y, cb, cr, groups): converts 16 * groups pixels (`stride` bytes each: 3 rgb, 4 rgba); groups >= 1.
+ * Works in chunks of 4 pixels whose bytes are stored before the next chunk is converted: few live vectors,
+ * few register spills.
+ */
 export function rgb444Func(name = 'rgb444', stride = 3): FuncDef {
   const SRC = 0,
     Y = 1,
@@ -109,18 +108,13 @@ export function rgb444Func(name = 'rgb444', stride = 3): FuncDef {
     N = 4
   const L = new Locals(5)
   const body: Code = []
-  const ys: number[] = [],
-    cbs: number[] = [],
-    crs: number[] = []
-  for (let gi = 0; gi < 4; gi++) {
-    const [y, cb, cr] = convert4(body, L, get(SRC), gi * 4 * stride, stride)
-    ys.push(y)
-    cbs.push(cb)
-    crs.push(cr)
+  for (let chunk = 0; chunk < 4; chunk++) {
+    const [y, cb, cr] = convert4(body, L, get(SRC), chunk * 4 * stride, stride)
+    const b = L.v128()
+    body.push(...i8x16narrowU(i16x8narrowU(get(y), get(cb)), i16x8narrowU(get(cr), get(cr))), ...set(b))
+    body.push(...vstore32lane(get(Y), get(b), chunk * 4, 0), ...vstore32lane(get(CB), get(b), chunk * 4, 1))
+    body.push(...vstore32lane(get(CR), get(b), chunk * 4, 2))
   }
-  body.push(...vstore(get(Y), pack(ys[0], ys[1], ys[2], ys[3]), 0))
-  body.push(...vstore(get(CB), pack(cbs[0], cbs[1], cbs[2], cbs[3]), 0))
-  body.push(...vstore(get(CR), pack(crs[0], crs[1], crs[2], crs[3]), 0))
   const bump = (l: number, n: number): Code => [...i32add(get(l), i32c(n)), ...set(l)]
   body.push(...bump(SRC, 16 * stride), ...bump(Y, 16), ...bump(CB, 16), ...bump(CR, 16))
   const loop = doWhile(body, [...i32sub(get(N), i32c(1)), ...tee(N)])
@@ -130,6 +124,8 @@ export function rgb444Func(name = 'rgb444', stride = 3): FuncDef {
 /**
  * rgb420(srcA, srcB, yA, yB, cb, cr, groups): for 32 * groups pixel columns of a row pair, Y of both rows and
  * 16 * groups Cb/Cr samples as (sum of the four per-pixel values + bias 1,2,1,2,...) >> 2; groups >= 1.
+ * Works in chunks of 4 columns (2 chroma samples) whose bytes are stored before the next chunk is converted:
+ * few live vectors, few register spills.
  */
 export function rgb420Func(name = 'rgb420', stride = 3): FuncDef {
   const SA = 0,
@@ -141,39 +137,32 @@ export function rgb420Func(name = 'rgb420', stride = 3): FuncDef {
     N = 6
   const L = new Locals(7)
   const body: Code = []
-  const rowCb: number[][] = [[], []],
-    rowCr: number[][] = [[], []]
-  for (const [ri, src, ydst] of [
-    [0, SA, YA],
-    [1, SB, YB],
-  ] as const) {
-    const ys: number[] = []
-    for (let gi = 0; gi < 8; gi++) {
-      const [y, cb, cr] = convert4(body, L, get(src), gi * 4 * stride, stride)
-      ys.push(y)
-      rowCb[ri].push(cb)
-      rowCr[ri].push(cr)
-    }
-    body.push(...vstore(get(ydst), pack(ys[0], ys[1], ys[2], ys[3]), 0))
-    body.push(...vstore(get(ydst), pack(ys[4], ys[5], ys[6], ys[7]), 16))
-  }
   const biasV = v128bytes([1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0])
-  const chroma = (rows: number[][], dst: number): void => {
-    const out: number[] = []
-    for (let h = 0; h < 4; h++) {
-      const pairs = (row: number[]): Code =>
-        i32x4add(
-          shuffle32(get(row[2 * h]), get(row[2 * h + 1]), [0, 2, 4, 6]),
-          shuffle32(get(row[2 * h]), get(row[2 * h + 1]), [1, 3, 5, 7]),
-        )
-      const s = L.v128()
-      body.push(...i32x4shrU(i32x4add(i32x4add(pairs(rows[0]), pairs(rows[1])), biasV), 2), ...set(s))
-      out.push(s)
-    }
-    body.push(...vstore(get(dst), pack(out[0], out[1], out[2], out[3]), 0))
+  for (let chunk = 0; chunk < 8; chunk++) {
+    const at = chunk * 4 * stride
+    const [ya, cba, cra] = convert4(body, L, get(SA), at, stride)
+    const [yb, cbb, crb] = convert4(body, L, get(SB), at, stride)
+    const yy = L.v128()
+    body.push(...i16x8narrowU(get(ya), get(yb)), ...set(yy))
+    body.push(...i8x16narrowU(get(yy), get(yy)), ...set(yy))
+    body.push(...vstore32lane(get(YA), get(yy), chunk * 4, 0), ...vstore32lane(get(YB), get(yy), chunk * 4, 1))
+    // Per-pixel sums of the two rows, then horizontal pairs: [cb0, cb1, cr0, cr1].
+    const cb = L.v128(),
+      cr = L.v128(),
+      cc = L.v128()
+    body.push(...i32x4add(get(cba), get(cbb)), ...set(cb))
+    body.push(...i32x4add(get(cra), get(crb)), ...set(cr))
+    body.push(
+      ...i32x4shrU(
+        i32x4add(i32x4add(shuffle32(get(cb), get(cr), [0, 2, 4, 6]), shuffle32(get(cb), get(cr), [1, 3, 5, 7])), biasV),
+        2,
+      ),
+      ...set(cc),
+    )
+    body.push(...i16x8narrowU(get(cc), get(cc)), ...set(cc))
+    body.push(...i8x16narrowU(get(cc), get(cc)), ...set(cc))
+    body.push(...vstore16lane(get(CB), get(cc), chunk * 2, 0), ...vstore16lane(get(CR), get(cc), chunk * 2, 1))
   }
-  chroma(rowCb, CB)
-  chroma(rowCr, CR)
   const bump = (l: number, n: number): Code => [...i32add(get(l), i32c(n)), ...set(l)]
   body.push(
     ...bump(SA, 32 * stride),

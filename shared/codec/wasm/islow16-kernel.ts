@@ -5,10 +5,10 @@
  *   columns). Sums stay in i16 (8-bit samples keep every one within ±32768); each rotation is one
  *   i32x4.dot_i16x8_s on interleaved pairs with pre-combined 13-bit constants, e.g. z1 = (tmp12 + tmp13) *
  *   F_0_541; out2 = z1 + tmp13 * F_0_765 becomes tmp13 * (F_0_541 + F_0_765) + tmp12 * F_0_541, exact in i32,
- *   then descaled and narrowed back. Quantization: sign(x) * (p >> (shift - 16)) with p = mulhi_u(|x| + corr,
- *   recip) from extending multiplies (islow divisors are >= 8, so the shift is >= 18 and every factor fits
- *   u16); the per-lane shift is one i16x8.q15mulr_sat_s: ((p - 2^(shift-17)) * 2^(31-shift) + 2^14) >> 15 =
- *   floor(p / 2^(shift-16)) exactly, as p < 2^14 (|x| <= ~8200 for 8-bit samples). The zigzag reorder is a
+ *   then descaled and narrowed back. Quantization: sign(x) * (p >> (shift - 16)) with p = ((|x| + corr) *
+ *   recip) >> 16 from extending multiplies into i32 lanes (islow divisors are >= 8, so the shift is >= 18 and
+ *   every factor fits u16); the per-lane shift is an i32 multiply: (p * 2^(32-shift)) >> 16 = floor(p /
+ *   2^(shift-16)) exactly (p < 2^16 and 2^(32-shift) <= 2^14: the product stays below 2^30). The zigzag reorder is a
  *   chain of byte shuffles per output vector instead of 64 scalar moves.
  * Same signature and result as islow-kernel.ts's `block`: zigzag i16 to `out`, returns the zigzag index of the
  * last non-zero coefficient (-1 if none). Pure code generation.
@@ -23,8 +23,7 @@ import {
   i16x8add,
   i16x8const,
   i16x8narrow,
-  i16x8ne,
-  i16x8q15mulr,
+  i16x8eq,
   i16x8shl,
   i16x8shrS,
   i16x8sub,
@@ -34,6 +33,8 @@ import {
   i32x4add,
   i32x4const,
   i32x4dot16,
+  i32x4mul,
+  i32x4shrU,
   i32x4extmulHighU16,
   i32x4extmulLowU16,
   i32x4shrS,
@@ -47,11 +48,14 @@ import {
   i64extendU,
   i64or,
   i64shl,
+  i64xor,
   i8x16bitmask,
   i8x16narrow,
   swizzle,
   v128bytes,
-  vor,
+  vand,
+  i8x16eq,
+  i64x2splat,
 } from './asm'
 import {
   BlockFunc,
@@ -75,7 +79,7 @@ import {
   TABLE,
 } from './block-kernel'
 
-/** Bytes per table: corr, reciprocal, 2^(31 - shift), 2^(shift - 17) as u16[64] each (natural order). */
+/** Bytes per table: corr and reciprocal as u16[64], 2^(32 - shift) as i32[64] (natural order). */
 export const ISLOW16_TABLE_BYTES = 512
 
 const lanes16 = (pairs: number[]): number[] => pairs.flatMap((l) => [l * 2, l * 2 + 1])
@@ -85,8 +89,6 @@ const LO32 = [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23]
 const HI32 = [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31]
 const LO64 = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]
 const HI64 = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]
-/** The high halves of the eight i32 lanes of a:b, as i16x8 (mulhi after an extending multiply). */
-const HIGH_HALVES = lanes16([1, 3, 5, 7, 9, 11, 13, 15])
 
 /** Where codecKernels() keeps ZIGZAG[k] * 2 (bytes) for kernels that read natural-order blocks in zigzag order. */
 export const ZIGZAG_TABLE = 128
@@ -184,41 +186,52 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
   const p1 = dct1d(transpose(rows), 1)
   const p2 = dct1d(transpose(p1), 2) // p2[v] = coefficient row v (lanes = u), natural order
 
-  const mulhi = (a: Code, b: Code): Code => {
-    const x = let_(a)
-    return shuffle8(i32x4extmulLowU16(g(x), b), i32x4extmulHighU16(g(x), b), HIGH_HALVES)
-  }
   const q: number[] = []
   for (let v = 0; v < 8; v++) {
     const s = let_(i16x8shrS(g(p2[v]), 15))
-    const p = mulhi(i16x8add(i16x8abs(g(p2[v])), vload(g(TABLE), v * 16)), vload(g(TABLE), 128 + v * 16))
-    const t = i16x8q15mulr(i16x8sub(p, vload(g(TABLE), 384 + v * 16)), vload(g(TABLE), 256 + v * 16))
+    const a = let_(i16x8add(i16x8abs(g(p2[v])), vload(g(TABLE), v * 16)))
+    const recip = let_(vload(g(TABLE), 128 + v * 16))
+    // p = (a * recip) >> 16 in i32 lanes, then (p * 2^(32 - shift)) >> 16 = p >> (shift - 16).
+    const half = (ext: (x: Code, y: Code) => Code, at: number): Code =>
+      i32x4shrU(i32x4mul(i32x4shrU(ext(g(a), g(recip)), 16), vload(g(TABLE), at)), 16)
+    const t = i16x8narrow(half(i32x4extmulLowU16, 256 + v * 32), half(i32x4extmulHighU16, 272 + v * 32))
     q.push(let_(i16x8sub(vxor(t, g(s)), g(s))))
+    // Stored as soon as it is made: the store orders the next row's table loads after it, so V8 cannot hoist
+    // all 32 of them to the top (where they would sit in spilled registers through the whole DCT).
+    if (natural) body.push(...vstore(g(OUT), g(q[v]), v * 16))
   }
 
   if (natural) {
-    for (let v = 0; v < 8; v++) body.push(...vstore(g(OUT), g(q[v]), v * 16))
+    // The map of zero coefficients (i16x8.eq is one instruction, ne three on x64), inverted once at the end.
     const zero = i32x4const(0)
     const nz: number[] = []
-    for (let i = 0; i < 4; i++) nz.push(let_(i8x16narrow(i16x8ne(g(q[2 * i]), zero), i16x8ne(g(q[2 * i + 1]), zero))))
+    for (let i = 0; i < 4; i++) nz.push(let_(i8x16narrow(i16x8eq(g(q[2 * i]), zero), i16x8eq(g(q[2 * i + 1]), zero))))
+    // Byte r of `rows` = the zero bits of coefficient row r; zigzag word j (16 coefficients) gathers each
+    // coefficient's row byte with one swizzle and tests its bit: 4 swizzles with row indices 0..7, where
+    // gathering the narrowed lanes themselves took 14.
+    const rowBits = (i: number): Code => i64extendU(i8x16bitmask(g(nz[i])))
+    const rows = let_(
+      i64x2splat(
+        i64or(
+          i64or(rowBits(0), i64shl(rowBits(1), i64c(16n))),
+          i64or(i64shl(rowBits(2), i64c(32n)), i64shl(rowBits(3), i64c(48n))),
+        ),
+      ),
+    )
     const words: Code[] = []
     for (let j = 0; j < 4; j++) {
-      let acc: Code | null = null
-      for (let i = 0; i < 4; i++) {
-        const idx = Array.from({ length: 16 }, (_, l) => {
-          const n = ZIGZAG[16 * j + l] - 16 * i
-          return n >= 0 && n < 16 ? n : 0x80
-        })
-        if (idx.every((x) => x === 0x80)) continue
-        const part = swizzle(g(nz[i]), v128bytes(idx))
-        acc = acc ? vor(acc, part) : part
-      }
-      words.push(i64extendU(i8x16bitmask(acc!)))
+      const zz = Array.from({ length: 16 }, (_, l) => ZIGZAG[16 * j + l])
+      const sel = v128bytes(zz.map((n) => 1 << (n & 7)))
+      const bit = i8x16eq(vand(swizzle(g(rows), v128bytes(zz.map((n) => n >> 3))), sel), sel)
+      words.push(i64extendU(i8x16bitmask(bit)))
     }
     body.push(
-      ...i64or(
-        i64or(words[0], i64shl(words[1], i64c(16n))),
-        i64or(i64shl(words[2], i64c(32n)), i64shl(words[3], i64c(48n))),
+      ...i64xor(
+        i64or(
+          i64or(words[0], i64shl(words[1], i64c(16n))),
+          i64or(i64shl(words[2], i64c(32n)), i64shl(words[3], i64c(48n))),
+        ),
+        i64c(-1n),
       ),
     )
     return f.def(name, I64)
@@ -252,17 +265,20 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
   return f.def(name, I32)
 }
 
-/** A quantizer's 16-bit kernel table from compute_reciprocal triples [reciprocal, correction, shift]. */
+/**
+ * A quantizer's kernel table from compute_reciprocal triples [reciprocal, correction, shift]: corr and
+ * reciprocal as u16[64], then 2^(32 - shift) as i32[64] (natural order).
+ */
 export function islow16Table(recips: ArrayLike<readonly [number, number, number]>): Uint16Array {
   const t = new Uint16Array(ISLOW16_TABLE_BYTES / 2)
+  const scale = new DataView(t.buffer, 256, 256)
   for (let i = 0; i < 64; i++) {
     const [fq, c, r] = recips[i]
     if (r < 18 || r > 30 || fq > 0xffff || c > 0xffff)
       throw new Error('islow 16-bit kernel: divisor out of range (islow divisors are 8..2040)')
     t[i] = c
     t[64 + i] = fq
-    t[128 + i] = 2 ** (31 - r)
-    t[192 + i] = 2 ** (r - 17)
+    scale.setInt32(4 * i, 2 ** (32 - r), true)
   }
   return t
 }
