@@ -24,6 +24,22 @@ t.test('vtest-ssd: the detector-tuned table is its recorded tilt parameters', as
   t.ok(Array.isArray(f.source?.trials) && (f.source.trials as unknown[]).length > 10, 'its search trials')
 })
 
+t.test('vtest-joint: tuned on COCO-SSD and CenterNet together, one F1 column per detector', async (t) => {
+  const f = load('vtest-joint')
+  const p = tiltParamsOf(f)
+  t.ok(p, 'a tilt table')
+  t.same({ luma: f.luma, chroma: f.chroma }, tiltTables(p!))
+  t.match(f.source?.command, /^deepn eval detect .*--tune-on coco-ssd,centernet/, 'the command that searched it')
+  t.match(f.source?.calibratedOn, /^vtest\.avi frames 0\.\.395 every 5$/, 'calibration frames only (0..399)')
+  t.same((f.source?.trialColumns as string[]).slice(4), ['f1 coco-ssd', 'f1 centernet'])
+  const trials = f.source?.trials as number[][]
+  const won = trials.filter((r) => r[0] === p!.tilt && r[1] === p!.chroma && r[2] === p!.scale)
+  t.ok(
+    won.length === 1 && won[0].slice(4).every((f1) => f1 >= (f.source?.targetF1 as number)),
+    'its scale reached the target F1 on both detectors',
+  )
+})
+
 t.test('vtest-deepn: the clip-calibrated DeepN table is its recorded σ through the PLM', async (t) => {
   const f = load('vtest-deepn')
   const again = rescaleTableFile(f, f.source!.scale as number)
