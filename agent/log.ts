@@ -2,6 +2,8 @@
  * Minimal leveled logger writing one line per event to stderr, each starting with its own ISO-8601 UTC time, so a
  * log run outside systemd or redirected to a file still says when (under systemd journald adds its own as well).
  */
+import { isoTime } from '../shared/contract/time'
+
 export type Level = 'debug' | 'info' | 'warn' | 'error'
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 }
 
@@ -22,7 +24,7 @@ export function createLogger(opts: { level?: Level; write?: (line: string) => vo
       (level: Level) =>
       (msg: string): void => {
         if (RANK[level] < RANK[state.level]) return
-        write(`${new Date().toISOString()} ${level.padEnd(5)} ${component ? `[${component}] ` : ''}${msg}`)
+        write(`${isoTime(Date.now())} ${level.padEnd(5)} ${component ? `[${component}] ` : ''}${msg}`)
       }
     return {
       debug: log('debug'),

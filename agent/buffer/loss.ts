@@ -7,6 +7,7 @@
  * publishes it (retained, QoS 1) and removes it only after the broker acknowledged it.
  */
 import type { BufferLossMessage, SeqSpan } from '../../shared/contract/topics'
+import { isoTime } from '../../shared/contract/time'
 
 export const PENDING_LOSS_KEY = 'loss.pending'
 
@@ -32,7 +33,7 @@ export interface DamageFindings {
  * none, up to the sidecar's ceiling) unknown; seqs after a known high-water mark were never used.
  */
 export function describeLoss(f: DamageFindings, resumesAt: number, at = new Date()): BufferLoss {
-  const loss: BufferLoss = { at: at.toISOString(), cause: f.cause, detail: f.detail, resumesAt }
+  const loss: BufferLoss = { at: isoTime(at.getTime()), cause: f.cause, detail: f.detail, resumesAt }
   if (f.lost) loss.lost = f.lost
   const unknownTo = f.usedThrough > 0 ? f.usedThrough : resumesAt - 1
   if (!f.framesReadable && unknownTo >= 1) loss.unknown = { from: 1, to: unknownTo }

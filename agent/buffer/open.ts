@@ -15,6 +15,7 @@ import { SeqLease } from './seq-lease'
 import { readHeaderStatus } from './sqlite-header'
 import { SqliteFrameStore, type SqliteFrameStoreOptions } from './sqlite-store'
 import type { FrameStore } from './store'
+import { isoTime } from '../../shared/contract/time'
 
 export interface OpenedFrameStore {
   store: FrameStore
@@ -99,7 +100,7 @@ function inspectDamaged(file: string): Pick<DamageFindings, 'usedThrough' | 'los
 
 /** Renames the database and its -wal/-shm companions; returns the new names of the files that existed. */
 function moveAside(file: string, when: Date): string[] {
-  const stamp = when.toISOString().replace(/[:.]/g, '-')
+  const stamp = isoTime(when.getTime()).replace(/[:.]/g, '-')
   const target = `${file}.corrupt-${stamp}`
   const moved: string[] = []
   for (const suffix of ['', '-wal', '-shm']) {

@@ -22,6 +22,7 @@ import { describeLoss, lossSummary, parsePending, PENDING_LOSS_KEY, type BufferL
 import { readHeaderStatus } from './sqlite-header'
 import type { AppendResult, BufferLimits, BufferStats, FrameStore, NewFrame, StoredFrame } from './store'
 import { UNBOUNDED, validateFrame, validateLimits, validateSeq } from './validate'
+import { isoTime } from '../../shared/contract/time'
 
 export type SyncMode = 'NORMAL' | 'FULL'
 
@@ -673,7 +674,7 @@ export class SqliteFrameStore implements FrameStore {
       // published): never reuse them, and say which ones the backend will not get. (A kill during a WAL write
       // can end the file inside a frame too; then those seqs were simply never used, which the range allows.)
       const loss: BufferLoss = {
-        at: new Date().toISOString(),
+        at: isoTime(Date.now()),
         cause: 'database-lost',
         resumesAt: ceiling + 1,
         unknown: { from: loaded + 1, to: ceiling },
@@ -688,7 +689,7 @@ export class SqliteFrameStore implements FrameStore {
         `frame buffer: the previous session did not close cleanly and the machine rebooted since (power loss?); its last commits may be lost, so seqs skip ${loaded + 1}..${ceiling} to never reuse one`,
       )
       const loss: BufferLoss = {
-        at: new Date().toISOString(),
+        at: isoTime(Date.now()),
         cause: 'power-loss',
         resumesAt: ceiling + 1,
         unknown: { from: loaded + 1, to: ceiling },

@@ -4,7 +4,7 @@
  * and σ report when N frames / T seconds are reached. Pure of MQTT: the caller publishes the result.
  */
 import type { RawImage } from '../../shared/codec/types'
-import { CalibrationCollector, type CalibrationOptions, type CalibrationResult } from './collector'
+import type { CalibrationCollector, CalibrationOptions, CalibrationResult } from './collector'
 
 export class CalibrationBusyError extends Error {
   constructor(frames: number) {
@@ -29,7 +29,10 @@ export class CalibrationSession {
 
   start(opts: CalibrationOptions, onDone: (r: CalibrationResult) => void, onError?: (err: Error) => void): void {
     if (this.collector) throw new CalibrationBusyError(this.collector.frames)
-    this.collector = new CalibrationCollector(opts) // validates opts before anything is armed
+    // Loaded on the first calibration: the collector and its DCT statistics are a few hundred KB of heap that a
+    // plain run, which may never calibrate, would otherwise carry (test/agent/plain-run-modules.test.ts).
+    const { CalibrationCollector: Collector } = require('./collector') as typeof import('./collector')
+    this.collector = new Collector(opts) // validates opts before anything is armed
     this.onDone = onDone
     this.onError = onError
   }

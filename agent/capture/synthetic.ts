@@ -16,8 +16,8 @@ export function syntheticFrame(width: number, height: number, n: number, into?: 
       `syntheticFrame: 'into' holds ${into.byteLength} bytes, a ${width}x${height} RGB frame needs ${bytes}`,
     )
   const data = into ?? new Uint8Array(bytes)
-  const draw = patternRows(width, height, n)
-  for (let y = 0; y < height; y++) draw(y, data, y * width * 3)
+  const p = pattern(width, height, n)
+  for (let y = 0; y < height; y++) drawRow(p, y, data, y * width * 3)
   return { width, height, format: 'rgb', data }
 }
 
@@ -39,12 +39,12 @@ export function syntheticFrameI420(width: number, height: number, n: number, int
   const y = data.subarray(0, width * height)
   const u = data.subarray(width * height, width * height + cw * ch)
   const v = data.subarray(width * height + cw * ch)
-  const draw = patternRows(width, height, n)
+  const p = pattern(width, height, n)
   const pair = rowPair(width)
   for (let row = 0; row < height; row += 2) {
-    draw(row, pair, 0)
+    drawRow(p, row, pair, 0)
     const second = row + 1 < height
-    if (second) draw(row + 1, pair, width * 3)
+    if (second) drawRow(p, row + 1, pair, width * 3)
     // The bottom row of an odd height pairs with itself, as libjpeg's expand_bottom_edge does.
     rgbToYcc420Pair(
       pair,
@@ -72,49 +72,82 @@ function rowPair(width: number): Uint8Array {
   return pairCache
 }
 
-/** Returns a function drawing row `y` of frame `n` as RGB into `out` at byte `at`. */
-function patternRows(width: number, height: number, n: number): (y: number, out: Uint8Array, at: number) => void {
-  const cx = ((n * 7) % (width + 80)) - 40 // disc moves right, wraps
-  const cy = height * 0.5 + Math.sin(n / 9) * height * 0.25
+/** Frame `n`'s geometry of the pattern, computed once per frame and read by drawRow for each row. */
+interface Pattern {
+  width: number
+  height: number
+  n: number
+  cx: number
+  cy: number
+  r2: number
+  barY: number
+  barH: number
+  patchX0: number
+  patchX1: number
+  patchY0: number
+  patchY1: number
+  shade: number
+  gx: Uint8Array
+  noise: Int8Array
+}
+
+function pattern(width: number, height: number, n: number): Pattern {
   const r = Math.max(4, Math.min(width, height) / 8)
-  const r2 = r * r
-  const barY = (n * 3) % height // horizontal bar moves down
-  const barH = Math.max(2, height >> 4)
   const patchX0 = width >> 2,
-    patchX1 = patchX0 + (width >> 3)
-  const patchY0 = height >> 2,
-    patchY1 = patchY0 + (height >> 3)
-  const shade = (n * 5) & 255
-  const gx = gradient(width)
-  const noise = noiseTable()
-  return (y, out, at) => {
-    const gy = ((y * 255) / (height - 1 || 1)) | 0
-    const dy2 = (y - cy) * (y - cy)
-    const inBar = y >= barY && y < barY + barH
-    const inPatchRow = y >= patchY0 && y < patchY1
-    // Row offset into the noise table: differs per row and per frame, so the grain moves like sensor noise.
-    const nrow = (Math.imul(y, 7919) + Math.imul(n, 104729)) & NOISE_MASK
-    for (let x = 0, i = at; x < width; x++, i += 3) {
-      let red = gx[x],
-        green = gy,
-        blue = (gx[x] + gy + shade) & 255
-      if ((x - cx) * (x - cx) + dy2 <= r2) {
-        red = 240
-        green = 200
-        blue = 30
-      } else if (inBar) {
-        red = 20
-        green = 90
-        blue = 220
-      } else if (inPatchRow && x >= patchX0 && x < patchX1) {
-        const on = ((x >> 1) ^ (y >> 1)) & 1
-        red = green = blue = on ? 230 : 25
-      }
-      const k = (nrow + x * 3) & NOISE_MASK
-      out[i] = clamp(red + noise[k])
-      out[i + 1] = clamp(green + noise[k + 1])
-      out[i + 2] = clamp(blue + noise[k + 2])
+    patchY0 = height >> 2
+  return {
+    width,
+    height,
+    n,
+    cx: ((n * 7) % (width + 80)) - 40, // disc moves right, wraps
+    cy: height * 0.5 + Math.sin(n / 9) * height * 0.25,
+    r2: r * r,
+    barY: (n * 3) % height, // horizontal bar moves down
+    barH: Math.max(2, height >> 4),
+    patchX0,
+    patchX1: patchX0 + (width >> 3),
+    patchY0,
+    patchY1: patchY0 + (height >> 3),
+    shade: (n * 5) & 255,
+    gx: gradient(width),
+    noise: noiseTable(),
+  }
+}
+
+/**
+ * Draws row `y` of the pattern as RGB into `out` at byte `at`. One function for every frame rather than a closure
+ * made per frame: the agent collects garbage after each large frame (pipeline/reclaim.ts) and V8 keeps a dead
+ * closure's optimized code only weakly, so a per-frame closure lost it at every collection, drew the next frame's
+ * first rows in the interpreter (about 1 MB of boxed numbers per 1080p frame) and was optimized again, every frame.
+ */
+function drawRow(p: Pattern, y: number, out: Uint8Array, at: number): void {
+  const { width, height, n, cx, cy, r2, barY, barH, patchX0, patchX1, patchY0, patchY1, shade, gx, noise } = p
+  const gy = ((y * 255) / (height - 1 || 1)) | 0
+  const dy2 = (y - cy) * (y - cy)
+  const inBar = y >= barY && y < barY + barH
+  const inPatchRow = y >= patchY0 && y < patchY1
+  // Row offset into the noise table: differs per row and per frame, so the grain moves like sensor noise.
+  const nrow = (Math.imul(y, 7919) + Math.imul(n, 104729)) & NOISE_MASK
+  for (let x = 0, i = at; x < width; x++, i += 3) {
+    let red = gx[x],
+      green = gy,
+      blue = (gx[x] + gy + shade) & 255
+    if ((x - cx) * (x - cx) + dy2 <= r2) {
+      red = 240
+      green = 200
+      blue = 30
+    } else if (inBar) {
+      red = 20
+      green = 90
+      blue = 220
+    } else if (inPatchRow && x >= patchX0 && x < patchX1) {
+      const on = ((x >> 1) ^ (y >> 1)) & 1
+      red = green = blue = on ? 230 : 25
     }
+    const k = (nrow + x * 3) & NOISE_MASK
+    out[i] = clamp(red + noise[k])
+    out[i + 1] = clamp(green + noise[k + 1])
+    out[i + 2] = clamp(blue + noise[k + 2])
   }
 }
 

@@ -12,6 +12,7 @@ import { OversizeError, refit, type EncodeFn } from '../pipeline/fit'
 import { stampMetadata } from '../pipeline/stamp'
 import { quantDigest } from '../../shared/codec/quant-digest'
 import { frameUserProperties, type FrameMetadata } from '../../shared/contract/frame-metadata'
+import { isoTime } from '../../shared/contract/time'
 import type { AgentContext, Extension } from './extension'
 
 /** The metadata of a published frame: the digest always, the keep map id when one applied. */
@@ -215,7 +216,7 @@ export class FramesPublisher implements Extension {
       digest ??= quantDigest(jpeg) // stored by an agent before buffer schema 2, which kept no digest
       const meta: PublishedMetadata = {
         seq: f.seq,
-        capturedAt: new Date(f.capturedAt).toISOString(),
+        capturedAt: isoTime(f.capturedAt),
         tableId,
         deviceId: this.ctx.config.deviceId,
         width: f.width,

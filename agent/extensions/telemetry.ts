@@ -4,6 +4,7 @@ import { errorMessage } from '../log'
 import { AGENT_VERSION } from './status'
 import { encoderKernel } from '../../shared/codec/wasm/kernels'
 import { buildTelemetry, type TelemetryMessage } from '../../shared/contract/telemetry'
+import { isoTime } from '../../shared/contract/time'
 
 export type { TelemetryMessage }
 
@@ -15,7 +16,7 @@ export function telemetry(ctx: AgentContext): TelemetryMessage {
   const round = (v?: number): number | undefined => (v === undefined ? undefined : Math.round(v * 100) / 100)
   return {
     deviceId: ctx.config.deviceId,
-    at: new Date().toISOString(),
+    at: isoTime(Date.now()),
     version: AGENT_VERSION,
     uptimeSec: Math.round((Date.now() - s.startedAt) / 1000),
     backlog: { frames: b.frames, bytes: b.bytes },

@@ -1,4 +1,5 @@
 /** Counters and timing samples behind the telemetry message. */
+import { isoTime } from '../../shared/contract/time'
 
 /** Encode times kept for the frame rate: a minute at 17 frames/s; faster, the window shrinks to these. */
 const RATE_SAMPLES = 1024
@@ -62,7 +63,7 @@ export class AgentStats {
   }
 
   error(message: string): void {
-    this.lastError = { at: new Date().toISOString(), message }
+    this.lastError = { at: isoTime(Date.now()), message }
   }
 
   /** Nearest-rank percentile of the recent encode times, in ms (undefined before the first frame). */

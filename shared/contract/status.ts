@@ -1,5 +1,6 @@
 /** `status` (agent → backend, retained, QoS 1; the MQTT last will says `offline`). Pure. */
 import { Fields, decodeJsonObject, type Payload } from './payload'
+import { isoTime } from './time'
 
 export const STATUS_STATES = ['online', 'degraded', 'offline'] as const
 
@@ -25,7 +26,7 @@ export function statusMessage(
 ): StatusMessage {
   const msg: StatusMessage = { state, deviceId }
   if (opts.version !== undefined) msg.version = opts.version
-  if (opts.since) msg.since = opts.since.toISOString()
+  if (opts.since) msg.since = isoTime(opts.since.getTime())
   if (opts.reason) msg.reason = opts.reason
   return msg
 }
