@@ -31,8 +31,8 @@ t.test('vtest-joint: tuned on COCO-SSD and CenterNet together, one F1 column per
   t.same({ luma: f.luma, chroma: f.chroma }, tiltTables(p!))
   t.match(f.source?.command, /^deepn eval detect .*--tune-on coco-ssd,centernet/, 'the command that searched it')
   t.match(f.source?.calibratedOn, /^vtest\.avi frames 0\.\.395 every 5$/, 'calibration frames only (0..399)')
-  t.same((f.source?.trialColumns as string[]).slice(4), ['f1 coco-ssd', 'f1 centernet'])
-  const trials = f.source?.trials as number[][]
+  t.same((f.source!.trialColumns as string[]).slice(4), ['f1 coco-ssd', 'f1 centernet'])
+  const trials = f.source!.trials as number[][]
   const won = trials.filter((r) => r[0] === p!.tilt && r[1] === p!.chroma && r[2] === p!.scale)
   t.ok(
     won.length === 1 && won[0].slice(4).every((f1) => f1 >= (f.source?.targetF1 as number)),
