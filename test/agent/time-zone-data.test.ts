@@ -8,9 +8,8 @@ import t from 'tap'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import { startMosquitto } from '../helpers/mosquitto'
-import { agentDir, spawnAgent, writeConfig } from '../helpers/agent-process'
-import { subscribe } from '../helpers/subscriber'
+import { agentDir } from '../helpers/agent-process'
+import { plainRunWithHook } from '../helpers/plain-run'
 
 const ZONE_METHODS = [
   'toISOString',
@@ -66,33 +65,15 @@ t.test('the hook sees a call (it can fail)', async (t) => {
 })
 
 t.test('a plain deepn run makes no such call', async (t) => {
-  const broker = await startMosquitto()
-  t.teardown(() => broker.stop())
   const dir = agentDir()
   const out = join(dir, 'calls.txt')
-  const deviceId = 'tz-free'
-  const sub = await subscribe(broker.url, [`deepn/${deviceId}/#`])
-  t.teardown(() => sub.close())
-  const agent = spawnAgent(
-    writeConfig(dir, {
-      deviceId,
-      mqtt: { url: broker.url },
-      capture: { width: 64, height: 48, intervalMs: 200 },
-      buffer: { path: join(dir, 'buffer.db') },
-      telemetry: { intervalMs: 1000 },
-      log: { level: 'debug' },
-    }),
-    { NODE_OPTIONS: `--require ${writeHook(dir)}`, DATE_HOOK_OUT: out },
-  )
-  t.teardown(() => agent.signal('SIGKILL'))
-  await agent.waitForOutput(/running/)
-  await sub.waitFor(
-    () => sub.on('frames').length >= 3 && sub.on('telemetry').length >= 1 && sub.on('status').length >= 1,
-    20000,
-    'frames, telemetry and status',
-  )
-  agent.signal('SIGTERM')
-  t.equal(await agent.exited, 0, agent.output())
+  const agent = await plainRunWithHook(t, {
+    dir,
+    deviceId: 'tz-free',
+    hook: writeHook(dir),
+    env: { DATE_HOOK_OUT: out },
+    config: { log: { level: 'debug' } },
+  })
   t.match(agent.output(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /m, 'log lines still carry their ISO time')
   t.equal(readFileSync(out, 'utf8'), '', 'no time-zone method called')
 })
