@@ -139,6 +139,9 @@ t.test('while running, each member acks and reports gaps from what every member 
   )
   // Neither member stored every seq, so only the shared index gets an ack through N and a gap-free report.
   await waitFor(() => acked === N, 10000, `an ack through seq ${N} while the members run`)
+  // each member reads the other's index lines every groupSyncMs: the one that acked may be a sync ahead
+  const complete = (rx: Receiver) => rx.snapshot().devices.find((d) => d.deviceId === 'cam-s')?.contiguousThrough === N
+  await waitFor(() => members.every(complete), 10000, 'both members caught up with the shared index').catch(() => {})
   for (const rx of members) {
     const dev = rx.snapshot().devices.find((d) => d.deviceId === 'cam-s')!
     t.match(dev, { firstSeq: 1, lastSeq: N, contiguousThrough: N, missing: 0 }, 'no gaps in the folder')
