@@ -106,9 +106,7 @@ export async function searchKeepLevels(
 
 /** One line for the report: what was chosen, on which frames, and every candidate's need. */
 export function keepSearchNote(r: KeepSearchResult, targetF1: number): string {
-  const needs = new Map<string, number>()
-  for (const t of r.trials) needs.set(t.keep.join('/'), 0)
-  const byKeep = [...needs.keys()].map((k) => {
+  const byKeep = [...new Set(r.trials.map((t) => t.keep.join('/')))].map((k) => {
     const need = bytesForTarget(
       r.trials.filter((t) => t.keep.join('/') === k),
       targetF1,
