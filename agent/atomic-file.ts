@@ -47,6 +47,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const dir = path.dirname(file)
   const tmp = tempPath(file)
+  let renamed = false
   try {
     const fh = await fsp.open(tmp, 'wx')
     try {
@@ -56,9 +57,12 @@ export async function writeFileAtomic(
       await fh.close()
     }
     if (opts.overwrite === false) await linkNoClobber(tmp, file)
-    else await fsp.rename(tmp, file)
+    else {
+      await fsp.rename(tmp, file)
+      renamed = true
+    }
   } finally {
-    await fsp.rm(tmp, { force: true })
+    if (!renamed) await fsp.rm(tmp, { force: true }) // linked, or failed: the temp name goes
   }
   if (opts.syncDir !== false) await fsyncDir(dir)
 }
@@ -67,6 +71,7 @@ export async function writeFileAtomic(
 export function writeFileAtomicSync(file: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): void {
   const dir = path.dirname(file)
   const tmp = tempPath(file)
+  let placed = false
   try {
     const fd = openSync(tmp, 'wx')
     try {
@@ -77,8 +82,9 @@ export function writeFileAtomicSync(file: string, data: Uint8Array | string, opt
     }
     if (opts.overwrite === false) linkNoClobberSync(tmp, file)
     else renameSync(tmp, file)
+    placed = true // renamed, or linked and unlinked by linkNoClobberSync
   } finally {
-    rmSync(tmp, { force: true })
+    if (!placed) rmSync(tmp, { force: true })
   }
   fsyncDirSync(dir)
 }
