@@ -34,6 +34,7 @@ import { sharpDecoder } from '../eval/detect'
 import { mapGrid } from '../eval/detect-spatial'
 import { type Detection, DETECTOR_INFO, DETECTORS, type DetectorName, loadDetector } from '../eval/detector'
 import { type CalibrationFrame, DEFAULT_TILT_SEARCH, detectorTableFile, searchTiltTable } from '../eval/detector-tables'
+import type { KeepLevels } from '../eval/map-levels'
 import { type Counts, matchFrame, prf, sumCounts } from '../eval/detection-metric'
 import { ourEncoder } from '../eval/evaluate'
 import { type FrameSource, videoSource, VTEST_AVI } from '../eval/video-frames'
@@ -43,7 +44,13 @@ import { startDemoReceiver, Teardown } from './teardown'
 const DEFAULTS = { frames: 80, every: 4, learn: 20, intervalMs: 1500, targetF1: 0.95, scales: [1, 2, 3] }
 /** The demo's table search: small, so the push lands while frames still flow. */
 const SEARCH = { tilts: [0, 2], chromas: [0.5, 1] }
-/** The table `--no-search` uses unless `--table FILE` names another. */
+/**
+ * Coefficients the learned map keeps per level [never covered, rarely covered, busy]. K frames are too few to learn
+ * on one half and judge on the other, so the demo takes what the benchmark's keep-level search chose on vtest
+ * (docs/detection-benchmark.md, Phase 3): the learner's own 1/1/6 never reached F1 0.96 on frames its map had not
+ * learned from, because an object turning up in a cell never seen busy kept DC only.
+ */
+const DEMO_KEEP: KeepLevels = [3, 10, 64]
 /** How long the agent has to answer a config/set. */
 const CONFIG_TIMEOUT_MS = 15000
 /** No frame handled for this long: something is stuck; say so instead of waiting for Ctrl-C. */
@@ -66,6 +73,8 @@ after the push.
   --interval-ms MS    the agent's capture interval (default ${DEFAULTS.intervalMs}): the backend must keep up
   --scales LIST       table search scales (default ${DEFAULTS.scales.join(',')}); tilts ${SEARCH.tilts.join(',')}, chromas ${SEARCH.chromas.join(',')}
   --target-f1 F       the F1 the search buys as cheaply as it can (default ${DEFAULTS.targetF1})
+  --keep-levels A/B/C coefficients the map keeps in cells never covered / rarely covered / busy (default
+                      ${DEMO_KEEP.join('/')}, chosen on vtest by eval detect's keep-level search)
   --no-search         push a table file instead: --table FILE, or config/tables/<clip>-<ssd|centernet>.json
   --table FILE        the table --no-search pushes
   --model-dir DIR     the detector's model cache (npm run fetch:models fills both)
@@ -82,6 +91,7 @@ interface VideoArgs {
   intervalMs: number
   scales: number[]
   targetF1: number
+  keep: KeepLevels
   /** The table file pushed without a search. */
   table?: string
   modelDir?: string
@@ -111,6 +121,7 @@ function parseVideoArgs(argv: string[]): VideoArgs | 'help' {
       'interval-ms': { type: 'string' },
       scales: { type: 'string' },
       'target-f1': { type: 'string' },
+      'keep-levels': { type: 'string' },
       'no-search': { type: 'boolean' },
       table: { type: 'string' },
       'model-dir': { type: 'string' },
@@ -153,6 +164,7 @@ function parseVideoArgs(argv: string[]): VideoArgs | 'help' {
     intervalMs: numberOption('--interval-ms', o['interval-ms'], { integer: true, min: 0 }) ?? DEFAULTS.intervalMs,
     scales: numberListOption('--scales', o.scales) ?? DEFAULTS.scales,
     targetF1: numberOption('--target-f1', o['target-f1'], { above: 0, max: 1 }) ?? DEFAULTS.targetF1,
+    keep: o['keep-levels'] === undefined ? DEMO_KEEP : parseKeepLevels(o['keep-levels']),
     table,
     modelDir: o['model-dir'],
     port: numberOption('--port', o.port, { integer: true, min: 0, max: 65535 }),
@@ -173,6 +185,19 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await teardown.run()
   }
+}
+
+/** `A/B/C`: three coefficient counts 1..64, none below the one before (a busier cell never keeps less). */
+export function parseKeepLevels(text: string): KeepLevels {
+  const parts = text.split('/')
+  const n = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : Number.NaN))
+  if (n.length !== 3 || n.some((k) => !(k >= 1 && k <= 64)))
+    throw new UsageError(`--keep-levels needs three counts 1..64 as A/B/C (e.g. 3/10/64), got '${text}'`)
+  if (n[1] < n[0] || n[2] < n[1])
+    throw new UsageError(
+      `--keep-levels ${text}: a busier level must keep at least as many coefficients as the one before`,
+    )
+  return [n[0], n[1], n[2]]
 }
 
 /** A table id from the clip's and the detector's names (`vtest.avi`, coco-ssd → `vtest-ssd`). */
@@ -380,7 +405,7 @@ async function runVideoDemo(args: VideoArgs, teardown: Teardown): Promise<number
     const t0 = Date.now()
     const map = learnKeepMap(
       first.map((r) => ({ width: clip.width, height: clip.height, detections: r.detections })),
-      { id: `${clipTableId(args.video, args.detector)}-map`, ...mapGrid(clip.width, clip.height) },
+      { id: `${clipTableId(args.video, args.detector)}-map`, ...mapGrid(clip.width, clip.height), keep: args.keep },
     ).map
     const busy = [...map.levels].filter((l) => l !== '0').length
     console.log(
