@@ -1,5 +1,5 @@
 /**
- * `deepn demo --video FILE --detector coco-ssd|centernet`: the model-aware loop on one machine. The video's frames
+ * `deepn demo --video FILE --detector coco-ssd|centernet|nanodet`: the model-aware loop on one machine. The video's frames
  * go through the real agent (files source → encoder → buffer → MQTT to the in-process broker), the reference
  * receiver stores them, and this file plays the backend: the detector on every stored frame (published as
  * detection results), and on the original frame too, to score F1 against what compression left. After the first
@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { readFile } from 'node:fs/promises'
 import { basename, extname, join, resolve } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
-import { numberListOption, numberOption, parseOptions, UsageError } from '../../agent/cli-args'
+import { choiceOption, numberListOption, numberOption, parseOptions, UsageError } from '../../agent/cli-args'
 import { fromLayers, loadLocalConfig } from '../../agent/config-file'
 import { createAgent, stopOnSignals } from '../../agent/commands/run'
 import { decodeImageFile } from '../../agent/image-files/decode'
@@ -56,7 +56,7 @@ const CONFIG_TIMEOUT_MS = 15000
 /** No frame handled for this long: something is stuck; say so instead of waiting for Ctrl-C. */
 const STALL_MS = 120000
 
-export const VIDEO_USAGE = `usage: deepn demo --video [FILE] [--detector coco-ssd|centernet] [options]
+export const VIDEO_USAGE = `usage: deepn demo --video [FILE] [--detector coco-ssd|centernet|nanodet] [options]
 
 The model-aware loop on one machine. Frames of FILE (default ${VTEST_AVI})
 are decoded by ffmpeg to <data>/video-frames/*.ppm and replayed by the real agent (files source) over MQTT to the
@@ -66,7 +66,7 @@ it learns an importance map from its detections and a detector-tuned table from 
 both to the device in one config/set (encoder.tables + table + optimizeHuffman + keepMap; an agent that refuses
 keepMap gets the table alone), and prints bytes per frame and F1 (vs the original frames' detections) before and
 after the push.
-  --detector NAME     coco-ssd (the default) or centernet
+  --detector NAME     coco-ssd (the default), centernet or nanodet
   --frames N          frames replayed (default ${DEFAULTS.frames})
   --every N           every Nth frame of the video (default ${DEFAULTS.every})
   --learn K           frames seen before learning and pushing (default ${DEFAULTS.learn})
@@ -77,7 +77,8 @@ after the push.
                       ${DEMO_KEEP.join('/')}, chosen on vtest by eval detect's keep-level search)
   --no-search         push a table file instead: --table FILE, or config/tables/<clip>-<ssd|centernet>.json
   --table FILE        the table --no-search pushes
-  --model-dir DIR     the detector's model cache (npm run fetch:models fills both)
+  --model-dir DIR     the detector's model cache (npm run fetch:models fills COCO-SSD's and CenterNet's;
+                      NanoDet's only when named: npm run fetch:models -- --model nanodet)
   --port N, --data DIR, --config FILE   as for the plain demo
 The frames folder is removed at the end; <data>/video-received/ and the agent's buffer <data>/video-buffer.db
 (with its saved remote config) start afresh on every run, so seq n is the nth frame.`
@@ -135,9 +136,7 @@ function parseVideoArgs(argv: string[]): VideoArgs | 'help' {
   for (const name of ['video', 'table', 'model-dir', 'data', 'config'] as const)
     if (o[name] === '')
       throw new UsageError(`--${name} needs a ${name === 'data' || name === 'model-dir' ? 'directory' : 'file'}`)
-  const detector = o.detector ?? 'coco-ssd'
-  if (!(DETECTORS as readonly string[]).includes(detector))
-    throw new UsageError(`--detector must be ${DETECTORS.join(' or ')}, got '${detector}'`)
+  const detector = choiceOption('--detector', o.detector, DETECTORS) ?? 'coco-ssd'
   const int = (name: string, v: string | undefined) => numberOption(name, v, { integer: true, min: 1 })
   const frames = int('--frames', o.frames) ?? DEFAULTS.frames
   const learn = int('--learn', o.learn) ?? Math.min(DEFAULTS.learn, Math.max(1, Math.floor(frames / 3)))

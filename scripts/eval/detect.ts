@@ -91,9 +91,10 @@ const HELP = `usage: deepn eval detect [options]
                       (e.g. coco-ssd,centernet) the table must reach the target on each and the map keeps
                       every detector's boxes: files <clip>-joint(.json, -map.json)
   --cross-check N     decode the first N test frames' encodings with jpeg-js too and compare (default 1)
-  --detector NAME     ${DETECTORS.join(' or ')}: makes the reference and scores every curve (default coco-ssd)
+  --detector NAME     ${DETECTORS.slice(0, -1).join(', ')} or ${DETECTORS.at(-1)}: makes the reference and scores every curve (default coco-ssd)
   --classes LIST      score only these COCO classes, e.g. person,car (reference and every curve)
-  --model-dir DIR     that detector's model cache (default .cache/NAME; npm run fetch:models fills it)
+  --model-dir DIR     that detector's model cache (default .cache/NAME; npm run fetch:models fills it,
+                      nanodet's only when named: npm run fetch:models -- --model nanodet)
   --out DIR           write <name>.csv, <name>.svg, <name>-map.svg, <name>.md and the calibrated table there
   --name NAME         output file stem (default detect)
   --save-frames DIR   keep every encoded test frame as DIR/<setting>/<frame>.jpg

@@ -10,6 +10,7 @@ import type { RawImage } from '../../shared/codec/types'
 import { loadBackendPackage } from '../common/backend-package'
 import { CenterNetDetector } from './centernet-detector'
 import { verifyCocoSsdCache } from './coco-ssd-model'
+import { NanoDetDetector } from './nanodet-detector'
 import { BENCHMARK, checkRgbFrame, localModelUrl, type Tf, wasmTf } from './tfjs-wasm'
 
 export interface Detection {
@@ -30,19 +31,21 @@ export interface Detector {
   dispose(): void
 }
 
-export const DETECTORS = ['coco-ssd', 'centernet'] as const
+export const DETECTORS = ['coco-ssd', 'centernet', 'nanodet'] as const
 export type DetectorName = (typeof DETECTORS)[number]
 
 /** How reports and chart titles name each detector. */
 export const DETECTOR_INFO: Readonly<Record<DetectorName, { title: string; description: string }>> = {
   'coco-ssd': { title: 'COCO-SSD', description: 'COCO-SSD (SSDLite MobileNetV2, TF.js wasm)' },
   centernet: { title: 'CenterNet', description: 'CenterNet (MobileNetV3, 512x512 letterboxed input, TF.js wasm)' },
+  nanodet: { title: 'NanoDet', description: 'NanoDet-g (CSPNet, 416x416 letterboxed input, TF.js wasm)' },
 }
 
 /** The named detector, its model cache verified and loaded (modelDir: another cache folder than the default). */
 export async function loadDetector(name: DetectorName, opts: { modelDir?: string } = {}): Promise<Detector> {
   if (name === 'coco-ssd') return CocoSsdDetector.load(opts)
   if (name === 'centernet') return CenterNetDetector.load(opts)
+  if (name === 'nanodet') return NanoDetDetector.load(opts)
   throw new Error(`unknown detector '${name}': one of ${DETECTORS.join(', ')}`)
 }
 

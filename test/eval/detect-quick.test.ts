@@ -162,7 +162,10 @@ t.test(
     t.match(readFileSync(join(dir, 'c.svg'), 'utf8'), /CenterNet F1 vs uncompressed detections/)
     const redrawn = await capture(['detect', '--csv', join(dir, 'c.csv'), '--out', join(dir, 'redrawn')])
     t.match(redrawn.out, /^Reference: CenterNet /m, "a CSV read back keeps its detector's name")
-    await t.rejects(capture(['detect', '--detector', 'yolo']), /--detector must be coco-ssd or centernet, got 'yolo'/)
+    await t.rejects(
+      capture(['detect', '--detector', 'yolo']),
+      /--detector must be coco-ssd, centernet or nanodet, got 'yolo'/,
+    )
   },
 )
 

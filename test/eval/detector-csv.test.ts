@@ -14,7 +14,10 @@ t.test("a CSV from before the column is COCO-SSD's, unchanged", async (t) => {
 })
 
 t.test('an unknown or mixed detector column is refused, naming it', async (t) => {
-  t.throws(() => untagCsv('detector,curve\nyolo,jpeg\n'), /CSV names detector 'yolo', not one of coco-ssd, centernet/)
+  t.throws(
+    () => untagCsv('detector,curve\nyolo,jpeg\n'),
+    /CSV names detector 'yolo', not one of coco-ssd, centernet, nanodet/,
+  )
   t.throws(
     () => untagCsv('detector,curve\ncoco-ssd,jpeg\ncenternet,jpeg\n'),
     /CSV names 2 detectors \(coco-ssd, centernet\), expected one/,

@@ -6,9 +6,9 @@ t.test('fetch:models checks every model cache; verified caches need no network',
   fetchModels([], (s) => log.push(s))
   t.same(
     PINNED_MODELS.map((m) => m.name),
-    ['coco-ssd', 'centernet'],
+    ['coco-ssd', 'centernet', 'nanodet'],
   )
-  t.same(log.length, 2)
+  t.same(log.length, 2, 'NanoDet (51 MB, on demand) is not fetched or checked unless named')
   t.match(log[0], /^COCO-SSD model cache .*\.cache\/coco-ssd verified$/)
   t.match(log[1], /^CenterNet model cache .*\.cache\/centernet verified$/)
   const one: string[] = []
@@ -17,6 +17,9 @@ t.test('fetch:models checks every model cache; verified caches need no network',
 })
 
 t.test('a bad flag is named', async (t) => {
-  t.throws(() => fetchModels(['--model', 'yolo'], () => undefined), /--model must be coco-ssd or centernet, got 'yolo'/)
+  t.throws(
+    () => fetchModels(['--model', 'yolo'], () => undefined),
+    /--model must be coco-ssd, centernet or nanodet, got 'yolo'/,
+  )
   t.throws(() => fetchModels(['--dir', '/tmp/x'], () => undefined), /--dir needs --model NAME/)
 })
