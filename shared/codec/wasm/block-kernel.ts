@@ -42,11 +42,27 @@ export const F_1_501 = 12299,
   F_2_562 = 20995,
   F_3_072 = 25172
 
-/** A block kernel's body and locals as it is generated. */
+/**
+ * A block kernel's body and locals as it is generated. As a function of its own (`first` 0) the four
+ * parameters are locals 0..3; inlined into another function, they are the i32 locals first..first+3 the host
+ * declares (followed by `locals`) and sets before the body.
+ */
 export class BlockFunc {
   readonly locals: number[] = []
   readonly body: Code = []
-  private next = 4 // after the four parameters
+  readonly src: number
+  readonly stride: number
+  readonly table: number
+  readonly out: number
+  private next: number
+
+  constructor(first = 0) {
+    this.src = first + SRC
+    this.stride = first + STRIDE
+    this.table = first + TABLE
+    this.out = first + OUT
+    this.next = first + 4 // after the four parameters
+  }
 
   /** Evaluates `expr` into a fresh v128 local; returns its index. */
   readonly let_ = (expr: Code): number => {

@@ -75,6 +75,7 @@ import {
   vload,
 } from './asm'
 import type { HuffmanCodes } from '../huffman'
+import { BlockFunc } from './block-kernel'
 import type { WasmMemory } from './asm'
 import { ZIGZAG_TABLE } from './islow16-kernel'
 
@@ -93,7 +94,12 @@ export const MAX_BLOCK_BYTES = 420
  * and returns the address after the last; pending bits stay in the state. `coef` is a 128-byte scratch block.
  * `dctFn` is the function index of the DCT + quantize kernel (`block(src, stride, table, out)`).
  */
-export function huffmanBlocksFunc(name: string, dctFn: number, natural = false): FuncDef {
+export function huffmanBlocksFunc(
+  name: string,
+  dctFn: number,
+  natural = false,
+  inlineDct?: (f: BlockFunc) => void,
+): FuncDef {
   const PLAN = 0,
     N = 1,
     STATE = 2,
@@ -206,12 +212,34 @@ export function huffmanBlocksFunc(name: string, dctFn: number, natural = false):
     i64or(i64shl(bits16(2), i64c(32n)), i64shl(bits16(3), i64c(48n))),
   )
 
-  // With `natural`, the DCT kernel leaves natural order and returns the zigzag non-zero map itself.
-  const dctCall = call(dctFn, g(s), load32(g(PLAN), 4), load32(g(PLAN), 8), g(COEF))
+  // With `natural`, the DCT kernel leaves natural order and returns the zigzag non-zero map itself. With
+  // `inlineDct` its body is generated into this function's loop instead of called: the call's prologue goes,
+  // and V8 materializes the DCT's v128 constants once per call of this function, not once per block.
+  let dctCall = call(dctFn, g(s), load32(g(PLAN), 4), load32(g(PLAN), 8), g(COEF))
+  if (inlineDct) {
+    const f = new BlockFunc(next)
+    inlineDct(f)
+    locals.push(I32, I32, I32, I32, ...f.locals)
+    next += 4 + f.locals.length
+    dctCall = [
+      ...g(s),
+      ...set(f.src),
+      ...load32(g(PLAN), 4),
+      ...set(f.stride),
+      ...load32(g(PLAN), 8),
+      ...set(f.table),
+      ...g(COEF),
+      ...set(f.out),
+      ...f.body,
+    ]
+  }
   const coefAt = (k: Code): Code =>
     natural ? i32add(g(COEF), load8u(k, ZIGZAG_TABLE)) : i32add(g(COEF), i32shl(k, i32c(1)))
+  // Inlined, the DCT runs for dummy blocks too (on whatever is at address 0; the result is not used): code
+  // that runs on every iteration lets V8 hoist the DCT's constants out of the loop.
+  const dct: Code = natural ? [...dctCall, ...set(mask)] : drop(dctCall)
   const real: Code = [
-    ...(natural ? [...dctCall, ...set(mask)] : drop(dctCall)),
+    ...(inlineDct ? [] : dct),
     // DC: difference to the component's last DC.
     ...load16s(g(COEF), 0),
     ...set(e),
@@ -266,6 +294,7 @@ export function huffmanBlocksFunc(name: string, dctFn: number, natural = false):
       [...load32(g(PLAN), 0), ...set(s)],
       [...load32(g(PLAN), 12), ...set(huff)],
       [...load32(g(PLAN), 16), ...set(slot)],
+      inlineDct ? dct : [],
       ifThen(i32eqz(g(s)), dummy, real),
       [...i32add(g(PLAN), i32c(PLAN_ENTRY_BYTES)), ...set(PLAN)],
       brIf([...i32sub(g(N), i32c(1)), ...tee(N)], 0),

@@ -72,11 +72,7 @@ import {
   F_2_053,
   F_2_562,
   F_3_072,
-  OUT,
   returnLastNonZero,
-  SRC,
-  STRIDE,
-  TABLE,
 } from './block-kernel'
 
 /** Bytes per table: corr and reciprocal as u16[64], 2^(32 - shift) as i32[64] (natural order). */
@@ -101,6 +97,12 @@ export const ZIGZAG_TABLE = 128
  */
 export function islow16Func(name = 'block', natural = false): FuncDef {
   const f = new BlockFunc()
+  islow16Body(f, natural)
+  return f.def(name, natural ? I64 : I32)
+}
+
+/** The body of islow16Func into `f` (a function's, or inlined: see BlockFunc), leaving its result on the stack. */
+export function islow16Body(f: BlockFunc, natural: boolean): void {
   const { let_, body } = f
   const g = get
   const add = (a: number, b: number): Code => i16x8add(g(a), g(b))
@@ -182,23 +184,23 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
   }
 
   const rows: number[] = []
-  for (let r = 0; r < 8; r++) rows.push(let_(vload8x8u(i32add(g(SRC), i32mul(g(STRIDE), i32c(r))), 0)))
+  for (let r = 0; r < 8; r++) rows.push(let_(vload8x8u(i32add(g(f.src), i32mul(g(f.stride), i32c(r))), 0)))
   const p1 = dct1d(transpose(rows), 1)
   const p2 = dct1d(transpose(p1), 2) // p2[v] = coefficient row v (lanes = u), natural order
 
   const q: number[] = []
   for (let v = 0; v < 8; v++) {
     const s = let_(i16x8shrS(g(p2[v]), 15))
-    const a = let_(i16x8add(i16x8abs(g(p2[v])), vload(g(TABLE), v * 16)))
-    const recip = let_(vload(g(TABLE), 128 + v * 16))
+    const a = let_(i16x8add(i16x8abs(g(p2[v])), vload(g(f.table), v * 16)))
+    const recip = let_(vload(g(f.table), 128 + v * 16))
     // p = (a * recip) >> 16 in i32 lanes, then (p * 2^(32 - shift)) >> 16 = p >> (shift - 16).
     const half = (ext: (x: Code, y: Code) => Code, at: number): Code =>
-      i32x4shrU(i32x4mul(i32x4shrU(ext(g(a), g(recip)), 16), vload(g(TABLE), at)), 16)
+      i32x4shrU(i32x4mul(i32x4shrU(ext(g(a), g(recip)), 16), vload(g(f.table), at)), 16)
     const t = i16x8narrow(half(i32x4extmulLowU16, 256 + v * 32), half(i32x4extmulHighU16, 272 + v * 32))
     q.push(let_(i16x8sub(vxor(t, g(s)), g(s))))
     // Stored as soon as it is made: the store orders the next row's table loads after it, so V8 cannot hoist
     // all 32 of them to the top (where they would sit in spilled registers through the whole DCT).
-    if (natural) body.push(...vstore(g(OUT), g(q[v]), v * 16))
+    if (natural) body.push(...vstore(g(f.out), g(q[v]), v * 16))
   }
 
   if (natural) {
@@ -234,7 +236,7 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
         i64c(-1n),
       ),
     )
-    return f.def(name, I64)
+    return
   }
 
   // Zigzag: output vector j gathers ZIGZAG[8j..8j+7] from the rows it touches, one shuffle per extra row.
@@ -257,12 +259,11 @@ export function islow16Func(name = 'block', natural = false): FuncDef {
       acc = let_(shuffle8(g(acc >= 0 ? acc : q[row]), g(q[row]), lanes))
     }
     zz.push(acc)
-    body.push(...vstore(g(OUT), g(acc), j * 16))
+    body.push(...vstore(g(f.out), g(acc), j * 16))
   }
 
   // Result: zigzag index of the last non-zero coefficient (-1 if none).
   returnLastNonZero(f, (j) => g(zz[j]))
-  return f.def(name, I32)
 }
 
 /**

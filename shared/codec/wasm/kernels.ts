@@ -8,7 +8,7 @@ import { module, type WasmMemory } from './asm'
 import { rgb420Func, rgb444Func } from './color-kernel'
 import { huffmanBlocksFunc } from './huffman-kernel'
 import { islowFunc, kernelTable } from './islow-kernel'
-import { ZIGZAG_TABLE, islow16Func, islow16Table } from './islow16-kernel'
+import { ZIGZAG_TABLE, islow16Body, islow16Func, islow16Table } from './islow16-kernel'
 import { ZIGZAG } from '../tables'
 import { rawDivisor, reciprocal } from '../quantize'
 import type { DctMethod } from '../types'
@@ -104,7 +104,7 @@ export function codecKernels(): CodecKernels | null {
         rgb444Func(),
         rgb420Func(),
         islow16Func('blockNatural', true),
-        huffmanBlocksFunc('encodeBlocks', 4, true),
+        huffmanBlocksFunc('encodeBlocks', 4, true, (f) => islow16Body(f, true)),
         huffmanBlocksFunc('encodeBlocksFast', 1),
         rgb444Func('rgba444', 4),
         rgb420Func('rgba420', 4),
