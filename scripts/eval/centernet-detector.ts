@@ -11,6 +11,7 @@ import { loadBackendPackage } from '../common/backend-package'
 import { verifyCenterNetCache } from './centernet-model'
 import type { Detection, Detector } from './detector'
 import { iou } from './detection-metric'
+import { letterboxGeometry, letterboxTensor, unletterbox } from './letterbox'
 import { BENCHMARK, checkRgbFrame, localModelUrl, type Tf, wasmTf } from './tfjs-wasm'
 
 type GraphModel = import('@tensorflow/tfjs-converter').GraphModel
@@ -62,25 +63,14 @@ export class CenterNetDetector implements Detector {
     checkRgbFrame(img)
     const { width: w, height: h } = img
     const tf = this.tf
-    // letterbox: one scale for both axes, the scaled frame centred in the square
-    const s = Math.min(INPUT / w, INPUT / h)
-    const nw = Math.round(w * s)
-    const nh = Math.round(h * s)
-    const dx = Math.floor((INPUT - nw) / 2)
-    const dy = Math.floor((INPUT - nh) / 2)
-    // the exact scales of the rounded size, to map boxes back
-    const sx = nw / w
-    const sy = nh / h
-    const out = tf.tidy(() => {
-      const frame = tf.cast(tf.tensor3d(img.data, [h, w, 3], 'int32'), 'float32')
-      const scaled = tf.image.resizeBilinear(frame, [nh, nw], false, true)
-      const input = tf.pad(scaled, [
-        [dy, INPUT - nh - dy],
-        [dx, INPUT - nw - dx],
-        [0, 0],
-      ])
-      return this.model.execute(tf.expandDims(input, 0), OUTPUT) as import('@tensorflow/tfjs-core').Tensor
-    })
+    const g = letterboxGeometry(w, h, INPUT)
+    const out = tf.tidy(
+      () =>
+        this.model.execute(
+          tf.expandDims(letterboxTensor(tf, img, g), 0),
+          OUTPUT,
+        ) as import('@tensorflow/tfjs-core').Tensor,
+    )
     let rows: Float32Array
     try {
       if (out.shape.length !== 3 || out.shape[2] !== ROW)
@@ -97,11 +87,7 @@ export class CenterNetDetector implements Detector {
       const cls = COCO_CLASSES[k]
       if (!Number.isInteger(k) || cls === undefined)
         throw new Error(`CenterNet: class index ${k} is not one of the 80 COCO classes; is the model the pinned one?`)
-      // input pixels -> frame pixels, clipped to the frame
-      const x1 = Math.max(0, Math.min(w, (rows[r] - dx) / sx))
-      const y1 = Math.max(0, Math.min(h, (rows[r + 1] - dy) / sy))
-      const x2 = Math.max(0, Math.min(w, (rows[r + 2] - dx) / sx))
-      const y2 = Math.max(0, Math.min(h, (rows[r + 3] - dy) / sy))
+      const [x1, y1, x2, y2] = unletterbox(g, w, h, rows[r], rows[r + 1], rows[r + 2], rows[r + 3])
       if (x2 <= x1 || y2 <= y1) continue
       found.push({ bbox: [x1, y1, x2 - x1, y2 - y1], class: cls, score })
     }

@@ -13,6 +13,7 @@ import type { RawImage } from '../../shared/codec/types'
 import { loadBackendPackage } from '../common/backend-package'
 import { COCO_CLASSES, nmsPerClass } from './centernet-detector'
 import type { Detection, Detector } from './detector'
+import { letterboxGeometry, letterboxTensor, unletterbox } from './letterbox'
 import { verifyNanoDetCache } from './nanodet-model'
 import { BENCHMARK, checkRgbFrame, localModelUrl, type Tf, wasmTf } from './tfjs-wasm'
 
@@ -66,23 +67,10 @@ export class NanoDetDetector implements Detector {
     checkRgbFrame(img)
     const { width: w, height: h } = img
     const tf = this.tf
-    // letterbox as nanodet's warp does with keep_ratio: one scale, the scaled frame centred, black around it
-    const s = Math.min(INPUT / w, INPUT / h)
-    const nw = Math.round(w * s)
-    const nh = Math.round(h * s)
-    const dx = Math.floor((INPUT - nw) / 2)
-    const dy = Math.floor((INPUT - nh) / 2)
-    const sx = nw / w
-    const sy = nh / h
+    // letterboxed as nanodet's warp does with keep_ratio
+    const g = letterboxGeometry(w, h, INPUT)
     const outs = tf.tidy(() => {
-      const frame = tf.cast(tf.tensor3d(img.data, [h, w, 3], 'int32'), 'float32')
-      const scaled = tf.image.resizeBilinear(frame, [nh, nw], false, true)
-      const boxed = tf.pad(scaled, [
-        [dy, INPUT - nh - dy],
-        [dx, INPUT - nw - dx],
-        [0, 0],
-      ])
-      const bgr = tf.reverse(boxed, 2)
+      const bgr = tf.reverse(letterboxTensor(tf, img, g), 2)
       const norm = tf.div(tf.sub(bgr, tf.tensor1d(BGR_MEAN)), tf.tensor1d(BGR_STD))
       const nchw = tf.expandDims(tf.transpose(norm, [2, 0, 1]), 0)
       return this.model.execute(
@@ -120,13 +108,17 @@ export class NanoDetDetector implements Detector {
             expectedDistances(edges, cell * EDGES, dist)
             decoded = true
           }
-          // input pixels -> frame pixels, clipped to the frame
           const cx = ((cell % grid) + 0.5) * l.stride
           const cy = (Math.floor(cell / grid) + 0.5) * l.stride
-          const x1 = Math.max(0, Math.min(w, (cx - dist[0] * l.stride - dx) / sx))
-          const y1 = Math.max(0, Math.min(h, (cy - dist[1] * l.stride - dy) / sy))
-          const x2 = Math.max(0, Math.min(w, (cx + dist[2] * l.stride - dx) / sx))
-          const y2 = Math.max(0, Math.min(h, (cy + dist[3] * l.stride - dy) / sy))
+          const [x1, y1, x2, y2] = unletterbox(
+            g,
+            w,
+            h,
+            cx - dist[0] * l.stride,
+            cy - dist[1] * l.stride,
+            cx + dist[2] * l.stride,
+            cy + dist[3] * l.stride,
+          )
           if (x2 <= x1 || y2 <= y1) continue
           found.push({ bbox: [x1, y1, x2 - x1, y2 - y1], class: COCO_CLASSES[c], score })
         }
