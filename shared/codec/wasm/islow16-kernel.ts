@@ -5,11 +5,14 @@
  *   columns). Sums stay in i16 (8-bit samples keep every one within ±32768); each rotation is one
  *   i32x4.dot_i16x8_s on interleaved pairs with pre-combined 13-bit constants, e.g. z1 = (tmp12 + tmp13) *
  *   F_0_541; out2 = z1 + tmp13 * F_0_765 becomes tmp13 * (F_0_541 + F_0_765) + tmp12 * F_0_541, exact in i32,
- *   then descaled and narrowed back. Quantization: sign(x) * (p >> (shift - 16)) with p = ((|x| + corr) *
- *   recip) >> 16 from extending multiplies into i32 lanes (islow divisors are >= 8, so the shift is >= 18 and
- *   every factor fits u16); the per-lane shift is an i32 multiply: (p * 2^(32-shift)) >> 16 = floor(p /
- *   2^(shift-16)) exactly (p < 2^16 and 2^(32-shift) <= 2^14: the product stays below 2^30). The zigzag reorder is a
- *   chain of byte shuffles per output vector instead of 64 scalar moves.
+ *   then descaled and narrowed back. Quantization: sign(x) * floor((|x| + corr) * recip / 2^shift) with two
+ *   i32x4.dot_i16x8_s (one pmaddwd each, where extending multiplies cost V8 three instructions and i32x4.mul is
+ *   slow): X = a * recip as the dot of (a, a) with (recip >> 1, recip - (recip >> 1)), then X's high half
+ *   p = floor(X / 2^16) times 2^(32-shift) as the dot of (X low, X high) with (0, 2^(32-shift)), and >> 16.
+ *   Exact because every factor fits i16: a = |x| + corr <= 8192 + 1021 (islow outputs are 8x a DCT whose
+ *   largest coefficient is 1024; corr <= divisor / 2 + 1), recip <= 65534 (checked by islow16Table), so
+ *   0 <= X < 2^31 and p < 2^15; islow divisors are >= 8, so the shift is >= 18 and 2^(32-shift) <= 2^14. The
+ *   zigzag reorder is a chain of byte shuffles per output vector instead of 64 scalar moves.
  * Same signature and result as islow-kernel.ts's `block`: zigzag i16 to `out`, returns the zigzag index of the
  * last non-zero coefficient (-1 if none). Pure code generation.
  */
@@ -33,10 +36,7 @@ import {
   i32x4add,
   i32x4const,
   i32x4dot16,
-  i32x4mul,
   i32x4shrU,
-  i32x4extmulHighU16,
-  i32x4extmulLowU16,
   i32x4shrS,
   shuffle8,
   vload,
@@ -75,8 +75,8 @@ import {
   returnLastNonZero,
 } from './block-kernel'
 
-/** Bytes per table: corr and reciprocal as u16[64], 2^(32 - shift) as i32[64] (natural order). */
-export const ISLOW16_TABLE_BYTES = 512
+/** Bytes per table: corr as u16[64], reciprocal halves as i16[128], 2^(32 - shift) << 16 as i32[64] (natural order). */
+export const ISLOW16_TABLE_BYTES = 640
 
 const lanes16 = (pairs: number[]): number[] => pairs.flatMap((l) => [l * 2, l * 2 + 1])
 const LO16 = lanes16([0, 8, 1, 9, 2, 10, 3, 11])
@@ -192,11 +192,16 @@ export function islow16Body(f: BlockFunc, natural: boolean): void {
   for (let v = 0; v < 8; v++) {
     const s = let_(i16x8shrS(g(p2[v]), 15))
     const a = let_(i16x8add(i16x8abs(g(p2[v])), vload(g(f.table), v * 16)))
-    const recip = let_(vload(g(f.table), 128 + v * 16))
-    // p = (a * recip) >> 16 in i32 lanes, then (p * 2^(32 - shift)) >> 16 = p >> (shift - 16).
-    const half = (ext: (x: Code, y: Code) => Code, at: number): Code =>
-      i32x4shrU(i32x4mul(i32x4shrU(ext(g(a), g(recip)), 16), vload(g(f.table), at)), 16)
-    const t = i16x8narrow(half(i32x4extmulLowU16, 256 + v * 32), half(i32x4extmulHighU16, 272 + v * 32))
+    // X = a * recip (lanes (a, a) · (recip halves)), then (X >> 16) * 2^(32 - shift) >> 16 = X >> shift.
+    const half = (lanes: number[], at: number): Code =>
+      i32x4shrU(
+        i32x4dot16(
+          i32x4dot16(shuffle8(g(a), g(a), lanes16(lanes)), vload(g(f.table), at)),
+          vload(g(f.table), at + 256),
+        ),
+        16,
+      )
+    const t = i16x8narrow(half([0, 0, 1, 1, 2, 2, 3, 3], 128 + v * 32), half([4, 4, 5, 5, 6, 6, 7, 7], 144 + v * 32))
     q.push(let_(i16x8sub(vxor(t, g(s)), g(s))))
     // Stored as soon as it is made: the store orders the next row's table loads after it, so V8 cannot hoist
     // all 32 of them to the top (where they would sit in spilled registers through the whole DCT).
@@ -267,19 +272,20 @@ export function islow16Body(f: BlockFunc, natural: boolean): void {
 }
 
 /**
- * A quantizer's kernel table from compute_reciprocal triples [reciprocal, correction, shift]: corr and
- * reciprocal as u16[64], then 2^(32 - shift) as i32[64] (natural order).
+ * A quantizer's kernel table from compute_reciprocal triples [reciprocal, correction, shift] (natural order):
+ * corr as u16[64]; the reciprocal as i16 pairs (recip >> 1, the rest); 2^(32 - shift) in the high half of
+ * i32[64] (the dot products' second factors, see the header).
  */
 export function islow16Table(recips: ArrayLike<readonly [number, number, number]>): Uint16Array {
   const t = new Uint16Array(ISLOW16_TABLE_BYTES / 2)
-  const scale = new DataView(t.buffer, 256, 256)
   for (let i = 0; i < 64; i++) {
     const [fq, c, r] = recips[i]
-    if (r < 18 || r > 30 || fq > 0xffff || c > 0xffff)
+    if (r < 18 || r > 30 || fq > 0xfffe || c > 0x7fff)
       throw new Error('islow 16-bit kernel: divisor out of range (islow divisors are 8..2040)')
     t[i] = c
-    t[64 + i] = fq
-    scale.setInt32(4 * i, 2 ** (32 - r), true)
+    t[64 + 2 * i] = fq >> 1
+    t[64 + 2 * i + 1] = fq - (fq >> 1)
+    t[192 + 2 * i + 1] = 2 ** (32 - r)
   }
   return t
 }

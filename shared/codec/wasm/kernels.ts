@@ -23,7 +23,7 @@ declare const WebAssembly: {
  * Callers place tables and buffers above.
  */
 export const KERNEL_RESERVED = 256
-/** Bytes per quantization table in kernel memory: the larger of islow16Table's and kernelTable's (corr, recip, 2^(32-shift) as i32[64] each). */
+/** Bytes per quantization table in kernel memory: the larger of islow16Table's (640) and kernelTable's (corr, recip, 2^(32-shift) as i32[64] each: 768). */
 export const KERNEL_TABLE_BYTES = 768
 
 export interface CodecKernels {
