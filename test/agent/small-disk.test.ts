@@ -111,7 +111,10 @@ t.test('a start on a disk full to the last byte comes up and delivers the backlo
   )
   const drained = Date.now() + 30000
   while (bufferedSeqs(dbFile).length > 0 && Date.now() < drained) await new Promise((r) => setTimeout(r, 100))
-  t.same(bufferedSeqs(dbFile), [], 'and removed from the buffer although the disk is still full')
+  const stuck = bufferedSeqs(dbFile)
+  t.same(stuck, [], 'and removed from the buffer although the disk is still full')
+  // A rare CI failure left one delivered backlog frame buffered with nothing logged: keep the agent's log then.
+  if (stuck.length) t.comment(`still buffered: ${stuck.join(', ')}; agent log:\n${agent.output().slice(-6000)}`)
   t.notMatch(agent.output(), /cannot remove delivered seq/, 'no removal failed')
   fs.rmSync(join(disk, 'filler'))
   const last = Math.max(...backlog)
