@@ -7,12 +7,11 @@
  * map rows back to frame pixels, name the class, drop low scores, and a per-class NMS.
  */
 import type { RawImage } from '../../shared/codec/types'
-import { loadBackendPackage } from '../common/backend-package'
 import { verifyCenterNetCache } from './centernet-model'
 import type { Detection, Detector } from './detector'
 import { iou } from './detection-metric'
 import { letterboxGeometry, letterboxTensor, unletterbox } from './letterbox'
-import { BENCHMARK, checkRgbFrame, localModelUrl, type Tf, wasmTf } from './tfjs-wasm'
+import { checkRgbFrame, loadCachedGraphModel, type Tf } from './tfjs-wasm'
 
 type GraphModel = import('@tensorflow/tfjs-converter').GraphModel
 
@@ -51,10 +50,7 @@ export class CenterNetDetector implements Detector {
   ) {}
 
   static async load(opts: CenterNetOptions = {}): Promise<CenterNetDetector> {
-    const tf = await wasmTf() // first, so a device install hears about the missing package, not the cache
-    const dir = verifyCenterNetCache(opts.modelDir)
-    const tfc = loadBackendPackage<typeof import('@tensorflow/tfjs-converter')>('@tensorflow/tfjs-converter', BENCHMARK)
-    const model = await tfc.loadGraphModel(localModelUrl(tf, dir, 'centernet.json'))
+    const { tf, model } = await loadCachedGraphModel(() => verifyCenterNetCache(opts.modelDir), 'centernet.json')
     return new CenterNetDetector(tf, model, opts.minScore ?? 0.5, opts.nmsIou ?? 0.5)
   }
 

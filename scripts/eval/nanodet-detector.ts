@@ -10,12 +10,11 @@
  * 100 boxes. Only the score threshold is ours: 0.5, the metric's, as for the other detectors.
  */
 import type { RawImage } from '../../shared/codec/types'
-import { loadBackendPackage } from '../common/backend-package'
 import { COCO_CLASSES, nmsPerClass } from './centernet-detector'
 import type { Detection, Detector } from './detector'
 import { letterboxGeometry, letterboxTensor, unletterbox } from './letterbox'
 import { verifyNanoDetCache } from './nanodet-model'
-import { BENCHMARK, checkRgbFrame, localModelUrl, type Tf, wasmTf } from './tfjs-wasm'
+import { checkRgbFrame, loadCachedGraphModel, type Tf } from './tfjs-wasm'
 
 type GraphModel = import('@tensorflow/tfjs-converter').GraphModel
 type Tensor = import('@tensorflow/tfjs-core').Tensor
@@ -55,10 +54,7 @@ export class NanoDetDetector implements Detector {
   ) {}
 
   static async load(opts: NanoDetOptions = {}): Promise<NanoDetDetector> {
-    const tf = await wasmTf() // first, so a device install hears about the missing package, not the cache
-    const dir = verifyNanoDetCache(opts.modelDir)
-    const tfc = loadBackendPackage<typeof import('@tensorflow/tfjs-converter')>('@tensorflow/tfjs-converter', BENCHMARK)
-    const model = await tfc.loadGraphModel(localModelUrl(tf, dir, 'nanodet.json'))
+    const { tf, model } = await loadCachedGraphModel(() => verifyNanoDetCache(opts.modelDir), 'nanodet.json')
     return new NanoDetDetector(tf, model, opts.minScore ?? 0.5)
   }
 

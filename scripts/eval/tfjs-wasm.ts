@@ -88,3 +88,18 @@ export function checkRgbFrame(img: import('../../shared/codec/types').RawImage):
       `detector: ${img.width}x${img.height} rgb needs ${img.width * img.height * 3} bytes, got ${img.data.length}`,
     )
 }
+
+/**
+ * A detector's graph model from its pinned cache: the wasm backend first (so a device install hears about the
+ * missing package, not the cache), then the cache checked against its pins (`verify` returns the folder), then
+ * the model file `json` loaded through the local router.
+ */
+export async function loadCachedGraphModel(
+  verify: () => string,
+  json: string,
+): Promise<{ tf: Tf; model: import('@tensorflow/tfjs-converter').GraphModel }> {
+  const tf = await wasmTf()
+  const dir = verify()
+  const tfc = loadBackendPackage<typeof import('@tensorflow/tfjs-converter')>('@tensorflow/tfjs-converter', BENCHMARK)
+  return { tf, model: await tfc.loadGraphModel(localModelUrl(tf, dir, json)) }
+}
