@@ -11,6 +11,11 @@
  * the in-process receiver only). BENCH_MODE=drain: each consumer first subscribes with a persistent
  * session and goes away, the frames are queued at the broker, and the clock runs from its reconnect until the last
  * frame is in: a backlog drained after an outage, with no publisher in the timed window for either consumer.
+ *
+ * The receiver rows also print this process's CPU time per frame over the timed window (the publishers are a
+ * child process): on a loaded machine it moves less than frames/s. BENCH_BASELINE=<another build's
+ * dist/scripts/backend/receive/receiver.js> adds that build's receiver as a row, run in the same rounds,
+ * interleaved with this one: a before/after comparison a noisy machine cannot skew one way.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -29,6 +34,14 @@ const DRAIN = process.env.BENCH_MODE === 'drain'
 const MODEL = packagePath('config', 'models', 'fmnist-cnn.onnx')
 /** BENCH_ONLY=sub,receive,model runs a subset (e.g. to profile one consumer); the ratios need `sub`. */
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'sub,receive,model').split(','))
+const BASELINE = process.env.BENCH_BASELINE
+
+type StartReceiver = typeof startReceiver
+interface Round {
+  rate: number
+  /** CPU time of this process per frame, microseconds (receivers only). */
+  cpuUs?: number
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'deepn-bench-receive-'))
@@ -45,24 +58,37 @@ async function main(): Promise<void> {
     console.log(
       `receiver benchmark (${DRAIN ? 'drain a queued backlog' : 'live publishers'}): ${FRAMES} frames of ${(body.length / 1024).toFixed(1)} KiB (640x480), ${ROUNDS} rounds, tmp dir ${dir}`,
     )
-    const results: Record<string, number[]> = {
+    const baseline: StartReceiver | undefined = BASELINE
+      ? require(path.resolve(BASELINE)).startReceiver // another build's compiled receiver, named at run time
+      : undefined
+    const results: Record<string, Round[]> = {
       'mosquitto_sub > /dev/null': [],
       'deepn receive': [],
+      'deepn receive (baseline)': [],
       'deepn receive --model': [],
+      'deepn receive --model (base)': [],
     }
     for (let r = 0; r < ROUNDS; r++) {
       if (ONLY.has('sub')) results['mosquitto_sub > /dev/null'].push(await roundMosquittoSub(url, port, body, r))
-      if (ONLY.has('receive'))
-        results['deepn receive'].push(await roundReceiver(url, body, path.join(dir, `ds-${r}`), r, false))
-      if (ONLY.has('model'))
-        results['deepn receive --model'].push(await roundReceiver(url, body, path.join(dir, `dsm-${r}`), r, true))
+      for (const withModel of [false, true]) {
+        if (!ONLY.has(withModel ? 'model' : 'receive')) continue
+        const name = withModel ? 'deepn receive --model' : 'deepn receive'
+        const ds = (tag: string): string => path.join(dir, `ds${withModel ? 'm' : ''}-${tag}${r}`)
+        // Alternate which build goes first, so neither always meets the other's leftovers (page cache, dirty data).
+        const runs: [string, StartReceiver, string][] = [[name, startReceiver, 'this']]
+        if (baseline) runs.push([withModel ? `${name} (base)` : `${name} (baseline)`, baseline, 'base'])
+        if (r % 2 === 1) runs.reverse()
+        for (const [row, start, tag] of runs)
+          results[row].push(await roundReceiver(start, url, body, ds(tag), `${r}${tag}`, withModel))
+      }
     }
-    const base = median(results['mosquitto_sub > /dev/null'])
+    const base = median(results['mosquitto_sub > /dev/null'].map((x) => x.rate))
     for (const [name, xs] of Object.entries(results)) {
       if (xs.length === 0) continue
-      const m = median(xs)
+      const m = median(xs.map((x) => x.rate))
+      const cpu = xs[0].cpuUs === undefined ? '' : `  CPU ${median(xs.map((x) => x.cpuUs ?? 0)).toFixed(0)} us/frame`
       console.log(
-        `${name.padEnd(28)} median ${m.toFixed(1)} frames/s  (${xs.map((x) => x.toFixed(1)).join(', ')})  ratio ${(m / base).toFixed(2)}`,
+        `${name.padEnd(28)} median ${m.toFixed(1)} frames/s  (${xs.map((x) => x.rate.toFixed(1)).join(', ')})  ratio ${(m / base).toFixed(2)}${cpu}`,
       )
     }
   } finally {
@@ -77,7 +103,7 @@ async function main(): Promise<void> {
  */
 const rate = (first: number, last: number): number => (FRAMES - 1) / ((last - first) / 1000)
 
-async function roundMosquittoSub(url: string, port: number, body: Buffer, round: number): Promise<number> {
+async function roundMosquittoSub(url: string, port: number, body: Buffer, round: number): Promise<Round> {
   const common = ['-p', String(port), '-h', '127.0.0.1', '-q', '1', '-t', `bench${round}/+/frames`]
   const persistent = ['-c', '-i', `bench-sub-${round}`]
   if (DRAIN) {
@@ -102,16 +128,17 @@ async function roundMosquittoSub(url: string, port: number, body: Buffer, round:
     .split('\n')
     .map((l) => Number(l) * 1000)
   if (times.length !== FRAMES) throw new Error(`mosquitto_sub printed ${times.length} of ${FRAMES} frames`)
-  return rate(times[0], times[times.length - 1])
+  return { rate: rate(times[0], times[times.length - 1]) }
 }
 
 async function roundReceiver(
+  start: StartReceiver,
   url: string,
   body: Buffer,
   out: string,
-  round: number,
+  round: string,
   withModel: boolean,
-): Promise<number> {
+): Promise<Round> {
   const prefix = `bench${round}${withModel ? 'm' : ''}`
   const options = {
     url,
@@ -123,16 +150,18 @@ async function roundReceiver(
     model: withModel ? MODEL : undefined,
   }
   if (DRAIN) {
-    const first = await startReceiver(options) // subscribed with a persistent session, then gone
+    const first = await start(options) // subscribed with a persistent session, then gone
     await first.subscribed
     await first.close()
     await publishAll(url, prefix, body)
   }
-  const rx = await startReceiver(options)
+  const rx = await start(options)
   // From the first frame's arrival (not its storing: a batch stores many at once) to the last one stored.
   let first: number | undefined
+  let cpu0 = process.cpuUsage()
   rx.once('received', () => {
     first = performance.now()
+    cpu0 = process.cpuUsage()
   })
   let stored = 0
   let last = 0
@@ -149,8 +178,9 @@ async function roundReceiver(
     await publishAll(url, prefix, body)
   }
   await done
+  const cpu = process.cpuUsage(cpu0)
   await rx.close()
-  return rate(first!, last)
+  return { rate: rate(first!, last), cpuUs: (cpu.user + cpu.system) / (FRAMES - 1) }
 }
 
 /** Two publishers, half the frames each, QoS 1, as fast as the broker takes them, in a child process. */
