@@ -199,6 +199,7 @@ export function detectMarkdown(points: readonly DetectPoint[], info: DetectRepor
       `| ${p.curve} | ${setting(p)} | ${kb(p.meanBytes)} | ${p.bpp.toFixed(3)} | ${p.precision.toFixed(4)} | ${p.recall.toFixed(4)} | ${p.f1.toFixed(4)} [${p.f1Low.toFixed(4)}, ${p.f1High.toFixed(4)}] | ${p.map.toFixed(4)} |`,
     )
   }
+  lines.push(...classTable(points))
   const x = info.crossCheck
   if (x) {
     lines.push(
@@ -209,6 +210,74 @@ export function detectMarkdown(points: readonly DetectPoint[], info: DetectRepor
   if (info.seconds !== undefined) lines.push('', `Run: ${points.length} settings in ${info.seconds.toFixed(0)} s.`)
   if (info.command) lines.push('', `Command: \`${info.command}\``)
   return `${lines.join('\n')}\n`
+}
+
+/** Classes with fewer reference boxes than this get no column: their F1 moves by whole tenths. */
+const MIN_CLASS_BOXES = 5
+const MAX_CLASS_COLUMNS = 5
+
+export interface ClassRow {
+  curve: string
+  target: number
+  /** The curve's cheapest setting whose F1 over all classes reaches the target. */
+  point: DetectPoint
+  /** F1 per class at that setting, for the classes `classColumns` picks. */
+  f1: Record<string, number>
+}
+
+/** The classes worth a column: the commonest in the reference (q100's counts), at least MIN_CLASS_BOXES boxes. */
+export function classColumns(points: readonly DetectPoint[]): string[] {
+  const ref = q100Point(points).classes ?? {}
+  return Object.entries(ref)
+    .map(([c, n]) => [c, n.tp + n.fn] as const)
+    .filter(([, boxes]) => boxes >= MIN_CLASS_BOXES)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, MAX_CLASS_COLUMNS)
+    .map(([c]) => c)
+}
+
+/**
+ * Which classes a curve gives up to reach an F1 target cheaply: for each curve and target, the cheapest setting
+ * whose pooled F1 reaches it (no interpolation: a real setting), and its F1 per class. Empty without per-class
+ * counts (a report redrawn from the CSV).
+ */
+export function classRows(points: readonly DetectPoint[], targets = [0.98, 0.95]): ClassRow[] {
+  const columns = classColumns(points)
+  if (columns.length === 0) return []
+  const rows: ClassRow[] = []
+  for (const target of targets) {
+    for (const curve of [...new Set(points.map((p) => p.curve))]) {
+      const reaching = points.filter((p) => p.curve === curve && p.f1 >= target && p.classes)
+      if (reaching.length === 0) continue
+      const point = reaching.reduce((a, b) => (b.meanBytes < a.meanBytes ? b : a))
+      const f1 = Object.fromEntries(
+        columns.map((c) => [c, prf(point.classes?.[c] ?? { tp: 0, fp: 0, fn: 0 }).f1] as const),
+      )
+      rows.push({ curve, target, point, f1 })
+    }
+  }
+  return rows
+}
+
+function classTable(points: readonly DetectPoint[]): string[] {
+  const rows = classRows(points)
+  if (rows.length === 0) return []
+  const columns = classColumns(points)
+  const boxes = (c: string): number => {
+    const n = q100Point(points).classes?.[c]
+    return n ? n.tp + n.fn : 0
+  }
+  return [
+    '',
+    `Per class: at each F1 target, each curve's cheapest setting whose F1 over all classes reaches it, and its F1 per class (reference boxes in brackets; classes with at least ${MIN_CLASS_BOXES}). A curve that reaches the target by giving up a rare class shows it here.`,
+    '',
+    `| F1 target | curve | setting | KB/frame | ${columns.map((c) => `${c} (${boxes(c)})`).join(' | ')} |`,
+    `|---|---|---|---|${columns.map(() => '---|').join('')}`,
+    ...rows.map(
+      (r) =>
+        `| ${r.target.toFixed(2)} | ${r.curve} | ${setting(r.point)} | ${kb(r.point.meanBytes)} | ${columns.map((c) => r.f1[c].toFixed(3)).join(' | ')} |`,
+    ),
+  ]
 }
 
 const CURVE_NAMES: Record<string, string> = { jpeg: 'JPEG Annex K (quality)', 'jpeg-opt': 'JPEG + optimal Huffman' }

@@ -9,7 +9,9 @@ import { join } from 'node:path'
 import type { EncodeOptions, RawImage, TableFile } from '../../shared/codec/types'
 import { rescaleTableFile } from '../../shared/deepn/table-file'
 import {
+  addClassCounts,
   bootstrapF1,
+  countsByClass,
   matchFrame,
   meanAveragePrecision,
   prf,
@@ -106,6 +108,8 @@ export interface DetectPoint {
   /** Whole file, mean over frames. */
   meanBytes: number
   bpp: number
+  /** Counts pooled per class (which class a table or map gives up); not kept in the CSV. */
+  classes?: Record<string, Counts>
 }
 
 export interface CrossCheck {
@@ -160,6 +164,7 @@ export async function detectSweep(
   const perSetting = settings.map(() => ({
     counts: [] as Counts[],
     frames: [] as { reference: Box[]; predicted: Box[] }[],
+    classes: new Map<string, Counts>(),
     bytes: 0,
     frameBytes: [] as number[],
   }))
@@ -229,6 +234,7 @@ export async function detectSweep(
       const m = matchFrame(reference, predicted)
       perSetting[si].counts.push({ tp: m.tp, fp: m.fp, fn: m.fn })
       perSetting[si].frames.push({ reference, predicted })
+      addClassCounts(perSetting[si].classes, countsByClass(reference, predicted))
     }
     n++
   }
@@ -256,6 +262,7 @@ export async function detectSweep(
       map: meanAveragePrecision(r.frames).map,
       meanBytes,
       bpp: (8 * meanBytes) / px,
+      classes: Object.fromEntries(r.classes),
     }
   })
   return {

@@ -66,6 +66,41 @@ export function matchFrame(
   return { tp, fp: pred.length - tp, fn: ref.length - tp, matches }
 }
 
+/**
+ * `matchFrame`'s counts split by class: a missed reference box counts against its own class, a wrong prediction
+ * against the class it claimed. Summed over classes they are the frame's counts.
+ */
+export function countsByClass(
+  reference: readonly Box[],
+  predicted: readonly Box[],
+  opts: MatchOptions = {},
+): Map<string, Counts> {
+  const out = new Map<string, Counts>()
+  const of = (c: string): Counts => {
+    let e = out.get(c)
+    if (!e) out.set(c, (e = { tp: 0, fp: 0, fn: 0 }))
+    return e
+  }
+  const minScore = opts.minScore ?? 0.5
+  for (const r of reference) if (r.score >= minScore) of(r.class).fn++
+  for (const m of matchFrame(reference, predicted, opts).matches) {
+    const e = of(m.class)
+    if (m.hit) {
+      e.tp++
+      e.fn--
+    } else e.fp++
+  }
+  return out
+}
+
+/** Adds `frame`'s per-class counts into `total`. */
+export function addClassCounts(total: Map<string, Counts>, frame: ReadonlyMap<string, Counts>): void {
+  for (const [c, n] of frame) {
+    const e = total.get(c)
+    total.set(c, e ? sumCounts([e, n]) : { ...n })
+  }
+}
+
 export function sumCounts(frames: readonly Counts[]): Counts {
   return frames.reduce((s, c) => ({ tp: s.tp + c.tp, fp: s.fp + c.fp, fn: s.fn + c.fn }), { tp: 0, fp: 0, fn: 0 })
 }

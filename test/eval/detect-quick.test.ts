@@ -102,6 +102,8 @@ t.test('quick detection sweep: q100 ~ reference, F1 falls with bytes, every outp
   t.ok(existsSync(join(dir, 'q-map.svg')))
   t.match(readFileSync(join(dir, 'q.md'), 'utf8'), /\| natural-deepn \| 0\.95 \|/)
   t.match(res.out, /Reference boxes per class: person \d+/, "the report gives mAP's per-class supports")
+  t.match(res.out, /\| F1 target \| curve \| setting \| KB\/frame \| person \(\d+\) \|/, 'and F1 per class')
+  t.match(res.out, /\| 0\.95 \| jpeg \| q\d+ \| [\d.]+ \| [01]\.\d{3} \|/, "standard JPEG's row at 0.95")
   t.match(res.out, /Decoder cross-check: \d+ encodings .* F1 /)
   // --save-frames: every encoded test frame, whose sizes are the bytes the report counted
   const saved = readdirSync(frames)

@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseTableFile } from '../../shared/codec/tables'
-import { bootstrapRatios, detectMarkdown, detectRatios } from '../../scripts/eval/detect-report'
+import { bootstrapRatios, classRows, detectMarkdown, detectRatios } from '../../scripts/eval/detect-report'
 import { detectCsv, detectSettings, parseDetectCsv, type DetectPoint } from '../../scripts/eval/detect-sweep'
 
 const pt = (curve: string, meanBytes: number, f1: number, extra: Partial<DetectPoint> = {}): DetectPoint => ({
@@ -65,6 +65,32 @@ t.test('markdown names the ratios and marks bounds; CSV round-trips', async (t) 
     points.map((p) => [p.curve, p.quality, p.scale, p.f1, p.meanBytes]),
   )
   t.throws(() => parseDetectCsv('curve,accuracy\n'), /not a deepn eval detect CSV/)
+})
+
+t.test('per class: each curve at its cheapest setting reaching the target, and what it gave up', async (t) => {
+  const c = (tp: number, fp: number, fn: number) => ({ tp, fp, fn })
+  // q100: 40 person boxes, 6 sports balls, 2 frisbees (too few for a column)
+  const ref = { person: c(40, 0, 0), 'sports ball': c(6, 0, 0), frisbee: c(2, 0, 0) }
+  const withClasses = points.map((p) => ({ ...p, classes: ref }))
+  // cand's cheapest setting reaching 0.95 (12 KB) keeps every person but loses half the balls
+  withClasses[6] = { ...withClasses[6], classes: { ...ref, 'sports ball': c(3, 0, 3) } }
+  const rows = classRows(withClasses)
+  const at = (curve: string, target: number) => rows.find((r) => r.curve === curve && r.target === target)!
+  t.equal(at('cand', 0.95).point.meanBytes, 12000, 'the cheapest setting at or above 0.95, not an interpolation')
+  t.same(at('cand', 0.95).f1, { person: 1, 'sports ball': 2 / 3 })
+  t.equal(at('jpeg', 0.98).point.quality, 60)
+  t.notOk(
+    rows.some((r) => 'frisbee' in r.f1),
+    'a class with 2 boxes gets no column',
+  )
+  const md = detectMarkdown(withClasses, { source: 's', testFrames: 't' })
+  t.match(md, /\| F1 target \| curve \| setting \| KB\/frame \| person \(40\) \| sports ball \(6\) \|/)
+  t.match(md, /\| 0\.95 \| cand \| ×2 \| 12\.0 \| 1\.000 \| 0\.667 \|/)
+  t.notMatch(
+    detectMarkdown(points, { source: 's', testFrames: 't' }),
+    /Per class/,
+    'no per-class counts (a CSV redraw): no table',
+  )
 })
 
 t.test("detectSettings: optimal-Huffman twins reuse their quality's pixels; duplicate ids are refused", async (t) => {

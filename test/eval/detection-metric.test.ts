@@ -1,6 +1,8 @@
 import t from 'tap'
 import {
+  addClassCounts,
   bootstrapF1,
+  countsByClass,
   iou,
   matchFrame,
   meanAveragePrecision,
@@ -49,6 +51,22 @@ t.test('matchFrame: same class, IoU >= 0.5, each reference used once, score thre
   t.same(matchFrame([box(0, 0, 10, 10)], [box(4, 0, 10, 10)], { iou: 0.4 }).tp, 1, 'threshold is an option')
   const self = matchFrame(ref, ref)
   t.same([self.tp, self.fp, self.fn], [2, 0, 0], 'the reference against itself: perfect, low scores left out')
+})
+
+t.test('countsByClass: a miss counts against its own class, a wrong label against the class it claimed', async (t) => {
+  const ref = [box(0, 0, 10, 10), box(100, 100, 10, 10, 'car'), box(50, 50, 10, 10, 'person', 0.4)]
+  const pred = [box(1, 0, 10, 10, 'person', 0.8), box(0, 0, 10, 10, 'person', 0.7), box(100, 100, 10, 10, 'truck')]
+  const by = countsByClass(ref, pred)
+  t.same(Object.fromEntries(by), {
+    person: { tp: 1, fp: 1, fn: 0 },
+    car: { tp: 0, fp: 0, fn: 1 },
+    truck: { tp: 0, fp: 1, fn: 0 },
+  })
+  t.same(sumCounts([...by.values()]), { tp: 1, fp: 2, fn: 1 }, "summed over classes: matchFrame's counts")
+  const total = new Map(by)
+  addClassCounts(total, countsByClass([box(0, 0, 10, 10, 'car')], []))
+  t.same(total.get('car'), { tp: 0, fp: 0, fn: 2 }, 'frames add up per class')
+  t.same(by.get('car'), { tp: 0, fp: 0, fn: 1 }, 'adding does not change the frame it came from')
 })
 
 t.test('prf: pooled precision, recall, F1; empty agreement is perfect', async (t) => {
