@@ -14,7 +14,7 @@
  *            copy); raspistill 9 (BMP piped in and joined, 3 each, then decoded RGB 3); files 10 (the file, up to
  *            3 for PPM, the decoder's RGBA 4 and the RGB 3; the images' own size counts, not width x height).
  *   encoder  samples = pixels x 1.5 (4:2:0, and always for rpicam's I420) or x 3 (4:4:4); per-row strips and
- *            kernel buffers (about 160 bytes per pixel column) and 2 MB of heap an encode grows into (measured on
+ *            kernel buffers (about 211 bytes per pixel column) and 2 MB of heap an encode grows into (measured on
  *            small frames); with `encoder.optimizeHuffman` every coefficient of the frame, 2 bytes per sample plus
  *            1 per block.
  *   output   JPEG bytes J = 0.6 per sample (the finest tables, IJG quality 100, on the noisy test pattern: 0.52 at
@@ -39,8 +39,11 @@ const CAPTURE_BYTES_PER_PIXEL: Record<AgentConfig['capture']['source'], number> 
 }
 /** JPEG bytes per sample at the finest tables (measured, see above). */
 export const JPEG_BYTES_PER_SAMPLE = 0.6
-/** Per pixel column: strips of one MCU row per component, the kernel's source rows and one row of blocks. */
-const ROW_BUFFER_BYTES_PER_COLUMN = 160
+/**
+ * Per pixel column: strips of one MCU row per component, the kernel's source rows, one row of blocks, and the islow
+ * kernel's coefficient slots for that row (3/8 of a block per column x 136 bytes: 51).
+ */
+const ROW_BUFFER_BYTES_PER_COLUMN = 211
 /** Heap an encode grows into whatever the frame size (about 1.5-2 MB measured at 256x256 and 640x480). */
 const ENCODER_FIXED_BYTES = 2 * MiB
 

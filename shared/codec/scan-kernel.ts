@@ -11,6 +11,7 @@ import type { FrameLayout } from './layout'
 import { createStripFiller } from './prepare'
 import type { DctMethod, RawImage } from './types'
 import {
+  COEF_SLOT_BYTES,
   HUFF_TABLE_BYTES,
   MAX_BLOCK_BYTES,
   PLAN_ENTRY_BYTES,
@@ -55,7 +56,8 @@ function scanMemory(layout: FrameLayout, blocksPerRow: number): ScanMemory {
   // Strips and source rows get slack: the colour kernels write up to 15 samples past a row and read 64 bytes past.
   const strips = layout.components.map((c) => take(c.stripWidth * c.stripHeight + 16))
   const src = take(layout.maxV * 8 * layout.width * 4 + 64)
-  const coef = take(128)
+  // One slot per block of an MCU row: the islow kernel transforms a whole run before coding it.
+  const coef = take(blocksPerRow * COEF_SLOT_BYTES)
   const state = take(STATE_BYTES)
   const plans: [number, number] = [take(blocksPerRow * PLAN_ENTRY_BYTES), take(blocksPerRow * PLAN_ENTRY_BYTES)]
   // The scan's bytes accumulate from `out` (last, so growing the memory extends it).

@@ -424,7 +424,7 @@ const SPECS = [
       "Frame memory budget in MiB; 0 = half the device's memory (RAM, or the cgroup limit such as the systemd unit's `MemoryMax` when smaller; the reported config shows the value in force). " +
       'A remote change whose frame memory estimate passes it (and grows it) is refused with the estimate and what to lower; a local configuration over it only logs a warning at start. ' +
       "The estimate (agent/pipeline/frame-memory.ts) is an upper one, per frame at the finest tables: the raw frame as the source holds it (bytes per pixel: `synthetic` 3, `rpicam` 4.5, `raspistill` 9, `files` 10, where the images' own size counts), " +
-      "the encoder's row buffers (160 B per pixel column, plus 2 MB) and, with `encoder.optimizeHuffman`, every coefficient (2 B per sample; samples = pixels x 1.5 at 4:2:0, x 3 at 4:4:4), " +
+      "the encoder's row buffers (211 B per pixel column, plus 2 MB) and, with `encoder.optimizeHuffman`, every coefficient (2 B per sample; samples = pixels x 1.5 at 4:2:0, x 3 at 4:4:4), " +
       "3x the JPEG while encoding (J = 0.6 B per sample) and `mqtt.inflight` x 2 JPEGs held until PUBACK (capped by `mqtt.maxPayloadBytes`). The agent's own baseline (about 40-60 MB) is not part of it.",
   },
 

@@ -6,6 +6,9 @@
  *   non-zero AC coefficient found with ctz (runs of zeros are skipped, not scanned) → codes into a 64-bit bit
  *   buffer; a full buffer goes out as 8 big-endian bytes at once unless one of them is 0xFF (checked for the
  *   whole word at once), in which case the bytes go out one by one with 0x00 stuffed after each 0xFF.
+ * With the DCT inlined (the islow path) this runs in two phases: DCT + quantize every block of the run into its
+ * own COEF_SLOT_BYTES slot, then Huffman-code them all. Each loop then keeps its own working set in registers
+ * (the DCT's v128 constants, the coder's bit buffer and pointers) instead of both competing in one loop body.
  * Produces the same bits as entropy.ts + bit-writer.ts (the reference and the fallback). Pure code generation.
  *
  * Memory the caller lays out (all 4-aligned):
@@ -88,10 +91,13 @@ export const STATE_BYTES = 32
 export const stateDcOffset = (c: number): number => 16 + 4 * c
 /** Worst case output bytes of one block: 16+11 bit DC, 63 x (16+10) bit AC, every byte stuffed. */
 export const MAX_BLOCK_BYTES = 420
+/** Bytes per block of the two-phase kernel's scratch: 64 natural-order i16 coefficients, then the i64 non-zero map. */
+export const COEF_SLOT_BYTES = 136
 
 /**
  * `encodeBlocks(plan, n, state, out, coef)`: codes `n` >= 1 blocks of `plan`, writes whole bytes from `out`
- * and returns the address after the last; pending bits stay in the state. `coef` is a 128-byte scratch block.
+ * and returns the address after the last; pending bits stay in the state. `coef` is a 128-byte scratch block,
+ * or with `inlineDct` n * COEF_SLOT_BYTES of scratch (one slot per block).
  * `dctFn` is the function index of the DCT + quantize kernel (`block(src, stride, table, out)`).
  */
 export function huffmanBlocksFunc(
@@ -213,33 +219,54 @@ export function huffmanBlocksFunc(
   )
 
   // With `natural`, the DCT kernel leaves natural order and returns the zigzag non-zero map itself. With
-  // `inlineDct` its body is generated into this function's loop instead of called: the call's prologue goes,
-  // and V8 materializes the DCT's v128 constants once per call of this function, not once per block.
-  let dctCall = call(dctFn, g(s), load32(g(PLAN), 4), load32(g(PLAN), 8), g(COEF))
+  // `inlineDct` its body is generated into a loop of its own ahead of the coding loop (phase 1): no call
+  // prologue per block, and V8 materializes the DCT's v128 constants once per call of this function.
+  const dctCall = call(dctFn, g(s), load32(g(PLAN), 4), load32(g(PLAN), 8), g(COEF))
+  let phase1: Code = []
   if (inlineDct) {
+    if (!natural) throw new Error('huffmanBlocksFunc: inlineDct needs natural (the slots hold the non-zero map)')
     const f = new BlockFunc(next)
     inlineDct(f)
     locals.push(I32, I32, I32, I32, ...f.locals)
     next += 4 + f.locals.length
-    dctCall = [
-      ...g(s),
-      ...set(f.src),
-      ...load32(g(PLAN), 4),
-      ...set(f.stride),
-      ...load32(g(PLAN), 8),
-      ...set(f.table),
+    const plan = local(I32),
+      left = local(I32)
+    // Slot i (coefficients, then the map) for plan entry i. Dummy blocks (src 0) are transformed too, on
+    // whatever is at address 0, and phase 2 never reads their slot: a DCT that runs on every iteration lets V8
+    // hoist its v128 constants out of the loop (a branch around it cost 5-7 % CPU per frame).
+    phase1 = [
+      ...g(PLAN),
+      ...set(plan),
       ...g(COEF),
       ...set(f.out),
-      ...f.body,
+      ...g(N),
+      ...set(left),
+      ...loop(
+        [...load32(g(plan), 0), ...set(f.src)],
+        [
+          ...load32(g(plan), 4),
+          ...set(f.stride),
+          ...load32(g(plan), 8),
+          ...set(f.table),
+          ...f.body,
+          ...set(mask),
+          ...store64(g(f.out), g(mask), 128),
+        ],
+        [...i32add(g(plan), i32c(PLAN_ENTRY_BYTES)), ...set(plan)],
+        [...i32add(g(f.out), i32c(COEF_SLOT_BYTES)), ...set(f.out)],
+        brIf([...i32sub(g(left), i32c(1)), ...tee(left)], 0),
+      ),
     ]
   }
   const coefAt = (k: Code): Code =>
     natural ? i32add(g(COEF), load8u(k, ZIGZAG_TABLE)) : i32add(g(COEF), i32shl(k, i32c(1)))
-  // Inlined, the DCT runs for dummy blocks too (on whatever is at address 0; the result is not used): code
-  // that runs on every iteration lets V8 hoist the DCT's constants out of the loop.
-  const dct: Code = natural ? [...dctCall, ...set(mask)] : drop(dctCall)
+  const dct: Code = inlineDct
+    ? [...load64(g(COEF), 128), ...set(mask)]
+    : natural
+      ? [...dctCall, ...set(mask)]
+      : drop(dctCall)
   const real: Code = [
-    ...(inlineDct ? [] : dct),
+    ...dct,
     // DC: difference to the component's last DC.
     ...load16s(g(COEF), 0),
     ...set(e),
@@ -284,6 +311,7 @@ export function huffmanBlocksFunc(
   const dummy: Code = [...putEntry(load32(g(huff), 0)), ...putEntry(load32(g(huff), 64))]
 
   const body: Code = [
+    ...phase1,
     ...load64(g(STATE), 0),
     ...set(acc),
     ...load32(g(STATE), 8),
@@ -294,9 +322,9 @@ export function huffmanBlocksFunc(
       [...load32(g(PLAN), 0), ...set(s)],
       [...load32(g(PLAN), 12), ...set(huff)],
       [...load32(g(PLAN), 16), ...set(slot)],
-      inlineDct ? dct : [],
       ifThen(i32eqz(g(s)), dummy, real),
       [...i32add(g(PLAN), i32c(PLAN_ENTRY_BYTES)), ...set(PLAN)],
+      inlineDct ? [...i32add(g(COEF), i32c(COEF_SLOT_BYTES)), ...set(COEF)] : [],
       brIf([...i32sub(g(N), i32c(1)), ...tee(N)], 0),
     ),
     ...store64(g(STATE), g(acc), 0),

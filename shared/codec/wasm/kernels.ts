@@ -50,6 +50,7 @@ export interface CodecKernels {
   /**
    * DCT + quantize + Huffman-code `n` blocks of the block plan at `plan` (see huffman-kernel.ts) with the
    * bit buffer and DC predictions at `state`; whole bytes go to `out`; returns the address after the last.
+   * `coef` is n * COEF_SLOT_BYTES of scratch (encodeBlocksFast needs 128 bytes).
    */
   encodeBlocks(plan: number, n: number, state: number, out: number, coef: number): number
   /** The same with the ifast DCT. */
