@@ -19,17 +19,20 @@ import {
   i32x4add,
   i32x4const,
   i32x4dot16,
+  i32x4extaddPairwise16s,
   i32x4sub,
   i32x4shrU,
+  i16x8add,
+  i16x8const,
+  i16x8shrS,
   i8x16narrowU,
   set,
-  shuffle32,
   swizzle,
   tee,
   v128bytes,
   vload,
-  vstore16lane,
   vstore32lane,
+  vstore64lane,
   i32add,
 } from './asm'
 
@@ -97,8 +100,8 @@ function convert4(body: Code, L: Locals, addr: Code, offset: number, stride: num
 
 /**
  * rgb444(src, y, cb, cr, groups): converts 16 * groups pixels (`stride` bytes each: 3 rgb, 4 rgba); groups >= 1.
- * Works in chunks of 4 pixels whose bytes are stored before the next chunk is converted: few live vectors,
- * few register spills.
+ * Works in chunks of 8 pixels whose bytes are stored (8 per plane) before the next chunk is loaded: the
+ * stores pin the order, so the compiler cannot hoist all loads and run out of registers.
  */
 export function rgb444Func(name = 'rgb444', stride = 3): FuncDef {
   const SRC = 0,
@@ -108,12 +111,16 @@ export function rgb444Func(name = 'rgb444', stride = 3): FuncDef {
     N = 4
   const L = new Locals(5)
   const body: Code = []
-  for (let chunk = 0; chunk < 4; chunk++) {
-    const [y, cb, cr] = convert4(body, L, get(SRC), chunk * 4 * stride, stride)
-    const b = L.v128()
-    body.push(...i8x16narrowU(i16x8narrowU(get(y), get(cb)), i16x8narrowU(get(cr), get(cr))), ...set(b))
-    body.push(...vstore32lane(get(Y), get(b), chunk * 4, 0), ...vstore32lane(get(CB), get(b), chunk * 4, 1))
-    body.push(...vstore32lane(get(CR), get(b), chunk * 4, 2))
+  for (let chunk = 0; chunk < 2; chunk++) {
+    const [y0, cb0, cr0] = convert4(body, L, get(SRC), chunk * 8 * stride, stride)
+    const [y1, cb1, cr1] = convert4(body, L, get(SRC), (chunk * 8 + 4) * stride, stride)
+    const ycb = L.v128(),
+      cr = L.v128()
+    body.push(...i8x16narrowU(i16x8narrowU(get(y0), get(y1)), i16x8narrowU(get(cb0), get(cb1))), ...set(ycb))
+    body.push(...i16x8narrowU(get(cr0), get(cr1)), ...set(cr))
+    body.push(...i8x16narrowU(get(cr), get(cr)), ...set(cr))
+    body.push(...vstore64lane(get(Y), get(ycb), chunk * 8, 0), ...vstore64lane(get(CB), get(ycb), chunk * 8, 1))
+    body.push(...vstore64lane(get(CR), get(cr), chunk * 8, 0))
   }
   const bump = (l: number, n: number): Code => [...i32add(get(l), i32c(n)), ...set(l)]
   body.push(...bump(SRC, 16 * stride), ...bump(Y, 16), ...bump(CB, 16), ...bump(CR, 16))
@@ -124,8 +131,10 @@ export function rgb444Func(name = 'rgb444', stride = 3): FuncDef {
 /**
  * rgb420(srcA, srcB, yA, yB, cb, cr, groups): for 32 * groups pixel columns of a row pair, Y of both rows and
  * 16 * groups Cb/Cr samples as (sum of the four per-pixel values + bias 1,2,1,2,...) >> 2; groups >= 1.
- * Works in chunks of 4 columns (2 chroma samples) whose bytes are stored before the next chunk is converted:
- * few live vectors, few register spills.
+ * Works in chunks of 8 columns (4 chroma samples) stored before the next chunk is loaded (the stores pin the
+ * order, so the compiler cannot hoist all loads and run out of registers). The two rows' per-pixel chroma
+ * values are added (i32), narrowed to i16 and summed in horizontal pairs by i32x4.extadd_pairwise_i16x8_s;
+ * bias and shift then run on Cb and Cr together in i16 lanes (sums stay <= 1022).
  */
 export function rgb420Func(name = 'rgb420', stride = 3): FuncDef {
   const SA = 0,
@@ -137,31 +146,30 @@ export function rgb420Func(name = 'rgb420', stride = 3): FuncDef {
     N = 6
   const L = new Locals(7)
   const body: Code = []
-  const biasV = v128bytes([1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0])
-  for (let chunk = 0; chunk < 8; chunk++) {
-    const at = chunk * 4 * stride
-    const [ya, cba, cra] = convert4(body, L, get(SA), at, stride)
-    const [yb, cbb, crb] = convert4(body, L, get(SB), at, stride)
-    const yy = L.v128()
-    body.push(...i16x8narrowU(get(ya), get(yb)), ...set(yy))
-    body.push(...i8x16narrowU(get(yy), get(yy)), ...set(yy))
-    body.push(...vstore32lane(get(YA), get(yy), chunk * 4, 0), ...vstore32lane(get(YB), get(yy), chunk * 4, 1))
-    // Per-pixel sums of the two rows, then horizontal pairs: [cb0, cb1, cr0, cr1].
-    const cb = L.v128(),
-      cr = L.v128(),
-      cc = L.v128()
-    body.push(...i32x4add(get(cba), get(cbb)), ...set(cb))
-    body.push(...i32x4add(get(cra), get(crb)), ...set(cr))
-    body.push(
-      ...i32x4shrU(
-        i32x4add(i32x4add(shuffle32(get(cb), get(cr), [0, 2, 4, 6]), shuffle32(get(cb), get(cr), [1, 3, 5, 7])), biasV),
-        2,
-      ),
-      ...set(cc),
-    )
-    body.push(...i16x8narrowU(get(cc), get(cc)), ...set(cc))
+  const bias = i16x8const([1, 2, 1, 2, 1, 2, 1, 2])
+  for (let chunk = 0; chunk < 4; chunk++) {
+    const at = chunk * 8 * stride
+    const half = (off: number): [number, number] => {
+      const [ya, cba, cra] = convert4(body, L, get(SA), at + off * stride, stride)
+      const [yb, cbb, crb] = convert4(body, L, get(SB), at + off * stride, stride)
+      const yy = L.v128(),
+        cb = L.v128(),
+        cr = L.v128()
+      body.push(...i16x8narrowU(get(ya), get(yb)), ...set(yy))
+      body.push(...i8x16narrowU(get(yy), get(yy)), ...set(yy))
+      const o = chunk * 8 + off
+      body.push(...vstore32lane(get(YA), get(yy), o, 0), ...vstore32lane(get(YB), get(yy), o, 1))
+      body.push(...i32x4add(get(cba), get(cbb)), ...set(cb))
+      body.push(...i32x4add(get(cra), get(crb)), ...set(cr))
+      return [cb, cr]
+    }
+    const [cb0, cr0] = half(0)
+    const [cb1, cr1] = half(4)
+    const cc = L.v128()
+    const pairSums = (s0: number, s1: number): Code => i32x4extaddPairwise16s(i16x8narrowU(get(s0), get(s1)))
+    body.push(...i16x8shrS(i16x8add(i16x8narrowU(pairSums(cb0, cb1), pairSums(cr0, cr1)), bias), 2), ...set(cc))
     body.push(...i8x16narrowU(get(cc), get(cc)), ...set(cc))
-    body.push(...vstore16lane(get(CB), get(cc), chunk * 2, 0), ...vstore16lane(get(CR), get(cc), chunk * 2, 1))
+    body.push(...vstore32lane(get(CB), get(cc), chunk * 4, 0), ...vstore32lane(get(CR), get(cc), chunk * 4, 1))
   }
   const bump = (l: number, n: number): Code => [...i32add(get(l), i32c(n)), ...set(l)]
   body.push(
