@@ -20,11 +20,12 @@ import {
   i32x4const,
   i32x4dot16,
   i32x4extaddPairwise16s,
-  i32x4sub,
   i32x4shrU,
   i16x8add,
   i16x8const,
   i16x8shrS,
+  i16x8sub,
+  i32x4shl,
   i8x16narrowU,
   set,
   swizzle,
@@ -60,41 +61,36 @@ class Locals {
 
 const pair = (a: number, b: number): Code =>
   v128bytes([a, a >> 8, b, b >> 8, a, a >> 8, b, b >> 8, a, a >> 8, b, b >> 8, a, a >> 8, b, b >> 8])
-if (Y_G % 2 !== 0 || CB_B !== 32768 || CR_R !== 32768) throw new Error('colour kernel: unexpected jccolor constants')
+// The identities convert4 rests on: the Y factors sum to 1 and each chroma row has a 0.5 factor balancing the other two.
+if (Y_R + Y_G + Y_B !== 65536 || CB_B !== 32768 || CB_R + CB_G !== 32768 || CR_R !== 32768 || CR_G + CR_B !== 32768)
+  throw new Error('colour kernel: unexpected jccolor constants')
 
 /**
  * Y, Cb, Cr (i32x4, one pixel per lane) of the four pixels at `addr + offset` (`stride` 3: RGB, 4: RGBA),
- * into locals. Each sum is the exact jccolor integer: i32x4.dot_i16x8_s on (R, G) and (B, G) lane pairs with
- * 16-bit constants (Y's G factor split in halves); the 0.5 factors (32768, beyond i16) are subtracted as a dot
- * with -32768.
+ * into locals. With the i16 lane pair d = (G - B, G - R), each jccolor sum is one i32x4.dot_i16x8_s with 16-bit
+ * constants, exactly (the factors sum to 1 and 0.5): Y·2^16 = G·2^16 - Y_B·(G - B) - Y_R·(G - R),
+ * Cb = -0.5·(G - B) + CB_R·(G - R), Cr = CR_B·(G - B) - 0.5·(G - R).
  */
 function convert4(body: Code, L: Locals, addr: Code, offset: number, stride: number): [number, number, number] {
   const v = L.v128(),
-    rg = L.v128(),
-    bg = L.v128()
+    gg = L.v128(),
+    d = L.v128()
   body.push(...vload(addr, offset), ...set(v))
-  body.push(...swizzle(get(v), pairs(stride, 0, 1)), ...set(rg))
-  body.push(...swizzle(get(v), pairs(stride, 2, 1)), ...set(bg))
+  body.push(...swizzle(get(v), pairs(stride, 1, 1)), ...set(gg))
+  body.push(...i16x8sub(get(gg), swizzle(get(v), pairs(stride, 2, 0))), ...set(d))
   const y = L.v128(),
     cb = L.v128(),
     cr = L.v128()
   body.push(
     ...i32x4shrU(
-      i32x4add(
-        i32x4add(i32x4dot16(get(rg), pair(Y_R, Y_G / 2)), i32x4dot16(get(bg), pair(Y_B, Y_G / 2))),
-        i32x4const(Y_ROUND),
-      ),
+      i32x4add(i32x4add(i32x4shl(get(gg), 16), i32x4dot16(get(d), pair(-Y_B, -Y_R))), i32x4const(Y_ROUND)),
       16,
     ),
     ...set(y),
   )
-  const c = (a: number, ka: number, kb: number, b: number): Code =>
-    i32x4shrU(
-      i32x4add(i32x4sub(i32x4dot16(get(a), pair(-ka, -kb)), i32x4dot16(get(b), pair(-32768, 0))), i32x4const(C_ROUND)),
-      16,
-    )
-  body.push(...c(rg, CB_R, CB_G, bg), ...set(cb))
-  body.push(...c(bg, CR_B, CR_G, rg), ...set(cr))
+  const c = (k: Code): Code => i32x4shrU(i32x4add(i32x4dot16(get(d), k), i32x4const(C_ROUND)), 16)
+  body.push(...c(pair(-32768, CB_R)), ...set(cb))
+  body.push(...c(pair(CR_B, -32768)), ...set(cr))
   return [y, cb, cr]
 }
 
