@@ -1,9 +1,10 @@
 /**
  * WebAssembly SIMD colour conversion (jccolor's fixed-point RGB → YCbCr, and its fusion with h2v2 downsampling)
- * for interleaved RGB or RGBA, four pixels per i32x4: i8x16.swizzle gathers (R, G) and (B, G) pairs of four
- * pixels into i16 lanes, i32x4.dot_i16x8_s forms the exact int32 sums, and results narrow back to bytes. Computes the same integers as
- * color.ts. Loops run whole groups (16 pixels for 4:4:4, 32 pixel pairs for 4:2:0) and may read up to 64 bytes
- * past the last source pixel and write up to 15 samples past a row: callers provide that slack. Pure.
+ * for interleaved RGB or RGBA, four pixels per i32x4: i8x16.swizzle gathers (G, G) and (B, R) pairs of four
+ * pixels into i16 lanes, their difference (G - B, G - R) takes one i32x4.dot_i16x8_s per exact int32 sum, and
+ * results narrow back to bytes. Computes the same integers as color.ts. Loops run whole groups (16 pixels for
+ * 4:4:4, 32 pixel pairs for 4:2:0) and may read up to 64 bytes past the last source pixel and write up to 15
+ * samples past a row: callers provide that slack. Pure.
  */
 import { Y_COEFFS } from '../color'
 import {
