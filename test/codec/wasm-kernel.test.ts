@@ -219,6 +219,55 @@ t.test(
 )
 
 t.test(
+  'colour kernels equal color.ts for every RGB colour, as RGB and as RGBA (the (G-B, G-R) dot identities)',
+  { skip: kernel ? false : 'no WebAssembly SIMD in this runtime' },
+  async (t) => {
+    const k = kernel!
+    // One R value per pass: its 65536 (G, B) pixels, 4:4:4 rows, and as 4:2:0 row pairs (rows B = A reversed).
+    const px = 65536
+    const need = 1024 + px * 4 + 64 + 6 * px
+    if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536))
+    const SRC = 1024,
+      Y = SRC + px * 4 + 64,
+      CB = Y + px,
+      CR = CB + px,
+      YB = CR + px,
+      CB2 = YB + px,
+      CR2 = CB2 + px / 2
+    const data = new Uint8Array(px * 4),
+      y = new Uint8Array(px * 2),
+      cb = new Uint8Array(px),
+      cr = new Uint8Array(px)
+    const bad = { rgb444: 0, rgba444: 0, rgb420: 0, rgba420: 0 }
+    for (let r = 0; r < 256; r++) {
+      for (const stride of [3, 4]) {
+        for (let i = 0; i < px; i++) {
+          data[i * stride] = r
+          data[i * stride + 1] = i >> 8
+          data[i * stride + 2] = i & 255
+          if (stride === 4) data[i * stride + 3] = i * 7
+        }
+        const mem = new Uint8Array(k.memory.buffer)
+        mem.set(data.subarray(0, px * stride), SRC)
+        ;(stride === 3 ? k.rgb444 : k.rgba444)(SRC, Y, CB, CR, px / 16)
+        rgbToYccRow(data, 0, stride, px, y, 0, cb, cr, 0)
+        const name = stride === 3 ? 'rgb444' : 'rgba444'
+        for (let i = 0; i < px; i++)
+          if (mem[Y + i] !== y[i] || mem[CB + i] !== cb[i] || mem[CR + i] !== cr[i]) bad[name]++
+        // 4:2:0: rows A and B are the two halves of the pixel run.
+        const w = px / 2
+        ;(stride === 3 ? k.rgb420 : k.rgba420)(SRC, SRC + w * stride, Y, YB, CB2, CR2, w / 32)
+        rgbToYcc420Pair(data, stride, w, 0, w * stride, y, 0, w, w, cb, cr, 0, w / 2)
+        const name2 = stride === 3 ? 'rgb420' : 'rgba420'
+        for (let i = 0; i < w; i++) if (mem[Y + i] !== y[i] || mem[YB + i] !== y[w + i]) bad[name2]++
+        for (let i = 0; i < w / 2; i++) if (mem[CB2 + i] !== cb[i] || mem[CR2 + i] !== cr[i]) bad[name2]++
+      }
+    }
+    t.same(bad, { rgb444: 0, rgba444: 0, rgb420: 0, rgba420: 0 })
+  },
+)
+
+t.test(
   'encoder output is identical with and without the kernel, and equals cjpeg on the TypeScript path too',
   async (t) => {
     const cj = new Cjpeg()

@@ -170,6 +170,14 @@ export const vstore32lane = (addr: Code, value: Code, offset: number, lane: numb
   ...memarg(offset),
   lane,
 ]
+/** v128.store64_lane: stores lane `lane` (8 bytes) of `value` at `addr + offset`. */
+export const vstore64lane = (addr: Code, value: Code, offset: number, lane: number): Code => [
+  ...addr,
+  ...value,
+  ...simd(0x5b),
+  ...memarg(offset),
+  lane,
+]
 export function i32x4const(n: number): Code {
   const bytes: number[] = []
   for (let l = 0; l < 4; l++) for (let k = 0; k < 4; k++) bytes.push((n >>> (8 * k)) & 0xff)
@@ -206,6 +214,8 @@ export const i16x8add = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x8e)]
 export const i16x8sub = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x91)]
 export const i16x8eq = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x2d)]
 export const i32x4dot16 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xba)]
+/** i32x4.extadd_pairwise_i16x8_s: sums of adjacent signed i16 lane pairs. */
+export const i32x4extaddPairwise16s = (a: Code): Code => [...a, ...simd(0x7e)]
 export const i32x4extmulLowU16 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xbe)]
 export const i32x4extmulHighU16 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xbf)]
 export function i16x8const(lanes: number[]): Code {
