@@ -21,7 +21,7 @@ import { ensureDirDurable, isTempFile, linkNoClobber, TEMP_PREFIX, writeFileAtom
 import { FrameIndex, indexLine, readIndexFrom, readIndexedSeqs, type IndexEntry } from './frame-index'
 import { GroupCommit, type CommitSlot } from './group-commit'
 import { FrameJournal, fsyncEach, type Flush, type JournalRecord } from './journal'
-import { claimedFrameName, claimTokenPath, holdClaim, takeClaim, takeLine } from './line-claim'
+import { claimedFrameName, claimTokenPath, holdClaim, takeClaim, takeClaimSync, takeLine } from './line-claim'
 import { SeqRanges } from './seq-ranges'
 import { checkJpegStructure } from './jpeg-structure'
 import { checkDeviceId } from './validate'
@@ -211,7 +211,7 @@ export class Dataset {
         record: { deviceId, file: relToDevice.split(path.sep).join('/'), line, jpeg },
         file,
         index: dev.index,
-        ...(this.shared && { claim: () => takeClaim(file) }),
+        ...(this.shared && { claim: () => takeClaimSync(file) }),
         onDurable: () => {
           dev.seqs.add(meta.seq)
           dev.indexed.add(meta.seq)

@@ -24,7 +24,7 @@ export interface CommitItem {
    * Shared folder: takes the right to append the line once the batch is in the journal (line-claim.ts); false when
    * another member took it (that member appends the line). Absent: the line is this writer's alone.
    */
-  claim?: () => Promise<boolean>
+  claim?: () => boolean
   /** Runs once the batch is durable, before the slot's promise resolves (e.g. marks the seq stored). */
   onDurable: () => void
 }
@@ -37,7 +37,10 @@ interface Slot {
 }
 
 export interface CommitSlot {
-  /** The frame's file is written and renamed: resolves once the frame is in the journal and its index line written. */
+  /**
+   * The frame's file is written and in place: resolves once the frame is in the journal and its index line written
+   * (shared folder: or taken by another member, which writes it).
+   */
   commit(item: CommitItem): Promise<void>
   /** The frame will not be committed through this slot (a duplicate, or its write failed). */
   cancel(): void
@@ -107,14 +110,13 @@ export class GroupCommit {
       [...items.map((i) => i.file), ...[...indexes].map((index) => index.file)],
     )
     // the token is taken only once the frame is durable; until then a member meeting the frame may take it instead
-    const ours = items.some((i) => i.claim) ? await Promise.all(items.map((i) => i.claim?.() ?? true)) : undefined
     const byIndex = new Map<IndexSink, string[]>()
-    items.forEach((i, k) => {
-      if (ours && !ours[k]) return
+    for (const i of items) {
+      if (i.claim && !i.claim()) continue
       const lines = byIndex.get(i.index)
       if (lines) lines.push(i.record.line)
       else byIndex.set(i.index, [i.record.line])
-    })
+    }
     await Promise.all([...byIndex].map(([index, lines]) => index.appendLines(lines)))
     for (const i of items) i.onDurable()
   }

@@ -13,7 +13,7 @@
  * file, and creating it changes the ctime, so who looks later waits for the winner's line instead. Token and marker
  * names are temp names (`isTempFile`): the start-up scan sweeps them once stale.
  */
-import { promises as fsp } from 'node:fs'
+import { promises as fsp, unlinkSync } from 'node:fs'
 import * as path from 'node:path'
 import { TEMP_PREFIX } from '../../../agent/atomic-file'
 
@@ -51,6 +51,20 @@ export async function holdClaim(tmp: string, frameFile: string): Promise<void> {
 export async function takeClaim(frameFile: string): Promise<boolean> {
   try {
     await fsp.unlink(claimTokenPath(frameFile))
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw err
+  }
+}
+
+/**
+ * `takeClaim` for the writer's group commit, synchronous: one unlink of a few µs per frame, where a trip through
+ * libuv's threadpool would queue behind the frames being written and hold the batch (and the next) back.
+ */
+export function takeClaimSync(frameFile: string): boolean {
+  try {
+    unlinkSync(claimTokenPath(frameFile))
     return true
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
