@@ -112,18 +112,26 @@ async function oneRun(url: string, out: string, group: string, n: number): Promi
       receivers.map(
         (c) =>
           new Promise<void>((resolve) => {
-            c.once('exit', () => resolve())
+            c.once('close', () => resolve()) // exited and its stderr read to the end (the summary)
             c.kill('SIGTERM')
           }),
       ),
     )
     // the exit summary: `  <device>: … N duplicates` per device
+    const silent = logs.findIndex((log) => !/\[receive\] \d+ device\(s\)/.test(log))
+    if (silent >= 0) throw new Error(`receiver ${silent} printed no exit summary:\n${logs[silent]}`)
     const refused = logs.reduce(
       (sum, log) => sum + [...log.matchAll(/, (\d+) duplicates/g)].reduce((k, m) => k + Number(m[1]), 0),
       0,
     )
+    let checked: ReturnType<typeof measure>
+    try {
+      checked = measure(out, fleet.deviceIds, stats.acknowledged)
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; ${refused} redeliveries refused`)
+    }
     return {
-      ...measure(out, fleet.deviceIds, stats.acknowledged),
+      ...checked,
       refused,
       cpuMsPer1000: (cpuMs / stats.acknowledged) * 1000,
     }
@@ -208,7 +216,14 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
 }
 
-main().catch((err: unknown) => {
-  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`)
-  process.exitCode = 1
-})
+const USAGE = `npm run bench:fleet [-- --help]: 1, 2 and 4 \`deepn receive --group\` processes on one folder under a
+simulated fleet, on a local Mosquitto. Prints per run frames/s stored, latency p50/p99, frames indexed exactly once,
+redeliveries refused, the receivers' CPU ms per 1000 frames; then medians. Environment:
+  BENCH_DEVICES=${DEVICES}  BENCH_FPS=${FPS} (per device)  BENCH_SECONDS=${SECONDS}  BENCH_ROUNDS=${ROUNDS}  BENCH_RECEIVERS=${RECEIVERS.join(',')}`
+
+if (process.argv.includes('--help')) console.log(USAGE)
+else
+  main().catch((err: unknown) => {
+    console.error(`bench: ${err instanceof Error ? err.message : String(err)}`)
+    process.exitCode = 1
+  })
