@@ -7,9 +7,10 @@
  * lost.
  *
  * Shared (`deepn receive --group`): several receiver processes write one folder. A frame file is claimed with
- * link(2), which fails if it exists, so each (device, seq) is stored once whichever member got it; index lines are
- * appended whole with O_APPEND (frame-index.ts), and each member reads the others' lines as they come
- * (`refreshShared`), so its stored-seq ranges, gaps and acks cover the whole folder.
+ * link(2), which fails if it exists, so each (device, seq) is stored once whichever member got it; its index line
+ * is appended by whoever takes the frame's claim token (line-claim.ts), so once; lines are appended whole with
+ * O_APPEND (frame-index.ts), and each member reads the others' lines as they come (`refreshShared`), so its
+ * stored-seq ranges, gaps and acks cover the whole folder.
  */
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
@@ -20,6 +21,7 @@ import { ensureDirDurable, isTempFile, linkNoClobber, TEMP_PREFIX, writeFileAtom
 import { FrameIndex, indexLine, readIndexFrom, readIndexedSeqs, type IndexEntry } from './frame-index'
 import { GroupCommit, type CommitSlot } from './group-commit'
 import { FrameJournal, fsyncEach, type Flush, type JournalRecord } from './journal'
+import { claimedFrameName, claimTokenPath, holdClaim, takeClaim, takeClaimSync, takeLine } from './line-claim'
 import { SeqRanges } from './seq-ranges'
 import { checkJpegStructure } from './jpeg-structure'
 import { checkDeviceId } from './validate'
@@ -70,6 +72,8 @@ export interface DatasetOptions {
   journalSegmentBytes?: number
   /** How a checkpoint makes written files durable (tests); default syncfs of the dataset's filesystem. */
   flush?: Flush
+  /** Shared folder: the grace period (tests); default SHARED_GRACE_MS. */
+  graceMs?: number
 }
 
 /** A journal name as a folder name: anything but letters, digits, '.', '_' and '-' becomes '_'. */
@@ -92,15 +96,17 @@ export class Dataset {
   private constructor(
     readonly root: string,
     private readonly shared: boolean,
+    private readonly graceMs: number,
   ) {}
 
   /**
    * Opens (creating) `root`, replays the journal a crash left (frames and index lines the disk lost), removes temp
-   * files and re-indexes files the index lacks (shared: only those older than SHARED_GRACE_MS; younger ones may be
-   * another member's, mid-write).
+   * files and re-indexes files the index lacks (shared: only those older than the grace period, younger ones may be
+   * another member's, mid-write; a claim token stays while its frame has no line, and the line is appended only by
+   * who takes it: line-claim.ts).
    */
   static async open(root: string, opts: DatasetOptions = {}): Promise<Dataset> {
-    const ds = new Dataset(path.resolve(root), opts.shared ?? false)
+    const ds = new Dataset(path.resolve(root), opts.shared ?? false, opts.graceMs ?? SHARED_GRACE_MS)
     await ensureDirDurable(ds.root)
     ds.journal = await FrameJournal.open(
       path.join(ds.root, JOURNAL_DIR, journalFolderName(opts.journal ?? 'receiver')),
@@ -189,7 +195,7 @@ export class Dataset {
       await this.ensureDir(dir)
       try {
         // durable through the journal; shared, link(2) claims the file: another member may have stored it
-        await writeFrameFile(file, jpeg, !this.shared)
+        await writeFrameFile(file, jpeg, this.shared)
       } catch (err) {
         if (!this.shared || (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
         slot.cancel()
@@ -205,6 +211,7 @@ export class Dataset {
         record: { deviceId, file: relToDevice.split(path.sep).join('/'), line, jpeg },
         file,
         index: dev.index,
+        ...(this.shared && { claim: () => takeClaimSync(file) }),
         onDurable: () => {
           dev.seqs.add(meta.seq)
           dev.indexed.add(meta.seq)
@@ -219,24 +226,29 @@ export class Dataset {
 
   /**
    * A frame already stored. Shared, its index line is made sure of: the member that stored it may have died
-   * between its link and its line (the broker then redelivers the frame); after SHARED_GRACE_MS without the line
-   * appearing, this member appends it.
+   * between its link and its line (the broker then redelivers the frame); after the grace period without the line
+   * appearing, this member appends it if it takes the claim (line-claim.ts).
    */
   private async duplicate(deviceId: string, dev: DeviceState, meta: FrameMetadata): Promise<StoreResult> {
     const conflict = await this.differsFromStored(deviceId, meta)
     if (this.shared && !conflict && !dev.indexed.has(meta.seq)) {
       const rel = Dataset.framePath(deviceId, meta)
       const file = path.join(this.root, rel)
-      await this.refreshDevice(deviceId, dev)
-      if (!dev.indexed.has(meta.seq)) {
-        const wait = (await fsp.stat(file)).ctimeMs + SHARED_GRACE_MS - Date.now()
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+      const lineSeen = async (): Promise<boolean> => {
         await this.refreshDevice(deviceId, dev)
+        return dev.indexed.has(meta.seq)
       }
-      if (!dev.indexed.has(meta.seq)) {
+      if (!(await lineSeen())) {
+        const wait = (await fsp.stat(file)).ctimeMs + this.graceMs - Date.now()
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+      }
+      if (!(await lineSeen())) {
         const relToDevice = path.relative(path.join(this.root, deviceId), file)
-        await dev.index.append([(await entryFromFile(file, meta.seq, relToDevice)).entry])
-        dev.indexed.add(meta.seq)
+        const { entry } = await entryFromFile(file, meta.seq, relToDevice)
+        if (await takeLine(file, this.graceMs, lineSeen)) {
+          await dev.index.append([entry])
+          dev.indexed.add(meta.seq)
+        }
       }
     }
     return { stored: false, conflict }
@@ -308,7 +320,8 @@ export class Dataset {
 
   /**
    * Start-up after a crash: the journal's frames (each acknowledged once synced there) whose file is missing or
-   * not byte-identical are rewritten, and index lines the index lacks are appended. Returns every file the journal
+   * not byte-identical are rewritten, and index lines the index lacks are appended (shared: if this member takes the
+   * claim, line-claim.ts; a file it rewrote no other member can have met). Returns every file the journal
    * covers (the journal flushes them before deleting itself: after a kill, a file that reads back right may still
    * be only in the page cache). Runs before the devices are loaded, so the scan that follows sees the repaired
    * folder.
@@ -325,17 +338,30 @@ export class Dataset {
     const covered: string[] = []
     for (const [deviceId, recs] of byDevice) {
       const devDir = path.join(this.root, deviceId)
-      for (const r of recs.values()) {
+      const rewritten = new Set<number>()
+      for (const [seq, r] of recs) {
         const file = path.join(devDir, ...r.file.split('/'))
         covered.push(file)
         if (await sameBytes(file, r.jpeg)) continue
         await ensureDirDurable(path.dirname(file))
         await writeFileAtomic(file, r.jpeg) // synced with its folder
+        rewritten.add(seq)
       }
       const indexFile = path.join(devDir, INDEX_FILE)
       covered.push(indexFile)
       const { seqs, completeBytes } = await readIndexedSeqs(indexFile)
-      const lines = [...recs].filter(([seq]) => !seqs.has(seq)).map(([, r]) => r.line)
+      const lineSeen = this.indexReader(indexFile, seqs, completeBytes)
+      const lines: string[] = []
+      for (const [seq, r] of recs) {
+        if (seqs.has(seq)) continue
+        if (this.shared) {
+          const file = path.join(devDir, ...r.file.split('/'))
+          if (rewritten.has(seq))
+            await takeClaim(file) // a token left from before the rewrite would be stale
+          else if (!(await takeLine(file, this.graceMs, () => lineSeen(seq)))) continue
+        }
+        lines.push(r.line)
+      }
       const index = await FrameIndex.open(indexFile, completeBytes, this.shared)
       try {
         await index.appendDurable(lines)
@@ -344,6 +370,20 @@ export class Dataset {
       }
     }
     return covered
+  }
+
+  /**
+   * `lineSeen(seq)` for line-claim.ts `takeLine`: whether `seq` is in `seqs` (the index read up to `offset`) or
+   * in a line appended since, read incrementally.
+   */
+  private indexReader(indexFile: string, seqs: Set<number>, offset: number): (seq: number) => Promise<boolean> {
+    let next = offset
+    return async (seq) => {
+      const more = await readIndexFrom(indexFile, next)
+      next = Math.max(next, more.next)
+      for (const s of more.seqs) seqs.add(s)
+      return seqs.has(seq)
+    }
   }
 
   private async device(deviceId: string): Promise<DeviceState> {
@@ -372,9 +412,12 @@ export class Dataset {
       if (!day.isDirectory() || !DAY_DIR.test(day.name)) continue
       const dayDir = path.join(devDir, day.name)
       this.dirs.set(dayDir, Promise.resolve())
-      for (const name of await fsp.readdir(dayDir)) {
+      const names = await fsp.readdir(dayDir)
+      const present = new Set(names)
+      for (const name of names) {
         if (isTempFile(name)) {
-          if (!this.shared || (await isOlderThan(path.join(dayDir, name), SHARED_GRACE_MS)))
+          if (this.shared && isOpenClaim(name, present, indexed)) continue // taken below, or by its writer
+          if (!this.shared || (await isOlderThan(path.join(dayDir, name), this.graceMs)))
             await fsp.rm(path.join(dayDir, name), { force: true }) // shared: a young one is another member's
           continue
         }
@@ -389,12 +432,11 @@ export class Dataset {
     const index = await FrameIndex.open(indexFile, completeBytes, this.shared)
     const indexedRanges = new SeqRanges()
     for (const seq of indexed) if (Number.isSafeInteger(seq) && seq >= 0) indexedRanges.add(seq)
-    const missing: IndexEntry[] = []
-    const intactFiles: string[] = []
+    const found: Array<{ seq: number; file: string; entry: IndexEntry }> = []
     const now = Date.now()
     for (const [seq, rel] of unindexed.sort((a, b) => a[0] - b[0])) {
       const file = path.join(devDir, rel)
-      if (this.shared && (await fsp.stat(file)).ctimeMs > now - SHARED_GRACE_MS) {
+      if (this.shared && (await fsp.stat(file)).ctimeMs > now - this.graceMs) {
         seqs.add(seq) // maybe mid-write elsewhere
         continue
       }
@@ -404,16 +446,25 @@ export class Dataset {
       const entry = await entryFromFile(file, seq, rel)
       if (!entry.intact) {
         await fsp.rm(file, { force: true })
+        if (this.shared) await fsp.rm(claimTokenPath(file), { force: true })
         continue
       }
-      seqs.add(seq)
-      missing.push(entry.entry)
-      intactFiles.push(file)
-      indexedRanges.add(seq)
+      found.push({ seq, file, entry: entry.entry })
     }
     // Indexed now, a redelivery of one of these is acknowledged as a duplicate: it must be on disk, not only in
-    // the page cache of a killed receiver.
-    await fsyncEach(intactFiles, this.root)
+    // the page cache of a killed receiver. Synced before the claims, so a claim is followed by its line at once.
+    await fsyncEach(
+      found.map((f) => f.file),
+      this.root,
+    )
+    const lineSeen = this.indexReader(indexFile, indexed, completeBytes)
+    const missing: IndexEntry[] = []
+    for (const { seq, file, entry } of found) {
+      seqs.add(seq)
+      if (this.shared && !(await takeLine(file, this.graceMs, () => lineSeen(seq)))) continue // another's line
+      missing.push(entry)
+      indexedRanges.add(seq)
+    }
     await index.append(missing)
     const dev: DeviceState = { seqs, index, indexed: indexedRanges, indexOffset: completeBytes }
     this.devices.set(deviceId, dev)
@@ -422,20 +473,23 @@ export class Dataset {
 }
 
 /**
- * The frame file, not synced (the journal makes it durable): temp file, then rename, or with `overwrite` false
- * link(2), which fails with EEXIST when the frame is there already. A reader never sees a partly written frame.
+ * The frame file, not synced (the journal makes it durable): temp file, then rename, or `shared` link(2), which
+ * fails with EEXIST when the frame is there already, and the temp file stays as the frame's claim token
+ * (line-claim.ts). A reader never sees a partly written frame.
  */
-async function writeFrameFile(file: string, jpeg: Uint8Array, overwrite: boolean): Promise<void> {
+async function writeFrameFile(file: string, jpeg: Uint8Array, shared: boolean): Promise<void> {
   const tmp = path.join(path.dirname(file), `${TEMP_PREFIX}${process.pid}-${++tempCounter}-${path.basename(file)}`)
-  let renamed = false
+  let placed = false
   try {
     await fsp.writeFile(tmp, jpeg, { flag: 'wx' })
-    if (overwrite) {
-      await fsp.rename(tmp, file)
-      renamed = true
-    } else await linkNoClobber(tmp, file)
+    if (!shared) await fsp.rename(tmp, file)
+    else {
+      await linkNoClobber(tmp, file)
+      await holdClaim(tmp, file)
+    }
+    placed = true
   } finally {
-    if (!renamed) await fsp.unlink(tmp).catch(() => undefined) // linked (or failed): the temp name goes
+    if (!placed) await fsp.unlink(tmp).catch(() => undefined) // failed, or the frame was there: the temp name goes
   }
 }
 let tempCounter = 0
@@ -456,6 +510,16 @@ function checkDeviceIdQuiet(name: string): string | undefined {
   } catch (err) {
     return (err as Error).message
   }
+}
+
+/**
+ * Shared folder: `name` is the claim token of a frame in the same folder (`present`) that has no index line: not
+ * a temp file to sweep, the right to append that line (line-claim.ts).
+ */
+function isOpenClaim(name: string, present: Set<string>, indexed: Set<number>): boolean {
+  const frame = claimedFrameName(name)
+  const m = frame === undefined ? null : FRAME_FILE.exec(frame)
+  return m !== null && present.has(frame!) && !indexed.has(Number(m[1]))
 }
 
 async function isOlderThan(file: string, ms: number): Promise<boolean> {

@@ -20,6 +20,11 @@ export interface CommitItem {
   /** Absolute path of the frame file, written (not synced) before the commit. */
   file: string
   index: IndexSink
+  /**
+   * Shared folder: takes the right to append the line once the batch is in the journal (line-claim.ts); false when
+   * another member took it (that member appends the line). Absent: the line is this writer's alone.
+   */
+  claim?: () => boolean
   /** Runs once the batch is durable, before the slot's promise resolves (e.g. marks the seq stored). */
   onDurable: () => void
 }
@@ -32,7 +37,10 @@ interface Slot {
 }
 
 export interface CommitSlot {
-  /** The frame's file is written and renamed: resolves once the frame is in the journal and its index line written. */
+  /**
+   * The frame's file is written and in place: resolves once the frame is in the journal and its index line written
+   * (shared folder: or taken by another member, which writes it).
+   */
   commit(item: CommitItem): Promise<void>
   /** The frame will not be committed through this slot (a duplicate, or its write failed). */
   cancel(): void
@@ -96,16 +104,19 @@ export class GroupCommit {
    * leaves no line behind that its retry would repeat.
    */
   private async commitBatch(items: CommitItem[]): Promise<void> {
+    const indexes = new Set(items.map((i) => i.index))
+    await this.journal.append(
+      items.map((i) => i.record),
+      [...items.map((i) => i.file), ...[...indexes].map((index) => index.file)],
+    )
+    // the token is taken only once the frame is durable; until then a member meeting the frame may take it instead
     const byIndex = new Map<IndexSink, string[]>()
     for (const i of items) {
+      if (i.claim && !i.claim()) continue
       const lines = byIndex.get(i.index)
       if (lines) lines.push(i.record.line)
       else byIndex.set(i.index, [i.record.line])
     }
-    await this.journal.append(
-      items.map((i) => i.record),
-      [...items.map((i) => i.file), ...[...byIndex.keys()].map((index) => index.file)],
-    )
     await Promise.all([...byIndex].map(([index, lines]) => index.appendLines(lines)))
     for (const i of items) i.onDurable()
   }
