@@ -11,6 +11,12 @@
  * Slope: least squares over the samples after the warm-up (the first minute, or the first fifth of a shorter run),
  * in MB per minute. Flat = the drift it predicts over the measured span is within twice the samples' scatter
  * around the line (the residual standard deviation), i.e. indistinguishable from noise.
+ *
+ * RSS also counts file pages (the node binary, shared libraries) the process maps, and it maps more of them over
+ * time as other processes bring them into the page cache (the kernel's fault-around maps cached neighbours of a
+ * faulting page): an idle bare Node process grew 39.5 → 45 MiB in 50 minutes on a busy machine. So each row also
+ * gets its anonymous memory (RssAnon: heaps, arenas, stacks; what the process itself allocated) with its own slope:
+ * the number that says whether the agent leaks.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -43,10 +49,16 @@ function arg(argv: string[], name: string, def: number): number {
   return v
 }
 
-function rssMB(pid: number): number | undefined {
+/** RSS and its anonymous part (RssAnon), MB; undefined once the process is gone. */
+function memoryMB(pid: number): { rss: number; anon: number } | undefined {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Number(m[1]) / 1024 : undefined
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = (key: string): number | undefined => {
+      const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)
+      return m ? Number(m[1]) / 1024 : undefined
+    }
+    const rss = kb('VmRSS')
+    return rss === undefined ? undefined : { rss, anon: kb('RssAnon') ?? rss }
   } catch {
     return undefined
   }
@@ -57,7 +69,7 @@ async function startBroker(dir: string): Promise<{ url: string; kind: string; st
   if (existsSync(MOSQUITTO)) {
     const conf = join(dir, 'mosquitto.conf')
     writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`)
-    const p = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' })
+    const p = track(spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' }))
     await new Promise((r) => setTimeout(r, 500))
     return {
       url: `mqtt://127.0.0.1:${port}`,
@@ -156,12 +168,36 @@ interface Agent {
   deviceId: string
   proc: ChildProcess
   samples: { t: number; mb: number }[]
+  anon: { t: number; mb: number }[]
   frames: number
   bytes: number
   telemetry: { encodeMs?: { p50?: number; p95?: number } }
 }
 
+const USAGE = `npm run bench:agent-memory -- [--minutes 3] [--interval-ms 500] [--sample-s 5] [--width 1920 --height 1080]
+                              [--unit-env] [--target-mb 64]
+Runs the agent as a plain \`deepn run\` (and with --unit-env a second one under the systemd unit's environment) at
+the given size and interval against a local broker, next to a bare Node process, and prints RSS and its anonymous
+part every --sample-s seconds, then min/median/max, slope and flatness per row.`
+
+/** Children that must not outlive the benchmark, however it ends (Ctrl-C, a closed pipe, an exception). */
+const children = new Set<ChildProcess>()
+function track(p: ChildProcess): ChildProcess {
+  children.add(p)
+  p.once('exit', () => children.delete(p))
+  return p
+}
+process.once('exit', () => {
+  for (const p of [...children].reverse()) p.kill('SIGKILL') // the agents before their broker
+})
+// `… | head`: the reader is gone, so is the point of measuring; end quietly (the exit handler stops the children).
+process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1))
+
 export async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(USAGE)
+    return 0
+  }
   const minutes = arg(argv, '--minutes', 3)
   const intervalMs = arg(argv, '--interval-ms', 500)
   const sampleS = arg(argv, '--sample-s', 5)
@@ -201,11 +237,13 @@ export async function main(argv: string[]): Promise<number> {
         log: { level: 'warn' },
       }),
     )
-    const proc = spawn(process.execPath, [CLI, 'run', '--config', config], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env,
-    })
-    agents.push({ name, deviceId, proc, samples: [], frames: 0, bytes: 0, telemetry: {} })
+    const proc = track(
+      spawn(process.execPath, [CLI, 'run', '--config', config], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env,
+      }),
+    )
+    agents.push({ name, deviceId, proc, samples: [], anon: [], frames: 0, bytes: 0, telemetry: {} })
     console.log(`agent '${name}' (${deviceId}): ${desc}`)
   }
   sub.on('message', (t, p) => {
@@ -222,16 +260,19 @@ export async function main(argv: string[]): Promise<number> {
   )
 
   // The peer: a bare Node process that loads nothing, measured in the same run.
-  const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
-    stdio: 'ignore',
-    env: plainEnvironment(process.env),
-  })
-  const bareSamples: number[] = []
+  const bare = track(
+    spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+      stdio: 'ignore',
+      env: plainEnvironment(process.env),
+    }),
+  )
+  const bareSamples: { t: number; mb: number }[] = []
+  const bareAnon: { t: number; mb: number }[] = []
   console.log(
     `${width}x${height}, capture every ${intervalMs} ms, broker ${broker.kind}, ${minutes} min, sample every ${sampleS} s`,
   )
   console.log(
-    `   t(s)  ${agents.map((a) => `${a.name.slice(0, 15).padStart(15)} MB  frames  KB/frame  enc p50/p95 ms`).join('  ')}  bare node MB`,
+    `   t(s)  ${agents.map((a) => `${a.name.slice(0, 15).padStart(15)} MB  anon  frames  KB/frame  enc p50/p95 ms`).join('  ')}  bare node MB  anon`,
   )
   const start = Date.now()
   let exited = false
@@ -240,22 +281,26 @@ export async function main(argv: string[]): Promise<number> {
       const t = (Date.now() - start) / 1000
       const cols: string[] = []
       for (const a of agents) {
-        const mb = rssMB(a.proc.pid!)
-        if (mb === undefined) {
+        const mem = memoryMB(a.proc.pid!)
+        if (mem === undefined) {
           console.log(`agent '${a.name}' exited`)
           exited = true
           clearInterval(timer)
           done()
           return
         }
-        a.samples.push({ t, mb })
+        a.samples.push({ t, mb: mem.rss })
+        a.anon.push({ t, mb: mem.anon })
         cols.push(
-          `${mb.toFixed(1).padStart(18)}  ${String(a.frames).padStart(6)}  ${(a.frames ? a.bytes / a.frames / 1024 : 0).toFixed(1).padStart(8)}  ${`${a.telemetry.encodeMs?.p50 ?? '-'}/${a.telemetry.encodeMs?.p95 ?? '-'}`.padStart(14)}`,
+          `${mem.rss.toFixed(1).padStart(18)}  ${mem.anon.toFixed(1).padStart(4)}  ${String(a.frames).padStart(6)}  ${(a.frames ? a.bytes / a.frames / 1024 : 0).toFixed(1).padStart(8)}  ${`${a.telemetry.encodeMs?.p50 ?? '-'}/${a.telemetry.encodeMs?.p95 ?? '-'}`.padStart(14)}`,
         )
       }
-      const b = rssMB(bare.pid!) ?? 0
-      bareSamples.push(b)
-      console.log(`${String(Math.round(t)).padStart(7)}  ${cols.join('  ')}  ${b.toFixed(1).padStart(12)}`)
+      const b = memoryMB(bare.pid!) ?? { rss: 0, anon: 0 }
+      bareSamples.push({ t, mb: b.rss })
+      bareAnon.push({ t, mb: b.anon })
+      console.log(
+        `${String(Math.round(t)).padStart(7)}  ${cols.join('  ')}  ${b.rss.toFixed(1).padStart(12)}  ${b.anon.toFixed(1).padStart(4)}`,
+      )
       if (t >= minutes * 60) {
         clearInterval(timer)
         done()
@@ -276,23 +321,28 @@ export async function main(argv: string[]): Promise<number> {
     `\nRSS in MB (MiB), ${minutes} min; slope over the samples after the first ${warmupS} s; flat = drift within 2x the scatter`,
   )
   console.log(
-    '  row                  min  median     max   slope MB/min   drift MB   scatter MB   flat   frames  median < target',
+    '  row                    min  median     max   slope MB/min   drift MB   scatter MB   flat   frames  median < target',
   )
-  for (const a of agents) {
-    if (a.samples.length < 2) continue
-    const s = summarize(a.samples, warmupS)
+  const row = (name: string, samples: { t: number; mb: number }[], tail: string): void => {
+    const s = summarize(samples, warmupS)
     console.log(
-      `  ${a.name.padEnd(17)} ${s.min.toFixed(1).padStart(6)}  ${s.median.toFixed(1).padStart(6)}  ${s.max.toFixed(1).padStart(6)}   ${s.slope.toFixed(3).padStart(12)}   ${s.drift.toFixed(2).padStart(8)}   ${s.noise.toFixed(2).padStart(10)}   ${(s.flat ? 'yes' : 'NO').padStart(4)}   ${String(a.frames).padStart(6)}  ${s.median < targetMB ? 'met' : 'NOT met'} (${targetMB} MB)`,
+      `  ${name.padEnd(19)} ${s.min.toFixed(1).padStart(6)}  ${s.median.toFixed(1).padStart(6)}  ${s.max.toFixed(1).padStart(6)}   ${s.slope.toFixed(3).padStart(12)}   ${s.drift.toFixed(2).padStart(8)}   ${s.noise.toFixed(2).padStart(10)}   ${(s.flat ? 'yes' : 'NO').padStart(4)}${tail}`,
     )
   }
-  if (bareSamples.length)
-    console.log(
-      `  ${'bare node'.padEnd(17)} ${Math.min(...bareSamples)
-        .toFixed(1)
-        .padStart(6)}  ${median(bareSamples).toFixed(1).padStart(6)}  ${Math.max(...bareSamples)
-        .toFixed(1)
-        .padStart(6)}`,
+  for (const a of agents) {
+    if (a.samples.length < 2) continue
+    const median = summarize(a.samples, warmupS).median
+    row(
+      a.name,
+      a.samples,
+      `   ${String(a.frames).padStart(6)}  ${median < targetMB ? 'met' : 'NOT met'} (${targetMB} MB)`,
     )
+    row('  of it anonymous', a.anon, '')
+  }
+  if (bareSamples.length >= 2) {
+    row('bare node', bareSamples, '')
+    row('  of it anonymous', bareAnon, '')
+  }
   return exited ? 1 : 0
 }
 
