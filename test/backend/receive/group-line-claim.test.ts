@@ -168,14 +168,22 @@ t.test('a scan keeps a young claim token; stale tokens and markers go', async (t
   for (const ds of [a, d, e]) await ds.close()
 })
 
-t.test('journal replay after the writer died between its journal and its lines, racing a redelivery', async (t) => {
-  const root = folder(t)
+/**
+ * Member 'a' stores seqs 1..N and dies once they are in its journal, before any index line; the tokens of
+ * `claimed` are gone, as a claimer killed between taking a token and appending its line leaves them.
+ */
+async function writerDiedAfterJournal(root: string, claimed: number[]): Promise<void> {
   const a = await member(root, 'a')
   const journaled = dieAfterJournal(a)
   for (const seq of range(1, N)) put(a, seq).catch(() => {})
   await waitFor(() => journaled() === N, 10000, 'every frame in the journal')
+  for (const seq of claimed) rmSync(claimTokenPath(frameFile(root, seq)), { force: true })
+}
+
+t.test('journal replay after the writer died between its journal and its lines, racing a redelivery', async (t) => {
+  const root = folder(t)
   // Seqs 1..3 as a writer killed between taking its token and appending leaves them (any claimer, same state).
-  for (const seq of [1, 2, 3]) rmSync(claimTokenPath(frameFile(root, seq)), { force: true })
+  await writerDiedAfterJournal(root, [1, 2, 3])
   const b = await member(root, 'b') // the frames are young: its scan leaves them
   await sleep(GRACE + 50)
   // the restarted writer replays its journal while the broker redelivers the unacknowledged frames to b
@@ -190,11 +198,7 @@ t.test('journal replay after the writer died between its journal and its lines, 
 
 t.test('a claimer killed between taking the token and appending: the line comes back once', async (t) => {
   const root = folder(t)
-  const a = await member(root, 'a')
-  const journaled = dieAfterJournal(a)
-  for (const seq of range(1, N)) put(a, seq).catch(() => {})
-  await waitFor(() => journaled() === N, 10000, 'every frame in the journal')
-  for (const seq of range(1, N)) rmSync(claimTokenPath(frameFile(root, seq)), { force: true })
+  await writerDiedAfterJournal(root, range(1, N))
   // replayed at once (the frames changed less than the grace period ago): waits for the claimer's line, then
   // takes the orphans
   const started = Date.now()
@@ -210,11 +214,7 @@ t.test('a claimer killed between taking the token and appending: the line comes 
 
 t.test('orphans met by two members at once (the scan of one, a redelivery at the other) get one line', async (t) => {
   const root = folder(t)
-  const a = await member(root, 'a')
-  const journaled = dieAfterJournal(a)
-  for (const seq of range(1, N)) put(a, seq).catch(() => {})
-  await waitFor(() => journaled() === N, 10000, 'every frame in the journal')
-  for (const seq of range(1, N)) rmSync(claimTokenPath(frameFile(root, seq)), { force: true })
+  await writerDiedAfterJournal(root, range(1, N))
   const b = await member(root, 'b')
   await sleep(GRACE + 50)
   const [c] = await Promise.all([member(root, 'c'), ...range(1, N).map((seq) => put(b, seq))])
