@@ -151,10 +151,15 @@ export async function searchTiltTable(
     if (bytes < best.bytes) best = { ...best, chroma, bytes }
   }
   bar.end()
-  if (!Number.isFinite(best.bytes))
+  if (!Number.isFinite(best.bytes)) {
+    // Say how far: the trial whose weakest detector came closest, with every detector's F1.
+    const top = trials.reduce((a, b) => (b.f1 > a.f1 ? b : a))
     throw new Error(
-      `no candidate reached F1 ${o.targetF1} on the calibration frames: lower --target-f1 or add finer --scales`,
+      `no candidate reached F1 ${o.targetF1} on the calibration frames (closest: tilt ${top.tilt} chroma ` +
+        `${top.chroma} scale ${top.scale}, F1 ${top.f1s.map((f) => f.toFixed(3)).join(' / ')}` +
+        `${top.f1s.length > 1 ? ' per detector' : ''}): lower --target-f1 or add finer --scales`,
     )
+  }
   // The table's own scale: the coarsest trial scale of the winner that still reached the target.
   const won = trials.filter((t) => t.tilt === best.tilt && t.chroma === best.chroma && t.f1 >= o.targetF1)
   const scale = Math.max(...won.map((t) => t.scale))
