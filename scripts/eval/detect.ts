@@ -87,6 +87,8 @@ const HELP = `usage: deepn eval detect [options]
                       (both: score tables and maps tuned for one detector with another, --detector)
   --search-every N    detector-tuned curves learn from every Nth calibration frame (default 5; quick ${QUICK.searchEvery})
   --target-f1 F       the F1 the table search buys as cheaply as it can (default ${DEFAULT_TILT_SEARCH.targetF1})
+  --search-scales LIST  scales (x Annex K) each table candidate is tried at (default ${DEFAULT_TILT_SEARCH.scales.join(',')});
+                      a higher --target-f1 may need finer ones, e.g. 0.3,0.45,0.6,1,1.6
   --tune-on LIST      detectors the table search and the map learn from (default: --detector); with several
                       (e.g. coco-ssd,centernet) the table must reach the target on each and the map keeps
                       every detector's boxes: files <clip>-joint(.json, -map.json)
@@ -162,6 +164,8 @@ interface ModelAwareOptions {
   /** Scales the tuned table is swept over, relative to its own. */
   tiltScales: number[]
   targetF1: number
+  /** Scales the table search tries each candidate at (undefined: the search's default). */
+  searchScales?: number[]
   progress: boolean
   command: string
 }
@@ -207,7 +211,7 @@ async function modelAware(
     const r = await searchTiltTable(
       seen.filter((_, i) => i % 2 === 0),
       { detect: judges.map((j) => (img: RawImage) => j.detect(img)), decode: sharpDecoder(), encode: ourEncoder() },
-      { ...search, targetF1: o.targetF1 },
+      { ...search, targetF1: o.targetF1, ...(o.searchScales ? { scales: o.searchScales } : {}) },
       o.progress,
     )
     tilt = detectorTableFile(
@@ -298,6 +302,7 @@ export async function main(argv: string[]): Promise<number> {
       qualities: { type: 'string' },
       scales: { type: 'string' },
       'tilt-scales': { type: 'string' },
+      'search-scales': { type: 'string' },
       tables: { type: 'string', multiple: true },
       'no-calibrate': { type: 'boolean' },
       'no-tune': { type: 'boolean' },
@@ -346,6 +351,7 @@ export async function main(argv: string[]): Promise<number> {
   const crossFrames = o['cross-check'] === '0' ? 0 : (positiveInt('--cross-check', o['cross-check']) ?? 1)
   const base = o.quick ? QUICK_DETECT_PLAN : FULL_DETECT_PLAN
   const qualities = numberListOption('--qualities', o.qualities) ?? base.qualities
+  const searchScales = numberListOption('--search-scales', o['search-scales'])
   if (!qualities.includes(100)) qualities.push(100) // the paper metric's reference point
   const tables = [NATURAL_DEEPN, ...(o.tables ?? [])].map((f) => parseTableFile(readFileSync(f, 'utf8'), f))
   const tuned = o['tuned-table'] ? readTiltTable(o['tuned-table']) : undefined
@@ -407,6 +413,7 @@ export async function main(argv: string[]): Promise<number> {
       tiltScales: numberListOption('--tilt-scales', o['tilt-scales']) ?? (o.quick ? [1, 3] : TILT_SCALES),
       every: positiveInt('--search-every', o['search-every']) ?? (o.quick ? QUICK.searchEvery : 5),
       targetF1: numberOption('--target-f1', o['target-f1'], { min: 0.01, max: 0.999 }) ?? DEFAULT_TILT_SEARCH.targetF1,
+      searchScales,
       progress,
       command: `deepn eval detect ${argv.join(' ')}`.trim(),
     })

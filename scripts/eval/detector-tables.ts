@@ -157,7 +157,7 @@ export async function searchTiltTable(
     throw new Error(
       `no candidate reached F1 ${o.targetF1} on the calibration frames (closest: tilt ${top.tilt} chroma ` +
         `${top.chroma} scale ${top.scale}, F1 ${top.f1s.map((f) => f.toFixed(3)).join(' / ')}` +
-        `${top.f1s.length > 1 ? ' per detector' : ''}): lower --target-f1 or add finer --scales`,
+        `${top.f1s.length > 1 ? ' per detector' : ''}): lower --target-f1 or add finer --search-scales`,
     )
   }
   // The table's own scale: the coarsest trial scale of the winner that still reached the target.

@@ -193,6 +193,10 @@ t.test('a bad model cache or flag ends with one line naming it', async (t) => {
     /COCO-SSD model cache .*model\.json is missing.*npm run fetch:models -- --model coco-ssd --dir /,
   )
   await t.rejects(capture(['detect', '--every', '0']), /--every must be an integer >= 1, got '0'/)
+  await t.rejects(
+    capture(['detect', '--search-scales', '0.3,0']),
+    /--search-scales must be a comma-separated list of positive numbers, got '0\.3,0'/,
+  )
   await t.rejects(capture(['detect', '--video', VTEST_AVI, '--images', dir]), /--video FILE or --images DIR, not both/)
   await t.rejects(capture(['detect', '--classes', 'person,persn']), /--classes: 'persn' is not a COCO class name/)
   const natural = join(__dirname, '../../config/tables/natural-deepn.json')
