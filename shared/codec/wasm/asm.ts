@@ -155,29 +155,19 @@ export const vstore = (addr: Code, value: Code, offset: number): Code => [
   ...simd(0x0b),
   ...memarg(offset),
 ]
-/** v128.store16_lane / store32_lane: stores lane `lane` of `value` (2 or 4 bytes) at `addr + offset`. */
-export const vstore16lane = (addr: Code, value: Code, offset: number, lane: number): Code => [
-  ...addr,
-  ...value,
-  ...simd(0x59),
-  ...memarg(offset),
-  lane,
-]
-export const vstore32lane = (addr: Code, value: Code, offset: number, lane: number): Code => [
-  ...addr,
-  ...value,
-  ...simd(0x5a),
-  ...memarg(offset),
-  lane,
-]
-/** v128.store64_lane: stores lane `lane` (8 bytes) of `value` at `addr + offset`. */
-export const vstore64lane = (addr: Code, value: Code, offset: number, lane: number): Code => [
-  ...addr,
-  ...value,
-  ...simd(0x5b),
-  ...memarg(offset),
-  lane,
-]
+/** v128.store{16,32,64}_lane: stores lane `lane` of `value` (2, 4 or 8 bytes) at `addr + offset`. */
+const storeLane =
+  (op: number) =>
+  (addr: Code, value: Code, offset: number, lane: number): Code => [
+    ...addr,
+    ...value,
+    ...simd(op),
+    ...memarg(offset),
+    lane,
+  ]
+export const vstore16lane = storeLane(0x59)
+export const vstore32lane = storeLane(0x5a)
+export const vstore64lane = storeLane(0x5b)
 export function i32x4const(n: number): Code {
   const bytes: number[] = []
   for (let l = 0; l < 4; l++) for (let k = 0; k < 4; k++) bytes.push((n >>> (8 * k)) & 0xff)
