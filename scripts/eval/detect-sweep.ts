@@ -234,7 +234,7 @@ export async function detectSweep(
       const m = matchFrame(reference, predicted)
       perSetting[si].counts.push({ tp: m.tp, fp: m.fp, fn: m.fn })
       perSetting[si].frames.push({ reference, predicted })
-      addClassCounts(perSetting[si].classes, countsByClass(reference, predicted))
+      addClassCounts(perSetting[si].classes, countsByClass(reference, m))
     }
     n++
   }

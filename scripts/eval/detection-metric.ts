@@ -67,12 +67,13 @@ export function matchFrame(
 }
 
 /**
- * `matchFrame`'s counts split by class: a missed reference box counts against its own class, a wrong prediction
- * against the class it claimed. Summed over classes they are the frame's counts.
+ * A frame's `matchFrame` result split by class: a missed reference box counts against its own class, a wrong
+ * prediction against the class it claimed. Summed over classes they are the frame's counts. Takes the match
+ * already made (with the same `minScore`), so the sweep matches each frame once.
  */
 export function countsByClass(
   reference: readonly Box[],
-  predicted: readonly Box[],
+  matched: Pick<ReturnType<typeof matchFrame>, 'matches'>,
   opts: MatchOptions = {},
 ): Map<string, Counts> {
   const out = new Map<string, Counts>()
@@ -83,7 +84,7 @@ export function countsByClass(
   }
   const minScore = opts.minScore ?? 0.5
   for (const r of reference) if (r.score >= minScore) of(r.class).fn++
-  for (const m of matchFrame(reference, predicted, opts).matches) {
+  for (const m of matched.matches) {
     const e = of(m.class)
     if (m.hit) {
       e.tp++

@@ -56,7 +56,7 @@ t.test('matchFrame: same class, IoU >= 0.5, each reference used once, score thre
 t.test('countsByClass: a miss counts against its own class, a wrong label against the class it claimed', async (t) => {
   const ref = [box(0, 0, 10, 10), box(100, 100, 10, 10, 'car'), box(50, 50, 10, 10, 'person', 0.4)]
   const pred = [box(1, 0, 10, 10, 'person', 0.8), box(0, 0, 10, 10, 'person', 0.7), box(100, 100, 10, 10, 'truck')]
-  const by = countsByClass(ref, pred)
+  const by = countsByClass(ref, matchFrame(ref, pred))
   t.same(Object.fromEntries(by), {
     person: { tp: 1, fp: 1, fn: 0 },
     car: { tp: 0, fp: 0, fn: 1 },
@@ -64,7 +64,7 @@ t.test('countsByClass: a miss counts against its own class, a wrong label agains
   })
   t.same(sumCounts([...by.values()]), { tp: 1, fp: 2, fn: 1 }, "summed over classes: matchFrame's counts")
   const total = new Map(by)
-  addClassCounts(total, countsByClass([box(0, 0, 10, 10, 'car')], []))
+  addClassCounts(total, countsByClass([box(0, 0, 10, 10, 'car')], matchFrame([box(0, 0, 10, 10, 'car')], [])))
   t.same(total.get('car'), { tp: 0, fp: 0, fn: 2 }, 'frames add up per class')
   t.same(by.get('car'), { tp: 0, fp: 0, fn: 1 }, 'adding does not change the frame it came from')
 })
