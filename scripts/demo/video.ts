@@ -186,12 +186,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** `A/B/C`: three coefficient counts 1..64, none below the one before (a busier cell never keeps less). */
+/** `A/B/C`: three coefficient counts 0..64 (0 = blank), none below the one before (a busier cell never keeps less). */
 export function parseKeepLevels(text: string): KeepLevels {
   const parts = text.split('/')
   const n = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : Number.NaN))
-  if (n.length !== 3 || n.some((k) => !(k >= 1 && k <= 64)))
-    throw new UsageError(`--keep-levels needs three counts 1..64 as A/B/C (e.g. 3/10/64), got '${text}'`)
+  if (n.length !== 3 || n.some((k) => !(k >= 0 && k <= 64)))
+    throw new UsageError(`--keep-levels needs three counts 0..64 as A/B/C (e.g. 3/10/64; 0 = blank), got '${text}'`)
   if (n[1] < n[0] || n[2] < n[1])
     throw new UsageError(
       `--keep-levels ${text}: a busier level must keep at least as many coefficients as the one before`,

@@ -1,6 +1,7 @@
 /**
  * Spatial coefficient selection: after quantization, every block of an MCU keeps only its first `keep`
- * coefficients in zig-zag order (1 = DC only .. 64 = all), `keep` read from a coarse grid over the frame. Any
+ * coefficients in zig-zag order (1 = DC only .. 64 = all; 0 = none, a blank mid-grey block whose DC difference
+ * and end-of-block cost a few bits), `keep` read from a coarse grid over the frame. Any
  * baseline decoder reads the result (a zero coefficient is always legal); it is the JPEG-compliant lever behind
  * region-of-interest and soft-decision coding: bytes go where the backend's model looks. The fused scan kernel
  * applies the counts in its block plan (scan-kernel.ts); applyBlockKeep is the reference path's. Pure.
@@ -28,8 +29,8 @@ export function validateBlockKeep(map: unknown, name = 'blockKeep'): asserts map
     throw new RangeError(`${name}.keep: ${keep.length} entries, but a ${cols}x${rows} grid needs ${cols * rows}`)
   for (let i = 0; i < keep.length; i++) {
     const k = keep[i]
-    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 64)
-      throw new RangeError(`${name}.keep[${i}]: expected an integer 1..64 (coefficients kept), got ${String(k)}`)
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k > 64)
+      throw new RangeError(`${name}.keep[${i}]: expected an integer 0..64 (coefficients kept), got ${String(k)}`)
   }
 }
 
@@ -59,7 +60,7 @@ export function mcuKeepCounts(layout: FrameLayout, map: BlockKeepMap): Uint8Arra
 
 /**
  * Zeroes, in one MCU row of quantized blocks (zig-zag order, MCU order as CoefficientMaker makes them), every
- * coefficient past its MCU's keep count, and lowers `last` (each block's last non-zero zig-zag index, an upper
+ * coefficient past its MCU's keep count (keep 0: the DC too), and lowers `last` (each block's last non-zero zig-zag index, an upper
  * bound the Huffman coder stops at) to match. No allocation.
  */
 export function applyBlockKeep(

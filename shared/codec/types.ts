@@ -63,7 +63,7 @@ export interface EncodeOptions {
   blockKeep?: BlockKeepMap
 }
 
-/** A coarse grid over the frame; each cell says how many zig-zag coefficients its blocks keep (1..64). */
+/** A coarse grid over the frame; each cell says how many zig-zag coefficients its blocks keep (0..64; 0 = a blank mid-grey block). */
 export interface BlockKeepMap {
   cols: number
   rows: number

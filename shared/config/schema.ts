@@ -498,7 +498,7 @@ const SPECS = [
     type: 'keepMap',
     default: null,
     remote: true,
-    doc: 'Importance map (issue 12): `{ "id", "cols", "rows", "levels", "keep" }`, a `cols` x `rows` grid (1..256 each) over the frame, any resolution; `levels` holds one digit per cell (row-major), an index into `keep`, whose entries (1..64, at most 10) say how many zig-zag coefficients the blocks of such a cell keep: 1 = DC only, 64 = all. `id` follows the table-id rule; frames encoded with the map carry it in their metadata (`keepMap`). The cells where something moves (see `encoder.motionThreshold`) are raised to `encoder.motionKeep`. `null` = every block keeps everything. A 256x256 map is 64 KB of `levels`, within `mqtt.maxConfigBytes` only if that is raised.',
+    doc: 'Importance map (issue 12): `{ "id", "cols", "rows", "levels", "keep" }`, a `cols` x `rows` grid (1..256 each) over the frame, any resolution; `levels` holds one digit per cell (row-major), an index into `keep`, whose entries (0..64, at most 10) say how many zig-zag coefficients the blocks of such a cell keep: 1 = DC only, 64 = all, 0 = none (a blank mid-grey block: for cells the model never needs, where even the DC costs bytes). `id` follows the table-id rule; frames encoded with the map carry it in their metadata (`keepMap`). The cells where something moves (see `encoder.motionThreshold`) are raised to `encoder.motionKeep`. `null` = every block keeps everything. A 256x256 map is 64 KB of `levels`, within `mqtt.maxConfigBytes` only if that is raised.',
   },
   {
     key: 'encoder.motionKeep',

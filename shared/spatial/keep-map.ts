@@ -1,6 +1,7 @@
 /**
  * The importance map a backend pushes to a device (`encoder.keepMap`): a coarse grid over the frame whose cells
- * each name a level, and per level how many zig-zag coefficients a block keeps (1 = DC only .. 64 = all). Levels
+ * each name a level, and per level how many zig-zag coefficients a block keeps (1 = DC only .. 64 = all; 0 = a
+ * blank mid-grey block, for cells the backend's model never needs). Levels
  * are one digit per cell, so a 64x36 map is a 2304-character string instead of a JSON array of numbers. Here: its
  * validation (every error names the field) and its conversion to the codec's BlockKeepMap, with cells where
  * something moves raised. Pure.
@@ -21,7 +22,7 @@ export interface KeepMap {
   rows: number
   /** cols x rows digits, row-major: each cell's level, an index into `keep`. */
   levels: string
-  /** Coefficients kept per level, 1..64. */
+  /** Coefficients kept per level, 0..64. */
   keep: number[]
 }
 
@@ -65,8 +66,8 @@ export function keepMapProblem(v: unknown): KeepMapProblem | undefined {
     return at('keep', `must be an array of 1..${MAX_KEEP_LEVELS} counts (one per level), got ${shown(keep)}`)
   for (let i = 0; i < keep.length; i++) {
     const k = keep[i]
-    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 64)
-      return at(`keep[${i}]`, `must be an integer 1..64 (zig-zag coefficients kept), got ${shown(k)}`)
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k > 64)
+      return at(`keep[${i}]`, `must be an integer 0..64 (zig-zag coefficients kept; 0 = blank), got ${shown(k)}`)
   }
   const cells = (cols as number) * (rows as number)
   if (typeof levels !== 'string') return at('levels', `must be a string of ${cells} digits, got ${shown(levels)}`)

@@ -14,8 +14,8 @@
  * Memory the caller lays out (all 4-aligned):
  *   block plan: PLAN_ENTRY_BYTES per block in MCU order: i32 src (0 = dummy block: DC difference 0 and EOB, as
  *     libjpeg's dummy blocks code), i32 stride, i32 quant table, i32 Huffman table, i32 address of the
- *     component's last DC (in the state), i32 keep: coefficients kept in zig-zag order, 1..64 (block-keep.ts;
- *     the rest count as zero, so the AC scan stops there and EOB follows).
+ *     component's last DC (in the state), i32 keep: coefficients kept in zig-zag order, 0..64 (block-keep.ts;
+ *     the rest count as zero, so the AC scan stops there and EOB follows; 0 zeroes the DC too).
  *   Huffman table: HUFF_TABLE_BYTES: 16 DC entries, then 256 AC entries, each i32 (code << 8) | length.
  *   state: STATE_BYTES: i64 bit buffer, i32 free bits (64 = empty), pad, i32 last DC per component.
  */
@@ -267,8 +267,8 @@ export function huffmanBlocksFunc(
       : drop(dctCall)
   const real: Code = [
     ...dct,
-    // DC: difference to the component's last DC.
-    ...load16s(g(COEF), 0),
+    // DC: difference to the component's last DC. Keep 0 blanks the block: its DC counts as 0 (mid-grey).
+    ...i32and(load16s(g(COEF), 0), i32sub(i32eqz(load32(g(PLAN), PLAN_KEEP_OFFSET)), i32c(1))),
     ...set(e),
     ...i32sub(g(e), load32(g(slot), 0)),
     ...set(v),
@@ -276,10 +276,19 @@ export function huffmanBlocksFunc(
     ...category(),
     ...putWithBits(i32add(g(huff), i32shl(g(n), i32c(2))), 0),
     // AC: visit the non-zero coefficients only, and of those only the first `keep` (-1 >>> (64 - keep) has
-    // their bits; keep 64 shifts by 0).
+    // their bits; keep 64 shifts by 0). Keep 0 shifts by 63 like keep 1: wasm takes shift counts mod 64, so
+    // 64 - 0 would keep everything.
     ...i64and(
       i64and(natural ? g(mask) : nonZeroMap, i64c(-2n)),
-      i64shrU(i64c(-1n), i64extendU(i32sub(i32c(64), load32(g(PLAN), PLAN_KEEP_OFFSET)))),
+      i64shrU(
+        i64c(-1n),
+        i64extendU(
+          i32sub(
+            i32sub(i32c(64), load32(g(PLAN), PLAN_KEEP_OFFSET)),
+            i32eqz(load32(g(PLAN), PLAN_KEEP_OFFSET)),
+          ),
+        ),
+      ),
     ),
     ...set(mask),
     ...i32c(0),
