@@ -56,6 +56,27 @@ export const FULL_DETECT_PLAN = {
 }
 export const QUICK_DETECT_PLAN = { qualities: [5, 30, 100], scales: [0.3, 2] }
 
+/** The anchors every report needs: the honest ratio's standard curve and its optimal-Huffman twin. */
+export const ANCHOR_CURVES = ['jpeg', 'jpeg-opt']
+
+/**
+ * Only the settings of the named curves, plus the anchors (--curves: re-score one curve on more frames without
+ * re-running the rest). A setting whose twin (samePixelsAs) is left out makes its own detections. Throws naming
+ * any curve the plan does not have, and the ones it has.
+ */
+export function selectCurves(settings: readonly DetectSetting[], curves: readonly string[]): DetectSetting[] {
+  const have = [...new Set(settings.map((s) => s.curve))]
+  const unknown = curves.filter((c) => !have.includes(c))
+  if (unknown.length > 0)
+    throw new RangeError(
+      `--curves: ${unknown.map((c) => `'${c}'`).join(', ')} is not a curve of this run (it has ${have.join(', ')})`,
+    )
+  const keep = new Set([...ANCHOR_CURVES, ...curves])
+  const out = settings.filter((s) => keep.has(s.curve))
+  const keys = new Set(out.map((s) => s.key))
+  return out.map((s) => (s.samePixelsAs && !keys.has(s.samePixelsAs) ? { ...s, samePixelsAs: undefined } : s))
+}
+
 export function detectSettings(plan: DetectPlan): DetectSetting[] {
   const out: DetectSetting[] = []
   for (const q of plan.qualities)

@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseTableFile } from '../../shared/codec/tables'
 import { bootstrapRatios, classRows, detectMarkdown, detectRatios } from '../../scripts/eval/detect-report'
-import { detectCsv, detectSettings, parseDetectCsv, type DetectPoint } from '../../scripts/eval/detect-sweep'
+import {
+  detectCsv,
+  detectSettings,
+  parseDetectCsv,
+  type DetectPoint,
+  selectCurves,
+} from '../../scripts/eval/detect-sweep'
 
 const pt = (curve: string, meanBytes: number, f1: number, extra: Partial<DetectPoint> = {}): DetectPoint => ({
   curve,
@@ -141,5 +147,23 @@ t.test('bootstrapRatios: paired resamples give a band around the ratio, and say 
     md,
     /\| cand \| 0\.95 \| .* \| \d\.\d\d \[\d\.\d\d, \d\.\d\d\] \|/,
     'the report prints the band next to the ratio',
+  )
+})
+
+t.test('selectCurves: the named curves plus the anchors; a twin left alone makes its own detections', async (t) => {
+  const nat = parseTableFile(readFileSync(join(__dirname, '../../config/tables/natural-deepn.json'), 'utf8'))
+  const all = detectSettings({ qualities: [20, 50], optimizeHuffman: true, tables: [nat], scales: [1, 2] })
+  const opt = { ...all[all.length - 1], key: 'tuned-opt-x1', curve: 'tuned-opt', samePixelsAs: 'natural-deepn-x2' }
+  const picked = selectCurves([...all, opt], ['tuned-opt'])
+  t.same(
+    picked.map((s) => s.key),
+    ['jpeg-q20', 'jpeg-q50', 'jpeg-opt-q20', 'jpeg-opt-q50', 'tuned-opt-x1'],
+  )
+  t.equal(picked.find((s) => s.key === 'jpeg-opt-q20')?.samePixelsAs, 'jpeg-q20', 'twin kept: still reused')
+  t.equal(picked.find((s) => s.key === 'tuned-opt-x1')?.samePixelsAs, undefined, 'twin dropped: detects itself')
+  t.equal(selectCurves(all, ['natural-deepn']).length, all.length, 'every curve named: nothing dropped')
+  t.throws(
+    () => selectCurves(all, ['nope']),
+    /--curves: 'nope' is not a curve of this run \(it has jpeg, jpeg-opt, natural-deepn\)/,
   )
 })
