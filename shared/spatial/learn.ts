@@ -2,8 +2,9 @@
  * The backend's half of spatial encoding: an importance map learned from its detector's outputs on a camera's
  * frames. A fixed camera sees objects in the same places (a walkway, parked cars), so the share of frames in
  * which a detection (grown by a margin, for boxes that move a little) covers a cell says how much of that cell
- * the detector needs. Cells no detection ever touched keep DC only; cells objects visit keep a few low
- * frequencies; the device raises a cell to all coefficients where something moves (motion.ts). Pure.
+ * the detector needs. Cells no detection ever touched keep DC only (or nothing: keep 0 blanks them); cells objects
+ * visit keep a few low frequencies; the device raises a cell to all coefficients where something moves
+ * (motion.ts). Pure.
  */
 import type { KeepMap } from './keep-map'
 
@@ -22,10 +23,17 @@ export interface LearnOptions {
   minScore?: number
   /** Each box grows by this fraction of its size on every side (default 0.25). */
   margin?: number
-  /** Coefficients kept per level: [never covered, covered in at most `busy` of frames, more] (default [1, 1, 6]). */
-  keep?: readonly [number, number, number]
-  /** Share of frames above which a cell counts as busy (default 0.02). */
-  busy?: number
+  /**
+   * Coefficients kept per level: level 0 = never covered, then one level per heat bracket of `busy` (default
+   * [1, 1, 6]: DC only unless objects are frequent). Length = 2 + the number of `busy` thresholds.
+   */
+  keep?: readonly number[]
+  /**
+   * Heat thresholds, ascending: a covered cell's level is 1 + how many it exceeds. Default 0.02 (one threshold:
+   * rarely / busy). Two, e.g. [0.02, 0.3], split busy cells into walkways (objects pass, the device's motion
+   * raises them while they do) and standing places (parked cars: objects stay, so the map must keep them).
+   */
+  busy?: number | readonly number[]
 }
 
 export interface LearnedMap {
@@ -39,8 +47,14 @@ export function learnKeepMap(frames: readonly SeenFrame[], o: LearnOptions): Lea
   const { cols, rows } = o
   const minScore = o.minScore ?? 0.5
   const margin = o.margin ?? 0.25
-  const busy = o.busy ?? 0.02
+  const busy = typeof o.busy === 'number' ? [o.busy] : [...(o.busy ?? [0.02])]
   const keep = o.keep ?? [1, 1, 6]
+  if (busy.some((b, i) => !(b >= 0 && b <= 1) || (i > 0 && b <= busy[i - 1])))
+    throw new RangeError(`learnKeepMap: busy must be ascending shares in 0..1, got ${busy.join(', ')}`)
+  if (keep.length !== busy.length + 2)
+    throw new RangeError(
+      `learnKeepMap: keep needs ${busy.length + 2} counts (never covered, then one per busy bracket), got ${keep.length}`,
+    )
   const heat = new Float32Array(cols * rows)
   const hit = new Uint8Array(cols * rows)
   for (const f of frames) {
@@ -57,6 +71,10 @@ export function learnKeepMap(frames: readonly SeenFrame[], o: LearnOptions): Lea
     for (let i = 0; i < hit.length; i++) heat[i] += hit[i] / frames.length
   }
   let levels = ''
-  for (let i = 0; i < heat.length; i++) levels += heat[i] === 0 ? '0' : heat[i] <= busy ? '1' : '2'
+  for (let i = 0; i < heat.length; i++) {
+    let level = heat[i] === 0 ? 0 : 1
+    if (level) for (const b of busy) if (heat[i] > b) level++
+    levels += level
+  }
   return { map: { id: o.id, cols, rows, levels, keep: [...keep] }, heat }
 }

@@ -32,6 +32,24 @@ t.test('low scores are not evidence; no margin means the box alone', async (t) =
   t.equal(tight.map.levels, '20000000')
 })
 
+t.test('two heat thresholds: never / rarely / walkway / standing place', async (t) => {
+  // cell (0,0) covered in 1 of 100 frames, (1,0) in 10, (2,0) in 60; (3,0) never
+  const frames = Array.from({ length: 100 }, (_, i) =>
+    frame([
+      ...(i < 1 ? [[0, 0, 39, 39] as [number, number, number, number]] : []),
+      ...(i < 10 ? [[40, 0, 39, 39] as [number, number, number, number]] : []),
+      ...(i < 60 ? [[80, 0, 39, 39] as [number, number, number, number]] : []),
+    ]),
+  )
+  const o = { id: 'm', cols: 4, rows: 2, margin: 0 }
+  const four = learnKeepMap(frames, { ...o, busy: [0.02, 0.3], keep: [0, 1, 1, 6] })
+  t.equal(four.map.levels, '12300000')
+  t.same(four.map.keep, [0, 1, 1, 6])
+  t.equal(learnKeepMap(frames, o).map.levels, '12200000', 'the default: one threshold, as before')
+  t.throws(() => learnKeepMap(frames, { ...o, busy: [0.3, 0.02], keep: [0, 1, 1, 6] }), /ascending/)
+  t.throws(() => learnKeepMap(frames, { ...o, busy: [0.02, 0.3] }), /keep needs 4 counts .* got 3/)
+})
+
 t.test('no frames: refused', async (t) => {
   t.throws(() => learnKeepMap([], { id: 'm', cols: 4, rows: 2 }), /no frames/)
 })
