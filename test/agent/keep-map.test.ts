@@ -79,7 +79,7 @@ t.test(
     const bad: [string, unknown, RegExp][] = [
       ['b1', { ...map, levels: '00001111000' }, /'encoder\.keepMap\.levels' must have 12 characters/],
       ['b2', { ...map, id: 'constructor' }, /'encoder\.keepMap\.id' cannot be 'constructor'/],
-      ['b3', { ...map, keep: [1, 80] }, /'encoder\.keepMap\.keep\[1\]' must be an integer 1\.\.64/],
+      ['b3', { ...map, keep: [1, 80] }, /'encoder\.keepMap\.keep\[1\]' must be an integer 0\.\.64/],
       ['b4', { ...map, rows: 3, tint: 'red' }, /'encoder\.keepMap\.tint' is not a field/],
     ]
     for (const [id, keepMap] of bad) await set(id, { encoder: { keepMap, motionKeep: 1 } })

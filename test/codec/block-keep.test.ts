@@ -77,46 +77,50 @@ function greyOut(image: RawImage, mw: number, mh: number, blank: (mx: number, my
   const data = image.data.slice()
   for (let y = 0; y < image.height; y++)
     for (let x = 0; x < image.width; x++)
-      if (blank(Math.floor(x / mw), Math.floor(y / mh))) data.fill(128, (y * image.width + x) * ch, (y * image.width + x + 1) * ch)
+      if (blank(Math.floor(x / mw), Math.floor(y / mh)))
+        data.fill(128, (y * image.width + x) * ch, (y * image.width + x + 1) * ch)
   return { ...image, data }
 }
 
-t.test('keep 0 blanks a cell: the same bytes as its pixels set to mid-grey, on both paths; djpeg reads 128', async (t) => {
-  // 256x160 at 4:2:0 is 16x10 MCUs; a 16x10 map gives each MCU its own cell.
-  const pick = (cx: number, cy: number) => (cx * 7 + cy * 3) % 5 < 2
-  for (const [img, subsampling, mw, mh] of [
-    [photo, '420', 16, 16],
-    [photo, '444', 8, 8],
-    [toGray(photo), '420', 8, 8],
-  ] as const) {
-    const cols = img.width / mw,
-      rows = img.height / mh
-    const blanked = map(cols, rows, pick, 0, 64)
-    const grey = greyOut(img, mw, mh, pick)
-    for (const optimizeHuffman of [false, true]) {
-      const what = `${img.format} ${subsampling}, optimizeHuffman ${optimizeHuffman}`
-      const opts = { quality: 75, subsampling, optimizeHuffman } as const
-      const want = encodeJpeg(grey, opts)
-      const wasm = encodeJpeg(img, { ...opts, blockKeep: blanked })
-      setWasmKernelEnabled(false)
-      const ts = encodeJpeg(img, { ...opts, blockKeep: blanked })
-      setWasmKernelEnabled(true)
-      t.equal(firstDiff(wasm, want), -1, `${what}: kernel path`)
-      t.equal(firstDiff(ts, want), -1, `${what}: TypeScript path`)
+t.test(
+  'keep 0 blanks a cell: the same bytes as its pixels set to mid-grey, on both paths; djpeg reads 128',
+  async (t) => {
+    // 256x160 at 4:2:0 is 16x10 MCUs; a 16x10 map gives each MCU its own cell.
+    const pick = (cx: number, cy: number) => (cx * 7 + cy * 3) % 5 < 2
+    for (const [img, subsampling, mw, mh] of [
+      [photo, '420', 16, 16],
+      [photo, '444', 8, 8],
+      [toGray(photo), '420', 8, 8],
+    ] as const) {
+      const cols = img.width / mw,
+        rows = img.height / mh
+      const blanked = map(cols, rows, pick, 0, 64)
+      const grey = greyOut(img, mw, mh, pick)
+      for (const optimizeHuffman of [false, true]) {
+        const what = `${img.format} ${subsampling}, optimizeHuffman ${optimizeHuffman}`
+        const opts = { quality: 75, subsampling, optimizeHuffman } as const
+        const want = encodeJpeg(grey, opts)
+        const wasm = encodeJpeg(img, { ...opts, blockKeep: blanked })
+        setWasmKernelEnabled(false)
+        const ts = encodeJpeg(img, { ...opts, blockKeep: blanked })
+        setWasmKernelEnabled(true)
+        t.equal(firstDiff(wasm, want), -1, `${what}: kernel path`)
+        t.equal(firstDiff(ts, want), -1, `${what}: TypeScript path`)
+      }
+      // djpeg's fancy upsampling blends 4:2:0 chroma across MCU edges, so only unsubsampled frames decode to 128
+      // up to the cell's edge; the bytes above already show the colour 4:2:0 cells' coefficients are all zero.
+      if (img.format !== 'gray' && subsampling === '420') continue
+      const out = djpeg(encodeJpeg(img, { quality: 75, subsampling, blockKeep: blanked }))
+      const ch = img.format === 'gray' ? 1 : 3
+      let off = 0
+      for (let y = 0; y < img.height; y++)
+        for (let x = 0; x < img.width; x++)
+          if (pick(Math.floor(x / mw), Math.floor(y / mh)))
+            for (let c = 0; c < ch; c++) if (out.data[(y * img.width + x) * ch + c] !== 128) off++
+      t.equal(off, 0, `${img.format} ${subsampling}: every blanked sample decodes to 128`)
     }
-    // djpeg's fancy upsampling blends 4:2:0 chroma across MCU edges, so only unsubsampled frames decode to 128
-    // up to the cell's edge; the bytes above already show the colour 4:2:0 cells' coefficients are all zero.
-    if (img.format !== 'gray' && subsampling === '420') continue
-    const out = djpeg(encodeJpeg(img, { quality: 75, subsampling, blockKeep: blanked }))
-    const ch = img.format === 'gray' ? 1 : 3
-    let off = 0
-    for (let y = 0; y < img.height; y++)
-      for (let x = 0; x < img.width; x++)
-        if (pick(Math.floor(x / mw), Math.floor(y / mh)))
-          for (let c = 0; c < ch; c++) if (out.data[(y * img.width + x) * ch + c] !== 128) off++
-    t.equal(off, 0, `${img.format} ${subsampling}: every blanked sample decodes to 128`)
-  }
-})
+  },
+)
 
 /** `image` with its pixels as RGBA (alpha varying: the encoder ignores it). */
 function toRgba(image: RawImage): RawImage {

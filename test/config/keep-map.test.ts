@@ -32,7 +32,7 @@ t.test('a valid map is accepted remotely, applies live and can be cleared with n
 t.test('a bad map is refused naming the key and the field', async (t) => {
   const cases: [unknown, RegExp][] = [
     [{ ...map, levels: '00101' }, /^'encoder\.keepMap\.levels' must have 6 characters/],
-    [{ ...map, keep: [1, 8, 99] }, /^'encoder\.keepMap\.keep\[2\]' must be an integer 1\.\.64/],
+    [{ ...map, keep: [1, 8, 99] }, /^'encoder\.keepMap\.keep\[2\]' must be an integer 0\.\.64/],
     [{ ...map, id: 'constructor' }, /^'encoder\.keepMap\.id' cannot be 'constructor'/],
     [{ ...map, cols: 300 }, /^'encoder\.keepMap\.cols' must be an integer 1\.\.256/],
     [{ ...map, extra: 1 }, /^'encoder\.keepMap\.extra' is not a field/],

@@ -283,10 +283,7 @@ export function huffmanBlocksFunc(
       i64shrU(
         i64c(-1n),
         i64extendU(
-          i32sub(
-            i32sub(i32c(64), load32(g(PLAN), PLAN_KEEP_OFFSET)),
-            i32eqz(load32(g(PLAN), PLAN_KEEP_OFFSET)),
-          ),
+          i32sub(i32sub(i32c(64), load32(g(PLAN), PLAN_KEEP_OFFSET)), i32eqz(load32(g(PLAN), PLAN_KEEP_OFFSET))),
         ),
       ),
     ),
