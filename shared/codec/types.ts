@@ -55,6 +55,12 @@ export interface EncodeOptions {
   restartInterval?: number
   /** Two-pass optimal Huffman tables, per frame. */
   optimizeHuffman?: boolean
+  /**
+   * Progressive JPEG (SOF2): a DC scan, then one AC scan per component (spectral selection, no successive
+   * approximation), each with its own optimal Huffman tables (implies two passes, whatever `optimizeHuffman`
+   * says). Same coefficients as baseline; runs of blocks without AC cost one EOBRUN code. Not with `huffman`.
+   */
+  progressive?: boolean
   /** Fixed Huffman tables instead of Annex K's (e.g. trained over many frames); not with `optimizeHuffman`. */
   huffman?: HuffmanTables
   /** Small JSON object written in one APP9 "DEEPN" segment; omitted when absent. */
