@@ -4,7 +4,11 @@
  * that leave dummy blocks, restart intervals and an EOBRUN long enough to be forced out; every case on both
  * encoder paths. Then: djpeg decodes it to the baseline file's pixels, and DC-only blocks make it smaller.
  */
+import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
+import jpegJs from 'jpeg-js'
 import { encodeJpeg } from '../../shared/codec/encoder'
 import { STD_AC_LUMA, STD_DC_LUMA, type HuffmanSpec } from '../../shared/codec/huffman'
 import { qualityTables } from '../../shared/codec/tables'
@@ -122,20 +126,33 @@ function keepMap(cols: number, rows: number, dcOnly: (cx: number, cy: number) =>
   return { cols, rows, keep }
 }
 
-t.test('djpeg decodes the progressive file to the baseline file pixels (same coefficients)', async (t) => {
+t.test('decoders see the baseline file pixels, and jpegtran makes the same bytes (same coefficients)', async (t) => {
   const photo = crop(photos()[1], 0, 0, 141, 93)
+  const scans = join(cj.dir, 'scans-jpegtran.txt')
   const cases: [RawImage, EncodeOptions][] = [
     [photo, { quality: 50 }],
     [photo, { quality: 85, subsampling: '444', restartInterval: 5 }],
     [toGray(photo), { quality: 30 }],
+    [photo, { quality: 20, blockKeep: keepMap(3, 2, (cx) => cx !== 1) }],
     [photo, { quality: 75, blockKeep: keepMap(5, 4, (cx, cy) => (cx + cy) % 2 === 0) }],
     [photo, { quality: 75, blockKeep: keepMap(1, 1, () => true) }],
   ]
   for (const [image, o] of cases) {
-    const base = djpeg(encodeJpeg(image, { ...o, optimizeHuffman: true }))
+    const baseline = encodeJpeg(image, { ...o, optimizeHuffman: true })
     const prog = encodeJpeg(image, { ...o, progressive: true })
-    t.equal(prog[prog.indexOf(0xc2, 2) - 1], 0xff, `${JSON.stringify(o)}: SOF2`)
-    t.equal(firstDiff(djpeg(prog).data, base.data), -1, `${image.format} ${JSON.stringify(o)}: same pixels`)
+    const label = `${image.format} ${JSON.stringify(o)}`
+    t.equal(prog[prog.indexOf(0xc2, 2) - 1], 0xff, `${label}: SOF2`)
+    t.equal(firstDiff(djpeg(prog).data, djpeg(baseline).data), -1, `${label}: same pixels (djpeg)`)
+    // jpeg-js is the agent's own decoder (refit of a stored frame): it must read our progressive files too.
+    const js = (b: Uint8Array) => jpegJs.decode(b, { useTArray: true, formatAsRGBA: false }).data
+    t.equal(firstDiff(js(prog), js(baseline)), -1, `${label}: same pixels (jpeg-js)`)
+    // jpegtran re-codes our baseline file's coefficients (keep map included) into exactly our progressive bytes.
+    writeFileSync(scans, script(image))
+    const restart = o.restartInterval ? ['-restart', `${o.restartInterval}B`] : [] // jpegtran drops it otherwise
+    const jt = execFileSync('jpegtran', ['-copy', 'none', '-optimize', ...restart, '-scans', scans], {
+      input: baseline,
+    })
+    t.equal(firstDiff(jt, prog), -1, `${label}: jpegtran -optimize -scans of the baseline file is byte-identical`)
   }
 })
 
