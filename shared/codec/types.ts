@@ -51,7 +51,10 @@ export interface EncodeOptions {
   subsampling?: Subsampling
   /** Forward DCT: 'islow' (default, libjpeg's accurate integer DCT) or 'ifast' (AA&N). */
   dct?: DctMethod
-  /** MCUs between restart markers (cjpeg `-restart NB`); 0 or absent = none. */
+  /**
+   * MCUs between restart markers (cjpeg `-restart NB`); 0 or absent = none. With `progressive` it applies to every
+   * scan, where an AC scan's MCU is one block (as libjpeg counts non-interleaved scans).
+   */
   restartInterval?: number
   /** Two-pass optimal Huffman tables, per frame. */
   optimizeHuffman?: boolean
