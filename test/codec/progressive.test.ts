@@ -136,6 +136,7 @@ t.test('decoders see the baseline file pixels, and jpegtran makes the same bytes
     [photo, { quality: 20, blockKeep: keepMap(3, 2, (cx) => cx !== 1) }],
     [photo, { quality: 75, blockKeep: keepMap(5, 4, (cx, cy) => (cx + cy) % 2 === 0) }],
     [photo, { quality: 75, blockKeep: keepMap(1, 1, () => true) }],
+    [photo, { quality: 60, blockKeep: { cols: 3, rows: 2, keep: [0, 1, 64, 0, 5, 0] } }], // 0: blank cells
   ]
   for (const [image, o] of cases) {
     const baseline = encodeJpeg(image, { ...o, optimizeHuffman: true })
