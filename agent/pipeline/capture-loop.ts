@@ -175,6 +175,7 @@ export class CaptureLoop extends EventEmitter {
         tables: this.tables,
         subsampling: enc.subsampling,
         optimizeHuffman: enc.optimizeHuffman,
+        progressive: enc.progressive,
         limit: o.payloadLimit(),
         keep,
       })

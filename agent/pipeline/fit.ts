@@ -5,8 +5,9 @@
  * steps) until the JPEG fits. A frame that still does not fit is refused with OversizeError, so the caller sets it
  * aside instead of wedging the publish queue on it. Each fitted JPEG comes with its quantDigest, computed here once.
  *
- * A table's trained Huffman set (`ResolvedTables.huffman`) is passed to the encoder unless `optimizeHuffman` is
- * on: then per-frame optimal tables (fitted to each frame) win and the fixed set is not used.
+ * A table's trained Huffman set (`ResolvedTables.huffman`) is passed to the encoder unless `optimizeHuffman` or
+ * `progressive` is on: then per-frame optimal tables (fitted to each frame, per scan when progressive) win and the
+ * fixed set is not used.
  *
  * A keep map (`encoder.keepMap`, blockKeep) stays on through every step: coarser tables shrink a frame on top of
  * it, never instead of it, and the frame says which map it carries.
@@ -56,6 +57,8 @@ export function encodeToFit(opts: {
   subsampling: Subsampling
   /** Per-frame optimal Huffman tables; when true the tables' trained set (if any) is not passed. */
   optimizeHuffman: boolean
+  /** Progressive (SOF2) scans, each with its own optimal tables; absent = baseline. */
+  progressive?: boolean
   /** Largest acceptable JPEG in bytes; Infinity = no limit. */
   limit: number
   /**
@@ -71,7 +74,8 @@ export function encodeToFit(opts: {
       subsampling: opts.subsampling,
       optimizeHuffman: opts.optimizeHuffman,
     }
-    if (t.huffman && !opts.optimizeHuffman) options.huffman = t.huffman
+    if (opts.progressive) options.progressive = true
+    if (t.huffman && !opts.optimizeHuffman && !opts.progressive) options.huffman = t.huffman
     if (opts.keep) options.blockKeep = opts.keep.blockKeep
     const jpeg = opts.encode(opts.image, options)
     if (jpeg.length <= opts.limit) {
@@ -116,6 +120,7 @@ export function refit(
     tables: resolveTables(enc),
     subsampling: enc.subsampling,
     optimizeHuffman: enc.optimizeHuffman,
+    progressive: enc.progressive,
     limit: opts.limit,
     keep: enc.keepMap ? { id: enc.keepMap.id, blockKeep: toBlockKeep(enc.keepMap, null, 0) } : undefined,
   })

@@ -40,7 +40,7 @@ export class BitWriter {
 
   constructor(readonly sink: ByteSink) {}
 
-  /** Appends the low `size` bits of `code` (1..16 bits; higher bits of `code` must be zero). */
+  /** Appends the low `size` bits of `code` (1..31 bits, e.g. a code and its value bits; higher bits must be zero). */
   put(code: number, size: number): void {
     const free = this.free - size
     if (free >= 0) {

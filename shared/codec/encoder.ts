@@ -1,7 +1,7 @@
 /**
- * The baseline JPEG encoder: options → tables, strips (prepare.ts) → DCT + quantization per MCU row
- * (jccoefct.c, with libjpeg's dummy blocks) → Huffman coding (entropy.ts) → markers. With standard Huffman
- * tables, no restart interval and no metadata the output is byte-identical to cjpeg (see test/codec).
+ * The JPEG encoder: options → tables, strips (prepare.ts) → DCT + quantization per MCU row (jccoefct.c, with
+ * libjpeg's dummy blocks) → Huffman coding (entropy.ts; progressive.ts for the opt-in SOF2 scans) → markers.
+ * Without metadata the output is byte-identical to cjpeg with the same options (see test/codec).
  * Hot stages run in generated WebAssembly SIMD kernels when available (wasm/: RGB colour conversion, islow and
  * ifast DCT + quantization); the TypeScript stages are the reference and the fallback, and produce the same bytes.
  * Pure.
@@ -21,9 +21,10 @@ import {
 } from './huffman'
 import { type SymbolCounts, emptySymbolCounts, validateHuffmanTables } from './huffman-tables'
 import { type FrameLayout, frameLayout } from './layout'
-import { EOI, JFIF_APP0, SOI, dht, dqt, dri, sof0, sos } from './markers'
+import { EOI, JFIF_APP0, SOI, dht, dqt, dri, sof0, sof2, sos } from './markers'
 import { metadataSegment } from './metadata'
 import { createStripFiller, type StripFiller } from './prepare'
+import { writeProgressiveScans } from './progressive'
 import { kernelScan } from './scan-kernel'
 import { type Quantizer, makeQuantizer } from './quantize'
 import {
@@ -47,6 +48,8 @@ export interface Resolved {
   dct: DctMethod
   restartInterval: number
   optimizeHuffman: boolean
+  /** SOF2 spectral-selection scans with per-scan optimal tables (progressive.ts). */
+  progressive: boolean
   /** Fixed Huffman specs per slot (from `options.huffman`), or undefined for Annex K / optimised tables. */
   huffman?: { dc: HuffmanSpec[]; ac: HuffmanSpec[] }
   metadata?: Record<string, unknown>
@@ -60,6 +63,7 @@ const OPTION_KEYS = new Set([
   'dct',
   'restartInterval',
   'optimizeHuffman',
+  'progressive',
   'huffman',
   'metadata',
   'blockKeep',
@@ -92,9 +96,13 @@ export function resolveOptions(image: RawImage, options: EncodeOptions | undefin
   }
   const optimizeHuffman = o.optimizeHuffman ?? false
   if (typeof optimizeHuffman !== 'boolean') throw new TypeError('optimizeHuffman: expected a boolean')
+  const progressive = o.progressive ?? false
+  if (typeof progressive !== 'boolean') throw new TypeError('progressive: expected a boolean')
   const huffman = o.huffman === undefined ? undefined : validateHuffmanTables(o.huffman, 'huffman')
   if (huffman && optimizeHuffman)
     throw new RangeError('huffman: fixed Huffman tables and optimizeHuffman exclude each other')
+  // Progressive scans always get their own optimal tables (as libjpeg), and fixed sets lack the EOBRUN symbols.
+  if (huffman && progressive) throw new RangeError('huffman: fixed Huffman tables and progressive exclude each other')
   if (
     o.metadata !== undefined &&
     (o.metadata === null || typeof o.metadata !== 'object' || Array.isArray(o.metadata))
@@ -109,6 +117,7 @@ export function resolveOptions(image: RawImage, options: EncodeOptions | undefin
     dct,
     restartInterval,
     optimizeHuffman,
+    progressive,
     huffman,
     metadata: o.metadata,
     blockKeep: o.blockKeep,
@@ -291,11 +300,15 @@ function allBlocks(maker: CoefficientMaker, layout: FrameLayout): { coef: Int16A
   return { coef, last }
 }
 
-/** Encodes a raw frame as a baseline JPEG. Throws an Error naming the problem on bad input or options. */
+/**
+ * Encodes a raw frame as a baseline JPEG, or a progressive one with `options.progressive`. Throws an Error
+ * naming the problem on bad input or options.
+ */
 export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8Array {
   validateImage(image)
   const r = resolveOptions(image, options)
   const layout = frameLayout(image.width, image.height, image.format, r.subsampling)
+  if (r.progressive) return encodeProgressive(image, layout, r)
   // Two-pass optimal tables need every block before the first code is written; otherwise one MCU row at a time.
   const all = r.optimizeHuffman ? allBlocks(new CoefficientMaker(image, layout, r), layout) : null
   const whole = all?.coef ?? null
@@ -354,6 +367,22 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
     }
     huff.finish()
   }
+  sink.bytes(EOI)
+  return sink.result()
+}
+
+/** SOI..SOF2, every scan (progressive.ts) and EOI, from all of the frame's blocks. */
+function encodeProgressive(image: RawImage, layout: FrameLayout, r: Resolved): Uint8Array {
+  const { coef, last } = allBlocks(new CoefficientMaker(image, layout, r), layout)
+  const channels = layout.components.length
+  const sink = new ByteSink(((image.width * image.height * channels) >> 3) + 2048)
+  sink.bytes(SOI)
+  sink.bytes(JFIF_APP0)
+  if (r.metadata !== undefined) sink.bytes(metadataSegment(r.metadata))
+  sink.bytes(dqt(0, r.luma))
+  if (channels > 1) sink.bytes(dqt(1, r.chroma))
+  sink.bytes(sof2(layout))
+  writeProgressiveScans(sink, coef, last, layout, r.restartInterval)
   sink.bytes(EOI)
   return sink.result()
 }

@@ -1,4 +1,7 @@
-/** Public codec API (`deepn-edge/codec`): the baseline JPEG encoder, its tables and the DCT statistics hook. */
+/**
+ * Public codec API (`deepn-edge/codec`): the baseline (and opt-in progressive) JPEG encoder, its tables and the DCT
+ * statistics hook.
+ */
 export type {
   BlockKeepMap,
   DctMethod,

@@ -1,9 +1,10 @@
 /**
- * Marker segments as libjpeg's jcmarker.c writes them for a baseline sequential file: SOI, JFIF APP0 (1.01,
- * no density unit, 1:1), then our optional APP9, one DQT per table, SOF0, one DHT per table, DRI, SOS. Pure.
+ * Marker segments as libjpeg's jcmarker.c writes them: SOI, JFIF APP0 (1.01, no density unit, 1:1), then our
+ * optional APP9, one DQT per table, SOF0 (baseline) or SOF2 (progressive), then per scan its DHTs, DRI and SOS.
+ * Pure.
  */
 import type { HuffmanSpec } from './huffman'
-import type { FrameLayout } from './layout'
+import type { ComponentLayout, FrameLayout } from './layout'
 import { ZIGZAG } from './tables'
 
 export const SOI = [0xff, 0xd8]
@@ -23,11 +24,20 @@ export function dqt(index: number, table: ArrayLike<number>): number[] {
 
 /** emit_sof(M_SOF0). */
 export function sof0(layout: FrameLayout): number[] {
+  return sof(0xc0, layout)
+}
+
+/** emit_sof(M_SOF2): the same frame header, marked progressive. */
+export function sof2(layout: FrameLayout): number[] {
+  return sof(0xc2, layout)
+}
+
+function sof(marker: number, layout: FrameLayout): number[] {
   const n = layout.components.length
   const len = 8 + 3 * n
   const out = [
     0xff,
-    0xc0,
+    marker,
     len >> 8,
     len & 0xff,
     8,
@@ -64,5 +74,18 @@ export function sos(layout: FrameLayout): number[] {
   const out = [0xff, 0xda, len >> 8, len & 0xff, n]
   for (const c of layout.components) out.push(c.id, (c.table << 4) | c.table)
   out.push(0, 63, 0)
+  return out
+}
+
+/**
+ * emit_sos for one progressive scan without successive approximation (Ah = Al = 0) over `components`: as
+ * libjpeg writes it, a DC scan (Ss 0) names no AC table and an AC scan no DC table (0 in the unused nibble).
+ */
+export function sosProgressive(components: ComponentLayout[], ss: number, se: number): number[] {
+  const n = components.length
+  const len = 6 + 2 * n
+  const out = [0xff, 0xda, len >> 8, len & 0xff, n]
+  for (const c of components) out.push(c.id, ((ss === 0 ? c.table : 0) << 4) | (se ? c.table : 0))
+  out.push(ss, se, 0)
   return out
 }

@@ -51,10 +51,19 @@ export interface EncodeOptions {
   subsampling?: Subsampling
   /** Forward DCT: 'islow' (default, libjpeg's accurate integer DCT) or 'ifast' (AA&N). */
   dct?: DctMethod
-  /** MCUs between restart markers (cjpeg `-restart NB`); 0 or absent = none. */
+  /**
+   * MCUs between restart markers (cjpeg `-restart NB`); 0 or absent = none. With `progressive` it applies to every
+   * scan, where an AC scan's MCU is one block (as libjpeg counts non-interleaved scans).
+   */
   restartInterval?: number
   /** Two-pass optimal Huffman tables, per frame. */
   optimizeHuffman?: boolean
+  /**
+   * Progressive JPEG (SOF2): a DC scan, then one AC scan per component (spectral selection, no successive
+   * approximation), each with its own optimal Huffman tables (implies two passes, whatever `optimizeHuffman`
+   * says). Same coefficients as baseline; runs of blocks without AC cost one EOBRUN code. Not with `huffman`.
+   */
+  progressive?: boolean
   /** Fixed Huffman tables instead of Annex K's (e.g. trained over many frames); not with `optimizeHuffman`. */
   huffman?: HuffmanTables
   /** Small JSON object written in one APP9 "DEEPN" segment; omitted when absent. */

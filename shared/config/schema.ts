@@ -424,7 +424,7 @@ const SPECS = [
       "Frame memory budget in MiB; 0 = half the device's memory (RAM, or the cgroup limit such as the systemd unit's `MemoryMax` when smaller; the reported config shows the value in force). " +
       'A remote change whose frame memory estimate passes it (and grows it) is refused with the estimate and what to lower; a local configuration over it only logs a warning at start. ' +
       "The estimate (agent/pipeline/frame-memory.ts) is an upper one, per frame at the finest tables: the raw frame as the source holds it (bytes per pixel: `synthetic` 3, `rpicam` 4.5, `raspistill` 9, `files` 10, where the images' own size counts), " +
-      "the encoder's row buffers (211 B per pixel column, plus 2 MB) and, with `encoder.optimizeHuffman`, every coefficient (2 B per sample; samples = pixels x 1.5 at 4:2:0, x 3 at 4:4:4), " +
+      "the encoder's row buffers (211 B per pixel column, plus 2 MB) and, with `encoder.optimizeHuffman` or `encoder.progressive`, every coefficient (2 B per sample; samples = pixels x 1.5 at 4:2:0, x 3 at 4:4:4), " +
       "3x the JPEG while encoding (J = 0.6 B per sample) and `mqtt.inflight` x 2 JPEGs held until PUBACK (capped by `mqtt.maxPayloadBytes`). The agent's own baseline (about 40-60 MB) is not part of it.",
   },
 
@@ -491,6 +491,13 @@ const SPECS = [
     default: false,
     remote: true,
     doc: "Two-pass optimal Huffman tables: a few % smaller, about twice the entropy-coding time. When true, these per-frame tables win over a table's trained `huffman` set, which is then not used.",
+  },
+  {
+    key: 'encoder.progressive',
+    type: 'boolean',
+    default: false,
+    remote: true,
+    doc: "Progressive JPEG (SOF2) with spectral-selection scans: the DC of every component, then one AC scan per component, each with per-frame optimal Huffman tables (so `encoder.optimizeHuffman` is implied and a table's trained `huffman` set is not used). Same coefficients and pixels as baseline; a run of blocks without AC costs one code, so with DC-only cells of `encoder.keepMap` frames are smaller than with `encoder.optimizeHuffman` (18-22 % on vtest.avi with every block DC-only), without a map about 1 % larger. Every mainstream decoder reads it (libjpeg-turbo, browsers, sharp, jpeg-js); some hardware and embedded decoders read only baseline. Costs a second pass over the frame's coefficients, no more than `encoder.optimizeHuffman` does (1080p 4:2:0: 8-14 ms a frame against 13-16 ms, single-pass baseline 4 ms), and holds them all like it (see `capture.memoryBudgetMB`).",
   },
 
   {

@@ -85,6 +85,12 @@ t.test(
       'optimizeHuffman: every coefficient',
     )
     t.equal(
+      estimateFrameMemory(config({ capture: { width: 1920, height: 1080 }, encoder: { progressive: true } })).encoder,
+      estimateFrameMemory(config({ capture: { width: 1920, height: 1080 }, encoder: { optimizeHuffman: true } }))
+        .encoder,
+      'progressive: every coefficient, as optimizeHuffman',
+    )
+    t.equal(
       estimateFrameMemory(config({ capture: { width: 1920, height: 1080 }, mqtt: { maxPayloadBytes: 100000 } }))
         .inflight,
       8 * 2 * 100000,

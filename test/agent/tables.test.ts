@@ -133,6 +133,27 @@ t.test('encoder.optimizeHuffman wins: the fixed set is not passed', async (t) =>
   )
 })
 
+t.test('encoder.progressive: the fixed set is not passed either, and the frame is progressive', async (t) => {
+  const dir = tablesDir({ trained: { id: 'trained', ...quant, huffman } })
+  const seen: unknown[] = []
+  const enc = encoderConfig({ table: 'trained', tablesDir: dir, progressive: true })
+  const prog = encodeToFit({
+    encode: (im, o) => {
+      seen.push([o.huffman, o.progressive])
+      return encodeJpeg(im, o)
+    },
+    image: syntheticFrame(W, H, 200),
+    tables: resolveTables(enc),
+    subsampling: '420',
+    optimizeHuffman: enc.optimizeHuffman,
+    progressive: enc.progressive,
+    limit: Infinity,
+  })
+  t.same(seen, [[undefined, true]], 'progressive on, no huffman option (the encoder would refuse both)')
+  t.equal(prog.jpeg[prog.jpeg.indexOf(0xc2, 2) - 1], 0xff, 'SOF2')
+  t.same(pixels(prog.jpeg), pixels(fit(encoderConfig({ table: 'trained', tablesDir: dir })).jpeg), 'same pixels')
+})
+
 t.test('a pushed table (encoder.tables) carries its set to the encoder', async (t) => {
   const cfg = applyPartial(
     defaults(),

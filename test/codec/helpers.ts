@@ -101,7 +101,7 @@ export class Cjpeg {
 
   /**
    * Runs cjpeg with the equivalent of our options. `restart`: number = MCUs (`-restart NB`), `{ rows }` = MCU
-   * rows (`-restart N`).
+   * rows (`-restart N`). `scans`: a scan script in cjpeg's `-scans` syntax (a progressive file).
    */
   encode(
     image: RawImage,
@@ -112,6 +112,7 @@ export class Cjpeg {
       dct?: 'islow' | 'ifast'
       optimize?: boolean
       restart?: number | { rows: number }
+      scans?: string
     },
   ): Buffer {
     const input = join(this.dir, image.format === 'gray' ? 'in.pgm' : 'in.ppm')
@@ -124,6 +125,11 @@ export class Cjpeg {
     if (o.optimize) args.push('-optimize')
     if (typeof o.restart === 'number') args.push('-restart', `${o.restart}B`)
     else if (o.restart) args.push('-restart', String(o.restart.rows))
+    if (o.scans !== undefined) {
+      const sfile = join(this.dir, 'scans.txt')
+      writeFileSync(sfile, o.scans)
+      args.push('-scans', sfile)
+    }
     args.push(input)
     return execFileSync('cjpeg', args)
   }

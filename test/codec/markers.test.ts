@@ -1,7 +1,7 @@
 import t from 'tap'
 import { STD_DC_LUMA } from '../../shared/codec/huffman'
 import { frameLayout } from '../../shared/codec/layout'
-import { JFIF_APP0, dht, dqt, dri, sof0, sos } from '../../shared/codec/markers'
+import { JFIF_APP0, dht, dqt, dri, sof0, sof2, sos, sosProgressive } from '../../shared/codec/markers'
 import { ANNEX_K_LUMA } from '../../shared/codec/tables'
 
 t.test('segments carry the right lengths and fields', async (t) => {
@@ -17,6 +17,10 @@ t.test('segments carry the right lengths and fields', async (t) => {
   const h = dht(0, true, STD_DC_LUMA)
   t.same(h.slice(0, 5), [0xff, 0xc4, 0, 31, 0x10])
   t.same(dri(300), [0xff, 0xdd, 0, 4, 1, 44])
+  t.same(sof2(l420), [0xff, 0xc2, ...s.slice(2)], 'SOF2: the same frame header')
+  // As libjpeg: a DC scan names only DC tables, an AC scan only its AC table.
+  t.same(sosProgressive(l420.components, 0, 0), [0xff, 0xda, 0, 12, 3, 1, 0x00, 2, 0x10, 3, 0x10, 0, 0, 0])
+  t.same(sosProgressive([l420.components[2]], 1, 63), [0xff, 0xda, 0, 8, 1, 3, 0x01, 1, 63, 0])
 })
 
 t.test('layout: blocks, MCUs and strip sizes', async (t) => {

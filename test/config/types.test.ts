@@ -24,6 +24,7 @@ const typeChecks: true[] = [
   true satisfies Equal<AgentConfig['mqtt']['key'], string>,
   true satisfies Equal<AgentConfig['buffer']['maxBytes'], number>,
   true satisfies Equal<AgentConfig['encoder']['optimizeHuffman'], boolean>,
+  true satisfies Equal<AgentConfig['encoder']['progressive'], boolean>,
   true satisfies Equal<AgentConfig['encoder']['tables'], Record<string, PushedTable>>,
   true satisfies Equal<AgentConfig['log'], { level: 'debug' | 'info' | 'warn' | 'error' }>,
 ]
@@ -31,7 +32,7 @@ const typeChecks: true[] = [
 const noSuchKey: AgentConfig['capture']['fps'] = 1
 
 t.test('the derived AgentConfig has exactly the schema keys, nested by section', async (t) => {
-  t.equal(typeChecks.length, 9)
+  t.equal(typeChecks.length, 10)
   t.equal(noSuchKey, 1)
   const c: AgentConfig = defaults()
   const leaves = (o: object, prefix = ''): string[] =>

@@ -126,7 +126,8 @@ function encodePool(o: FleetOptions): { tableId: string; frames: PoolFrame[] } {
       subsampling: enc.subsampling,
       optimizeHuffman: enc.optimizeHuffman,
     }
-    if (resolved.huffman && !enc.optimizeHuffman) opts.huffman = resolved.huffman
+    if (enc.progressive) opts.progressive = true
+    if (resolved.huffman && !enc.optimizeHuffman && !enc.progressive) opts.huffman = resolved.huffman
     const jpeg = encodeJpeg(image, opts)
     frames.push({ jpeg, digest: quantDigest(jpeg) })
   }
