@@ -97,9 +97,23 @@ export function spatialSettings(p: SpatialPlan): DetectSetting[] {
   }
   if (p.map) {
     const map = p.map
+    // `-prog`: the same coefficients in progressive scans (same pixels, so the twin's detections are reused),
+    // where runs of DC-only and blank blocks cost one EOBRUN instead of an end-of-block each.
+    const twin = (s: DetectSetting): DetectSetting => {
+      const enc: EncodeOptions = { ...s.enc, optimizeHuffman: false, progressive: true }
+      return {
+        ...s,
+        key: s.key.replace(s.curve, `${s.curve}-prog`),
+        curve: `${s.curve}-prog`,
+        enc,
+        encFor: withMap(enc, map),
+        samePixelsAs: s.key,
+      }
+    }
     for (const q of p.mapQualities) {
       const enc: EncodeOptions = { quality: q, subsampling: '420', optimizeHuffman: true }
-      out.push({ key: `jpeg+map-q${q}`, curve: 'jpeg+map', quality: q, enc, encFor: withMap(enc, map) })
+      const s: DetectSetting = { key: `jpeg+map-q${q}`, curve: 'jpeg+map', quality: q, enc, encFor: withMap(enc, map) }
+      out.push(s, twin(s))
     }
     if (p.tilt) {
       for (const s of p.tiltScales) {
@@ -110,7 +124,8 @@ export function spatialSettings(p: SpatialPlan): DetectSetting[] {
           optimizeHuffman: true,
         }
         const curve = `${p.tilt.id}+map`
-        out.push({ key: `${curve}-x${s}`, curve, scale: s, enc, encFor: withMap(enc, map) })
+        const setting: DetectSetting = { key: `${curve}-x${s}`, curve, scale: s, enc, encFor: withMap(enc, map) }
+        out.push(setting, twin(setting))
       }
     }
   }

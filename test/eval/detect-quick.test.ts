@@ -92,6 +92,11 @@ t.test('quick detection sweep: q100 ~ reference, F1 falls with bytes, every outp
     )
   }
   t.equal(curve('vtest-ssd+map').length, 2)
+  for (const p of curve('vtest-ssd+map-prog')) {
+    const twin = curve('vtest-ssd+map').find((q) => q.scale === p.scale)!
+    t.ok(p.f1 === twin.f1, `progressive twin of the map curve at x${p.scale}: same F1`)
+    t.ok(p.meanBytes < twin.meanBytes, `x${p.scale}: progressive ${p.meanBytes} < baseline ${twin.meanBytes} bytes`)
+  }
   const small = curve('jpeg-400x300')
   t.equal(small.length, 1, 'the downscaled baseline')
   t.ok(small[0].meanBytes < curve('jpeg').find((q) => q.quality === 30)!.meanBytes / 2, 'a 400x300 frame is smaller')

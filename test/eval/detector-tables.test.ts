@@ -147,11 +147,18 @@ t.test(
         'cam-ssd-x2',
         'cam-ssd-opt-x2',
         'jpeg+map-q30',
+        'jpeg+map-prog-q30',
         'cam-ssd+map-x1',
+        'cam-ssd+map-prog-x1',
         'cam-ssd+map-x2',
+        'cam-ssd+map-prog-x2',
         'jpeg-40x30-q50',
       ],
     )
+    const prog = s[5]
+    t.equal(prog.samePixelsAs, 'jpeg+map-q30', 'progressive twin: same coefficients, detections reused')
+    t.same(Array.from(prog.encFor!(7).blockKeep!.keep), [64, 6], 'the twin follows the same motion')
+    t.equal(prog.encFor!(7).progressive, true)
     t.equal(s[1].samePixelsAs, 'cam-ssd-x1')
     const m = s[4]
     t.same(Array.from(m.encFor!(7).blockKeep!.keep), [64, 6], 'frame 7 moves in cell 0')
@@ -161,6 +168,6 @@ t.test(
       true,
       'map curves use optimal Huffman codes (DC-only blocks cost an EOB each)',
     )
-    t.same(s[7].resize, { width: 40, height: 30 })
+    t.same(s[10].resize, { width: 40, height: 30 })
   },
 )
