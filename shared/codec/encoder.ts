@@ -266,6 +266,7 @@ export class CoefficientMaker {
 function huffmanSpecs(
   r: Resolved,
   coef: Int16Array | null,
+  last: Int8Array | null,
   layout: FrameLayout,
 ): { dc: HuffmanSpec[]; ac: HuffmanSpec[] } {
   // A fixed set without a chroma pair serves colour frames with its luma pair in both slots (still complete).
@@ -277,7 +278,14 @@ function huffmanSpecs(
   if (!r.optimizeHuffman || coef === null) return { dc: [STD_DC_LUMA, STD_DC_CHROMA], ac: [STD_AC_LUMA, STD_AC_CHROMA] }
   const restartInterval = r.restartInterval
   const tableOf = layout.components.map((c) => c.table)
-  const freq = gatherFrequencies(coef, layout.mcusPerRow * layout.mcuRows, layout.membership, tableOf, restartInterval)
+  const freq = gatherFrequencies(
+    coef,
+    last,
+    layout.mcusPerRow * layout.mcuRows,
+    layout.membership,
+    tableOf,
+    restartInterval,
+  )
   const used = layout.components.length > 1 ? 2 : 1
   const dc: HuffmanSpec[] = []
   const ac: HuffmanSpec[] = []
@@ -313,7 +321,7 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   const all = r.optimizeHuffman ? allBlocks(new CoefficientMaker(image, layout, r), layout) : null
   const whole = all?.coef ?? null
   const wholeLast = all?.last ?? null
-  const specs = huffmanSpecs(r, whole, layout)
+  const specs = huffmanSpecs(r, whole, wholeLast, layout)
 
   const channels = layout.components.length
   // The fused scan kernel codes blocks as it makes them (keep map included); two-pass tables need them all first.
@@ -399,10 +407,11 @@ export function symbolFrequencies(
   validateImage(image)
   const r = resolveOptions(image, { ...options, optimizeHuffman: false, huffman: undefined })
   const layout = frameLayout(image.width, image.height, image.format, r.subsampling)
-  const { coef } = allBlocks(new CoefficientMaker(image, layout, r), layout)
+  const { coef, last } = allBlocks(new CoefficientMaker(image, layout, r), layout)
   const tableOf = layout.components.map((c) => c.table)
   const freq = gatherFrequencies(
     coef,
+    last,
     layout.mcusPerRow * layout.mcuRows,
     layout.membership,
     tableOf,

@@ -153,6 +153,8 @@ function encodeBlock(
  */
 export function gatherFrequencies(
   coef: Int16Array,
+  /** Each block's last non-zero zig-zag index (an upper bound, 63 = unknown), or null: scan every coefficient. */
+  last: Int8Array | null,
   totalMcus: number,
   membership: Uint8Array,
   tableOf: ArrayLike<number>,
@@ -176,7 +178,9 @@ export function gatherFrequencies(
       dc[t][dn]++
       const acf = ac[t]
       let run = 0
-      for (let k = 1; k < 64; k++) {
+      // Past the block's last non-zero coefficient there is nothing to count but the EOB below.
+      const end = last === null ? 63 : last[off >> 6]
+      for (let k = 1; k <= end; k++) {
         const v = coef[off + k]
         if (v === 0) {
           run++
@@ -189,7 +193,7 @@ export function gatherFrequencies(
         acf[(run << 4) | (32 - Math.clz32(v < 0 ? -v : v))]++
         run = 0
       }
-      if (run > 0) acf[0]++
+      if (run > 0 || end < 63) acf[0]++
     }
   }
   return { dc, ac }
