@@ -21,6 +21,8 @@ options:
   --subsampling 444|420   chroma subsampling for colour input (default 420; gray input is one component)
   --dct islow|ifast       forward DCT (default islow, libjpeg's accurate integer DCT)
   --optimize              two-pass optimal Huffman tables
+  --progressive           progressive (SOF2): a DC scan, then one AC scan per component, each with optimal
+                          tables (cjpeg -scans with that script); cheapest where a keep map leaves blocks DC-only
   --restart N | NB        restart interval: N MCU rows, or N MCUs with a B suffix (as cjpeg -restart)
   --metadata JSON         JSON object stored in the DEEPN APP9 segment
   --keep-map FILE         importance map (JSON { id, cols, rows, levels, keep }, what deepn eval detect learns
@@ -31,7 +33,7 @@ Inputs: PPM (P6) / PGM (P5) with maxval 255, PNG (any bit depth; 16-bit is reduc
 progressive JPEG, BMP (24/32-bit, or 8-bit palettised). Refused with a message naming the file: 16-bit PPM/PGM
 (maxval above 255), RLE-compressed BMP, images of 0 pixels or above 64 megapixels, truncated files.
 
-Without --optimize, --restart, --metadata and --keep-map the output is byte-identical to
+Without --optimize, --progressive, --restart, --metadata and --keep-map the output is byte-identical to
 cjpeg -dct int -baseline -qtables T -qslots 0,1,1 -sample 2x2 (or 1x1 for 444).`
 
 interface Args {
@@ -42,6 +44,7 @@ interface Args {
   subsampling: Subsampling
   dct: DctMethod
   optimize: boolean
+  progressive: boolean
   restart?: { count: number; unit: 'rows' | 'mcus' }
   metadata?: Record<string, unknown>
   keepMapFile?: string
@@ -58,6 +61,7 @@ export function parseEncodeArgs(argv: string[]): Args | 'help' {
       subsampling: { type: 'string' },
       dct: { type: 'string' },
       optimize: { type: 'boolean' },
+      progressive: { type: 'boolean' },
       restart: { type: 'string' },
       metadata: { type: 'string' },
       'keep-map': { type: 'string' },
@@ -71,6 +75,7 @@ export function parseEncodeArgs(argv: string[]): Args | 'help' {
     subsampling: choiceOption('--subsampling', o.subsampling, ['444', '420'] as const) ?? '420',
     dct: choiceOption('--dct', o.dct, ['islow', 'ifast'] as const) ?? 'islow',
     optimize: o.optimize ?? false,
+    progressive: o.progressive ?? false,
     keepMapFile: o['keep-map'],
   }
   if (o.restart !== undefined) {
@@ -123,14 +128,20 @@ export async function main(argv: string[]): Promise<number> {
     createDir: false,
   })
   const image = decodeImageFile(readFile(args.input, 'input'), args.input)
-  const options: EncodeOptions = { subsampling: args.subsampling, dct: args.dct, optimizeHuffman: args.optimize }
+  const options: EncodeOptions = {
+    subsampling: args.subsampling,
+    dct: args.dct,
+    optimizeHuffman: args.optimize,
+    progressive: args.progressive,
+  }
   let tablesLabel = `quality ${args.quality ?? 75}`
   if (args.tablesFile !== undefined) {
     const file = parseTableFile(readFile(args.tablesFile, 'table file').toString('utf8'), args.tablesFile)
     options.tables = { luma: file.luma, chroma: file.chroma }
     tablesLabel = `tables ${file.id}`
-    // the file's trained Huffman set comes with its tables, unless --optimize asks for per-image optimal codes
-    if (file.huffman && !args.optimize) {
+    // the file's trained Huffman set comes with its tables, unless --optimize or --progressive asks for per-image
+    // optimal codes
+    if (file.huffman && !args.optimize && !args.progressive) {
       options.huffman = file.huffman
       tablesLabel += ' + its Huffman set'
     }

@@ -61,28 +61,43 @@ t.test('PPM and PNG of the same pixels give the cjpeg bytes (quality and table f
   )
 })
 
-t.test('--optimize, --restart rows/MCUs and --metadata produce what cjpeg / the reader expect', async (t) => {
-  const q = qualityTables(75)
-  const qfile = join(dir, 'q75.txt')
-  writeFileSync(qfile, `${q.luma.join(' ')}\n${q.chroma.join(' ')}\n`)
-  for (const [flag, cj] of [
-    ['2', '2'],
-    ['5B', '5B'],
-  ]) {
-    const out = join(dir, `r${flag}.jpg`)
-    t.equal((await run([PPM, '-o', out, '--restart', flag, '--optimize'])).code, 0)
+t.test(
+  '--optimize, --progressive, --restart rows/MCUs and --metadata produce what cjpeg / the reader expect',
+  async (t) => {
+    const q = qualityTables(75)
+    const qfile = join(dir, 'q75.txt')
+    writeFileSync(qfile, `${q.luma.join(' ')}\n${q.chroma.join(' ')}\n`)
+    for (const [flag, cj] of [
+      ['2', '2'],
+      ['5B', '5B'],
+    ]) {
+      const out = join(dir, `r${flag}.jpg`)
+      t.equal((await run([PPM, '-o', out, '--restart', flag, '--optimize'])).code, 0)
+      t.equal(
+        firstDiff(readFileSync(out), cjpeg(['-qtables', qfile, '-sample', '2x2', '-optimize', '-restart', cj], PPM)),
+        -1,
+        `--restart ${flag}`,
+      )
+    }
+    const scans = join(dir, 'scans.txt')
+    writeFileSync(scans, '0,1,2: 0 0 0 0;\n0: 1 63 0 0;\n1: 1 63 0 0;\n2: 1 63 0 0;\n')
+    const prog = join(dir, 'p.jpg')
+    t.equal((await run([PPM, '-o', prog, '--progressive', '--restart', '5B'])).code, 0)
     t.equal(
-      firstDiff(readFileSync(out), cjpeg(['-qtables', qfile, '-sample', '2x2', '-optimize', '-restart', cj], PPM)),
+      firstDiff(
+        readFileSync(prog),
+        cjpeg(['-qtables', qfile, '-sample', '2x2', '-scans', scans, '-restart', '5B'], PPM),
+      ),
       -1,
-      `--restart ${flag}`,
+      '--progressive: cjpeg -scans bytes',
     )
-  }
-  const out = join(dir, 'm.jpg')
-  t.equal((await run([PPM, '-o', out, '--metadata', '{"seq":7,"cam":"a"}'])).code, 0)
-  const jpeg = readFileSync(out)
-  t.same(readJpegMetadata(jpeg), { seq: 7, cam: 'a' })
-  t.equal(djpeg(jpeg).width, 61)
-})
+    const out = join(dir, 'm.jpg')
+    t.equal((await run([PPM, '-o', out, '--metadata', '{"seq":7,"cam":"a"}'])).code, 0)
+    const jpeg = readFileSync(out)
+    t.same(readJpegMetadata(jpeg), { seq: 7, cam: 'a' })
+    t.equal(djpeg(jpeg).width, 61)
+  },
+)
 
 t.test(
   '--keep-map: a map that keeps everything changes no byte; a DC-only map costs less and djpeg reads it',
