@@ -73,7 +73,8 @@ after the push.
   --interval-ms MS    the agent's capture interval (default ${DEFAULTS.intervalMs}): the backend must keep up
   --scales LIST       table search scales (default ${DEFAULTS.scales.join(',')}); tilts ${SEARCH.tilts.join(',')}, chromas ${SEARCH.chromas.join(',')}
   --target-f1 F       the F1 the search buys as cheaply as it can (default ${DEFAULTS.targetF1})
-  --keep-levels A/B/C coefficients the map keeps in cells never covered / rarely covered / busy (default
+  --keep-levels A/B/C coefficients the map keeps in cells never covered / rarely covered / busy, or A/B/C/D
+                      with busy split into walkways / standing places (default
                       ${DEMO_KEEP.join('/')}, chosen on vtest by eval detect's keep-level search)
   --no-search         push a table file instead: --table FILE, or config/tables/<clip>-<ssd|centernet>.json
   --table FILE        the table --no-search pushes
@@ -186,17 +187,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** `A/B/C`: three coefficient counts 0..64 (0 = blank), none below the one before (a busier cell never keeps less). */
+/**
+ * `A/B/C` (never covered / rarely / busy) or `A/B/C/D` (busy split into walkways and standing places): coefficient
+ * counts 0..64 (0 = blank), none below the one before (a busier cell never keeps less).
+ */
 export function parseKeepLevels(text: string): KeepLevels {
   const parts = text.split('/')
   const n = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : Number.NaN))
-  if (n.length !== 3 || n.some((k) => !(k >= 0 && k <= 64)))
-    throw new UsageError(`--keep-levels needs three counts 0..64 as A/B/C (e.g. 3/10/64; 0 = blank), got '${text}'`)
-  if (n[1] < n[0] || n[2] < n[1])
+  if (n.length < 3 || n.length > 4 || n.some((k) => !(k >= 0 && k <= 64)))
+    throw new UsageError(
+      `--keep-levels needs three or four counts 0..64 as A/B/C or A/B/C/D (e.g. 3/10/64; 0 = blank), got '${text}'`,
+    )
+  if (n.some((k, i) => i > 0 && k < n[i - 1]))
     throw new UsageError(
       `--keep-levels ${text}: a busier level must keep at least as many coefficients as the one before`,
     )
-  return [n[0], n[1], n[2]]
+  return n
 }
 
 /** A table id from the clip's and the detector's names (`vtest.avi`, coco-ssd → `vtest-ssd`). */

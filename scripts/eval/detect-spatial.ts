@@ -34,7 +34,7 @@ export function learnMap(
   frames: readonly SeenFrame[],
   width: number,
   height: number,
-  keep?: readonly [number, number, number],
+  keep?: readonly number[],
 ): KeepMap {
   return learnKeepMap(frames, { id, ...mapGrid(width, height), keep: keep && [...keep] }).map
 }

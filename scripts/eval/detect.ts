@@ -57,7 +57,7 @@ export const NATURAL_DEEPN = packagePath('config', 'tables', 'natural-deepn.json
 export const QUICK = { frames: 4, every: 40, calibEvery: 10, searchEvery: 40 }
 
 /** Quick mode's keep-level search: two candidates at one quality. */
-const QUICK_KEEP_SEARCH = { candidates: [KEEP_CANDIDATES[0], KEEP_CANDIDATES[2]], qualities: [30] }
+const QUICK_KEEP_SEARCH = { candidates: [KEEP_CANDIDATES[0], KEEP_CANDIDATES[1]], qualities: [30] }
 
 /** Quick mode's table search: enough to run every stage, not to find a good table. */
 const QUICK_TILT_SEARCH: TiltSearchOptions = {

@@ -19,14 +19,19 @@ import {
 } from './detector-tables'
 import { Progress } from './progress'
 
-/** Coefficients kept per level: [never covered, rarely covered, busy]; the learner's default first. */
-export type KeepLevels = readonly [number, number, number]
+/**
+ * Coefficients kept per level: [never covered, rarely covered, busy], or with four [never, rarely, walkway,
+ * standing place] (heat thresholds: learn.ts defaultBusy); the learner's default first.
+ */
+export type KeepLevels = readonly number[]
 
 export const KEEP_CANDIDATES: readonly KeepLevels[] = [
   [1, 1, 6],
+  [1, 1, 1, 6],
   [1, 3, 15],
   [1, 6, 64],
   [3, 10, 64],
+  [3, 3, 10, 64],
   [6, 21, 64],
 ]
 export const LEVEL_QUALITIES = [20, 40, 75]
@@ -115,7 +120,7 @@ export function keepSearchNote(r: KeepSearchResult, targetF1: number): string {
   })
   const range = (a: number[]) => `${a[0]}..${a[a.length - 1]}`
   return (
-    `Map keep levels (never covered / rarely / busy): ${r.keep.join('/')}${Number.isFinite(r.bytesAtTarget) ? '' : ' (no candidate reached the target: the one that keeps the most)'}, ` +
+    `Map keep levels (never covered / rarely / busy, or never / rarely / walkway / standing): ${r.keep.join('/')}${Number.isFinite(r.bytesAtTarget) ? '' : ' (no candidate reached the target: the one that keeps the most)'}, ` +
     `chosen for F1 ${targetF1} on calibration frames ${range(r.judgedOn)} with maps learned on ${range(r.learnedOn)}, ` +
     `motion replayed; bytes per frame each candidate needs there: ${byKeep.join('; ')}.`
   )

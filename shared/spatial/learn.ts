@@ -29,11 +29,17 @@ export interface LearnOptions {
    */
   keep?: readonly number[]
   /**
-   * Heat thresholds, ascending: a covered cell's level is 1 + how many it exceeds. Default 0.02 (one threshold:
-   * rarely / busy). Two, e.g. [0.02, 0.3], split busy cells into walkways (objects pass, the device's motion
+   * Heat thresholds, ascending: a covered cell's level is 1 + how many it exceeds. Default by the number of
+   * levels (defaultBusy): 0.02 for three (rarely / busy), 0.02 and 0.1 for four. Two, e.g. [0.02, 0.3], split busy cells into walkways (objects pass, the device's motion
    * raises them while they do) and standing places (parked cars: objects stay, so the map must keep them).
    */
   busy?: number | readonly number[]
+}
+
+/** Heat thresholds by number of levels: 3 levels (never / rarely / busy) split at 0.02; 4 also split busy cells
+ * at 0.1 into walkways and standing places (chosen on vtest's calibration frames, docs/detection-benchmark.md). */
+export function defaultBusy(levels: number): number[] {
+  return levels === 4 ? [0.02, 0.1] : [0.02]
 }
 
 export interface LearnedMap {
@@ -47,8 +53,8 @@ export function learnKeepMap(frames: readonly SeenFrame[], o: LearnOptions): Lea
   const { cols, rows } = o
   const minScore = o.minScore ?? 0.5
   const margin = o.margin ?? 0.25
-  const busy = typeof o.busy === 'number' ? [o.busy] : [...(o.busy ?? [0.02])]
   const keep = o.keep ?? [1, 1, 6]
+  const busy = typeof o.busy === 'number' ? [o.busy] : [...(o.busy ?? defaultBusy(keep.length))]
   if (busy.some((b, i) => !(b >= 0 && b <= 1) || (i > 0 && b <= busy[i - 1])))
     throw new RangeError(`learnKeepMap: busy must be ascending shares in 0..1, got ${busy.join(', ')}`)
   if (keep.length !== busy.length + 2)

@@ -46,6 +46,7 @@ t.test('two heat thresholds: never / rarely / walkway / standing place', async (
   t.equal(four.map.levels, '12300000')
   t.same(four.map.keep, [0, 1, 1, 6])
   t.equal(learnKeepMap(frames, o).map.levels, '12200000', 'the default: one threshold, as before')
+  t.equal(learnKeepMap(frames, { ...o, keep: [1, 1, 1, 6] }).map.levels, '12300000', 'four levels: 0.02 and 0.1')
   t.throws(() => learnKeepMap(frames, { ...o, busy: [0.3, 0.02], keep: [0, 1, 1, 6] }), /ascending/)
   t.throws(() => learnKeepMap(frames, { ...o, busy: [0.02, 0.3] }), /keep needs 4 counts .* got 3/)
 })
