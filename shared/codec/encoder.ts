@@ -276,16 +276,7 @@ function huffmanSpecs(
       ac: [r.huffman.ac[0], r.huffman.ac[1] ?? r.huffman.ac[0]],
     }
   if (!r.optimizeHuffman || coef === null) return { dc: [STD_DC_LUMA, STD_DC_CHROMA], ac: [STD_AC_LUMA, STD_AC_CHROMA] }
-  const restartInterval = r.restartInterval
-  const tableOf = layout.components.map((c) => c.table)
-  const freq = gatherFrequencies(
-    coef,
-    last,
-    layout.mcusPerRow * layout.mcuRows,
-    layout.membership,
-    tableOf,
-    restartInterval,
-  )
+  const freq = frameFrequencies(coef, last, layout, r.restartInterval)
   const used = layout.components.length > 1 ? 2 : 1
   const dc: HuffmanSpec[] = []
   const ac: HuffmanSpec[] = []
@@ -294,6 +285,12 @@ function huffmanSpecs(
     ac.push(optimalTable(freq.ac[t]))
   }
   return { dc, ac }
+}
+
+/** The whole frame's DC and AC symbol counts per table slot, from the two-pass buffer. */
+function frameFrequencies(coef: Int16Array, last: Int8Array | null, layout: FrameLayout, restartInterval: number) {
+  const tableOf = layout.components.map((c) => c.table)
+  return gatherFrequencies(coef, last, layout.mcusPerRow * layout.mcuRows, layout.membership, tableOf, restartInterval)
 }
 
 /** Every MCU row's blocks in one buffer (and each block's last non-zero index), for two-pass entropy coding. */
@@ -408,15 +405,7 @@ export function symbolFrequencies(
   const r = resolveOptions(image, { ...options, optimizeHuffman: false, huffman: undefined })
   const layout = frameLayout(image.width, image.height, image.format, r.subsampling)
   const { coef, last } = allBlocks(new CoefficientMaker(image, layout, r), layout)
-  const tableOf = layout.components.map((c) => c.table)
-  const freq = gatherFrequencies(
-    coef,
-    last,
-    layout.mcusPerRow * layout.mcuRows,
-    layout.membership,
-    tableOf,
-    r.restartInterval,
-  )
+  const freq = frameFrequencies(coef, last, layout, r.restartInterval)
   for (let t = 0; t < 2; t++) {
     for (let s = 0; s < 256; s++) {
       into.dc[t][s] += freq.dc[t][s]
