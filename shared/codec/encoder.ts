@@ -325,12 +325,7 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   const kernel = whole === null ? codecKernels() : null
   // The kernel path writes the scan into kernel memory: the sink then holds only the headers.
   const sink = new ByteSink(kernel ? 2048 : ((image.width * image.height * channels) >> 3) + 2048)
-  sink.bytes(SOI)
-  sink.bytes(JFIF_APP0)
-  if (r.metadata !== undefined) sink.bytes(metadataSegment(r.metadata))
-  sink.bytes(dqt(0, r.luma))
-  if (channels > 1) sink.bytes(dqt(1, r.chroma))
-  sink.bytes(sof0(layout))
+  writeFrameHeader(sink, r, layout, sof0(layout))
   for (let t = 0; t < Math.min(channels, 2); t++) {
     sink.bytes(dht(t, false, specs.dc[t]))
     sink.bytes(dht(t, true, specs.ac[t]))
@@ -376,17 +371,22 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   return sink.result()
 }
 
+/** SOI, JFIF, the optional APP9, the DQTs and the frame header `sof`: what baseline and progressive files share. */
+function writeFrameHeader(sink: ByteSink, r: Resolved, layout: FrameLayout, sof: number[]): void {
+  sink.bytes(SOI)
+  sink.bytes(JFIF_APP0)
+  if (r.metadata !== undefined) sink.bytes(metadataSegment(r.metadata))
+  sink.bytes(dqt(0, r.luma))
+  if (layout.components.length > 1) sink.bytes(dqt(1, r.chroma))
+  sink.bytes(sof)
+}
+
 /** SOI..SOF2, every scan (progressive.ts) and EOI, from all of the frame's blocks. */
 function encodeProgressive(image: RawImage, layout: FrameLayout, r: Resolved): Uint8Array {
   const { coef, last } = allBlocks(new CoefficientMaker(image, layout, r), layout)
   const channels = layout.components.length
   const sink = new ByteSink(((image.width * image.height * channels) >> 3) + 2048)
-  sink.bytes(SOI)
-  sink.bytes(JFIF_APP0)
-  if (r.metadata !== undefined) sink.bytes(metadataSegment(r.metadata))
-  sink.bytes(dqt(0, r.luma))
-  if (channels > 1) sink.bytes(dqt(1, r.chroma))
-  sink.bytes(sof2(layout))
+  writeFrameHeader(sink, r, layout, sof2(layout))
   writeProgressiveScans(sink, coef, last, layout, r.restartInterval)
   sink.bytes(EOI)
   return sink.result()
