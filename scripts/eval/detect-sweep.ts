@@ -129,7 +129,7 @@ export interface DetectPoint {
   /** Whole file, mean over frames. */
   meanBytes: number
   bpp: number
-  /** Counts pooled per class (which class a table or map gives up); not kept in the CSV. */
+  /** Counts pooled per class (which class a table or map gives up); kept in the class CSV (`detectClassCsv`). */
   classes?: Record<string, Counts>
 }
 
@@ -166,8 +166,8 @@ export interface DetectSweepResult {
   /** Reference detections (score >= 0.5) per class over all test frames: mAP's per-class supports. */
   referenceClasses: Record<string, number>
   crossCheck?: CrossCheck
-  /** Per setting (same order as points), per test frame: match counts and bytes, for paired bootstraps. */
-  perFrame: { counts: Counts[]; bytes: number[] }[]
+  /** Per setting (same order as points), per test frame: match counts, bytes and counts per class, for paired bootstraps. */
+  perFrame: { counts: Counts[]; bytes: number[]; classes: Record<string, Counts>[] }[]
 }
 
 function scaleBox(d: Box, sx: number, sy: number): Box {
@@ -186,6 +186,7 @@ export async function detectSweep(
     counts: [] as Counts[],
     frames: [] as { reference: Box[]; predicted: Box[] }[],
     classes: new Map<string, Counts>(),
+    frameClasses: [] as Record<string, Counts>[],
     bytes: 0,
     frameBytes: [] as number[],
   }))
@@ -255,7 +256,9 @@ export async function detectSweep(
       const m = matchFrame(reference, predicted)
       perSetting[si].counts.push({ tp: m.tp, fp: m.fp, fn: m.fn })
       perSetting[si].frames.push({ reference, predicted })
-      addClassCounts(perSetting[si].classes, countsByClass(reference, m))
+      const byClass = countsByClass(reference, m)
+      addClassCounts(perSetting[si].classes, byClass)
+      perSetting[si].frameClasses.push(Object.fromEntries(byClass))
     }
     n++
   }
@@ -290,7 +293,7 @@ export async function detectSweep(
     points,
     referenceDetections: refCount / n,
     referenceClasses,
-    perFrame: perSetting.map((r) => ({ counts: r.counts, bytes: r.frameBytes })),
+    perFrame: perSetting.map((r) => ({ counts: r.counts, bytes: r.frameBytes, classes: r.frameClasses })),
     ...(opts.crossDecode ? { crossCheck: cross } : {}),
   }
 }
@@ -318,6 +321,44 @@ export function detectCsv(points: readonly DetectPoint[]): string {
     ].join(','),
   )
   return `${[CSV_HEAD, ...rows].join('\n')}\n`
+}
+
+const CLASS_CSV_HEAD = 'curve,quality,scale,class,tp,fp,fn,f1'
+
+/** Each point's counts per class, one row per (setting, class): the per-class tables redrawn without a re-run. */
+export function detectClassCsv(points: readonly DetectPoint[]): string {
+  const rows = points.flatMap((p) =>
+    Object.entries(p.classes ?? {})
+      .sort((a, b) => a[0].localeCompare(b[0]))
+      .map(([c, n]) => {
+        if (/[",\n]/.test(c)) throw new Error(`class name ${JSON.stringify(c)} cannot go in a CSV field`)
+        return [p.curve, p.quality ?? '', p.scale ?? '', c, n.tp, n.fp, n.fn, prf(n).f1.toFixed(4)].join(',')
+      }),
+  )
+  return `${[CLASS_CSV_HEAD, ...rows].join('\n')}\n`
+}
+
+/** Adds `detectClassCsv` output's counts to the points it was written from (matched by curve and setting). */
+export function withClassCsv(points: readonly DetectPoint[], text: string): DetectPoint[] {
+  const [head, ...rows] = text.trim().split('\n')
+  if (head !== CLASS_CSV_HEAD) throw new Error('not a deepn eval detect class CSV: unexpected header')
+  const key = (curve: string, quality: string, scale: string) => `${curve}|${quality}|${scale}`
+  const byPoint = new Map<string, Record<string, Counts>>()
+  rows.forEach((r, i) => {
+    const v = r.split(',')
+    if (v.length !== 8) throw new Error(`class CSV row ${i + 2}: expected 8 fields, got ${v.length}`)
+    const [tp, fp, fn] = [v[4], v[5], v[6]].map(Number)
+    if (![tp, fp, fn].every((x) => Number.isInteger(x) && x >= 0))
+      throw new Error(`class CSV row ${i + 2}: counts must be whole numbers ≥ 0`)
+    const k = key(v[0], v[1], v[2])
+    const e = byPoint.get(k) ?? {}
+    e[v[3]] = { tp, fp, fn }
+    byPoint.set(k, e)
+  })
+  return points.map((p) => {
+    const classes = byPoint.get(key(p.curve, String(p.quality ?? ''), String(p.scale ?? '')))
+    return classes ? { ...p, classes } : p
+  })
 }
 
 /** Parses `detectCsv` output (to redraw or re-report without re-running). */

@@ -4,23 +4,25 @@
  * natural-deepn, a DeepN table calibrated on the clip's own first frames, any --tables) is scored by F1 and
  * mAP@0.5 against it; CSV, SVG and a markdown report with the paper's and the honest ratio.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CalibrationCollector } from '../../agent/calibration/collector'
 import { choiceOption, numberListOption, numberOption, parseOptions, UsageError } from '../../agent/cli-args'
 import { parseTableFile } from '../../shared/codec/tables'
 import type { RawImage, TableFile } from '../../shared/codec/types'
 import { loadBackendPackage } from '../common/backend-package'
-import { bootstrapRatios, detectMarkdown, writeDetectPlots } from './detect-report'
+import { bootstrapRatios, detectMarkdown, majorClasses, writeDetectPlots } from './detect-report'
 import {
   detectSettings,
   detectSweep,
+  detectClassCsv,
   detectCsv,
   type DetectSetting,
   FULL_DETECT_PLAN,
   parseDetectCsv,
   QUICK_DETECT_PLAN,
   selectCurves,
+  withClassCsv,
 } from './detect-sweep'
 import { DETECTOR_INFO, DETECTORS, type Detector, type DetectorName, loadDetector } from './detector'
 import { COCO_CLASSES } from './centernet-detector'
@@ -100,10 +102,12 @@ const HELP = `usage: deepn eval detect [options]
   --classes LIST      score only these COCO classes, e.g. person,car (reference and every curve)
   --model-dir DIR     that detector's model cache (default .cache/NAME; npm run fetch:models fills it,
                       nanodet's only when named: npm run fetch:models -- --model nanodet)
-  --out DIR           write <name>.csv, <name>.svg, <name>-map.svg, <name>.md and the calibrated table there
+  --out DIR           write <name>.csv, <name>-classes.csv (counts per class), <name>.svg, <name>-map.svg,
+                      <name>.md and the calibrated table there
   --name NAME         output file stem (default detect)
   --save-frames DIR   keep every encoded test frame as DIR/<setting>/<frame>.jpg
-  --csv FILE          redraw the charts and the report from a CSV of an earlier run (with --out), no re-run
+  --csv FILE          redraw the charts and the report from a CSV of an earlier run (with --out), no re-run;
+                      its per-class counts are read from <name>-classes.csv beside it when present
   --progress          progress bar with ETA on stderr even when not a TTY`
 
 /** An integer >= 1, or undefined when the option was not given. */
@@ -337,7 +341,11 @@ export async function main(argv: string[]): Promise<number> {
   if (o.csv) {
     if (!o.out) throw new UsageError('--csv needs --out DIR for the redrawn charts')
     const { detector, csv } = untagCsv(readFileSync(o.csv, 'utf8'))
-    const points = parseDetectCsv(csv)
+    // the per-class counts sit beside it (`<name>-classes.csv`); runs older than that file redraw without them
+    const classFile = o.csv.replace(/\.csv$/, '-classes.csv')
+    const points = existsSync(classFile)
+      ? withClassCsv(parseDetectCsv(csv), readFileSync(classFile, 'utf8'))
+      : parseDetectCsv(csv)
     mkdirSync(o.out, { recursive: true })
     const info = DETECTOR_INFO[detector]
     writeDetectPlots(o.out, name, points, info.title)
@@ -468,12 +476,16 @@ export async function main(argv: string[]): Promise<number> {
       command: `deepn eval detect ${argv.join(' ')}`.trim(),
       crossCheck: result.crossCheck,
       bands: bootstrapRatios(result.points, result.perFrame),
+      classBands: Object.fromEntries(
+        majorClasses(result.points).map((cls) => [cls, bootstrapRatios(result.points, result.perFrame, { cls })]),
+      ),
       notes: model.notes,
     })
     process.stdout.write(md)
     if (o.out) {
       mkdirSync(o.out, { recursive: true })
       writeFileSync(join(o.out, `${name}.csv`), tagCsv(detectCsv(result.points), detector.name))
+      writeFileSync(join(o.out, `${name}-classes.csv`), detectClassCsv(result.points))
       writeDetectPlots(o.out, name, result.points, DETECTOR_INFO[detector.name].title)
       writeFileSync(join(o.out, `${name}.md`), md)
     }

@@ -2,11 +2,19 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseTableFile } from '../../shared/codec/tables'
-import { bootstrapRatios, classRows, detectMarkdown, detectRatios } from '../../scripts/eval/detect-report'
 import {
+  bootstrapRatios,
+  classRows,
+  detectMarkdown,
+  detectRatios,
+  majorClasses,
+} from '../../scripts/eval/detect-report'
+import {
+  detectClassCsv,
   detectCsv,
   detectSettings,
   parseDetectCsv,
+  withClassCsv,
   type DetectPoint,
   selectCurves,
 } from '../../scripts/eval/detect-sweep'
@@ -96,6 +104,80 @@ t.test('per class: each curve at its cheapest setting reaching the target, and w
     detectMarkdown(points, { source: 's', testFrames: 't' }),
     /Per class/,
     'no per-class counts (a CSV redraw): no table',
+  )
+})
+
+t.test('per class, honest: a class held to the target on its own, against standard JPEG on that class', async (t) => {
+  const c = (tp: number, fp: number, fn: number) => ({ tp, fp, fn })
+  // person F1 0.98 = c(294, 6, 6), 0.96 = c(288, 12, 12), 0.94 = c(282, 18, 18), 0.92 = c(276, 24, 24), 0.86 = c(258, 42, 42)
+  const f1c = { 1: c(300, 0, 0), 0.98: c(294, 6, 6), 0.96: c(288, 12, 12), 0.94: c(282, 18, 18) }
+  const person = [
+    f1c[1],
+    f1c[0.98],
+    f1c[0.96],
+    f1c[0.94],
+    c(258, 42, 42),
+    f1c[0.98],
+    f1c[0.94],
+    c(276, 24, 24),
+    c(276, 24, 24),
+  ]
+  // standard JPEG loses both classes alike; cand keeps every car and reaches the pooled targets through them
+  const withClasses = points.map((p, i) => ({
+    ...p,
+    classes: { person: person[i], car: p.curve === 'jpeg' ? person[i] : f1c[1], frisbee: c(2, 0, 0) },
+  }))
+  t.same(
+    majorClasses(withClasses),
+    ['person', 'car'],
+    'classes with 200 boxes or more, commonest first (a tie keeps order)',
+  )
+  const at = (rows: ReturnType<typeof detectRatios>, f: number) =>
+    rows.find((r) => r.curve === 'cand' && r.target === f)!
+  t.equal(at(detectRatios(withClasses), 0.95).honest, 2, 'pooled: 22 KB / 11 KB')
+  const p95 = at(detectRatios(withClasses, [0.95], 'person'), 0.95)
+  // person 0.95: JPEG 22 KB (q10..q20); cand between 12 KB (0.94) and 25 KB (0.98): 12 + 13/4 = 15.25 KB
+  t.ok(Math.abs(p95.honest! - 22 / 15.25) < 1e-9, `person: 22 / 15.25 KB, got ${p95.honest}`)
+  t.equal(at(detectRatios(withClasses, [0.95], 'car'), 0.95).lowerBound, true, 'every cand setting keeps the cars')
+
+  // six identical frames: every resample sums to the points' counts, so the band is the point estimate itself
+  const split = (n: { tp: number; fp: number; fn: number }) => c(n.tp / 6, n.fp / 6, n.fn / 6)
+  const perFrame = withClasses.map((p) => ({
+    counts: Array.from({ length: 6 }, () => split(p.classes.person)),
+    bytes: Array.from({ length: 6 }, () => p.meanBytes),
+    classes: Array.from({ length: 6 }, () => ({ person: split(p.classes.person), car: split(p.classes.car) })),
+  }))
+  const bands = bootstrapRatios(withClasses, perFrame, { resamples: 20, targets: [0.95], cls: 'person' })
+  const b = bands.find((x) => x.curve === 'cand')!
+  t.ok(Math.abs(b.low! - 22 / 15.25) < 1e-9 && Math.abs(b.high! - 22 / 15.25) < 1e-9, 'the band is on person F1')
+  t.throws(
+    () =>
+      bootstrapRatios(
+        withClasses,
+        perFrame.map(({ counts, bytes }) => ({ counts, bytes })),
+        { cls: 'person' },
+      ),
+    /needs per-frame class counts/,
+  )
+
+  const md = detectMarkdown(withClasses, { source: 's', testFrames: 't', classBands: { person: bands } })
+  t.match(
+    md,
+    /\| curve \| F1 target \| person \(300\) KB\/frame \| person honest \| car \(300\) KB\/frame \| car honest \|/,
+  )
+  t.match(md, /\| cand \| 0\.95 \| 15\.3 \| 1\.44 \[1\.44, 1\.44\] \| ≤ 6\.0 \| ≥ 3\.67 \|/)
+  t.notMatch(md, /frisbee \(2\) KB/, 'a class with 2 boxes gets no ratio')
+
+  const back = withClassCsv(parseDetectCsv(detectCsv(withClasses)), detectClassCsv(withClasses))
+  t.same(
+    back.map((p) => p.classes),
+    withClasses.map((p) => p.classes),
+    'the class CSV puts every count back on its setting',
+  )
+  t.throws(() => withClassCsv(points, 'curve,class\n'), /not a deepn eval detect class CSV/)
+  t.throws(
+    () => withClassCsv(points, 'curve,quality,scale,class,tp,fp,fn,f1\njpeg,5,,person,-1,0,0,1\n'),
+    /row 2: counts must be whole numbers/,
   )
 })
 
