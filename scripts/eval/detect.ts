@@ -31,6 +31,7 @@ import {
   type CalibrationFrame,
   DEFAULT_TILT_SEARCH,
   detectorTableFile,
+  judgeNames,
   searchTiltTable,
   type TiltSearchOptions,
 } from './detector-tables'
@@ -97,6 +98,9 @@ const HELP = `usage: deepn eval detect [options]
   --tune-on LIST      detectors the table search and the map learn from (default: --detector); with several
                       (e.g. coco-ssd,centernet) the table must reach the target on each and the map keeps
                       every detector's boxes: files <clip>-joint(.json, -map.json)
+  --tune-classes LIST the table and keep-level searches hold each of these classes (e.g. person,car) to the
+                      target on its own, per tuning detector, not the F1 over all classes: files
+                      <clip>-<detectors>-<classes>(.json, -map.json)
   --cross-check N     decode the first N test frames' encodings with jpeg-js too and compare (default 1)
   --detector NAME     ${DETECTORS.slice(0, -1).join(', ')} or ${DETECTORS.at(-1)}: makes the reference and scores every curve (default coco-ssd)
   --classes LIST      score only these COCO classes, e.g. person,car (reference and every curve)
@@ -171,6 +175,8 @@ interface ModelAwareOptions {
   /** Scales the tuned table is swept over, relative to its own. */
   tiltScales: number[]
   targetF1: number
+  /** Classes held to the target each on its own by the table and keep-level searches (JudgeIo.classes). */
+  tuneClasses?: string[]
   /** Scales the table search tries each candidate at (undefined: the search's default). */
   searchScales?: number[]
   progress: boolean
@@ -194,7 +200,9 @@ async function modelAware(
   // what the tuned files are called: <clip>-ssd(.json, -map.json) for COCO-SSD, <clip>-<detector> for another,
   // <clip>-joint when several detectors tuned them
   const judges = o.tuneOn
-  const tag = judges.length > 1 ? 'joint' : judges[0].name === 'coco-ssd' ? 'ssd' : judges[0].name
+  const tag =
+    (judges.length > 1 ? 'joint' : judges[0].name === 'coco-ssd' ? 'ssd' : judges[0].name) +
+    (o.tuneClasses ? `-${o.tuneClasses.map((c) => c.replace(/[^a-z0-9]/g, '')).join('-')}` : '')
   const learnTable = o.tune && !o.tiltTable
   const learnMapToo = o.map && !o.keepMap
   const frames = learnTable || learnMapToo ? split.calibration.filter((i) => i % o.every === 0) : []
@@ -211,13 +219,20 @@ async function modelAware(
     detector: judges.map((j) => DETECTOR_INFO[j.name].description).join(' + '),
     calibratedOn: `${source.name} frames ${frames[0]}..${frames.at(-1)} every ${o.every}`,
     command: o.command,
+    ...(o.tuneClasses ? { classesHeldToTarget: o.tuneClasses } : {}),
+  }
+  const judgeIo = {
+    detect: judges.map((j) => (img: RawImage) => j.detect(img)),
+    decode: sharpDecoder(),
+    encode: ourEncoder(),
+    classes: o.tuneClasses,
   }
   let tilt: TableFile | undefined = o.tune ? o.tiltTable : undefined
   if (learnTable) {
     const search = o.quick ? QUICK_TILT_SEARCH : DEFAULT_TILT_SEARCH
     const r = await searchTiltTable(
       seen.filter((_, i) => i % 2 === 0),
-      { detect: judges.map((j) => (img: RawImage) => j.detect(img)), decode: sharpDecoder(), encode: ourEncoder() },
+      judgeIo,
       { ...search, targetF1: o.targetF1, ...(o.searchScales ? { scales: o.searchScales } : {}) },
       o.progress,
     )
@@ -225,7 +240,10 @@ async function modelAware(
       `${o.clip}-${tag}`,
       r,
       { ...provenance, targetF1: o.targetF1 },
-      judges.map((j) => j.name),
+      judgeNames(
+        judges.map((j) => j.name),
+        o.tuneClasses,
+      ),
     )
   }
   let map: KeepMap | undefined = o.map ? o.keepMap : undefined
@@ -234,19 +252,15 @@ async function modelAware(
   if (learnMapToo) {
     const { width, height } = source
     const grid = mapGrid(width, height)
-    const levels = await searchKeepLevels(
-      seen,
-      { detect: judges.map((j) => (img: RawImage) => j.detect(img)), decode: sharpDecoder(), encode: ourEncoder() },
-      {
-        width,
-        height,
-        ...grid,
-        motion: await motionGrids(source, frames, grid.cols, grid.rows, { progress: o.progress }),
-        targetF1: o.targetF1,
-        ...(o.quick ? QUICK_KEEP_SEARCH : {}),
-        progress: o.progress,
-      },
-    )
+    const levels = await searchKeepLevels(seen, judgeIo, {
+      width,
+      height,
+      ...grid,
+      motion: await motionGrids(source, frames, grid.cols, grid.rows, { progress: o.progress }),
+      targetF1: o.targetF1,
+      ...(o.quick ? QUICK_KEEP_SEARCH : {}),
+      progress: o.progress,
+    })
     notes.push(keepSearchNote(levels, o.targetF1))
     map = learnMap(
       `${o.clip}-${tag}-map`,
@@ -269,12 +283,12 @@ async function modelAware(
   return { settings, tilt, map, notes }
 }
 
-function classList(v: string): Set<string> {
+function classList(v: string, option = '--classes'): Set<string> {
   const names = v.split(',').map((c) => c.trim())
   const unknown = names.filter((c) => !COCO_CLASSES.includes(c))
   if (names.length === 0 || unknown.length > 0)
     throw new UsageError(
-      `--classes: ${unknown.map((c) => `'${c}'`).join(', ') || 'empty'} is not a COCO class name (e.g. person, car, bicycle)`,
+      `${option}: ${unknown.map((c) => `'${c}'`).join(', ') || 'empty'} is not a COCO class name (e.g. person, car, bicycle)`,
     )
   return new Set(names)
 }
@@ -320,6 +334,7 @@ export async function main(argv: string[]): Promise<number> {
       'search-every': { type: 'string' },
       'target-f1': { type: 'string' },
       'tune-on': { type: 'string' },
+      'tune-classes': { type: 'string' },
       'calib-every': { type: 'string' },
       'cross-check': { type: 'string' },
       detector: { type: 'string' },
@@ -425,6 +440,7 @@ export async function main(argv: string[]): Promise<number> {
       tiltScales: numberListOption('--tilt-scales', o['tilt-scales']) ?? (o.quick ? [1, 3] : TILT_SCALES),
       every: positiveInt('--search-every', o['search-every']) ?? (o.quick ? QUICK.searchEvery : 5),
       targetF1: numberOption('--target-f1', o['target-f1'], { min: 0.01, max: 0.999 }) ?? DEFAULT_TILT_SEARCH.targetF1,
+      tuneClasses: o['tune-classes'] ? [...classList(o['tune-classes'], '--tune-classes')] : undefined,
       searchScales,
       progress,
       command: `deepn eval detect ${argv.join(' ')}`.trim(),

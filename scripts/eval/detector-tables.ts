@@ -3,7 +3,8 @@
  * (shared/deepn/tilt-table.ts). Each candidate (tilt, chroma) is swept over a few scales; its cost is the bytes
  * per frame it needs for `targetF1` against each detector's own detections on the uncompressed calibration
  * frames (shared/deepn/curve.ts's interpolation, the report's "needs"), the dearest detector's need when several
- * judge (a table tuned for one detector alone can starve another: the benchmark measured it). First the tilt at
+ * judge (a table tuned for one detector alone can starve another: the benchmark measured it), or each detector's
+ * class with `JudgeIo.classes` (a pooled F1 can starve one class the same way). First the tilt at
  * chroma 1, then the chroma at the best tilt: (tilts + chromas - 1) x scales trials, each one encode and decode
  * per frame and one detection per detector.
  */
@@ -11,7 +12,7 @@ import type { EncodeOptions, RawImage, TableFile } from '../../shared/codec/type
 import { rateAtAccuracy } from '../../shared/deepn/curve'
 import { type TiltParams, tiltTableFile, tiltTables } from '../../shared/deepn/tilt-table'
 import type { Decode, Detect } from './detect-sweep'
-import { type Box, matchFrame, prf, sumCounts } from './detection-metric'
+import { addClassCounts, type Box, type Counts, countsByClass, matchFrame, prf, sumCounts } from './detection-metric'
 import type { Encoder } from './evaluate'
 import { Progress } from './progress'
 
@@ -61,6 +62,17 @@ export interface JudgeIo {
   detect: readonly Detect[]
   decode: Decode
   encode: Encoder
+  /**
+   * Hold each of these classes to the target on its own: every detector's F1 on every listed class is a judge
+   * (detector-major order), instead of each detector's F1 over all classes. A pooled F1 can be bought with an
+   * easy class (parked cars) while the one that matters (people) falls below the target.
+   */
+  classes?: readonly string[]
+}
+
+/** The judges' names in `Judged.f1s` order: the detectors, or detector/class pairs with `classes`. */
+export function judgeNames(detectors: readonly string[], classes?: readonly string[]): string[] {
+  return classes?.length ? detectors.flatMap((d) => classes.map((c) => `${d}/${c}`)) : [...detectors]
 }
 
 /** An encoding's cost and quality on calibration frames: mean bytes, and each detector's F1. */
@@ -88,20 +100,30 @@ export async function judgeEncoding(
   tick: () => void = () => {},
 ): Promise<Judged> {
   let bytes = 0
-  const counts = io.detect.map(() => [] as ReturnType<typeof matchFrame>[])
+  const counts = io.detect.map(() => [] as Counts[])
+  const byClass = io.detect.map(() => new Map<string, Counts>())
   for (const f of frames) {
     const jpg = io.encode(f.image, enc(f))
     bytes += jpg.length
     const decoded = await io.decode(jpg)
-    for (let d = 0; d < io.detect.length; d++) counts[d].push(matchFrame(f.references[d], await io.detect[d](decoded)))
+    for (let d = 0; d < io.detect.length; d++) {
+      const m = matchFrame(f.references[d], await io.detect[d](decoded))
+      counts[d].push(m)
+      if (io.classes?.length) addClassCounts(byClass[d], countsByClass(f.references[d], m))
+    }
     tick()
   }
-  return { meanBytes: bytes / frames.length, f1s: counts.map((c) => prf(sumCounts(c)).f1) }
+  const none: Counts = { tp: 0, fp: 0, fn: 0 }
+  const f1s = io.classes?.length
+    ? byClass.flatMap((m) => io.classes!.map((c) => prf(m.get(c) ?? none).f1))
+    : counts.map((c) => prf(sumCounts(c)).f1)
+  return { meanBytes: bytes / frames.length, f1s }
 }
 
 /**
- * Bytes per frame a family of encodings (e.g. one candidate over scales) needs for `targetF1`: each detector's
- * own curve interpolated to the target, the dearest detector's need; Infinity when one never reaches it.
+ * Bytes per frame a family of encodings (e.g. one candidate over scales) needs for `targetF1`: each judge's own
+ * curve (a detector's, or one of its classes' with JudgeIo.classes) interpolated to the target, the dearest
+ * judge's need; Infinity when one never reaches it.
  */
 export function bytesForTarget(pts: readonly Judged[], targetF1: number): number {
   let need = 0
@@ -157,7 +179,7 @@ export async function searchTiltTable(
     throw new Error(
       `no candidate reached F1 ${o.targetF1} on the calibration frames (closest: tilt ${top.tilt} chroma ` +
         `${top.chroma} scale ${top.scale}, F1 ${top.f1s.map((f) => f.toFixed(3)).join(' / ')}` +
-        `${top.f1s.length > 1 ? ' per detector' : ''}): lower --target-f1 or add finer --search-scales`,
+        `${top.f1s.length > 1 ? ' per judge' : ''}): lower --target-f1 or add finer --search-scales`,
     )
   }
   // The table's own scale: the coarsest trial scale of the winner that still reached the target.
@@ -168,7 +190,7 @@ export async function searchTiltTable(
 
 /**
  * The search's winner as a table file that records how to rebuild it. `detectors` names the F1 columns of the
- * recorded trials when several detectors judged (one detector: a single `f1` column).
+ * recorded trials when several judges judged (`judgeNames`; one judge: a single `f1` column).
  */
 export function detectorTableFile(
   id: string,

@@ -4,7 +4,7 @@
  * is judged on the second half with the device's motion replayed, so an object that turns up where none was
  * seen before counts against a candidate that leaves those cells at DC. A map judged on the frames it learned
  * from never sees that case: every object there lies in a covered cell by construction. Cost: the bytes per
- * frame the candidate needs for the target F1 over a few qualities, the dearest detector's need.
+ * frame the candidate needs for the target F1 over a few qualities, the dearest judge's need (a detector, or one of its classes).
  */
 import type { EncodeOptions } from '../../shared/codec/types'
 import { toBlockKeep } from '../../shared/spatial/keep-map'

@@ -7,7 +7,7 @@ import t from 'tap'
 import { encodeJpeg } from '../../shared/codec/encoder'
 import type { RawImage } from '../../shared/codec/types'
 import { rescaleTableFile } from '../../shared/deepn/table-file'
-import { detectorTableFile, searchTiltTable } from '../../scripts/eval/detector-tables'
+import { detectorTableFile, judgeEncoding, judgeNames, searchTiltTable } from '../../scripts/eval/detector-tables'
 import { spatialSettings } from '../../scripts/eval/detect-spatial'
 import type { Box } from '../../scripts/eval/detection-metric'
 import { decodeTo } from '../../scripts/eval/evaluate'
@@ -171,3 +171,27 @@ t.test(
     t.same(s[10].resize, { width: 40, height: 30 })
   },
 )
+
+t.test('judges per class: each class is held to the target on its own, not through the pooled F1', async (t) => {
+  const person: Box = { bbox: [8, 8, 32, 32], class: 'person', score: 0.9 }
+  const cars: Box[] = [0, 1, 2].map((i) => ({ bbox: [40 + 16 * i, 8, 12, 12], class: 'car', score: 0.9 }))
+  const frame = { index: 0, image: frames[0].image, references: [[person, ...cars]] }
+  // the detector keeps every car and misses the person: pooled F1 6/7, the person's own F1 0
+  const io = {
+    detect: [async () => cars],
+    decode: async (jpg: Uint8Array): Promise<RawImage> => ({ ...frame.image, data: decodeTo(jpg, 3, 96, 64) }),
+    encode: (img: RawImage, o: Parameters<typeof encodeJpeg>[1]) => encodeJpeg(img, o),
+  }
+  const pooled = await judgeEncoding([frame], io, () => ({}))
+  t.same(pooled.f1s, [6 / 7], 'one judge per detector: the F1 over all classes')
+  const split = await judgeEncoding([frame], { ...io, classes: ['person', 'car'] }, () => ({}))
+  t.same(split.f1s, [0, 1], 'one judge per class: the person fails where the pooled F1 passed')
+  t.equal(pooled.meanBytes, split.meanBytes)
+  t.same(judgeNames(['coco-ssd', 'centernet'], ['person', 'car']), [
+    'coco-ssd/person',
+    'coco-ssd/car',
+    'centernet/person',
+    'centernet/car',
+  ])
+  t.same(judgeNames(['coco-ssd']), ['coco-ssd'])
+})
