@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { equalAccuracyRatio, type RatePoint } from '../../shared/deepn/curve'
+import { equalAccuracyRatio, type RatePoint, rateAtAccuracy } from '../../shared/deepn/curve'
 import type { CrossCheck, DetectPoint } from './detect-sweep'
 import { mulberry32 } from '../../shared/deepn/optimize'
 import { type Counts, prf } from './detection-metric'
@@ -28,6 +28,11 @@ export interface DetectRatioRow {
   honestOpt?: number
   /** Even the curve's cheapest point beats the target: its bytes are an upper bound, the ratios lower bounds. */
   lowerBound?: boolean
+  /**
+   * Standard JPEG's cheapest quality already beats the target: its bytes are a ceiling too, so the honest ratio
+   * bounds nothing either way and is not reported (a class every quality swept keeps, like parked cars).
+   */
+  anchorFloor?: boolean
 }
 
 const NONE: Counts = { tp: 0, fp: 0, fn: 0 }
@@ -63,15 +68,17 @@ export function detectRatios(points: readonly DetectPoint[], targets = F1_TARGET
           ? undefined
           : equalAccuracyRatio(c, jpegOpt, target)
       const any = honest ?? paper
+      const anchorFloor = rateAtAccuracy(jpeg, target)?.how === 'lowest'
       rows.push({
         curve,
         target,
         bytes: any?.candidateRate,
         jpegBytes: honest?.baselineRate ?? (curve === 'jpeg' ? any?.candidateRate : undefined),
         paper: paper?.ratio,
-        honest: honest?.ratio,
-        honestOpt: honestOpt?.ratio,
+        honest: anchorFloor ? undefined : honest?.ratio,
+        honestOpt: anchorFloor ? undefined : honestOpt?.ratio,
         lowerBound: any?.candidateHow === 'lowest',
+        ...(anchorFloor ? { anchorFloor } : {}),
       })
     }
   }
@@ -167,6 +174,8 @@ function band(bands: RatioBand[] | undefined, r: DetectRatioRow): string {
   if (!x || r.honest === undefined) return ''
   return x.low === undefined ? ' [unstable]' : ` [${x.low.toFixed(2)}, ${x.high!.toFixed(2)}]`
 }
+/** The honest ratio's cell when standard JPEG's cheapest quality already beats the target (`anchorFloor`). */
+const FLOOR = "— (standard JPEG's cheapest quality reaches it)"
 const kb = (v: number | undefined, bound = '') => (v === undefined ? 'n/a' : `${bound}${(v / 1000).toFixed(1)}`)
 const setting = (p: DetectPoint) => (p.quality !== undefined ? `q${p.quality}` : `×${p.scale}`)
 
@@ -214,7 +223,7 @@ export function detectMarkdown(points: readonly DetectPoint[], info: DetectRepor
   for (const r of detectRatios(points)) {
     const b = r.lowerBound ? '≥ ' : ''
     lines.push(
-      `| ${r.curve} | ${r.target.toFixed(2)} | ${kb(r.bytes, r.lowerBound ? '≤ ' : '')} | ${kb(r.jpegBytes)} | ${f(r.paper, 2, b)} | ${r.curve === 'jpeg' ? '1 (itself)' : f(r.honest, 2, b) + band(info.bands, r)} | ${r.curve === 'jpeg-opt' ? '1 (itself)' : f(r.honestOpt, 2, b)} |`,
+      `| ${r.curve} | ${r.target.toFixed(2)} | ${kb(r.bytes, r.lowerBound ? '≤ ' : '')} | ${kb(r.jpegBytes, r.anchorFloor ? '≤ ' : '')} | ${f(r.paper, 2, b)} | ${r.curve === 'jpeg' ? '1 (itself)' : r.anchorFloor ? FLOOR : f(r.honest, 2, b) + band(info.bands, r)} | ${r.curve === 'jpeg-opt' ? '1 (itself)' : r.anchorFloor ? FLOOR : f(r.honestOpt, 2, b)} |`,
     )
   }
   lines.push(
@@ -340,8 +349,9 @@ function classRatioTable(points: readonly DetectPoint[], bands: Record<string, R
   const cell = (ci: number, k: number): string => {
     const r = byClass[ci][k]
     const b = r.lowerBound ? '≥ ' : ''
-    if (r.curve === 'jpeg') return `${kb(r.bytes)} | 1 (itself)`
-    return `${kb(r.bytes, r.lowerBound ? '≤ ' : '')} | ${f(r.honest, 2, b)}${band(bands?.[classes[ci]], r)}`
+    if (r.curve === 'jpeg') return `${kb(r.bytes, r.lowerBound ? '≤ ' : '')} | 1 (itself)`
+    const honest = r.anchorFloor ? FLOOR : `${f(r.honest, 2, b)}${band(bands?.[classes[ci]], r)}`
+    return `${kb(r.bytes, r.lowerBound ? '≤ ' : '')} | ${honest}`
   }
   return [
     '',

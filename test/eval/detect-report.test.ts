@@ -60,6 +60,15 @@ t.test('paper ratio is against q100, honest against the cheapest standard qualit
   t.equal(at('jpeg', 0.98).honest, undefined, 'standard JPEG against itself has no honest ratio')
   t.equal(at('jpeg', 0.98).paper, 6, "the paper metric credits JPEG's own curve")
   t.throws(() => detectRatios(points.filter((p) => p.quality !== 100)), /needs standard JPEG quality 100/)
+  // every standard quality reaches 0.95: its cheapest bytes are only a ceiling, so no honest ratio is claimed
+  const easy = points.map((p) => (p.curve === 'jpeg' ? { ...p, f1: Math.max(p.f1, 0.96) } : p))
+  const floor = detectRatios(easy, [0.95]).find((r) => r.curve === 'cand')!
+  t.equal(floor.anchorFloor, true)
+  t.equal(floor.honest, undefined, 'not 10 KB / 11 KB: neither bound holds')
+  t.match(
+    detectMarkdown(easy, { source: 's', testFrames: 't' }),
+    /\| cand \| 0\.95 \| 11\.0 \| ≤ 10\.0 \| .* \| — \(standard JPEG's cheapest quality reaches it\) \|/,
+  )
 })
 
 t.test('markdown names the ratios and marks bounds; CSV round-trips', async (t) => {
