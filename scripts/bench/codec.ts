@@ -3,8 +3,11 @@
  * in memory, colour conversion included, one thread, compression only, islow DCT, standard Huffman tables —
  * the same work our encoder does, on the same frame (a natural photo resized to 640x480 and 1920x1080, written
  * as a PPM for tjbench). Rows: ours (WebAssembly SIMD kernels; 4:2:0, 4:4:4, yuv420p input, ifast 4:2:0, 4:2:0
- * with a keep map), ours on the pure TypeScript path, jpeg-js (4:4:4, its only mode), sharp/libvips
- * (libjpeg-turbo behind libvips' pipeline) and tjbench (4:2:0, 4:4:4, and `-yuv`: compression from planar 4:2:0, the yuv420p peer).
+ * with a keep map, progressive, optimal Huffman), ours on the pure TypeScript path, jpeg-js (4:4:4, its only
+ * mode), sharp/libvips (libjpeg-turbo behind libvips' pipeline; also with optimised coding, the optimal-Huffman
+ * peer: tjbench 2.1 has no such switch) and tjbench (4:2:0, 4:4:4, `-yuv`: compression from planar 4:2:0, the
+ * yuv420p peer, and `-progressive`: libjpeg's default scan script, ten scans with successive approximation
+ * against our five, so its bytes differ while the work is of the same kind).
  *
  * The machine may be shared and noisy, so contenders run interleaved: every round gives each one a time slice
  * (tjbench gets `-benchtime` of the same length) and records its mean ms/frame over that slice; the tables
@@ -154,6 +157,7 @@ function tjbench(
   quality: number,
   sub: '420' | '444',
   yuv: boolean,
+  progressive = false,
 ): (sliceSec: number) => Promise<Sample> {
   return async (sliceSec) => {
     const args = [
@@ -171,6 +175,7 @@ function tjbench(
       '0.05',
     ]
     if (yuv) args.push('-yuv')
+    if (progressive) args.push('-progressive')
     const r = spawnSync(TJBENCH, args, { encoding: 'utf8' })
     if (r.status !== 0)
       throw new Error(
@@ -242,18 +247,20 @@ export async function main(): Promise<number> {
       const f = await loadFrame(photo, w, h, dir)
       const image: RawImage = { width: f.width, height: f.height, data: f.rgb, format: 'rgb' }
       const i420: RawImage = { width: f.width, height: f.height, data: f.i420, format: 'yuv420p' }
-      const sharpEnc = (sub: '4:2:0' | '4:4:4') => () =>
-        sharp(f.rgb, { raw: { width: f.width, height: f.height, channels: 3 } })
-          .jpeg({
-            quality,
-            optimiseCoding: false,
-            mozjpeg: false,
-            chromaSubsampling: sub,
-            trellisQuantisation: false,
-            overshootDeringing: false,
-            optimiseScans: false,
-          })
-          .toBuffer()
+      const sharpEnc =
+        (sub: '4:2:0' | '4:4:4', optimiseCoding = false) =>
+        () =>
+          sharp(f.rgb, { raw: { width: f.width, height: f.height, channels: 3 } })
+            .jpeg({
+              quality,
+              optimiseCoding,
+              mozjpeg: false,
+              chromaSubsampling: sub,
+              trellisQuantisation: false,
+              overshootDeringing: false,
+              optimiseScans: false,
+            })
+            .toBuffer()
       const results = await interleave(
         [
           ['tjbench 4:2:0', tjbench(f, quality, '420', false)],
@@ -264,6 +271,10 @@ export async function main(): Promise<number> {
           ['ours yuv420p', inProcess(() => encodeJpeg(i420, { quality }))],
           ['ours 4:2:0, keep map all 64', inProcess(() => encodeJpeg(image, { quality, blockKeep: KEEP_ALL }))],
           ['ours 4:2:0, keep map 20% 64 / 1', inProcess(() => encodeJpeg(image, { quality, blockKeep: KEEP_ROI }))],
+          ['tjbench 4:2:0 progressive', tjbench(f, quality, '420', false, true)],
+          ['ours 4:2:0 progressive', inProcess(() => encodeJpeg(image, { quality, progressive: true }))],
+          ['ours 4:2:0 optimal Huffman', inProcess(() => encodeJpeg(image, { quality, optimizeHuffman: true }))],
+          ['sharp 4:2:0 optimal Huffman', inProcess(sharpEnc('4:2:0', true))],
           ['ours ifast 4:2:0', inProcess(() => encodeJpeg(image, { quality, subsampling: '420', dct: 'ifast' }))],
           ['ours 4:2:0, TypeScript only', inProcess(() => encodeTsOnly(image, { quality, subsampling: '420' }))],
           ['ours 4:4:4, TypeScript only', inProcess(() => encodeTsOnly(image, { quality, subsampling: '444' }))],
@@ -298,6 +309,9 @@ export async function main(): Promise<number> {
       )
       console.log(
         `  keep map / no map:               all 64 ${ratio('ours 4:2:0, keep map all 64', 'ours 4:2:0')}   20% 64 / 1 ${ratio('ours 4:2:0, keep map 20% 64 / 1', 'ours 4:2:0')}`,
+      )
+      console.log(
+        `  two-pass entropy coding:         progressive, ours / tjbench -progressive ${ratio('ours 4:2:0 progressive', 'tjbench 4:2:0 progressive')}   optimal Huffman, ours / sharp ${ratio('ours 4:2:0 optimal Huffman', 'sharp 4:2:0 optimal Huffman')}`,
       )
       console.log(`  jpeg-js / ours (speed-up):       4:4:4 ${ratio('jpeg-js 4:4:4', 'ours 4:4:4')}`)
     }
