@@ -159,3 +159,17 @@ t.test('tables win over quality, the default is quality 75 at 4:2:0', async (t) 
   t.equal(firstDiff(encodeJpeg(image, { tables: q40, quality: 90 }), encodeJpeg(image, { quality: 40 })), -1)
   t.equal(firstDiff(encodeJpeg(image), encodeJpeg(image, { quality: 75, subsampling: '420', dct: 'islow' })), -1)
 })
+
+t.test('two-pass encodes reuse one frame buffer: a smaller frame between two large ones changes no byte', async (t) => {
+  const [a, b] = photos()
+  const big = crop(a, 0, 0, 200, 120)
+  const small = crop(b, 0, 0, 40, 24)
+  for (const o of [{ optimizeHuffman: true }, { progressive: true }] as const) {
+    const first = encodeJpeg(big, { quality: 80, ...o })
+    const smallAlone = encodeJpeg(small, { quality: 80, ...o })
+    t.same(encodeJpeg(big, { quality: 80, ...o }), first, `${Object.keys(o)[0]}: the large frame again`)
+    const smallAfter = encodeJpeg(small, { quality: 80, ...o })
+    t.same(smallAfter, smallAlone, `${Object.keys(o)[0]}: the small frame after the large one (a prefix of the buffer)`)
+    t.same(encodeJpeg(big, { quality: 80, ...o }), first, `${Object.keys(o)[0]}: and the large one after it`)
+  }
+})
