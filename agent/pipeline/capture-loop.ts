@@ -209,7 +209,8 @@ export class CaptureLoop extends EventEmitter {
     // Encoded and stored (or refused): nothing keeps the raw frame, so the source may draw the next one into it.
     source.release?.(image)
     image = undefined // drop the last reference before collecting
-    reclaimAfterFrame(rawBytes)
+    const enc = this.config.encoder
+    reclaimAfterFrame(rawBytes, enc.progressive || enc.optimizeHuffman)
     return true
   }
 

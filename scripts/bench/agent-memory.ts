@@ -6,7 +6,7 @@
  * unit's environment (the Environment= lines of scripts/install/deepn-edge.service) and gets its own row.
  *
  *   npm run bench:agent-memory -- [--minutes 3] [--interval-ms 500] [--sample-s 5] [--width 1920 --height 1080]
- *                                 [--unit-env] [--target-mb 64]
+ *                                 [--unit-env] [--progressive] [--target-mb 64]
  *
  * Slope: least squares over the samples after the warm-up (the first minute, or the first fifth of a shorter run),
  * in MB per minute. Flat = the drift it predicts over the measured span is within twice the samples' scatter
@@ -175,10 +175,11 @@ interface Agent {
 }
 
 const USAGE = `npm run bench:agent-memory -- [--minutes 3] [--interval-ms 500] [--sample-s 5] [--width 1920 --height 1080]
-                              [--unit-env] [--target-mb 64]
+                              [--unit-env] [--progressive] [--target-mb 64]
 Runs the agent as a plain \`deepn run\` (and with --unit-env a second one under the systemd unit's environment) at
 the given size and interval against a local broker, next to a bare Node process, and prints RSS and its anonymous
-part every --sample-s seconds, then min/median/max, slope and flatness per row.`
+part every --sample-s seconds, then min/median/max, slope and flatness per row. --progressive: the agents encode
+progressive scans (two-pass), otherwise baseline as configured by default.`
 
 /** Children that must not outlive the benchmark, however it ends (Ctrl-C, a closed pipe, an exception). */
 const children = new Set<ChildProcess>()
@@ -205,6 +206,8 @@ export async function main(argv: string[]): Promise<number> {
   const height = arg(argv, '--height', 1080)
   const targetMB = arg(argv, '--target-mb', 64)
   const withUnit = argv.includes('--unit-env')
+  // progressive scans: two-pass encoding, which the agent collects after with the regular flavour (reclaim.ts)
+  const progressive = argv.includes('--progressive')
   if (!existsSync(CLI)) throw new Error(`${CLI} missing: run 'npm run build' first`)
   const dir = mkdtempSync(join(tmpdir(), 'deepn-bench-mem-'))
   const broker = await startBroker(dir)
@@ -232,6 +235,7 @@ export async function main(argv: string[]): Promise<number> {
         deviceId,
         mqtt: { url: broker.url },
         capture: { width, height, intervalMs },
+        ...(progressive ? { encoder: { progressive: true } } : {}),
         buffer: { path: join(dir, `${deviceId}.db`) },
         telemetry: { intervalMs: 5000 },
         log: { level: 'warn' },
