@@ -439,7 +439,7 @@ const SPECS = [
       isPrototypeName(id)
         ? `cannot be '${id}': that names a built-in JavaScript object member, not a table; choose another id`
         : undefined,
-    doc: 'Quantization table id: a table pushed in `encoder.tables` or a file `<encoder.tablesDir>/<id>.json` (shipped: `natural-deepn` for camera photos, `vtest-ssd` tuned for a COCO-SSD detector on a fixed street camera, best with `encoder.optimizeHuffman`, `vtest-deepn`, `fmnist-deepn`). Empty = IJG `encoder.quality`. When the table carries a trained `huffman` set, frames are entropy-coded with it instead of the Annex K Huffman tables (also when scaled by `encoder.scale` or to fit the payload limit), unless `encoder.optimizeHuffman` is on.',
+    doc: 'Quantization table id: a table pushed in `encoder.tables` or a file `<encoder.tablesDir>/<id>.json` (shipped: `natural-deepn` for camera photos, `vtest-ssd` tuned for a COCO-SSD detector on a fixed street camera, best with `encoder.optimizeHuffman`, `vtest-joint` tuned for COCO-SSD and CenterNet together, `vtest-joint-person-car` the same holding people and cars each to the target, `vtest-deepn`, `fmnist-deepn`). Empty = IJG `encoder.quality`. When the table carries a trained `huffman` set, frames are entropy-coded with it instead of the Annex K Huffman tables (also when scaled by `encoder.scale` or to fit the payload limit), unless `encoder.optimizeHuffman` is on.',
   },
   {
     key: 'encoder.tables',
