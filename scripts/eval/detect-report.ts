@@ -262,15 +262,24 @@ export interface ClassRow {
   f1: Record<string, number>
 }
 
-/** The classes worth a column: the commonest in the reference (q100's counts), at least MIN_CLASS_BOXES boxes. */
-export function classColumns(points: readonly DetectPoint[]): string[] {
-  const ref = q100Point(points).classes ?? {}
-  return Object.entries(ref)
-    .map(([c, n]) => [c, n.tp + n.fn] as const)
-    .filter(([, boxes]) => boxes >= MIN_CLASS_BOXES)
+/** A class's reference boxes: q100's matched and missed ones (q100 is scored against the reference). */
+function referenceBoxes(points: readonly DetectPoint[], c: string): number {
+  const n = q100Point(points).classes?.[c] ?? NONE
+  return n.tp + n.fn
+}
+
+/** The reference's classes with at least `minBoxes` boxes, commonest first. */
+function commonClasses(points: readonly DetectPoint[], minBoxes: number): string[] {
+  return Object.keys(q100Point(points).classes ?? {})
+    .map((c) => [c, referenceBoxes(points, c)] as const)
+    .filter(([, boxes]) => boxes >= minBoxes)
     .sort((a, b) => b[1] - a[1])
-    .slice(0, MAX_CLASS_COLUMNS)
     .map(([c]) => c)
+}
+
+/** The classes worth a column: the commonest in the reference, at least MIN_CLASS_BOXES boxes. */
+export function classColumns(points: readonly DetectPoint[]): string[] {
+  return commonClasses(points, MIN_CLASS_BOXES).slice(0, MAX_CLASS_COLUMNS)
 }
 
 /**
@@ -300,10 +309,7 @@ function classTable(points: readonly DetectPoint[]): string[] {
   const rows = classRows(points)
   if (rows.length === 0) return []
   const columns = classColumns(points)
-  const boxes = (c: string): number => {
-    const n = q100Point(points).classes?.[c]
-    return n ? n.tp + n.fn : 0
-  }
+  const boxes = (c: string): number => referenceBoxes(points, c)
   return [
     '',
     `Per class: at each F1 target, each curve's cheapest setting whose F1 over all classes reaches it, and its F1 per class (reference boxes in brackets; classes with at least ${MIN_CLASS_BOXES}). A curve that reaches the target by giving up a rare class shows it here.`,
@@ -323,14 +329,9 @@ function classTable(points: readonly DetectPoint[]): string[] {
  */
 const MAJOR_CLASS_BOXES = 200
 
-/** The classes with at least MAJOR_CLASS_BOXES reference boxes (q100's counts), commonest first. */
+/** The classes with at least MAJOR_CLASS_BOXES reference boxes, commonest first. */
 export function majorClasses(points: readonly DetectPoint[]): string[] {
-  const ref = q100Point(points).classes ?? {}
-  return Object.entries(ref)
-    .map(([c, n]) => [c, n.tp + n.fn] as const)
-    .filter(([, boxes]) => boxes >= MAJOR_CLASS_BOXES)
-    .sort((a, b) => b[1] - a[1])
-    .map(([c]) => c)
+  return commonClasses(points, MAJOR_CLASS_BOXES)
 }
 
 /**
@@ -341,10 +342,7 @@ export function majorClasses(points: readonly DetectPoint[]): string[] {
 function classRatioTable(points: readonly DetectPoint[], bands: Record<string, RatioBand[]> | undefined): string[] {
   const classes = majorClasses(points)
   if (classes.length === 0) return []
-  const boxes = (c: string) => {
-    const n = q100Point(points).classes?.[c] ?? NONE
-    return n.tp + n.fn
-  }
+  const boxes = (c: string): number => referenceBoxes(points, c)
   const byClass = classes.map((c) => detectRatios(points, F1_TARGETS, c))
   const cell = (ci: number, k: number): string => {
     const r = byClass[ci][k]
