@@ -37,7 +37,7 @@ function getGc(): Gc | undefined {
  * over 5 minutes where last-resort collections held it flat. So only two-pass encoding gets it, and even then
  * every LAST_RESORT_EVERY-th collection is a last-resort one (one slow frame in that many).
  */
-const REGULAR_MAJOR = { type: 'major', execution: 'sync', flavor: 'regular' } as const
+export const REGULAR_MAJOR = { type: 'major', execution: 'sync', flavor: 'regular' } as const
 const LAST_RESORT_EVERY = 8
 let collections = 0
 

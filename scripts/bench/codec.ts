@@ -25,6 +25,7 @@ import v8 from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import jpegJs from 'jpeg-js'
 import sharp from 'sharp'
+import { REGULAR_MAJOR } from '../../agent/pipeline/reclaim'
 import { encodeJpeg } from '../../shared/codec'
 import { rgbToYcc420Pair } from '../../shared/codec/color'
 import type { BlockKeepMap, EncodeOptions, RawImage } from '../../shared/codec'
@@ -202,7 +203,7 @@ const collect: () => void = (() => {
   const gc = runInNewContext('gc') as ((o?: object) => void) | undefined
   // The regular flavour, as the agent collects after two-pass frames (agent/pipeline/reclaim.ts): a last-resort
   // gc() drops the maps of the codec's per-frame objects and with them the two-pass coders' optimised code.
-  return gc ? () => gc({ type: 'major', execution: 'sync', flavor: 'regular' }) : (): void => undefined
+  return gc ? () => gc(REGULAR_MAJOR) : (): void => undefined
 })()
 
 /** Runs the contenders interleaved (`warmup` untimed rounds, then `rounds` timed ones). */
