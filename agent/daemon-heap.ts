@@ -6,8 +6,9 @@
  * the few V8 flags read while running rather than only at start-up. `--semi-space-growth-factor=1` keeps the young
  * generation at the size it has when the agent starts instead of doubling it under the per-frame allocation rate:
  * measured on a 1080p run, new space stayed at 2 MB instead of 4-8 MB, 2 MB less RSS, with no more scavenges per
- * frame than the frame's own ArrayBuffers already cause. Flags that size the heap at start (semi-space maximum,
- * old-space limit) or V8's threads are fixed by then and are left to NODE_OPTIONS (see deepn-edge.service).
+ * frame than the frame's own ArrayBuffers already cause. What is read only when the process starts (the
+ * semi-space maximum, glibc's arenas) is fixed by then: the `deepn` command sets it before node starts
+ * (agent/bin/deepn).
  */
 import { setFlagsFromString } from 'node:v8'
 

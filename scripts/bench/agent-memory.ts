@@ -1,12 +1,13 @@
 /**
- * Memory benchmark: runs the real agent as a plain `deepn run` (`node dist/agent/cli.js run`, no NODE_OPTIONS or
- * malloc settings in its environment) at 1920x1080, 2 frames/s, against a local Mosquitto (or an in-process aedes
- * when Mosquitto is not installed), samples its RSS, and prints min/median/max and the slope over time, next to a
- * bare Node process measured in the same run. With --unit-env a second agent runs alongside under the systemd
- * unit's environment (the Environment= lines of scripts/install/deepn-edge.service) and gets its own row.
+ * Memory benchmark: runs the real agent as a plain `deepn run` (agent/bin/deepn, the command npm links, with no
+ * NODE_OPTIONS or malloc settings in its environment: only those the command sets itself) at 1920x1080, 2 frames/s,
+ * against a local Mosquitto (or an in-process aedes when Mosquitto is not installed), samples its RSS, and prints
+ * min/median/max and the slope over time, next to a bare Node process measured in the same run. With
+ * --no-launcher a second agent runs alongside as `node dist/agent/cli.js run`, without the command's start-time
+ * settings, and gets its own row.
  *
  *   npm run bench:agent-memory -- [--minutes 3] [--interval-ms 500] [--sample-s 5] [--width 1920 --height 1080]
- *                                 [--unit-env] [--progressive] [--target-mb 64]
+ *                                 [--no-launcher] [--progressive] [--target-mb 64]
  *
  * Slope: least squares over the samples after the warm-up (the first minute, or the first fifth of a shorter run),
  * in MB per minute. Flat = the drift it predicts over the measured span is within twice the samples' scatter
@@ -22,13 +23,13 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, dirname, join } from 'node:path'
 import mqtt from 'mqtt'
 import { packagePath } from '../../agent/package-root'
 import { freePort } from '../common/ports'
 
 const CLI = packagePath('dist', 'agent', 'cli.js')
-const UNIT = packagePath('scripts', 'install', 'deepn-edge.service')
+const LAUNCHER = packagePath('agent', 'bin', 'deepn')
 const MOSQUITTO = '/usr/sbin/mosquitto'
 /** Settings that change how Node and glibc use memory: a plain run must not inherit them from the shell. */
 const MEMORY_ENV = [
@@ -91,16 +92,6 @@ async function startBroker(dir: string): Promise<{ url: string; kind: string; st
       srv.close()
     },
   }
-}
-
-/** The environment scripts/install/deepn-edge.service gives the agent (its Environment= lines). */
-export function unitEnvironment(unitText: string): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const line of unitText.split('\n')) {
-    const m = /^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim())
-    if (m) env[m[1]] = m[2].replace(/^"(.*)"$/, '$1')
-  }
-  return env
 }
 
 /** The shell's environment less every setting that changes memory use: what a plain `deepn run` gets. */
@@ -175,8 +166,9 @@ interface Agent {
 }
 
 const USAGE = `npm run bench:agent-memory -- [--minutes 3] [--interval-ms 500] [--sample-s 5] [--width 1920 --height 1080]
-                              [--unit-env] [--progressive] [--target-mb 64]
-Runs the agent as a plain \`deepn run\` (and with --unit-env a second one under the systemd unit's environment) at
+                              [--no-launcher] [--progressive] [--target-mb 64]
+Runs the agent as a plain \`deepn run\` (agent/bin/deepn; with --no-launcher a second one as \`node dist/agent/cli.js
+run\`, without the start-time memory settings the command sets) at
 the given size and interval against a local broker, next to a bare Node process, and prints RSS and its anonymous
 part every --sample-s seconds, then min/median/max, slope and flatness per row. --progressive: the agents encode
 progressive scans (two-pass), otherwise baseline as configured by default.`
@@ -205,7 +197,7 @@ export async function main(argv: string[]): Promise<number> {
   const width = arg(argv, '--width', 1920)
   const height = arg(argv, '--height', 1080)
   const targetMB = arg(argv, '--target-mb', 64)
-  const withUnit = argv.includes('--unit-env')
+  const withoutLauncher = argv.includes('--no-launcher')
   // progressive scans: two-pass encoding, which the agent collects after with the regular flavour (reclaim.ts)
   const progressive = argv.includes('--progressive')
   if (!existsSync(CLI)) throw new Error(`${CLI} missing: run 'npm run build' first`)
@@ -213,20 +205,13 @@ export async function main(argv: string[]): Promise<number> {
   const broker = await startBroker(dir)
   const sub = await mqtt.connectAsync(broker.url)
   const agents: Agent[] = []
-  const rows: [string, NodeJS.ProcessEnv, string][] = [
-    ['plain deepn run', plainEnvironment(process.env), 'no memory settings'],
+  // what runs each agent: the command a user types, and (--no-launcher) node on the CLI with nothing set at start
+  const rows: [string, string[], string][] = [
+    ['deepn run', [LAUNCHER], 'agent/bin/deepn: its own start-time settings, nothing from the environment'],
   ]
-  if (withUnit) {
-    const unit = unitEnvironment(readFileSync(UNIT, 'utf8'))
-    rows.push([
-      'unit env',
-      { ...plainEnvironment(process.env), ...unit },
-      Object.entries(unit)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' '),
-    ])
-  }
-  for (const [name, env, desc] of rows) {
+  if (withoutLauncher)
+    rows.push(['node cli.js run', [process.execPath, CLI], 'node dist/agent/cli.js run: no start-time settings'])
+  for (const [name, [command, ...args], desc] of rows) {
     const deviceId = `bench-${agents.length}`
     const config = join(dir, `${deviceId}.json`)
     writeFileSync(
@@ -242,9 +227,13 @@ export async function main(argv: string[]): Promise<number> {
       }),
     )
     const proc = track(
-      spawn(process.execPath, [CLI, 'run', '--config', config], {
+      spawn(command, [...args, 'run', '--config', config], {
         stdio: ['ignore', 'inherit', 'inherit'],
-        env,
+        // the launcher runs `node` from PATH: this one, as for the bare process and the other row
+        env: {
+          ...plainEnvironment(process.env),
+          PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+        },
       }),
     )
     agents.push({ name, deviceId, proc, samples: [], anon: [], frames: 0, bytes: 0, telemetry: {} })

@@ -38,6 +38,7 @@ install -d -m 0755 "$PREFIX"
 # The package replaces the old code whole (config and buffer live in $ETC and $STATE, not here).
 find "$PREFIX" -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf {} +
 tar -C "$PREFIX" --strip-components=1 -xzf "$PACKAGE"
+chmod 0755 "$PREFIX/agent/bin/deepn" # the unit's ExecStart (npm marks bins executable only when it installs a package)
 cd "$PREFIX"
 npm install --omit=dev --omit=peer --no-audit --no-fund --no-package-lock
 

@@ -61,6 +61,7 @@ t.test('the tarball holds the built CLI, config and docs, and no tests or source
     'package.json',
     'README.md',
     'dist/agent/cli.js',
+    'agent/bin/deepn',
     'dist/agent/commands/run.js',
     'dist/shared/codec/index.js',
     'dist/shared/codec/index.d.ts',
@@ -111,6 +112,8 @@ const nativeRel = 'node_modules/better-sqlite3/build/Release/better_sqlite3.node
 mkdirSync(dirname(join(inst, nativeRel)), { recursive: true })
 cpSync(join(root, nativeRel), join(inst, nativeRel))
 const cli = join(inst, 'dist/agent/cli.js')
+/** The `deepn` command (package.json bin), which the systemd unit starts too. */
+const launcher = join(inst, 'agent/bin/deepn')
 
 t.test('a device install has the runtime dependencies and nothing for development or the backend', async (t) => {
   for (const dep of ['mqtt', 'better-sqlite3', 'jpeg-js', 'node-raspistill'])
@@ -127,7 +130,13 @@ t.test('a device install has the runtime dependencies and nothing for developmen
     t.notOk(existsSync(join(inst, 'node_modules', dep)), `${dep} not installed`)
 })
 
-t.test('the installed agent runs and publishes frames to a real broker', async (t) => {
+t.test('the deepn command is an executable file in the tarball', async (t) => {
+  t.equal(JSON.parse(readFileSync(join(inst, 'package.json'), 'utf8')).bin.deepn, 'agent/bin/deepn')
+  const listing = execFileSync('tar', ['-tvzf', tarball, 'package/agent/bin/deepn'], { encoding: 'utf8' })
+  t.match(listing, /^-rwx/, 'mode in the tarball is executable')
+})
+
+t.test('the installed agent, started by the deepn command, runs and publishes frames to a real broker', async (t) => {
   const broker = await startMosquitto()
   t.teardown(() => broker.stop())
   const sub = await subscribe(broker.url, ['deepn/+/frames'])
@@ -143,10 +152,9 @@ t.test('the installed agent runs and publishes frames to a real broker', async (
       buffer: { path: join(dir, 'buffer.db') },
     }),
   )
-  const agent = spawn(process.execPath, [cli, 'run', '--config', config], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` }
+  for (const k of ['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_', 'UV_THREADPOOL_SIZE']) delete env[k]
+  const agent = spawn(launcher, ['run', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env })
   let out = ''
   agent.stdout.on('data', (d) => {
     out += d
@@ -164,6 +172,14 @@ t.test('the installed agent runs and publishes frames to a real broker', async (
     'two frames from the packed agent',
   )
   t.equal(agent.exitCode, null, 'the agent is still running', { output: out })
+  // the command exec'd node with the start-time memory settings (the agent's pid is node's, not a shell's)
+  const environ = readFileSync(`/proc/${agent.pid}/environ`, 'utf8').split('\0')
+  t.ok(environ.includes('MALLOC_ARENA_MAX=2'), 'glibc arenas bounded', { environ })
+  t.ok(environ.includes('MALLOC_MMAP_THRESHOLD_=262144'), 'mmap threshold fixed')
+  const argv = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0')
+  t.ok(argv.includes('--max-semi-space-size=2') && argv.includes(cli), 'node runs the CLI with a 2 MiB semi-space', {
+    argv,
+  })
   const jpeg = sub.on('frames')[0].payload
   t.equal(jpeg.readUInt16BE(0), 0xffd8, 'a JPEG arrived')
   agent.kill('SIGTERM')
