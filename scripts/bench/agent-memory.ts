@@ -154,6 +154,22 @@ export function summarize(samples: { t: number; mb: number }[], warmupS: number)
   }
 }
 
+/** Length of the windows the drift is compared in: the issue's "flat over 10 minutes". */
+const WINDOW_S = 600
+
+/** Consecutive windows of WINDOW_S from the end of the warm-up (one shorter window for a shorter run). */
+export function driftWindows(warmupS: number, endS: number): { from: number; to: number }[] {
+  const out: { from: number; to: number }[] = []
+  for (let from = warmupS; from < endS; from += WINDOW_S) {
+    const to = Math.min(endS, from + WINDOW_S)
+    if (to - from >= WINDOW_S / 2 || out.length === 0) out.push({ from, to })
+  }
+  return out
+}
+
+const inWindow = <T extends { t: number }>(xs: T[], w: { from: number; to: number }): T[] =>
+  xs.filter((x) => x.t >= w.from && x.t <= w.to)
+
 interface Agent {
   name: string
   deviceId: string
@@ -173,7 +189,7 @@ the given size and interval against a local broker, next to a bare Node process,
 part every --sample-s seconds, then min/median/max, slope and flatness per row. --progressive: the agents encode
 progressive scans (two-pass), otherwise baseline as configured by default.`
 
-/** Children that must not outlive the benchmark, however it ends (Ctrl-C, a closed pipe, an exception). */
+/** Children that must not outlive the benchmark, however it ends (Ctrl-C, kill, a closed pipe, an exception). */
 const children = new Set<ChildProcess>()
 function track(p: ChildProcess): ChildProcess {
   children.add(p)
@@ -183,6 +199,9 @@ function track(p: ChildProcess): ChildProcess {
 process.once('exit', () => {
   for (const p of [...children].reverse()) p.kill('SIGKILL') // the agents before their broker
 })
+// A signal sent to the benchmark alone (kill, pkill) ends node without 'exit' handlers unless it is handled: the
+// agents and the broker, in no signalled process group, kept running.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(1))
 // `… | head`: the reader is gone, so is the point of measuring; end quietly (the exit handler stops the children).
 process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1))
 
@@ -331,6 +350,21 @@ export async function main(argv: string[]): Promise<number> {
   if (bareSamples.length >= 2) {
     row('bare node', bareSamples, '')
     row('  of it anonymous', bareAnon, '')
+    console.log(
+      `\nAnonymous drift per ${WINDOW_S / 60}-minute window after the warm-up, MB, each agent against the idle bare node in the same window`,
+    )
+    console.log('  (an idle Node process creeps too: an agent that drifts no more than it adds no growth of its own)')
+    for (const w of driftWindows(warmupS, minutes * 60)) {
+      const bare = summarize(inWindow(bareAnon, w), 0)
+      const cols = agents.map((a) => {
+        const d = summarize(inWindow(a.anon, w), 0)
+        const own = d.drift - bare.drift
+        return `${a.name} ${d.drift >= 0 ? '+' : ''}${d.drift.toFixed(2)} (beyond bare: ${own >= 0 ? '+' : ''}${own.toFixed(2)}, ${own <= 2 * Math.max(d.noise, bare.noise) + 0.1 ? 'none' : 'GROWS'})`
+      })
+      console.log(
+        `  ${String(Math.round(w.from)).padStart(5)}-${String(Math.round(w.to)).padEnd(5)} s  bare node ${bare.drift >= 0 ? '+' : ''}${bare.drift.toFixed(2)}  ${cols.join('  ')}`,
+      )
+    }
   }
   return exited ? 1 : 0
 }
