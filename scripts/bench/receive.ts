@@ -3,7 +3,9 @@
  * 640x480 JPEG frames (QoS 1) from two publishers are consumed by (a) `mosquitto_sub` writing to /dev/null — the
  * broker + transport ceiling, same run, same machine — and (b) the receiver storing each frame durably (temp,
  * fsync, rename, directory fsync, index line synced) and, in (c), also classifying it with the shipped
- * Fashion-MNIST model. Prints medians over rounds and the ratios to (a).
+ * Fashion-MNIST model; (d) is the floor of a layout with one file per frame: the same frames written as files
+ * (temp file, write, rename; synchronous calls, the cheapest way from Node) with no MQTT and no fsync, in this
+ * process, one after another. Prints medians over rounds and the ratios to (a).
  *
  * Rates are taken between the first frame in and the last one handled (printed by mosquitto_sub; stored, resp.
  * classified, by the receiver). BENCH_MODE=live (default): the publishers run while the consumer reads, in a child process of their own for
@@ -18,7 +20,17 @@
  * interleaved with this one: a before/after comparison a noisy machine cannot skew one way.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import * as jpeg from 'jpeg-js'
@@ -32,8 +44,8 @@ const FRAMES = Number(process.env.BENCH_FRAMES ?? 400)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const DRAIN = process.env.BENCH_MODE === 'drain'
 const MODEL = packagePath('config', 'models', 'fmnist-cnn.onnx')
-/** BENCH_ONLY=sub,receive,model runs a subset (e.g. to profile one consumer); the ratios need `sub`. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'sub,receive,model').split(','))
+/** BENCH_ONLY=sub,files,receive,model runs a subset (e.g. to profile one consumer); the ratios need `sub`. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'sub,files,receive,model').split(','))
 const BASELINE = process.env.BENCH_BASELINE
 
 type StartReceiver = typeof startReceiver
@@ -63,6 +75,7 @@ async function main(): Promise<void> {
       : undefined
     const results: Record<string, Round[]> = {
       'mosquitto_sub > /dev/null': [],
+      'files alone, no MQTT/fsync': [],
       'deepn receive': [],
       'deepn receive (baseline)': [],
       'deepn receive --model': [],
@@ -70,6 +83,8 @@ async function main(): Promise<void> {
     }
     for (let r = 0; r < ROUNDS; r++) {
       if (ONLY.has('sub')) results['mosquitto_sub > /dev/null'].push(await roundMosquittoSub(url, port, body, r))
+      if (ONLY.has('files'))
+        results['files alone, no MQTT/fsync'].push(roundFilesAlone(body, path.join(dir, `files${r}`)))
       for (const withModel of [false, true]) {
         if (!ONLY.has(withModel ? 'model' : 'receive')) continue
         const name = withModel ? 'deepn receive --model' : 'deepn receive'
@@ -129,6 +144,28 @@ async function roundMosquittoSub(url: string, port: number, body: Buffer, round:
     .map((l) => Number(l) * 1000)
   if (times.length !== FRAMES) throw new Error(`mosquitto_sub printed ${times.length} of ${FRAMES} frames`)
   return { rate: rate(times[0], times[times.length - 1]) }
+}
+
+/**
+ * The floor under any receiver that stores one file per frame: creating the files alone (a new inode and a
+ * directory entry each, then a rename), measured in the same run because it is the filesystem's cost and varies
+ * with its state (44 and 167 us per frame in two runs minutes apart on this machine's ext4, where appending the
+ * same bytes to one open file costs ~8 us).
+ */
+function roundFilesAlone(body: Buffer, dir: string): Round {
+  for (const d of ['cam-a', 'cam-b']) mkdirSync(path.join(dir, d), { recursive: true })
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  for (let i = 0; i < FRAMES; i++) {
+    const file = path.join(dir, i % 2 ? 'cam-b' : 'cam-a', `${String(i).padStart(8, '0')}.jpg`)
+    const fd = openSync(`${file}.tmp`, 'w')
+    writeSync(fd, body)
+    closeSync(fd)
+    renameSync(`${file}.tmp`, file)
+  }
+  const elapsed = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  return { rate: FRAMES / (elapsed / 1000), cpuUs: (cpu.user + cpu.system) / FRAMES }
 }
 
 async function roundReceiver(
