@@ -16,7 +16,8 @@
  *   encoder  samples = pixels x 1.5 (4:2:0, and always for rpicam's I420) or x 3 (4:4:4); per-row strips and
  *            kernel buffers (about 211 bytes per pixel column) and 2 MB of heap an encode grows into (measured on
  *            small frames); with `encoder.optimizeHuffman` or `encoder.progressive` every coefficient of the
- *            frame, 2 bytes per sample plus 1 per block.
+ *            frame at the finest tables, 2 bytes per sample plus 5 per block (shared/codec/frame-blocks.ts: coarser
+ *            tables leave most of it untouched, so not resident).
  *   output   JPEG bytes J = 0.6 per sample (the finest tables, IJG quality 100, on the noisy test pattern: 0.52 at
  *            4:2:0, 0.58 at 4:4:4); encoding holds 3 J (the growing output buffer, up to 2 J, and its exact copy).
  *   inflight `mqtt.inflight` frames x 2 J' (the stored JPEG read back and the stamped payload, held until PUBACK),
@@ -61,7 +62,7 @@ export function estimateFrameMemory(c: AgentConfig): FrameMemory {
   const synthetic420 = c.capture.source === 'synthetic' && c.encoder.subsampling === '420'
   const capture = px * (synthetic420 ? 1.5 : CAPTURE_BYTES_PER_PIXEL[c.capture.source])
   const samples = px * (c.encoder.subsampling === '444' && c.capture.source !== 'rpicam' ? 3 : 1.5)
-  const coefficients = c.encoder.optimizeHuffman || c.encoder.progressive ? samples * 2 + samples / 64 : 0
+  const coefficients = c.encoder.optimizeHuffman || c.encoder.progressive ? samples * 2 + (samples / 64) * 5 : 0
   const encoder = ENCODER_FIXED_BYTES + c.capture.width * ROW_BUFFER_BYTES_PER_COLUMN + coefficients
   const jpeg = samples * JPEG_BYTES_PER_SAMPLE
   const output = 3 * jpeg

@@ -8,6 +8,7 @@
  */
 import { BitWriter, ByteSink } from './bit-writer'
 import { HuffmanEncoder, gatherFrequencies } from './entropy'
+import { type Blocks, frameBlocks, unpackedBlocks } from './frame-blocks'
 import { ifastColumnsQuantize, ifastRows } from './fdct-ifast'
 import { islowColumnsQuantize, islowRows } from './fdct-islow'
 import {
@@ -265,8 +266,7 @@ export class CoefficientMaker {
 
 function huffmanSpecs(
   r: Resolved,
-  coef: Int16Array | null,
-  last: Int8Array | null,
+  blocks: Blocks | null,
   layout: FrameLayout,
 ): { dc: HuffmanSpec[]; ac: HuffmanSpec[] } {
   // A fixed set without a chroma pair serves colour frames with its luma pair in both slots (still complete).
@@ -275,8 +275,9 @@ function huffmanSpecs(
       dc: [r.huffman.dc[0], r.huffman.dc[1] ?? r.huffman.dc[0]],
       ac: [r.huffman.ac[0], r.huffman.ac[1] ?? r.huffman.ac[0]],
     }
-  if (!r.optimizeHuffman || coef === null) return { dc: [STD_DC_LUMA, STD_DC_CHROMA], ac: [STD_AC_LUMA, STD_AC_CHROMA] }
-  const freq = frameFrequencies(coef, last, layout, r.restartInterval)
+  if (!r.optimizeHuffman || blocks === null)
+    return { dc: [STD_DC_LUMA, STD_DC_CHROMA], ac: [STD_AC_LUMA, STD_AC_CHROMA] }
+  const freq = frameFrequencies(blocks, layout, r.restartInterval)
   const used = layout.components.length > 1 ? 2 : 1
   const dc: HuffmanSpec[] = []
   const ac: HuffmanSpec[] = []
@@ -288,37 +289,14 @@ function huffmanSpecs(
 }
 
 /** The whole frame's DC and AC symbol counts per table slot, from the two-pass buffer. */
-function frameFrequencies(coef: Int16Array, last: Int8Array | null, layout: FrameLayout, restartInterval: number) {
+function frameFrequencies(blocks: Blocks, layout: FrameLayout, restartInterval: number) {
   const tableOf = layout.components.map((c) => c.table)
-  return gatherFrequencies(coef, last, layout.mcusPerRow * layout.mcuRows, layout.membership, tableOf, restartInterval)
+  return gatherFrequencies(blocks, layout.mcusPerRow * layout.mcuRows, layout.membership, tableOf, restartInterval)
 }
 
-/**
- * The two-pass buffer, kept from one frame to the next: a fresh one (6 MB at 1080p 4:2:0) pays its page faults
- * again on every frame, 4-5 ms of a 1080p progressive encode. Frames over KEEP_BLOCKS get one of their own.
- */
-let twoPass: { coef: Int16Array; last: Int8Array } | undefined
-const KEEP_BLOCKS = 1 << 18 // 32 MB of coefficients: 4K 4:2:0 fits
-
-/**
- * Every MCU row's blocks in one buffer (and each block's last non-zero index), for two-pass entropy coding.
- * The arrays are reused by the next call: callers finish with them before they return.
- */
-function allBlocks(maker: CoefficientMaker, layout: FrameLayout): { coef: Int16Array; last: Int8Array } {
-  const blocksPerRow = layout.mcusPerRow * layout.blocksInMcu
-  const blocks = blocksPerRow * layout.mcuRows
-  let buf = twoPass
-  if (!buf || buf.last.length < blocks) {
-    buf = { coef: new Int16Array(blocks * 64), last: new Int8Array(blocks) }
-    if (blocks <= KEEP_BLOCKS) twoPass = buf
-  }
-  const coef = buf.coef.subarray(0, blocks * 64)
-  const last = buf.last.subarray(0, blocks)
-  for (let row = 0; row < layout.mcuRows; row++) {
-    coef.set(maker.row(row), row * blocksPerRow * 64)
-    last.set(maker.last, row * blocksPerRow)
-  }
-  return { coef, last }
+/** Every block of the frame, for two-pass entropy coding (the arrays are reused by the next call). */
+function allBlocks(maker: CoefficientMaker, layout: FrameLayout): Blocks {
+  return frameBlocks(maker, layout.mcusPerRow * layout.blocksInMcu, layout.mcuRows)
 }
 
 /**
@@ -331,10 +309,8 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
   const layout = frameLayout(image.width, image.height, image.format, r.subsampling)
   if (r.progressive) return encodeProgressive(image, layout, r)
   // Two-pass optimal tables need every block before the first code is written; otherwise one MCU row at a time.
-  const all = r.optimizeHuffman ? allBlocks(new CoefficientMaker(image, layout, r), layout) : null
-  const whole = all?.coef ?? null
-  const wholeLast = all?.last ?? null
-  const specs = huffmanSpecs(r, whole, wholeLast, layout)
+  const whole = r.optimizeHuffman ? allBlocks(new CoefficientMaker(image, layout, r), layout) : null
+  const specs = huffmanSpecs(r, whole, layout)
 
   const channels = layout.components.length
   // The fused scan kernel codes blocks as it makes them (keep map included); two-pass tables need them all first.
@@ -375,11 +351,15 @@ export function encodeJpeg(image: RawImage, options: EncodeOptions = {}): Uint8A
     return out
   } else {
     const huff = new HuffmanEncoder(new BitWriter(sink), layout.membership, tables, r.restartInterval)
-    if (whole !== null && wholeLast !== null) {
-      huff.encode(whole, wholeLast, 0, layout.mcusPerRow * layout.mcuRows)
+    if (whole !== null) {
+      huff.encode(whole, 0, layout.mcusPerRow * layout.mcuRows)
     } else {
       const maker = new CoefficientMaker(image, layout, r)
-      for (let row = 0; row < layout.mcuRows; row++) huff.encode(maker.row(row), maker.last, 0, layout.mcusPerRow)
+      const row = unpackedBlocks(new Int16Array(0), maker.last)
+      for (let y = 0; y < layout.mcuRows; y++) {
+        row.coef = maker.row(y)
+        huff.encode(row, 0, layout.mcusPerRow)
+      }
     }
     huff.finish()
   }
@@ -399,11 +379,11 @@ function writeFrameHeader(sink: ByteSink, r: Resolved, layout: FrameLayout, sof:
 
 /** SOI..SOF2, every scan (progressive.ts) and EOI, from all of the frame's blocks. */
 function encodeProgressive(image: RawImage, layout: FrameLayout, r: Resolved): Uint8Array {
-  const { coef, last } = allBlocks(new CoefficientMaker(image, layout, r), layout)
+  const blocks = allBlocks(new CoefficientMaker(image, layout, r), layout)
   const channels = layout.components.length
   const sink = new ByteSink(((image.width * image.height * channels) >> 3) + 2048)
   writeFrameHeader(sink, r, layout, sof2(layout))
-  writeProgressiveScans(sink, coef, last, layout, r.restartInterval)
+  writeProgressiveScans(sink, blocks, layout, r.restartInterval)
   sink.bytes(EOI)
   return sink.result()
 }
@@ -420,8 +400,7 @@ export function symbolFrequencies(
   validateImage(image)
   const r = resolveOptions(image, { ...options, optimizeHuffman: false, huffman: undefined })
   const layout = frameLayout(image.width, image.height, image.format, r.subsampling)
-  const { coef, last } = allBlocks(new CoefficientMaker(image, layout, r), layout)
-  const freq = frameFrequencies(coef, last, layout, r.restartInterval)
+  const freq = frameFrequencies(allBlocks(new CoefficientMaker(image, layout, r), layout), layout, r.restartInterval)
   for (let t = 0; t < 2; t++) {
     for (let s = 0; s < 256; s++) {
       into.dc[t][s] += freq.dc[t][s]

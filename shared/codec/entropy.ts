@@ -1,9 +1,11 @@
 /**
  * Baseline Huffman entropy coding of quantized blocks (jchuff.c encode_mcu_huff / encode_mcu_gather): DC
  * differences per component, AC run/size symbols with ZRL and EOB, restart markers every `restartInterval`
- * MCUs with DC prediction reset. Blocks arrive in MCU order, 64 zigzag-ordered Int16 coefficients each. Pure.
+ * MCUs with DC prediction reset. Blocks arrive in MCU order (frame-blocks.ts: zigzag-ordered Int16 coefficients up
+ * to each block's last non-zero one). Pure.
  */
 import { type BitWriter, putWord } from './bit-writer'
+import type { Blocks } from './frame-blocks'
 import type { HuffmanCodes } from './huffman'
 
 /** Worst case bytes for one block: 16+11 bit DC, 63 x (16+10) bit AC, every byte stuffed. */
@@ -26,15 +28,13 @@ export class HuffmanEncoder {
     private readonly restartInterval: number,
   ) {}
 
-  /**
-   * Encodes `mcus` MCUs from `coef` starting at block `firstBlock`. `last[b]` is the zigzag index of block b's
-   * last non-zero coefficient, or 63 (scan everything) when unknown.
-   */
-  encode(coef: Int16Array, last: Int8Array, firstBlock: number, mcus: number): void {
+  /** Encodes `mcus` MCUs of `blocks` starting at block `firstBlock`. */
+  encode(blocks: Blocks, firstBlock: number, mcus: number): void {
     const { membership, bits, restartInterval, lastDc } = this
+    const { coef, last, start } = blocks
     const sink = bits.sink
     const perMcu = membership.length
-    let off = firstBlock * 64
+    let block = firstBlock
     for (let m = 0; m < mcus; m++, this.mcu++) {
       sink.ensure(perMcu * MAX_BLOCK_BYTES + 16)
       if (restartInterval && this.mcu > 0 && this.mcu % restartInterval === 0) {
@@ -44,11 +44,12 @@ export class HuffmanEncoder {
         sink.buf[sink.pos++] = 0xd0 + n
         lastDc.fill(0)
       }
-      for (let b = 0; b < perMcu; b++, off += 64) {
+      for (let b = 0; b < perMcu; b++, block++) {
         const ci = membership[b]
         const dc = this.tables.dc[ci],
           ac = this.tables.ac[ci]
-        encodeBlock(bits, coef, off, last[off >> 6], lastDc[ci], dc.code, dc.size, ac.code, ac.size)
+        const off = start[block]
+        encodeBlock(bits, coef, off, last[block], lastDc[ci], dc.code, dc.size, ac.code, ac.size)
         lastDc[ci] = coef[off]
       }
     }
@@ -152,9 +153,7 @@ function encodeBlock(
  * with the same restart resets as encoding. Returns freq arrays of length 257 for jpeg_gen_optimal_table.
  */
 export function gatherFrequencies(
-  coef: Int16Array,
-  /** Each block's last non-zero zig-zag index (an upper bound, 63 = unknown), or null: scan every coefficient. */
-  last: Int8Array | null,
+  blocks: Blocks,
   totalMcus: number,
   membership: Uint8Array,
   tableOf: ArrayLike<number>,
@@ -164,12 +163,14 @@ export function gatherFrequencies(
   const ac = [new Float64Array(257), new Float64Array(257)]
   const lastDc = new Int32Array(4)
   const perMcu = membership.length
-  let off = 0
+  const { coef, last, start } = blocks
+  let block = 0
   for (let m = 0; m < totalMcus; m++) {
     if (restartInterval && m > 0 && m % restartInterval === 0) lastDc.fill(0)
-    for (let b = 0; b < perMcu; b++, off += 64) {
+    for (let b = 0; b < perMcu; b++, block++) {
       const ci = membership[b]
       const t = tableOf[ci]
+      const off = start[block]
       const d = coef[off] - lastDc[ci]
       lastDc[ci] = coef[off]
       const da = d < 0 ? -d : d
@@ -179,7 +180,7 @@ export function gatherFrequencies(
       const acf = ac[t]
       let run = 0
       // Past the block's last non-zero coefficient there is nothing to count but the EOB below.
-      const end = last === null ? 63 : last[off >> 6]
+      const end = last[block]
       for (let k = 1; k <= end; k++) {
         const v = coef[off + k]
         if (v === 0) {

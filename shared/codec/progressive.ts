@@ -4,10 +4,10 @@
  * in a first pass over the same code (libjpeg's gather pass) and written as DHTs right before its SOS, exactly as
  * cjpeg does with such a -scans script (progressive forces optimize_coding there). AC scans code runs of blocks
  * with no AC at all as one EOBRUN symbol: that is what makes DC-only blocks cheap.
- * Blocks arrive as encoder.ts's two-pass buffer: MCU order with dummy blocks, 64 zig-zag Int16 coefficients each.
- * Pure.
+ * Blocks arrive as the two-pass buffer (frame-blocks.ts): MCU order with dummy blocks. Pure.
  */
 import { BitWriter, type ByteSink } from './bit-writer'
+import type { Blocks } from './frame-blocks'
 import { type HuffmanCodes, deriveCodes, optimalTable } from './huffman'
 import type { FrameLayout } from './layout'
 import { dht, dri, sosProgressive } from './markers'
@@ -68,23 +68,25 @@ class Symbols {
  * encode_mcu_DC_first over every MCU (a gray frame's one-component scan has one block per MCU, which is the same
  * order). `tableOf[ci]` is component ci's DC table slot.
  */
-function dcScan(out: Symbols, coef: Int16Array, layout: FrameLayout, restartInterval: number): void {
+function dcScan(out: Symbols, blocks: Blocks, layout: FrameLayout, restartInterval: number): void {
+  const { coef, start } = blocks
   const { membership } = layout
   const tableOf = layout.components.map((c) => c.table)
   const perMcu = membership.length
   const mcus = layout.mcusPerRow * layout.mcuRows
   const lastDc = new Int32Array(layout.components.length)
-  let off = 0
+  let block = 0
   for (let m = 0; m < mcus; m++) {
     if (restartInterval && m > 0 && m % restartInterval === 0) {
       out.restart(0, m / restartInterval - 1)
       lastDc.fill(0)
     }
     out.room(perMcu)
-    for (let b = 0; b < perMcu; b++, off += 64) {
+    for (let b = 0; b < perMcu; b++, block++) {
       const ci = membership[b]
-      const v = coef[off] - lastDc[ci]
-      lastDc[ci] = coef[off]
+      const dcv = coef[start[block]]
+      const v = dcv - lastDc[ci]
+      lastDc[ci] = dcv
       const s = v >> 31
       const n = 32 - Math.clz32((v ^ s) - s)
       if (n > 11) throw new Error(`DC difference ${v} out of range for 8-bit JPEG`)
@@ -97,16 +99,10 @@ function dcScan(out: Symbols, coef: Int16Array, layout: FrameLayout, restartInte
 /**
  * encode_mcu_AC_first for coefficients 1..63 of component `ci`: a non-interleaved scan, so only the component's
  * own blocks (widthInBlocks x heightInBlocks, none of the dummy blocks that pad its MCUs) in raster order, one
- * block per MCU for the restart interval. `last[b]` bounds block b's last non-zero coefficient (63 = unknown).
+ * block per MCU for the restart interval.
  */
-function acScan(
-  out: Symbols,
-  coef: Int16Array,
-  last: Int8Array,
-  layout: FrameLayout,
-  ci: number,
-  restartInterval: number,
-): void {
+function acScan(out: Symbols, blocks: Blocks, layout: FrameLayout, ci: number, restartInterval: number): void {
+  const { coef, last, start } = blocks
   const comps = layout.components
   const c = comps[ci]
   const t = c.table
@@ -121,7 +117,7 @@ function acScan(
       if (restartInterval && count > 0 && count % restartInterval === 0) out.restart(t, count / restartInterval - 1)
       out.room(1)
       const block = rowBase + Math.floor(bx / h) * mcuStride + (bx % h)
-      const off = block * 64
+      const off = start[block]
       const end = last[block]
       let run = 0
       for (let k = 1; k <= end; k++) {
@@ -176,8 +172,7 @@ function scan(
  */
 export function writeProgressiveScans(
   sink: ByteSink,
-  coef: Int16Array,
-  last: Int8Array,
+  blocks: Blocks,
   layout: FrameLayout,
   restartInterval: number,
 ): void {
@@ -185,10 +180,10 @@ export function writeProgressiveScans(
   const bits = new BitWriter(sink)
   const dcSlots = [...new Set(comps.map((c) => c.table))]
   const dcHeader = [...(restartInterval ? dri(restartInterval) : []), ...sosProgressive(comps, 0, 0)]
-  scan(sink, bits, dcSlots, false, dcHeader, (out) => dcScan(out, coef, layout, restartInterval))
+  scan(sink, bits, dcSlots, false, dcHeader, (out) => dcScan(out, blocks, layout, restartInterval))
   comps.forEach((c, ci) => {
     scan(sink, bits, [c.table], true, sosProgressive([c], 1, 63), (out) =>
-      acScan(out, coef, last, layout, ci, restartInterval),
+      acScan(out, blocks, layout, ci, restartInterval),
     )
   })
 }
