@@ -172,7 +172,7 @@ export class CoefficientMaker {
   private out: Int16Array
   /** Coefficients kept per MCU (blockKeep), or null to keep all. */
   private readonly keep: Uint8Array | null
-  /** Per block of the last row(): zigzag index of its last non-zero coefficient (63 when not tracked). */
+  /** Per block of the last row(): zigzag index of its last non-zero coefficient (an upper bound after blockKeep). */
   readonly last: Int8Array
 
   constructor(
@@ -248,7 +248,10 @@ export class CoefficientMaker {
               else {
                 rows(strip, at, c.stripWidth, ws)
                 columns(ws, q, out, off)
-                last[off >> 6] = 63 // not tracked here (blockKeep may have lowered the previous row's)
+                // the kernel returns it; here a backward scan finds it (entropy coding and the two-pass buffer stop there)
+                let l = 63
+                while (l > 0 && out[off + l] === 0) l--
+                last[off >> 6] = l
               }
             } else {
               out.fill(0, off, off + 64)

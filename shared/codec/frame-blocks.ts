@@ -8,8 +8,8 @@
 
 /**
  * Blocks in MCU order (dummy blocks included), block b's zig-zag coefficient k at `coef[start[b] + k]` for
- * k <= last[b]; every coefficient past `last[b]` is zero (63: not tracked, all 64 are there). The DC coefficient
- * is always there, whatever `last[b]`.
+ * k <= last[b]; every coefficient past `last[b]` is zero (it is an upper bound: a keep map may set it above the
+ * true last one). The DC coefficient is always there, whatever `last[b]`.
  */
 export interface Blocks {
   coef: Int16Array
@@ -20,7 +20,7 @@ export interface Blocks {
 /** One MCU row of quantized blocks at a time, 64 zig-zag coefficients each (encoder.ts's CoefficientMaker). */
 export interface RowMaker {
   row(row: number): Int16Array
-  /** Per block of the last row(): zig-zag index of its last non-zero coefficient (63 when not tracked). */
+  /** Per block of the last row(): zig-zag index of its last non-zero coefficient, or an upper bound on it. */
   readonly last: Int8Array
 }
 
