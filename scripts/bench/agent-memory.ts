@@ -196,8 +196,11 @@ function track(p: ChildProcess): ChildProcess {
   p.once('exit', () => children.delete(p))
   return p
 }
+/** Its scratch folder (configs, buffers, the broker's config), removed however it ends too. */
+let scratch: string | undefined
 process.once('exit', () => {
   for (const p of [...children].reverse()) p.kill('SIGKILL') // the agents before their broker
+  if (scratch) rmSync(scratch, { recursive: true, force: true })
 })
 // A signal sent to the benchmark alone (kill, pkill) ends node without 'exit' handlers unless it is handled: the
 // agents and the broker, in no signalled process group, kept running.
@@ -221,6 +224,7 @@ export async function main(argv: string[]): Promise<number> {
   const progressive = argv.includes('--progressive')
   if (!existsSync(CLI)) throw new Error(`${CLI} missing: run 'npm run build' first`)
   const dir = mkdtempSync(join(tmpdir(), 'deepn-bench-mem-'))
+  scratch = dir
   const broker = await startBroker(dir)
   const sub = await mqtt.connectAsync(broker.url)
   const agents: Agent[] = []
@@ -326,7 +330,6 @@ export async function main(argv: string[]): Promise<number> {
   bare.kill()
   await sub.endAsync()
   broker.stop()
-  rmSync(dir, { recursive: true, force: true })
 
   const warmupS = Math.min(60, (minutes * 60) / 5)
   console.log(
