@@ -6,11 +6,20 @@
  */
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
-const root = resolve(__dirname, '../..')
+const root = realpathSync(resolve(__dirname, '../..')) // the command resolves links (pwd -P)
 const launcher = join(root, 'agent/bin/deepn')
 const cli = join(root, 'dist/agent/cli.js')
 const work = mkdtempSync(join(tmpdir(), 'deepn-launcher-'))
@@ -18,7 +27,7 @@ t.teardown(() => rmSync(work, { recursive: true, force: true }))
 
 const fakeBin = join(work, 'bin')
 mkdirSync(fakeBin)
-const record = join(work, 'record.json')
+const record = join(work, 'started') // <record>.args, <record>.env
 writeFileSync(join(fakeBin, 'node'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${record}.args\nenv > ${record}.env\n`)
 chmodSync(join(fakeBin, 'node'), 0o755)
 
