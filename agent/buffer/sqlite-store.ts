@@ -417,7 +417,10 @@ export class SqliteFrameStore implements FrameStore {
         )
       if (refuse) {
         counters.rejected++
-        this.writeCounters(counters)
+        // Short of disk space, a write per refused frame takes the WAL pages a removal needs (removals are what
+        // free the disk) and cycles the WAL through SQLITE_FULL and checkpoints: then the count stays in memory
+        // (telemetry reads it there) and is persisted with the next write that stores or drops a frame, or at close.
+        if (!lowSpace || dropped.length > 0) this.writeCounters(counters)
         return { dropped, reason: why(true) }
       }
       // Make room; with the disk short (low free space, or a retry after SQLITE_FULL) also free `freeBytes`.

@@ -159,3 +159,23 @@ t.test(
     third.close()
   },
 )
+
+t.test(
+  'refusing frames below the free-space floor writes nothing to the disk (removals need those pages); the count is kept and persisted',
+  async (t) => {
+    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'deepn-floor-'))
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+    const file = path.join(dir, 'buffer.db')
+    // a floor no disk clears: every append is below it
+    const s = new SqliteFrameStore({ path: file, limits: limits('reject-new'), minFreeBytes: Number.MAX_SAFE_INTEGER })
+    s.append(makeFrame(0, 10_000)) // the first refusal may create the WAL; the rest must leave it as it is
+    const wal = fs.statSync(`${file}-wal`).size
+    for (let n = 1; n < 50; n++) t.equal(s.append(makeFrame(n, 10_000)).seq, undefined)
+    t.equal(fs.statSync(`${file}-wal`).size, wal, `the WAL stays at ${wal} bytes through 49 refusals`)
+    t.equal(s.stats().rejected, 50, 'every refusal counted')
+    s.close()
+    const again = new SqliteFrameStore({ path: file, limits: limits('reject-new'), minFreeBytes: 0 })
+    t.equal(again.stats().rejected, 50, 'and the count persisted at close')
+    again.close()
+  },
+)
