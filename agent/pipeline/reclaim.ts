@@ -41,6 +41,15 @@ export const REGULAR_MAJOR = { type: 'major', execution: 'sync', flavor: 'regula
 const LAST_RESORT_EVERY = 8
 let collections = 0
 
+/** One full, synchronous collection of the regular flavour now (benchmarks between timed slices). Never throws. */
+export function collectRegular(): void {
+  try {
+    getGc()?.(REGULAR_MAJOR)
+  } catch {
+    /* best effort */
+  }
+}
+
 /**
  * Collects garbage if the frame just handled was large. `twoPass`: the frame was encoded progressive or with
  * optimal Huffman tables (see REGULAR_MAJOR). Never throws.

@@ -21,11 +21,9 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import v8 from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import jpegJs from 'jpeg-js'
 import sharp from 'sharp'
-import { REGULAR_MAJOR } from '../../agent/pipeline/reclaim'
+import { collectRegular } from '../../agent/pipeline/reclaim'
 import { encodeJpeg } from '../../shared/codec'
 import { rgbToYcc420Pair } from '../../shared/codec/color'
 import type { BlockKeepMap, EncodeOptions, RawImage } from '../../shared/codec'
@@ -194,18 +192,6 @@ function tjbench(
   }
 }
 
-/**
- * A full garbage collection, untimed, between slices: the in-process contenders share one heap, and jpeg-js's
- * garbage would otherwise be collected during whoever runs next (tjbench, in its own process, never pays it).
- */
-const collect: () => void = (() => {
-  v8.setFlagsFromString('--expose-gc')
-  const gc = runInNewContext('gc') as ((o?: object) => void) | undefined
-  // The regular flavour, as the agent collects after two-pass frames (agent/pipeline/reclaim.ts): a last-resort
-  // gc() drops the maps of the codec's per-frame objects and with them the two-pass coders' optimised code.
-  return gc ? () => gc(REGULAR_MAJOR) : (): void => undefined
-})()
-
 /** Runs the contenders interleaved (`warmup` untimed rounds, then `rounds` timed ones). */
 async function interleave(
   contenders: Contender[],
@@ -216,7 +202,11 @@ async function interleave(
   const out = new Map<string, Sample[]>(contenders.map(([name]) => [name, []]))
   for (let round = 0; round < warmup + rounds; round++) {
     for (const [name, run] of contenders) {
-      collect()
+      // A full collection, untimed, between slices: the in-process contenders share one heap, and jpeg-js's garbage
+      // would otherwise be collected during whoever runs next (tjbench, in its own process, never pays it). The
+      // regular flavour, as the agent collects after two-pass frames: a last-resort gc() drops the maps of the
+      // codec's per-frame objects and with them the two-pass coders' optimised code.
+      collectRegular()
       // Warm-up rounds get whole slices: a 1080p progressive encode calls its scan coders three times, and V8
       // needs ~15 encodes to optimise them (a quarter slice left it at 2-3x its steady-state time).
       const s = await run(sliceSec)
