@@ -44,11 +44,18 @@ const FRAMES = Number(process.env.BENCH_FRAMES ?? 400)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const DRAIN = process.env.BENCH_MODE === 'drain'
 const MODEL = packagePath('config', 'models', 'fmnist-cnn.onnx')
-/** BENCH_ONLY=sub,files,receive,model runs a subset (e.g. to profile one consumer); the ratios need `sub`. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'sub,files,receive,model').split(','))
+/** BENCH_ONLY=sub,files,receive,shards,model runs a subset (e.g. to profile one consumer); the ratios need `sub`. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'sub,files,receive,shards,model').split(','))
 const BASELINE = process.env.BENCH_BASELINE
 
 type StartReceiver = typeof startReceiver
+/** The receiver rows: BENCH_ONLY key, row name, its options. */
+const VARIANTS = [
+  { key: 'receive', name: 'deepn receive', layout: 'folders', withModel: false },
+  { key: 'shards', name: 'deepn receive --layout shards', layout: 'shards', withModel: false },
+  { key: 'model', name: 'deepn receive --model', layout: 'folders', withModel: true },
+] as const
+type Variant = (typeof VARIANTS)[number]
 interface Round {
   rate: number
   /** CPU time of this process per frame, microseconds (receivers only). */
@@ -73,28 +80,24 @@ async function main(): Promise<void> {
     const baseline: StartReceiver | undefined = BASELINE
       ? require(path.resolve(BASELINE)).startReceiver // another build's compiled receiver, named at run time
       : undefined
-    const results: Record<string, Round[]> = {
-      'mosquitto_sub > /dev/null': [],
-      'files alone, no MQTT/fsync': [],
-      'deepn receive': [],
-      'deepn receive (baseline)': [],
-      'deepn receive --model': [],
-      'deepn receive --model (base)': [],
+    const results: Record<string, Round[]> = { 'mosquitto_sub > /dev/null': [], 'files alone, no MQTT/fsync': [] }
+    for (const v of VARIANTS) {
+      results[v.name] = []
+      results[`${v.name} (base)`] = []
     }
     for (let r = 0; r < ROUNDS; r++) {
       if (ONLY.has('sub')) results['mosquitto_sub > /dev/null'].push(await roundMosquittoSub(url, port, body, r))
       if (ONLY.has('files'))
         results['files alone, no MQTT/fsync'].push(roundFilesAlone(body, path.join(dir, `files${r}`)))
-      for (const withModel of [false, true]) {
-        if (!ONLY.has(withModel ? 'model' : 'receive')) continue
-        const name = withModel ? 'deepn receive --model' : 'deepn receive'
-        const ds = (tag: string): string => path.join(dir, `ds${withModel ? 'm' : ''}-${tag}${r}`)
+      for (const v of VARIANTS) {
+        if (!ONLY.has(v.key)) continue
+        const ds = (tag: string): string => path.join(dir, `ds-${v.key}-${tag}${r}`)
         // Alternate which build goes first, so neither always meets the other's leftovers (page cache, dirty data).
-        const runs: [string, StartReceiver, string][] = [[name, startReceiver, 'this']]
-        if (baseline) runs.push([withModel ? `${name} (base)` : `${name} (baseline)`, baseline, 'base'])
+        const runs: [string, StartReceiver, string][] = [[v.name, startReceiver, 'this']]
+        if (baseline) runs.push([`${v.name} (base)`, baseline, 'base'])
         if (r % 2 === 1) runs.reverse()
         for (const [row, start, tag] of runs)
-          results[row].push(await roundReceiver(start, url, body, ds(tag), `${r}${tag}`, withModel))
+          results[row].push(await roundReceiver(start, url, body, ds(tag), `${r}${tag}${v.key}`, v))
       }
     }
     const base = median(results['mosquitto_sub > /dev/null'].map((x) => x.rate))
@@ -103,7 +106,7 @@ async function main(): Promise<void> {
       const m = median(xs.map((x) => x.rate))
       const cpu = xs[0].cpuUs === undefined ? '' : `  CPU ${median(xs.map((x) => x.cpuUs ?? 0)).toFixed(0)} us/frame`
       console.log(
-        `${name.padEnd(28)} median ${m.toFixed(1)} frames/s  (${xs.map((x) => x.rate.toFixed(1)).join(', ')})  ratio ${(m / base).toFixed(2)}${cpu}`,
+        `${name.padEnd(36)} median ${m.toFixed(1)} frames/s  (${xs.map((x) => x.rate.toFixed(1)).join(', ')})  ratio ${(m / base).toFixed(2)}${cpu}`,
       )
     }
   } finally {
@@ -174,13 +177,14 @@ async function roundReceiver(
   body: Buffer,
   out: string,
   round: string,
-  withModel: boolean,
+  { withModel, layout }: Variant,
 ): Promise<Round> {
-  const prefix = `bench${round}${withModel ? 'm' : ''}`
+  const prefix = `bench${round}`
   const options = {
     url,
     prefix,
     out,
+    layout,
     clientId: `bench-${prefix}`,
     summaryIntervalMs: 0,
     log: () => {},

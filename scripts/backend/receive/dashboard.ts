@@ -8,13 +8,13 @@
  * answers requests addressed to a loopback name, so a web page cannot reach it through DNS rebinding.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { deviceIdProblem } from '../../../shared/contract/ids'
 import type { Gap } from './seq-ranges'
 import type { DeclaredLoss } from './losses'
 import type { LastFrame } from './live-state'
+import { readStoredFrame } from './frame-store'
 import type { Receiver } from './receiver'
 import type { TelemetryMessage } from '../../../shared/contract/telemetry'
 import { DASHBOARD_PAGE } from './dashboard-page'
@@ -47,7 +47,7 @@ export interface DashboardDevice {
   /** Frames stored per second over the last few seconds. */
   fps: number
   meanBytesPerFrame?: number
-  lastFrame?: Omit<LastFrame, 'file'>
+  lastFrame?: Omit<LastFrame, 'file' | 'offset'>
   tableId?: string
   tableSince?: string
   previousTableId?: string
@@ -78,7 +78,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       const live = opts.receiver.live(d.deviceId)
       const before = oldest?.frames.get(d.deviceId) ?? 0
       const secs = oldest ? (now - oldest.at) / 1000 : 0
-      const { file: _file, ...lastFrame } = live?.lastFrame ?? ({} as LastFrame)
+      const { file: _file, offset: _offset, ...lastFrame } = live?.lastFrame ?? ({} as LastFrame)
       const t = live?.telemetry
       return {
         deviceId: d.deviceId,
@@ -159,9 +159,9 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       // The raw path segment: a valid id has no characters that need percent-encoding, so '%2e%2e' is refused too.
       const problem = deviceIdProblem(m[1])
       if (problem) return send(res, 400, 'text/plain; charset=utf-8', `${problem}\n`)
-      const file = opts.receiver.live(m[1])?.lastFrame?.file
-      if (!file) return send(res, 404, 'text/plain; charset=utf-8', `no frame stored for '${m[1]}' in this run\n`)
-      readFile(file).then(
+      const last = opts.receiver.live(m[1])?.lastFrame
+      if (!last?.file) return send(res, 404, 'text/plain; charset=utf-8', `no frame stored for '${m[1]}' in this run\n`)
+      readStoredFrame(last.file, last.offset, last.bytes).then(
         (jpeg) => send(res, 200, 'image/jpeg', jpeg),
         (err: Error) => send(res, 500, 'text/plain; charset=utf-8', `cannot read the last frame: ${err.message}\n`),
       )

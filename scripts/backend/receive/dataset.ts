@@ -18,19 +18,27 @@ import { readJpegMetadata } from '../../../shared/codec/metadata'
 import { quantDigest } from '../../../shared/codec/quant-digest'
 import type { FrameMetadata } from '../../../shared/contract/topics'
 import { ensureDirDurable, isTempFile, linkNoClobber, TEMP_PREFIX, writeFileAtomic } from '../../../agent/atomic-file'
-import { FrameIndex, indexLine, readIndexFrom, readIndexedSeqs, type IndexEntry } from './frame-index'
+import {
+  entryForFrame,
+  FrameIndex,
+  INDEX_FILE,
+  indexLine,
+  readIndexFrom,
+  readIndexedSeqs,
+  type IndexEntry,
+} from './frame-index'
 import { GroupCommit, type CommitSlot } from './group-commit'
 import { FrameJournal, fsyncEach, type Flush, type JournalRecord } from './journal'
 import { claimedFrameName, claimTokenPath, holdClaim, takeClaim, takeClaimSync, takeLine } from './line-claim'
 import { SeqRanges } from './seq-ranges'
 import { checkJpegStructure } from './jpeg-structure'
 import { checkDeviceId } from './validate'
+import { claimLayout, type FrameStore, type StoreResult } from './frame-store'
 
 const DAY_DIR = /^\d{4}-\d{2}-\d{2}$/
 const FRAME_FILE = /^(\d+)\.jpg$/
 /** A journal record's path relative to its device folder. */
 const FRAME_REL = /^\d{4}-\d{2}-\d{2}\/(\d+)\.jpg$/
-export const INDEX_FILE = 'index.jsonl'
 /** Receivers' journals, `<out>/.deepn-journal/<name>/` (not a device folder: a device id cannot start with '.'). */
 export const JOURNAL_DIR = '.deepn-journal'
 /**
@@ -38,18 +46,6 @@ export const JOURNAL_DIR = '.deepn-journal'
  * and its line; older, its writer died there, and whoever meets the frame (start-up scan, a redelivery) indexes it.
  */
 export const SHARED_GRACE_MS = 5000
-
-export interface StoreResult {
-  /** False when (device, seq) was already stored: a duplicate delivery, nothing written. */
-  stored: boolean
-  /** Absolute path of the file written; undefined for a duplicate. */
-  file?: string
-  /**
-   * A refused seq whose stored frame has a different capture time (or is not where that time puts it): not a
-   * redelivery but a reused seq — typically an agent whose buffer database was wiped. Worth a loud warning.
-   */
-  conflict?: boolean
-}
 
 /** Per device only the seq ranges stay in memory (not a path per frame): a long-running receiver stays small. */
 interface DeviceState {
@@ -82,7 +78,9 @@ export function journalFolderName(name: string): string {
   return safe.length > 0 ? safe.slice(0, 200) : '_'
 }
 
-export class Dataset {
+/** The folders layout: one JPEG file per frame (frame-store.ts). */
+export class Dataset implements FrameStore {
+  readonly layout = 'folders'
   private readonly devices = new Map<string, DeviceState>()
   /** Devices being opened (first frame of a new device): concurrent frames share one open. */
   private readonly opening = new Map<string, Promise<DeviceState>>()
@@ -108,6 +106,7 @@ export class Dataset {
   static async open(root: string, opts: DatasetOptions = {}): Promise<Dataset> {
     const ds = new Dataset(path.resolve(root), opts.shared ?? false, opts.graceMs ?? SHARED_GRACE_MS)
     await ensureDirDurable(ds.root)
+    await claimLayout(ds.root, 'folders')
     ds.journal = await FrameJournal.open(
       path.join(ds.root, JOURNAL_DIR, journalFolderName(opts.journal ?? 'receiver')),
       ds.root,
@@ -143,6 +142,10 @@ export class Dataset {
   static framePath(deviceId: string, meta: Pick<FrameMetadata, 'seq' | 'capturedAt'>): string {
     const day = new Date(meta.capturedAt).toISOString().slice(0, 10)
     return path.join(deviceId, day, `${meta.seq}.jpg`)
+  }
+
+  folderOf(deviceId: string, meta: Pick<FrameMetadata, 'seq' | 'capturedAt'>): string {
+    return path.dirname(path.join(this.root, Dataset.framePath(deviceId, meta)))
   }
 
   /**
@@ -206,7 +209,7 @@ export class Dataset {
         return this.duplicate(deviceId, dev, meta)
       }
       const relToDevice = path.relative(path.join(this.root, deviceId), file)
-      const line = indexLine(entryFor(meta, jpeg.length, receivedAt, relToDevice))
+      const line = indexLine(entryForFrame(meta, jpeg.length, receivedAt, relToDevice))
       await slot.commit({
         record: { deviceId, file: relToDevice.split(path.sep).join('/'), line, jpeg },
         file,
@@ -525,21 +528,6 @@ function isOpenClaim(name: string, present: Set<string>, indexed: Set<number>): 
 async function isOlderThan(file: string, ms: number): Promise<boolean> {
   const st = await fsp.stat(file).catch(() => undefined)
   return st !== undefined && st.ctimeMs < Date.now() - ms
-}
-
-function entryFor(meta: FrameMetadata, bytes: number, receivedAt: Date, file: string): IndexEntry {
-  return {
-    seq: meta.seq,
-    capturedAt: meta.capturedAt,
-    tableId: meta.tableId,
-    quantDigest: meta.quantDigest ?? '',
-    bytes,
-    receivedAt: receivedAt.toISOString(),
-    width: meta.width,
-    height: meta.height,
-    file,
-    ...(meta.keepMap !== undefined && { keepMap: meta.keepMap }),
-  }
 }
 
 /**

@@ -5,6 +5,10 @@
  * before the frame is acknowledged, and the index is repaired from the journal and the files on start-up.
  */
 import { promises as fsp } from 'node:fs'
+import type { FrameMetadata } from '../../../shared/contract/topics'
+
+/** A device's index, `<out>/<deviceId>/index.jsonl`. */
+export const INDEX_FILE = 'index.jsonl'
 
 export interface IndexEntry {
   seq: number
@@ -16,8 +20,10 @@ export interface IndexEntry {
   receivedAt: string
   width: number
   height: number
-  /** Path relative to the device folder, e.g. `2026-11-25/42.jpg`. */
+  /** Path relative to the device folder: `2026-11-25/42.jpg`, or the shard holding it, `shards/000003.tar`. */
   file: string
+  /** Shards layout: where the JPEG's `bytes` start in `file`. */
+  offset?: number
   /** The keep map the frame was encoded with (frame metadata `keepMap`): absent when none applied. */
   keepMap?: string
 }
@@ -65,6 +71,65 @@ export async function readIndexFrom(file: string, offset: number): Promise<{ seq
     }
   }
   return { seqs, next: offset + complete }
+}
+
+/** The index entry of a frame as it arrives; `file` relative to the device folder. */
+export function entryForFrame(meta: FrameMetadata, bytes: number, receivedAt: Date, file: string): IndexEntry {
+  return {
+    seq: meta.seq,
+    capturedAt: meta.capturedAt,
+    tableId: meta.tableId,
+    quantDigest: meta.quantDigest ?? '',
+    bytes,
+    receivedAt: receivedAt.toISOString(),
+    width: meta.width,
+    height: meta.height,
+    file,
+    ...(meta.keepMap !== undefined && { keepMap: meta.keepMap }),
+  }
+}
+
+const FIND_CHUNK = 256 * 1024
+
+/**
+ * The last line for `seq` (any seq when undefined) in an index file, read backwards from its end (a redelivery is
+ * of a recent frame, so this reads little of a long index); undefined when there is none.
+ */
+export async function findIndexEntry(file: string, seq?: number): Promise<IndexEntry | undefined> {
+  const needle = seq === undefined ? '{"seq":' : `{"seq":${seq},`
+  let fh: fsp.FileHandle
+  try {
+    fh = await fsp.open(file, 'r')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  try {
+    let end = (await fh.stat()).size
+    let carry = Buffer.alloc(0) // the start of a line cut by the previous chunk
+    while (end > 0) {
+      const start = Math.max(0, end - FIND_CHUNK)
+      const buf = Buffer.alloc(end - start)
+      await fh.read(buf, 0, buf.length, start)
+      const text = Buffer.concat([buf, carry])
+      const from = start === 0 ? 0 : text.indexOf(0x0a) + 1 // the first line may begin in an earlier chunk
+      for (let at = text.lastIndexOf(needle); at >= from; at = text.lastIndexOf(needle, at - 1)) {
+        if (at > 0 && text[at - 1] !== 0x0a) continue
+        const nl = text.indexOf(0x0a, at)
+        try {
+          return JSON.parse(text.toString('utf8', at, nl < 0 ? text.length : nl)) as IndexEntry
+        } catch {
+          // a damaged line: look further back
+        }
+        if (at === 0) break
+      }
+      carry = text.subarray(0, from)
+      end = start
+    }
+    return undefined
+  } finally {
+    await fh.close()
+  }
 }
 
 /** An entry's line in the index file, newline included. */
@@ -123,6 +188,11 @@ export class FrameIndex {
     const text = lines.join('')
     const { bytesWritten } = await this.fh.write(text)
     if (bytesWritten !== Buffer.byteLength(text)) throw new Error(`short write to the index (${bytesWritten} bytes)`)
+  }
+
+  /** Makes the lines appended so far durable. */
+  async sync(): Promise<void> {
+    await this.fh.datasync()
   }
 
   async close(): Promise<void> {

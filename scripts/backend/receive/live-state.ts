@@ -13,8 +13,10 @@ export interface LastFrame {
   bytes: number
   width: number
   height: number
-  /** Absolute path of the stored JPEG. */
+  /** Absolute path of the file holding the stored JPEG ... */
   file?: string
+  /** ... and where the JPEG starts in it (shards layout); undefined: the whole file. */
+  offset?: number
   receivedAt: string
 }
 
@@ -35,7 +37,13 @@ export class LiveBook {
     return this.devices.get(deviceId)
   }
 
-  frame(deviceId: string, meta: FrameMetadata, bytes: number, file: string | undefined, at: Date): void {
+  frame(
+    deviceId: string,
+    meta: FrameMetadata,
+    bytes: number,
+    where: { file?: string; offset?: number },
+    at: Date,
+  ): void {
     const d = this.entry(deviceId)
     const receivedAt = at.toISOString()
     const before = d.lastFrame?.tableId
@@ -50,7 +58,8 @@ export class LiveBook {
       bytes,
       width: meta.width,
       height: meta.height,
-      file,
+      file: where.file,
+      offset: where.offset,
       receivedAt,
     }
   }

@@ -5,6 +5,7 @@ import { DEFAULT_PREFIX } from '../../../shared/contract/topics'
 import { readFileSync } from 'node:fs'
 import { BROKER_OPTION_SPECS, brokerOptions } from '../broker-options'
 import { isLoopbackHost } from './dashboard'
+import { LAYOUTS } from './frame-store'
 
 export const USAGE = `usage: deepn receive [options]
 
@@ -14,6 +15,10 @@ with <out>/<deviceId>/index.jsonl (seq, capturedAt, tableId, quantDigest, bytes,
   --url URL             broker (default $DEEPN_MQTT_URL or mqtt://localhost:1883)
   --prefix P            topic prefix (default ${DEFAULT_PREFIX})
   --out DIR             dataset folder (default ./dataset)
+  --layout L            folders (default): a JPEG file per frame, as above; shards: frames appended to tar
+                        shards <out>/<deviceId>/shards/NNNNNN.tar (members <seq>.jpg and <seq>.json, the
+                        WebDataset layout), index lines with the shard as file and the frame's offset in it;
+                        no file per frame, several times the frames/s. Not with --group
   --model FILE.onnx     classify each new frame, publish {seq,label,score,...} on <prefix>/<deviceId>/results
   --labels FILE         class names: JSON array or one per line (default: <model>.labels.json|txt, or
                         the "classes" of the model's sidecar <model>.json, when present)
@@ -70,6 +75,7 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     options: {
       ...BROKER_OPTION_SPECS,
       out: { type: 'string' },
+      layout: { type: 'string' },
       model: { type: 'string' },
       labels: { type: 'string' },
       ack: { type: 'boolean' },
@@ -93,6 +99,7 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   const opts: ReceiveArgs = {
     ...brokerOptions(v, env),
     out: v.out ?? 'dataset',
+    layout: choiceOption('--layout', v.layout, LAYOUTS) ?? 'folders',
     model: v.model,
     labels: v.labels,
     ack: v.ack ?? false,
@@ -108,6 +115,8 @@ export function parseReceiveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   if (v.group !== undefined) {
     const problem = groupNameProblem(v.group)
     if (problem) throw new UsageError(`--group: ${problem}`)
+    if (opts.layout === 'shards')
+      throw new UsageError('--layout shards does not support --group yet; use --layout folders')
     opts.group = v.group
   }
   if (v['http-token'] !== undefined && v['http-token-file'] !== undefined)

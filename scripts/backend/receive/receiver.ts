@@ -14,7 +14,9 @@ import { DEFAULT_PREFIX, Leaf, parseTopic, topic } from '../../../shared/contrac
 import { Acker } from './acker'
 import { loadClassifier, type Classifier } from './classifier'
 import { describeFsError } from '../../../agent/output-file'
-import { Dataset, type StoreResult } from './dataset'
+import { Dataset } from './dataset'
+import type { FrameStore, Layout, StoreResult } from './frame-store'
+import { ShardStore } from './shard-store'
 import { MqttSession } from './mqtt-session'
 import { emptyCounters, formatSummary, type DeviceCounters, type SummarySnapshot } from './summary'
 import { LossBook, parseLossMessage } from './losses'
@@ -43,6 +45,11 @@ export interface ReceiverOptions {
   prefix?: string
   /** Dataset root. */
   out: string
+  /**
+   * `folders` (default): a JPEG file per frame; `shards`: frames appended to tar shards (WebDataset), several
+   * times the frames per second (frame-store.ts). A dataset keeps the layout it was started with.
+   */
+  layout?: Layout
   /** ONNX classifier; results are published on `<prefix>/<deviceId>/results`. */
   model?: string
   /** Class names (JSON array or one per line); default `<model>.labels.json|txt` when present. */
@@ -91,11 +98,12 @@ export function groupNameProblem(group: string): string | undefined {
   return undefined
 }
 
-/** `file` is the path written, absent for a duplicate. */
+/** `file` is the path written, absent for a duplicate; shards: the frame starts at `offset` in it. */
 export interface FrameEvent {
   deviceId: string
   seq: number
   file?: string
+  offset?: number
   duplicate: boolean
 }
 export interface BadEvent {
@@ -132,7 +140,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
   readonly out: string
   private readonly prefix: string
   private readonly log: (line: string) => void
-  private dataset!: Dataset
+  private dataset!: FrameStore
   private classifier: Classifier | undefined
   private session!: MqttSession
   private acker: Acker | undefined
@@ -191,7 +199,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     }
     const clientId = this.opts.clientId ?? `deepn-receiver-${os.hostname()}${group !== undefined ? `-${group}` : ''}`
     // the journal is per client id: a restarted receiver resumes its session and replays its own journal
-    this.dataset = await Dataset.open(this.opts.out, { shared: group !== undefined, journal: clientId })
+    this.dataset = await openStore(this.opts.out, this.opts.layout ?? 'folders', group, clientId)
     for (const id of this.dataset.deviceIds()) {
       this.counter(id)
       const last = this.dataset.seqs(id).last
@@ -384,7 +392,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
   private recordFrame(deviceId: string, meta: FrameMetadata, payload: Buffer, res: StoreResult): void {
     const c = this.counter(deviceId)
     if (res.stored) {
-      this.liveBook.frame(deviceId, meta, payload.length, res.file, new Date())
+      this.liveBook.frame(deviceId, meta, payload.length, res, new Date())
       c.frames++
       c.bytes += payload.length
       const highest = this.highest.get(deviceId)
@@ -401,7 +409,13 @@ class ReceiverImpl extends EventEmitter implements Receiver {
       }
     }
     this.acker?.update(deviceId, this.ackable(deviceId))
-    this.notify('frame', { deviceId, seq: meta.seq, file: res.file, duplicate: !res.stored } satisfies FrameEvent)
+    this.notify('frame', {
+      deviceId,
+      seq: meta.seq,
+      file: res.file,
+      ...(res.offset !== undefined && { offset: res.offset }),
+      duplicate: !res.stored,
+    } satisfies FrameEvent)
     if (res.stored && this.classifier) this.classifications.push(() => this.classify(deviceId, meta, payload, c))
   }
 
@@ -489,10 +503,7 @@ class ReceiverImpl extends EventEmitter implements Receiver {
         return res
       } catch (err) {
         this.writeErrors++
-        const what = describeStoreError(
-          err,
-          path.dirname(path.join(this.dataset.root, Dataset.framePath(deviceId, meta))),
-        )
+        const what = describeStoreError(err, this.dataset.folderOf(deviceId, meta))
         if (this.closing.signal.aborted) throw new Error(`storing ${deviceId} seq ${meta.seq} failed: ${what}`)
         // the same problem is said once a minute, not at every retry
         const now = Date.now()
@@ -560,6 +571,16 @@ class ReceiverImpl extends EventEmitter implements Receiver {
     if (!c) this.counters.set(deviceId, (c = emptyCounters()))
     return c
   }
+}
+
+/** The dataset in its layout (the folders layout's journal is per client id: a restart replays its own). */
+function openStore(out: string, layout: Layout, group: string | undefined, clientId: string): Promise<FrameStore> {
+  if (layout === 'folders') return Dataset.open(out, { shared: group !== undefined, journal: clientId })
+  if (group !== undefined)
+    throw new Error(
+      `--layout shards does not support --group yet (members would append to one shard); use --layout folders for a group`,
+    )
+  return ShardStore.open(out)
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import t from 'tap'
@@ -23,7 +23,9 @@ t.test('options: defaults, environment, credentials from a file', async (t) => {
     password: 's3cret',
     tls: { ca: 'ca.pem', rejectUnauthorized: true },
     summaryIntervalMs: 10000,
+    layout: 'folders',
   })
+  t.match(parseReceiveArgs(['--layout', 'shards']), { layout: 'shards' })
   t.match(parseReceiveArgs([], { DEEPN_MQTT_PASSWORD: 'p' }), {
     url: 'mqtt://localhost:1883',
     password: 'p',
@@ -38,6 +40,11 @@ t.test('options: bad input is named', async (t) => {
   t.throws(() => parseReceiveArgs(['--prefix', 'a/#']), /--prefix/)
   t.throws(() => parseReceiveArgs(['--ack-every', '0']), /--ack-every must be an integer >= 1/)
   t.throws(() => parseReceiveArgs(['--labels', 'l.txt']), /--labels needs --model/)
+  t.throws(() => parseReceiveArgs(['--layout', 'tar']), /--layout must be folders or shards, got 'tar'/)
+  t.throws(
+    () => parseReceiveArgs(['--layout', 'shards', '--group', 'g']),
+    /--layout shards does not support --group yet; use --layout folders/,
+  )
   t.throws(() => parseReceiveArgs(['--password-file', '/nonexistent/pw']), /cannot read \/nonexistent\/pw: ENOENT/)
 })
 
@@ -48,6 +55,18 @@ t.test('deepn receive --help and a usage error, as a process', async (t) => {
   const bad = new ReceiverProcess(['--nope'])
   t.equal((await bad.exited).code, 2)
   t.match(bad.stderr, /deepn receive: .*nope/)
+})
+
+t.test('a dataset of the other layout stops the command with the fix, nothing written', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'deepn-cli-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const out = path.join(dir, 'ds')
+  mkdirSync(path.join(out, 'cam-a', '2026-11-25'), { recursive: true })
+  const rx = new ReceiverProcess(['--layout', 'shards', '--url', 'mqtt://127.0.0.1:1', '--out', out])
+  t.equal((await rx.exited).code, 1)
+  t.match(rx.stderr, /holds frames in the 'folders' layout; run with --layout folders, or give another --out/)
+  t.notMatch(rx.stderr, /\n\s+at /, 'no stack trace')
+  t.same(readdirSync(out), ['cam-a'], 'no layout mark written')
 })
 
 t.test('a model that cannot load stops the command with the reason', async (t) => {

@@ -12,6 +12,7 @@ import t from 'tap'
 import { startDashboard, type DashboardDevice } from '../../../scripts/backend/receive/dashboard'
 import { parseHttpAddress, parseReceiveArgs } from '../../../scripts/backend/receive/options'
 import { startReceiver } from '../../../scripts/backend/receive/receiver'
+import { readJpegMetadata } from '../../../shared/codec/metadata'
 import { buildStatus, statusMessage } from '../../../shared/contract/status'
 import { buildTelemetry } from '../../../shared/contract/telemetry'
 import { startMosquitto } from '../../helpers/mosquitto'
@@ -158,4 +159,36 @@ t.test('API: devices, last frame, events, id rule, token and Host rules', async 
   t.equal((await get(locked.url, '/api/devices', { Authorization: 'Bearer sesame-sesame' })).status, 200)
   t.equal((await get(locked.url, '/?token=sesame-sesame')).status, 200)
   t.equal((await get(locked.url, '/api/devices/cam-a/last.jpg?token=sesame-sesame')).type, 'image/jpeg')
+})
+
+t.test('shards layout: the last frame is served from its shard', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'deepn-dash-api-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const rx = await startReceiver({
+    url: broker.url,
+    out: path.join(dir, 'out'),
+    layout: 'shards',
+    clientId: 'dash-shards',
+    live: true,
+    summaryIntervalMs: 0,
+    log: () => {},
+  })
+  t.teardown(() => rx.close())
+  await rx.subscribed
+  const dash = await startDashboard({ receiver: rx, host: '127.0.0.1', port: 0 })
+  t.teardown(() => dash.close())
+  const cam = new SimAgent(broker.url, 'cam-a')
+  t.teardown(() => cam.close())
+  for (const seq of [1, 2]) await cam.send(seq)
+  for (let i = 0; i < 100 && rx.live('cam-a')?.lastFrame?.seq !== 2; i++) await sleep(50)
+  const last = rx.live('cam-a')!.lastFrame!
+  t.match(last, { seq: 2, file: /shards\/000001\.tar$/, offset: Number })
+  const jpg = await get(dash.url, '/api/devices/cam-a/last.jpg')
+  t.equal(jpg.status, 200)
+  t.equal(readJpegMetadata(jpg.body)?.seq, 2, "seq 2's JPEG, cut from the shard")
+  t.equal(jpg.body.length, last.bytes)
+  const api = JSON.parse((await get(dash.url, '/api/devices')).body.toString()) as { devices: DashboardDevice[] }
+  t.notOk('offset' in (api.devices[0].lastFrame ?? {}), 'where it lies on the server is not published')
 })

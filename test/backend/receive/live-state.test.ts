@@ -13,14 +13,14 @@ const meta = (seq: number, tableId: string) => ({
 t.test('the table in use: since when, and the one before', async (t) => {
   const b = new LiveBook()
   t.equal(b.get('cam'), undefined)
-  b.frame('cam', meta(1, 'q50'), 100, '/d/1.jpg', new Date(1000))
-  b.frame('cam', meta(2, 'q50'), 110, '/d/2.jpg', new Date(2000))
+  b.frame('cam', meta(1, 'q50'), 100, { file: '/d/1.jpg' }, new Date(1000))
+  b.frame('cam', meta(2, 'q50'), 110, { file: '/d/2.jpg' }, new Date(2000))
   t.match(b.get('cam'), {
     tableSince: new Date(1000).toISOString(),
     lastFrame: { seq: 2, bytes: 110, file: '/d/2.jpg' },
   })
   t.equal(b.get('cam')?.previousTableId, undefined, 'no change yet')
-  b.frame('cam', meta(3, 'q75'), 90, '/d/3.jpg', new Date(3000))
+  b.frame('cam', meta(3, 'q75'), 90, { file: '/d/3.jpg' }, new Date(3000))
   t.match(b.get('cam'), {
     tableSince: new Date(3000).toISOString(),
     previousTableId: 'q50',

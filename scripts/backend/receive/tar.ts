@@ -1,0 +1,73 @@
+/**
+ * The few pieces of POSIX ustar the shard layout needs (shard-store.ts): a member's 512-byte header, the padding
+ * after its data, the end-of-archive marker, and reading one header back. GNU tar, Python's tarfile and WebDataset
+ * read what these write; an archive whose end marker is not written yet (the shard being appended to) reads as
+ * the members so far.
+ */
+
+export const BLOCK = 512
+/** Two zero blocks end an archive. */
+export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK)
+const ZEROS = Buffer.alloc(BLOCK)
+/** ustar's size field: 11 octal digits. */
+export const MAX_MEMBER_BYTES = 8 ** 11 - 1
+
+/** Header of a regular file `name` (ASCII, at most 100 bytes) of `size` bytes, modified at `mtimeSec`. */
+export function tarHeader(name: string, size: number, mtimeSec: number): Buffer {
+  if (name.length === 0 || name.length > 100 || !/^[\x21-\x7e]+$/.test(name))
+    throw new Error(`tar member name '${name}': 1 to 100 printable ASCII characters without spaces`)
+  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_MEMBER_BYTES)
+    throw new Error(`tar member ${name}: size ${size} out of range`)
+  const h = Buffer.alloc(BLOCK)
+  h.write(name, 0, 'ascii')
+  octal(h, 100, 8, 0o644) // mode
+  octal(h, 108, 8, 0) // uid
+  octal(h, 116, 8, 0) // gid
+  octal(h, 124, 12, size)
+  octal(h, 136, 12, Math.max(0, Math.floor(mtimeSec)))
+  h.fill(0x20, 148, 156) // checksum field counts as spaces while summing
+  h[156] = 0x30 // '0': regular file
+  h.write('ustar\x0000', 257, 'ascii')
+  let sum = 0
+  for (let i = 0; i < BLOCK; i++) sum += h[i]
+  h.write(`${sum.toString(8).padStart(6, '0')}\x00 `, 148, 'ascii')
+  return h
+}
+
+/** Zero bytes that bring `size` bytes of data to a block boundary (a view of a shared buffer: do not write to it). */
+export function padding(size: number): Buffer {
+  return ZEROS.subarray(0, (BLOCK - (size % BLOCK)) % BLOCK)
+}
+
+/** Bytes a member of `size` takes in the archive: header, data and padding. */
+export function memberBytes(size: number): number {
+  return BLOCK + Math.ceil(size / BLOCK) * BLOCK
+}
+
+export interface TarMember {
+  name: string
+  size: number
+}
+
+/**
+ * Reads a header block: the member it describes, 'end' for a zero block (the end-of-archive marker), undefined
+ * for anything else (a torn or damaged header: the archive's usable part ends before it).
+ */
+export function readTarHeader(block: Uint8Array): TarMember | 'end' | undefined {
+  if (block.length < BLOCK) return undefined
+  const h = Buffer.from(block.buffer, block.byteOffset, BLOCK)
+  if (h.equals(ZEROS)) return 'end'
+  let sum = 0
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]
+  const stored = Number.parseInt(h.toString('ascii', 148, 156).replace(/[\0 ]+$/, ''), 8)
+  if (stored !== sum || h[156] !== 0x30) return undefined
+  const size = Number.parseInt(h.toString('ascii', 124, 136).replace(/\0.*$/, ''), 8)
+  const end = h.indexOf(0, 0)
+  const name = h.toString('ascii', 0, end < 0 || end > 100 ? 100 : end)
+  if (!Number.isSafeInteger(size) || size < 0 || name.length === 0) return undefined
+  return { name, size }
+}
+
+function octal(h: Buffer, at: number, width: number, value: number): void {
+  h.write(`${value.toString(8).padStart(width - 1, '0')}\x00`, at, 'ascii')
+}
