@@ -18,6 +18,10 @@
  * child process): on a loaded machine it moves less than frames/s. BENCH_BASELINE=<another build's
  * dist/scripts/backend/receive/receiver.js> adds that build's receiver as a row, run in the same rounds,
  * interleaved with this one: a before/after comparison a noisy machine cannot skew one way.
+ *
+ * The process restarts itself with the node flags `deepn receive` gets from the `deepn` command (a larger young
+ * generation: agent/bin/deepn), so the receiver rows measure what a user runs; BENCH_NODE_DEFAULTS=1 runs
+ * with Node's defaults instead.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import {
@@ -75,7 +79,7 @@ async function main(): Promise<void> {
     const url = `mqtt://127.0.0.1:${port}`
     const body = sampleJpeg(640, 480)
     console.log(
-      `receiver benchmark (${DRAIN ? 'drain a queued backlog' : 'live publishers'}): ${FRAMES} frames of ${(body.length / 1024).toFixed(1)} KiB (640x480), ${ROUNDS} rounds, tmp dir ${dir}`,
+      `receiver benchmark (${DRAIN ? 'drain a queued backlog' : 'live publishers'}): ${FRAMES} frames of ${(body.length / 1024).toFixed(1)} KiB (640x480), ${ROUNDS} rounds, tmp dir ${dir}, node ${process.execArgv.join(' ') || '(no flags)'}`,
     )
     const baseline: StartReceiver | undefined = BASELINE
       ? require(path.resolve(BASELINE)).startReceiver // another build's compiled receiver, named at run time
@@ -272,6 +276,25 @@ function sampleJpeg(width: number, height: number): Buffer {
   return jpeg.encode({ width, height, data }, 75).data
 }
 
+/**
+ * The node flags `deepn receive` starts with, asked of the command itself (agent/bin/deepn) through a `node` first
+ * on PATH that prints its arguments: the receiver rows run in this process, which restarts itself with them.
+ */
+function receiveNodeFlags(): string[] {
+  const bin = mkdtempSync(path.join(tmpdir(), 'deepn-bench-flags-'))
+  try {
+    writeFileSync(path.join(bin, 'node'), '#!/bin/sh\nprintf "%s\\n" "$@"\n', { mode: 0o755 })
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` }
+    const r = spawnSync(packagePath('agent', 'bin', 'deepn'), ['receive'], { env, encoding: 'utf8' })
+    const args = r.stdout.trimEnd().split('\n')
+    const cli = args.findIndex((a) => a.endsWith('cli.js'))
+    if (r.status !== 0 || cli < 0) throw new Error(`agent/bin/deepn receive did not start node: ${r.stderr}`)
+    return args.slice(0, cli)
+  } finally {
+    rmSync(bin, { recursive: true, force: true })
+  }
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
@@ -291,8 +314,13 @@ if (process.argv[2] === '--publish') {
   console.error('bench: mosquitto_sub not found (apt-get install mosquitto-clients)')
   process.exitCode = 2
 } else {
-  main().catch((err: unknown) => {
-    console.error(`bench: ${err instanceof Error ? err.message : String(err)}`)
-    process.exitCode = 1
-  })
+  const flags = process.env.BENCH_NODE_DEFAULTS ? [] : receiveNodeFlags().filter((f) => !process.execArgv.includes(f))
+  if (flags.length > 0) {
+    const args = [...process.execArgv, ...flags, __filename, ...process.argv.slice(2)]
+    process.exitCode = spawnSync(process.execPath, args, { stdio: 'inherit' }).status ?? 1
+  } else
+    main().catch((err: unknown) => {
+      console.error(`bench: ${err instanceof Error ? err.message : String(err)}`)
+      process.exitCode = 1
+    })
 }

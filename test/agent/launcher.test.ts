@@ -1,6 +1,6 @@
 /**
- * The `deepn` command (agent/bin/deepn): for `run` it starts node with the start-time memory settings, a value
- * the user already set winning; other commands get none; reached through a symlink, as npm links it, it still
+ * The `deepn` command (agent/bin/deepn): for `run` it starts node with the start-time memory settings, for
+ * `receive` with a larger young generation, a value the user already set winning; other commands get none; reached through a symlink, as npm links it, it still
  * finds the CLI. A fake `node` first on PATH records what it was started with (the packed agent's real start
  * through the command is in test/package/pack.test.ts).
  */
@@ -68,6 +68,12 @@ t.test("the user's own values win", async (t) => {
   t.equal(r.env.MALLOC_MMAP_THRESHOLD_, '65536')
   t.equal(r.env.UV_THREADPOOL_SIZE, '8')
   t.match(r.env.NODE_OPTIONS, /--max-semi-space-size=16/) // tap adds its own loader to a child's NODE_OPTIONS
+})
+
+t.test('deepn receive: a larger young generation, unless the user chose one', async (t) => {
+  t.same(start(['receive', '--out', 'ds']).argv, ['--max-semi-space-size=16', cli, 'receive', '--out', 'ds'])
+  t.same(start(['receive'], { NODE_OPTIONS: '--max-semi-space-size=4' }).argv, [cli, 'receive'])
+  t.equal(start(['receive']).env.MALLOC_ARENA_MAX, undefined, "the agent's glibc settings are not the receiver's")
 })
 
 t.test('other commands run with Node defaults', async (t) => {
