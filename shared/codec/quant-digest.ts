@@ -11,8 +11,12 @@ import { forEachHeaderSegment, isSofMarker, MARKER } from './segments'
  * and the 64 steps of its quantization table (zigzag order, 16 bits each). Throws on a broken or incomplete header.
  */
 export function quantDigest(jpeg: Uint8Array): string {
-  const slots: (Uint16Array | undefined)[] = [undefined, undefined, undefined, undefined]
-  let frame: { start: number; count: number } | undefined
+  // Per table slot, where its 64 steps start in `jpeg` (-1: not defined) and whether they are 16-bit: the steps
+  // are hashed from the file's bytes, with nothing copied (every frame the receiver takes is digested).
+  const table = [-1, -1, -1, -1]
+  const wide = [false, false, false, false]
+  let frameAt = -1
+  let count = 0
   forEachHeaderSegment(jpeg, (marker, start, end) => {
     if (marker === MARKER.DQT) {
       for (let p = start; p < end; ) {
@@ -21,32 +25,32 @@ export function quantDigest(jpeg: Uint8Array): string {
         const n = precision ? 128 : 64
         if (precision > 1 || slot > 3 || p + 1 + n > end)
           throw new Error(`corrupt JPEG: bad quantization table in DQT at byte ${start - 4}`)
-        const steps = new Uint16Array(64)
-        for (let k = 0; k < 64; k++)
-          steps[k] = precision ? (jpeg[p + 1 + 2 * k] << 8) | jpeg[p + 2 + 2 * k] : jpeg[p + 1 + k]
-        slots[slot] = steps
+        table[slot] = p + 1
+        wide[slot] = precision === 1
         p += 1 + n
       }
     } else if (isSofMarker(marker)) {
-      const count = jpeg[start + 5]
+      count = jpeg[start + 5]
       if (end - start < 6 + 3 * count)
         throw new Error(`corrupt JPEG: frame header at byte ${start - 4} is too short for ${count} components`)
-      frame = { start: start + 6, count }
+      frameAt = start + 6
     }
   })
-  if (!frame) throw new Error('corrupt JPEG: no frame header (SOF) before the scan')
+  if (frameAt < 0) throw new Error('corrupt JPEG: no frame header (SOF) before the scan')
   const h = new Fnv1a64()
-  for (let c = 0; c < frame.count; c++) {
-    const at = frame.start + 3 * c
+  for (let c = 0; c < count; c++) {
+    const at = frameAt + 3 * c
     const slot = jpeg[at + 2]
-    const steps = slot <= 3 ? slots[slot] : undefined
-    if (!steps)
+    const steps = slot <= 3 ? table[slot] : -1
+    if (steps < 0)
       throw new Error(`corrupt JPEG: component ${c} uses quantization table ${slot}, which the header does not define`)
     h.byte(jpeg[at + 1])
-    for (let k = 0; k < 64; k++) {
-      h.byte(steps[k] >> 8)
-      h.byte(steps[k] & 0xff)
-    }
+    if (wide[slot]) for (let k = 0; k < 128; k++) h.byte(jpeg[steps + k])
+    else
+      for (let k = 0; k < 64; k++) {
+        h.byte(0)
+        h.byte(jpeg[steps + k])
+      }
   }
   return h.hex()
 }
