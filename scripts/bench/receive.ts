@@ -1,11 +1,12 @@
 /**
  * Receiver throughput benchmark (offline; `npm run bench:receive`). One local Mosquitto; per round, FRAMES
  * 640x480 JPEG frames (QoS 1) from two publishers are consumed by (a) `mosquitto_sub` writing to /dev/null — the
- * broker + transport ceiling, same run, same machine — and (b) the receiver storing each frame durably (temp,
- * fsync, rename, directory fsync, index line synced) and, in (c), also classifying it with the shipped
- * Fashion-MNIST model; (d) is the floor of a layout with one file per frame: the same frames written as files
- * (temp file, write, rename; synchronous calls, the cheapest way from Node) with no MQTT and no fsync, in this
- * process, one after another. Prints medians over rounds and the ratios to (a).
+ * broker + transport ceiling, same run, same machine — and by the receiver storing each frame durably before its
+ * PUBACK: (b) in the default folders layout (a file per frame, made durable through its journal), (c) in the shards
+ * layout (appended to a tar shard, synced per batch), (d) in the folders layout and classifying it with the shipped
+ * Fashion-MNIST model. Two floors are measured in this process with no MQTT: (e) one file per frame (temp file,
+ * write, rename; synchronous calls, the cheapest way from Node; no fsync), (f) the shards layout's bytes appended
+ * in batches of 64 with an fdatasync each. Prints medians over rounds and the ratios to (a).
  *
  * Rates are taken between the first frame in and the last one handled (printed by mosquitto_sub; stored, resp.
  * classified, by the receiver). BENCH_MODE=live (default): the publishers run while the consumer reads, in a child process of their own for
@@ -26,6 +27,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import {
   closeSync,
+  promises as fsp,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -41,6 +43,7 @@ import * as jpeg from 'jpeg-js'
 import mqtt from 'mqtt'
 import { metadataSegment } from '../../shared/codec/metadata'
 import { startReceiver } from '../backend/receive/receiver'
+import { padding, tarHeader } from '../backend/receive/tar'
 import { packagePath } from '../../agent/package-root'
 import { freePort, waitForPort } from '../common/ports'
 
@@ -48,8 +51,8 @@ const FRAMES = Number(process.env.BENCH_FRAMES ?? 400)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const DRAIN = process.env.BENCH_MODE === 'drain'
 const MODEL = packagePath('config', 'models', 'fmnist-cnn.onnx')
-/** BENCH_ONLY=sub,files,receive,shards,model runs a subset (e.g. to profile one consumer); the ratios need `sub`. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'sub,files,receive,shards,model').split(','))
+/** BENCH_ONLY=sub,files,appends,receive,shards,model runs a subset (e.g. to profile one consumer); the ratios need `sub`. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'sub,files,appends,receive,shards,model').split(','))
 const BASELINE = process.env.BENCH_BASELINE
 
 type StartReceiver = typeof startReceiver
@@ -84,7 +87,11 @@ async function main(): Promise<void> {
     const baseline: StartReceiver | undefined = BASELINE
       ? require(path.resolve(BASELINE)).startReceiver // another build's compiled receiver, named at run time
       : undefined
-    const results: Record<string, Round[]> = { 'mosquitto_sub > /dev/null': [], 'files alone, no MQTT/fsync': [] }
+    const results: Record<string, Round[]> = {
+      'mosquitto_sub > /dev/null': [],
+      'files alone, no MQTT/fsync': [],
+      'shard appends alone, no MQTT': [],
+    }
     for (const v of VARIANTS) {
       results[v.name] = []
       results[`${v.name} (base)`] = []
@@ -93,6 +100,8 @@ async function main(): Promise<void> {
       if (ONLY.has('sub')) results['mosquitto_sub > /dev/null'].push(await roundMosquittoSub(url, port, body, r))
       if (ONLY.has('files'))
         results['files alone, no MQTT/fsync'].push(roundFilesAlone(body, path.join(dir, `files${r}`)))
+      if (ONLY.has('appends'))
+        results['shard appends alone, no MQTT'].push(await roundAppendsAlone(body, path.join(dir, `appends${r}.tar`)))
       for (const v of VARIANTS) {
         if (!ONLY.has(v.key)) continue
         const ds = (tag: string): string => path.join(dir, `ds-${v.key}-${tag}${r}`)
@@ -169,6 +178,38 @@ function roundFilesAlone(body: Buffer, dir: string): Round {
     writeSync(fd, body)
     closeSync(fd)
     renameSync(`${file}.tmp`, file)
+  }
+  const elapsed = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  return { rate: FRAMES / (elapsed / 1000), cpuUs: (cpu.user + cpu.system) / FRAMES }
+}
+
+/**
+ * The floor under the shards layout: the same bytes it writes per frame (tar header, JPEG, padding, header, index
+ * line, padding) appended to one file in batches of 64 with one fdatasync each, through the same promise API, one
+ * batch after another, with no MQTT: what durable storage itself costs, measured in the same run.
+ */
+async function roundAppendsAlone(body: Buffer, file: string): Promise<Round> {
+  const BATCH = 64
+  const line = Buffer.alloc(300, 0x20)
+  const fh = await fsp.open(file, 'wx')
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  try {
+    let at = 0
+    for (let i = 0; i < FRAMES; i += BATCH) {
+      const buffers: Buffer[] = []
+      for (let k = i; k < Math.min(i + BATCH, FRAMES); k++) {
+        const jpg = tarHeader(`${String(k).padStart(12, '0')}.jpg`, body.length, 0)
+        const json = tarHeader(`${String(k).padStart(12, '0')}.json`, line.length, 0)
+        buffers.push(jpg, Buffer.from(body), padding(body.length), json, line, padding(line.length))
+      }
+      const { bytesWritten } = await fh.writev(buffers, at)
+      at += bytesWritten
+      await fh.datasync()
+    }
+  } finally {
+    await fh.close()
   }
   const elapsed = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)

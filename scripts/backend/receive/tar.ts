@@ -12,24 +12,36 @@ const ZEROS = Buffer.alloc(BLOCK)
 /** ustar's size field: 11 octal digits. */
 export const MAX_MEMBER_BYTES = 8 ** 11 - 1
 
-/** Header of a regular file `name` (ASCII, at most 100 bytes) of `size` bytes, modified at `mtimeSec`. */
+/** The fields every member shares (mode, owner, type, magic; checksum as spaces), and the sum of their bytes. */
+const TEMPLATE = (() => {
+  const h = Buffer.alloc(BLOCK)
+  octal(h, 100, 8, 0o644) // mode
+  octal(h, 108, 8, 0) // uid
+  octal(h, 116, 8, 0) // gid
+  h.fill(0x20, 148, 156) // the checksum field counts as spaces while summing
+  h[156] = 0x30 // '0': regular file
+  h.write('ustar\x0000', 257, 'ascii')
+  return h
+})()
+const TEMPLATE_SUM = TEMPLATE.reduce((a, b) => a + b, 0)
+
+/**
+ * Header of a regular file `name` (ASCII, at most 100 bytes) of `size` bytes, modified at `mtimeSec`. Built on
+ * TEMPLATE, summing only the fields that differ: two headers go with every stored frame.
+ */
 export function tarHeader(name: string, size: number, mtimeSec: number): Buffer {
   if (name.length === 0 || name.length > 100 || !/^[\x21-\x7e]+$/.test(name))
     throw new Error(`tar member name '${name}': 1 to 100 printable ASCII characters without spaces`)
   if (!Number.isSafeInteger(size) || size < 0 || size > MAX_MEMBER_BYTES)
     throw new Error(`tar member ${name}: size ${size} out of range`)
-  const h = Buffer.alloc(BLOCK)
+  const h = Buffer.allocUnsafe(BLOCK)
+  TEMPLATE.copy(h)
   h.write(name, 0, 'ascii')
-  octal(h, 100, 8, 0o644) // mode
-  octal(h, 108, 8, 0) // uid
-  octal(h, 116, 8, 0) // gid
   octal(h, 124, 12, size)
   octal(h, 136, 12, Math.max(0, Math.floor(mtimeSec)))
-  h.fill(0x20, 148, 156) // checksum field counts as spaces while summing
-  h[156] = 0x30 // '0': regular file
-  h.write('ustar\x0000', 257, 'ascii')
-  let sum = 0
-  for (let i = 0; i < BLOCK; i++) sum += h[i]
+  let sum = TEMPLATE_SUM
+  for (let i = 0; i < name.length; i++) sum += h[i]
+  for (let i = 124; i < 148; i++) sum += h[i]
   h.write(`${sum.toString(8).padStart(6, '0')}\x00 `, 148, 'ascii')
   return h
 }
