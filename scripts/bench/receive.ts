@@ -6,7 +6,8 @@
  * layout (appended to a tar shard, synced per batch), (d) in the folders layout and classifying it with the shipped
  * Fashion-MNIST model. Two floors are measured in this process with no MQTT: (e) one file per frame (temp file,
  * write, rename; synchronous calls, the cheapest way from Node; no fsync), (f) the shards layout's bytes appended
- * in batches of 64 with an fdatasync each. Prints medians over rounds and the ratios to (a).
+ * in batches of 64 with an fdatasync each. Prints medians over rounds, the ratio of medians to (a) and the median
+ * of each round's ratio to (a) in that round.
  *
  * Rates are taken between the first frame in and the last one handled (printed by mosquitto_sub; stored, resp.
  * classified, by the receiver). BENCH_MODE=live (default): the publishers run while the consumer reads, in a child process of their own for
@@ -113,13 +114,17 @@ async function main(): Promise<void> {
           results[row].push(await roundReceiver(start, url, body, ds(tag), `${r}${tag}${v.key}`, v))
       }
     }
-    const base = median(results['mosquitto_sub > /dev/null'].map((x) => x.rate))
+    const subs = results['mosquitto_sub > /dev/null'].map((x) => x.rate)
+    const base = median(subs)
     for (const [name, xs] of Object.entries(results)) {
       if (xs.length === 0) continue
       const m = median(xs.map((x) => x.rate))
       const cpu = xs[0].cpuUs === undefined ? '' : `  CPU ${median(xs.map((x) => x.cpuUs ?? 0)).toFixed(0)} us/frame`
+      // Each round's rate over mosquitto_sub's in that round: the machine's drift between rounds cancels out.
+      const paired =
+        subs.length === xs.length ? `, per round ${median(xs.map((x, i) => x.rate / subs[i])).toFixed(2)}` : ''
       console.log(
-        `${name.padEnd(36)} median ${m.toFixed(1)} frames/s  (${xs.map((x) => x.rate.toFixed(1)).join(', ')})  ratio ${(m / base).toFixed(2)}${cpu}`,
+        `${name.padEnd(36)} median ${m.toFixed(1)} frames/s  (${xs.map((x) => x.rate.toFixed(1)).join(', ')})  ratio ${(m / base).toFixed(2)}${paired}${cpu}`,
       )
     }
   } finally {
