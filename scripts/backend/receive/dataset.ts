@@ -33,7 +33,14 @@ import { claimedFrameName, claimTokenPath, holdClaim, takeClaim, takeClaimSync, 
 import { SeqRanges } from './seq-ranges'
 import { checkJpegStructure } from './jpeg-structure'
 import { checkDeviceId } from './validate'
-import { claimLayout, type FrameStore, type StoreResult } from './frame-store'
+import {
+  claimLayout,
+  DeviceSeqs,
+  deviceFolders,
+  type FrameStore,
+  type StoreResult,
+  WritesInFlight,
+} from './frame-store'
 
 const DAY_DIR = /^\d{4}-\d{2}-\d{2}$/
 const FRAME_FILE = /^(\d+)\.jpg$/
@@ -79,15 +86,13 @@ export function journalFolderName(name: string): string {
 }
 
 /** The folders layout: one JPEG file per frame (frame-store.ts). */
-export class Dataset implements FrameStore {
+export class Dataset extends DeviceSeqs<DeviceState> implements FrameStore {
   readonly layout = 'folders'
-  private readonly devices = new Map<string, DeviceState>()
   /** Devices being opened (first frame of a new device): concurrent frames share one open. */
   private readonly opening = new Map<string, Promise<DeviceState>>()
   /** Folders known to exist durably, or being created. */
   private readonly dirs = new Map<string, Promise<void>>()
-  /** Per device, the frames being written: seq → the write's result. */
-  private readonly writing = new Map<string, Map<number, Promise<StoreResult>>>()
+  private readonly inFlight = new WritesInFlight()
   private journal!: FrameJournal
   private commits!: GroupCommit
 
@@ -95,7 +100,9 @@ export class Dataset implements FrameStore {
     readonly root: string,
     private readonly shared: boolean,
     private readonly graceMs: number,
-  ) {}
+  ) {
+    super()
+  }
 
   /**
    * Opens (creating) `root`, replays the journal a crash left (frames and index lines the disk lost), removes temp
@@ -113,29 +120,8 @@ export class Dataset implements FrameStore {
       { segmentBytes: opts.journalSegmentBytes, flush: opts.flush, replay: (records) => ds.replay(records) },
     )
     ds.commits = new GroupCommit(ds.journal)
-    for (const entry of await fsp.readdir(ds.root, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue
-      try {
-        checkDeviceId(entry.name)
-      } catch {
-        continue // not ours
-      }
-      await ds.loadDevice(entry.name)
-    }
+    for (const id of await deviceFolders(ds.root)) await ds.loadDevice(id)
     return ds
-  }
-
-  deviceIds(): string[] {
-    return [...this.devices.keys()]
-  }
-
-  /** The stored seqs of a device (empty ranges for an unknown device). */
-  seqs(deviceId: string): SeqRanges {
-    return this.devices.get(deviceId)?.seqs ?? new SeqRanges()
-  }
-
-  has(deviceId: string, seq: number): boolean {
-    return this.devices.get(deviceId)?.seqs.has(seq) ?? false
   }
 
   /** Relative path (from root) a frame is stored at. */
@@ -161,22 +147,12 @@ export class Dataset implements FrameStore {
     } catch (err) {
       return Promise.reject(err)
     }
-    let writing = this.writing.get(deviceId)
-    if (!writing) {
-      writing = new Map()
-      this.writing.set(deviceId, writing)
-    }
-    const first = writing.get(meta.seq)
-    // Once the first copy is stored, this one is checked like any redelivery; if its write fails, so does this
-    // call (the caller retries), rather than two writers racing for one file.
-    if (first) return first.then(() => this.store(deviceId, meta, jpeg, receivedAt))
-    const done = this.write(deviceId, meta, jpeg, receivedAt, this.commits.reserve())
-    writing.set(meta.seq, done)
-    const forget = (): void => {
-      if (writing.get(meta.seq) === done) writing.delete(meta.seq)
-    }
-    done.then(forget, forget)
-    return done
+    return this.inFlight.run(
+      deviceId,
+      meta.seq,
+      () => this.write(deviceId, meta, jpeg, receivedAt, this.commits.reserve()),
+      () => this.store(deviceId, meta, jpeg, receivedAt),
+    )
   }
 
   private async write(

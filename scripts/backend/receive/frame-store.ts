@@ -11,7 +11,8 @@ import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import type { FrameMetadata } from '../../../shared/contract/topics'
 import { writeFileAtomic } from '../../../agent/atomic-file'
-import type { SeqRanges } from './seq-ranges'
+import { SeqRanges } from './seq-ranges'
+import { deviceIdProblem } from '../../../shared/contract/ids'
 
 export const LAYOUTS = ['folders', 'shards'] as const
 export type Layout = (typeof LAYOUTS)[number]
@@ -51,6 +52,59 @@ export interface FrameStore {
   refreshShared(): Promise<string[]>
   /** Finishes the stores under way and leaves everything durable. */
   close(): Promise<void>
+}
+
+/** The folders under a dataset's `root` named as device ids: anything else there is not the receiver's. */
+export async function deviceFolders(root: string): Promise<string[]> {
+  const entries = await fsp.readdir(root, { withFileTypes: true })
+  return entries.filter((e) => e.isDirectory() && deviceIdProblem(e.name) === undefined).map((e) => e.name)
+}
+
+/** What both layouts keep of each device in memory: its stored seqs as ranges, whatever else they add. */
+export abstract class DeviceSeqs<D extends { seqs: SeqRanges }> {
+  protected readonly devices = new Map<string, D>()
+
+  deviceIds(): string[] {
+    return [...this.devices.keys()]
+  }
+
+  /** The stored seqs of a device (empty ranges for an unknown device). */
+  seqs(deviceId: string): SeqRanges {
+    return this.devices.get(deviceId)?.seqs ?? new SeqRanges()
+  }
+
+  has(deviceId: string, seq: number): boolean {
+    return this.devices.get(deviceId)?.seqs.has(seq) ?? false
+  }
+}
+
+/**
+ * The stores under way, per (device, seq): a store of a seq whose first copy is still being written waits for it,
+ * then runs again (a duplicate by then) rather than two writers racing; if the first write fails, so does the
+ * wait (the caller retries).
+ */
+export class WritesInFlight {
+  private readonly writing = new Map<string, Map<number, Promise<StoreResult>>>()
+
+  /** `write()` now, or `again()` once the write of the same seq under way has settled. */
+  run(
+    deviceId: string,
+    seq: number,
+    write: () => Promise<StoreResult>,
+    again: () => Promise<StoreResult>,
+  ): Promise<StoreResult> {
+    let writing = this.writing.get(deviceId)
+    if (!writing) this.writing.set(deviceId, (writing = new Map()))
+    const first = writing.get(seq)
+    if (first) return first.then(again)
+    const done = write()
+    writing.set(seq, done)
+    const forget = (): void => {
+      if (writing.get(seq) === done) writing.delete(seq)
+    }
+    done.then(forget, forget)
+    return done
+  }
 }
 
 /**

@@ -5,7 +5,6 @@
  */
 import { EventEmitter } from 'node:events'
 import * as os from 'node:os'
-import * as path from 'node:path'
 import { buildAck } from '../../../shared/contract/ack'
 import type { FrameMetadata } from '../../../shared/contract/frame-metadata'
 import type { BufferLossMessage } from '../../../shared/contract/loss'

@@ -16,7 +16,14 @@ import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import type { FrameMetadata } from '../../../shared/contract/topics'
 import { ensureDirDurable, fsyncDir } from '../../../agent/atomic-file'
-import { claimLayout, type FrameStore, type StoreResult } from './frame-store'
+import {
+  claimLayout,
+  DeviceSeqs,
+  deviceFolders,
+  type FrameStore,
+  type StoreResult,
+  WritesInFlight,
+} from './frame-store'
 import {
   entryForFrame,
   findIndexEntry,
@@ -79,12 +86,10 @@ interface Pending {
   reject: (err: unknown) => void
 }
 
-export class ShardStore implements FrameStore {
+export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
   readonly layout = 'shards'
-  private readonly devices = new Map<string, ShardDevice>()
   private readonly opening = new Map<string, Promise<ShardDevice>>()
-  /** Per device, the frames being stored: seq → the store's result. */
-  private readonly writing = new Map<string, Map<number, Promise<StoreResult>>>()
+  private readonly inFlight = new WritesInFlight()
   /** Frames waiting for the next batch; one batch is written at a time, the next gathers meanwhile. */
   private queue: Pending[] = []
   private running: Promise<void> | undefined
@@ -92,35 +97,17 @@ export class ShardStore implements FrameStore {
   private constructor(
     readonly root: string,
     private readonly shardBytes: number,
-  ) {}
+  ) {
+    super()
+  }
 
   /** Opens (creating) `root`; each device's last shard is repaired and ended if a crash left it open. */
   static async open(root: string, opts: ShardStoreOptions = {}): Promise<ShardStore> {
     const store = new ShardStore(path.resolve(root), opts.shardBytes ?? DEFAULT_SHARD_BYTES)
     await ensureDirDurable(store.root)
     await claimLayout(store.root, 'shards')
-    for (const entry of await fsp.readdir(store.root, { withFileTypes: true })) {
-      if (!entry.isDirectory() || entry.name.startsWith('.')) continue
-      try {
-        checkDeviceId(entry.name)
-      } catch {
-        continue // not ours
-      }
-      store.devices.set(entry.name, await store.load(entry.name))
-    }
+    for (const id of await deviceFolders(store.root)) store.devices.set(id, await store.load(id))
     return store
-  }
-
-  deviceIds(): string[] {
-    return [...this.devices.keys()]
-  }
-
-  seqs(deviceId: string): SeqRanges {
-    return this.devices.get(deviceId)?.seqs ?? new SeqRanges()
-  }
-
-  has(deviceId: string, seq: number): boolean {
-    return this.devices.get(deviceId)?.seqs.has(seq) ?? false
   }
 
   folderOf(deviceId: string): string {
@@ -138,17 +125,12 @@ export class ShardStore implements FrameStore {
     } catch (err) {
       return Promise.reject(err)
     }
-    let writing = this.writing.get(deviceId)
-    if (!writing) this.writing.set(deviceId, (writing = new Map()))
-    const first = writing.get(meta.seq)
-    if (first) return first.then(() => this.store(deviceId, meta, jpeg, receivedAt))
-    const done = this.write(deviceId, meta, jpeg, receivedAt)
-    writing.set(meta.seq, done)
-    const forget = (): void => {
-      if (writing.get(meta.seq) === done) writing.delete(meta.seq)
-    }
-    done.then(forget, forget)
-    return done
+    return this.inFlight.run(
+      deviceId,
+      meta.seq,
+      () => this.write(deviceId, meta, jpeg, receivedAt),
+      () => this.store(deviceId, meta, jpeg, receivedAt),
+    )
   }
 
   private async write(deviceId: string, meta: FrameMetadata, jpeg: Uint8Array, receivedAt: Date): Promise<StoreResult> {

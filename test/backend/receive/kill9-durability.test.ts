@@ -10,13 +10,11 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import mqtt from 'mqtt'
 import t from 'tap'
-import { readJpegMetadata } from '../../../shared/codec/metadata'
+import { publishInSteps, stampedFrames, unacknowledgedSeqs } from './helpers/mid-stream'
 import { startMosquitto } from '../../helpers/mosquitto'
 import { framesOnDisk, indexSeqs, range } from './helpers/disk'
-import { stripSegment } from '../../helpers/jpeg-segments'
-import { makeFrame, withMetadata } from './helpers/frames'
 import { ReceiverProcess } from './helpers/receiver-process'
-import { sleep, waitFor } from './helpers/sim-agent'
+import { waitFor } from './helpers/sim-agent'
 import { decodeSegment, segmentFiles } from '../../../scripts/backend/receive/journal'
 import { JOURNAL_DIR } from '../../../scripts/backend/receive/dataset'
 
@@ -35,56 +33,20 @@ t.test('SIGKILL mid-stream: every frame the broker considers delivered is on dis
 
   const pub = await mqtt.connectAsync(broker.url, { clientId: 'kill9-publisher' })
   t.teardown(() => pub.endAsync(true))
-  // One encode, N metadata stamps: jpeg-js builds its tables per encode, seconds for N frames on a busy machine.
-  const body = stripSegment(makeFrame({ deviceId: 'cam-k', seq: 0, width: 64, height: 48 }), 0xe9)
-  const frames = range(1, N).map((seq) =>
-    withMetadata(body, {
-      seq,
-      capturedAt: new Date(Date.UTC(2026, 10, 25) + seq * 1000).toISOString(),
-      tableId: 't',
-      deviceId: 'cam-k',
-      width: 64,
-      height: 48,
-    }),
-  )
-  // Published in steps while the receiver runs, so the kill falls mid-stream however fast it stores.
-  let killed = false
-  const published = (async () => {
-    for (let i = 0; i < N; i += 20) {
-      await Promise.all(frames.slice(i, i + 20).map((f) => pub.publishAsync('deepn/cam-k/frames', f, { qos: 1 })))
-      if (!killed) await sleep(10)
-    }
-  })()
+  const frames = stampedFrames('cam-k', N)
+  const published = publishInSteps(pub, 'deepn/cam-k/frames', frames)
   // An index line is written once its frame is durable, just before the PUBACK.
   await waitFor(() => indexSeqs(out, 'cam-k').length >= 60, 30000, 'the receiver to store 60 frames')
   const exit = await rx.kill('SIGKILL')
-  killed = true
+  published.hurry()
   t.equal(exit.signal, 'SIGKILL', 'killed mid-stream')
-  await published // every frame is at the broker, queued for the receiver's session or in flight to it
+  await published.done // every frame is at the broker, queued for the receiver's session or in flight to it
   const onDisk = framesOnDisk(out, 'cam-k')
   const indexed = new Set(indexSeqs(out, 'cam-k'))
   t.ok(indexed.size < N, `killed before the end (${indexed.size} of ${N} indexed)`)
 
   // The receiver's session, resumed: the broker resends what was never acknowledged, then the queue, then the marker.
-  await pub.publishAsync('deepn/marker/frames', 'end', { qos: 1 })
-  const redelivered = new Set<number>()
-  const resumed = mqtt.connect(broker.url, {
-    clientId: CLIENT_ID,
-    clean: false,
-    protocolVersion: 5,
-    properties: { sessionExpiryInterval: 60 },
-  })
-  t.teardown(() => resumed.endAsync(true))
-  let sessionPresent = false
-  resumed.on('connect', (connack) => {
-    sessionPresent = connack.sessionPresent
-  })
-  let marker = false
-  resumed.on('message', (topic, payload) => {
-    if (topic === 'deepn/marker/frames') marker = true
-    else redelivered.add(readJpegMetadata(payload)?.seq as number)
-  })
-  await waitFor(() => marker, 30000, 'the broker to resend everything up to the marker')
+  const { seqs: redelivered, sessionPresent } = await unacknowledgedSeqs(pub, broker.url, CLIENT_ID)
   t.ok(sessionPresent, "the receiver's session was resumed")
 
   const acknowledged = range(1, N).filter((seq) => !redelivered.has(seq))

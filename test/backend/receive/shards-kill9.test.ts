@@ -12,15 +12,13 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import mqtt from 'mqtt'
 import t from 'tap'
-import { readJpegMetadata } from '../../../shared/codec/metadata'
+import { publishInSteps, stampedFrames, unacknowledgedSeqs } from './helpers/mid-stream'
 import { tarHeader } from '../../../scripts/backend/receive/tar'
 import { startMosquitto } from '../../helpers/mosquitto'
-import { stripSegment } from '../../helpers/jpeg-segments'
 import { range } from './helpers/disk'
 import { frameOfLine, indexLines } from './helpers/frame-store-suite'
-import { makeFrame, withMetadata } from './helpers/frames'
 import { ReceiverProcess } from './helpers/receiver-process'
-import { sleep, waitFor } from './helpers/sim-agent'
+import { waitFor } from './helpers/sim-agent'
 
 const N = 2000
 const CLIENT_ID = 'receiver-shards-kill9'
@@ -38,24 +36,8 @@ t.test('SIGKILL mid-stream, then a power cut: every acknowledged frame stays, on
 
   const pub = await mqtt.connectAsync(broker.url, { clientId: 'shards-kill9-publisher' })
   t.teardown(() => pub.endAsync(true))
-  const body = stripSegment(makeFrame({ deviceId: 'cam-k', seq: 0, width: 64, height: 48 }), 0xe9)
-  const frames = range(1, N).map((seq) =>
-    withMetadata(body, {
-      seq,
-      capturedAt: new Date(Date.UTC(2026, 10, 25) + seq * 1000).toISOString(),
-      tableId: 't',
-      deviceId: 'cam-k',
-      width: 64,
-      height: 48,
-    }),
-  )
-  let killed = false
-  const published = (async () => {
-    for (let i = 0; i < N; i += 20) {
-      await Promise.all(frames.slice(i, i + 20).map((f) => pub.publishAsync('deepn/cam-k/frames', f, { qos: 1 })))
-      if (!killed) await sleep(10)
-    }
-  })()
+  const frames = stampedFrames('cam-k', N)
+  const published = publishInSteps(pub, 'deepn/cam-k/frames', frames)
   const lineCount = () => {
     try {
       return indexLines(out, 'cam-k').length
@@ -65,28 +47,12 @@ t.test('SIGKILL mid-stream, then a power cut: every acknowledged frame stays, on
   }
   await waitFor(() => lineCount() >= 60, 30000, 'the receiver to store 60 frames')
   t.equal((await rx.kill('SIGKILL')).signal, 'SIGKILL', 'killed mid-stream')
-  killed = true
-  await published
+  published.hurry()
+  await published.done
   const lines = indexLines(out, 'cam-k')
   t.ok(lines.length < N, `killed before the end (${lines.length} of ${N} indexed)`)
 
-  await pub.publishAsync('deepn/marker/frames', 'end', { qos: 1 })
-  const redelivered = new Set<number>()
-  const resumed = mqtt.connect(broker.url, {
-    clientId: CLIENT_ID,
-    clean: false,
-    protocolVersion: 5,
-    properties: { sessionExpiryInterval: 60 },
-  })
-  t.teardown(() => resumed.endAsync(true))
-  let marker = false
-  resumed.on('message', (topic, payload) => {
-    if (topic === 'deepn/marker/frames') marker = true
-    else redelivered.add(readJpegMetadata(payload)?.seq as number)
-  })
-  await waitFor(() => marker, 30000, 'the broker to resend everything up to the marker')
-  await resumed.endAsync()
-
+  const { seqs: redelivered } = await unacknowledgedSeqs(pub, broker.url, CLIENT_ID)
   const acknowledged = range(1, N).filter((seq) => !redelivered.has(seq))
   t.ok(acknowledged.length > 0 && redelivered.size > 0, `${acknowledged.length} acknowledged, ${redelivered.size} not`)
   const bySeq = new Map(lines.map((l) => [l.seq as number, l]))
