@@ -89,7 +89,6 @@ export function journalFolderName(name: string): string {
 export class Dataset extends DeviceSeqs<DeviceState> implements FrameStore {
   readonly layout = 'folders'
   /** Devices being opened (first frame of a new device): concurrent frames share one open. */
-  private readonly opening = new Map<string, Promise<DeviceState>>()
   /** Folders known to exist durably, or being created. */
   private readonly dirs = new Map<string, Promise<void>>()
   private readonly inFlight = new WritesInFlight()
@@ -120,7 +119,7 @@ export class Dataset extends DeviceSeqs<DeviceState> implements FrameStore {
       { segmentBytes: opts.journalSegmentBytes, flush: opts.flush, replay: (records) => ds.replay(records) },
     )
     ds.commits = new GroupCommit(ds.journal)
-    for (const id of await deviceFolders(ds.root)) await ds.loadDevice(id)
+    for (const id of await deviceFolders(ds.root)) ds.devices.set(id, await ds.load(id))
     return ds
   }
 
@@ -365,24 +364,9 @@ export class Dataset extends DeviceSeqs<DeviceState> implements FrameStore {
     }
   }
 
-  private async device(deviceId: string): Promise<DeviceState> {
-    const dev = this.devices.get(deviceId)
-    if (dev) return dev
-    let opening = this.opening.get(deviceId)
-    if (!opening) {
-      // not synced either (see ensureDir)
-      opening = fsp.mkdir(path.join(this.root, deviceId), { recursive: true }).then(() => this.loadDevice(deviceId))
-      this.opening.set(deviceId, opening)
-      const forget = (): void => {
-        this.opening.delete(deviceId)
-      } // a failure is retried by the next frame
-      opening.then(forget, forget)
-    }
-    return opening
-  }
-
-  private async loadDevice(deviceId: string): Promise<DeviceState> {
+  protected async load(deviceId: string): Promise<DeviceState> {
     const devDir = path.join(this.root, deviceId)
+    await fsp.mkdir(devDir, { recursive: true }) // not synced either (see ensureDir)
     const indexFile = path.join(devDir, INDEX_FILE)
     const { seqs: indexed, completeBytes } = await readIndexedSeqs(indexFile)
     const seqs = new SeqRanges()
@@ -445,9 +429,7 @@ export class Dataset extends DeviceSeqs<DeviceState> implements FrameStore {
       indexedRanges.add(seq)
     }
     await index.append(missing)
-    const dev: DeviceState = { seqs, index, indexed: indexedRanges, indexOffset: completeBytes }
-    this.devices.set(deviceId, dev)
-    return dev
+    return { seqs, index, indexed: indexedRanges, indexOffset: completeBytes }
   }
 }
 

@@ -63,6 +63,29 @@ export async function deviceFolders(root: string): Promise<string[]> {
 /** What both layouts keep of each device in memory: its stored seqs as ranges, whatever else they add. */
 export abstract class DeviceSeqs<D extends { seqs: SeqRanges }> {
   protected readonly devices = new Map<string, D>()
+  private readonly opening = new Map<string, Promise<D>>()
+
+  /** Loads a device's state from disk; the store's devices are loaded once, by `device()`. */
+  protected abstract load(deviceId: string): Promise<D>
+
+  /** The device's state, loaded once: concurrent frames share one load, and a failed load is retried by the next. */
+  protected device(deviceId: string): Promise<D> {
+    const dev = this.devices.get(deviceId)
+    if (dev) return Promise.resolve(dev)
+    let opening = this.opening.get(deviceId)
+    if (!opening) {
+      opening = this.load(deviceId).then((d) => {
+        this.devices.set(deviceId, d)
+        return d
+      })
+      this.opening.set(deviceId, opening)
+      const forget = (): void => {
+        this.opening.delete(deviceId)
+      }
+      opening.then(forget, forget)
+    }
+    return opening
+  }
 
   deviceIds(): string[] {
     return [...this.devices.keys()]

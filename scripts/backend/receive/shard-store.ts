@@ -88,7 +88,6 @@ interface Pending {
 
 export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
   readonly layout = 'shards'
-  private readonly opening = new Map<string, Promise<ShardDevice>>()
   private readonly inFlight = new WritesInFlight()
   /** Frames waiting for the next batch; one batch is written at a time, the next gathers meanwhile. */
   private queue: Pending[] = []
@@ -278,26 +277,8 @@ export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
     this.devices.clear()
   }
 
-  private async device(deviceId: string): Promise<ShardDevice> {
-    const dev = this.devices.get(deviceId)
-    if (dev) return dev
-    let opening = this.opening.get(deviceId)
-    if (!opening) {
-      opening = this.load(deviceId).then((d) => {
-        this.devices.set(deviceId, d)
-        return d
-      })
-      this.opening.set(deviceId, opening)
-      const forget = (): void => {
-        this.opening.delete(deviceId)
-      } // a failure is retried by the next frame
-      opening.then(forget, forget)
-    }
-    return opening
-  }
-
   /** A device's state from its index and its last shard, repaired and ended when a crash left it open. */
-  private async load(deviceId: string): Promise<ShardDevice> {
+  protected async load(deviceId: string): Promise<ShardDevice> {
     const dir = path.join(this.root, deviceId)
     const shardDir = path.join(dir, SHARD_DIR)
     await ensureDirDurable(shardDir)
