@@ -52,8 +52,8 @@ const FRAMES = Number(process.env.BENCH_FRAMES ?? 400)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const DRAIN = process.env.BENCH_MODE === 'drain'
 const MODEL = packagePath('config', 'models', 'fmnist-cnn.onnx')
-/** BENCH_ONLY=sub,files,appends,receive,shards,model runs a subset (e.g. to profile one consumer); the ratios need `sub`. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'sub,files,appends,receive,shards,model').split(','))
+/** BENCH_ONLY=sub,files,appends,mqttjs,receive,shards,model runs a subset (e.g. to profile one consumer); the ratios need `sub`. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'sub,files,appends,mqttjs,receive,shards,model').split(','))
 const BASELINE = process.env.BENCH_BASELINE
 
 type StartReceiver = typeof startReceiver
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
       'mosquitto_sub > /dev/null': [],
       'files alone, no MQTT/fsync': [],
       'shard appends alone, no MQTT': [],
+      'mqtt.js alone, no storage': [],
     }
     for (const v of VARIANTS) {
       results[v.name] = []
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
         results['files alone, no MQTT/fsync'].push(roundFilesAlone(body, path.join(dir, `files${r}`)))
       if (ONLY.has('appends'))
         results['shard appends alone, no MQTT'].push(await roundAppendsAlone(body, path.join(dir, `appends${r}.tar`)))
+      if (ONLY.has('mqttjs')) results['mqtt.js alone, no storage'].push(await roundMqttjsAlone(url, body, r))
       for (const v of VARIANTS) {
         if (!ONLY.has(v.key)) continue
         const ds = (tag: string): string => path.join(dir, `ds-${v.key}-${tag}${r}`)
@@ -219,6 +221,53 @@ async function roundAppendsAlone(body: Buffer, file: string): Promise<Round> {
   const elapsed = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
   return { rate: FRAMES / (elapsed / 1000), cpuUs: (cpu.user + cpu.system) / FRAMES }
+}
+
+/**
+ * The ceiling of any receiver built on mqtt.js: the same library and session as the receiver's (QoS 1, persistent
+ * session when draining), acknowledging each frame at once (mqtt.js's own PUBACK) and doing nothing else with it.
+ */
+async function roundMqttjsAlone(url: string, body: Buffer, round: number): Promise<Round> {
+  const prefix = `bench${round}mqttjs`
+  const options = { clientId: `bench-mqttjs-${round}`, clean: !DRAIN, protocolVersion: 5 as const }
+  const subscribe = async (): Promise<mqtt.MqttClient> => {
+    const c = await mqtt.connectAsync(url, { ...options, properties: { sessionExpiryInterval: 600 } })
+    await c.subscribeAsync(`${prefix}/+/frames`, { qos: 1 })
+    return c
+  }
+  if (DRAIN) {
+    await (await subscribe()).endAsync()
+    await publishAll(url, prefix, body)
+  }
+  let first = 0
+  let last = 0
+  let count = 0
+  let cpu0 = process.cpuUsage()
+  let client: mqtt.MqttClient | undefined
+  const done = new Promise<void>((resolve) => {
+    const onMessage = (): void => {
+      if (++count === 1) {
+        first = performance.now()
+        cpu0 = process.cpuUsage()
+      }
+      if (count === FRAMES) {
+        last = performance.now()
+        resolve()
+      }
+    }
+    // Listening before the session resumes: a draining broker sends the backlog right after CONNACK.
+    client = mqtt.connect(url, { ...options, properties: { sessionExpiryInterval: 600 }, resubscribe: false })
+    client.on('message', onMessage)
+  })
+  if (!DRAIN) {
+    await new Promise<void>((resolve) => client!.once('connect', () => resolve()))
+    await client!.subscribeAsync(`${prefix}/+/frames`, { qos: 1 })
+    await publishAll(url, prefix, body)
+  }
+  await done
+  const cpu = process.cpuUsage(cpu0)
+  await client!.endAsync()
+  return { rate: rate(first, last), cpuUs: (cpu.user + cpu.system) / (FRAMES - 1) }
 }
 
 async function roundReceiver(

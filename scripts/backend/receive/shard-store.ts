@@ -7,7 +7,8 @@
  *
  * Durability without a file per frame: the frames that arrive together are appended to their device's shard with
  * one write and one fdatasync (the shard is its own write-ahead log), then their index lines are appended, not
- * synced. After a crash only the shard that was being written can hold frames the index lacks, or a torn batch at
+ * synced. A batch's fdatasync overlaps the next batch's write: on a busy machine each takes several ms, and
+ * waiting for both in turn halved the frames per second. After a crash only the shard that was being written can hold frames the index lacks, or a torn batch at
  * its end (never acknowledged): opening cuts the torn tail, indexes the missing frames from their `.json` members
  * and ends that shard; frames go on in a new one. A shard is ended (end-of-archive marker, synced, index synced)
  * once it reaches `shardBytes`, and at close.
@@ -61,7 +62,7 @@ interface Shard {
   /** Bytes of whole frames in it: the next batch goes here. */
   size: number
   frames: number
-  /** A write failed midway: the bytes after `size` are cut before the next one. */
+  /** A write or sync failed: the bytes after `size` are cut before the next write. */
   torn: boolean
 }
 
@@ -75,6 +76,11 @@ interface ShardDevice {
   lastShard: number
   /** Lines of durable frames whose append to the index failed: written before the next batch's. */
   unwritten: string[]
+  /**
+   * The last batch written: settles once it and every earlier batch have settled; resolves when all of them are
+   * durable, rejects when one of them failed.
+   */
+  synced: Promise<void>
 }
 
 interface Pending {
@@ -159,7 +165,7 @@ export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
     })
   }
 
-  /** Each device's frames of the batch, in call order: one write and one sync per device, devices in parallel. */
+  /** Each device's frames of the batch, in call order: one write per device (synced while the next batch is written). */
   private async commit(batch: Pending[]): Promise<void> {
     const byDevice = new Map<ShardDevice, Pending[]>()
     for (const p of batch) {
@@ -176,11 +182,17 @@ export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
     )
   }
 
+  /**
+   * Writes the device's frames of a batch and returns: they are synced, indexed and resolved by `settle` while the
+   * next batch is written.
+   */
   private async append(dev: ShardDevice, items: Pending[]): Promise<void> {
     let shard = dev.shard
     if (shard?.torn) {
+      await dev.synced.catch(() => undefined) // every batch written after the one that failed fails too
       await shard.fh.truncate(shard.size)
       shard.torn = false
+      dev.synced = Promise.resolve()
     }
     if (shard && shard.size >= this.shardBytes) {
       await this.endShard(dev)
@@ -204,16 +216,52 @@ export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
       lines.push(line)
       offsets.push(offset)
     }
+    const start = shard.size
     try {
-      const { bytesWritten } = await shard.fh.writev(buffers, shard.size)
-      if (bytesWritten !== at - shard.size)
-        throw new Error(`short write to ${shard.file} (${bytesWritten} of ${at - shard.size} bytes)`)
-      await shard.fh.datasync()
+      const { bytesWritten } = await shard.fh.writev(buffers, start)
+      if (bytesWritten !== at - start)
+        throw new Error(`short write to ${shard.file} (${bytesWritten} of ${at - start} bytes)`)
     } catch (err) {
       shard.torn = true
       throw err
     }
     shard.size = at
+    const synced = this.settle(dev, shard, start, items, lines, offsets)
+    synced.catch(() => undefined) // its frames are rejected by settle; the next batch and endShard see the failure
+    dev.synced = synced
+  }
+
+  /**
+   * A written batch: durable once its own fdatasync and every earlier batch's have completed, then indexed and
+   * resolved. If either fails, its frames are rejected (never acknowledged: the broker redelivers them) and the
+   * shard is cut back to where the first failed batch began.
+   */
+  private async settle(
+    dev: ShardDevice,
+    shard: Shard,
+    start: number,
+    items: Pending[],
+    lines: string[],
+    offsets: number[],
+  ): Promise<void> {
+    const earlier = dev.synced
+    let failure: { err: unknown } | undefined
+    try {
+      await shard.fh.datasync()
+    } catch (err) {
+      failure = { err }
+    }
+    try {
+      await earlier // also after a failure: a batch settles only after the ones before it
+    } catch (err) {
+      failure ??= { err }
+    }
+    if (failure) {
+      shard.torn = true
+      shard.size = Math.min(shard.size, start)
+      for (const p of items) p.reject(failure.err)
+      throw failure.err
+    }
     shard.frames += items.length
     // Durable now, whatever happens to the index lines: opening rebuilds missing ones from the shard.
     dev.unwritten.push(...lines)
@@ -254,6 +302,7 @@ export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
   private async endShard(dev: ShardDevice): Promise<void> {
     const shard = dev.shard
     if (!shard) return
+    await dev.synced.catch(() => undefined) // a failed batch has marked the shard torn
     await this.writeLines(dev)
     await dev.index.sync()
     if (shard.frames === 0) {
@@ -301,7 +350,14 @@ export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
       await index.appendDurable(missing.map((e) => indexLine({ ...e, file: rel })))
       for (const e of missing) seqs.add(e.seq)
     }
-    return { dir, seqs, index, lastShard: numbers.length > 0 ? numbers[numbers.length - 1] : 0, unwritten: [] }
+    return {
+      dir,
+      seqs,
+      index,
+      lastShard: numbers.length > 0 ? numbers[numbers.length - 1] : 0,
+      unwritten: [],
+      synced: Promise.resolve(),
+    }
   }
 }
 

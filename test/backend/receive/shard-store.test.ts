@@ -71,6 +71,57 @@ t.test('a shard is ended at its size and the next begun; every one stays readabl
   t.equal(new Set(lines.map((l) => l.file)).size, files.length, 'the lines name each shard')
 })
 
+t.test(
+  'batches written while earlier ones sync: each frame resolved once, in call order, across shard ends',
+  async (t) => {
+    const root = tmp(t)
+    const ds = await ShardStore.open(root, { shardBytes: 8 * 1024 })
+    const sent = new Map<string, Buffer>()
+    const stores: Promise<unknown>[] = []
+    const order: string[] = []
+    // Frames of two devices keep arriving while earlier batches are written and synced, so several are in flight
+    // (once the devices are open: frames arriving while a device loads wait for it, then make one batch).
+    for (let seq = 1; seq <= 60; seq++) {
+      if (seq === 2) await Promise.all(stores)
+      for (const deviceId of ['cam-a', 'cam-b']) {
+        const f = makeFrame({ deviceId, seq, width: 64, height: 48 })
+        sent.set(`${deviceId}/${seq}`, f)
+        stores.push(
+          ds.store(deviceId, validateFrame(deviceId, f), f, new Date()).then(() => order.push(`${deviceId}/${seq}`)),
+        )
+      }
+      if (seq % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    await Promise.all(stores)
+    await ds.close()
+    for (const deviceId of ['cam-a', 'cam-b']) {
+      const lines = indexLines(root, deviceId)
+      t.same(
+        lines.map((l) => l.seq),
+        Array.from({ length: 60 }, (_, i) => i + 1),
+        `${deviceId}: one line per frame, in call order`,
+      )
+      for (const line of lines) t.same(await frameOfLine(root, deviceId, line), sent.get(`${deviceId}/${line.seq}`))
+      const dir = path.join(root, deviceId, 'shards')
+      const files = readdirSync(dir).sort()
+      t.ok(files.length >= 3, `${deviceId}: ${files.length} shards`)
+      t.equal(
+        files.flatMap((f) => tarList(t, path.join(dir, f))).length,
+        120,
+        `${deviceId}: each frame once in the tars`,
+      )
+    }
+    for (const deviceId of ['cam-a', 'cam-b']) {
+      const mine = order.filter((k) => k.startsWith(deviceId)).map((k) => Number(k.split('/')[1]))
+      t.same(
+        mine,
+        [...mine].sort((a, b) => a - b),
+        `${deviceId}: frames resolve in the order they were stored`,
+      )
+    }
+  },
+)
+
 t.test('after a crash: the torn batch is cut, lost index lines rebuilt from the shard, writing goes on', async (t) => {
   const root = tmp(t)
   const crashed = await ShardStore.open(root)
