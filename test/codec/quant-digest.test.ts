@@ -22,6 +22,20 @@ t.test('FNV-1a 64 matches the reference vectors', async (t) => {
   }
 })
 
+t.test('bytes() is byte() over a range, with a zero byte before each when widening', async (t) => {
+  const src = Uint8Array.from({ length: 300 }, (_, k) => (k * 37 + 11) & 255)
+  for (const widen of [false, true]) {
+    const one = new Fnv1a64()
+    for (let k = 5; k < 5 + 128; k++) {
+      if (widen) one.byte(0)
+      one.byte(src[k])
+    }
+    const range = new Fnv1a64()
+    range.bytes(src, 5, 128, widen)
+    t.equal(range.hex(), one.hex(), widen ? 'widened' : 'as they are')
+  }
+})
+
 t.test('same steps and sampling → same digest, whatever the pixels, metadata or Huffman tables', async (t) => {
   const tables = qualityTables(60)
   const img = makeImage(32, 24, 'rgb', 'random', 1)
