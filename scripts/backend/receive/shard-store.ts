@@ -7,8 +7,8 @@
  *
  * Durability without a file per frame: the frames that arrive together are appended to their device's shard with
  * one write and one fdatasync (the shard is its own write-ahead log), then their index lines are appended, not
- * synced. A batch's fdatasync overlaps the next batch's write: on a busy machine each takes several ms, and
- * waiting for both in turn halved the frames per second. After a crash only the shard that was being written can hold frames the index lacks, or a torn batch at
+ * synced. A batch's fdatasync overlaps the next batch's write (on a busy machine each takes several ms, and
+ * waiting for both in turn halved the frames per second), and batches written during a sync share the next one. After a crash only the shard that was being written can hold frames the index lacks, or a torn batch at
  * its end (never acknowledged): opening cuts the torn tail, indexes the missing frames from their `.json` members
  * and ends that shard; frames go on in a new one. A shard is ended (end-of-archive marker, synced, index synced)
  * once it reaches `shardBytes`, and at close.
@@ -34,6 +34,7 @@ import {
   readIndexedSeqs,
   type IndexEntry,
 } from './frame-index'
+import { CoalescedSync } from './coalesced-sync'
 import { SeqRanges } from './seq-ranges'
 import { BLOCK, END_OF_ARCHIVE, memberBytes, padding, readTarHeader, tarHeader } from './tar'
 import { checkDeviceId } from './validate'
@@ -64,6 +65,8 @@ interface Shard {
   frames: number
   /** A write or sync failed: the bytes after `size` are cut before the next write. */
   torn: boolean
+  /** Its fdatasyncs: batches written while one runs share the next. */
+  syncs: CoalescedSync
 }
 
 interface ShardDevice {
@@ -232,8 +235,8 @@ export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
   }
 
   /**
-   * A written batch: durable once its own fdatasync and every earlier batch's have completed, then indexed and
-   * resolved. If either fails, its frames are rejected (never acknowledged: the broker redelivers them) and the
+   * A written batch: durable once an fdatasync started after its write has completed and every earlier batch is
+   * durable, then indexed and resolved. If either fails, its frames are rejected (never acknowledged: the broker redelivers them) and the
    * shard is cut back to where the first failed batch began.
    */
   private async settle(
@@ -247,7 +250,7 @@ export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
     const earlier = dev.synced
     let failure: { err: unknown } | undefined
     try {
-      await shard.fh.datasync()
+      await shard.syncs.request()
     } catch (err) {
       failure = { err }
     }
@@ -291,7 +294,7 @@ export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
         throw err
       }
       await fsyncDir(path.dirname(file)) // its name must survive a power cut along with the frames in it
-      return { fh, file, rel, size: 0, frames: 0, torn: false }
+      return { fh, file, rel, size: 0, frames: 0, torn: false, syncs: new CoalescedSync(() => fh.datasync()) }
     }
   }
 
