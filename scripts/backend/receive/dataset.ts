@@ -12,7 +12,7 @@
  * O_APPEND (frame-index.ts), and each member reads the others' lines as they come (`refreshShared`), so its
  * stored-seq ranges, gaps and acks cover the whole folder.
  */
-import { promises as fsp } from 'node:fs'
+import { closeSync, promises as fsp, openSync, renameSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { readJpegMetadata } from '../../../shared/codec/metadata'
 import { quantDigest } from '../../../shared/codec/quant-digest'
@@ -437,14 +437,25 @@ export class Dataset extends DeviceSeqs<DeviceState> implements FrameStore {
  * The frame file, not synced (the journal makes it durable): temp file, then rename, or `shared` link(2), which
  * fails with EEXIST when the frame is there already, and the temp file stays as the frame's claim token
  * (line-claim.ts). A reader never sees a partly written frame.
+ *
+ * Not shared, with synchronous calls: open, write, close and rename of a small file on the event loop cost less
+ * than four trips through libuv's thread pool (bench:receive live, interleaved with the promise calls: 362 -> 234
+ * us of CPU per frame, 2,370 -> 2,912 frames/s).
  */
 async function writeFrameFile(file: string, jpeg: Uint8Array, shared: boolean): Promise<void> {
   const tmp = path.join(path.dirname(file), `${TEMP_PREFIX}${process.pid}-${++tempCounter}-${path.basename(file)}`)
   let placed = false
   try {
-    await fsp.writeFile(tmp, jpeg, { flag: 'wx' })
-    if (!shared) await fsp.rename(tmp, file)
-    else {
+    if (!shared) {
+      const fd = openSync(tmp, 'wx')
+      try {
+        writeFileSync(fd, jpeg)
+      } finally {
+        closeSync(fd)
+      }
+      renameSync(tmp, file)
+    } else {
+      await fsp.writeFile(tmp, jpeg, { flag: 'wx' })
       await linkNoClobber(tmp, file)
       await holdClaim(tmp, file)
     }
