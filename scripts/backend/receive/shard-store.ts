@@ -8,9 +8,10 @@
  * Durability without a file per frame: the frames that arrive together are appended to their device's shard with
  * one write and one fdatasync (the shard is its own write-ahead log), then their index lines are appended, not
  * synced. A batch's fdatasync overlaps the next batch's write (on a busy machine each takes several ms, and
- * waiting for both in turn halved the frames per second), and batches written during a sync share the next one. After a crash only the shard that was being written can hold frames the index lacks, or a torn batch at
- * its end (never acknowledged): opening cuts the torn tail, indexes the missing frames from their `.json` members
- * and ends that shard; frames go on in a new one. A shard is ended (end-of-archive marker, synced, index synced)
+ * waiting for both in turn halved the frames per second), and batches written during a sync share the next one.
+ * After a crash only the shard that was being written can hold frames the index lacks, or a torn batch at its end
+ * (never acknowledged): opening cuts the torn tail, indexes the missing frames from their `.json` members and ends
+ * that shard; frames go on in a new one. A shard is ended (end-of-archive marker, synced, index synced)
  * once it reaches `shardBytes`, and at close.
  */
 import { promises as fsp } from 'node:fs'
@@ -168,7 +169,7 @@ export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
     })
   }
 
-  /** Each device's frames of the batch, in call order: one write per device (synced while the next batch is written). */
+  /** Each device's frames of the batch, in call order: one write per device, synced while the next is written. */
   private async commit(batch: Pending[]): Promise<void> {
     const byDevice = new Map<ShardDevice, Pending[]>()
     for (const p of batch) {
@@ -236,8 +237,8 @@ export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
 
   /**
    * A written batch: durable once an fdatasync started after its write has completed and every earlier batch is
-   * durable, then indexed and resolved. If either fails, its frames are rejected (never acknowledged: the broker redelivers them) and the
-   * shard is cut back to where the first failed batch began.
+   * durable, then indexed and resolved. If either fails, its frames are rejected (never acknowledged: the broker
+   * redelivers them) and the shard is cut back to where the first failed batch began.
    */
   private async settle(
     dev: ShardDevice,
