@@ -15,6 +15,7 @@ import { validateFrame } from '../../../scripts/backend/receive/validate'
 import { framesOnDisk, indexSeqs, range } from './helpers/disk'
 import { makeFrame } from './helpers/frames'
 import { waitFor } from './helpers/sim-agent'
+import { abandon } from '../../helpers/abandon'
 
 const GRACE = 300
 const N = 12
@@ -62,6 +63,7 @@ function holdJournal(ds: Dataset): () => void {
  * syncing (the member is then left alone, never closed). Returns how many frames are in its journal.
  */
 function dieAfterJournal(ds: Dataset): () => number {
+  abandon(ds)
   const journal = journalOf(ds)
   const append = journal.append.bind(journal)
   let frames = 0

@@ -23,6 +23,7 @@ import { decodeSegment, segmentFiles } from '../../../scripts/backend/receive/jo
 import { validateFrame } from '../../../scripts/backend/receive/validate'
 import { makeFrame } from './helpers/frames'
 import { framesOnDisk, indexSeqs, range } from './helpers/disk'
+import { abandon } from '../../helpers/abandon'
 
 function tmp(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'deepn-journal-'))
@@ -55,7 +56,7 @@ function losePageCache(root: string, deviceId: string): void {
 
 t.test('power cut: every stored frame and index line is restored from the journal, once', async (t) => {
   const root = tmp(t)
-  const crashed = await Dataset.open(root)
+  const crashed = abandon(await Dataset.open(root))
   const stored = await Promise.all([
     ...range(1, 30).map((seq) => put(crashed, 'cam-a', seq)),
     ...range(1, 12).map((seq) => put(crashed, 'cam-b', seq)),
@@ -105,7 +106,7 @@ t.test('power cut: every stored frame and index line is restored from the journa
 
 t.test('a torn or damaged record ends the replay of its segment; the records before it are restored', async (t) => {
   const root = tmp(t)
-  const crashed = await Dataset.open(root)
+  const crashed = abandon(await Dataset.open(root))
   for (const seq of range(1, 5)) await put(crashed, 'cam-t', seq) // one batch each
   const [segment] = await segmentFiles(journalDir(root))
   const bytes = readFileSync(segment)
@@ -185,7 +186,7 @@ t.test('a failed checkpoint keeps its segment and refuses the next frame until t
 
 t.test('after a kill, replay flushes the files the journal covers before deleting it, rewritten or not', async (t) => {
   const root = tmp(t)
-  const crashed = await Dataset.open(root)
+  const crashed = abandon(await Dataset.open(root))
   for (const seq of [1, 2, 3]) await put(crashed, 'cam-k', seq)
   rmSync(path.join(root, 'cam-k', '2026-11-25', '2.jpg')) // the others read back right (the page cache survived)
   const flushed: string[] = []

@@ -13,6 +13,7 @@ import { tarHeader } from '../../../scripts/backend/receive/tar'
 import { validateFrame } from '../../../scripts/backend/receive/validate'
 import { makeFrame } from './helpers/frames'
 import { frameOfLine, indexLines } from './helpers/frame-store-suite'
+import { abandon } from '../../helpers/abandon'
 
 function tmp(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'deepn-shards-'))
@@ -124,7 +125,7 @@ t.test(
 
 t.test('after a crash: the torn batch is cut, lost index lines rebuilt from the shard, writing goes on', async (t) => {
   const root = tmp(t)
-  const crashed = await ShardStore.open(root)
+  const crashed = abandon(await ShardStore.open(root))
   const sent: Buffer[] = []
   for (let seq = 1; seq <= 6; seq++) sent.push(await put(crashed, seq))
   // no close(): the process died. Its last batch was torn (half a member) and two index lines never reached disk.
