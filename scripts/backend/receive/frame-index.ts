@@ -150,19 +150,24 @@ export class FrameIndex {
    */
   static async open(file: string, completeBytes: number, shared = false): Promise<FrameIndex> {
     const fh = await fsp.open(file, 'a')
-    const size = (await fh.stat()).size
-    if (!shared) {
-      if (size > completeBytes) await fh.truncate(completeBytes)
-    } else if (size > 0) {
-      const last = Buffer.alloc(1)
-      const r = await fsp.open(file, 'r')
-      try {
-        await r.read(last, 0, 1, size - 1)
-      } finally {
-        await r.close()
+    try {
+      const size = (await fh.stat()).size
+      if (!shared) {
+        if (size > completeBytes) await fh.truncate(completeBytes)
+      } else if (size > 0) {
+        const last = Buffer.alloc(1)
+        const r = await fsp.open(file, 'r')
+        try {
+          await r.read(last, 0, 1, size - 1)
+        } finally {
+          await r.close()
+        }
+        // another member appending meanwhile writes whole lines, so at worst this adds an empty line
+        if (last[0] !== 0x0a) await fh.write('\n')
       }
-      // another member appending meanwhile writes whole lines, so at worst this adds an empty line
-      if (last[0] !== 0x0a) await fh.write('\n')
+    } catch (err) {
+      await fh.close().catch(() => undefined) // not left for garbage collection to close
+      throw err
     }
     return new FrameIndex(fh, file)
   }
