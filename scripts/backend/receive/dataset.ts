@@ -27,20 +27,13 @@ import {
   readIndexedSeqs,
   type IndexEntry,
 } from './frame-index'
-import { GroupCommit, type CommitSlot } from './group-commit'
+import { GroupCommit } from './group-commit'
 import { FrameJournal, fsyncEach, type Flush, type JournalRecord } from './journal'
 import { claimedFrameName, claimTokenPath, holdClaim, takeClaim, takeClaimSync, takeLine } from './line-claim'
 import { SeqRanges } from './seq-ranges'
 import { checkJpegStructure } from './jpeg-structure'
 import { checkDeviceId } from './validate'
-import {
-  claimLayout,
-  DeviceSeqs,
-  deviceFolders,
-  type FrameStore,
-  type StoreResult,
-  WritesInFlight,
-} from './frame-store'
+import { claimLayout, DeviceSeqs, deviceFolders, type FrameStore, type StoreResult } from './frame-store'
 
 const DAY_DIR = /^\d{4}-\d{2}-\d{2}$/
 const FRAME_FILE = /^(\d+)\.jpg$/
@@ -91,7 +84,6 @@ export class Dataset extends DeviceSeqs<DeviceState> implements FrameStore {
   /** Devices being opened (first frame of a new device): concurrent frames share one open. */
   /** Folders known to exist durably, or being created. */
   private readonly dirs = new Map<string, Promise<void>>()
-  private readonly inFlight = new WritesInFlight()
   private journal!: FrameJournal
   private commits!: GroupCommit
 
@@ -136,31 +128,16 @@ export class Dataset extends DeviceSeqs<DeviceState> implements FrameStore {
   /**
    * Writes the frame durably: temp file + rename (not synced), then (shared with the frames written meanwhile:
    * group-commit.ts) the frame appended to the journal and synced, and its index line appended. Resolves only
-   * then. Calls may
-   * overlap: a redelivery of a seq whose first copy is still being written waits for it and is then a duplicate.
-   * Call in arrival order: the index lists frames in the order `store` was called.
+   * then. Its commit slot is taken before anything is awaited: the index lists frames in the order `store` was
+   * called.
    */
-  store(deviceId: string, meta: FrameMetadata, jpeg: Uint8Array, receivedAt: Date): Promise<StoreResult> {
-    try {
-      checkDeviceId(deviceId)
-    } catch (err) {
-      return Promise.reject(err)
-    }
-    return this.inFlight.run(
-      deviceId,
-      meta.seq,
-      () => this.write(deviceId, meta, jpeg, receivedAt, this.commits.reserve()),
-      () => this.store(deviceId, meta, jpeg, receivedAt),
-    )
-  }
-
-  private async write(
+  protected async write(
     deviceId: string,
     meta: FrameMetadata,
     jpeg: Uint8Array,
     receivedAt: Date,
-    slot: CommitSlot,
   ): Promise<StoreResult> {
+    const slot = this.commits.reserve()
     try {
       const dev = await this.device(deviceId)
       if (dev.seqs.has(meta.seq)) {

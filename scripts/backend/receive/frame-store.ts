@@ -13,6 +13,7 @@ import type { FrameMetadata } from '../../../shared/contract/topics'
 import { writeFileAtomic } from '../../../agent/atomic-file'
 import { SeqRanges } from './seq-ranges'
 import { deviceIdProblem } from '../../../shared/contract/ids'
+import { checkDeviceId } from './validate'
 
 export const LAYOUTS = ['folders', 'shards'] as const
 export type Layout = (typeof LAYOUTS)[number]
@@ -60,10 +61,37 @@ export async function deviceFolders(root: string): Promise<string[]> {
   return entries.filter((e) => e.isDirectory() && deviceIdProblem(e.name) === undefined).map((e) => e.name)
 }
 
-/** What both layouts keep of each device in memory: its stored seqs as ranges, whatever else they add. */
+/**
+ * What both layouts share: each device's state kept in memory (its stored seqs as ranges, whatever else they add),
+ * loaded once, and `store`'s checks before the layout's own `write`.
+ */
 export abstract class DeviceSeqs<D extends { seqs: SeqRanges }> {
   protected readonly devices = new Map<string, D>()
   private readonly opening = new Map<string, Promise<D>>()
+  private readonly inFlight = new WritesInFlight()
+
+  /** Writes a frame, durably (FrameStore.store); no other call is writing the same device and seq meanwhile. */
+  protected abstract write(
+    deviceId: string,
+    meta: FrameMetadata,
+    jpeg: Uint8Array,
+    receivedAt: Date,
+  ): Promise<StoreResult>
+
+  /** FrameStore.store: the device id is checked first; a seq whose first copy is being written waits for it. */
+  store(deviceId: string, meta: FrameMetadata, jpeg: Uint8Array, receivedAt: Date): Promise<StoreResult> {
+    try {
+      checkDeviceId(deviceId)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.inFlight.run(
+      deviceId,
+      meta.seq,
+      () => this.write(deviceId, meta, jpeg, receivedAt),
+      () => this.store(deviceId, meta, jpeg, receivedAt),
+    )
+  }
 
   /** Loads a device's state from disk; the store's devices are loaded once, by `device()`. */
   protected abstract load(deviceId: string): Promise<D>
@@ -106,7 +134,7 @@ export abstract class DeviceSeqs<D extends { seqs: SeqRanges }> {
  * then runs again (a duplicate by then) rather than two writers racing; if the first write fails, so does the
  * wait (the caller retries).
  */
-export class WritesInFlight {
+class WritesInFlight {
   private readonly writing = new Map<string, Map<number, Promise<StoreResult>>>()
 
   /** `write()` now, or `again()` once the write of the same seq under way has settled. */

@@ -18,14 +18,7 @@ import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import type { FrameMetadata } from '../../../shared/contract/topics'
 import { ensureDirDurable, fsyncDir } from '../../../agent/atomic-file'
-import {
-  claimLayout,
-  DeviceSeqs,
-  deviceFolders,
-  type FrameStore,
-  type StoreResult,
-  WritesInFlight,
-} from './frame-store'
+import { claimLayout, DeviceSeqs, deviceFolders, type FrameStore, type StoreResult } from './frame-store'
 import {
   entryForFrame,
   findIndexEntry,
@@ -38,7 +31,6 @@ import {
 import { CoalescedSync } from './coalesced-sync'
 import { SeqRanges } from './seq-ranges'
 import { BLOCK, END_OF_ARCHIVE, memberBytes, padding, readTarHeader, tarHeader } from './tar'
-import { checkDeviceId } from './validate'
 
 export const SHARD_DIR = 'shards'
 /** A shard is ended once it holds this much: WebDataset's advice is shards of a few hundred MB. */
@@ -98,7 +90,6 @@ interface Pending {
 
 export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
   readonly layout = 'shards'
-  private readonly inFlight = new WritesInFlight()
   /** Frames waiting for the next batch; one batch is written at a time, the next gathers meanwhile. */
   private queue: Pending[] = []
   private running: Promise<void> | undefined
@@ -128,21 +119,12 @@ export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
     return []
   }
 
-  store(deviceId: string, meta: FrameMetadata, jpeg: Uint8Array, receivedAt: Date): Promise<StoreResult> {
-    try {
-      checkDeviceId(deviceId)
-    } catch (err) {
-      return Promise.reject(err)
-    }
-    return this.inFlight.run(
-      deviceId,
-      meta.seq,
-      () => this.write(deviceId, meta, jpeg, receivedAt),
-      () => this.store(deviceId, meta, jpeg, receivedAt),
-    )
-  }
-
-  private async write(deviceId: string, meta: FrameMetadata, jpeg: Uint8Array, receivedAt: Date): Promise<StoreResult> {
+  protected async write(
+    deviceId: string,
+    meta: FrameMetadata,
+    jpeg: Uint8Array,
+    receivedAt: Date,
+  ): Promise<StoreResult> {
     const dev = await this.device(deviceId)
     if (dev.seqs.has(meta.seq)) return this.duplicate(dev, meta)
     return new Promise<StoreResult>((resolve, reject) => {
