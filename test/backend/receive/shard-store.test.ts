@@ -76,7 +76,7 @@ t.test(
   'batches written while earlier ones sync: each frame resolved once, in call order, across shard ends',
   async (t) => {
     const root = tmp(t)
-    const ds = await ShardStore.open(root, { shardBytes: 8 * 1024 })
+    const ds = await ShardStore.open(root, { shardBytes: 1 }) // each batch ends its shard: shards count the batches
     const sent = new Map<string, Buffer>()
     const stores: Promise<unknown>[] = []
     const order: string[] = []
@@ -105,7 +105,8 @@ t.test(
       for (const line of lines) t.same(await frameOfLine(root, deviceId, line), sent.get(`${deviceId}/${line.seq}`))
       const dir = path.join(root, deviceId, 'shards')
       const files = readdirSync(dir).sort()
-      t.ok(files.length >= 3, `${deviceId}: ${files.length} shards`)
+      // at least the first frame's batch and one after it (how the rest batch up depends on the machine's timing)
+      t.ok(files.length >= 2, `${deviceId}: ${files.length} shards, one per batch`)
       t.equal(
         files.flatMap((f) => tarList(t, path.join(dir, f))).length,
         120,
