@@ -32,7 +32,7 @@ import { FrameJournal, fsyncEach, type Flush, type JournalRecord } from './journ
 import { claimedFrameName, claimTokenPath, holdClaim, takeClaim, takeClaimSync, takeLine } from './line-claim'
 import { SeqRanges } from './seq-ranges'
 import { checkJpegStructure } from './jpeg-structure'
-import { checkDeviceId } from './validate'
+import { deviceIdProblem } from '../../../shared/contract/ids'
 import { claimLayout, DeviceSeqs, deviceFolders, type FrameStore, type StoreResult } from './frame-store'
 
 const DAY_DIR = /^\d{4}-\d{2}-\d{2}$/
@@ -215,15 +215,14 @@ export class Dataset extends DeviceSeqs<DeviceState> implements FrameStore {
    */
   async refreshShared(): Promise<string[]> {
     const grown: string[] = []
-    for (const entry of await fsp.readdir(this.root, { withFileTypes: true })) {
-      if (!entry.isDirectory() || checkDeviceIdQuiet(entry.name)) continue
-      const known = this.devices.get(entry.name)
+    for (const id of await deviceFolders(this.root)) {
+      const known = this.devices.get(id)
       if (!known) {
-        const dev = await this.device(entry.name)
-        if (dev.seqs.size > 0) grown.push(entry.name)
+        const dev = await this.device(id)
+        if (dev.seqs.size > 0) grown.push(id)
         continue
       }
-      if (await this.refreshDevice(entry.name, known)) grown.push(entry.name)
+      if (await this.refreshDevice(id, known)) grown.push(id)
     }
     return grown
   }
@@ -285,7 +284,7 @@ export class Dataset extends DeviceSeqs<DeviceState> implements FrameStore {
     const byDevice = new Map<string, Map<number, JournalRecord>>()
     for (const r of records) {
       const m = FRAME_REL.exec(r.file)
-      if (!m || checkDeviceIdQuiet(r.deviceId)) continue // not written by this code: nothing to restore
+      if (!m || deviceIdProblem(r.deviceId)) continue // not written by this code: nothing to restore
       let recs = byDevice.get(r.deviceId)
       if (!recs) byDevice.set(r.deviceId, (recs = new Map()))
       if (!recs.has(Number(m[1]))) recs.set(Number(m[1]), r) // a retried batch may hold a frame twice
@@ -448,16 +447,6 @@ async function sameBytes(file: string, bytes: Uint8Array): Promise<boolean> {
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(await fsp.readFile(file))
   } catch {
     return false
-  }
-}
-
-/** The reason `name` is not a device id, or undefined when it is one. */
-function checkDeviceIdQuiet(name: string): string | undefined {
-  try {
-    checkDeviceId(name)
-    return undefined
-  } catch (err) {
-    return (err as Error).message
   }
 }
 
