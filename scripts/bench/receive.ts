@@ -229,23 +229,28 @@ async function roundAppendsAlone(body: Buffer, file: string): Promise<Round> {
  */
 async function roundMqttjsAlone(url: string, body: Buffer, round: number): Promise<Round> {
   const prefix = `bench${round}mqttjs`
-  const options = { clientId: `bench-mqttjs-${round}`, clean: !DRAIN, protocolVersion: 5 as const }
-  const subscribe = async (): Promise<mqtt.MqttClient> => {
-    const c = await mqtt.connectAsync(url, { ...options, properties: { sessionExpiryInterval: 600 } })
-    await c.subscribeAsync(`${prefix}/+/frames`, { qos: 1 })
-    return c
+  const filter = `${prefix}/+/frames`
+  const options: mqtt.IClientOptions = {
+    clientId: `bench-mqttjs-${round}`,
+    clean: !DRAIN,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 600 },
+    resubscribe: false,
   }
   if (DRAIN) {
-    await (await subscribe()).endAsync()
+    const c = await mqtt.connectAsync(url, options) // subscribed with a persistent session, then gone
+    await c.subscribeAsync(filter, { qos: 1 })
+    await c.endAsync()
     await publishAll(url, prefix, body)
   }
   let first = 0
   let last = 0
   let count = 0
   let cpu0 = process.cpuUsage()
-  let client: mqtt.MqttClient | undefined
-  const done = new Promise<void>((resolve) => {
-    const onMessage = (): void => {
+  // Listening before the session resumes: a draining broker sends the backlog right after CONNACK.
+  const client = mqtt.connect(url, options)
+  const done = new Promise<void>((resolve) =>
+    client.on('message', () => {
       if (++count === 1) {
         first = performance.now()
         cpu0 = process.cpuUsage()
@@ -254,19 +259,16 @@ async function roundMqttjsAlone(url: string, body: Buffer, round: number): Promi
         last = performance.now()
         resolve()
       }
-    }
-    // Listening before the session resumes: a draining broker sends the backlog right after CONNACK.
-    client = mqtt.connect(url, { ...options, properties: { sessionExpiryInterval: 600 }, resubscribe: false })
-    client.on('message', onMessage)
-  })
+    }),
+  )
   if (!DRAIN) {
-    await new Promise<void>((resolve) => client!.once('connect', () => resolve()))
-    await client!.subscribeAsync(`${prefix}/+/frames`, { qos: 1 })
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()))
+    await client.subscribeAsync(filter, { qos: 1 })
     await publishAll(url, prefix, body)
   }
   await done
   const cpu = process.cpuUsage(cpu0)
-  await client!.endAsync()
+  await client.endAsync()
   return { rate: rate(first, last), cpuUs: (cpu.user + cpu.system) / (FRAMES - 1) }
 }
 
