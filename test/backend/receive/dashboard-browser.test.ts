@@ -91,18 +91,16 @@ t.test('two devices stream; the page shows both, their last frames and a moving 
     'cam-door',
     'cam-yard',
   ])
-  await page.waitForFunction(
-    () =>
-      Array.from(document.querySelectorAll<HTMLImageElement>('img.thumb')).every(
-        (i) => i.complete && i.naturalWidth > 0,
-      ),
+  // The widths are read in the same step that sees every thumbnail decoded: the page swaps a thumbnail for the
+  // next frame's while frames stream, so a second look may catch one still loading.
+  const decoded = await page.waitForFunction(
+    () => {
+      const imgs = Array.from(document.querySelectorAll<HTMLImageElement>('img.thumb'))
+      return imgs.every((i) => i.complete && i.naturalWidth > 0) && imgs.map((i) => i.naturalWidth)
+    },
     { timeout: 15000 },
   )
-  t.same(
-    await page.$$eval('img.thumb', (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth)),
-    [160, 160],
-    'both last frames decoded',
-  )
+  t.same(await decoded.jsonValue(), [160, 160], 'both last frames decoded')
   const frames = () =>
     page.$eval('tr[data-device="cam-door"] td.frames', (td) => Number.parseInt(td.textContent ?? '', 10))
   const before = await frames()
