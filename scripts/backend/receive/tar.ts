@@ -25,30 +25,40 @@ const TEMPLATE = (() => {
 })()
 const TEMPLATE_SUM = TEMPLATE.reduce((a, b) => a + b, 0)
 
-/**
- * Header of a regular file `name` (ASCII, at most 100 bytes) of `size` bytes, modified at `mtimeSec`. Built on
- * TEMPLATE, summing only the fields that differ: two headers go with every stored frame.
- */
+/** Header of a regular file `name` (ASCII, at most 100 bytes) of `size` bytes, modified at `mtimeSec`. */
 export function tarHeader(name: string, size: number, mtimeSec: number): Buffer {
+  const h = Buffer.allocUnsafe(BLOCK)
+  writeTarHeader(h, 0, name, size, mtimeSec)
+  return h
+}
+
+/**
+ * tarHeader written into `h` at `at`: a batch of frames builds all its headers in one buffer (two headers go with
+ * every stored frame). Built on TEMPLATE, summing only the fields that differ.
+ */
+export function writeTarHeader(h: Buffer, at: number, name: string, size: number, mtimeSec: number): void {
   if (name.length === 0 || name.length > 100 || !/^[\x21-\x7e]+$/.test(name))
     throw new Error(`tar member name '${name}': 1 to 100 printable ASCII characters without spaces`)
   if (!Number.isSafeInteger(size) || size < 0 || size > MAX_MEMBER_BYTES)
     throw new Error(`tar member ${name}: size ${size} out of range`)
-  const h = Buffer.allocUnsafe(BLOCK)
-  TEMPLATE.copy(h)
-  h.write(name, 0, 'ascii')
-  octal(h, 124, 12, size)
-  octal(h, 136, 12, Math.max(0, Math.floor(mtimeSec)))
+  TEMPLATE.copy(h, at)
+  h.write(name, at, 'ascii')
+  octal(h, at + 124, 12, size)
+  octal(h, at + 136, 12, Math.max(0, Math.floor(mtimeSec)))
   let sum = TEMPLATE_SUM
-  for (let i = 0; i < name.length; i++) sum += h[i]
-  for (let i = 124; i < 148; i++) sum += h[i]
-  h.write(`${sum.toString(8).padStart(6, '0')}\x00 `, 148, 'ascii')
-  return h
+  for (let i = at; i < at + name.length; i++) sum += h[i]
+  for (let i = at + 124; i < at + 148; i++) sum += h[i]
+  h.write(`${sum.toString(8).padStart(6, '0')}\x00 `, at + 148, 'ascii')
 }
 
 /** Zero bytes that bring `size` bytes of data to a block boundary (a view of a shared buffer: do not write to it). */
 export function padding(size: number): Buffer {
-  return ZEROS.subarray(0, (BLOCK - (size % BLOCK)) % BLOCK)
+  return ZEROS.subarray(0, paddingBytes(size))
+}
+
+/** How many zero bytes bring `size` bytes of data to a block boundary. */
+export function paddingBytes(size: number): number {
+  return (BLOCK - (size % BLOCK)) % BLOCK
 }
 
 /** Bytes a member of `size` takes in the archive: header, data and padding. */

@@ -4,7 +4,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import t from 'tap'
-import { END_OF_ARCHIVE, memberBytes, padding, readTarHeader, tarHeader } from '../../../scripts/backend/receive/tar'
+import {
+  END_OF_ARCHIVE,
+  memberBytes,
+  padding,
+  paddingBytes,
+  readTarHeader,
+  tarHeader,
+  writeTarHeader,
+} from '../../../scripts/backend/receive/tar'
 
 function tmp(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'deepn-tar-'))
@@ -42,3 +50,17 @@ t.test('reads the headers GNU tar writes; refuses a damaged one', async (t) => {
   t.equal(readTarHeader(b.subarray(0, 100)), undefined, 'a torn header')
   t.throws(() => tarHeader('a b.jpg', 1, 0), /printable ASCII/)
 })
+
+t.test(
+  'a header written into a shared buffer at an offset is the same header, and leaves the bytes around it',
+  async (t) => {
+    const buf = Buffer.alloc(3 * 512, 0xaa)
+    writeTarHeader(buf, 700, '000000000007.json', 321, 1764000000)
+    t.same(buf.subarray(700, 1212), tarHeader('000000000007.json', 321, 1764000000))
+    t.same(readTarHeader(buf.subarray(700, 1212)), { name: '000000000007.json', size: 321 })
+    t.ok(buf.subarray(0, 700).every((b) => b === 0xaa) && buf.subarray(1212).every((b) => b === 0xaa))
+    t.equal(paddingBytes(512), 0)
+    t.equal(paddingBytes(513), 511)
+    t.equal(padding(513).length, paddingBytes(513))
+  },
+)
