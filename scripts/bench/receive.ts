@@ -44,7 +44,7 @@ import * as jpeg from 'jpeg-js'
 import mqtt from 'mqtt'
 import { metadataSegment } from '../../shared/codec/metadata'
 import { startReceiver } from '../backend/receive/receiver'
-import { padding, tarHeader } from '../backend/receive/tar'
+import { type TarInput, tarMembers } from '../backend/receive/tar'
 import { packagePath } from '../../agent/package-root'
 import { freePort, waitForPort } from '../common/ports'
 
@@ -237,25 +237,24 @@ function roundFilesAlone(body: Buffer, dir: string): Round {
 
 /**
  * The floor under the shards layout: the same bytes it writes per frame (tar header, JPEG, padding, header, index
- * line, padding) appended to one file in batches of 64 with one fdatasync each, through the same promise API, one
- * batch after another, with no MQTT: what durable storage itself costs, measured in the same run.
+ * line, padding), built as it builds them (tarMembers), appended to one file in batches of 64 with one fdatasync
+ * each, through the same promise API, one batch after another, with no MQTT: what durable storage itself costs, measured in the same run.
  */
 async function roundAppendsAlone(body: Buffer, file: string): Promise<Round> {
   const BATCH = 64
-  const line = Buffer.alloc(300, 0x20)
+  const line = `${' '.repeat(299)}\n` // an index line's length, as text like the store's
   const fh = await fsp.open(file, 'wx')
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   try {
     let at = 0
     for (let i = 0; i < FRAMES; i += BATCH) {
-      const buffers: Buffer[] = []
+      const members: TarInput[] = []
       for (let k = i; k < Math.min(i + BATCH, FRAMES); k++) {
-        const jpg = tarHeader(`${String(k).padStart(12, '0')}.jpg`, body.length, 0)
-        const json = tarHeader(`${String(k).padStart(12, '0')}.json`, line.length, 0)
-        buffers.push(jpg, Buffer.from(body), padding(body.length), json, line, padding(line.length))
+        const key = String(k).padStart(12, '0')
+        members.push({ name: `${key}.jpg`, data: Buffer.from(body) }, { name: `${key}.json`, data: line })
       }
-      const { bytesWritten } = await fh.writev(buffers, at)
+      const { bytesWritten } = await fh.writev(tarMembers(members, 0), at)
       at += bytesWritten
       await fh.datasync()
     }

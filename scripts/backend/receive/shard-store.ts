@@ -30,7 +30,7 @@ import {
 } from './frame-index'
 import { CoalescedSync } from './coalesced-sync'
 import { SeqRanges } from './seq-ranges'
-import { BLOCK, END_OF_ARCHIVE, memberBytes, paddingBytes, readTarHeader, writeTarHeader } from './tar'
+import { BLOCK, END_OF_ARCHIVE, memberBytes, readTarHeader, type TarInput, tarMembers } from './tar'
 
 export const SHARD_DIR = 'shards'
 /** A shard is ended once it holds this much: WebDataset's advice is shards of a few hundred MB. */
@@ -186,40 +186,20 @@ export class ShardStore extends DeviceSeqs<ShardDevice> implements FrameStore {
     }
     shard ??= dev.shard = await this.newShard(dev)
     const mtime = Math.floor(Date.now() / 1000)
+    const members: TarInput[] = []
     const lines: string[] = []
-    const lineBytes: number[] = []
     const offsets: number[] = []
     let at = shard.size
-    let headBytes = 0 // everything but the JPEGs: headers, index lines, padding
     for (const { meta, jpeg, receivedAt } of items) {
+      const key = String(meta.seq).padStart(12, '0')
       const offset = at + BLOCK
       const line = indexLine({ ...entryForFrame(meta, jpeg.length, receivedAt, shard.rel), offset })
-      const bytes = Buffer.byteLength(line)
-      at += memberBytes(jpeg.length) + memberBytes(bytes)
-      headBytes += at - offset + BLOCK - jpeg.length
+      at += memberBytes(jpeg.length) + memberBytes(Buffer.byteLength(line))
+      members.push({ name: `${key}.jpg`, data: jpeg }, { name: `${key}.json`, data: line })
       lines.push(line)
-      lineBytes.push(bytes)
       offsets.push(offset)
     }
-    // One zeroed buffer holds the rest, so the write takes two pieces per frame: between two JPEGs, the padding
-    // of the first, its .json member and the second's header are contiguous.
-    const rest = Buffer.alloc(headBytes)
-    const buffers: Uint8Array[] = []
-    let from = 0
-    let p = 0
-    items.forEach(({ meta, jpeg }, i) => {
-      const key = String(meta.seq).padStart(12, '0')
-      writeTarHeader(rest, p, `${key}.jpg`, jpeg.length, mtime)
-      p += BLOCK
-      buffers.push(rest.subarray(from, p), jpeg)
-      from = p
-      p += paddingBytes(jpeg.length)
-      writeTarHeader(rest, p, `${key}.json`, lineBytes[i], mtime)
-      p += BLOCK
-      rest.write(lines[i], p, 'utf8')
-      p += lineBytes[i] + paddingBytes(lineBytes[i])
-    })
-    buffers.push(rest.subarray(from, p))
+    const buffers = tarMembers(members, mtime)
     const start = shard.size
     try {
       const { bytesWritten } = await shard.fh.writev(buffers, start)

@@ -32,11 +32,8 @@ export function tarHeader(name: string, size: number, mtimeSec: number): Buffer 
   return h
 }
 
-/**
- * tarHeader written into `h` at `at`: a batch of frames builds all its headers in one buffer (two headers go with
- * every stored frame). Built on TEMPLATE, summing only the fields that differ.
- */
-export function writeTarHeader(h: Buffer, at: number, name: string, size: number, mtimeSec: number): void {
+/** tarHeader written into `h` at `at`. Built on TEMPLATE, summing only the fields that differ. */
+function writeTarHeader(h: Buffer, at: number, name: string, size: number, mtimeSec: number): void {
   if (name.length === 0 || name.length > 100 || !/^[\x21-\x7e]+$/.test(name))
     throw new Error(`tar member name '${name}': 1 to 100 printable ASCII characters without spaces`)
   if (!Number.isSafeInteger(size) || size < 0 || size > MAX_MEMBER_BYTES)
@@ -49,6 +46,44 @@ export function writeTarHeader(h: Buffer, at: number, name: string, size: number
   for (let i = at; i < at + name.length; i++) sum += h[i]
   for (let i = at + 124; i < at + 148; i++) sum += h[i]
   h.write(`${sum.toString(8).padStart(6, '0')}\x00 `, at + 148, 'ascii')
+}
+
+export interface TarInput {
+  name: string
+  /** Bytes, passed on as they are; or text (UTF-8), copied in beside the headers. */
+  data: Uint8Array | string
+}
+
+/**
+ * The pieces of a writev that appends `members` to an archive: headers, text data and padding go into one zeroed
+ * buffer, byte data is passed by reference, so a run of members costs one allocation and, between two byte
+ * members, one piece (a shard batch writes two pieces per frame: its JPEG, then the JPEG's padding, the .json
+ * member and the next JPEG's header).
+ */
+export function tarMembers(members: readonly TarInput[], mtimeSec: number): Uint8Array[] {
+  const sizes = members.map(({ data }) => (typeof data === 'string' ? Buffer.byteLength(data) : data.length))
+  let restBytes = 0
+  members.forEach(({ data }, i) => {
+    restBytes += BLOCK + (typeof data === 'string' ? sizes[i] : 0) + paddingBytes(sizes[i])
+  })
+  const rest = Buffer.alloc(restBytes)
+  const pieces: Uint8Array[] = []
+  let from = 0
+  let at = 0
+  members.forEach(({ name, data }, i) => {
+    writeTarHeader(rest, at, name, sizes[i], mtimeSec)
+    at += BLOCK
+    if (typeof data === 'string') {
+      rest.write(data, at, 'utf8')
+      at += sizes[i]
+    } else {
+      pieces.push(rest.subarray(from, at), data)
+      from = at
+    }
+    at += paddingBytes(sizes[i])
+  })
+  pieces.push(rest.subarray(from, at))
+  return pieces
 }
 
 /** Zero bytes that bring `size` bytes of data to a block boundary (a view of a shared buffer: do not write to it). */

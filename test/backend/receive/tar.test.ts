@@ -11,7 +11,7 @@ import {
   paddingBytes,
   readTarHeader,
   tarHeader,
-  writeTarHeader,
+  tarMembers,
 } from '../../../scripts/backend/receive/tar'
 
 function tmp(t: { teardown(fn: () => void): void }): string {
@@ -52,15 +52,38 @@ t.test('reads the headers GNU tar writes; refuses a damaged one', async (t) => {
 })
 
 t.test(
-  'a header written into a shared buffer at an offset is the same header, and leaves the bytes around it',
+  'tarMembers: the pieces of a run of members are the archive tarHeader and padding make, and GNU tar reads it',
   async (t) => {
-    const buf = Buffer.alloc(3 * 512, 0xaa)
-    writeTarHeader(buf, 700, '000000000007.json', 321, 1764000000)
-    t.same(buf.subarray(700, 1212), tarHeader('000000000007.json', 321, 1764000000))
-    t.same(readTarHeader(buf.subarray(700, 1212)), { name: '000000000007.json', size: 321 })
-    t.ok(buf.subarray(0, 700).every((b) => b === 0xaa) && buf.subarray(1212).every((b) => b === 0xaa))
+    const dir = tmp(t)
+    const jpegs = [Buffer.from('a'.repeat(1000)), Buffer.from('b'.repeat(512)), Buffer.alloc(0)]
+    const members = jpegs.flatMap((data, k) => [
+      { name: `00000000000${k}.jpg`, data },
+      { name: `00000000000${k}.json`, data: `{"seq":${k},"note":"é"}\n` }, // UTF-8: bytes, not characters
+    ])
+    const pieces = tarMembers(members, 1764000000)
+    t.equal(pieces.length, 2 * jpegs.length + 1, 'two pieces per byte member, and the tail')
+    t.ok(
+      jpegs.every((j) => pieces.includes(j)),
+      'byte data is passed by reference, not copied',
+    )
+    const expected = Buffer.concat(
+      members.flatMap(({ name, data }) => {
+        const bytes = typeof data === 'string' ? Buffer.from(data) : data
+        return [tarHeader(name, bytes.length, 1764000000), bytes, padding(bytes.length)]
+      }),
+    )
+    const archive = Buffer.concat(pieces)
+    t.same(archive, expected)
     t.equal(paddingBytes(512), 0)
     t.equal(paddingBytes(513), 511)
-    t.equal(padding(513).length, paddingBytes(513))
+    writeFileSync(path.join(dir, 'm.tar'), Buffer.concat([archive, END_OF_ARCHIVE]))
+    const list = spawnSync('tar', ['-tf', path.join(dir, 'm.tar')], { encoding: 'utf8' })
+    t.equal(list.stderr, '')
+    t.same(
+      list.stdout.trim().split('\n'),
+      members.map((m) => m.name),
+    )
+    const json = spawnSync('tar', ['-xOf', path.join(dir, 'm.tar'), '000000000001.json'], { encoding: 'utf8' })
+    t.equal(json.stdout, '{"seq":1,"note":"é"}\n')
   },
 )
